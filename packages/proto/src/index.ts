@@ -1,0 +1,10 @@
+export * from './gen/gas/v1/job_pb.ts';
+export * from './gen/gas/v1/account_pb.ts';
+export * from './gen/gas/v1/events_pb.ts';
+export { addService, createClient, grpcServiceDefinition } from './grpc-bridge.ts';
+export type { CallContext, CallOptions, ServiceClient, ServiceImpl } from './grpc-bridge.ts';
+export { startGrpcServer } from './grpc-server.ts';
+export type { GrpcServerHandle } from './grpc-server.ts';
+export { RpcError, rpcErrors, isRpcError, Status } from './rpc-error.ts';
+export { create, toBinary, fromBinary, toJson, clone } from '@bufbuild/protobuf';
+export { timestampNow, timestampDate, timestampFromDate, timestampMs } from '@bufbuild/protobuf/wkt';

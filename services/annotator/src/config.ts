@@ -1,0 +1,25 @@
+import { hostname } from 'node:os';
+import { field, readConfig } from '@gas/runtime';
+import { blobStoreConfigSpec } from '@gas/storage';
+
+const spec = {
+  natsUrl: field.string('NATS_URL', { default: 'nats://127.0.0.1:4222' }),
+  jobGrpcUrl: field.string('JOB_GRPC_URL', { default: '127.0.0.1:50051' }),
+  opsPort: field.int('OPS_PORT', { default: 9103, min: 0, max: 65535 }),
+  logLevel: field.oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const, { default: 'info' }),
+  annotatorId: field.string('ANNOTATOR_ID', { default: `${hostname()}-${process.pid}` }),
+  concurrency: field.int('ANNOTATOR_CONCURRENCY', { default: 2, min: 1, max: 64 }),
+  ackWaitMs: field.int('ANNOTATOR_ACK_WAIT_MS', { default: 30_000, min: 1000 }),
+  maxDeliver: field.int('ANNOTATOR_MAX_DELIVER', { default: 5, min: 1, max: 100 }),
+  progressIntervalMs: field.int('ANNOTATOR_PROGRESS_INTERVAL_MS', { default: 1000, min: 100 }),
+  rpcDeadlineMs: field.int('RPC_DEADLINE_MS', { default: 10_000, min: 100 }),
+  drainGraceMs: field.int('ANNOTATOR_DRAIN_GRACE_MS', { default: 15_000, min: 0 }),
+  shutdownTimeoutMs: field.int('SHUTDOWN_TIMEOUT_MS', { default: 25_000, min: 1000 }),
+  ...blobStoreConfigSpec,
+};
+
+export type AnnotatorConfig = ReturnType<typeof loadConfig>;
+export const annotatorConfigSpec = spec;
+export function loadConfig(env: Record<string, string | undefined>) {
+  return readConfig(env, spec);
+}

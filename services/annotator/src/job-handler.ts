@@ -1,0 +1,97 @@
+// What the annotator does with one gas.jobs.requested message, and which outcome the consume loop
+// gets: ack after the job is completed or failed for good, nak to retry, term for poison.
+import type { JsMsg } from '@nats-io/jetstream';
+import type { Logger } from '@gas/runtime';
+import { isRpcError, Status, JobRequestedSchema, JobService } from '@gas/proto';
+import type { ServiceClient } from '@gas/proto';
+import { decodeProto } from '@gas/messaging';
+import type { Outcome } from '@gas/messaging';
+import { VcfFormatError } from '@gas/anntools';
+import { BlobNotFoundError } from '@gas/storage';
+import type { BlobStore } from '@gas/storage';
+import { runAnnotation } from './annotation-run.ts';
+
+export interface JobHandlerDeps {
+  jobs: ServiceClient<typeof JobService>;
+  store: BlobStore;
+  logger: Logger;
+  annotatorId: string;
+  maxDeliver: number;
+  progressIntervalMs: number;
+}
+
+export function createJobHandler(deps: JobHandlerDeps) {
+  return async function handle(msg: JsMsg, ctx: { signal: AbortSignal; deliveryCount: number }): Promise<Outcome> {
+    let req;
+    try {
+      req = decodeProto(JobRequestedSchema, msg.data);
+    } catch (err) {
+      return { kind: 'term', reason: `undecodable job request: ${(err as Error).message}` };
+    }
+    const attempt = ctx.deliveryCount;
+    const log = deps.logger.child({ jobId: req.jobId, userId: req.userId, attempt });
+    let job;
+    try {
+      job = (await deps.jobs.claimJob({ userId: req.userId, jobId: req.jobId, attempt, annotatorId: deps.annotatorId })).job!;
+    } catch (err) {
+      if (isRpcError(err, Status.FAILED_PRECONDITION)) {
+        log.info({ reason: (err as Error).message }, 'job not claimable; dropping the request');
+        return { kind: 'ack' };
+      }
+      if (isRpcError(err, Status.NOT_FOUND) || isRpcError(err, Status.INVALID_ARGUMENT)) {
+        return { kind: 'term', reason: `job request for an unknown job: ${(err as Error).message}` };
+      }
+      throw err;
+    }
+
+    let lastReport = 0;
+    let reporting: Promise<unknown> = Promise.resolve();
+    try {
+      log.info({ input: job.inputName, size: Number(job.inputSize) }, 'annotation started');
+      const result = await runAnnotation({
+        job,
+        store: deps.store,
+        signal: ctx.signal,
+        onProgress: (done, total) => {
+          const now = Date.now();
+          if (now - lastReport < deps.progressIntervalMs) return;
+          lastReport = now;
+          // Progress is best effort: one report in flight at a time, failures only logged.
+          reporting = reporting.then(() =>
+            deps.jobs
+              .reportProgress({ userId: job.userId, jobId: job.jobId, attempt, done: BigInt(done), total: BigInt(total) })
+              .catch((err: Error) => log.warn({ err: err.message }, 'progress report failed')),
+          );
+        },
+      });
+      await reporting;
+      const c = result.counts;
+      await deps.jobs.completeJob({
+        userId: job.userId,
+        jobId: job.jobId,
+        attempt,
+        resultKeys: result.resultKeys,
+        resultSize: result.resultSize,
+        counts: { records: BigInt(c.records), alleles: BigInt(c.alleles), snvs: BigInt(c.snvs), indels: BigInt(c.indels), other: BigInt(c.other) },
+      });
+      log.info({ records: c.records }, 'annotation completed');
+      return { kind: 'ack' };
+    } catch (err) {
+      await reporting;
+      if (ctx.signal.aborted) throw err; // shutting down: the loop releases the message
+      if (isRpcError(err, Status.FAILED_PRECONDITION)) {
+        // Another delivery took the job over while this one ran; its result stands.
+        log.warn({ reason: (err as Error).message }, 'job taken over by a later attempt');
+        return { kind: 'ack' };
+      }
+      let reason: string | undefined;
+      if (err instanceof VcfFormatError) reason = `invalid VCF: ${err.message}`;
+      else if (err instanceof BlobNotFoundError) reason = 'the uploaded input file is missing from storage';
+      else if (attempt >= deps.maxDeliver) reason = `gave up after ${attempt} attempts: ${(err as Error).message}`;
+      if (!reason) throw err;
+      await deps.jobs.failJob({ userId: job.userId, jobId: job.jobId, attempt, reason });
+      log.info({ reason }, 'job failed');
+      return { kind: 'ack' };
+    }
+  };
+}

@@ -1,0 +1,35 @@
+import { createLogger, createRegistry, describeConfig, Health, installShutdown, startOpsServer, loadConfigOrExit } from '@gas/runtime';
+import { connectNats, waitForJetStream } from '@gas/messaging';
+import { createClient, JobService } from '@gas/proto';
+import { createBlobStore } from '@gas/storage';
+import { loadConfig, annotatorConfigSpec } from './config.ts';
+import { createAnnotatorApp } from './app.ts';
+
+const service = 'annotator';
+const config = loadConfigOrExit(service, () => loadConfig(process.env));
+const logger = createLogger({ service, level: config.logLevel });
+logger.info({ config: describeConfig(annotatorConfigSpec, config) }, 'starting');
+const registry = createRegistry(service);
+const health = new Health();
+const ops = await startOpsServer({ port: config.opsPort, registry, health, logger });
+const store = createBlobStore(config);
+await store.check();
+const jobs = createClient(JobService, config.jobGrpcUrl, { defaultDeadlineMs: config.rpcDeadlineMs });
+await jobs.waitForReady(60_000);
+const nc = await connectNats({ servers: config.natsUrl, name: `${service}-${config.annotatorId}`, logger });
+await waitForJetStream(nc, { timeoutMs: 30_000 });
+const app = createAnnotatorApp({ config, nc, jobs, store, logger, registry });
+await app.start();
+health.markStarted();
+
+installShutdown({
+  logger,
+  health,
+  timeoutMs: config.shutdownTimeoutMs,
+  steps: [
+    { name: 'consumer', run: () => app.stop(Math.min(config.drainGraceMs, config.shutdownTimeoutMs - 5000)) },
+    { name: 'nats', run: () => nc.drain() },
+    { name: 'grpc-client', run: async () => jobs.close() },
+    { name: 'ops', run: () => ops.close() },
+  ],
+});

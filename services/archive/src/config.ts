@@ -1,0 +1,14 @@
+import { field, readConfig } from '@gas/runtime';
+
+const spec = {
+  natsUrl: field.string('NATS_URL', { default: 'nats://127.0.0.1:4222' }),
+  opsPort: field.int('OPS_PORT', { default: 9105, min: 0, max: 65535 }),
+  logLevel: field.oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const, { default: 'info' }),
+  shutdownTimeoutMs: field.int('SHUTDOWN_TIMEOUT_MS', { default: 15_000, min: 1000 }),
+};
+
+export type ArchiveConfig = ReturnType<typeof loadConfig>;
+export const archiveConfigSpec = spec;
+export function loadConfig(env: Record<string, string | undefined>) {
+  return readConfig(env, spec);
+}

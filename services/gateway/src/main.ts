@@ -1,0 +1,33 @@
+import { createLogger, createRegistry, describeConfig, Health, installShutdown, startOpsServer, loadConfigOrExit } from '@gas/runtime';
+import { createClient, JobService } from '@gas/proto';
+import { createBlobStore } from '@gas/storage';
+import { loadConfig, gatewayConfigSpec } from './config.ts';
+import { buildGateway } from './app.ts';
+
+const service = 'gateway';
+const config = loadConfigOrExit(service, () => loadConfig(process.env));
+const logger = createLogger({ service, level: config.logLevel });
+logger.info({ config: describeConfig(gatewayConfigSpec, config) }, 'starting');
+const registry = createRegistry(service);
+const health = new Health();
+const ops = await startOpsServer({ port: config.opsPort, registry, health, logger });
+const store = createBlobStore(config);
+await store.check();
+const jobs = createClient(JobService, config.jobGrpcUrl, { defaultDeadlineMs: config.rpcDeadlineMs });
+await jobs.waitForReady(60_000);
+const app = buildGateway({ jobs, store, logger, registry, apiTokens: config.apiTokens, maxUploadBytes: config.maxUploadBytes });
+await app.listen({ host: config.host, port: config.port });
+health.markStarted();
+logger.info({ url: config.publicUrl ?? `http://127.0.0.1:${config.port}` }, 'gateway listening');
+
+installShutdown({
+  logger,
+  health,
+  timeoutMs: config.shutdownTimeoutMs,
+  steps: [
+    // Fastify stops accepting and waits for in-flight requests (uploads included) to finish.
+    { name: 'http', run: () => app.close() },
+    { name: 'grpc-client', run: async () => jobs.close() },
+    { name: 'ops', run: () => ops.close() },
+  ],
+});

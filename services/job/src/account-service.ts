@@ -1,0 +1,72 @@
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type { Logger } from '@gas/runtime';
+import { create, rpcErrors, timestampFromDate, AccountSchema, AccountEventSchema, AccountEventKind, AccountService, Plan, NotificationPrefsSchema } from '@gas/proto';
+import type { ServiceImpl } from '@gas/proto';
+import { publishProto, subjects } from '@gas/messaging';
+import type { AccountStore } from './account-store.ts';
+import { USER_ID } from './ids.ts';
+
+export function createAccountService(deps: { accounts: AccountStore; js: JetStreamClient; logger: Logger; now?: () => Date }): ServiceImpl<typeof AccountService> {
+  const now = deps.now ?? (() => new Date());
+  const check = (userId: string) => {
+    if (!USER_ID.test(userId)) throw rpcErrors.invalidArgument('user_id must be 1-64 characters of A-Z a-z 0-9 _ -');
+  };
+  return {
+    async getAccount(req) {
+      check(req.userId);
+      const found = await deps.accounts.get(req.userId);
+      if (!found) throw rpcErrors.notFound(`account ${req.userId} not found`);
+      return { account: found.account };
+    },
+
+    async upsertAccount(req) {
+      const a = req.account;
+      if (!a) throw rpcErrors.invalidArgument('account is required');
+      check(a.userId);
+      if (a.email && !/^[^\s@]+@[^\s@]+$/.test(a.email)) throw rpcErrors.invalidArgument('email is not an address');
+      const at = timestampFromDate(now());
+      const res = await deps.accounts.upsert(a.userId, (cur) =>
+        create(AccountSchema, {
+          userId: a.userId,
+          plan: cur?.plan ?? Plan.FREE,
+          email: a.email,
+          name: a.name,
+          institution: a.institution,
+          notifications: a.notifications ?? cur?.notifications ?? create(NotificationPrefsSchema, { emailOnCompletion: true, emailOnFailure: true }),
+          billingCustomerId: cur?.billingCustomerId ?? '',
+          createdAt: cur?.createdAt ?? at,
+          updatedAt: at,
+        }),
+      );
+      return { account: res.account, created: res.created };
+    },
+
+    async setPlan(req) {
+      check(req.userId);
+      if (req.plan !== Plan.FREE && req.plan !== Plan.PREMIUM) throw rpcErrors.invalidArgument('plan must be FREE or PREMIUM');
+      const res = await deps.accounts.upsert(req.userId, (cur) => {
+        if (!cur) throw rpcErrors.notFound(`account ${req.userId} not found`);
+        if (cur.plan === req.plan) return null;
+        return create(AccountSchema, {
+          ...cur,
+          plan: req.plan,
+          billingCustomerId: req.billingCustomerId || cur.billingCustomerId,
+          updatedAt: timestampFromDate(now()),
+        });
+      });
+      const kind = req.plan === Plan.PREMIUM ? AccountEventKind.UPGRADED : AccountEventKind.DOWNGRADED;
+      const name = kind === AccountEventKind.UPGRADED ? 'upgraded' : 'downgraded';
+      // One event per plan change: the updated_at of the change makes the id unique and stable.
+      const eventId = `${req.userId}.${name}.${res.account.updatedAt?.seconds ?? 0}`;
+      await publishProto(
+        deps.js,
+        subjects.accountEvent(name),
+        AccountEventSchema,
+        create(AccountEventSchema, { eventId, kind, account: res.account, occurredAt: timestampFromDate(now()) }),
+        eventId,
+      );
+      if (res.changed) deps.logger.info({ userId: req.userId, plan: Plan[req.plan] }, 'plan changed');
+      return { account: res.account };
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import type { Logger, Registry } from '@gas/runtime';
+import { addService, startGrpcServer, AccountService, JobService } from '@gas/proto';
+import type { GrpcServerHandle } from '@gas/proto';
+import { ensureStreams, streamSpecs, consumerSpecs } from '@gas/messaging';
+import type { JobConfig } from './config.ts';
+import { JobStore } from './job-store.ts';
+import { IdempotencyStore } from './idempotency-store.ts';
+import { AccountStore } from './account-store.ts';
+import { createJobService } from './job-service.ts';
+import { createAccountService } from './account-service.ts';
+
+export const buckets = { jobs: 'gas-jobs', accounts: 'gas-accounts', idempotency: 'gas-idempotency' } as const;
+
+export interface JobApp {
+  /** Opens buckets and streams (idempotent), then serves gRPC. Returns the bound port. */
+  start(): Promise<number>;
+  /** Stops serving: health NOT_SERVING, in-flight calls get graceMs, watch streams are cut. */
+  stop(graceMs: number): Promise<void>;
+}
+
+export function createJobApp(deps: {
+  config: Pick<JobConfig, 'grpcHost' | 'grpcPort' | 'idempotencyTtlHours' | 'eventsMaxAgeDays' | 'kvReplicas'>;
+  nc: NatsConnection;
+  logger: Logger;
+  registry: Registry;
+}): JobApp {
+  let server: GrpcServerHandle | undefined;
+  return {
+    async start() {
+      const { config, nc, logger, registry } = deps;
+      const jsm = await jetstreamManager(nc);
+      await ensureStreams(jsm, streamSpecs({ eventsMaxAgeDays: config.eventsMaxAgeDays, replicas: config.kvReplicas }));
+      const js = jetstream(nc);
+      const kvm = new Kvm(js);
+      const kvOpts = { replicas: config.kvReplicas, history: 1, storage: 'file' as const };
+      const jobs = new JobStore(await kvm.create(buckets.jobs, kvOpts));
+      const accounts = new AccountStore(await kvm.create(buckets.accounts, kvOpts));
+      const idempotency = new IdempotencyStore(
+        await kvm.create(buckets.idempotency, { ...kvOpts, ttl: config.idempotencyTtlHours * 3600_000 }),
+      );
+      const annotatorConsumer = consumerSpecs.annotator({ ackWaitMs: 30_000, maxDeliver: 5, maxAckPending: 1000 }).durable_name!;
+      const jobImpl = createJobService({ jobs, idempotency, js, jsm, logger, registry, annotatorConsumer });
+      const accountImpl = createAccountService({ accounts, js, logger });
+      server = await startGrpcServer({
+        host: config.grpcHost,
+        port: config.grpcPort,
+        serviceNames: [JobService.typeName, AccountService.typeName],
+        register: (s) => {
+          addService(s, JobService, jobImpl, logger);
+          addService(s, AccountService, accountImpl, logger);
+        },
+      });
+      logger.info({ port: server.port }, 'job service listening');
+      return server.port;
+    },
+    async stop(graceMs) {
+      await server?.shutdown(graceMs);
+    },
+  };
+}

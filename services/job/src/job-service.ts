@@ -1,0 +1,245 @@
+import { ulid } from 'ulid';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { Logger, Registry } from '@gas/runtime';
+import { Counter } from '@gas/runtime';
+import {
+  create,
+  rpcErrors,
+  timestampFromDate,
+  GenomeBuild,
+  JobSchema,
+  JobStatus,
+  JobService,
+  JobRequestedSchema,
+  JobEventSchema,
+  JobEventKind,
+  ResultState,
+} from '@gas/proto';
+import type { Job, ServiceImpl } from '@gas/proto';
+import { publishProto, subjects } from '@gas/messaging';
+import type { JobStore } from './job-store.ts';
+import type { IdempotencyStore } from './idempotency-store.ts';
+import { JOB_ID, USER_ID } from './ids.ts';
+import * as t from './job-transitions.ts';
+import { queuePosition } from './queue-position.ts';
+
+export interface JobServiceDeps {
+  jobs: JobStore;
+  idempotency: IdempotencyStore;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  logger: Logger;
+  registry: Registry;
+  annotatorConsumer: string;
+  now?: () => Date;
+}
+
+function checkIds(userId: string, jobId?: string): void {
+  if (!USER_ID.test(userId)) throw rpcErrors.invalidArgument('user_id must be 1-64 characters of A-Z a-z 0-9 _ -');
+  if (jobId !== undefined && !JOB_ID.test(jobId)) throw rpcErrors.invalidArgument('job_id must be a ULID');
+}
+
+const eventKindName: Record<JobEventKind, 'completed' | 'failed' | 'archived' | 'restored' | undefined> = {
+  [JobEventKind.UNSPECIFIED]: undefined,
+  [JobEventKind.COMPLETED]: 'completed',
+  [JobEventKind.FAILED]: 'failed',
+  [JobEventKind.ARCHIVED]: 'archived',
+  [JobEventKind.RESTORED]: 'restored',
+};
+
+export function createJobService(deps: JobServiceDeps): ServiceImpl<typeof JobService> {
+  const now = deps.now ?? (() => new Date());
+  const transitions = new Counter({
+    name: 'gas_job_transitions_total',
+    help: 'Job state transitions made, by target state',
+    labelNames: ['to'],
+    registers: [deps.registry],
+  });
+
+  async function requestAnnotation(job: Job): Promise<number> {
+    const ack = await publishProto(
+      deps.js,
+      subjects.jobRequested,
+      JobRequestedSchema,
+      create(JobRequestedSchema, {
+        jobId: job.jobId,
+        userId: job.userId,
+        genomeBuild: job.genomeBuild,
+        inputKey: job.inputKey,
+        inputSize: job.inputSize,
+      }),
+      job.jobId,
+    );
+    return ack.seq;
+  }
+
+  // The event id is fixed per transition, so a retried call republishes the same event and
+  // JetStream's duplicate window drops the copy.
+  async function publishEvent(kind: JobEventKind, job: Job, suffix = ''): Promise<void> {
+    const name = eventKindName[kind]!;
+    const eventId = `${job.jobId}.${name}${suffix}`;
+    await publishProto(
+      deps.js,
+      subjects.jobEvent(name),
+      JobEventSchema,
+      create(JobEventSchema, { eventId, kind, job, occurredAt: timestampFromDate(now()) }),
+      eventId,
+    );
+  }
+
+  return {
+    async createJob(req) {
+      checkIds(req.userId, req.jobId || undefined);
+      if (req.genomeBuild === GenomeBuild.UNSPECIFIED || !(req.genomeBuild in GenomeBuild)) {
+        throw rpcErrors.invalidArgument('genome_build must be GRCh37 or GRCh38');
+      }
+      if (!req.inputName) throw rpcErrors.invalidArgument('input_name is required');
+      const jobId = req.jobId || ulid();
+      if (!req.inputKey.startsWith(`${req.userId}/${jobId}/`)) {
+        throw rpcErrors.invalidArgument(`input_key must be under ${req.userId}/${jobId}/`);
+      }
+      if (req.idempotencyKey) {
+        if (req.idempotencyKey.length > 255) throw rpcErrors.invalidArgument('idempotency_key is longer than 255 characters');
+        const existingId = await deps.idempotency.claim(req.userId, req.idempotencyKey, jobId);
+        if (existingId && existingId !== jobId) {
+          const existing = await deps.jobs.get(req.userId, existingId);
+          if (existing) {
+            // The first call may have stored the job but failed to queue it; queueing again is safe
+            // because the request is deduplicated on the job id.
+            if (existing.job.status === JobStatus.PENDING) await requestAnnotation(existing.job);
+            return { job: existing.job, created: false };
+          }
+          throw rpcErrors.aborted(`a job for idempotency key is still being created (${existingId}); retry`);
+        }
+      }
+      const at = timestampFromDate(now());
+      const job = create(JobSchema, {
+        jobId,
+        userId: req.userId,
+        status: JobStatus.PENDING,
+        genomeBuild: req.genomeBuild,
+        inputName: req.inputName,
+        inputSize: req.inputSize,
+        inputKey: req.inputKey,
+        createdAt: at,
+        updatedAt: at,
+        idempotencyKey: req.idempotencyKey,
+        resultState: ResultState.UNSPECIFIED,
+      });
+      await deps.jobs.create(job);
+      const seq = await requestAnnotation(job);
+      const { job: queued } = await deps.jobs.update(req.userId, jobId, (j) =>
+        j.queueSequence === 0n ? create(JobSchema, { ...j, queueSequence: BigInt(seq) }) : null,
+      );
+      transitions.inc({ to: 'PENDING' });
+      deps.logger.info({ jobId, userId: req.userId, seq }, 'job created and queued');
+      return { job: queued, created: true };
+    },
+
+    async getJob(req) {
+      checkIds(req.userId, req.jobId);
+      return { job: (await deps.jobs.mustGet(req.userId, req.jobId)).job };
+    },
+
+    async listJobs(req) {
+      checkIds(req.userId);
+      const size = Math.min(Math.max(req.pageSize || 20, 1), 100);
+      const ids = await deps.jobs.listIds(req.userId);
+      let start = 0;
+      if (req.pageToken) {
+        if (!JOB_ID.test(req.pageToken)) throw rpcErrors.invalidArgument('page_token is not valid');
+        start = ids.findIndex((id) => id < req.pageToken);
+        if (start === -1) start = ids.length;
+      }
+      const jobs: Job[] = [];
+      let i = start;
+      for (; i < ids.length && jobs.length < size; i++) {
+        const s = await deps.jobs.get(req.userId, ids[i]!);
+        if (s && (req.status === JobStatus.UNSPECIFIED || s.job.status === req.status)) jobs.push(s.job);
+      }
+      const more = i < ids.length;
+      return { jobs, nextPageToken: more && jobs.length > 0 ? jobs[jobs.length - 1]!.jobId : '' };
+    },
+
+    async *watchJobs(req, ctx) {
+      checkIds(req.userId);
+      for await (const job of deps.jobs.watch(req.userId, ctx.signal)) yield { job };
+    },
+
+    async claimJob(req) {
+      checkIds(req.userId, req.jobId);
+      if (req.attempt < 1) throw rpcErrors.invalidArgument('attempt must be ≥ 1');
+      const { job, changed } = await deps.jobs.update(req.userId, req.jobId, (j) => {
+        const n = t.claim(j, req.attempt, req.annotatorId, now());
+        return n === j ? null : n;
+      });
+      if (changed) {
+        transitions.inc({ to: 'RUNNING' });
+        deps.logger.info({ jobId: req.jobId, attempt: req.attempt, annotatorId: req.annotatorId }, 'job claimed');
+      }
+      return { job };
+    },
+
+    async reportProgress(req) {
+      checkIds(req.userId, req.jobId);
+      const { job } = await deps.jobs.update(req.userId, req.jobId, (j) => t.progress(j, req.attempt, req.done, req.total, now()));
+      return { job };
+    },
+
+    async completeJob(req) {
+      checkIds(req.userId, req.jobId);
+      const { job, changed } = await deps.jobs.update(req.userId, req.jobId, (j) =>
+        t.complete(j, req.attempt, { resultKeys: req.resultKeys, resultSize: req.resultSize, counts: req.counts }, now()),
+      );
+      await publishEvent(JobEventKind.COMPLETED, job);
+      if (changed) {
+        transitions.inc({ to: 'COMPLETED' });
+        deps.logger.info({ jobId: req.jobId, attempt: req.attempt }, 'job completed');
+      }
+      return { job };
+    },
+
+    async failJob(req) {
+      checkIds(req.userId, req.jobId);
+      if (!req.reason) throw rpcErrors.invalidArgument('reason is required');
+      const { job, changed } = await deps.jobs.update(req.userId, req.jobId, (j) => t.fail(j, req.attempt, req.reason, now()));
+      await publishEvent(JobEventKind.FAILED, job);
+      if (changed) {
+        transitions.inc({ to: 'FAILED' });
+        deps.logger.info({ jobId: req.jobId, attempt: req.attempt, reason: req.reason }, 'job failed');
+      }
+      return { job };
+    },
+
+    async markArchived(req) {
+      checkIds(req.userId, req.jobId);
+      const { job } = await deps.jobs.update(req.userId, req.jobId, (j) => t.markArchived(j, req.archiveKeys, now()));
+      await publishEvent(JobEventKind.ARCHIVED, job, `.${job.archivedAt?.seconds ?? 0}`);
+      return { job };
+    },
+
+    async markRestoring(req) {
+      checkIds(req.userId, req.jobId);
+      const { job } = await deps.jobs.update(req.userId, req.jobId, (j) => t.markRestoring(j, now()));
+      return { job };
+    },
+
+    async markRestored(req) {
+      checkIds(req.userId, req.jobId);
+      const { job } = await deps.jobs.update(req.userId, req.jobId, (j) => t.markRestored(j, now()));
+      await publishEvent(JobEventKind.RESTORED, job, `.${job.archivedAt?.seconds ?? 0}`);
+      return { job };
+    },
+
+    async getQueuePosition(req) {
+      checkIds(req.userId, req.jobId);
+      const { job } = await deps.jobs.mustGet(req.userId, req.jobId);
+      if (job.status !== JobStatus.PENDING || job.queueSequence === 0n) {
+        const { depth } = await queuePosition(deps.jsm, Number.MAX_SAFE_INTEGER, deps.annotatorConsumer);
+        return { position: 0n, queueDepth: BigInt(depth) };
+      }
+      const { position, depth } = await queuePosition(deps.jsm, Number(job.queueSequence), deps.annotatorConsumer);
+      return { position: BigInt(position), queueDepth: BigInt(depth) };
+    },
+  };
+}

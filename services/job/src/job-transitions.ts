@@ -1,0 +1,103 @@
+// The job state machine, pure: each function takes the current record and returns the next one or
+// throws an RpcError with the status code that says why the transition is refused.
+import { create, rpcErrors, JobSchema, JobStatus, ResultState, VariantCountsSchema, timestampFromDate } from '@gas/proto';
+import type { Job, VariantCounts } from '@gas/proto';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+
+const finished = (j: Job) => j.status === JobStatus.COMPLETED || j.status === JobStatus.FAILED;
+
+function next(job: Job, now: Date, patch: Partial<Job>): Job {
+  return create(JobSchema, { ...job, ...patch, updatedAt: timestampFromDate(now) });
+}
+
+export function claim(job: Job, attempt: number, annotatorId: string, now: Date): Job {
+  if (finished(job)) throw rpcErrors.failedPrecondition(`job ${job.jobId} is already ${JobStatus[job.status]}`);
+  if (job.status === JobStatus.RUNNING) {
+    // The same delivery asking again (a retried RPC) gets the same answer.
+    if (attempt === job.attempt && annotatorId === job.annotatorId) return job;
+    // A later delivery means the earlier holder's ack deadline passed: it is taken over.
+    if (attempt <= job.attempt) {
+      throw rpcErrors.failedPrecondition(`job ${job.jobId} is running as attempt ${job.attempt}; attempt ${attempt} is stale`);
+    }
+  }
+  return next(job, now, {
+    status: JobStatus.RUNNING,
+    attempt,
+    annotatorId,
+    startedAt: timestampFromDate(now),
+    progressDone: 0n,
+    progressTotal: 0n,
+  });
+}
+
+function assertOwner(job: Job, attempt: number): void {
+  if (job.status !== JobStatus.RUNNING) {
+    throw rpcErrors.failedPrecondition(`job ${job.jobId} is ${JobStatus[job.status]}, not RUNNING`);
+  }
+  if (job.attempt !== attempt) {
+    throw rpcErrors.failedPrecondition(`job ${job.jobId} belongs to attempt ${job.attempt}, not ${attempt}`);
+  }
+}
+
+export function progress(job: Job, attempt: number, done: bigint, total: bigint, now: Date): Job {
+  assertOwner(job, attempt);
+  return next(job, now, { progressDone: done, progressTotal: total });
+}
+
+/** Returns null when this attempt already completed the job (a retried call changes nothing). */
+export function complete(
+  job: Job,
+  attempt: number,
+  result: { resultKeys: Record<string, string>; resultSize: bigint; counts?: MessageInitShape<typeof VariantCountsSchema> },
+  now: Date,
+): Job | null {
+  if (job.status === JobStatus.COMPLETED && job.attempt === attempt) return null;
+  assertOwner(job, attempt);
+  const counts: VariantCounts = create(VariantCountsSchema, result.counts ?? {});
+  return next(job, now, {
+    status: JobStatus.COMPLETED,
+    finishedAt: timestampFromDate(now),
+    resultKeys: result.resultKeys,
+    resultSize: result.resultSize,
+    resultState: ResultState.AVAILABLE,
+    counts,
+    progressDone: counts.records,
+    progressTotal: counts.records,
+  });
+}
+
+/** attempt 0 is the dead-letter path: fail whatever attempt holds the job. Null when already failed. */
+export function fail(job: Job, attempt: number, reason: string, now: Date): Job | null {
+  if (job.status === JobStatus.FAILED) return null;
+  if (job.status === JobStatus.COMPLETED) throw rpcErrors.failedPrecondition(`job ${job.jobId} is already COMPLETED`);
+  if (attempt !== 0 && job.status === JobStatus.RUNNING) assertOwner(job, attempt);
+  return next(job, now, { status: JobStatus.FAILED, finishedAt: timestampFromDate(now), failureReason: reason.slice(0, 2000) });
+}
+
+function assertCompleted(job: Job): void {
+  if (job.status !== JobStatus.COMPLETED) throw rpcErrors.failedPrecondition(`job ${job.jobId} has no results (${JobStatus[job.status]})`);
+}
+
+export function markArchived(job: Job, archiveKeys: Record<string, string>, now: Date): Job | null {
+  assertCompleted(job);
+  if (job.resultState === ResultState.ARCHIVED) return null;
+  if (job.resultState !== ResultState.AVAILABLE) {
+    throw rpcErrors.failedPrecondition(`job ${job.jobId} results are ${ResultState[job.resultState]}, not AVAILABLE`);
+  }
+  return next(job, now, { resultState: ResultState.ARCHIVED, resultKeys: archiveKeys, archivedAt: timestampFromDate(now) });
+}
+
+export function markRestoring(job: Job, now: Date): Job | null {
+  assertCompleted(job);
+  if (job.resultState === ResultState.RESTORING) return null;
+  if (job.resultState !== ResultState.ARCHIVED) {
+    throw rpcErrors.failedPrecondition(`job ${job.jobId} results are ${ResultState[job.resultState]}, not ARCHIVED`);
+  }
+  return next(job, now, { resultState: ResultState.RESTORING });
+}
+
+export function markRestored(job: Job, now: Date): Job | null {
+  assertCompleted(job);
+  if (job.resultState === ResultState.AVAILABLE) return null;
+  return next(job, now, { resultState: ResultState.AVAILABLE });
+}

@@ -1,0 +1,29 @@
+import { createLogger, createRegistry, describeConfig, Health, installShutdown, startOpsServer, loadConfigOrExit } from '@gas/runtime';
+import { connectNats, waitForJetStream } from '@gas/messaging';
+import { loadConfig, jobConfigSpec } from './config.ts';
+import { createJobApp } from './app.ts';
+
+const service = 'job';
+const config = loadConfigOrExit(service, () => loadConfig(process.env));
+const logger = createLogger({ service, level: config.logLevel });
+logger.info({ config: describeConfig(jobConfigSpec, config) }, 'starting');
+const registry = createRegistry(service);
+const health = new Health();
+const ops = await startOpsServer({ port: config.opsPort, registry, health, logger });
+const nc = await connectNats({ servers: config.natsUrl, name: service, logger });
+await waitForJetStream(nc, { timeoutMs: 30_000 });
+const app = createJobApp({ config, nc, logger, registry });
+await app.start();
+health.setReady('nats', true);
+health.markStarted();
+
+installShutdown({
+  logger,
+  health,
+  timeoutMs: config.shutdownTimeoutMs,
+  steps: [
+    { name: 'grpc', run: () => app.stop(Math.max(1000, config.shutdownTimeoutMs - 5000)) },
+    { name: 'nats', run: () => nc.drain() },
+    { name: 'ops', run: () => ops.close() },
+  ],
+});

@@ -1,0 +1,16 @@
+import { field, readConfig } from '@gas/runtime';
+
+const spec = {
+  natsUrl: field.string('NATS_URL', { default: 'nats://127.0.0.1:4222' }),
+  opsPort: field.int('OPS_PORT', { default: 9104, min: 0, max: 65535 }),
+  logLevel: field.oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const, { default: 'info' }),
+  /** Where notices are written until the SMTP sender arrives; one file per event id. */
+  outboxDir: field.string('NOTIFICATION_OUTBOX_DIR', { default: '.gas/outbox' }),
+  shutdownTimeoutMs: field.int('SHUTDOWN_TIMEOUT_MS', { default: 15_000, min: 1000 }),
+};
+
+export type NotificationConfig = ReturnType<typeof loadConfig>;
+export const notificationConfigSpec = spec;
+export function loadConfig(env: Record<string, string | undefined>) {
+  return readConfig(env, spec);
+}
