@@ -21,7 +21,7 @@ function findTests(dir, out) {
 const args = process.argv.slice(2);
 const files = args.length > 0 ? args : roots.flatMap((r) => findTests(join(root, r), [])).sort();
 mkdirSync(join(root, 'test-results'), { recursive: true });
-const tapFile = join(root, 'test-results', 'results.tap');
+const tapFile = join(root, 'test-results', `results-${process.pid}.tap`);
 
 const child = spawn(
   process.execPath,
@@ -33,7 +33,7 @@ const child = spawn(
     '--test-reporter=tap', `--test-reporter-destination=${tapFile}`,
     ...files.map((f) => relative(process.cwd(), f)),
   ],
-  { stdio: 'inherit', env: { ...process.env, GAS_REPO_ROOT: root } },
+  { stdio: 'inherit', env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env, GAS_REPO_ROOT: root } },
 );
 child.on('exit', (code, signal) => {
   let passed = 0, failed = 0, skipped = 0;

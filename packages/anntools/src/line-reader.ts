@@ -58,6 +58,7 @@ export async function* readLines(input: Readable, limits: LineReaderLimits = def
       let line = text.slice(start, nl);
       if (line.endsWith('\r')) line = line.slice(0, -1);
       lineNo++;
+      if (line.length > limits.maxLineBytes) throw new VcfFormatError(lineNo, 'line', `longer than ${limits.maxLineBytes} bytes`);
       yield [line, lineNo];
       start = nl + 1;
     }

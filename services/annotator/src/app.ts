@@ -1,4 +1,4 @@
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@gas/messaging';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { Logger, Registry } from '@gas/runtime';
 import { JobService } from '@gas/proto';

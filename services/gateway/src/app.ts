@@ -1,5 +1,5 @@
 import Fastify from 'fastify';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import type { Logger, Registry } from '@gas/runtime';
 import { Histogram } from '@gas/runtime';
@@ -22,7 +22,7 @@ export interface GatewayDeps {
 /** Builds the HTTP app without listening, so tests can use `inject` or listen on port 0. */
 export function buildGateway(deps: GatewayDeps): FastifyInstance {
   const app = Fastify({
-    loggerInstance: deps.logger,
+    loggerInstance: deps.logger as FastifyBaseLogger,
     disableRequestLogging: false,
     bodyLimit: 1024 * 1024,
     requestIdHeader: 'x-request-id',

@@ -1,0 +1,15 @@
+export type JobEventKind = 'completed' | 'failed' | 'archived' | 'restored';
+export type AccountEventKind = 'upgraded' | 'downgraded';
+
+export const subjects = {
+  jobRequested: 'gas.jobs.requested',
+  jobEvent: (kind: JobEventKind): string => `gas.events.job.${kind}`,
+  accountEvent: (kind: AccountEventKind): string => `gas.events.account.${kind}`,
+  allEvents: 'gas.events.>',
+  archiveTimer: (name: string): string => {
+    // Wildcards, blanks or empty tokens cannot be published to and would break gas.archive.> filtering.
+    if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(name)) throw new Error(`invalid archive timer name: ${JSON.stringify(name)}`);
+    return `gas.archive.${name}`;
+  },
+  allArchive: 'gas.archive.>',
+} as const;

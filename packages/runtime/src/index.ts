@@ -1,0 +1,11 @@
+export { ConfigError, field, readConfig, describeConfig, REDACTED } from './config.ts';
+export type { Field, FieldValue, ConfigSpec, ConfigValues, ParseResult } from './config.ts';
+export { createLogger, redactPaths } from './logger.ts';
+export type { Logger, DestinationStream } from './logger.ts';
+export { createRegistry, Registry, Counter, Gauge, Histogram } from './metrics.ts';
+export { Health } from './health.ts';
+export { startOpsServer } from './ops-server.ts';
+export type { OpsServer, OpsServerOptions } from './ops-server.ts';
+export { installShutdown } from './shutdown.ts';
+export type { ShutdownOptions, ShutdownStep, ShutdownHandle } from './shutdown.ts';
+export { loadConfigOrExit } from './config-or-exit.ts';

@@ -1,0 +1,35 @@
+import type { BlobArea } from './blob-store.ts';
+
+export class BlobNotFoundError extends Error {
+  override readonly name = 'BlobNotFoundError';
+  readonly area: BlobArea;
+  readonly key: string;
+
+  constructor(area: BlobArea, key: string, options?: ErrorOptions) {
+    super(`blob not found: ${area}/${key}`, options);
+    this.area = area;
+    this.key = key;
+  }
+}
+
+export class BlobTooLargeError extends Error {
+  override readonly name = 'BlobTooLargeError';
+  readonly limit: number;
+
+  constructor(limit: number) {
+    super(`blob is larger than the limit of ${limit} bytes`);
+    this.limit = limit;
+  }
+}
+
+export class InvalidBlobKeyError extends Error {
+  override readonly name = 'InvalidBlobKeyError';
+  readonly key: string;
+  readonly reason: string;
+
+  constructor(key: string, reason: string) {
+    super(`invalid blob key ${JSON.stringify(key)}: ${reason}`);
+    this.key = key;
+    this.reason = reason;
+  }
+}

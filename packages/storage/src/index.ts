@@ -1,0 +1,12 @@
+export type { BlobArea, BlobInfo, BlobStore, PutOptions } from './blob-store.ts';
+export { BLOB_AREAS } from './blob-store.ts';
+export { BlobNotFoundError, BlobTooLargeError, InvalidBlobKeyError } from './errors.ts';
+export { sanitizeName } from './sanitize-name.ts';
+export { blobKey } from './blob-key.ts';
+export { FileBlobStore } from './fs-store.ts';
+export { S3BlobStore } from './s3-store.ts';
+export type { S3BlobStoreOptions } from './s3-store.ts';
+export { createS3Client } from './s3-client.ts';
+export type { S3ClientOptions } from './s3-client.ts';
+export { blobStoreConfigSpec, createBlobStore } from './blob-store-config.ts';
+export type { BlobStoreConfig } from './blob-store-config.ts';

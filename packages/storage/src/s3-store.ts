@@ -1,0 +1,168 @@
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+} from '@aws-sdk/client-s3';
+import type { CopyObjectCommandInput, HeadObjectCommandOutput, S3Client, StorageClass } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { Readable } from 'node:stream';
+import { assertArea, assertValidKey } from './blob-key.ts';
+import { BLOB_AREAS } from './blob-store.ts';
+import type { BlobArea, BlobInfo, BlobStore, PutOptions } from './blob-store.ts';
+import { BlobNotFoundError } from './errors.ts';
+import { limitBody } from './limited-body.ts';
+import { isS3NotFound } from './s3-errors.ts';
+import { copyObjectMultipart, MAX_SINGLE_COPY_BYTES } from './s3-multipart-copy.ts';
+
+export interface S3BlobStoreOptions {
+  client: S3Client;
+  buckets: Record<BlobArea, string>;
+  /** Storage class for objects moved into the archive area (GLACIER, DEEP_ARCHIVE, GLACIER_IR); default none. */
+  archiveStorageClass?: string;
+  /** Multipart part size for put (lib-storage default 5 MiB). Memory per upload is about partSize × queueSize. */
+  partSize?: number;
+  /** Parts uploaded in parallel per put (lib-storage default 4). */
+  queueSize?: number;
+  /** Objects larger than this are moved with a multipart copy; S3 refuses single copies above 5 GiB. */
+  multipartCopyThreshold?: number;
+}
+
+function encodeCopySource(bucket: string, key: string): string {
+  return `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+/** Blobs as objects in one bucket per area (AWS S3 or an S3-compatible store). */
+export class S3BlobStore implements BlobStore {
+  readonly kind = 's3' as const;
+  readonly #client: S3Client;
+  readonly #buckets: Record<BlobArea, string>;
+  readonly #archiveStorageClass: string | undefined;
+  readonly #partSize: number | undefined;
+  readonly #queueSize: number | undefined;
+  readonly #multipartCopyThreshold: number;
+
+  constructor(opts: S3BlobStoreOptions) {
+    for (const area of BLOB_AREAS) {
+      if (!opts.buckets?.[area]) throw new Error(`S3BlobStore needs a bucket for the ${area} area`);
+    }
+    this.#client = opts.client;
+    this.#buckets = { ...opts.buckets };
+    this.#archiveStorageClass = opts.archiveStorageClass || undefined;
+    this.#partSize = opts.partSize;
+    this.#queueSize = opts.queueSize;
+    this.#multipartCopyThreshold = opts.multipartCopyThreshold ?? MAX_SINGLE_COPY_BYTES;
+  }
+
+  #location(area: BlobArea, key: string): { Bucket: string; Key: string } {
+    assertArea(area);
+    assertValidKey(key);
+    return { Bucket: this.#buckets[area], Key: key };
+  }
+
+  async put(area: BlobArea, key: string, body: Readable, opts: PutOptions = {}): Promise<{ size: number }> {
+    const location = this.#location(area, key);
+    const limited = limitBody(body, opts.maxBytes);
+    const upload = new Upload({
+      client: this.#client,
+      params: { ...location, Body: limited.stream, ...(opts.contentType ? { ContentType: opts.contentType } : {}) },
+      // Failed multipart uploads must not leave invisible, billable parts behind.
+      leavePartsOnError: false,
+      ...(this.#partSize ? { partSize: this.#partSize } : {}),
+      ...(this.#queueSize ? { queueSize: this.#queueSize } : {}),
+    });
+    try {
+      await upload.done();
+      return { size: limited.bytes };
+    } catch (err) {
+      throw limited.failure ?? err;
+    } finally {
+      limited.detach();
+    }
+  }
+
+  async get(area: BlobArea, key: string): Promise<Readable> {
+    const location = this.#location(area, key);
+    try {
+      const out = await this.#client.send(new GetObjectCommand(location));
+      if (out.Body instanceof Readable) return out.Body;
+      if (!out.Body) return Readable.from([]);
+      return Readable.fromWeb(out.Body.transformToWebStream() as Parameters<typeof Readable.fromWeb>[0]);
+    } catch (err) {
+      if (isS3NotFound(err)) throw new BlobNotFoundError(area, key, { cause: err });
+      throw err;
+    }
+  }
+
+  async #head(area: BlobArea, key: string): Promise<HeadObjectCommandOutput | null> {
+    const location = this.#location(area, key);
+    try {
+      return await this.#client.send(new HeadObjectCommand(location));
+    } catch (err) {
+      if (isS3NotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  async stat(area: BlobArea, key: string): Promise<BlobInfo | null> {
+    const head = await this.#head(area, key);
+    if (!head) return null;
+    return { size: head.ContentLength ?? 0, ...(head.StorageClass ? { storageClass: head.StorageClass } : {}) };
+  }
+
+  async delete(area: BlobArea, key: string): Promise<void> {
+    await this.#client.send(new DeleteObjectCommand(this.#location(area, key)));
+  }
+
+  async move(from: BlobArea, to: BlobArea, key: string, opts: { storageClass?: string } = {}): Promise<void> {
+    const src = this.#location(from, key);
+    const dst = this.#location(to, key);
+    const storageClass = opts.storageClass || (to === 'archive' ? this.#archiveStorageClass : undefined);
+    // Two areas may share a bucket; then the "move" is at most a storage class change, and the
+    // delete that normally follows the copy would destroy the only copy.
+    const inPlace = src.Bucket === dst.Bucket;
+
+    const head = await this.#head(from, key);
+    if (!head) throw new BlobNotFoundError(from, key);
+    if (inPlace && !storageClass) return;
+
+    const params: CopyObjectCommandInput = { ...dst, CopySource: encodeCopySource(src.Bucket, src.Key) };
+    if (storageClass) {
+      // Some stores (s3rver) keep StorageClass only on a replacing copy, and REPLACE drops what the
+      // object carried, so the headers that matter to readers are copied over by hand.
+      Object.assign(params, {
+        StorageClass: storageClass as StorageClass,
+        MetadataDirective: 'REPLACE',
+        ContentType: head.ContentType,
+        ContentEncoding: head.ContentEncoding,
+        ContentDisposition: head.ContentDisposition,
+        ContentLanguage: head.ContentLanguage,
+        CacheControl: head.CacheControl,
+        Metadata: head.Metadata,
+      } satisfies Partial<CopyObjectCommandInput>);
+    }
+    try {
+      if ((head.ContentLength ?? 0) > this.#multipartCopyThreshold) {
+        await copyObjectMultipart(this.#client, params, head.ContentLength ?? 0, head);
+      } else {
+        await this.#client.send(new CopyObjectCommand(params));
+      }
+    } catch (err) {
+      if (isS3NotFound(err)) throw new BlobNotFoundError(from, key, { cause: err });
+      throw err;
+    }
+    if (!inPlace) await this.#client.send(new DeleteObjectCommand(src));
+  }
+
+  async check(): Promise<void> {
+    for (const bucket of new Set(Object.values(this.#buckets))) {
+      try {
+        await this.#client.send(new HeadBucketCommand({ Bucket: bucket }));
+      } catch (err) {
+        const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+        throw new Error(`S3 bucket ${bucket} is not usable${status ? ` (HTTP ${status})` : ''}: ${(err as Error).name}`, { cause: err });
+      }
+    }
+  }
+}

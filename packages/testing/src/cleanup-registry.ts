@@ -1,0 +1,68 @@
+import type { ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+
+// Test processes die in many ways (a failed assertion skipping `after`, an uncaught error, the
+// runner's timeout). Whatever a launcher started must not outlive the process that started it, or
+// the next run finds ports taken and the machine's two cores busy with orphans.
+const children = new Set<ChildProcess>();
+const tempDirs = new Set<string>();
+let installed = false;
+
+const FORWARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+function cleanupSync(): void {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) {
+      try {
+        child.kill('SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+  children.clear();
+  for (const dir of tempDirs) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // best effort: the process is exiting
+    }
+  }
+  tempDirs.clear();
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  cleanupSync();
+  // Adding a listener cancels Node's default "die on signal"; when nobody else handles the signal,
+  // restore that default and re-raise so the exit status still says which signal it was.
+  if (process.listenerCount(signal) === 1) {
+    process.removeListener(signal, onSignal);
+    process.kill(process.pid, signal);
+  }
+}
+
+function install(): void {
+  if (installed) return;
+  installed = true;
+  process.on('exit', cleanupSync);
+  for (const signal of FORWARDED_SIGNALS) process.on(signal, onSignal);
+}
+
+export function trackChild(child: ChildProcess): void {
+  install();
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+}
+
+export function untrackChild(child: ChildProcess): void {
+  children.delete(child);
+}
+
+export function trackTempDir(path: string): void {
+  install();
+  tempDirs.add(path);
+}
+
+export function untrackTempDir(path: string): void {
+  tempDirs.delete(path);
+}

@@ -1,0 +1,240 @@
+// The whole system as real processes on free ports: nats-server, optionally an S3 server, and the
+// five services. Used by the end-to-end tests and by the local stack.
+import { openAsBlob } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient, JobService, JobStatus } from '@gas/proto';
+import { freePort } from './free-port.ts';
+import { makeTempDir } from './temp-dir.ts';
+import { startNatsServer } from './nats-server.ts';
+import type { NatsServerHandle } from './nats-server.ts';
+import { startS3Server } from './s3-server.ts';
+import type { S3ServerHandle } from './s3-server.ts';
+import { startService } from './service.ts';
+import type { ServiceHandle, ServiceName } from './service.ts';
+
+export interface StackUser {
+  userId: string;
+  token: string;
+}
+
+/** The JSON API's job view, as far as tests read it. */
+export interface JobJson {
+  id: string;
+  status: string;
+  attempt: number;
+  failure_reason: string | null;
+  counts: { records: number; alleles: number };
+  progress: { done: number; total: number } | null;
+  queue_position: number | null;
+  [k: string]: unknown;
+}
+
+export interface GasStackOptions {
+  store: 'filesystem' | 's3';
+  /** Extra environment per service (e.g. a short ack wait for the annotator). */
+  env?: Partial<Record<ServiceName, Record<string, string>>>;
+  /** Services to start; all five by default. */
+  services?: ServiceName[];
+  /** Persistent state (local stack); a temp dir removed on stop otherwise. */
+  stateDir?: string;
+  natsPort?: number;
+  gatewayPort?: number;
+  jobGrpcPort?: number;
+  opsPorts?: Partial<Record<ServiceName, number>>;
+  users?: StackUser[];
+  /** Append each service's output to <logDir>/<service>.log. */
+  logDir?: string;
+}
+
+export interface GasStack {
+  url: string;
+  natsUrl: string;
+  jobGrpcUrl: string;
+  outboxDir: string;
+  stateDir: string;
+  users: StackUser[];
+  nats: NatsServerHandle;
+  s3?: S3ServerHandle;
+  services: Partial<Record<ServiceName, ServiceHandle>>;
+  /** Starts (or restarts) one service with the stack's environment plus `env`. */
+  startService(name: ServiceName, env?: Record<string, string>): Promise<ServiceHandle>;
+  api(user: StackUser, path: string, init?: RequestInit): Promise<Response>;
+  submit(user: StackUser, file: string, opts: { genomeBuild?: string; idempotencyKey?: string }): Promise<Response>;
+  submitText(user: StackUser, name: string, text: string, opts: { genomeBuild?: string; idempotencyKey?: string }): Promise<Response>;
+  waitForJob(user: StackUser, id: string, done: (j: JobJson) => boolean, timeoutMs?: number): Promise<JobJson>;
+  /** Records each job's status changes (as the job service streams them) from now on. */
+  watchStatuses(userId: string): { stop(jobId: string): JobStatus[] };
+  eventually(check: () => Promise<void>, timeoutMs?: number): Promise<void>;
+  metrics(name: ServiceName): Promise<string>;
+  stop(): Promise<void>;
+}
+
+const ORDER: ServiceName[] = ['job', 'annotator', 'notification', 'archive', 'gateway'];
+
+export function newApiToken(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+export async function startGasStack(opts: GasStackOptions): Promise<GasStack> {
+  const temp = opts.stateDir ? undefined : await makeTempDir('gas-stack-');
+  const stateDir = opts.stateDir ?? temp!.path;
+  if (opts.logDir) await mkdir(opts.logDir, { recursive: true });
+  const nats = await startNatsServer({ storeDir: join(stateDir, 'nats'), port: opts.natsPort });
+  const s3 = opts.store === 's3' ? await startS3Server() : undefined;
+  const jobGrpcPort = opts.jobGrpcPort ?? (await freePort());
+  const gatewayPort = opts.gatewayPort ?? (await freePort());
+  const users = opts.users ?? [
+    { userId: 'alice', token: newApiToken() },
+    { userId: 'bob', token: newApiToken() },
+  ];
+  const outboxDir = join(stateDir, 'outbox');
+  const common: Record<string, string> = {
+    NATS_URL: nats.url,
+    JOB_GRPC_URL: `127.0.0.1:${jobGrpcPort}`,
+    LOG_LEVEL: process.env['GAS_LOG_LEVEL'] ?? 'info',
+    ...(s3
+      ? {
+          BLOB_STORE: 's3',
+          S3_ENDPOINT: s3.endpoint,
+          S3_REGION: s3.region,
+          S3_ACCESS_KEY_ID: s3.accessKeyId,
+          S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+          S3_FORCE_PATH_STYLE: 'true',
+          S3_CHECKSUM_WHEN_REQUIRED: 'true',
+          S3_BUCKET_INPUTS: s3.buckets.inputs,
+          S3_BUCKET_RESULTS: s3.buckets.results,
+          S3_BUCKET_ARCHIVE: s3.buckets.archive,
+        }
+      : { BLOB_STORE: 'filesystem', BLOB_ROOT: join(stateDir, 'blobs') }),
+  };
+  const perService: Record<ServiceName, Record<string, string>> = {
+    job: { JOB_GRPC_HOST: '127.0.0.1', JOB_GRPC_PORT: String(jobGrpcPort) },
+    annotator: {},
+    notification: { NOTIFICATION_OUTBOX_DIR: outboxDir },
+    archive: {},
+    gateway: {
+      GATEWAY_HOST: '127.0.0.1',
+      GATEWAY_PORT: String(gatewayPort),
+      GATEWAY_API_TOKENS: users.map((u) => `${u.userId}:${u.token}`).join(','),
+    },
+  };
+  const services: Partial<Record<ServiceName, ServiceHandle>> = {};
+  const url = `http://127.0.0.1:${gatewayPort}`;
+
+  const start = async (name: ServiceName, env: Record<string, string> = {}) => {
+    const opsPort = opts.opsPorts?.[name];
+    const handle = startService(name, { ...common, ...perService[name], ...opts.env?.[name], ...env }, {
+      ...(opsPort ? { opsPort } : {}),
+      ...(opts.logDir ? { logFile: join(opts.logDir, `${name}.log`) } : {}),
+    });
+    services[name] = handle;
+    await handle.waitReady(60_000);
+    return handle;
+  };
+
+  const stack: GasStack = {
+    url,
+    natsUrl: nats.url,
+    jobGrpcUrl: common['JOB_GRPC_URL']!,
+    outboxDir,
+    stateDir,
+    users,
+    nats,
+    s3,
+    services,
+    startService: start,
+    api: (user, path, init = {}) =>
+      fetch(url + path, { ...init, headers: { authorization: `Bearer ${user.token}`, ...(init.headers as Record<string, string>) } }),
+    async submit(user, file, o) {
+      const form = new FormData();
+      if (o.genomeBuild) form.append('genome_build', o.genomeBuild);
+      form.append('file', await openAsBlob(file), basename(file));
+      return stack.api(user, '/api/v1/jobs', { method: 'POST', body: form, headers: o.idempotencyKey ? { 'idempotency-key': o.idempotencyKey } : {} });
+    },
+    async submitText(user, name, text, o) {
+      const form = new FormData();
+      if (o.genomeBuild) form.append('genome_build', o.genomeBuild);
+      form.append('file', new Blob([text]), name);
+      return stack.api(user, '/api/v1/jobs', { method: 'POST', body: form, headers: o.idempotencyKey ? { 'idempotency-key': o.idempotencyKey } : {} });
+    },
+    async waitForJob(user, id, done, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last: JobJson | undefined;
+      while (Date.now() < deadline) {
+        const res = await stack.api(user, `/api/v1/jobs/${id}`);
+        if (res.status === 200) {
+          last = (await res.json()) as JobJson;
+          if (done(last)) return last;
+        } else {
+          await res.body?.cancel();
+        }
+        await sleep(100);
+      }
+      throw new Error(`job ${id} did not reach the expected state within ${timeoutMs} ms; last seen: ${JSON.stringify(last)}`);
+    },
+    watchStatuses(userId) {
+      const client = createClient(JobService, stack.jobGrpcUrl, { defaultDeadlineMs: 10_000 });
+      const ac = new AbortController();
+      const byJob = new Map<string, JobStatus[]>();
+      const done = (async () => {
+        try {
+          for await (const { job } of client.watchJobs({ userId }, { deadlineMs: 3_600_000, signal: ac.signal })) {
+            const list = byJob.get(job!.jobId) ?? [];
+            if (list.at(-1) !== job!.status) list.push(job!.status);
+            byJob.set(job!.jobId, list);
+          }
+        } catch {
+          // The stream ends when the stack stops.
+        }
+      })();
+      return {
+        stop(jobId) {
+          ac.abort();
+          void done.finally(() => client.close());
+          return byJob.get(jobId) ?? [];
+        },
+      };
+    },
+    async eventually(check, timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        try {
+          return await check();
+        } catch (err) {
+          if (Date.now() > deadline) throw err;
+          await sleep(100);
+        }
+      }
+    },
+    async metrics(name) {
+      const h = services[name];
+      if (!h) throw new Error(`${name} is not running`);
+      return (await fetch(`http://127.0.0.1:${h.opsPort}/metrics`)).text();
+    },
+    async stop() {
+      for (const name of [...ORDER].reverse()) await services[name]?.stop(15_000);
+      await nats.stop();
+      await s3?.stop();
+      await temp?.cleanup();
+    },
+  };
+
+  try {
+    for (const name of ORDER) if (!opts.services || opts.services.includes(name)) await start(name);
+  } catch (err) {
+    await stack.stop().catch(() => undefined);
+    throw err;
+  }
+  return stack;
+}
+
+export async function readApiToken(file: string): Promise<string | undefined> {
+  try {
+    return (await readFile(file, 'utf8')).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,13 @@
+export { freePort } from './free-port.ts';
+export { makeTempDir } from './temp-dir.ts';
+export type { TempDir } from './temp-dir.ts';
+export { startNatsServer } from './nats-server.ts';
+export type { NatsServerHandle, StartNatsServerOptions } from './nats-server.ts';
+export { startS3Server, DEFAULT_TEST_BUCKETS } from './s3-server.ts';
+export type { S3Area, S3ServerHandle, StartS3ServerOptions } from './s3-server.ts';
+export { sharedDataPath } from './shared-data.ts';
+export { repoRoot } from './repo-root.ts';
+export { startService } from './service.ts';
+export type { ServiceExit, ServiceHandle, ServiceName, StartServiceOptions } from './service.ts';
+export { startGasStack, newApiToken, readApiToken } from './gas-stack.ts';
+export type { GasStack, GasStackOptions, StackUser, JobJson } from './gas-stack.ts';

@@ -1,0 +1,58 @@
+// The local stack: nats-server with JetStream and the five services on fixed ports, state in .gas/
+// (so a second start keeps the jobs), the filesystem blob store and an outbox folder for notices.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startGasStack, readApiToken, newApiToken, repoRoot } from '@gas/testing';
+
+const stateDir = join(repoRoot(), '.gas');
+await mkdir(stateDir, { recursive: true });
+const tokenFile = join(stateDir, 'api-token');
+let token = await readApiToken(tokenFile);
+if (!token) {
+  token = newApiToken();
+  await writeFile(tokenFile, token + '\n', { mode: 0o600 });
+}
+const port = Number(process.env['GAS_PORT'] ?? 8080);
+const say = (s: string) => process.stdout.write(s + '\n');
+
+say(`[gas] starting nats-server and the five services (state in ${stateDir}, logs in ${join(stateDir, 'logs')})`);
+const stack = await startGasStack({
+  store: 'filesystem',
+  stateDir,
+  logDir: join(stateDir, 'logs'),
+  natsPort: Number(process.env['GAS_NATS_PORT'] ?? 4222),
+  gatewayPort: port,
+  jobGrpcPort: Number(process.env['GAS_JOB_GRPC_PORT'] ?? 50051),
+  opsPorts: { gateway: 9100, job: 9101, annotator: 9103, notification: 9104, archive: 9105 },
+  users: [{ userId: 'local', token }],
+}).catch((err: Error) => {
+  process.stderr.write(`[gas] the stack did not start: ${err.message}\n`);
+  process.exit(1);
+});
+
+say('');
+say(`GAS is running at ${stack.url}`);
+say(`API token (user "local"): ${token}`);
+say(`Try: curl -H "Authorization: Bearer ${token}" -F genome_build=GRCh37 -F file=@../shared/data/vcf/gas_anntools/free_1.vcf ${stack.url}/api/v1/jobs`);
+say(`Notices are written to ${stack.outboxDir}. Press Ctrl-C to stop.`);
+
+let stopping = false;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    if (stopping) return;
+    stopping = true;
+    say('\n[gas] stopping...');
+    stack.stop().then(
+      () => {
+        say('[gas] stopped; state kept in .gas/ for the next start');
+        process.exit(0);
+      },
+      (err: Error) => {
+        process.stderr.write(`[gas] stop failed: ${err.message}\n`);
+        process.exit(1);
+      },
+    );
+  });
+}
+// Keep the process alive while the services run.
+setInterval(() => undefined, 1 << 30);

@@ -1,0 +1,126 @@
+// One job all the way through real processes: gateway → job → GAS_JOBS → annotator → blob store →
+// job → GAS_EVENTS → notification and archive. Once with the filesystem store and once with S3.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startGasStack, sharedDataPath } from '@gas/testing';
+import type { GasStack } from '@gas/testing';
+import { JobStatus } from '@gas/proto';
+
+const FREE_1 = sharedDataPath('vcf/gas_anntools/free_1.vcf');
+const FREE_1_RECORDS = 1141;
+const FREE_1_ALLELES = 1173;
+
+for (const store of ['filesystem', 's3'] as const) {
+  describe(`pipeline with the ${store} store`, () => {
+    let stack: GasStack;
+    before(async () => {
+      stack = await startGasStack({ store });
+    });
+    after(async () => {
+      await stack?.stop();
+    });
+
+    test('free_1.vcf goes PENDING → RUNNING → COMPLETED and its results download with the right counts', async () => {
+      const user = stack.users[0]!;
+      const seen = stack.watchStatuses(user.userId);
+      const res = await stack.submit(user, FREE_1, { genomeBuild: 'GRCh37' });
+      assert.equal(res.status, 201, await res.clone().text());
+      const created = (await res.json()) as { id: string; status: string; input_name: string };
+      assert.equal(created.status, 'PENDING');
+      assert.equal(created.input_name, 'free_1.vcf');
+      const job = await stack.waitForJob(user, created.id, (j) => j.status === 'COMPLETED' || j.status === 'FAILED');
+      assert.equal(job.status, 'COMPLETED', JSON.stringify(job));
+      assert.deepEqual(seen.stop(created.id), [JobStatus.PENDING, JobStatus.RUNNING, JobStatus.COMPLETED]);
+      assert.equal(job.counts.records, FREE_1_RECORDS);
+      assert.equal(job.counts.alleles, FREE_1_ALLELES);
+
+      const vcf = await stack.api(user, `/api/v1/jobs/${created.id}/result`);
+      assert.equal(vcf.status, 200);
+      assert.match(vcf.headers.get('content-disposition') ?? '', /filename="free_1\.annot\.vcf"/);
+      const text = await vcf.text();
+      const dataLines = text.split('\n').filter((l) => l && !l.startsWith('#'));
+      assert.equal(dataLines.length, FREE_1_RECORDS);
+      // Original columns untouched: the data lines are the input's data lines.
+      const input = (await readFile(FREE_1, 'utf8')).split('\n').filter((l) => l && !l.startsWith('#'));
+      assert.deepEqual(dataLines, input);
+
+      const log = await stack.api(user, `/api/v1/jobs/${created.id}/log`);
+      assert.equal(log.status, 200);
+      assert.match(await log.text(), new RegExp(`Total variant records: ${FREE_1_RECORDS}\\n`));
+
+      // The completion event reached both GAS_EVENTS consumers.
+      await stack.eventually(async () => {
+        const notices = await readdir(stack.outboxDir);
+        assert.ok(notices.includes(`${created.id}.completed.json`), notices.join(','));
+        const notice = JSON.parse(await readFile(join(stack.outboxDir, `${created.id}.completed.json`), 'utf8'));
+        assert.equal(notice.userId, user.userId);
+        assert.match(await stack.metrics('archive'), /gas_archive_events_total\{[^}]*subject="gas.events.job.completed"[^}]*\} [1-9]/);
+      });
+    });
+
+    test('two submissions with the same idempotency key make one job', async () => {
+      const user = stack.users[0]!;
+      const key = `idem-${store}-${Date.now()}`;
+      const a = await stack.submit(user, FREE_1, { genomeBuild: 'GRCh38', idempotencyKey: key });
+      const b = await stack.submit(user, FREE_1, { genomeBuild: 'GRCh38', idempotencyKey: key });
+      assert.equal(a.status, 201);
+      assert.equal(b.status, 200);
+      const ja = (await a.json()) as { id: string };
+      const jb = (await b.json()) as { id: string };
+      assert.equal(jb.id, ja.id);
+      const list = (await (await stack.api(user, '/api/v1/jobs?page_size=100')).json()) as { jobs: Array<{ id: string; genome_build: string }> };
+      assert.equal(list.jobs.filter((j) => j.genome_build === 'GRCh38').length, 1);
+      await stack.waitForJob(user, ja.id, (j) => j.status === 'COMPLETED');
+    });
+
+    test('a malformed VCF ends FAILED with the line number and the reason', async () => {
+      const user = stack.users[0]!;
+      const body = '##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n1\t100\t.\tA\tG\t.\t.\t.\n1\tNOTANUMBER\t.\tA\tG\t.\t.\t.\n';
+      const res = await stack.submitText(user, 'broken.vcf', body, { genomeBuild: 'GRCh37' });
+      assert.equal(res.status, 201);
+      const { id } = (await res.json()) as { id: string };
+      const job = await stack.waitForJob(user, id, (j) => j.status === 'FAILED' || j.status === 'COMPLETED');
+      assert.equal(job.status, 'FAILED');
+      assert.match(job.failure_reason ?? '', /line 4: POS: expected a non-negative integer, got "NOTANUMBER"/);
+      const dl = await stack.api(user, `/api/v1/jobs/${id}/result`);
+      assert.equal(dl.status, 409);
+      assert.equal(dl.headers.get('content-type'), 'application/problem+json; charset=utf-8');
+    });
+
+    test('a non-VCF upload is refused with a 400 that says why, and no job is made', async () => {
+      const user = stack.users[1]!;
+      const before = (await (await stack.api(user, '/api/v1/jobs')).json()) as { jobs: unknown[] };
+      const res = await stack.submitText(user, 'photo.png', '\x89PNG\r\n\x1a\n....', { genomeBuild: 'GRCh37' });
+      assert.equal(res.status, 400);
+      const problem = (await res.json()) as { detail: string };
+      assert.match(problem.detail, /photo\.png is not a VCF file: .*##fileformat=VCF/);
+      const afterList = (await (await stack.api(user, '/api/v1/jobs')).json()) as { jobs: unknown[] };
+      assert.equal(afterList.jobs.length, before.jobs.length);
+      const noBuild = await stack.submitText(user, 'x.vcf', '##fileformat=VCFv4.2\n', {});
+      assert.equal(noBuild.status, 400);
+      assert.match(((await noBuild.json()) as { detail: string }).detail, /genome_build/);
+    });
+
+    test('API calls need a valid token and only see their own jobs', async () => {
+      const [alice, bob] = stack.users as [GasStack['users'][0], GasStack['users'][0]];
+      const res = await stack.submit(alice, FREE_1, { genomeBuild: 'GRCh37' });
+      const { id } = (await res.json()) as { id: string };
+      assert.equal((await fetch(`${stack.url}/api/v1/jobs`)).status, 401);
+      assert.equal((await fetch(`${stack.url}/api/v1/jobs`, { headers: { authorization: 'Bearer not-a-real-token-at-all' } })).status, 401);
+      for (const path of [`/api/v1/jobs/${id}`, `/api/v1/jobs/${id}/result`, `/api/v1/jobs/${id}/log`]) {
+        assert.equal((await stack.api(bob, path)).status, 404, path);
+      }
+      assert.equal((await stack.api(bob, '/api/v1/jobs/../../etc/passwd')).status, 404);
+      await stack.waitForJob(alice, id, (j) => j.status === 'COMPLETED');
+    });
+
+    test('every service is up and healthy, with its own metrics', async () => {
+      for (const name of ['gateway', 'job', 'annotator', 'notification', 'archive'] as const) {
+        assert.match(await stack.metrics(name), new RegExp(`gas_${name}_process_cpu_seconds_total`), name);
+      }
+      assert.match(await stack.metrics('annotator'), /gas_annotator_messages_total\{[^}]*outcome="ack"[^}]*\} [1-9]/);
+    });
+  });
+}
