@@ -35,6 +35,9 @@ export async function runAnnotation(opts: {
   });
   const input = (await store.get('inputs', job.inputKey)).pipe(meter);
   const out = new PassThrough();
+  // The store reports a failed write through `stored`; this listener keeps our own destroy(err)
+  // from becoming an uncaught 'error' event once the store has stopped listening.
+  out.on('error', () => undefined);
   const stored = store.put('results', vcfKey, out, { contentType: 'text/x-vcf' });
   let counts: VariantCounts;
   try {

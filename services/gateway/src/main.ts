@@ -26,7 +26,19 @@ installShutdown({
   timeoutMs: config.shutdownTimeoutMs,
   steps: [
     // Fastify stops accepting and waits for in-flight requests (uploads included) to finish.
-    { name: 'http', run: () => app.close() },
+    // Connections that go idle after their last response are closed as they do, not left to
+    // hold the server open until the keep-alive timeout.
+    {
+      name: 'http',
+      run: async () => {
+        const idle = setInterval(() => app.server.closeIdleConnections(), 100);
+        try {
+          await app.close();
+        } finally {
+          clearInterval(idle);
+        }
+      },
+    },
     { name: 'grpc-client', run: async () => jobs.close() },
     { name: 'ops', run: () => ops.close() },
   ],

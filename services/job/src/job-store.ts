@@ -64,7 +64,8 @@ export class JobStore {
     const ids: string[] = [];
     const it = await this.kv.keys(`${userId}.*`);
     for await (const k of it) ids.push(k.slice(userId.length + 1));
-    return ids.sort().reverse();
+    // A key updated while the listing runs can be delivered twice.
+    return [...new Set(ids)].sort().reverse();
   }
 
   async *watch(userId: string, signal: AbortSignal): AsyncGenerator<Job> {
