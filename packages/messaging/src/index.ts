@@ -1,6 +1,6 @@
 export { subjects } from './subjects.ts';
 export type { JobEventKind, AccountEventKind } from './subjects.ts';
-export { streamNames, streamSpecs, consumerSpecs, ensureStream, ensureStreams, ensureConsumer } from './streams.ts';
+export { streamNames, streamSpecs, consumerSpecs, ensureStream, ensureStreams, ensureConsumer, DUPLICATE_WINDOW_MS } from './streams.ts';
 export type { StreamSpec, ConsumerSpec, ConsumerOptions, EnsureAction } from './streams.ts';
 export { connectNats, waitForJetStream } from './connection.ts';
 export type { ConnectNatsOptions } from './connection.ts';

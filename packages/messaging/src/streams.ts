@@ -12,7 +12,8 @@ export type EnsureAction = 'created' | 'updated' | 'unchanged';
 const msToNanos = (ms: number): number => Math.round(ms * 1_000_000);
 const DAY_MS = 24 * 60 * 60 * 1000;
 // Publishers retry with the same Nats-Msg-Id within this window and are deduplicated.
-const DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
+/** How long JetStream remembers a Nats-Msg-Id; publishers that retry rely on it. */
+export const DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
 
 // Only nats-server 2.9 features are used here (single filter_subject, no per-message TTL, no pause),
 // so the same specs apply to old and current servers.

@@ -2,7 +2,7 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Logger } from '@gas/runtime';
 import { create, rpcErrors, timestampFromDate, AccountSchema, AccountEventSchema, AccountEventKind, AccountService, Plan, NotificationPrefsSchema } from '@gas/proto';
 import type { ServiceImpl } from '@gas/proto';
-import { publishProto, subjects } from '@gas/messaging';
+import { publishProto, subjects, DUPLICATE_WINDOW_MS } from '@gas/messaging';
 import type { AccountStore } from './account-store.ts';
 import { USER_ID } from './ids.ts';
 
@@ -54,6 +54,10 @@ export function createAccountService(deps: { accounts: AccountStore; js: JetStre
           updatedAt: timestampFromDate(now()),
         });
       });
+      // A repeated call republishes only inside JetStream's duplicate window, where the same event id
+      // is dropped: that covers a retry after a failed publish without announcing old changes again.
+      const changedAt = Number(res.account.updatedAt?.seconds ?? 0n) * 1000;
+      if (!res.changed && now().getTime() - changedAt > DUPLICATE_WINDOW_MS) return { account: res.account };
       const kind = req.plan === Plan.PREMIUM ? AccountEventKind.UPGRADED : AccountEventKind.DOWNGRADED;
       const name = kind === AccountEventKind.UPGRADED ? 'upgraded' : 'downgraded';
       // One event per plan change: the updated_at of the change makes the id unique and stable.
