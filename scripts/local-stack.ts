@@ -1,10 +1,14 @@
 // The local stack: nats-server with JetStream and the five services on fixed ports, state in .gas/
 // (so a second start keeps the jobs), the filesystem blob store and an outbox folder for notices.
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { startGasStack, readApiToken, newApiToken, repoRoot } from '@gas/testing';
 
-const stateDir = join(repoRoot(), '.gas');
+// Every port and the state folder can be moved, so a second stack (or the test of this script) can
+// run beside a developer's own.
+const env = process.env;
+const stateDir = resolve(repoRoot(), env['GAS_STATE_DIR'] ?? '.gas');
+const opsBase = Number(env['GAS_OPS_PORT_BASE'] ?? 9100);
 await mkdir(stateDir, { recursive: true });
 const tokenFile = join(stateDir, 'api-token');
 let token = await readApiToken(tokenFile);
@@ -12,7 +16,7 @@ if (!token) {
   token = newApiToken();
   await writeFile(tokenFile, token + '\n', { mode: 0o600 });
 }
-const port = Number(process.env['GAS_PORT'] ?? 8080);
+const port = Number(env['GAS_PORT'] ?? 8080);
 const say = (s: string) => process.stdout.write(s + '\n');
 
 say(`[gas] starting nats-server and the five services (state in ${stateDir}, logs in ${join(stateDir, 'logs')})`);
@@ -20,10 +24,10 @@ const stack = await startGasStack({
   store: 'filesystem',
   stateDir,
   logDir: join(stateDir, 'logs'),
-  natsPort: Number(process.env['GAS_NATS_PORT'] ?? 4222),
+  natsPort: Number(env['GAS_NATS_PORT'] ?? 4222),
   gatewayPort: port,
-  jobGrpcPort: Number(process.env['GAS_JOB_GRPC_PORT'] ?? 50051),
-  opsPorts: { gateway: 9100, job: 9101, annotator: 9103, notification: 9104, archive: 9105 },
+  jobGrpcPort: Number(env['GAS_JOB_GRPC_PORT'] ?? 50051),
+  opsPorts: { gateway: opsBase, job: opsBase + 1, annotator: opsBase + 3, notification: opsBase + 4, archive: opsBase + 5 },
   users: [{ userId: 'local', token }],
 }).catch((err: Error) => {
   process.stderr.write(`[gas] the stack did not start: ${err.message}\n`);

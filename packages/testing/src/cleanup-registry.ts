@@ -32,6 +32,9 @@ function cleanupSync(): void {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
+  // Someone else handles this signal (the local stack stops its services gracefully on Ctrl-C):
+  // leave the children to them; the exit hook still kills whatever is left at the end.
+  if (process.listenerCount(signal) > 1) return;
   cleanupSync();
   // Adding a listener cancels Node's default "die on signal"; when nobody else handles the signal,
   // restore that default and re-raise so the exit status still says which signal it was.
