@@ -16,6 +16,8 @@ export interface ConnectNatsOptions {
   options?: Partial<NodeConnectionOptions>;
   /** Aborting gives up waiting for the first connection (e.g. shutdown during startup). */
   signal?: AbortSignal;
+  /** Told true when connected and false while disconnected, so readiness can follow the connection. */
+  onConnectionChange?: (connected: boolean) => void;
 }
 
 // A service must outlive NATS restarts and start before NATS is reachable (pods start in any
@@ -35,7 +37,8 @@ export async function connectNats(opts: ConnectNatsOptions): Promise<NatsConnect
         waitOnFirstConnect: false,
       });
       logger.info({ server: nc.getServer(), attempt }, 'connected to NATS');
-      void logStatus(nc, logger);
+      opts.onConnectionChange?.(true);
+      void logStatus(nc, logger, opts.onConnectionChange ?? (() => undefined));
       return nc;
     } catch (err) {
       // Log the first failure and then every tenth, so a long NATS outage is visible but not noisy.
@@ -45,13 +48,15 @@ export async function connectNats(opts: ConnectNatsOptions): Promise<NatsConnect
   }
 }
 
-async function logStatus(nc: NatsConnection, logger: Logger): Promise<void> {
+async function logStatus(nc: NatsConnection, logger: Logger, onChange: (connected: boolean) => void): Promise<void> {
   for await (const s of nc.status()) {
     switch (s.type) {
       case 'disconnect':
+        onChange(false);
         logger.warn({ server: s.server }, 'NATS disconnected');
         break;
       case 'reconnect':
+        onChange(true);
         logger.info({ server: s.server }, 'NATS reconnected');
         break;
       case 'reconnecting':
@@ -70,6 +75,7 @@ async function logStatus(nc: NatsConnection, logger: Logger): Promise<void> {
         logger.warn({ subject: s.sub.getSubject(), pending: s.pending }, 'NATS slow consumer');
         break;
       case 'close':
+        onChange(false);
         logger.info('NATS connection closed');
         break;
       default:

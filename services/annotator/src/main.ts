@@ -16,7 +16,7 @@ const store = createBlobStore(config);
 await store.check();
 const jobs = createClient(JobService, config.jobGrpcUrl, { defaultDeadlineMs: config.rpcDeadlineMs });
 await jobs.waitForReady(60_000);
-const nc = await connectNats({ servers: config.natsUrl, name: `${service}-${config.annotatorId}`, logger });
+const nc = await connectNats({ servers: config.natsUrl, name: `${service}-${config.annotatorId}`, logger, onConnectionChange: (ok) => health.setReady('nats', ok) });
 await waitForJetStream(nc, { timeoutMs: 30_000 });
 const app = createAnnotatorApp({ config, nc, jobs, store, logger, registry });
 await app.start();

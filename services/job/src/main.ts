@@ -10,11 +10,10 @@ logger.info({ config: describeConfig(jobConfigSpec, config) }, 'starting');
 const registry = createRegistry(service);
 const health = new Health();
 const ops = await startOpsServer({ port: config.opsPort, registry, health, logger });
-const nc = await connectNats({ servers: config.natsUrl, name: service, logger });
+const nc = await connectNats({ servers: config.natsUrl, name: service, logger, onConnectionChange: (ok) => health.setReady('nats', ok) });
 await waitForJetStream(nc, { timeoutMs: 30_000 });
 const app = createJobApp({ config, nc, logger, registry });
 await app.start();
-health.setReady('nats', true);
 health.markStarted();
 
 installShutdown({

@@ -10,7 +10,7 @@ logger.info({ config: describeConfig(notificationConfigSpec, config) }, 'startin
 const registry = createRegistry(service);
 const health = new Health();
 const ops = await startOpsServer({ port: config.opsPort, registry, health, logger });
-const nc = await connectNats({ servers: config.natsUrl, name: service, logger });
+const nc = await connectNats({ servers: config.natsUrl, name: service, logger, onConnectionChange: (ok) => health.setReady('nats', ok) });
 await waitForJetStream(nc, { timeoutMs: 30_000 });
 const app = createNotificationApp({ outboxDir: config.outboxDir, nc, logger, registry });
 await app.start();
