@@ -9,3 +9,5 @@ export type { OpsServer, OpsServerOptions } from './ops-server.ts';
 export { installShutdown } from './shutdown.ts';
 export type { ShutdownOptions, ShutdownStep, ShutdownHandle } from './shutdown.ts';
 export { loadConfigOrExit } from './config-or-exit.ts';
+export { bootService } from './boot.ts';
+export type { ServiceBase } from './boot.ts';

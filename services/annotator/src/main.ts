@@ -1,17 +1,12 @@
-import { createLogger, createRegistry, describeConfig, Health, installShutdown, startOpsServer, loadConfigOrExit } from '@gas/runtime';
+import { bootService, installShutdown } from '@gas/runtime';
 import { connectNats, waitForJetStream } from '@gas/messaging';
 import { createClient, JobService } from '@gas/proto';
 import { createBlobStore } from '@gas/storage';
-import { loadConfig, annotatorConfigSpec } from './config.ts';
+import { annotatorConfigSpec } from './config.ts';
 import { createAnnotatorApp } from './app.ts';
 
 const service = 'annotator';
-const config = loadConfigOrExit(service, () => loadConfig(process.env));
-const logger = createLogger({ service, level: config.logLevel });
-logger.info({ config: describeConfig(annotatorConfigSpec, config) }, 'starting');
-const registry = createRegistry(service);
-const health = new Health();
-const ops = await startOpsServer({ port: config.opsPort, registry, health, logger });
+const { config, logger, registry, health, ops } = await bootService(service, annotatorConfigSpec, process.env);
 const store = createBlobStore(config);
 await store.check();
 const jobs = createClient(JobService, config.jobGrpcUrl, { defaultDeadlineMs: config.rpcDeadlineMs });

@@ -1,5 +1,6 @@
 import { field, readConfig } from '@gas/runtime';
 import { blobStoreConfigSpec } from '@gas/storage';
+import { apiTokenProblems } from './api-token-auth.ts';
 
 const spec = {
   host: field.string('GATEWAY_HOST', { default: '0.0.0.0' }),
@@ -10,7 +11,7 @@ const spec = {
   jobGrpcUrl: field.string('JOB_GRPC_URL', { default: '127.0.0.1:50051' }),
   rpcDeadlineMs: field.int('RPC_DEADLINE_MS', { default: 10_000, min: 100 }),
   /** `userId:token` pairs until accounts arrive; tokens are compared by SHA-256, never logged. */
-  apiTokens: field.list('GATEWAY_API_TOKENS', { default: [] }),
+  apiTokens: field.list('GATEWAY_API_TOKENS', { default: [], secret: true, check: (items) => apiTokenProblems(items).join('; ') || null }),
   maxUploadBytes: field.int('GATEWAY_MAX_UPLOAD_BYTES', { default: 1024 * 1024 * 1024, min: 1 }),
   shutdownTimeoutMs: field.int('SHUTDOWN_TIMEOUT_MS', { default: 20_000, min: 1000 }),
   ...blobStoreConfigSpec,

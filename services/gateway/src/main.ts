@@ -1,16 +1,11 @@
-import { createLogger, createRegistry, describeConfig, Health, installShutdown, startOpsServer, loadConfigOrExit } from '@gas/runtime';
+import { bootService, installShutdown } from '@gas/runtime';
 import { createClient, JobService } from '@gas/proto';
 import { createBlobStore } from '@gas/storage';
-import { loadConfig, gatewayConfigSpec } from './config.ts';
+import { gatewayConfigSpec } from './config.ts';
 import { buildGateway } from './app.ts';
 
 const service = 'gateway';
-const config = loadConfigOrExit(service, () => loadConfig(process.env));
-const logger = createLogger({ service, level: config.logLevel });
-logger.info({ config: describeConfig(gatewayConfigSpec, config) }, 'starting');
-const registry = createRegistry(service);
-const health = new Health();
-const ops = await startOpsServer({ port: config.opsPort, registry, health, logger });
+const { config, logger, registry, health, ops } = await bootService(service, gatewayConfigSpec, process.env);
 const store = createBlobStore(config);
 await store.check();
 const jobs = createClient(JobService, config.jobGrpcUrl, { defaultDeadlineMs: config.rpcDeadlineMs });
