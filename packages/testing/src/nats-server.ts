@@ -62,7 +62,9 @@ function setRef(child: ChildProcess, ref: boolean): void {
 async function launch(port: number, monitorPort: number, storeDir: string): Promise<ChildProcess> {
   const bin = natsBinary();
   const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir, '-m', String(monitorPort)];
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: a terminal's Ctrl-C reaches only the launcher, which stops the services
+  // before NATS instead of everything at once.
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   trackChild(child);
   const output = new OutputBuffer(256 * 1024);
   child.stdout?.on('data', (c: Buffer) => output.append(c));

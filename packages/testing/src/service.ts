@@ -64,6 +64,8 @@ class ServiceProcess implements ServiceHandle {
       cwd: root,
       env: { ...process.env, ...env, OPS_PORT: String(opsPort) },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Own process group, like nats-server: Ctrl-C stops the stack in order, not all at once.
+      detached: true,
     });
     this.#child = child;
     this.pid = child.pid ?? -1;
