@@ -26,6 +26,11 @@ test('services go not-ready while NATS is down and recover when it returns', asy
     for (const name of natsServices) assert.equal(await readyz(stack.services[name]!.opsPort), 503, `${name} still ready`);
   }, 20_000);
 
+  // The job store is down: the API answers 503 with a problem, not a 500 and not a hang.
+  const down = await stack.api(user, '/api/v1/jobs');
+  assert.equal(down.status, 503, await down.clone().text());
+  assert.equal(down.headers.get('content-type'), 'application/problem+json; charset=utf-8');
+
   restarted = await startNatsServer({ port, storeDir });
   await stack.eventually(async () => {
     for (const name of natsServices) assert.equal(await readyz(stack.services[name]!.opsPort), 200, `${name} not ready again`);

@@ -13,3 +13,5 @@ export type { ConsumerBacklog } from './queue-depth.ts';
 export { jetstream, jetstreamManager } from '@nats-io/jetstream';
 export type { JetStreamClient, JetStreamManager, JsMsg, PubAck } from '@nats-io/jetstream';
 export type { NatsConnection } from '@nats-io/transport-node';
+export { streamConfigSpec, streamSpecsFrom } from './stream-config.ts';
+export type { StreamConfig } from './stream-config.ts';

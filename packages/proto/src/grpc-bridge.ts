@@ -63,8 +63,19 @@ export interface BridgeLogger {
   error(obj: object, msg: string): void;
 }
 
-function toServiceError(err: unknown, method: DescMethod, logger?: BridgeLogger): Partial<grpc.ServiceError> {
-  if (err instanceof RpcError) return { code: err.code, details: err.message };
+export interface ServiceOptions {
+  logger?: BridgeLogger;
+  /** Turns infrastructure errors the service knows (a NATS outage, say) into a precise status. */
+  mapError?: (err: unknown) => RpcError | undefined;
+}
+
+function toServiceError(err: unknown, method: DescMethod, opts: ServiceOptions): Partial<grpc.ServiceError> {
+  const logger = opts.logger;
+  const mapped = err instanceof RpcError ? err : opts.mapError?.(err);
+  if (mapped) {
+    if (mapped !== err) logger?.error({ err, method: method.name }, 'rpc handler failed on a dependency');
+    return { code: mapped.code, details: mapped.message };
+  }
   // Anything else is a bug or an outage, not a domain answer: keep its text out of the reply.
   logger?.error({ err, method: method.name }, 'rpc handler failed');
   return { code: grpc.status.INTERNAL, details: `internal error in ${method.name}` };
@@ -80,7 +91,7 @@ export function addService<S extends GenService<GenServiceMethods>>(
   server: grpc.Server,
   service: S,
   impl: ServiceImpl<S>,
-  logger?: BridgeLogger,
+  opts: ServiceOptions = {},
 ): void {
   const handlers: grpc.UntypedServiceImplementation = {};
   const byName = impl as unknown as Record<string, (req: unknown, ctx: CallContext) => unknown>;
@@ -93,7 +104,7 @@ export function addService<S extends GenService<GenServiceMethods>>(
           .then(() => fn.call(impl, call.request, contextOf(call)) as Promise<MessageInitShape<DescMessage>>)
           .then(
             (res) => callback(null, create(method.output, res)),
-            (err) => callback(toServiceError(err, method, logger)),
+            (err) => callback(toServiceError(err, method, opts)),
           );
       };
     } else {
@@ -108,7 +119,7 @@ export function addService<S extends GenService<GenServiceMethods>>(
             }
             if (!ctx.signal.aborted) call.end();
           } catch (err) {
-            if (!ctx.signal.aborted) call.destroy(toServiceError(err, method, logger) as grpc.ServiceError);
+            if (!ctx.signal.aborted) call.destroy(toServiceError(err, method, opts) as grpc.ServiceError);
           }
         })();
       };

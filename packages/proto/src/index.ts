@@ -2,7 +2,7 @@ export * from './gen/gas/v1/job_pb.ts';
 export * from './gen/gas/v1/account_pb.ts';
 export * from './gen/gas/v1/events_pb.ts';
 export { addService, createClient, grpcServiceDefinition } from './grpc-bridge.ts';
-export type { CallContext, CallOptions, ServiceClient, ServiceImpl } from './grpc-bridge.ts';
+export type { CallContext, CallOptions, ServiceClient, ServiceImpl, ServiceOptions } from './grpc-bridge.ts';
 export { startGrpcServer } from './grpc-server.ts';
 export type { GrpcServerHandle } from './grpc-server.ts';
 export { RpcError, rpcErrors, isRpcError, Status } from './rpc-error.ts';

@@ -26,6 +26,7 @@ const accountImpl: ServiceImpl<typeof AccountService> = {
   async getAccount(req) {
     if (req.userId === 'boom') throw new Error('database password is hunter2');
     if (req.userId === 'slow') await sleep(500);
+    if (req.userId === 'outage') throw new Error('nats is down');
     const a = accounts.get(req.userId);
     if (!a) throw rpcErrors.notFound(`account ${req.userId} not found`);
     return { account: a };
@@ -60,7 +61,10 @@ const server = await startGrpcServer({
   port: 0,
   serviceNames: [AccountService.typeName, JobService.typeName],
   register: (s) => {
-    addService(s, AccountService, accountImpl, { error: (o) => errors.push(o) });
+    addService(s, AccountService, accountImpl, {
+      logger: { error: (o) => errors.push(o) },
+      mapError: (e) => ((e as Error).message === 'nats is down' ? rpcErrors.unavailable('the job store is unavailable; retry') : undefined),
+    });
     addService(s, JobService, jobImpl);
   },
 });
@@ -94,6 +98,11 @@ test('an unexpected error is INTERNAL without its text, and is logged on the ser
     return true;
   });
   assert.equal(errors.length, 1);
+  errors.length = 0;
+});
+
+test('a dependency outage mapped by the service arrives as UNAVAILABLE', async () => {
+  await assert.rejects(client.getAccount({ userId: 'outage' }), (e: unknown) => e instanceof RpcError && e.code === Status.UNAVAILABLE && /retry/.test(e.message));
 });
 
 test('every call has a deadline: a slow handler ends in DEADLINE_EXCEEDED', async () => {

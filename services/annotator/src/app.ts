@@ -3,7 +3,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { Logger, Registry } from '@gas/runtime';
 import { JobService } from '@gas/proto';
 import type { ServiceClient } from '@gas/proto';
-import { ConsumeLoop, consumerSpecs, ensureConsumer, ensureStreams, streamNames, streamSpecs } from '@gas/messaging';
+import { ConsumeLoop, consumerSpecs, ensureConsumer, ensureStreams, streamNames, streamSpecsFrom } from '@gas/messaging';
 import type { BlobStore } from '@gas/storage';
 import type { AnnotatorConfig } from './config.ts';
 import { createJobHandler } from './job-handler.ts';
@@ -15,7 +15,7 @@ export interface AnnotatorApp {
 }
 
 export function createAnnotatorApp(deps: {
-  config: Pick<AnnotatorConfig, 'annotatorId' | 'concurrency' | 'ackWaitMs' | 'maxDeliver' | 'progressIntervalMs'>;
+  config: Pick<AnnotatorConfig, 'annotatorId' | 'concurrency' | 'ackWaitMs' | 'maxDeliver' | 'progressIntervalMs' | 'eventsMaxAgeDays' | 'natsReplicas'>;
   nc: NatsConnection;
   jobs: ServiceClient<typeof JobService>;
   store: BlobStore;
@@ -27,7 +27,7 @@ export function createAnnotatorApp(deps: {
     async start() {
       const { config, nc, logger } = deps;
       const jsm = await jetstreamManager(nc);
-      await ensureStreams(jsm, streamSpecs());
+      await ensureStreams(jsm, streamSpecsFrom(deps.config));
       const consumer = consumerSpecs.annotator({
         ackWaitMs: config.ackWaitMs,
         maxDeliver: config.maxDeliver,

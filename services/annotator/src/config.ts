@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { field, readConfig } from '@gas/runtime';
+import { streamConfigSpec } from '@gas/messaging';
 import { blobStoreConfigSpec } from '@gas/storage';
 
 const spec = {
@@ -15,6 +16,7 @@ const spec = {
   rpcDeadlineMs: field.int('RPC_DEADLINE_MS', { default: 10_000, min: 100 }),
   drainGraceMs: field.int('ANNOTATOR_DRAIN_GRACE_MS', { default: 15_000, min: 0 }),
   shutdownTimeoutMs: field.int('SHUTDOWN_TIMEOUT_MS', { default: 25_000, min: 1000 }),
+  ...streamConfigSpec,
   ...blobStoreConfigSpec,
 };
 

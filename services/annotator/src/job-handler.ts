@@ -21,7 +21,29 @@ export interface JobHandlerDeps {
 }
 
 export function createJobHandler(deps: JobHandlerDeps) {
+  const handleOnce = createAttempt(deps);
   return async function handle(msg: JsMsg, ctx: { signal: AbortSignal; deliveryCount: number }): Promise<Outcome> {
+    try {
+      return await handleOnce(msg, ctx);
+    } catch (err) {
+      if (ctx.signal.aborted || ctx.deliveryCount < deps.maxDeliver) throw err; // retried with backoff
+      // The last delivery: the job is failed for good so the user sees why, whatever attempt holds
+      // it (attempt 0). If even that fails the loop terms the message and logs it.
+      const req = decodeProto(JobRequestedSchema, msg.data);
+      const reason = `gave up after ${ctx.deliveryCount} attempts: ${(err as Error).message}`;
+      try {
+        await deps.jobs.failJob({ userId: req.userId, jobId: req.jobId, attempt: 0, reason });
+      } catch (failErr) {
+        if (!isRpcError(failErr, Status.FAILED_PRECONDITION)) throw failErr;
+      }
+      deps.logger.warn({ jobId: req.jobId, userId: req.userId, reason }, 'job dead-lettered');
+      return { kind: 'ack' };
+    }
+  };
+}
+
+function createAttempt(deps: JobHandlerDeps) {
+  return async function attemptJob(msg: JsMsg, ctx: { signal: AbortSignal; deliveryCount: number }): Promise<Outcome> {
     let req;
     try {
       req = decodeProto(JobRequestedSchema, msg.data);
@@ -87,7 +109,6 @@ export function createJobHandler(deps: JobHandlerDeps) {
       let reason: string | undefined;
       if (err instanceof VcfFormatError) reason = `invalid VCF: ${err.message}`;
       else if (err instanceof BlobNotFoundError) reason = 'the uploaded input file is missing from storage';
-      else if (attempt >= deps.maxDeliver) reason = `gave up after ${attempt} attempts: ${(err as Error).message}`;
       if (!reason) throw err;
       await deps.jobs.failJob({ userId: job.userId, jobId: job.jobId, attempt, reason });
       log.info({ reason }, 'job failed');

@@ -22,7 +22,7 @@ installShutdown({
   health,
   timeoutMs: config.shutdownTimeoutMs,
   steps: [
-    { name: 'consumer', run: () => app.stop(Math.min(config.drainGraceMs, config.shutdownTimeoutMs - 5000)) },
+    { name: 'consumer', run: () => app.stop(Math.min(config.drainGraceMs, Math.floor(config.shutdownTimeoutMs * 0.6))) },
     { name: 'nats', run: () => nc.drain() },
     { name: 'grpc-client', run: async () => jobs.close() },
     { name: 'ops', run: () => ops.close() },

@@ -7,7 +7,7 @@ const service = 'archive';
 const { config, logger, registry, health, ops } = await bootService(service, archiveConfigSpec, process.env);
 const nc = await connectNats({ servers: config.natsUrl, name: service, logger, onConnectionChange: (ok) => health.setReady('nats', ok) });
 await waitForJetStream(nc, { timeoutMs: 30_000 });
-const app = createArchiveApp({ nc, logger, registry });
+const app = createArchiveApp({ config, nc, logger, registry });
 await app.start();
 health.markStarted();
 
@@ -16,7 +16,7 @@ installShutdown({
   health,
   timeoutMs: config.shutdownTimeoutMs,
   steps: [
-    { name: 'consumer', run: () => app.stop(config.shutdownTimeoutMs - 5000) },
+    { name: 'consumer', run: () => app.stop(Math.floor(config.shutdownTimeoutMs * 0.6)) },
     { name: 'nats', run: () => nc.drain() },
     { name: 'ops', run: () => ops.close() },
   ],

@@ -4,13 +4,14 @@ import { Kvm } from '@nats-io/kv';
 import type { Logger, Registry } from '@gas/runtime';
 import { addService, startGrpcServer, AccountService, JobService } from '@gas/proto';
 import type { GrpcServerHandle } from '@gas/proto';
-import { ensureStreams, streamSpecs, consumerSpecs } from '@gas/messaging';
+import { ensureStreams, streamSpecsFrom, consumerSpecs } from '@gas/messaging';
 import type { JobConfig } from './config.ts';
 import { JobStore } from './job-store.ts';
 import { IdempotencyStore } from './idempotency-store.ts';
 import { AccountStore } from './account-store.ts';
 import { createJobService } from './job-service.ts';
 import { createAccountService } from './account-service.ts';
+import { natsOutageToRpc } from './nats-outage.ts';
 
 export const buckets = { jobs: 'gas-jobs', accounts: 'gas-accounts', idempotency: 'gas-idempotency' } as const;
 
@@ -22,7 +23,7 @@ export interface JobApp {
 }
 
 export function createJobApp(deps: {
-  config: Pick<JobConfig, 'grpcHost' | 'grpcPort' | 'idempotencyTtlHours' | 'eventsMaxAgeDays' | 'kvReplicas'>;
+  config: Pick<JobConfig, 'grpcHost' | 'grpcPort' | 'idempotencyTtlHours' | 'eventsMaxAgeDays' | 'natsReplicas'>;
   nc: NatsConnection;
   logger: Logger;
   registry: Registry;
@@ -32,10 +33,10 @@ export function createJobApp(deps: {
     async start() {
       const { config, nc, logger, registry } = deps;
       const jsm = await jetstreamManager(nc);
-      await ensureStreams(jsm, streamSpecs({ eventsMaxAgeDays: config.eventsMaxAgeDays, replicas: config.kvReplicas }));
+      await ensureStreams(jsm, streamSpecsFrom(config));
       const js = jetstream(nc);
       const kvm = new Kvm(js);
-      const kvOpts = { replicas: config.kvReplicas, history: 1, storage: 'file' as const };
+      const kvOpts = { replicas: config.natsReplicas, history: 1, storage: 'file' as const };
       const jobs = new JobStore(await kvm.create(buckets.jobs, kvOpts));
       const accounts = new AccountStore(await kvm.create(buckets.accounts, kvOpts));
       const idempotency = new IdempotencyStore(
@@ -49,8 +50,8 @@ export function createJobApp(deps: {
         port: config.grpcPort,
         serviceNames: [JobService.typeName, AccountService.typeName],
         register: (s) => {
-          addService(s, JobService, jobImpl, logger);
-          addService(s, AccountService, accountImpl, logger);
+          addService(s, JobService, jobImpl, { logger, mapError: natsOutageToRpc });
+          addService(s, AccountService, accountImpl, { logger, mapError: natsOutageToRpc });
         },
       });
       logger.info({ port: server.port }, 'job service listening');

@@ -1,4 +1,5 @@
 import { field, readConfig } from '@gas/runtime';
+import { streamConfigSpec } from '@gas/messaging';
 
 const spec = {
   natsUrl: field.string('NATS_URL', { default: 'nats://127.0.0.1:4222' }),
@@ -7,9 +8,8 @@ const spec = {
   opsPort: field.int('OPS_PORT', { default: 9101, min: 0, max: 65535 }),
   logLevel: field.oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const, { default: 'info' }),
   idempotencyTtlHours: field.int('JOB_IDEMPOTENCY_TTL_HOURS', { default: 24, min: 1, max: 24 * 30 }),
-  eventsMaxAgeDays: field.int('GAS_EVENTS_MAX_AGE_DAYS', { default: 7, min: 1, max: 365 }),
-  kvReplicas: field.int('NATS_REPLICAS', { default: 1, min: 1, max: 5 }),
   shutdownTimeoutMs: field.int('SHUTDOWN_TIMEOUT_MS', { default: 20_000, min: 1000 }),
+  ...streamConfigSpec,
 };
 
 export type JobConfig = ReturnType<typeof loadConfig>;

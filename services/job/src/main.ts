@@ -16,7 +16,7 @@ installShutdown({
   health,
   timeoutMs: config.shutdownTimeoutMs,
   steps: [
-    { name: 'grpc', run: () => app.stop(Math.max(1000, config.shutdownTimeoutMs - 5000)) },
+    { name: 'grpc', run: () => app.stop(Math.floor(config.shutdownTimeoutMs * 0.6)) },
     { name: 'nats', run: () => nc.drain() },
     { name: 'ops', run: () => ops.close() },
   ],

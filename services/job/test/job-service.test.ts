@@ -26,7 +26,7 @@ before(async () => {
   nc = await connect({ servers: nats.url });
   const logger = createLogger({ service: 'job', level: 'warn', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
   app = createJobApp({
-    config: { grpcHost: '127.0.0.1', grpcPort: 0, idempotencyTtlHours: 1, eventsMaxAgeDays: 1, kvReplicas: 1 },
+    config: { grpcHost: '127.0.0.1', grpcPort: 0, idempotencyTtlHours: 1, eventsMaxAgeDays: 1, natsReplicas: 1 },
     nc,
     logger,
     registry: createRegistry('job'),

@@ -1,4 +1,5 @@
 import { field, readConfig } from '@gas/runtime';
+import { streamConfigSpec } from '@gas/messaging';
 
 const spec = {
   natsUrl: field.string('NATS_URL', { default: 'nats://127.0.0.1:4222' }),
@@ -7,6 +8,7 @@ const spec = {
   /** Where notices are written until the SMTP sender arrives; one file per event id. */
   outboxDir: field.string('NOTIFICATION_OUTBOX_DIR', { default: '.gas/outbox' }),
   shutdownTimeoutMs: field.int('SHUTDOWN_TIMEOUT_MS', { default: 15_000, min: 1000 }),
+  ...streamConfigSpec,
 };
 
 export type NotificationConfig = ReturnType<typeof loadConfig>;

@@ -7,7 +7,7 @@ const service = 'notification';
 const { config, logger, registry, health, ops } = await bootService(service, notificationConfigSpec, process.env);
 const nc = await connectNats({ servers: config.natsUrl, name: service, logger, onConnectionChange: (ok) => health.setReady('nats', ok) });
 await waitForJetStream(nc, { timeoutMs: 30_000 });
-const app = createNotificationApp({ outboxDir: config.outboxDir, nc, logger, registry });
+const app = createNotificationApp({ config, outboxDir: config.outboxDir, nc, logger, registry });
 await app.start();
 health.markStarted();
 
@@ -16,7 +16,7 @@ installShutdown({
   health,
   timeoutMs: config.shutdownTimeoutMs,
   steps: [
-    { name: 'consumer', run: () => app.stop(config.shutdownTimeoutMs - 5000) },
+    { name: 'consumer', run: () => app.stop(Math.floor(config.shutdownTimeoutMs * 0.6)) },
     { name: 'nats', run: () => nc.drain() },
     { name: 'ops', run: () => ops.close() },
   ],

@@ -1,0 +1,36 @@
+// A job that keeps failing for a retryable reason is retried with backoff and, on its last allowed
+// delivery, ends FAILED with the reason: the dead letter is visible to the user, not lost.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { rm, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startGasStack, sharedDataPath } from '@gas/testing';
+import type { GasStack } from '@gas/testing';
+
+let stack: GasStack;
+before(async () => {
+  stack = await startGasStack({ store: 'filesystem', services: ['job', 'notification', 'archive', 'gateway'] });
+});
+after(async () => {
+  await stack?.stop();
+});
+
+test('a job that fails on every delivery ends FAILED with "gave up after N attempts"', async () => {
+  const user = stack.users[0]!;
+  const res = await stack.submit(user, sharedDataPath('vcf/gas_anntools/free_1.vcf'), { genomeBuild: 'GRCh37' });
+  const { id } = (await res.json()) as { id: string };
+  // The stored input becomes a symlink to itself: opening it fails with ELOOP, an I/O error the
+  // annotator treats as retryable (unlike a missing file or a malformed VCF).
+  const input = join(stack.stateDir, 'blobs', 'inputs', user.userId, id, 'free_1.vcf');
+  await rm(input);
+  await symlink(input, input);
+  await stack.startService('annotator', { ANNOTATOR_MAX_DELIVER: '3' });
+  const job = await stack.waitForJob(user, id, (j) => j.status === 'FAILED' || j.status === 'COMPLETED', 60_000);
+  assert.equal(job.status, 'FAILED');
+  assert.match(job.failure_reason ?? '', /^gave up after 3 attempts: .*ELOOP/);
+  assert.match(await stack.metrics('annotator'), /gas_annotator_messages_total\{[^}]*outcome="error"[^}]*\} 2/);
+  // The failure event reached the notification service like any other.
+  await stack.eventually(async () => {
+    assert.match(await stack.metrics('notification'), /gas_notification_events_total\{[^}]*subject="gas.events.job.failed"[^}]*\} 1/);
+  });
+});
