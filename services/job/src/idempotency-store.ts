@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { KV } from '@nats-io/kv';
 
+export interface IdempotencyClaim {
+  jobId: string;
+  revision: number;
+  ageMs: number;
+}
+
+const isConflict = (err: unknown) => /wrong last sequence|key exists/i.test(String((err as Error)?.message));
+
 /**
  * Idempotency keys in their own KV bucket (`gas-idempotency`, TTL = the retention window), so they
  * never mix with job keys. The first writer of `<userId>.<hash(key)>` owns the key.
@@ -12,17 +20,30 @@ export class IdempotencyStore {
     return `${userId}.${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 40)}`;
   }
 
-  /** Returns the job id already registered for this key, or null after registering `jobId`. */
-  async claim(userId: string, idempotencyKey: string, jobId: string): Promise<string | null> {
+  /** Registers `jobId` for the key and returns null, or returns the claim someone made before. */
+  async claim(userId: string, idempotencyKey: string, jobId: string): Promise<IdempotencyClaim | null> {
     const k = this.key(userId, idempotencyKey);
-    try {
-      await this.kv.create(k, new TextEncoder().encode(jobId));
-      return null;
-    } catch (err) {
-      if (!/wrong last sequence|key exists/i.test(String((err as Error).message))) throw err;
+    for (;;) {
+      try {
+        await this.kv.create(k, new TextEncoder().encode(jobId));
+        return null;
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+      }
       const e = await this.kv.get(k);
-      if (!e || e.operation !== 'PUT') return this.claim(userId, idempotencyKey, jobId);
-      return e.string();
+      // Expired or deleted between our create and get: try to create again.
+      if (e && e.operation === 'PUT') return { jobId: e.string(), revision: e.revision, ageMs: Date.now() - e.created.getTime() };
+    }
+  }
+
+  /** Hands a key whose job was never created over to a new job id; false if someone else did first. */
+  async reassign(userId: string, idempotencyKey: string, revision: number, jobId: string): Promise<boolean> {
+    try {
+      await this.kv.update(this.key(userId, idempotencyKey), new TextEncoder().encode(jobId), revision);
+      return true;
+    } catch (err) {
+      if (isConflict(err)) return false;
+      throw err;
     }
   }
 }

@@ -32,6 +32,8 @@ export interface JobServiceDeps {
   registry: Registry;
   annotatorConsumer: string;
   now?: () => Date;
+  /** How old an idempotency claim without a job must be before another call may take it over. */
+  staleClaimMs?: number;
 }
 
 function checkIds(userId: string, jobId?: string): void {
@@ -49,6 +51,7 @@ const eventKindName: Record<JobEventKind, 'completed' | 'failed' | 'archived' | 
 
 export function createJobService(deps: JobServiceDeps): ServiceImpl<typeof JobService> {
   const now = deps.now ?? (() => new Date());
+  const staleClaimMs = deps.staleClaimMs ?? 10_000;
   const transitions = new Counter({
     name: 'gas_job_transitions_total',
     help: 'Job state transitions made, by target state',
@@ -100,16 +103,20 @@ export function createJobService(deps: JobServiceDeps): ServiceImpl<typeof JobSe
       }
       if (req.idempotencyKey) {
         if (req.idempotencyKey.length > 255) throw rpcErrors.invalidArgument('idempotency_key is longer than 255 characters');
-        const existingId = await deps.idempotency.claim(req.userId, req.idempotencyKey, jobId);
-        if (existingId && existingId !== jobId) {
-          const existing = await deps.jobs.get(req.userId, existingId);
+        const earlier = await deps.idempotency.claim(req.userId, req.idempotencyKey, jobId);
+        if (earlier && earlier.jobId !== jobId) {
+          const existing = await deps.jobs.get(req.userId, earlier.jobId);
           if (existing) {
             // The first call may have stored the job but failed to queue it; queueing again is safe
             // because the request is deduplicated on the job id.
             if (existing.job.status === JobStatus.PENDING) await requestAnnotation(existing.job);
             return { job: existing.job, created: false };
           }
-          throw rpcErrors.aborted(`a job for idempotency key is still being created (${existingId}); retry`);
+          // Claimed but never created: the first call died in between. Once that cannot still be in
+          // progress, this call takes the key over instead of leaving it stuck until the TTL.
+          if (earlier.ageMs < staleClaimMs || !(await deps.idempotency.reassign(req.userId, req.idempotencyKey, earlier.revision, jobId))) {
+            throw rpcErrors.aborted('a job for this idempotency key is still being created; retry in a few seconds');
+          }
         }
       }
       const at = timestampFromDate(now());
@@ -226,7 +233,7 @@ export function createJobService(deps: JobServiceDeps): ServiceImpl<typeof JobSe
 
     async markRestored(req) {
       checkIds(req.userId, req.jobId);
-      const { job } = await deps.jobs.update(req.userId, req.jobId, (j) => t.markRestored(j, now()));
+      const { job } = await deps.jobs.update(req.userId, req.jobId, (j) => t.markRestored(j, req.resultKeys, now()));
       await publishEvent(JobEventKind.RESTORED, job, `.${job.archivedAt?.seconds ?? 0}`);
       return { job };
     },

@@ -96,8 +96,12 @@ export function markRestoring(job: Job, now: Date): Job | null {
   return next(job, now, { resultState: ResultState.RESTORING });
 }
 
-export function markRestored(job: Job, now: Date): Job | null {
+/** Null when already restored (a retried call); refused for results that were never archived. */
+export function markRestored(job: Job, resultKeys: Record<string, string>, now: Date): Job | null {
   assertCompleted(job);
-  if (job.resultState === ResultState.AVAILABLE) return null;
-  return next(job, now, { resultState: ResultState.AVAILABLE });
+  if (job.resultState === ResultState.AVAILABLE && job.archivedAt) return null;
+  if (job.resultState !== ResultState.RESTORING) {
+    throw rpcErrors.failedPrecondition(`job ${job.jobId} results are ${ResultState[job.resultState]}, not RESTORING`);
+  }
+  return next(job, now, { resultState: ResultState.AVAILABLE, resultKeys: Object.keys(resultKeys).length > 0 ? resultKeys : job.resultKeys });
 }

@@ -13,6 +13,8 @@ import { createClient, fromBinary, GenomeBuild, JobService, AccountService, JobS
 import type { ServiceClient } from '@gas/proto';
 import { Writable } from 'node:stream';
 import { createJobApp } from '../src/app.ts';
+import { IdempotencyStore } from '../src/idempotency-store.ts';
+import { Kvm } from '@nats-io/kv';
 import type { JobApp } from '../src/app.ts';
 
 let nats: NatsServerHandle;
@@ -30,6 +32,7 @@ before(async () => {
     nc,
     logger,
     registry: createRegistry('job'),
+    staleClaimMs: 300,
   });
   const port = await app.start();
   jobs = createClient(JobService, `127.0.0.1:${port}`, { defaultDeadlineMs: 5000 });
@@ -80,6 +83,19 @@ test('the same idempotency key returns the first job; another user with the same
   assert.equal(b.created, false);
   assert.notEqual(c.job!.jobId, a.job!.jobId);
   assert.equal((await jobs.listJobs({ userId: 'u2' })).jobs.length, 1);
+});
+
+test('an idempotency key claimed by a call that died before creating its job is taken over once stale', async () => {
+  const kv = await new Kvm(nc).open('gas-idempotency');
+  const store = new IdempotencyStore(kv);
+  assert.equal(await store.claim('u9', 'crashed-key', ulid()), null); // a call that then died
+  await assert.rejects(newJob('u9', 'crashed-key'), code(Status.ABORTED)); // might still be running
+  await new Promise((r) => setTimeout(r, 400));
+  const retried = await newJob('u9', 'crashed-key');
+  assert.equal(retried.created, true);
+  const again = await newJob('u9', 'crashed-key');
+  assert.equal(again.job!.jobId, retried.job!.jobId);
+  assert.equal(again.created, false);
 });
 
 test('concurrent claims of one job by different deliveries: exactly one attempt wins each step', async () => {

@@ -60,7 +60,12 @@ test('result states: AVAILABLE → ARCHIVED → RESTORING → AVAILABLE, and not
   assert.equal(t.markArchived(archived, {}, now), null);
   const restoring = t.markRestoring(archived, now)!;
   assert.equal(restoring.resultState, ResultState.RESTORING);
-  assert.equal(t.markRestored(restoring, now)!.resultState, ResultState.AVAILABLE);
+  const restored = t.markRestored(restoring, { vcf: 'r2' }, now)!;
+  assert.equal(restored.resultState, ResultState.AVAILABLE);
+  assert.equal(restored.resultKeys.vcf, 'r2');
+  assert.equal(t.markRestored(restored, {}, now), null);
+  refused(() => t.markRestored(done, {}, now), Status.FAILED_PRECONDITION);
+  refused(() => t.markRestored(archived, {}, now), Status.FAILED_PRECONDITION);
   refused(() => t.markArchived(pending(), {}, now), Status.FAILED_PRECONDITION);
 });
 
