@@ -42,3 +42,15 @@ test('services go not-ready while NATS is down and recover when it returns', asy
   const job = await stack.waitForJob(user, id, (j) => j.status === 'COMPLETED' || j.status === 'FAILED', 60_000);
   assert.equal(job.status, 'COMPLETED');
 });
+
+test('the gateway is not ready while the job service is down, and ready again when it is back', async () => {
+  const gateway = stack.services.gateway!;
+  const job = stack.services.job!;
+  await job.stop();
+  await stack.eventually(async () => assert.equal(await readyz(gateway.opsPort), 503), 15_000);
+  const res = await stack.api(stack.users[0]!, '/api/v1/jobs');
+  assert.equal(res.status, 503);
+  await stack.startService('job');
+  await stack.eventually(async () => assert.equal(await readyz(gateway.opsPort), 200), 30_000);
+  assert.equal((await stack.api(stack.users[0]!, '/api/v1/jobs')).status, 200);
+});

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { startGasStack } from '@gas/testing';
+import { startGasStack, sharedDataPath } from '@gas/testing';
 import type { GasStack } from '@gas/testing';
 import { fromBinary, JobEventSchema } from '@gas/proto';
 import { writeBigVcf } from './big-vcf.ts';
@@ -46,6 +46,20 @@ test('a job whose annotator is killed mid-run is redelivered and completed exact
   const running = await stack.waitForJob(user, id, (j) => j.status === 'RUNNING' || j.status === 'COMPLETED');
   assert.equal(running.status, 'RUNNING', 'the job finished before the annotator could be killed; make the input bigger');
   assert.equal(running.attempt, 1);
+  // While the one annotator slot is busy, two more jobs wait: the queue depth the autoscaler reads
+  // and each job's position say so.
+  const waiting: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const r = await stack.submit(user, sharedDataPath('vcf/gas_anntools/free_1.vcf'), { genomeBuild: 'GRCh37' });
+    waiting.push(((await r.json()) as { id: string }).id);
+  }
+  const metrics = await stack.metrics('annotator');
+  assert.match(metrics, /^gas_annotator_queue_pending_messages(\{[^}]*\})? 2$/m);
+  assert.match(metrics, /^gas_annotator_queue_ack_pending_messages(\{[^}]*\})? 1$/m);
+  const positions = [];
+  for (const w of waiting) positions.push(((await (await stack.api(user, `/api/v1/jobs/${w}`)).json()) as { queue_position: number }).queue_position);
+  assert.deepEqual(positions, [1, 2]);
+
   stack.services.annotator!.signal('SIGKILL');
   const exit = await stack.services.annotator!.exited;
   assert.equal(exit.signal, 'SIGKILL');
@@ -70,4 +84,5 @@ test('a job whose annotator is killed mid-run is redelivered and completed exact
   // Give a duplicate a chance to show up before counting.
   await new Promise((r) => setTimeout(r, 1000));
   assert.equal(await completionEvents(id), 1);
+  for (const w of waiting) assert.equal((await stack.waitForJob(user, w, (j) => j.status === 'COMPLETED')).status, 'COMPLETED');
 });

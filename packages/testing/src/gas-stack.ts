@@ -119,6 +119,8 @@ export async function startGasStack(opts: GasStackOptions): Promise<GasStack> {
       GATEWAY_HOST: '127.0.0.1',
       GATEWAY_PORT: String(gatewayPort),
       GATEWAY_API_TOKENS: users.map((u) => `${u.userId}:${u.token}`).join(','),
+      // Nothing balances load in front of a test or local gateway; a short drain keeps stops quick.
+      GATEWAY_DRAIN_DELAY_MS: '300',
     },
   };
   const services: Partial<Record<ServiceName, ServiceHandle>> = {};

@@ -7,6 +7,7 @@ import { ConsumeLoop, consumerSpecs, ensureConsumer, ensureStreams, streamNames,
 import type { BlobStore } from '@gas/storage';
 import type { AnnotatorConfig } from './config.ts';
 import { createJobHandler } from './job-handler.ts';
+import { registerQueueMetrics } from './queue-metrics.ts';
 
 export interface AnnotatorApp {
   start(): Promise<void>;
@@ -34,6 +35,7 @@ export function createAnnotatorApp(deps: {
         maxAckPending: 1000,
       });
       await ensureConsumer(jsm, streamNames.jobs, consumer);
+      registerQueueMetrics(deps.registry, jsm, consumer.durable_name!);
       loop = new ConsumeLoop({
         js: jetstream(nc),
         stream: streamNames.jobs,

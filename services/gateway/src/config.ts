@@ -14,6 +14,8 @@ const spec = {
   apiTokens: field.list('GATEWAY_API_TOKENS', { default: [], secret: true, check: (items) => apiTokenProblems(items).join('; ') || null }),
   maxUploadBytes: field.int('GATEWAY_MAX_UPLOAD_BYTES', { default: 1024 * 1024 * 1024, min: 1 }),
   shutdownTimeoutMs: field.int('SHUTDOWN_TIMEOUT_MS', { default: 20_000, min: 1000 }),
+  /** After SIGTERM, keep serving while /readyz says 503 so load balancers stop sending new requests. */
+  drainDelayMs: field.int('GATEWAY_DRAIN_DELAY_MS', { default: 3000, min: 0, max: 60_000 }),
   ...blobStoreConfigSpec,
 };
 

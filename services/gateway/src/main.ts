@@ -10,6 +10,15 @@ const store = createBlobStore(config);
 await store.check();
 const jobs = createClient(JobService, config.jobGrpcUrl, { defaultDeadlineMs: config.rpcDeadlineMs });
 await jobs.waitForReady(60_000);
+health.setReady('job-service', true);
+// Readiness follows the job service: without it no API call can be answered.
+const probe = setInterval(() => {
+  jobs.waitForReady(1000).then(
+    () => health.setReady('job-service', true),
+    () => health.setReady('job-service', false),
+  );
+}, 2000);
+probe.unref();
 const app = buildGateway({ jobs, store, logger, registry, apiTokens: config.apiTokens, maxUploadBytes: config.maxUploadBytes });
 await app.listen({ host: config.host, port: config.port });
 health.markStarted();
@@ -34,7 +43,13 @@ installShutdown({
         }
       },
     },
-    { name: 'grpc-client', run: async () => jobs.close() },
+    {
+      name: 'grpc-client',
+      run: async () => {
+        clearInterval(probe);
+        jobs.close();
+      },
+    },
     { name: 'ops', run: () => ops.close() },
   ],
 });
