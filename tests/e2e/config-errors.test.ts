@@ -25,3 +25,10 @@ test('a secret variable with a bad value is reported without its value', async (
   assert.doesNotMatch(h.logs(), /tiny42/);
   assert.doesNotMatch(h.logs(), /TOPSECRETVALUE/);
 });
+
+test('half an S3 key pair is a configuration error, not a crash', async () => {
+  const h = startService('annotator', { BLOB_STORE: 's3', S3_ACCESS_KEY_ID: 'AKIAEXAMPLE' });
+  const exit = await h.exited;
+  assert.equal(exit.code, 78, h.logs());
+  assert.match(h.logs(), /S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY: set both/);
+});

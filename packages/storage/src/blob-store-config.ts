@@ -1,6 +1,6 @@
 // The environment variables that choose and configure a BlobStore, shared by every service that
 // reads or writes blobs so they all spell them the same way.
-import { field } from '@gas/runtime';
+import { ConfigError, field } from '@gas/runtime';
 import type { ConfigValues } from '@gas/runtime';
 import type { BlobStore } from './blob-store.ts';
 import { FileBlobStore } from './fs-store.ts';
@@ -28,6 +28,9 @@ export type BlobStoreConfig = ConfigValues<typeof blobStoreConfigSpec>;
 
 export function createBlobStore(c: BlobStoreConfig): BlobStore {
   if (c.blobStore === 'filesystem') return new FileBlobStore({ root: c.blobRoot });
+  if (Boolean(c.s3AccessKeyId) !== Boolean(c.s3SecretAccessKey)) {
+    throw new ConfigError(['S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY: set both, or neither to use the default AWS credential chain']);
+  }
   const client = createS3Client({
     endpoint: c.s3Endpoint,
     region: c.s3Region,

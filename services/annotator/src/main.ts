@@ -1,4 +1,4 @@
-import { bootService, installShutdown } from '@gas/runtime';
+import { bootService, installShutdown, loadConfigOrExit } from '@gas/runtime';
 import { connectNats, waitForJetStream } from '@gas/messaging';
 import { createClient, JobService } from '@gas/proto';
 import { createBlobStore } from '@gas/storage';
@@ -7,7 +7,7 @@ import { createAnnotatorApp } from './app.ts';
 
 const service = 'annotator';
 const { config, logger, registry, health, ops } = await bootService(service, annotatorConfigSpec, process.env);
-const store = createBlobStore(config);
+const store = loadConfigOrExit(service, () => createBlobStore(config));
 await store.check();
 const jobs = createClient(JobService, config.jobGrpcUrl, { defaultDeadlineMs: config.rpcDeadlineMs });
 await jobs.waitForReady(60_000);

@@ -1,4 +1,4 @@
-import { bootService, installShutdown } from '@gas/runtime';
+import { bootService, installShutdown, loadConfigOrExit } from '@gas/runtime';
 import { createClient, JobService } from '@gas/proto';
 import { createBlobStore } from '@gas/storage';
 import { gatewayConfigSpec } from './config.ts';
@@ -6,7 +6,7 @@ import { buildGateway } from './app.ts';
 
 const service = 'gateway';
 const { config, logger, registry, health, ops } = await bootService(service, gatewayConfigSpec, process.env);
-const store = createBlobStore(config);
+const store = loadConfigOrExit(service, () => createBlobStore(config));
 await store.check();
 const jobs = createClient(JobService, config.jobGrpcUrl, { defaultDeadlineMs: config.rpcDeadlineMs });
 await jobs.waitForReady(60_000);
