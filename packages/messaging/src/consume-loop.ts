@@ -250,20 +250,26 @@ export class ConsumeLoop {
         log.warn({ err: error }, 'handler finished after its message was released; outcome ignored');
         return;
       }
-      this.leave(entry);
       if (!threw && !isOutcome(outcome)) {
         threw = true;
         error = new Error(`handler returned an invalid outcome: ${JSON.stringify(outcome)}`);
       }
       if (threw) this.settleError(entry, log, error, deliveryCount);
-      else this.settleOutcome(msg, log, outcome as Outcome, deliveryCount);
+      else await this.settleOutcome(msg, log, outcome as Outcome, deliveryCount);
+      // The slot frees only once the server has the ack, so it never holds more than maxInFlight.
+      this.leave(entry);
     })();
   }
 
-  private settleOutcome(msg: JsMsg, log: Logger, outcome: Outcome, deliveryCount: number): void {
+  private async settleOutcome(msg: JsMsg, log: Logger, outcome: Outcome, deliveryCount: number): Promise<void> {
     switch (outcome.kind) {
       case 'ack':
-        this.safely(log, 'ack', () => msg.ack());
+        try {
+          await msg.ackAck({ timeout: 5000 });
+        } catch (err) {
+          // Not confirmed (NATS away): the server redelivers after ack_wait and handlers are idempotent.
+          log.warn({ err }, 'ack not confirmed');
+        }
         break;
       case 'nak':
         if (this.maxDeliver > 0 && deliveryCount >= this.maxDeliver) {
