@@ -20,7 +20,7 @@ before(async () => {
       // A long ack wait proves the job comes back because it was released, not because it timed out.
       annotator: { ...common, ANNOTATOR_ACK_WAIT_MS: '120000', ANNOTATOR_DRAIN_GRACE_MS: '500', ANNOTATOR_CONCURRENCY: '1' },
       job: common,
-      gateway: common,
+      gateway: { ...common, GATEWAY_DRAIN_DELAY_MS: '1500' },
       notification: common,
       archive: common,
     },
@@ -78,7 +78,12 @@ test('gateway: SIGTERM during an upload lets the upload finish into a job, then 
     duplex: 'half',
   } as RequestInit);
   await new Promise((r) => setTimeout(r, 500));
+  const gateway = stack.services.gateway!;
   const exiting = timedExit('gateway');
+  // During the drain delay the gateway says it is not ready but still answers requests.
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal((await fetch(`http://127.0.0.1:${gateway.opsPort}/readyz`)).status, 503);
+  assert.equal((await stack.api(user, '/api/v1/jobs')).status, 200);
   const res = await upload;
   assert.equal(res.status, 201, await res.clone().text());
   const exit = await exiting;

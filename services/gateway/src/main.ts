@@ -29,6 +29,8 @@ installShutdown({
   health,
   timeoutMs: config.shutdownTimeoutMs,
   steps: [
+    // /readyz already answers 503; keep serving a while so load balancers stop sending first.
+    { name: 'drain-delay', run: () => new Promise<void>((resolve) => setTimeout(resolve, config.drainDelayMs)) },
     // Fastify stops accepting and waits for in-flight requests (uploads included) to finish.
     // Connections that go idle after their last response are closed as they do, not left to
     // hold the server open until the keep-alive timeout.

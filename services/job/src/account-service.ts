@@ -36,6 +36,7 @@ export function createAccountService(deps: { accounts: AccountStore; js: JetStre
           billingCustomerId: cur?.billingCustomerId ?? '',
           createdAt: cur?.createdAt ?? at,
           updatedAt: at,
+          planChangedAt: cur?.planChangedAt,
         }),
       );
       return { account: res.account, created: res.created };
@@ -52,16 +53,17 @@ export function createAccountService(deps: { accounts: AccountStore; js: JetStre
           plan: req.plan,
           billingCustomerId: req.billingCustomerId || cur.billingCustomerId,
           updatedAt: timestampFromDate(now()),
+          planChangedAt: timestampFromDate(now()),
         });
       });
       // A repeated call republishes only inside JetStream's duplicate window, where the same event id
       // is dropped: that covers a retry after a failed publish without announcing old changes again.
-      const changedAt = Number(res.account.updatedAt?.seconds ?? 0n) * 1000;
+      const changedAt = Number(res.account.planChangedAt?.seconds ?? 0n) * 1000;
       if (!res.changed && now().getTime() - changedAt > DUPLICATE_WINDOW_MS) return { account: res.account };
       const kind = req.plan === Plan.PREMIUM ? AccountEventKind.UPGRADED : AccountEventKind.DOWNGRADED;
       const name = kind === AccountEventKind.UPGRADED ? 'upgraded' : 'downgraded';
-      // One event per plan change: the updated_at of the change makes the id unique and stable.
-      const eventId = `${req.userId}.${name}.${res.account.updatedAt?.seconds ?? 0}`;
+      // One event per plan change: the time of the change makes the id unique and stable.
+      const eventId = `${req.userId}.${name}.${res.account.planChangedAt?.seconds ?? 0}`;
       await publishProto(
         deps.js,
         subjects.accountEvent(name),

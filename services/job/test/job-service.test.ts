@@ -179,8 +179,9 @@ test('accounts: upsert keeps the plan; set plan publishes one upgrade event', as
   await assert.rejects(accounts.upsertAccount({ account: { userId: 'acc1', email: 'not an email' } }), code(Status.INVALID_ARGUMENT));
   const up = await accounts.setPlan({ userId: 'acc1', plan: Plan.PREMIUM, billingCustomerId: 'cus_1' });
   assert.equal(up.account!.plan, Plan.PREMIUM);
-  await accounts.setPlan({ userId: 'acc1', plan: Plan.PREMIUM });
   const again = await accounts.upsertAccount({ account: { userId: 'acc1', email: 'b@example.org' } });
+  // A repeated SetPlan after a profile edit is still the same plan change: no second event.
+  await accounts.setPlan({ userId: 'acc1', plan: Plan.PREMIUM });
   assert.equal(again.account!.plan, Plan.PREMIUM);
   assert.equal(again.account!.email, 'b@example.org');
   await assert.rejects(accounts.setPlan({ userId: 'ghost', plan: Plan.PREMIUM }), code(Status.NOT_FOUND));
