@@ -1,0 +1,155 @@
+// Region classes with ANNOVAR's precedence: exonic = splicing > ncRNA > UTR5/UTR3 > intronic >
+// upstream/downstream > intergenic. Classes of equal rank combine ("exonic;splicing",
+// "UTR5;UTR3", "upstream;downstream"), as ANNOVAR reports them.
+import type { Transcript } from '../transcript.ts';
+import { isCoding } from '../transcript.ts';
+import type { TranscriptIndex } from './transcript-index.ts';
+
+export type RegionClass =
+  | 'exonic'
+  | 'splicing'
+  | 'ncRNA_exonic'
+  | 'ncRNA_splicing'
+  | 'ncRNA_intronic'
+  | 'UTR5'
+  | 'UTR3'
+  | 'intronic'
+  | 'upstream'
+  | 'downstream'
+  | 'intergenic';
+
+/** Lower is stronger. ncRNA exonic and splice sites outrank ncRNA introns inside the ncRNA level. */
+const RANK: Record<RegionClass, number> = {
+  exonic: 0,
+  splicing: 0,
+  ncRNA_exonic: 1,
+  ncRNA_splicing: 1,
+  ncRNA_intronic: 1.5,
+  UTR5: 2,
+  UTR3: 2,
+  intronic: 3,
+  upstream: 4,
+  downstream: 4,
+  intergenic: 5,
+};
+const ORDER: RegionClass[] = ['exonic', 'splicing', 'ncRNA_exonic', 'ncRNA_splicing', 'ncRNA_intronic', 'UTR5', 'UTR3', 'intronic', 'upstream', 'downstream', 'intergenic'];
+
+/** Intronic bases this close to an exon count as the splice site (ANNOVAR's default threshold). */
+export const SPLICE_DISTANCE = 2;
+
+export interface TranscriptHit {
+  transcript: Transcript;
+  classes: RegionClass[];
+  /** 1-based, counted from the transcript's 5' end, where the variant touches an exon or intron. */
+  exon?: number;
+  intron?: number;
+  /** For upstream/downstream: bases between the variant and the transcript. */
+  distance?: number;
+}
+
+export interface Flank {
+  gene: string;
+  distance: number;
+}
+
+export interface RegionAnnotation {
+  /** Combined class of the strongest rank, e.g. "exonic;splicing". */
+  region: string;
+  classes: RegionClass[];
+  /** Gene symbols of the transcripts at that rank, in first-seen order. */
+  genes: string[];
+  hits: TranscriptHit[];
+  /** For intergenic variants: the nearest genes on each side (distance to their nearest end). */
+  left?: Flank;
+  right?: Flank;
+}
+
+function exonNumber(t: Transcript, i: number): number {
+  return t.strand === '+' ? i + 1 : t.exonStarts.length - i;
+}
+function intronNumber(t: Transcript, i: number /* intron after ascending exon i */): number {
+  return t.strand === '+' ? i + 1 : t.exonStarts.length - 1 - i;
+}
+
+/** Classifies [s, e) (0-based, e > s) against one transcript whose flanked span it touches. */
+export function classifyInTranscript(t: Transcript, s: number, e: number): TranscriptHit {
+  const coding = isCoding(t);
+  if (e <= t.start || s >= t.end) {
+    const before = e <= t.start;
+    const distance = before ? t.start - e + 1 : s - t.end + 1;
+    const upstream = (t.strand === '+') === before;
+    return { transcript: t, classes: [upstream ? 'upstream' : 'downstream'], distance };
+  }
+  const classes: RegionClass[] = [];
+  const n = t.exonStarts.length;
+  let exon: number | undefined;
+  let intron: number | undefined;
+  let inExon = false;
+  let inSplice = false;
+  for (let i = 0; i < n; i++) {
+    const xs = t.exonStarts[i]!;
+    const xe = t.exonEnds[i]!;
+    if (s < xe && e > xs) {
+      inExon = true;
+      exon ??= exonNumber(t, i);
+    }
+    if (i < n - 1) {
+      const ns = t.exonStarts[i + 1]!;
+      if (s < ns && e > xe) {
+        intron ??= intronNumber(t, i);
+        // Donor and acceptor sites: the first and last SPLICE_DISTANCE bases of the intron.
+        if ((s < xe + SPLICE_DISTANCE && e > xe) || (s < ns && e > ns - SPLICE_DISTANCE)) inSplice = true;
+      }
+    }
+  }
+  if (inExon) {
+    if (!coding) classes.push('ncRNA_exonic');
+    else if (s < t.cdsEnd && e > t.cdsStart) classes.push('exonic');
+    else {
+      const five = t.strand === '+' ? e <= t.cdsStart : s >= t.cdsEnd;
+      classes.push(five ? 'UTR5' : 'UTR3');
+    }
+  }
+  if (inSplice) classes.push(coding ? 'splicing' : 'ncRNA_splicing');
+  if (!inExon && !inSplice) classes.push(coding ? 'intronic' : 'ncRNA_intronic');
+  return { transcript: t, classes, exon: inExon ? exon : undefined, intron: inExon ? undefined : intron };
+}
+
+/**
+ * The region annotation of one allele's span. An insertion (s === e) is classified by the base
+ * before it, as ANNOVAR does with the VCF anchor base.
+ */
+export function classifyRegion(index: TranscriptIndex, chrom: string, start: number, end: number): RegionAnnotation {
+  const s = end > start ? start : start - 1;
+  const e = end > start ? end : start;
+  let best = Infinity;
+  const hits: TranscriptHit[] = [];
+  index.near(chrom, s, e, (t) => {
+    const hit = classifyInTranscript(t, s, e);
+    const rank = Math.min(...hit.classes.map((c) => RANK[c]));
+    if (rank < best) {
+      best = rank;
+      hits.length = 0;
+    }
+    if (rank === best) hits.push(hit);
+  });
+  if (hits.length === 0) {
+    const { left, right } = index.flanking(chrom, s);
+    return {
+      region: 'intergenic',
+      classes: ['intergenic'],
+      genes: [],
+      hits,
+      left: left ? { gene: left.gene, distance: s - left.end + 1 } : undefined,
+      right: right ? { gene: right.gene, distance: right.start - e + 1 } : undefined,
+    };
+  }
+  const present = new Set<RegionClass>();
+  for (const h of hits) for (const c of h.classes) if (Math.floor(RANK[c]) === Math.floor(best)) present.add(c);
+  // Inside the ncRNA level only the strongest kind is reported (exonic/splicing over intronic).
+  const classes = ORDER.filter((c) => present.has(c) && (Math.floor(best) !== 1 || RANK[c] === Math.min(...[...present].map((p) => RANK[p]))));
+  const topHits = hits.filter((h) => h.classes.some((c) => classes.includes(c)));
+  const genes: string[] = [];
+  for (const h of topHits) if (!genes.includes(h.transcript.gene)) genes.push(h.transcript.gene);
+  return { region: classes.join(';'), classes, genes, hits: topHits };
+}

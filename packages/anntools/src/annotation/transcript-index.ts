@@ -1,0 +1,111 @@
+import type { Transcript } from '../transcript.ts';
+
+const BUCKET_SHIFT = 16; // 64 kb buckets: a handful of transcripts each, long genes span a few dozen
+
+interface ChromIndex {
+  transcripts: Transcript[];
+  /** Bucket number → indexes of transcripts whose span plus flank touches it. */
+  buckets: Map<number, number[]>;
+  /** For flanking genes: transcripts by end, and by start. */
+  byEnd: Transcript[];
+  byStart: Transcript[];
+}
+
+/**
+ * Transcripts by chromosome with a bucket index built once: a lookup costs one Map read and a scan
+ * of a short list, whatever the input size, and needs no ordering of the input.
+ */
+export class TranscriptIndex {
+  private readonly chroms = new Map<string, ChromIndex>();
+
+  constructor(
+    transcripts: Transcript[],
+    /** Distance within which a variant counts as upstream/downstream (ANNOVAR: 1 kb). */
+    readonly flank = 1000,
+  ) {
+    const by = new Map<string, Transcript[]>();
+    for (const t of transcripts) {
+      let list = by.get(t.chrom);
+      if (!list) by.set(t.chrom, (list = []));
+      list.push(t);
+    }
+    for (const [chrom, list] of by) {
+      list.sort((a, b) => a.start - b.start || a.end - b.end);
+      const buckets = new Map<number, number[]>();
+      list.forEach((t, i) => {
+        const from = Math.max(0, t.start - flank) >> BUCKET_SHIFT;
+        const to = (t.end + flank) >> BUCKET_SHIFT;
+        for (let b = from; b <= to; b++) {
+          let arr = buckets.get(b);
+          if (!arr) buckets.set(b, (arr = []));
+          arr.push(i);
+        }
+      });
+      const byEnd = [...list].sort((a, b) => a.end - b.end);
+      this.chroms.set(chrom, { transcripts: list, buckets, byEnd, byStart: list });
+    }
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const c of this.chroms.values()) n += c.transcripts.length;
+    return n;
+  }
+
+  hasChrom(chrom: string): boolean {
+    return this.chroms.has(chrom);
+  }
+
+  /**
+   * Calls `visit` for each transcript whose span extended by the flank overlaps [start, end)
+   * (an empty span at x counts as touching the bases x-1 and x).
+   */
+  near(chrom: string, start: number, end: number, visit: (t: Transcript) => void): void {
+    const c = this.chroms.get(chrom);
+    if (!c) return;
+    const qs = end > start ? start : start - 1;
+    const qe = end > start ? end : start + 1;
+    const first = Math.max(0, qs - this.flank) >> BUCKET_SHIFT;
+    const last = (qe + this.flank) >> BUCKET_SHIFT;
+    const seen = first === last ? undefined : new Set<number>();
+    for (let b = first; b <= last; b++) {
+      const arr = c.buckets.get(b);
+      if (!arr) continue;
+      for (const i of arr) {
+        const t = c.transcripts[i]!;
+        if (t.start - this.flank < qe && t.end + this.flank > qs) {
+          if (seen) {
+            if (seen.has(i)) continue;
+            seen.add(i);
+          }
+          visit(t);
+        }
+      }
+    }
+  }
+
+  /** The nearest transcript ending at or before `pos` and the nearest starting after it. */
+  flanking(chrom: string, pos: number): { left?: Transcript; right?: Transcript } {
+    const c = this.chroms.get(chrom);
+    if (!c) return {};
+    // Last transcript with end <= pos.
+    let lo = 0;
+    let hi = c.byEnd.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (c.byEnd[mid]!.end <= pos) lo = mid + 1;
+      else hi = mid;
+    }
+    const left = lo > 0 ? c.byEnd[lo - 1] : undefined;
+    // First transcript with start > pos.
+    lo = 0;
+    hi = c.byStart.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (c.byStart[mid]!.start <= pos) lo = mid + 1;
+      else hi = mid;
+    }
+    const right = c.byStart[lo];
+    return { left, right };
+  }
+}
