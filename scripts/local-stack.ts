@@ -3,6 +3,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { startGasStack, readApiToken, newApiToken, repoRoot } from '@gas/testing';
+import { ensureReferenceFiles } from '@gas/anntools';
 
 // Every port and the state folder can be moved, so a second stack (or the test of this script) can
 // run beside a developer's own.
@@ -19,11 +20,22 @@ if (!token) {
 const port = Number(env['GAS_PORT'] ?? 8080);
 const say = (s: string) => process.stdout.write(s + '\n');
 
+// Reference data: built once from ../shared/data into .gas/reference, reused while unchanged.
+const referenceDir = join(stateDir, 'reference');
+const dataDir = resolve(repoRoot(), env['GAS_SHARED_DATA'] ?? '../shared/data');
+say(`[gas] checking reference data in ${referenceDir} (sources: ${dataDir})`);
+for (const r of await ensureReferenceFiles({ dataDir, outDir: referenceDir, onProgress: (m) => say(`[gas]   ${m}`) })) {
+  if (r.action === 'missing') {
+    say(`[gas] no ${r.build} reference: missing ${r.missing.join(', ')} (see ../shared/data/PROVENANCE.md); ${r.build} jobs will fail with that reason`);
+  } else say(`[gas] ${r.build} reference ${r.action}: ${r.file}`);
+}
+
 say(`[gas] starting nats-server and the five services (state in ${stateDir}, logs in ${join(stateDir, 'logs')})`);
 const stack = await startGasStack({
   store: 'filesystem',
   stateDir,
   logDir: join(stateDir, 'logs'),
+  referenceDir,
   natsPort: Number(env['GAS_NATS_PORT'] ?? 4222),
   gatewayPort: port,
   jobGrpcPort: Number(env['GAS_JOB_GRPC_PORT'] ?? 50051),

@@ -2,7 +2,7 @@
 // delivery, ends FAILED with the reason: the dead letter is visible to the user, not lost.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { rm, symlink } from 'node:fs/promises';
+import { mkdir, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startGasStack, sharedDataPath } from '@gas/testing';
 import type { GasStack } from '@gas/testing';
@@ -33,4 +33,17 @@ test('a job that fails on every delivery ends FAILED with "gave up after N attem
   await stack.eventually(async () => {
     assert.match(await stack.metrics('notification'), /gas_notification_events_total\{[^}]*subject="gas.events.job.failed"[^}]*\} 1/);
   });
+});
+
+test('a job for a build with no reference data fails with a message that says so', async () => {
+  const user = stack.users[1]!;
+  const empty = join(stack.stateDir, 'no-reference');
+  await mkdir(empty, { recursive: true });
+  await stack.services.annotator!.stop();
+  await stack.startService('annotator', { ANNOTATOR_REFERENCE_DIR: empty });
+  const res = await stack.submit(user, sharedDataPath('vcf/gas_anntools/free_1.vcf'), { genomeBuild: 'GRCh38' });
+  const { id } = (await res.json()) as { id: string };
+  const job = await stack.waitForJob(user, id, (j) => j.status === 'FAILED' || j.status === 'COMPLETED');
+  assert.equal(job.status, 'FAILED');
+  assert.match(job.failure_reason ?? '', /^no reference data for GRCh38 on this annotator \(expected .*GRCh38\.gasref; build it with "gas-annotate build-db"\)$/);
 });

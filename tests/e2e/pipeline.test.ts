@@ -24,7 +24,7 @@ for (const store of ['filesystem', 's3'] as const) {
 
     test('free_1.vcf goes PENDING → RUNNING → COMPLETED and its results download with the right counts', async () => {
       const user = stack.users[0]!;
-      const seen = stack.watchStatuses(user.userId);
+      const seen = await stack.watchStatuses(user.userId);
       const res = await stack.submit(user, FREE_1, { genomeBuild: 'GRCh37' });
       assert.equal(res.status, 201, await res.clone().text());
       const created = (await res.json()) as { id: string; status: string; input_name: string };
@@ -42,13 +42,18 @@ for (const store of ['filesystem', 's3'] as const) {
       const text = await vcf.text();
       const dataLines = text.split('\n').filter((l) => l && !l.startsWith('#'));
       assert.equal(dataLines.length, FREE_1_RECORDS);
-      // Original columns untouched: the data lines are the input's data lines.
+      // Original columns untouched; INFO keeps its content and gains the GAS_ fields.
       const input = (await readFile(FREE_1, 'utf8')).split('\n').filter((l) => l && !l.startsWith('#'));
-      assert.deepEqual(dataLines, input);
+      dataLines.forEach((line, i) => {
+        const out = line.split('\t');
+        const orig = input[i]!.split('\t');
+        assert.deepEqual([...out.slice(0, 7), ...out.slice(8)], [...orig.slice(0, 7), ...orig.slice(8)]);
+        assert.ok(out[7]!.startsWith(`${orig[7]};GAS_REGION=`), out[7]);
+      });
 
       const log = await stack.api(user, `/api/v1/jobs/${created.id}/log`);
       assert.equal(log.status, 200);
-      assert.match(await log.text(), new RegExp(`Total variant records: ${FREE_1_RECORDS}\\n`));
+      assert.match(await log.text(), new RegExp(`^Total: ${FREE_1_RECORDS}$`, 'm'));
 
       // The completion event reached both GAS_EVENTS consumers.
       await stack.eventually(async () => {
@@ -58,6 +63,29 @@ for (const store of ['filesystem', 's3'] as const) {
         assert.equal(notice.userId, user.userId);
         assert.match(await stack.metrics('archive'), /gas_archive_events_total\{[^}]*subject="gas.events.job.completed"[^}]*\} [1-9]/);
       });
+    });
+
+    test('a GRCh37 job is annotated with genes, regions and rsIDs; TSV and summary download', async () => {
+      const user = stack.users[0]!;
+      const res = await stack.submit(user, sharedDataPath('vcf/grch37/GIAB_NA12878_hg19_chr20_10.0-10.1Mb.vcf.gz'), { genomeBuild: 'GRCh37' });
+      assert.equal(res.status, 201, await res.clone().text());
+      const { id } = (await res.json()) as { id: string };
+      const job = await stack.waitForJob(user, id, (j) => j.status === 'COMPLETED' || j.status === 'FAILED');
+      assert.equal(job.status, 'COMPLETED', JSON.stringify(job));
+      const summary = (await (await stack.api(user, `/api/v1/jobs/${id}/summary`)).json()) as { build: string; records: number; regions: Record<string, number>; annotatedAlleles: number };
+      assert.equal(summary.build, 'GRCh37');
+      assert.equal(summary.records, job.counts.records);
+      assert.ok(summary.annotatedAlleles > 0);
+      // chr20:10.0-10.1 Mb holds ANKRD5 (10,015,696-10,037,407): some variants must fall in it.
+      const genic = Object.entries(summary.regions).filter(([k]) => k !== 'intergenic').reduce((n, [, v]) => n + v, 0);
+      assert.ok(genic > 0, JSON.stringify(summary.regions));
+      const tsv = await (await stack.api(user, `/api/v1/jobs/${id}/tsv`)).text();
+      const rows = tsv.trimEnd().split('\n');
+      assert.equal(rows[0]!.split('\t')[6], 'REGION');
+      assert.ok(rows.length - 1 >= job.counts.records);
+      assert.ok(rows.some((r) => /\tintronic\t|\texonic\t|\tUTR[35]\t/.test(r)), 'no genic rows');
+      const vcf = await (await stack.api(user, `/api/v1/jobs/${id}/result`)).text();
+      assert.match(vcf, /^##INFO=<ID=GAS_REGION,/m);
     });
 
     test('two submissions with the same idempotency key make one job', async () => {

@@ -1,31 +1,89 @@
 #!/usr/bin/env node
-// gas-annotate annotate <input.vcf[.gz]> [--out-dir DIR]: writes <name>.annot.vcf and <name>.count.log.
+// gas-annotate build-db --build GRCh37 --genes FILE [--genes FILE ...] [--dbsnp FILE ...] --out FILE
+// gas-annotate annotate <input.vcf[.gz]> [--reference FILE.gasref | --genes FILE] [--out-dir DIR]
+//   writes <name>.annot.vcf, <name>.annot.tsv (with a reference), <name>.count.log, <name>.summary.json.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { annotateVcf, formatCountLog } from './count-engine.ts';
+import { parseArgs } from 'node:util';
+import { annotateVcf } from './engine.ts';
+import { formatCountLog } from './annotation/summary.ts';
 import { VcfFormatError } from './vcf-error.ts';
+import { TranscriptIndex } from './annotation/transcript-index.ts';
+import { loadGeneModels } from './gene-models/index.ts';
+import type { Reference } from './reference.ts';
+import { buildReferenceFile, loadReferenceFile } from './reference-file.ts';
+import { ENGINE_NAME } from './engine.ts';
 
-async function main(argv: string[]): Promise<number> {
-  const [cmd, input, ...rest] = argv;
-  if (cmd !== 'annotate' || !input) {
-    process.stderr.write('usage: gas-annotate annotate <input.vcf[.gz]> [--out-dir DIR]\n');
+const USAGE = [
+  'usage: gas-annotate build-db --build NAME --genes FILE [--genes FILE ...] [--dbsnp FILE ...] --out FILE.gasref',
+  '       gas-annotate annotate <input.vcf[.gz]> [--reference FILE.gasref | --genes FILE [--build NAME]] [--out-dir DIR]',
+  '',
+].join('\n');
+
+async function buildDb(values: { build?: string; genes?: string[]; dbsnp?: string[]; out?: string }): Promise<number> {
+  if (!values.build || !values.genes?.length || !values.out) {
+    process.stderr.write(USAGE);
     return 2;
   }
-  const outDir = rest[0] === '--out-dir' && rest[1] ? rest[1] : '.';
-  const name = basename(input).replace(/\.vcf(\.gz)?$/, '');
-  const out = createWriteStream(join(outDir, `${name}.annot.vcf`));
-  const started = performance.now();
+  const t0 = performance.now();
+  const m = await buildReferenceFile({
+    build: values.build,
+    genes: values.genes,
+    dbsnp: values.dbsnp ?? [],
+    out: values.out,
+    engine: ENGINE_NAME,
+    onProgress: (msg) => process.stderr.write(`gas-annotate: ${msg}\n`),
+  });
+  process.stdout.write(
+    `${values.out}: ${m.build}, ${m.counts.transcripts} transcripts (${m.counts.codingTranscripts} coding) of ${m.counts.genes} genes, ` +
+      `${m.counts.rsids} dbSNP entries, built in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+  );
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      'out-dir': { type: 'string', default: '.' },
+      genes: { type: 'string', multiple: true },
+      dbsnp: { type: 'string', multiple: true },
+      reference: { type: 'string' },
+      build: { type: 'string' },
+      out: { type: 'string' },
+    },
+  });
+  const [cmd, input] = positionals;
+  if (cmd === 'build-db') return buildDb(values);
+  if (cmd !== 'annotate' || !input) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  const outDir = values['out-dir']!;
+  let reference: Reference | undefined;
+  if (values.reference) reference = await loadReferenceFile(values.reference);
+  else if (values.genes?.length) {
+    const transcripts = (await Promise.all(values.genes.map((g) => loadGeneModels(g)))).flat();
+    reference = { build: values.build ?? 'unknown', transcripts: new TranscriptIndex(transcripts) };
+  }
+  const name = basename(input).replace(/\.vcf(\.b?gz)?$/, '');
+  const vcfOut = createWriteStream(join(outDir, `${name}.annot.vcf`));
+  const tsvOut = reference ? createWriteStream(join(outDir, `${name}.annot.tsv`)) : undefined;
   try {
-    const counts = await annotateVcf({ input: createReadStream(input), vcfOut: out });
-    out.end();
-    await finished(out);
-    await writeFile(join(outDir, `${name}.count.log`), formatCountLog(basename(input), counts, (performance.now() - started) / 1000));
-    process.stdout.write(`${counts.records} records, ${counts.alleles} alleles\n`);
+    const summary = await annotateVcf({ input: createReadStream(input), vcfOut, tsvOut, reference });
+    vcfOut.end();
+    tsvOut?.end();
+    await Promise.all([finished(vcfOut), tsvOut ? finished(tsvOut) : undefined]);
+    await writeFile(join(outDir, `${name}.count.log`), formatCountLog(basename(input), summary));
+    await writeFile(join(outDir, `${name}.summary.json`), JSON.stringify(summary, null, 2) + '\n');
+    process.stdout.write(`${summary.records} records, ${summary.alleles} alleles, ${summary.runtimeSeconds} s\n`);
     return 0;
   } catch (err) {
-    out.destroy();
+    vcfOut.destroy();
+    tsvOut?.destroy();
     process.stderr.write(`gas-annotate: ${input}: ${err instanceof VcfFormatError ? err.message : String(err)}\n`);
     return 1;
   }

@@ -13,6 +13,9 @@ import type { NatsServerHandle } from './nats-server.ts';
 import { startS3Server } from './s3-server.ts';
 import type { S3ServerHandle } from './s3-server.ts';
 import { startService } from './service.ts';
+import { repoRoot } from './repo-root.ts';
+import { sharedDataPath } from './shared-data.ts';
+import { ensureReferenceFiles } from '@gas/anntools';
 import type { ServiceHandle, ServiceName } from './service.ts';
 
 export interface StackUser {
@@ -47,6 +50,8 @@ export interface GasStackOptions {
   users?: StackUser[];
   /** Append each service's output to <logDir>/<service>.log. */
   logDir?: string;
+  /** Where the annotator finds `<build>.gasref`; built from ../shared/data (and cached) by default. */
+  referenceDir?: string;
 }
 
 export interface GasStack {
@@ -65,11 +70,24 @@ export interface GasStack {
   submit(user: StackUser, file: string, opts: { genomeBuild?: string; idempotencyKey?: string }): Promise<Response>;
   submitText(user: StackUser, name: string, text: string, opts: { genomeBuild?: string; idempotencyKey?: string }): Promise<Response>;
   waitForJob(user: StackUser, id: string, done: (j: JobJson) => boolean, timeoutMs?: number): Promise<JobJson>;
-  /** Records each job's status changes (as the job service streams them) from now on. */
-  watchStatuses(userId: string): { stop(jobId: string): JobStatus[] };
+  /**
+   * Records each job's status changes as the job service streams them. Resolves once the stream is
+   * open (its first message, or half a second for a user with no jobs yet), so nothing is missed.
+   */
+  watchStatuses(userId: string): Promise<{ stop(jobId: string): JobStatus[] }>;
   eventually(check: () => Promise<void>, timeoutMs?: number): Promise<void>;
   metrics(name: ServiceName): Promise<string>;
   stop(): Promise<void>;
+}
+
+/**
+ * Reference files for the tests, built once from ../shared/data into a cache folder that later runs
+ * reuse while the sources are unchanged (building GRCh37 parses 800,000 dbSNP lines).
+ */
+export async function testReferenceDir(): Promise<string> {
+  const dir = join(repoRoot(), '.gas-test', 'reference');
+  await ensureReferenceFiles({ dataDir: sharedDataPath('.'), outDir: dir });
+  return dir;
 }
 
 const ORDER: ServiceName[] = ['job', 'annotator', 'notification', 'archive', 'gateway'];
@@ -91,6 +109,7 @@ export async function startGasStack(opts: GasStackOptions): Promise<GasStack> {
     { userId: 'bob', token: newApiToken() },
   ];
   const outboxDir = join(stateDir, 'outbox');
+  const referenceDir = opts.referenceDir ?? (await testReferenceDir());
   const common: Record<string, string> = {
     NATS_URL: nats.url,
     JOB_GRPC_URL: `127.0.0.1:${jobGrpcPort}`,
@@ -112,7 +131,7 @@ export async function startGasStack(opts: GasStackOptions): Promise<GasStack> {
   };
   const perService: Record<ServiceName, Record<string, string>> = {
     job: { JOB_GRPC_HOST: '127.0.0.1', JOB_GRPC_PORT: String(jobGrpcPort) },
-    annotator: {},
+    annotator: { ANNOTATOR_REFERENCE_DIR: referenceDir },
     notification: { NOTIFICATION_OUTBOX_DIR: outboxDir },
     archive: {},
     gateway: {
@@ -177,13 +196,17 @@ export async function startGasStack(opts: GasStackOptions): Promise<GasStack> {
       }
       throw new Error(`job ${id} did not reach the expected state within ${timeoutMs} ms; last seen: ${JSON.stringify(last)}`);
     },
-    watchStatuses(userId) {
+    async watchStatuses(userId) {
       const client = createClient(JobService, stack.jobGrpcUrl, { defaultDeadlineMs: 10_000 });
+      await client.waitForReady(10_000);
       const ac = new AbortController();
       const byJob = new Map<string, JobStatus[]>();
+      let opened: () => void = () => undefined;
+      const open = new Promise<void>((resolve) => (opened = resolve));
       const done = (async () => {
         try {
           for await (const { job } of client.watchJobs({ userId }, { deadlineMs: 3_600_000, signal: ac.signal })) {
+            opened();
             const list = byJob.get(job!.jobId) ?? [];
             if (list.at(-1) !== job!.status) list.push(job!.status);
             byJob.set(job!.jobId, list);
@@ -192,6 +215,7 @@ export async function startGasStack(opts: GasStackOptions): Promise<GasStack> {
           // The stream ends when the stack stops.
         }
       })();
+      await Promise.race([open, sleep(500)]);
       return {
         stop(jobId) {
           ac.abort();

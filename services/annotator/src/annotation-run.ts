@@ -1,7 +1,7 @@
 // One job's annotation: input from the blob store through the engine into the results area.
 import { PassThrough, Transform } from 'node:stream';
 import { annotateVcf, formatCountLog } from '@gas/anntools';
-import type { VariantCounts } from '@gas/anntools';
+import type { AnnotationSummary, Reference } from '@gas/anntools';
 import { blobKey } from '@gas/storage';
 import type { BlobStore } from '@gas/storage';
 import type { Job } from '@gas/proto';
@@ -10,20 +10,22 @@ import { resultNames } from './result-names.ts';
 export interface RunResult {
   resultKeys: Record<string, string>;
   resultSize: bigint;
-  counts: VariantCounts;
+  summary: AnnotationSummary;
 }
 
 export async function runAnnotation(opts: {
   job: Job;
   store: BlobStore;
   signal: AbortSignal;
+  reference?: Reference;
   onProgress: (done: number, estimatedTotal: number) => void;
 }): Promise<RunResult> {
   const { job, store } = opts;
   const names = resultNames(job.inputName);
   const vcfKey = blobKey(job.userId, job.jobId, names.vcf);
   const logKey = blobKey(job.userId, job.jobId, names.log);
-  const started = performance.now();
+  const tsvKey = blobKey(job.userId, job.jobId, names.tsv);
+  const summaryKey = blobKey(job.userId, job.jobId, names.summary);
 
   // Bytes read so far give an estimate of the total number of records while the run goes on.
   let bytesRead = 0;
@@ -39,13 +41,17 @@ export async function runAnnotation(opts: {
   // from becoming an uncaught 'error' event once the store has stopped listening.
   out.on('error', () => undefined);
   const stored = store.put('results', vcfKey, out, { contentType: 'text/x-vcf' });
-  let counts: VariantCounts;
+  const tsvOut = opts.reference ? new PassThrough() : undefined;
+  tsvOut?.on('error', () => undefined);
+  const tsvStored = tsvOut ? store.put('results', tsvKey, tsvOut, { contentType: 'text/tab-separated-values' }) : undefined;
+  let summary: AnnotationSummary;
   try {
-    counts = await annotateVcf({
+    summary = await annotateVcf({
       input,
       vcfOut: out,
+      tsvOut,
+      reference: opts.reference,
       signal: opts.signal,
-      engineName: 'gas-count-0.1',
       onProgress: (done) => {
         const size = Number(job.inputSize);
         opts.onProgress(done, bytesRead > 0 && size > 0 ? Math.max(done, Math.round((done * size) / bytesRead)) : done);
@@ -53,13 +59,20 @@ export async function runAnnotation(opts: {
     });
   } catch (err) {
     out.destroy(err as Error);
-    await stored.catch(() => undefined);
-    await store.delete('results', vcfKey).catch(() => undefined);
+    tsvOut?.destroy(err as Error);
+    await Promise.all([stored.catch(() => undefined), tsvStored?.catch(() => undefined)]);
+    await Promise.all([store.delete('results', vcfKey).catch(() => undefined), store.delete('results', tsvKey).catch(() => undefined)]);
     throw err;
   }
   out.end();
+  tsvOut?.end();
   const vcf = await stored;
-  const logText = formatCountLog(job.inputName, counts, (performance.now() - started) / 1000);
-  const log = await store.put('results', logKey, PassThrough.from([logText]) as unknown as PassThrough, { contentType: 'text/plain' });
-  return { resultKeys: { vcf: vcfKey, log: logKey }, resultSize: BigInt(vcf.size + log.size), counts };
+  const tsv = await tsvStored;
+  const putText = (key: string, text: string, contentType: string) =>
+    store.put('results', key, PassThrough.from([text]) as unknown as PassThrough, { contentType });
+  const log = await putText(logKey, formatCountLog(job.inputName, summary), 'text/plain');
+  const json = await putText(summaryKey, JSON.stringify(summary, null, 2) + '\n', 'application/json');
+  const resultKeys: Record<string, string> = { vcf: vcfKey, log: logKey, summary: summaryKey };
+  if (tsv) resultKeys['tsv'] = tsvKey;
+  return { resultKeys, resultSize: BigInt(vcf.size + log.size + json.size + (tsv?.size ?? 0)), summary };
 }

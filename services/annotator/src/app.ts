@@ -8,6 +8,7 @@ import type { BlobStore } from '@gas/storage';
 import type { AnnotatorConfig } from './config.ts';
 import { createJobHandler } from './job-handler.ts';
 import { registerQueueMetrics } from './queue-metrics.ts';
+import type { ReferenceStore } from './reference-store.ts';
 
 export interface AnnotatorApp {
   start(): Promise<void>;
@@ -20,6 +21,7 @@ export function createAnnotatorApp(deps: {
   nc: NatsConnection;
   jobs: ServiceClient<typeof JobService>;
   store: BlobStore;
+  references: ReferenceStore;
   logger: Logger;
   registry: Registry;
 }): AnnotatorApp {
@@ -48,6 +50,7 @@ export function createAnnotatorApp(deps: {
         handler: createJobHandler({
           jobs: deps.jobs,
           store: deps.store,
+          references: deps.references,
           logger,
           annotatorId: config.annotatorId,
           maxDeliver: config.maxDeliver,

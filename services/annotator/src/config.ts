@@ -8,6 +8,8 @@ const spec = {
   jobGrpcUrl: field.string('JOB_GRPC_URL', { default: '127.0.0.1:50051' }),
   opsPort: field.int('OPS_PORT', { default: 9103, min: 0, max: 65535 }),
   logLevel: field.oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const, { default: 'info' }),
+  /** Folder with `<build>.gasref` files made by `gas-annotate build-db` (GRCh37.gasref, GRCh38.gasref). */
+  referenceDir: field.string('ANNOTATOR_REFERENCE_DIR', { default: '.gas/reference' }),
   annotatorId: field.string('ANNOTATOR_ID', { default: `${hostname()}-${process.pid}` }),
   concurrency: field.int('ANNOTATOR_CONCURRENCY', { default: 2, min: 1, max: 64 }),
   ackWaitMs: field.int('ANNOTATOR_ACK_WAIT_MS', { default: 30_000, min: 1000 }),

@@ -10,10 +10,12 @@ import { VcfFormatError } from '@gas/anntools';
 import { BlobNotFoundError } from '@gas/storage';
 import type { BlobStore } from '@gas/storage';
 import { runAnnotation } from './annotation-run.ts';
+import type { ReferenceStore } from './reference-store.ts';
 
 export interface JobHandlerDeps {
   jobs: ServiceClient<typeof JobService>;
   store: BlobStore;
+  references: ReferenceStore;
   logger: Logger;
   annotatorId: string;
   maxDeliver: number;
@@ -69,9 +71,17 @@ function createAttempt(deps: JobHandlerDeps) {
     let lastReport = 0;
     let reporting: Promise<unknown> = Promise.resolve();
     try {
-      log.info({ input: job.inputName, size: Number(job.inputSize) }, 'annotation started');
+      const reference = deps.references.get(job.genomeBuild);
+      if (!reference) {
+        const reason = deps.references.missingReason(job.genomeBuild);
+        await deps.jobs.failJob({ userId: job.userId, jobId: job.jobId, attempt, reason });
+        log.warn({ reason }, 'job failed: no reference data');
+        return { kind: 'ack' };
+      }
+      log.info({ input: job.inputName, size: Number(job.inputSize), build: reference.build }, 'annotation started');
       const result = await runAnnotation({
         job,
+        reference,
         store: deps.store,
         signal: ctx.signal,
         onProgress: (done, total) => {
@@ -87,7 +97,7 @@ function createAttempt(deps: JobHandlerDeps) {
         },
       });
       await reporting;
-      const c = result.counts;
+      const c = result.summary;
       await deps.jobs.completeJob({
         userId: job.userId,
         jobId: job.jobId,

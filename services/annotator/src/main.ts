@@ -4,16 +4,20 @@ import { createClient, JobService } from '@gas/proto';
 import { createBlobStore } from '@gas/storage';
 import { annotatorConfigSpec } from './config.ts';
 import { createAnnotatorApp } from './app.ts';
+import { ReferenceStore } from './reference-store.ts';
 
 const service = 'annotator';
 const { config, logger, registry, health, ops } = await bootService(service, annotatorConfigSpec, process.env);
 const store = loadConfigOrExit(service, () => createBlobStore(config));
 await store.check();
+// Readiness waits for the reference data: a pod that cannot annotate must not take jobs.
+const references = new ReferenceStore(config.referenceDir);
+await references.load(logger);
 const jobs = createClient(JobService, config.jobGrpcUrl, { defaultDeadlineMs: config.rpcDeadlineMs });
 await jobs.waitForReady(60_000);
 const nc = await connectNats({ servers: config.natsUrl, name: `${service}-${config.annotatorId}`, logger, onConnectionChange: (ok) => health.setReady('nats', ok) });
 await waitForJetStream(nc, { timeoutMs: 30_000 });
-const app = createAnnotatorApp({ config, nc, jobs, store, logger, registry });
+const app = createAnnotatorApp({ config, nc, jobs, store, references, logger, registry });
 await app.start();
 health.markStarted();
 

@@ -31,7 +31,14 @@ export function jobView(job: Job, extra: { queuePosition?: number } = {}) {
       : null,
     links: {
       self: `/api/v1/jobs/${job.jobId}`,
-      ...(job.status === JobStatus.COMPLETED ? { result: `/api/v1/jobs/${job.jobId}/result`, log: `/api/v1/jobs/${job.jobId}/log` } : {}),
+      ...(job.status === JobStatus.COMPLETED
+        ? {
+            result: `/api/v1/jobs/${job.jobId}/result`,
+            log: `/api/v1/jobs/${job.jobId}/log`,
+            summary: `/api/v1/jobs/${job.jobId}/summary`,
+            ...(job.resultKeys['tsv'] ? { tsv: `/api/v1/jobs/${job.jobId}/tsv` } : {}),
+          }
+        : {}),
     },
   };
 }

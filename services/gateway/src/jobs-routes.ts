@@ -20,6 +20,14 @@ export interface JobsRouteDeps {
 }
 
 const SNIFF_BYTES = 4096;
+
+type ResultKind = 'vcf' | 'tsv' | 'summary' | 'log';
+const contentTypes: Record<ResultKind, string> = {
+  vcf: 'text/x-vcf; charset=utf-8',
+  tsv: 'text/tab-separated-values; charset=utf-8',
+  summary: 'application/json; charset=utf-8',
+  log: 'text/plain; charset=utf-8',
+};
 const JOB_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 function jobIdParam(req: FastifyRequest): string {
@@ -103,7 +111,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobsRouteDeps): vo
     return jobView(job!, { queuePosition });
   });
 
-  async function download(req: FastifyRequest, reply: FastifyReply, kind: 'vcf' | 'log') {
+  async function download(req: FastifyRequest, reply: FastifyReply, kind: ResultKind) {
     const userId = auth.userOf(req);
     const { job } = await jobs.getJob({ userId, jobId: jobIdParam(req) });
     const j = job as Job;
@@ -118,8 +126,8 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobsRouteDeps): vo
       const stream = await store.get('results', key);
       const name = key.slice(key.lastIndexOf('/') + 1);
       reply
-        .type(kind === 'vcf' ? 'text/x-vcf; charset=utf-8' : 'text/plain; charset=utf-8')
-        .header('Content-Disposition', `attachment; filename="${name}"`)
+        .type(contentTypes[kind])
+        .header('Content-Disposition', `${kind === 'summary' ? 'inline' : 'attachment'}; filename="${name}"`)
         .header('Cache-Control', 'private, no-store');
       if (info) reply.header('Content-Length', String(info.size));
       return reply.send(stream);
@@ -129,5 +137,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobsRouteDeps): vo
     }
   }
   app.get('/api/v1/jobs/:id/result', (req, reply) => download(req, reply, 'vcf'));
+  app.get('/api/v1/jobs/:id/tsv', (req, reply) => download(req, reply, 'tsv'));
+  app.get('/api/v1/jobs/:id/summary', (req, reply) => download(req, reply, 'summary'));
   app.get('/api/v1/jobs/:id/log', (req, reply) => download(req, reply, 'log'));
 }

@@ -1,0 +1,98 @@
+// Counts for the web page's summary and the .count.log, accumulated per variant allele.
+export interface AnnotationSummary {
+  engine: string;
+  build: string | null;
+  records: number;
+  alleles: number;
+  headerLines: number;
+  snvs: number;
+  indels: number;
+  other: number;
+  /** Sequence alleles that got a region class. */
+  annotatedAlleles: number;
+  /** Alleles passed through unannotated, by reason (symbolic_allele, missing_allele, ...). */
+  skipped: Record<string, number>;
+  /** Region class (combined, e.g. "exonic;splicing") → alleles. */
+  regions: Record<string, number>;
+  chromosomes: Record<string, number>;
+  transitions: number;
+  transversions: number;
+  tiTv: number | null;
+  /** Alleles with at least one rsID, and records with at least one. */
+  rsidAlleles: number;
+  rsidRecords: number;
+  rsidRate: number | null;
+  runtimeSeconds: number;
+}
+
+export function emptySummary(engine: string, build: string | null): AnnotationSummary {
+  return {
+    engine,
+    build,
+    records: 0,
+    alleles: 0,
+    headerLines: 0,
+    snvs: 0,
+    indels: 0,
+    other: 0,
+    annotatedAlleles: 0,
+    skipped: {},
+    regions: {},
+    chromosomes: {},
+    transitions: 0,
+    transversions: 0,
+    tiTv: null,
+    rsidAlleles: 0,
+    rsidRecords: 0,
+    rsidRate: null,
+    runtimeSeconds: 0,
+  };
+}
+
+const PURINE = new Set(['A', 'G']);
+
+export function isTransition(ref: string, alt: string): boolean {
+  return PURINE.has(ref) === PURINE.has(alt);
+}
+
+export function finishSummary(s: AnnotationSummary, seconds: number): AnnotationSummary {
+  s.tiTv = s.transversions > 0 ? Math.round((s.transitions / s.transversions) * 1000) / 1000 : null;
+  s.rsidRate = s.alleles > 0 ? Math.round((s.rsidAlleles / s.alleles) * 10000) / 10000 : null;
+  s.runtimeSeconds = Math.round(seconds * 1000) / 1000;
+  return s;
+}
+
+/**
+ * The `.count.log` the original AnnTools wrote, with its labels, counted right: every number is a
+ * count of variant alleles (one per ALT of a record), never of isoforms, and Total is the number of
+ * records rather than records + 1.
+ */
+export function formatCountLog(inputName: string, s: AnnotationSummary): string {
+  const r = (k: string) => Object.entries(s.regions).filter(([name]) => name.split(';').includes(k)).reduce((n, [, v]) => n + v, 0);
+  const pct = (n: number, d: number) => (d > 0 ? ((n / d) * 100).toFixed(2) : '0.00');
+  const lines = [
+    `## Input: ${inputName}`,
+    `## Genome build: ${s.build ?? 'none (no reference data: counts only)'}`,
+    '## Every count below is of variant alleles (each ALT of a record once), not of isoforms',
+    `Total: ${s.records}`,
+    `Alleles: ${s.alleles}`,
+    `In dbSNP: ${s.rsidRecords} (${pct(s.rsidRecords, s.records)}%)`,
+    'Variants located:',
+    `In interGenic ${r('intergenic')}`,
+    `In CDS ${r('exonic')}`,
+    `In '3 UTR ${r('UTR3')}`,
+    `In '5 UTR ${r('UTR5')}`,
+    `In Intronic ${r('intronic')}`,
+    `In Non_coding_intronic ${r('ncRNA_intronic')}`,
+    `In Exonic ${r('exonic') + r('UTR5') + r('UTR3')}`,
+    `In Non_coding_exonic ${r('ncRNA_exonic')}`,
+    `In Splicing ${r('splicing') + r('ncRNA_splicing')}`,
+    `In Upstream ${r('upstream')}`,
+    `In Downstream ${r('downstream')}`,
+    `Not annotated ${Object.values(s.skipped).reduce((a, b) => a + b, 0)}${Object.keys(s.skipped).length ? ` (${Object.entries(s.skipped).map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}`,
+    `SNVs ${s.snvs}, indels ${s.indels}, other ${s.other}`,
+    `Ti/Tv ${s.tiTv ?? 'n/a'}`,
+    `Run time (s): ${s.runtimeSeconds.toFixed(3)}`,
+  ];
+  return lines.join('\n') + '\n';
+}

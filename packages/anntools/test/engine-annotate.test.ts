@@ -1,0 +1,104 @@
+// The engine with a reference: INFO fields per ALT, the TSV, the summary and the count log.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PassThrough, Readable } from 'node:stream';
+import { annotateVcf, formatCountLog, TranscriptIndex, TSV_COLUMNS } from '../src/index.ts';
+import type { Reference, Transcript } from '../src/index.ts';
+
+const PLUS: Transcript = {
+  id: 'NM_PLUS', gene: 'PLUS', chrom: '1', strand: '+', start: 100, end: 600, cdsStart: 150, cdsEnd: 550,
+  exonStarts: [100, 300, 500], exonEnds: [200, 400, 600], biotype: 'protein_coding',
+};
+const MINUS: Transcript = {
+  id: 'NM_MINUS', gene: 'MINUS', chrom: '1', strand: '-', start: 10100, end: 10600, cdsStart: 10150, cdsEnd: 10550,
+  exonStarts: [10100, 10300, 10500], exonEnds: [10200, 10400, 10600], biotype: 'protein_coding',
+};
+// A stand-in for the dbSNP table: rs100 is the A>G at chr1:161 only.
+const snps = { find: (chrom: string, pos: number, ref: string, alt: string) => (chrom === '1' && pos === 161 && ref === 'A' && alt === 'G' ? [100] : []) };
+const reference: Reference = { build: 'GRCh37', transcripts: new TranscriptIndex([PLUS, MINUS]), snps };
+
+const HEADER = '##fileformat=VCFv4.2\n##contig=<ID=chr1>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n';
+// VCF positions are 1-based: 161 is 0-based 160 (PLUS CDS), 251 is intron 1, 5001 intergenic.
+const BODY = [
+  'chr1\t161\t.\tA\tG,<DEL>\t50\tPASS\tDP=10\tGT\t0/1',
+  'chr1\t251\trsX\tC\tCT\t.\t.\t.\tGT\t1/1',
+  'chr1\t5001\t.\tG\tA\t.\t.\t.\tGT\t0/1',
+  'chr1\t10581\t.\tT\tC\t.\t.\t.\tGT\t0/1',
+].join('\n') + '\n';
+
+async function annotate(text: string) {
+  const vcfOut = new PassThrough();
+  const tsvOut = new PassThrough();
+  const vcf: Buffer[] = [];
+  const tsv: Buffer[] = [];
+  vcfOut.on('data', (c: Buffer) => vcf.push(c));
+  tsvOut.on('data', (c: Buffer) => tsv.push(c));
+  const summary = await annotateVcf({ input: Readable.from([Buffer.from(text)]), vcfOut, tsvOut, reference });
+  return { summary, vcf: Buffer.concat(vcf).toString(), tsv: Buffer.concat(tsv).toString() };
+}
+
+test('each ALT gets its region, genes, detail and rsIDs in INFO; other columns are untouched', async () => {
+  const { vcf } = await annotate(HEADER + BODY);
+  const lines = vcf.trimEnd().split('\n');
+  for (const id of ['GAS_REGION', 'GAS_GENE', 'GAS_DETAIL', 'GAS_RSID', 'GAS_SKIP']) {
+    assert.ok(lines.some((l) => l.startsWith(`##INFO=<ID=${id},Number=A,`)), id);
+  }
+  const data = lines.filter((l) => !l.startsWith('#'));
+  const input = BODY.trimEnd().split('\n');
+  data.forEach((l, i) => {
+    const out = l.split('\t');
+    const orig = input[i]!.split('\t');
+    assert.deepEqual([...out.slice(0, 7), ...out.slice(8)], [...orig.slice(0, 7), ...orig.slice(8)]);
+    assert.ok(out[7]!.startsWith(orig[7] === '.' ? 'GAS_REGION=' : `${orig[7]};GAS_REGION=`), out[7]);
+  });
+  const info = (l: string) => Object.fromEntries(l.split('\t')[7]!.split(';').map((kv) => kv.split('=') as [string, string]));
+  const first = info(data[0]!);
+  assert.equal(first.GAS_REGION, 'exonic,.');
+  assert.equal(first.GAS_GENE, 'PLUS,.');
+  assert.equal(first.GAS_DETAIL, 'NM_PLUS:+:exon1,.');
+  assert.equal(first.GAS_RSID, 'rs100,.');
+  assert.equal(first.GAS_SKIP, '.,symbolic_allele');
+  assert.equal(first.DP, '10');
+  const ins = info(data[1]!);
+  assert.equal(ins.GAS_REGION, 'intronic');
+  assert.equal(ins.GAS_DETAIL, 'NM_PLUS:+:intron1');
+  assert.equal(ins.GAS_SKIP, undefined);
+  const inter = info(data[2]!);
+  assert.equal(inter.GAS_REGION, 'intergenic');
+  assert.equal(inter.GAS_GENE, 'PLUS&MINUS');
+  assert.equal(inter.GAS_DETAIL, 'PLUS(dist:4401)&MINUS(dist:5100)');
+  assert.equal(info(data[3]!).GAS_REGION, 'UTR5');
+});
+
+test('the TSV has one row per variant allele, with the original ID', async () => {
+  const { tsv } = await annotate(HEADER + BODY);
+  const rows = tsv.trimEnd().split('\n').map((l) => l.split('\t'));
+  assert.deepEqual(rows[0], TSV_COLUMNS);
+  assert.equal(rows.length - 1, 5);
+  assert.deepEqual(rows[1]!.slice(0, 10), ['chr1', '161', '.', 'A', 'G', '1', 'exonic', 'PLUS', 'NM_PLUS:+:exon1', 'rs100']);
+  assert.deepEqual(rows[2]!.slice(4, 7), ['<DEL>', '2', '']);
+  assert.equal(rows[2]![10], 'symbolic_allele');
+  assert.equal(rows[3]![2], 'rsX');
+});
+
+test('summary: counts per class and chromosome, Ti/Tv, rsID rate; the count log says the same', async () => {
+  const { summary } = await annotate(HEADER + BODY);
+  assert.equal(summary.records, 4);
+  assert.equal(summary.alleles, 5);
+  assert.equal(summary.annotatedAlleles, 4);
+  assert.deepEqual(summary.skipped, { symbolic_allele: 1 });
+  assert.deepEqual(summary.regions, { exonic: 1, intronic: 1, intergenic: 1, UTR5: 1 });
+  assert.deepEqual(summary.chromosomes, { chr1: 4 });
+  // A>G and G>A and T>C are transitions; none transversions.
+  assert.equal(summary.transitions, 3);
+  assert.equal(summary.tiTv, null);
+  assert.equal(summary.rsidAlleles, 1);
+  assert.equal(summary.rsidRate, 0.2);
+  const log = formatCountLog('x.vcf', summary);
+  assert.match(log, /^Total: 4$/m);
+  assert.match(log, /^In dbSNP: 1 \(25\.00%\)$/m);
+  assert.match(log, /^In CDS 1$/m);
+  assert.match(log, /^In interGenic 1$/m);
+  assert.match(log, /^In '5 UTR 1$/m);
+  assert.match(log, /^Not annotated 1 \(symbolic_allele: 1\)$/m);
+});

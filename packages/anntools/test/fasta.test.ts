@@ -1,0 +1,438 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { crc32, deflateRawSync, gunzipSync, gzipSync } from 'node:zlib';
+import { FastaReader } from '../src/fasta/index.ts';
+
+/*
+ * Paths are resolved here rather than through @gas/testing: that package imports the whole
+ * engine (@gas/anntools) for the stack harness, and a unit test of the reader should load only it.
+ * Same rule as sharedDataPath: GAS_SHARED_DATA, else ../shared/data beside the repository.
+ */
+function sharedDataPath(relative: string): string {
+  const repo = process.env['GAS_REPO_ROOT'] ?? resolve(fileURLToPath(import.meta.url), '../../../..');
+  const dir = process.env['GAS_SHARED_DATA'] ?? resolve(repo, '..', 'shared', 'data');
+  const path = join(dir, relative);
+  if (!existsSync(path)) throw new Error(`shared test data not found: ${path} (see ${join(dir, 'PROVENANCE.md')})`);
+  return path;
+}
+
+async function makeTempDir(prefix: string): Promise<{ path: string; cleanup(): Promise<void> }> {
+  const path = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  return { path, cleanup: async () => rmSync(path, { recursive: true, force: true }) };
+}
+
+interface SharedFasta {
+  file: string;
+  /** Name as spelled in the file, and the other spelling that must find it. */
+  name: string;
+  alias: string;
+  /** 0-based half-open window of real (non-N) sequence, per PROVENANCE.md. */
+  window: [number, number];
+}
+
+const SHARED: SharedFasta[] = [
+  { file: 'reference/grch37/hs37d5_chr20_1_1000000.fa.gz', name: '20', alias: 'chr20', window: [0, 1_000_000] },
+  { file: 'reference/grch37/ucsc.hg19.chr20.unittest.fasta.gz', name: 'chr20', alias: '20', window: [9_995_000, 11_095_000] },
+  { file: 'reference/grch38/grch38.chr20_and_21_10M.fa.gz', name: 'chr20', alias: '20', window: [0, 10_000_000] },
+];
+
+/**
+ * The expected sequences, read without the .fai or the .gzi: the whole file is inflated (gunzip
+ * reads the concatenated BGZF members) and split on '>' and newlines. The biggest file is ~64 MB
+ * inflated, small enough to hold while one test runs.
+ */
+function readWholeFasta(path: string): Map<string, string> {
+  const text = gunzipSync(readFileSync(path)).toString('latin1');
+  const out = new Map<string, string>();
+  for (const rec of text.split('>').slice(1)) {
+    const nl = rec.indexOf('\n');
+    const name = rec.slice(0, nl).split(/\s/)[0]!;
+    out.set(name, rec.slice(nl + 1).replace(/\r?\n/g, ''));
+  }
+  return out;
+}
+
+interface FaiLine {
+  name: string;
+  length: number;
+  offset: number;
+  lineBases: number;
+  lineWidth: number;
+}
+
+function readFaiFile(path: string): FaiLine[] {
+  return readFileSync(path, 'latin1').trim().split('\n').map((l) => {
+    const [name, length, offset, lineBases, lineWidth] = l.split('\t');
+    return { name: name!, length: Number(length), offset: Number(offset), lineBases: Number(lineBases), lineWidth: Number(lineWidth) };
+  });
+}
+
+/** Uncompressed block starts from a .gzi (the implicit first block left out). */
+function readGziStarts(path: string): number[] {
+  const buf = readFileSync(path);
+  const n = Number(buf.readBigUInt64LE(0));
+  return Array.from({ length: n }, (_, i) => Number(buf.readBigUInt64LE(16 + i * 16)));
+}
+
+/** Sequence positions whose bytes straddle a BGZF block start (either the base or the newline before it). */
+function blockBoundaryPositions(fai: FaiLine, gzi: number[], window: [number, number]): { onBase: number[]; onNewline: number[] } {
+  const onBase: number[] = [];
+  const onNewline: number[] = [];
+  for (const u of gzi) {
+    const rel = u - fai.offset;
+    if (rel < 0) continue;
+    const line = Math.floor(rel / fai.lineWidth);
+    const col = rel % fai.lineWidth;
+    const pos = line * fai.lineBases + Math.min(col, fai.lineBases);
+    if (pos < window[0] + 10 || pos > window[1] - 10 || pos >= fai.length - 10) continue;
+    (col < fai.lineBases ? onBase : onNewline).push(pos);
+  }
+  return { onBase, onNewline };
+}
+
+/** Small deterministic PRNG so failures reproduce. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+for (const shared of SHARED) {
+  test(`${shared.file}: fetches match an independent full read`, () => {
+    const path = sharedDataPath(shared.file);
+    const fai = readFaiFile(`${path}.fai`);
+    const whole = readWholeFasta(path);
+    const reader = FastaReader.open(path);
+    try {
+      assert.deepEqual(reader.names(), fai.map((f) => f.name));
+      for (const f of fai) {
+        const ref = whole.get(f.name);
+        assert.ok(ref, `${f.name} parsed from the file`);
+        assert.equal(ref.length, f.length, `${f.name}: .fai length agrees with the sequence`);
+        assert.equal(reader.length(f.name), f.length);
+        const check = (start: number, end: number, label: string) =>
+          assert.equal(reader.fetch(f.name, start, end), ref.slice(Math.max(0, start), Math.min(f.length, end)).toUpperCase(), `${f.name}:${start}-${end} (${label})`);
+        check(0, 1, 'first base');
+        check(0, 100, 'start of the sequence');
+        check(f.length - 1, f.length, 'last base');
+        check(f.length - 150, f.length, 'end of the sequence');
+        check(f.length - 5, f.length + 100, 'clipped at the end');
+        check(-10, 5, 'clipped at the start');
+        assert.equal(reader.fetch(f.name, f.length + 10, f.length + 20), '', 'entirely past the end');
+        assert.equal(reader.fetch(f.name, 500, 500), '', 'empty range');
+      }
+
+      const main = fai.find((f) => f.name === shared.name)!;
+      const ref = whole.get(shared.name)!;
+      // The windows open on telomere Ns; start at the first real base so every check sees sequence.
+      const w0 = shared.window[0] + ref.slice(shared.window[0], shared.window[1]).search(/[ACGTacgt]/);
+      const w1 = shared.window[1];
+      const check = (start: number, end: number, label: string) =>
+        assert.equal(reader.fetch(shared.name, start, end), ref.slice(start, end).toUpperCase(), `${shared.name}:${start}-${end} (${label})`);
+
+      assert.ok(/[ACGTacgt]{1000}/.test(ref.slice(w0, w0 + 50_000)), 'the window holds real sequence');
+      // Line ends: the last bases of a line with the first of the next, and exactly one full line.
+      const lineStart = (Math.ceil(w0 / main.lineBases) + 100) * main.lineBases;
+      check(lineStart - 3, lineStart + 3, 'across a line end');
+      check(lineStart - 1, lineStart + 1, 'last base of a line and first of the next');
+      check(lineStart, lineStart + main.lineBases, 'one whole line');
+      check(lineStart - 1, lineStart + 2 * main.lineBases + 1, 'two line ends');
+
+      const { onBase, onNewline } = blockBoundaryPositions(main, readGziStarts(`${path}.gzi`), [w0, w1]);
+      assert.ok(onBase.length > 0, 'a block boundary falls on a base inside the window');
+      for (const pos of [...onBase.slice(0, 3), ...onNewline.slice(0, 2)]) {
+        check(pos - 7, pos + 7, 'across a BGZF block boundary');
+        check(pos - 1, pos + 1, 'last base of one block and first of the next');
+        check(pos, pos + 1, 'first base of a block');
+      }
+
+      const rnd = mulberry32(20);
+      for (let i = 0; i < 200; i++) {
+        const len = 1 + Math.floor(rnd() * 700);
+        const start = w0 + Math.floor(rnd() * (w1 - w0 - len));
+        check(start, start + len, 'random range');
+      }
+      check(w0 + 12_345, w0 + 12_345 + 300_000, 'several blocks in one fetch');
+
+      const once = reader.fetch(shared.alias, w0 + 777, w0 + 1_777);
+      assert.equal(once, ref.slice(w0 + 777, w0 + 1_777).toUpperCase(), `alias ${shared.alias} finds ${shared.name}`);
+      assert.equal(reader.fetch(shared.alias, w0 + 777, w0 + 1_777), once, 'the same range again (from the cache)');
+      assert.equal(reader.has(shared.alias), true);
+      assert.equal(reader.length(shared.alias), main.length);
+    } finally {
+      reader.close();
+    }
+  });
+}
+
+test('soft-masked (lowercase) bases come back uppercase', () => {
+  const path = sharedDataPath('reference/grch37/ucsc.hg19.chr20.unittest.fasta.gz');
+  const ref = readWholeFasta(path).get('chr20')!;
+  const masked = ref.slice(10_000_000).search(/[ACGT]{5}[acgt]{30}/);
+  assert.ok(masked >= 0, 'the hg19 window has soft-masked runs');
+  const start = 10_000_000 + masked;
+  const reader = FastaReader.open(path);
+  try {
+    const raw = ref.slice(start, start + 40);
+    assert.match(raw, /[acgt]/);
+    assert.match(raw, /^[ACGTN]{5}/, 'the range starts on unmasked bases');
+    assert.equal(reader.fetch('chr20', start, start + 40), raw.toUpperCase());
+    assert.match(reader.fetch('chr20', start, start + 40), /^[ACGTN]+$/);
+  } finally {
+    reader.close();
+  }
+});
+
+test('unknown chromosome: length undefined, fetch names it and the known ones', () => {
+  const reader = FastaReader.open(sharedDataPath('reference/grch38/grch38.chr20_and_21_10M.fa.gz'));
+  try {
+    assert.equal(reader.has('chr22'), false);
+    assert.equal(reader.length('chr22'), undefined);
+    assert.equal(reader.has('21'), true, '21 finds chr21');
+    assert.throws(() => reader.fetch('chr22', 0, 10), (err: Error) => {
+      assert.match(err.message, /chr22/);
+      assert.match(err.message, /chr20, chr21/);
+      return true;
+    });
+    assert.throws(() => reader.fetch('chr21', 0.5, 10), RangeError);
+    reader.close();
+    assert.throws(() => reader.fetch('chr21', 0, 10), /closed/);
+  } finally {
+    reader.close();
+  }
+});
+
+test('a large fetch cycles the block cache and stays correct', () => {
+  const path = sharedDataPath('reference/grch38/grch38.chr20_and_21_10M.fa.gz');
+  const ref = readWholeFasta(path).get('chr20')!;
+  const reader = FastaReader.open(path, { cacheBlocks: 4 });
+  try {
+    // ~5 MB spans about 80 blocks: far more than the 4 kept, so early blocks are evicted and re-read.
+    assert.equal(reader.fetch('chr20', 1_000_003, 6_000_011), ref.slice(1_000_003, 6_000_011).toUpperCase());
+    assert.equal(reader.fetch('chr20', 1_000_003, 1_000_503), ref.slice(1_000_003, 1_000_503).toUpperCase());
+    assert.equal(reader.fetch('chr20', 9_999_000, 10_000_000), ref.slice(9_999_000).toUpperCase());
+  } finally {
+    reader.close();
+  }
+});
+
+test('100,000 random 3-base fetches in the GRCh38 chr20 window (timing)', (t) => {
+  const path = sharedDataPath('reference/grch38/grch38.chr20_and_21_10M.fa.gz');
+  const N = 100_000;
+  // chr20:60,001-10,000,000 is real sequence (the first 60 kb are the telomere Ns): ~153 BGZF blocks.
+  const [w0, w1] = [60_000, 10_000_000];
+  const starts = new Int32Array(N);
+  const rnd = mulberry32(7);
+  for (let i = 0; i < N; i++) starts[i] = w0 + Math.floor(rnd() * (w1 - w0 - 3));
+  const sorted = Int32Array.from(starts).sort();
+  const ref = readWholeFasta(path).get('chr20')!;
+  const run = (positions: Int32Array, label: string) => {
+    const reader = FastaReader.open(path);
+    const got = new Array<string>(N);
+    try {
+      const t0 = performance.now();
+      for (let i = 0; i < N; i++) got[i] = reader.fetch('chr20', positions[i]!, positions[i]! + 3);
+      const ms = performance.now() - t0;
+      t.diagnostic(`${N} ${label} 3-base fetches over chr20:60,001-10,000,000: ${ms.toFixed(0)} ms (${((ms * 1000) / N).toFixed(1)} µs each, 64-block cache)`);
+    } finally {
+      reader.close();
+    }
+    for (let i = 0; i < N; i++) {
+      const want = ref.slice(positions[i]!, positions[i]! + 3).toUpperCase();
+      if (got[i] !== want) assert.fail(`${label} fetch ${i} at ${positions[i]} gave ${got[i]}, want ${want}`);
+    }
+  };
+  run(starts, 'uniformly random');
+  // Same positions in genome order, as a sorted VCF asks for them.
+  run(sorted, 'sorted');
+});
+
+/** A small FASTA exercising the layouts samtools accepts: uneven last lines, descriptions, no final newline. */
+const PLAIN_RECORDS: Array<{ header: string; name: string; seq: string; width: number }> = [
+  { header: 'chr1 first record, with a description', name: 'chr1', seq: 'ACGTACGTTTGGCCAANNNNacgtacgtaacc'.repeat(3) + 'GAT', width: 10 },
+  { header: 'chrM\tmitochondrion', name: 'chrM', seq: 'GATCACAGGTCTATCACCCTATTAACCACTCACGGGAGCTC', width: 7 },
+  { header: 'exact', name: 'exact', seq: 'AAAACCCCGGGGTTTT', width: 4 },
+  { header: 'one_line', name: 'one_line', seq: 'TTAGGG', width: 60 },
+  { header: 'empty', name: 'empty', seq: '', width: 60 },
+  { header: '20', name: '20', seq: 'acgtnACGTNacgtn'.repeat(5) + 'A', width: 13 },
+];
+
+function fastaText(records: typeof PLAIN_RECORDS, eol = '\n', finalNewline = false): string {
+  const parts: string[] = [];
+  for (const r of records) {
+    parts.push(`>${r.header}${eol}`);
+    for (let i = 0; i < r.seq.length; i += r.width) parts.push(r.seq.slice(i, i + r.width) + eol);
+  }
+  const text = parts.join('');
+  return finalNewline ? text : text.replace(/\r?\n$/, '');
+}
+
+function checkEveryRange(reader: FastaReader, records: typeof PLAIN_RECORDS): void {
+  for (const r of records) {
+    assert.equal(reader.length(r.name), r.seq.length, `${r.name} length`);
+    for (let s = -2; s <= r.seq.length + 1; s++) {
+      for (let e = s; e <= r.seq.length + 2; e++) {
+        const want = r.seq.slice(Math.max(0, s), Math.max(0, Math.min(r.seq.length, e))).toUpperCase();
+        assert.equal(reader.fetch(r.name, s, e), want, `${r.name}:${s}-${e}`);
+      }
+    }
+  }
+}
+
+test('plain FASTA without a .fai: the index is built by one scan', async () => {
+  const tmp = await makeTempDir('fasta-plain');
+  try {
+    for (const [label, eol, finalNewline] of [['LF', '\n', false], ['LF, final newline', '\n', true], ['CRLF', '\r\n', true]] as const) {
+      const path = join(tmp.path, `plain-${label.replace(/\W+/g, '_')}.fa`);
+      writeFileSync(path, fastaText(PLAIN_RECORDS, eol, finalNewline), 'latin1');
+      const reader = FastaReader.open(path);
+      try {
+        assert.equal(existsSync(`${path}.fai`), false, 'nothing written next to the input');
+        assert.deepEqual(reader.names(), PLAIN_RECORDS.map((r) => r.name), label);
+        checkEveryRange(reader, PLAIN_RECORDS);
+        assert.equal(reader.fetch('MT', 0, 9), 'GATCACAGG', `${label}: MT finds chrM`);
+        assert.equal(reader.fetch('1', 0, 4), 'ACGT', `${label}: 1 finds chr1`);
+        assert.equal(reader.fetch('chr20', 0, 5), 'ACGTN', `${label}: chr20 finds 20`);
+      } finally {
+        reader.close();
+      }
+    }
+
+    // A .fai on disk is trusted without a scan, so a stale one shows up as a clear error on fetch.
+    const path = join(tmp.path, 'indexed.fa');
+    writeFileSync(path, fastaText(PLAIN_RECORDS));
+    writeFileSync(`${path}.fai`, '20\t76\t999999\t13\t14\n');
+    const stale = FastaReader.open(path);
+    try {
+      assert.deepEqual(stale.names(), ['20'], 'the .fai on disk wins over a scan');
+      assert.throws(() => stale.fetch('20', 0, 5), /does not match/);
+    } finally {
+      stale.close();
+    }
+  } finally {
+    await tmp.cleanup();
+  }
+});
+
+test('FASTA layouts that cannot be indexed are refused with a reason', async () => {
+  const tmp = await makeTempDir('fasta-bad');
+  try {
+    const cases: Array<[string, RegExp]> = [
+      ['>a\nACGT\nAC\nACGT\n', /different lengths/],
+      ['>a\nACGT\nACGTA\n', /different lengths/],
+      ['>a\nACGT\n\nACGT\n', /blank line/],
+      ['ACGT\n>a\nACGT\n', /before the first/],
+      ['>a\nAC\n>a\nGT\n', /twice/],
+    ];
+    for (const [i, [text, why]] of cases.entries()) {
+      const path = join(tmp.path, `bad${i}.fa`);
+      writeFileSync(path, text);
+      assert.throws(() => FastaReader.open(path), why, JSON.stringify(text));
+    }
+    // Trailing blank lines after the last sequence line are harmless.
+    const ok = join(tmp.path, 'trailing.fa');
+    writeFileSync(ok, '>a\nACGT\nAC\n\n\n>b\nGG\n');
+    const reader = FastaReader.open(ok);
+    try {
+      assert.equal(reader.fetch('a', 0, 10), 'ACGTAC');
+      assert.equal(reader.fetch('b', 0, 10), 'GG');
+    } finally {
+      reader.close();
+    }
+  } finally {
+    await tmp.cleanup();
+  }
+});
+
+test('plain gzip FASTA is refused with the bgzip / samtools faidx fix', async () => {
+  const tmp = await makeTempDir('fasta-gz');
+  try {
+    const path = join(tmp.path, 'plain.fa.gz');
+    writeFileSync(path, gzipSync(fastaText(PLAIN_RECORDS)));
+    assert.throws(() => FastaReader.open(path), (err: Error) => {
+      assert.match(err.message, /plain gzip/);
+      assert.match(err.message, /bgzip/);
+      assert.match(err.message, /samtools faidx/);
+      return true;
+    });
+  } finally {
+    await tmp.cleanup();
+  }
+});
+
+/** BGZF the way bgzip writes it, with tiny blocks so that fetches cross many of them. */
+function bgzf(data: Buffer, blockSize: number): { file: Buffer; gzi: Buffer } {
+  const blocks: Buffer[] = [];
+  const starts: Array<[number, number]> = [];
+  let coff = 0;
+  const member = (chunk: Buffer): Buffer => {
+    const cdata = deflateRawSync(chunk);
+    const head = Buffer.from([0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 0xff, 6, 0, 66, 67, 2, 0, 0, 0]);
+    head.writeUInt16LE(18 + cdata.length + 8 - 1, 16);
+    const tail = Buffer.alloc(8);
+    tail.writeUInt32LE(crc32(chunk), 0);
+    tail.writeUInt32LE(chunk.length, 4);
+    return Buffer.concat([head, cdata, tail]);
+  };
+  for (let u = 0; u < data.length; u += blockSize) {
+    if (u > 0) starts.push([coff, u]);
+    const b = member(data.subarray(u, u + blockSize));
+    blocks.push(b);
+    coff += b.length;
+  }
+  blocks.push(member(Buffer.alloc(0)));
+  const gzi = Buffer.alloc(8 + starts.length * 16);
+  gzi.writeBigUInt64LE(BigInt(starts.length), 0);
+  starts.forEach(([c, u], i) => {
+    gzi.writeBigUInt64LE(BigInt(c), 8 + i * 16);
+    gzi.writeBigUInt64LE(BigInt(u), 16 + i * 16);
+  });
+  return { file: Buffer.concat(blocks), gzi };
+}
+
+test('BGZF with tiny blocks: no indexes (scanned), then with .gzi and .fai', async () => {
+  const tmp = await makeTempDir('fasta-bgzf');
+  try {
+    const path = join(tmp.path, 'tiny.fa.gz');
+    const { file, gzi } = bgzf(Buffer.from(fastaText(PLAIN_RECORDS, '\n', true)), 17);
+    writeFileSync(path, file);
+    assert.equal(gunzipSync(file).toString(), fastaText(PLAIN_RECORDS, '\n', true), 'the test writer makes valid gzip');
+
+    const scanned = FastaReader.open(path);
+    try {
+      checkEveryRange(scanned, PLAIN_RECORDS);
+    } finally {
+      scanned.close();
+    }
+
+    writeFileSync(`${path}.gzi`, gzi);
+    const text = fastaText(PLAIN_RECORDS, '\n', true);
+    // The .fai as samtools writes it, computed here from the text layout.
+    let offset = 0;
+    const lines: string[] = [];
+    for (const r of PLAIN_RECORDS) {
+      offset = text.indexOf(`>${r.header}\n`, offset) + r.header.length + 2;
+      const lb = r.seq.length === 0 ? 0 : Math.min(r.width, r.seq.length);
+      lines.push(`${r.name}\t${r.seq.length}\t${offset}\t${lb}\t${lb === 0 ? 0 : lb + 1}`);
+    }
+    writeFileSync(`${path}.fai`, lines.join('\n') + '\n');
+    const indexed = FastaReader.open(path, { cacheBlocks: 2 });
+    try {
+      checkEveryRange(indexed, PLAIN_RECORDS);
+    } finally {
+      indexed.close();
+    }
+  } finally {
+    await tmp.cleanup();
+  }
+});

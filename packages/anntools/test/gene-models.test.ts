@@ -1,0 +1,417 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { makeTempDir, sharedDataPath } from '@gas/testing';
+import {
+  GeneModelError,
+  compareTranscripts,
+  geneModelFormatOf,
+  loadGeneModels,
+  loadGff3,
+  loadGtf,
+  loadRefFlat,
+  parseRefFlatLine,
+  readGff3,
+  readGtf,
+  readRefFlat,
+} from '../src/gene-models/index.ts';
+import { isCoding } from '../src/transcript.ts';
+import type { Transcript } from '../src/transcript.ts';
+
+const REFFLAT = 'gene_models/grch37/refFlat_hg19.txt.gz';
+const GTF = 'gene_models/grch38/Homo_sapiens.GRCh38.chr21_subset.ensembl.gtf.gz';
+const GFF3 = 'gene_models/grch38/Homo_sapiens.GRCh38.chr21.ensembl.gff3.gz';
+
+// Each shared file is parsed once for the whole suite; the loaders are what is under test.
+const cache = new Map<string, Promise<Transcript[]>>();
+function shared(rel: string, load: (path: string) => Promise<Transcript[]>): Promise<Transcript[]> {
+  let p = cache.get(rel);
+  if (p === undefined) {
+    p = load(sharedDataPath(rel));
+    cache.set(rel, p);
+  }
+  return p;
+}
+
+const text = (s: string) => Readable.from([Buffer.from(s)]);
+
+/** Coding bases: the exon parts inside [cdsStart, cdsEnd). */
+function codingLength(t: Transcript): number {
+  let n = 0;
+  for (let i = 0; i < t.exonStarts.length; i++) {
+    const s = Math.max(t.exonStarts[i]!, t.cdsStart);
+    const e = Math.min(t.exonEnds[i]!, t.cdsEnd);
+    if (e > s) n += e - s;
+  }
+  return n;
+}
+
+function inSomeExon(t: Transcript, pos: number): boolean {
+  for (let i = 0; i < t.exonStarts.length; i++) if (pos >= t.exonStarts[i]! && pos < t.exonEnds[i]!) return true;
+  return false;
+}
+
+function assertWellFormed(ts: Transcript[], label: string): void {
+  for (const t of ts) {
+    const where = `${label} ${t.id} ${t.chrom}:${t.start}-${t.end}`;
+    assert.ok(t.id.length > 0 && t.gene.length > 0 && t.biotype.length > 0, where);
+    assert.ok(t.strand === '+' || t.strand === '-', where);
+    assert.ok(t.exonStarts.length > 0 && t.exonStarts.length === t.exonEnds.length, where);
+    assert.equal(t.exonStarts[0], t.start, where);
+    assert.equal(t.exonEnds[t.exonEnds.length - 1], t.end, where);
+    for (let i = 0; i < t.exonStarts.length; i++) {
+      assert.ok(t.exonStarts[i]! < t.exonEnds[i]!, `${where} exon ${i + 1} is empty`);
+      assert.ok(t.exonStarts[i]! >= t.start && t.exonEnds[i]! <= t.end, `${where} exon ${i + 1} outside`);
+      if (i > 0) assert.ok(t.exonStarts[i]! >= t.exonEnds[i - 1]!, `${where} exons unsorted or overlapping at ${i + 1}`);
+    }
+    assert.ok(t.cdsStart >= t.start && t.cdsEnd <= t.end && t.cdsStart <= t.cdsEnd, `${where} CDS ${t.cdsStart}-${t.cdsEnd}`);
+    if (isCoding(t)) {
+      assert.ok(inSomeExon(t, t.cdsStart) && inSomeExon(t, t.cdsEnd - 1), `${where} CDS ends not in exons`);
+    } else {
+      assert.equal(t.cdsStart, t.end, `${where} non-coding CDS marker`);
+    }
+  }
+}
+
+test('refFlat hg19: whole genome, counts from PROVENANCE.md, load time', async (t) => {
+  const t0 = performance.now();
+  const ts = await loadRefFlat(sharedDataPath(REFFLAT));
+  const ms = performance.now() - t0;
+  cache.set(REFFLAT, Promise.resolve(ts));
+  t.diagnostic(`refFlat hg19: ${ts.length} transcripts loaded in ${ms.toFixed(0)} ms`);
+  assert.equal(ts.length, 39173);
+  assert.equal(ts.filter(isCoding).length, 33550);
+  assert.equal(new Set(ts.map((x) => x.gene)).size, 22480);
+  // _hap/_random contigs are kept under their canonical names; they just never match a VCF chromosome.
+  assert.equal(ts.filter((x) => x.chrom.includes('_')).length, 2181);
+  assert.ok(ts.some((x) => x.chrom === '6_apd_hap1'));
+  assert.ok(ts.every((x) => !x.chrom.startsWith('chr')));
+  assert.ok(ts.every((x) => x.biotype === (isCoding(x) ? 'protein_coding' : 'ncRNA')));
+  assertWellFormed(ts, 'refFlat');
+});
+
+test('refFlat hg19: BRCA1 NM_007294 as in the file', async () => {
+  const ts = await shared(REFFLAT, loadRefFlat);
+  const hits = ts.filter((x) => x.id === 'NM_007294');
+  assert.equal(hits.length, 1);
+  const b = hits[0]!;
+  assert.equal(b.gene, 'BRCA1');
+  assert.equal(b.chrom, '17');
+  assert.equal(b.strand, '-');
+  assert.equal(b.start, 41196311);
+  assert.equal(b.end, 41277500);
+  assert.equal(b.cdsStart, 41197694);
+  assert.equal(b.cdsEnd, 41276113);
+  assert.equal(b.biotype, 'protein_coding');
+  assert.equal(b.exonStarts.length, 23);
+  assert.deepEqual([b.exonStarts[0], b.exonEnds[0]], [41196311, 41197819]);
+  assert.deepEqual([b.exonStarts[22], b.exonEnds[22]], [41277287, 41277500]);
+  // refFlat's cdsEnd includes the stop codon: 1863 codons = 1863 aa of BRCA1 + the stop.
+  assert.equal(codingLength(b), 3 * 1864);
+});
+
+test('refFlat: a non-coding row keeps cdsStart === cdsEnd', async () => {
+  const ts = await shared(REFFLAT, loadRefFlat);
+  const w = ts.find((x) => x.id === 'NR_024540')!;
+  assert.equal(w.gene, 'WASH7P');
+  assert.equal(w.chrom, '1');
+  assert.equal(w.biotype, 'ncRNA');
+  assert.equal(w.cdsStart, w.cdsEnd);
+  assert.equal(isCoding(w), false);
+});
+
+const BRCA1_GENEPRED =
+  'NM_007294\tchr17\t-\t41196311\t41277500\t41197694\t41276113\t3\t41196311,41199659,41277287,\t41197819,41199720,41277500,';
+
+test('genePred family told apart by columns', () => {
+  const plain = parseRefFlatLine(BRCA1_GENEPRED, 1)!;
+  assert.equal(plain.id, 'NM_007294');
+  assert.equal(plain.gene, 'NM_007294');
+  assert.equal(plain.chrom, '17');
+  assert.deepEqual(plain.exonEnds, [41197819, 41199720, 41277500]);
+
+  const refFlat = parseRefFlatLine(`BRCA1\t${BRCA1_GENEPRED}`, 1)!;
+  assert.deepEqual(refFlat, { ...plain, gene: 'BRCA1' });
+
+  const ext = `${BRCA1_GENEPRED}\t0\tBRCA1\tcmpl\tcmpl\t1,0,0,`;
+  assert.deepEqual(parseRefFlatLine(ext, 1), { ...plain, gene: 'BRCA1' });
+  assert.deepEqual(parseRefFlatLine(`585\t${ext}`, 1), { ...plain, gene: 'BRCA1' }, 'UCSC dump with a bin column');
+  assert.deepEqual(parseRefFlatLine(`585\t${BRCA1_GENEPRED}`, 1), plain, 'bin + genePred is not refFlat');
+  assert.deepEqual(parseRefFlatLine(`${BRCA1_GENEPRED}\tP38398\tuc002xyz.1`, 1), plain, 'knownGene');
+  // Lists without the trailing comma, as some genePred writers emit.
+  assert.deepEqual(parseRefFlatLine(BRCA1_GENEPRED.replace(/,\t/, '\t').replace(/,$/, ''), 1), plain);
+
+  assert.equal(parseRefFlatLine('', 1), null);
+  assert.equal(parseRefFlatLine('#geneName\tname\tchrom', 1), null);
+});
+
+test('genePred: cdsStart > cdsEnd and cdsStart == cdsEnd != txEnd both normalise to non-coding', () => {
+  const line = (cs: number, ce: number) => `X\tNR_1\tchr1\t+\t100\t500\t${cs}\t${ce}\t2\t100,300,\t200,500,`;
+  for (const [cs, ce] of [[500, 500], [100, 100], [400, 300]] as const) {
+    const t = parseRefFlatLine(line(cs, ce), 1)!;
+    assert.equal(t.cdsStart, 500);
+    assert.equal(t.cdsEnd, 500);
+    assert.equal(t.biotype, 'ncRNA');
+  }
+});
+
+test('refFlat: a malformed line throws with the line number and the field', async () => {
+  const good = `BRCA1\t${BRCA1_GENEPRED}`;
+  const cols = good.split('\t');
+  const bad = (i: number, v: string) => cols.map((c, k) => (k === i ? v : c)).join('\t');
+  const cases: [string, string][] = [
+    [bad(4, '4119631x'), 'txStart'],
+    [bad(4, '-5'), 'txStart'],
+    [bad(5, ''), 'txEnd'],
+    [bad(6, '1.5e7'), 'cdsStart'],
+    [bad(8, 'three'), 'exonCount'],
+    [bad(8, '4'), 'exonStarts'],
+    [bad(9, '41196311,4119x,41277287,'), 'exonStarts'],
+    [bad(9, '41199659,41196311,41277287,').replace('41197819,41199720,', '41199720,41197819,'), 'exonStarts'],
+    [bad(10, '41197819,41199720,41277600,'), 'exonEnds'],
+    [bad(7, '41277600'), 'cdsEnd'],
+    [bad(3, '.'), 'columns'],
+    ['BRCA1\tNM_007294\tchr17', 'columns'],
+  ];
+  for (const [line, field] of cases) {
+    assert.throws(
+      () => parseRefFlatLine(line, 7, 'x.txt'),
+      (e: unknown) => e instanceof GeneModelError && e.line === 7 && e.field === field && e.message.startsWith('x.txt: line 7: '),
+      `${field}: ${line}`,
+    );
+  }
+  await assert.rejects(readRefFlat(text(`${good}\n\n${bad(5, 'x')}\n`), 'mini.txt'), /mini\.txt: line 3: txEnd: "x" is not/);
+
+  const dir = await makeTempDir('gene-models');
+  try {
+    const path = join(dir.path, 'refFlat.txt.gz');
+    await writeFile(path, gzipSync(`${good}\n${bad(6, 'oops')}\n`));
+    await assert.rejects(loadRefFlat(path), (e: unknown) => e instanceof GeneModelError && e.source === path && e.line === 2 && e.field === 'cdsStart');
+  } finally {
+    await dir.cleanup();
+  }
+});
+
+test('GTF subset: APP on 21, coding structure consistent', async () => {
+  const ts = await shared(GTF, loadGtf);
+  assert.equal(ts.length, 103);
+  assertWellFormed(ts, 'GTF');
+  const app = ts.filter((x) => x.gene === 'APP');
+  assert.equal(app.length, 17);
+  assert.ok(app.every((x) => x.chrom === '21' && x.strand === '-'));
+  assert.equal(app.filter(isCoding).length, 10);
+  const ri = app.find((x) => x.id === 'ENST00000464867')!;
+  assert.equal(ri.biotype, 'retained_intron');
+  assert.equal(isCoding(ri), false);
+  const app770 = app.find((x) => x.id === 'ENST00000346798')!;
+  assert.equal(app770.biotype, 'protein_coding');
+  // GTF lines: exons 25880550..26170654 (1-based), last CDS 25881673, stop_codon 25881670-25881672.
+  assert.equal(app770.start, 25880549);
+  assert.equal(app770.end, 26170654);
+  assert.equal(app770.exonStarts.length, 18);
+  assert.equal(app770.cdsStart, 25881669, 'stop codon folded into the coding span');
+  assert.equal(app770.cdsEnd, 26170620);
+  assert.equal(codingLength(app770), 3 * 771, 'APP770: 770 codons + the stop');
+});
+
+test('GFF3 chr21: all transcripts, genes from the gene Name, biotypes', async () => {
+  const ts = await shared(GFF3, loadGff3);
+  // PROVENANCE counts 934 transcripts with a CDS by the first Parent of each CDS line; the test file's
+  // ENST00000419219_1 only appears as the second Parent of ENST00000419219's lines, so it is the 935th.
+  assert.equal(ts.length, 2414);
+  assert.equal(ts.filter(isCoding).length, 935);
+  assertWellFormed(ts, 'GFF3');
+  assert.ok(ts.every((x) => x.chrom === '21'));
+  const app = ts.filter((x) => x.gene === 'APP');
+  assert.equal(app.length, 17);
+  assert.ok(app.every((x) => !x.id.startsWith('transcript:')));
+  const pseudo = ts.find((x) => x.id === 'ENST00000624484')!;
+  assert.equal(pseudo.biotype, 'unprocessed_pseudogene');
+  assert.equal(pseudo.gene, 'CH507-145C22.2');
+  const twin = ts.find((x) => x.id === 'ENST00000419219_1')!;
+  const orig = ts.find((x) => x.id === 'ENST00000419219')!;
+  assert.deepEqual({ ...twin, id: orig.id }, orig);
+});
+
+test('GTF and GFF3 give identical transcripts (1-based → 0-based and stop-codon conventions agree)', async () => {
+  const gtf = await shared(GTF, loadGtf);
+  const gff = new Map((await shared(GFF3, loadGff3)).map((x) => [x.id, x]));
+  const app770 = gtf.find((x) => x.id === 'ENST00000346798')!;
+  assert.deepEqual(gff.get('ENST00000346798'), app770);
+  let coding = 0;
+  for (const t of gtf) {
+    assert.deepEqual(gff.get(t.id), t, t.id);
+    if (isCoding(t)) coding++;
+  }
+  assert.equal(coding, 34);
+});
+
+test('GTF: malformed lines throw with the line number and the field', async () => {
+  const ok = '21\tx\texon\t100\t200\t.\t+\t.\tgene_id "G"; transcript_id "T"; gene_name "A";';
+  const cases: [string, number, string][] = [
+    ['21\tx\texon\t100\t200\t.\t+', 2, 'columns'],
+    ['21\tx\texon\t0\t200\t.\t+\t.\ttranscript_id "T";', 2, 'start'],
+    ['21\tx\texon\t300\t200\t.\t+\t.\ttranscript_id "T";', 2, 'end'],
+    ['21\tx\tCDS\t100\t2x0\t.\t+\t0\ttranscript_id "T";', 2, 'end'],
+    ['21\tx\texon\t300\t400\t.\t.\t.\ttranscript_id "T";', 2, 'strand'],
+    ['21\tx\texon\t300\t400\t.\t+\t.\tgene_id "G";', 2, 'attributes'],
+    ['21\tx\texon\t300\t400\t.\t+\t.\ttranscript_id "T', 2, 'attributes'],
+    ['22\tx\texon\t300\t400\t.\t+\t.\ttranscript_id "T";', 2, 'seqname'],
+    ['21\tx\texon\t150\t400\t.\t+\t.\ttranscript_id "T";', 1, 'exon'],
+  ];
+  for (const [line, lineNo, field] of cases) {
+    await assert.rejects(
+      readGtf(text(`${ok}\n${line}\n`), 'a.gtf'),
+      (e: unknown) => e instanceof GeneModelError && e.line === lineNo && e.field === field && e.message.startsWith(`a.gtf: line ${lineNo}: ${field}:`),
+      line,
+    );
+  }
+});
+
+test('GTF: attributes, comment lines, ids, fallbacks', async () => {
+  const gtf = [
+    '#!genome-build GRCh38',
+    'chr1\tx\tgene\t1\t1000\t.\t+\t.\tgene_id "G1";',
+    'chr1\tx\texon\t101\t200\t.\t+\t.\tgene_id "G1"; transcript_id "T1"; gene_name "ONE;TWO"; tag "basic"; tag "CCDS"; level 2;',
+    'chr1\tx\texon\t301\t400\t.\t+\t.\tgene_id "G1"; transcript_id "T1"; transcript_type "protein_coding";',
+    'chr1\tx\tCDS\t151\t200\t.\t+\t0\tgene_id "G1"; transcript_id "T1";',
+    'chr1\tx\tCDS\t301\t347\t.\t+\t1\tgene_id "G1"; transcript_id "T1";',
+    'chr1\tx\tstop_codon\t348\t350\t.\t+\t0\tgene_id "G1"; transcript_id "T1";',
+    // No exon lines (GTF 2.2 makes them optional): the exons come from CDS, codons and UTRs.
+    'chrM\tx\tCDS\t11\t40\t.\t-\t0\tgene_id "G2"; transcript_id "T2"; gene_biotype "protein_coding";',
+    'chrM\tx\tstop_codon\t8\t10\t.\t-\t0\tgene_id "G2"; transcript_id "T2";',
+    'chrM\tx\tUTR\t1\t7\t.\t-\t.\tgene_id "G2"; transcript_id "T2";',
+    'chrM\tx\texon\t501\t600\t.\t-\t.\tgene_id "G3"; transcript_id "T3";',
+    '',
+  ].join('\n');
+  const [t1, t2, t3] = await readGtf(text(gtf));
+  assert.deepEqual(t1, {
+    id: 'T1',
+    gene: 'ONE;TWO',
+    chrom: '1',
+    strand: '+',
+    start: 100,
+    end: 400,
+    cdsStart: 150,
+    cdsEnd: 350,
+    exonStarts: [100, 300],
+    exonEnds: [200, 400],
+    biotype: 'protein_coding',
+  });
+  assert.deepEqual(t2, {
+    id: 'T2',
+    gene: 'G2',
+    chrom: 'MT',
+    strand: '-',
+    start: 0,
+    end: 40,
+    cdsStart: 7,
+    cdsEnd: 40,
+    exonStarts: [0],
+    exonEnds: [40],
+    biotype: 'protein_coding',
+  });
+  assert.equal(t3!.biotype, 'ncRNA');
+  assert.equal(t3!.cdsStart, 600);
+  assert.equal(t3!.cdsEnd, 600);
+});
+
+test('GFF3: percent-decoding, multiple parents, children before parents, exons on a gene', async () => {
+  const gff = [
+    '##gff-version 3',
+    'chr2\t.\texon\t1001\t1100\t.\t-\t.\tParent=transcript:T1,tx%2C2',
+    'chr2\t.\tCDS\t1051\t1100\t.\t-\t0\tID=CDS:P1;Parent=transcript:T1,tx%2C2',
+    'chr2\t.\tmRNA\t1001\t1100\t.\t-\t.\tID=transcript:T1;Parent=gene:G1;biotype=protein_coding;transcript_id=T1',
+    'chr2\t.\tlnc_RNA\t1001\t1100\t.\t-\t.\tID=tx%2C2;Parent=gene:G1',
+    'chr2\t.\tgene\t1001\t1100\t.\t-\t.\tID=gene:G1;Name=A%3BB%25;biotype=protein_coding',
+    'chr2\t.\tncRNA_gene\t5001\t5100\t.\t+\t.\tID=gene:G2;Name=SNORD1;biotype=snoRNA',
+    'chr2\t.\texon\t5001\t5100\t.\t+\t.\tParent=gene:G2',
+    '##FASTA',
+    '>chr2',
+    'ACGT',
+  ].join('\n');
+  const ts = await readGff3(text(gff));
+  assert.equal(ts.length, 3);
+  const [t1, t2, g2] = ts;
+  assert.deepEqual(t1, {
+    id: 'T1',
+    gene: 'A;B%',
+    chrom: '2',
+    strand: '-',
+    start: 1000,
+    end: 1100,
+    cdsStart: 1050,
+    cdsEnd: 1100,
+    exonStarts: [1000],
+    exonEnds: [1100],
+    biotype: 'protein_coding',
+  });
+  assert.equal(t2!.id, 'tx,2');
+  assert.equal(t2!.gene, 'A;B%');
+  assert.equal(t2!.biotype, 'protein_coding', "the gene's biotype when the transcript has none");
+  assert.equal(g2!.id, 'gene:G2');
+  assert.equal(g2!.gene, 'SNORD1');
+  assert.equal(g2!.biotype, 'snoRNA');
+});
+
+test('GFF3: malformed lines throw with the line number and the field', async () => {
+  const head = '##gff-version 3\n21\t.\ttranscript\t1\t500\t.\t+\t.\tID=transcript:T;Parent=gene:G\n';
+  const cases: [string, string][] = [
+    ['21\t.\texon\t1\t100\t.\t+\t.', 'columns'],
+    ['21\t.\texon\t1\t100\t.\t+\t.\tID=e1', 'attributes'],
+    ['21\t.\texon\tone\t100\t.\t+\t.\tParent=transcript:T', 'start'],
+    ['21\t.\tCDS\t10\t5\t.\t+\t0\tParent=transcript:T', 'end'],
+    ['21\t.\texon\t1\t100\t.\t?\t.\tParent=transcript:T', 'strand'],
+    ['21\t.\texon\t1\t100\t.\t+\t.\tParent=transcript%ZZ', 'attributes'],
+    ['21\t.\tgene\t1\t500\t.\t+\t.\tID=gene:G;Name=%E0%A4%A', 'attributes'],
+  ];
+  for (const [line, field] of cases) {
+    await assert.rejects(
+      readGff3(text(`${head}${line}\n`), 'b.gff3'),
+      (e: unknown) => e instanceof GeneModelError && e.line === 3 && e.field === field && e.message.startsWith(`b.gff3: line 3: ${field}:`),
+      line,
+    );
+  }
+  const overlap = `${head}21\t.\texon\t1\t100\t.\t+\t.\tParent=transcript:T\n21\t.\texon\t50\t150\t.\t+\t.\tParent=transcript:T\n`;
+  await assert.rejects(readGff3(text(overlap), 'b.gff3'), /line 3: exon: transcript T has overlapping exons 1-100 and 50-150/);
+  const outside = `${head}21\t.\texon\t1\t100\t.\t+\t.\tParent=transcript:T\n21\t.\tCDS\t90\t120\t.\t+\t0\tParent=transcript:T\n`;
+  await assert.rejects(readGff3(text(outside), 'b.gff3'), /line 3: CDS: transcript T has its CDS 90-120 outside its exons 1-100/);
+});
+
+test('loadGeneModels: format from the name, sorted by chrom, start, end, id', async () => {
+  assert.equal(geneModelFormatOf('/x/Homo_sapiens.GRCh38.110.gtf.gz'), 'gtf');
+  assert.equal(geneModelFormatOf('a.GFF3'), 'gff3');
+  assert.equal(geneModelFormatOf('a.gff.bgz'), 'gff3');
+  assert.equal(geneModelFormatOf('refFlat_hg19.txt.gz'), 'refflat');
+  assert.equal(geneModelFormatOf('hg38.ncbiRefSeq.genePred'), 'genepred');
+  assert.equal(geneModelFormatOf('refGene.txt'), 'genepred');
+  assert.equal(geneModelFormatOf('models.bin'), null);
+
+  const gff = await loadGeneModels(sharedDataPath(GFF3));
+  assert.equal(gff.length, 2414);
+  for (let i = 1; i < gff.length; i++) assert.ok(compareTranscripts(gff[i - 1]!, gff[i]!) <= 0, `unsorted at ${i}`);
+
+  const dir = await makeTempDir('gene-models');
+  try {
+    const path = join(dir.path, 'models.bin');
+    const lines = [
+      `BRCA1\t${BRCA1_GENEPRED}`,
+      'B\tNM_2\tchr1\t+\t100\t500\t100\t500\t1\t100,\t500,',
+      'A\tNM_1\tchr1\t+\t100\t500\t100\t500\t1\t100,\t500,',
+      'C\tNM_3\tchr1\t+\t100\t400\t100\t400\t1\t100,\t400,',
+      'D\tNM_4\tchr10\t+\t50\t400\t100\t400\t1\t50,\t400,',
+    ];
+    await writeFile(path, lines.join('\n') + '\n');
+    await assert.rejects(loadGeneModels(path), /cannot tell the gene model format/);
+    const ts = await loadGeneModels(path, 'refflat');
+    assert.deepEqual(
+      ts.map((x) => x.id),
+      ['NM_3', 'NM_1', 'NM_2', 'NM_4', 'NM_007294'],
+    );
+  } finally {
+    await dir.cleanup();
+  }
+});
