@@ -3,7 +3,7 @@
 // Without a reference it validates, counts and passes the VCF through (the first GAS engine).
 import type { Readable, Writable } from 'node:stream';
 import { once } from 'node:events';
-import { readLines, defaultLimits } from './line-reader.ts';
+import { readLineBatches, defaultLimits } from './line-reader.ts';
 import type { LineReaderLimits } from './line-reader.ts';
 import { checkRecord } from './vcf-record.ts';
 import { VcfFormatError } from './vcf-error.ts';
@@ -87,111 +87,115 @@ export async function annotateVcf(opts: AnnotateOptions): Promise<AnnotationSumm
   let header = '';
   let headerBytes = 0;
 
-  for await (const [line, lineNo] of readLines(opts.input, opts.limits ?? defaultLimits)) {
+  for await (const batch of readLineBatches(opts.input, opts.limits ?? defaultLimits)) {
     if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
-    if (!sawColumns) {
-      if (lineNo === 1) {
-        // VCF 3.3 (older GAS inputs) through 4.3 share the eight fixed columns.
-        if (!/^##fileformat=VCFv\d+(\.\d+)?\s*$/.test(line)) {
-          throw new VcfFormatError(1, 'header', 'the first line must be "##fileformat=VCFv4.x" (this does not look like a VCF file)');
+    for (let li = 0; li < batch.lines.length; li++) {
+      const line = batch.lines[li]!;
+      const lineNo = batch.firstLine + li;
+      if (!sawColumns) {
+        if (lineNo === 1) {
+          // VCF 3.3 (older GAS inputs) through 4.3 share the eight fixed columns.
+          if (!/^##fileformat=VCFv\d+(\.\d+)?\s*$/.test(line)) {
+            throw new VcfFormatError(1, 'header', 'the first line must be "##fileformat=VCFv4.x" (this does not look like a VCF file)');
+          }
+          sawFileformat = true;
         }
-        sawFileformat = true;
-      }
-      headerBytes += line.length + 1;
-      if (headerBytes > maxHeaderBytes) throw new VcfFormatError(lineNo, 'header', `the header is larger than ${maxHeaderBytes} bytes`);
-      if (line.startsWith('##')) {
-        summary.headerLines++;
-        header += line + '\n';
-        continue;
-      }
-      if (line.startsWith('#')) {
-        if (!line.startsWith('#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO')) {
-          throw new VcfFormatError(lineNo, 'header', 'the column header must start with #CHROM POS ID REF ALT QUAL FILTER INFO, tab-separated');
-        }
-        sawColumns = true;
-        summary.headerLines++;
-        header += `##GAS_engine=${summary.engine}${ref ? `;build=${ref.build}` : ''}\n`;
-        if (ref) header += INFO_HEADERS.join('\n') + '\n';
-        await vcf.push(header + line + '\n');
-        if (tsv) await tsv.push(TSV_COLUMNS.join('\t') + '\n');
-        header = '';
-        continue;
-      }
-      if (line === '') continue;
-      throw new VcfFormatError(lineNo, 'header', 'data line before the #CHROM header line');
-    }
-    if (line === '') continue;
-    if (line.charCodeAt(0) === 35 /* # */) {
-      throw new VcfFormatError(lineNo, 'header', line.startsWith('#CHROM') ? 'a second #CHROM header line' : 'meta-information line after the #CHROM header line');
-    }
-    const fields = line.split('\t');
-    const rec = checkRecord(fields, lineNo);
-    summary.records++;
-    summary.alleles += rec.alts.length;
-    summary.snvs += rec.snvs;
-    summary.indels += rec.indels;
-    summary.other += rec.other;
-    const chromName = fields[0]!;
-    summary.chromosomes[chromName] = (summary.chromosomes[chromName] ?? 0) + 1;
-    const pos = Number(fields[1]);
-    const refBases = fields[3]!;
-
-    if (!ref) {
-      await vcf.push(line + '\n');
-    } else {
-      const chrom = canonicalChrom(chromName);
-      const region: string[] = [];
-      const genes: string[] = [];
-      const details: string[] = [];
-      const rsids: string[] = [];
-      const skips: string[] = [];
-      let recordHasRs = false;
-      for (let i = 0; i < rec.alts.length; i++) {
-        const altBases = rec.alts[i]!;
-        const allele = reduceAllele(pos, refBases, altBases);
-        if (allele.kind === 'snv') {
-          if (isTransition(allele.ref, allele.alt)) summary.transitions++;
-          else summary.transversions++;
-        }
-        if (!isSequenceAllele(allele)) {
-          const why = whyNotAnnotated(allele)!;
-          summary.skipped[why] = (summary.skipped[why] ?? 0) + 1;
-          region.push('.');
-          genes.push('.');
-          details.push('.');
-          rsids.push('.');
-          skips.push(why);
-          if (tsv) await tsv.push(`${chromName}\t${fields[1]}\t${fields[2]}\t${refBases}\t${altBases}\t${i + 1}\t\t\t\t\t${why}\n`);
+        headerBytes += line.length + 1;
+        if (headerBytes > maxHeaderBytes) throw new VcfFormatError(lineNo, 'header', `the header is larger than ${maxHeaderBytes} bytes`);
+        if (line.startsWith('##')) {
+          summary.headerLines++;
+          header += line + '\n';
           continue;
         }
-        const r = classifyRegion(ref.transcripts, chrom, allele.start, allele.end);
-        const rs = ref.snps ? ref.snps.find(chrom, pos, refBases, altBases) : [];
-        summary.annotatedAlleles++;
-        const regionName = r.classes.join('&');
-        summary.regions[r.region] = (summary.regions[r.region] ?? 0) + 1;
-        const geneText = r.classes[0] === 'intergenic' ? [r.left?.gene ?? 'NONE', r.right?.gene ?? 'NONE'].join('&') : r.genes.join('&');
-        const detailText = detail(r);
-        const rsText = rs.length > 0 ? rs.map((n) => `rs${n}`).join('&') : '.';
-        if (rs.length > 0) {
-          summary.rsidAlleles++;
-          recordHasRs = true;
+        if (line.startsWith('#')) {
+          if (!line.startsWith('#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO')) {
+            throw new VcfFormatError(lineNo, 'header', 'the column header must start with #CHROM POS ID REF ALT QUAL FILTER INFO, tab-separated');
+          }
+          sawColumns = true;
+          summary.headerLines++;
+          header += `##GAS_engine=${summary.engine}${ref ? `;build=${ref.build}` : ''}\n`;
+          if (ref) header += INFO_HEADERS.join('\n') + '\n';
+          await vcf.push(header + line + '\n');
+          if (tsv) await tsv.push(TSV_COLUMNS.join('\t') + '\n');
+          header = '';
+          continue;
         }
-        region.push(regionName);
-        genes.push(infoSafe(geneText) || '.');
-        details.push(infoSafe(detailText) || '.');
-        rsids.push(rsText);
-        skips.push('.');
-        if (tsv) await tsv.push(`${chromName}\t${fields[1]}\t${fields[2]}\t${refBases}\t${altBases}\t${i + 1}\t${r.region}\t${geneText}\t${detailText}\t${rsText === '.' ? '' : rsText}\t\n`);
+        if (line === '') continue;
+        throw new VcfFormatError(lineNo, 'header', 'data line before the #CHROM header line');
       }
-      if (recordHasRs) summary.rsidRecords++;
-      const info = fields[7]!;
-      const add =
-        `GAS_REGION=${region.join(',')};GAS_GENE=${genes.join(',')};GAS_DETAIL=${details.join(',')};GAS_RSID=${rsids.join(',')}` +
-        (skips.some((s) => s !== '.') ? `;GAS_SKIP=${skips.join(',')}` : '');
-      fields[7] = info === '.' || info === '' ? add : `${info};${add}`;
-      await vcf.push(fields.join('\t') + '\n');
+      if (line === '') continue;
+      if (line.charCodeAt(0) === 35 /* # */) {
+        throw new VcfFormatError(lineNo, 'header', line.startsWith('#CHROM') ? 'a second #CHROM header line' : 'meta-information line after the #CHROM header line');
+      }
+      const fields = line.split('\t');
+      const rec = checkRecord(fields, lineNo);
+      summary.records++;
+      summary.alleles += rec.alts.length;
+      summary.snvs += rec.snvs;
+      summary.indels += rec.indels;
+      summary.other += rec.other;
+      const chromName = fields[0]!;
+      summary.chromosomes[chromName] = (summary.chromosomes[chromName] ?? 0) + 1;
+      const pos = Number(fields[1]);
+      const refBases = fields[3]!;
+
+      if (!ref) {
+        await vcf.push(line + '\n');
+      } else {
+        const chrom = canonicalChrom(chromName);
+        const region: string[] = [];
+        const genes: string[] = [];
+        const details: string[] = [];
+        const rsids: string[] = [];
+        const skips: string[] = [];
+        let recordHasRs = false;
+        for (let i = 0; i < rec.alts.length; i++) {
+          const altBases = rec.alts[i]!;
+          const allele = reduceAllele(pos, refBases, altBases);
+          if (allele.kind === 'snv') {
+            if (isTransition(allele.ref, allele.alt)) summary.transitions++;
+            else summary.transversions++;
+          }
+          if (!isSequenceAllele(allele)) {
+            const why = whyNotAnnotated(allele)!;
+            summary.skipped[why] = (summary.skipped[why] ?? 0) + 1;
+            region.push('.');
+            genes.push('.');
+            details.push('.');
+            rsids.push('.');
+            skips.push(why);
+            if (tsv) await tsv.push(`${chromName}\t${fields[1]}\t${fields[2]}\t${refBases}\t${altBases}\t${i + 1}\t\t\t\t\t${why}\n`);
+            continue;
+          }
+          const r = classifyRegion(ref.transcripts, chrom, allele.start, allele.end);
+          const rs = ref.snps ? ref.snps.find(chrom, pos, refBases, altBases) : [];
+          summary.annotatedAlleles++;
+          const regionName = r.classes.join('&');
+          summary.regions[r.region] = (summary.regions[r.region] ?? 0) + 1;
+          const geneText = r.classes[0] === 'intergenic' ? [r.left?.gene ?? 'NONE', r.right?.gene ?? 'NONE'].join('&') : r.genes.join('&');
+          const detailText = detail(r);
+          const rsText = rs.length > 0 ? rs.map((n) => `rs${n}`).join('&') : '.';
+          if (rs.length > 0) {
+            summary.rsidAlleles++;
+            recordHasRs = true;
+          }
+          region.push(regionName);
+          genes.push(infoSafe(geneText) || '.');
+          details.push(infoSafe(detailText) || '.');
+          rsids.push(rsText);
+          skips.push('.');
+          if (tsv) await tsv.push(`${chromName}\t${fields[1]}\t${fields[2]}\t${refBases}\t${altBases}\t${i + 1}\t${r.region}\t${geneText}\t${detailText}\t${rsText === '.' ? '' : rsText}\t\n`);
+        }
+        if (recordHasRs) summary.rsidRecords++;
+        const info = fields[7]!;
+        const add =
+          `GAS_REGION=${region.join(',')};GAS_GENE=${genes.join(',')};GAS_DETAIL=${details.join(',')};GAS_RSID=${rsids.join(',')}` +
+          (skips.some((s) => s !== '.') ? `;GAS_SKIP=${skips.join(',')}` : '');
+        fields[7] = info === '.' || info === '' ? add : `${info};${add}`;
+        await vcf.push(fields.join('\t') + '\n');
+      }
+      if (summary.records % every === 0) opts.onProgress?.(summary.records);
     }
-    if (summary.records % every === 0) opts.onProgress?.(summary.records);
   }
   if (!sawFileformat) throw new VcfFormatError(1, 'header', 'the file is empty');
   if (!sawColumns) throw new VcfFormatError(summary.headerLines + 1, 'header', 'no #CHROM header line');
