@@ -41,6 +41,14 @@ ensure_nats() {
   fi
 }
 
+ensure_test_tools() {
+  # bcftools checks that annotated VCFs are readable by the field's standard tool.
+  if ! command -v bcftools >/dev/null 2>&1; then
+    say "installing bcftools (Debian package)"
+    apt_install bcftools tabix
+  fi
+}
+
 ensure_node_modules() {
   # Reinstall when the lock file changed since the last install.
   if [ ! -f node_modules/.modules.yaml ] || [ pnpm-lock.yaml -nt node_modules/.modules.yaml ]; then
@@ -50,5 +58,5 @@ ensure_node_modules() {
 }
 
 ensure_prerequisites() {
-  ensure_node && ensure_pnpm && ensure_nats && ensure_node_modules
+  ensure_node && ensure_pnpm && ensure_nats && ensure_test_tools && ensure_node_modules
 }

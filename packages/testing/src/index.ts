@@ -9,5 +9,5 @@ export { sharedDataPath } from './shared-data.ts';
 export { repoRoot } from './repo-root.ts';
 export { startService } from './service.ts';
 export type { ServiceExit, ServiceHandle, ServiceName, StartServiceOptions } from './service.ts';
-export { startGasStack, newApiToken, readApiToken } from './gas-stack.ts';
+export { startGasStack, newApiToken, readApiToken, testReferenceDir } from './gas-stack.ts';
 export type { GasStack, GasStackOptions, StackUser, JobJson } from './gas-stack.ts';
