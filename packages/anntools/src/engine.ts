@@ -43,8 +43,6 @@ const INFO_HEADERS = [
 
 export const TSV_COLUMNS = ['CHROM', 'POS', 'ID', 'REF', 'ALT', 'ALT_INDEX', 'REGION', 'GENES', 'DETAIL', 'RSIDS', 'SKIP_REASON'];
 
-// INFO values may not hold ; = , or white space; gene symbols and ids practically never do.
-const infoSafe = (s: string) => s.replace(/[;=,\s]/g, '_');
 
 function detail(r: RegionAnnotation): string {
   if (r.classes[0] === 'intergenic') {
@@ -59,12 +57,18 @@ function detail(r: RegionAnnotation): string {
     .join('&');
 }
 
+// Output is gathered into large strings and written in few chunks; add() is synchronous so the
+// per-record cost has no await in it, and the caller awaits flush() only when a chunk is full.
 class Sink {
   private buf = '';
   constructor(private readonly out: Writable) {}
-  async push(text: string): Promise<void> {
+  /** True when the buffer is full and flush() should be awaited. */
+  add(text: string): boolean {
     this.buf += text;
-    if (this.buf.length >= FLUSH_CHARS) await this.flush();
+    return this.buf.length >= FLUSH_CHARS;
+  }
+  async push(text: string): Promise<void> {
+    if (this.add(text)) await this.flush();
   }
   async flush(): Promise<void> {
     if (this.buf.length === 0) return;
@@ -127,7 +131,15 @@ export async function annotateVcf(opts: AnnotateOptions): Promise<AnnotationSumm
       if (line.charCodeAt(0) === 35 /* # */) {
         throw new VcfFormatError(lineNo, 'header', line.startsWith('#CHROM') ? 'a second #CHROM header line' : 'meta-information line after the #CHROM header line');
       }
-      const fields = line.split('\t');
+      // Only the eight fixed columns are parsed; the samples (maybe thousands) are copied as they are.
+      let at = -1;
+      for (let tabs = 0; tabs < 8; tabs++) {
+        at = line.indexOf('\t', at + 1);
+        if (at === -1) break;
+      }
+      const fixed = at === -1 ? line : line.slice(0, at);
+      const rest = at === -1 ? '' : line.slice(at);
+      const fields = fixed.split('\t');
       const rec = checkRecord(fields, lineNo);
       summary.records++;
       summary.alleles += rec.alts.length;
@@ -140,7 +152,7 @@ export async function annotateVcf(opts: AnnotateOptions): Promise<AnnotationSumm
       const refBases = fields[3]!;
 
       if (!ref) {
-        await vcf.push(line + '\n');
+        if (vcf.add(line + '\n')) await vcf.flush();
       } else {
         const chrom = canonicalChrom(chromName);
         const region: string[] = [];
@@ -164,7 +176,7 @@ export async function annotateVcf(opts: AnnotateOptions): Promise<AnnotationSumm
             details.push('.');
             rsids.push('.');
             skips.push(why);
-            if (tsv) await tsv.push(`${chromName}\t${fields[1]}\t${fields[2]}\t${refBases}\t${altBases}\t${i + 1}\t\t\t\t\t${why}\n`);
+            if (tsv?.add(`${chromName}\t${fields[1]}\t${fields[2]}\t${refBases}\t${altBases}\t${i + 1}\t\t\t\t\t${why}\n`)) await tsv.flush();
             continue;
           }
           const r = classifyRegion(ref.transcripts, chrom, allele.start, allele.end);
@@ -180,11 +192,11 @@ export async function annotateVcf(opts: AnnotateOptions): Promise<AnnotationSumm
             recordHasRs = true;
           }
           region.push(regionName);
-          genes.push(infoSafe(geneText) || '.');
-          details.push(infoSafe(detailText) || '.');
+          genes.push(geneText || '.');
+          details.push(detailText || '.');
           rsids.push(rsText);
           skips.push('.');
-          if (tsv) await tsv.push(`${chromName}\t${fields[1]}\t${fields[2]}\t${refBases}\t${altBases}\t${i + 1}\t${r.region}\t${geneText}\t${detailText}\t${rsText === '.' ? '' : rsText}\t\n`);
+          if (tsv?.add(`${chromName}\t${fields[1]}\t${fields[2]}\t${refBases}\t${altBases}\t${i + 1}\t${r.region}\t${geneText}\t${detailText}\t${rsText === '.' ? '' : rsText}\t\n`)) await tsv.flush();
         }
         if (recordHasRs) summary.rsidRecords++;
         const info = fields[7]!;
@@ -192,7 +204,7 @@ export async function annotateVcf(opts: AnnotateOptions): Promise<AnnotationSumm
           `GAS_REGION=${region.join(',')};GAS_GENE=${genes.join(',')};GAS_DETAIL=${details.join(',')};GAS_RSID=${rsids.join(',')}` +
           (skips.some((s) => s !== '.') ? `;GAS_SKIP=${skips.join(',')}` : '');
         fields[7] = info === '.' || info === '' ? add : `${info};${add}`;
-        await vcf.push(fields.join('\t') + '\n');
+        if (vcf.add(fields.join('\t') + rest + '\n')) await vcf.flush();
       }
       if (summary.records % every === 0) opts.onProgress?.(summary.records);
     }

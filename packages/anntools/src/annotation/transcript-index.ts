@@ -1,5 +1,7 @@
 import type { Transcript } from '../transcript.ts';
 
+const UNSAFE = /[;=,&|\s]/;
+const UNSAFE_ALL = /[;=,&|\s]/g;
 const BUCKET_SHIFT = 16; // 64 kb buckets: a handful of transcripts each, long genes span a few dozen
 
 interface ChromIndex {
@@ -24,7 +26,9 @@ export class TranscriptIndex {
     readonly flank = 1000,
   ) {
     const by = new Map<string, Transcript[]>();
-    for (const t of transcripts) {
+    for (const source of transcripts) {
+      // Ids and symbols end up in INFO values, which may not hold ; = , & | or white space.
+      const t = UNSAFE.test(source.id) || UNSAFE.test(source.gene) ? { ...source, id: source.id.replace(UNSAFE_ALL, '_'), gene: source.gene.replace(UNSAFE_ALL, '_') } : source;
       let list = by.get(t.chrom);
       if (!list) by.set(t.chrom, (list = []));
       list.push(t);
