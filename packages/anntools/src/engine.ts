@@ -86,6 +86,8 @@ export async function annotateVcf(opts: AnnotateOptions): Promise<AnnotationSumm
   const maxHeaderBytes = opts.limits?.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
   const vcf = new Sink(opts.vcfOut);
   const tsv = opts.tsvOut ? new Sink(opts.tsvOut) : undefined;
+  const tabs = new Int32Array(8);
+  const fields: string[] = new Array<string>(8).fill('');
   let sawFileformat = false;
   let sawColumns = false;
   let header = '';
@@ -131,15 +133,16 @@ export async function annotateVcf(opts: AnnotateOptions): Promise<AnnotationSumm
       if (line.charCodeAt(0) === 35 /* # */) {
         throw new VcfFormatError(lineNo, 'header', line.startsWith('#CHROM') ? 'a second #CHROM header line' : 'meta-information line after the #CHROM header line');
       }
-      // Only the eight fixed columns are parsed; the samples (maybe thousands) are copied as they are.
-      let at = -1;
-      for (let tabs = 0; tabs < 8; tabs++) {
-        at = line.indexOf('\t', at + 1);
-        if (at === -1) break;
-      }
-      const fixed = at === -1 ? line : line.slice(0, at);
-      const rest = at === -1 ? '' : line.slice(at);
-      const fields = fixed.split('\t');
+      // Only the eight fixed columns are cut out, by their tab positions; the line is never split or
+      // joined whole, and the samples (maybe thousands of columns) are copied as they are.
+      let tabCount = 0;
+      for (let at = line.indexOf('\t'); at !== -1 && tabCount < 8; at = line.indexOf('\t', at + 1)) tabs[tabCount++] = at;
+      if (tabCount < 7) throw new VcfFormatError(lineNo, 'columns', `expected at least 8 tab-separated columns, found ${tabCount + 1}`);
+      const infoStart = tabs[6]! + 1;
+      const infoEnd = tabCount === 8 ? tabs[7]! : line.length;
+      fields[0] = line.slice(0, tabs[0]);
+      for (let k = 1; k < 7; k++) fields[k] = line.slice(tabs[k - 1]! + 1, tabs[k]);
+      fields[7] = line.slice(infoStart, infoEnd);
       const rec = checkRecord(fields, lineNo);
       summary.records++;
       summary.alleles += rec.alts.length;
@@ -199,12 +202,12 @@ export async function annotateVcf(opts: AnnotateOptions): Promise<AnnotationSumm
           if (tsv?.add(`${chromName}\t${fields[1]}\t${fields[2]}\t${refBases}\t${altBases}\t${i + 1}\t${r.region}\t${geneText}\t${detailText}\t${rsText === '.' ? '' : rsText}\t\n`)) await tsv.flush();
         }
         if (recordHasRs) summary.rsidRecords++;
-        const info = fields[7]!;
+        const info = fields[7];
         const add =
           `GAS_REGION=${region.join(',')};GAS_GENE=${genes.join(',')};GAS_DETAIL=${details.join(',')};GAS_RSID=${rsids.join(',')}` +
           (skips.some((s) => s !== '.') ? `;GAS_SKIP=${skips.join(',')}` : '');
-        fields[7] = info === '.' || info === '' ? add : `${info};${add}`;
-        if (vcf.add(fields.join('\t') + rest + '\n')) await vcf.flush();
+        const newInfo = info === '.' || info === '' ? add : `${info};${add}`;
+        if (vcf.add(line.slice(0, infoStart) + newInfo + line.slice(infoEnd) + '\n')) await vcf.flush();
       }
       if (summary.records % every === 0) opts.onProgress?.(summary.records);
     }

@@ -64,7 +64,7 @@ export function finishSummary(s: AnnotationSummary, seconds: number): Annotation
 
 /**
  * The `.count.log` the original AnnTools wrote, with its labels, counted right: every number is a
- * count of variant alleles (one per ALT of a record), never of isoforms, and Total is the number of
+ * count of variant alleles (one per ALT of a record) or of records, never of isoforms, and Total is the number of
  * records rather than records + 1.
  */
 export function formatCountLog(inputName: string, s: AnnotationSummary): string {
@@ -73,7 +73,7 @@ export function formatCountLog(inputName: string, s: AnnotationSummary): string 
   const lines = [
     `## Input: ${inputName}`,
     `## Genome build: ${s.build ?? 'none (no reference data: counts only)'}`,
-    '## Every count below is of variant alleles (each ALT of a record once), not of isoforms',
+    '## Total and In dbSNP count records; the counts after "Variants located" are of variant alleles (each ALT once), never of isoforms',
     `Total: ${s.records}`,
     `Alleles: ${s.alleles}`,
     `In dbSNP: ${s.rsidRecords} (${pct(s.rsidRecords, s.records)}%)`,
