@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// gas-annotate build-db --build GRCh37 --genes FILE [--genes FILE ...] [--dbsnp FILE ...] --out FILE
+// gas-annotate build-db --build GRCh37 --genes FILE [--genes FILE ...] [--dbsnp FILE ...] [--fasta FILE] --out FILE
 // gas-annotate annotate <input.vcf[.gz]> [--reference FILE.gasref | --genes FILE] [--out-dir DIR]
 //   writes <name>.annot.vcf, <name>.annot.tsv (with a reference), <name>.count.log, <name>.summary.json.
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -17,12 +17,12 @@ import { buildReferenceFile, loadReferenceFile } from './reference-file.ts';
 import { ENGINE_NAME } from './engine.ts';
 
 const USAGE = [
-  'usage: gas-annotate build-db --build NAME --genes FILE [--genes FILE ...] [--dbsnp FILE ...] --out FILE.gasref',
+  'usage: gas-annotate build-db --build NAME --genes FILE [--genes FILE ...] [--dbsnp FILE ...] [--fasta FILE] --out FILE.gasref',
   '       gas-annotate annotate <input.vcf[.gz]> [--reference FILE.gasref | --genes FILE [--build NAME]] [--out-dir DIR]',
   '',
 ].join('\n');
 
-async function buildDb(values: { build?: string; genes?: string[]; dbsnp?: string[]; out?: string }): Promise<number> {
+async function buildDb(values: { build?: string; genes?: string[]; dbsnp?: string[]; fasta?: string; out?: string }): Promise<number> {
   if (!values.build || !values.genes?.length || !values.out) {
     process.stderr.write(USAGE);
     return 2;
@@ -32,6 +32,7 @@ async function buildDb(values: { build?: string; genes?: string[]; dbsnp?: strin
     build: values.build,
     genes: values.genes,
     dbsnp: values.dbsnp ?? [],
+    fasta: values.fasta,
     out: values.out,
     engine: ENGINE_NAME,
     onProgress: (msg) => process.stderr.write(`gas-annotate: ${msg}\n`),
@@ -52,6 +53,7 @@ async function main(argv: string[]): Promise<number> {
       genes: { type: 'string', multiple: true },
       dbsnp: { type: 'string', multiple: true },
       reference: { type: 'string' },
+      fasta: { type: 'string' },
       build: { type: 'string' },
       out: { type: 'string' },
     },

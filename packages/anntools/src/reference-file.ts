@@ -2,15 +2,16 @@
 // counts, build), the transcripts in columns, and the dbSNP table in its binary form. It loads in a
 // fraction of the time the source files take to parse, and the annotator reads nothing else.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { readFile, writeFile, rename, stat } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Transcript } from './transcript.ts';
 import { TranscriptIndex } from './annotation/transcript-index.ts';
 import { loadGeneModels } from './gene-models/index.ts';
 import { SnpTable, SnpTableBuilder, loadDbSnp } from './dbsnp/index.ts';
 import type { Reference } from './reference.ts';
+import { FastaReader } from './fasta/index.ts';
 
 const MAGIC = Buffer.from('GASREF1\n');
 export const REFERENCE_FORMAT_VERSION = 1;
@@ -18,7 +19,7 @@ export const REFERENCE_FORMAT_VERSION = 1;
 export interface SourceFile {
   path: string;
   name: string;
-  kind: 'genes' | 'dbsnp';
+  kind: 'genes' | 'dbsnp' | 'fasta';
   bytes: number;
   sha256: string;
   records: number;
@@ -35,6 +36,8 @@ export interface ReferenceManifest {
 
 export interface LoadedReference extends Reference {
   manifest: ReferenceManifest;
+  /** Set when the manifest names a FASTA that is not where it was at build time. */
+  missingFasta?: string;
 }
 
 async function sha256(path: string): Promise<string> {
@@ -98,6 +101,8 @@ export async function buildReferenceFile(opts: {
   build: string;
   genes: string[];
   dbsnp: string[];
+  /** A bgzip'd (with .fai and .gzi) or plain FASTA; recorded by path and checksum, read at load time. */
+  fasta?: string;
   out: string;
   engine: string;
   onProgress?: (message: string) => void;
@@ -118,6 +123,13 @@ export async function buildReferenceFile(opts: {
     sources.push({ path, name: basename(path), kind: 'dbsnp', bytes: (await stat(path)).size, sha256: await sha256(path), records });
   }
   const snps = builder.build();
+  if (opts.fasta) {
+    say(`checking FASTA ${opts.fasta}`);
+    const reader = FastaReader.open(opts.fasta);
+    const names = reader.names();
+    reader.close();
+    sources.push({ path: resolve(opts.fasta), name: basename(opts.fasta), kind: 'fasta', bytes: (await stat(opts.fasta)).size, sha256: await sha256(opts.fasta), records: names.length });
+  }
   const manifest: ReferenceManifest = {
     format: REFERENCE_FORMAT_VERSION,
     build: opts.build,
@@ -165,5 +177,9 @@ export async function loadReferenceFile(path: string): Promise<LoadedReference> 
   const transcripts = decodeTranscripts(JSON.parse(gunzipSync(buf.subarray(at, at + tLen)).toString()));
   at += tLen;
   const snps = SnpTable.deserialize(buf.subarray(at, at + sLen));
-  return { build: manifest.build, transcripts: new TranscriptIndex(transcripts), snps, manifest };
+  const fasta = manifest.sources.find((s) => s.kind === 'fasta');
+  // The FASTA stays where it was at build time; without it, everything but consequences works.
+  const sequence = fasta && existsSync(fasta.path) ? FastaReader.open(fasta.path) : undefined;
+  const missingFasta = fasta && !sequence ? fasta.path : undefined;
+  return { build: manifest.build, transcripts: new TranscriptIndex(transcripts), snps, sequence, manifest, missingFasta };
 }

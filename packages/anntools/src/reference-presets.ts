@@ -11,13 +11,16 @@ import { ENGINE_NAME } from './engine.ts';
 
 export type BuildName = 'GRCh37' | 'GRCh38';
 
-export const referencePresets: Record<BuildName, { genes: string[]; dbsnp: string[] }> = {
+export const referencePresets: Record<BuildName, { genes: string[]; dbsnp: string[]; fasta: string }> = {
   GRCh37: {
     genes: ['gene_models/grch37/refFlat_hg19.txt.gz'],
+    // Real sequence only in chr20:9.995-11.095 Mb; consequences elsewhere come out "unknown".
+    fasta: 'reference/grch37/ucsc.hg19.chr20.unittest.fasta.gz',
     dbsnp: ['dbsnp/grch37/ucsc_snp_hg19_chr1_chr21.bed.gz', 'dbsnp/grch37/dbSNP147.GRCh37.head.vcf.gz'],
   },
   GRCh38: {
     genes: ['gene_models/grch38/Homo_sapiens.GRCh38.chr21.ensembl.gff3.gz'],
+    fasta: 'reference/grch38/grch38.chr20_and_21_10M.fa.gz',
     dbsnp: ['dbsnp/grch38/ensembl_vep84_variation_chr21.tsv.gz', 'dbsnp/grch38/clinvar_GRCh38_hereditary_cancer_genes.vcf.gz'],
   },
 };
@@ -67,17 +70,20 @@ export async function ensureReferenceFiles(opts: {
     const preset = referencePresets[build];
     const genes = preset.genes.map((p) => join(opts.dataDir, p));
     const dbsnp = preset.dbsnp.map((p) => join(opts.dataDir, p));
+    const fasta = join(opts.dataDir, preset.fasta);
     const missing = [...genes, ...dbsnp].filter((p) => !existsSync(p));
     if (missing.length > 0) {
       results.push({ build, action: 'missing', missing });
       continue;
     }
     const out = join(opts.outDir, referenceFileName(build));
-    if (await upToDate(out, [...genes, ...dbsnp])) {
+    // The FASTA is optional: without it the reference has no consequences, and says so.
+    const withFasta = existsSync(fasta) ? [fasta] : [];
+    if (await upToDate(out, [...genes, ...dbsnp, ...withFasta])) {
       results.push({ build, file: out, action: 'reused', missing: [] });
       continue;
     }
-    await buildReferenceFile({ build, genes, dbsnp, out, engine: ENGINE_NAME, onProgress: opts.onProgress });
+    await buildReferenceFile({ build, genes, dbsnp, fasta: withFasta[0], out, engine: ENGINE_NAME, onProgress: opts.onProgress });
     results.push({ build, file: out, action: 'built', missing: [] });
   }
   return results;

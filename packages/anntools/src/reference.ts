@@ -5,9 +5,16 @@ export interface RsIdLookup {
   find(chrom: string, pos: number, ref: string, alt: string): readonly number[];
 }
 
+/** Reference bases, 0-based half-open (FastaReader fits). */
+export interface SequenceSource {
+  fetch(chrom: string, start0: number, end0: number): string;
+}
+
 /** The reference data for one genome build, loaded once and shared by every job. */
 export interface Reference {
   build: string;
   transcripts: TranscriptIndex;
   snps?: RsIdLookup;
+  /** With a FASTA: coding consequences (codon, amino acid, HGVS, SO term). */
+  sequence?: SequenceSource;
 }
