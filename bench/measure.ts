@@ -1,0 +1,86 @@
+// Running tools as child processes, and measuring one run with GNU time: wall seconds, user and
+// system CPU seconds and peak resident set size of that process alone.
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { readFile, rm } from 'node:fs/promises';
+
+export const GNU_TIME = '/usr/bin/time';
+
+export interface RunOptions {
+  cwd?: string;
+  /** Where the child's stdout goes; captured (up to 1 MB) when omitted. */
+  stdoutFile?: string;
+  /** Where the child's stderr goes; its tail is read back for error messages. */
+  stderrFile?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderrTail: string;
+}
+
+function tail(path: string | undefined, captured: string): string {
+  const text = path && existsSync(path) ? readFileSync(path, 'utf8') : captured;
+  return text.split('\n').slice(-15).join('\n').trim();
+}
+
+export async function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  const fds: number[] = [];
+  const fd = (path: string | undefined, flags: string): number | 'pipe' => {
+    if (!path) return 'pipe';
+    const f = openSync(path, flags);
+    fds.push(f);
+    return f;
+  };
+  const out = fd(opts.stdoutFile, 'w');
+  const err = opts.stderrFile && opts.stderrFile === opts.stdoutFile ? out : fd(opts.stderrFile, 'w');
+  try {
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', out, err] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      if (stdout.length < 1 << 20) stdout += d;
+    });
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      stderr = (stderr + d).slice(-16384);
+    });
+    const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
+    return { code: code ?? (signal ? 128 : 1), stdout, stderrTail: tail(opts.stderrFile, stderr) };
+  } finally {
+    for (const f of fds) closeSync(f);
+  }
+}
+
+export interface Measurement {
+  wallSeconds: number;
+  userSeconds: number;
+  sysSeconds: number;
+  cpuSeconds: number;
+  peakRssMB: number;
+}
+
+/** Runs the command under GNU time and returns its resource use; throws when it fails. */
+export async function measure(cmd: string, args: string[], opts: RunOptions & { timeFile: string }): Promise<Measurement & { stdout: string }> {
+  await rm(opts.timeFile, { force: true });
+  const r = await run(GNU_TIME, ['-f', '%e %U %S %M', '-o', opts.timeFile, cmd, ...args], opts);
+  if (r.code !== 0) {
+    throw new Error(`${cmd} ${args.join(' ')} exited with ${r.code}${opts.stderrFile ? ` (log: ${opts.stderrFile})` : ''}:\n${r.stderrTail}`);
+  }
+  // GNU time may put "Command exited with non-zero status" before the figures: take the last line.
+  const lines = (await readFile(opts.timeFile, 'utf8')).trim().split('\n');
+  const [e, u, s, m] = lines[lines.length - 1]!.trim().split(/\s+/).map(Number);
+  if ([e, u, s, m].some((v) => v === undefined || !Number.isFinite(v))) {
+    throw new Error(`cannot read GNU time output in ${opts.timeFile}: ${lines.join(' | ')}`);
+  }
+  return { wallSeconds: e!, userSeconds: u!, sysSeconds: s!, cpuSeconds: u! + s!, peakRssMB: m! / 1024, stdout: r.stdout };
+}
+
+export function median(values: number[]): number {
+  const v = [...values].sort((a, b) => a - b);
+  const n = v.length;
+  if (n === 0) return NaN;
+  return n % 2 ? v[(n - 1) / 2]! : (v[n / 2 - 1]! + v[n / 2]!) / 2;
+}

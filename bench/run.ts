@@ -1,0 +1,326 @@
+// pnpm bench [--quick] [--runs N] [--tools ours,bcftools,snpeff] [--no-flat] [--input bgzf|plain]
+//            [--csq-output v|z|b|u] [--variants N] [--repeat N] [--ours-fasta] [--keep-outputs]
+//
+// Times our engine against bcftools csq and SnpEff on the same generated GRCh38 chr21 input and
+// the same Ensembl gene models, one child process per run under GNU time, and reports medians,
+// ratios and memory flatness. See bench/README.md.
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BENCH_DIR, REPO_ROOT, buildOurReference, buildSnpEffDatabase, generateInput, paths, prepareReferenceData, repeatInput } from './inputs.ts';
+import type { GeneratedInput } from './inputs.ts';
+import { GNU_TIME, median } from './measure.ts';
+import { TOOL_NAMES, checkOutput, removeOutputs, timeTool, toolVersions, tools } from './tools.ts';
+import type { OutputCheck, RunRecord, ToolName, ToolSettings } from './tools.ts';
+import { machineInfo, formatTable, formatMachine } from './report.ts';
+
+const USAGE = `usage: pnpm bench [--quick] [--runs N] [--tools ours,bcftools,snpeff] [--no-flat] [--input bgzf|plain]
+                  [--csq-output v|z|b|u] [--variants N] [--repeat N] [--ours-fasta] [--keep-outputs]
+  --quick         one run on a 100,000-SNV input (for development)
+  --runs N        timed runs per tool (default 3; the median is reported)
+  --tools LIST    which annotators to time (default all three)
+  --no-flat       skip the memory-flatness runs of our engine (0.1x, 1x, 10x input)
+  --input KIND    feed every tool the BGZF file (default) or the plain VCF
+  --csq-output T  bcftools csq output type (default v: plain VCF, as ours and SnpEff write)
+  --variants N    SNV records of the main input (default 1,000,000; 100,000 with --quick)
+  --repeat N      size of the large flatness input in copies of the main input (default 10)
+  --ours-fasta    build our reference with the FASTA (consequences, once the engine computes them);
+                  without it our engine does gene + region + rsID annotation only
+  --keep-outputs  keep the annotated outputs under .gas-bench/out (default: removed at the end)
+`;
+
+const say = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
+
+function fail(msg: string): never {
+  process.stderr.write(`bench: ${msg}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+function label(n: number): string {
+  return n >= 1e6 && n % 1e6 === 0 ? `${n / 1e6}m` : n >= 1e3 && n % 1e3 === 0 ? `${n / 1e3}k` : String(n);
+}
+
+interface Summary {
+  tool: ToolName;
+  label: string;
+  runs: number;
+  records: number;
+  variantsPerSecond: number;
+  wallSeconds: number;
+  cpuSeconds: number;
+  peakRssMB: number;
+  engineSeconds?: number;
+}
+
+interface Ratio {
+  variantsPerSecond: number;
+  wallSeconds: number;
+  cpuSeconds: number;
+  peakRssMB: number;
+}
+
+function summarise(tool: ToolName, toolLabel: string, records: number, rs: RunRecord[]): Summary {
+  const wall = median(rs.map((r) => r.wallSeconds));
+  const engine = rs.filter((r) => r.engineSeconds !== undefined).map((r) => r.engineSeconds!);
+  return {
+    tool,
+    label: toolLabel,
+    runs: rs.length,
+    records,
+    variantsPerSecond: records / wall,
+    wallSeconds: wall,
+    cpuSeconds: median(rs.map((r) => r.cpuSeconds)),
+    peakRssMB: median(rs.map((r) => r.peakRssMB)),
+    ...(engine.length ? { engineSeconds: median(engine) } : {}),
+  };
+}
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: process.argv.slice(2).filter((a) => a !== '--'),
+      options: {
+        quick: { type: 'boolean', default: false },
+        runs: { type: 'string' },
+        tools: { type: 'string', default: TOOL_NAMES.join(',') },
+        'no-flat': { type: 'boolean', default: false },
+        input: { type: 'string', default: 'bgzf' },
+        'csq-output': { type: 'string', default: 'v' },
+        variants: { type: 'string' },
+        repeat: { type: 'string', default: '10' },
+        'keep-outputs': { type: 'boolean', default: false },
+        'ours-fasta': { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    });
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const runs = Number(v.runs ?? (v.quick ? 1 : 3));
+  if (!Number.isInteger(runs) || runs < 1) fail(`--runs must be a positive integer, not ${v.runs}`);
+  const variants = Number(v.variants ?? (v.quick ? 100_000 : 1_000_000));
+  if (!Number.isInteger(variants) || variants < 1000) fail(`--variants must be an integer ≥ 1000, not ${v.variants}`);
+  const repeat = Number(v.repeat);
+  if (!Number.isInteger(repeat) || repeat < 2) fail(`--repeat must be an integer ≥ 2, not ${v.repeat}`);
+  const selected = v.tools!.split(',').map((t) => t.trim()).filter(Boolean) as ToolName[];
+  for (const t of selected) if (!TOOL_NAMES.includes(t)) fail(`unknown tool ${t} (choose from ${TOOL_NAMES.join(', ')})`);
+  if (v.input !== 'bgzf' && v.input !== 'plain') fail(`--input must be bgzf or plain, not ${v.input}`);
+  if (!['v', 'z', 'b', 'u'].includes(v['csq-output']!)) fail(`--csq-output must be v, z, b or u`);
+  if (!existsSync(GNU_TIME)) fail(`${GNU_TIME} is missing: apt-get install -y time`);
+  const settings: ToolSettings = {
+    csqOutput: v['csq-output'] as ToolSettings['csqOutput'],
+    snpeffXmx: '2g',
+    oursLabel: v['ours-fasta'] ? 'GAS anntools +FASTA' : 'GAS anntools',
+  };
+  const all = tools(settings);
+  const started = new Date();
+
+  const machine = await machineInfo();
+  process.stdout.write(formatMachine(machine) + '\n');
+  const versions = await toolVersions();
+
+  // Inputs and models (cached), our reference (rebuilt), the SnpEff database (cached).
+  const prepared = await prepareReferenceData(say);
+  const ourRef = await buildOurReference(say, v['ours-fasta']);
+  const snpeffDb = selected.includes('snpeff') ? await buildSnpEffDatabase(say, prepared) : undefined;
+  const main = await generateInput(say, prepared, `bench-${label(variants)}`, variants);
+  const smoke = await generateInput(say, prepared, 'bench-smoke', 2000);
+  const flat = !v['no-flat'] && selected.includes('ours');
+  const small = flat ? await generateInput(say, prepared, `bench-${label(variants / 10)}`, Math.round(variants / 10)) : undefined;
+  const large = flat ? await repeatInput(say, prepared, main, repeat) : undefined;
+  const pick = (g: GeneratedInput) => (v.input === 'plain' && g.plain ? g.plain : g.bgzf);
+  const rel = (p: string) => relative(REPO_ROOT, p);
+
+  say(
+    `main input ${rel(pick(main))}: ${main.counts.records.toLocaleString('en')} records ` +
+      `(${main.counts.snvRecords.toLocaleString('en')} SNV, ${main.counts.indelRecords.toLocaleString('en')} indel), ` +
+      `chr21:${main.counts.firstPos}-${main.counts.lastPos}`,
+  );
+
+  // Warm-up and smoke check: every tool once on a small input, untimed. It also catches a tool
+  // that runs but annotates nothing (chromosome names that do not match, an empty database).
+  for (const name of selected) {
+    const r = await timeTool(all[name], pick(smoke), 0, 'smoke');
+    const c = await checkOutput(all[name], pick(smoke), 'smoke', settings);
+    say(`smoke ${name}: ${c.records}/${smoke.counts.records} records out, ${c.annotated} annotated, ${r.wallSeconds.toFixed(2)} s`);
+    if (c.records !== smoke.counts.records || c.annotated === 0) {
+      throw new Error(`${name} wrote ${c.records} records (expected ${smoke.counts.records}) with ${c.annotated} annotated on the smoke input: see ${paths.logs}`);
+    }
+  }
+
+  // Timed runs, round-robin so that noise from other work on the machine spreads over all tools.
+  const records: RunRecord[] = [];
+  for (let i = 1; i <= runs; i++) {
+    for (const name of selected) {
+      const r = await timeTool(all[name], pick(main), i, 'main');
+      records.push(r);
+      say(
+        `run ${i}/${runs} ${name}: ${r.wallSeconds.toFixed(2)} s wall, ${r.cpuSeconds.toFixed(2)} s CPU, ${r.peakRssMB.toFixed(0)} MB` +
+          (r.engineSeconds !== undefined ? ` (engine pass ${r.engineSeconds} s)` : ''),
+      );
+    }
+  }
+  const checks: Partial<Record<ToolName, OutputCheck>> = {};
+  for (const name of selected) {
+    checks[name] = await checkOutput(all[name], pick(main), 'main', settings);
+    if (checks[name]!.records !== main.counts.records) {
+      say(`WARNING: ${name} wrote ${checks[name]!.records} records for ${main.counts.records} input records`);
+    }
+  }
+  const summaries = selected.map((name) => summarise(name, all[name].label, main.counts.records, records.filter((r) => r.tool === name)));
+  const ours = summaries.find((s) => s.tool === 'ours');
+  const ratios: Record<string, Ratio> = {};
+  if (ours) {
+    for (const peer of summaries.filter((s) => s.tool !== 'ours')) {
+      ratios[`ours/${peer.tool}`] = {
+        variantsPerSecond: ours.variantsPerSecond / peer.variantsPerSecond,
+        wallSeconds: ours.wallSeconds / peer.wallSeconds,
+        cpuSeconds: ours.cpuSeconds / peer.cpuSeconds,
+        peakRssMB: ours.peakRssMB / peer.peakRssMB,
+      };
+    }
+  }
+
+  // Memory flatness: the same engine on 0.1x, 1x and repeat-x the main input.
+  const flatness: Array<{ input: string; records: number; runs: number; wallSeconds: number; cpuSeconds: number; peakRssMB: number; variantsPerSecond: number }> = [];
+  if (flat && small && large && ours) {
+    const flatRun = async (g: GeneratedInput, n: number, tag: string) => {
+      const rs: RunRecord[] = [];
+      for (let i = 1; i <= n; i++) {
+        const r = await timeTool(all.ours, pick(g) || g.bgzf, i, tag);
+        say(`flatness ${g.name} run ${i}/${n}: ${r.wallSeconds.toFixed(2)} s, ${r.peakRssMB.toFixed(0)} MB`);
+        rs.push(r);
+        await removeOutputs(tag);
+      }
+      const s = summarise('ours', all.ours.label, g.counts.records, rs);
+      flatness.push({ input: g.name, records: g.counts.records, runs: n, wallSeconds: s.wallSeconds, cpuSeconds: s.cpuSeconds, peakRssMB: s.peakRssMB, variantsPerSecond: s.variantsPerSecond });
+    };
+    await flatRun(small, runs, 'flat-small');
+    flatness.push({ input: main.name, records: ours.records, runs: ours.runs, wallSeconds: ours.wallSeconds, cpuSeconds: ours.cpuSeconds, peakRssMB: ours.peakRssMB, variantsPerSecond: ours.variantsPerSecond });
+    // The large input is run once: it is the slowest step and only its peak RSS matters here.
+    await flatRun(large, 1, 'flat-large');
+  }
+
+  // Report.
+  const finished = new Date();
+  const out: string[] = [];
+  out.push('');
+  out.push(
+    `Input: ${rel(pick(main))}: ${main.counts.records.toLocaleString('en')} records (${main.counts.snvRecords.toLocaleString('en')} SNVs, ` +
+      `${main.counts.indelRecords.toLocaleString('en')} indels, ${main.counts.multiAllelicRecords.toLocaleString('en')} multi-allelic), ` +
+      `GRCh38 chr21:${main.counts.firstPos.toLocaleString('en')}-${main.counts.lastPos.toLocaleString('en')}; ` +
+      `models: ${prepared.models.genes} genes / ${prepared.models.transcripts} transcripts (Ensembl GFF3, chr21 ≤ 10 Mb); median of ${runs} run${runs > 1 ? 's' : ''}.`,
+  );
+  out.push('');
+  out.push(
+    formatTable(
+      ['tool', 'variants/s', 'wall s', 'CPU s', 'peak RSS MB', 'annotated'],
+      summaries.map((s) => [
+        s.label,
+        Math.round(s.variantsPerSecond).toLocaleString('en'),
+        s.wallSeconds.toFixed(2),
+        s.cpuSeconds.toFixed(2),
+        s.peakRssMB.toFixed(0),
+        checks[s.tool] ? `${((100 * checks[s.tool]!.annotated) / Math.max(1, checks[s.tool]!.records)).toFixed(1)}%` : '',
+      ]),
+    ),
+  );
+  if (Object.keys(ratios).length) {
+    out.push('');
+    const keys = Object.keys(ratios);
+    out.push(
+      formatTable(
+        ['ratio', ...keys],
+        [
+          ['variants/s (speed)', ...keys.map((k) => `${ratios[k]!.variantsPerSecond.toFixed(3)}x`)],
+          ['wall time', ...keys.map((k) => `${ratios[k]!.wallSeconds.toFixed(2)}x`)],
+          ['CPU time', ...keys.map((k) => `${ratios[k]!.cpuSeconds.toFixed(2)}x`)],
+          ['peak RSS', ...keys.map((k) => `${ratios[k]!.peakRssMB.toFixed(2)}x`)],
+        ],
+      ),
+    );
+  }
+  if (ours?.engineSeconds !== undefined) {
+    out.push('');
+    out.push(
+      `GAS anntools annotation pass alone (its own runtimeSeconds, without process start and reference load): ` +
+        `${ours.engineSeconds.toFixed(2)} s = ${Math.round(ours.records / ours.engineSeconds).toLocaleString('en')} variants/s`,
+    );
+  }
+  if (flatness.length) {
+    out.push('');
+    out.push('Memory flatness (GAS anntools):');
+    out.push(
+      formatTable(
+        ['input', 'records', 'runs', 'peak RSS MB', 'wall s', 'variants/s'],
+        flatness.map((f) => [f.input, f.records.toLocaleString('en'), String(f.runs), f.peakRssMB.toFixed(0), f.wallSeconds.toFixed(2), Math.round(f.variantsPerSecond).toLocaleString('en')]),
+      ),
+    );
+  }
+  if (ours) {
+    const target = (ok: boolean) => (ok ? 'met' : 'NOT met');
+    out.push('');
+    out.push('Issue 3 targets:');
+    out.push(`  >= 1,000,000 variants/s end to end: ${Math.round(ours.variantsPerSecond).toLocaleString('en')} (${target(ours.variantsPerSecond >= 1e6)})`);
+    if (ratios['ours/snpeff']) out.push(`  >= 10x SnpEff: ${ratios['ours/snpeff'].variantsPerSecond.toFixed(2)}x (${target(ratios['ours/snpeff'].variantsPerSecond >= 10)})`);
+    if (ratios['ours/bcftools']) out.push(`  >= 0.5x bcftools csq: ${ratios['ours/bcftools'].variantsPerSecond.toFixed(3)}x (${target(ratios['ours/bcftools'].variantsPerSecond >= 0.5)})`);
+    if (flatness.length > 1) {
+      const lo = flatness[0]!;
+      const hi = flatness[flatness.length - 1]!;
+      out.push(`  flat memory: ${hi.peakRssMB.toFixed(0)} MB at ${hi.records.toLocaleString('en')} records vs ${lo.peakRssMB.toFixed(0)} MB at ${lo.records.toLocaleString('en')} (${(hi.peakRssMB / lo.peakRssMB).toFixed(2)}x)`);
+    }
+  }
+  out.push('');
+  out.push('Commands (one child process per run, under /usr/bin/time -f "%e %U %S %M"):');
+  for (const name of selected) out.push(`  ${all[name].describe(rel(pick(main)), `.gas-bench/out/main/${name}`)}`);
+
+  const stamp = started.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  const jsonPath = join(BENCH_DIR, `results-${stamp}.json`);
+  out.push('');
+  out.push(`Results: ${rel(jsonPath)}`);
+  process.stdout.write(out.join('\n') + '\n');
+
+  await mkdir(BENCH_DIR, { recursive: true });
+  await writeFile(
+    jsonPath,
+    JSON.stringify(
+      {
+        startedAt: started.toISOString(),
+        finishedAt: finished.toISOString(),
+        options: { quick: v.quick, oursFasta: v['ours-fasta'], runs, tools: selected, input: v.input, csqOutput: settings.csqOutput, variants, repeat, flat },
+        machine,
+        versions,
+        data: {
+          fasta: { realBases: prepared.realBases, realSpan: prepared.realSpan, gapsOver1kb: prepared.gaps.length },
+          models: { gff3: rel(paths.gff3), gtf: rel(paths.gtf), ...prepared.models },
+          dbsnpSitesInWindow: prepared.dbsnpSites,
+          sourceSha256: prepared.sourceSha256,
+          ourReference: ourRef,
+          snpeffDatabase: snpeffDb,
+        },
+        input: { path: rel(pick(main)), counts: main.counts, params: main.params },
+        commands: Object.fromEntries(selected.map((n) => [n, all[n].describe(rel(pick(main)), `.gas-bench/out/main/${n}`)])),
+        summaries,
+        ratios,
+        outputChecks: checks,
+        flatness,
+        runs: records,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  if (!v['keep-outputs']) for (const tag of ['main', 'smoke']) await removeOutputs(tag);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});

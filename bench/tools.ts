@@ -1,0 +1,162 @@
+// The three annotators, each as one child process on the same input and the same gene models:
+// our engine through its CLI, `bcftools csq --local-csq` and SnpEff `ann`.
+import { createReadStream, existsSync } from 'node:fs';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { REPO_ROOT, SNPEFF_GENOME, SNPEFF_JAR, paths } from './inputs.ts';
+import { measure, run } from './measure.ts';
+import type { Measurement } from './measure.ts';
+
+export type ToolName = 'ours' | 'bcftools' | 'snpeff';
+export const TOOL_NAMES: ToolName[] = ['ours', 'bcftools', 'snpeff'];
+
+export interface ToolSettings {
+  /** bcftools csq output type: v (plain VCF, like ours), z, b or u. */
+  csqOutput: 'v' | 'z' | 'b' | 'u';
+  snpeffXmx: string;
+  oursLabel: string;
+}
+
+interface Invocation {
+  cmd: string;
+  args: string[];
+  /** The tool writes its VCF to stdout: send it here. */
+  stdoutFile?: string;
+  /** The annotated VCF to check afterwards. */
+  vcf: string;
+  /** INFO key that marks an annotated record. */
+  tag: string;
+}
+
+export interface Tool {
+  name: ToolName;
+  label: string;
+  describe(input: string, outDir: string): string;
+  invocation(input: string, outDir: string): Invocation;
+}
+
+function vcfBaseName(input: string): string {
+  return input.split('/').pop()!.replace(/\.vcf(\.b?gz)?$/, '');
+}
+
+export function tools(settings: ToolSettings): Record<ToolName, Tool> {
+  const ours: Tool = {
+    name: 'ours',
+    label: settings.oursLabel,
+    invocation(input, outDir) {
+      return {
+        cmd: process.execPath,
+        args: ['--import', 'tsx', join(REPO_ROOT, 'packages/anntools/src/cli.ts'), 'annotate', input, '--reference', paths.gasref, '--out-dir', outDir],
+        vcf: join(outDir, `${vcfBaseName(input)}.annot.vcf`),
+        tag: 'GAS_REGION=',
+      };
+    },
+    describe(input, outDir) {
+      return `node --import tsx packages/anntools/src/cli.ts annotate ${input} --reference ${paths.gasref} --out-dir ${outDir}`;
+    },
+  };
+  const csqExt = { v: 'vcf', z: 'vcf.gz', b: 'bcf', u: 'bcf' }[settings.csqOutput];
+  const bcftools: Tool = {
+    name: 'bcftools',
+    label: 'bcftools csq',
+    invocation(input, outDir) {
+      return {
+        cmd: 'bcftools',
+        args: ['csq', '--local-csq', '-f', paths.fasta, '-g', paths.gff3, `-O${settings.csqOutput}`, '-o', join(outDir, `csq.${csqExt}`), input],
+        vcf: join(outDir, `csq.${csqExt}`),
+        tag: 'BCSQ=',
+      };
+    },
+    describe(input, outDir) {
+      return `bcftools csq --local-csq -f ${paths.fasta} -g ${paths.gff3} -O${settings.csqOutput} -o ${outDir}/csq.${csqExt} ${input}`;
+    },
+  };
+  const snpeff: Tool = {
+    name: 'snpeff',
+    label: 'SnpEff 5.1',
+    invocation(input, outDir) {
+      return {
+        cmd: 'java',
+        args: [`-Xmx${settings.snpeffXmx}`, '-jar', SNPEFF_JAR, 'ann', '-c', paths.snpeffConfig, '-noStats', '-noLog', SNPEFF_GENOME, input],
+        stdoutFile: join(outDir, 'snpeff.vcf'),
+        vcf: join(outDir, 'snpeff.vcf'),
+        tag: 'ANN=',
+      };
+    },
+    describe(input, outDir) {
+      return `java -Xmx${settings.snpeffXmx} -jar ${SNPEFF_JAR} ann -c ${paths.snpeffConfig} -noStats -noLog ${SNPEFF_GENOME} ${input} > ${outDir}/snpeff.vcf`;
+    },
+  };
+  return { ours, bcftools, snpeff };
+}
+
+export interface RunRecord extends Measurement {
+  tool: ToolName;
+  input: string;
+  run: number;
+  /** What our CLI reports as its own annotation-pass time (excludes start-up and reference load). */
+  engineSeconds?: number;
+}
+
+export async function timeTool(tool: Tool, input: string, runIndex: number, tag: string): Promise<RunRecord> {
+  const outDir = join(paths.out, tag, tool.name);
+  await rm(outDir, { recursive: true, force: true });
+  await mkdir(outDir, { recursive: true });
+  await mkdir(paths.logs, { recursive: true });
+  const inv = tool.invocation(input, outDir);
+  const m = await measure(inv.cmd, inv.args, {
+    cwd: REPO_ROOT,
+    stdoutFile: inv.stdoutFile,
+    stderrFile: join(paths.logs, `${tag}-${tool.name}-${runIndex}.stderr`),
+    timeFile: join(paths.logs, `${tag}-${tool.name}-${runIndex}.time`),
+  });
+  const engine = /records, \d+ alleles, ([\d.]+) s/.exec(m.stdout);
+  const { stdout: _stdout, ...rest } = m;
+  return { tool: tool.name, input, run: runIndex, ...rest, ...(engine ? { engineSeconds: Number(engine[1]) } : {}) };
+}
+
+export interface OutputCheck {
+  records: number;
+  annotated: number;
+}
+
+/** Data lines of the tool's output VCF and how many carry its annotation tag. */
+export async function checkOutput(tool: Tool, input: string, tag: string, settings: ToolSettings): Promise<OutputCheck> {
+  const outDir = join(paths.out, tag, tool.name);
+  const inv = tool.invocation(input, outDir);
+  let lines: AsyncIterable<string>;
+  if (tool.name === 'bcftools' && settings.csqOutput !== 'v') {
+    const r = await run('bcftools', ['view', '-H', inv.vcf], { stdoutFile: `${inv.vcf}.txt` });
+    if (r.code !== 0) throw new Error(`bcftools view ${inv.vcf}: ${r.stderrTail}`);
+    lines = createInterface({ input: createReadStream(`${inv.vcf}.txt`), crlfDelay: Infinity });
+  } else {
+    lines = createInterface({ input: createReadStream(inv.vcf), crlfDelay: Infinity });
+  }
+  let records = 0;
+  let annotated = 0;
+  for await (const line of lines) {
+    if (line.startsWith('#')) continue;
+    records++;
+    if (line.includes(inv.tag)) annotated++;
+  }
+  return { records, annotated };
+}
+
+export async function removeOutputs(tag: string): Promise<void> {
+  const dir = join(paths.out, tag);
+  if (existsSync(dir)) for (const name of await readdir(dir)) await rm(join(dir, name), { recursive: true, force: true });
+}
+
+export async function toolVersions(): Promise<Record<string, string>> {
+  const first = async (cmd: string, args: string[]) => {
+    const r = await run(cmd, args);
+    return (r.stdout.trim() || r.stderrTail).split('\n')[0]!.trim();
+  };
+  return {
+    node: process.version,
+    bcftools: await first('bcftools', ['--version']),
+    snpeff: await first('java', ['-jar', SNPEFF_JAR, '-version']),
+    java: await first('java', ['-version']),
+  };
+}
