@@ -14,6 +14,8 @@ import type { RegionAnnotation } from './annotation/region.ts';
 import { emptySummary, finishSummary, isTransition } from './annotation/summary.ts';
 import type { AnnotationSummary } from './annotation/summary.ts';
 import type { Reference } from './reference.ts';
+import { codingConsequence } from './annotation/consequence.ts';
+import type { CodingConsequence } from './annotation/consequence.ts';
 
 export const ENGINE_NAME = 'gas-anntools-0.2';
 
@@ -38,10 +40,28 @@ const INFO_HEADERS = [
   '##INFO=<ID=GAS_GENE,Number=A,Type=String,Description="Genes at that region class per ALT, joined by &; for intergenic the flanking genes">',
   '##INFO=<ID=GAS_DETAIL,Number=A,Type=String,Description="Per ALT: transcript:strand:exonN|intronN|dist:N entries joined by &; for intergenic GENE(dist:N) on each side">',
   '##INFO=<ID=GAS_RSID,Number=A,Type=String,Description="dbSNP rsIDs matching each ALT (allele-aware where the source has alleles), joined by &">',
+  '##INFO=<ID=GAS_FUNC,Number=A,Type=String,Description="Most severe exonic function per ALT over coding transcripts (synonymous, missense, stop_gained, stop_lost, start_lost, frameshift, inframe_insertion, inframe_deletion, inframe_delins, stop_retained, unknown); needs the FASTA">',
+  '##INFO=<ID=GAS_SO,Number=A,Type=String,Description="Sequence Ontology term of that most severe consequence">',
+  '##INFO=<ID=GAS_IMPACT,Number=A,Type=String,Description="Impact of that consequence (HIGH, MODERATE, LOW, MODIFIER), as Ensembl VEP assigns it">',
+  '##INFO=<ID=GAS_AACHANGE,Number=A,Type=String,Description="Per coding transcript: GENE:TRANSCRIPT:c.HGVS:p.HGVS, joined by &">',
   '##INFO=<ID=GAS_SKIP,Number=A,Type=String,Description="Why an ALT was not annotated (symbolic_allele, missing_allele, overlapping_deletion, breakend, reference_allele)">',
 ];
 
-export const TSV_COLUMNS = ['CHROM', 'POS', 'ID', 'REF', 'ALT', 'ALT_INDEX', 'REGION', 'GENES', 'DETAIL', 'RSIDS', 'SKIP_REASON'];
+export const TSV_COLUMNS = ['CHROM', 'POS', 'ID', 'REF', 'ALT', 'ALT_INDEX', 'REGION', 'GENES', 'DETAIL', 'RSIDS', 'FUNCTION', 'SO_TERM', 'IMPACT', 'AA_CHANGE', 'SKIP_REASON'];
+
+const IMPACT_RANK: Record<string, number> = { HIGH: 0, MODERATE: 1, LOW: 2, MODIFIER: 3 };
+
+/** The coding consequences of an allele's exonic hits, most severe first. */
+function consequences(r: RegionAnnotation, allele: Parameters<typeof codingConsequence>[1], ref: Reference): CodingConsequence[] {
+  if (!ref.sequence || !r.classes.includes('exonic')) return [];
+  const out: CodingConsequence[] = [];
+  for (const h of r.hits) {
+    if (!h.classes.includes('exonic')) continue;
+    const c = codingConsequence(h.transcript, allele, ref.sequence);
+    if (c) out.push(c);
+  }
+  return out.sort((a, b) => IMPACT_RANK[a.impact]! - IMPACT_RANK[b.impact]!);
+}
 
 
 function detail(r: RegionAnnotation): string {
@@ -163,6 +183,11 @@ export async function annotateVcf(opts: AnnotateOptions): Promise<AnnotationSumm
         const details: string[] = [];
         const rsids: string[] = [];
         const skips: string[] = [];
+        const funcs: string[] = [];
+        const sos: string[] = [];
+        const impacts: string[] = [];
+        const aas: string[] = [];
+        let anyConsequence = false;
         let recordHasRs = false;
         for (let i = 0; i < rec.alts.length; i++) {
           const altBases = rec.alts[i]!;
@@ -179,7 +204,11 @@ export async function annotateVcf(opts: AnnotateOptions): Promise<AnnotationSumm
             details.push('.');
             rsids.push('.');
             skips.push(why);
-            if (tsv?.add(`${chromName}\t${fields[1]}\t${fields[2]}\t${refBases}\t${altBases}\t${i + 1}\t\t\t\t\t${why}\n`)) await tsv.flush();
+            funcs.push('.');
+            sos.push('.');
+            impacts.push('.');
+            aas.push('.');
+            if (tsv?.add(`${chromName}\t${fields[1]}\t${fields[2]}\t${refBases}\t${altBases}\t${i + 1}\t\t\t\t\t\t\t\t\t${why}\n`)) await tsv.flush();
             continue;
           }
           const r = classifyRegion(ref.transcripts, chrom, allele.start, allele.end);
@@ -194,17 +223,29 @@ export async function annotateVcf(opts: AnnotateOptions): Promise<AnnotationSumm
             summary.rsidAlleles++;
             recordHasRs = true;
           }
+          const cons = consequences(r, allele, ref);
+          const top = cons[0];
+          if (top) {
+            anyConsequence = true;
+            summary.functions[top.exonicFunction] = (summary.functions[top.exonicFunction] ?? 0) + 1;
+          }
+          const aaText = cons.map((c) => `${c.gene}:${c.transcriptId}:${c.hgvsC}:${c.hgvsP}`).join('&');
+          funcs.push(top?.exonicFunction ?? '.');
+          sos.push(top?.soTerm ?? '.');
+          impacts.push(top?.impact ?? '.');
+          aas.push(aaText || '.');
           region.push(regionName);
           genes.push(geneText || '.');
           details.push(detailText || '.');
           rsids.push(rsText);
           skips.push('.');
-          if (tsv?.add(`${chromName}\t${fields[1]}\t${fields[2]}\t${refBases}\t${altBases}\t${i + 1}\t${r.region}\t${geneText}\t${detailText}\t${rsText === '.' ? '' : rsText}\t\n`)) await tsv.flush();
+          if (tsv?.add(`${chromName}\t${fields[1]}\t${fields[2]}\t${refBases}\t${altBases}\t${i + 1}\t${r.region}\t${geneText}\t${detailText}\t${rsText === '.' ? '' : rsText}\t${top?.exonicFunction ?? ''}\t${top?.soTerm ?? ''}\t${top?.impact ?? ''}\t${aaText}\t\n`)) await tsv.flush();
         }
         if (recordHasRs) summary.rsidRecords++;
         const info = fields[7];
         const add =
           `GAS_REGION=${region.join(',')};GAS_GENE=${genes.join(',')};GAS_DETAIL=${details.join(',')};GAS_RSID=${rsids.join(',')}` +
+          (anyConsequence ? `;GAS_FUNC=${funcs.join(',')};GAS_SO=${sos.join(',')};GAS_IMPACT=${impacts.join(',')};GAS_AACHANGE=${aas.join(',')}` : '') +
           (skips.some((s) => s !== '.') ? `;GAS_SKIP=${skips.join(',')}` : '');
         const newInfo = info === '.' || info === '' ? add : `${info};${add}`;
         if (vcf.add(line.slice(0, infoStart) + newInfo + line.slice(infoEnd) + '\n')) await vcf.flush();

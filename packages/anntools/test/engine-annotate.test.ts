@@ -77,7 +77,7 @@ test('the TSV has one row per variant allele, with the original ID', async () =>
   assert.equal(rows.length - 1, 5);
   assert.deepEqual(rows[1]!.slice(0, 10), ['chr1', '161', '.', 'A', 'G', '1', 'exonic', 'PLUS', 'NM_PLUS:+:exon1', 'rs100']);
   assert.deepEqual(rows[2]!.slice(4, 7), ['<DEL>', '2', '']);
-  assert.equal(rows[2]![10], 'symbolic_allele');
+  assert.equal(rows[2]![TSV_COLUMNS.indexOf('SKIP_REASON')], 'symbolic_allele');
   assert.equal(rows[3]![2], 'rsX');
 });
 
@@ -101,4 +101,32 @@ test('summary: counts per class and chromosome, Ti/Tv, rsID rate; the count log 
   assert.match(log, /^In interGenic 1$/m);
   assert.match(log, /^In '5 UTR 1$/m);
   assert.match(log, /^Not annotated 1 \(symbolic_allele: 1\)$/m);
+});
+
+test('with a sequence, exonic ALTs get function, SO term, impact and HGVS per coding transcript', async () => {
+  // A coding transcript like PLUS with a whole number of codons: CDS [150,200) + [300,400) +
+  // [500,551) = 201 bases = ATG, 65 × GCT (Ala), TAA. Every other base is C.
+  const CODING: Transcript = { ...PLUS, id: 'NM_CODING', gene: 'CODING', cdsEnd: 551 };
+  const seq = new Array(12000).fill('C');
+  const cds: number[] = [];
+  for (let g = 150; g < 200; g++) cds.push(g);
+  for (let g = 300; g < 400; g++) cds.push(g);
+  for (let g = 500; g < 551; g++) cds.push(g);
+  const coding = 'ATG' + 'GCT'.repeat(65) + 'TAA';
+  cds.forEach((g, i) => (seq[g] = coding[i]!));
+  const sequence = { fetch: (_c: string, s: number, e: number) => seq.slice(s, e).join('') };
+  const withSeq: Reference = { build: 'test', transcripts: new TranscriptIndex([CODING]), sequence };
+  // CDS position 4 (genomic 153, VCF POS 154) is the G of codon 2 GCT (Ala): G>C gives CCT (Pro).
+  const text = HEADER + 'chr1\t154\t.\tG\tC,T\t.\t.\t.\tGT\t0/1\n';
+  const vcfOut = new PassThrough();
+  const out: Buffer[] = [];
+  vcfOut.on('data', (c: Buffer) => out.push(c));
+  const summary = await annotateVcf({ input: Readable.from([Buffer.from(text)]), vcfOut, reference: withSeq });
+  const line = Buffer.concat(out).toString().trimEnd().split('\n').at(-1)!;
+  const info = Object.fromEntries(line.split('\t')[7]!.split(';').map((kv) => kv.split('=') as [string, string]));
+  assert.equal(info.GAS_FUNC, 'missense,missense');
+  assert.equal(info.GAS_SO, 'missense_variant,missense_variant');
+  assert.equal(info.GAS_IMPACT, 'MODERATE,MODERATE');
+  assert.equal(info.GAS_AACHANGE, 'CODING:NM_CODING:c.4G>C:p.Ala2Pro,CODING:NM_CODING:c.4G>T:p.Ala2Ser');
+  assert.deepEqual(summary.functions, { missense: 2 });
 });

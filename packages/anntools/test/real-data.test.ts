@@ -68,3 +68,19 @@ test('GIAB HG001 chr20 (GRCh37): classes add up and the output passes bcftools',
   const n = Number(execFileSync('bash', ['-c', `bcftools view -H ${vcf} | wc -l`], { encoding: 'utf8' }).trim());
   assert.equal(n, 78_096);
 });
+
+test('GIAB NA12878 hg19 chr20:10.0-10.1 Mb lies in the FASTA window: ANKRD5 coding variants get HGVS', async () => {
+  assert.ok(grch37.sequence, 'the GRCh37 reference should carry the hg19 chr20 FASTA');
+  const { vcf, summary } = await annotateFile(sharedDataPath('vcf/grch37/GIAB_NA12878_hg19_chr20_10.0-10.1Mb.vcf.gz'), grch37);
+  const rows = execFileSync('bcftools', ['query', '-f', '%POS\t%REF\t%ALT\t%INFO/GAS_REGION\t%INFO/GAS_FUNC\t%INFO/GAS_AACHANGE\n', vcf], { encoding: 'utf8' })
+    .trimEnd()
+    .split('\n')
+    .map((l) => l.split('\t'));
+  const exonic = rows.filter((r) => r[3] === 'exonic');
+  for (const r of exonic) {
+    assert.notEqual(r[4], '.', `exonic without a function: ${r.join(' ')}`);
+    assert.notEqual(r[4], 'unknown', `inside the FASTA window: ${r.join(' ')}`);
+    assert.match(r[5]!, /^ANKRD5:NM_\d+:c\.\S+:p\.\S+/);
+  }
+  assert.equal(Object.values(summary.functions).reduce((a, b) => a + b, 0), exonic.length);
+});

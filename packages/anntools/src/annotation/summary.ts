@@ -14,6 +14,8 @@ export interface AnnotationSummary {
   skipped: Record<string, number>;
   /** Region class (combined, e.g. "exonic;splicing") → alleles. */
   regions: Record<string, number>;
+  /** Most severe exonic function per allele (missense, synonymous, ...) → alleles; needs a FASTA. */
+  functions: Record<string, number>;
   chromosomes: Record<string, number>;
   transitions: number;
   transversions: number;
@@ -38,6 +40,7 @@ export function emptySummary(engine: string, build: string | null): AnnotationSu
     annotatedAlleles: 0,
     skipped: {},
     regions: {},
+    functions: {},
     chromosomes: {},
     transitions: 0,
     transversions: 0,
@@ -90,6 +93,7 @@ export function formatCountLog(inputName: string, s: AnnotationSummary): string 
     `In Upstream ${r('upstream')}`,
     `In Downstream ${r('downstream')}`,
     `Not annotated ${Object.values(s.skipped).reduce((a, b) => a + b, 0)}${Object.keys(s.skipped).length ? ` (${Object.entries(s.skipped).map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}`,
+    ...Object.entries(s.functions).map(([f, n]) => `Exonic function ${f} ${n}`),
     `SNVs ${s.snvs}, indels ${s.indels}, other ${s.other}`,
     `Ti/Tv ${s.tiTv ?? 'n/a'}`,
     `Run time (s): ${s.runtimeSeconds.toFixed(3)}`,
