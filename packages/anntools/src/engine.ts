@@ -9,6 +9,7 @@ import { checkRecord } from './vcf-record.ts';
 import { VcfFormatError } from './vcf-error.ts';
 import { canonicalChrom } from './chrom-alias.ts';
 import { reduceAllele, isSequenceAllele, whyNotAnnotated } from './annotation/allele.ts';
+import type { Allele } from './annotation/allele.ts';
 import { classifyRegion } from './annotation/region.ts';
 import type { RegionAnnotation } from './annotation/region.ts';
 import { emptySummary, finishSummary, isTransition } from './annotation/summary.ts';
@@ -52,7 +53,7 @@ export const TSV_COLUMNS = ['CHROM', 'POS', 'ID', 'REF', 'ALT', 'ALT_INDEX', 'RE
 const IMPACT_RANK: Record<string, number> = { HIGH: 0, MODERATE: 1, LOW: 2, MODIFIER: 3 };
 
 /** The coding consequences of an allele's exonic hits, most severe first. */
-function consequences(r: RegionAnnotation, allele: Parameters<typeof codingConsequence>[1], ref: Reference): CodingConsequence[] {
+function consequences(r: RegionAnnotation, allele: Allele, ref: Reference): CodingConsequence[] {
   if (!ref.sequence || !r.classes.includes('exonic')) return [];
   const out: CodingConsequence[] = [];
   for (const h of r.hits) {

@@ -1,8 +1,8 @@
 // One compact reference file per genome build (`<build>.gasref`): a manifest (sources with SHA-256,
 // counts, build), the transcripts in columns, and the dbSNP table in its binary form. It loads in a
 // fraction of the time the source files take to parse, and the annotator reads nothing else.
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { sha256File } from './file-digest.ts';
 import { readFile, writeFile, rename, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -40,11 +40,6 @@ export interface LoadedReference extends Reference {
   missingFasta?: string;
 }
 
-async function sha256(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
 
 /** Transcripts as parallel columns: far smaller and faster to parse than one object each. */
 function encodeTranscripts(ts: Transcript[]) {
@@ -114,13 +109,13 @@ export async function buildReferenceFile(opts: {
     say(`reading gene models ${path}`);
     const ts = await loadGeneModels(path);
     transcripts.push(...ts);
-    sources.push({ path, name: basename(path), kind: 'genes', bytes: (await stat(path)).size, sha256: await sha256(path), records: ts.length });
+    sources.push({ path, name: basename(path), kind: 'genes', bytes: (await stat(path)).size, sha256: await sha256File(path), records: ts.length });
   }
   const builder = new SnpTableBuilder();
   for (const path of opts.dbsnp) {
     say(`reading dbSNP ${path}`);
     const { records } = await loadDbSnp(path, builder);
-    sources.push({ path, name: basename(path), kind: 'dbsnp', bytes: (await stat(path)).size, sha256: await sha256(path), records });
+    sources.push({ path, name: basename(path), kind: 'dbsnp', bytes: (await stat(path)).size, sha256: await sha256File(path), records });
   }
   const snps = builder.build();
   if (opts.fasta) {
@@ -128,7 +123,7 @@ export async function buildReferenceFile(opts: {
     const reader = FastaReader.open(opts.fasta);
     const names = reader.names();
     reader.close();
-    sources.push({ path: resolve(opts.fasta), name: basename(opts.fasta), kind: 'fasta', bytes: (await stat(opts.fasta)).size, sha256: await sha256(opts.fasta), records: names.length });
+    sources.push({ path: resolve(opts.fasta), name: basename(opts.fasta), kind: 'fasta', bytes: (await stat(opts.fasta)).size, sha256: await sha256File(opts.fasta), records: names.length });
   }
   const manifest: ReferenceManifest = {
     format: REFERENCE_FORMAT_VERSION,

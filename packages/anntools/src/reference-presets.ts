@@ -1,8 +1,8 @@
 // The reference sources GAS uses for each genome build, as files under a data folder laid out like
 // ../shared/data (see its PROVENANCE.md). ensureReferenceFiles() builds `<build>.gasref` from them
 // once and reuses it while the sources are unchanged.
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { sha256File } from './file-digest.ts';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildReferenceFile, REFERENCE_FORMAT_VERSION } from './reference-file.ts';
@@ -29,17 +29,12 @@ export function referenceFileName(build: string): string {
   return `${build}.gasref`;
 }
 
-async function sha256(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
 
 async function upToDate(out: string, sources: string[]): Promise<boolean> {
   try {
     const m = JSON.parse(await readFile(`${out}.manifest.json`, 'utf8')) as ReferenceManifest;
     if (m.format !== REFERENCE_FORMAT_VERSION || !existsSync(out) || m.sources.length !== sources.length) return false;
-    for (const [i, s] of sources.entries()) if (m.sources[i]?.sha256 !== (await sha256(s))) return false;
+    for (const [i, s] of sources.entries()) if (m.sources[i]?.sha256 !== (await sha256File(s))) return false;
     return true;
   } catch {
     return false;

@@ -5,7 +5,7 @@ export interface RsIdLookup {
   find(chrom: string, pos: number, ref: string, alt: string): readonly number[];
 }
 
-/** Reference bases, 0-based half-open (FastaReader fits). */
+/** Reference bases, 0-based half-open; may be lowercase (soft-masked). FastaReader fits. */
 export interface SequenceSource {
   fetch(chrom: string, start0: number, end0: number): string;
 }

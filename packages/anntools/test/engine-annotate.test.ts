@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough, Readable } from 'node:stream';
-import { annotateVcf, formatCountLog, TranscriptIndex, TSV_COLUMNS } from '../src/index.ts';
+import { annotateVcf, formatCountLog, SnpTableBuilder, TranscriptIndex, TSV_COLUMNS } from '../src/index.ts';
 import type { Reference, Transcript } from '../src/index.ts';
 
 const PLUS: Transcript = {
@@ -13,8 +13,10 @@ const MINUS: Transcript = {
   id: 'NM_MINUS', gene: 'MINUS', chrom: '1', strand: '-', start: 10100, end: 10600, cdsStart: 10150, cdsEnd: 10550,
   exonStarts: [10100, 10300, 10500], exonEnds: [10200, 10400, 10600], biotype: 'protein_coding',
 };
-// A stand-in for the dbSNP table: rs100 is the A>G at chr1:161 only.
-const snps = { find: (chrom: string, pos: number, ref: string, alt: string) => (chrom === '1' && pos === 161 && ref === 'A' && alt === 'G' ? [100] : []) };
+// A dbSNP table holding one entry: rs100 is the A>G at chr1:161.
+const snpBuilder = new SnpTableBuilder();
+snpBuilder.add('1', 161, 100, 'A', ['G']);
+const snps = snpBuilder.build();
 const reference: Reference = { build: 'GRCh37', transcripts: new TranscriptIndex([PLUS, MINUS]), snps };
 
 const HEADER = '##fileformat=VCFv4.2\n##contig=<ID=chr1>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n';

@@ -84,10 +84,15 @@ export interface GasStack {
  * Reference files for the tests, built once from ../shared/data into a cache folder that later runs
  * reuse while the sources are unchanged (building GRCh37 parses 800,000 dbSNP lines).
  */
-export async function testReferenceDir(): Promise<string> {
-  const dir = join(repoRoot(), '.gas-test', 'reference');
-  await ensureReferenceFiles({ dataDir: sharedDataPath('.'), outDir: dir });
-  return dir;
+let referenceDirReady: Promise<string> | undefined;
+export function testReferenceDir(): Promise<string> {
+  // Checked once per test process: checksumming the sources again for every stack would be waste.
+  referenceDirReady ??= (async () => {
+    const dir = join(repoRoot(), '.gas-test', 'reference');
+    await ensureReferenceFiles({ dataDir: sharedDataPath('.'), outDir: dir });
+    return dir;
+  })();
+  return referenceDirReady;
 }
 
 const ORDER: ServiceName[] = ['job', 'annotator', 'notification', 'archive', 'gateway'];

@@ -1,5 +1,5 @@
 // One job's annotation: input from the blob store through the engine into the results area.
-import { PassThrough, Transform } from 'node:stream';
+import { PassThrough, Readable, Transform } from 'node:stream';
 import { annotateVcf, formatCountLog } from '@gas/anntools';
 import type { AnnotationSummary, Reference } from '@gas/anntools';
 import { blobKey } from '@gas/storage';
@@ -69,7 +69,7 @@ export async function runAnnotation(opts: {
   const vcf = await stored;
   const tsv = await tsvStored;
   const putText = (key: string, text: string, contentType: string) =>
-    store.put('results', key, PassThrough.from([text]) as unknown as PassThrough, { contentType });
+    store.put('results', key, Readable.from([text]), { contentType });
   const log = await putText(logKey, formatCountLog(job.inputName, summary), 'text/plain');
   const json = await putText(summaryKey, JSON.stringify(summary, null, 2) + '\n', 'application/json');
   const resultKeys: Record<string, string> = { vcf: vcfKey, log: logKey, summary: summaryKey };

@@ -1,4 +1,5 @@
 import type { KV } from '@nats-io/kv';
+import { isRevisionConflict } from './kv-conflict.ts';
 import { create, fromBinary, toBinary, rpcErrors, AccountSchema } from '@gas/proto';
 import type { Account } from '@gas/proto';
 
@@ -26,7 +27,7 @@ export class AccountStore {
         else await this.kv.create(userId, toBinary(AccountSchema, next));
         return { account: next, created: !cur, changed: true };
       } catch (err) {
-        if (!/wrong last sequence|key exists/i.test(String((err as Error).message))) throw err;
+        if (!isRevisionConflict(err)) throw err;
       }
     }
     throw rpcErrors.aborted(`account ${userId} is being changed concurrently; try again`);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { KV } from '@nats-io/kv';
+import { isRevisionConflict } from './kv-conflict.ts';
 
 export interface IdempotencyClaim {
   jobId: string;
@@ -7,7 +8,6 @@ export interface IdempotencyClaim {
   ageMs: number;
 }
 
-const isConflict = (err: unknown) => /wrong last sequence|key exists/i.test(String((err as Error)?.message));
 
 /**
  * Idempotency keys in their own KV bucket (`gas-idempotency`, TTL = the retention window), so they
@@ -28,7 +28,7 @@ export class IdempotencyStore {
         await this.kv.create(k, new TextEncoder().encode(jobId));
         return null;
       } catch (err) {
-        if (!isConflict(err)) throw err;
+        if (!isRevisionConflict(err)) throw err;
       }
       const e = await this.kv.get(k);
       // Expired or deleted between our create and get: try to create again.
@@ -42,7 +42,7 @@ export class IdempotencyStore {
       await this.kv.update(this.key(userId, idempotencyKey), new TextEncoder().encode(jobId), revision);
       return true;
     } catch (err) {
-      if (isConflict(err)) return false;
+      if (isRevisionConflict(err)) return false;
       throw err;
     }
   }

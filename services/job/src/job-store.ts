@@ -1,4 +1,5 @@
 import type { KV } from '@nats-io/kv';
+import { isRevisionConflict } from './kv-conflict.ts';
 import { create, fromBinary, toBinary, rpcErrors, JobSchema } from '@gas/proto';
 import type { Job } from '@gas/proto';
 import { jobKey } from './ids.ts';
@@ -8,10 +9,6 @@ export interface StoredJob {
   revision: number;
 }
 
-function isWrongLastSequence(err: unknown): boolean {
-  const msg = String((err as Error)?.message ?? err);
-  return /wrong last sequence|key exists/i.test(msg);
-}
 
 /** Jobs in the `gas-jobs` KV bucket, key `<userId>.<jobId>`, value protobuf-binary Job. */
 export class JobStore {
@@ -34,7 +31,7 @@ export class JobStore {
     try {
       return await this.kv.create(jobKey(job.userId, job.jobId), toBinary(JobSchema, job));
     } catch (err) {
-      if (isWrongLastSequence(err)) throw rpcErrors.alreadyExists(`job ${job.jobId} already exists`);
+      if (isRevisionConflict(err)) throw rpcErrors.alreadyExists(`job ${job.jobId} already exists`);
       throw err;
     }
   }
@@ -53,7 +50,7 @@ export class JobStore {
         await this.kv.update(jobKey(userId, jobId), toBinary(JobSchema, nextJob), cur.revision);
         return { job: nextJob, changed: true };
       } catch (err) {
-        if (!isWrongLastSequence(err)) throw err;
+        if (!isRevisionConflict(err)) throw err;
       }
     }
     throw rpcErrors.aborted(`job ${jobId} is being changed concurrently; try again`);

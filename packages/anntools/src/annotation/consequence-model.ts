@@ -1,12 +1,10 @@
 // The coding sequence of a transcript in transcript orientation, and the map between genomic
 // positions and CDS positions.
 import type { Transcript } from '../transcript.ts';
+import type { SequenceSource } from '../reference.ts';
 import { reverseComplement } from './codon-table.ts';
 
-/** Where bases come from; FastaReader fits. Bases may be lowercase (soft-masked). */
-export interface SequenceSource {
-  fetch(chrom: string, start0: number, end0: number): string;
-}
+export type { SequenceSource } from '../reference.ts';
 
 /** One exon's coding part. */
 export interface CodingSegment {

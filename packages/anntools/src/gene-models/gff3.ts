@@ -4,7 +4,7 @@ import { canonicalChrom } from '../chrom-alias.ts';
 import { readLines } from '../line-reader.ts';
 import type { Transcript } from '../transcript.ts';
 import { GeneModelError, failAt } from './errors.ts';
-import { assemble, newParts, parseStrand, parseUint } from './parts.ts';
+import { assemble, addPart, newParts, parseStrand, parseUint } from './parts.ts';
 import type { TranscriptParts } from './parts.ts';
 
 /** Parts of a transcript; anything else with an ID is kept as a possible transcript or gene. */
@@ -118,19 +118,7 @@ export async function readGff3(input: Readable, source = 'GFF3'): Promise<Transc
       } else if (p.chrom !== chrom || p.strand !== strand) {
         failAt(source, lineNo, 'seqid', `parent ${pid} has parts on ${p.chrom} ${p.strand} (line ${p.line}) and here on ${chrom} ${strand}`);
       }
-      if (isExon) {
-        p.exons.push(s, e);
-      } else {
-        p.pieces.push(s, e);
-        if (isCds) {
-          // Ensembl's GFF3 CDS includes the stop codon (APP ENST00000346798: the last CDS starts at
-          // 25881670 in the GFF3, at 25881673 in the GTF with stop_codon 25881670-25881672), which is
-          // the refFlat convention the engine reads. GENCODE's GFF3 instead has separate stop_codon
-          // features beside a CDS that excludes them; folding codons into the span makes both agree.
-          if (s < p.cdsStart) p.cdsStart = s;
-          if (e > p.cdsEnd) p.cdsEnd = e;
-        }
-      }
+      addPart(p, s, e, isExon ? 'exon' : isCds ? 'coding' : 'other');
     }
   }
 

@@ -4,7 +4,7 @@ import { canonicalChrom } from '../chrom-alias.ts';
 import { readLines } from '../line-reader.ts';
 import type { Transcript } from '../transcript.ts';
 import { failAt } from './errors.ts';
-import { assemble, newParts, parseStrand, parseUint } from './parts.ts';
+import { assemble, addPart, newParts, parseStrand, parseUint } from './parts.ts';
 import type { TranscriptParts } from './parts.ts';
 
 const WANTED = new Set([
@@ -119,20 +119,7 @@ export async function readGtf(input: Readable, source = 'GTF'): Promise<Transcri
         t.geneBiotype ??= attrs.get('gene_biotype') ?? attrs.get('gene_type');
       }
       const p = t.parts;
-      if (isExon) {
-        p.exons.push(s, e);
-      } else {
-        p.pieces.push(s, e);
-        if (isCds) {
-          // GTF's CDS stops before the stop codon, which has its own stop_codon feature(s), split across
-          // an intron when it must be. refFlat's cdsEnd (cdsStart on the minus strand) includes the stop,
-          // and so does Ensembl's GFF3 CDS; the engine reads the refFlat convention, so the stop codon
-          // is folded into the coding span here. start_codon is inside the CDS already; folding it in
-          // costs nothing and covers files whose CDS lines are missing.
-          if (s < p.cdsStart) p.cdsStart = s;
-          if (e > p.cdsEnd) p.cdsEnd = e;
-        }
-      }
+      addPart(p, s, e, isExon ? 'exon' : isCds ? 'coding' : 'other');
     }
   }
   const out: Transcript[] = [];

@@ -41,6 +41,26 @@ export function newParts(chrom: string, strand: Strand, line: number): Transcrip
   return { chrom, strand, line, exons: [], pieces: [], cdsStart: Infinity, cdsEnd: -Infinity };
 }
 
+/**
+ * Adds one feature to a transcript's parts. CDS and start/stop codon features widen the coding span:
+ * the engine reads refFlat's convention, whose CDS includes the stop codon. GTF's CDS stops before
+ * it (the stop has its own stop_codon features) and Ensembl's GFF3 CDS includes it, so folding
+ * codons into the span makes both agree (APP ENST00000346798: GFF3 CDS from 25881670, GTF CDS from
+ * 25881673 with stop_codon 25881670-25881672). start_codon lies inside the CDS already; folding it
+ * covers files whose CDS lines are missing.
+ */
+export function addPart(p: TranscriptParts, s: number, e: number, kind: 'exon' | 'coding' | 'other'): void {
+  if (kind === 'exon') {
+    p.exons.push(s, e);
+    return;
+  }
+  p.pieces.push(s, e);
+  if (kind === 'coding') {
+    if (s < p.cdsStart) p.cdsStart = s;
+    if (e > p.cdsEnd) p.cdsEnd = e;
+  }
+}
+
 /** Sorted, exact duplicates dropped; overlapping (or, with merge, touching) pieces are joined when merge is set. */
 function sortedIntervals(flat: number[], merge: boolean): { starts: number[]; ends: number[]; overlapAt: number } {
   const order: number[] = [];
