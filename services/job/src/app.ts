@@ -38,7 +38,7 @@ export function createJobApp(deps: {
       const js = jetstream(nc);
       const kvm = new Kvm(js);
       const kvOpts = { replicas: config.natsReplicas, history: 1, storage: 'file' as const };
-      const jobs = new JobStore(await kvm.create(buckets.jobs, kvOpts));
+      const jobs = new JobStore(await kvm.create(buckets.jobs, kvOpts), jsm, buckets.jobs);
       const accounts = new AccountStore(await kvm.create(buckets.accounts, kvOpts));
       const idempotency = new IdempotencyStore(
         await kvm.create(buckets.idempotency, { ...kvOpts, ttl: config.idempotencyTtlHours * 3600_000 }),

@@ -1,4 +1,5 @@
 import type { KV } from '@nats-io/kv';
+import type { JetStreamManager } from '@nats-io/jetstream';
 import { isRevisionConflict } from './kv-conflict.ts';
 import { create, fromBinary, toBinary, rpcErrors, JobSchema } from '@gas/proto';
 import type { Job } from '@gas/proto';
@@ -12,7 +13,11 @@ export interface StoredJob {
 
 /** Jobs in the `gas-jobs` KV bucket, key `<userId>.<jobId>`, value protobuf-binary Job. */
 export class JobStore {
-  constructor(private readonly kv: KV) {}
+  constructor(
+    private readonly kv: KV,
+    private readonly jsm: JetStreamManager,
+    private readonly bucket: string,
+  ) {}
 
   async get(userId: string, jobId: string): Promise<StoredJob | null> {
     const e = await this.kv.get(jobKey(userId, jobId));
@@ -56,13 +61,18 @@ export class JobStore {
     throw rpcErrors.aborted(`job ${jobId} is being changed concurrently; try again`);
   }
 
-  /** The user's job ids, newest first (ULIDs sort by time). */
+  /**
+   * The user's job ids, newest first (ULIDs sort by time). Read from the KV stream's per-subject
+   * counts in one request: the client's keys() runs a consumer that can stall while keys are being
+   * written, which is exactly when users list their jobs.
+   */
   async listIds(userId: string): Promise<string[]> {
-    const ids: string[] = [];
-    const it = await this.kv.keys(`${userId}.*`);
-    for await (const k of it) ids.push(k.slice(userId.length + 1));
-    // A key updated while the listing runs can be delivered twice.
-    return [...new Set(ids)].sort().reverse();
+    const prefix = `$KV.${this.bucket}.${userId}.`;
+    const info = await this.jsm.streams.info(`KV_${this.bucket}`, { subjects_filter: `${prefix}*` });
+    return Object.keys(info.state.subjects ?? {})
+      .map((subject) => subject.slice(prefix.length))
+      .sort()
+      .reverse();
   }
 
   async *watch(userId: string, signal: AbortSignal): AsyncGenerator<Job> {
