@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // gas-annotate build-db --build GRCh37 --genes FILE [--genes FILE ...] [--dbsnp FILE ...] [--fasta FILE] --out FILE
-// gas-annotate annotate <input.vcf[.gz]> [--reference FILE.gasref | --genes FILE] [--out-dir DIR]
+// gas-annotate annotate <input.vcf[.gz]> [--reference FILE.gasref | --genes FILE] [--out-dir DIR] [--threads N]
 //   writes <name>.annot.vcf, <name>.annot.tsv (with a reference), <name>.count.log, <name>.summary.json.
 import { createReadStream, createWriteStream } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
@@ -15,10 +15,12 @@ import { loadGeneModels } from './gene-models/index.ts';
 import type { Reference } from './reference.ts';
 import { buildReferenceFile, loadReferenceFile } from './reference-file.ts';
 import { ENGINE_NAME } from './engine.ts';
+import { AnnotationPool } from './annotation-pool.ts';
 
 const USAGE = [
   'usage: gas-annotate build-db --build NAME --genes FILE [--genes FILE ...] [--dbsnp FILE ...] [--fasta FILE] --out FILE.gasref',
-  '       gas-annotate annotate <input.vcf[.gz]> [--reference FILE.gasref | --genes FILE [--build NAME]] [--out-dir DIR]',
+  '       gas-annotate annotate <input.vcf[.gz]> [--reference FILE.gasref | --genes FILE [--build NAME]] [--out-dir DIR] [--threads N]',
+  '         --threads: worker threads annotating in parallel with --reference (default: the cores, at most 4; 0: this thread)',
   '',
 ].join('\n');
 
@@ -56,6 +58,7 @@ async function main(argv: string[]): Promise<number> {
       fasta: { type: 'string' },
       build: { type: 'string' },
       out: { type: 'string' },
+      threads: { type: 'string' },
     },
   });
   const [cmd, input] = positionals;
@@ -65,17 +68,25 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const outDir = values['out-dir']!;
+  const threads = values.threads === undefined ? undefined : Number(values.threads);
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 0)) {
+    process.stderr.write(`gas-annotate: --threads must be a whole number ≥ 0, got "${values.threads}"\n`);
+    return 2;
+  }
+  await mkdir(outDir, { recursive: true });
   let reference: Reference | undefined;
-  if (values.reference) reference = await loadReferenceFile(values.reference);
+  let pool: AnnotationPool | undefined;
+  if (values.reference && threads !== 0) pool = await AnnotationPool.start({ referenceFile: values.reference, threads });
+  else if (values.reference) reference = await loadReferenceFile(values.reference);
   else if (values.genes?.length) {
     const transcripts = (await Promise.all(values.genes.map((g) => loadGeneModels(g)))).flat();
     reference = { build: values.build ?? 'unknown', transcripts: new TranscriptIndex(transcripts) };
   }
   const name = basename(input).replace(/\.vcf(\.b?gz)?$/, '');
   const vcfOut = createWriteStream(join(outDir, `${name}.annot.vcf`));
-  const tsvOut = reference ? createWriteStream(join(outDir, `${name}.annot.tsv`)) : undefined;
+  const tsvOut = reference || pool ? createWriteStream(join(outDir, `${name}.annot.tsv`)) : undefined;
   try {
-    const summary = await annotateVcf({ input: createReadStream(input), vcfOut, tsvOut, reference });
+    const summary = await annotateVcf({ input: createReadStream(input), vcfOut, tsvOut, reference, runner: pool });
     vcfOut.end();
     tsvOut?.end();
     await Promise.all([finished(vcfOut), tsvOut ? finished(tsvOut) : undefined]);
@@ -88,6 +99,8 @@ async function main(argv: string[]): Promise<number> {
     tsvOut?.destroy();
     process.stderr.write(`gas-annotate: ${input}: ${err instanceof VcfFormatError ? err.message : String(err)}\n`);
     return 1;
+  } finally {
+    await pool?.close();
   }
 }
 

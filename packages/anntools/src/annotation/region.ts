@@ -115,6 +115,17 @@ export function classifyInTranscript(t: Transcript, s: number, e: number): Trans
   return { transcript: t, classes, exon: inExon ? exon : undefined, intron: inExon ? undefined : intron };
 }
 
+const BIT = {} as Record<RegionClass, number>;
+ORDER.forEach((c, i) => (BIT[c] = 1 << i));
+/** The transcripts near the current variant; reused, since classifyRegion is called per allele. */
+const near: Transcript[] = [];
+
+function bestRank(classes: RegionClass[]): number {
+  let rank = RANK[classes[0]!];
+  for (let k = 1; k < classes.length; k++) if (RANK[classes[k]!] < rank) rank = RANK[classes[k]!];
+  return rank;
+}
+
 /**
  * The region annotation of one allele's span. An insertion (s === e) is classified by the base
  * before it, as ANNOVAR does with the VCF anchor base.
@@ -123,16 +134,16 @@ export function classifyRegion(index: TranscriptIndex, chrom: string, start: num
   const s = end > start ? start : start - 1;
   const e = end > start ? end : start;
   let best = Infinity;
-  const hits: TranscriptHit[] = [];
-  index.near(chrom, s, e, (t) => {
-    const hit = classifyInTranscript(t, s, e);
-    const rank = Math.min(...hit.classes.map((c) => RANK[c]));
+  let hits: TranscriptHit[] = [];
+  const n = index.near(chrom, s, e, near);
+  for (let i = 0; i < n; i++) {
+    const hit = classifyInTranscript(near[i]!, s, e);
+    const rank = bestRank(hit.classes);
     if (rank < best) {
       best = rank;
-      hits.length = 0;
-    }
-    if (rank === best) hits.push(hit);
-  });
+      hits = [hit];
+    } else if (rank === best) hits.push(hit);
+  }
   if (hits.length === 0) {
     const { left, right } = index.flanking(chrom, s);
     return {
@@ -144,12 +155,26 @@ export function classifyRegion(index: TranscriptIndex, chrom: string, start: num
       right: right ? { gene: right.gene, distance: right.start - e + 1 } : undefined,
     };
   }
-  const present = new Set<RegionClass>();
-  for (const h of hits) for (const c of h.classes) if (Math.floor(RANK[c]) === Math.floor(best)) present.add(c);
-  // Inside the ncRNA level only the strongest kind is reported (exonic/splicing over intronic).
-  const classes = ORDER.filter((c) => present.has(c) && (Math.floor(best) !== 1 || RANK[c] === Math.min(...[...present].map((p) => RANK[p]))));
-  const topHits = hits.filter((h) => h.classes.some((c) => classes.includes(c)));
+  if (hits.length === 1 && hits[0]!.classes.length === 1) {
+    return { region: hits[0]!.classes[0]!, classes: hits[0]!.classes, genes: [hits[0]!.transcript.gene], hits };
+  }
+  // Classes of the best level present in any hit; inside the ncRNA level only the strongest kind
+  // is reported (exonic/splicing over intronic).
+  const level = Math.floor(best);
+  let levelBest = Infinity;
+  for (const h of hits) for (const c of h.classes) if (Math.floor(RANK[c]) === level && RANK[c] < levelBest) levelBest = RANK[c];
+  let mask = 0;
+  for (const h of hits) for (const c of h.classes) if (Math.floor(RANK[c]) === level && (level !== 1 || RANK[c] === levelBest)) mask |= BIT[c];
+  const classes: RegionClass[] = [];
+  for (const c of ORDER) if (mask & BIT[c]) classes.push(c);
+  const topHits: TranscriptHit[] = [];
   const genes: string[] = [];
-  for (const h of topHits) if (!genes.includes(h.transcript.gene)) genes.push(h.transcript.gene);
-  return { region: classes.join(';'), classes, genes, hits: topHits };
+  for (const h of hits) {
+    let top = false;
+    for (const c of h.classes) if (mask & BIT[c]) top = true;
+    if (!top) continue;
+    topHits.push(h);
+    if (!genes.includes(h.transcript.gene)) genes.push(h.transcript.gene);
+  }
+  return { region: classes.length === 1 ? classes[0]! : classes.join(';'), classes, genes, hits: topHits };
 }

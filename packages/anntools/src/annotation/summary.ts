@@ -1,10 +1,9 @@
 // Counts for the web page's summary and the .count.log, accumulated per variant allele.
-export interface AnnotationSummary {
-  engine: string;
-  build: string | null;
+
+/** The additive part of the summary: what each chunk of the input counts, summed in order. */
+export interface AnnotationCounts {
   records: number;
   alleles: number;
-  headerLines: number;
   snvs: number;
   indels: number;
   other: number;
@@ -16,24 +15,28 @@ export interface AnnotationSummary {
   regions: Record<string, number>;
   /** Most severe exonic function per allele (missense, synonymous, ...) → alleles; needs a FASTA. */
   functions: Record<string, number>;
+  /** Records per chromosome, in the order the input first shows them. */
   chromosomes: Record<string, number>;
   transitions: number;
   transversions: number;
-  tiTv: number | null;
   /** Alleles with at least one rsID, and records with at least one. */
   rsidAlleles: number;
   rsidRecords: number;
+}
+
+export interface AnnotationSummary extends AnnotationCounts {
+  engine: string;
+  build: string | null;
+  headerLines: number;
+  tiTv: number | null;
   rsidRate: number | null;
   runtimeSeconds: number;
 }
 
-export function emptySummary(engine: string, build: string | null): AnnotationSummary {
+export function emptyCounts(): AnnotationCounts {
   return {
-    engine,
-    build,
     records: 0,
     alleles: 0,
-    headerLines: 0,
     snvs: 0,
     indels: 0,
     other: 0,
@@ -44,18 +47,27 @@ export function emptySummary(engine: string, build: string | null): AnnotationSu
     chromosomes: {},
     transitions: 0,
     transversions: 0,
-    tiTv: null,
     rsidAlleles: 0,
     rsidRecords: 0,
-    rsidRate: null,
-    runtimeSeconds: 0,
   };
 }
 
-const PURINE = new Set(['A', 'G']);
+export function emptySummary(engine: string, build: string | null): AnnotationSummary {
+  return { engine, build, headerLines: 0, ...emptyCounts(), tiTv: null, rsidRate: null, runtimeSeconds: 0 };
+}
 
+const COUNTERS = ['records', 'alleles', 'snvs', 'indels', 'other', 'annotatedAlleles', 'transitions', 'transversions', 'rsidAlleles', 'rsidRecords'] as const;
+const TALLIES = ['skipped', 'regions', 'functions', 'chromosomes'] as const;
+
+/** Adds one chunk's counts; chunks added in input order keep chromosomes in input order. */
+export function addCounts(into: AnnotationCounts, from: AnnotationCounts): void {
+  for (const k of COUNTERS) into[k] += from[k];
+  for (const k of TALLIES) for (const [name, n] of Object.entries(from[k])) into[k][name] = (into[k][name] ?? 0) + n;
+}
+
+/** A purine to purine or pyrimidine to pyrimidine change (uppercase single bases). */
 export function isTransition(ref: string, alt: string): boolean {
-  return PURINE.has(ref) === PURINE.has(alt);
+  return (ref === 'A' || ref === 'G') === (alt === 'A' || alt === 'G');
 }
 
 export function finishSummary(s: AnnotationSummary, seconds: number): AnnotationSummary {

@@ -19,6 +19,8 @@ interface ChromIndex {
  */
 export class TranscriptIndex {
   private readonly chroms = new Map<string, ChromIndex>();
+  private lastChrom = '';
+  private last: ChromIndex | undefined;
 
   constructor(
     transcripts: Transcript[],
@@ -61,31 +63,34 @@ export class TranscriptIndex {
   }
 
   /**
-   * Calls `visit` for each transcript whose span extended by the flank overlaps [start, end)
-   * (an empty span at x counts as touching the bases x-1 and x).
+   * Puts into `out` each transcript whose span extended by the flank overlaps [start, end) (an
+   * empty span at x counts as touching the bases x-1 and x) and returns how many; `out` is the
+   * caller's, reused from call to call, so the lookup allocates nothing.
    */
-  near(chrom: string, start: number, end: number, visit: (t: Transcript) => void): void {
-    const c = this.chroms.get(chrom);
-    if (!c) return;
+  near(chrom: string, start: number, end: number, out: Transcript[]): number {
+    const c = chrom === this.lastChrom ? this.last : (this.last = this.chroms.get((this.lastChrom = chrom)));
+    if (!c) return 0;
     const qs = end > start ? start : start - 1;
     const qe = end > start ? end : start + 1;
     const first = Math.max(0, qs - this.flank) >> BUCKET_SHIFT;
     const last = (qe + this.flank) >> BUCKET_SHIFT;
-    const seen = first === last ? undefined : new Set<number>();
+    let n = 0;
     for (let b = first; b <= last; b++) {
       const arr = c.buckets.get(b);
       if (!arr) continue;
-      for (const i of arr) {
-        const t = c.transcripts[i]!;
+      for (let k = 0; k < arr.length; k++) {
+        const t = c.transcripts[arr[k]!]!;
         if (t.start - this.flank < qe && t.end + this.flank > qs) {
-          if (seen) {
-            if (seen.has(i)) continue;
-            seen.add(i);
+          // A transcript spanning several buckets is listed in each: keep its first sighting only.
+          if (b > first) {
+            const tf = Math.max(0, t.start - this.flank) >> BUCKET_SHIFT;
+            if (b !== (tf > first ? tf : first)) continue;
           }
-          visit(t);
+          out[n++] = t;
         }
       }
     }
+    return n;
   }
 
   /** The nearest transcript ending at or before `pos` and the nearest starting after it. */
