@@ -66,7 +66,7 @@ export interface GeneratorCounts {
 }
 
 /** mulberry32: small, fast and good enough for sampling positions and alleles. */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -21,7 +21,7 @@ import { run } from './measure.ts';
 
 export const REPO_ROOT = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 export const BENCH_DIR = join(REPO_ROOT, '.gas-bench');
-const DATA_DIR = process.env.GAS_SHARED_DATA ?? join(REPO_ROOT, '..', 'shared', 'data');
+export const DATA_DIR = process.env.GAS_SHARED_DATA ?? join(REPO_ROOT, '..', 'shared', 'data');
 
 export const sources = {
   gff3: join(DATA_DIR, 'gene_models/grch38/Homo_sapiens.GRCh38.chr21.ensembl.gff3.gz'),
@@ -232,39 +232,67 @@ export async function buildOurReference(say: Say, withFasta = false): Promise<{ 
   };
 }
 
-/** SnpEff database from the GTF + FASTA, built offline once. */
-export async function buildSnpEffDatabase(say: Say, prepared: Prepared): Promise<{ seconds: number; reused: boolean; log: string }> {
-  const genomeDir = join(paths.snpeffData, SNPEFF_GENOME);
+/** A SnpEff genome built offline from a GTF and a FASTA, with a config of its own. */
+export interface SnpEffGenome {
+  genome: string;
+  /** The `.genome` line of the config. */
+  description: string;
+  /** Chromosome names, each given the standard codon table. */
+  chroms: string[];
+  gtf: string;
+  /** Plain, or gzip/BGZF (linked as sequences.fa.gz, which SnpEff reads too). */
+  fasta: string;
+  config: string;
+  dataDir: string;
+  log: string;
+}
+
+/** Builds `g` once; it is rebuilt when the GTF or the FASTA changes. */
+export async function buildSnpEffGenome(say: Say, g: SnpEffGenome): Promise<{ seconds: number; reused: boolean; log: string }> {
+  const genomeDir = join(g.dataDir, g.genome);
   const predictor = join(genomeDir, 'snpEffectPredictor.bin');
-  const key = `${await sha256File(paths.gtf)}:${await sha256File(paths.fasta)}`;
-  const log = join(paths.logs, 'snpeff-build.log');
+  const key = `${await sha256File(g.gtf)}:${await sha256File(g.fasta)}`;
   let seconds = 0;
   const { reused } = await cached(predictor, key, async () => {
-    say('building the SnpEff database (once)');
+    say(`building the SnpEff database ${g.genome} (once)`);
     await rm(genomeDir, { recursive: true, force: true });
     await mkdir(genomeDir, { recursive: true });
-    await mkdir(paths.logs, { recursive: true });
+    await mkdir(dirname(g.log), { recursive: true });
     await writeFile(
-      paths.snpeffConfig,
+      g.config,
       [
-        `# gas-bench: SnpEff ${SNPEFF_GENOME} built offline from ${paths.gtf}`,
-        `data.dir = ${paths.snpeffData}`,
-        `${SNPEFF_GENOME}.genome : Homo_sapiens GRCh38 chr21:1-${prepared.chromLength} (Ensembl GFF3 via GTF, gas-bench)`,
-        `${SNPEFF_GENOME}.${CHROM}.codonTable : Standard`,
+        `# gas-bench: SnpEff ${g.genome} built offline from ${g.gtf}`,
+        `data.dir = ${g.dataDir}`,
+        `${g.genome}.genome : ${g.description}`,
+        ...g.chroms.map((c) => `${g.genome}.${c}.codonTable : Standard`),
         '',
       ].join('\n'),
     );
-    await symlink(paths.gtf, join(genomeDir, 'genes.gtf'));
-    await symlink(paths.fasta, join(genomeDir, 'sequences.fa'));
+    await symlink(g.gtf, join(genomeDir, 'genes.gtf'));
+    await symlink(g.fasta, join(genomeDir, g.fasta.endsWith('.gz') ? 'sequences.fa.gz' : 'sequences.fa'));
     const t0 = performance.now();
-    const r = await run('java', ['-Xmx2g', '-jar', SNPEFF_JAR, 'build', '-gtf22', '-noCheckCds', '-noCheckProtein', '-noLog', '-v', '-c', paths.snpeffConfig, SNPEFF_GENOME], {
-      stdoutFile: log,
-      stderrFile: log,
+    const r = await run('java', ['-Xmx2g', '-jar', SNPEFF_JAR, 'build', '-gtf22', '-noCheckCds', '-noCheckProtein', '-noLog', '-v', '-c', g.config, g.genome], {
+      stdoutFile: g.log,
+      stderrFile: g.log,
     });
     seconds = (performance.now() - t0) / 1000;
-    if (r.code !== 0 || !existsSync(predictor)) throw new Error(`SnpEff build failed (exit ${r.code}); see ${log}:\n${r.stderrTail}`);
+    if (r.code !== 0 || !existsSync(predictor)) throw new Error(`SnpEff build failed (exit ${r.code}); see ${g.log}:\n${r.stderrTail}`);
   });
-  return { seconds, reused, log };
+  return { seconds, reused, log: g.log };
+}
+
+/** SnpEff database from the GTF + FASTA, built offline once. */
+export async function buildSnpEffDatabase(say: Say, prepared: Prepared): Promise<{ seconds: number; reused: boolean; log: string }> {
+  return buildSnpEffGenome(say, {
+    genome: SNPEFF_GENOME,
+    description: `Homo_sapiens GRCh38 chr21:1-${prepared.chromLength} (Ensembl GFF3 via GTF, gas-bench)`,
+    chroms: [CHROM],
+    gtf: paths.gtf,
+    fasta: paths.fasta,
+    config: paths.snpeffConfig,
+    dataDir: paths.snpeffData,
+    log: join(paths.logs, 'snpeff-build.log'),
+  });
 }
 
 export interface GeneratedInput {

@@ -1,43 +1,47 @@
-// Worker threads that annotate chunks in parallel, each with its own copy of one reference file.
-// The engine keeps results in input order; the pool only spreads the work.
-import { availableParallelism } from 'node:os';
+// Worker threads that annotate chunks in parallel with the engine's own thread. Each worker parses
+// the reference files from bytes shared with the other threads (the dbSNP tables are used in place)
+// and builds its own gene-model index. The engine keeps results in input order.
 import { Worker } from 'node:worker_threads';
-import type { ChunkOptions, ChunkRunner } from './chunk-runner.ts';
+import type { ChunkOptions } from './chunk-runner.ts';
 import type { ChunkResult } from './chunk-annotator.ts';
 import type { WorkerData, WorkerRequest } from './annotation-worker.ts';
 
 export interface AnnotationPoolOptions {
-  /** A .gasref file; without one the workers validate and count only. */
-  referenceFile?: string;
-  /** Worker threads; default: the cores available, at most 4. */
-  threads?: number;
+  /** Reference files as readReferenceBytes returns them (shared memory), with their paths. */
+  references: Array<{ path: string; bytes: Buffer }>;
+  workers: number;
 }
 
-type Reply = { type: 'ready'; build: string | null; missingFasta: string | null } | { type: 'result'; id: number; result: ChunkResult };
+/** Chunks queued per worker: one running and one waiting, so a worker never waits for the next. */
+const PER_WORKER = 2;
+
+type Reply = { type: 'ready' } | { type: 'result'; id: number; result: ChunkResult };
 
 interface Slot {
   worker: Worker;
   pending: Map<number, { resolve: (r: ChunkResult) => void; reject: (e: Error) => void }>;
 }
 
-export class AnnotationPool implements ChunkRunner {
+export class AnnotationPool {
   private nextId = 0;
   private failure: Error | undefined;
 
-  private constructor(
-    private readonly slots: Slot[],
-    readonly build: string | null,
-    /** The FASTA the reference names but this machine lacks (consequences are off); null when fine. */
-    readonly missingFasta: string | null,
-  ) {}
+  private constructor(private readonly slots: Slot[]) {}
 
-  get concurrency(): number {
+  get size(): number {
     return this.slots.length;
   }
 
-  static async start(opts: AnnotationPoolOptions = {}): Promise<AnnotationPool> {
-    const threads = Math.max(1, opts.threads ?? Math.min(4, availableParallelism()));
-    const data: WorkerData = { referenceFile: opts.referenceFile ?? null };
+  /** True while some worker has fewer than PER_WORKER chunks. */
+  hasRoom(): boolean {
+    if (this.failure) return true; // annotate() then rejects with the failure
+    for (const s of this.slots) if (s.pending.size < PER_WORKER) return true;
+    return false;
+  }
+
+  static async start(opts: AnnotationPoolOptions): Promise<AnnotationPool> {
+    const threads = Math.max(1, opts.workers);
+    const data: WorkerData = { references: opts.references };
     const slots: Slot[] = [];
     try {
       const ready = await Promise.all(
@@ -45,7 +49,7 @@ export class AnnotationPool implements ChunkRunner {
           const worker = new Worker(new URL('./annotation-worker.mjs', import.meta.url), {
             workerData: data,
             // A larger young generation: chunk annotation makes many short-lived strings.
-            resourceLimits: { maxYoungGenerationSizeMb: 48 },
+            resourceLimits: { maxYoungGenerationSizeMb: 16 },
           });
           slots.push({ worker, pending: new Map() });
           return new Promise<Extract<Reply, { type: 'ready' }>>((resolve, reject) => {
@@ -62,7 +66,7 @@ export class AnnotationPool implements ChunkRunner {
           });
         }),
       );
-      const pool = new AnnotationPool(slots, ready[0]!.build, ready[0]!.missingFasta);
+      const pool = new AnnotationPool(slots);
       for (const slot of slots) pool.watch(slot);
       return pool;
     } catch (err) {
@@ -87,16 +91,18 @@ export class AnnotationPool implements ChunkRunner {
     slot.worker.on('exit', (code) => fail(new Error(`annotation worker exited with code ${code}`)));
   }
 
-  annotate(chunk: Uint8Array, options: ChunkOptions): Promise<ChunkResult> {
+  annotate(build: string | null, chunk: Uint8Array, options: ChunkOptions): Promise<ChunkResult> {
     if (this.failure) return Promise.reject(this.failure);
     // The least busy worker; ties go to the first.
     let slot = this.slots[0]!;
     for (const s of this.slots) if (s.pending.size < slot.pending.size) slot = s;
     const id = this.nextId++;
-    // Transfer when the chunk owns its memory; otherwise send a copy (it may share a pooled buffer).
+    // Transfer when the chunk owns its memory; otherwise send a copy: transferring would detach the
+    // rest of a shared buffer (the next chunk's first bytes, or Node's buffer pool). Buffer#slice
+    // makes a view, not a copy, hence Uint8Array.prototype.slice.
     const owned = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && !(chunk.buffer instanceof SharedArrayBuffer);
-    const bytes = owned ? chunk : chunk.slice();
-    const request: WorkerRequest = { id, chunk: bytes, options };
+    const bytes = owned ? chunk : Uint8Array.prototype.slice.call(chunk);
+    const request: WorkerRequest = { id, build, chunk: bytes, options };
     return new Promise((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
       slot.worker.postMessage(request, [bytes.buffer as ArrayBuffer]);

@@ -1,26 +1,30 @@
-// A worker thread of an AnnotationPool: loads its own copy of the reference, then annotates the
-// chunks it is sent and transfers the output bytes back.
+// A worker thread of an AnnotationPool: parses its references from the shared bytes it is given,
+// then annotates the chunks it is sent and transfers the output bytes back.
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadReferenceFile } from './reference-file.ts';
+import { parseReferenceFile } from './reference-file.ts';
 import { AnnotatorCache } from './chunk-runner.ts';
 import type { ChunkOptions } from './chunk-runner.ts';
 
 export interface WorkerData {
-  referenceFile: string | null;
+  references: Array<{ path: string; bytes: Buffer }>;
 }
 
-export type WorkerRequest = { id: number; chunk: Uint8Array; options: ChunkOptions };
+export type WorkerRequest = { id: number; build: string | null; chunk: Uint8Array; options: ChunkOptions };
 
-const { referenceFile } = workerData as WorkerData;
-const reference = referenceFile ? await loadReferenceFile(referenceFile) : undefined;
-const annotators = new AnnotatorCache(reference);
+const { references } = workerData as WorkerData;
+const byBuild = new Map<string | null, AnnotatorCache>([[null, new AnnotatorCache(undefined)]]);
+for (const { path, bytes } of references) {
+  const ref = parseReferenceFile(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
+  byBuild.set(ref.build, new AnnotatorCache(ref));
+}
 const port = parentPort!;
 
-port.on('message', ({ id, chunk, options }: WorkerRequest) => {
-  const text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
-  const result = annotators.get(options).annotate(text);
+port.on('message', ({ id, build, chunk, options }: WorkerRequest) => {
+  const annotators = byBuild.get(build);
+  if (!annotators) throw new Error(`annotation worker: no reference for ${build}`);
+  const result = annotators.get(options).annotate(chunk);
   const transfer: ArrayBuffer[] = [result.vcf.buffer as ArrayBuffer];
   if (result.tsv) transfer.push(result.tsv.buffer as ArrayBuffer);
   port.postMessage({ type: 'result', id, result }, transfer);
 });
-port.postMessage({ type: 'ready', build: reference?.build ?? null, missingFasta: reference?.missingFasta ?? null });
+port.postMessage({ type: 'ready' });

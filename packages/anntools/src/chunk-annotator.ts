@@ -9,13 +9,13 @@ import { VcfFormatError } from './vcf-error.ts';
 import { reduceAllele, isSequenceAllele, whyNotAnnotated } from './annotation/allele.ts';
 import type { Allele } from './annotation/allele.ts';
 import { classifyRegion } from './annotation/region.ts';
-import type { RegionAnnotation } from './annotation/region.ts';
+import type { Flank, RegionAnnotation } from './annotation/region.ts';
 import { codingConsequence } from './annotation/consequence.ts';
 import type { CodingConsequence } from './annotation/consequence.ts';
 import { emptyCounts, isTransition } from './annotation/summary.ts';
 import type { AnnotationCounts } from './annotation/summary.ts';
 import type { Reference } from './reference.ts';
-import { Latin1Writer } from './latin1-writer.ts';
+import { ByteWriter } from './byte-writer.ts';
 
 export interface ChunkResult {
   vcf: Uint8Array;
@@ -61,56 +61,138 @@ function truncate(s: string): string {
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
 
-function detailText(r: RegionAnnotation): string {
-  if (r.classes[0] === 'intergenic') {
-    return `${r.left ? `${r.left.gene}(dist:${r.left.distance})` : 'NONE'}&${r.right ? `${r.right.gene}(dist:${r.right.distance})` : 'NONE'}`;
+/** One ALT's annotation; the writers below turn it into INFO values and TSV cells. */
+interface AlleleAnnotation {
+  /** Why the ALT was not annotated, or null. */
+  skip: string | null;
+  region: RegionAnnotation | null;
+  rs: readonly number[];
+  /** Coding consequences over the exonic transcripts, most severe first. */
+  cons: readonly CodingConsequence[];
+}
+
+const NONE: readonly never[] = [];
+const DOT = 46;
+const AMP = 38;
+const COMMA = 44;
+const TAB = 9;
+const NL = 10;
+
+function skipped(why: string): AlleleAnnotation {
+  return { skip: why, region: null, rs: NONE, cons: NONE };
+}
+
+// Each writer writes one value; `empty` is what stands for "nothing" ('.' in INFO, '' in the TSV).
+function writeRegion(w: ByteWriter, a: AlleleAnnotation, sep: number): void {
+  const r = a.region;
+  if (!r) return w.byte(DOT);
+  if (r.classes.length === 1) return w.str(r.classes[0]!);
+  for (let i = 0; i < r.classes.length; i++) {
+    if (i > 0) w.byte(sep);
+    w.str(r.classes[i]!);
   }
-  let out = '';
+}
+
+function writeGenes(w: ByteWriter, a: AlleleAnnotation, empty: boolean): void {
+  const r = a.region;
+  if (!r) return empty ? undefined : w.byte(DOT);
+  if (r.classes[0] === 'intergenic') {
+    w.str(r.left?.gene ?? 'NONE');
+    w.byte(AMP);
+    return w.str(r.right?.gene ?? 'NONE');
+  }
+  if (r.genes.length === 0) return empty ? undefined : w.byte(DOT);
+  for (let i = 0; i < r.genes.length; i++) {
+    if (i > 0) w.byte(AMP);
+    w.str(r.genes[i]!);
+  }
+}
+
+function writeDetail(w: ByteWriter, a: AlleleAnnotation, empty: boolean): void {
+  const r = a.region;
+  if (!r) return empty ? undefined : w.byte(DOT);
+  if (r.classes[0] === 'intergenic') {
+    writeFlank(w, r.left);
+    w.byte(AMP);
+    return writeFlank(w, r.right);
+  }
   for (let i = 0; i < r.hits.length; i++) {
     const h = r.hits[i]!;
-    const t = h.transcript;
-    const where = h.exon !== undefined ? `exon${h.exon}` : h.intron !== undefined ? `intron${h.intron}` : `dist:${h.distance}`;
-    out += `${i > 0 ? '&' : ''}${t.id}:${t.strand}:${where}`;
+    if (i > 0) w.byte(AMP);
+    w.str(h.transcript.id);
+    w.byte(58 /* : */);
+    w.str(h.transcript.strand);
+    w.byte(58);
+    if (h.exon !== undefined) {
+      w.str('exon');
+      w.int(h.exon);
+    } else if (h.intron !== undefined) {
+      w.str('intron');
+      w.int(h.intron);
+    } else {
+      w.str('dist:');
+      w.int(h.distance!);
+    }
   }
-  return out;
 }
 
-/** One ALT's annotation as the text that goes into INFO and the TSV. */
-interface AlleleText {
-  region: string;
-  /** The combined class for counting (";"-joined as ANNOVAR writes it). */
-  regionKey: string;
-  genes: string;
-  detail: string;
-  rsids: string;
-  func: string;
-  so: string;
-  impact: string;
-  aa: string;
-  skip: string;
+function writeFlank(w: ByteWriter, f: Flank | undefined): void {
+  if (!f) return w.str('NONE');
+  w.str(f.gene);
+  w.str('(dist:');
+  w.int(f.distance);
+  w.byte(41 /* ) */);
 }
 
-const SKIPPED: Omit<AlleleText, 'skip'> = { region: '.', regionKey: '', genes: '.', detail: '.', rsids: '.', func: '.', so: '.', impact: '.', aa: '.' };
+function writeRsids(w: ByteWriter, a: AlleleAnnotation, empty: boolean): void {
+  if (a.rs.length === 0) return empty ? undefined : w.byte(DOT);
+  for (let i = 0; i < a.rs.length; i++) {
+    if (i > 0) w.byte(AMP);
+    w.str('rs');
+    w.int(a.rs[i]!);
+  }
+}
+
+type ConsequenceField = 'exonicFunction' | 'soTerm' | 'impact';
+
+function writeTop(w: ByteWriter, a: AlleleAnnotation, field: ConsequenceField, empty: boolean): void {
+  const top = a.cons[0];
+  if (!top) return empty ? undefined : w.byte(DOT);
+  w.str(top[field]);
+}
+
+function writeAaChanges(w: ByteWriter, a: AlleleAnnotation, empty: boolean): void {
+  if (a.cons.length === 0) return empty ? undefined : w.byte(DOT);
+  for (let i = 0; i < a.cons.length; i++) {
+    const c = a.cons[i]!;
+    if (i > 0) w.byte(AMP);
+    w.str(`${c.gene}:${c.transcriptId}:${c.hgvsC}:${c.hgvsP}`);
+  }
+}
 
 export class ChunkAnnotator {
   private readonly ref: Reference | undefined;
   private lastChrom = '';
   private lastCanonical = '';
-  private readonly vcfOut = new Latin1Writer();
-  private readonly tsvOut = new Latin1Writer();
+  private readonly vcf = new ByteWriter();
+  private readonly tsv = new ByteWriter();
+  /** The ALTs of the current record, reused from record to record. */
+  private readonly alleles: AlleleAnnotation[] = [];
 
   constructor(private readonly opts: ChunkAnnotatorOptions) {
     this.ref = opts.reference;
   }
 
-  /** `text` holds whole lines (the last may lack its newline), decoded as latin1. */
-  annotate(text: string): ChunkResult {
+  /** `bytes` holds whole lines (the last may lack its newline). */
+  annotate(bytes: Uint8Array): ChunkResult {
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
     const counts = emptyCounts();
     const ref = this.ref;
     const writeTsv = this.opts.tsv && ref !== undefined;
     const maxLine = this.opts.maxLineBytes;
-    const vcf = this.vcfOut;
-    const tsv = this.tsvOut;
+    const vcf = this.vcf;
+    const tsv = this.tsv;
+    const alleles = this.alleles;
     let lineNo = 0;
     let error: ChunkResult['error'];
     // Records per chromosome are counted in runs: inputs are sorted, so the map is touched rarely.
@@ -188,39 +270,100 @@ export class ChunkAnnotator {
         runCount++;
 
         if (!ref) {
-          vcf.add(end === next - 1 ? text.slice(start, next) : text.slice(start, end) + '\n');
+          vcf.bytes(bytes, start, end);
+          vcf.byte(NL);
           continue;
         }
         const chrom = this.lastCanonical;
-        const id = writeTsv ? text.slice(t1 + 1, t2) : '';
-        const posText = writeTsv ? text.slice(t0 + 1, t1) : '';
-        let add: string;
-        if (alts === null) {
-          const a = this.annotateAllele(chrom, pos, refBases, altField, counts);
-          if (a.rsids !== '.') counts.rsidRecords++;
-          add = `GAS_REGION=${a.region};GAS_GENE=${a.genes};GAS_DETAIL=${a.detail};GAS_RSID=${a.rsids}`;
-          if (a.func !== '.') add += `;GAS_FUNC=${a.func};GAS_SO=${a.so};GAS_IMPACT=${a.impact};GAS_AACHANGE=${a.aa}`;
-          if (a.skip !== '.') add += `;GAS_SKIP=${a.skip}`;
-          if (writeTsv) tsv.add(tsvRow(chromName, posText, id, refBases, altField, 1, a));
-        } else {
-          const texts: AlleleText[] = [];
-          let anyRs = false;
-          for (let i = 0; i < alts.length; i++) {
-            const a = this.annotateAllele(chrom, pos, refBases, alts[i]!, counts);
-            if (a.rsids !== '.') anyRs = true;
-            texts.push(a);
-            if (writeTsv) tsv.add(tsvRow(chromName, posText, id, refBases, alts[i]!, i + 1, a));
-          }
-          if (anyRs) counts.rsidRecords++;
-          const col = (k: keyof AlleleText): string => texts.map((t) => t[k]).join(',');
-          add = `GAS_REGION=${col('region')};GAS_GENE=${col('genes')};GAS_DETAIL=${col('detail')};GAS_RSID=${col('rsids')}`;
-          if (texts.some((t) => t.func !== '.')) add += `;GAS_FUNC=${col('func')};GAS_SO=${col('so')};GAS_IMPACT=${col('impact')};GAS_AACHANGE=${col('aa')}`;
-          if (texts.some((t) => t.skip !== '.')) add += `;GAS_SKIP=${col('skip')}`;
+        alleles.length = altCount;
+        let anyRs = false;
+        let anyCons = false;
+        let anySkip = false;
+        for (let i = 0; i < altCount; i++) {
+          const a = this.annotateAllele(chrom, pos, refBases, alts === null ? altField : alts[i]!, counts);
+          alleles[i] = a;
+          if (a.rs.length > 0) anyRs = true;
+          if (a.cons.length > 0) anyCons = true;
+          if (a.skip !== null) anySkip = true;
         }
-        const infoEmpty = infoEnd === t6 + 1 || (infoEnd === t6 + 2 && text.charCodeAt(t6 + 1) === 46); /* "" or "." */
-        vcf.add(
-          infoEmpty ? `${text.slice(start, t6 + 1)}${add}${text.slice(infoEnd, end)}\n` : `${text.slice(start, infoEnd)};${add}${text.slice(infoEnd, end)}\n`,
-        );
+        if (anyRs) counts.rsidRecords++;
+
+        // The VCF line: the columns up to INFO as they were, our fields, then the rest as it was.
+        const infoEmpty = infoEnd === t6 + 1 || (infoEnd === t6 + 2 && text.charCodeAt(t6 + 1) === DOT);
+        vcf.bytes(bytes, start, infoEmpty ? t6 + 1 : infoEnd);
+        vcf.str(infoEmpty ? 'GAS_REGION=' : ';GAS_REGION=');
+        for (let i = 0; i < altCount; i++) {
+          if (i > 0) vcf.byte(COMMA);
+          writeRegion(vcf, alleles[i]!, AMP);
+        }
+        vcf.str(';GAS_GENE=');
+        for (let i = 0; i < altCount; i++) {
+          if (i > 0) vcf.byte(COMMA);
+          writeGenes(vcf, alleles[i]!, false);
+        }
+        vcf.str(';GAS_DETAIL=');
+        for (let i = 0; i < altCount; i++) {
+          if (i > 0) vcf.byte(COMMA);
+          writeDetail(vcf, alleles[i]!, false);
+        }
+        vcf.str(';GAS_RSID=');
+        for (let i = 0; i < altCount; i++) {
+          if (i > 0) vcf.byte(COMMA);
+          writeRsids(vcf, alleles[i]!, false);
+        }
+        if (anyCons) {
+          for (const [key, field] of CONSEQUENCE_INFO) {
+            vcf.str(key);
+            for (let i = 0; i < altCount; i++) {
+              if (i > 0) vcf.byte(COMMA);
+              writeTop(vcf, alleles[i]!, field, false);
+            }
+          }
+          vcf.str(';GAS_AACHANGE=');
+          for (let i = 0; i < altCount; i++) {
+            if (i > 0) vcf.byte(COMMA);
+            writeAaChanges(vcf, alleles[i]!, false);
+          }
+        }
+        if (anySkip) {
+          vcf.str(';GAS_SKIP=');
+          for (let i = 0; i < altCount; i++) {
+            if (i > 0) vcf.byte(COMMA);
+            vcf.str(alleles[i]!.skip ?? '.');
+          }
+        }
+        vcf.bytes(bytes, infoEnd, end);
+        vcf.byte(NL);
+
+        if (writeTsv) {
+          for (let i = 0; i < altCount; i++) {
+            const a = alleles[i]!;
+            tsv.bytes(bytes, start, t3 + 1); // CHROM POS ID REF
+            if (alts === null) tsv.bytes(bytes, t3 + 1, t4);
+            else tsv.str(alts[i]!);
+            tsv.byte(TAB);
+            tsv.int(i + 1);
+            tsv.byte(TAB);
+            if (a.region) tsv.str(a.region.region);
+            tsv.byte(TAB);
+            writeGenes(tsv, a, true);
+            tsv.byte(TAB);
+            writeDetail(tsv, a, true);
+            tsv.byte(TAB);
+            writeRsids(tsv, a, true);
+            tsv.byte(TAB);
+            writeTop(tsv, a, 'exonicFunction', true);
+            tsv.byte(TAB);
+            writeTop(tsv, a, 'soTerm', true);
+            tsv.byte(TAB);
+            writeTop(tsv, a, 'impact', true);
+            tsv.byte(TAB);
+            writeAaChanges(tsv, a, true);
+            tsv.byte(TAB);
+            if (a.skip !== null) tsv.str(a.skip);
+            tsv.byte(NL);
+          }
+        }
       }
     } catch (err) {
       if (!(err instanceof VcfFormatError)) throw err;
@@ -236,7 +379,7 @@ export class ChunkAnnotator {
     };
   }
 
-  private annotateAllele(chrom: string, pos: number, refBases: string, altBases: string, counts: AnnotationCounts): AlleleText {
+  private annotateAllele(chrom: string, pos: number, refBases: string, altBases: string, counts: AnnotationCounts): AlleleAnnotation {
     const ref = this.ref!;
     let allele: Allele;
     if (refBases.length === 1 && altBases.length === 1 && BASE[altBases.charCodeAt(0) & 255] === 1) {
@@ -253,34 +396,16 @@ export class ChunkAnnotator {
     if (!isSequenceAllele(allele)) {
       const why = this.opts.vcf33 && VCF33_INDEL.test(altBases) ? 'vcf33_indel' : whyNotAnnotated(allele)!;
       counts.skipped[why] = (counts.skipped[why] ?? 0) + 1;
-      return { ...SKIPPED, skip: why };
+      return skipped(why);
     }
-    const r = classifyRegion(ref.transcripts, chrom, allele.start, allele.end);
-    const rs = ref.snps ? ref.snps.find(chrom, pos, refBases, altBases) : [];
+    const region = classifyRegion(ref.transcripts, chrom, allele.start, allele.end);
+    const rs = ref.snps ? ref.snps.find(chrom, pos, refBases, altBases) : NONE;
     counts.annotatedAlleles++;
-    counts.regions[r.region] = (counts.regions[r.region] ?? 0) + 1;
-    let rsids = '.';
-    if (rs.length > 0) {
-      counts.rsidAlleles++;
-      rsids = rs.length === 1 ? `rs${rs[0]}` : rs.map((x) => `rs${x}`).join('&');
-    }
-    const genes = r.classes[0] === 'intergenic' ? `${r.left?.gene ?? 'NONE'}&${r.right?.gene ?? 'NONE'}` : r.genes.join('&');
-    const detail = detailText(r);
-    const cons = ref.sequence && r.classes.includes('exonic') ? this.consequences(r, allele) : undefined;
-    const top = cons?.[0];
-    if (top) counts.functions[top.exonicFunction] = (counts.functions[top.exonicFunction] ?? 0) + 1;
-    return {
-      region: r.classes.length === 1 ? r.region : r.classes.join('&'),
-      regionKey: r.region,
-      genes: genes || '.',
-      detail: detail || '.',
-      rsids,
-      func: top?.exonicFunction ?? '.',
-      so: top?.soTerm ?? '.',
-      impact: top?.impact ?? '.',
-      aa: cons && cons.length > 0 ? cons.map((c) => `${c.gene}:${c.transcriptId}:${c.hgvsC}:${c.hgvsP}`).join('&') : '.',
-      skip: '.',
-    };
+    counts.regions[region.region] = (counts.regions[region.region] ?? 0) + 1;
+    if (rs.length > 0) counts.rsidAlleles++;
+    const cons = ref.sequence && region.classes.includes('exonic') ? this.consequences(region, allele) : NONE;
+    if (cons.length > 0) counts.functions[cons[0]!.exonicFunction] = (counts.functions[cons[0]!.exonicFunction] ?? 0) + 1;
+    return { skip: null, region, rs, cons };
   }
 
   /** The coding consequences of an allele's exonic hits, most severe first. */
@@ -291,15 +416,16 @@ export class ChunkAnnotator {
       const c = codingConsequence(h.transcript, allele, this.ref!.sequence!);
       if (c) out.push(c);
     }
-    return out.sort((a, b) => IMPACT_RANK[a.impact]! - IMPACT_RANK[b.impact]!);
+    return out.sort(bySeverity);
   }
 }
 
-function blank(s: string): string {
-  return s === '.' ? '' : s;
+function bySeverity(a: CodingConsequence, b: CodingConsequence): number {
+  return IMPACT_RANK[a.impact]! - IMPACT_RANK[b.impact]!;
 }
 
-function tsvRow(chrom: string, pos: string, id: string, ref: string, alt: string, index: number, a: AlleleText): string {
-  if (a.skip !== '.') return `${chrom}\t${pos}\t${id}\t${ref}\t${alt}\t${index}\t\t\t\t\t\t\t\t\t${a.skip}\n`;
-  return `${chrom}\t${pos}\t${id}\t${ref}\t${alt}\t${index}\t${a.regionKey}\t${blank(a.genes)}\t${blank(a.detail)}\t${blank(a.rsids)}\t${blank(a.func)}\t${blank(a.so)}\t${blank(a.impact)}\t${blank(a.aa)}\t\n`;
-}
+const CONSEQUENCE_INFO: ReadonlyArray<[string, ConsequenceField]> = [
+  [';GAS_FUNC=', 'exonicFunction'],
+  [';GAS_SO=', 'soTerm'],
+  [';GAS_IMPACT=', 'impact'],
+];

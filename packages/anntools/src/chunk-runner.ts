@@ -1,21 +1,15 @@
-// Where chunks are annotated: this thread (InProcessRunner) or worker threads (AnnotationPool).
+// Where chunks are annotated: in this thread, and in an AnnotationPool's worker threads when the
+// engine is given one. This thread keeps working too, so N threads need only N − 1 workers (and
+// N − 1 more copies of the gene models in memory).
 import { ChunkAnnotator } from './chunk-annotator.ts';
 import type { ChunkResult } from './chunk-annotator.ts';
 import type { Reference } from './reference.ts';
+import type { AnnotationPool } from './annotation-pool.ts';
 
 export interface ChunkOptions {
   tsv: boolean;
   maxLineBytes: number;
   vcf33: boolean;
-}
-
-export interface ChunkRunner {
-  /** The genome build annotated against; null counts and validates only. */
-  readonly build: string | null;
-  /** Chunks annotated at once; the engine keeps twice this many queued. */
-  readonly concurrency: number;
-  /** `chunk` holds whole lines; the runner may keep it (the caller does not reuse it). */
-  annotate(chunk: Uint8Array, options: ChunkOptions): Promise<ChunkResult>;
 }
 
 /** Annotators keyed by their options, reused from chunk to chunk (they cache the last chromosome). */
@@ -30,17 +24,44 @@ export class AnnotatorCache {
   }
 }
 
-export class InProcessRunner implements ChunkRunner {
+export class ChunkRunner {
+  /** The genome build annotated against; null counts and validates only. */
   readonly build: string | null;
-  readonly concurrency = 1;
-  private readonly annotators: AnnotatorCache;
+  private readonly local: AnnotatorCache;
+  private pool: AnnotationPool | undefined;
+  private poolError: Error | undefined;
 
-  constructor(reference: Reference | undefined) {
+  /**
+   * `pool` may still be starting: this thread annotates meanwhile, and the workers join when
+   * ready (starting them takes a few hundred milliseconds; small inputs never wait for them).
+   */
+  constructor(reference: Reference | undefined, pool?: AnnotationPool | Promise<AnnotationPool>) {
     this.build = reference?.build ?? null;
-    this.annotators = new AnnotatorCache(reference);
+    this.local = new AnnotatorCache(reference);
+    if (pool instanceof Promise) {
+      pool.then(
+        (p) => (this.pool = p),
+        (err: Error) => (this.poolError = err),
+      );
+    } else this.pool = pool;
   }
 
-  async annotate(chunk: Uint8Array, options: ChunkOptions): Promise<ChunkResult> {
-    return this.annotators.get(options).annotate(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1'));
+  /** Chunks annotated at once; the engine keeps twice this many queued. */
+  get concurrency(): number {
+    return 1 + (this.pool?.size ?? 1);
+  }
+
+  /**
+   * A worker takes the chunk while it has room; otherwise this thread annotates it now, which
+   * balances the two by itself. `chunk` holds whole lines and is not reused by the caller.
+   */
+  annotate(chunk: Uint8Array, options: ChunkOptions): Promise<ChunkResult> {
+    if (this.poolError) return Promise.reject(this.poolError);
+    if (this.pool?.hasRoom()) return this.pool.annotate(this.build, chunk, options);
+    try {
+      return Promise.resolve(this.local.get(options).annotate(chunk));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
   }
 }

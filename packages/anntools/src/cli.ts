@@ -1,26 +1,28 @@
 #!/usr/bin/env node
 // gas-annotate build-db --build GRCh37 --genes FILE [--genes FILE ...] [--dbsnp FILE ...] [--fasta FILE] --out FILE
 // gas-annotate annotate <input.vcf[.gz]> [--reference FILE.gasref | --genes FILE] [--out-dir DIR] [--threads N]
-//   writes <name>.annot.vcf, <name>.annot.tsv (with a reference), <name>.count.log, <name>.summary.json.
+//   writes <name>.annot.vcf, <name>.annot.tsv (with a reference, unless --no-tsv), <name>.count.log, <name>.summary.json.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
+import { availableParallelism } from 'node:os';
 import { annotateVcf } from './engine.ts';
 import { formatCountLog } from './annotation/summary.ts';
 import { VcfFormatError } from './vcf-error.ts';
 import { TranscriptIndex } from './annotation/transcript-index.ts';
 import { loadGeneModels } from './gene-models/index.ts';
 import type { Reference } from './reference.ts';
-import { buildReferenceFile, loadReferenceFile } from './reference-file.ts';
+import { buildReferenceFile, parseReferenceFile, readReferenceBytes } from './reference-file.ts';
 import { ENGINE_NAME } from './engine.ts';
 import { AnnotationPool } from './annotation-pool.ts';
 
 const USAGE = [
   'usage: gas-annotate build-db --build NAME --genes FILE [--genes FILE ...] [--dbsnp FILE ...] [--fasta FILE] --out FILE.gasref',
-  '       gas-annotate annotate <input.vcf[.gz]> [--reference FILE.gasref | --genes FILE [--build NAME]] [--out-dir DIR] [--threads N]',
-  '         --threads: worker threads annotating in parallel with --reference (default: the cores, at most 4; 0: this thread)',
+  '       gas-annotate annotate <input.vcf[.gz]> [--reference FILE.gasref | --genes FILE [--build NAME]] [--out-dir DIR] [--threads N] [--no-tsv]',
+  '         --no-tsv: write the annotated VCF only, not the TSV with one row per allele',
+  '         --threads: threads annotating in parallel with --reference (default: the cores, at most 4; 1: no worker threads)',
   '',
 ].join('\n');
 
@@ -59,6 +61,7 @@ async function main(argv: string[]): Promise<number> {
       build: { type: 'string' },
       out: { type: 'string' },
       threads: { type: 'string' },
+      'no-tsv': { type: 'boolean', default: false },
     },
   });
   const [cmd, input] = positionals;
@@ -69,24 +72,29 @@ async function main(argv: string[]): Promise<number> {
   }
   const outDir = values['out-dir']!;
   const threads = values.threads === undefined ? undefined : Number(values.threads);
-  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 0)) {
-    process.stderr.write(`gas-annotate: --threads must be a whole number ≥ 0, got "${values.threads}"\n`);
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
+    process.stderr.write(`gas-annotate: --threads must be a whole number ≥ 1, got "${values.threads}"\n`);
     return 2;
   }
   await mkdir(outDir, { recursive: true });
   let reference: Reference | undefined;
-  let pool: AnnotationPool | undefined;
-  if (values.reference && threads !== 0) pool = await AnnotationPool.start({ referenceFile: values.reference, threads });
-  else if (values.reference) reference = await loadReferenceFile(values.reference);
-  else if (values.genes?.length) {
+  let pool: Promise<AnnotationPool> | undefined;
+  if (values.reference) {
+    const bytes = await readReferenceBytes(values.reference);
+    const workers = (threads ?? Math.min(4, availableParallelism())) - 1;
+    // The workers start (and read their copy of the gene models) while this thread begins.
+    pool = workers > 0 ? AnnotationPool.start({ references: [{ path: values.reference, bytes }], workers }) : undefined;
+    pool?.catch(() => undefined);
+    reference = parseReferenceFile(bytes, values.reference);
+  } else if (values.genes?.length) {
     const transcripts = (await Promise.all(values.genes.map((g) => loadGeneModels(g)))).flat();
     reference = { build: values.build ?? 'unknown', transcripts: new TranscriptIndex(transcripts) };
   }
   const name = basename(input).replace(/\.vcf(\.b?gz)?$/, '');
   const vcfOut = createWriteStream(join(outDir, `${name}.annot.vcf`));
-  const tsvOut = reference || pool ? createWriteStream(join(outDir, `${name}.annot.tsv`)) : undefined;
+  const tsvOut = reference && !values['no-tsv'] ? createWriteStream(join(outDir, `${name}.annot.tsv`)) : undefined;
   try {
-    const summary = await annotateVcf({ input: createReadStream(input), vcfOut, tsvOut, reference, runner: pool });
+    const summary = await annotateVcf({ input: createReadStream(input), vcfOut, tsvOut, reference, pool });
     vcfOut.end();
     tsvOut?.end();
     await Promise.all([finished(vcfOut), tsvOut ? finished(tsvOut) : undefined]);
@@ -100,7 +108,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`gas-annotate: ${input}: ${err instanceof VcfFormatError ? err.message : String(err)}\n`);
     return 1;
   } finally {
-    await pool?.close();
+    await (await pool?.catch(() => undefined))?.close();
   }
 }
 

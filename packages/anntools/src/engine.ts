@@ -1,6 +1,6 @@
 // The annotation engine: one streaming pass over a VCF. The header is read here; the data lines go
-// in chunks of about 1 MB to a ChunkRunner (this thread, or an AnnotationPool of worker threads)
-// and the results are written back in input order. Without a reference it validates, counts and
+// in chunks of about 1 MB to a ChunkRunner (this thread, plus an AnnotationPool's workers when
+// given one) and the results are written back in input order. Without a reference it validates, counts and
 // passes the VCF through (the first GAS engine).
 import type { Readable, Writable } from 'node:stream';
 import { once } from 'node:events';
@@ -12,8 +12,8 @@ import type { AnnotationSummary } from './annotation/summary.ts';
 import type { Reference } from './reference.ts';
 import { readTextChunks, InputLimitError } from './text-chunks.ts';
 import { VcfHeaderReader } from './vcf-header.ts';
-import { InProcessRunner } from './chunk-runner.ts';
-import type { ChunkRunner } from './chunk-runner.ts';
+import { ChunkRunner } from './chunk-runner.ts';
+import type { AnnotationPool } from './annotation-pool.ts';
 import type { ChunkResult } from './chunk-annotator.ts';
 
 export { ENGINE_NAME, TSV_COLUMNS } from './vcf-header.ts';
@@ -24,10 +24,10 @@ export interface AnnotateOptions {
   vcfOut: Writable;
   /** One row per variant allele; omitted when not given. */
   tsvOut?: Writable;
-  /** Annotate in this thread against this reference... */
+  /** Without one the engine validates, counts and passes the VCF through. */
   reference?: Reference;
-  /** ...or in worker threads that hold their own copy (used instead of `reference`). */
-  runner?: ChunkRunner;
+  /** Worker threads holding the same reference (by build), annotating alongside this thread; may still be starting. */
+  pool?: AnnotationPool | Promise<AnnotationPool>;
   /** Called about every progressEvery records (at chunk ends) with the records done so far. */
   onProgress?: (recordsDone: number) => void;
   progressEvery?: number;
@@ -37,14 +37,17 @@ export interface AnnotateOptions {
 
 const DEFAULT_MAX_HEADER_BYTES = 64 * 1024 * 1024;
 
+/** Output held in a stream's buffer before the engine waits: annotation goes on while it is written. */
+const MAX_BUFFERED_OUTPUT = 16 * 1024 * 1024;
+
 async function write(out: Writable, bytes: Uint8Array): Promise<void> {
-  if (bytes.length > 0 && !out.write(bytes)) await once(out, 'drain');
+  if (bytes.length > 0 && !out.write(bytes) && out.writableLength > MAX_BUFFERED_OUTPUT) await once(out, 'drain');
 }
 
 export async function annotateVcf(opts: AnnotateOptions): Promise<AnnotationSummary> {
   const started = performance.now();
   const limits: LineReaderLimits = { ...defaultLimits, ...opts.limits };
-  const runner = opts.runner ?? new InProcessRunner(opts.reference);
+  const runner = new ChunkRunner(opts.reference, opts.pool);
   const summary = emptySummary(runner.build ? ENGINE_NAME : 'gas-count', runner.build);
   const every = opts.progressEvery ?? 10_000;
   let nextProgress = every;
@@ -52,7 +55,7 @@ export async function annotateVcf(opts: AnnotateOptions): Promise<AnnotationSumm
   const tsv = runner.build !== null ? opts.tsvOut : undefined;
   // Results are awaited in input order; a few chunks ahead keep every worker busy.
   const queue: Array<Promise<ChunkResult>> = [];
-  const maxAhead = runner.concurrency * 2;
+
   // Lines before the chunk at the head of the queue, to number a chunk's error in the whole file.
   let linesDone = 0;
 
@@ -88,7 +91,7 @@ export async function annotateVcf(opts: AnnotateOptions): Promise<AnnotationSumm
       // A rejection waiting its turn in the queue is not unhandled; it is thrown when its turn comes.
       pending.catch(() => undefined);
       queue.push(pending);
-      while (queue.length >= maxAhead) await emit(await queue.shift()!);
+      while (queue.length >= runner.concurrency * 2) await emit(await queue.shift()!);
     }
   } catch (err) {
     if (!(err instanceof InputLimitError)) throw err;

@@ -3,7 +3,7 @@
 // fraction of the time the source files take to parse, and the annotator reads nothing else.
 import { existsSync } from 'node:fs';
 import { sha256File } from './file-digest.ts';
-import { readFile, writeFile, rename, stat } from 'node:fs/promises';
+import { open, writeFile, rename, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Transcript } from './transcript.ts';
@@ -139,9 +139,13 @@ export async function buildReferenceFile(opts: {
       rsids: snps.count,
     },
   };
-  const manifestBuf = Buffer.from(JSON.stringify(manifest));
   const txBuf = gzipSync(Buffer.from(JSON.stringify(encodeTranscripts(transcripts))));
   const snpBuf = snps.serialize();
+  // Spaces after the manifest JSON put the dbSNP table on an 8-byte boundary, so a loader can use
+  // its arrays in place (and worker threads can share them) instead of copying them.
+  const manifestJson = JSON.stringify(manifest);
+  const misalign = (MAGIC.length + 12 + manifestJson.length + txBuf.length) % 8;
+  const manifestBuf = Buffer.from(manifestJson + ' '.repeat(misalign === 0 ? 0 : 8 - misalign));
   const lengths = Buffer.alloc(12);
   lengths.writeUInt32LE(manifestBuf.length, 0);
   lengths.writeUInt32LE(txBuf.length, 4);
@@ -155,7 +159,31 @@ export async function buildReferenceFile(opts: {
 }
 
 export async function loadReferenceFile(path: string): Promise<LoadedReference> {
-  const buf = await readFile(path);
+  return parseReferenceFile(await readReferenceBytes(path), path);
+}
+
+/**
+ * The bytes of a reference file in shared memory: parseReferenceFile keeps views on them, so
+ * worker threads given the same bytes share the dbSNP table instead of each holding a copy.
+ */
+export async function readReferenceBytes(path: string): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const { size } = await fh.stat();
+    const buf = Buffer.from(new SharedArrayBuffer(size));
+    for (let at = 0; at < size; ) {
+      const { bytesRead } = await fh.read(buf, at, size - at, at);
+      if (bytesRead === 0) throw new Error(`${path}: file shrank while being read`);
+      at += bytesRead;
+    }
+    return buf;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** A reference from the bytes of a .gasref file (`path` is for messages). */
+export function parseReferenceFile(buf: Buffer, path: string): LoadedReference {
   if (buf.length < MAGIC.length + 12 || !buf.subarray(0, MAGIC.length).equals(MAGIC)) {
     throw new Error(`${path} is not a GAS reference file (build one with: gas-annotate build-db)`);
   }

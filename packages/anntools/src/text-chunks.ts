@@ -17,7 +17,7 @@ export class InputLimitError extends Error {
 }
 
 /** About this many decompressed bytes per chunk: large enough to amortise a worker round trip. */
-const CHUNK_BYTES = 1024 * 1024;
+const CHUNK_BYTES = 512 * 1024;
 /** Compressed bytes of BGZF blocks inflated together (≈ 1 MB decompressed at typical VCF ratios). */
 const BGZF_GROUP_BYTES = 192 * 1024;
 /** Groups inflating at once: libuv's pool has four threads. */
