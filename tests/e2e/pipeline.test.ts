@@ -1,10 +1,14 @@
 // One job all the way through real processes: gateway → job → GAS_JOBS → annotator → blob store →
-// job → GAS_EVENTS → notification and archive. Once with the filesystem store and once with S3.
+// job → GAS_EVENTS → notification and archive. Once with the filesystem store and the annotator's
+// main thread only, once with S3 and an annotation worker thread.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startGasStack, sharedDataPath } from '@gas/testing';
+import { createReadStream } from 'node:fs';
+import { PassThrough } from 'node:stream';
+import { startGasStack, sharedDataPath, testReferenceDir } from '@gas/testing';
+import { annotateVcf, loadReferenceFile } from '@gas/anntools';
 import type { GasStack } from '@gas/testing';
 import { JobStatus } from '@gas/proto';
 
@@ -12,11 +16,23 @@ const FREE_1 = sharedDataPath('vcf/gas_anntools/free_1.vcf');
 const FREE_1_RECORDS = 1141;
 const FREE_1_ALLELES = 1173;
 
-for (const store of ['filesystem', 's3'] as const) {
-  describe(`pipeline with the ${store} store`, () => {
+const GIAB_100KB = sharedDataPath('vcf/grch37/GIAB_NA12878_hg19_chr20_10.0-10.1Mb.vcf.gz');
+
+/** The annotated VCF the engine makes in this process, to compare with what the service stored. */
+async function expectedVcf(input: string): Promise<string> {
+  const reference = await loadReferenceFile(join(await testReferenceDir(), 'GRCh37.gasref'));
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (c: Buffer) => chunks.push(c));
+  await annotateVcf({ input: createReadStream(input), vcfOut: out, reference });
+  return Buffer.concat(chunks).toString();
+}
+
+for (const [store, workerThreads] of [['filesystem', '0'], ['s3', '1']] as const) {
+  describe(`pipeline with the ${store} store and ${workerThreads} annotation worker threads`, () => {
     let stack: GasStack;
     before(async () => {
-      stack = await startGasStack({ store });
+      stack = await startGasStack({ store, env: { annotator: { ANNOTATOR_WORKER_THREADS: workerThreads } } });
     });
     after(async () => {
       await stack?.stop();
@@ -67,7 +83,7 @@ for (const store of ['filesystem', 's3'] as const) {
 
     test('a GRCh37 job is annotated with genes, regions and rsIDs; TSV and summary download', async () => {
       const user = stack.users[0]!;
-      const res = await stack.submit(user, sharedDataPath('vcf/grch37/GIAB_NA12878_hg19_chr20_10.0-10.1Mb.vcf.gz'), { genomeBuild: 'GRCh37' });
+      const res = await stack.submit(user, GIAB_100KB, { genomeBuild: 'GRCh37' });
       assert.equal(res.status, 201, await res.clone().text());
       const { id } = (await res.json()) as { id: string };
       const job = await stack.waitForJob(user, id, (j) => j.status === 'COMPLETED' || j.status === 'FAILED');
@@ -86,6 +102,7 @@ for (const store of ['filesystem', 's3'] as const) {
       assert.ok(rows.some((r) => /\tintronic\t|\texonic\t|\tUTR[35]\t/.test(r)), 'no genic rows');
       const vcf = await (await stack.api(user, `/api/v1/jobs/${id}/result`)).text();
       assert.match(vcf, /^##INFO=<ID=GAS_REGION,/m);
+      assert.equal(vcf, await expectedVcf(GIAB_100KB), 'the service stored what the engine makes');
     });
 
     test('two submissions with the same idempotency key make one job', async () => {

@@ -17,12 +17,14 @@ import type { Reference } from './reference.ts';
 import { buildReferenceFile, parseReferenceFile, readReferenceBytes } from './reference-file.ts';
 import { ENGINE_NAME } from './engine.ts';
 import { AnnotationPool } from './annotation-pool.ts';
+import { FETCH_SOURCES_USAGE_LINE, fetchSourcesCommand } from './sources/fetch-sources-cli.ts';
 
 const USAGE = [
   'usage: gas-annotate build-db --build NAME --genes FILE [--genes FILE ...] [--dbsnp FILE ...] [--fasta FILE] --out FILE.gasref',
   '       gas-annotate annotate <input.vcf[.gz]> [--reference FILE.gasref | --genes FILE [--build NAME]] [--out-dir DIR] [--threads N] [--no-tsv]',
   '         --no-tsv: write the annotated VCF only, not the TSV with one row per allele',
   '         --threads: threads annotating in parallel with --reference (default: the cores, at most 4; 1: no worker threads)',
+  `       ${FETCH_SOURCES_USAGE_LINE}`,
   '',
 ].join('\n');
 
@@ -49,6 +51,7 @@ async function buildDb(values: { build?: string; genes?: string[]; dbsnp?: strin
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'fetch-sources') return fetchSourcesCommand(argv.slice(1));
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,

@@ -91,7 +91,7 @@ export async function annotateVcf(opts: AnnotateOptions): Promise<AnnotationSumm
       // A rejection waiting its turn in the queue is not unhandled; it is thrown when its turn comes.
       pending.catch(() => undefined);
       queue.push(pending);
-      while (queue.length >= runner.concurrency * 2) await emit(await queue.shift()!);
+      while (queue.length >= runner.concurrency * 4) await emit(await queue.shift()!);
     }
   } catch (err) {
     if (!(err instanceof InputLimitError)) throw err;

@@ -144,7 +144,7 @@ export async function* readTextChunks(input: Readable, limits: LineReaderLimits)
       const nl = buf.lastIndexOf(10);
       if (nl < 0) {
         carry = carry.length === 0 ? buf : Buffer.concat([carry, buf]);
-        if (carry.length > limits.maxLineBytes) throw new InputLimitError('line', `longer than ${limits.maxLineBytes} bytes`);
+        if (carry.length > limits.maxLineBytes) break;
         continue;
       }
       if (carry.length > 0) {
@@ -154,7 +154,7 @@ export async function* readTextChunks(input: Readable, limits: LineReaderLimits)
       parts.push(buf.subarray(0, nl + 1));
       size += nl + 1;
       carry = buf.subarray(nl + 1);
-      if (carry.length > limits.maxLineBytes) throw new InputLimitError('line', `longer than ${limits.maxLineBytes} bytes`);
+      if (carry.length > limits.maxLineBytes) break;
       if (size >= CHUNK_BYTES) {
         yield parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
         parts = [];
@@ -168,9 +168,12 @@ export async function* readTextChunks(input: Readable, limits: LineReaderLimits)
     if (typeof code === 'string' && code.startsWith('Z_')) throw new InputLimitError('input', `the gzip data is damaged (${(err as Error).message})`);
     throw err;
   }
-  if (carry.length > 0) {
+  // The lines before an over-long one still go out first, so the engine can number it.
+  const tooLong = carry.length > limits.maxLineBytes;
+  if (!tooLong && carry.length > 0) {
     parts.push(carry);
     size += carry.length;
   }
   if (size > 0) yield parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
+  if (tooLong) throw new InputLimitError('line', `longer than ${limits.maxLineBytes} bytes`);
 }

@@ -1,7 +1,7 @@
 // One job's annotation: input from the blob store through the engine into the results area.
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { annotateVcf, formatCountLog } from '@gas/anntools';
-import type { AnnotationSummary, Reference } from '@gas/anntools';
+import type { AnnotationPool, AnnotationSummary, Reference } from '@gas/anntools';
 import { blobKey } from '@gas/storage';
 import type { BlobStore } from '@gas/storage';
 import type { Job } from '@gas/proto';
@@ -18,6 +18,8 @@ export async function runAnnotation(opts: {
   store: BlobStore;
   signal: AbortSignal;
   reference?: Reference;
+  /** Worker threads holding the same reference, when the annotator has them. */
+  pool?: AnnotationPool;
   onProgress: (done: number, estimatedTotal: number) => void;
 }): Promise<RunResult> {
   const { job, store } = opts;
@@ -51,6 +53,7 @@ export async function runAnnotation(opts: {
       vcfOut: out,
       tsvOut,
       reference: opts.reference,
+      pool: opts.pool,
       signal: opts.signal,
       onProgress: (done) => {
         const size = Number(job.inputSize);

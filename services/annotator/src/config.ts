@@ -12,6 +12,8 @@ const spec = {
   referenceDir: field.string('ANNOTATOR_REFERENCE_DIR', { default: '.gas/reference' }),
   annotatorId: field.string('ANNOTATOR_ID', { default: `${hostname()}-${process.pid}` }),
   concurrency: field.int('ANNOTATOR_CONCURRENCY', { default: 2, min: 1, max: 64 }),
+  /** Worker threads annotating alongside the main thread (0: main thread only). Each holds its own gene-model index. */
+  workerThreads: field.int('ANNOTATOR_WORKER_THREADS', { default: 0, min: 0, max: 16 }),
   ackWaitMs: field.int('ANNOTATOR_ACK_WAIT_MS', { default: 30_000, min: 1000 }),
   maxDeliver: field.int('ANNOTATOR_MAX_DELIVER', { default: 5, min: 1, max: 100 }),
   progressIntervalMs: field.int('ANNOTATOR_PROGRESS_INTERVAL_MS', { default: 1000, min: 100 }),

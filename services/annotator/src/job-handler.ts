@@ -82,6 +82,7 @@ function createAttempt(deps: JobHandlerDeps) {
       const result = await runAnnotation({
         job,
         reference,
+        pool: deps.references.pool,
         store: deps.store,
         signal: ctx.signal,
         onProgress: (done, total) => {

@@ -11,7 +11,7 @@ const { config, logger, registry, health, ops } = await bootService(service, ann
 const store = loadConfigOrExit(service, () => createBlobStore(config));
 await store.check();
 // Readiness waits for the reference data: a pod that cannot annotate must not take jobs.
-const references = new ReferenceStore(config.referenceDir);
+const references = new ReferenceStore(config.referenceDir, config.workerThreads);
 await references.load(logger);
 const jobs = createClient(JobService, config.jobGrpcUrl, { defaultDeadlineMs: config.rpcDeadlineMs });
 await jobs.waitForReady(60_000);
@@ -28,6 +28,7 @@ installShutdown({
   steps: [
     { name: 'consumer', run: () => app.stop(Math.min(config.drainGraceMs, Math.floor(config.shutdownTimeoutMs * 0.6))) },
     { name: 'nats', run: () => nc.drain() },
+    { name: 'annotation-workers', run: () => references.close() },
     { name: 'grpc-client', run: async () => jobs.close() },
     { name: 'ops', run: () => ops.close() },
   ],

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadReferenceFile, referenceFileName } from '@gas/anntools';
+import { AnnotationPool, parseReferenceFile, readReferenceBytes, referenceFileName } from '@gas/anntools';
 import type { LoadedReference } from '@gas/anntools';
 import { GenomeBuild } from '@gas/proto';
 import type { Logger } from '@gas/runtime';
@@ -13,13 +13,24 @@ export const buildNames: Partial<Record<GenomeBuild, string>> = {
 /**
  * The reference files this annotator serves, loaded once at startup (readiness waits for them) and
  * shared by every job. A build without a file is reported, and its jobs fail with that reason.
+ * With worker threads, each worker holds its own gene-model index and shares the dbSNP tables.
  */
 export class ReferenceStore {
   private readonly loaded = new Map<GenomeBuild, LoadedReference>();
+  private workers: AnnotationPool | undefined;
 
-  constructor(private readonly dir: string) {}
+  constructor(
+    private readonly dir: string,
+    private readonly workerThreads = 0,
+  ) {}
+
+  /** Worker threads annotating alongside the service's own thread, when configured. */
+  get pool(): AnnotationPool | undefined {
+    return this.workers;
+  }
 
   async load(logger: Logger): Promise<void> {
+    const files: Array<{ path: string; bytes: Buffer }> = [];
     for (const [build, name] of Object.entries(buildNames) as Array<[string, string]>) {
       const file = join(this.dir, referenceFileName(name));
       if (!existsSync(file)) {
@@ -27,10 +38,22 @@ export class ReferenceStore {
         continue;
       }
       const t0 = performance.now();
-      const ref = await loadReferenceFile(file);
+      const bytes = await readReferenceBytes(file);
+      const ref = parseReferenceFile(bytes, file);
+      files.push({ path: file, bytes });
       this.loaded.set(Number(build) as GenomeBuild, ref);
       logger.info({ build: name, file, ...ref.manifest.counts, ms: Math.round(performance.now() - t0) }, 'reference data loaded');
+      if (ref.missingFasta) logger.warn({ build: name, fasta: ref.missingFasta }, 'the FASTA named by the reference file is missing: no coding consequences');
     }
+    if (this.workerThreads > 0) {
+      const t0 = performance.now();
+      this.workers = await AnnotationPool.start({ references: files, workers: this.workerThreads });
+      logger.info({ workers: this.workerThreads, ms: Math.round(performance.now() - t0) }, 'annotation worker threads ready');
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.workers?.close();
   }
 
   get(build: GenomeBuild): LoadedReference | undefined {

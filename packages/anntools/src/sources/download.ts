@@ -11,7 +11,8 @@ import { ChecksumVerifier, checksumFile, feedFile, formatExpected } from './chec
 import type { ChecksumResult, ExpectedChecksum } from './checksum.ts';
 import { checkGzip } from './gzip-check.ts';
 import { ProgressReporter, formatBytes } from './progress.ts';
-import { HttpStatusError, TransientError, parseRetryAfter, withRetries } from './retry.ts';
+import { HttpStatusError, TransientError, parseRetryAfter, request } from './http-request.ts';
+import { withRetries } from './retry.ts';
 import type { RetryOptions } from './retry.ts';
 
 export interface DownloadOptions {
@@ -130,12 +131,12 @@ async function attempt(o: DownloadOptions, name: string, say: (m: string) => voi
   // (the server then sends the whole file if it changed) or by the checksum at the end.
   if (offset > 0 && !(state?.url === o.url && (state.validator !== undefined || o.expected !== undefined))) offset = 0;
 
-  const headers: Record<string, string> = { 'accept-encoding': 'identity' };
+  const headers: Record<string, string> = {};
   if (offset > 0) {
     headers['range'] = `bytes=${offset}-`;
     if (state?.validator) headers['if-range'] = state.validator;
   }
-  const res = await fetch(o.url, { headers });
+  const res = await request(o.url, headers);
   let append = false;
   if (res.status === 206 && offset > 0) {
     const range = res.headers.get('content-range') ?? '';

@@ -1,5 +1,6 @@
 // Small text files (checksum lists) over HTTP, with the same retries as the big downloads.
-import { HttpStatusError, parseRetryAfter, withRetries } from './retry.ts';
+import { HttpStatusError, parseRetryAfter, request } from './http-request.ts';
+import { withRetries } from './retry.ts';
 import type { RetryOptions } from './retry.ts';
 
 /** Checksum lists are a few kB; anything far larger is not one. */
@@ -9,7 +10,7 @@ export async function fetchText(url: string, retry?: RetryOptions, say?: (m: str
   return withRetries(
     url,
     async () => {
-      const res = await fetch(url, { headers: { 'accept-encoding': 'identity' } });
+      const res = await request(url);
       if (!res.ok) {
         await res.body?.cancel();
         throw new HttpStatusError(url, res.status, parseRetryAfter(res.headers.get('retry-after')));

@@ -4,7 +4,7 @@
 // 12 bytes each in the SnpTable) would not fit the 4 GiB a .gasref section can hold. So the records
 // are rewritten: primary chromosomes renamed to 1-22/X/Y/MT, other contigs dropped, only
 // CHROM POS ID REF ALT kept (the loader reads nothing else from dbSNP), and with the `common` subset
-// only records flagged COMMON (a 1000 Genomes population frequency of at least 1%).
+// only records marked COMMON (a 1000 Genomes population frequency of at least 1%).
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -43,14 +43,18 @@ export function preparedDbSnpName(build: BuildName, subset: DbSnpSubset): string
   return `dbsnp.${build}.${subset}.vcf.gz`;
 }
 
-/** Whether INFO bytes [from, to) hold the flag COMMON as a whole key. */
-function hasCommonFlag(buf: Buffer, from: number, to: number): boolean {
+/**
+ * Whether INFO bytes [from, to) mark the record common: the flag `COMMON` (dbSNP's GCF VCFs) or
+ * `COMMON=1` (the integer of the older 00-All.vcf builds, where `COMMON=0` means not common).
+ */
+export function isCommon(buf: Buffer, from: number, to: number): boolean {
   // A view bounded to this INFO, so a miss does not scan the rest of the chunk.
   const info = buf.subarray(from, to);
   for (let at = info.indexOf('COMMON', 0, 'latin1'); at >= 0; at = info.indexOf('COMMON', at + 6, 'latin1')) {
-    const before = at === 0 ? 59 : info[at - 1];
-    const after = at + 6 === info.length ? 59 : info[at + 6];
-    if (before === 59 /* ; */ && (after === 59 || after === 61 /* = */)) return true;
+    if (at > 0 && info[at - 1] !== 59 /* ; */) continue;
+    const end = at + 6;
+    if (end === info.length || info[end] === 59) return true;
+    if (info[end] === 61 /* = */) return !(info[end + 1] === 48 /* 0 */ && (end + 2 === info.length || info[end + 2] === 59));
   }
   return false;
 }
@@ -114,7 +118,7 @@ export async function prepareDbSnp(opts: { src: string; dest: string; build: Bui
     if (subset === 'common') {
       let infoEnd = tabs[7] ?? e;
       if (buf[infoEnd - 1] === 13) infoEnd--;
-      if (!hasCommonFlag(buf, tabs[6]! + 1, infoEnd)) {
+      if (!isCommon(buf, tabs[6]! + 1, infoEnd)) {
         stats.dropped++;
         return;
       }

@@ -1,5 +1,6 @@
 // Retrying what fails for passing reasons: dropped connections, timeouts, and the HTTP statuses that
 // servers use for "busy, try later". Everything else (404, a wrong checksum, a full disk) fails at once.
+import { HttpStatusError, TransientError } from './http-request.ts';
 
 export interface RetryOptions {
   /** Tries in all, the first included. */
@@ -20,22 +21,6 @@ const TRANSIENT_CODES = new Set([
   'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED',
 ]);
 
-export class HttpStatusError extends Error {
-  constructor(
-    readonly url: string,
-    readonly status: number,
-    readonly retryAfterMs?: number,
-  ) {
-    super(`${url}: HTTP ${status}`);
-    this.name = 'HttpStatusError';
-  }
-}
-
-/** A failure that is worth another try although it carries no socket error code (a short body). */
-export class TransientError extends Error {
-  override name = 'TransientError';
-}
-
 export function isTransient(err: unknown): boolean {
   if (err instanceof HttpStatusError) return TRANSIENT_STATUS.has(err.status);
   if (err instanceof TransientError) return true;
@@ -46,14 +31,6 @@ export function isTransient(err: unknown): boolean {
     if (e.name === 'TypeError' && (e.message === 'terminated' || e.message === 'fetch failed') && e.cause === undefined) return true;
   }
   return false;
-}
-
-/** Retry-After in milliseconds (seconds or an HTTP date), or undefined. */
-export function parseRetryAfter(value: string | null): number | undefined {
-  if (value === null) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
 /**

@@ -1,0 +1,149 @@
+// The engine's chunked pipeline: BGZF blocks inflated in groups, lines that span blocks and chunks,
+// worker threads giving the same bytes as this thread, and errors numbered in the whole file.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { crc32, deflateRawSync, gunzipSync, gzipSync } from 'node:zlib';
+import { sharedDataPath, testReferenceDir } from '@gas/testing';
+import { annotateVcf, AnnotationPool, parseReferenceFile, readReferenceBytes, VcfFormatError } from '../src/index.ts';
+import type { AnnotateOptions, LoadedReference } from '../src/index.ts';
+
+/** A BGZF file as bgzip writes one: gzip members of at most `blockBytes` input each, with the BC extra field. */
+function bgzf(data: Buffer, blockBytes = 65280): Buffer {
+  const blocks: Buffer[] = [];
+  const member = (piece: Buffer): Buffer => {
+    const body = deflateRawSync(piece);
+    const header = Buffer.from([0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 0xff, 6, 0, 66, 67, 2, 0, 0, 0]);
+    header.writeUInt16LE(header.length + body.length + 8 - 1, 16);
+    const trailer = Buffer.alloc(8);
+    trailer.writeUInt32LE(crc32(piece), 0);
+    trailer.writeUInt32LE(piece.length, 4);
+    return Buffer.concat([header, body, trailer]);
+  };
+  for (let at = 0; at < data.length; at += blockBytes) blocks.push(member(data.subarray(at, at + blockBytes)));
+  blocks.push(member(Buffer.alloc(0))); // the EOF marker block
+  return Buffer.concat(blocks);
+}
+
+async function run(input: Buffer, opts: Partial<AnnotateOptions> = {}) {
+  const vcfOut = new PassThrough();
+  const tsvOut = new PassThrough();
+  const vcf: Buffer[] = [];
+  const tsv: Buffer[] = [];
+  vcfOut.on('data', (c: Buffer) => vcf.push(c));
+  tsvOut.on('data', (c: Buffer) => tsv.push(c));
+  // Small reads, as a network stream gives them, so blocks and lines straddle reads.
+  const source = Readable.from((function* () {
+    for (let at = 0; at < input.length; at += 50_000) yield input.subarray(at, at + 50_000);
+  })());
+  const summary = await annotateVcf({ input: source, vcfOut, tsvOut, ...opts });
+  return { summary: { ...summary, runtimeSeconds: 0 }, vcf: Buffer.concat(vcf), tsv: Buffer.concat(tsv) };
+}
+
+let grch37: LoadedReference;
+let pool: AnnotationPool;
+const nistGz = readFileSync(sharedDataPath('vcf/grch37/NIST_NA12878_v2.19_complex_1ormoreindels.vcf.gz'));
+const nist = gunzipSync(nistGz);
+
+before(async () => {
+  const file = join(await testReferenceDir(), 'GRCh37.gasref');
+  const bytes = await readReferenceBytes(file);
+  grch37 = parseReferenceFile(bytes, file);
+  pool = await AnnotationPool.start({ references: [{ path: file, bytes }], workers: 2 });
+});
+after(() => pool.close());
+
+test('the shared BGZF VCF (184,632 records) gives the same bytes as its plain text, in this thread and with two workers', async () => {
+  assert.equal(nistGz.subarray(12, 14).toString(), 'BC', 'the shared file is BGZF');
+  const plain = await run(nist, { reference: grch37 });
+  assert.equal(plain.summary.records, 184_632);
+  assert.ok(plain.vcf.length > nist.length);
+  const fromBgzf = await run(nistGz, { reference: grch37 });
+  const withWorkers = await run(nistGz, { reference: grch37, pool });
+  const gzip = await run(gzipSync(nist), { reference: grch37, pool });
+  for (const other of [fromBgzf, withWorkers, gzip]) {
+    assert.deepEqual(other.summary, plain.summary);
+    assert.ok(other.vcf.equals(plain.vcf));
+    assert.ok(other.tsv.equals(plain.tsv));
+  }
+  // Every record came out once, in input order.
+  const positions = (b: Buffer) => b.toString('latin1').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split('\t', 2).join(':'));
+  assert.deepEqual(positions(withWorkers.vcf), positions(nist));
+});
+
+test('lines that span BGZF blocks and chunks arrive whole; small blocks and CRLF too', async () => {
+  const header = '##fileformat=VCFv4.2\r\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\r\n';
+  const lines: string[] = [];
+  for (let i = 0; i < 60_000; i++) lines.push(`20\t${10_000_000 + i * 7}\trs${i}\tA\tG\t.\tPASS\tDP=${i}\tGT\t0/1`);
+  const text = Buffer.from(header + lines.join('\r\n') + '\r\n');
+  const out = await run(bgzf(text, 1000), { reference: grch37, pool });
+  const body = out.vcf.toString('latin1').split('\n').filter((l) => l && !l.startsWith('#'));
+  assert.equal(body.length, 60_000);
+  body.forEach((l, i) => assert.ok(l.startsWith(`${lines[i]!.slice(0, lines[i]!.indexOf('\tGT'))};GAS_REGION=`), l));
+  assert.ok(body.every((l) => l.endsWith('\tGT\t0/1')));
+});
+
+test('an error in a late chunk names its line in the whole file, with workers too', async () => {
+  const lines = ['##fileformat=VCFv4.2', '#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO'];
+  for (let i = 0; i < 200_000; i++) lines.push(`1\t${1000 + i}\t.\tC\tT\t.\t.\t.`);
+  lines[150_001] = '1\t151001\t.\tC\tQ\t.\t.\t.';
+  const input = bgzf(Buffer.from(lines.join('\n') + '\n'));
+  for (const opts of [{ reference: grch37 }, { reference: grch37, pool }]) {
+    await assert.rejects(run(input, opts), (err: unknown) => {
+      assert.ok(err instanceof VcfFormatError, String(err));
+      assert.equal(err.line, 150_002);
+      assert.equal(err.field, 'ALT');
+      return true;
+    });
+  }
+});
+
+test('a too-long line after several chunks is refused with its line number', async () => {
+  const lines = ['##fileformat=VCFv4.2', '#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO'];
+  for (let i = 0; i < 100_000; i++) lines.push(`1\t${1000 + i}\t.\tC\tT\t.\t.\t.`);
+  lines.push(`1\t5\t.\tC\tT\t.\t.\t${'X'.repeat(3_000_000)}`);
+  await assert.rejects(run(Buffer.from(lines.join('\n') + '\n'), { limits: { maxLineBytes: 2_000_000 } }), /^VcfFormatError: line 100003: line: longer than 2000000 bytes/);
+});
+
+test('damaged compressed input fails with a clear reason, not a crash', async () => {
+  const text = Buffer.from('##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n' + '1\t10\t.\tA\tG\t.\t.\t.\n'.repeat(20_000));
+  const good = bgzf(text, 4000);
+  await assert.rejects(run(good.subarray(0, good.length - 5000)), /input: the compressed input ends in the middle of a BGZF block/);
+  // A byte of the second block's compressed data (its 18-byte header comes first).
+  const flipped = Buffer.from(good);
+  const second = good.readUInt16LE(16) + 1;
+  flipped[second + 20] = flipped[second + 20]! ^ 0xff;
+  await assert.rejects(run(flipped), /input: the gzip data is damaged/);
+  const gz = gzipSync(text);
+  await assert.rejects(run(gz.subarray(0, gz.length - 100)), VcfFormatError);
+});
+
+test('a gzip bomb stops at the decompressed-size limit', async () => {
+  const bomb = gzipSync(Buffer.concat([Buffer.from('##fileformat=VCFv4.2\n##x='), Buffer.alloc(50_000_000, 65)]));
+  await assert.rejects(run(bomb, { limits: { maxDecompressedBytes: 10_000_000 } }), /input: more than 10000000 bytes after decompression/);
+});
+
+test('VCF 3.3 (the GAS premium_3 sample): every record and sample passes through; I/D indels are not guessed', async () => {
+  const file = readFileSync(sharedDataPath('vcf/gas_anntools/premium_3.vcf'));
+  const out = await run(file, { reference: grch37 });
+  assert.equal(out.summary.records, 3_431);
+  const inLines = file.toString('latin1').trimEnd().split('\n');
+  const outLines = out.vcf.toString('latin1').trimEnd().split('\n');
+  assert.equal(outLines[0], '##fileformat=VCFv3.3');
+  const data = (ls: string[]) => ls.filter((l) => !l.startsWith('#'));
+  data(outLines).forEach((l, i) => {
+    const o = l.split('\t');
+    const orig = data(inLines)[i]!.split('\t');
+    assert.deepEqual([...o.slice(0, 7), ...o.slice(8)], [...orig.slice(0, 7), ...orig.slice(8)]); // QUAL -1, FILTER 0, 107 samples
+    assert.match(o[7]!, /GAS_REGION=/);
+  });
+  const v33 = '##fileformat=VCFv3.3\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n1\t1105468\t.\tG\tD2,IAC,A\t-1\t0\tDP=4\n';
+  const indels = await run(Buffer.from(v33), { reference: grch37 });
+  const info = indels.vcf.toString().trimEnd().split('\n').at(-1)!.split('\t')[7]!;
+  assert.match(info, /GAS_SKIP=vcf33_indel,vcf33_indel,\./);
+  assert.deepEqual(indels.summary.skipped, { vcf33_indel: 2 });
+  // The same alleles in a 4.x file are errors: D2 is not an allele there.
+  await assert.rejects(run(Buffer.from(v33.replace('VCFv3.3', 'VCFv4.2'))), /line 3: ALT: "D2"/);
+});
