@@ -11,8 +11,8 @@ import { ChecksumVerifier, checksumFile, feedFile, formatExpected } from './chec
 import type { ChecksumResult, ExpectedChecksum } from './checksum.ts';
 import { checkGzip } from './gzip-check.ts';
 import { ProgressReporter, formatBytes } from './progress.ts';
-import { HttpStatusError, TransientError, parseRetryAfter, request } from './http-request.ts';
-import { withRetries } from './retry.ts';
+import { HttpStatusError, NetworkError, TransientError, parseRetryAfter, request } from './http-request.ts';
+import { isTransient, withRetries } from './retry.ts';
 import type { RetryOptions } from './retry.ts';
 
 export interface DownloadOptions {
@@ -111,10 +111,10 @@ async function keepExisting(o: DownloadOptions, name: string, say: (m: string) =
   } else if (o.knownSha256) {
     const r = await checksumFile(o.dest, undefined);
     if (r.sha256 === o.knownSha256) {
-      say(`${name}: already present with the SHA-256 recorded in SOURCES.json; not downloaded again`);
+      say(`${name}: already present with the SHA-256 recorded at its last download; not downloaded again`);
       return { action: 'present', bytes: r.bytes, sha256: r.sha256 };
     }
-    say(`${name}: the file present differs from the one recorded in SOURCES.json; downloading it again`);
+    say(`${name}: the file present differs from the one recorded at its last download; downloading it again`);
   } else {
     say(`${name}: present, but with no published or recorded checksum to vouch for it; downloading it again`);
   }
@@ -175,18 +175,24 @@ async function attempt(o: DownloadOptions, name: string, say: (m: string) => voi
   const progress = new ProgressReporter(name, offset, total, say, o.progressIntervalMs);
   let received = 0;
   const body = res.body ? Readable.fromWeb(res.body as WebReadableStream<Uint8Array>) : Readable.from([]);
-  await pipeline(
-    body,
-    async function* (source: AsyncIterable<Buffer>) {
-      for await (const chunk of source) {
-        verifier.update(chunk);
-        received += chunk.length;
-        progress.add(chunk.length);
-        yield chunk;
-      }
-    },
-    createWriteStream(partial, { flags: append ? 'a' : 'w' }),
-  );
+  try {
+    await pipeline(
+      body,
+      async function* (source: AsyncIterable<Buffer>) {
+        for await (const chunk of source) {
+          verifier.update(chunk);
+          received += chunk.length;
+          progress.add(chunk.length);
+          yield chunk;
+        }
+      },
+      createWriteStream(partial, { flags: append ? 'a' : 'w' }),
+    );
+  } catch (err) {
+    // A connection lost mid-body surfaces as a bare "terminated"; say which download it was.
+    if (isTransient(err)) throw new NetworkError(o.url, err);
+    throw err;
+  }
   if (length !== undefined && received !== length) {
     throw new TransientError(`${o.url}: the connection ended after ${received} of ${length} bytes`);
   }
