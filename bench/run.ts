@@ -1,9 +1,10 @@
-// pnpm bench [--quick] [--runs N] [--tools ours,bcftools,snpeff] [--no-flat] [--input bgzf|plain]
-//            [--csq-output v|z|b|u] [--variants N] [--repeat N] [--ours-fasta] [--keep-outputs]
+// pnpm bench [--quick] [--runs N] [--tools ours,ours-tsv,bcftools,snpeff] [--no-flat] [--no-real]
+//            [--input bgzf|plain] [--csq-output v|z|b|u] [--variants N] [--repeat N] [--ours-fasta] [--keep-outputs]
 //
 // Times our engine against bcftools csq and SnpEff on the same generated GRCh38 chr21 input and
-// the same Ensembl gene models, one child process per run under GNU time, and reports medians,
-// ratios and memory flatness. See bench/README.md.
+// the same Ensembl gene models, and on a real GRCh38 VCF, one child process per run under GNU
+// time, and reports medians, ratios and memory flatness; then our engine alone on the real NIST
+// and GIAB GRCh37 VCFs with the whole-genome hg19 reference. See bench/README.md.
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -11,16 +12,20 @@ import { parseArgs } from 'node:util';
 import { BENCH_DIR, REPO_ROOT, buildOurReference, buildSnpEffDatabase, generateInput, paths, prepareReferenceData, repeatInput } from './inputs.ts';
 import type { GeneratedInput } from './inputs.ts';
 import { GNU_TIME, median } from './measure.ts';
-import { TOOL_NAMES, checkOutput, removeOutputs, timeTool, toolVersions, tools } from './tools.ts';
+import { TOOL_NAMES, checkOutput, oursTool, removeOutputs, timeTool, toolVersions, tools } from './tools.ts';
+import { realGrch37Inputs, realGrch38Input, wholeGenomeGrch37Reference } from './real-inputs.ts';
+import type { RealInput } from './real-inputs.ts';
 import type { OutputCheck, RunRecord, ToolName, ToolSettings } from './tools.ts';
 import { machineInfo, formatTable, formatMachine } from './report.ts';
 
-const USAGE = `usage: pnpm bench [--quick] [--runs N] [--tools ours,bcftools,snpeff] [--no-flat] [--input bgzf|plain]
-                  [--csq-output v|z|b|u] [--variants N] [--repeat N] [--ours-fasta] [--keep-outputs]
-  --quick         one run on a 100,000-SNV input (for development)
+const USAGE = `usage: pnpm bench [--quick] [--runs N] [--tools ours,ours-tsv,bcftools,snpeff] [--no-flat] [--no-real]
+                  [--input bgzf|plain] [--csq-output v|z|b|u] [--variants N] [--repeat N] [--ours-fasta] [--keep-outputs]
+  --quick         one run on a 100,000-SNV input, no real VCFs (for development)
   --runs N        timed runs per tool (default 3; the median is reported)
-  --tools LIST    which annotators to time (default all three)
+  --tools LIST    which annotators to time (default all: ours writes the annotated VCF like the peers,
+                  ours-tsv also the TSV the service stores)
   --no-flat       skip the memory-flatness runs of our engine (0.1x, 1x, 10x input)
+  --no-real       skip the real VCFs (Platinum Genomes GRCh38 chr21; NIST and GIAB GRCh37)
   --input KIND    feed every tool the BGZF file (default) or the plain VCF
   --csq-output T  bcftools csq output type (default v: plain VCF, as ours and SnpEff write)
   --variants N    SNV records of the main input (default 1,000,000; 100,000 with --quick)
@@ -76,6 +81,51 @@ function summarise(tool: ToolName, toolLabel: string, records: number, rs: RunRe
   };
 }
 
+const PEERS: ToolName[] = ['bcftools', 'snpeff'];
+
+/** Each of our variants against each peer: speed above 1 means we are faster; time and RSS below 1 mean we use less. */
+function ratiosOf(summaries: Summary[]): Record<string, Ratio> {
+  const out: Record<string, Ratio> = {};
+  for (const ours of summaries.filter((s) => !PEERS.includes(s.tool))) {
+    for (const peer of summaries.filter((s) => PEERS.includes(s.tool))) {
+      out[`${ours.tool}/${peer.tool}`] = {
+        variantsPerSecond: ours.variantsPerSecond / peer.variantsPerSecond,
+        wallSeconds: ours.wallSeconds / peer.wallSeconds,
+        cpuSeconds: ours.cpuSeconds / peer.cpuSeconds,
+        peakRssMB: ours.peakRssMB / peer.peakRssMB,
+      };
+    }
+  }
+  return out;
+}
+
+function summaryTable(summaries: Summary[], checks?: Partial<Record<ToolName, OutputCheck>>): string {
+  return formatTable(
+    ['tool', 'variants/s', 'wall s', 'CPU s', 'peak RSS MB', ...(checks ? ['annotated'] : [])],
+    summaries.map((s) => [
+      s.label,
+      Math.round(s.variantsPerSecond).toLocaleString('en'),
+      s.wallSeconds.toFixed(2),
+      s.cpuSeconds.toFixed(2),
+      s.peakRssMB.toFixed(0),
+      ...(checks ? [checks[s.tool] ? `${((100 * checks[s.tool]!.annotated) / Math.max(1, checks[s.tool]!.records)).toFixed(1)}%` : ''] : []),
+    ]),
+  );
+}
+
+function ratioTable(ratios: Record<string, Ratio>): string {
+  const keys = Object.keys(ratios);
+  return formatTable(
+    ['ratio', ...keys],
+    [
+      ['variants/s (speed)', ...keys.map((k) => `${ratios[k]!.variantsPerSecond.toFixed(3)}x`)],
+      ['wall time', ...keys.map((k) => `${ratios[k]!.wallSeconds.toFixed(2)}x`)],
+      ['CPU time', ...keys.map((k) => `${ratios[k]!.cpuSeconds.toFixed(2)}x`)],
+      ['peak RSS', ...keys.map((k) => `${ratios[k]!.peakRssMB.toFixed(2)}x`)],
+    ],
+  );
+}
+
 async function main(): Promise<void> {
   let parsed;
   try {
@@ -86,6 +136,7 @@ async function main(): Promise<void> {
         runs: { type: 'string' },
         tools: { type: 'string', default: TOOL_NAMES.join(',') },
         'no-flat': { type: 'boolean', default: false },
+        'no-real': { type: 'boolean', default: false },
         input: { type: 'string', default: 'bgzf' },
         'csq-output': { type: 'string', default: 'v' },
         variants: { type: 'string' },
@@ -156,17 +207,23 @@ async function main(): Promise<void> {
   }
 
   // Timed runs, round-robin so that noise from other work on the machine spreads over all tools.
-  const records: RunRecord[] = [];
-  for (let i = 1; i <= runs; i++) {
-    for (const name of selected) {
-      const r = await timeTool(all[name], pick(main), i, 'main');
-      records.push(r);
-      say(
-        `run ${i}/${runs} ${name}: ${r.wallSeconds.toFixed(2)} s wall, ${r.cpuSeconds.toFixed(2)} s CPU, ${r.peakRssMB.toFixed(0)} MB` +
-          (r.engineSeconds !== undefined ? ` (engine pass ${r.engineSeconds} s)` : ''),
-      );
+  const timeRounds = async (input: string, records: number, tag: string): Promise<{ runs: RunRecord[]; summaries: Summary[]; ratios: Record<string, Ratio> }> => {
+    const rs: RunRecord[] = [];
+    for (let i = 1; i <= runs; i++) {
+      for (const name of selected) {
+        const r = await timeTool(all[name], input, i, tag);
+        rs.push(r);
+        say(
+          `${tag} run ${i}/${runs} ${name}: ${r.wallSeconds.toFixed(2)} s wall, ${r.cpuSeconds.toFixed(2)} s CPU, ${r.peakRssMB.toFixed(0)} MB` +
+            (r.engineSeconds !== undefined ? ` (engine pass ${r.engineSeconds} s)` : ''),
+        );
+      }
     }
-  }
+    const sums = selected.map((name) => summarise(name, all[name].label, records, rs.filter((r) => r.tool === name)));
+    return { runs: rs, summaries: sums, ratios: ratiosOf(sums) };
+  };
+  const mainRounds = await timeRounds(pick(main), main.counts.records, 'main');
+  const records = mainRounds.runs;
   const checks: Partial<Record<ToolName, OutputCheck>> = {};
   for (const name of selected) {
     checks[name] = await checkOutput(all[name], pick(main), 'main', settings);
@@ -174,17 +231,27 @@ async function main(): Promise<void> {
       say(`WARNING: ${name} wrote ${checks[name]!.records} records for ${main.counts.records} input records`);
     }
   }
-  const summaries = selected.map((name) => summarise(name, all[name].label, main.counts.records, records.filter((r) => r.tool === name)));
+  const summaries = mainRounds.summaries;
   const ours = summaries.find((s) => s.tool === 'ours');
-  const ratios: Record<string, Ratio> = {};
-  if (ours) {
-    for (const peer of summaries.filter((s) => s.tool !== 'ours')) {
-      ratios[`ours/${peer.tool}`] = {
-        variantsPerSecond: ours.variantsPerSecond / peer.variantsPerSecond,
-        wallSeconds: ours.wallSeconds / peer.wallSeconds,
-        cpuSeconds: ours.cpuSeconds / peer.cpuSeconds,
-        peakRssMB: ours.peakRssMB / peer.peakRssMB,
-      };
+  const ratios = mainRounds.ratios;
+
+  // Real VCFs: all tools on Platinum Genomes GRCh38 chr21; ours alone on NIST and GIAB GRCh37.
+  const real = !v.quick && !v['no-real'];
+  const realGrch38 = real ? await realGrch38Input(say) : undefined;
+  const realRounds = realGrch38 ? await timeRounds(realGrch38.path, realGrch38.records, 'real-grch38') : undefined;
+  const wholeGenome = real && selected.includes('ours') ? await wholeGenomeGrch37Reference(say) : undefined;
+  const grch37Runs: Array<{ input: RealInput; summary: Summary }> = [];
+  if (wholeGenome) {
+    const tool = oursTool({ name: 'ours-tsv', label: 'GAS anntools, hg19 whole genome, +TSV', gasref: wholeGenome.path, tsv: true });
+    for (const input of realGrch37Inputs()) {
+      const rs: RunRecord[] = [];
+      for (let i = 1; i <= runs; i++) {
+        const r = await timeTool(tool, input.path, i, `real-${input.name}`);
+        say(`real ${input.name} run ${i}/${runs}: ${r.wallSeconds.toFixed(2)} s wall, ${r.peakRssMB.toFixed(0)} MB`);
+        rs.push(r);
+        await removeOutputs(`real-${input.name}`);
+      }
+      grch37Runs.push({ input, summary: summarise('ours-tsv', tool.label, input.records, rs) });
     }
   }
 
@@ -219,39 +286,35 @@ async function main(): Promise<void> {
       `models: ${prepared.models.genes} genes / ${prepared.models.transcripts} transcripts (Ensembl GFF3, chr21 ≤ 10 Mb); median of ${runs} run${runs > 1 ? 's' : ''}.`,
   );
   out.push('');
-  out.push(
-    formatTable(
-      ['tool', 'variants/s', 'wall s', 'CPU s', 'peak RSS MB', 'annotated'],
-      summaries.map((s) => [
-        s.label,
-        Math.round(s.variantsPerSecond).toLocaleString('en'),
-        s.wallSeconds.toFixed(2),
-        s.cpuSeconds.toFixed(2),
-        s.peakRssMB.toFixed(0),
-        checks[s.tool] ? `${((100 * checks[s.tool]!.annotated) / Math.max(1, checks[s.tool]!.records)).toFixed(1)}%` : '',
-      ]),
-    ),
-  );
+  out.push(summaryTable(summaries, checks));
   if (Object.keys(ratios).length) {
     out.push('');
-    const keys = Object.keys(ratios);
-    out.push(
-      formatTable(
-        ['ratio', ...keys],
-        [
-          ['variants/s (speed)', ...keys.map((k) => `${ratios[k]!.variantsPerSecond.toFixed(3)}x`)],
-          ['wall time', ...keys.map((k) => `${ratios[k]!.wallSeconds.toFixed(2)}x`)],
-          ['CPU time', ...keys.map((k) => `${ratios[k]!.cpuSeconds.toFixed(2)}x`)],
-          ['peak RSS', ...keys.map((k) => `${ratios[k]!.peakRssMB.toFixed(2)}x`)],
-        ],
-      ),
-    );
+    out.push(ratioTable(ratios));
   }
   if (ours?.engineSeconds !== undefined) {
     out.push('');
     out.push(
       `GAS anntools annotation pass alone (its own runtimeSeconds, without process start and reference load): ` +
         `${ours.engineSeconds.toFixed(2)} s = ${Math.round(ours.records / ours.engineSeconds).toLocaleString('en')} variants/s`,
+    );
+  }
+  if (realGrch38 && realRounds) {
+    out.push('');
+    out.push(`Real VCF: ${realGrch38.description}, ${realGrch38.records.toLocaleString('en')} records, same models; median of ${runs}:`);
+    out.push(summaryTable(realRounds.summaries));
+    if (Object.keys(realRounds.ratios).length) out.push(ratioTable(realRounds.ratios));
+  }
+  if (wholeGenome && grch37Runs.length) {
+    out.push('');
+    out.push(
+      `Real GRCh37 VCFs, our engine with the whole-genome hg19 reference (${wholeGenome.transcripts.toLocaleString('en')} refFlat transcripts, ` +
+        `${wholeGenome.rsids.toLocaleString('en')} dbSNP entries, chr20 FASTA window), VCF + TSV as the service writes them; median of ${runs}:`,
+    );
+    out.push(
+      formatTable(
+        ['input', 'records', 'variants/s', 'wall s', 'CPU s', 'peak RSS MB'],
+        grch37Runs.map(({ input, summary: g }) => [input.description, input.records.toLocaleString('en'), Math.round(g.variantsPerSecond).toLocaleString('en'), g.wallSeconds.toFixed(2), g.cpuSeconds.toFixed(2), g.peakRssMB.toFixed(0)]),
+      ),
     );
   }
   if (flatness.length) {
@@ -275,6 +338,10 @@ async function main(): Promise<void> {
       const lo = flatness[0]!;
       const hi = flatness[flatness.length - 1]!;
       out.push(`  flat memory: ${hi.peakRssMB.toFixed(0)} MB at ${hi.records.toLocaleString('en')} records vs ${lo.peakRssMB.toFixed(0)} MB at ${lo.records.toLocaleString('en')} (${(hi.peakRssMB / lo.peakRssMB).toFixed(2)}x)`);
+    }
+    if (grch37Runs.length) {
+      const peak = Math.max(...grch37Runs.map((g) => g.summary.peakRssMB));
+      out.push(`  < 400 MB with whole-genome hg19 refFlat and all shared dbSNP loaded: ${peak.toFixed(0)} MB (${target(peak < 400)})`);
     }
   }
   out.push('');
@@ -311,13 +378,15 @@ async function main(): Promise<void> {
         ratios,
         outputChecks: checks,
         flatness,
+        real: realRounds ? { input: realGrch38, summaries: realRounds.summaries, ratios: realRounds.ratios, runs: realRounds.runs } : undefined,
+        wholeGenomeGrch37: wholeGenome ? { reference: { ...wholeGenome, path: rel(wholeGenome.path) }, runs: grch37Runs } : undefined,
         runs: records,
       },
       null,
       2,
     ) + '\n',
   );
-  if (!v['keep-outputs']) for (const tag of ['main', 'smoke']) await removeOutputs(tag);
+  if (!v['keep-outputs']) for (const tag of ['main', 'smoke', 'real-grch38']) await removeOutputs(tag);
 }
 
 main().catch((err: unknown) => {

@@ -8,8 +8,8 @@ import { REPO_ROOT, SNPEFF_GENOME, SNPEFF_JAR, paths } from './inputs.ts';
 import { measure, run } from './measure.ts';
 import type { Measurement } from './measure.ts';
 
-export type ToolName = 'ours' | 'bcftools' | 'snpeff';
-export const TOOL_NAMES: ToolName[] = ['ours', 'bcftools', 'snpeff'];
+export type ToolName = 'ours' | 'ours-tsv' | 'bcftools' | 'snpeff';
+export const TOOL_NAMES: ToolName[] = ['ours', 'ours-tsv', 'bcftools', 'snpeff'];
 
 export interface ToolSettings {
   /** bcftools csq output type: v (plain VCF, like ours), z, b or u. */
@@ -40,22 +40,32 @@ function vcfBaseName(input: string): string {
   return input.split('/').pop()!.replace(/\.vcf(\.b?gz)?$/, '');
 }
 
-export function tools(settings: ToolSettings): Record<ToolName, Tool> {
-  const ours: Tool = {
-    name: 'ours',
-    label: settings.oursLabel,
+/**
+ * Our CLI on `gasref`. The peers write one annotated VCF, so `ours` does too (--no-tsv); `ours-tsv`
+ * also writes the TSV the service stores for the web page, to show what that costs.
+ */
+export function oursTool(opts: { name: ToolName; label: string; gasref: string; tsv: boolean }): Tool {
+  const args = (input: string, outDir: string) => ['annotate', input, '--reference', opts.gasref, '--out-dir', outDir, ...(opts.tsv ? [] : ['--no-tsv'])];
+  return {
+    name: opts.name,
+    label: opts.label,
     invocation(input, outDir) {
       return {
         cmd: process.execPath,
-        args: ['--import', 'tsx', join(REPO_ROOT, 'packages/anntools/src/cli.ts'), 'annotate', input, '--reference', paths.gasref, '--out-dir', outDir],
+        args: ['--import', 'tsx', join(REPO_ROOT, 'packages/anntools/src/cli.ts'), ...args(input, outDir)],
         vcf: join(outDir, `${vcfBaseName(input)}.annot.vcf`),
         tag: 'GAS_REGION=',
       };
     },
     describe(input, outDir) {
-      return `node --import tsx packages/anntools/src/cli.ts annotate ${input} --reference ${paths.gasref} --out-dir ${outDir}`;
+      return `node --import tsx packages/anntools/src/cli.ts ${args(input, outDir).join(' ')}`;
     },
   };
+}
+
+export function tools(settings: ToolSettings): Record<ToolName, Tool> {
+  const ours = oursTool({ name: 'ours', label: settings.oursLabel, gasref: paths.gasref, tsv: false });
+  const oursTsv = oursTool({ name: 'ours-tsv', label: `${settings.oursLabel} +TSV`, gasref: paths.gasref, tsv: true });
   const csqExt = { v: 'vcf', z: 'vcf.gz', b: 'bcf', u: 'bcf' }[settings.csqOutput];
   const bcftools: Tool = {
     name: 'bcftools',
@@ -88,7 +98,7 @@ export function tools(settings: ToolSettings): Record<ToolName, Tool> {
       return `java -Xmx${settings.snpeffXmx} -jar ${SNPEFF_JAR} ann -c ${paths.snpeffConfig} -noStats -noLog ${SNPEFF_GENOME} ${input} > ${outDir}/snpeff.vcf`;
     },
   };
-  return { ours, bcftools, snpeff };
+  return { ours, 'ours-tsv': oursTsv, bcftools, snpeff };
 }
 
 export interface RunRecord extends Measurement {
