@@ -558,3 +558,15 @@ test('hg19 chr20 window: every c. description of random coding indels rebuilds t
   }
   assert.ok(checked > 200 && minus > 50 && moved > 20, `checked ${checked}, minus strand ${minus}, shifted ${moved}`);
 });
+
+test('only an ATG start can be lost: a model whose codon 1 is GTG reads it like any other codon', () => {
+  // PLUS with its first coding base A→G in the genome: codon 1 is GTG (Val).
+  const gtgGenome = PLUS_GENOME.slice(0, 20) + 'G' + PLUS_GENOME.slice(21);
+  const seq = source(gtgGenome);
+  const at = (pos: number, ref: string, alt: string) => codingConsequence(PLUS, reduceAllele(pos, ref, alt), seq)!;
+  assert.equal(at(21, 'G', 'A').exonicFunction, 'missense'); // GTG → ATG: p.Val1Met
+  assert.equal(at(21, 'G', 'A').hgvsP, 'p.Val1Met');
+  assert.equal(at(23, 'G', 'A').exonicFunction, 'synonymous'); // GTG → GTA: Val
+  // The ATG model still loses its start.
+  assert.equal(onPlus(21, 'A', 'G')!.exonicFunction, 'start_lost');
+});

@@ -415,3 +415,30 @@ test('loadGeneModels: format from the name, sorted by chrom, start, end, id', as
     await dir.cleanup();
   }
 });
+
+test('GFF3 and GTF phase: a CDS that starts mid-codon is counted from its first whole codon, across an intron too', async () => {
+  // + strand, phase 1: the first CDS base finishes a codon the model does not hold.
+  // − strand, phase 2: the 5' CDS piece (at the high end) holds 1 base, so the second skipped base
+  // is the last base of the previous exon, across the intron.
+  const gff = [
+    'chr3\t.\tmRNA\t101\t400\t.\t+\t.\tID=P;Name=P',
+    'chr3\t.\texon\t101\t400\t.\t+\t.\tParent=P',
+    'chr3\t.\tCDS\t101\t391\t.\t+\t1\tParent=P',
+    'chr3\t.\tmRNA\t1001\t1400\t.\t-\t.\tID=M;Name=M',
+    'chr3\t.\texon\t1001\t1200\t.\t-\t.\tParent=M',
+    'chr3\t.\texon\t1301\t1400\t.\t-\t.\tParent=M',
+    'chr3\t.\tCDS\t1100\t1200\t.\t-\t1\tParent=M',
+    'chr3\t.\tCDS\t1301\t1301\t.\t-\t2\tParent=M',
+  ].join('\n');
+  const [p, m] = await readGff3(text(gff));
+  assert.equal(p!.cdsStart, 101, 'one base after the 0-based start 100');
+  assert.equal(p!.cdsEnd, 391);
+  assert.equal(m!.cdsStart, 1099);
+  assert.equal(m!.cdsEnd, 1199, 'the single base 1301 and then 1200 (1-based) leave the CDS');
+  const gtf = 'chr3\t.\texon\t101\t400\t.\t+\t.\tgene_id "G"; transcript_id "P"; gene_name "P";\nchr3\t.\tCDS\t101\t391\t.\t+\t2\tgene_id "G"; transcript_id "P";\n';
+  const [g] = await readGtf(text(gtf));
+  assert.equal(g!.cdsStart, 102);
+  // Phase 0, and start/stop codon features, change nothing.
+  const [whole] = await readGff3(text(gff.replace('\t+\t1\tParent=P', '\t+\t0\tParent=P')));
+  assert.equal(whole!.cdsStart, 100);
+});

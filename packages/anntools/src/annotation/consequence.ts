@@ -310,7 +310,9 @@ function classify(cds: string, ref: string, altCds: string, utr3: string, utrRem
   const alt = translate(altCds + (refHasStop ? utr3 : ''), code, true);
   const { start, end, insertion } = change;
   const startCodonTouched = insertion ? start > 0 && start < 3 : start < 3;
-  if (startCodonTouched && altCds.slice(0, 3) !== cds.slice(0, 3)) return { fn: 'start_lost', hgvsP: `p.${residue(ref, 0)}?` };
+  // Only an ATG (Met) start can be lost: a model whose first codon is something else (an
+  // incomplete 5' end, or a rare non-AUG start) is read like any other codon, as SnpEff and csq do.
+  if (startCodonTouched && ref[0] === 'M' && altCds.slice(0, 3) !== cds.slice(0, 3)) return { fn: 'start_lost', hgvsP: `p.${residue(ref, 0)}?` };
   // The frame is that of the mRNA: a deletion from the stop into the UTR counts all it removes.
   const delta = altCds.length - cds.length - utrRemoved;
   // Also when the shift starts at the stop (HGVS then writes "ext"), as VEP, ANNOVAR and bcftools

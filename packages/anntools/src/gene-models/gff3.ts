@@ -4,7 +4,7 @@ import { canonicalChrom } from '../chrom-alias.ts';
 import { readLines } from '../line-reader.ts';
 import type { Transcript } from '../transcript.ts';
 import { GeneModelError, failAt } from './errors.ts';
-import { assemble, addPart, newParts, parseStrand, parseUint } from './parts.ts';
+import { assemble, addPart, newParts, parsePhase, parseStrand, parseUint } from './parts.ts';
 import type { TranscriptParts } from './parts.ts';
 
 /** Parts of a transcript; anything else with an ID is kept as a possible transcript or gene. */
@@ -118,7 +118,7 @@ export async function readGff3(input: Readable, source = 'GFF3'): Promise<Transc
       } else if (p.chrom !== chrom || p.strand !== strand) {
         failAt(source, lineNo, 'seqid', `parent ${pid} has parts on ${p.chrom} ${p.strand} (line ${p.line}) and here on ${chrom} ${strand}`);
       }
-      addPart(p, s, e, isExon ? 'exon' : isCds ? 'coding' : 'other');
+      addPart(p, s, e, isExon ? 'exon' : isCds ? 'coding' : 'other', type === 'CDS' ? parsePhase(cols[7]) : 0);
     }
   }
 

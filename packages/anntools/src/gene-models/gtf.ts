@@ -4,7 +4,7 @@ import { canonicalChrom } from '../chrom-alias.ts';
 import { readLines } from '../line-reader.ts';
 import type { Transcript } from '../transcript.ts';
 import { failAt } from './errors.ts';
-import { assemble, addPart, newParts, parseStrand, parseUint } from './parts.ts';
+import { assemble, addPart, newParts, parsePhase, parseStrand, parseUint } from './parts.ts';
 import type { TranscriptParts } from './parts.ts';
 
 const WANTED = new Set([
@@ -119,7 +119,7 @@ export async function readGtf(input: Readable, source = 'GTF'): Promise<Transcri
         t.geneBiotype ??= attrs.get('gene_biotype') ?? attrs.get('gene_type');
       }
       const p = t.parts;
-      addPart(p, s, e, isExon ? 'exon' : isCds ? 'coding' : 'other');
+      addPart(p, s, e, isExon ? 'exon' : isCds ? 'coding' : 'other', type === 'CDS' ? parsePhase(cols[7]) : 0);
     }
   }
   const out: Transcript[] = [];

@@ -35,10 +35,13 @@ export interface TranscriptParts {
   pieces: number[];
   cdsStart: number;
   cdsEnd: number;
+  /** GFF3/GTF phase of the CDS piece at each end: the 5' one says how many bases precede its first whole codon. */
+  phaseAtCdsStart: number;
+  phaseAtCdsEnd: number;
 }
 
 export function newParts(chrom: string, strand: Strand, line: number): TranscriptParts {
-  return { chrom, strand, line, exons: [], pieces: [], cdsStart: Infinity, cdsEnd: -Infinity };
+  return { chrom, strand, line, exons: [], pieces: [], cdsStart: Infinity, cdsEnd: -Infinity, phaseAtCdsStart: 0, phaseAtCdsEnd: 0 };
 }
 
 /**
@@ -49,16 +52,27 @@ export function newParts(chrom: string, strand: Strand, line: number): Transcrip
  * 25881673 with stop_codon 25881670-25881672). start_codon lies inside the CDS already; folding it
  * covers files whose CDS lines are missing.
  */
-export function addPart(p: TranscriptParts, s: number, e: number, kind: 'exon' | 'coding' | 'other'): void {
+export function addPart(p: TranscriptParts, s: number, e: number, kind: 'exon' | 'coding' | 'other', phase = 0): void {
   if (kind === 'exon') {
     p.exons.push(s, e);
     return;
   }
   p.pieces.push(s, e);
   if (kind === 'coding') {
-    if (s < p.cdsStart) p.cdsStart = s;
-    if (e > p.cdsEnd) p.cdsEnd = e;
+    if (s < p.cdsStart) {
+      p.cdsStart = s;
+      p.phaseAtCdsStart = phase;
+    }
+    if (e > p.cdsEnd) {
+      p.cdsEnd = e;
+      p.phaseAtCdsEnd = phase;
+    }
   }
+}
+
+/** The phase column: 0, 1 or 2 for CDS features, '.' elsewhere (read as 0). */
+export function parsePhase(text: string | undefined): number {
+  return text === '1' ? 1 : text === '2' ? 2 : 0;
 }
 
 /** Sorted, exact duplicates dropped; overlapping (or, with merge, touching) pieces are joined when merge is set. */
@@ -86,6 +100,32 @@ function sortedIntervals(flat: number[], merge: boolean): { starts: number[]; en
     ends.push(e);
   }
   return { starts, ends, overlapAt };
+}
+
+/** The position `n` exonic bases after `from` (0-based), stepping over introns. */
+function stepForward(starts: number[], ends: number[], from: number, n: number): number {
+  let pos = from;
+  for (let i = 0; i < starts.length; i++) {
+    if (ends[i]! <= pos) continue;
+    const s = Math.max(starts[i]!, pos);
+    if (ends[i]! - s > n) return s + n;
+    n -= ends[i]! - s;
+    pos = ends[i]!;
+  }
+  return pos;
+}
+
+/** The end (exclusive) `n` exonic bases before the exclusive end `from`, stepping over introns. */
+function stepBack(starts: number[], ends: number[], from: number, n: number): number {
+  let pos = from;
+  for (let i = starts.length - 1; i >= 0; i--) {
+    if (starts[i]! >= pos) continue;
+    const e = Math.min(ends[i]!, pos);
+    if (e - starts[i]! > n) return e - n;
+    n -= e - starts[i]!;
+    pos = starts[i]!;
+  }
+  return pos;
 }
 
 /** Inferred the way refFlat has to infer it, so that a biotype-less GTF gives what the refFlat would. */
@@ -125,6 +165,14 @@ export function assemble(
     );
   }
   if (!coding) cdsStart = cdsEnd = end;
+  // A model whose CDS starts mid-codon (an incomplete 5' end; GFF3/GTF phase 1 or 2): codons are
+  // counted from the first whole one, as SnpEff and bcftools csq count them. The bases before it
+  // belong to a codon the model does not hold, so they leave the CDS.
+  const phase5 = parts.strand === '+' ? parts.phaseAtCdsStart : parts.phaseAtCdsEnd;
+  if (coding && phase5 > 0 && cdsEnd - cdsStart > phase5) {
+    if (parts.strand === '+') cdsStart = stepForward(starts, ends, cdsStart, phase5);
+    else cdsEnd = stepBack(starts, ends, cdsEnd, phase5);
+  }
   return {
     id,
     gene,
