@@ -154,3 +154,63 @@ export function modelFacts(t: ModelTranscript, fetch: Fetch): ModelFacts {
 export function isCleanModel(f: ModelFacts): boolean {
   return f.startsWithAtg && f.endsWithStop && f.lengthMultipleOf3 && !f.internalStop && !f.hasN && f.firstPhase === 0;
 }
+
+/** The exonic bases after the CDS in transcript orientation: where a lost stop reads on to. */
+export function threePrimeTail(t: ModelTranscript, fetch: Fetch): string {
+  const plus = t.strand === '+';
+  const cdsLo = t.cds[0]![0];
+  const cdsHi = t.cds[t.cds.length - 1]![1];
+  const parts: string[] = [];
+  for (const [s, e] of t.exons) {
+    const a = plus ? Math.max(s, cdsHi + 1) : s;
+    const b = plus ? e : Math.min(e, cdsLo - 1);
+    if (b >= a) parts.push(fetch(a, b));
+  }
+  return plus ? parts.join('') : reverseComplement(parts.join(''));
+}
+
+/** Distance from `pos` to the nearest base of `t` (0 inside it). */
+export function distanceTo(t: ModelTranscript, pos: number): number {
+  return pos < t.start ? t.start - pos : pos > t.end ? pos - t.end : 0;
+}
+
+/** How many coding models are clean, incomplete in which way, or have a start/stop codon split by an intron. */
+export function summariseModels(ts: ModelTranscript[], fetch: Fetch): Record<string, number | string[]> {
+  const out: Record<string, number | string[]> = { coding: 0, clean: 0, startSplit: 0, stopSplit: 0, splitCodons: 0 };
+  const bump = (k: string) => (out[k] = (out[k] as number | undefined ?? 0) + 1);
+  const list = (k: string, id: string) => (out[k] = [...((out[k] as string[] | undefined) ?? []), id]);
+  for (const t of ts.filter(isCodingModel)) {
+    bump('coding');
+    const f = modelFacts(t, fetch);
+    if (isCleanModel(f)) bump('clean');
+    if (t.biotype !== 'protein_coding') list(`biotype ${t.biotype}`, t.id);
+    if (f.firstPhase !== 0) list('5′-incomplete (phase ≠ 0)', t.id);
+    else if (!f.startsWithAtg) list('codon 1 not ATG', t.id);
+    if (!f.endsWithStop) list('no stop codon at the end', t.id);
+    if (!f.lengthMultipleOf3) list('length not a multiple of 3', t.id);
+    if (f.internalStop) list('internal stop (read from the phase)', t.id);
+    if (f.hasN) list('N in the CDS', t.id);
+    // A codon split by an intron: its three bases are not in one CDS piece.
+    const piece = (i: number) => t.cds.findIndex(([s, e]) => {
+      const g = genomicOfIndex(t, i);
+      return g >= s && g <= e;
+    });
+    const n = f.cdsLength;
+    if (piece(0) !== piece(2)) bump('startSplit');
+    if (piece(n - 3) !== piece(n - 1)) bump('stopSplit');
+    for (let i = f.firstPhase; i + 3 <= n; i += 3) if (piece(i) !== piece(i + 2)) bump('splitCodons');
+  }
+  return out;
+}
+
+/** Genomic position of CDS index `i` (0-based, transcript orientation). */
+function genomicOfIndex(t: ModelTranscript, i: number): number {
+  const pieces = t.strand === '+' ? t.cds : [...t.cds].reverse();
+  let k = i;
+  for (const [s, e] of pieces) {
+    const len = e - s + 1;
+    if (k < len) return t.strand === '+' ? s + k : e - k;
+    k -= len;
+  }
+  return -1;
+}
