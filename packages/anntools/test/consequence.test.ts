@@ -570,3 +570,14 @@ test('only an ATG start can be lost: a model whose codon 1 is GTG reads it like 
   // The ATG model still loses its start.
   assert.equal(onPlus(21, 'A', 'G')!.exonicFunction, 'start_lost');
 });
+
+test('a 3′-incomplete model (no stop, 28 coding bases) is read in frame; its partial last codon gives unknown', () => {
+  // PLUS without the last two bases of its stop codon: c.1-c.27 are nine whole codons, c.28 is a partial one.
+  const cut = tx('NM_CUT', '+', [10, 50], [30, 85], 20, 68);
+  const at = (pos: number, ref: string, alt: string) => codingConsequence(cut, reduceAllele(pos, ref, alt), plusSeq)!;
+  // c.14 A>T in codon 5 (AAA, Lys → ATA, Ile), as on the complete model.
+  assert.equal(at(54, 'A', 'T').exonicFunction, 'missense');
+  assert.equal(at(54, 'A', 'T').hgvsP, onPlus(54, 'A', 'T')!.hgvsP);
+  // c.28 (genomic 67, the T of TAA) belongs to no whole codon of this model.
+  assert.equal(at(68, 'T', 'C').exonicFunction, 'unknown');
+});

@@ -29,9 +29,10 @@
  *   "extTer5"), "Ter?" when none is found there. A change whose first new residue is a stop is
  *   written as a nonsense ("p.Lys26Ter"), as HGVS prefers, whatever the nucleotide change.
  * - 'unknown' (coding_sequence_variant, MODIFIER, "p.?") when the bases are not there to judge:
- *   the source cannot give the CDS, the codons touched hold N, the CDS length is not a multiple
- *   of three or it has a stop before its end (incomplete models, selenoproteins), or the
- *   reference already carries the ALT.
+ *   the source cannot give the CDS, the codons touched hold N, the allele touches the partial
+ *   codon at the end of a 3'-incomplete model, the CDS has a stop before its end (selenoproteins),
+ *   or the reference already carries the ALT. A model that starts mid-codon (GFF3/GTF phase) is
+ *   counted from its first whole codon by the loaders; one without a stop is read in its frame.
  */
 import type { Transcript } from '../transcript.ts';
 import { isCoding } from '../transcript.ts';
@@ -380,7 +381,7 @@ function codonsAndResidues(cds: string, change: CdsChange, frameshift: boolean, 
 export function codingConsequence(t: Transcript, allele: Allele, seq: SequenceSource): CodingConsequence | null {
   if (!isCoding(t) || !isSequenceAllele(allele)) return null;
   const sequence = transcriptSequence(t, seq);
-  const { layout, cds, utr3 } = sequence;
+  const { layout, utr3 } = sequence;
   const change = locate(t, layout, allele, seq);
   if (!change) return null;
   const crosses = change.segment === undefined;
@@ -401,7 +402,13 @@ export function codingConsequence(t: Transcript, allele: Allele, seq: SequenceSo
     impact: TERMS.unknown[1],
     ...(referenceMismatch !== undefined ? { referenceMismatch } : {}),
   });
-  if (cds === undefined || cds.length % 3 !== 0) return unknown();
+  if (sequence.cds === undefined) return unknown();
+  // A 3'-incomplete model (no stop; a length that is not a multiple of 3) is read in its frame up
+  // to its last whole codon, as csq and SnpEff read it; the partial codon after that has no
+  // consequence to give.
+  const whole = sequence.cds.length - (sequence.cds.length % 3);
+  if (change.end > whole || (change.insertion && change.start >= whole && whole < sequence.cds.length)) return unknown();
+  const cds = whole === sequence.cds.length ? sequence.cds : sequence.cds.slice(0, whole);
   const refProtein = (sequence.protein ??= translate(cds, code));
   const firstStop = refProtein.indexOf('*');
   if (firstStop >= 0 && firstStop < refProtein.length - 1) return unknown();
