@@ -40,25 +40,38 @@ function vcfBaseName(input: string): string {
   return input.split('/').pop()!.replace(/\.vcf(\.b?gz)?$/, '');
 }
 
+/** Our CLI bundled into plain JavaScript, as a release ships it (`pnpm --filter @gas/anntools build`). */
+export const OURS_CLI = 'packages/anntools/dist/cli.mjs';
+
+/** Bundles the CLI and its worker afresh, so the benchmark never runs a stale build. */
+export async function buildOurCli(): Promise<void> {
+  const r = await run('pnpm', ['--filter', '@gas/anntools', 'build'], { cwd: REPO_ROOT });
+  if (r.code !== 0) throw new Error(`bundling the CLI failed: ${r.stderrTail}`);
+}
+
 /**
  * Our CLI on `gasref`. The peers write one annotated VCF, so `ours` does too (--no-tsv); `ours-tsv`
  * also writes the TSV the service stores for the web page, to show what that costs.
  */
-export function oursTool(opts: { name: ToolName; label: string; gasref: string; tsv: boolean }): Tool {
-  const args = (input: string, outDir: string) => ['annotate', input, '--reference', opts.gasref, '--out-dir', outDir, ...(opts.tsv ? [] : ['--no-tsv'])];
+export function oursTool(opts: { name: ToolName; label: string; gasref: string; tsv: boolean; threads?: number }): Tool {
+  const args = (input: string, outDir: string) => [
+    'annotate', input, '--reference', opts.gasref, '--out-dir', outDir,
+    ...(opts.tsv ? [] : ['--no-tsv']),
+    ...(opts.threads ? ['--threads', String(opts.threads)] : []),
+  ];
   return {
     name: opts.name,
     label: opts.label,
     invocation(input, outDir) {
       return {
         cmd: process.execPath,
-        args: ['--import', 'tsx', join(REPO_ROOT, 'packages/anntools/src/cli.ts'), ...args(input, outDir)],
+        args: [join(REPO_ROOT, OURS_CLI), ...args(input, outDir)],
         vcf: join(outDir, `${vcfBaseName(input)}.annot.vcf`),
         tag: 'GAS_REGION=',
       };
     },
     describe(input, outDir) {
-      return `node --import tsx packages/anntools/src/cli.ts ${args(input, outDir).join(' ')}`;
+      return `node ${OURS_CLI} ${args(input, outDir).join(' ')}`;
     },
   };
 }

@@ -174,8 +174,8 @@ export class ChunkAnnotator {
   private readonly ref: Reference | undefined;
   private lastChrom = '';
   private lastCanonical = '';
-  private readonly vcf = new ByteWriter();
-  private readonly tsv = new ByteWriter();
+  private readonly vcf = new ByteWriter(1 << 19);
+  private readonly tsv = new ByteWriter(1 << 19);
   /** Where the tabs of the current line's fixed columns are. */
   private readonly tabs = new Int32Array(8);
   /** The ALTs of the current record, reused from record to record. */

@@ -38,7 +38,7 @@ export interface AnnotateOptions {
 const DEFAULT_MAX_HEADER_BYTES = 64 * 1024 * 1024;
 
 /** Output held in a stream's buffer before the engine waits: annotation goes on while it is written. */
-const MAX_BUFFERED_OUTPUT = 16 * 1024 * 1024;
+const MAX_BUFFERED_OUTPUT = 4 * 1024 * 1024;
 
 async function write(out: Writable, bytes: Uint8Array): Promise<void> {
   if (bytes.length > 0 && !out.write(bytes) && out.writableLength > MAX_BUFFERED_OUTPUT) await once(out, 'drain');
