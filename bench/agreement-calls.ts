@@ -27,39 +27,18 @@
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { REGION_RANK } from '@gas/anntools';
+import type { RegionClass } from '@gas/anntools';
 import { REPO_ROOT, SNPEFF_JAR } from './inputs.ts';
 import { run } from './measure.ts';
 import type { Dataset } from './agreement-data.ts';
 import { inExon, isCodingModel } from './agreement-models.ts';
 import type { ModelTranscript } from './agreement-models.ts';
 
-export type RegionClass =
-  | 'exonic'
-  | 'splicing'
-  | 'ncRNA_exonic'
-  | 'ncRNA_splicing'
-  | 'ncRNA_intronic'
-  | 'UTR5'
-  | 'UTR3'
-  | 'intronic'
-  | 'upstream'
-  | 'downstream'
-  | 'intergenic';
+export type { RegionClass };
 
-/** ANNOVAR's precedence (packages/anntools/src/annotation/region.ts): lower is stronger. */
-const RANK: Record<RegionClass, number> = {
-  exonic: 0,
-  splicing: 0,
-  ncRNA_exonic: 1,
-  ncRNA_splicing: 1,
-  ncRNA_intronic: 1.5,
-  UTR5: 2,
-  UTR3: 2,
-  intronic: 3,
-  upstream: 4,
-  downstream: 4,
-  intergenic: 5,
-};
+/** ANNOVAR's precedence, as the engine ranks it: lower is stronger. */
+const RANK = REGION_RANK;
 const REGION_ORDER = Object.keys(RANK) as RegionClass[];
 
 /** The classes of the strongest rank; inside the ncRNA level only its strongest kind. */

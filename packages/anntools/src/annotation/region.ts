@@ -19,7 +19,7 @@ export type RegionClass =
   | 'intergenic';
 
 /** Lower is stronger. ncRNA exonic and splice sites outrank ncRNA introns inside the ncRNA level. */
-const RANK: Record<RegionClass, number> = {
+export const REGION_RANK: Readonly<Record<RegionClass, number>> = {
   exonic: 0,
   splicing: 0,
   ncRNA_exonic: 1,
@@ -121,8 +121,8 @@ ORDER.forEach((c, i) => (BIT[c] = 1 << i));
 const near: Transcript[] = [];
 
 function bestRank(classes: RegionClass[]): number {
-  let rank = RANK[classes[0]!];
-  for (let k = 1; k < classes.length; k++) if (RANK[classes[k]!] < rank) rank = RANK[classes[k]!];
+  let rank = REGION_RANK[classes[0]!];
+  for (let k = 1; k < classes.length; k++) if (REGION_RANK[classes[k]!] < rank) rank = REGION_RANK[classes[k]!];
   return rank;
 }
 
@@ -162,9 +162,9 @@ export function classifyRegion(index: TranscriptIndex, chrom: string, start: num
   // is reported (exonic/splicing over intronic).
   const level = Math.floor(best);
   let levelBest = Infinity;
-  for (const h of hits) for (const c of h.classes) if (Math.floor(RANK[c]) === level && RANK[c] < levelBest) levelBest = RANK[c];
+  for (const h of hits) for (const c of h.classes) if (Math.floor(REGION_RANK[c]) === level && REGION_RANK[c] < levelBest) levelBest = REGION_RANK[c];
   let mask = 0;
-  for (const h of hits) for (const c of h.classes) if (Math.floor(RANK[c]) === level && (level !== 1 || RANK[c] === levelBest)) mask |= BIT[c];
+  for (const h of hits) for (const c of h.classes) if (Math.floor(REGION_RANK[c]) === level && (level !== 1 || REGION_RANK[c] === levelBest)) mask |= BIT[c];
   const classes: RegionClass[] = [];
   for (const c of ORDER) if (mask & BIT[c]) classes.push(c);
   const topHits: TranscriptHit[] = [];
