@@ -15,87 +15,118 @@ export interface AnnotationPoolOptions {
 /** Chunks queued per worker: one running and one waiting, so a worker never waits for the next. */
 const PER_WORKER = 2;
 
-type Reply = { type: 'ready' } | { type: 'result'; id: number; result: ChunkResult };
+type Reply =
+  | { type: 'ready' }
+  | { type: 'result'; id: number; result: ChunkResult }
+  | { type: 'failure'; id: number; message: string };
 
 interface Slot {
-  worker: Worker;
+  /** Null while a replacement for a failed worker starts. */
+  worker: Worker | null;
   pending: Map<number, { resolve: (r: ChunkResult) => void; reject: (e: Error) => void }>;
 }
 
+/** Starts one worker and resolves once it has parsed its references. */
+function spawn(data: WorkerData): Promise<Worker> {
+  const worker = new Worker(new URL('./annotation-worker.mjs', import.meta.url), {
+    workerData: data,
+    resourceLimits: { maxYoungGenerationSizeMb: 16 },
+  });
+  return new Promise<Worker>((resolve, reject) => {
+    const onMessage = (m: Reply): void => {
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+      if (m.type === 'ready') resolve(worker);
+      else reject(new Error('annotation worker: unexpected first message'));
+    };
+    const onError = (err: Error): void => {
+      worker.off('exit', onExit);
+      reject(err);
+    };
+    const onExit = (code: number): void => reject(new Error(`annotation worker exited with code ${code} while starting`));
+    worker.once('message', onMessage);
+    worker.once('error', onError);
+    worker.once('exit', onExit);
+  });
+}
+
+/**
+ * Worker threads that annotate chunks. A worker that dies fails only the chunks it held (their
+ * jobs fail and may be retried) and is replaced; the pool goes on with the others meanwhile.
+ */
 export class AnnotationPool {
   private nextId = 0;
-  private failure: Error | undefined;
+  private closed = false;
+  /** Workers replaced after a failure, for logs and tests. */
+  restarts = 0;
 
-  private constructor(private readonly slots: Slot[]) {}
+  private constructor(
+    private readonly slots: Slot[],
+    private readonly data: WorkerData,
+  ) {}
 
   get size(): number {
     return this.slots.length;
   }
 
-  /** True while some worker has fewer than PER_WORKER chunks. */
+  /** True while some running worker has fewer than PER_WORKER chunks. */
   hasRoom(): boolean {
-    if (this.failure) return true; // annotate() then rejects with the failure
-    for (const s of this.slots) if (s.pending.size < PER_WORKER) return true;
+    if (this.closed) return false;
+    for (const s of this.slots) if (s.worker && s.pending.size < PER_WORKER) return true;
     return false;
   }
 
   static async start(opts: AnnotationPoolOptions): Promise<AnnotationPool> {
-    const threads = Math.max(1, opts.workers);
     const data: WorkerData = { references: opts.references };
-    const slots: Slot[] = [];
-    try {
-      const ready = await Promise.all(
-        Array.from({ length: threads }, () => {
-          const worker = new Worker(new URL('./annotation-worker.mjs', import.meta.url), {
-            workerData: data,
-            // A larger young generation: chunk annotation makes many short-lived strings.
-            resourceLimits: { maxYoungGenerationSizeMb: 16 },
-          });
-          slots.push({ worker, pending: new Map() });
-          return new Promise<Extract<Reply, { type: 'ready' }>>((resolve, reject) => {
-            const onMessage = (m: Reply): void => {
-              worker.off('error', reject);
-              worker.off('exit', onExit);
-              if (m.type === 'ready') resolve(m);
-              else reject(new Error('annotation worker: unexpected first message'));
-            };
-            const onExit = (code: number): void => reject(new Error(`annotation worker exited with code ${code} while starting`));
-            worker.once('message', onMessage);
-            worker.once('error', reject);
-            worker.once('exit', onExit);
-          });
-        }),
-      );
-      const pool = new AnnotationPool(slots);
-      for (const slot of slots) pool.watch(slot);
-      return pool;
-    } catch (err) {
-      await Promise.all(slots.map((s) => s.worker.terminate()));
-      throw err;
+    const started = await Promise.allSettled(Array.from({ length: Math.max(1, opts.workers) }, () => spawn(data)));
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) {
+      await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.terminate() : undefined)));
+      throw failed.reason;
     }
+    const slots = started.map((r) => ({ worker: (r as PromiseFulfilledResult<Worker>).value, pending: new Map() }));
+    const pool = new AnnotationPool(slots, data);
+    for (const slot of slots) pool.watch(slot, slot.worker);
+    return pool;
   }
 
-  private watch(slot: Slot): void {
-    slot.worker.on('message', (m: Reply) => {
-      if (m.type !== 'result') return;
+  private watch(slot: Slot, worker: Worker): void {
+    worker.on('message', (m: Reply) => {
+      if (m.type === 'ready') return;
       const p = slot.pending.get(m.id);
       slot.pending.delete(m.id);
-      p?.resolve(m.result);
+      if (m.type === 'result') p?.resolve(m.result);
+      else p?.reject(new Error(`annotation worker: ${m.message}`));
     });
+    let failed = false;
     const fail = (err: Error): void => {
-      this.failure ??= err;
+      if (failed || this.closed) return;
+      failed = true;
       for (const p of slot.pending.values()) p.reject(err);
       slot.pending.clear();
+      slot.worker = null;
+      void worker.terminate();
+      this.restarts++;
+      spawn(this.data).then(
+        (next) => {
+          if (this.closed) return void next.terminate();
+          slot.worker = next;
+          this.watch(slot, next);
+        },
+        // The slot stays empty; the others, and the engine's own thread, carry on.
+        () => undefined,
+      );
     };
-    slot.worker.on('error', fail);
-    slot.worker.on('exit', (code) => fail(new Error(`annotation worker exited with code ${code}`)));
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`annotation worker exited with code ${code}`)));
   }
 
   annotate(build: string | null, chunk: Uint8Array, options: ChunkOptions): Promise<ChunkResult> {
-    if (this.failure) return Promise.reject(this.failure);
-    // The least busy worker; ties go to the first.
-    let slot = this.slots[0]!;
-    for (const s of this.slots) if (s.pending.size < slot.pending.size) slot = s;
+    // The least busy running worker; ties go to the first.
+    let slot: Slot | undefined;
+    for (const s of this.slots) if (s.worker && (!slot || s.pending.size < slot.pending.size)) slot = s;
+    if (!slot || this.closed) return Promise.reject(new Error(this.closed ? 'annotation pool closed' : 'no annotation worker is running'));
+    const worker = slot.worker!;
     const id = this.nextId++;
     // Transfer when the chunk owns its memory; otherwise send a copy: transferring would detach the
     // rest of a shared buffer (the next chunk's first bytes, or Node's buffer pool). Buffer#slice
@@ -105,12 +136,17 @@ export class AnnotationPool {
     const request: WorkerRequest = { id, build, chunk: bytes, options };
     return new Promise((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
-      slot.worker.postMessage(request, [bytes.buffer as ArrayBuffer]);
+      worker.postMessage(request, [bytes.buffer as ArrayBuffer]);
     });
   }
 
+  /** @internal The running workers, so tests can stop one. */
+  runningWorkers(): Worker[] {
+    return this.slots.flatMap((s) => (s.worker ? [s.worker] : []));
+  }
+
   async close(): Promise<void> {
-    this.failure ??= new Error('annotation pool closed');
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    this.closed = true;
+    await Promise.all(this.slots.map((s) => s.worker?.terminate()));
   }
 }

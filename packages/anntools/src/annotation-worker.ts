@@ -20,11 +20,16 @@ for (const { path, bytes } of references) {
 const port = parentPort!;
 
 port.on('message', ({ id, build, chunk, options }: WorkerRequest) => {
-  const annotators = byBuild.get(build);
-  if (!annotators) throw new Error(`annotation worker: no reference for ${build}`);
-  const result = annotators.get(options).annotate(chunk);
-  const transfer: ArrayBuffer[] = [result.vcf.buffer as ArrayBuffer];
-  if (result.tsv) transfer.push(result.tsv.buffer as ArrayBuffer);
-  port.postMessage({ type: 'result', id, result }, transfer);
+  // A failure fails this chunk only; the worker stays up for the next one.
+  try {
+    const annotators = byBuild.get(build);
+    if (!annotators) throw new Error(`no reference for ${build} in this worker`);
+    const result = annotators.get(options).annotate(chunk);
+    const transfer: ArrayBuffer[] = [result.vcf.buffer as ArrayBuffer];
+    if (result.tsv) transfer.push(result.tsv.buffer as ArrayBuffer);
+    port.postMessage({ type: 'result', id, result }, transfer);
+  } catch (err) {
+    port.postMessage({ type: 'failure', id, message: err instanceof Error ? err.message : String(err) });
+  }
 });
 port.postMessage({ type: 'ready' });

@@ -44,6 +44,7 @@ async function run(input: Buffer, opts: Partial<AnnotateOptions> = {}) {
 
 let grch37: LoadedReference;
 let pool: AnnotationPool;
+let references: Array<{ path: string; bytes: Buffer }>;
 const nistGz = readFileSync(sharedDataPath('vcf/grch37/NIST_NA12878_v2.19_complex_1ormoreindels.vcf.gz'));
 const nist = gunzipSync(nistGz);
 
@@ -51,7 +52,8 @@ before(async () => {
   const file = join(await testReferenceDir(), 'GRCh37.gasref');
   const bytes = await readReferenceBytes(file);
   grch37 = parseReferenceFile(bytes, file);
-  pool = await AnnotationPool.start({ references: [{ path: file, bytes }], workers: 2 });
+  references = [{ path: file, bytes }];
+  pool = await AnnotationPool.start({ references, workers: 2 });
 });
 after(() => pool.close());
 
@@ -146,4 +148,35 @@ test('VCF 3.3 (the GAS premium_3 sample): every record and sample passes through
   assert.deepEqual(indels.summary.skipped, { vcf33_indel: 2 });
   // The same alleles in a 4.x file are errors: D2 is not an allele there.
   await assert.rejects(run(Buffer.from(v33.replace('VCFv3.3', 'VCFv4.2'))), /line 3: ALT: "D2"/);
+});
+
+test('a worker that dies fails only the run whose chunks it held, and the pool replaces it', async () => {
+  const expected = await run(nistGz, { reference: grch37 });
+  const one = await AnnotationPool.start({ references, workers: 1 });
+  try {
+    const running = run(nistGz, { reference: grch37, pool: one });
+    await new Promise((r) => setTimeout(r, 100));
+    await one.runningWorkers()[0]!.terminate();
+    // The run either finishes (its chunks were done here or already back) or fails naming the worker.
+    await running.then(
+      (r) => assert.deepEqual(r.summary, expected.summary),
+      (err: Error) => assert.match(err.message, /annotation worker exited/),
+    );
+    for (let i = 0; i < 200 && one.runningWorkers().length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    assert.equal(one.restarts, 1);
+    assert.equal(one.runningWorkers().length, 1);
+    const again = await run(nistGz, { reference: grch37, pool: one });
+    assert.deepEqual(again.summary, expected.summary);
+    assert.ok(again.vcf.equals(expected.vcf));
+  } finally {
+    await one.close();
+  }
+});
+
+test('a chunk for a build the workers do not hold fails that run with the reason; the worker stays up', async () => {
+  const other: LoadedReference = { ...grch37, build: 'GRCh38-not-loaded' };
+  await assert.rejects(run(nistGz, { reference: other, pool }), /no reference for GRCh38-not-loaded in this worker/);
+  assert.equal(pool.restarts, 0);
+  const ok = await run(nist.subarray(0, nist.indexOf(10, 200_000) + 1), { reference: grch37, pool });
+  assert.ok(ok.summary.records > 1000);
 });
