@@ -8,7 +8,7 @@ import { canonicalChrom } from './chrom-alias.ts';
 import { VcfFormatError } from './vcf-error.ts';
 import { reduceAllele, isSequenceAllele, whyNotAnnotated } from './annotation/allele.ts';
 import type { Allele } from './annotation/allele.ts';
-import { classifyRegion } from './annotation/region.ts';
+import { RegionClassifier } from './annotation/region.ts';
 import type { Flank, RegionAnnotation } from './annotation/region.ts';
 import { codingConsequence } from './annotation/consequence.ts';
 import type { CodingConsequence } from './annotation/consequence.ts';
@@ -181,8 +181,11 @@ export class ChunkAnnotator {
   /** The ALTs of the current record, reused from record to record. */
   private readonly alleles: AlleleAnnotation[] = [];
 
+  private readonly regions: RegionClassifier | undefined;
+
   constructor(private readonly opts: ChunkAnnotatorOptions) {
     this.ref = opts.reference;
+    this.regions = opts.reference ? new RegionClassifier(opts.reference.transcripts) : undefined;
   }
 
   /** `bytes` holds whole lines (the last may lack its newline). */
@@ -278,7 +281,6 @@ export class ChunkAnnotator {
           continue;
         }
         const chrom = this.lastCanonical;
-        alleles.length = altCount;
         let anyRs = false;
         let anyCons = false;
         let anySkip = false;
@@ -401,7 +403,7 @@ export class ChunkAnnotator {
       counts.skipped[why] = (counts.skipped[why] ?? 0) + 1;
       return skipped(why);
     }
-    const region = classifyRegion(ref.transcripts, chrom, allele.start, allele.end);
+    const region = this.regions!.classify(chrom, allele.start, allele.end);
     const rs = ref.snps ? ref.snps.find(chrom, pos, refBases, altBases) : NONE;
     counts.annotatedAlleles++;
     counts.regions[region.region] = (counts.regions[region.region] ?? 0) + 1;

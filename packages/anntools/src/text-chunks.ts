@@ -24,8 +24,10 @@ const BGZF_GROUP_BYTES = 96 * 1024;
 const BGZF_IN_FLIGHT = 4;
 const BGZF_MAX_BLOCK_OUTPUT = 65536;
 
+// Output in one piece per group where it fits: zlib's default 16 KB pieces cost a callback and a
+// copy each on this thread.
 const inflate = (buf: Buffer, maxOutputLength: number): Promise<Buffer> =>
-  new Promise((resolve, reject) => gunzip(buf, { maxOutputLength }, (err, out) => (err ? reject(err) : resolve(out))));
+  new Promise((resolve, reject) => gunzip(buf, { maxOutputLength, chunkSize: Math.min(maxOutputLength, 1024 * 1024) }, (err, out) => (err ? reject(err) : resolve(out))));
 
 /** The BSIZE of the BGZF block starting at `at`, or -1 when the gzip member there is not BGZF. */
 function bgzfBlockSize(buf: Buffer, at: number): number {

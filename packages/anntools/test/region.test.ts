@@ -4,7 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Transcript } from '../src/transcript.ts';
 import { TranscriptIndex } from '../src/annotation/transcript-index.ts';
-import { classifyRegion } from '../src/annotation/region.ts';
+import { classifyRegion, RegionClassifier } from '../src/annotation/region.ts';
+import { loadGeneModels } from '../src/gene-models/index.ts';
+import { sharedDataPath } from '@gas/testing';
 import { reduceAllele } from '../src/annotation/allele.ts';
 
 const tx = (t: Partial<Transcript> & Pick<Transcript, 'id' | 'gene' | 'strand' | 'exonStarts' | 'exonEnds' | 'cdsStart' | 'cdsEnd'>): Transcript => ({
@@ -138,4 +140,29 @@ test('reduceAllele trims VCF anchors to the changed bases (0-based half-open)', 
   assert.equal(reduceAllele(10, 'A', 'A[2:345[').kind, 'breakend');
   // A repeat: the shared suffix goes first, so the change stays left-anchored.
   assert.deepEqual(reduceAllele(100, 'CAA', 'CA'), { kind: 'deletion', start: 100, end: 101, ref: 'A', alt: '' });
+});
+
+test('RegionClassifier gives what classifyRegion gives at every base of APP (Ensembl chr21, all isoforms), in order and out of order', async () => {
+  const models = await loadGeneModels(sharedDataPath('gene_models/grch38/Homo_sapiens.GRCh38.chr21.ensembl.gff3.gz'));
+  const index = new TranscriptIndex(models);
+  const classifier = new RegionClassifier(index);
+  // APP (21:25,880,550-26,171,128) with 1 kb flanks and its neighbours: exons, splice sites, UTRs, introns, flanks.
+  let kept = 0;
+  for (let x = 25_870_000; x < 26_185_000; x++) {
+    const got = classifier.classify('21', x, x + 1);
+    const want = classifyRegion(index, '21', x, x + 1);
+    if (got === want) continue;
+    kept++;
+    assert.deepEqual(got, want, `21:${x + 1}`);
+  }
+  assert.ok(kept > 250_000, `the memory served ${kept} bases`);
+  // Jumps back and forth, insertions and longer deletions in between.
+  let seed = 7;
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (let i = 0; i < 20_000; i++) {
+    const x = 25_870_000 + Math.floor(rand() * 315_000);
+    const len = i % 5 === 0 ? 0 : i % 7 === 0 ? 3 : 1;
+    assert.deepEqual(classifier.classify('21', x, x + len), classifyRegion(index, '21', x, x + len), `21:${x + 1} len ${len}`);
+    assert.deepEqual(classifier.classify('chr21x', x, x + 1), classifyRegion(index, 'chr21x', x, x + 1));
+  }
 });

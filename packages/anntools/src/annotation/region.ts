@@ -178,3 +178,33 @@ export function classifyRegion(index: TranscriptIndex, chrom: string, start: num
   }
   return { region: classes.length === 1 ? classes[0]! : classes.join(';'), classes, genes, hits: topHits };
 }
+
+/**
+ * classifyRegion with a memory for single-base variants: sorted inputs put many SNVs in a row in
+ * the same intron or exon, and their annotation is the same object as long as no feature edge lies
+ * between them (TranscriptIndex.constantSpan). Annotations that depend on the exact position
+ * (distances to upstream/downstream transcripts or flanking genes) are not kept.
+ */
+export class RegionClassifier {
+  private chrom = '';
+  private lo = 0;
+  private hi = 0;
+  private kept: RegionAnnotation | undefined;
+
+  constructor(private readonly index: TranscriptIndex) {}
+
+  classify(chrom: string, start: number, end: number): RegionAnnotation {
+    const snv = end === start + 1;
+    if (snv && start >= this.lo && start < this.hi && chrom === this.chrom) return this.kept!;
+    const r = classifyRegion(this.index, chrom, start, end);
+    if (snv && r.classes[0] !== 'intergenic' && r.hits.every((h) => h.distance === undefined)) {
+      const n = this.index.near(chrom, start, end, near);
+      const span = this.index.constantSpan(chrom, start, near, n);
+      this.chrom = chrom;
+      this.lo = span.lo;
+      this.hi = span.hi;
+      this.kept = r;
+    }
+    return r;
+  }
+}

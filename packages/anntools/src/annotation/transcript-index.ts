@@ -1,4 +1,5 @@
 import type { Transcript } from '../transcript.ts';
+import { SPLICE_DISTANCE } from './region.ts';
 
 const UNSAFE = /[;=,&|\s]/;
 const UNSAFE_ALL = /[;=,&|\s]/g;
@@ -91,6 +92,59 @@ export class TranscriptIndex {
       }
     }
     return n;
+  }
+
+  /**
+   * The span [lo, hi) around base `x` in which every base sees the same transcripts within the
+   * flank and, for each, the same feature (flank, exon, intron, splice site, UTR or CDS): the
+   * range over which a single-base annotation cannot change. `near` holds the transcripts
+   * `near()` found for x.
+   */
+  constantSpan(chrom: string, x: number, near: readonly Transcript[], n: number): { lo: number; hi: number } {
+    const c = chrom === this.lastChrom ? this.last : this.chroms.get(chrom);
+    let lo = 0;
+    let hi = Number.MAX_SAFE_INTEGER;
+    const edge = (b: number): void => {
+      if (b <= x) {
+        if (b > lo) lo = b;
+      } else if (b < hi) hi = b;
+    };
+    const flank = this.flank;
+    for (let i = 0; i < n; i++) {
+      const t = near[i]!;
+      edge(t.start - flank);
+      edge(t.start);
+      edge(t.end);
+      edge(t.end + flank);
+      edge(t.cdsStart);
+      edge(t.cdsEnd);
+      for (let k = 0; k < t.exonStarts.length; k++) {
+        edge(t.exonStarts[k]!);
+        edge(t.exonStarts[k]! - SPLICE_DISTANCE);
+        edge(t.exonEnds[k]!);
+        edge(t.exonEnds[k]! + SPLICE_DISTANCE);
+      }
+    }
+    if (c) {
+      // Transcripts not yet within the flank on the right, or already past it on the left.
+      let a = 0;
+      let b = c.byStart.length;
+      while (a < b) {
+        const mid = (a + b) >> 1;
+        if (c.byStart[mid]!.start - flank <= x) a = mid + 1;
+        else b = mid;
+      }
+      if (a < c.byStart.length) edge(c.byStart[a]!.start - flank);
+      a = 0;
+      b = c.byEnd.length;
+      while (a < b) {
+        const mid = (a + b) >> 1;
+        if (c.byEnd[mid]!.end + flank <= x) a = mid + 1;
+        else b = mid;
+      }
+      if (a > 0) edge(c.byEnd[a - 1]!.end + flank);
+    }
+    return { lo, hi };
   }
 
   /** The nearest transcript ending at or before `pos` and the nearest starting after it. */
