@@ -6,6 +6,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
+import { seededRandom } from '@gas/testing';
 
 export interface GeneratorParams {
   /** SNV records to reach at least (the result is a little above it). */
@@ -65,17 +66,8 @@ export interface GeneratorCounts {
   realBases: number;
 }
 
-/** mulberry32: small, fast and good enough for sampling positions and alleles. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded, so every run and every tool sees the same input. */
+export const rng = seededRandom;
 
 const BASES = 'ACGT';
 const TRANSITION: Record<string, string> = { A: 'G', G: 'A', C: 'T', T: 'C' };

@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { FastaReader } from '../packages/anntools/src/fasta/index.ts';
+import { sha256File } from '../packages/anntools/src/file-digest.ts';
 import { buildReferenceFile } from '../packages/anntools/src/reference-file.ts';
 import { ENGINE_NAME } from '../packages/anntools/src/engine.ts';
 import { filterGff3, formatGff3, gff3ToGtf, readGff3 } from './gff3.ts';
@@ -47,12 +48,6 @@ export const paths = {
 };
 
 type Say = (msg: string) => void;
-
-async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
 
 let codeKey: string | undefined;
 /** Changes whenever the benchmark's own code changes, so cached inputs follow it. */

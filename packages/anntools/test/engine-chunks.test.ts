@@ -5,27 +5,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { crc32, deflateRawSync, gunzipSync, gzipSync } from 'node:zlib';
-import { sharedDataPath, testReferenceDir } from '@gas/testing';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { bgzf as bgzfWithIndex, sharedDataPath, testReferenceDir } from '@gas/testing';
+
+const bgzf = (data: Buffer, blockBytes?: number): Buffer => bgzfWithIndex(data, blockBytes).file;
 import { annotateVcf, AnnotationPool, parseReferenceFile, readReferenceBytes, VcfFormatError } from '../src/index.ts';
 import type { AnnotateOptions, LoadedReference } from '../src/index.ts';
 
-/** A BGZF file as bgzip writes one: gzip members of at most `blockBytes` input each, with the BC extra field. */
-function bgzf(data: Buffer, blockBytes = 65280): Buffer {
-  const blocks: Buffer[] = [];
-  const member = (piece: Buffer): Buffer => {
-    const body = deflateRawSync(piece);
-    const header = Buffer.from([0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 0xff, 6, 0, 66, 67, 2, 0, 0, 0]);
-    header.writeUInt16LE(header.length + body.length + 8 - 1, 16);
-    const trailer = Buffer.alloc(8);
-    trailer.writeUInt32LE(crc32(piece), 0);
-    trailer.writeUInt32LE(piece.length, 4);
-    return Buffer.concat([header, body, trailer]);
-  };
-  for (let at = 0; at < data.length; at += blockBytes) blocks.push(member(data.subarray(at, at + blockBytes)));
-  blocks.push(member(Buffer.alloc(0))); // the EOF marker block
-  return Buffer.concat(blocks);
-}
 
 async function run(input: Buffer, opts: Partial<AnnotateOptions> = {}) {
   const vcfOut = new PassThrough();

@@ -5,8 +5,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { crc32, deflateRawSync, gunzipSync, gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { FastaReader } from '../src/fasta/index.ts';
+import { seededRandom } from '../../testing/src/seeded-random.ts';
+import { bgzf } from '../../testing/src/bgzf-writer.ts';
 
 /*
  * Paths are resolved here rather than through @gas/testing: that package imports the whole
@@ -95,17 +97,6 @@ function blockBoundaryPositions(fai: FaiLine, gzi: number[], window: [number, nu
   return { onBase, onNewline };
 }
 
-/** Small deterministic PRNG so failures reproduce. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 for (const shared of SHARED) {
   test(`${shared.file}: fetches match an independent full read`, () => {
@@ -156,7 +147,7 @@ for (const shared of SHARED) {
         check(pos, pos + 1, 'first base of a block');
       }
 
-      const rnd = mulberry32(20);
+      const rnd = seededRandom(20);
       for (let i = 0; i < 200; i++) {
         const len = 1 + Math.floor(rnd() * 700);
         const start = w0 + Math.floor(rnd() * (w1 - w0 - len));
@@ -232,7 +223,7 @@ test('100,000 random 3-base fetches in the GRCh38 chr20 window (timing)', (t) =>
   // chr20:60,001-10,000,000 is real sequence (the first 60 kb are the telomere Ns): ~153 BGZF blocks.
   const [w0, w1] = [60_000, 10_000_000];
   const starts = new Int32Array(N);
-  const rnd = mulberry32(7);
+  const rnd = seededRandom(7);
   for (let i = 0; i < N; i++) starts[i] = w0 + Math.floor(rnd() * (w1 - w0 - 3));
   const sorted = Int32Array.from(starts).sort();
   const ref = readWholeFasta(path).get('chr20')!;
@@ -370,35 +361,6 @@ test('plain gzip FASTA is refused with the bgzip / samtools faidx fix', async ()
   }
 });
 
-/** BGZF the way bgzip writes it, with tiny blocks so that fetches cross many of them. */
-function bgzf(data: Buffer, blockSize: number): { file: Buffer; gzi: Buffer } {
-  const blocks: Buffer[] = [];
-  const starts: Array<[number, number]> = [];
-  let coff = 0;
-  const member = (chunk: Buffer): Buffer => {
-    const cdata = deflateRawSync(chunk);
-    const head = Buffer.from([0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 0xff, 6, 0, 66, 67, 2, 0, 0, 0]);
-    head.writeUInt16LE(18 + cdata.length + 8 - 1, 16);
-    const tail = Buffer.alloc(8);
-    tail.writeUInt32LE(crc32(chunk), 0);
-    tail.writeUInt32LE(chunk.length, 4);
-    return Buffer.concat([head, cdata, tail]);
-  };
-  for (let u = 0; u < data.length; u += blockSize) {
-    if (u > 0) starts.push([coff, u]);
-    const b = member(data.subarray(u, u + blockSize));
-    blocks.push(b);
-    coff += b.length;
-  }
-  blocks.push(member(Buffer.alloc(0)));
-  const gzi = Buffer.alloc(8 + starts.length * 16);
-  gzi.writeBigUInt64LE(BigInt(starts.length), 0);
-  starts.forEach(([c, u], i) => {
-    gzi.writeBigUInt64LE(BigInt(c), 8 + i * 16);
-    gzi.writeBigUInt64LE(BigInt(u), 16 + i * 16);
-  });
-  return { file: Buffer.concat(blocks), gzi };
-}
 
 test('BGZF with tiny blocks: no indexes (scanned), then with .gzi and .fai', async () => {
   const tmp = await makeTempDir('fasta-bgzf');

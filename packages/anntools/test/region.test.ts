@@ -6,7 +6,7 @@ import type { Transcript } from '../src/transcript.ts';
 import { TranscriptIndex } from '../src/annotation/transcript-index.ts';
 import { classifyRegion, RegionClassifier } from '../src/annotation/region.ts';
 import { loadGeneModels } from '../src/gene-models/index.ts';
-import { sharedDataPath } from '@gas/testing';
+import { seededRandom, sharedDataPath } from '@gas/testing';
 import { reduceAllele } from '../src/annotation/allele.ts';
 
 const tx = (t: Partial<Transcript> & Pick<Transcript, 'id' | 'gene' | 'strand' | 'exonStarts' | 'exonEnds' | 'cdsStart' | 'cdsEnd'>): Transcript => ({
@@ -157,8 +157,7 @@ test('RegionClassifier gives what classifyRegion gives at every base of APP (Ens
   }
   assert.ok(kept > 250_000, `the memory served ${kept} bases`);
   // Jumps back and forth, insertions and longer deletions in between.
-  let seed = 7;
-  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const rand = seededRandom(7);
   for (let i = 0; i < 20_000; i++) {
     const x = 25_870_000 + Math.floor(rand() * 315_000);
     const len = i % 5 === 0 ? 0 : i % 7 === 0 ? 3 : 1;

@@ -11,3 +11,5 @@ export { startService } from './service.ts';
 export type { ServiceExit, ServiceHandle, ServiceName, StartServiceOptions } from './service.ts';
 export { startGasStack, newApiToken, readApiToken, testReferenceDir } from './gas-stack.ts';
 export type { GasStack, GasStackOptions, StackUser, JobJson } from './gas-stack.ts';
+export { seededRandom } from './seeded-random.ts';
+export { bgzf } from './bgzf-writer.ts';

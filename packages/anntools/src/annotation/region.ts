@@ -131,11 +131,15 @@ function bestRank(classes: RegionClass[]): number {
  * before it, as ANNOVAR does with the VCF anchor base.
  */
 export function classifyRegion(index: TranscriptIndex, chrom: string, start: number, end: number): RegionAnnotation {
+  return classifyNear(index, chrom, start, end, index.near(chrom, end > start ? start : start - 1, end > start ? end : start, near));
+}
+
+/** classifyRegion over the `n` transcripts index.near() has just put into `near`. */
+function classifyNear(index: TranscriptIndex, chrom: string, start: number, end: number, n: number): RegionAnnotation {
   const s = end > start ? start : start - 1;
   const e = end > start ? end : start;
   let best = Infinity;
   let hits: TranscriptHit[] = [];
-  const n = index.near(chrom, s, e, near);
   for (let i = 0; i < n; i++) {
     const hit = classifyInTranscript(near[i]!, s, e);
     const rank = bestRank(hit.classes);
@@ -196,9 +200,9 @@ export class RegionClassifier {
   classify(chrom: string, start: number, end: number): RegionAnnotation {
     const snv = end === start + 1;
     if (snv && start >= this.lo && start < this.hi && chrom === this.chrom) return this.kept!;
-    const r = classifyRegion(this.index, chrom, start, end);
+    const n = this.index.near(chrom, end > start ? start : start - 1, end > start ? end : start, near);
+    const r = classifyNear(this.index, chrom, start, end, n);
     if (snv && r.classes[0] !== 'intergenic' && r.hits.every((h) => h.distance === undefined)) {
-      const n = this.index.near(chrom, start, end, near);
       const span = this.index.constantSpan(chrom, start, near, n);
       this.chrom = chrom;
       this.lo = span.lo;
