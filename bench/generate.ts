@@ -6,7 +6,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { seededRandom } from '@gas/testing';
+import { seededRandom } from '../packages/testing/src/seeded-random.ts';
 
 export interface GeneratorParams {
   /** SNV records to reach at least (the result is a little above it). */
