@@ -46,13 +46,23 @@ export class ByteWriter {
     const n = end - start;
     if (this.at + n > this.buf.length) this.grow(n);
     const b = this.buf;
-    if (n < 64) {
+    if (n < 128) {
       let o = this.at;
       for (let i = start; i < end; i++) b[o++] = src[i]!;
     } else {
       b.set(src.subarray(start, end), this.at);
     }
     this.at += n;
+  }
+
+  /** Bytes written so far. */
+  get size(): number {
+    return this.at;
+  }
+
+  /** A copy of the bytes written from offset `from` on. */
+  copyFrom(from: number): Uint8Array {
+    return Uint8Array.prototype.slice.call(this.buf, from, this.at);
   }
 
   /** The bytes written, in a buffer of their own (safe to transfer to another thread); then empty. */

@@ -16,6 +16,7 @@ import { emptyCounts, isTransition } from './annotation/summary.ts';
 import type { AnnotationCounts } from './annotation/summary.ts';
 import type { Reference } from './reference.ts';
 import { ByteWriter } from './byte-writer.ts';
+import { RegionText } from './region-text.ts';
 
 export interface ChunkResult {
   vcf: Uint8Array;
@@ -76,6 +77,7 @@ const DOT = 46;
 const AMP = 38;
 const COMMA = 44;
 const TAB = 9;
+const SEMICOLON = 59;
 const NL = 10;
 
 function skipped(why: string): AlleleAnnotation {
@@ -83,67 +85,6 @@ function skipped(why: string): AlleleAnnotation {
 }
 
 // Each writer writes one value; `empty` is what stands for "nothing" ('.' in INFO, '' in the TSV).
-function writeRegion(w: ByteWriter, a: AlleleAnnotation, sep: number): void {
-  const r = a.region;
-  if (!r) return w.byte(DOT);
-  if (r.classes.length === 1) return w.str(r.classes[0]!);
-  for (let i = 0; i < r.classes.length; i++) {
-    if (i > 0) w.byte(sep);
-    w.str(r.classes[i]!);
-  }
-}
-
-function writeGenes(w: ByteWriter, a: AlleleAnnotation, empty: boolean): void {
-  const r = a.region;
-  if (!r) return empty ? undefined : w.byte(DOT);
-  if (r.classes[0] === 'intergenic') {
-    w.str(r.left?.gene ?? 'NONE');
-    w.byte(AMP);
-    return w.str(r.right?.gene ?? 'NONE');
-  }
-  if (r.genes.length === 0) return empty ? undefined : w.byte(DOT);
-  for (let i = 0; i < r.genes.length; i++) {
-    if (i > 0) w.byte(AMP);
-    w.str(r.genes[i]!);
-  }
-}
-
-function writeDetail(w: ByteWriter, a: AlleleAnnotation, empty: boolean): void {
-  const r = a.region;
-  if (!r) return empty ? undefined : w.byte(DOT);
-  if (r.classes[0] === 'intergenic') {
-    writeFlank(w, r.left);
-    w.byte(AMP);
-    return writeFlank(w, r.right);
-  }
-  for (let i = 0; i < r.hits.length; i++) {
-    const h = r.hits[i]!;
-    if (i > 0) w.byte(AMP);
-    w.str(h.transcript.id);
-    w.byte(58 /* : */);
-    w.str(h.transcript.strand);
-    w.byte(58);
-    if (h.exon !== undefined) {
-      w.str('exon');
-      w.int(h.exon);
-    } else if (h.intron !== undefined) {
-      w.str('intron');
-      w.int(h.intron);
-    } else {
-      w.str('dist:');
-      w.int(h.distance!);
-    }
-  }
-}
-
-function writeFlank(w: ByteWriter, f: Flank | undefined): void {
-  if (!f) return w.str('NONE');
-  w.str(f.gene);
-  w.str('(dist:');
-  w.int(f.distance);
-  w.byte(41 /* ) */);
-}
-
 function writeRsids(w: ByteWriter, a: AlleleAnnotation, empty: boolean): void {
   if (a.rs.length === 0) return empty ? undefined : w.byte(DOT);
   for (let i = 0; i < a.rs.length; i++) {
@@ -182,30 +123,30 @@ export class ChunkAnnotator {
   private readonly alleles: AlleleAnnotation[] = [];
 
   private readonly regions: RegionClassifier | undefined;
+  private readonly regionText: RegionText | undefined;
+  /** The chromosome of the current run of records, and its length so far. */
+  private runChrom = '';
+  private runCount = 0;
 
   constructor(private readonly opts: ChunkAnnotatorOptions) {
     this.ref = opts.reference;
     this.regions = opts.reference ? new RegionClassifier(opts.reference.transcripts) : undefined;
+    this.regionText = this.regions ? new RegionText(this.regions) : undefined;
   }
 
-  /** `bytes` holds whole lines (the last may lack its newline). */
-  annotate(bytes: Uint8Array): ChunkResult {
-    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+  /** `chunk` holds whole lines (the last may lack its newline). */
+  annotate(chunk: Uint8Array): ChunkResult {
+    const text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
+    // A plain view: Buffer's subarray, used to copy long ranges out, costs more than Uint8Array's.
+    const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const counts = emptyCounts();
-    const ref = this.ref;
-    const writeTsv = this.opts.tsv && ref !== undefined;
     const maxLine = this.opts.maxLineBytes;
-    const vcf = this.vcf;
-    const tsv = this.tsv;
-    const alleles = this.alleles;
-    const tabs = this.tabs;
     let lineNo = 0;
     let error: ChunkResult['error'];
-    // Records per chromosome are counted in runs: inputs are sorted, so the map is touched rarely.
-    let runChrom = '';
-    let runCount = 0;
     let at = 0;
     const n = text.length;
+    // The loop stays small and each record is a call: V8 then optimizes record() as a whole
+    // function instead of recompiling one huge loop on stack replacement at every deoptimization.
     try {
       while (at < n) {
         const nl = text.indexOf('\n', at);
@@ -213,175 +154,173 @@ export class ChunkAnnotator {
         let end = nl < 0 ? n : nl;
         lineNo++;
         if (end > at && text.charCodeAt(end - 1) === 13) end--;
-        const start = at;
+        if (end - at > maxLine) throw new VcfFormatError(lineNo, 'line', `longer than ${maxLine} bytes`);
+        if (end > at) this.record(text, bytes, at, end, lineNo, counts);
         at = next;
-        if (end - start > maxLine) throw new VcfFormatError(lineNo, 'line', `longer than ${maxLine} bytes`);
-        if (end === start) continue;
-        if (text.charCodeAt(start) === 35 /* # */) {
-          throw new VcfFormatError(lineNo, 'header', text.startsWith('#CHROM', start) ? 'a second #CHROM header line' : 'meta-information line after the #CHROM header line');
-        }
-        // Only the eight fixed columns are cut out; the samples are copied as they are. A plain
-        // loop finds the tabs of the short fixed columns faster than a call per tab would.
-        let found = 0;
-        let k = start;
-        for (; k < end && found < 8; k++) if (bytes[k] === TAB) tabs[found++] = k;
-        if (found < 7) {
-          throw new VcfFormatError(lineNo, 'columns', `expected at least 8 tab-separated columns, found ${found + 1}`);
-        }
-        const t0 = tabs[0]!;
-        const t1 = tabs[1]!;
-        const t2 = tabs[2]!;
-        const t3 = tabs[3]!;
-        const t4 = tabs[4]!;
-        const t6 = tabs[6]!;
-        const infoEnd = found === 8 ? tabs[7]! : end;
-
-        const chromName = text.slice(start, t0);
-        if (chromName !== this.lastChrom) {
-          if (chromName === '' || WHITESPACE.test(chromName)) throw new VcfFormatError(lineNo, 'CHROM', `invalid chromosome name "${truncate(chromName)}"`);
-          this.lastChrom = chromName;
-          this.lastCanonical = canonicalChrom(chromName);
-        }
-        if (chromName !== runChrom) {
-          if (runCount > 0) counts.chromosomes[runChrom] = (counts.chromosomes[runChrom] ?? 0) + runCount;
-          runChrom = chromName;
-          runCount = 0;
-        }
-        let pos = 0;
-        if (t1 === t0 + 1 || t1 - t0 > 16) throw new VcfFormatError(lineNo, 'POS', `expected a non-negative integer, got "${truncate(text.slice(t0 + 1, t1))}"`);
-        for (let k = t0 + 1; k < t1; k++) {
-          const d = bytes[k]! - 48;
-          if (d < 0 || d > 9) throw new VcfFormatError(lineNo, 'POS', `expected a non-negative integer, got "${truncate(text.slice(t0 + 1, t1))}"`);
-          pos = pos * 10 + d;
-        }
-        const refBases = text.slice(t2 + 1, t3);
-        if (!isBases(refBases)) throw new VcfFormatError(lineNo, 'REF', `expected bases A, C, G, T or N, got "${truncate(refBases)}"`);
-        const altField = text.slice(t3 + 1, t4);
-        const alts = altField.indexOf(',') < 0 ? null : altField.split(',');
-        const altCount = alts === null ? 1 : alts.length;
-        for (let i = 0; i < altCount; i++) {
-          const a = alts === null ? altField : alts[i]!;
-          if (isBases(a)) {
-            if (a.length === 1 && refBases.length === 1) counts.snvs++;
-            else if (a.length !== refBases.length) counts.indels++;
-            else counts.other++;
-          } else if (a === '.' || a === '*' || SYMBOLIC.test(a) || BREAKEND.test(a) || (this.opts.vcf33 && VCF33_INDEL.test(a))) {
-            counts.other++;
-          } else {
-            throw new VcfFormatError(lineNo, 'ALT', `"${truncate(a)}" is neither bases, a symbolic allele, "*" nor "."`);
-          }
-        }
-        counts.records++;
-        counts.alleles += altCount;
-        runCount++;
-
-        if (!ref) {
-          vcf.bytes(bytes, start, end);
-          vcf.byte(NL);
-          continue;
-        }
-        const chrom = this.lastCanonical;
-        let anyRs = false;
-        let anyCons = false;
-        let anySkip = false;
-        for (let i = 0; i < altCount; i++) {
-          const a = this.annotateAllele(chrom, pos, refBases, alts === null ? altField : alts[i]!, counts);
-          alleles[i] = a;
-          if (a.rs.length > 0) anyRs = true;
-          if (a.cons.length > 0) anyCons = true;
-          if (a.skip !== null) anySkip = true;
-        }
-        if (anyRs) counts.rsidRecords++;
-
-        // The VCF line: the columns up to INFO as they were, our fields, then the rest as it was.
-        const infoEmpty = infoEnd === t6 + 1 || (infoEnd === t6 + 2 && text.charCodeAt(t6 + 1) === DOT);
-        vcf.bytes(bytes, start, infoEmpty ? t6 + 1 : infoEnd);
-        vcf.str(infoEmpty ? 'GAS_REGION=' : ';GAS_REGION=');
-        for (let i = 0; i < altCount; i++) {
-          if (i > 0) vcf.byte(COMMA);
-          writeRegion(vcf, alleles[i]!, AMP);
-        }
-        vcf.str(';GAS_GENE=');
-        for (let i = 0; i < altCount; i++) {
-          if (i > 0) vcf.byte(COMMA);
-          writeGenes(vcf, alleles[i]!, false);
-        }
-        vcf.str(';GAS_DETAIL=');
-        for (let i = 0; i < altCount; i++) {
-          if (i > 0) vcf.byte(COMMA);
-          writeDetail(vcf, alleles[i]!, false);
-        }
-        vcf.str(';GAS_RSID=');
-        for (let i = 0; i < altCount; i++) {
-          if (i > 0) vcf.byte(COMMA);
-          writeRsids(vcf, alleles[i]!, false);
-        }
-        if (anyCons) {
-          for (const [key, field] of CONSEQUENCE_INFO) {
-            vcf.str(key);
-            for (let i = 0; i < altCount; i++) {
-              if (i > 0) vcf.byte(COMMA);
-              writeTop(vcf, alleles[i]!, field, false);
-            }
-          }
-          vcf.str(';GAS_AACHANGE=');
-          for (let i = 0; i < altCount; i++) {
-            if (i > 0) vcf.byte(COMMA);
-            writeAaChanges(vcf, alleles[i]!, false);
-          }
-        }
-        if (anySkip) {
-          vcf.str(';GAS_SKIP=');
-          for (let i = 0; i < altCount; i++) {
-            if (i > 0) vcf.byte(COMMA);
-            vcf.str(alleles[i]!.skip ?? '.');
-          }
-        }
-        vcf.bytes(bytes, infoEnd, end);
-        vcf.byte(NL);
-
-        if (writeTsv) {
-          for (let i = 0; i < altCount; i++) {
-            const a = alleles[i]!;
-            tsv.bytes(bytes, start, t3 + 1); // CHROM POS ID REF
-            if (alts === null) tsv.bytes(bytes, t3 + 1, t4);
-            else tsv.str(alts[i]!);
-            tsv.byte(TAB);
-            tsv.int(i + 1);
-            tsv.byte(TAB);
-            if (a.region) tsv.str(a.region.region);
-            tsv.byte(TAB);
-            writeGenes(tsv, a, true);
-            tsv.byte(TAB);
-            writeDetail(tsv, a, true);
-            tsv.byte(TAB);
-            writeRsids(tsv, a, true);
-            tsv.byte(TAB);
-            writeTop(tsv, a, 'exonicFunction', true);
-            tsv.byte(TAB);
-            writeTop(tsv, a, 'soTerm', true);
-            tsv.byte(TAB);
-            writeTop(tsv, a, 'impact', true);
-            tsv.byte(TAB);
-            writeAaChanges(tsv, a, true);
-            tsv.byte(TAB);
-            if (a.skip !== null) tsv.str(a.skip);
-            tsv.byte(NL);
-          }
-        }
       }
     } catch (err) {
       if (!(err instanceof VcfFormatError)) throw err;
       error = { line: err.line, field: err.field, reason: err.reason };
     }
-    if (runCount > 0) counts.chromosomes[runChrom] = (counts.chromosomes[runChrom] ?? 0) + runCount;
+    this.endRun(counts);
+    const writeTsv = this.opts.tsv && this.ref !== undefined;
     return {
-      vcf: vcf.take(),
-      tsv: writeTsv ? tsv.take() : null,
+      vcf: this.vcf.take(),
+      tsv: writeTsv ? this.tsv.take() : null,
       lines: error ? error.line : lineNo,
       counts,
       error,
     };
+  }
+
+  /** Records per chromosome are counted in runs: inputs are sorted, so the map is touched rarely. */
+  private endRun(counts: AnnotationCounts): void {
+    if (this.runCount > 0) counts.chromosomes[this.runChrom] = (counts.chromosomes[this.runChrom] ?? 0) + this.runCount;
+    this.runChrom = '';
+    this.runCount = 0;
+  }
+
+  /** One data line, [start, end) of the chunk. */
+  private record(text: string, bytes: Uint8Array, start: number, end: number, lineNo: number, counts: AnnotationCounts): void {
+    const ref = this.ref;
+    const writeTsv = this.opts.tsv && ref !== undefined;
+    const vcf = this.vcf;
+    const tsv = this.tsv;
+    const alleles = this.alleles;
+    const tabs = this.tabs;
+    if (text.charCodeAt(start) === 35 /* # */) {
+      throw new VcfFormatError(lineNo, 'header', text.startsWith('#CHROM', start) ? 'a second #CHROM header line' : 'meta-information line after the #CHROM header line');
+    }
+    // Only the eight fixed columns are cut out; the samples are copied as they are. A plain
+    // loop finds the tabs of the short fixed columns faster than a call per tab would.
+    let found = 0;
+    let k = start;
+    for (; k < end && found < 8; k++) if (bytes[k] === TAB) tabs[found++] = k;
+    if (found < 7) {
+      throw new VcfFormatError(lineNo, 'columns', `expected at least 8 tab-separated columns, found ${found + 1}`);
+    }
+    const t0 = tabs[0]!;
+    const t1 = tabs[1]!;
+    const t2 = tabs[2]!;
+    const t3 = tabs[3]!;
+    const t4 = tabs[4]!;
+    const t6 = tabs[6]!;
+    const infoEnd = found === 8 ? tabs[7]! : end;
+
+    const chromName = text.slice(start, t0);
+    if (chromName !== this.lastChrom) {
+      if (chromName === '' || WHITESPACE.test(chromName)) throw new VcfFormatError(lineNo, 'CHROM', `invalid chromosome name "${truncate(chromName)}"`);
+      this.lastChrom = chromName;
+      this.lastCanonical = canonicalChrom(chromName);
+    }
+    if (chromName !== this.runChrom) {
+      this.endRun(counts);
+      this.runChrom = chromName;
+    }
+    let pos = 0;
+    if (t1 === t0 + 1 || t1 - t0 > 16) throw new VcfFormatError(lineNo, 'POS', `expected a non-negative integer, got "${truncate(text.slice(t0 + 1, t1))}"`);
+    for (let k = t0 + 1; k < t1; k++) {
+      const d = bytes[k]! - 48;
+      if (d < 0 || d > 9) throw new VcfFormatError(lineNo, 'POS', `expected a non-negative integer, got "${truncate(text.slice(t0 + 1, t1))}"`);
+      pos = pos * 10 + d;
+    }
+    const refBases = text.slice(t2 + 1, t3);
+    if (!isBases(refBases)) throw new VcfFormatError(lineNo, 'REF', `expected bases A, C, G, T or N, got "${truncate(refBases)}"`);
+    const altField = text.slice(t3 + 1, t4);
+    const alts = altField.indexOf(',') < 0 ? null : altField.split(',');
+    const altCount = alts === null ? 1 : alts.length;
+    for (let i = 0; i < altCount; i++) {
+      const a = alts === null ? altField : alts[i]!;
+      if (isBases(a)) {
+        if (a.length === 1 && refBases.length === 1) counts.snvs++;
+        else if (a.length !== refBases.length) counts.indels++;
+        else counts.other++;
+      } else if (a === '.' || a === '*' || SYMBOLIC.test(a) || BREAKEND.test(a) || (this.opts.vcf33 && VCF33_INDEL.test(a))) {
+        counts.other++;
+      } else {
+        throw new VcfFormatError(lineNo, 'ALT', `"${truncate(a)}" is neither bases, a symbolic allele, "*" nor "."`);
+      }
+    }
+    counts.records++;
+    counts.alleles += altCount;
+    this.runCount++;
+
+    if (!ref) {
+      vcf.bytes(bytes, start, end);
+      vcf.byte(NL);
+      return;
+    }
+    const chrom = this.lastCanonical;
+    let anyRs = false;
+    let anyCons = false;
+    let anySkip = false;
+    for (let i = 0; i < altCount; i++) {
+      const a = this.annotateAllele(chrom, pos, refBases, alts === null ? altField : alts[i]!, counts);
+      alleles[i] = a;
+      if (a.rs.length > 0) anyRs = true;
+      if (a.cons.length > 0) anyCons = true;
+      if (a.skip !== null) anySkip = true;
+    }
+    if (anyRs) counts.rsidRecords++;
+
+    // The VCF line: the columns up to INFO as they were, our fields, then the rest as it was.
+    const infoEmpty = infoEnd === t6 + 1 || (infoEnd === t6 + 2 && text.charCodeAt(t6 + 1) === DOT);
+    vcf.bytes(bytes, start, infoEmpty ? t6 + 1 : infoEnd);
+    if (!infoEmpty) vcf.byte(SEMICOLON);
+    this.regionText!.writeInfo(vcf, alleles, altCount);
+    vcf.str(';GAS_RSID=');
+    for (let i = 0; i < altCount; i++) {
+      if (i > 0) vcf.byte(COMMA);
+      writeRsids(vcf, alleles[i]!, false);
+    }
+    if (anyCons) {
+      for (const [key, field] of CONSEQUENCE_INFO) {
+        vcf.str(key);
+        for (let i = 0; i < altCount; i++) {
+          if (i > 0) vcf.byte(COMMA);
+          writeTop(vcf, alleles[i]!, field, false);
+        }
+      }
+      vcf.str(';GAS_AACHANGE=');
+      for (let i = 0; i < altCount; i++) {
+        if (i > 0) vcf.byte(COMMA);
+        writeAaChanges(vcf, alleles[i]!, false);
+      }
+    }
+    if (anySkip) {
+      vcf.str(';GAS_SKIP=');
+      for (let i = 0; i < altCount; i++) {
+        if (i > 0) vcf.byte(COMMA);
+        vcf.str(alleles[i]!.skip ?? '.');
+      }
+    }
+    vcf.bytes(bytes, infoEnd, end);
+    vcf.byte(NL);
+
+    if (writeTsv) {
+      for (let i = 0; i < altCount; i++) {
+        const a = alleles[i]!;
+        tsv.bytes(bytes, start, t3 + 1); // CHROM POS ID REF
+        if (alts === null) tsv.bytes(bytes, t3 + 1, t4);
+        else tsv.str(alts[i]!);
+        tsv.byte(TAB);
+        tsv.int(i + 1);
+        tsv.byte(TAB);
+        this.regionText!.writeCells(tsv, a.region);
+        writeRsids(tsv, a, true);
+        tsv.byte(TAB);
+        writeTop(tsv, a, 'exonicFunction', true);
+        tsv.byte(TAB);
+        writeTop(tsv, a, 'soTerm', true);
+        tsv.byte(TAB);
+        writeTop(tsv, a, 'impact', true);
+        tsv.byte(TAB);
+        writeAaChanges(tsv, a, true);
+        tsv.byte(TAB);
+        if (a.skip !== null) tsv.str(a.skip);
+        tsv.byte(NL);
+      }
+    }
   }
 
   private annotateAllele(chrom: string, pos: number, refBases: string, altBases: string, counts: AnnotationCounts): AlleleAnnotation {

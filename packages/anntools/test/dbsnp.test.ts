@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { sharedDataPath } from '@gas/testing';
+import { seededRandom, sharedDataPath } from '@gas/testing';
 import {
   DbSnpFormatError,
   SnpTable,
@@ -123,6 +123,25 @@ test('a miss returns one shared frozen array; unknown chromosomes are a miss', (
   assert.equal(a, c);
   assert.ok(Object.isFrozen(a));
   assert.equal(a.length, 0);
+});
+
+test('lookups in any order find the same rsIDs: sorted runs, jumps back, other chromosomes in between', () => {
+  const rand = seededRandom(11);
+  const b = new SnpTableBuilder();
+  const want = new Map<string, number[]>();
+  // Clusters and repeats of one position, so a lookup may land anywhere in a run of equal positions.
+  for (let rs = 1; rs <= 5000; rs++) {
+    const chrom = rs % 3 === 0 ? '2' : '1';
+    const pos = 1 + Math.floor(rand() * 20_000);
+    b.add(chrom, pos, rs, 'A', ['G']);
+    const key = `${chrom}:${pos}`;
+    want.set(key, [...(want.get(key) ?? []), rs].sort((x, y) => x - y));
+  }
+  const t = b.build();
+  const check = (chrom: string, pos: number): void => assert.deepEqual([...t.find(chrom, pos, 'A', 'G')], want.get(`${chrom}:${pos}`) ?? [], `${chrom}:${pos}`);
+  for (let pos = 1; pos <= 20_001; pos++) check('1', pos);
+  for (let pos = 20_001; pos >= 1; pos -= 7) check('1', pos);
+  for (let i = 0; i < 20_000; i++) check(rand() < 0.5 ? '1' : '2', 1 + Math.floor(rand() * 20_001));
 });
 
 test('the builder refuses bad input and a second build', () => {

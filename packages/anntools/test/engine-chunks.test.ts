@@ -6,7 +6,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { bgzf as bgzfWithIndex, sharedDataPath, testReferenceDir } from '@gas/testing';
+import { bgzf as bgzfWithIndex, seededRandom, sharedDataPath, testReferenceDir } from '@gas/testing';
+import { ChunkAnnotator } from '../src/chunk-annotator.ts';
+import { classifyRegion } from '../src/annotation/region.ts';
+import type { ChunkResult } from '../src/chunk-annotator.ts';
 
 const bgzf = (data: Buffer, blockBytes?: number): Buffer => bgzfWithIndex(data, blockBytes).file;
 import { annotateVcf, AnnotationPool, parseReferenceFile, readReferenceBytes, VcfFormatError } from '../src/index.ts';
@@ -165,4 +168,39 @@ test('a chunk for a build the workers do not hold fails that run with the reason
   assert.equal(pool.restarts, 0);
   const ok = await run(nist.subarray(0, nist.indexOf(10, 200_000) + 1), { reference: grch37, pool });
   assert.ok(ok.summary.records > 1000);
+});
+
+test('the region text written once per run of variants equals the text written variant by variant', async () => {
+  // Every base around the start of a chr20 gene: intergenic gap, upstream, UTR, exons, splice
+  // sites, introns. Sorted, runs share one annotation and their text is copied; shuffled, almost
+  // every record is written afresh. Both must give the same lines.
+  const gene = grch37.transcripts.flanking('20', 30_000_000).right!;
+  const lines: string[] = [];
+  for (let pos = gene.start - 4000; pos < gene.start + 4000; pos++) {
+    lines.push(`20\t${pos}\t.\tN\t${pos % 97 === 0 ? 'A,T' : 'A'}\t.\tPASS\t${pos % 2 ? '.' : 'DP=3'}\tGT\t0/1`);
+  }
+  const rand = seededRandom(3);
+  const shuffled = lines.map((l) => [rand(), l] as const).sort((a, b) => a[0] - b[0]).map(([, l]) => l);
+  const annotate = (input: string[]): ChunkResult => new ChunkAnnotator({ reference: grch37, tsv: true, maxLineBytes: 1 << 20, vcf33: false }).annotate(Buffer.from(input.join('\n') + '\n'));
+  const byPosition = (text: Uint8Array): string[] => Buffer.from(text).toString().split('\n').filter((l) => l !== '').sort((a, b) => Number(a.split('\t')[1]) - Number(b.split('\t')[1]) || a.localeCompare(b));
+  const sorted = annotate(lines);
+  const fresh = annotate(shuffled);
+  assert.deepEqual(byPosition(sorted.vcf), byPosition(fresh.vcf));
+  assert.deepEqual(byPosition(sorted.tsv!), byPosition(fresh.tsv!));
+  // And both say what classifyRegion says, in the format docs/annotation.md gives.
+  const flank = (f?: { gene: string; distance: number }): string => (f ? `${f.gene}(dist:${f.distance})` : 'NONE');
+  const regions = new Set<string>();
+  for (const line of byPosition(sorted.vcf)) {
+    const [, pos, , , alt] = line.split('\t');
+    if (alt!.includes(',')) continue;
+    const r = classifyRegion(grch37.transcripts, '20', Number(pos) - 1, Number(pos));
+    const intergenic = r.region === 'intergenic';
+    const genes = intergenic ? `${r.left?.gene ?? 'NONE'}&${r.right?.gene ?? 'NONE'}` : r.genes.join('&');
+    const detail = intergenic
+      ? `${flank(r.left)}&${flank(r.right)}`
+      : r.hits.map((h) => `${h.transcript.id}:${h.transcript.strand}:${h.exon !== undefined ? `exon${h.exon}` : h.intron !== undefined ? `intron${h.intron}` : `dist:${h.distance}`}`).join('&');
+    assert.ok(line.includes(`GAS_REGION=${r.classes.join('&')};GAS_GENE=${genes};GAS_DETAIL=${detail};`), `${line} vs ${r.region} ${genes} ${detail}`);
+    regions.add(r.region);
+  }
+  for (const r of ['intergenic', 'upstream', 'ncRNA_exonic', 'ncRNA_intronic']) assert.ok(regions.has(r), `${r} in ${[...regions].join(' ')}`);
 });

@@ -165,3 +165,32 @@ test('RegionClassifier gives what classifyRegion gives at every base of APP (Ens
     assert.deepEqual(classifier.classify('chr21x', x, x + 1), classifyRegion(index, 'chr21x', x, x + 1));
   }
 });
+
+test('RegionClassifier keeps an intergenic gap: the same flanking genes and distances as classifyRegion at every base', async () => {
+  const models = await loadGeneModels(sharedDataPath('gene_models/grch38/Homo_sapiens.GRCh38.chr21.ensembl.gff3.gz'));
+  const index = new TranscriptIndex(models);
+  const classifier = new RegionClassifier(index);
+  // The first gap of more than 20 kb between transcripts after APP, walked from inside the last
+  // gene before it to inside the first gene after it (ends only, if it is long).
+  const spans = models.filter((t) => t.chrom === '21').map((t) => [t.start, t.end] as const).sort((a, b) => a[0] - b[0]);
+  let reach = 0;
+  let gap: [number, number] | undefined;
+  for (const [s, e] of spans) {
+    if (reach > 26_200_000 && s - reach > 20_000) {
+      gap = [reach, s];
+      break;
+    }
+    reach = Math.max(reach, e);
+  }
+  assert.ok(gap, 'a gap after APP');
+  const walk = gap[1] - gap[0] < 60_000 ? [[gap[0] - 3000, gap[1] + 3000]] : [[gap[0] - 3000, gap[0] + 25_000], [gap[1] - 25_000, gap[1] + 3000]];
+  let intergenic = 0;
+  for (const [from, to] of walk) {
+    for (let x = from!; x < to!; x++) {
+      const got = classifier.classify('21', x, x + 1);
+      assert.deepEqual(got, classifyRegion(index, '21', x, x + 1), `21:${x + 1}`);
+      if (got.region === 'intergenic') intergenic++;
+    }
+  }
+  assert.ok(intergenic > 30_000, `${intergenic} intergenic bases`);
+});

@@ -115,14 +115,21 @@ export function classifyInTranscript(t: Transcript, s: number, e: number): Trans
   return { transcript: t, classes, exon: inExon ? exon : undefined, intron: inExon ? undefined : intron };
 }
 
-const BIT = {} as Record<RegionClass, number>;
-ORDER.forEach((c, i) => (BIT[c] = 1 << i));
+// Twice REGION_RANK, so every rank is a small integer (rank >> 1 is the level), and kept in Maps:
+// V8 optimizes integer compares and Map lookups once, where a new key of a plain object or the
+// first fractional rank would send the optimized code back to be compiled again.
+const RANK2 = new Map<RegionClass, number>(ORDER.map((c) => [c, REGION_RANK[c] * 2]));
+const BIT = new Map<RegionClass, number>(ORDER.map((c, i) => [c, 1 << i]));
+const NO_RANK = 1 << 20;
 /** The transcripts near the current variant; reused, since classifyRegion is called per allele. */
 const near: Transcript[] = [];
 
-function bestRank(classes: RegionClass[]): number {
-  let rank = REGION_RANK[classes[0]!];
-  for (let k = 1; k < classes.length; k++) if (REGION_RANK[classes[k]!] < rank) rank = REGION_RANK[classes[k]!];
+function bestRank2(classes: RegionClass[]): number {
+  let rank = NO_RANK;
+  for (let k = 0; k < classes.length; k++) {
+    const r = RANK2.get(classes[k]!)!;
+    if (r < rank) rank = r;
+  }
   return rank;
 }
 
@@ -138,11 +145,11 @@ export function classifyRegion(index: TranscriptIndex, chrom: string, start: num
 function classifyNear(index: TranscriptIndex, chrom: string, start: number, end: number, n: number): RegionAnnotation {
   const s = end > start ? start : start - 1;
   const e = end > start ? end : start;
-  let best = Infinity;
+  let best = NO_RANK;
   let hits: TranscriptHit[] = [];
   for (let i = 0; i < n; i++) {
     const hit = classifyInTranscript(near[i]!, s, e);
-    const rank = bestRank(hit.classes);
+    const rank = bestRank2(hit.classes);
     if (rank < best) {
       best = rank;
       hits = [hit];
@@ -150,37 +157,56 @@ function classifyNear(index: TranscriptIndex, chrom: string, start: number, end:
   }
   if (hits.length === 0) {
     const { left, right } = index.flanking(chrom, s);
-    return {
-      region: 'intergenic',
-      classes: ['intergenic'],
-      genes: [],
-      hits,
-      left: left ? { gene: left.gene, distance: s - left.end + 1 } : undefined,
-      right: right ? { gene: right.gene, distance: right.start - e + 1 } : undefined,
-    };
+    return intergenic(left, right, s, e);
   }
   if (hits.length === 1 && hits[0]!.classes.length === 1) {
     return { region: hits[0]!.classes[0]!, classes: hits[0]!.classes, genes: [hits[0]!.transcript.gene], hits };
   }
   // Classes of the best level present in any hit; inside the ncRNA level only the strongest kind
   // is reported (exonic/splicing over intronic).
-  const level = Math.floor(best);
-  let levelBest = Infinity;
-  for (const h of hits) for (const c of h.classes) if (Math.floor(REGION_RANK[c]) === level && REGION_RANK[c] < levelBest) levelBest = REGION_RANK[c];
+  const level = best >> 1;
+  let levelBest = NO_RANK;
+  for (const h of hits) {
+    for (const c of h.classes) {
+      const r = RANK2.get(c)!;
+      if (r >> 1 === level && r < levelBest) levelBest = r;
+    }
+  }
   let mask = 0;
-  for (const h of hits) for (const c of h.classes) if (Math.floor(REGION_RANK[c]) === level && (level !== 1 || REGION_RANK[c] === levelBest)) mask |= BIT[c];
+  for (const h of hits) {
+    for (const c of h.classes) {
+      const r = RANK2.get(c)!;
+      if (r >> 1 === level && (level !== 1 || r === levelBest)) mask |= BIT.get(c)!;
+    }
+  }
   const classes: RegionClass[] = [];
-  for (const c of ORDER) if (mask & BIT[c]) classes.push(c);
+  for (const c of ORDER) if (mask & BIT.get(c)!) classes.push(c);
   const topHits: TranscriptHit[] = [];
   const genes: string[] = [];
   for (const h of hits) {
     let top = false;
-    for (const c of h.classes) if (mask & BIT[c]) top = true;
+    for (const c of h.classes) if (mask & BIT.get(c)!) top = true;
     if (!top) continue;
     topHits.push(h);
     if (!genes.includes(h.transcript.gene)) genes.push(h.transcript.gene);
   }
   return { region: classes.length === 1 ? classes[0]! : classes.join(';'), classes, genes, hits: topHits };
+}
+
+// Shared by every intergenic annotation, so frozen.
+const INTERGENIC = Object.freeze(['intergenic']) as RegionClass[];
+const NO_GENES = Object.freeze([]) as unknown as string[];
+
+/** [s, e) between the flanking transcripts, with the distance to each one's nearest end. */
+function intergenic(left: Transcript | undefined, right: Transcript | undefined, s: number, e: number): RegionAnnotation {
+  return {
+    region: 'intergenic',
+    classes: INTERGENIC,
+    genes: NO_GENES,
+    hits: [],
+    left: left ? { gene: left.gene, distance: s - left.end + 1 } : undefined,
+    right: right ? { gene: right.gene, distance: right.start - e + 1 } : undefined,
+  };
 }
 
 /**
@@ -194,13 +220,39 @@ export class RegionClassifier {
   private lo = 0;
   private hi = 0;
   private kept: RegionAnnotation | undefined;
+  /** An intergenic gap: its bases share the flanking transcripts, only the distances change. */
+  private gapChrom = '';
+  private gapLo = 0;
+  private gapHi = 0;
+  private gapLeft: Transcript | undefined;
+  private gapRight: Transcript | undefined;
 
   constructor(private readonly index: TranscriptIndex) {}
 
+  /** The annotation being reused, so callers can cache what they derive from it. */
+  get keptAnnotation(): RegionAnnotation | undefined {
+    return this.kept;
+  }
+
   classify(chrom: string, start: number, end: number): RegionAnnotation {
     const snv = end === start + 1;
-    if (snv && start >= this.lo && start < this.hi && chrom === this.chrom) return this.kept!;
+    if (snv) {
+      if (start >= this.lo && start < this.hi && chrom === this.chrom) return this.kept!;
+      if (start >= this.gapLo && start < this.gapHi && chrom === this.gapChrom) return intergenic(this.gapLeft, this.gapRight, start, end);
+    }
     const n = this.index.near(chrom, end > start ? start : start - 1, end > start ? end : start, near);
+    if (snv && n === 0 && this.index.hasChrom(chrom)) {
+      // No transcript within the flank: the same two neighbours flank every base up to the next
+      // flanked transcript edge.
+      const span = this.index.constantSpan(chrom, start, near, 0);
+      const { left, right } = this.index.flanking(chrom, start);
+      this.gapChrom = chrom;
+      this.gapLo = span.lo;
+      this.gapHi = span.hi;
+      this.gapLeft = left;
+      this.gapRight = right;
+      return intergenic(left, right, start, end);
+    }
     const r = classifyNear(this.index, chrom, start, end, n);
     if (snv && r.classes[0] !== 'intergenic' && r.hits.every((h) => h.distance === undefined)) {
       const span = this.index.constantSpan(chrom, start, near, n);

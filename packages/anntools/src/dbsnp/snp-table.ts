@@ -288,15 +288,30 @@ function encodePairs(refs: readonly string[], alts: readonly string[]): { offset
   return { offsets, refLens, pool };
 }
 
-function lowerBound(a: Int32Array, x: number): number {
-  let lo = 0;
-  let hi = a.length;
+function lowerBound(a: Int32Array, x: number, lo = 0, hi = a.length): number {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (a[mid]! < x) lo = mid + 1;
     else hi = mid;
   }
   return lo;
+}
+
+/**
+ * lowerBound for sorted queries: from `hint` (the previous answer) it gallops forward, so a sorted
+ * VCF costs a step or two per lookup instead of a search over the whole chromosome.
+ */
+function lowerBoundFrom(a: Int32Array, x: number, hint: number): number {
+  if (hint > a.length || (hint > 0 && a[hint - 1]! >= x)) return lowerBound(a, x);
+  let lo = hint;
+  let hi = hint;
+  let step = 1;
+  while (hi < a.length && a[hi]! < x) {
+    lo = hi + 1;
+    hi = lo + step;
+    step *= 2;
+  }
+  return lowerBound(a, x, lo, Math.min(hi, a.length));
 }
 
 /** Chromosome spellings seen by `find`, remembered so canonicalChrom is not re-run per variant. */
@@ -311,6 +326,8 @@ export class SnpTable {
   private readonly aliasCache = new Map<string, ChromData | null>();
   private lastName = '';
   private last: ChromData | null = null;
+  /** Where the last lookup landed in its chromosome's positions. */
+  private cursor = 0;
 
   /** @internal use SnpTableBuilder or SnpTable.deserialize */
   constructor(
@@ -484,7 +501,9 @@ export class SnpTable {
     out: number[] | null,
   ): number[] | null {
     const { pos, rs, allele } = c;
-    for (let i = lowerBound(pos, npos); i < pos.length && pos[i] === npos; i++) {
+    const first = lowerBoundFrom(pos, npos, this.cursor);
+    this.cursor = first;
+    for (let i = first; i < pos.length && pos[i] === npos; i++) {
       const a = allele[i]!;
       let hit: boolean;
       if (a === NO_SPAN) hit = true;

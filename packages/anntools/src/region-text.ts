@@ -1,0 +1,173 @@
+// The region part of the output: GAS_REGION, GAS_GENE and GAS_DETAIL in the VCF's INFO, and the
+// region, genes and detail cells of the TSV. Sorted inputs put long runs of variants in one intron,
+// exon or intergenic gap, so the text of a run is built once and copied for each variant in it.
+import type { Flank, RegionAnnotation, RegionClassifier } from './annotation/region.ts';
+import type { ByteWriter } from './byte-writer.ts';
+
+const DOT = 46;
+const AMP = 38;
+const COMMA = 44;
+const TAB = 9;
+const COLON = 58;
+const CLOSE = 41;
+
+// Each writer writes one value; `empty` is what stands for "nothing" ('.' in INFO, '' in the TSV).
+function writeClasses(w: ByteWriter, r: RegionAnnotation | null): void {
+  if (!r) return w.byte(DOT);
+  for (let i = 0; i < r.classes.length; i++) {
+    if (i > 0) w.byte(AMP);
+    w.str(r.classes[i]!);
+  }
+}
+
+function writeGenes(w: ByteWriter, r: RegionAnnotation | null, empty: boolean): void {
+  if (!r) return empty ? undefined : w.byte(DOT);
+  if (r.classes[0] === 'intergenic') {
+    w.str(r.left?.gene ?? 'NONE');
+    w.byte(AMP);
+    return w.str(r.right?.gene ?? 'NONE');
+  }
+  if (r.genes.length === 0) return empty ? undefined : w.byte(DOT);
+  for (let i = 0; i < r.genes.length; i++) {
+    if (i > 0) w.byte(AMP);
+    w.str(r.genes[i]!);
+  }
+}
+
+function writeDetail(w: ByteWriter, r: RegionAnnotation | null, empty: boolean): void {
+  if (!r) return empty ? undefined : w.byte(DOT);
+  if (r.classes[0] === 'intergenic') {
+    writeFlank(w, r.left);
+    w.byte(AMP);
+    return writeFlank(w, r.right);
+  }
+  for (let i = 0; i < r.hits.length; i++) {
+    const h = r.hits[i]!;
+    if (i > 0) w.byte(AMP);
+    w.str(h.transcript.id);
+    w.byte(COLON);
+    w.str(h.transcript.strand);
+    w.byte(COLON);
+    if (h.exon !== undefined) {
+      w.str('exon');
+      w.int(h.exon);
+    } else if (h.intron !== undefined) {
+      w.str('intron');
+      w.int(h.intron);
+    } else {
+      w.str('dist:');
+      w.int(h.distance!);
+    }
+  }
+}
+
+function writeFlank(w: ByteWriter, f: Flank | undefined): void {
+  if (!f) return w.str('NONE');
+  w.str(f.gene);
+  w.str('(dist:');
+  w.int(f.distance);
+  w.byte(CLOSE);
+}
+
+/** Text that is the same for every base of a run. */
+interface CachedText {
+  /** The kept annotation whose text this is, or null for an intergenic gap's. */
+  region: RegionAnnotation | null;
+  /** For a gap: its flanking genes. */
+  left: string | undefined;
+  right: string | undefined;
+  /** The whole text; for a gap, the text before the left distance, between the two, and after. */
+  parts: Uint8Array[];
+}
+
+const NOTHING: CachedText = { region: null, left: undefined, right: undefined, parts: [] };
+
+/** Writes the region output of annotations from one RegionClassifier. */
+export class RegionText {
+  private info: CachedText = NOTHING;
+  private infoGap: CachedText = NOTHING;
+  private cells: CachedText = NOTHING;
+  private cellsGap: CachedText = NOTHING;
+
+  constructor(private readonly classifier: RegionClassifier) {}
+
+  /** `GAS_REGION=…;GAS_GENE=…;GAS_DETAIL=…` for the ALTs of one record. */
+  writeInfo(w: ByteWriter, alleles: ReadonlyArray<{ region: RegionAnnotation | null }>, altCount: number): void {
+    const r = altCount === 1 ? alleles[0]!.region : null;
+    if (r !== null) {
+      if (r === this.info.region) return copy(w, this.info.parts[0]!);
+      if (isGap(r)) {
+        if (!sameGap(this.infoGap, r)) this.infoGap = gapText(r, `GAS_REGION=intergenic;GAS_GENE=${flankGenes(r)};GAS_DETAIL=`, '');
+        return writeGap(w, this.infoGap, r);
+      }
+    }
+    const from = w.size;
+    w.str('GAS_REGION=');
+    for (let i = 0; i < altCount; i++) {
+      if (i > 0) w.byte(COMMA);
+      writeClasses(w, alleles[i]!.region);
+    }
+    w.str(';GAS_GENE=');
+    for (let i = 0; i < altCount; i++) {
+      if (i > 0) w.byte(COMMA);
+      writeGenes(w, alleles[i]!.region, false);
+    }
+    w.str(';GAS_DETAIL=');
+    for (let i = 0; i < altCount; i++) {
+      if (i > 0) w.byte(COMMA);
+      writeDetail(w, alleles[i]!.region, false);
+    }
+    if (r !== null && r === this.classifier.keptAnnotation) this.info = { ...NOTHING, region: r, parts: [w.copyFrom(from)] };
+  }
+
+  /** The TSV's region, genes and detail cells of one allele, each followed by a tab. */
+  writeCells(w: ByteWriter, r: RegionAnnotation | null): void {
+    if (r !== null) {
+      if (r === this.cells.region) return copy(w, this.cells.parts[0]!);
+      if (isGap(r)) {
+        if (!sameGap(this.cellsGap, r)) this.cellsGap = gapText(r, `intergenic\t${flankGenes(r)}\t`, '\t');
+        return writeGap(w, this.cellsGap, r);
+      }
+    }
+    const from = w.size;
+    if (r) w.str(r.region);
+    w.byte(TAB);
+    writeGenes(w, r, true);
+    w.byte(TAB);
+    writeDetail(w, r, true);
+    w.byte(TAB);
+    if (r !== null && r === this.classifier.keptAnnotation) this.cells = { ...NOTHING, region: r, parts: [w.copyFrom(from)] };
+  }
+}
+
+function copy(w: ByteWriter, bytes: Uint8Array): void {
+  w.bytes(bytes, 0, bytes.length);
+}
+
+function isGap(r: RegionAnnotation): boolean {
+  return r.classes[0] === 'intergenic';
+}
+
+function flankGenes(r: RegionAnnotation): string {
+  return `${r.left?.gene ?? 'NONE'}&${r.right?.gene ?? 'NONE'}`;
+}
+
+function sameGap(c: CachedText, r: RegionAnnotation): boolean {
+  return c.parts.length === 3 && c.left === r.left?.gene && c.right === r.right?.gene;
+}
+
+/** The detail of a gap, `L(dist:d)&R(dist:d)` as writeDetail writes it, cut around the distances. */
+function gapText(r: RegionAnnotation, head: string, tail: string): CachedText {
+  const open = (f: Flank | undefined): string => (f ? `${f.gene}(dist:` : 'NONE');
+  const close = (f: Flank | undefined): string => (f ? ')' : '');
+  const parts = [head + open(r.left), `${close(r.left)}&${open(r.right)}`, close(r.right) + tail];
+  return { region: null, left: r.left?.gene, right: r.right?.gene, parts: parts.map((p) => Buffer.from(p, 'latin1')) };
+}
+
+function writeGap(w: ByteWriter, c: CachedText, r: RegionAnnotation): void {
+  copy(w, c.parts[0]!);
+  if (r.left) w.int(r.left.distance);
+  copy(w, c.parts[1]!);
+  if (r.right) w.int(r.right.distance);
+  copy(w, c.parts[2]!);
+}
