@@ -60,9 +60,8 @@ function defaultThreads(input: string): number {
   return bytes < 32 * 1024 * 1024 ? 1 : Math.min(4, availableParallelism());
 }
 
-async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'fetch-sources') return fetchSourcesCommand(argv.slice(1));
-  const { positionals, values } = parseArgs({
+function parseCommandLine(argv: string[]) {
+  return parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
@@ -75,8 +74,26 @@ async function main(argv: string[]): Promise<number> {
       out: { type: 'string' },
       threads: { type: 'string' },
       'no-tsv': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
     },
   });
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'fetch-sources') return fetchSourcesCommand(argv.slice(1));
+  let parsed: ReturnType<typeof parseCommandLine>;
+  try {
+    parsed = parseCommandLine(argv);
+  } catch (err) {
+    // An unknown option or a missing value: say which, then how to call it.
+    process.stderr.write(`gas-annotate: ${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { positionals, values } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   const [cmd, input] = positionals;
   if (cmd === 'build-db') return buildDb(values);
   if (cmd !== 'annotate' || !input) {
