@@ -49,6 +49,14 @@ ensure_test_tools() {
   fi
 }
 
+ensure_browser() {
+  # Web-page tests drive Debian's Chromium through playwright-core, which must never download its own.
+  if [ ! -x /usr/bin/chromium ] && [ -z "${GAS_CHROMIUM:-}" ]; then
+    say "installing chromium (Debian package)"
+    apt_install chromium
+  fi
+}
+
 ensure_node_modules() {
   # Reinstall when the lock file changed since the last install.
   if [ ! -f node_modules/.modules.yaml ] || [ pnpm-lock.yaml -nt node_modules/.modules.yaml ]; then
@@ -58,5 +66,5 @@ ensure_node_modules() {
 }
 
 ensure_prerequisites() {
-  ensure_node && ensure_pnpm && ensure_nats && ensure_test_tools && ensure_node_modules
+  ensure_node && ensure_pnpm && ensure_nats && ensure_test_tools && ensure_browser && ensure_node_modules
 }

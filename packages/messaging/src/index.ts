@@ -15,3 +15,4 @@ export type { JetStreamClient, JetStreamManager, JsMsg, PubAck } from '@nats-io/
 export type { NatsConnection } from '@nats-io/transport-node';
 export { streamConfigSpec, streamSpecsFrom } from './stream-config.ts';
 export type { StreamConfig } from './stream-config.ts';
+export { isRevisionConflict } from './kv-conflict.ts';

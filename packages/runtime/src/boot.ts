@@ -1,5 +1,5 @@
 import type { ConfigSpec, ConfigValues, Field } from './config.ts';
-import { readConfig, describeConfig } from './config.ts';
+import { ConfigError, readConfig, describeConfig } from './config.ts';
 import { loadConfigOrExit } from './config-or-exit.ts';
 import { createLogger } from './logger.ts';
 import type { Logger } from './logger.ts';
@@ -27,8 +27,15 @@ export async function bootService<S extends BootSpec>(
   service: string,
   spec: S,
   env: Record<string, string | undefined>,
+  /** Problems between variables (ones that only make sense together), reported like the rest. */
+  crossCheck?: (config: ConfigValues<S>) => string[],
 ): Promise<ServiceBase<S>> {
-  const config = loadConfigOrExit(service, () => readConfig(env, spec));
+  const config = loadConfigOrExit(service, () => {
+    const values = readConfig(env, spec);
+    const problems = crossCheck?.(values) ?? [];
+    if (problems.length > 0) throw new ConfigError(problems);
+    return values;
+  });
   const logger = createLogger({ service, level: config.logLevel as string });
   logger.info({ config: describeConfig(spec, config) }, 'starting');
   const registry = createRegistry(service);

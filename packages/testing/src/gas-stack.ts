@@ -5,7 +5,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createClient, JobService, JobStatus } from '@gas/proto';
+import { create, createClient, AccountSchema, AccountService, JobService, JobStatus, Plan } from '@gas/proto';
 import { freePort } from './free-port.ts';
 import { makeTempDir } from './temp-dir.ts';
 import { startNatsServer } from './nats-server.ts';
@@ -50,6 +50,8 @@ export interface GasStackOptions {
   users?: StackUser[];
   /** Append each service's output to <logDir>/<service>.log. */
   logDir?: string;
+  /** The plan of the token users' accounts; premium by default. */
+  userPlan?: 'free' | 'premium';
   /** Where the annotator finds `<build>.gasref`; built from ../shared/data (and cached) by default. */
   referenceDir?: string;
 }
@@ -96,6 +98,31 @@ export function testReferenceDir(): Promise<string> {
 }
 
 const ORDER: ServiceName[] = ['job', 'annotator', 'notification', 'archive', 'gateway'];
+
+/**
+ * The operator-issued token users get accounts, so uploads see a plan: premium by default, since
+ * the end-to-end tests upload files larger than the free plan allows.
+ */
+async function giveAccounts(jobGrpcUrl: string, users: StackUser[], plan: 'free' | 'premium'): Promise<void> {
+  const accounts = createClient(AccountService, jobGrpcUrl, { defaultDeadlineMs: 10_000 });
+  try {
+    for (const u of users) {
+      await accounts.upsertAccount({ account: create(AccountSchema, { userId: u.userId, email: `${u.userId}@example.org`, name: u.userId }) });
+      if (plan === 'premium') await accounts.setPlan({ userId: u.userId, plan: Plan.PREMIUM });
+    }
+  } finally {
+    accounts.close();
+  }
+}
+
+/** The original GAS sample VCFs, offered on the upload page when the shared data is there. */
+function samplesDir(): Record<string, string> {
+  try {
+    return { GATEWAY_SAMPLES_DIR: sharedDataPath('vcf/gas_anntools') };
+  } catch {
+    return {};
+  }
+}
 
 export function newApiToken(): string {
   return randomBytes(24).toString('base64url');
@@ -145,6 +172,7 @@ export async function startGasStack(opts: GasStackOptions): Promise<GasStack> {
       GATEWAY_API_TOKENS: users.map((u) => `${u.userId}:${u.token}`).join(','),
       // Nothing balances load in front of a test or local gateway; a short drain keeps stops quick.
       GATEWAY_DRAIN_DELAY_MS: '300',
+      ...samplesDir(),
     },
   };
   const services: Partial<Record<ServiceName, ServiceHandle>> = {};
@@ -254,7 +282,11 @@ export async function startGasStack(opts: GasStackOptions): Promise<GasStack> {
   };
 
   try {
-    for (const name of ORDER) if (!opts.services || opts.services.includes(name)) await start(name);
+    for (const name of ORDER) {
+      if (opts.services && !opts.services.includes(name)) continue;
+      await start(name);
+      if (name === 'job') await giveAccounts(common['JOB_GRPC_URL']!, users, opts.userPlan ?? 'premium');
+    }
   } catch (err) {
     await stack.stop().catch(() => undefined);
     throw err;

@@ -13,3 +13,9 @@ export { startGasStack, newApiToken, readApiToken, testReferenceDir } from './ga
 export type { GasStack, GasStackOptions, StackUser, JobJson } from './gas-stack.ts';
 export { seededRandom } from './seeded-random.ts';
 export { bgzf } from './bgzf-writer.ts';
+export { launchBrowser, newPage, pageErrors, screenshot, DESKTOP, PHONE } from './browser.ts';
+export type { Viewport } from './browser.ts';
+export { startOidcProvider, DEFAULT_OIDC_USERS } from './oidc-provider.ts';
+export type { OidcProviderHandle, OidcTestClient, OidcTestUser, StartOidcProviderOptions } from './oidc-provider.ts';
+export { WebClient } from './web-client.ts';
+export type { WebResponse } from './web-client.ts';

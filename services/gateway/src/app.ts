@@ -1,26 +1,64 @@
+import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
 import Fastify from 'fastify';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
 import type { Logger, Registry } from '@gas/runtime';
 import { Histogram } from '@gas/runtime';
-import { RpcError, JobService } from '@gas/proto';
+import { RpcError, AccountService, JobService } from '@gas/proto';
 import type { ServiceClient } from '@gas/proto';
 import type { BlobStore } from '@gas/storage';
 import { Problem, problemFromRpc, sendProblem } from './problem.ts';
 import { ApiTokenAuth } from './api-token-auth.ts';
-import { registerJobRoutes } from './jobs-routes.ts';
+import { Authenticator } from './authenticator.ts';
+import type { IdentityStores } from './identity/index.ts';
+import type { PlanLimits } from './plan-limits.ts';
+import { registerJobRoutes } from './routes/jobs-routes.ts';
+import { registerAuthRoutes } from './routes/auth-routes.ts';
+import { registerPageRoutes } from './routes/page-routes.ts';
+import { registerAccountRoutes } from './routes/account-routes.ts';
+import { registerLiveRoutes } from './routes/live-routes.ts';
+import type { WebDeps } from './routes/web-deps.ts';
+import { registerBillingRoutes } from './routes/billing-routes.ts';
+import type { BillingProvider } from './billing/billing-provider.ts';
+import { errorPage } from './web/pages/error-page.ts';
+import { viewerIfAny } from './web/viewer.ts';
 
 export interface GatewayDeps {
   jobs: ServiceClient<typeof JobService>;
+  accounts: ServiceClient<typeof AccountService>;
   store: BlobStore;
+  identity: IdentityStores;
   logger: Logger;
   registry: Registry;
+  /** Operator-issued `userId:token` pairs. */
   apiTokens: string[];
-  maxUploadBytes: number;
+  limits: PlanLimits;
+  /** The URL users reach the gateway at; https turns on Secure cookies and HSTS. */
+  publicUrl?: string;
+  session: { maxMs: number };
+  rateLimit: { perMinute: number; signInPerMinute: number };
+  samplesDir?: string;
+  billing: BillingProvider;
+}
+
+const STATIC_DIR = fileURLToPath(new URL('../static/', import.meta.url));
+
+/** Pages answer errors with an HTML page, the API with application/problem+json. */
+function wantsHtml(req: FastifyRequest): boolean {
+  const path = req.url.split('?')[0]!;
+  if (path.startsWith('/api/') || path === '/jobs/events') return false;
+  return req.method === 'GET' || req.method === 'HEAD' || req.headers['content-type']?.startsWith('application/x-www-form-urlencoded') === true || req.isMultipart();
 }
 
 /** Builds the HTTP app without listening, so tests can use `inject` or listen on port 0. */
 export function buildGateway(deps: GatewayDeps): FastifyInstance {
+  const secure = deps.publicUrl?.startsWith('https://') ?? false;
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     disableRequestLogging: false,
@@ -37,35 +75,115 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
   app.addHook('onResponse', async (req, reply) => {
     duration.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
-  app.addHook('onSend', async (_req, reply) => {
-    reply.header('X-Content-Type-Options', 'nosniff');
-    reply.header('Referrer-Policy', 'no-referrer');
-  });
-  void app.register(multipart, { limits: { fileSize: deps.maxUploadBytes + 1, files: 1, fields: 10, fieldSize: 1024 } });
 
-  app.setErrorHandler((err, req, reply) => {
-    if (err instanceof Problem) return sendProblem(reply, err);
+  void app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        // Upgrading may send the browser on to the payment provider's page.
+        formAction: ["'self'", 'https://checkout.stripe.com'],
+        frameAncestors: ["'none'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        upgradeInsecureRequests: secure ? [] : null,
+      },
+    },
+    hsts: secure ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginEmbedderPolicy: false,
+  });
+  void app.register(cookie);
+  void app.register(formbody, { bodyLimit: 64 * 1024 });
+  void app.register(multipart, { limits: { fileSize: deps.limits.maxUploadBytes + 1, files: 1, fields: 10, fieldSize: 1024 } });
+  void app.register(fastifyStatic, { root: STATIC_DIR, prefix: '/static/', maxAge: '1h', index: false });
+
+  const authn = new Authenticator({
+    sessions: deps.identity.sessions,
+    tokens: deps.identity.tokens,
+    staticTokens: new ApiTokenAuth(deps.apiTokens),
+    cookie: { name: secure ? '__Host-gas_session' : 'gas_session', secure },
+  });
+
+  // Requests are counted per credential when there is one, else per address; a stricter budget
+  // applies to sign-in and sign-up attempts.
+  void app.register(rateLimit, {
+    global: true,
+    max: deps.rateLimit.perMinute,
+    timeWindow: 60_000,
+    keyGenerator: (req) => {
+      const credential = req.headers.authorization ?? req.cookies?.[authn.cookieName];
+      return credential ? `c:${createHash('sha256').update(credential).digest('base64url')}` : `ip:${req.ip}`;
+    },
+    errorResponseBuilder: (_req, ctx) => {
+      const err = new Problem(429, 'Too Many Requests', `too many requests; try again in ${Math.ceil(ctx.ttl / 1000)} s`);
+      (err as Problem & { statusCode: number }).statusCode = 429;
+      return err;
+    },
+  });
+
+  async function sendError(req: FastifyRequest, reply: FastifyReply, p: Problem) {
+    if (!wantsHtml(req)) return sendProblem(reply, p);
+    for (const [k, v] of Object.entries(p.headers)) reply.header(k, v);
+    const viewer = await viewerIfAny(req, { authn, accounts: deps.accounts });
+    return reply
+      .code(p.status)
+      .type('text/html; charset=utf-8')
+      .send(errorPage({ status: p.status, title: p.title, detail: p.status >= 500 ? undefined : capitalised(p.detail), viewer, requestId: req.id }).text);
+  }
+
+  app.setErrorHandler(async (err, req, reply) => {
+    if (err instanceof Problem) return sendError(req, reply, err);
     if (err instanceof RpcError) {
       const p = problemFromRpc(err);
       if (p.status >= 500) req.log.error({ err }, 'job service call failed');
-      return sendProblem(reply, p);
+      return sendError(req, reply, p.status === 404 && wantsHtml(req) ? new Problem(404, 'Not Found', 'There is no such job.') : p);
     }
     const e = err as { statusCode?: number; code?: string; message: string };
     if (e.code === 'FST_REQ_FILE_TOO_LARGE') {
-      return sendProblem(reply, new Problem(413, 'Content Too Large', `the upload is larger than the ${deps.maxUploadBytes}-byte limit`));
+      return sendError(req, reply, new Problem(413, 'Content Too Large', `the upload is larger than the ${deps.limits.maxUploadBytes}-byte limit`));
     }
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
-      return sendProblem(reply, new Problem(e.statusCode, 'Bad Request', e.message));
+      return sendError(req, reply, new Problem(e.statusCode, e.statusCode === 429 ? 'Too Many Requests' : 'Bad Request', e.message));
     }
     req.log.error({ err }, 'request failed');
-    return sendProblem(reply, new Problem(500, 'Internal Server Error', 'something went wrong on our side; the request id is ' + req.id));
+    return sendError(req, reply, new Problem(500, 'Internal Server Error', 'something went wrong on our side; the request id is ' + req.id));
   });
-  app.setNotFoundHandler((req, reply) => sendProblem(reply, new Problem(404, 'Not Found', `no route ${req.method} ${req.url.split('?')[0]}`)));
-
-  const auth = new ApiTokenAuth(deps.apiTokens);
-  registerJobRoutes(app, { jobs: deps.jobs, store: deps.store, auth, logger: deps.logger, maxUploadBytes: deps.maxUploadBytes });
-  app.get('/', async (_req, reply) =>
-    reply.type('text/plain').send('GAS, the Genomics Annotation Service. JSON API under /api/v1 (Authorization: Bearer <token>).\n'),
+  // Browsers ask for it whatever the page says.
+  app.get('/favicon.ico', (_req, reply) => reply.redirect('/static/favicon.svg', 301));
+  app.setNotFoundHandler((req, reply) =>
+    sendError(req, reply, new Problem(404, 'Not Found', wantsHtml(req) ? 'There is no page at this address.' : `no route ${req.method} ${req.url.split('?')[0]}`)),
   );
+
+  const web: WebDeps = {
+    jobs: deps.jobs,
+    accounts: deps.accounts,
+    store: deps.store,
+    authn,
+    logger: deps.logger,
+    limits: deps.limits,
+    identity: deps.identity,
+    sessionMaxMs: deps.session.maxMs,
+    samplesDir: deps.samplesDir,
+  };
+  registerJobRoutes(app, web);
+  registerLiveRoutes(app, web);
+  void app.register(async (scoped) => {
+    // Sign-in and sign-up attempts: a small budget per address, against password guessing.
+    scoped.addHook('onRoute', (route) => {
+      if ((route.config as { signIn?: boolean } | undefined)?.signIn) route.config = { ...route.config, rateLimit: { max: deps.rateLimit.signInPerMinute, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => `signin:${req.ip}` } } as typeof route.config;
+    });
+    registerAuthRoutes(scoped, web, { oidc: null, secureCookies: secure });
+  });
+  registerPageRoutes(app, web);
+  registerAccountRoutes(app, web);
+  registerBillingRoutes(app, web, deps.billing, deps.publicUrl ?? '');
   return app;
+}
+
+function capitalised(s: string | undefined): string | undefined {
+  return s ? s.charAt(0).toUpperCase() + s.slice(1) + (/[.!?]$/.test(s) ? '' : '.') : s;
 }

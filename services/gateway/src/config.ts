@@ -1,18 +1,46 @@
-import { field, readConfig } from '@gas/runtime';
+import { field, readConfig, ConfigError } from '@gas/runtime';
 import { blobStoreConfigSpec } from '@gas/storage';
 import { apiTokenProblems } from './api-token-auth.ts';
 
 const spec = {
   host: field.string('GATEWAY_HOST', { default: '0.0.0.0' }),
   port: field.int('GATEWAY_PORT', { default: 8080, min: 0, max: 65535 }),
+  /** The URL users reach the gateway at; https turns on Secure cookies. */
   publicUrl: field.optional('GATEWAY_PUBLIC_URL'),
   opsPort: field.int('OPS_PORT', { default: 9100, min: 0, max: 65535 }),
   logLevel: field.oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const, { default: 'info' }),
   jobGrpcUrl: field.string('JOB_GRPC_URL', { default: '127.0.0.1:50051' }),
   rpcDeadlineMs: field.int('RPC_DEADLINE_MS', { default: 10_000, min: 100 }),
-  /** `userId:token` pairs until accounts arrive; tokens are compared by SHA-256, never logged. */
+  /** The gateway keeps credentials, sessions and API tokens in its own JetStream KV buckets. */
+  natsUrl: field.string('NATS_URL', { default: 'nats://127.0.0.1:4222' }),
+  natsReplicas: field.int('NATS_REPLICAS', { default: 1, min: 1, max: 5 }),
+  /** Operator-issued `userId:token` pairs (local stack, load tests); tokens are compared by SHA-256, never logged. */
   apiTokens: field.list('GATEWAY_API_TOKENS', { default: [], secret: true, check: (items) => apiTokenProblems(items).join('; ') || null }),
+  /** The free plan's input size limit. */
+  freeMaxUploadBytes: field.int('GATEWAY_FREE_MAX_UPLOAD_BYTES', { default: 150 * 1024, min: 1 }),
+  /** The operator's cap for everyone, premium included. */
   maxUploadBytes: field.int('GATEWAY_MAX_UPLOAD_BYTES', { default: 1024 * 1024 * 1024, min: 1 }),
+  /** A session unused this long ends (the user signs in again). */
+  sessionIdleSeconds: field.int('GATEWAY_SESSION_IDLE_SECONDS', { default: 12 * 3600, min: 1 }),
+  sessionMaxHours: field.int('GATEWAY_SESSION_MAX_HOURS', { default: 7 * 24, min: 1 }),
+  /** Signs short-lived statements (built-in checkout, sign-in state); random per process when unset. */
+  secret: field.optional('GATEWAY_SECRET', { secret: true }),
+  /** Requests per minute per user (or per address when signed out) before 429. */
+  rateLimitPerMinute: field.int('GATEWAY_RATE_LIMIT_PER_MINUTE', { default: 600, min: 1 }),
+  /** Sign-in and sign-up attempts per minute per address. */
+  signInAttemptsPerMinute: field.int('GATEWAY_SIGNIN_ATTEMPTS_PER_MINUTE', { default: 10, min: 1 }),
+  billingProvider: field.oneOf('BILLING_PROVIDER', ['builtin', 'stripe'] as const, { default: 'builtin' }),
+  stripeSecretKey: field.optional('STRIPE_SECRET_KEY', { secret: true }),
+  stripeWebhookSecret: field.optional('STRIPE_WEBHOOK_SECRET', { secret: true }),
+  stripePriceId: field.optional('STRIPE_PRICE_ID'),
+  oidcIssuer: field.optional('OIDC_ISSUER'),
+  oidcClientId: field.optional('OIDC_CLIENT_ID'),
+  oidcClientSecret: field.optional('OIDC_CLIENT_SECRET', { secret: true }),
+  oidcRedirectUri: field.optional('OIDC_REDIRECT_URI'),
+  /** How the sign-in page names the identity provider ("Sign in with …"). */
+  oidcName: field.string('OIDC_NAME', { default: 'your institution' }),
+  /** A folder of sample VCFs the upload page offers with one click (the local stack points it at the shared samples). */
+  samplesDir: field.optional('GATEWAY_SAMPLES_DIR'),
   shutdownTimeoutMs: field.int('SHUTDOWN_TIMEOUT_MS', { default: 20_000, min: 1000 }),
   /** After SIGTERM, keep serving while /readyz says 503 so load balancers stop sending new requests. */
   drainDelayMs: field.int('GATEWAY_DRAIN_DELAY_MS', { default: 3000, min: 0, max: 60_000 }),
@@ -21,6 +49,26 @@ const spec = {
 
 export type GatewayConfig = ReturnType<typeof loadConfig>;
 export const gatewayConfigSpec = spec;
+
+/** Variables that only make sense together: every problem at once, like readConfig. */
+export function configProblems(c: ReturnType<typeof readConfig<typeof spec>>): string[] {
+  const problems: string[] = [];
+  if (c.billingProvider === 'stripe') {
+    for (const [v, name] of [[c.stripeSecretKey, 'STRIPE_SECRET_KEY'], [c.stripeWebhookSecret, 'STRIPE_WEBHOOK_SECRET'], [c.stripePriceId, 'STRIPE_PRICE_ID']] as const) {
+      if (!v) problems.push(`${name}: required with BILLING_PROVIDER=stripe`);
+    }
+  }
+  const oidc = [c.oidcIssuer, c.oidcClientId, c.oidcClientSecret];
+  if (oidc.some(Boolean) && !oidc.every(Boolean)) problems.push('OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET: set all three to offer OpenID Connect sign-in, or none');
+  if (c.secret && Buffer.byteLength(c.secret) < 32) problems.push('GATEWAY_SECRET: must be at least 32 bytes (e.g. openssl rand -base64 32)');
+  if (c.freeMaxUploadBytes > c.maxUploadBytes) problems.push('GATEWAY_FREE_MAX_UPLOAD_BYTES: must not exceed GATEWAY_MAX_UPLOAD_BYTES');
+  if (c.publicUrl && !/^https?:\/\/[^/]+/.test(c.publicUrl)) problems.push(`GATEWAY_PUBLIC_URL: must be an http(s) URL, got ${JSON.stringify(c.publicUrl)}`);
+  return problems;
+}
+
 export function loadConfig(env: Record<string, string | undefined>) {
-  return readConfig(env, spec);
+  const c = readConfig(env, spec);
+  const problems = configProblems(c);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return c;
 }

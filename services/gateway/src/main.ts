@@ -1,14 +1,24 @@
 import { bootService, installShutdown, loadConfigOrExit } from '@gas/runtime';
-import { createClient, JobService } from '@gas/proto';
+import { createClient, AccountService, JobService } from '@gas/proto';
 import { createBlobStore } from '@gas/storage';
-import { gatewayConfigSpec } from './config.ts';
+import { connectNats, waitForJetStream } from '@gas/messaging';
+import { configProblems, gatewayConfigSpec } from './config.ts';
 import { buildGateway } from './app.ts';
+import { openIdentityStores } from './identity/index.ts';
+import { createBillingProvider } from './billing/create-billing-provider.ts';
+import { randomBytes } from 'node:crypto';
 
 const service = 'gateway';
-const { config, logger, registry, health, ops } = await bootService(service, gatewayConfigSpec, process.env);
+const { config, logger, registry, health, ops } = await bootService(service, gatewayConfigSpec, process.env, configProblems);
 const store = loadConfigOrExit(service, () => createBlobStore(config));
 await store.check();
+const nc = await connectNats({ servers: config.natsUrl, name: service, logger, onConnectionChange: (ok) => health.setReady('nats', ok) });
+await waitForJetStream(nc, { timeoutMs: 30_000 });
+const idleMs = config.sessionIdleSeconds * 1000;
+const sessionTimes = { idleMs, absoluteMs: config.sessionMaxHours * 3600_000, touchEveryMs: Math.min(5 * 60_000, idleMs / 4) };
+const identity = await openIdentityStores(nc, { replicas: config.natsReplicas, sessions: sessionTimes });
 const jobs = createClient(JobService, config.jobGrpcUrl, { defaultDeadlineMs: config.rpcDeadlineMs });
+const accounts = createClient(AccountService, config.jobGrpcUrl, { defaultDeadlineMs: config.rpcDeadlineMs });
 await jobs.waitForReady(60_000);
 health.setReady('job-service', true);
 // Readiness follows the job service: without it no API call can be answered.
@@ -19,7 +29,31 @@ const probe = setInterval(() => {
   );
 }, 2000);
 probe.unref();
-const app = buildGateway({ jobs, store, logger, registry, apiTokens: config.apiTokens, maxUploadBytes: config.maxUploadBytes });
+if (!config.secret) logger.warn({}, 'GATEWAY_SECRET is not set: using a random one, so built-in checkout links work only on this replica until it restarts');
+const secret = config.secret ? Buffer.from(config.secret) : randomBytes(32);
+const billing = createBillingProvider({
+  provider: config.billingProvider,
+  stripeSecretKey: config.stripeSecretKey,
+  stripeWebhookSecret: config.stripeWebhookSecret,
+  stripePriceId: config.stripePriceId,
+  builtinSecret: secret,
+  publicUrl: config.publicUrl ?? '',
+});
+const app = buildGateway({
+  billing,
+  jobs,
+  accounts,
+  store,
+  identity,
+  logger,
+  registry,
+  apiTokens: config.apiTokens,
+  limits: { freeMaxUploadBytes: config.freeMaxUploadBytes, maxUploadBytes: config.maxUploadBytes },
+  publicUrl: config.publicUrl,
+  session: { maxMs: sessionTimes.absoluteMs },
+  rateLimit: { perMinute: config.rateLimitPerMinute, signInPerMinute: config.signInAttemptsPerMinute },
+  samplesDir: config.samplesDir,
+});
 await app.listen({ host: config.host, port: config.port });
 health.markStarted();
 logger.info({ url: config.publicUrl ?? `http://127.0.0.1:${config.port}` }, 'gateway listening');
@@ -50,8 +84,10 @@ installShutdown({
       run: async () => {
         clearInterval(probe);
         jobs.close();
+        accounts.close();
       },
     },
+    { name: 'nats', run: () => nc.drain() },
     { name: 'ops', run: () => ops.close() },
   ],
 });

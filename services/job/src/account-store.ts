@@ -1,5 +1,5 @@
 import type { KV } from '@nats-io/kv';
-import { isRevisionConflict } from './kv-conflict.ts';
+import { isRevisionConflict } from '@gas/messaging';
 import { create, fromBinary, toBinary, rpcErrors, AccountSchema } from '@gas/proto';
 import type { Account } from '@gas/proto';
 

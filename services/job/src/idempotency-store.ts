@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { KV } from '@nats-io/kv';
-import { isRevisionConflict } from './kv-conflict.ts';
+import { isRevisionConflict } from '@gas/messaging';
 
 export interface IdempotencyClaim {
   jobId: string;

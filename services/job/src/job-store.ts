@@ -1,6 +1,6 @@
 import type { KV } from '@nats-io/kv';
 import type { JetStreamManager } from '@nats-io/jetstream';
-import { isRevisionConflict } from './kv-conflict.ts';
+import { isRevisionConflict } from '@gas/messaging';
 import { create, fromBinary, toBinary, rpcErrors, JobSchema } from '@gas/proto';
 import type { Job } from '@gas/proto';
 import { jobKey } from './ids.ts';

@@ -1,0 +1,96 @@
+// Who is making a request: an API token (Authorization: Bearer) or a browser session (cookie).
+// Requests that ride on the session cookie and change something must also carry the session's
+// CSRF token; token requests need none, since no browser attaches a token on its own.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiTokenAuth } from './api-token-auth.ts';
+import { csrfTokenMatches } from './identity/index.ts';
+import type { ApiTokenStore, Session, SessionStore } from './identity/index.ts';
+import { Problem } from './problem.ts';
+
+export interface Identity {
+  userId: string;
+  via: 'session' | 'token';
+  session?: Session;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export interface SessionCookie {
+  name: string;
+  secure: boolean;
+}
+
+export class Authenticator {
+  constructor(
+    private readonly deps: { sessions: SessionStore; tokens: ApiTokenStore; staticTokens: ApiTokenAuth; cookie: SessionCookie },
+  ) {}
+
+  get cookieName(): string {
+    return this.deps.cookie.name;
+  }
+
+  sessionId(req: FastifyRequest): string | undefined {
+    return req.cookies[this.deps.cookie.name];
+  }
+
+  /**
+   * The identity of the request, or null when it carries none. A Bearer header that is present
+   * but wrong is a 401: it never falls back to the cookie.
+   */
+  async identify(req: FastifyRequest): Promise<Identity | null> {
+    if (req.identity !== undefined) return req.identity;
+    let identity: Identity | null = null;
+    const header = req.headers.authorization;
+    if (header !== undefined) {
+      const m = header.match(/^Bearer\s+(\S+)\s*$/i);
+      if (!m) throw new Problem(401, 'Unauthorized', 'send an API token as "Authorization: Bearer <token>"', { 'WWW-Authenticate': 'Bearer' });
+      const userId = this.deps.staticTokens.lookup(m[1]!) ?? (await this.deps.tokens.userOf(m[1]!));
+      if (!userId) throw new Problem(401, 'Unauthorized', 'the API token is not valid', { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+      identity = { userId, via: 'token' };
+    } else {
+      const session = await this.deps.sessions.resume(this.sessionId(req));
+      if (session) identity = { userId: session.userId, via: 'session', session };
+    }
+    req.identity = identity;
+    return identity;
+  }
+
+  /**
+   * The user of an API call: 401 without credentials, 403 when a session request that changes
+   * something lacks its CSRF token (header X-CSRF-Token, or the `_csrf` form field).
+   */
+  async apiUser(req: FastifyRequest, formToken?: string): Promise<string> {
+    const identity = await this.identify(req);
+    if (!identity) throw new Problem(401, 'Unauthorized', 'sign in, or send an API token as "Authorization: Bearer <token>"', { 'WWW-Authenticate': 'Bearer' });
+    if (identity.via === 'session' && !SAFE_METHODS.has(req.method)) this.checkCsrf(req, identity.session!, formToken);
+    return identity.userId;
+  }
+
+  checkCsrf(req: FastifyRequest, session: Session, formToken?: string): void {
+    const submitted = req.headers['x-csrf-token'] ?? formToken ?? (req.body as Record<string, unknown> | undefined)?._csrf;
+    if (!csrfTokenMatches(session, submitted)) {
+      throw new Problem(403, 'Forbidden', 'the form has expired or did not come from this site; reload the page and try again');
+    }
+  }
+
+  setSessionCookie(reply: FastifyReply, id: string, maxAgeMs: number): void {
+    void reply.setCookie(this.deps.cookie.name, id, {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: this.deps.cookie.secure,
+      path: '/',
+      maxAge: Math.floor(maxAgeMs / 1000),
+    });
+  }
+
+  clearSessionCookie(reply: FastifyReply): void {
+    void reply.clearCookie(this.deps.cookie.name, { httpOnly: true, sameSite: 'lax', secure: this.deps.cookie.secure, path: '/' });
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by Authenticator.identify; undefined until then. */
+    identity?: Identity | null;
+  }
+}

@@ -1,0 +1,94 @@
+// Profile and API tokens of the signed-in user.
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { create, AccountSchema, NotificationPrefsSchema } from '@gas/proto';
+import { TooManyTokensError } from '../identity/index.ts';
+import { Problem } from '../problem.ts';
+import { profilePage, tokensPage } from '../web/pages/account-pages.ts';
+import type { Html } from '../web/html.ts';
+import { signedIn } from '../web/viewer.ts';
+import type { SignedIn } from '../web/viewer.ts';
+import type { WebDeps } from './web-deps.ts';
+
+type Form = Record<string, string | undefined>;
+const TOKEN_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+const sendPage = (reply: FastifyReply, body: Html, status = 200) => reply.code(status).type('text/html; charset=utf-8').header('Cache-Control', 'private, no-store').send(body.text);
+
+function profileOf(who: SignedIn) {
+  const a = who.account;
+  return {
+    name: a?.name ?? '',
+    email: a?.email ?? '',
+    institution: a?.institution ?? '',
+    emailOnCompletion: a?.notifications?.emailOnCompletion ?? true,
+    emailOnFailure: a?.notifications?.emailOnFailure ?? true,
+  };
+}
+
+export function registerAccountRoutes(app: FastifyInstance, deps: WebDeps): void {
+  const { authn, identity } = deps;
+
+  app.get('/profile', async (req, reply) => {
+    const who = await signedIn(req, reply, deps);
+    if (!who) return reply;
+    return sendPage(reply, profilePage({ viewer: who.viewer, profile: profileOf(who), notice: (req.query as Form).saved ? 'Your profile was saved.' : null }));
+  });
+
+  app.post('/profile', async (req, reply) => {
+    const who = await signedIn(req, reply, deps);
+    if (!who) return reply;
+    authn.checkCsrf(req, who.session);
+    const f = (req.body ?? {}) as Form;
+    const name = (f.name ?? '').trim();
+    const institution = (f.institution ?? '').trim();
+    const profile = { ...profileOf(who), name, institution, emailOnCompletion: f.email_on_completion === '1', emailOnFailure: f.email_on_failure === '1' };
+    if (!name || name.length > 200 || institution.length > 200) {
+      return sendPage(reply, profilePage({ viewer: who.viewer, profile, error: 'Enter a name; name and institution may have at most 200 characters each.' }), 400);
+    }
+    await deps.accounts.upsertAccount({
+      account: create(AccountSchema, {
+        userId: who.userId,
+        email: profile.email,
+        name,
+        institution,
+        notifications: create(NotificationPrefsSchema, { emailOnCompletion: profile.emailOnCompletion, emailOnFailure: profile.emailOnFailure }),
+      }),
+    });
+    return reply.redirect('/profile?saved=1', 303);
+  });
+
+  app.get('/tokens', async (req, reply) => {
+    const who = await signedIn(req, reply, deps);
+    if (!who) return reply;
+    const notice = (req.query as Form).revoked ? 'The token was revoked.' : null;
+    return sendPage(reply, tokensPage({ viewer: who.viewer, tokens: await identity.tokens.list(who.userId), notice }));
+  });
+
+  app.post('/tokens', async (req, reply) => {
+    const who = await signedIn(req, reply, deps);
+    if (!who) return reply;
+    authn.checkCsrf(req, who.session);
+    const name = ((req.body as Form | undefined)?.name ?? '').trim();
+    const again = async (status: number, error: string) => sendPage(reply, tokensPage({ viewer: who.viewer, tokens: await identity.tokens.list(who.userId), error }), status);
+    if (!name || name.length > 60) return again(400, 'Give the token a name of at most 60 characters.');
+    try {
+      const { token, info } = await identity.tokens.create(who.userId, name);
+      req.log.info({ userId: who.userId, tokenId: info.tokenId }, 'API token created');
+      // Shown once, in this response only; never cached.
+      return sendPage(reply, tokensPage({ viewer: who.viewer, tokens: await identity.tokens.list(who.userId), created: { name, token } }), 201);
+    } catch (err) {
+      if (err instanceof TooManyTokensError) return again(409, err.message);
+      throw err;
+    }
+  });
+
+  app.post('/tokens/:id/revoke', async (req, reply) => {
+    const who = await signedIn(req, reply, deps);
+    if (!who) return reply;
+    authn.checkCsrf(req, who.session);
+    const id = (req.params as { id: string }).id;
+    if (!TOKEN_ID.test(id) || !(await identity.tokens.revoke(who.userId, id))) throw new Problem(404, 'Not Found', 'You have no such token.');
+    req.log.info({ userId: who.userId, tokenId: id }, 'API token revoked');
+    return reply.redirect('/tokens?revoked=1', 303);
+  });
+}

@@ -1,0 +1,210 @@
+// The pages of a signed-in user: their jobs, one job, and the upload form.
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { ulid } from 'ulid';
+import { TSV_COLUMNS } from '@gas/anntools';
+import { GenomeBuild, JobStatus, ResultState } from '@gas/proto';
+import type { Job } from '@gas/proto';
+import { blobKey } from '@gas/storage';
+import { jobView } from '../job-view.ts';
+import { Problem } from '../problem.ts';
+import { OverLimitProblem, receiveUpload } from '../upload.ts';
+import { planOf, uploadLimit } from '../plan-limits.ts';
+import { landingPage } from '../web/pages/auth-pages.ts';
+import { jobsPage } from '../web/pages/jobs-page.ts';
+import { jobPage } from '../web/pages/job-page.ts';
+import type { Preview, Summary } from '../web/pages/job-page.ts';
+import { uploadPage } from '../web/pages/upload-page.ts';
+import { formatBytes } from '../web/pages/job-status.ts';
+import type { Html } from '../web/html.ts';
+import { signedIn } from '../web/viewer.ts';
+import type { WebDeps } from './web-deps.ts';
+
+const JOB_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+const PAGE_SIZE = 20;
+const PREVIEW_SCAN_ROWS = 2000;
+const PREVIEW_SHOW_ROWS = 50;
+const LOG_BYTES = 64 * 1024;
+/** The samples are the original GAS test files, called against hg19. */
+const SAMPLE_BUILD = GenomeBuild.GRCH37;
+
+type Query = Record<string, string | undefined>;
+
+const sendPage = (reply: FastifyReply, body: Html, status = 200) => reply.code(status).type('text/html; charset=utf-8').header('Cache-Control', 'private, no-store').send(body.text);
+
+async function readText(stream: Readable, maxBytes: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let have = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    have += chunk.length;
+    if (have >= maxBytes) {
+      stream.destroy();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
+}
+
+export async function samplesIn(dir: string | undefined): Promise<string[]> {
+  if (!dir) return [];
+  try {
+    return (await readdir(dir)).filter((n) => /^[\w.-]+\.vcf(\.gz)?$/.test(n)).sort();
+  } catch {
+    return [];
+  }
+}
+
+export function registerPageRoutes(app: FastifyInstance, deps: WebDeps): void {
+  const { jobs, store } = deps;
+
+  app.get('/', async (req, reply) => {
+    if ((await deps.authn.identify(req))?.via === 'session') return reply.redirect('/jobs', 303);
+    return sendPage(reply, landingPage({ freeLimit: formatBytes(deps.limits.freeMaxUploadBytes) }));
+  });
+
+  app.get('/jobs', async (req, reply) => {
+    const who = await signedIn(req, reply, deps);
+    if (!who) return reply;
+    const q = req.query as Query;
+    const status = q.status && ['PENDING', 'RUNNING', 'COMPLETED', 'FAILED'].includes(q.status) ? q.status : '';
+    const res = await jobs.listJobs({
+      userId: who.userId,
+      pageSize: PAGE_SIZE,
+      pageToken: q.page && q.page.length < 200 ? q.page : '',
+      status: status ? JobStatus[status as keyof typeof JobStatus] : JobStatus.UNSPECIFIED,
+    });
+    const views = await Promise.all(res.jobs.map((j) => viewWithQueue(j)));
+    return sendPage(reply, jobsPage({ viewer: who.viewer, jobs: views, status, nextPageToken: res.nextPageToken || null, notice: q.welcome ? 'Welcome to GAS. Upload a VCF to annotate it.' : null }));
+  });
+
+  async function viewWithQueue(j: Job) {
+    if (j.status !== JobStatus.PENDING) return jobView(j);
+    const position = Number((await jobs.getQueuePosition({ userId: j.userId, jobId: j.jobId })).position) || undefined;
+    return jobView(j, { queuePosition: position });
+  }
+
+  app.get('/jobs/:id', async (req, reply) => {
+    const who = await signedIn(req, reply, deps);
+    if (!who) return reply;
+    const id = (req.params as { id: string }).id;
+    if (!JOB_ID.test(id)) throw new Problem(404, 'Not Found', 'There is no such job.');
+    // The job service answers NOT_FOUND for another user's job: it is not told apart from a missing one.
+    const { job } = await jobs.getJob({ userId: who.userId, jobId: id });
+    const j = job!;
+    const view = await viewWithQueue(j);
+    const available = j.status === JobStatus.COMPLETED && (j.resultState === ResultState.AVAILABLE || j.resultState === ResultState.UNSPECIFIED);
+    const [summary, preview, log] = available
+      ? await Promise.all([readSummary(j), readPreview(j, req.query as Query), readLog(j)])
+      : [null, null, null];
+    return sendPage(reply, jobPage({ viewer: who.viewer, job: view, summary, preview, log }));
+  });
+
+  async function readSummary(j: Job): Promise<Summary | null> {
+    const key = j.resultKeys['summary'];
+    if (!key) return null;
+    try {
+      return JSON.parse(await readText(await store.get('results', key), 4 * 1024 * 1024)) as Summary;
+    } catch {
+      return null;
+    }
+  }
+
+  async function readLog(j: Job): Promise<string | null> {
+    const key = j.resultKeys['log'];
+    if (!key) return null;
+    try {
+      return await readText(await store.get('results', key), LOG_BYTES);
+    } catch {
+      return null;
+    }
+  }
+
+  /** The first rows of the TSV, filtered by gene, region class and rsID. */
+  async function readPreview(j: Job, q: Query): Promise<Preview | null> {
+    const key = j.resultKeys['tsv'];
+    if (!key) return null;
+    const filter = { gene: (q.gene ?? '').trim().slice(0, 50), region: (q.region ?? '').trim().slice(0, 50), rsid: (q.rsid ?? '').trim().toLowerCase().slice(0, 20) };
+    const show = ['CHROM', 'POS', 'REF', 'ALT', 'REGION', 'GENES', 'RSIDS', 'FUNCTION', 'AA_CHANGE'];
+    const idx = show.map((c) => TSV_COLUMNS.indexOf(c));
+    const col = (name: string) => TSV_COLUMNS.indexOf(name);
+    const rows: string[][] = [];
+    const regions = new Set<string>();
+    let scanned = 0;
+    let stream: Readable;
+    try {
+      stream = await store.get('results', key);
+    } catch {
+      return null;
+    }
+    const lines = createInterface({ input: stream, crlfDelay: Infinity });
+    try {
+      for await (const line of lines) {
+        if (scanned === 0 && line.startsWith('CHROM\t')) continue;
+        scanned++;
+        const cells = line.split('\t');
+        const region = cells[col('REGION')] ?? '';
+        regions.add(region);
+        const genes = (cells[col('GENES')] ?? '').split('&');
+        const rsids = (cells[col('RSIDS')] ?? '').toLowerCase().split('&');
+        const match =
+          (!filter.gene || genes.some((g) => g.toLowerCase() === filter.gene.toLowerCase())) &&
+          (!filter.region || region === filter.region) &&
+          (!filter.rsid || rsids.includes(filter.rsid.startsWith('rs') ? filter.rsid : `rs${filter.rsid}`));
+        if (match && rows.length < PREVIEW_SHOW_ROWS) rows.push(idx.map((i) => cells[i] ?? ''));
+        if (scanned >= PREVIEW_SCAN_ROWS) break;
+      }
+    } finally {
+      lines.close();
+      stream.destroy();
+    }
+    return { columns: show, rows, scanned, filter, regions: [...regions].filter(Boolean).sort() };
+  }
+
+  app.get('/upload', async (req, reply) => {
+    const who = await signedIn(req, reply, deps);
+    if (!who) return reply;
+    const limit = uploadLimit(who.viewer.plan, deps.limits);
+    return sendPage(reply, uploadPage({ viewer: who.viewer, limitBytes: limit, samples: await samplesIn(deps.samplesDir) }));
+  });
+
+  // The form's own post, for browsers without the page script (which posts to the API instead).
+  app.post('/upload', async (req, reply) => {
+    const who = await signedIn(req, reply, deps);
+    if (!who) return reply;
+    try {
+      const { job } = await receiveUpload(req, who.userId, deps);
+      return reply.redirect(`/jobs/${job.jobId}`, 303);
+    } catch (err) {
+      if (!(err instanceof Problem) || err.status >= 500 || err.status === 403) throw err;
+      const limit = uploadLimit(who.viewer.plan, deps.limits);
+      return sendPage(reply, uploadPage({ viewer: who.viewer, limitBytes: limit, samples: await samplesIn(deps.samplesDir), error: err instanceof OverLimitProblem ? `${capitalise(err.detail!)}.` : `${capitalise(err.detail ?? err.title)}.` }), err.status);
+    }
+  });
+
+  app.post('/upload/sample', async (req, reply) => {
+    const who = await signedIn(req, reply, deps);
+    if (!who) return reply;
+    deps.authn.checkCsrf(req, who.session);
+    const name = (req.body as Query | undefined)?.sample ?? '';
+    const samples = await samplesIn(deps.samplesDir);
+    if (!samples.includes(name)) throw new Problem(404, 'Not Found', 'There is no such sample file.');
+    const path = join(deps.samplesDir!, name);
+    const size = (await stat(path)).size;
+    const plan = await planOf(deps.accounts, who.userId);
+    if (size > uploadLimit(plan, deps.limits)) throw new OverLimitProblem(plan, uploadLimit(plan, deps.limits));
+    const jobId = ulid();
+    const inputKey = blobKey(who.userId, jobId, name);
+    await store.put('inputs', inputKey, createReadStream(path), { maxBytes: size });
+    const res = await jobs.createJob({ userId: who.userId, jobId, genomeBuild: SAMPLE_BUILD, inputName: name, inputSize: BigInt(size), inputKey, idempotencyKey: '' });
+    return reply.redirect(`/jobs/${res.job!.jobId}`, 303);
+  });
+}
+
+function capitalise(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}

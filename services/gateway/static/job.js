@@ -1,0 +1,17 @@
+'use strict';
+(function () {
+  const card = document.querySelector('section.job[data-job]');
+  if (!card) return;
+  const id = card.dataset.job;
+  const cell = card.querySelector('dd.status');
+  window.gasLive((job) => {
+    if (job.id !== id) return;
+    if (job.status === 'COMPLETED' || job.status === 'FAILED') {
+      // The finished page has downloads, summary and log: load it once.
+      if (card.dataset.status !== job.status) location.reload();
+      return;
+    }
+    cell.innerHTML = job.statusHtml;
+    card.dataset.status = job.status;
+  });
+})();

@@ -1,0 +1,21 @@
+'use strict';
+(function () {
+  const table = document.querySelector('table.jobs');
+  const filter = table ? table.dataset.liveStatus : new URLSearchParams(location.search).get('status') || '';
+  const template = document.createElement('template');
+  window.gasLive((job) => {
+    template.innerHTML = job.row.trim();
+    const row = template.content.firstElementChild;
+    const existing = document.querySelector(`tr[data-job="${CSS.escape(job.id)}"]`);
+    if (existing) {
+      if (filter && job.status !== filter) existing.remove();
+      else existing.replaceWith(row);
+      return;
+    }
+    // A job this page does not list yet (submitted elsewhere): show it on the first page.
+    if (filter && job.status !== filter) return;
+    if (new URLSearchParams(location.search).has('page')) return;
+    if (!table) return location.reload();
+    table.tBodies[0].prepend(row);
+  });
+})();
