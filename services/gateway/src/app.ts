@@ -25,6 +25,8 @@ import { registerAccountRoutes } from './routes/account-routes.ts';
 import { registerLiveRoutes } from './routes/live-routes.ts';
 import type { WebDeps } from './routes/web-deps.ts';
 import { registerBillingRoutes } from './routes/billing-routes.ts';
+import { registerOidcRoutes } from './routes/oidc-routes.ts';
+import type { OidcSignIn } from './oidc-sign-in.ts';
 import type { BillingProvider } from './billing/billing-provider.ts';
 import { errorPage } from './web/pages/error-page.ts';
 import { viewerIfAny } from './web/viewer.ts';
@@ -45,6 +47,10 @@ export interface GatewayDeps {
   rateLimit: { perMinute: number; signInPerMinute: number };
   samplesDir?: string;
   billing: BillingProvider;
+  /** OpenID Connect sign-in, when configured. */
+  oidc?: { signIn: OidcSignIn; name: string } | null;
+  /** Signs the short-lived sign-in cookie. */
+  secret: Buffer;
 }
 
 const STATIC_DIR = fileURLToPath(new URL('../static/', import.meta.url));
@@ -96,7 +102,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     referrerPolicy: { policy: 'no-referrer' },
     crossOriginEmbedderPolicy: false,
   });
-  void app.register(cookie);
+  void app.register(cookie, { secret: deps.secret });
   void app.register(formbody, { bodyLimit: 64 * 1024 });
   void app.register(multipart, { limits: { fileSize: deps.limits.maxUploadBytes + 1, files: 1, fields: 10, fieldSize: 1024 } });
   void app.register(fastifyStatic, { root: STATIC_DIR, prefix: '/static/', maxAge: '1h', index: false });
@@ -176,8 +182,9 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     scoped.addHook('onRoute', (route) => {
       if ((route.config as { signIn?: boolean } | undefined)?.signIn) route.config = { ...route.config, rateLimit: { max: deps.rateLimit.signInPerMinute, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => `signin:${req.ip}` } } as typeof route.config;
     });
-    registerAuthRoutes(scoped, web, { oidc: null, secureCookies: secure });
+    registerAuthRoutes(scoped, web, { oidc: deps.oidc ? { name: deps.oidc.name } : null, secureCookies: secure });
   });
+  if (deps.oidc) registerOidcRoutes(app, web, { signIn: deps.oidc.signIn, name: deps.oidc.name, secureCookies: secure, publicUrl: deps.publicUrl ?? '' });
   registerPageRoutes(app, web);
   registerAccountRoutes(app, web);
   registerBillingRoutes(app, web, deps.billing, deps.publicUrl ?? '');

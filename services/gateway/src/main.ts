@@ -6,6 +6,7 @@ import { configProblems, gatewayConfigSpec } from './config.ts';
 import { buildGateway } from './app.ts';
 import { openIdentityStores } from './identity/index.ts';
 import { createBillingProvider } from './billing/create-billing-provider.ts';
+import { OidcSignIn } from './oidc-sign-in.ts';
 import { randomBytes } from 'node:crypto';
 
 const service = 'gateway';
@@ -39,8 +40,22 @@ const billing = createBillingProvider({
   builtinSecret: secret,
   publicUrl: config.publicUrl ?? '',
 });
+// Discovery happens once at startup: a provider that is down keeps the gateway from becoming ready.
+const oidc = config.oidcIssuer
+  ? {
+      name: config.oidcName,
+      signIn: await OidcSignIn.discover({
+        issuer: new URL(config.oidcIssuer),
+        clientId: config.oidcClientId!,
+        clientSecret: config.oidcClientSecret!,
+        redirectUri: config.oidcRedirectUri ?? `${config.publicUrl ?? `http://127.0.0.1:${config.port}`}/signin/oidc/callback`,
+      }),
+    }
+  : null;
 const app = buildGateway({
   billing,
+  oidc,
+  secret,
   jobs,
   accounts,
   store,

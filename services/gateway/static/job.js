@@ -12,6 +12,7 @@
       return;
     }
     cell.innerHTML = job.statusHtml;
+    window.gasLocalTimes(cell);
     card.dataset.status = job.status;
   });
 })();

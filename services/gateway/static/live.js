@@ -17,7 +17,10 @@ window.gasLive = function gasLive(onJob) {
 };
 
 // Times are written in UTC by the server; show them in the reader's zone.
-document.querySelectorAll('time[datetime]').forEach((t) => {
-  const d = new Date(t.getAttribute('datetime'));
-  if (!Number.isNaN(d.getTime())) t.textContent = d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-});
+window.gasLocalTimes = function gasLocalTimes(root) {
+  root.querySelectorAll('time[datetime]').forEach((t) => {
+    const d = new Date(t.getAttribute('datetime'));
+    if (!Number.isNaN(d.getTime())) t.textContent = d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  });
+};
+window.gasLocalTimes(document);

@@ -13,7 +13,9 @@
   const limit = Number(form.dataset.limit);
   const csrf = document.querySelector('meta[name=csrf-token]').content;
 
-  const size = (n) => (n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1048576).toFixed(1)} MB`);
+  // As the server writes sizes (formatBytes), so the two messages agree.
+  const size = (n) =>
+    n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(n < 10240 ? 1 : 0)} KB` : n < 1073741824 ? `${(n / 1048576).toFixed(1)} MB` : `${(n / 1073741824).toFixed(1)} GB`;
   const showError = (text) => {
     error.textContent = text;
     error.hidden = !text;
@@ -57,12 +59,12 @@
       bar.hidden = true;
       button.disabled = false;
       const detail = xhr.response && xhr.response.detail ? xhr.response.detail : `the upload failed (HTTP ${xhr.status})`;
-      showError(detail.charAt(0).toUpperCase() + detail.slice(1) + (xhr.status === 413 && /upgrade/.test(detail) ? '' : '.'));
+      showError(`${detail.charAt(0).toUpperCase()}${detail.slice(1)}.`);
       if (xhr.status === 413 && /upgrade/.test(detail)) {
         const a = document.createElement('a');
         a.href = '/subscribe';
-        a.textContent = ' Upgrade to premium.';
-        error.append(a);
+        a.textContent = 'See the plans';
+        error.append(' ', a);
       }
     });
     xhr.addEventListener('error', () => {

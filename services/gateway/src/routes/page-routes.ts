@@ -27,7 +27,7 @@ import type { WebDeps } from './web-deps.ts';
 const JOB_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 const PAGE_SIZE = 20;
 const PREVIEW_SCAN_ROWS = 2000;
-const PREVIEW_SHOW_ROWS = 50;
+const PREVIEW_SHOW_ROWS = 25;
 const LOG_BYTES = 64 * 1024;
 /** The samples are the original GAS test files, called against hg19. */
 const SAMPLE_BUILD = GenomeBuild.GRCH37;
@@ -50,10 +50,13 @@ async function readText(stream: Readable, maxBytes: number): Promise<string> {
   return Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
 }
 
-export async function samplesIn(dir: string | undefined): Promise<string[]> {
+/** The sample VCFs in `dir`, those no larger than `maxBytes` when given. */
+export async function samplesIn(dir: string | undefined, maxBytes = Infinity): Promise<string[]> {
   if (!dir) return [];
   try {
-    return (await readdir(dir)).filter((n) => /^[\w.-]+\.vcf(\.gz)?$/.test(n)).sort();
+    const names = (await readdir(dir)).filter((n) => /^[\w.-]+\.vcf(\.gz)?$/.test(n)).sort();
+    const sizes = await Promise.all(names.map(async (n) => (await stat(join(dir, n))).size));
+    return names.filter((_, i) => sizes[i]! <= maxBytes);
   } catch {
     return [];
   }
@@ -155,7 +158,7 @@ export function registerPageRoutes(app: FastifyInstance, deps: WebDeps): void {
           (!filter.gene || genes.some((g) => g.toLowerCase() === filter.gene.toLowerCase())) &&
           (!filter.region || region === filter.region) &&
           (!filter.rsid || rsids.includes(filter.rsid.startsWith('rs') ? filter.rsid : `rs${filter.rsid}`));
-        if (match && rows.length < PREVIEW_SHOW_ROWS) rows.push(idx.map((i) => cells[i] ?? ''));
+        if (match && rows.length < PREVIEW_SHOW_ROWS) rows.push(idx.map((i) => readable(cells[i] ?? '')));
         if (scanned >= PREVIEW_SCAN_ROWS) break;
       }
     } finally {
@@ -169,7 +172,7 @@ export function registerPageRoutes(app: FastifyInstance, deps: WebDeps): void {
     const who = await signedIn(req, reply, deps);
     if (!who) return reply;
     const limit = uploadLimit(who.viewer.plan, deps.limits);
-    return sendPage(reply, uploadPage({ viewer: who.viewer, limitBytes: limit, samples: await samplesIn(deps.samplesDir) }));
+    return sendPage(reply, uploadPage({ viewer: who.viewer, limitBytes: limit, samples: await samplesIn(deps.samplesDir, limit) }));
   });
 
   // The form's own post, for browsers without the page script (which posts to the API instead).
@@ -182,7 +185,7 @@ export function registerPageRoutes(app: FastifyInstance, deps: WebDeps): void {
     } catch (err) {
       if (!(err instanceof Problem) || err.status >= 500 || err.status === 403) throw err;
       const limit = uploadLimit(who.viewer.plan, deps.limits);
-      return sendPage(reply, uploadPage({ viewer: who.viewer, limitBytes: limit, samples: await samplesIn(deps.samplesDir), error: err instanceof OverLimitProblem ? `${capitalise(err.detail!)}.` : `${capitalise(err.detail ?? err.title)}.` }), err.status);
+      return sendPage(reply, uploadPage({ viewer: who.viewer, limitBytes: limit, samples: await samplesIn(deps.samplesDir, limit), error: err instanceof OverLimitProblem ? `${capitalise(err.detail!)}.` : `${capitalise(err.detail ?? err.title)}.` }), err.status);
     }
   });
 
@@ -203,6 +206,14 @@ export function registerPageRoutes(app: FastifyInstance, deps: WebDeps): void {
     const res = await jobs.createJob({ userId: who.userId, jobId, genomeBuild: SAMPLE_BUILD, inputName: name, inputSize: BigInt(size), inputKey, idempotencyKey: '' });
     return reply.redirect(`/jobs/${res.job!.jobId}`, 303);
   });
+}
+
+/** A TSV cell for people: lists separated by commas, "NONE" (no flanking gene) as a dash. */
+function readable(cell: string): string {
+  return cell
+    .split('&')
+    .map((v) => (v === 'NONE' ? '–' : v))
+    .join(', ');
 }
 
 function capitalise(s: string): string {

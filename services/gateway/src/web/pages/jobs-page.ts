@@ -33,14 +33,11 @@ export function jobsPage(o: { viewer: Viewer; jobs: JobView[]; status: string; n
     scripts: ['live.js', 'jobs.js'],
     body: html`<div class="title-row"><h1>Your jobs</h1><a class="button" href="/upload">Upload a VCF</a></div>
 <nav class="filters" aria-label="Filter by status">${filters}</nav>
-${
-  o.jobs.length === 0
-    ? html`<p class="empty">${o.status ? 'No jobs with this status.' : html`No jobs yet. <a href="/upload">Upload a VCF</a> to start one.`}</p>`
-    : html`<div class="table-wrap"><table class="jobs" data-live-status="${o.status}">
+<p class="empty"${o.jobs.length > 0 ? html` hidden` : ''}>${o.status ? 'No jobs with this status.' : html`No jobs yet. <a href="/upload">Upload a VCF</a> to start one.`}</p>
+<div class="table-wrap"${o.jobs.length === 0 ? html` hidden` : ''}><table class="jobs" data-live-status="${o.status}">
   <thead><tr><th>Input</th><th>Status</th><th>Submitted</th></tr></thead>
   <tbody>${o.jobs.map(jobRow)}</tbody>
-</table></div>`
-}
+</table></div>
 ${o.nextPageToken ? html`<p class="pager"><a href="/jobs?${new URLSearchParams({ ...(o.status ? { status: o.status } : {}), page: o.nextPageToken }).toString()}">Older jobs →</a></p>` : ''}
 <p class="muted small live-note" hidden>Statuses update live.</p>`,
   });

@@ -32,7 +32,7 @@ ${o.error ? html`<p class="error" role="alert">${o.error}</p>` : ''}
 </form>
 ${
   o.samples.length > 0
-    ? html`<section class="samples"><h2>No VCF at hand?</h2><p>Try one of these samples:</p>
+    ? html`<section class="samples"><h2>No VCF at hand?</h2><p>Try one of the original GAS course files (annotated against GRCh37; most were called on older builds, so treat their annotations as a demonstration):</p>
 <form method="post" action="/upload/sample" class="sample-list">
   <input type="hidden" name="_csrf" value="${v.csrfToken}">
   ${o.samples.map((s) => html`<button type="submit" name="sample" value="${s}" class="secondary">${s}</button>`)}

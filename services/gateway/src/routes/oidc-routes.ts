@@ -1,0 +1,63 @@
+// Sign-in through an OpenID Connect provider. The attempt's state, nonce and PKCE verifier wait in
+// a signed, HttpOnly cookie for the provider to send the browser back.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { create, AccountSchema } from '@gas/proto';
+import { OidcSignInError } from '../oidc-sign-in.ts';
+import type { OidcSignIn, OidcSignInChecks } from '../oidc-sign-in.ts';
+import { signInPage } from '../web/pages/auth-pages.ts';
+import { safeNext } from '../web/viewer.ts';
+import type { WebDeps } from './web-deps.ts';
+
+const CHECKS_COOKIE = 'gas_oidc';
+const ATTEMPT_SECONDS = 600;
+
+interface Attempt extends OidcSignInChecks {
+  next: string;
+}
+
+export function registerOidcRoutes(app: FastifyInstance, deps: WebDeps, o: { signIn: OidcSignIn; name: string; secureCookies: boolean; publicUrl: string }): void {
+  const { identity, authn } = deps;
+  const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, secure: o.secureCookies, path: '/signin/oidc' };
+
+  const refuse = (req: FastifyRequest, reply: FastifyReply, status: number, error: string) =>
+    reply.code(status).type('text/html; charset=utf-8').send(signInPage({ formToken: '', error, oidc: { name: o.name } }).text);
+
+  app.get('/signin/oidc', async (req, reply) => {
+    const { url, checks } = o.signIn.begin();
+    const attempt: Attempt = { ...checks, next: safeNext((req.query as Record<string, string | undefined>).next) };
+    void reply.setCookie(CHECKS_COOKIE, JSON.stringify(attempt), { ...cookieOptions, signed: true, maxAge: ATTEMPT_SECONDS });
+    return reply.redirect(url.href, 303);
+  });
+
+  app.get('/signin/oidc/callback', async (req, reply) => {
+    const raw = req.cookies[CHECKS_COOKIE];
+    const unsigned = raw ? req.unsignCookie(raw) : null;
+    void reply.clearCookie(CHECKS_COOKIE, cookieOptions);
+    if (!unsigned?.valid || !unsigned.value) return refuse(req, reply, 400, 'The sign-in took too long or was started in another browser. Please try again.');
+    const attempt = JSON.parse(unsigned.value) as Attempt;
+    let who;
+    try {
+      who = await o.signIn.finish(new URL(req.url, o.publicUrl || 'http://localhost'), attempt);
+    } catch (err) {
+      if (!(err instanceof OidcSignInError)) throw err;
+      req.log.warn({ failure: err.failure, cause: err.cause }, 'OIDC sign-in failed');
+      return refuse(req, reply, err.failure === 'provider-unavailable' ? 503 : 400, err.message);
+    }
+    let userId = await identity.users.userForOidc(who.issuer, who.subject);
+    if (!userId) {
+      // A first sign-in from this provider account. An address that already has a password account
+      // is not taken over: the provider's word alone does not prove it is the same person.
+      const existing = who.email ? await identity.users.byEmail(who.email) : null;
+      if (existing) return refuse(req, reply, 409, 'An account with this e-mail address exists already. Sign in with its password.');
+      if (!who.email) return refuse(req, reply, 400, `${o.name} did not tell us your e-mail address, which GAS needs for notifications.`);
+      const created = await identity.users.create(who.email, null);
+      userId = await identity.users.linkOidc(who.issuer, who.subject, created.userId);
+      await deps.accounts.upsertAccount({ account: create(AccountSchema, { userId, email: who.email.toLowerCase(), name: who.name ?? who.email, institution: '' }) });
+      req.log.info({ userId }, 'account created through OIDC');
+    }
+    const { id } = await identity.sessions.start(userId);
+    authn.setSessionCookie(reply, id, deps.sessionMaxMs);
+    req.log.info({ userId }, 'signed in through OIDC');
+    return reply.redirect(attempt.next, 303);
+  });
+}
