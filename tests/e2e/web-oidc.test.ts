@@ -1,0 +1,110 @@
+// OpenID Connect sign-in in a real Chromium against a real local provider (oidc-provider): the
+// gateway sends the browser to the provider, the user signs in and consents there, and comes back
+// signed in to GAS with an account made from the provider's claims.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { freePort, launchBrowser, newPage, pageErrors, screenshot, startGasStack, startOidcProvider, WebClient, DESKTOP } from '@gas/testing';
+import type { Browser, GasStack, Page } from '@gas/testing';
+
+let stack: GasStack;
+let browser: Browser;
+let provider: { issuer: string; close(): Promise<void> };
+
+before(async () => {
+  const gatewayPort = await freePort();
+  const redirectUri = `http://127.0.0.1:${gatewayPort}/signin/oidc/callback`;
+  provider = await startOidcProvider({
+    clients: [{ clientId: 'gas', clientSecret: 'a-client-secret-for-tests-only', redirectUris: [redirectUri] }],
+    users: { alice: { email: 'alice@example.test', name: 'Alice Example' }, bob: { email: 'bob@example.test', name: 'Bob Example' } },
+  });
+  stack = await startGasStack({
+    store: 'filesystem',
+    services: ['job', 'gateway'],
+    gatewayPort,
+    env: {
+      gateway: {
+        OIDC_ISSUER: provider.issuer,
+        OIDC_CLIENT_ID: 'gas',
+        OIDC_CLIENT_SECRET: 'a-client-secret-for-tests-only',
+        OIDC_REDIRECT_URI: redirectUri,
+        OIDC_NAME: 'Example University',
+      },
+    },
+  });
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await stack?.stop();
+  await provider?.close();
+});
+
+const shot = (page: Page, step: string) => screenshot(page, import.meta.filename, step);
+
+/** From the gateway's sign-in page through the provider's login and consent, back to GAS. */
+async function signInAtProvider(page: Page, login: string, step: string): Promise<void> {
+  await page.goto(`${stack.url}/signin`);
+  await page.getByRole('link', { name: 'Sign in with Example University' }).click();
+  // A provider that still has a session of its own sends the browser straight back.
+  const back = page.waitForURL(`${stack.url}/**`).then(() => 'back' as const);
+  const form = page.locator('input[name=login]').waitFor().then(() => 'login' as const);
+  if ((await Promise.race([back, form])) === 'back') return;
+  if (step) await shot(page, `${step} provider login`);
+  await page.locator('input[name=login]').fill(login);
+  await page.locator('input[name=password]').fill('anything: the test provider does not check it');
+  await page.locator('button[type=submit]').click();
+  await page.waitForLoadState();
+  // Consent is asked the first time only.
+  if (!page.url().startsWith(stack.url)) await page.locator('button[type=submit]').click();
+  await page.waitForURL(`${stack.url}/**`);
+}
+
+test('first sign-in through the provider makes an account from its claims; the second finds the same account', async () => {
+  const page = await newPage(browser, DESKTOP);
+  await signInAtProvider(page, 'alice', 'first');
+  await page.waitForURL(/\/jobs$/);
+  await shot(page, 'signed in');
+  await page.goto(`${stack.url}/profile`);
+  assert.equal(await page.getByLabel('Name').inputValue(), 'Alice Example');
+  assert.equal(await page.getByLabel('E-mail').inputValue(), 'alice@example.test');
+  await page.getByLabel('Institution').fill('Example University');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.waitForURL(/saved=1/);
+  // Sign out, and in again through the provider: the same account, with what was saved.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(`${stack.url}/`);
+  await signInAtProvider(page, 'alice', '');
+  await page.goto(`${stack.url}/profile`);
+  assert.equal(await page.getByLabel('Institution').inputValue(), 'Example University');
+  // The provider's own pages (fonts from the internet, no favicon) are not ours to judge.
+  assert.deepEqual(pageErrors(page).filter((e) => e.includes(stack.url) || !e.includes('http')), []);
+  await page.close();
+});
+
+test('a provider account whose address already has a password account is not signed into it', async () => {
+  const c = new WebClient(stack.url);
+  await c.signUp({ email: 'bob@example.test', password: 'bob has a password', name: 'Bob (password)' });
+  const page = await newPage(browser, DESKTOP);
+  await signInAtProvider(page, 'bob', '');
+  assert.match(page.url(), /\/signin\/oidc\/callback/);
+  assert.match(await page.locator('p.error').innerText(), /exists already\. Sign in with its password/);
+  await page.goto(`${stack.url}/jobs`);
+  assert.match(page.url(), /\/signin\?next=/, 'not signed in');
+  await shot(page, 'refused takeover');
+  await page.close();
+});
+
+test('a callback without the attempt cookie, or with a forged state, signs nobody in', async () => {
+  const c = new WebClient(stack.url);
+  const res = await c.get('/signin/oidc/callback?code=stolen&state=guess');
+  assert.equal(res.status, 400);
+  assert.match(res.text, /took too long or was started in another browser/);
+  assert.equal(c.cookies.has('gas_session'), false);
+  // A real attempt, then a callback with another state: refused by the state check.
+  const start = await c.get('/signin/oidc');
+  assert.equal(start.status, 303);
+  assert.ok(start.location!.startsWith(provider.issuer));
+  const forged = await c.get('/signin/oidc/callback?code=stolen&state=not-the-one-issued');
+  assert.equal(forged.status, 400);
+  assert.equal(c.cookies.has('gas_session'), false);
+});
