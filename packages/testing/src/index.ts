@@ -20,3 +20,5 @@ export { startOidcProvider, DEFAULT_OIDC_USERS } from './oidc-provider.ts';
 export type { OidcProviderHandle, OidcTestClient, OidcTestUser, StartOidcProviderOptions } from './oidc-provider.ts';
 export { WebClient } from './web-client.ts';
 export type { WebResponse } from './web-client.ts';
+export { stripeStandIn } from './stripe-stand-in.ts';
+export type { StripeAnswer, StripeRequest } from './stripe-stand-in.ts';

@@ -33,6 +33,8 @@ const spec = {
   stripeSecretKey: field.optional('STRIPE_SECRET_KEY', { secret: true }),
   stripeWebhookSecret: field.optional('STRIPE_WEBHOOK_SECRET', { secret: true }),
   stripePriceId: field.optional('STRIPE_PRICE_ID'),
+  /** Only for tests that stand in for Stripe's servers (which cannot be reached from CI). */
+  stripeApiBase: field.optional('STRIPE_API_BASE'),
   oidcIssuer: field.optional('OIDC_ISSUER'),
   oidcClientId: field.optional('OIDC_CLIENT_ID'),
   oidcClientSecret: field.optional('OIDC_CLIENT_SECRET', { secret: true }),

@@ -37,6 +37,7 @@ const billing = createBillingProvider({
   stripeSecretKey: config.stripeSecretKey,
   stripeWebhookSecret: config.stripeWebhookSecret,
   stripePriceId: config.stripePriceId,
+  stripeApiBase: config.stripeApiBase,
   builtinSecret: secret,
   publicUrl: config.publicUrl ?? '',
 });

@@ -2,11 +2,10 @@
 // SDK's own test signer, and API calls go to a node:http server standing in for api.stripe.com.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
 import Stripe from 'stripe';
+import { stripeStandIn } from '@gas/testing';
+import type { StripeAnswer as Answer, StripeRequest as Recorded } from '@gas/testing';
 import { BillingUnavailableError, WebhookSignatureError } from '../src/billing/billing-provider.ts';
 import { StripeBilling } from '../src/billing/stripe-billing.ts';
 import { BuiltinBilling } from '../src/billing/builtin-billing.ts';
@@ -129,42 +128,6 @@ test('Stripe webhook: the header is found whatever the case of its name', () => 
 });
 
 // ---------------------------------------------------------------- Stripe API (local stand-in)
-
-interface Recorded {
-  method: string;
-  path: string;
-  query: URLSearchParams;
-  headers: IncomingHttpHeaders;
-  form: URLSearchParams;
-}
-type Answer = { status: number; body: unknown };
-
-/** A node:http server answering like api.stripe.com would, recording every request. */
-async function stripeStandIn(answer: (req: Recorded) => Answer) {
-  const requests: Recorded[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const url = new URL(req.url ?? '/', 'http://stand-in');
-      const recorded = { method: req.method ?? '', path: url.pathname, query: url.searchParams, headers: req.headers, form: new URLSearchParams(Buffer.concat(chunks).toString()) };
-      requests.push(recorded);
-      const { status, body } = answer(recorded);
-      res.writeHead(status, { 'content-type': 'application/json', 'request-id': `req_${requests.length}` });
-      res.end(JSON.stringify(body));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: new URL(`http://127.0.0.1:${port}`),
-    requests,
-    async close() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
 
 const notFound = (req: Recorded): Answer => ({ status: 404, body: { error: { type: 'invalid_request_error', message: `Unrecognized request URL (${req.method}: ${req.path})` } } });
 

@@ -7,6 +7,8 @@ export interface BillingConfig {
   stripeSecretKey?: string;
   stripeWebhookSecret?: string;
   stripePriceId?: string;
+  /** A stand-in for Stripe's API, for tests. */
+  stripeApiBase?: string;
   builtinSecret: Buffer;
   publicUrl: string;
 }
@@ -21,5 +23,10 @@ export function createBillingProvider(config: BillingConfig): BillingProvider {
     ['STRIPE_PRICE_ID', config.stripePriceId],
   ].flatMap(([name, value]) => (value?.trim() ? [] : [name]));
   if (missing.length > 0) throw new Error(`BILLING_PROVIDER=stripe needs ${missing.join(', ')}`);
-  return new StripeBilling({ secretKey: config.stripeSecretKey!, webhookSecret: config.stripeWebhookSecret!, priceId: config.stripePriceId! });
+  return new StripeBilling({
+    secretKey: config.stripeSecretKey!,
+    webhookSecret: config.stripeWebhookSecret!,
+    priceId: config.stripePriceId!,
+    ...(config.stripeApiBase ? { apiBase: new URL(config.stripeApiBase) } : {}),
+  });
 }
