@@ -3,10 +3,11 @@
 // and user data that looks like markup.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort, sharedDataPath, startGasStack, startService, WebClient } from '@gas/testing';
 import type { GasStack, ServiceHandle } from '@gas/testing';
+import { createClient, JobService } from '@gas/proto';
 
 const FREE_1 = sharedDataPath('vcf/gas_anntools/free_1.vcf');
 const PASSWORD = 'a long enough password';
@@ -225,4 +226,29 @@ test('error pages help: 404 for an unknown page and job, with security headers o
   }
   const cookie = (await new WebClient(stack.url).signUp({ email: 'dave@example.org', password: PASSWORD, name: 'Dave' }), alice.cookies.get('gas_session'));
   assert.ok(cookie);
+});
+
+test('archived and restoring results: the job page says what the user can do, downloads answer 409', async () => {
+  // What the archive service does after the retention period, done here through the job service.
+  const users = await readdir(join(stack.stateDir, 'blobs', 'inputs'));
+  let userId = '';
+  for (const u of users) if ((await readdir(join(stack.stateDir, 'blobs', 'inputs', u))).includes(aliceJob)) userId = u;
+  assert.ok(userId, 'the input of alice\'s job is in the store');
+  const jobs = createClient(JobService, stack.jobGrpcUrl, { defaultDeadlineMs: 10_000 });
+  try {
+    await jobs.markArchived({ userId, jobId: aliceJob, archiveKeys: {} });
+    const archived = await alice.get(`/jobs/${aliceJob}`);
+    assert.match(archived.text, /The results are in cold storage/);
+    assert.match(archived.text, /<a href="\/subscribe">Upgrade to premium<\/a> and they are restored automatically/);
+    assert.doesNotMatch(archived.text, /Annotated VCF/, 'no download links while archived');
+    const download = await alice.get(`/api/v1/jobs/${aliceJob}/result`);
+    assert.equal(download.status, 409);
+    assert.match(JSON.parse(download.text).detail, /archived; upgrade to premium to restore them/);
+    await jobs.markRestoring({ userId, jobId: aliceJob });
+    const restoring = await alice.get(`/jobs/${aliceJob}`);
+    assert.match(restoring.text, /Restoring the results from cold storage/);
+    assert.match((await alice.get('/jobs')).text, /class="badge archived">Restoring</);
+  } finally {
+    jobs.close();
+  }
 });
