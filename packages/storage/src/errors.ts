@@ -33,3 +33,14 @@ export class InvalidBlobKeyError extends Error {
     this.reason = reason;
   }
 }
+
+/** A direct-upload argument out of range: a caller's mistake (or a browser's), never the store's. */
+export class InvalidUploadArgumentError extends Error {
+  override readonly name = 'InvalidUploadArgumentError';
+  readonly argument: string;
+
+  constructor(operation: string, argument: string, reason: string) {
+    super(`${operation}: ${argument} ${reason}`);
+    this.argument = argument;
+  }
+}

@@ -10,9 +10,10 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
 import { assertArea, assertValidKey } from './blob-key.ts';
 import { BLOB_AREAS } from './blob-store.ts';
-import type { BlobArea, BlobInfo, BlobStore, PutOptions } from './blob-store.ts';
+import type { BlobArea, BlobInfo, BlobStore, DirectUploads, PutOptions } from './blob-store.ts';
 import { BlobNotFoundError } from './errors.ts';
 import { limitBody } from './limited-body.ts';
+import { S3DirectUploads } from './s3-direct-uploads.ts';
 import { isS3NotFound } from './s3-errors.ts';
 import { copyObjectMultipart, MAX_SINGLE_COPY_BYTES } from './s3-multipart-copy.ts';
 
@@ -42,6 +43,7 @@ export class S3BlobStore implements BlobStore {
   readonly #partSize: number | undefined;
   readonly #queueSize: number | undefined;
   readonly #multipartCopyThreshold: number;
+  readonly directUploads: DirectUploads;
 
   constructor(opts: S3BlobStoreOptions) {
     for (const area of BLOB_AREAS) {
@@ -53,6 +55,7 @@ export class S3BlobStore implements BlobStore {
     this.#partSize = opts.partSize;
     this.#queueSize = opts.queueSize;
     this.#multipartCopyThreshold = opts.multipartCopyThreshold ?? MAX_SINGLE_COPY_BYTES;
+    this.directUploads = new S3DirectUploads(this.#client, (area, key) => this.#location(area, key));
   }
 
   #location(area: BlobArea, key: string): { Bucket: string; Key: string } {

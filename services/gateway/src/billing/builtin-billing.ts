@@ -1,4 +1,5 @@
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { SignedStatements } from '../signed-statement.ts';
 import { WebhookSignatureError } from './billing-provider.ts';
 import type { BillingEvent, BillingProvider } from './billing-provider.ts';
 
@@ -12,8 +13,6 @@ export interface BuiltinBillingOptions {
 }
 
 const TOKEN_TTL_MS = 15 * 60 * 1000;
-// Binds the MAC to this use, so a value signed with the same key for another purpose is not a token.
-const MAC_CONTEXT = 'gas-builtin-checkout-v1.';
 
 /**
  * Billing for the local stack: "checkout" is a page of the gateway that grants the plan with no
@@ -22,42 +21,23 @@ const MAC_CONTEXT = 'gas-builtin-checkout-v1.';
  */
 export class BuiltinBilling implements BillingProvider {
   readonly name = 'builtin' as const;
-  readonly #secret: Buffer;
+  readonly #tokens: SignedStatements<{ u: string }>;
   readonly #baseUrl: string;
-  readonly #now: () => number;
 
   constructor(opts: BuiltinBillingOptions) {
     if (opts.secret.length < 32) throw new Error('builtin billing needs a secret of at least 32 bytes');
-    this.#secret = Buffer.from(opts.secret);
+    this.#tokens = new SignedStatements(opts.secret, 'gas-builtin-checkout-v1.', 'checkout token', TOKEN_TTL_MS, opts.now);
     this.#baseUrl = opts.baseUrl.replace(/\/+$/, '');
-    this.#now = opts.now ?? Date.now;
   }
 
   async startCheckout(input: { userId: string; email: string; successUrl: string; cancelUrl: string }): Promise<{ redirectUrl: string }> {
-    const payload = Buffer.from(JSON.stringify({ u: input.userId, exp: this.#now() + TOKEN_TTL_MS })).toString('base64url');
-    const token = `${payload}.${this.#mac(payload)}`;
-    return { redirectUrl: `${this.#baseUrl}/billing/builtin/checkout?token=${token}` };
+    return { redirectUrl: `${this.#baseUrl}/billing/builtin/checkout?token=${this.#tokens.sign({ u: input.userId })}` };
   }
 
   /** The user a checkout token was issued to; throws if it was altered, is malformed or has expired. */
   verifyCheckoutToken(token: string): { userId: string } {
-    const [payload, mac, ...rest] = token.split('.');
-    if (!payload || !mac || rest.length > 0) throw new Error('malformed checkout token');
-    // Compared as text: Node's base64url decoder skips stray characters, so decoding first would
-    // accept more than one spelling of the same MAC.
-    const given = Buffer.from(mac);
-    const expected = Buffer.from(this.#mac(payload));
-    // timingSafeEqual throws on unequal lengths, and a length says nothing about the key.
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new Error('checkout token signature does not match');
-    let claims: unknown;
-    try {
-      claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-    } catch {
-      throw new Error('malformed checkout token');
-    }
-    const { u, exp } = (claims ?? {}) as { u?: unknown; exp?: unknown };
-    if (typeof u !== 'string' || u === '' || typeof exp !== 'number') throw new Error('malformed checkout token');
-    if (this.#now() >= exp) throw new Error('checkout token has expired');
+    const { u } = this.#tokens.verify(token);
+    if (typeof u !== 'string' || u === '') throw new Error('malformed checkout token');
     return { userId: u };
   }
 
@@ -73,9 +53,5 @@ export class BuiltinBilling implements BillingProvider {
   parseWebhook(_rawBody: Buffer, _headers: Record<string, string | string[] | undefined>): BillingEvent | null {
     // A webhook route left open while builtin is configured must not accept anything.
     throw new WebhookSignatureError('builtin billing has no webhooks');
-  }
-
-  #mac(payload: string): string {
-    return createHmac('sha256', this.#secret).update(MAC_CONTEXT).update(payload).digest('base64url');
   }
 }
