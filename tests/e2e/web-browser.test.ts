@@ -131,7 +131,7 @@ test('sign up, upload, watch it finish live, read summary and log, download, ove
   await shot(page, 'large job done');
 
   // The browser logs the refused upload's 413 itself; nothing else may appear.
-  for (const p of [page]) assert.deepEqual(pageErrors(p).filter((e) => !/status of 413 .*\/api\/v1\/jobs/.test(e)), [], `no script or console errors on ${p.url()}`);
+  for (const p of [page]) assert.deepEqual(pageErrors(p).filter((e) => !/status of 413 .*\/api\/v1\/uploads/.test(e)), [], `no script or console errors on ${p.url()}`);
   await page.close();
   await watcher.close();
 });

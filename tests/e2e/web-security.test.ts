@@ -252,3 +252,27 @@ test('archived and restoring results: the job page says what the user can do, do
     jobs.close();
   }
 });
+
+test('over the free limit: refused before storing, through the API and through the plain form post', async () => {
+  const big = new Blob([await readFile(sharedDataPath('vcf/gas_anntools/premium_1.vcf'))]);
+  const before = (JSON.parse((await bob.get('/api/v1/jobs')).text) as { jobs: unknown[] }).jobs.length;
+  const bobCsrf = WebClient.csrfOf((await bob.get('/upload')).text);
+  const api = await bob.upload('premium_1.vcf', big, 'GRCh37', bobCsrf);
+  assert.equal(api.status, 413);
+  assert.match(JSON.parse(api.text).detail, /larger than 150 KB, the free plan's limit; upgrade to premium/);
+  // The form without the page script (multipart post to /upload) gets the page back with the reason.
+  const form = new FormData();
+  form.append('_csrf', bobCsrf);
+  form.append('genome_build', 'GRCh37');
+  form.append('file', big, 'premium_1.vcf');
+  const page = await bob.request('/upload', { method: 'POST', body: form });
+  assert.equal(page.status, 413);
+  assert.match(page.text, /<p class="error" role="alert">The file is larger than 150 KB, the free plan&#39;s limit; upgrade to premium to annotate larger files\.<\/p>/);
+  assert.equal((JSON.parse((await bob.get('/api/v1/jobs')).text) as { jobs: unknown[] }).jobs.length, before, 'no job');
+  const stored = await readdir(join(stack.stateDir, 'blobs', 'inputs')).catch(() => []);
+  for (const u of stored) {
+    for (const j of await readdir(join(stack.stateDir, 'blobs', 'inputs', u))) {
+      assert.ok(!(await readdir(join(stack.stateDir, 'blobs', 'inputs', u, j))).includes('premium_1.vcf'), 'nothing stored');
+    }
+  }
+});

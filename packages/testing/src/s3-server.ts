@@ -23,6 +23,17 @@ export const DEFAULT_TEST_BUCKETS: Readonly<Record<S3Area, string>> = Object.fre
   archive: 'gas-archive',
 });
 
+const BROWSER_UPLOAD_CORS = `<CORSConfiguration>
+  <CORSRule>
+    <AllowedOrigin>*</AllowedOrigin>
+    <AllowedMethod>POST</AllowedMethod>
+    <AllowedMethod>PUT</AllowedMethod>
+    <AllowedHeader>*</AllowedHeader>
+    <ExposeHeader>ETag</ExposeHeader>
+    <MaxAgeSeconds>600</MaxAgeSeconds>
+  </CORSRule>
+</CORSConfiguration>`;
+
 // s3rver runs in this process (it is a Koa app), so there is no child to kill: when the process
 // ends the server ends with it, and the temp dir is removed by the cleanup registry's exit hook.
 export async function startS3Server(opts: StartS3ServerOptions = {}): Promise<S3ServerHandle> {
@@ -33,7 +44,9 @@ export async function startS3Server(opts: StartS3ServerOptions = {}): Promise<S3
     port: 0,
     silent: true,
     directory: dir.path,
-    configureBuckets: [...new Set(Object.values(buckets))].map((name) => ({ name, configs: [] })),
+    // The inputs bucket lets browsers upload straight to it (the gateway's upload tickets), as a
+    // real deployment's CORS rule would: any origin here, since test ports are random.
+    configureBuckets: [...new Set(Object.values(buckets))].map((name) => ({ name, configs: name === buckets.inputs ? [BROWSER_UPLOAD_CORS] : [] })),
   });
   let address;
   try {

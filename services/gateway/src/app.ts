@@ -26,6 +26,9 @@ import { registerLiveRoutes } from './routes/live-routes.ts';
 import type { WebDeps } from './routes/web-deps.ts';
 import { registerBillingRoutes } from './routes/billing-routes.ts';
 import { registerOidcRoutes } from './routes/oidc-routes.ts';
+import { registerApiDocs } from './routes/api-docs.ts';
+import { registerUploadTicketRoutes } from './routes/upload-ticket-routes.ts';
+import { UploadTickets } from './upload-tickets.ts';
 import type { OidcSignIn } from './oidc-sign-in.ts';
 import type { BillingProvider } from './billing/billing-provider.ts';
 import { errorPage } from './web/pages/error-page.ts';
@@ -49,8 +52,10 @@ export interface GatewayDeps {
   billing: BillingProvider;
   /** OpenID Connect sign-in, when configured. */
   oidc?: { signIn: OidcSignIn; name: string } | null;
-  /** Signs the short-lived sign-in cookie. */
+  /** Signs short-lived statements: the sign-in cookie, upload tickets. */
   secret: Buffer;
+  /** Where browsers send files on an upload ticket (the S3 endpoint's origin), for the CSP. */
+  uploadOrigins?: string[];
 }
 
 const STATIC_DIR = fileURLToPath(new URL('../static/', import.meta.url));
@@ -89,7 +94,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
         scriptSrc: ["'self'"],
         styleSrc: ["'self'"],
         imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
+        connectSrc: ["'self'", ...(deps.uploadOrigins ?? [])],
         // Upgrading may send the browser on to the payment provider's page.
         formAction: ["'self'", 'https://checkout.stripe.com'],
         frameAncestors: ["'none'"],
@@ -175,19 +180,26 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     sessionMaxMs: deps.session.maxMs,
     samplesDir: deps.samplesDir,
   };
-  registerJobRoutes(app, web);
-  registerLiveRoutes(app, web);
-  void app.register(async (scoped) => {
-    // Sign-in and sign-up attempts: a small budget per address, against password guessing.
-    scoped.addHook('onRoute', (route) => {
-      if ((route.config as { signIn?: boolean } | undefined)?.signIn) route.config = { ...route.config, rateLimit: { max: deps.rateLimit.signInPerMinute, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => `signin:${req.ip}` } } as typeof route.config;
-    });
-    registerAuthRoutes(scoped, web, { oidc: deps.oidc ? { name: deps.oidc.name } : null, secureCookies: secure });
+  registerApiDocs(app);
+  // Sign-in and sign-up attempts: a small budget per address, against password guessing. The rate
+  // limiter reads a route's budget in its own onRoute hook; this one is added now, before the
+  // limiter has loaded, so that it runs first (in a child scope it would run after and be ignored).
+  app.addHook('onRoute', (route) => {
+    if ((route.config as { signIn?: boolean } | undefined)?.signIn) route.config = { ...route.config, rateLimit: { max: deps.rateLimit.signInPerMinute, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => `signin:${req.ip}` } } as typeof route.config;
   });
-  if (deps.oidc) registerOidcRoutes(app, web, { signIn: deps.oidc.signIn, name: deps.oidc.name, secureCookies: secure, publicUrl: deps.publicUrl ?? '' });
-  registerPageRoutes(app, web);
-  registerAccountRoutes(app, web);
-  registerBillingRoutes(app, web, deps.billing, deps.publicUrl ?? '');
+  // Routes are declared once the plugins above have loaded: the rate limiter and the OpenAPI
+  // document learn of routes through onRoute hooks that a plugin adds only when it loads, so a
+  // route declared before then would have no rate limit and no documentation.
+  app.after(() => {
+    registerJobRoutes(app, web);
+    registerUploadTicketRoutes(app, web, new UploadTickets({ store: deps.store, jobs: deps.jobs, accounts: deps.accounts, limits: deps.limits, logger: deps.logger, secret: deps.secret }));
+    registerLiveRoutes(app, web);
+    registerAuthRoutes(app, web, { oidc: deps.oidc ? { name: deps.oidc.name } : null, secureCookies: secure });
+    if (deps.oidc) registerOidcRoutes(app, web, { signIn: deps.oidc.signIn, name: deps.oidc.name, secureCookies: secure, publicUrl: deps.publicUrl ?? '' });
+    registerPageRoutes(app, web);
+    registerAccountRoutes(app, web);
+    registerBillingRoutes(app, web, deps.billing, deps.publicUrl ?? '');
+  });
   return app;
 }
 

@@ -55,6 +55,8 @@ const oidc = config.oidcIssuer
   : null;
 const app = buildGateway({
   billing,
+  // Browsers upload straight to the bucket on a ticket: the page may connect there.
+  uploadOrigins: config.blobStore === 's3' ? [config.s3Endpoint ? new URL(config.s3Endpoint).origin : 'https://*.amazonaws.com'] : [],
   oidc,
   secret,
   jobs,

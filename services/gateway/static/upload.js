@@ -1,5 +1,7 @@
-// The upload form with a progress bar: posts the file to the JSON API with the session's CSRF
-// token and goes to the new job's page. Without this script the form posts to /upload itself.
+// The upload form with a progress bar. With an S3 store the file goes straight to the bucket on a
+// ticket from the gateway (one presigned POST, or presigned parts for big files) and the ticket is
+// then redeemed for the job; otherwise it is posted to the JSON API. Both carry the session's CSRF
+// token. Without this script the form posts to /upload itself.
 'use strict';
 (function () {
   const form = document.querySelector('form.upload');
@@ -16,9 +18,15 @@
   // As the server writes sizes (formatBytes), so the two messages agree.
   const size = (n) =>
     n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(n < 10240 ? 1 : 0)} KB` : n < 1073741824 ? `${(n / 1048576).toFixed(1)} MB` : `${(n / 1073741824).toFixed(1)} GB`;
-  const showError = (text) => {
+  const showError = (text, upgrade) => {
     error.textContent = text;
     error.hidden = !text;
+    if (upgrade) {
+      const a = document.createElement('a');
+      a.href = '/subscribe';
+      a.textContent = 'See the plans';
+      error.append(' ', a);
+    }
   };
   const describe = () => {
     const f = input.files[0];
@@ -36,46 +44,93 @@
     }
   });
 
-  form.addEventListener('submit', (e) => {
+  class UploadError extends Error {
+    constructor(status, detail) {
+      super(detail);
+      this.status = status;
+    }
+  }
+
+  /** One request with upload progress (fetch has none); resolves with the finished XHR. */
+  function send(method, url, body, headers, onProgress) {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open(method, url);
+      for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
+      xhr.upload.addEventListener('progress', (p) => p.lengthComputable && onProgress(p.loaded));
+      xhr.addEventListener('load', () => resolve(xhr));
+      xhr.addEventListener('error', () => reject(new UploadError(0, 'the upload did not reach the server; check the connection and try again')));
+      xhr.send(body);
+    });
+  }
+
+  async function problem(status, text) {
+    let detail = `the upload failed (HTTP ${status})`;
+    try {
+      detail = JSON.parse(text).detail || detail;
+    } catch {}
+    return new UploadError(status, detail);
+  }
+
+  async function api(path, body) {
+    const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: JSON.stringify(body) });
+    const text = await res.text();
+    if (!res.ok) throw await problem(res.status, text);
+    return JSON.parse(text);
+  }
+
+  async function throughGateway(file, build, progress) {
+    const data = new FormData();
+    // The build goes before the file: the server reads fields in order and checks them first.
+    data.append('genome_build', build);
+    data.append('file', file, file.name);
+    const xhr = await send('POST', '/api/v1/jobs', data, { 'X-CSRF-Token': csrf }, progress);
+    if (xhr.status !== 201 && xhr.status !== 200) throw await problem(xhr.status, xhr.responseText);
+    return JSON.parse(xhr.responseText);
+  }
+
+  async function straightToStorage(file, build, progress, ticket) {
+    const parts = [];
+    if (ticket.method === 'post') {
+      const data = new FormData();
+      for (const [k, v] of Object.entries(ticket.fields)) data.append(k, v);
+      data.append('file', file, file.name);
+      const xhr = await send('POST', ticket.url, data, {}, progress);
+      if (xhr.status >= 300) throw new UploadError(xhr.status, `the storage refused the file (HTTP ${xhr.status})`);
+    } else {
+      let done = 0;
+      for (const part of ticket.parts) {
+        const start = (part.part_number - 1) * ticket.part_size;
+        const blob = file.slice(start, start + ticket.part_size);
+        const xhr = await send('PUT', part.url, blob, {}, (n) => progress(done + n));
+        if (xhr.status >= 300) throw new UploadError(xhr.status, `the storage refused part ${part.part_number} (HTTP ${xhr.status})`);
+        parts.push({ part_number: part.part_number, etag: xhr.getResponseHeader('ETag') });
+        done += blob.size;
+      }
+    }
+    return api('/api/v1/uploads/complete', { ticket: ticket.ticket, parts });
+  }
+
+  form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const file = input.files[0];
     if (!file) return showError('Choose a VCF file first.');
-    const data = new FormData();
-    // The build goes before the file: the server reads fields in order and checks them first.
-    data.append('genome_build', form.querySelector('input[name=genome_build]:checked').value);
-    data.append('file', file, file.name);
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', '/api/v1/jobs');
-    xhr.setRequestHeader('X-CSRF-Token', csrf);
-    xhr.responseType = 'json';
-    xhr.upload.addEventListener('progress', (p) => {
-      if (p.lengthComputable) bar.value = Math.round((100 * p.loaded) / p.total);
-    });
-    xhr.addEventListener('load', () => {
-      if (xhr.status === 201 || xhr.status === 200) {
-        location.assign(`/jobs/${xhr.response.id}`);
-        return;
-      }
-      bar.hidden = true;
-      button.disabled = false;
-      const detail = xhr.response && xhr.response.detail ? xhr.response.detail : `the upload failed (HTTP ${xhr.status})`;
-      showError(`${detail.charAt(0).toUpperCase()}${detail.slice(1)}.`);
-      if (xhr.status === 413 && /upgrade/.test(detail)) {
-        const a = document.createElement('a');
-        a.href = '/subscribe';
-        a.textContent = 'See the plans';
-        error.append(' ', a);
-      }
-    });
-    xhr.addEventListener('error', () => {
-      bar.hidden = true;
-      button.disabled = false;
-      showError('The upload did not reach the server. Check the connection and try again.');
-    });
+    const build = form.querySelector('input[name=genome_build]:checked').value;
+    const progress = (loaded) => (bar.value = Math.round((100 * loaded) / file.size));
     showError('');
     bar.value = 0;
     bar.hidden = false;
     button.disabled = true;
-    xhr.send(data);
+    try {
+      // The plan's limit is checked here, before a byte is sent; the answer says where the file goes.
+      const ticket = await api('/api/v1/uploads', { file_name: file.name, size: file.size, genome_build: build });
+      const job = ticket.method === 'stream' ? await throughGateway(file, build, progress) : await straightToStorage(file, build, progress, ticket);
+      location.assign(`/jobs/${job.id}`);
+    } catch (err) {
+      bar.hidden = true;
+      button.disabled = false;
+      const detail = err instanceof UploadError ? err.message : String(err);
+      showError(`${detail.charAt(0).toUpperCase()}${detail.slice(1)}.`, err.status === 413 && /upgrade/.test(detail));
+    }
   });
 })();

@@ -1,10 +1,10 @@
 // Profile and API tokens of the signed-in user.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { create, AccountSchema, NotificationPrefsSchema } from '@gas/proto';
 import { TooManyTokensError } from '../identity/index.ts';
 import { Problem } from '../problem.ts';
 import { profilePage, tokensPage } from '../web/pages/account-pages.ts';
-import type { Html } from '../web/html.ts';
+import { sendPage } from '../web/send-page.ts';
 import { signedIn } from '../web/viewer.ts';
 import type { SignedIn } from '../web/viewer.ts';
 import type { WebDeps } from './web-deps.ts';
@@ -12,7 +12,6 @@ import type { WebDeps } from './web-deps.ts';
 type Form = Record<string, string | undefined>;
 const TOKEN_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
-const sendPage = (reply: FastifyReply, body: Html, status = 200) => reply.code(status).type('text/html; charset=utf-8').header('Cache-Control', 'private, no-store').send(body.text);
 
 function profileOf(who: SignedIn) {
   const a = who.account;

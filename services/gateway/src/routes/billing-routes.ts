@@ -1,21 +1,20 @@
 // Upgrading and cancelling: the billing provider takes the payment (Stripe) or stands in for it
 // (built-in, local stack); every plan change goes through the job service's SetPlan, which
 // publishes the account event.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Plan } from '@gas/proto';
 import { BillingUnavailableError, WebhookSignatureError } from '../billing/billing-provider.ts';
 import type { BillingEvent, BillingProvider } from '../billing/billing-provider.ts';
 import type { BuiltinBilling } from '../billing/builtin-billing.ts';
 import { Problem } from '../problem.ts';
 import { builtinCheckoutPage, subscribePage } from '../web/pages/plan-pages.ts';
-import type { Html } from '../web/html.ts';
+import { sendPage } from '../web/send-page.ts';
 import { signedIn } from '../web/viewer.ts';
 import type { SignedIn } from '../web/viewer.ts';
 import type { WebDeps } from './web-deps.ts';
 
 type Form = Record<string, string | undefined>;
 
-const sendPage = (reply: FastifyReply, body: Html, status = 200) => reply.code(status).type('text/html; charset=utf-8').header('Cache-Control', 'private, no-store').send(body.text);
 
 export function registerBillingRoutes(app: FastifyInstance, deps: WebDeps, billing: BillingProvider, publicUrl: string): void {
   const { authn } = deps;

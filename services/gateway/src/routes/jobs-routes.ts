@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
 import { JobStatus, ResultState } from '@gas/proto';
 import type { Job } from '@gas/proto';
 import { sanitizeName, BlobNotFoundError } from '@gas/storage';
@@ -6,6 +6,7 @@ import { Problem } from '../problem.ts';
 import { jobView } from '../job-view.ts';
 import { receiveUpload } from '../upload.ts';
 import type { UploadDeps } from '../upload.ts';
+import { API_SECURITY, COMMON_PROBLEMS, answer, apiSchemas, jobIdParams, listQuery, problems, uploadBody, uploadHeaders, uploadQuery } from './api-schemas.ts';
 
 export type JobsRouteDeps = UploadDeps;
 
@@ -20,6 +21,7 @@ const contentTypes: Record<ResultKind | 'input', string> = {
   summary: 'application/json; charset=utf-8',
   log: 'text/plain; charset=utf-8',
 };
+const mediaType = (kind: ResultKind | 'input') => contentTypes[kind].split(';')[0]!;
 const JOB_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 function jobIdParam(req: FastifyRequest): string {
@@ -29,10 +31,112 @@ function jobIdParam(req: FastifyRequest): string {
   return id;
 }
 
+// Route options: the schemas below document the API (OpenAPI) and serialise the JSON answers. The
+// handlers keep checking their own input, with their own messages: validation errors are only
+// attached to the request (attachValidation), never answered by Fastify.
+
+const JOB = { $ref: 'Job#' };
+const LOCATION = { Location: { type: 'string', description: 'The job: `/api/v1/jobs/{id}`.' } };
+const binary = { type: 'string', format: 'binary' };
+
+const UPLOAD: RouteShorthandOptions = {
+  schema: {
+    tags: ['Jobs'],
+    summary: 'Upload a VCF and create a job',
+    description:
+      'The body is `multipart/form-data`: the field `genome_build` first, then the file. The gateway checks the ' +
+      'request (credentials, Idempotency-Key, genome build, that the file starts like a VCF) before it stores anything. ' +
+      'With the session cookie instead of a token, the request also needs the `X-CSRF-Token` header.',
+    security: API_SECURITY,
+    response: {
+      201: answer('The job was created (status PENDING).', { 'application/json': JOB }, LOCATION),
+      200: answer('An earlier request with the same Idempotency-Key made this job; this upload was discarded.', { 'application/json': JOB }, LOCATION),
+      ...problems({
+        ...COMMON_PROBLEMS,
+        400: 'A bad Idempotency-Key, no file part, a bad or missing genome_build, or a file that is not a VCF.',
+        403: 'A session request without its X-CSRF-Token.',
+        409: 'The same Idempotency-Key is still being processed by another request; retry in a few seconds.',
+        413: "The file is larger than the upload limit (or your plan's).",
+        415: 'The body is not multipart/form-data.',
+      }),
+    },
+  },
+  config: {
+    // In the document only: Fastify must neither parse nor validate the body, which the handler
+    // reads as a stream, field by field.
+    swaggerTransform: ({ schema, url }) => ({
+      schema: { ...schema, consumes: ['multipart/form-data'], body: uploadBody, headers: uploadHeaders, querystring: uploadQuery },
+      url,
+    }),
+  },
+};
+
+const LIST: RouteShorthandOptions = {
+  attachValidation: true,
+  schema: {
+    tags: ['Jobs'],
+    summary: "List the caller's jobs, newest first",
+    security: API_SECURITY,
+    querystring: listQuery,
+    response: {
+      200: answer('One page of jobs.', { 'application/json': { $ref: 'JobList#' } }),
+      ...problems({ ...COMMON_PROBLEMS, 400: '`page_size` out of range, an unknown `status`, or a `page_token` that is not a job id.' }),
+    },
+  },
+};
+
+const ONE_JOB: RouteShorthandOptions = {
+  attachValidation: true,
+  schema: {
+    tags: ['Jobs'],
+    summary: 'One job',
+    description: 'While the job is PENDING, `queue_position` is its place in the queue (1 = next to run).',
+    security: API_SECURITY,
+    params: jobIdParams,
+    response: {
+      200: answer('The job.', { 'application/json': JOB }),
+      ...problems({ ...COMMON_PROBLEMS, 404: 'Not a job id, or not one of your jobs.' }),
+    },
+  },
+};
+
+const RESULT_PROBLEMS = problems({
+  ...COMMON_PROBLEMS,
+  404: 'Not a job id, not one of your jobs, the job has no such file, or the file is missing from storage.',
+  409: 'The job is not COMPLETED (yet), or its results are ARCHIVED or RESTORING.',
+});
+
+function fileRoute(kind: ResultKind | 'input', summary: string, description: string, schema: object = binary): RouteShorthandOptions {
+  return {
+    attachValidation: true,
+    schema: {
+      tags: ['Results'],
+      summary,
+      description,
+      security: API_SECURITY,
+      params: jobIdParams,
+      response: {
+        200: answer('The file, streamed.', { [mediaType(kind)]: schema }),
+        // The input is there in any state of the job: no 409.
+        ...(kind === 'input' ? problems({ ...COMMON_PROBLEMS, 404: 'Not a job id, not one of your jobs, or the file is missing from storage.' }) : RESULT_PROBLEMS),
+      },
+    },
+  };
+}
+
+const FILES = {
+  input: fileRoute('input', 'Download the uploaded input', 'The file as it was uploaded (still gzip or BGZF if it was), in any state of the job.'),
+  vcf: fileRoute('vcf', 'Download the annotated VCF', '`<name>.annot.vcf`, as an attachment.'),
+  tsv: fileRoute('tsv', 'Download the annotation table', '`<name>.annot.tsv`: a header row, then one row per ALT allele.'),
+  summary: fileRoute('summary', "The run's summary", '`<name>.summary.json`, shown inline.', { type: 'object', additionalProperties: true }),
+  log: fileRoute('log', 'Download the count log', '`<name>.count.log`, with the original AnnTools labels.'),
+};
+
 export function registerJobRoutes(app: FastifyInstance, deps: JobsRouteDeps): void {
   const { jobs, store, authn } = deps;
+  for (const schema of apiSchemas) if (!app.getSchema(schema.$id)) app.addSchema(schema);
 
-  app.post('/api/v1/jobs', async (req, reply) => {
+  app.post('/api/v1/jobs', UPLOAD, async (req, reply) => {
     const userId = await authn.apiUser(req, CSRF_IN_FORM);
     const { job, created } = await receiveUpload(req, userId, deps);
     return reply
@@ -41,7 +145,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobsRouteDeps): vo
       .send(jobView(job));
   });
 
-  app.get('/api/v1/jobs', async (req) => {
+  app.get('/api/v1/jobs', LIST, async (req) => {
     const userId = await authn.apiUser(req);
     const q = req.query as Record<string, string | undefined>;
     const pageSize = q.page_size === undefined ? 20 : Number(q.page_size);
@@ -56,7 +160,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobsRouteDeps): vo
     return { jobs: res.jobs.map((j) => jobView(j)), next_page_token: res.nextPageToken || null };
   });
 
-  app.get('/api/v1/jobs/:id', async (req) => {
+  app.get('/api/v1/jobs/:id', ONE_JOB, async (req) => {
     const userId = await authn.apiUser(req);
     const { job } = await jobs.getJob({ userId, jobId: jobIdParam(req) });
     let queuePosition: number | undefined;
@@ -95,13 +199,13 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobsRouteDeps): vo
       throw err;
     }
   }
-  app.get('/api/v1/jobs/:id/input', async (req, reply) => {
+  app.get('/api/v1/jobs/:id/input', FILES.input, async (req, reply) => {
     const userId = await authn.apiUser(req);
     const { job } = await jobs.getJob({ userId, jobId: jobIdParam(req) });
     return sendBlob(reply, 'inputs', job!.inputKey, 'input', `the input of job ${job!.jobId} is missing`);
   });
-  app.get('/api/v1/jobs/:id/result', (req, reply) => download(req, reply, 'vcf'));
-  app.get('/api/v1/jobs/:id/tsv', (req, reply) => download(req, reply, 'tsv'));
-  app.get('/api/v1/jobs/:id/summary', (req, reply) => download(req, reply, 'summary'));
-  app.get('/api/v1/jobs/:id/log', (req, reply) => download(req, reply, 'log'));
+  app.get('/api/v1/jobs/:id/result', FILES.vcf, (req, reply) => download(req, reply, 'vcf'));
+  app.get('/api/v1/jobs/:id/tsv', FILES.tsv, (req, reply) => download(req, reply, 'tsv'));
+  app.get('/api/v1/jobs/:id/summary', FILES.summary, (req, reply) => download(req, reply, 'summary'));
+  app.get('/api/v1/jobs/:id/log', FILES.log, (req, reply) => download(req, reply, 'log'));
 }

@@ -4,7 +4,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { ulid } from 'ulid';
 import { TSV_COLUMNS } from '@gas/anntools';
 import { GenomeBuild, JobStatus, ResultState } from '@gas/proto';
@@ -20,7 +20,7 @@ import { jobPage } from '../web/pages/job-page.ts';
 import type { Preview, Summary } from '../web/pages/job-page.ts';
 import { uploadPage } from '../web/pages/upload-page.ts';
 import { formatBytes } from '../web/pages/job-status.ts';
-import type { Html } from '../web/html.ts';
+import { sendPage } from '../web/send-page.ts';
 import { signedIn } from '../web/viewer.ts';
 import type { WebDeps } from './web-deps.ts';
 
@@ -34,7 +34,6 @@ const SAMPLE_BUILD = GenomeBuild.GRCH37;
 
 type Query = Record<string, string | undefined>;
 
-const sendPage = (reply: FastifyReply, body: Html, status = 200) => reply.code(status).type('text/html; charset=utf-8').header('Cache-Control', 'private, no-store').send(body.text);
 
 async function readText(stream: Readable, maxBytes: number): Promise<string> {
   const chunks: Buffer[] = [];

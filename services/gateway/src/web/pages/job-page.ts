@@ -5,20 +5,10 @@ import type { Viewer } from '../layout.ts';
 import { formatBytes, formatTime, statusCell } from './job-status.ts';
 import type { JobView } from './job-status.ts';
 import { barChart } from './bar-chart.ts';
+import type { AnnotationSummary } from '@gas/anntools';
 
-export interface Summary {
-  records: number;
-  alleles: number;
-  snvs: number;
-  indels: number;
-  annotatedAlleles: number;
-  regions: Record<string, number>;
-  functions: Record<string, number>;
-  chromosomes: Record<string, number>;
-  skipped: Record<string, number>;
-  tiTv: number | null;
-  rsidRate: number | null;
-}
+/** The engine's summary.json, as the annotator stored it. */
+export type Summary = AnnotationSummary;
 
 export interface Preview {
   columns: string[];

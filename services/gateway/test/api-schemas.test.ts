@@ -1,0 +1,156 @@
+// The /api/v1 route schemas against job-view.ts: Fastify serialises answers with the response
+// schemas, and fast-json-stringify silently leaves out what a schema does not list, so every job
+// shape must come out exactly as jobView() made it. Also: the query and id schemas only document,
+// the handlers' own checks and messages still decide.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import Fastify from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { create, GenomeBuild, JobSchema, JobStatus, ResultState, RpcError, Status, timestampFromDate, VariantCountsSchema } from '@gas/proto';
+import type { Job } from '@gas/proto';
+import { registerJobRoutes } from '../src/routes/jobs-routes.ts';
+import type { JobsRouteDeps } from '../src/routes/jobs-routes.ts';
+import { registerApiDocs } from '../src/routes/api-docs.ts';
+import { jobSchema } from '../src/routes/api-schemas.ts';
+import { jobView } from '../src/job-view.ts';
+import { Problem, sendProblem } from '../src/problem.ts';
+
+const at = (s: string) => timestampFromDate(new Date(s));
+const base = { userId: 'u1', inputName: 'sample.vcf', inputSize: 1843200n, inputKey: 'u1/01/sample.vcf', genomeBuild: GenomeBuild.GRCH37 };
+
+const JOBS: Record<string, Job> = {
+  completed: create(JobSchema, {
+    ...base,
+    jobId: '01JQ8Z7X5K3M4N6P8R9S2T3V4W',
+    status: JobStatus.COMPLETED,
+    createdAt: at('2025-01-01T12:00:00Z'),
+    startedAt: at('2025-01-01T12:00:01.120Z'),
+    finishedAt: at('2025-01-01T12:00:04.870Z'),
+    updatedAt: at('2025-01-01T12:00:04.870Z'),
+    attempt: 1,
+    resultState: ResultState.AVAILABLE,
+    resultSize: 4218530n,
+    resultKeys: { vcf: 'k.vcf', log: 'k.log', summary: 'k.json', tsv: 'k.tsv' },
+    counts: create(VariantCountsSchema, { records: 12040n, alleles: 12310n, snvs: 11002n, indels: 1250n, other: 58n }),
+  }),
+  running: create(JobSchema, {
+    ...base,
+    jobId: '01JQ8Z7X5K3M4N6P8R9S2T3V4X',
+    status: JobStatus.RUNNING,
+    genomeBuild: GenomeBuild.GRCH38,
+    createdAt: at('2025-01-01T12:00:00Z'),
+    startedAt: at('2025-01-01T12:00:01Z'),
+    updatedAt: at('2025-01-01T12:00:02Z'),
+    attempt: 2,
+    progressDone: 500n,
+    progressTotal: 12000n,
+  }),
+  pending: create(JobSchema, { ...base, jobId: '01JQ8Z7X5K3M4N6P8R9S2T3V4Y', status: JobStatus.PENDING, createdAt: at('2025-01-01T12:00:00Z'), updatedAt: at('2025-01-01T12:00:00Z') }),
+  failed: create(JobSchema, {
+    ...base,
+    jobId: '01JQ8Z7X5K3M4N6P8R9S2T3V4Z',
+    status: JobStatus.FAILED,
+    createdAt: at('2025-01-01T12:00:00Z'),
+    finishedAt: at('2025-01-01T12:00:03Z'),
+    updatedAt: at('2025-01-01T12:00:03Z'),
+    attempt: 5,
+    failureReason: 'invalid VCF: line 5000: POS: not a number',
+  }),
+  // Every optional part missing: no timestamps, no build, no counts.
+  bare: create(JobSchema, { jobId: '01JQ8Z7X5K3M4N6P8R9S2T3V50', userId: 'u1', status: JobStatus.PENDING }),
+};
+const QUEUE_POSITION = 3;
+
+const deps = {
+  authn: { apiUser: async () => 'u1' },
+  jobs: {
+    getJob: async ({ jobId }: { jobId: string }) => {
+      const job = Object.values(JOBS).find((j) => j.jobId === jobId);
+      if (!job) throw new RpcError(Status.NOT_FOUND, `no job ${jobId}`);
+      return { job };
+    },
+    listJobs: async () => ({ jobs: Object.values(JOBS), nextPageToken: '' }),
+    getQueuePosition: async () => ({ position: BigInt(QUEUE_POSITION), queueDepth: 5n }),
+  },
+  store: {
+    stat: async () => ({ size: 13 }),
+    get: async () => Readable.from([Buffer.from('{"records":1}')]),
+  },
+} as unknown as JobsRouteDeps;
+
+let app: FastifyInstance;
+before(async () => {
+  app = Fastify();
+  app.setErrorHandler((err, _req, reply) => {
+    if (err instanceof Problem) return sendProblem(reply, err);
+    if (err instanceof RpcError) return sendProblem(reply, new Problem(404, 'Not Found', err.message));
+    return reply.send(err);
+  });
+  registerApiDocs(app);
+  await app.after();
+  registerJobRoutes(app, deps);
+  await app.ready();
+});
+after(() => app?.close());
+
+/** What the handler returned, through JSON and nothing else. */
+const plain = (x: unknown) => JSON.parse(JSON.stringify(x)) as unknown;
+
+test('the job schema lists exactly the fields jobView() returns', () => {
+  const view = jobView(JOBS['completed']!, { queuePosition: 1 });
+  assert.deepEqual(Object.keys(jobSchema.properties).sort(), Object.keys(view).sort());
+  assert.deepEqual([...jobSchema.required].sort(), Object.keys(view).sort());
+  assert.deepEqual(Object.keys(jobSchema.properties.links.properties).sort(), Object.keys(view.links).sort());
+  assert.deepEqual(Object.keys(jobSchema.properties.counts.properties).sort(), Object.keys(view.counts!).sort());
+});
+
+test('GET /api/v1/jobs/:id answers every job shape exactly as jobView() makes it', async () => {
+  for (const [name, job] of Object.entries(JOBS)) {
+    const res = await app.inject({ url: `/api/v1/jobs/${job.jobId}` });
+    assert.equal(res.statusCode, 200, name);
+    const expected = jobView(job, { queuePosition: job.status === JobStatus.PENDING ? QUEUE_POSITION : undefined });
+    assert.deepEqual(res.json(), plain(expected), name);
+  }
+  const bare = (await app.inject({ url: `/api/v1/jobs/${JOBS['bare']!.jobId}` })).json<Record<string, unknown>>();
+  for (const k of ['created_at', 'updated_at', 'genome_build', 'counts', 'progress', 'result_state', 'failure_reason']) assert.equal(bare[k], null, k);
+});
+
+test('GET /api/v1/jobs keeps every field of every job, and the null page token', async () => {
+  const res = await app.inject({ url: '/api/v1/jobs' });
+  assert.equal(res.statusCode, 200);
+  assert.deepEqual(res.json(), plain({ jobs: Object.values(JOBS).map((j) => jobView(j)), next_page_token: null }));
+});
+
+test('the query and the id are still checked by the handlers, with their own messages', async () => {
+  for (const q of ['page_size=0', 'page_size=101', 'page_size=abc', 'page_size=1.5', 'page_size=', 'page_size=5&page_size=6']) {
+    const res = await app.inject({ url: `/api/v1/jobs?${q}` });
+    assert.equal(res.statusCode, 400, q);
+    assert.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
+    assert.deepEqual(res.json(), { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'page_size must be an integer from 1 to 100' }, q);
+  }
+  for (const q of ['status=completed', 'status=Failed', 'page_size=100', 'page_size=1']) assert.equal((await app.inject({ url: `/api/v1/jobs?${q}` })).statusCode, 200, q);
+  const bad = await app.inject({ url: '/api/v1/jobs?status=DONE' });
+  assert.equal(bad.json<{ detail: string }>().detail, 'status must be one of PENDING, RUNNING, COMPLETED, FAILED');
+  const notAnId = await app.inject({ url: '/api/v1/jobs/not-a-job/result' });
+  assert.equal(notAnId.statusCode, 404);
+  assert.deepEqual(notAnId.json(), { type: 'about:blank', title: 'Not Found', status: 404, detail: 'no job not-a-job' });
+});
+
+test('downloads stream as before: the summary is not re-serialised by its schema', async () => {
+  const res = await app.inject({ url: `/api/v1/jobs/${JOBS['completed']!.jobId}/summary` });
+  assert.equal(res.statusCode, 200);
+  assert.equal(res.headers['content-type'], 'application/json; charset=utf-8');
+  assert.equal(res.body, '{"records":1}');
+  const running = await app.inject({ url: `/api/v1/jobs/${JOBS['running']!.jobId}/log` });
+  assert.equal(running.statusCode, 409);
+  assert.match(running.json<{ detail: string }>().detail, /is RUNNING/);
+});
+
+test('the OpenAPI document refers to the shared schemas by name', () => {
+  const doc = app.swagger() as { components: { schemas: Record<string, unknown> }; paths: Record<string, unknown> };
+  assert.deepEqual(Object.keys(doc.components.schemas).sort(), ['Job', 'JobList', 'Problem']);
+  const job = doc.paths['/api/v1/jobs/{id}'] as { get: { responses: Record<string, { content: Record<string, { schema: unknown }> }> } };
+  assert.deepEqual(job.get.responses['200']!.content['application/json']!.schema, { $ref: '#/components/schemas/Job' });
+  assert.deepEqual(job.get.responses['404']!.content['application/problem+json']!.schema, { $ref: '#/components/schemas/Problem' });
+});
