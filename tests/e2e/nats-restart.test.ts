@@ -16,7 +16,8 @@ after(async () => {
 });
 
 const readyz = async (port: number) => (await fetch(`http://127.0.0.1:${port}/readyz`)).status;
-const natsServices = ['job', 'annotator', 'notification', 'archive'] as const;
+// The gateway too: its sessions and API tokens live in KV buckets of its own.
+const natsServices = ['job', 'annotator', 'notification', 'archive', 'gateway'] as const;
 
 test('services go not-ready while NATS is down and recover when it returns', async () => {
   const user = stack.users[0]!;
@@ -52,5 +53,6 @@ test('the gateway is not ready while the job service is down, and ready again wh
   assert.equal(res.status, 503);
   await stack.startService('job');
   await stack.eventually(async () => assert.equal(await readyz(gateway.opsPort), 200), 30_000);
-  assert.equal((await stack.api(stack.users[0]!, '/api/v1/jobs')).status, 200);
+  const back = await stack.api(stack.users[0]!, '/api/v1/jobs');
+  assert.equal(back.status, 200, await back.text());
 });

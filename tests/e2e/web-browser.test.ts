@@ -129,6 +129,19 @@ test('sign up, upload, watch it finish live, read summary and log, download, ove
   await page.locator('section.job[data-status="COMPLETED"]').waitFor({ timeout: 60_000 });
   assert.match(await page.locator('dl.stats').innerText(), /Variants\s+3,000/);
   await shot(page, 'large job done');
+  // The preview filters by gene and by rsID too.
+  const genes = (await page.locator('.preview-table tbody tr td:nth-child(6)').allInnerTexts()).flatMap((g) => g.split(', ')).filter((g) => g && g !== '–');
+  const gene = genes[0]!;
+  await page.getByLabel('Gene').fill(gene);
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.waitForURL(new RegExp(`gene=${gene}`));
+  const filtered = await page.locator('.preview-table tbody tr td:nth-child(6)').allInnerTexts();
+  assert.ok(filtered.length > 0 && filtered.every((g) => g.split(', ').includes(gene)), `${gene}: ${filtered.join(' | ')}`);
+  await page.getByLabel('Gene').fill('');
+  await page.getByLabel('rsID').fill('rs999999999999');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.waitForURL(/rsid=rs999999999999/);
+  assert.match(await page.locator('section.preview .empty').innerText(), /No rows match among the first/);
 
   // The browser logs the refused upload's 413 itself; nothing else may appear.
   for (const p of [page]) assert.deepEqual(pageErrors(p).filter((e) => !/status of 413 .*\/api\/v1\/uploads/.test(e)), [], `no script or console errors on ${p.url()}`);

@@ -149,7 +149,7 @@ test('downloads stream as before: the summary is not re-serialised by its schema
 
 test('the OpenAPI document refers to the shared schemas by name', () => {
   const doc = app.swagger() as { components: { schemas: Record<string, unknown> }; paths: Record<string, unknown> };
-  assert.deepEqual(Object.keys(doc.components.schemas).sort(), ['Job', 'JobList', 'Problem']);
+  assert.deepEqual(Object.keys(doc.components.schemas).sort(), ['Job', 'JobList', 'Problem', 'UploadTicket']);
   const job = doc.paths['/api/v1/jobs/{id}'] as { get: { responses: Record<string, { content: Record<string, { schema: unknown }> }> } };
   assert.deepEqual(job.get.responses['200']!.content['application/json']!.schema, { $ref: '#/components/schemas/Job' });
   assert.deepEqual(job.get.responses['404']!.content['application/problem+json']!.schema, { $ref: '#/components/schemas/Problem' });
