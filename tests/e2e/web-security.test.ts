@@ -276,3 +276,31 @@ test('over the free limit: refused before storing, through the API and through t
     }
   }
 });
+
+test('behind TLS (an https public URL) the session cookie is Secure and __Host- prefixed, with HSTS', async () => {
+  const port = await freePort();
+  const gateway = startService('gateway', {
+    NATS_URL: stack.natsUrl,
+    JOB_GRPC_URL: stack.jobGrpcUrl,
+    BLOB_STORE: 'filesystem',
+    BLOB_ROOT: join(stack.stateDir, 'blobs'),
+    GATEWAY_HOST: '127.0.0.1',
+    GATEWAY_PORT: String(port),
+    GATEWAY_PUBLIC_URL: 'https://gas.example.org',
+    GATEWAY_DRAIN_DELAY_MS: '0',
+  });
+  try {
+    await gateway.waitReady(60_000);
+    const c = new WebClient(`http://127.0.0.1:${port}`);
+    const form = await c.get('/signup');
+    const res = await c.postForm('/signup', { _csrf: WebClient.csrfOf(form.text), email: 'tls@example.org', password: PASSWORD, name: 'Tls' });
+    assert.equal(res.status, 303);
+    const cookie = res.headers.getSetCookie().find((h) => h.startsWith('__Host-gas_session='));
+    assert.ok(cookie, res.headers.getSetCookie().join(' | '));
+    for (const attr of ['Secure', 'HttpOnly', 'SameSite=Lax', 'Path=/']) assert.ok(cookie.split('; ').includes(attr), `${attr} in ${cookie}`);
+    assert.doesNotMatch(cookie, /Domain=/i, '__Host- cookies have no Domain');
+    assert.match(res.headers.get('strict-transport-security') ?? '', /max-age=31536000/);
+  } finally {
+    await gateway.stop();
+  }
+});
