@@ -2,6 +2,7 @@
 // (so a second start keeps the jobs), the filesystem blob store and an outbox folder for notices.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { startGasStack, readApiToken, newApiToken, repoRoot } from '@gas/testing';
 import { ensureReferenceFiles } from '@gas/anntools';
 
@@ -16,6 +17,13 @@ let token = await readApiToken(tokenFile);
 if (!token) {
   token = newApiToken();
   await writeFile(tokenFile, token + '\n', { mode: 0o600 });
+}
+// The gateway signs built-in checkout links and sign-in state with this; kept so they survive a restart.
+const secretFile = join(stateDir, 'gateway-secret');
+let gatewaySecret = await readApiToken(secretFile);
+if (!gatewaySecret) {
+  gatewaySecret = randomBytes(32).toString('base64url');
+  await writeFile(secretFile, gatewaySecret + '\n', { mode: 0o600 });
 }
 const port = Number(env['GAS_PORT'] ?? 8080);
 const say = (s: string) => process.stdout.write(s + '\n');
@@ -41,6 +49,7 @@ const stack = await startGasStack({
   jobGrpcPort: Number(env['GAS_JOB_GRPC_PORT'] ?? 50051),
   opsPorts: { gateway: opsBase, job: opsBase + 1, annotator: opsBase + 3, notification: opsBase + 4, archive: opsBase + 5 },
   users: [{ userId: 'local', token }],
+  env: { gateway: { GATEWAY_SECRET: gatewaySecret, GATEWAY_PUBLIC_URL: `http://127.0.0.1:${port}` } },
 }).catch((err: Error) => {
   process.stderr.write(`[gas] the stack did not start: ${err.message}\n`);
   process.exit(1);
@@ -48,6 +57,7 @@ const stack = await startGasStack({
 
 say('');
 say(`GAS is running at ${stack.url}`);
+say(`Open it in a browser and create an account (upgrading to premium takes no payment here).`);
 say(`API token (user "local"): ${token}`);
 say(`Try: curl -H "Authorization: Bearer ${token}" -F genome_build=GRCh37 -F file=@../shared/data/vcf/gas_anntools/free_1.vcf ${stack.url}/api/v1/jobs`);
 say(`Notices are written to ${stack.outboxDir}. Press Ctrl-C to stop.`);
