@@ -34,6 +34,23 @@ before(async () => {
 });
 after(() => stack?.stop());
 
+/** Another gateway replica on the same NATS, job service and store, with `env` on top. */
+async function secondGateway(env: Record<string, string>): Promise<{ gateway: ServiceHandle; port: number }> {
+  const port = await freePort();
+  const gateway = startService('gateway', {
+    NATS_URL: stack.natsUrl,
+    JOB_GRPC_URL: stack.jobGrpcUrl,
+    BLOB_STORE: 'filesystem',
+    BLOB_ROOT: join(stack.stateDir, 'blobs'),
+    GATEWAY_HOST: '127.0.0.1',
+    GATEWAY_PORT: String(port),
+    GATEWAY_DRAIN_DELAY_MS: '0',
+    ...env,
+  });
+  await gateway.waitReady(60_000);
+  return { gateway, port };
+}
+
 test("every page and API route of a job refuses another user's session and API token with 404", async () => {
   const bobCsrf = WebClient.csrfOf((await bob.get('/tokens')).text);
   const created = await bob.postForm('/tokens', { _csrf: bobCsrf, name: 'script' });
@@ -95,20 +112,8 @@ test('without a session pages send you to sign in and the API answers 401; a tam
 
 test('a session ends after its idle time, on every gateway replica (sessions live in NATS)', async () => {
   // A second gateway on the same NATS and job service, with a two-second idle limit.
-  const port = await freePort();
-  const env = {
-    NATS_URL: stack.natsUrl,
-    JOB_GRPC_URL: stack.jobGrpcUrl,
-    BLOB_STORE: 'filesystem',
-    BLOB_ROOT: join(stack.stateDir, 'blobs'),
-    GATEWAY_HOST: '127.0.0.1',
-    GATEWAY_PORT: String(port),
-    GATEWAY_SESSION_IDLE_SECONDS: '2',
-    GATEWAY_DRAIN_DELAY_MS: '0',
-  };
-  const gateway: ServiceHandle = startService('gateway', env);
+  const { gateway, port } = await secondGateway({ GATEWAY_SESSION_IDLE_SECONDS: '2' });
   try {
-    await gateway.waitReady(60_000);
     const carol = new WebClient(`http://127.0.0.1:${port}`);
     await carol.signUp({ email: 'carol@example.org', password: PASSWORD, name: 'Carol' });
     assert.equal((await carol.get('/jobs')).status, 200);
@@ -278,19 +283,8 @@ test('over the free limit: refused before storing, through the API and through t
 });
 
 test('behind TLS (an https public URL) the session cookie is Secure and __Host- prefixed, with HSTS', async () => {
-  const port = await freePort();
-  const gateway = startService('gateway', {
-    NATS_URL: stack.natsUrl,
-    JOB_GRPC_URL: stack.jobGrpcUrl,
-    BLOB_STORE: 'filesystem',
-    BLOB_ROOT: join(stack.stateDir, 'blobs'),
-    GATEWAY_HOST: '127.0.0.1',
-    GATEWAY_PORT: String(port),
-    GATEWAY_PUBLIC_URL: 'https://gas.example.org',
-    GATEWAY_DRAIN_DELAY_MS: '0',
-  });
+  const { gateway, port } = await secondGateway({ GATEWAY_PUBLIC_URL: 'https://gas.example.org' });
   try {
-    await gateway.waitReady(60_000);
     const c = new WebClient(`http://127.0.0.1:${port}`);
     const form = await c.get('/signup');
     const res = await c.postForm('/signup', { _csrf: WebClient.csrfOf(form.text), email: 'tls@example.org', password: PASSWORD, name: 'Tls' });
