@@ -144,7 +144,7 @@ test('sign up, upload, watch it finish live, read summary and log, download, ove
   assert.match(await page.locator('section.preview .empty').innerText(), /No rows match among the first/);
 
   // The browser logs the refused upload's 413 itself; nothing else may appear.
-  for (const p of [page]) assert.deepEqual(pageErrors(p).filter((e) => !/status of 413 .*\/api\/v1\/uploads/.test(e)), [], `no script or console errors on ${p.url()}`);
+  assert.deepEqual(pageErrors(page).filter((e) => !/status of 413 .*\/api\/v1\/uploads/.test(e)), [], `no script or console errors on ${page.url()}`);
   await page.close();
   await watcher.close();
 });

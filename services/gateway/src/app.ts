@@ -13,7 +13,7 @@ import { Histogram } from '@gas/runtime';
 import { RpcError, AccountService, JobService } from '@gas/proto';
 import type { ServiceClient } from '@gas/proto';
 import type { BlobStore } from '@gas/storage';
-import { Problem, problemFromRpc, sendProblem } from './problem.ts';
+import { Problem, asSentence, problemFromRpc, sendProblem } from './problem.ts';
 import { ApiTokenAuth } from './api-token-auth.ts';
 import { Authenticator } from './authenticator.ts';
 import type { IdentityStores } from './identity/index.ts';
@@ -143,7 +143,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     return reply
       .code(p.status)
       .type('text/html; charset=utf-8')
-      .send(errorPage({ status: p.status, title: p.title, detail: p.status >= 500 ? undefined : capitalised(p.detail), viewer, requestId: req.id }).text);
+      .send(errorPage({ status: p.status, title: p.title, detail: p.status >= 500 ? undefined : p.detail && asSentence(p.detail), viewer, requestId: req.id }).text);
   }
 
   app.setErrorHandler(async (err, req, reply) => {
@@ -201,8 +201,4 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     registerBillingRoutes(app, web, deps.billing, deps.publicUrl ?? '');
   });
   return app;
-}
-
-function capitalised(s: string | undefined): string | undefined {
-  return s ? s.charAt(0).toUpperCase() + s.slice(1) + (/[.!?]$/.test(s) ? '' : '.') : s;
 }

@@ -73,7 +73,13 @@ export class Authenticator {
     }
   }
 
-  setSessionCookie(reply: FastifyReply, id: string, maxAgeMs: number): void {
+  /** A new session for `userId` (never a reused id, against session fixation) and its cookie. */
+  async startSession(reply: FastifyReply, userId: string, maxAgeMs: number): Promise<void> {
+    const { id } = await this.deps.sessions.start(userId);
+    this.setSessionCookie(reply, id, maxAgeMs);
+  }
+
+  private setSessionCookie(reply: FastifyReply, id: string, maxAgeMs: number): void {
     void reply.setCookie(this.deps.cookie.name, id, {
       httpOnly: true,
       sameSite: 'lax',

@@ -2,6 +2,9 @@ import { timestampDate, GenomeBuild, JobStatus, ResultState } from '@gas/proto';
 import type { Job } from '@gas/proto';
 import type { Timestamp } from '@bufbuild/protobuf/wkt';
 
+/** Job ids and token ids are ULIDs. */
+export const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
 const iso = (t?: Timestamp) => (t ? timestampDate(t).toISOString() : null);
 
 export const buildNames: Record<string, GenomeBuild> = { GRCh37: GenomeBuild.GRCH37, GRCh38: GenomeBuild.GRCH38 };

@@ -1,5 +1,5 @@
 import { Plan, RpcError, Status, AccountService } from '@gas/proto';
-import type { ServiceClient } from '@gas/proto';
+import type { Account, ServiceClient } from '@gas/proto';
 
 export type PlanName = 'free' | 'premium';
 
@@ -11,11 +11,15 @@ export interface PlanLimits {
 
 /** The user's plan from the job service's account record; a user without one is on the free plan. */
 export async function planOf(accounts: ServiceClient<typeof AccountService>, userId: string): Promise<PlanName> {
+  return (await accountOf(accounts, userId))?.plan === Plan.PREMIUM ? 'premium' : 'free';
+}
+
+/** The user's account record, or null when they have none. */
+export async function accountOf(accounts: ServiceClient<typeof AccountService>, userId: string): Promise<Account | null> {
   try {
-    const { account } = await accounts.getAccount({ userId });
-    return account?.plan === Plan.PREMIUM ? 'premium' : 'free';
+    return (await accounts.getAccount({ userId })).account ?? null;
   } catch (err) {
-    if (err instanceof RpcError && err.code === Status.NOT_FOUND) return 'free';
+    if (err instanceof RpcError && err.code === Status.NOT_FOUND) return null;
     throw err;
   }
 }

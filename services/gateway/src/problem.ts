@@ -14,6 +14,11 @@ export class Problem extends Error {
   }
 }
 
+/** A problem's detail as a sentence for a page: capitalised, ending in a full stop. */
+export function asSentence(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1) + (/[.!?]$/.test(s) ? '' : '.');
+}
+
 export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
   for (const [k, v] of Object.entries(p.headers)) reply.header(k, v);
   return reply

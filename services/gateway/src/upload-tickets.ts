@@ -12,8 +12,8 @@ import type { Logger } from '@gas/runtime';
 import { Problem } from './problem.ts';
 import { buildNames } from './job-view.ts';
 import { planOf, uploadLimit } from './plan-limits.ts';
-import type { PlanLimits } from './plan-limits.ts';
-import { OverLimitProblem, displayName } from './upload.ts';
+import type { PlanLimits, PlanName } from './plan-limits.ts';
+import { OverLimitProblem, SNIFF_BYTES, displayName } from './upload.ts';
 import { SignedStatements, StatementError } from './signed-statement.ts';
 
 /** Files up to this size go in one presigned POST; larger ones as a multipart upload. */
@@ -21,15 +21,15 @@ export const SINGLE_POST_MAX_BYTES = 64 * 1024 * 1024;
 export const PART_BYTES = 16 * 1024 * 1024;
 const TICKET_TTL_MS = 60 * 60 * 1000;
 const URL_EXPIRES_SECONDS = 3600;
-const SNIFF_BYTES = 4096;
 
 interface TicketClaims {
-  /** user, job id, blob key, display name, genome build, size limit, multipart upload id */
+  /** user, job id, blob key, display name, genome build, plan, its size limit, multipart upload id */
   u: string;
   j: string;
   k: string;
   n: string;
   b: string;
+  p: PlanName;
   m: number;
   id?: string;
 }
@@ -83,7 +83,7 @@ export class UploadTickets {
     const jobId = ulid();
     const name = displayName(req.file_name);
     const key = blobKey(userId, jobId, sanitizeName(name));
-    const claims: TicketClaims = { u: userId, j: jobId, k: key, n: name, b: build, m: limit };
+    const claims: TicketClaims = { u: userId, j: jobId, k: key, n: name, b: build, p: plan, m: limit };
     if (size <= SINGLE_POST_MAX_BYTES) {
       const post = await direct.presignPost('inputs', key, { maxBytes: limit, expiresInSeconds: URL_EXPIRES_SECONDS });
       return { ticket: this.statements.sign(claims), method: 'post', url: post.url, fields: post.fields, expires_in: URL_EXPIRES_SECONDS };
@@ -130,7 +130,7 @@ export class UploadTickets {
       throw p;
     };
     // The policy's size range is not enforced by every S3-compatible store: the size seen here is.
-    if (info.size > t.m) await reject(new OverLimitProblem(t.m === this.deps.limits.maxUploadBytes ? 'premium' : 'free', t.m));
+    if (info.size > t.m) await reject(new OverLimitProblem(t.p, t.m));
     const why = whyNotVcf(await direct.head('inputs', t.k, SNIFF_BYTES));
     if (why) await reject(new Problem(400, 'Bad Request', `${t.n} is not a VCF file: ${why}`));
     const res = await this.deps.jobs.createJob({

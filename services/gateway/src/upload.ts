@@ -17,7 +17,8 @@ import { planOf, uploadLimit } from './plan-limits.ts';
 import type { PlanLimits, PlanName } from './plan-limits.ts';
 import { formatBytes } from './web/pages/job-status.ts';
 
-const SNIFF_BYTES = 4096;
+/** The start of an upload that must look like a VCF before anything is stored. */
+export const SNIFF_BYTES = 4096;
 /** Room for the multipart framing and the small form fields around the file. */
 const MULTIPART_SLACK = 64 * 1024;
 
@@ -56,8 +57,9 @@ export function displayName(filename: string | undefined): string {
   return clean || 'input.vcf';
 }
 
-export async function receiveUpload(req: FastifyRequest, userId: string, deps: UploadDeps): Promise<{ job: Job; created: boolean }> {
-  const plan = await planOf(deps.accounts, userId);
+/** `plan` when the caller has read the account already. */
+export async function receiveUpload(req: FastifyRequest, userId: string, deps: UploadDeps, knownPlan?: PlanName): Promise<{ job: Job; created: boolean }> {
+  const plan = knownPlan ?? (await planOf(deps.accounts, userId));
   const limit = uploadLimit(plan, deps.limits);
   // Refused before a byte is read when the client says how big it is.
   const declared = Number(req.headers['content-length']);

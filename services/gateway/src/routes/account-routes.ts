@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { create, AccountSchema, NotificationPrefsSchema } from '@gas/proto';
 import { TooManyTokensError } from '../identity/index.ts';
 import { Problem } from '../problem.ts';
+import { ULID } from '../job-view.ts';
 import { profilePage, tokensPage } from '../web/pages/account-pages.ts';
 import { sendPage } from '../web/send-page.ts';
 import { signedIn } from '../web/viewer.ts';
@@ -10,7 +11,6 @@ import type { SignedIn } from '../web/viewer.ts';
 import type { WebDeps } from './web-deps.ts';
 
 type Form = Record<string, string | undefined>;
-const TOKEN_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 
 function profileOf(who: SignedIn) {
@@ -86,7 +86,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: WebDeps): void
     if (!who) return reply;
     authn.checkCsrf(req, who.session);
     const id = (req.params as { id: string }).id;
-    if (!TOKEN_ID.test(id) || !(await identity.tokens.revoke(who.userId, id))) throw new Problem(404, 'Not Found', 'You have no such token.');
+    if (!ULID.test(id) || !(await identity.tokens.revoke(who.userId, id))) throw new Problem(404, 'Not Found', 'You have no such token.');
     req.log.info({ userId: who.userId, tokenId: id }, 'API token revoked');
     return reply.redirect('/tokens?revoked=1', 303);
   });

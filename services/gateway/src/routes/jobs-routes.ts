@@ -3,7 +3,8 @@ import { JobStatus, ResultState } from '@gas/proto';
 import type { Job } from '@gas/proto';
 import { sanitizeName, BlobNotFoundError } from '@gas/storage';
 import { Problem } from '../problem.ts';
-import { jobView } from '../job-view.ts';
+import { jobView, ULID } from '../job-view.ts';
+import { queuePosition } from '../queue-position.ts';
 import { receiveUpload } from '../upload.ts';
 import type { UploadDeps } from '../upload.ts';
 import { API_SECURITY, COMMON_PROBLEMS, answer, apiSchemas, jobIdParams, listQuery, problems, uploadBody, uploadHeaders, uploadQuery } from './api-schemas.ts';
@@ -22,12 +23,11 @@ const contentTypes: Record<ResultKind | 'input', string> = {
   log: 'text/plain; charset=utf-8',
 };
 const mediaType = (kind: ResultKind | 'input') => contentTypes[kind].split(';')[0]!;
-const JOB_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 function jobIdParam(req: FastifyRequest): string {
   const id = (req.params as { id: string }).id;
   // Anything that is not a job id cannot be one of the user's jobs.
-  if (!JOB_ID.test(id)) throw new Problem(404, 'Not Found', `no job ${sanitizeName(id)}`);
+  if (!ULID.test(id)) throw new Problem(404, 'Not Found', `no job ${sanitizeName(id)}`);
   return id;
 }
 
@@ -163,11 +163,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobsRouteDeps): vo
   app.get('/api/v1/jobs/:id', ONE_JOB, async (req) => {
     const userId = await authn.apiUser(req);
     const { job } = await jobs.getJob({ userId, jobId: jobIdParam(req) });
-    let queuePosition: number | undefined;
-    if (job!.status === JobStatus.PENDING) {
-      queuePosition = Number((await jobs.getQueuePosition({ userId, jobId: job!.jobId })).position) || undefined;
-    }
-    return jobView(job!, { queuePosition });
+    return jobView(job!, { queuePosition: await queuePosition(jobs, job!) });
   });
 
   async function download(req: FastifyRequest, reply: FastifyReply, kind: ResultKind) {

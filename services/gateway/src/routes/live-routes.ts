@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { JobStatus } from '@gas/proto';
 import type { Job } from '@gas/proto';
 import { jobView } from '../job-view.ts';
+import { queuePosition } from '../queue-position.ts';
 import { jobRow } from '../web/pages/jobs-page.ts';
 import { statusCell } from '../web/pages/job-status.ts';
 import type { WebDeps } from './web-deps.ts';
@@ -36,7 +37,7 @@ export function registerLiveRoutes(app: FastifyInstance, deps: WebDeps): void {
       const data = { id: job.jobId, status: view.status, row: jobRow(view).text, statusHtml: statusCell(view).text };
       res.write(`event: job\ndata: ${JSON.stringify(data)}\n\n`);
     };
-    const positionOf = async (job: Job) => Number((await deps.jobs.getQueuePosition({ userId, jobId: job.jobId })).position) || undefined;
+    const positionOf = (job: Job) => queuePosition(deps.jobs, job);
 
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
     const queue = setInterval(() => {

@@ -6,6 +6,8 @@ import { OidcSignInError } from '../oidc-sign-in.ts';
 import type { OidcSignIn, OidcSignInChecks } from '../oidc-sign-in.ts';
 import { signInPage } from '../web/pages/auth-pages.ts';
 import { safeNext } from '../web/viewer.ts';
+import { sendPage } from '../web/send-page.ts';
+import { SignedOutForms } from './signed-out-form.ts';
 import type { WebDeps } from './web-deps.ts';
 
 const CHECKS_COOKIE = 'gas_oidc';
@@ -19,8 +21,10 @@ export function registerOidcRoutes(app: FastifyInstance, deps: WebDeps, o: { sig
   const { identity, authn } = deps;
   const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, secure: o.secureCookies, path: '/signin/oidc' };
 
+  const forms = new SignedOutForms(o.secureCookies);
+  // The sign-in page again, with the reason, and a form that works for a password sign-in.
   const refuse = (req: FastifyRequest, reply: FastifyReply, status: number, error: string) =>
-    reply.code(status).type('text/html; charset=utf-8').send(signInPage({ formToken: '', error, oidc: { name: o.name } }).text);
+    sendPage(reply, signInPage({ formToken: forms.token(req, reply), error, oidc: { name: o.name } }), status);
 
   app.get('/signin/oidc', async (req, reply) => {
     const { url, checks } = o.signIn.begin();
@@ -55,8 +59,7 @@ export function registerOidcRoutes(app: FastifyInstance, deps: WebDeps, o: { sig
       await deps.accounts.upsertAccount({ account: create(AccountSchema, { userId, email: who.email.toLowerCase(), name: who.name ?? who.email, institution: '' }) });
       req.log.info({ userId }, 'account created through OIDC');
     }
-    const { id } = await identity.sessions.start(userId);
-    authn.setSessionCookie(reply, id, deps.sessionMaxMs);
+    await authn.startSession(reply, userId, deps.sessionMaxMs);
     req.log.info({ userId }, 'signed in through OIDC');
     return reply.redirect(attempt.next, 303);
   });

@@ -10,10 +10,11 @@ import { TSV_COLUMNS } from '@gas/anntools';
 import { GenomeBuild, JobStatus, ResultState } from '@gas/proto';
 import type { Job } from '@gas/proto';
 import { blobKey } from '@gas/storage';
-import { jobView } from '../job-view.ts';
-import { Problem } from '../problem.ts';
+import { jobView, ULID } from '../job-view.ts';
+import { queuePosition } from '../queue-position.ts';
+import { Problem, asSentence } from '../problem.ts';
 import { OverLimitProblem, receiveUpload } from '../upload.ts';
-import { planOf, uploadLimit } from '../plan-limits.ts';
+import { uploadLimit } from '../plan-limits.ts';
 import { landingPage } from '../web/pages/auth-pages.ts';
 import { jobsPage } from '../web/pages/jobs-page.ts';
 import { jobPage } from '../web/pages/job-page.ts';
@@ -24,7 +25,6 @@ import { sendPage } from '../web/send-page.ts';
 import { signedIn } from '../web/viewer.ts';
 import type { WebDeps } from './web-deps.ts';
 
-const JOB_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 const PAGE_SIZE = 20;
 const PREVIEW_SCAN_ROWS = 2000;
 const PREVIEW_SHOW_ROWS = 25;
@@ -84,17 +84,13 @@ export function registerPageRoutes(app: FastifyInstance, deps: WebDeps): void {
     return sendPage(reply, jobsPage({ viewer: who.viewer, jobs: views, status, nextPageToken: res.nextPageToken || null, notice: q.welcome ? 'Welcome to GAS. Upload a VCF to annotate it.' : null }));
   });
 
-  async function viewWithQueue(j: Job) {
-    if (j.status !== JobStatus.PENDING) return jobView(j);
-    const position = Number((await jobs.getQueuePosition({ userId: j.userId, jobId: j.jobId })).position) || undefined;
-    return jobView(j, { queuePosition: position });
-  }
+  const viewWithQueue = async (j: Job) => jobView(j, { queuePosition: await queuePosition(jobs, j) });
 
   app.get('/jobs/:id', async (req, reply) => {
     const who = await signedIn(req, reply, deps);
     if (!who) return reply;
     const id = (req.params as { id: string }).id;
-    if (!JOB_ID.test(id)) throw new Problem(404, 'Not Found', 'There is no such job.');
+    if (!ULID.test(id)) throw new Problem(404, 'Not Found', 'There is no such job.');
     // The job service answers NOT_FOUND for another user's job: it is not told apart from a missing one.
     const { job } = await jobs.getJob({ userId: who.userId, jobId: id });
     const j = job!;
@@ -179,12 +175,12 @@ export function registerPageRoutes(app: FastifyInstance, deps: WebDeps): void {
     const who = await signedIn(req, reply, deps);
     if (!who) return reply;
     try {
-      const { job } = await receiveUpload(req, who.userId, deps);
+      const { job } = await receiveUpload(req, who.userId, deps, who.viewer.plan);
       return reply.redirect(`/jobs/${job.jobId}`, 303);
     } catch (err) {
       if (!(err instanceof Problem) || err.status >= 500 || err.status === 403) throw err;
       const limit = uploadLimit(who.viewer.plan, deps.limits);
-      return sendPage(reply, uploadPage({ viewer: who.viewer, limitBytes: limit, samples: await samplesIn(deps.samplesDir, limit), error: err instanceof OverLimitProblem ? `${capitalise(err.detail!)}.` : `${capitalise(err.detail ?? err.title)}.` }), err.status);
+      return sendPage(reply, uploadPage({ viewer: who.viewer, limitBytes: limit, samples: await samplesIn(deps.samplesDir, limit), error: asSentence(err.detail ?? err.title) }), err.status);
     }
   });
 
@@ -197,7 +193,7 @@ export function registerPageRoutes(app: FastifyInstance, deps: WebDeps): void {
     if (!samples.includes(name)) throw new Problem(404, 'Not Found', 'There is no such sample file.');
     const path = join(deps.samplesDir!, name);
     const size = (await stat(path)).size;
-    const plan = await planOf(deps.accounts, who.userId);
+    const plan = who.viewer.plan;
     if (size > uploadLimit(plan, deps.limits)) throw new OverLimitProblem(plan, uploadLimit(plan, deps.limits));
     const jobId = ulid();
     const inputKey = blobKey(who.userId, jobId, name);
@@ -213,8 +209,4 @@ function readable(cell: string): string {
     .split('&')
     .map((v) => (v === 'NONE' ? '–' : v))
     .join(', ');
-}
-
-function capitalise(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
 }

@@ -1,7 +1,8 @@
 // The signed-in browser user of a page: their session (for the CSRF token) and account (for the
 // name and plan in the header).
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Plan, RpcError, Status, AccountService } from '@gas/proto';
+import { Plan, AccountService } from '@gas/proto';
+import { accountOf } from '../plan-limits.ts';
 import type { Account, ServiceClient } from '@gas/proto';
 import type { Authenticator } from '../authenticator.ts';
 import type { Session } from '../identity/index.ts';
@@ -19,13 +20,8 @@ export function safeNext(next: unknown): string {
   return typeof next === 'string' && /^\/(?![/\\])[\x21-\x7e]*$/.test(next) ? next : '/jobs';
 }
 
-export async function accountOf(accounts: ServiceClient<typeof AccountService>, userId: string): Promise<Account | null> {
-  try {
-    return (await accounts.getAccount({ userId })).account ?? null;
-  } catch (err) {
-    if (err instanceof RpcError && err.code === Status.NOT_FOUND) return null;
-    throw err;
-  }
+function viewerOf(account: Account | null, session: Session): Viewer {
+  return { email: account?.email ?? '', name: account?.name ?? '', plan: account?.plan === Plan.PREMIUM ? 'premium' : 'free', csrfToken: session.csrfToken };
 }
 
 /** The signed-in user, or null after sending the visitor to the sign-in page. */
@@ -36,17 +32,7 @@ export async function signedIn(req: FastifyRequest, reply: FastifyReply, deps: {
     return null;
   }
   const account = await accountOf(deps.accounts, identity.userId);
-  return {
-    userId: identity.userId,
-    session: identity.session!,
-    account,
-    viewer: {
-      email: account?.email ?? '',
-      name: account?.name ?? '',
-      plan: account?.plan === Plan.PREMIUM ? 'premium' : 'free',
-      csrfToken: identity.session!.csrfToken,
-    },
-  };
+  return { userId: identity.userId, session: identity.session!, account, viewer: viewerOf(account, identity.session!) };
 }
 
 /** The viewer for error pages: whoever is signed in, or nobody; never throws. */
@@ -54,8 +40,7 @@ export async function viewerIfAny(req: FastifyRequest, deps: { authn: Authentica
   try {
     const identity = await deps.authn.identify(req);
     if (!identity || identity.via !== 'session') return null;
-    const account = await accountOf(deps.accounts, identity.userId);
-    return { email: account?.email ?? '', name: account?.name ?? '', plan: account?.plan === Plan.PREMIUM ? 'premium' : 'free', csrfToken: identity.session!.csrfToken };
+    return viewerOf(await accountOf(deps.accounts, identity.userId), identity.session!);
   } catch {
     return null;
   }
