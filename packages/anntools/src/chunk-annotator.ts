@@ -15,8 +15,9 @@ import type { CodingConsequence } from './annotation/consequence.ts';
 import { emptyCounts, isTransition } from './annotation/summary.ts';
 import type { AnnotationCounts } from './annotation/summary.ts';
 import type { Reference } from './reference.ts';
-import { ByteWriter } from './byte-writer.ts';
+import { ByteWriter, encodeText } from './byte-writer.ts';
 import { RegionText } from './region-text.ts';
+import { warmUpRecords } from './warm-up.ts';
 
 export interface ChunkResult {
   vcf: Uint8Array;
@@ -35,13 +36,16 @@ export interface ChunkAnnotatorOptions {
   maxLineBytes: number;
   /** VCF 3.3 writes indels as I<bases> / D<length>; they are accepted and passed through, not guessed. */
   vcf33: boolean;
+  /** Starting size of the output buffers (they grow); the warm-up starts small so growing is warmed up too. */
+  outputBytes?: number;
 }
 
 // Byte classes for the fixed columns.
 const BASE = new Uint8Array(256);
 for (const c of 'ACGTNacgtn') BASE[c.charCodeAt(0)] = 1;
-const UPPER: string[] = [];
-for (let i = 0; i < 256; i++) UPPER[i] = String.fromCharCode(i).toUpperCase();
+const CHAR: string[] = [];
+for (let i = 0; i < 256; i++) CHAR[i] = String.fromCharCode(i);
+const UPPER: string[] = CHAR.map((c) => c.toUpperCase());
 const SYMBOLIC = /^<[^<>]+>$/;
 // Breakend notation: t[p[, t]p], ]p]t, [p[t, and single breakends .t / t.
 const BREAKEND = /^([ACGTNacgtn]*[[\]][^[\]]+[[\]][ACGTNacgtn]*|\.[ACGTNacgtn]+|[ACGTNacgtn]+\.)$/;
@@ -79,6 +83,7 @@ const COMMA = 44;
 const TAB = 9;
 const SEMICOLON = 59;
 const NL = 10;
+const RSID_KEY = encodeText(';GAS_RSID=');
 
 function skipped(why: string): AlleleAnnotation {
   return { skip: why, region: null, rs: NONE, cons: NONE };
@@ -111,12 +116,16 @@ function writeAaChanges(w: ByteWriter, a: AlleleAnnotation, empty: boolean): voi
   }
 }
 
+/** References this thread has warmed up on: the type feedback is per thread, not per annotator. */
+const warmedUp = new WeakSet<Reference>();
+
 export class ChunkAnnotator {
   private readonly ref: Reference | undefined;
   private lastChrom = '';
   private lastCanonical = '';
-  private readonly vcf = new ByteWriter(1 << 19);
-  private readonly tsv = new ByteWriter(1 << 19);
+  private readonly opts: ChunkAnnotatorOptions;
+  private readonly vcf: ByteWriter;
+  private readonly tsv: ByteWriter;
   /** Where the tabs of the current line's fixed columns are. */
   private readonly tabs = new Int32Array(8);
   /** The ALTs of the current record, reused from record to record. */
@@ -127,61 +136,95 @@ export class ChunkAnnotator {
   /** The chromosome of the current run of records, and its length so far. */
   private runChrom = '';
   private runCount = 0;
+  /** The region class of the current run of alleles, and its length so far. */
+  private regionRun = '';
+  private regionRunCount = 0;
 
-  constructor(private readonly opts: ChunkAnnotatorOptions) {
+  constructor(opts: ChunkAnnotatorOptions) {
+    // One object shape whatever the caller passed (literals, spreads): V8's optimized code checks
+    // the shapes it has seen, and a second one would send it back to be compiled again.
+    this.opts = { reference: opts.reference, tsv: opts.tsv, maxLineBytes: opts.maxLineBytes, vcf33: opts.vcf33, outputBytes: opts.outputBytes };
+    this.vcf = new ByteWriter(opts.outputBytes ?? 1 << 19);
+    this.tsv = new ByteWriter(opts.outputBytes ?? 1 << 19);
     this.ref = opts.reference;
     this.regions = opts.reference ? new RegionClassifier(opts.reference.transcripts) : undefined;
     this.regionText = this.regions ? new RegionText(this.regions) : undefined;
+    if (opts.reference && !warmedUp.has(opts.reference)) {
+      warmedUp.add(opts.reference);
+      new ChunkAnnotator({ ...opts, tsv: true, outputBytes: 1024 }).annotate(warmUpRecords(opts.reference));
+    }
   }
 
   /** `chunk` holds whole lines (the last may lack its newline). */
   annotate(chunk: Uint8Array): ChunkResult {
     const text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
-    // A plain view: Buffer's subarray, used to copy long ranges out, costs more than Uint8Array's.
+    // Plain views of the chunk: bytes one at a time, and ranges copied out four at a time.
     const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const counts = emptyCounts();
-    const maxLine = this.opts.maxLineBytes;
-    let lineNo = 0;
+    let lines: number;
     let error: ChunkResult['error'];
-    let at = 0;
-    const n = text.length;
-    // The loop stays small and each record is a call: V8 then optimizes record() as a whole
-    // function instead of recompiling one huge loop on stack replacement at every deoptimization.
     try {
-      while (at < n) {
-        const nl = text.indexOf('\n', at);
-        const next = nl < 0 ? n : nl + 1;
-        let end = nl < 0 ? n : nl;
-        lineNo++;
-        if (end > at && text.charCodeAt(end - 1) === 13) end--;
-        if (end - at > maxLine) throw new VcfFormatError(lineNo, 'line', `longer than ${maxLine} bytes`);
-        if (end > at) this.record(text, bytes, at, end, lineNo, counts);
-        at = next;
-      }
+      lines = this.lines(text, bytes, view, counts);
     } catch (err) {
       if (!(err instanceof VcfFormatError)) throw err;
       error = { line: err.line, field: err.field, reason: err.reason };
+      lines = err.line;
     }
     this.endRun(counts);
     const writeTsv = this.opts.tsv && this.ref !== undefined;
     return {
       vcf: this.vcf.take(),
       tsv: writeTsv ? this.tsv.take() : null,
-      lines: error ? error.line : lineNo,
+      lines,
       counts,
       error,
     };
   }
 
-  /** Records per chromosome are counted in runs: inputs are sorted, so the map is touched rarely. */
+  /**
+   * Every line of the chunk; returns how many there were. The loop is a function of its own with
+   * nothing after it, and each record is a call: V8 compiles the loop on stack replacement in the
+   * first chunk, before any code after a loop has run, and then it would deoptimize at the end of
+   * every chunk; record() is optimized as a whole instead of recompiling one huge loop.
+   */
+  private lines(text: string, bytes: Uint8Array, view: DataView, counts: AnnotationCounts): number {
+    const maxLine = this.opts.maxLineBytes;
+    const n = text.length;
+    let lineNo = 0;
+    let at = 0;
+    while (at < n) {
+      const nl = text.indexOf('\n', at);
+      const next = nl < 0 ? n : nl + 1;
+      let end = nl < 0 ? n : nl;
+      lineNo++;
+      if (end > at && text.charCodeAt(end - 1) === 13) end--;
+      if (end - at > maxLine) throw new VcfFormatError(lineNo, 'line', `longer than ${maxLine} bytes`);
+      if (end > at) this.record(text, bytes, view, at, end, lineNo, counts);
+      at = next;
+    }
+    return lineNo;
+  }
+
+  /**
+   * Records per chromosome, and alleles per region class, are counted in runs: sorted inputs
+   * repeat both, so the maps are touched rarely.
+   */
   private endRun(counts: AnnotationCounts): void {
     if (this.runCount > 0) counts.chromosomes[this.runChrom] = (counts.chromosomes[this.runChrom] ?? 0) + this.runCount;
     this.runChrom = '';
     this.runCount = 0;
+    this.endRegionRun(counts);
+  }
+
+  private endRegionRun(counts: AnnotationCounts): void {
+    if (this.regionRunCount > 0) counts.regions[this.regionRun] = (counts.regions[this.regionRun] ?? 0) + this.regionRunCount;
+    this.regionRun = '';
+    this.regionRunCount = 0;
   }
 
   /** One data line, [start, end) of the chunk. */
-  private record(text: string, bytes: Uint8Array, start: number, end: number, lineNo: number, counts: AnnotationCounts): void {
+  private record(text: string, bytes: Uint8Array, view: DataView, start: number, end: number, lineNo: number, counts: AnnotationCounts): void {
     const ref = this.ref;
     const writeTsv = this.opts.tsv && ref !== undefined;
     const vcf = this.vcf;
@@ -207,8 +250,11 @@ export class ChunkAnnotator {
     const t6 = tabs[6]!;
     const infoEnd = found === 8 ? tabs[7]! : end;
 
-    const chromName = text.slice(start, t0);
-    if (chromName !== this.lastChrom) {
+    // Sorted inputs repeat the chromosome: compared in place, it is cut out only when it changes.
+    const last = this.lastChrom;
+    const sameChrom = last.length > 0 && t0 - start === last.length && text.startsWith(last, start);
+    const chromName = sameChrom ? last : text.slice(start, t0);
+    if (!sameChrom) {
       if (chromName === '' || WHITESPACE.test(chromName)) throw new VcfFormatError(lineNo, 'CHROM', `invalid chromosome name "${truncate(chromName)}"`);
       this.lastChrom = chromName;
       this.lastCanonical = canonicalChrom(chromName);
@@ -224,12 +270,15 @@ export class ChunkAnnotator {
       if (d < 0 || d > 9) throw new VcfFormatError(lineNo, 'POS', `expected a non-negative integer, got "${truncate(text.slice(t0 + 1, t1))}"`);
       pos = pos * 10 + d;
     }
-    const refBases = text.slice(t2 + 1, t3);
-    if (!isBases(refBases)) throw new VcfFormatError(lineNo, 'REF', `expected bases A, C, G, T or N, got "${truncate(refBases)}"`);
-    const altField = text.slice(t3 + 1, t4);
-    const alts = altField.indexOf(',') < 0 ? null : altField.split(',');
+    // Most records are SNVs: one base each side, taken as V8's cached one-character strings.
+    const single = t3 === t2 + 2 && t4 === t3 + 2 && BASE[bytes[t2 + 1]!] === 1 && BASE[bytes[t3 + 1]!] === 1;
+    const refBases = single ? CHAR[bytes[t2 + 1]!]! : text.slice(t2 + 1, t3);
+    if (!single && !isBases(refBases)) throw new VcfFormatError(lineNo, 'REF', `expected bases A, C, G, T or N, got "${truncate(refBases)}"`);
+    const altField = single ? CHAR[bytes[t3 + 1]!]! : text.slice(t3 + 1, t4);
+    const alts = single || altField.indexOf(',') < 0 ? null : altField.split(',');
     const altCount = alts === null ? 1 : alts.length;
-    for (let i = 0; i < altCount; i++) {
+    if (single) counts.snvs++;
+    else for (let i = 0; i < altCount; i++) {
       const a = alts === null ? altField : alts[i]!;
       if (isBases(a)) {
         if (a.length === 1 && refBases.length === 1) counts.snvs++;
@@ -246,7 +295,7 @@ export class ChunkAnnotator {
     this.runCount++;
 
     if (!ref) {
-      vcf.bytes(bytes, start, end);
+      vcf.bytes(bytes, view, start, end);
       vcf.byte(NL);
       return;
     }
@@ -265,10 +314,10 @@ export class ChunkAnnotator {
 
     // The VCF line: the columns up to INFO as they were, our fields, then the rest as it was.
     const infoEmpty = infoEnd === t6 + 1 || (infoEnd === t6 + 2 && text.charCodeAt(t6 + 1) === DOT);
-    vcf.bytes(bytes, start, infoEmpty ? t6 + 1 : infoEnd);
+    vcf.bytes(bytes, view, start, infoEmpty ? t6 + 1 : infoEnd);
     if (!infoEmpty) vcf.byte(SEMICOLON);
     this.regionText!.writeInfo(vcf, alleles, altCount);
-    vcf.str(';GAS_RSID=');
+    vcf.copy(RSID_KEY);
     for (let i = 0; i < altCount; i++) {
       if (i > 0) vcf.byte(COMMA);
       writeRsids(vcf, alleles[i]!, false);
@@ -294,14 +343,14 @@ export class ChunkAnnotator {
         vcf.str(alleles[i]!.skip ?? '.');
       }
     }
-    vcf.bytes(bytes, infoEnd, end);
+    vcf.bytes(bytes, view, infoEnd, end);
     vcf.byte(NL);
 
     if (writeTsv) {
       for (let i = 0; i < altCount; i++) {
         const a = alleles[i]!;
-        tsv.bytes(bytes, start, t3 + 1); // CHROM POS ID REF
-        if (alts === null) tsv.bytes(bytes, t3 + 1, t4);
+        tsv.bytes(bytes, view, start, t3 + 1); // CHROM POS ID REF
+        if (alts === null) tsv.bytes(bytes, view, t3 + 1, t4);
         else tsv.str(alts[i]!);
         tsv.byte(TAB);
         tsv.int(i + 1);
@@ -345,7 +394,11 @@ export class ChunkAnnotator {
     const region = this.regions!.classify(chrom, allele.start, allele.end);
     const rs = ref.snps ? ref.snps.find(chrom, pos, refBases, altBases) : NONE;
     counts.annotatedAlleles++;
-    counts.regions[region.region] = (counts.regions[region.region] ?? 0) + 1;
+    if (region.region !== this.regionRun) {
+      this.endRegionRun(counts);
+      this.regionRun = region.region;
+    }
+    this.regionRunCount++;
     if (rs.length > 0) counts.rsidAlleles++;
     const cons = ref.sequence && region.classes.includes('exonic') ? this.consequences(region, allele) : NONE;
     if (cons.length > 0) counts.functions[cons[0]!.exonicFunction] = (counts.functions[cons[0]!.exonicFunction] ?? 0) + 1;

@@ -2,6 +2,7 @@
 // region, genes and detail cells of the TSV. Sorted inputs put long runs of variants in one intron,
 // exon or intergenic gap, so the text of a run is built once and copied for each variant in it.
 import type { Flank, RegionAnnotation, RegionClassifier } from './annotation/region.ts';
+import { encodeText } from './byte-writer.ts';
 import type { ByteWriter } from './byte-writer.ts';
 
 const DOT = 46;
@@ -10,6 +11,9 @@ const COMMA = 44;
 const TAB = 9;
 const COLON = 58;
 const CLOSE = 41;
+const REGION_KEY = encodeText('GAS_REGION=');
+const GENE_KEY = encodeText(';GAS_GENE=');
+const DETAIL_KEY = encodeText(';GAS_DETAIL=');
 
 // Each writer writes one value; `empty` is what stands for "nothing" ('.' in INFO, '' in the TSV).
 function writeClasses(w: ByteWriter, r: RegionAnnotation | null): void {
@@ -95,24 +99,24 @@ export class RegionText {
   writeInfo(w: ByteWriter, alleles: ReadonlyArray<{ region: RegionAnnotation | null }>, altCount: number): void {
     const r = altCount === 1 ? alleles[0]!.region : null;
     if (r !== null) {
-      if (r === this.info.region) return copy(w, this.info.parts[0]!);
+      if (r === this.info.region) return w.copy(this.info.parts[0]!);
       if (isGap(r)) {
         if (!sameGap(this.infoGap, r)) this.infoGap = gapText(r, `GAS_REGION=intergenic;GAS_GENE=${flankGenes(r)};GAS_DETAIL=`, '');
         return writeGap(w, this.infoGap, r);
       }
     }
     const from = w.size;
-    w.str('GAS_REGION=');
+    w.copy(REGION_KEY);
     for (let i = 0; i < altCount; i++) {
       if (i > 0) w.byte(COMMA);
       writeClasses(w, alleles[i]!.region);
     }
-    w.str(';GAS_GENE=');
+    w.copy(GENE_KEY);
     for (let i = 0; i < altCount; i++) {
       if (i > 0) w.byte(COMMA);
       writeGenes(w, alleles[i]!.region, false);
     }
-    w.str(';GAS_DETAIL=');
+    w.copy(DETAIL_KEY);
     for (let i = 0; i < altCount; i++) {
       if (i > 0) w.byte(COMMA);
       writeDetail(w, alleles[i]!.region, false);
@@ -123,7 +127,7 @@ export class RegionText {
   /** The TSV's region, genes and detail cells of one allele, each followed by a tab. */
   writeCells(w: ByteWriter, r: RegionAnnotation | null): void {
     if (r !== null) {
-      if (r === this.cells.region) return copy(w, this.cells.parts[0]!);
+      if (r === this.cells.region) return w.copy(this.cells.parts[0]!);
       if (isGap(r)) {
         if (!sameGap(this.cellsGap, r)) this.cellsGap = gapText(r, `intergenic\t${flankGenes(r)}\t`, '\t');
         return writeGap(w, this.cellsGap, r);
@@ -140,9 +144,6 @@ export class RegionText {
   }
 }
 
-function copy(w: ByteWriter, bytes: Uint8Array): void {
-  w.bytes(bytes, 0, bytes.length);
-}
 
 function isGap(r: RegionAnnotation): boolean {
   return r.classes[0] === 'intergenic';
@@ -165,9 +166,9 @@ function gapText(r: RegionAnnotation, head: string, tail: string): CachedText {
 }
 
 function writeGap(w: ByteWriter, c: CachedText, r: RegionAnnotation): void {
-  copy(w, c.parts[0]!);
+  w.copy(c.parts[0]!);
   if (r.left) w.int(r.left.distance);
-  copy(w, c.parts[1]!);
+  w.copy(c.parts[1]!);
   if (r.right) w.int(r.right.distance);
-  copy(w, c.parts[2]!);
+  w.copy(c.parts[2]!);
 }

@@ -59,6 +59,12 @@ export class TranscriptIndex {
     return n;
   }
 
+  /** Up to `limit` transcripts of the first chromosome, in position order (for warming up). */
+  examples(limit: number): Transcript[] {
+    const first = this.chroms.values().next();
+    return first.done ? [] : first.value.transcripts.slice(0, limit);
+  }
+
   hasChrom(chrom: string): boolean {
     return this.chroms.has(chrom);
   }

@@ -390,6 +390,20 @@ export class SnpTable {
     return out ?? EMPTY;
   }
 
+  /** Up to `limit` single-base entries with alleles, as VCF POS, REF and ALT (for warming up). */
+  examples(limit: number): Array<{ chrom: string; pos: number; ref: string; alt: string }> {
+    const out: Array<{ chrom: string; pos: number; ref: string; alt: string }> = [];
+    for (const c of this.chroms) {
+      for (let i = 0; i < c.pos.length && out.length < limit; i++) {
+        const a = c.allele[i]!;
+        if (a < 0 || this.pairRefLens[a] !== 1 || this.pairOffsets[a + 1]! - this.pairOffsets[a]! !== 2) continue;
+        const o = this.pairOffsets[a]!;
+        out.push({ chrom: c.name, pos: c.pos[i]!, ref: String.fromCharCode(this.pool[o]!), alt: String.fromCharCode(this.pool[o + 1]!) });
+      }
+    }
+    return out;
+  }
+
   /** Bytes for `deserialize`: little-endian typed arrays behind a small JSON header. */
   serialize(): Buffer {
     const header = Buffer.from(

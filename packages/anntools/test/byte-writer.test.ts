@@ -1,0 +1,50 @@
+// ByteWriter copies input ranges four bytes at a time and fixed texts with one set(): every length,
+// offset and growth must still give back exactly the bytes written.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ByteWriter, encodeText } from '../src/byte-writer.ts';
+
+const source = Buffer.from(Array.from({ length: 300 }, (_, i) => String.fromCharCode(33 + (i % 90))).join(''), 'latin1');
+
+test('ranges of every length and offset, around the four-byte steps, come out byte for byte', () => {
+  const view = new DataView(source.buffer, source.byteOffset, source.byteLength);
+  const w = new ByteWriter(8); // tiny, so most writes grow it
+  const expected: Buffer[] = [];
+  for (let start = 0; start < 9; start++) {
+    for (const length of [0, 1, 2, 3, 4, 5, 7, 8, 9, 31, 64, 129, 250]) {
+      if (start + length > source.length) continue;
+      w.bytes(source, view, start, start + length);
+      expected.push(source.subarray(start, start + length));
+      w.byte(124);
+      expected.push(Buffer.from('|'));
+    }
+  }
+  assert.ok(w.take().equals(Buffer.concat(expected)));
+});
+
+test('a range read from a view over part of a larger buffer stays inside that part', () => {
+  const big = Buffer.from('xxxxABCDEFGHIJyyyy', 'latin1');
+  const part = new Uint8Array(big.buffer, big.byteOffset + 4, 10);
+  const view = new DataView(big.buffer, big.byteOffset + 4, 10);
+  const w = new ByteWriter(4);
+  w.bytes(part, view, 1, 10);
+  assert.equal(w.take().toString('latin1'), 'BCDEFGHIJ');
+});
+
+test('integers, strings and encoded texts; take() hands over the bytes and starts again empty', () => {
+  const w = new ByteWriter(16);
+  const key = encodeText(';GAS_RSID=');
+  for (const n of [0, 7, 9, 10, 99, 100, 12345, 2_147_483_647, 9_007_199_254_740_991]) {
+    w.int(n);
+    w.copy(key);
+  }
+  w.str('rs');
+  const first = w.take();
+  const ints = ['0', '7', '9', '10', '99', '100', '12345', '2147483647', '9007199254740991'];
+  assert.equal(first.toString('latin1'), ints.map((n) => `${n};GAS_RSID=`).join('') + 'rs');
+  assert.equal(first.byteOffset, 0, 'the output owns its memory from the start, so it can be transferred');
+  w.str('next');
+  assert.equal(w.size, 4);
+  assert.equal(w.take().toString('latin1'), 'next');
+  assert.equal(first.toString('latin1').slice(-2), 'rs', 'a taken buffer is not overwritten by later writes');
+});

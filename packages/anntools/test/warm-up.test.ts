@@ -1,0 +1,49 @@
+// The warm-up records (warm-up.ts) must reach every branch the annotator has, or V8 still meets
+// them for the first time in the real input; and warming up must not change any output.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { testReferenceDir } from '@gas/testing';
+import { ChunkAnnotator } from '../src/chunk-annotator.ts';
+import { warmUpRecords } from '../src/warm-up.ts';
+import { parseReferenceFile, readReferenceBytes } from '../src/index.ts';
+import type { LoadedReference } from '../src/index.ts';
+
+let grch37: LoadedReference;
+before(async () => {
+  const file = join(await testReferenceDir(), 'GRCh37.gasref');
+  grch37 = parseReferenceFile(await readReferenceBytes(file), file);
+});
+
+test('the made-up records are valid VCF and take every kind of region, allele and rsID path', () => {
+  const records = warmUpRecords(grch37);
+  const annotator = new ChunkAnnotator({ reference: grch37, tsv: true, maxLineBytes: 1 << 20, vcf33: false });
+  const result = annotator.annotate(records);
+  assert.equal(result.error, undefined);
+  const c = result.counts;
+  assert.ok(c.records > 300, `${c.records} records`);
+  for (const region of ['exonic', 'splicing', 'intronic', 'UTR5', 'UTR3', 'upstream', 'downstream', 'intergenic']) {
+    assert.ok((c.regions[region] ?? 0) > 0, `no ${region} record (${JSON.stringify(c.regions)})`);
+  }
+  assert.ok(Object.keys(c.regions).some((r) => r.includes(';')), 'no record with two classes of one rank');
+  assert.ok(c.indels > 0 && c.snvs > 0 && c.other > 0);
+  for (const why of ['symbolic_allele', 'overlapping_deletion', 'missing_allele', 'reference_allele']) {
+    assert.ok((c.skipped[why] ?? 0) > 0, `no ${why} record`);
+  }
+  assert.ok(c.rsidAlleles > 0, 'no rsID hit');
+  const text = Buffer.from(result.vcf).toString('latin1');
+  assert.match(text, /\tGT:DP\t0\/1:12\n/, 'a record with sample columns');
+  assert.match(text, /^\S+\t\d+\t\.\tA\tC,G\t/m, 'a multi-allelic record');
+});
+
+test('the first annotator of a reference warms up on a separate one: results are those of a warmed annotator', () => {
+  // A reference object of its own, so this test sees its first annotator (the warm-up is per
+  // reference and thread).
+  const fresh: LoadedReference = { ...grch37 };
+  const records = warmUpRecords(fresh);
+  const first = new ChunkAnnotator({ reference: fresh, tsv: true, maxLineBytes: 1 << 20, vcf33: false }).annotate(records);
+  const second = new ChunkAnnotator({ reference: fresh, tsv: true, maxLineBytes: 1 << 20, vcf33: false }).annotate(records);
+  assert.ok(Buffer.from(first.vcf).equals(Buffer.from(second.vcf)));
+  assert.ok(Buffer.from(first.tsv!).equals(Buffer.from(second.tsv!)));
+  assert.deepEqual(first.counts, second.counts);
+});
