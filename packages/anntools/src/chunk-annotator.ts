@@ -60,6 +60,17 @@ function isBases(s: string): boolean {
   return true;
 }
 
+/**
+ * Where the tabs of the fixed columns are, into `tabs`; returns how many (at most 8). Only the
+ * eight fixed columns are cut out; the samples are copied as they are. A plain loop finds the tabs
+ * of short columns faster than a call per tab would.
+ */
+function findTabs(bytes: Uint8Array, start: number, end: number, tabs: Int32Array): number {
+  let found = 0;
+  for (let k = start; k < end && found < 8; k++) if (bytes[k] === TAB) tabs[found++] = k;
+  return found;
+}
+
 function truncate(s: string): string {
   // Back from latin1 to the UTF-8 the user wrote, for the message.
   const text = Buffer.from(s, 'latin1').toString('utf8');
@@ -228,17 +239,12 @@ export class ChunkAnnotator {
     const ref = this.ref;
     const writeTsv = this.opts.tsv && ref !== undefined;
     const vcf = this.vcf;
-    const tsv = this.tsv;
     const alleles = this.alleles;
     const tabs = this.tabs;
     if (text.charCodeAt(start) === 35 /* # */) {
       throw new VcfFormatError(lineNo, 'header', text.startsWith('#CHROM', start) ? 'a second #CHROM header line' : 'meta-information line after the #CHROM header line');
     }
-    // Only the eight fixed columns are cut out; the samples are copied as they are. A plain
-    // loop finds the tabs of the short fixed columns faster than a call per tab would.
-    let found = 0;
-    let k = start;
-    for (; k < end && found < 8; k++) if (bytes[k] === TAB) tabs[found++] = k;
+    const found = findTabs(bytes, start, end, tabs);
     if (found < 7) {
       throw new VcfFormatError(lineNo, 'columns', `expected at least 8 tab-separated columns, found ${found + 1}`);
     }
@@ -278,18 +284,7 @@ export class ChunkAnnotator {
     const alts = single || altField.indexOf(',') < 0 ? null : altField.split(',');
     const altCount = alts === null ? 1 : alts.length;
     if (single) counts.snvs++;
-    else for (let i = 0; i < altCount; i++) {
-      const a = alts === null ? altField : alts[i]!;
-      if (isBases(a)) {
-        if (a.length === 1 && refBases.length === 1) counts.snvs++;
-        else if (a.length !== refBases.length) counts.indels++;
-        else counts.other++;
-      } else if (a === '.' || a === '*' || SYMBOLIC.test(a) || BREAKEND.test(a) || (this.opts.vcf33 && VCF33_INDEL.test(a))) {
-        counts.other++;
-      } else {
-        throw new VcfFormatError(lineNo, 'ALT', `"${truncate(a)}" is neither bases, a symbolic allele, "*" nor "."`);
-      }
-    }
+    else this.countAlts(refBases, alts ?? [altField], lineNo, counts);
     counts.records++;
     counts.alleles += altCount;
     this.runCount++;
@@ -322,53 +317,81 @@ export class ChunkAnnotator {
       if (i > 0) vcf.byte(COMMA);
       writeRsids(vcf, alleles[i]!, false);
     }
-    if (anyCons) {
-      for (const [key, field] of CONSEQUENCE_INFO) {
-        vcf.str(key);
-        for (let i = 0; i < altCount; i++) {
-          if (i > 0) vcf.byte(COMMA);
-          writeTop(vcf, alleles[i]!, field, false);
-        }
-      }
-      vcf.str(';GAS_AACHANGE=');
-      for (let i = 0; i < altCount; i++) {
-        if (i > 0) vcf.byte(COMMA);
-        writeAaChanges(vcf, alleles[i]!, false);
-      }
-    }
-    if (anySkip) {
-      vcf.str(';GAS_SKIP=');
-      for (let i = 0; i < altCount; i++) {
-        if (i > 0) vcf.byte(COMMA);
-        vcf.str(alleles[i]!.skip ?? '.');
-      }
-    }
+    if (anyCons) this.writeConsequenceInfo(altCount);
+    if (anySkip) this.writeSkipInfo(altCount);
     vcf.bytes(bytes, view, infoEnd, end);
     vcf.byte(NL);
+    if (writeTsv) this.writeTsvRows(bytes, view, start, t3, t4, alts, altCount);
+  }
 
-    if (writeTsv) {
-      for (let i = 0; i < altCount; i++) {
-        const a = alleles[i]!;
-        tsv.bytes(bytes, view, start, t3 + 1); // CHROM POS ID REF
-        if (alts === null) tsv.bytes(bytes, view, t3 + 1, t4);
-        else tsv.str(alts[i]!);
-        tsv.byte(TAB);
-        tsv.int(i + 1);
-        tsv.byte(TAB);
-        this.regionText!.writeCells(tsv, a.region);
-        writeRsids(tsv, a, true);
-        tsv.byte(TAB);
-        writeTop(tsv, a, 'exonicFunction', true);
-        tsv.byte(TAB);
-        writeTop(tsv, a, 'soTerm', true);
-        tsv.byte(TAB);
-        writeTop(tsv, a, 'impact', true);
-        tsv.byte(TAB);
-        writeAaChanges(tsv, a, true);
-        tsv.byte(TAB);
-        if (a.skip !== null) tsv.str(a.skip);
-        tsv.byte(NL);
+  // Rarer parts of a record, in methods of their own: V8 does not inline calls it seldom sees, so
+  // they stay out of record()'s optimized code, which every thread compiles at least once.
+
+  /** Checks and counts the ALTs of a record that is not a plain SNV. */
+  private countAlts(refBases: string, alts: readonly string[], lineNo: number, counts: AnnotationCounts): void {
+    for (const a of alts) {
+      if (isBases(a)) {
+        if (a.length === 1 && refBases.length === 1) counts.snvs++;
+        else if (a.length !== refBases.length) counts.indels++;
+        else counts.other++;
+      } else if (a === '.' || a === '*' || SYMBOLIC.test(a) || BREAKEND.test(a) || (this.opts.vcf33 && VCF33_INDEL.test(a))) {
+        counts.other++;
+      } else {
+        throw new VcfFormatError(lineNo, 'ALT', `"${truncate(a)}" is neither bases, a symbolic allele, "*" nor "."`);
       }
+    }
+  }
+
+  private writeConsequenceInfo(altCount: number): void {
+    const vcf = this.vcf;
+    const alleles = this.alleles;
+    for (const [key, field] of CONSEQUENCE_INFO) {
+      vcf.str(key);
+      for (let i = 0; i < altCount; i++) {
+        if (i > 0) vcf.byte(COMMA);
+        writeTop(vcf, alleles[i]!, field, false);
+      }
+    }
+    vcf.str(';GAS_AACHANGE=');
+    for (let i = 0; i < altCount; i++) {
+      if (i > 0) vcf.byte(COMMA);
+      writeAaChanges(vcf, alleles[i]!, false);
+    }
+  }
+
+  private writeSkipInfo(altCount: number): void {
+    const vcf = this.vcf;
+    vcf.str(';GAS_SKIP=');
+    for (let i = 0; i < altCount; i++) {
+      if (i > 0) vcf.byte(COMMA);
+      vcf.str(this.alleles[i]!.skip ?? '.');
+    }
+  }
+
+  /** One TSV row per ALT of the record whose REF ends at tab t3 and ALT at tab t4. */
+  private writeTsvRows(bytes: Uint8Array, view: DataView, start: number, t3: number, t4: number, alts: string[] | null, altCount: number): void {
+    const tsv = this.tsv;
+    for (let i = 0; i < altCount; i++) {
+      const a = this.alleles[i]!;
+      tsv.bytes(bytes, view, start, t3 + 1); // CHROM POS ID REF
+      if (alts === null) tsv.bytes(bytes, view, t3 + 1, t4);
+      else tsv.str(alts[i]!);
+      tsv.byte(TAB);
+      tsv.int(i + 1);
+      tsv.byte(TAB);
+      this.regionText!.writeCells(tsv, a.region);
+      writeRsids(tsv, a, true);
+      tsv.byte(TAB);
+      writeTop(tsv, a, 'exonicFunction', true);
+      tsv.byte(TAB);
+      writeTop(tsv, a, 'soTerm', true);
+      tsv.byte(TAB);
+      writeTop(tsv, a, 'impact', true);
+      tsv.byte(TAB);
+      writeAaChanges(tsv, a, true);
+      tsv.byte(TAB);
+      if (a.skip !== null) tsv.str(a.skip);
+      tsv.byte(NL);
     }
   }
 
