@@ -130,6 +130,23 @@ function writeAaChanges(w: ByteWriter, a: AlleleAnnotation, empty: boolean): voi
 /** References this thread has warmed up on: the type feedback is per thread, not per annotator. */
 const warmedUp = new WeakSet<Reference>();
 
+/**
+ * Annotates made-up records over `reference` once per thread (see warm-up.ts), before the
+ * annotators that do the real work are made: objects made before the warm-up would carry the
+ * object shapes of before it, and V8's optimized code would meet them as new shapes.
+ */
+export function warmUp(reference: Reference | undefined): void {
+  if (!reference || warmedUp.has(reference)) return;
+  warmedUp.add(reference);
+  // Chunks and results move between threads by transfer, which detaches their memory. The first
+  // detach in a thread makes V8 throw away every optimized function that reads a typed array (it
+  // had assumed none ever would be); detaching a buffer of nothing now gets that done before
+  // anything is optimized.
+  const nothing = new ArrayBuffer(0);
+  structuredClone(nothing, { transfer: [nothing] });
+  new ChunkAnnotator({ reference, tsv: true, maxLineBytes: 1 << 20, vcf33: false, outputBytes: 1024 }).annotate(warmUpRecords(reference));
+}
+
 export class ChunkAnnotator {
   private readonly ref: Reference | undefined;
   private lastChrom = '';
@@ -154,16 +171,12 @@ export class ChunkAnnotator {
   constructor(opts: ChunkAnnotatorOptions) {
     // One object shape whatever the caller passed (literals, spreads): V8's optimized code checks
     // the shapes it has seen, and a second one would send it back to be compiled again.
-    this.opts = { reference: opts.reference, tsv: opts.tsv, maxLineBytes: opts.maxLineBytes, vcf33: opts.vcf33, outputBytes: opts.outputBytes };
+    this.opts = { reference: opts.reference, tsv: opts.tsv, maxLineBytes: opts.maxLineBytes, vcf33: opts.vcf33 };
     this.vcf = new ByteWriter(opts.outputBytes ?? 1 << 19);
     this.tsv = new ByteWriter(opts.outputBytes ?? 1 << 19);
     this.ref = opts.reference;
     this.regions = opts.reference ? new RegionClassifier(opts.reference.transcripts) : undefined;
     this.regionText = this.regions ? new RegionText(this.regions) : undefined;
-    if (opts.reference && !warmedUp.has(opts.reference)) {
-      warmedUp.add(opts.reference);
-      new ChunkAnnotator({ ...opts, tsv: true, outputBytes: 1024 }).annotate(warmUpRecords(opts.reference));
-    }
   }
 
   /** `chunk` holds whole lines (the last may lack its newline). */

@@ -1,7 +1,7 @@
 // Where chunks are annotated: in this thread, and in an AnnotationPool's worker threads when the
 // engine is given one. This thread keeps working too, so N threads need only N − 1 workers (and
 // N − 1 more copies of the gene models in memory).
-import { ChunkAnnotator } from './chunk-annotator.ts';
+import { ChunkAnnotator, warmUp } from './chunk-annotator.ts';
 import type { ChunkResult } from './chunk-annotator.ts';
 import type { Reference } from './reference.ts';
 import type { AnnotationPool } from './annotation-pool.ts';
@@ -19,7 +19,10 @@ export class AnnotatorCache {
   get(options: ChunkOptions): ChunkAnnotator {
     const key = `${options.tsv}:${options.maxLineBytes}:${options.vcf33}`;
     let a = this.byKey.get(key);
-    if (!a) this.byKey.set(key, (a = new ChunkAnnotator({ ...options, reference: this.reference })));
+    if (!a) {
+      warmUp(this.reference);
+      this.byKey.set(key, (a = new ChunkAnnotator({ ...options, reference: this.reference })));
+    }
     return a;
   }
 }

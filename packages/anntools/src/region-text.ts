@@ -77,14 +77,14 @@ function writeFlank(w: ByteWriter, f: Flank | undefined): void {
 interface CachedText {
   /** The kept annotation whose text this is, or null for an intergenic gap's. */
   region: RegionAnnotation | null;
-  /** For a gap: its flanking genes. */
-  left: string | undefined;
-  right: string | undefined;
+  /** For a gap: its flanking genes ('' for none, so the field always holds a string). */
+  left: string;
+  right: string;
   /** The whole text; for a gap, the text before the left distance, between the two, and after. */
   parts: Uint8Array[];
 }
 
-const NOTHING: CachedText = { region: null, left: undefined, right: undefined, parts: [] };
+const NOTHING: CachedText = { region: null, left: '', right: '', parts: [] };
 
 /** Writes the region output of annotations from one RegionClassifier. */
 export class RegionText {
@@ -154,7 +154,7 @@ function flankGenes(r: RegionAnnotation): string {
 }
 
 function sameGap(c: CachedText, r: RegionAnnotation): boolean {
-  return c.parts.length === 3 && c.left === r.left?.gene && c.right === r.right?.gene;
+  return c.parts.length === 3 && c.left === (r.left ? r.left.gene : '') && c.right === (r.right ? r.right.gene : '');
 }
 
 /** The detail of a gap, `L(dist:d)&R(dist:d)` as writeDetail writes it, cut around the distances. */
@@ -162,7 +162,7 @@ function gapText(r: RegionAnnotation, head: string, tail: string): CachedText {
   const open = (f: Flank | undefined): string => (f ? `${f.gene}(dist:` : 'NONE');
   const close = (f: Flank | undefined): string => (f ? ')' : '');
   const parts = [head + open(r.left), `${close(r.left)}&${open(r.right)}`, close(r.right) + tail];
-  return { region: null, left: r.left?.gene, right: r.right?.gene, parts: parts.map((p) => Buffer.from(p, 'latin1')) };
+  return { region: null, left: r.left ? r.left.gene : '', right: r.right ? r.right.gene : '', parts: parts.map((p) => Buffer.from(p, 'latin1')) };
 }
 
 function writeGap(w: ByteWriter, c: CachedText, r: RegionAnnotation): void {

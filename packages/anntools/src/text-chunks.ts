@@ -17,9 +17,9 @@ export class InputLimitError extends Error {
 }
 
 /** About this many decompressed bytes per chunk: large enough to amortise a worker round trip. */
-const CHUNK_BYTES = 512 * 1024;
+const CHUNK_BYTES = 192 * 1024;
 /** Compressed bytes of BGZF blocks inflated together (≈ 1 MB decompressed at typical VCF ratios). */
-const BGZF_GROUP_BYTES = 96 * 1024;
+const BGZF_GROUP_BYTES = 32 * 1024;
 /** Groups inflating at once: libuv's pool has four threads. */
 const BGZF_IN_FLIGHT = 4;
 const BGZF_MAX_BLOCK_OUTPUT = 65536;

@@ -4,6 +4,12 @@ import { SPLICE_DISTANCE } from './region.ts';
 const UNSAFE = /[;=,&|\s]/;
 const UNSAFE_ALL = /[;=,&|\s]/g;
 const BUCKET_SHIFT = 16; // 64 kb buckets: a handful of transcripts each, long genes span a few dozen
+/**
+ * "No edge on this side": past the end of any chromosome (the longest human one has 249 Mb), and
+ * still a small integer to V8, where Number.MAX_SAFE_INTEGER would turn the span's fields into
+ * doubles and send the code that reads them back to be compiled again.
+ */
+const NO_EDGE = 2 ** 30 - 1;
 
 interface ChromIndex {
   transcripts: Transcript[];
@@ -109,7 +115,7 @@ export class TranscriptIndex {
   constantSpan(chrom: string, x: number, near: readonly Transcript[], n: number): { lo: number; hi: number } {
     const c = chrom === this.lastChrom ? this.last : this.chroms.get(chrom);
     let lo = 0;
-    let hi = Number.MAX_SAFE_INTEGER;
+    let hi = NO_EDGE;
     const edge = (b: number): void => {
       if (b <= x) {
         if (b > lo) lo = b;
@@ -156,7 +162,7 @@ export class TranscriptIndex {
   /** The nearest transcript ending at or before `pos` and the nearest starting after it. */
   flanking(chrom: string, pos: number): { left?: Transcript; right?: Transcript } {
     const c = this.chroms.get(chrom);
-    if (!c) return {};
+    if (!c) return { left: undefined, right: undefined };
     // Last transcript with end <= pos.
     let lo = 0;
     let hi = c.byEnd.length;
@@ -174,7 +180,7 @@ export class TranscriptIndex {
       if (c.byStart[mid]!.start <= pos) lo = mid + 1;
       else hi = mid;
     }
-    const right = c.byStart[lo];
+    const right = lo < c.byStart.length ? c.byStart[lo] : undefined;
     return { left, right };
   }
 }

@@ -390,18 +390,27 @@ export class SnpTable {
     return out ?? EMPTY;
   }
 
-  /** Up to `limit` single-base entries with alleles, as VCF POS, REF and ALT (for warming up). */
+  /**
+   * Up to `limit` single-base entries with alleles, as VCF POS, REF and ALT, spread over the
+   * first chromosome that has such entries, so that lookups jump as well as step (for warming up).
+   */
   examples(limit: number): Array<{ chrom: string; pos: number; ref: string; alt: string }> {
-    const out: Array<{ chrom: string; pos: number; ref: string; alt: string }> = [];
+    const snv = (a: number): boolean => a >= 0 && this.pairRefLens[a] === 1 && this.pairOffsets[a + 1]! - this.pairOffsets[a]! === 2;
     for (const c of this.chroms) {
-      for (let i = 0; i < c.pos.length && out.length < limit; i++) {
+      let eligible = 0;
+      for (let i = 0; i < c.pos.length; i++) if (snv(c.allele[i]!)) eligible++;
+      if (eligible === 0) continue;
+      const step = Math.max(1, Math.floor(eligible / limit));
+      const out: Array<{ chrom: string; pos: number; ref: string; alt: string }> = [];
+      for (let i = 0, k = 0; i < c.pos.length && out.length < limit; i++) {
         const a = c.allele[i]!;
-        if (a < 0 || this.pairRefLens[a] !== 1 || this.pairOffsets[a + 1]! - this.pairOffsets[a]! !== 2) continue;
+        if (!snv(a) || k++ % step !== 0) continue;
         const o = this.pairOffsets[a]!;
         out.push({ chrom: c.name, pos: c.pos[i]!, ref: String.fromCharCode(this.pool[o]!), alt: String.fromCharCode(this.pool[o + 1]!) });
       }
+      return out;
     }
-    return out;
+    return [];
   }
 
   /** Bytes for `deserialize`: little-endian typed arrays behind a small JSON header. */
