@@ -21,6 +21,27 @@ interface ChromIndex {
 }
 
 /**
+ * A copy of `t` made by one object literal, so every transcript the index holds has the same shape
+ * (whatever parser or spread made it): V8's optimized lookups then see one shape, not several. Ids
+ * and symbols end up in INFO values, which may not hold ; = , & | or white space.
+ */
+function sameShape(t: Transcript): Transcript {
+  return {
+    id: UNSAFE.test(t.id) ? t.id.replace(UNSAFE_ALL, '_') : t.id,
+    gene: UNSAFE.test(t.gene) ? t.gene.replace(UNSAFE_ALL, '_') : t.gene,
+    chrom: t.chrom,
+    strand: t.strand,
+    start: t.start,
+    end: t.end,
+    cdsStart: t.cdsStart,
+    cdsEnd: t.cdsEnd,
+    exonStarts: t.exonStarts,
+    exonEnds: t.exonEnds,
+    biotype: t.biotype,
+  };
+}
+
+/**
  * Transcripts by chromosome with a bucket index built once: a lookup costs one Map read and a scan
  * of a short list, whatever the input size, and needs no ordering of the input.
  */
@@ -36,8 +57,7 @@ export class TranscriptIndex {
   ) {
     const by = new Map<string, Transcript[]>();
     for (const source of transcripts) {
-      // Ids and symbols end up in INFO values, which may not hold ; = , & | or white space.
-      const t = UNSAFE.test(source.id) || UNSAFE.test(source.gene) ? { ...source, id: source.id.replace(UNSAFE_ALL, '_'), gene: source.gene.replace(UNSAFE_ALL, '_') } : source;
+      const t = sameShape(source);
       let list = by.get(t.chrom);
       if (!list) by.set(t.chrom, (list = []));
       list.push(t);
