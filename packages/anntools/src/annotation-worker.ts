@@ -9,7 +9,7 @@ export interface WorkerData {
   references: Array<{ path: string; bytes: Buffer }>;
 }
 
-export type WorkerRequest = { id: number; build: string | null; chunk: Uint8Array; options: ChunkOptions };
+export type WorkerRequest = { id: number; build: string | null; chunk: Uint8Array; options: ChunkOptions; vcf?: ArrayBuffer; tsv?: ArrayBuffer };
 
 const { references } = workerData as WorkerData;
 const byBuild = new Map<string | null, AnnotatorCache>([[null, new AnnotatorCache(undefined)]]);
@@ -19,12 +19,14 @@ for (const { path, bytes } of references) {
 }
 const port = parentPort!;
 
-port.on('message', ({ id, build, chunk, options }: WorkerRequest) => {
+port.on('message', ({ id, build, chunk, options, vcf, tsv }: WorkerRequest) => {
   // A failure fails this chunk only; the worker stays up for the next one.
   try {
     const annotators = byBuild.get(build);
     if (!annotators) throw new Error(`no reference for ${build} in this worker`);
-    const result = annotators.get(options).annotate(chunk);
+    const annotator = annotators.get(options);
+    annotator.recycle(vcf, tsv);
+    const result = annotator.annotate(chunk);
     const transfer: ArrayBuffer[] = [result.vcf.buffer as ArrayBuffer];
     if (result.tsv) transfer.push(result.tsv.buffer as ArrayBuffer);
     port.postMessage({ type: 'result', id, result }, transfer);

@@ -12,6 +12,8 @@ export class ByteWriter {
   private buf: Uint8Array;
   private view: DataView;
   private at = 0;
+  /** Memory of an earlier output, given back once written, for the next take() to reuse. */
+  private spare: ArrayBuffer | undefined;
 
   constructor(private readonly initialBytes = 1 << 20) {
     this.buf = new Uint8Array(initialBytes);
@@ -70,6 +72,14 @@ export class ByteWriter {
     this.at += n;
   }
 
+  /**
+   * Gives back the memory of an output take() returned, once nothing reads it any more (it has
+   * been written out), so the writer can reuse it.
+   */
+  recycle(memory: ArrayBuffer): void {
+    if (this.spare === undefined || memory.byteLength > this.spare.byteLength) this.spare = memory;
+  }
+
   /** Bytes written so far. */
   get size(): number {
     return this.at;
@@ -88,7 +98,10 @@ export class ByteWriter {
   take(): Buffer {
     const out = Buffer.from(this.buf.buffer, 0, this.at);
     const next = Math.max(this.initialBytes, this.at + (this.at >> 3));
-    this.buf = new Uint8Array(next);
+    const spare = this.spare;
+    this.spare = undefined;
+    // Fresh memory costs a page fault per 4 KB on first write; memory already written to does not.
+    this.buf = spare !== undefined && spare.byteLength >= next ? new Uint8Array(spare) : new Uint8Array(next);
     this.view = new DataView(this.buf.buffer);
     this.at = 0;
     return out;

@@ -183,6 +183,12 @@ export class ChunkAnnotator {
     this.regionText = this.regions ? new RegionText(this.regions) : undefined;
   }
 
+  /** Memory of earlier results' outputs, written out and no longer read, for the next results. */
+  recycle(vcf: ArrayBuffer | undefined, tsv: ArrayBuffer | undefined): void {
+    if (vcf) this.vcf.recycle(vcf);
+    if (tsv) this.tsv.recycle(tsv);
+  }
+
   /** `chunk` holds whole lines (the last may lack its newline). */
   annotate(chunk: Uint8Array): ChunkResult {
     const text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');

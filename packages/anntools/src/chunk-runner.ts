@@ -27,12 +27,18 @@ export class AnnotatorCache {
   }
 }
 
+/** Output buffers kept for reuse: about as many as results are in flight. */
+const MAX_SPARES = 8;
+
 export class ChunkRunner {
   /** The genome build annotated against; null counts and validates only. */
   readonly build: string | null;
   private readonly local: AnnotatorCache;
   private pool: AnnotationPool | undefined;
   private poolError: Error | undefined;
+  /** Output memory given back by recycle(), handed to the next chunk's annotator (here or in a worker). */
+  private readonly spareVcf: ArrayBuffer[] = [];
+  private readonly spareTsv: ArrayBuffer[] = [];
 
   /**
    * `pool` may still be starting: this thread annotates meanwhile, and the workers join when
@@ -60,11 +66,24 @@ export class ChunkRunner {
    */
   annotate(chunk: Uint8Array, options: ChunkOptions): Promise<ChunkResult> {
     if (this.poolError) return Promise.reject(this.poolError);
-    if (this.pool?.hasRoom()) return this.pool.annotate(this.build, chunk, options);
+    const vcf = this.spareVcf.pop();
+    const tsv = this.spareTsv.pop();
+    if (this.pool?.hasRoom()) return this.pool.annotate(this.build, chunk, options, vcf, tsv);
     try {
-      return Promise.resolve(this.local.get(options).annotate(chunk));
+      const annotator = this.local.get(options);
+      annotator.recycle(vcf, tsv);
+      return Promise.resolve(annotator.annotate(chunk));
     } catch (err) {
       return Promise.reject(err as Error);
     }
+  }
+
+  /**
+   * Gives back the memory of a result's output once it has been written and nothing reads it any
+   * more; later chunks reuse it instead of new memory (which costs a page fault per 4 KB).
+   */
+  recycle(output: Uint8Array, kind: 'vcf' | 'tsv'): void {
+    const spares = kind === 'vcf' ? this.spareVcf : this.spareTsv;
+    if (spares.length < MAX_SPARES && output.byteOffset === 0 && !(output.buffer instanceof SharedArrayBuffer)) spares.push(output.buffer);
   }
 }

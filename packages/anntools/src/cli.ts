@@ -128,7 +128,7 @@ async function main(argv: string[]): Promise<number> {
   const vcfOut = createWriteStream(join(outDir, `${name}.annot.vcf`));
   const tsvOut = reference && !values['no-tsv'] ? createWriteStream(join(outDir, `${name}.annot.tsv`)) : undefined;
   try {
-    const summary = await annotateVcf({ input: createReadStream(input), vcfOut, tsvOut, reference, pool });
+    const summary = await annotateVcf({ input: createReadStream(input), vcfOut, tsvOut, reference, pool, reuseOutputBuffers: true });
     vcfOut.end();
     tsvOut?.end();
     await Promise.all([finished(vcfOut), tsvOut ? finished(tsvOut) : undefined]);

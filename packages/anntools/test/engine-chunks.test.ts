@@ -2,7 +2,10 @@
 // worker threads giving the same bytes as this thread, and errors numbered in the whole file.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { finished } from 'node:stream/promises';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -62,6 +65,27 @@ test('the shared BGZF VCF (184,632 records) gives the same bytes as its plain te
   // Every record came out once, in input order.
   const positions = (b: Buffer) => b.toString('latin1').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split('\t', 2).join(':'));
   assert.deepEqual(positions(withWorkers.vcf), positions(nist));
+});
+
+test('output memory reused once written to files gives the same files, in this thread and with workers', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'gas-reuse-'));
+  try {
+    const expected = await run(nistGz, { reference: grch37 });
+    for (const withPool of [false, true]) {
+      const vcfPath = join(dir, `out-${withPool}.vcf`);
+      const tsvPath = join(dir, `out-${withPool}.tsv`);
+      const vcfOut = createWriteStream(vcfPath);
+      const tsvOut = createWriteStream(tsvPath);
+      await annotateVcf({ input: Readable.from([nistGz]), vcfOut, tsvOut, reference: grch37, pool: withPool ? pool : undefined, reuseOutputBuffers: true });
+      vcfOut.end();
+      tsvOut.end();
+      await Promise.all([finished(vcfOut), finished(tsvOut)]);
+      assert.ok((await readFile(vcfPath)).equals(expected.vcf), `VCF, ${withPool ? 'with workers' : 'this thread'}`);
+      assert.ok((await readFile(tsvPath)).equals(expected.tsv), `TSV, ${withPool ? 'with workers' : 'this thread'}`);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('lines that span BGZF blocks and chunks arrive whole; small blocks and CRLF too', async () => {
