@@ -124,6 +124,7 @@ async function main(argv: string[]): Promise<number> {
     const transcripts = (await Promise.all(values.genes.map((g) => loadGeneModels(g)))).flat();
     reference = { build: values.build ?? 'unknown', transcripts: new TranscriptIndex(transcripts) };
   }
+  const closePool = async (): Promise<void> => (await pool?.catch(() => undefined))?.close();
   const name = basename(input).replace(/\.vcf(\.b?gz)?$/, '');
   const vcfOut = createWriteStream(join(outDir, `${name}.annot.vcf`));
   const tsvOut = reference && !values['no-tsv'] ? createWriteStream(join(outDir, `${name}.annot.tsv`)) : undefined;
@@ -131,9 +132,14 @@ async function main(argv: string[]): Promise<number> {
     const summary = await annotateVcf({ input: createReadStream(input), vcfOut, tsvOut, reference, pool, reuseOutputBuffers: true });
     vcfOut.end();
     tsvOut?.end();
-    await Promise.all([finished(vcfOut), tsvOut ? finished(tsvOut) : undefined]);
-    await writeFile(join(outDir, `${name}.count.log`), formatCountLog(basename(input), summary));
-    await writeFile(join(outDir, `${name}.summary.json`), JSON.stringify(summary, null, 2) + '\n');
+    // The last output is still being written: the small files and the workers' exit go meanwhile.
+    await Promise.all([
+      finished(vcfOut),
+      tsvOut ? finished(tsvOut) : undefined,
+      writeFile(join(outDir, `${name}.count.log`), formatCountLog(basename(input), summary)),
+      writeFile(join(outDir, `${name}.summary.json`), JSON.stringify(summary, null, 2) + '\n'),
+      closePool(),
+    ]);
     process.stdout.write(`${summary.records} records, ${summary.alleles} alleles, ${summary.runtimeSeconds} s\n`);
     return 0;
   } catch (err) {
@@ -142,7 +148,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`gas-annotate: ${input}: ${err instanceof VcfFormatError ? err.message : String(err)}\n`);
     return 1;
   } finally {
-    await (await pool?.catch(() => undefined))?.close();
+    await closePool();
   }
 }
 
