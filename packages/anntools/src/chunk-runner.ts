@@ -20,7 +20,7 @@ export class AnnotatorCache {
     const key = `${options.tsv}:${options.maxLineBytes}:${options.vcf33}`;
     let a = this.byKey.get(key);
     if (!a) {
-      warmUp(this.reference);
+      warmUp(this.reference, options.tsv);
       this.byKey.set(key, (a = new ChunkAnnotator({ ...options, reference: this.reference })));
     }
     return a;

@@ -397,18 +397,17 @@ export class SnpTable {
   examples(limit: number): Array<{ chrom: string; pos: number; ref: string; alt: string }> {
     const snv = (a: number): boolean => a >= 0 && this.pairRefLens[a] === 1 && this.pairOffsets[a + 1]! - this.pairOffsets[a]! === 2;
     for (const c of this.chroms) {
-      let eligible = 0;
-      for (let i = 0; i < c.pos.length; i++) if (snv(c.allele[i]!)) eligible++;
-      if (eligible === 0) continue;
-      const step = Math.max(1, Math.floor(eligible / limit));
+      // Sampled, not scanned: a whole-genome table has millions of entries.
       const out: Array<{ chrom: string; pos: number; ref: string; alt: string }> = [];
-      for (let i = 0, k = 0; i < c.pos.length && out.length < limit; i++) {
-        const a = c.allele[i]!;
-        if (!snv(a) || k++ % step !== 0) continue;
-        const o = this.pairOffsets[a]!;
-        out.push({ chrom: c.name, pos: c.pos[i]!, ref: String.fromCharCode(this.pool[o]!), alt: String.fromCharCode(this.pool[o + 1]!) });
+      for (const step of [Math.max(1, Math.floor(c.pos.length / (limit * 16))), 1]) {
+        for (let i = 0; i < c.pos.length && out.length < limit && (step > 1 || i < limit * 64); i += step) {
+          const a = c.allele[i]!;
+          if (!snv(a) || (out.length > 0 && out[out.length - 1]!.pos === c.pos[i])) continue;
+          const o = this.pairOffsets[a]!;
+          out.push({ chrom: c.name, pos: c.pos[i]!, ref: String.fromCharCode(this.pool[o]!), alt: String.fromCharCode(this.pool[o + 1]!) });
+        }
+        if (out.length > 0) return out;
       }
-      return out;
     }
     return [];
   }
