@@ -26,12 +26,16 @@ interface Slot {
   pending: Map<number, { resolve: (r: ChunkResult) => void; reject: (e: Error) => void }>;
 }
 
-/** Starts one worker and resolves once it has parsed its references. */
-function spawn(data: WorkerData): Promise<Worker> {
-  const worker = new Worker(new URL('./annotation-worker.mjs', import.meta.url), {
+function newWorker(data: WorkerData): Worker {
+  return new Worker(new URL('./annotation-worker.mjs', import.meta.url), {
     workerData: data,
     resourceLimits: { maxYoungGenerationSizeMb: 16 },
   });
+}
+
+/** Starts one worker and resolves once it has parsed its references. */
+function spawn(data: WorkerData): Promise<Worker> {
+  const worker = newWorker(data);
   return new Promise<Worker>((resolve, reject) => {
     const onMessage = (m: Reply): void => {
       worker.off('error', onError);
@@ -76,6 +80,20 @@ export class AnnotationPool {
     return false;
   }
 
+  /**
+   * Workers that are still starting: chunks sent before one is ready wait in its queue, so a
+   * one-off run (the CLI) gets them working from its first chunk instead of waiting for 'ready'
+   * while this thread is busy. A worker that fails to start fails the chunks it was sent.
+   */
+  static spawn(opts: AnnotationPoolOptions): AnnotationPool {
+    const data: WorkerData = { references: opts.references };
+    const slots: Slot[] = Array.from({ length: Math.max(1, opts.workers) }, () => ({ worker: newWorker(data), pending: new Map() }));
+    const pool = new AnnotationPool(slots, data);
+    for (const slot of slots) pool.watch(slot, slot.worker!);
+    return pool;
+  }
+
+  /** Workers that are ready: for a service, whose readiness should mean they are. */
   static async start(opts: AnnotationPoolOptions): Promise<AnnotationPool> {
     const data: WorkerData = { references: opts.references };
     const started = await Promise.allSettled(Array.from({ length: Math.max(1, opts.workers) }, () => spawn(data)));

@@ -112,19 +112,19 @@ async function main(argv: string[]): Promise<number> {
   }
   await mkdir(outDir, { recursive: true });
   let reference: Reference | undefined;
-  let pool: Promise<AnnotationPool> | undefined;
+  let pool: AnnotationPool | undefined;
   if (values.reference) {
     const bytes = await readReferenceBytes(values.reference);
     const workers = (threads ?? defaultThreads(input)) - 1;
-    // The workers start (and read their copy of the gene models) while this thread begins.
-    pool = workers > 0 ? AnnotationPool.start({ references: [{ path: values.reference, bytes }], workers }) : undefined;
-    pool?.catch(() => undefined);
+    // The workers start (and read their copy of the gene models) while this thread begins; the
+    // first chunks wait in their queues meanwhile.
+    pool = workers > 0 ? AnnotationPool.spawn({ references: [{ path: values.reference, bytes }], workers }) : undefined;
     reference = parseReferenceFile(bytes, values.reference);
   } else if (values.genes?.length) {
     const transcripts = (await Promise.all(values.genes.map((g) => loadGeneModels(g)))).flat();
     reference = { build: values.build ?? 'unknown', transcripts: new TranscriptIndex(transcripts) };
   }
-  const closePool = async (): Promise<void> => (await pool?.catch(() => undefined))?.close();
+  const closePool = async (): Promise<void> => pool?.close();
   const name = basename(input).replace(/\.vcf(\.b?gz)?$/, '');
   const vcfOut = createWriteStream(join(outDir, `${name}.annot.vcf`));
   const tsvOut = reference && !values['no-tsv'] ? createWriteStream(join(outDir, `${name}.annot.tsv`)) : undefined;

@@ -88,6 +88,24 @@ test('output memory reused once written to files gives the same files, in this t
   }
 });
 
+test('a pool used at once, before its worker is ready, gives the same bytes; a worker that cannot start fails the run', async () => {
+  const expected = await run(nistGz, { reference: grch37 });
+  const spawned = AnnotationPool.spawn({ references, workers: 1 });
+  try {
+    const out = await run(nistGz, { reference: grch37, pool: spawned });
+    assert.ok(out.vcf.equals(expected.vcf));
+    assert.ok(out.tsv.equals(expected.tsv));
+  } finally {
+    await spawned.close();
+  }
+  const broken = AnnotationPool.spawn({ references: [{ path: 'broken.gasref', bytes: Buffer.from('not a reference file') }], workers: 1 });
+  try {
+    await assert.rejects(run(nistGz, { reference: grch37, pool: broken }));
+  } finally {
+    await broken.close();
+  }
+});
+
 test('lines that span BGZF blocks and chunks arrive whole; small blocks and CRLF too', async () => {
   const header = '##fileformat=VCFv4.2\r\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\r\n';
   const lines: string[] = [];
