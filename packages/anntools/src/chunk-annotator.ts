@@ -96,8 +96,8 @@ const SEMICOLON = 59;
 const NL = 10;
 const RSID_KEY = encodeText(';GAS_RSID=');
 
-function skipped(why: string): AlleleAnnotation {
-  return { skip: why, region: null, rs: NONE, cons: NONE };
+function emptyAnnotation(): AlleleAnnotation {
+  return { skip: null, region: null, rs: NONE, cons: NONE };
 }
 
 // Each writer writes one value; `empty` is what stands for "nothing" ('.' in INFO, '' in the TSV).
@@ -329,8 +329,9 @@ export class ChunkAnnotator {
     let anyCons = false;
     let anySkip = false;
     for (let i = 0; i < altCount; i++) {
-      const a = this.annotateAllele(chrom, pos, refBases, alts === null ? altField : alts[i]!, counts);
-      alleles[i] = a;
+      // One annotation object per ALT slot, filled again for every record.
+      const a = alleles[i] ?? (alleles[i] = emptyAnnotation());
+      this.annotateAllele(a, chrom, pos, refBases, alts === null ? altField : alts[i]!, counts);
       if (a.rs.length > 0) anyRs = true;
       if (a.cons.length > 0) anyCons = true;
       if (a.skip !== null) anySkip = true;
@@ -425,26 +426,38 @@ export class ChunkAnnotator {
     }
   }
 
-  private annotateAllele(chrom: string, pos: number, refBases: string, altBases: string, counts: AnnotationCounts): AlleleAnnotation {
+  /** Fills `out` with the annotation of one ALT. */
+  private annotateAllele(out: AlleleAnnotation, chrom: string, pos: number, refBases: string, altBases: string, counts: AnnotationCounts): void {
     const ref = this.ref!;
-    let allele: Allele;
-    if (refBases.length === 1 && altBases.length === 1 && BASE[altBases.charCodeAt(0) & 255] === 1) {
-      const r = UPPER[refBases.charCodeAt(0)]!;
-      const a = UPPER[altBases.charCodeAt(0)]!;
-      allele = r === a ? reduceAllele(pos, refBases, altBases) : { kind: 'snv', start: pos - 1, end: pos, ref: r, alt: a };
+    out.skip = null;
+    out.region = null;
+    out.rs = NONE;
+    out.cons = NONE;
+    let start: number;
+    let end: number;
+    let allele: Allele | null = null;
+    if (refBases.length === 1 && altBases.length === 1 && BASE[altBases.charCodeAt(0) & 255] === 1 && UPPER[refBases.charCodeAt(0)] !== UPPER[altBases.charCodeAt(0)]) {
+      // An SNV: its Allele is made only if a consequence needs it.
+      start = pos - 1;
+      end = pos;
+      if (isTransition(UPPER[refBases.charCodeAt(0)]!, UPPER[altBases.charCodeAt(0)]!)) counts.transitions++;
+      else counts.transversions++;
     } else {
       allele = reduceAllele(pos, refBases, altBases);
+      if (allele.kind === 'snv') {
+        if (isTransition(allele.ref, allele.alt)) counts.transitions++;
+        else counts.transversions++;
+      }
+      if (!isSequenceAllele(allele)) {
+        const why = this.opts.vcf33 && VCF33_INDEL.test(altBases) ? 'vcf33_indel' : whyNotAnnotated(allele)!;
+        counts.skipped[why] = (counts.skipped[why] ?? 0) + 1;
+        out.skip = why;
+        return;
+      }
+      start = allele.start;
+      end = allele.end;
     }
-    if (allele.kind === 'snv') {
-      if (isTransition(allele.ref, allele.alt)) counts.transitions++;
-      else counts.transversions++;
-    }
-    if (!isSequenceAllele(allele)) {
-      const why = this.opts.vcf33 && VCF33_INDEL.test(altBases) ? 'vcf33_indel' : whyNotAnnotated(allele)!;
-      counts.skipped[why] = (counts.skipped[why] ?? 0) + 1;
-      return skipped(why);
-    }
-    const region = this.regions!.classify(chrom, allele.start, allele.end);
+    const region = this.regions!.classify(chrom, start, end);
     const rs = ref.snps ? ref.snps.find(chrom, pos, refBases, altBases) : NONE;
     counts.annotatedAlleles++;
     if (region.region !== this.regionRun) {
@@ -453,9 +466,14 @@ export class ChunkAnnotator {
     }
     this.regionRunCount++;
     if (rs.length > 0) counts.rsidAlleles++;
-    const cons = ref.sequence && region.classes.includes('exonic') ? this.consequences(region, allele) : NONE;
-    if (cons.length > 0) counts.functions[cons[0]!.exonicFunction] = (counts.functions[cons[0]!.exonicFunction] ?? 0) + 1;
-    return { skip: null, region, rs, cons };
+    out.region = region;
+    out.rs = rs;
+    if (ref.sequence && region.classes.includes('exonic')) {
+      allele ??= { kind: 'snv', start, end, ref: UPPER[refBases.charCodeAt(0)]!, alt: UPPER[altBases.charCodeAt(0)]! };
+      const cons = this.consequences(region, allele);
+      if (cons.length > 0) counts.functions[cons[0]!.exonicFunction] = (counts.functions[cons[0]!.exonicFunction] ?? 0) + 1;
+      out.cons = cons;
+    }
   }
 
   /** The coding consequences of an allele's exonic hits, most severe first. */
