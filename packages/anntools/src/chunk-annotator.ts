@@ -15,7 +15,7 @@ import type { CodingConsequence } from './annotation/consequence.ts';
 import { emptyCounts, isTransition } from './annotation/summary.ts';
 import type { AnnotationCounts } from './annotation/summary.ts';
 import type { Reference } from './reference.ts';
-import { ByteWriter, encodeText } from './byte-writer.ts';
+import { ByteWriter } from './byte-writer.ts';
 import { RegionText } from './region-text.ts';
 import { warmUpRecords } from './warm-up.ts';
 
@@ -94,7 +94,6 @@ const COMMA = 44;
 const TAB = 9;
 const SEMICOLON = 59;
 const NL = 10;
-const RSID_KEY = encodeText(';GAS_RSID=');
 
 function emptyAnnotation(): AlleleAnnotation {
   return { skip: null, region: null, rs: NONE, cons: NONE };
@@ -343,7 +342,6 @@ export class ChunkAnnotator {
     vcf.bytes(bytes, view, start, infoEmpty ? t6 + 1 : infoEnd);
     if (!infoEmpty) vcf.byte(SEMICOLON);
     this.regionText!.writeInfo(vcf, alleles, altCount);
-    vcf.copy(RSID_KEY);
     for (let i = 0; i < altCount; i++) {
       if (i > 0) vcf.byte(COMMA);
       writeRsids(vcf, alleles[i]!, false);

@@ -14,6 +14,8 @@ const CLOSE = 41;
 const REGION_KEY = encodeText('GAS_REGION=');
 const GENE_KEY = encodeText(';GAS_GENE=');
 const DETAIL_KEY = encodeText(';GAS_DETAIL=');
+const RSID_KEY_TEXT = ';GAS_RSID=';
+const RSID_KEY = encodeText(RSID_KEY_TEXT);
 
 // Each writer writes one value; `empty` is what stands for "nothing" ('.' in INFO, '' in the TSV).
 function writeClasses(w: ByteWriter, r: RegionAnnotation | null): void {
@@ -95,13 +97,16 @@ export class RegionText {
 
   constructor(private readonly classifier: RegionClassifier) {}
 
-  /** `GAS_REGION=…;GAS_GENE=…;GAS_DETAIL=…` for the ALTs of one record. */
+  /**
+   * `GAS_REGION=…;GAS_GENE=…;GAS_DETAIL=…;GAS_RSID=` for the ALTs of one record: the key of the
+   * field that always follows is part of the text, so a run's cached text is one copy.
+   */
   writeInfo(w: ByteWriter, alleles: ReadonlyArray<{ region: RegionAnnotation | null }>, altCount: number): void {
     const r = altCount === 1 ? alleles[0]!.region : null;
     if (r !== null) {
       if (r === this.info.region) return w.copy(this.info.parts[0]!);
       if (isGap(r)) {
-        if (!sameGap(this.infoGap, r)) this.infoGap = gapText(r, `GAS_REGION=intergenic;GAS_GENE=${flankGenes(r)};GAS_DETAIL=`, '');
+        if (!sameGap(this.infoGap, r)) this.infoGap = gapText(r, `GAS_REGION=intergenic;GAS_GENE=${flankGenes(r)};GAS_DETAIL=`, RSID_KEY_TEXT);
         return writeGap(w, this.infoGap, r);
       }
     }
@@ -121,6 +126,7 @@ export class RegionText {
       if (i > 0) w.byte(COMMA);
       writeDetail(w, alleles[i]!.region, false);
     }
+    w.copy(RSID_KEY);
     if (r !== null && r === this.classifier.keptAnnotation) this.info = { ...NOTHING, region: r, parts: [w.copyFrom(from)] };
   }
 
