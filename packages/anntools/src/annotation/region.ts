@@ -162,30 +162,42 @@ function classifyNear(index: TranscriptIndex, chrom: string, start: number, end:
   if (hits.length === 1 && hits[0]!.classes.length === 1) {
     return { region: hits[0]!.classes[0]!, classes: hits[0]!.classes, genes: [hits[0]!.transcript.gene], hits };
   }
+  return mergeHits(hits, best);
+}
+
+/**
+ * The annotation of several hits at the best rank `best` (or one hit with several classes).
+ * Indexed loops, not for-of: this runs often enough to be optimized in every thread, and the
+ * iterator code for-of brings would make its compilation several times larger.
+ */
+function mergeHits(hits: TranscriptHit[], best: number): RegionAnnotation {
   // Classes of the best level present in any hit; inside the ncRNA level only the strongest kind
   // is reported (exonic/splicing over intronic).
   const level = best >> 1;
   let levelBest = NO_RANK;
-  for (const h of hits) {
-    for (const c of h.classes) {
-      const r = RANK2.get(c)!;
+  for (let i = 0; i < hits.length; i++) {
+    const cs = hits[i]!.classes;
+    for (let k = 0; k < cs.length; k++) {
+      const r = RANK2.get(cs[k]!)!;
       if (r >> 1 === level && r < levelBest) levelBest = r;
     }
   }
   let mask = 0;
-  for (const h of hits) {
-    for (const c of h.classes) {
-      const r = RANK2.get(c)!;
-      if (r >> 1 === level && (level !== 1 || r === levelBest)) mask |= BIT.get(c)!;
+  for (let i = 0; i < hits.length; i++) {
+    const cs = hits[i]!.classes;
+    for (let k = 0; k < cs.length; k++) {
+      const r = RANK2.get(cs[k]!)!;
+      if (r >> 1 === level && (level !== 1 || r === levelBest)) mask |= BIT.get(cs[k]!)!;
     }
   }
   const classes: RegionClass[] = [];
-  for (const c of ORDER) if (mask & BIT.get(c)!) classes.push(c);
+  for (let k = 0; k < ORDER.length; k++) if (mask & (1 << k)) classes.push(ORDER[k]!);
   const topHits: TranscriptHit[] = [];
   const genes: string[] = [];
-  for (const h of hits) {
+  for (let i = 0; i < hits.length; i++) {
+    const h = hits[i]!;
     let top = false;
-    for (const c of h.classes) if (mask & BIT.get(c)!) top = true;
+    for (let k = 0; k < h.classes.length; k++) if (mask & BIT.get(h.classes[k]!)!) top = true;
     if (!top) continue;
     topHits.push(h);
     if (!genes.includes(h.transcript.gene)) genes.push(h.transcript.gene);
