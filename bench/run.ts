@@ -22,7 +22,7 @@ import { machineInfo, formatTable, formatMachine } from './report.ts';
 const USAGE = `usage: pnpm bench [--quick] [--runs N] [--tools ours,ours-tsv,bcftools,snpeff] [--no-flat] [--no-real]
                   [--input bgzf|plain] [--csq-output v|z|b|u] [--variants N] [--repeat N] [--ours-fasta] [--keep-outputs]
   --quick         one run on a 100,000-SNV input, no real VCFs (for development)
-  --runs N        timed runs per tool (default 3; the median is reported)
+  --runs N        timed runs per tool (default 5; the median is reported)
   --tools LIST    which annotators to time (default all: ours writes the annotated VCF like the peers,
                   ours-tsv also the TSV the service stores)
   --no-flat       skip the memory-flatness runs of our engine (0.1x, 1x, 10x input)
@@ -155,7 +155,7 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const runs = Number(v.runs ?? (v.quick ? 1 : 3));
+  const runs = Number(v.runs ?? (v.quick ? 1 : 5));
   if (!Number.isInteger(runs) || runs < 1) fail(`--runs must be a positive integer, not ${v.runs}`);
   const variants = Number(v.variants ?? (v.quick ? 100_000 : 1_000_000));
   if (!Number.isInteger(variants) || variants < 1000) fail(`--variants must be an integer ≥ 1000, not ${v.variants}`);
