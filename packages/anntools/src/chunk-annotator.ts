@@ -17,7 +17,6 @@ import type { AnnotationCounts } from './annotation/summary.ts';
 import type { Reference } from './reference.ts';
 import { ByteWriter } from './byte-writer.ts';
 import { RegionText } from './region-text.ts';
-import { warmUpRecords } from './warm-up.ts';
 
 export interface ChunkResult {
   vcf: Uint8Array;
@@ -124,37 +123,6 @@ function writeAaChanges(w: ByteWriter, a: AlleleAnnotation, empty: boolean): voi
     if (i > 0) w.byte(AMP);
     w.str(`${c.gene}:${c.transcriptId}:${c.hgvsC}:${c.hgvsP}`);
   }
-}
-
-/**
- * References this thread has warmed up on, with or without the TSV: the type feedback is per
- * thread, not per annotator.
- */
-const warmedUp = new WeakMap<Reference, Set<boolean>>();
-
-/**
- * Annotates made-up records over `reference` once per thread (see warm-up.ts), before the
- * annotators that do the real work are made: objects made before the warm-up would carry the
- * object shapes of before it, and V8's optimized code would meet them as new shapes.
- */
-export function warmUp(reference: Reference | undefined, tsv: boolean): void {
-  if (!reference) return;
-  const done = warmedUp.get(reference) ?? new Set<boolean>();
-  warmedUp.set(reference, done);
-  if (done.has(tsv)) return;
-  done.add(tsv);
-  // Chunks and results move between threads by transfer, which detaches their memory. The first
-  // detach in a thread makes V8 throw away every optimized function that reads a typed array (it
-  // had assumed none ever would be); detaching a buffer of nothing now gets that done before
-  // anything is optimized.
-  const nothing = new ArrayBuffer(0);
-  structuredClone(nothing, { transfer: [nothing] });
-  // Twice: V8 gives a function somewhere to keep type feedback only after its first few calls,
-  // so what only the first records do (a new chromosome, the first growth) is seen the second time.
-  const records = warmUpRecords(reference);
-  // With the TSV only when the real work writes it, or V8 would spend time optimizing TSV code.
-  const annotator = new ChunkAnnotator({ reference, tsv, maxLineBytes: 1 << 20, vcf33: false, outputBytes: 1024 });
-  for (let pass = 0; pass < 2; pass++) annotator.annotate(records);
 }
 
 export class ChunkAnnotator {

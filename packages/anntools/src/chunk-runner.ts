@@ -1,7 +1,8 @@
 // Where chunks are annotated: in this thread, and in an AnnotationPool's worker threads when the
 // engine is given one. This thread keeps working too, so N threads need only N − 1 workers (and
 // N − 1 more copies of the gene models in memory).
-import { ChunkAnnotator, warmUp } from './chunk-annotator.ts';
+import { ChunkAnnotator } from './chunk-annotator.ts';
+import { warmUp } from './warm-up.ts';
 import type { ChunkResult } from './chunk-annotator.ts';
 import type { Reference } from './reference.ts';
 import type { AnnotationPool } from './annotation-pool.ts';

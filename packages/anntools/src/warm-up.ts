@@ -4,11 +4,44 @@
 // Why: V8 optimizes a hot function with the type feedback gathered so far. A branch the input has
 // not taken yet (the first multi-allelic record, indel, exonic SNV, rsID hit, sample column) has
 // none, and the first time it is taken the optimized code is thrown away and the function compiled
-// again. Each thread compiles its own copy of the hot code, so these recompilations cost a quarter
+// again. Each thread compiles its own copy of the hot code, and these recompilations were a quarter
 // of the CPU time of a 1 M-record run. A few hundred varied records up front, run by the
 // interpreter, give every branch its feedback before anything is optimized.
+import { ChunkAnnotator } from './chunk-annotator.ts';
 import type { Reference } from './reference.ts';
 import type { Transcript } from './transcript.ts';
+
+/**
+ * References this thread has warmed up on, with or without the TSV: the type feedback is per
+ * thread, not per annotator.
+ */
+const warmedUp = new WeakMap<Reference, Set<boolean>>();
+
+/**
+ * Annotates the made-up records over `reference` once per thread, before the
+ * annotators that do the real work are made: objects made before the warm-up would carry the
+ * object shapes of before it, and V8's optimized code would meet them as new shapes.
+ */
+export function warmUp(reference: Reference | undefined, tsv: boolean): void {
+  if (!reference) return;
+  const done = warmedUp.get(reference) ?? new Set<boolean>();
+  warmedUp.set(reference, done);
+  if (done.has(tsv)) return;
+  done.add(tsv);
+  // Chunks and results move between threads by transfer, which detaches their memory. The first
+  // detach in a thread makes V8 throw away every optimized function that reads a typed array (it
+  // had assumed none ever would be); detaching a buffer of nothing now gets that done before
+  // anything is optimized.
+  const nothing = new ArrayBuffer(0);
+  structuredClone(nothing, { transfer: [nothing] });
+  // With the TSV only when the real work writes it, or V8 would spend time optimizing TSV code;
+  // small output buffers, so that growing them is warmed up too.
+  const annotator = new ChunkAnnotator({ reference, tsv, maxLineBytes: 1 << 20, vcf33: false, outputBytes: 1024 });
+  // Twice: V8 gives a function somewhere to keep type feedback only after its first few calls,
+  // so what only the first records do (a new chromosome, the first growth) is seen the second time.
+  const records = warmUpRecords(reference);
+  for (let pass = 0; pass < 2; pass++) annotator.annotate(records);
+}
 
 /** Transcripts looked at, and taken of each kind (coding or not, strand, one exon or more). */
 const CANDIDATES = 2000;

@@ -4,8 +4,8 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { testReferenceDir } from '@gas/testing';
-import { ChunkAnnotator, warmUp } from '../src/chunk-annotator.ts';
-import { warmUpRecords } from '../src/warm-up.ts';
+import { ChunkAnnotator } from '../src/chunk-annotator.ts';
+import { warmUp, warmUpRecords } from '../src/warm-up.ts';
 import { parseReferenceFile, readReferenceBytes } from '../src/index.ts';
 import type { LoadedReference } from '../src/index.ts';
 
