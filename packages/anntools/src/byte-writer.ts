@@ -6,7 +6,8 @@
  * The pieces are short (a column, a gene name, a cached annotation of 20–100 bytes), so the cost
  * is per call, not per byte: ranges of the input are copied four bytes at a time through DataViews
  * (a byte loop costs about 2 ns a byte, `set(subarray)` about 60 ns a call for the view it makes),
- * and fixed texts are encoded once (`encodeText`) and copied with `set`, which is one memcpy.
+ * and fixed texts are encoded once (`encodeText`) and copied with `set`, one memcpy (those under a
+ * dozen bytes by hand, which is cheaper than the call).
  */
 export class ByteWriter {
   private buf: Uint8Array;
