@@ -6,7 +6,7 @@
  * The pieces are short (a column, a gene name, a cached annotation of 20–100 bytes), so the cost
  * is per call, not per byte: ranges of the input are copied four bytes at a time through DataViews
  * (a byte loop costs about 2 ns a byte, `set(subarray)` about 60 ns a call for the view it makes),
- * and fixed texts are encoded once (`encodeText`) and copied with `set`, one memcpy (those under a
+ * and fixed texts are encoded once (`Buffer.from(text, 'latin1')`) and copied with `set`, one memcpy (those under a
  * dozen bytes by hand, which is cheaper than the call).
  */
 export class ByteWriter {
@@ -65,7 +65,7 @@ export class ByteWriter {
     this.at = o;
   }
 
-  /** All of `piece` (a fixed text from encodeText, or a cached annotation). */
+  /** All of `piece` (a fixed text encoded once, or a cached annotation). */
   copy(piece: Uint8Array): void {
     const n = piece.length;
     this.room(n);
@@ -129,9 +129,4 @@ export class ByteWriter {
     this.buf = bigger;
     this.view = new DataView(bigger.buffer);
   }
-}
-
-/** A fixed text as bytes for ByteWriter.copy. */
-export function encodeText(text: string): Uint8Array {
-  return Uint8Array.from(text, (c) => c.charCodeAt(0));
 }

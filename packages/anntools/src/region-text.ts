@@ -2,7 +2,6 @@
 // region, genes and detail cells of the TSV. Sorted inputs put long runs of variants in one intron,
 // exon or intergenic gap, so the text of a run is built once and copied for each variant in it.
 import type { Flank, RegionAnnotation, RegionClassifier } from './annotation/region.ts';
-import { encodeText } from './byte-writer.ts';
 import type { ByteWriter } from './byte-writer.ts';
 
 const DOT = 46;
@@ -11,19 +10,24 @@ const COMMA = 44;
 const TAB = 9;
 const COLON = 58;
 const CLOSE = 41;
-const REGION_KEY = encodeText('GAS_REGION=');
-const GENE_KEY = encodeText(';GAS_GENE=');
-const DETAIL_KEY = encodeText(';GAS_DETAIL=');
+const REGION_KEY = Buffer.from('GAS_REGION=', 'latin1');
+const GENE_KEY = Buffer.from(';GAS_GENE=', 'latin1');
+const DETAIL_KEY = Buffer.from(';GAS_DETAIL=', 'latin1');
 const RSID_KEY_TEXT = ';GAS_RSID=';
-const RSID_KEY = encodeText(RSID_KEY_TEXT);
+const RSID_KEY = Buffer.from(RSID_KEY_TEXT, 'latin1');
+
+/** `items` joined by `&`. */
+function writeJoined(w: ByteWriter, items: readonly string[]): void {
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) w.byte(AMP);
+    w.str(items[i]!);
+  }
+}
 
 // Each writer writes one value; `empty` is what stands for "nothing" ('.' in INFO, '' in the TSV).
 function writeClasses(w: ByteWriter, r: RegionAnnotation | null): void {
   if (!r) return w.byte(DOT);
-  for (let i = 0; i < r.classes.length; i++) {
-    if (i > 0) w.byte(AMP);
-    w.str(r.classes[i]!);
-  }
+  writeJoined(w, r.classes);
 }
 
 function writeGenes(w: ByteWriter, r: RegionAnnotation | null, empty: boolean): void {
@@ -34,10 +38,7 @@ function writeGenes(w: ByteWriter, r: RegionAnnotation | null, empty: boolean): 
     return w.str(r.right?.gene ?? 'NONE');
   }
   if (r.genes.length === 0) return empty ? undefined : w.byte(DOT);
-  for (let i = 0; i < r.genes.length; i++) {
-    if (i > 0) w.byte(AMP);
-    w.str(r.genes[i]!);
-  }
+  writeJoined(w, r.genes);
 }
 
 function writeDetail(w: ByteWriter, r: RegionAnnotation | null, empty: boolean): void {

@@ -191,7 +191,7 @@ function mergeHits(hits: TranscriptHit[], best: number): RegionAnnotation {
     }
   }
   const classes: RegionClass[] = [];
-  for (let k = 0; k < ORDER.length; k++) if (mask & (1 << k)) classes.push(ORDER[k]!);
+  for (let k = 0; k < ORDER.length; k++) if (mask & BIT.get(ORDER[k]!)!) classes.push(ORDER[k]!);
   const topHits: TranscriptHit[] = [];
   const genes: string[] = [];
   for (let i = 0; i < hits.length; i++) {
