@@ -77,7 +77,12 @@ export interface GasStack {
    * open (its first message, or half a second for a user with no jobs yet), so nothing is missed.
    */
   watchStatuses(userId: string): Promise<{ stop(jobId: string): JobStatus[] }>;
-  eventually(check: () => Promise<void>, timeoutMs?: number): Promise<void>;
+  /**
+   * Reads `probe` every 100 ms until `until` accepts its value or `timeoutMs` passes, and returns the
+   * last value read either way: the test asserts on it with tap, so a timeout fails with the value
+   * and the expectation side by side. A probe that throws is read again (a service still starting).
+   */
+  eventually<T>(probe: () => Promise<T>, until: (value: T) => boolean, timeoutMs?: number): Promise<T>;
   metrics(name: ServiceName): Promise<string>;
   stop(): Promise<void>;
 }
@@ -257,15 +262,16 @@ export async function startGasStack(opts: GasStackOptions): Promise<GasStack> {
         },
       };
     },
-    async eventually(check, timeoutMs = 15_000) {
+    async eventually(probe, until, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         try {
-          return await check();
+          const value = await probe();
+          if (until(value) || Date.now() > deadline) return value;
         } catch (err) {
           if (Date.now() > deadline) throw err;
-          await sleep(100);
         }
+        await sleep(100);
       }
     },
     async metrics(name) {
