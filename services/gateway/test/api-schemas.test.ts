@@ -2,8 +2,7 @@
 // schemas, and fast-json-stringify silently leaves out what a schema does not list, so every job
 // shape must come out exactly as jobView() made it. Also: the query and id schemas only document,
 // the handlers' own checks and messages still decide.
-import { test, before, after } from 'node:test';
-import assert from 'node:assert/strict';
+import t from 'tap';
 import { Readable } from 'node:stream';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
@@ -79,78 +78,75 @@ const deps = {
   },
 } as unknown as JobsRouteDeps;
 
-let app: FastifyInstance;
-before(async () => {
-  app = Fastify();
-  app.setErrorHandler((err, _req, reply) => {
-    if (err instanceof Problem) return sendProblem(reply, err);
-    if (err instanceof RpcError) return sendProblem(reply, new Problem(404, 'Not Found', err.message));
-    return reply.send(err);
-  });
-  registerApiDocs(app);
-  await app.after();
-  registerJobRoutes(app, deps);
-  await app.ready();
+const app: FastifyInstance = Fastify();
+t.teardown(() => app.close());
+app.setErrorHandler((err, _req, reply) => {
+  if (err instanceof Problem) return sendProblem(reply, err);
+  if (err instanceof RpcError) return sendProblem(reply, new Problem(404, 'Not Found', err.message));
+  return reply.send(err);
 });
-after(() => app?.close());
+registerApiDocs(app);
+await app.after();
+registerJobRoutes(app, deps);
+await app.ready();
 
 /** What the handler returned, through JSON and nothing else. */
 const plain = (x: unknown) => JSON.parse(JSON.stringify(x)) as unknown;
 
-test('the job schema lists exactly the fields jobView() returns', () => {
+t.test('the job schema lists exactly the fields jobView() returns', async (t) => {
   const view = jobView(JOBS['completed']!, { queuePosition: 1 });
-  assert.deepEqual(Object.keys(jobSchema.properties).sort(), Object.keys(view).sort());
-  assert.deepEqual([...jobSchema.required].sort(), Object.keys(view).sort());
-  assert.deepEqual(Object.keys(jobSchema.properties.links.properties).sort(), Object.keys(view.links).sort());
-  assert.deepEqual(Object.keys(jobSchema.properties.counts.properties).sort(), Object.keys(view.counts!).sort());
+  t.strictSame(Object.keys(jobSchema.properties).sort(), Object.keys(view).sort());
+  t.strictSame([...jobSchema.required].sort(), Object.keys(view).sort());
+  t.strictSame(Object.keys(jobSchema.properties.links.properties).sort(), Object.keys(view.links).sort());
+  t.strictSame(Object.keys(jobSchema.properties.counts.properties).sort(), Object.keys(view.counts!).sort());
 });
 
-test('GET /api/v1/jobs/:id answers every job shape exactly as jobView() makes it', async () => {
+t.test('GET /api/v1/jobs/:id answers every job shape exactly as jobView() makes it', async (t) => {
   for (const [name, job] of Object.entries(JOBS)) {
     const res = await app.inject({ url: `/api/v1/jobs/${job.jobId}` });
-    assert.equal(res.statusCode, 200, name);
+    t.equal(res.statusCode, 200, name);
     const expected = jobView(job, { queuePosition: job.status === JobStatus.PENDING ? QUEUE_POSITION : undefined });
-    assert.deepEqual(res.json(), plain(expected), name);
+    t.strictSame(res.json(), plain(expected), name);
   }
   const bare = (await app.inject({ url: `/api/v1/jobs/${JOBS['bare']!.jobId}` })).json<Record<string, unknown>>();
-  for (const k of ['created_at', 'updated_at', 'genome_build', 'counts', 'progress', 'result_state', 'failure_reason']) assert.equal(bare[k], null, k);
+  for (const k of ['created_at', 'updated_at', 'genome_build', 'counts', 'progress', 'result_state', 'failure_reason']) t.equal(bare[k], null, k);
 });
 
-test('GET /api/v1/jobs keeps every field of every job, and the null page token', async () => {
+t.test('GET /api/v1/jobs keeps every field of every job, and the null page token', async (t) => {
   const res = await app.inject({ url: '/api/v1/jobs' });
-  assert.equal(res.statusCode, 200);
-  assert.deepEqual(res.json(), plain({ jobs: Object.values(JOBS).map((j) => jobView(j)), next_page_token: null }));
+  t.equal(res.statusCode, 200);
+  t.strictSame(res.json(), plain({ jobs: Object.values(JOBS).map((j) => jobView(j)), next_page_token: null }));
 });
 
-test('the query and the id are still checked by the handlers, with their own messages', async () => {
+t.test('the query and the id are still checked by the handlers, with their own messages', async (t) => {
   for (const q of ['page_size=0', 'page_size=101', 'page_size=abc', 'page_size=1.5', 'page_size=', 'page_size=5&page_size=6']) {
     const res = await app.inject({ url: `/api/v1/jobs?${q}` });
-    assert.equal(res.statusCode, 400, q);
-    assert.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
-    assert.deepEqual(res.json(), { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'page_size must be an integer from 1 to 100' }, q);
+    t.equal(res.statusCode, 400, q);
+    t.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
+    t.strictSame(res.json(), { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'page_size must be an integer from 1 to 100' }, q);
   }
-  for (const q of ['status=completed', 'status=Failed', 'page_size=100', 'page_size=1']) assert.equal((await app.inject({ url: `/api/v1/jobs?${q}` })).statusCode, 200, q);
+  for (const q of ['status=completed', 'status=Failed', 'page_size=100', 'page_size=1']) t.equal((await app.inject({ url: `/api/v1/jobs?${q}` })).statusCode, 200, q);
   const bad = await app.inject({ url: '/api/v1/jobs?status=DONE' });
-  assert.equal(bad.json<{ detail: string }>().detail, 'status must be one of PENDING, RUNNING, COMPLETED, FAILED');
+  t.equal(bad.json<{ detail: string }>().detail, 'status must be one of PENDING, RUNNING, COMPLETED, FAILED');
   const notAnId = await app.inject({ url: '/api/v1/jobs/not-a-job/result' });
-  assert.equal(notAnId.statusCode, 404);
-  assert.deepEqual(notAnId.json(), { type: 'about:blank', title: 'Not Found', status: 404, detail: 'no job not-a-job' });
+  t.equal(notAnId.statusCode, 404);
+  t.strictSame(notAnId.json(), { type: 'about:blank', title: 'Not Found', status: 404, detail: 'no job not-a-job' });
 });
 
-test('downloads stream as before: the summary is not re-serialised by its schema', async () => {
+t.test('downloads stream as before: the summary is not re-serialised by its schema', async (t) => {
   const res = await app.inject({ url: `/api/v1/jobs/${JOBS['completed']!.jobId}/summary` });
-  assert.equal(res.statusCode, 200);
-  assert.equal(res.headers['content-type'], 'application/json; charset=utf-8');
-  assert.equal(res.body, '{"records":1}');
+  t.equal(res.statusCode, 200);
+  t.equal(res.headers['content-type'], 'application/json; charset=utf-8');
+  t.equal(res.body, '{"records":1}');
   const running = await app.inject({ url: `/api/v1/jobs/${JOBS['running']!.jobId}/log` });
-  assert.equal(running.statusCode, 409);
-  assert.match(running.json<{ detail: string }>().detail, /is RUNNING/);
+  t.equal(running.statusCode, 409);
+  t.match(running.json<{ detail: string }>().detail, /is RUNNING/);
 });
 
-test('the OpenAPI document refers to the shared schemas by name', () => {
+t.test('the OpenAPI document refers to the shared schemas by name', async (t) => {
   const doc = app.swagger() as { components: { schemas: Record<string, unknown> }; paths: Record<string, unknown> };
-  assert.deepEqual(Object.keys(doc.components.schemas).sort(), ['Job', 'JobList', 'Problem', 'UploadTicket']);
+  t.strictSame(Object.keys(doc.components.schemas).sort(), ['Job', 'JobList', 'Problem', 'UploadTicket']);
   const job = doc.paths['/api/v1/jobs/{id}'] as { get: { responses: Record<string, { content: Record<string, { schema: unknown }> }> } };
-  assert.deepEqual(job.get.responses['200']!.content['application/json']!.schema, { $ref: '#/components/schemas/Job' });
-  assert.deepEqual(job.get.responses['404']!.content['application/problem+json']!.schema, { $ref: '#/components/schemas/Problem' });
+  t.strictSame(job.get.responses['200']!.content['application/json']!.schema, { $ref: '#/components/schemas/Job' });
+  t.strictSame(job.get.responses['404']!.content['application/problem+json']!.schema, { $ref: '#/components/schemas/Problem' });
 });

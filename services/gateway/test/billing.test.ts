@@ -1,7 +1,7 @@
 // The billing port's two adapters. Stripe is never reached: webhooks are signed locally with the
 // SDK's own test signer, and API calls go to a node:http server standing in for api.stripe.com.
-import { test } from 'node:test';
-import assert from 'node:assert/strict';
+import t from 'tap';
+import type { Test } from 'tap';
 import { inspect } from 'node:util';
 import Stripe from 'stripe';
 import { stripeStandIn } from '@gas/testing';
@@ -57,25 +57,25 @@ const subscription = (over: object = {}) => ({
   ...over,
 });
 
-test('Stripe webhook: a signed checkout.session.completed means subscribed, with the user and customer ids', () => {
+t.test('Stripe webhook: a signed checkout.session.completed means subscribed, with the user and customer ids', async (t) => {
   const { body, headers } = signed(stripeEvent('evt_checkout_1', 'checkout.session.completed', checkoutSession()));
-  assert.deepEqual(stripeBilling().parseWebhook(body, headers), { eventId: 'evt_checkout_1', kind: 'subscribed', userId: 'u-42', customerId: 'cus_Q1' });
+  t.strictSame(stripeBilling().parseWebhook(body, headers), { eventId: 'evt_checkout_1', kind: 'subscribed', userId: 'u-42', customerId: 'cus_Q1' });
 });
 
-test('Stripe webhook: a signed customer.subscription.deleted means cancelled, the user taken from the subscription metadata', () => {
+t.test('Stripe webhook: a signed customer.subscription.deleted means cancelled, the user taken from the subscription metadata', async (t) => {
   const { body, headers } = signed(stripeEvent('evt_deleted_1', 'customer.subscription.deleted', subscription()));
-  assert.deepEqual(stripeBilling().parseWebhook(body, headers), { eventId: 'evt_deleted_1', kind: 'cancelled', userId: 'u-42', customerId: 'cus_Q1' });
+  t.strictSame(stripeBilling().parseWebhook(body, headers), { eventId: 'evt_deleted_1', kind: 'cancelled', userId: 'u-42', customerId: 'cus_Q1' });
 });
 
-test('Stripe webhook: a delayed payment subscribes only when async_payment_succeeded arrives', () => {
+t.test('Stripe webhook: a delayed payment subscribes only when async_payment_succeeded arrives', async (t) => {
   const billing = stripeBilling();
   const pending = signed(stripeEvent('evt_checkout_2', 'checkout.session.completed', checkoutSession({ payment_status: 'unpaid' })));
-  assert.equal(billing.parseWebhook(pending.body, pending.headers), null);
+  t.equal(billing.parseWebhook(pending.body, pending.headers), null);
   const paid = signed(stripeEvent('evt_async_2', 'checkout.session.async_payment_succeeded', checkoutSession()));
-  assert.deepEqual(billing.parseWebhook(paid.body, paid.headers), { eventId: 'evt_async_2', kind: 'subscribed', userId: 'u-42', customerId: 'cus_Q1' });
+  t.strictSame(billing.parseWebhook(paid.body, paid.headers), { eventId: 'evt_async_2', kind: 'subscribed', userId: 'u-42', customerId: 'cus_Q1' });
 });
 
-test('Stripe webhook: event types GAS ignores, and events not from a GAS checkout, give null', () => {
+t.test('Stripe webhook: event types GAS ignores, and events not from a GAS checkout, give null', async (t) => {
   const billing = stripeBilling();
   const cases = [
     stripeEvent('evt_inv', 'invoice.paid', { id: 'in_1', object: 'invoice', customer: 'cus_Q1' }),
@@ -85,21 +85,21 @@ test('Stripe webhook: event types GAS ignores, and events not from a GAS checkou
   ];
   for (const event of cases) {
     const { body, headers } = signed(event);
-    assert.equal(billing.parseWebhook(body, headers), null, (event as { id: string }).id);
+    t.equal(billing.parseWebhook(body, headers), null, (event as { id: string }).id);
   }
 });
 
-test('Stripe webhook: a tampered body, a wrong secret, a stale or missing signature are WebhookSignatureError', () => {
+t.test('Stripe webhook: a tampered body, a wrong secret, a stale or missing signature are WebhookSignatureError', async (t) => {
   const billing = stripeBilling();
   const event = stripeEvent('evt_checkout_3', 'checkout.session.completed', checkoutSession());
   const rejects = (body: Buffer, headers: Record<string, string | string[] | undefined>, why: RegExp) =>
-    assert.throws(() => billing.parseWebhook(body, headers), (err: unknown) => err instanceof WebhookSignatureError && why.test(err.message));
+    t.throws(() => billing.parseWebhook(body, headers), { name: 'WebhookSignatureError', message: why });
 
   const good = signed(event);
-  assert.ok(billing.parseWebhook(good.body, good.headers), 'the untouched delivery is accepted');
+  t.ok(billing.parseWebhook(good.body, good.headers), 'the untouched delivery is accepted');
 
   const tampered = Buffer.from(good.body.toString().replace('"u-42"', '"u-43"'));
-  assert.notDeepEqual(tampered, good.body);
+  t.strictNotSame(tampered, good.body);
   rejects(tampered, good.headers, /No signatures found matching/);
 
   const wrongSecret = signed(event, { secret: 'whsec_someoneElse' });
@@ -108,7 +108,7 @@ test('Stripe webhook: a tampered body, a wrong secret, a stale or missing signat
   const stale = signed(event, { timestamp: Math.floor(Date.now() / 1000) - 301 });
   rejects(stale.body, stale.headers, /tolerance/);
   const withinTolerance = signed(event, { timestamp: Math.floor(Date.now() / 1000) - 240 });
-  assert.ok(billing.parseWebhook(withinTolerance.body, withinTolerance.headers), 'four minutes old is still accepted');
+  t.ok(billing.parseWebhook(withinTolerance.body, withinTolerance.headers), 'four minutes old is still accepted');
 
   rejects(good.body, { 'content-type': 'application/json' }, /no Stripe-Signature header/);
   rejects(good.body, { 'stripe-signature': '' }, /no Stripe-Signature header/);
@@ -116,15 +116,15 @@ test('Stripe webhook: a tampered body, a wrong secret, a stale or missing signat
   rejects(good.body, { 'stripe-signature': 'garbage' }, /Unable to extract timestamp/);
 });
 
-test('Stripe webhook: a correctly signed body that is not JSON is WebhookSignatureError, not a crash', () => {
+t.test('Stripe webhook: a correctly signed body that is not JSON is WebhookSignatureError, not a crash', async (t) => {
   const payload = '{"id": "evt_truncated", "type": "checkout.sess';
   const headers = { 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET }) };
-  assert.throws(() => stripeBilling().parseWebhook(Buffer.from(payload), headers), WebhookSignatureError);
+  t.throws(() => stripeBilling().parseWebhook(Buffer.from(payload), headers), WebhookSignatureError);
 });
 
-test('Stripe webhook: the header is found whatever the case of its name', () => {
+t.test('Stripe webhook: the header is found whatever the case of its name', async (t) => {
   const { body, headers } = signed(stripeEvent('evt_case', 'checkout.session.completed', checkoutSession()));
-  assert.equal(stripeBilling().parseWebhook(body, { 'Stripe-Signature': headers['stripe-signature'] })?.kind, 'subscribed');
+  t.equal(stripeBilling().parseWebhook(body, { 'Stripe-Signature': headers['stripe-signature'] })?.kind, 'subscribed');
 });
 
 // ---------------------------------------------------------------- Stripe API (local stand-in)
@@ -133,7 +133,7 @@ const notFound = (req: Recorded): Answer => ({ status: 404, body: { error: { typ
 
 const checkoutInput = { userId: 'u-42', email: 'ada@example.org', successUrl: 'https://gas.example.org/account?checkout=done', cancelUrl: 'https://gas.example.org/account?checkout=cancelled' };
 
-test('startCheckout creates a subscription Checkout Session and returns its url (Stripe API mocked by a local server)', async () => {
+t.test('startCheckout creates a subscription Checkout Session and returns its url (Stripe API mocked by a local server)', async (t) => {
   const sessionUrl = 'https://checkout.stripe.com/c/pay/cs_test_standin#fidkdWxOYHwnPyd1blpxYHZxWjA0';
   const api = await stripeStandIn((req) =>
     req.method === 'POST' && req.path === '/v1/checkout/sessions'
@@ -142,14 +142,14 @@ test('startCheckout creates a subscription Checkout Session and returns its url 
   );
   try {
     const { redirectUrl } = await stripeBilling(api.url).startCheckout(checkoutInput);
-    assert.equal(redirectUrl, sessionUrl);
+    t.equal(redirectUrl, sessionUrl);
 
-    assert.equal(api.requests.length, 1);
+    t.equal(api.requests.length, 1);
     const [req] = api.requests;
-    assert.equal(req!.headers.authorization, `Bearer ${SECRET_KEY}`);
-    assert.match(String(req!.headers['content-type']), /^application\/x-www-form-urlencoded/);
-    assert.ok(req!.headers['idempotency-key'], 'the SDK sends an Idempotency-Key, which makes its retries safe');
-    assert.deepEqual(Object.fromEntries(req!.form), {
+    t.equal(req!.headers.authorization, `Bearer ${SECRET_KEY}`);
+    t.match(String(req!.headers['content-type']), /^application\/x-www-form-urlencoded/);
+    t.ok(req!.headers['idempotency-key'], 'the SDK sends an Idempotency-Key, which makes its retries safe');
+    t.strictSame(Object.fromEntries(req!.form), {
       mode: 'subscription',
       'line_items[0][price]': PRICE_ID,
       'line_items[0][quantity]': '1',
@@ -165,7 +165,7 @@ test('startCheckout creates a subscription Checkout Session and returns its url 
   }
 });
 
-test('cancel lists the customer\'s subscriptions and cancels every one still running (Stripe API mocked by a local server)', async () => {
+t.test('cancel lists the customer\'s subscriptions and cancels every one still running (Stripe API mocked by a local server)', async (t) => {
   const subs = [
     { id: 'sub_active', object: 'subscription', status: 'active', customer: 'cus_Q1' },
     { id: 'sub_pastdue', object: 'subscription', status: 'past_due', customer: 'cus_Q1' },
@@ -185,81 +185,80 @@ test('cancel lists the customer\'s subscriptions and cancels every one still run
   });
   try {
     await stripeBilling(api.url).cancel({ userId: 'u-42', customerId: 'cus_Q1' });
-    assert.deepEqual(api.requests.map((r) => `${r.method} ${r.path}`), [
+    t.strictSame(api.requests.map((r) => `${r.method} ${r.path}`), [
       'GET /v1/subscriptions',
       'DELETE /v1/subscriptions/sub_active',
       'DELETE /v1/subscriptions/sub_pastdue',
     ]);
-    assert.equal(api.requests[0]!.query.get('customer'), 'cus_Q1');
-    for (const r of api.requests) assert.equal(r.headers.authorization, `Bearer ${SECRET_KEY}`);
+    t.equal(api.requests[0]!.query.get('customer'), 'cus_Q1');
+    for (const r of api.requests) t.equal(r.headers.authorization, `Bearer ${SECRET_KEY}`);
   } finally {
     await api.close();
   }
 });
 
-test('cancel with no subscriptions left does nothing and resolves (Stripe API mocked by a local server)', async () => {
+t.test('cancel with no subscriptions left does nothing and resolves (Stripe API mocked by a local server)', async (t) => {
   const api = await stripeStandIn((req) =>
     req.method === 'GET' && req.path === '/v1/subscriptions' ? { status: 200, body: { object: 'list', url: '/v1/subscriptions', has_more: false, data: [] } } : notFound(req),
   );
   try {
     await stripeBilling(api.url).cancel({ userId: 'u-42', customerId: 'cus_Q1' });
-    assert.deepEqual(api.requests.map((r) => r.method), ['GET']);
+    t.strictSame(api.requests.map((r) => r.method), ['GET']);
   } finally {
     await api.close();
   }
 });
 
-function assertUnavailableWithoutKey(err: unknown): true {
-  assert.ok(err instanceof BillingUnavailableError, `expected BillingUnavailableError, got ${inspect(err)}`);
-  assert.match(err.message, /billing is unavailable/);
+/**
+ * `promise` rejects with a BillingUnavailableError that says billing is unavailable and shows the
+ * secret key nowhere; resolves to that error (undefined if it is not one) for further checks.
+ */
+async function rejectsUnavailableWithoutKey(t: Test, promise: Promise<unknown>): Promise<BillingUnavailableError | undefined> {
+  const err: unknown = await t.rejects(promise, BillingUnavailableError, 'rejects with BillingUnavailableError');
+  if (!(err instanceof BillingUnavailableError)) return undefined;
+  t.match(err.message, /billing is unavailable/);
   for (const text of [err.message, String(err), err.stack ?? '', inspect(err, { depth: 10, showHidden: true }), JSON.stringify(err)]) {
-    assert.ok(!text.includes(SECRET_KEY), `the secret key leaks: ${text}`);
+    t.notMatch(text, SECRET_KEY, 'the secret key does not leak');
   }
-  return true;
+  return err;
 }
 
-test('a 401 from Stripe becomes "billing is unavailable" without the secret key (Stripe API mocked by a local server)', async () => {
+t.test('a 401 from Stripe becomes "billing is unavailable" without the secret key (Stripe API mocked by a local server)', async (t) => {
   // Stripe's real 401 quotes the key back (masked); the stand-in quotes it whole to make a leak visible.
   const api = await stripeStandIn(() => ({ status: 401, body: { error: { type: 'invalid_request_error', message: `Invalid API Key provided: ${SECRET_KEY}` } } }));
   try {
-    await assert.rejects(stripeBilling(api.url).startCheckout(checkoutInput), (err) => {
-      assertUnavailableWithoutKey(err);
-      assert.equal((err as BillingUnavailableError).details.statusCode, 401);
-      return true;
-    });
-    assert.equal(api.requests.length, 1, 'a 401 is not retried');
-    await assert.rejects(stripeBilling(api.url).cancel({ userId: 'u-42', customerId: 'cus_Q1' }), assertUnavailableWithoutKey);
+    const err = await rejectsUnavailableWithoutKey(t, stripeBilling(api.url).startCheckout(checkoutInput));
+    t.equal(err?.details.statusCode, 401);
+    t.equal(api.requests.length, 1, 'a 401 is not retried');
+    await rejectsUnavailableWithoutKey(t, stripeBilling(api.url).cancel({ userId: 'u-42', customerId: 'cus_Q1' }));
   } finally {
     await api.close();
   }
 });
 
-test('a 500 from Stripe is retried with the same Idempotency-Key, then becomes "billing is unavailable" without the key (Stripe API mocked by a local server)', async () => {
+t.test('a 500 from Stripe is retried with the same Idempotency-Key, then becomes "billing is unavailable" without the key (Stripe API mocked by a local server)', async (t) => {
   const api = await stripeStandIn(() => ({ status: 500, body: { error: { type: 'api_error', message: `Something went wrong for ${SECRET_KEY}` } } }));
   try {
-    await assert.rejects(stripeBilling(api.url).startCheckout(checkoutInput), (err) => {
-      assertUnavailableWithoutKey(err);
-      assert.equal((err as BillingUnavailableError).details.statusCode, 500);
-      return true;
-    });
-    assert.equal(api.requests.length, 3, 'the SDK tries once and retries twice');
-    assert.equal(new Set(api.requests.map((r) => r.headers['idempotency-key'])).size, 1);
+    const err = await rejectsUnavailableWithoutKey(t, stripeBilling(api.url).startCheckout(checkoutInput));
+    t.equal(err?.details.statusCode, 500);
+    t.equal(api.requests.length, 3, 'the SDK tries once and retries twice');
+    t.equal(new Set(api.requests.map((r) => r.headers['idempotency-key'])).size, 1);
   } finally {
     await api.close();
   }
 });
 
-test('an unreachable Stripe becomes "billing is unavailable"', async () => {
+t.test('an unreachable Stripe becomes "billing is unavailable"', async (t) => {
   const api = await stripeStandIn(notFound);
   const gone = api.url;
   await api.close();
-  await assert.rejects(stripeBilling(gone).cancel({ userId: 'u-42', customerId: 'cus_Q1' }), assertUnavailableWithoutKey);
+  await rejectsUnavailableWithoutKey(t, stripeBilling(gone).cancel({ userId: 'u-42', customerId: 'cus_Q1' }));
 });
 
-test('StripeBilling does not show its key when inspected or logged', () => {
+t.test('StripeBilling does not show its key when inspected or logged', async (t) => {
   const billing = stripeBilling();
-  assert.ok(!inspect(billing, { depth: 10, showHidden: true }).includes(SECRET_KEY));
-  assert.ok(!JSON.stringify(billing).includes(SECRET_KEY));
+  t.notMatch(inspect(billing, { depth: 10, showHidden: true }), SECRET_KEY);
+  t.notMatch(JSON.stringify(billing), SECRET_KEY);
 });
 
 // ---------------------------------------------------------------- builtin
@@ -270,27 +269,27 @@ function builtin(opts: { secret?: Buffer; now?: () => number; baseUrl?: string }
   return new BuiltinBilling({ secret: opts.secret ?? BUILTIN_SECRET, baseUrl: opts.baseUrl ?? 'http://localhost:8080', ...(opts.now ? { now: opts.now } : {}) });
 }
 
-async function tokenOf(billing: BuiltinBilling, userId = 'u-7') {
+async function tokenOf(t: Test, billing: BuiltinBilling, userId = 'u-7') {
   const { redirectUrl } = await billing.startCheckout({ userId, email: 'u7@example.org', successUrl: 'http://x/ok', cancelUrl: 'http://x/no' });
   const url = new URL(redirectUrl);
-  assert.equal(`${url.origin}${url.pathname}`, 'http://localhost:8080/billing/builtin/checkout');
+  t.equal(`${url.origin}${url.pathname}`, 'http://localhost:8080/billing/builtin/checkout');
   return url.searchParams.get('token')!;
 }
 
-test('builtin: the checkout token round-trips to the user it was issued to', async () => {
+t.test('builtin: the checkout token round-trips to the user it was issued to', async (t) => {
   const billing = builtin();
-  const token = await tokenOf(billing, 'u-7');
-  assert.match(token, /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
-  assert.deepEqual(billing.verifyCheckoutToken(token), { userId: 'u-7' });
+  const token = await tokenOf(t, billing, 'u-7');
+  t.match(token, /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+  t.strictSame(billing.verifyCheckoutToken(token), { userId: 'u-7' });
   // Stateless: another instance with the same secret (another gateway replica) accepts it.
-  assert.deepEqual(builtin().verifyCheckoutToken(token), { userId: 'u-7' });
+  t.strictSame(builtin().verifyCheckoutToken(token), { userId: 'u-7' });
   const slash = await builtin({ baseUrl: 'http://localhost:8080/' }).startCheckout({ userId: 'u-7', email: '', successUrl: '', cancelUrl: '' });
-  assert.match(slash.redirectUrl, /^http:\/\/localhost:8080\/billing\/builtin\/checkout\?token=/);
+  t.match(slash.redirectUrl, /^http:\/\/localhost:8080\/billing\/builtin\/checkout\?token=/);
 });
 
-test('builtin: a tampered, foreign or malformed token is refused', async () => {
+t.test('builtin: a tampered, foreign or malformed token is refused', async (t) => {
   const billing = builtin();
-  const token = await tokenOf(billing, 'u-7');
+  const token = await tokenOf(t, billing, 'u-7');
   const [payload, mac] = token.split('.') as [string, string];
 
   const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
@@ -300,61 +299,60 @@ test('builtin: a tampered, foreign or malformed token is refused', async () => {
   // The last character of a 32-byte MAC carries 2 unused bits: this spelling decodes to the same bytes.
   const b64url = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
   const respelt = mac.slice(0, -1) + b64url[b64url.indexOf(mac.at(-1)!) ^ 1];
-  assert.deepEqual(Buffer.from(respelt, 'base64url'), Buffer.from(mac, 'base64url'));
-  const foreign = await tokenOf(builtin({ secret: Buffer.alloc(32, 8) }), 'u-7');
+  t.strictSame(Buffer.from(respelt, 'base64url'), Buffer.from(mac, 'base64url'));
+  const foreign = await tokenOf(t, builtin({ secret: Buffer.alloc(32, 8) }), 'u-7');
 
   for (const bad of [`${otherUser}.${mac}`, `${longer}.${mac}`, `${payload}.${flipped}`, `${payload}.${respelt}`, `${payload}.${mac}x`, `${payload}.${mac.slice(0, -1)}`, foreign, '', 'abc', `${payload}.`, `${token}.x`]) {
-    assert.throws(() => billing.verifyCheckoutToken(bad), /checkout token/, JSON.stringify(bad));
-    assert.throws(() => billing.completeCheckout(bad), /checkout token/);
+    t.throws(() => billing.verifyCheckoutToken(bad), /checkout token/, JSON.stringify(bad));
+    t.throws(() => billing.completeCheckout(bad), /checkout token/);
   }
 });
 
-test('builtin: a token expires after 15 minutes', async () => {
+t.test('builtin: a token expires after 15 minutes', async (t) => {
   let now = Date.parse('2026-11-02T10:00:00Z');
   const billing = builtin({ now: () => now });
-  const token = await tokenOf(billing, 'u-7');
+  const token = await tokenOf(t, billing, 'u-7');
   now += 15 * 60 * 1000 - 1;
-  assert.deepEqual(billing.verifyCheckoutToken(token), { userId: 'u-7' });
+  t.strictSame(billing.verifyCheckoutToken(token), { userId: 'u-7' });
   now += 1;
-  assert.throws(() => billing.verifyCheckoutToken(token), /expired/);
-  assert.throws(() => billing.completeCheckout(token), /expired/);
+  t.throws(() => billing.verifyCheckoutToken(token), /expired/);
+  t.throws(() => billing.completeCheckout(token), /expired/);
 });
 
-test('builtin: completeCheckout gives a subscribed event for the token\'s user, each with a fresh event id', async () => {
+t.test('builtin: completeCheckout gives a subscribed event for the token\'s user, each with a fresh event id', async (t) => {
   const billing = builtin();
-  const token = await tokenOf(billing, 'u-7');
+  const token = await tokenOf(t, billing, 'u-7');
   const first = billing.completeCheckout(token);
   const second = billing.completeCheckout(token);
-  assert.equal(first.kind, 'subscribed');
-  assert.equal(first.userId, 'u-7');
-  assert.equal(first.customerId, 'builtin-u-7');
-  assert.ok(first.eventId.length > 0);
-  assert.notEqual(first.eventId, second.eventId);
-  assert.equal(billing.completeCheckout(await tokenOf(billing, 'u-9')).userId, 'u-9');
+  t.equal(first.kind, 'subscribed');
+  t.equal(first.userId, 'u-7');
+  t.equal(first.customerId, 'builtin-u-7');
+  t.ok(first.eventId.length > 0);
+  t.not(first.eventId, second.eventId);
+  t.equal(billing.completeCheckout(await tokenOf(t, billing, 'u-9')).userId, 'u-9');
 });
 
-test('builtin: cancel resolves, webhooks are always refused, a short secret is refused', async () => {
+t.test('builtin: cancel resolves, webhooks are always refused, a short secret is refused', async (t) => {
   const billing = builtin();
   await billing.cancel({ userId: 'u-7', customerId: 'builtin-u-7' });
   const { body, headers } = signed(stripeEvent('evt_x', 'checkout.session.completed', checkoutSession()));
-  assert.throws(() => billing.parseWebhook(body, headers), WebhookSignatureError);
-  assert.throws(() => builtin({ secret: Buffer.alloc(31, 1) }), /32 bytes/);
+  t.throws(() => billing.parseWebhook(body, headers), WebhookSignatureError);
+  t.throws(() => builtin({ secret: Buffer.alloc(31, 1) }), /32 bytes/);
 });
 
 // ---------------------------------------------------------------- factory
 
-test('createBillingProvider picks the adapter and names missing Stripe variables', async () => {
+t.test('createBillingProvider picks the adapter and names missing Stripe variables', async (t) => {
   const base = { builtinSecret: BUILTIN_SECRET, publicUrl: 'http://localhost:8080' };
   const local = createBillingProvider({ ...base, provider: 'builtin' });
-  assert.ok(local instanceof BuiltinBilling);
-  assert.equal(local.name, 'builtin');
+  t.ok(local instanceof BuiltinBilling);
+  t.equal(local.name, 'builtin');
   const { redirectUrl } = await local.startCheckout({ userId: 'u-7', email: '', successUrl: '', cancelUrl: '' });
-  assert.ok(redirectUrl.startsWith('http://localhost:8080/billing/builtin/checkout?token='));
+  t.ok(redirectUrl.startsWith('http://localhost:8080/billing/builtin/checkout?token='));
   const stripe = createBillingProvider({ ...base, provider: 'stripe', stripeSecretKey: SECRET_KEY, stripeWebhookSecret: WEBHOOK_SECRET, stripePriceId: PRICE_ID });
-  assert.ok(stripe instanceof StripeBilling);
-  assert.equal(stripe.name, 'stripe');
-  assert.throws(
-    () => createBillingProvider({ ...base, provider: 'stripe', stripeSecretKey: SECRET_KEY, stripeWebhookSecret: ' ' }),
-    (err: unknown) => err instanceof Error && err.message === 'BILLING_PROVIDER=stripe needs STRIPE_WEBHOOK_SECRET, STRIPE_PRICE_ID',
-  );
+  t.ok(stripe instanceof StripeBilling);
+  t.equal(stripe.name, 'stripe');
+  t.throws(() => createBillingProvider({ ...base, provider: 'stripe', stripeSecretKey: SECRET_KEY, stripeWebhookSecret: ' ' }), {
+    message: /^BILLING_PROVIDER=stripe needs STRIPE_WEBHOOK_SECRET, STRIPE_PRICE_ID$/,
+  });
 });

@@ -1,7 +1,7 @@
 // OidcSignIn against a real OpenID Connect provider (oidc-provider in this process), signing in the
 // way a browser would: follow the provider's redirects, submit its login and consent forms.
-import { test, before, after } from 'node:test';
-import assert from 'node:assert/strict';
+import t from 'tap';
+import type { Test } from 'tap';
 import { freePort, startOidcProvider } from '@gas/testing';
 import type { OidcProviderHandle } from '@gas/testing';
 import { OidcSignIn, OidcSignInError } from '../src/oidc-sign-in.ts';
@@ -11,17 +11,9 @@ const REDIRECT_URI = 'http://127.0.0.1:9/auth/oidc/callback';
 const CLIENT = { clientId: 'gas-gateway', clientSecret: 'a-test-client-secret-of-some-length', redirectUris: [REDIRECT_URI] };
 const USERS = { alice: { email: 'alice@example.test', name: 'Alice Example' } };
 
-let provider: OidcProviderHandle;
-let signIn: OidcSignIn;
-
-before(async () => {
-  provider = await startOidcProvider({ clients: [CLIENT], users: USERS });
-  signIn = await discover(provider);
-});
-
-after(async () => {
-  await provider?.close();
-});
+const provider: OidcProviderHandle = await startOidcProvider({ clients: [CLIENT], users: USERS });
+t.teardown(() => provider.close());
+const signIn: OidcSignIn = await discover(provider);
 
 function discover(p: { issuer: string }): Promise<OidcSignIn> {
   return OidcSignIn.discover({ issuer: new URL(p.issuer), clientId: CLIENT.clientId, clientSecret: CLIENT.clientSecret, redirectUri: REDIRECT_URI });
@@ -59,7 +51,8 @@ interface Form {
 
 function formIn(html: string, base: URL): Form {
   const form = html.match(/<form\b[^>]*\baction="([^"]*)"[^>]*>([\s\S]*?)<\/form>/i);
-  assert.ok(form, `expected an HTML form from the provider, got:\n${html.slice(0, 500)}`);
+  // The browser cannot go on without a form: the test ends here with what the provider sent.
+  if (!form) throw new Error(`expected an HTML form from the provider, got:\n${html.slice(0, 500)}`);
   const fields = new URLSearchParams();
   for (const input of form[2]!.matchAll(/<input\b[^>]*>/gi)) {
     const name = input[0].match(/\bname="([^"]*)"/)?.[1];
@@ -97,7 +90,7 @@ async function browse(start: URL, how: { login: string } | { abort: true }): Pro
       continue;
     }
     const html = await res.text();
-    assert.equal(res.status, 200, `unexpected ${res.status} from ${url.href}:\n${html.slice(0, 500)}`);
+    if (res.status !== 200) throw new Error(`unexpected ${res.status} from ${url.href}:\n${html.slice(0, 500)}`);
     const form = formIn(html, url);
     const prompt = form.fields.get('prompt');
     if ('abort' in how) {
@@ -107,8 +100,8 @@ async function browse(start: URL, how: { login: string } | { abort: true }): Pro
     if (prompt === 'login') {
       form.fields.set('login', how.login);
       form.fields.set('password', 'any password: the dev login does not check it');
-    } else {
-      assert.equal(prompt, 'consent', `unexpected form from the provider:\n${html.slice(0, 500)}`);
+    } else if (prompt !== 'consent') {
+      throw new Error(`unexpected form from the provider (prompt ${String(prompt)}):\n${html.slice(0, 500)}`);
     }
     url = form.action;
     method = 'POST';
@@ -117,114 +110,110 @@ async function browse(start: URL, how: { login: string } | { abort: true }): Pro
   throw new Error('the provider did not redirect to the callback within 20 steps');
 }
 
-async function rejects(promise: Promise<unknown>, message: RegExp): Promise<OidcSignInError> {
-  let error: unknown;
-  try {
-    await promise;
-  } catch (err) {
-    error = err;
-  }
-  assert.ok(error instanceof OidcSignInError, `expected an OidcSignInError, got ${String(error)}`);
-  assert.match(error.message, /^the sign-in with your identity provider did not complete: /);
-  assert.match(error.message, message);
+/** `promise` rejects with an OidcSignInError whose message says `message`; resolves to it (undefined if it is not one). */
+async function rejects(t: Test, promise: Promise<unknown>, message: RegExp): Promise<OidcSignInError | undefined> {
+  const error: unknown = await t.rejects(promise, OidcSignInError, 'rejects with an OidcSignInError');
+  if (!(error instanceof OidcSignInError)) return undefined;
+  t.match(error.message, /^the sign-in with your identity provider did not complete: /);
+  t.match(error.message, message);
   return error;
 }
 
-test('the code flow signs in and returns the subject, email and name', async () => {
+t.test('the code flow signs in and returns the subject, email and name', async (t) => {
   const { url, checks } = signIn.begin();
-  assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
-  assert.equal(url.searchParams.get('scope'), 'openid email profile');
+  t.equal(url.searchParams.get('code_challenge_method'), 'S256');
+  t.equal(url.searchParams.get('scope'), 'openid email profile');
   const callback = await browse(url, { login: 'alice' });
-  assert.ok(callback.searchParams.get('code'), `no code in ${callback.href}`);
+  t.ok(callback.searchParams.get('code'), `no code in ${callback.href}`);
 
   const identity = await signIn.finish(callback, checks);
-  assert.deepEqual(identity, { issuer: provider.issuer, subject: 'alice', email: 'alice@example.test', emailVerified: true, name: 'Alice Example' });
+  t.strictSame(identity, { issuer: provider.issuer, subject: 'alice', email: 'alice@example.test', emailVerified: true, name: 'Alice Example' });
 });
 
-test('claims from the ID token are used when the provider puts them there', async () => {
+t.test('claims from the ID token are used when the provider puts them there', async (t) => {
   const inToken = await startOidcProvider({ clients: [CLIENT], users: { bob: { email: 'bob@example.test', name: 'Bob Example' } }, claimsInIdToken: true });
   try {
     const client = await discover(inToken);
     const { url, checks } = client.begin();
     const identity = await client.finish(await browse(url, { login: 'bob' }), checks);
-    assert.deepEqual(identity, { issuer: inToken.issuer, subject: 'bob', email: 'bob@example.test', emailVerified: true, name: 'Bob Example' });
+    t.strictSame(identity, { issuer: inToken.issuer, subject: 'bob', email: 'bob@example.test', emailVerified: true, name: 'Bob Example' });
   } finally {
     await inToken.close();
   }
 });
 
-test('a callback whose state was tampered with is refused', async () => {
+t.test('a callback whose state was tampered with is refused', async (t) => {
   const { url, checks } = signIn.begin();
   const callback = await browse(url, { login: 'alice' });
   callback.searchParams.set('state', `${checks.state}x`);
-  const err = await rejects(signIn.finish(callback, checks), /does not belong to this sign-in attempt/);
-  assert.equal(err.failure, 'rejected');
+  const err = await rejects(t, signIn.finish(callback, checks), /does not belong to this sign-in attempt/);
+  t.equal(err?.failure, 'rejected');
 });
 
-test('checks from another sign-in attempt are refused', async () => {
+t.test('checks from another sign-in attempt are refused', async (t) => {
   const { url } = signIn.begin();
   const other = signIn.begin().checks;
   const callback = await browse(url, { login: 'alice' });
-  await rejects(signIn.finish(callback, other), /does not belong to this sign-in attempt/);
+  await rejects(t, signIn.finish(callback, other), /does not belong to this sign-in attempt/);
 });
 
-test('a wrong PKCE verifier is refused by the provider', async () => {
+t.test('a wrong PKCE verifier is refused by the provider', async (t) => {
   const { url, checks } = signIn.begin();
   const callback = await browse(url, { login: 'alice' });
-  const err = await rejects(signIn.finish(callback, { ...checks, codeVerifier: signIn.begin().checks.codeVerifier }), /code was not accepted/);
-  assert.equal(err.failure, 'rejected');
+  const err = await rejects(t, signIn.finish(callback, { ...checks, codeVerifier: signIn.begin().checks.codeVerifier }), /code was not accepted/);
+  t.equal(err?.failure, 'rejected');
 });
 
-test('a wrong nonce fails the ID token check', async () => {
+t.test('a wrong nonce fails the ID token check', async (t) => {
   const { url, checks } = signIn.begin();
   const callback = await browse(url, { login: 'alice' });
-  const err = await rejects(signIn.finish(callback, { ...checks, nonce: `${checks.nonce}x` }), /could not be verified/);
-  assert.equal(err.failure, 'invalid');
+  const err = await rejects(t, signIn.finish(callback, { ...checks, nonce: `${checks.nonce}x` }), /could not be verified/);
+  t.equal(err?.failure, 'invalid');
 });
 
-test('a code used a second time is refused', async () => {
+t.test('a code used a second time is refused', async (t) => {
   const { url, checks } = signIn.begin();
   const callback = await browse(url, { login: 'alice' });
   await signIn.finish(callback, checks);
-  const err = await rejects(signIn.finish(callback, checks), /code was not accepted \(it may have been used already/);
-  assert.equal(err.failure, 'rejected');
+  const err = await rejects(t, signIn.finish(callback, checks), /code was not accepted \(it may have been used already/);
+  t.equal(err?.failure, 'rejected');
 });
 
-test('the provider answering access_denied ends the sign-in with a clear message', async () => {
+t.test('the provider answering access_denied ends the sign-in with a clear message', async (t) => {
   const { url, checks } = signIn.begin();
   const callback = await browse(url, { abort: true });
-  assert.equal(callback.searchParams.get('error'), 'access_denied');
-  const err = await rejects(signIn.finish(callback, checks), /access was denied at the identity provider \(access_denied\)$/);
-  assert.equal(err.failure, 'denied');
+  t.equal(callback.searchParams.get('error'), 'access_denied');
+  const err = await rejects(t, signIn.finish(callback, checks), /access was denied at the identity provider \(access_denied\)$/);
+  t.equal(err?.failure, 'denied');
 });
 
-test('a wrong client secret is reported as the provider refusing the request', async () => {
+t.test('a wrong client secret is reported as the provider refusing the request', async (t) => {
   const misconfigured = await OidcSignIn.discover({ issuer: new URL(provider.issuer), clientId: CLIENT.clientId, clientSecret: 'not-the-secret', redirectUri: REDIRECT_URI });
   const { url, checks } = misconfigured.begin();
   const callback = await browse(url, { login: 'alice' });
-  const err = await rejects(misconfigured.finish(callback, checks), /the identity provider refused the request \(invalid_client\)$/);
-  assert.equal(err.failure, 'invalid');
+  const err = await rejects(t, misconfigured.finish(callback, checks), /the identity provider refused the request \(invalid_client\)$/);
+  t.equal(err?.failure, 'invalid');
 });
 
-test('a provider that goes down before the code is redeemed is reported as unreachable', async () => {
+t.test('a provider that goes down before the code is redeemed is reported as unreachable', async (t) => {
   const shortLived = await startOidcProvider({ clients: [CLIENT], users: USERS });
   const client = await discover(shortLived);
   const { url, checks } = client.begin();
   const callback = await browse(url, { login: 'alice' });
   await shortLived.close();
-  const err = await rejects(client.finish(callback, checks), /the identity provider could not be reached/);
-  assert.equal(err.failure, 'provider-unavailable');
+  const err = await rejects(t, client.finish(callback, checks), /the identity provider could not be reached/);
+  t.equal(err?.failure, 'provider-unavailable');
 });
 
-test('discovery against a closed port says the provider could not be reached, and where', async () => {
+t.test('discovery against a closed port says the provider could not be reached, and where', async (t) => {
   const issuer = `http://127.0.0.1:${await freePort()}`;
-  const err = await rejects(discover({ issuer }), /the identity provider could not be reached/);
-  assert.ok(err.message.includes(`discovery at ${issuer}/`), err.message);
-  assert.equal(err.failure, 'provider-unavailable');
+  const err = await rejects(t, discover({ issuer }), /the identity provider could not be reached/);
+  t.match(err?.message, `discovery at ${issuer}/`);
+  t.equal(err?.failure, 'provider-unavailable');
 });
 
-test('an http issuer is refused unless it is on the loopback interface', async () => {
-  await assert.rejects(
+t.test('an http issuer is refused unless it is on the loopback interface', async (t) => {
+  await t.rejects(
     OidcSignIn.discover({ issuer: new URL('http://idp.example.test'), clientId: 'x', clientSecret: 'y', redirectUri: REDIRECT_URI }),
     /must be an https URL/,
   );
