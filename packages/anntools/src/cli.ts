@@ -16,6 +16,7 @@ import { loadGeneModels } from './gene-models/index.ts';
 import type { Reference } from './reference.ts';
 import { buildReferenceFile, parseReferenceFile, readReferenceBytes } from './reference-file.ts';
 import { ENGINE_NAME } from './engine.ts';
+import { RESULT_KINDS } from './result-kinds.ts';
 import { AnnotationPool } from './annotation-pool.ts';
 import { FETCH_SOURCES_USAGE_LINE, fetchSourcesCommand } from './sources/fetch-sources-cli.ts';
 
@@ -126,8 +127,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const closePool = async (): Promise<void> => pool?.close();
   const name = basename(input).replace(/\.vcf(\.b?gz)?$/, '');
-  const vcfOut = createWriteStream(join(outDir, `${name}.annot.vcf`));
-  const tsvOut = reference && !values['no-tsv'] ? createWriteStream(join(outDir, `${name}.annot.tsv`)) : undefined;
+  const vcfOut = createWriteStream(join(outDir, name + RESULT_KINDS.vcf.suffix));
+  const tsvOut = reference && !values['no-tsv'] ? createWriteStream(join(outDir, name + RESULT_KINDS.tsv.suffix)) : undefined;
   try {
     const summary = await annotateVcf({ input: createReadStream(input), vcfOut, tsvOut, reference, pool, reuseOutputBuffers: true });
     vcfOut.end();
@@ -136,8 +137,8 @@ async function main(argv: string[]): Promise<number> {
     await Promise.all([
       finished(vcfOut),
       tsvOut ? finished(tsvOut) : undefined,
-      writeFile(join(outDir, `${name}.count.log`), formatCountLog(basename(input), summary)),
-      writeFile(join(outDir, `${name}.summary.json`), JSON.stringify(summary, null, 2) + '\n'),
+      writeFile(join(outDir, name + RESULT_KINDS.log.suffix), formatCountLog(basename(input), summary)),
+      writeFile(join(outDir, name + RESULT_KINDS.summary.suffix), JSON.stringify(summary, null, 2) + '\n'),
       closePool(),
     ]);
     process.stdout.write(`${summary.records} records, ${summary.alleles} alleles, ${summary.runtimeSeconds} s\n`);

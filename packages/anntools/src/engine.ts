@@ -16,8 +16,9 @@ import { ChunkRunner } from './chunk-runner.ts';
 import type { AnnotationPool } from './annotation-pool.ts';
 import type { ChunkResult } from './chunk-annotator.ts';
 
-export { ENGINE_NAME, TSV_COLUMNS } from './vcf-header.ts';
-import { ENGINE_NAME, TSV_COLUMNS } from './vcf-header.ts';
+export { ENGINE_NAME } from './vcf-header.ts';
+import { ENGINE_NAME } from './vcf-header.ts';
+import { TSV_COLUMNS } from './result-kinds.ts';
 
 export interface AnnotateOptions {
   input: Readable;

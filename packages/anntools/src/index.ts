@@ -1,11 +1,13 @@
-export { annotateVcf, ENGINE_NAME, TSV_COLUMNS } from './engine.ts';
+// The whole engine. Services that only need the sniff, the result kinds or the TSV columns import
+// the light entry, `@gas/anntools/format`, which this re-exports.
+export { whyNotVcf, RESULT_KINDS, resultKinds, TSV_COLUMNS } from './format.ts';
+export type { AnnotationSummary, ResultKind, ResultKindInfo } from './format.ts';
+export { annotateVcf, ENGINE_NAME } from './engine.ts';
 export type { AnnotateOptions } from './engine.ts';
 export { formatCountLog } from './annotation/summary.ts';
-export type { AnnotationSummary } from './annotation/summary.ts';
 export { VcfFormatError } from './vcf-error.ts';
 export { readLines, defaultLimits } from './line-reader.ts';
 export type { LineReaderLimits } from './line-reader.ts';
-export { whyNotVcf } from './sniff.ts';
 export { canonicalChrom } from './chrom-alias.ts';
 export type { Transcript, Strand } from './transcript.ts';
 export { TranscriptIndex } from './annotation/transcript-index.ts';

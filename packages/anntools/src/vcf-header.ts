@@ -16,8 +16,6 @@ export const INFO_HEADERS = [
   '##INFO=<ID=GAS_SKIP,Number=A,Type=String,Description="Why an ALT was not annotated (symbolic_allele, missing_allele, overlapping_deletion, breakend, reference_allele, vcf33_indel)">',
 ];
 
-export const TSV_COLUMNS = ['CHROM', 'POS', 'ID', 'REF', 'ALT', 'ALT_INDEX', 'REGION', 'GENES', 'DETAIL', 'RSIDS', 'FUNCTION', 'SO_TERM', 'IMPACT', 'AA_CHANGE', 'SKIP_REASON'];
-
 const FILEFORMAT = /^##fileformat=VCFv(\d+)(\.\d+)?\s*$/;
 const COLUMNS = '#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO';
 

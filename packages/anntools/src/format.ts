@@ -1,0 +1,9 @@
+// `@gas/anntools/format`: what a service needs to know about the engine's input and results without
+// loading the engine itself (annotation index, reference files, worker threads): the VCF sniff, the
+// result kinds, the TSV columns and the summary's shape. The gateway imports this, not the barrel.
+// Only modules that import nothing of the engine belong here; test/format-entry.test.ts walks the
+// imports to keep it so.
+export { whyNotVcf } from './sniff.ts';
+export { RESULT_KINDS, resultKinds, TSV_COLUMNS } from './result-kinds.ts';
+export type { ResultKind, ResultKindInfo } from './result-kinds.ts';
+export type { AnnotationSummary } from './annotation/summary.ts';
