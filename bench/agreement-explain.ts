@@ -126,7 +126,7 @@ const CLASSES = {
 const factCache = new WeakMap<Dataset, Map<string, ModelFacts>>();
 function factsOf(ds: Dataset, t: ModelTranscript): ModelFacts {
   let m = factCache.get(ds);
-  if (!m) factCache.set(ds, (m = new Map()));
+  if (!m) factCache.set(ds, (m = new Map<string, ModelFacts>()));
   let f = m.get(t.id);
   if (!f) m.set(t.id, (f = modelFacts(t, ds.fetch)));
   return f;

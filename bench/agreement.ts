@@ -107,7 +107,7 @@ function causeSummary(c: Comparison): Record<string, Record<string, number>> {
   const out: Record<string, Record<string, number>> = {};
   for (const k of c.classes) {
     const key = `${k.metric} (${k.kindOfVariant}) ${k.pair}`;
-    (out[key] ??= {})[k.cause] = (out[key]![k.cause] ?? 0) + k.count;
+    (out[key] ??= {})[k.cause] = (out[key][k.cause] ?? 0) + k.count;
   }
   return out;
 }
@@ -139,7 +139,7 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const datasets = v.datasets!.split(',').map((s) => s.trim()).filter(Boolean) as DatasetName[];
+  const datasets = v.datasets.split(',').map((s) => s.trim()).filter(Boolean) as DatasetName[];
   for (const d of datasets) if (!DATASET_NAMES.includes(d)) fail(`unknown dataset ${d} (choose from ${DATASET_NAMES.join(', ')})`);
   const int = (s: string | undefined, name: string, dflt: number) => {
     if (s === undefined) return dflt;
@@ -195,7 +195,7 @@ async function main(): Promise<void> {
       `== ${name}: ${ds.description}`,
       `   models: ${ds.transcripts.length} transcripts (${coding} coding); input: ${num(set.variants.length)} records, one ALT each ` +
         `(${num(kinds.snv)} SNVs, ${num(kinds.indel)} indels, ${num(kinds.mnv)} MNVs; ${num(kinds.real)} from the real call sets)`,
-      `   coding models: ${modelSummary.clean} of ${modelSummary.coding} translate to M…* cleanly; ${modelSummary.splitCodons} codons split by an intron (start codon: ${modelSummary.startSplit}, stop codon: ${modelSummary.stopSplit})`,
+      `   coding models: ${String(modelSummary.clean)} of ${String(modelSummary.coding)} translate to M…* cleanly; ${String(modelSummary.splitCodons)} codons split by an intron (start codon: ${String(modelSummary.startSplit)}, stop codon: ${String(modelSummary.stopSplit)})`,
       ...odd.map((o) => `     ${o}`),
       '',
       agreementTable(comparison.tallies),

@@ -40,7 +40,7 @@ export async function readRefFlatWindow(path: string, chrom: string, from0: numb
     const row: RefFlatRow = {
       gene: f[0]!,
       name: f[1]!,
-      chrom: f[2]!,
+      chrom: f[2],
       strand: f[3] === '-' ? '-' : '+',
       txStart: Number(f[4]),
       txEnd: Number(f[5]),

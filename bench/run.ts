@@ -161,10 +161,10 @@ async function main(): Promise<void> {
   if (!Number.isInteger(variants) || variants < 1000) fail(`--variants must be an integer ≥ 1000, not ${v.variants}`);
   const repeat = Number(v.repeat);
   if (!Number.isInteger(repeat) || repeat < 2) fail(`--repeat must be an integer ≥ 2, not ${v.repeat}`);
-  const selected = v.tools!.split(',').map((t) => t.trim()).filter(Boolean) as ToolName[];
+  const selected = v.tools.split(',').map((t) => t.trim()).filter(Boolean) as ToolName[];
   for (const t of selected) if (!TOOL_NAMES.includes(t)) fail(`unknown tool ${t} (choose from ${TOOL_NAMES.join(', ')})`);
   if (v.input !== 'bgzf' && v.input !== 'plain') fail(`--input must be bgzf or plain, not ${v.input}`);
-  if (!['v', 'z', 'b', 'u'].includes(v['csq-output']!)) fail(`--csq-output must be v, z, b or u`);
+  if (!['v', 'z', 'b', 'u'].includes(v['csq-output'])) fail(`--csq-output must be v, z, b or u`);
   if (!existsSync(GNU_TIME)) fail(`${GNU_TIME} is missing: apt-get install -y time`);
   const settings: ToolSettings = {
     csqOutput: v['csq-output'] as ToolSettings['csqOutput'],
@@ -230,8 +230,8 @@ async function main(): Promise<void> {
   const checks: Partial<Record<ToolName, OutputCheck>> = {};
   for (const name of selected) {
     checks[name] = await checkOutput(all[name], pick(main), 'main', settings);
-    if (checks[name]!.records !== main.counts.records) {
-      say(`WARNING: ${name} wrote ${checks[name]!.records} records for ${main.counts.records} input records`);
+    if (checks[name].records !== main.counts.records) {
+      say(`WARNING: ${name} wrote ${checks[name].records} records for ${main.counts.records} input records`);
     }
   }
   const summaries = mainRounds.summaries;

@@ -75,7 +75,7 @@ export class ChunkRunner {
       annotator.recycle(vcf, tsv);
       return Promise.resolve(annotator.annotate(chunk));
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(err);
     }
   }
 

@@ -19,6 +19,7 @@ import { ENGINE_NAME } from './engine.ts';
 import { RESULT_KINDS } from './result-kinds.ts';
 import { AnnotationPool } from './annotation-pool.ts';
 import { FETCH_SOURCES_USAGE_LINE, fetchSourcesCommand } from './sources/fetch-sources-cli.ts';
+import { BASE_URL_ENV } from './sources/mirror.ts';
 
 const USAGE = [
   'usage: gas-annotate build-db --build NAME --genes FILE [--genes FILE ...] [--dbsnp FILE ...] [--fasta FILE] --out FILE.gasref',
@@ -81,7 +82,7 @@ function parseCommandLine(argv: string[]) {
 }
 
 async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'fetch-sources') return fetchSourcesCommand(argv.slice(1));
+  if (argv[0] === 'fetch-sources') return fetchSourcesCommand(argv.slice(1), process.env[BASE_URL_ENV]);
   let parsed: ReturnType<typeof parseCommandLine>;
   try {
     parsed = parseCommandLine(argv);
@@ -105,7 +106,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`gas-annotate: ${input}: no such file\n`);
     return 1;
   }
-  const outDir = values['out-dir']!;
+  const outDir = values['out-dir'];
   const threads = values.threads === undefined ? undefined : Number(values.threads);
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
     process.stderr.write(`gas-annotate: --threads must be a whole number ≥ 1, got "${values.threads}"\n`);

@@ -120,7 +120,7 @@ export async function ensureStreams(
   jsm: JetStreamManager,
   specs: readonly StreamSpec[] | Record<string, StreamSpec>,
 ): Promise<Array<{ stream: string; action: EnsureAction }>> {
-  const list = Array.isArray(specs) ? specs : Object.values(specs);
+  const list: readonly StreamSpec[] = Array.isArray(specs) ? (specs as readonly StreamSpec[]) : Object.values(specs);
   const results: Array<{ stream: string; action: EnsureAction }> = [];
   for (const spec of list) results.push({ stream: spec.name, action: await ensureStream(jsm, spec) });
   return results;

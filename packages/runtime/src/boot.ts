@@ -36,10 +36,10 @@ export async function bootService<S extends BootSpec>(
     if (problems.length > 0) throw new ConfigError(problems);
     return values;
   });
-  const logger = createLogger({ service, level: config.logLevel as string });
+  const logger = createLogger({ service, level: config.logLevel });
   logger.info({ config: describeConfig(spec, config) }, 'starting');
   const registry = createRegistry(service);
   const health = new Health();
-  const ops = await startOpsServer({ port: config.opsPort as number, registry, health, logger });
+  const ops = await startOpsServer({ port: config.opsPort, registry, health, logger });
   return { config, logger, registry, health, ops };
 }

@@ -18,7 +18,7 @@ export function createArchiveApp(deps: { config: StreamConfig; nc: NatsConnectio
       loop = new ConsumeLoop({
         js: jetstream(deps.nc),
         stream: streamNames.events,
-        consumer: consumer.durable_name!,
+        consumer: consumer.durable_name,
         maxInFlight: 8,
         heartbeatMs: 10_000,
         logger: deps.logger,

@@ -43,7 +43,7 @@ export function createJobApp(deps: {
       const idempotency = new IdempotencyStore(
         await kvm.create(buckets.idempotency, { ...kvOpts, ttl: config.idempotencyTtlHours * 3600_000 }),
       );
-      const annotatorConsumer = consumerSpecs.annotator({ ackWaitMs: 30_000, maxDeliver: 5, maxAckPending: 1000 }).durable_name!;
+      const annotatorConsumer = consumerSpecs.annotator({ ackWaitMs: 30_000, maxDeliver: 5, maxAckPending: 1000 }).durable_name;
       const jobImpl = createJobService({ jobs, idempotency, js, jsm, logger, registry, annotatorConsumer, staleClaimMs: deps.staleClaimMs });
       const accountImpl = createAccountService({ accounts, js, logger });
       server = await startGrpcServer({

@@ -19,7 +19,7 @@ export function createNotificationApp(deps: { config: StreamConfig; outboxDir: s
       loop = new ConsumeLoop({
         js: jetstream(deps.nc),
         stream: streamNames.events,
-        consumer: consumer.durable_name!,
+        consumer: consumer.durable_name,
         maxInFlight: 8,
         heartbeatMs: 10_000,
         logger: deps.logger,

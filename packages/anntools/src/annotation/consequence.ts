@@ -334,7 +334,7 @@ function classify(cds: string, ref: string, altCds: string, utr3: string, utrRem
   }
   const p = firstDifference(ref, alt);
   if (refHasStop && (altStop < 0 || altStop > expectedStop)) {
-    if (ref[p] === '*' && alt[p] !== undefined) return { fn: 'stop_lost', hgvsP: `p.${residue(ref, p)}${threeLetter(alt[p]!)}ext${newStop(alt, p, 0)}` };
+    if (ref[p] === '*' && alt[p] !== undefined) return { fn: 'stop_lost', hgvsP: `p.${residue(ref, p)}${threeLetter(alt[p])}ext${newStop(alt, p, 0)}` };
     // The change starts before the stop and takes it: the residues from there on are replaced.
     return { fn: 'stop_lost', hgvsP: altStop < 0 ? 'p.?' : `p.${residueRange(ref, p, ref.length)}delins${threeLetter(alt.slice(p))}` };
   }

@@ -86,7 +86,7 @@ export class BgzfFile {
 
   /** `length` uncompressed bytes from `offset`; shorter only at the end of the file. */
   read(offset: number, length: number): Buffer {
-    let i = this.blockIndexFor(offset);
+    const i = this.blockIndexFor(offset);
     let coff = this.index.compressed[i]!;
     let ustart = this.index.uncompressed[i]!;
     let block = this.block(coff);

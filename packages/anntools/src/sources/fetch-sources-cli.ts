@@ -34,7 +34,8 @@ function describe(e: SourceEntry): string {
   ].join('\n');
 }
 
-export async function fetchSourcesCommand(argv: string[]): Promise<number> {
+/** `mirrorBaseUrl` is the value of $GAS_SOURCES_BASE_URL (read by cli.ts, the CLI's entry). */
+export async function fetchSourcesCommand(argv: string[], mirrorBaseUrl?: string): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
@@ -80,7 +81,7 @@ export async function fetchSourcesCommand(argv: string[]): Promise<number> {
       only: values.only?.split(',').map((s) => s.trim()).filter(Boolean),
       dbsnpSubset: subset as DbSnpSubset,
       buildDb: values['build-db'],
-      baseUrl: values['base-url'] ?? (process.env[BASE_URL_ENV] || undefined),
+      baseUrl: values['base-url'] ?? (mirrorBaseUrl || undefined),
       say: (m) => process.stderr.write(`gas-annotate: ${m}\n`),
     });
     for (const s of r.sources) {

@@ -91,7 +91,7 @@ async function fetchOne(entry: SourceEntry, manifest: SourcesManifest, o: FetchS
       ? { algorithm: expected.algorithm, expected: expected.algorithm === 'md5' ? expected.hex : formatBsdSum(expected), listedIn: expected.from, verified: true }
       : { algorithm: 'none', why: entry.checksum.type === 'none' ? entry.checksum.why : '', gzipChecked: dl.action === 'downloaded' || (previous?.checksum.algorithm === 'none' && previous.checksum.gzipChecked) },
     retrievedAt:
-      dl.action === 'downloaded' ? new Date().toISOString() : sameAsBefore ? previous!.retrievedAt : (await stat(dest)).mtime.toISOString(),
+      dl.action === 'downloaded' ? new Date().toISOString() : sameAsBefore ? previous.retrievedAt : (await stat(dest)).mtime.toISOString(),
     terms: entry.terms,
   };
   if (dl.action === 'downloaded') say(`${entry.file}: ${formatBytes(dl.bytes)}, ${dl.actual ? `${dl.actual} verified` : 'no published checksum; gzip stream checked'}`);
