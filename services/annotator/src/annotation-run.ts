@@ -1,14 +1,15 @@
 // One job's annotation: input from the blob store through the engine into the results area.
 import { PassThrough, Readable, Transform } from 'node:stream';
-import { annotateVcf, formatCountLog } from '@gas/anntools';
-import type { AnnotationPool, AnnotationSummary, Reference } from '@gas/anntools';
+import { annotateVcf, formatCountLog, RESULT_KINDS, resultKinds } from '@gas/anntools';
+import type { AnnotationPool, AnnotationSummary, Reference, ResultKind } from '@gas/anntools';
 import { blobKey } from '@gas/storage';
 import type { BlobStore } from '@gas/storage';
 import type { Job } from '@gas/proto';
 import { resultNames } from './result-names.ts';
 
 export interface RunResult {
-  resultKeys: Record<string, string>;
+  /** Blob keys in the results area by kind; tsv only when the run had a reference. */
+  resultKeys: Partial<Record<ResultKind, string>>;
   resultSize: bigint;
   summary: AnnotationSummary;
 }
@@ -24,10 +25,9 @@ export async function runAnnotation(opts: {
 }): Promise<RunResult> {
   const { job, store } = opts;
   const names = resultNames(job.inputName);
-  const vcfKey = blobKey(job.userId, job.jobId, names.vcf);
-  const logKey = blobKey(job.userId, job.jobId, names.log);
-  const tsvKey = blobKey(job.userId, job.jobId, names.tsv);
-  const summaryKey = blobKey(job.userId, job.jobId, names.summary);
+  const keys = {} as Record<ResultKind, string>;
+  for (const kind of resultKinds) keys[kind] = blobKey(job.userId, job.jobId, names[kind]);
+  const put = (kind: ResultKind, body: Readable) => store.put('results', keys[kind], body, { contentType: RESULT_KINDS[kind].mediaType });
 
   // Bytes read so far give an estimate of the total number of records while the run goes on.
   let bytesRead = 0;
@@ -42,10 +42,10 @@ export async function runAnnotation(opts: {
   // The store reports a failed write through `stored`; this listener keeps our own destroy(err)
   // from becoming an uncaught 'error' event once the store has stopped listening.
   out.on('error', () => undefined);
-  const stored = store.put('results', vcfKey, out, { contentType: 'text/x-vcf' });
+  const stored = put('vcf', out);
   const tsvOut = opts.reference ? new PassThrough() : undefined;
   tsvOut?.on('error', () => undefined);
-  const tsvStored = tsvOut ? store.put('results', tsvKey, tsvOut, { contentType: 'text/tab-separated-values' }) : undefined;
+  const tsvStored = tsvOut ? put('tsv', tsvOut) : undefined;
   let summary: AnnotationSummary;
   try {
     summary = await annotateVcf({
@@ -64,18 +64,17 @@ export async function runAnnotation(opts: {
     out.destroy(err as Error);
     tsvOut?.destroy(err as Error);
     await Promise.all([stored.catch(() => undefined), tsvStored?.catch(() => undefined)]);
-    await Promise.all([store.delete('results', vcfKey).catch(() => undefined), store.delete('results', tsvKey).catch(() => undefined)]);
+    await Promise.all([store.delete('results', keys.vcf).catch(() => undefined), store.delete('results', keys.tsv).catch(() => undefined)]);
     throw err;
   }
   out.end();
   tsvOut?.end();
   const vcf = await stored;
   const tsv = await tsvStored;
-  const putText = (key: string, text: string, contentType: string) =>
-    store.put('results', key, Readable.from([text]), { contentType });
-  const log = await putText(logKey, formatCountLog(job.inputName, summary), 'text/plain');
-  const json = await putText(summaryKey, JSON.stringify(summary, null, 2) + '\n', 'application/json');
-  const resultKeys: Record<string, string> = { vcf: vcfKey, log: logKey, summary: summaryKey };
-  if (tsv) resultKeys['tsv'] = tsvKey;
+  const log = await put('log', Readable.from([formatCountLog(job.inputName, summary)]));
+  const json = await put('summary', Readable.from([JSON.stringify(summary, null, 2) + '\n']));
+  // The job keeps each result's key under its kind, the name the gateway serves it by.
+  const resultKeys: Partial<Record<ResultKind, string>> = { vcf: keys.vcf, log: keys.log, summary: keys.summary };
+  if (tsv) resultKeys.tsv = keys.tsv;
   return { resultKeys, resultSize: BigInt(vcf.size + log.size + json.size + (tsv?.size ?? 0)), summary };
 }

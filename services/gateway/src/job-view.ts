@@ -1,6 +1,7 @@
 import { timestampDate, GenomeBuild, JobStatus, ResultState } from '@gas/proto';
 import type { Job } from '@gas/proto';
 import type { Timestamp } from '@bufbuild/protobuf/wkt';
+import type { ResultKind } from '@gas/anntools/format';
 
 /** Job ids and token ids are ULIDs. */
 export const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -9,6 +10,11 @@ const iso = (t?: Timestamp) => (t ? timestampDate(t).toISOString() : null);
 
 export const buildNames: Record<string, GenomeBuild> = { GRCh37: GenomeBuild.GRCH37, GRCh38: GenomeBuild.GRCH38 };
 const buildName = (b: GenomeBuild) => Object.entries(buildNames).find(([, v]) => v === b)?.[0] ?? null;
+
+/** The blob key of the job's result of that kind, as the annotator recorded it; undefined when it has none. */
+export function resultKey(job: Job, kind: ResultKind): string | undefined {
+  return job.resultKeys[kind];
+}
 
 /** The JSON API's shape of a job: what a user may see, nothing internal (keys, annotator ids). */
 export function jobView(job: Job, extra: { queuePosition?: number } = {}) {
@@ -39,7 +45,7 @@ export function jobView(job: Job, extra: { queuePosition?: number } = {}) {
             result: `/api/v1/jobs/${job.jobId}/result`,
             log: `/api/v1/jobs/${job.jobId}/log`,
             summary: `/api/v1/jobs/${job.jobId}/summary`,
-            ...(job.resultKeys['tsv'] ? { tsv: `/api/v1/jobs/${job.jobId}/tsv` } : {}),
+            ...(resultKey(job, 'tsv') ? { tsv: `/api/v1/jobs/${job.jobId}/tsv` } : {}),
           }
         : {}),
     },

@@ -3,7 +3,7 @@
 // The ticket is a signed statement of the key the gateway chose, so the job is never made from a
 // key the client names; the object is checked (size, first bytes) before the job exists.
 import { ulid } from 'ulid';
-import { whyNotVcf } from '@gas/anntools';
+import { whyNotVcf } from '@gas/anntools/format';
 import { AccountService, JobService, RpcError, Status } from '@gas/proto';
 import type { Job, ServiceClient } from '@gas/proto';
 import { blobKey, sanitizeName } from '@gas/storage';

@@ -3,7 +3,7 @@
 // job. Used by the JSON API and by the upload form.
 import type { FastifyRequest } from 'fastify';
 import { ulid } from 'ulid';
-import { whyNotVcf } from '@gas/anntools';
+import { whyNotVcf } from '@gas/anntools/format';
 import { AccountService, JobService } from '@gas/proto';
 import type { Job, ServiceClient } from '@gas/proto';
 import { blobKey, sanitizeName, BlobTooLargeError } from '@gas/storage';

@@ -2,8 +2,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptio
 import { JobStatus, ResultState } from '@gas/proto';
 import type { Job } from '@gas/proto';
 import { sanitizeName, BlobNotFoundError } from '@gas/storage';
+import { RESULT_KINDS } from '@gas/anntools/format';
+import type { ResultKind } from '@gas/anntools/format';
 import { Problem } from '../problem.ts';
-import { jobView, ULID } from '../job-view.ts';
+import { jobView, resultKey, ULID } from '../job-view.ts';
 import { queuePosition } from '../queue-position.ts';
 import { receiveUpload } from '../upload.ts';
 import type { UploadDeps } from '../upload.ts';
@@ -14,15 +16,11 @@ export type JobsRouteDeps = UploadDeps;
 /** The upload checks its CSRF token itself: in a multipart form it is a field before the file. */
 const CSRF_IN_FORM = '';
 
-type ResultKind = 'vcf' | 'tsv' | 'summary' | 'log';
-const contentTypes: Record<ResultKind | 'input', string> = {
-  input: 'application/octet-stream',
-  vcf: 'text/x-vcf; charset=utf-8',
-  tsv: 'text/tab-separated-values; charset=utf-8',
-  summary: 'application/json; charset=utf-8',
-  log: 'text/plain; charset=utf-8',
-};
-const mediaType = (kind: ResultKind | 'input') => contentTypes[kind].split(';')[0]!;
+/** The uploaded input, served as the bytes it was sent as, or one of the engine's results. */
+type FileKind = ResultKind | 'input';
+const mediaType = (kind: FileKind) => (kind === 'input' ? 'application/octet-stream' : RESULT_KINDS[kind].mediaType);
+// The results are UTF-8 text; the input may be gzip.
+const contentType = (kind: FileKind) => (kind === 'input' ? mediaType(kind) : `${mediaType(kind)}; charset=utf-8`);
 
 function jobIdParam(req: FastifyRequest): string {
   const id = (req.params as { id: string }).id;
@@ -106,7 +104,7 @@ const RESULT_PROBLEMS = problems({
   409: 'The job is not COMPLETED (yet), or its results are ARCHIVED or RESTORING.',
 });
 
-function fileRoute(kind: ResultKind | 'input', summary: string, description: string, schema: object = binary): RouteShorthandOptions {
+function fileRoute(kind: FileKind, summary: string, description: string, schema: object = binary): RouteShorthandOptions {
   return {
     attachValidation: true,
     schema: {
@@ -126,10 +124,10 @@ function fileRoute(kind: ResultKind | 'input', summary: string, description: str
 
 const FILES = {
   input: fileRoute('input', 'Download the uploaded input', 'The file as it was uploaded (still gzip or BGZF if it was), in any state of the job.'),
-  vcf: fileRoute('vcf', 'Download the annotated VCF', '`<name>.annot.vcf`, as an attachment.'),
-  tsv: fileRoute('tsv', 'Download the annotation table', '`<name>.annot.tsv`: a header row, then one row per ALT allele.'),
-  summary: fileRoute('summary', "The run's summary", '`<name>.summary.json`, shown inline.', { type: 'object', additionalProperties: true }),
-  log: fileRoute('log', 'Download the count log', '`<name>.count.log`, with the original AnnTools labels.'),
+  vcf: fileRoute('vcf', 'Download the annotated VCF', `\`<name>${RESULT_KINDS.vcf.suffix}\`, as an attachment.`),
+  tsv: fileRoute('tsv', 'Download the annotation table', `\`<name>${RESULT_KINDS.tsv.suffix}\`: a header row, then one row per ALT allele.`),
+  summary: fileRoute('summary', "The run's summary", `\`<name>${RESULT_KINDS.summary.suffix}\`, shown inline.`, { type: 'object', additionalProperties: true }),
+  log: fileRoute('log', 'Download the count log', `\`<name>${RESULT_KINDS.log.suffix}\`, with the original AnnTools labels.`),
 };
 
 export function registerJobRoutes(app: FastifyInstance, deps: JobsRouteDeps): void {
@@ -174,18 +172,18 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobsRouteDeps): vo
     if (j.resultState === ResultState.ARCHIVED || j.resultState === ResultState.RESTORING) {
       throw new Problem(409, 'Conflict', `the results of job ${j.jobId} are ${ResultState[j.resultState].toLowerCase()}; upgrade to premium to restore them`);
     }
-    const key = j.resultKeys[kind];
+    const key = resultKey(j, kind);
     if (!key) throw new Problem(404, 'Not Found', `job ${j.jobId} has no ${kind} result`);
     return sendBlob(reply, 'results', key, kind, `the ${kind} result of job ${j.jobId} is missing`);
   }
 
-  async function sendBlob(reply: FastifyReply, area: 'inputs' | 'results', key: string, kind: ResultKind | 'input', missing: string) {
+  async function sendBlob(reply: FastifyReply, area: 'inputs' | 'results', key: string, kind: FileKind, missing: string) {
     try {
       const info = await store.stat(area, key);
       const stream = await store.get(area, key);
       const name = key.slice(key.lastIndexOf('/') + 1);
       reply
-        .type(contentTypes[kind])
+        .type(contentType(kind))
         .header('Content-Disposition', `${kind === 'summary' ? 'inline' : 'attachment'}; filename="${name}"`)
         .header('Cache-Control', 'private, no-store');
       if (info) reply.header('Content-Length', String(info.size));

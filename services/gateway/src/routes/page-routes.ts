@@ -6,11 +6,11 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { ulid } from 'ulid';
-import { TSV_COLUMNS } from '@gas/anntools';
+import { TSV_COLUMNS } from '@gas/anntools/format';
 import { GenomeBuild, JobStatus, ResultState } from '@gas/proto';
 import type { Job } from '@gas/proto';
 import { blobKey } from '@gas/storage';
-import { jobView, ULID } from '../job-view.ts';
+import { jobView, resultKey, ULID } from '../job-view.ts';
 import { queuePosition } from '../queue-position.ts';
 import { Problem, asSentence } from '../problem.ts';
 import { OverLimitProblem, receiveUpload } from '../upload.ts';
@@ -103,7 +103,7 @@ export function registerPageRoutes(app: FastifyInstance, deps: WebDeps): void {
   });
 
   async function readSummary(j: Job): Promise<Summary | null> {
-    const key = j.resultKeys['summary'];
+    const key = resultKey(j, 'summary');
     if (!key) return null;
     try {
       return JSON.parse(await readText(await store.get('results', key), 4 * 1024 * 1024)) as Summary;
@@ -113,7 +113,7 @@ export function registerPageRoutes(app: FastifyInstance, deps: WebDeps): void {
   }
 
   async function readLog(j: Job): Promise<string | null> {
-    const key = j.resultKeys['log'];
+    const key = resultKey(j, 'log');
     if (!key) return null;
     try {
       return await readText(await store.get('results', key), LOG_BYTES);
@@ -124,7 +124,7 @@ export function registerPageRoutes(app: FastifyInstance, deps: WebDeps): void {
 
   /** The first rows of the TSV, filtered by gene, region class and rsID. */
   async function readPreview(j: Job, q: Query): Promise<Preview | null> {
-    const key = j.resultKeys['tsv'];
+    const key = resultKey(j, 'tsv');
     if (!key) return null;
     const filter = { gene: (q.gene ?? '').trim().slice(0, 50), region: (q.region ?? '').trim().slice(0, 50), rsid: (q.rsid ?? '').trim().toLowerCase().slice(0, 20) };
     const show = ['CHROM', 'POS', 'REF', 'ALT', 'REGION', 'GENES', 'RSIDS', 'FUNCTION', 'AA_CHANGE'];

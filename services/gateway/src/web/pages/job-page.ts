@@ -5,7 +5,7 @@ import type { Viewer } from '../layout.ts';
 import { formatBytes, formatTime, statusCell } from './job-status.ts';
 import type { JobView } from './job-status.ts';
 import { barChart } from './bar-chart.ts';
-import type { AnnotationSummary } from '@gas/anntools';
+import type { AnnotationSummary } from '@gas/anntools/format';
 
 /** The engine's summary.json, as the annotator stored it. */
 export type Summary = AnnotationSummary;
