@@ -12,8 +12,11 @@ import type { BlobStore } from '@gas/storage';
 import { runAnnotation } from './annotation-run.ts';
 import type { ReferenceStore } from './reference-store.ts';
 
+/** The job service calls the handler makes; the annotator passes its whole gRPC client. */
+export type JobServiceCalls = Pick<ServiceClient<typeof JobService>, 'claimJob' | 'reportProgress' | 'completeJob' | 'failJob'>;
+
 export interface JobHandlerDeps {
-  jobs: ServiceClient<typeof JobService>;
+  jobs: JobServiceCalls;
   store: BlobStore;
   references: ReferenceStore;
   logger: Logger;
@@ -22,9 +25,12 @@ export interface JobHandlerDeps {
   progressIntervalMs: number;
 }
 
+/** The handler reads only the payload; the consume loop settles the message by the returned outcome. */
+export type JobRequestMessage = Pick<JsMsg, 'data'>;
+
 export function createJobHandler(deps: JobHandlerDeps) {
   const handleOnce = createAttempt(deps);
-  return async function handle(msg: JsMsg, ctx: { signal: AbortSignal; deliveryCount: number }): Promise<Outcome> {
+  return async function handle(msg: JobRequestMessage, ctx: { signal: AbortSignal; deliveryCount: number }): Promise<Outcome> {
     try {
       return await handleOnce(msg, ctx);
     } catch (err) {
@@ -45,7 +51,7 @@ export function createJobHandler(deps: JobHandlerDeps) {
 }
 
 function createAttempt(deps: JobHandlerDeps) {
-  return async function attemptJob(msg: JsMsg, ctx: { signal: AbortSignal; deliveryCount: number }): Promise<Outcome> {
+  return async function attemptJob(msg: JobRequestMessage, ctx: { signal: AbortSignal; deliveryCount: number }): Promise<Outcome> {
     let req;
     try {
       req = decodeProto(JobRequestedSchema, msg.data);
