@@ -2,12 +2,13 @@
 // and Prettier for formatting (eslint-config-prettier turns off the rules Prettier owns).
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 import gas from './scripts/eslint/gas-rules.js';
 
 export default tseslint.config(
   {
-    ignores: ['**/node_modules/**', 'packages/proto/src/gen/**', '**/dist/**', '.gas/**', '.gas-test/**', '.gas-bench/**', '.tap/**', 'services/gateway/static/**'],
+    ignores: ['**/node_modules/**', 'packages/proto/src/gen/**', '**/dist/**', '.gas/**', '.gas-test/**', '.gas-bench/**', '.tap/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
@@ -40,9 +41,12 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
-    languageOptions: {
-      globals: { process: 'readonly', console: 'readonly', URL: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' },
-    },
+    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.node },
+  },
+  {
+    // The scripts the gateway's pages load in the browser.
+    files: ['services/gateway/static/**/*.js'],
+    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, sourceType: 'script', globals: globals.browser },
   },
   prettier,
 );

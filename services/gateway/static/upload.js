@@ -68,7 +68,9 @@
     let detail = `the upload failed (HTTP ${status})`;
     try {
       detail = JSON.parse(text).detail || detail;
-    } catch {}
+    } catch {
+      // Not a problem+json body (a proxy's error page): the status says enough.
+    }
     return new UploadError(status, detail);
   }
 
