@@ -80,7 +80,7 @@ class FakeJobServiceClient implements JobServiceCalls {
 
   claimJob: JobServiceCalls['claimJob'] = async (req) => {
     this.answer('claimJob', req);
-    return create(ClaimJobResponseSchema, { job: { ...this.job, status: JobStatus.RUNNING, attempt: req.attempt } });
+    return create(ClaimJobResponseSchema, { job: { ...this.job, status: JobStatus.RUNNING, attempt: req.attempt ?? 0 } });
   };
 
   reportProgress: JobServiceCalls['reportProgress'] = async (req) => {
