@@ -1,21 +1,15 @@
 // A job that keeps failing for a retryable reason is retried with backoff and, on its last allowed
 // delivery, ends FAILED with the reason: the dead letter is visible to the user, not lost.
-import { test, before, after } from 'node:test';
-import assert from 'node:assert/strict';
+import t from 'tap';
 import { mkdir, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startGasStack, sharedDataPath } from '@gas/testing';
 import type { GasStack } from '@gas/testing';
 
-let stack: GasStack;
-before(async () => {
-  stack = await startGasStack({ store: 'filesystem', services: ['job', 'notification', 'archive', 'gateway'] });
-});
-after(async () => {
-  await stack?.stop();
-});
+const stack: GasStack = await startGasStack({ store: 'filesystem', services: ['job', 'notification', 'archive', 'gateway'] });
+t.teardown(() => stack.stop());
 
-test('a job that fails on every delivery ends FAILED with "gave up after N attempts"', async () => {
+t.test('a job that fails on every delivery ends FAILED with "gave up after N attempts"', async (t) => {
   const user = stack.users[0]!;
   const res = await stack.submit(user, sharedDataPath('vcf/gas_anntools/free_1.vcf'), { genomeBuild: 'GRCh37' });
   const { id } = (await res.json()) as { id: string };
@@ -26,16 +20,16 @@ test('a job that fails on every delivery ends FAILED with "gave up after N attem
   await symlink(input, input);
   await stack.startService('annotator', { ANNOTATOR_MAX_DELIVER: '3' });
   const job = await stack.waitForJob(user, id, (j) => j.status === 'FAILED' || j.status === 'COMPLETED', 60_000);
-  assert.equal(job.status, 'FAILED');
-  assert.match(job.failure_reason ?? '', /^gave up after 3 attempts: .*ELOOP/);
-  assert.match(await stack.metrics('annotator'), /gas_annotator_messages_total\{[^}]*outcome="error"[^}]*\} 2/);
+  t.equal(job.status, 'FAILED');
+  t.match(job.failure_reason ?? '', /^gave up after 3 attempts: .*ELOOP/);
+  t.match(await stack.metrics('annotator'), /gas_annotator_messages_total\{[^}]*outcome="error"[^}]*\} 2/);
   // The failure event reached the notification service like any other.
-  await stack.eventually(async () => {
-    assert.match(await stack.metrics('notification'), /gas_notification_events_total\{[^}]*subject="gas.events.job.failed"[^}]*\} 1/);
-  });
+  const failedEvents = /gas_notification_events_total\{[^}]*subject="gas.events.job.failed"[^}]*\} 1/;
+  const notification = await stack.eventually(() => stack.metrics('notification'), (m) => failedEvents.test(m));
+  t.match(notification, failedEvents);
 });
 
-test('a job for a build with no reference data fails with a message that says so', async () => {
+t.test('a job for a build with no reference data fails with a message that says so', async (t) => {
   const user = stack.users[1]!;
   const empty = join(stack.stateDir, 'no-reference');
   await mkdir(empty, { recursive: true });
@@ -44,6 +38,6 @@ test('a job for a build with no reference data fails with a message that says so
   const res = await stack.submit(user, sharedDataPath('vcf/gas_anntools/free_1.vcf'), { genomeBuild: 'GRCh38' });
   const { id } = (await res.json()) as { id: string };
   const job = await stack.waitForJob(user, id, (j) => j.status === 'FAILED' || j.status === 'COMPLETED');
-  assert.equal(job.status, 'FAILED');
-  assert.match(job.failure_reason ?? '', /^no reference data for GRCh38 on this annotator \(expected .*GRCh38\.gasref; build it with "gas-annotate build-db"\)$/);
+  t.equal(job.status, 'FAILED');
+  t.match(job.failure_reason ?? '', /^no reference data for GRCh38 on this annotator \(expected .*GRCh38\.gasref; build it with "gas-annotate build-db"\)$/);
 });
