@@ -25,4 +25,20 @@ export type ResultKind = keyof typeof RESULT_KINDS;
 export const resultKinds = Object.keys(RESULT_KINDS) as ResultKind[];
 
 /** The header row of the tsv result; each row holds these fields of one ALT allele. */
-export const TSV_COLUMNS = ['CHROM', 'POS', 'ID', 'REF', 'ALT', 'ALT_INDEX', 'REGION', 'GENES', 'DETAIL', 'RSIDS', 'FUNCTION', 'SO_TERM', 'IMPACT', 'AA_CHANGE', 'SKIP_REASON'];
+export const TSV_COLUMNS = [
+  'CHROM',
+  'POS',
+  'ID',
+  'REF',
+  'ALT',
+  'ALT_INDEX',
+  'REGION',
+  'GENES',
+  'DETAIL',
+  'RSIDS',
+  'FUNCTION',
+  'SO_TERM',
+  'IMPACT',
+  'AA_CHANGE',
+  'SKIP_REASON',
+];

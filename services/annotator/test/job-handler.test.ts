@@ -72,8 +72,8 @@ class FakeJobServiceClient implements JobServiceCalls {
     private readonly errors: Partial<Record<Call['method'], RpcError>> = {},
   ) {}
 
-  private answer(method: Call['method'], req: object): void {
-    this.calls.push({ method, req: { ...req } as Record<string, unknown> });
+  private answer(method: Call['method'], req: Record<string, unknown>): void {
+    this.calls.push({ method, req: { ...req } });
     const err = this.errors[method];
     if (err) throw err;
   }
@@ -157,7 +157,10 @@ async function row(
     // Every progress offer is reported, so the one at the end of a small run shows.
     progressIntervalMs: 0,
   });
-  const request = toBinary(JobRequestedSchema, create(JobRequestedSchema, { jobId: JOB_ID, userId: USER, genomeBuild: job.genomeBuild, inputKey, inputSize: job.inputSize }));
+  const request = toBinary(
+    JobRequestedSchema,
+    create(JobRequestedSchema, { jobId: JOB_ID, userId: USER, genomeBuild: job.genomeBuild, inputKey, inputSize: job.inputSize }),
+  );
   return {
     jobs,
     store,
@@ -173,7 +176,9 @@ async function row(
     async storedResults() {
       const base = inputName.replace(/\.vcf$/, '');
       const kinds = [];
-      for (const kind of resultKinds) if (await store.stat('results', blobKey(USER, JOB_ID, base + RESULT_KINDS[kind].suffix))) kinds.push(kind);
+      for (const kind of resultKinds) {
+        if (await store.stat('results', blobKey(USER, JOB_ID, base + RESULT_KINDS[kind].suffix))) kinds.push(kind);
+      }
       return kinds;
     },
   };
@@ -189,13 +194,16 @@ t.test('a payload that cannot be decoded: term, and no call to the job service (
   t.strictSame(r.jobs.methods(), []);
 });
 
-t.test('ClaimJob says FAILED_PRECONDITION (job taken over by a later attempt, or finished): ack, request dropped (fake gRPC client)', async (t) => {
-  const r = await row(t, { errors: { claimJob: failedPrecondition('job is RUNNING under attempt 3') } });
-  t.strictSame(await r.deliver(2), { kind: 'ack' });
-  t.strictSame(r.jobs.methods(), ['claimJob']);
-  t.match(r.jobs.only('claimJob'), { userId: USER, jobId: JOB_ID, attempt: 2, annotatorId: 'annotator-test-1' });
-  t.strictSame(await r.storedResults(), [], 'nothing was annotated');
-});
+t.test(
+  'ClaimJob says FAILED_PRECONDITION (job taken over by a later attempt, or finished): ack, request dropped (fake gRPC client)',
+  async (t) => {
+    const r = await row(t, { errors: { claimJob: failedPrecondition('job is RUNNING under attempt 3') } });
+    t.strictSame(await r.deliver(2), { kind: 'ack' });
+    t.strictSame(r.jobs.methods(), ['claimJob']);
+    t.match(r.jobs.only('claimJob'), { userId: USER, jobId: JOB_ID, attempt: 2, annotatorId: 'annotator-test-1' });
+    t.strictSame(await r.storedResults(), [], 'nothing was annotated');
+  },
+);
 
 t.test('ClaimJob says NOT_FOUND or INVALID_ARGUMENT (unknown job): term, no other call (fake gRPC client)', async (t) => {
   for (const code of [Status.NOT_FOUND, Status.INVALID_ARGUMENT]) {
@@ -251,13 +259,16 @@ t.test('a failed progress report is only logged: the job still completes, ack (f
   t.match(logged(r, 'progress report failed'), { level: 'warn', err: /ECONNREFUSED/ });
 });
 
-t.test('an invalid VCF: FailJob with "invalid VCF: line <n>: <field>: <reason>", partial results deleted, ack (fake gRPC client)', async (t) => {
-  const r = await row(t, { input: VCF.replace('chr21\t5102323\t.\tG\tA\t0\tPASS\t.', 'chr21\tfive\t.\tG\tA\t0\tPASS\t.') });
-  t.strictSame(await r.deliver(1), { kind: 'ack' });
-  t.strictSame(r.jobs.methods(), ['claimJob', 'failJob']);
-  t.match(r.jobs.only('failJob'), { attempt: 1, reason: /^invalid VCF: line 4: POS: / });
-  t.strictSame(await r.storedResults(), []);
-});
+t.test(
+  'an invalid VCF: FailJob with "invalid VCF: line <n>: <field>: <reason>", partial results deleted, ack (fake gRPC client)',
+  async (t) => {
+    const r = await row(t, { input: VCF.replace('chr21\t5102323\t.\tG\tA\t0\tPASS\t.', 'chr21\tfive\t.\tG\tA\t0\tPASS\t.') });
+    t.strictSame(await r.deliver(1), { kind: 'ack' });
+    t.strictSame(r.jobs.methods(), ['claimJob', 'failJob']);
+    t.match(r.jobs.only('failJob'), { attempt: 1, reason: /^invalid VCF: line 4: POS: / });
+    t.strictSame(await r.storedResults(), []);
+  },
+);
 
 t.test('the input blob is missing: FailJob with "the uploaded input file is missing from storage", ack (fake gRPC client)', async (t) => {
   const r = await row(t, { input: null });
@@ -273,28 +284,36 @@ t.test('CompleteJob says FAILED_PRECONDITION (a later attempt took the job over)
   t.match(logged(r, 'job taken over by a later attempt'), { reason: /no longer holds the job/ });
 });
 
-t.test('any other error before the last delivery: thrown for the loop to nak with backoff, job left alone (fake gRPC client)', async (t) => {
-  const cases: Array<[string, Partial<Record<Call['method'], RpcError>>, string[]]> = [
-    ['ClaimJob unavailable', { claimJob: unavailable() }, ['claimJob']],
-    ['CompleteJob unavailable', { completeJob: unavailable() }, ['claimJob', 'reportProgress', 'completeJob']],
-  ];
-  for (const [name, errors, calls] of cases) {
-    const r = await row(t, { errors });
-    t.match(await r.deliver(MAX_DELIVER - 1), { kind: 'threw', error: { message: /ECONNREFUSED/ } }, name);
-    t.strictSame(r.jobs.methods(), calls, name);
-  }
-  // FailJob itself failing after an invalid VCF is such an error too.
-  const r = await row(t, { input: 'not a vcf\n', errors: { failJob: unavailable() } });
-  t.match(await r.deliver(1), { kind: 'threw', error: { message: /ECONNREFUSED/ } }, 'FailJob unavailable');
-  t.strictSame(r.jobs.methods(), ['claimJob', 'failJob']);
-});
+t.test(
+  'any other error before the last delivery: thrown for the loop to nak with backoff, job left alone (fake gRPC client)',
+  async (t) => {
+    const cases: Array<[string, Partial<Record<Call['method'], RpcError>>, string[]]> = [
+      ['ClaimJob unavailable', { claimJob: unavailable() }, ['claimJob']],
+      ['CompleteJob unavailable', { completeJob: unavailable() }, ['claimJob', 'reportProgress', 'completeJob']],
+    ];
+    for (const [name, errors, calls] of cases) {
+      const r = await row(t, { errors });
+      t.match(await r.deliver(MAX_DELIVER - 1), { kind: 'threw', error: { message: /ECONNREFUSED/ } }, name);
+      t.strictSame(r.jobs.methods(), calls, name);
+    }
+    // FailJob itself failing after an invalid VCF is such an error too.
+    const r = await row(t, { input: 'not a vcf\n', errors: { failJob: unavailable() } });
+    t.match(await r.deliver(1), { kind: 'threw', error: { message: /ECONNREFUSED/ } }, 'FailJob unavailable');
+    t.strictSame(r.jobs.methods(), ['claimJob', 'failJob']);
+  },
+);
 
 t.test('the last delivery (dead letter): FailJob with attempt 0 and "gave up after <n> attempts", ack (fake gRPC client)', async (t) => {
   t.test('a failed CompleteJob', async (t) => {
     const r = await row(t, { errors: { completeJob: new RpcError(Status.INTERNAL, 'store write failed') } });
     t.strictSame(await r.deliver(MAX_DELIVER), { kind: 'ack' });
     t.strictSame(r.jobs.methods(), ['claimJob', 'reportProgress', 'completeJob', 'failJob']);
-    t.match(r.jobs.only('failJob'), { userId: USER, jobId: JOB_ID, attempt: 0, reason: `gave up after ${MAX_DELIVER} attempts: store write failed` });
+    t.match(r.jobs.only('failJob'), {
+      userId: USER,
+      jobId: JOB_ID,
+      attempt: 0,
+      reason: `gave up after ${MAX_DELIVER} attempts: store write failed`,
+    });
     t.match(logged(r, 'job dead-lettered'), { level: 'warn', jobId: JOB_ID });
   });
   t.test('a failed claim included', async (t) => {
@@ -322,14 +341,17 @@ t.test('the last FailJob fails too: thrown, for the loop to term and log as an e
   t.equal(logged(r, 'job dead-lettered'), undefined);
 });
 
-t.test('shutdown aborts the run: thrown for the loop to release to another replica, partial results deleted (fake gRPC client)', async (t) => {
-  const r = await row(t);
-  const stopping = new AbortController();
-  stopping.abort(new Error('consume loop stopping'));
-  t.match(await r.deliver(1, { signal: stopping.signal }), { kind: 'threw', error: { message: 'consume loop stopping' } });
-  t.strictSame(r.jobs.methods(), ['claimJob'], 'neither completed nor failed');
-  t.strictSame(await r.storedResults(), []);
-});
+t.test(
+  'shutdown aborts the run: thrown for the loop to release to another replica, partial results deleted (fake gRPC client)',
+  async (t) => {
+    const r = await row(t);
+    const stopping = new AbortController();
+    stopping.abort(new Error('consume loop stopping'));
+    t.match(await r.deliver(1, { signal: stopping.signal }), { kind: 'threw', error: { message: 'consume loop stopping' } });
+    t.strictSame(r.jobs.methods(), ['claimJob'], 'neither completed nor failed');
+    t.strictSame(await r.storedResults(), []);
+  },
+);
 
 // JetStream does not redeliver a message nak'ed on its max_deliver-th delivery, so the release
 // that suits earlier attempts leaves this job RUNNING for good, and no one sees why.

@@ -8,7 +8,18 @@ import { join } from 'node:path';
 import t from 'tap';
 import type { Test } from 'tap';
 import type { KV } from '@nats-io/kv';
-import { create, AccountSchema, CreateJobResponseSchema, GenomeBuild, GetAccountResponseSchema, JobSchema, JobStatus, Plan, RpcError, Status } from '@gas/proto';
+import {
+  create,
+  AccountSchema,
+  CreateJobResponseSchema,
+  GenomeBuild,
+  GetAccountResponseSchema,
+  JobSchema,
+  JobStatus,
+  Plan,
+  RpcError,
+  Status,
+} from '@gas/proto';
 import type { AccountService, JobService, ServiceClient } from '@gas/proto';
 import { createLogger, createRegistry } from '@gas/runtime';
 import { FileBlobStore } from '@gas/storage';
@@ -147,7 +158,9 @@ function multipart(parts: Part[]): { payload: Buffer; headers: Record<string, st
   for (const p of parts) {
     pieces.push(`--${boundary}\r\n`);
     if ('filename' in p) {
-      pieces.push(`Content-Disposition: form-data; name="${p.name}"; filename="${p.filename}"\r\nContent-Type: ${p.type ?? 'text/x-vcf'}\r\n\r\n${p.content}\r\n`);
+      pieces.push(
+        `Content-Disposition: form-data; name="${p.name}"; filename="${p.filename}"\r\nContent-Type: ${p.type ?? 'text/x-vcf'}\r\n\r\n${p.content}\r\n`,
+      );
     } else {
       pieces.push(`Content-Disposition: form-data; name="${p.name}"\r\n\r\n${p.value}\r\n`);
     }
@@ -163,10 +176,16 @@ const upload = (content: string, filename = 'sample.vcf', build = 'GRCh38') =>
     { name: 'file', filename, content },
   ]);
 
-async function post(gw: Gateway, body: { payload: Buffer | string; headers: Record<string, string> }, headers: Record<string, string> = {}) {
+async function post(
+  gw: Gateway,
+  body: { payload: Buffer | string; headers: Record<string, string> },
+  headers: Record<string, string> = {},
+) {
   const res = await gw.inject({ method: 'POST', url: '/api/v1/jobs', payload: body.payload, headers: { ...body.headers, ...headers } });
-  const problem = res.headers['content-type']?.toString().startsWith('application/problem+json') ? (res.json() as { status: number; title: string; detail: string }) : undefined;
-  return { status: res.statusCode, headers: res.headers, problem, json: () => res.json() as Record<string, unknown> };
+  const problem = res.headers['content-type']?.toString().startsWith('application/problem+json')
+    ? res.json<{ status: number; title: string; detail: string }>()
+    : undefined;
+  return { status: res.statusCode, headers: res.headers, problem, json: () => res.json<Record<string, unknown>>() };
 }
 
 const methods = (gw: Gateway) => gw.calls.map((c) => c.method);
@@ -194,7 +213,10 @@ t.test("413 over the free plan's limit, with the plan's message; nothing stored 
     const gw = await gateway(t);
     const res = await post(gw, upload(vcfOf(FREE_LIMIT + 2000)), bearer(FREE_TOKEN));
     t.equal(res.status, 413);
-    t.match(res.problem, { title: 'Content Too Large', detail: /^the file is larger than 8\.0 KB, the free plan's limit; upgrade to premium/ });
+    t.match(res.problem, {
+      title: 'Content Too Large',
+      detail: /^the file is larger than 8\.0 KB, the free plan's limit; upgrade to premium/,
+    });
     t.strictSame(methods(gw), ['AccountService.getAccount'], 'no job created');
     t.strictSame(await gw.storedInputs(), [], 'the partial upload is removed');
   });
@@ -225,7 +247,11 @@ t.test('413 over the size limit of the service, premium included (fake gRPC clie
 
 t.test('415 for a body that is not multipart/form-data (fake gRPC clients)', async (t) => {
   const gw = await gateway(t);
-  const res = await post(gw, { payload: JSON.stringify({ genome_build: 'GRCh38', file: VCF_HEAD }), headers: { 'content-type': 'application/json' } }, bearer(FREE_TOKEN));
+  const res = await post(
+    gw,
+    { payload: JSON.stringify({ genome_build: 'GRCh38', file: VCF_HEAD }), headers: { 'content-type': 'application/json' } },
+    bearer(FREE_TOKEN),
+  );
   t.equal(res.status, 415);
   t.match(res.problem, { title: 'Unsupported Media Type', detail: /multipart\/form-data with a "file" part/ });
   t.notOk(methods(gw).includes('JobService.createJob'));
@@ -263,13 +289,43 @@ t.test('when several checks fail at once, the first in the order applies', async
     ['anonymous + not multipart -> 401', { payload: '{}', headers: { 'content-type': 'application/json' } }, {}, 401, /^sign in/],
     ['anonymous + not a VCF -> 401', upload(notVcf, 'notes.txt'), {}, 401, /^sign in/],
     // Content-Length is judged before the body's type.
-    ['over the free limit by Content-Length + not multipart -> 413', { payload: 'x'.repeat(FREE_LIMIT + MULTIPART_SLACK + 1000), headers: { 'content-type': 'text/plain' } }, bearer(FREE_TOKEN), 413, /free plan's limit/],
-    ['over the free limit by Content-Length + not a VCF -> 413', upload(notVcf.repeat(8000), 'notes.txt'), bearer(FREE_TOKEN), 413, /free plan's limit/],
-    ['not multipart + long Idempotency-Key -> 415', { payload: '{}', headers: { 'content-type': 'application/json', 'idempotency-key': 'k'.repeat(300) } }, bearer(FREE_TOKEN), 415, /multipart/],
-    ['long Idempotency-Key + bad build -> 400 for the key', upload(vcfOf(100), 'a.vcf', 'hg19'), { 'idempotency-key': 'k'.repeat(300), ...bearer(FREE_TOKEN) }, 400, /^Idempotency-Key/],
+    [
+      'over the free limit by Content-Length + not multipart -> 413',
+      { payload: 'x'.repeat(FREE_LIMIT + MULTIPART_SLACK + 1000), headers: { 'content-type': 'text/plain' } },
+      bearer(FREE_TOKEN),
+      413,
+      /free plan's limit/,
+    ],
+    [
+      'over the free limit by Content-Length + not a VCF -> 413',
+      upload(notVcf.repeat(8000), 'notes.txt'),
+      bearer(FREE_TOKEN),
+      413,
+      /free plan's limit/,
+    ],
+    [
+      'not multipart + long Idempotency-Key -> 415',
+      { payload: '{}', headers: { 'content-type': 'application/json', 'idempotency-key': 'k'.repeat(300) } },
+      bearer(FREE_TOKEN),
+      415,
+      /multipart/,
+    ],
+    [
+      'long Idempotency-Key + bad build -> 400 for the key',
+      upload(vcfOf(100), 'a.vcf', 'hg19'),
+      { 'idempotency-key': 'k'.repeat(300), ...bearer(FREE_TOKEN) },
+      400,
+      /^Idempotency-Key/,
+    ],
     ['bad build + not a VCF -> 400 for the build', upload(notVcf, 'notes.txt', 'hg19'), bearer(FREE_TOKEN), 400, /^genome_build/],
     // Within the slack the size is only known while streaming, after the sniff.
-    ['over the free limit while streaming + not a VCF -> 400 not a VCF', upload(notVcf.repeat(1000), 'notes.txt'), bearer(FREE_TOKEN), 400, /is not a VCF file/],
+    [
+      'over the free limit while streaming + not a VCF -> 400 not a VCF',
+      upload(notVcf.repeat(1000), 'notes.txt'),
+      bearer(FREE_TOKEN),
+      400,
+      /is not a VCF file/,
+    ],
   ];
   for (const [name, body, headers, status, detail] of cases) {
     const res = await post(gw, body, headers);
@@ -300,7 +356,13 @@ t.test('an accepted upload reaches the job service client (fake gRPC) with the n
     idempotencyKey: 'retry-42',
   });
   t.equal(res.headers['location'], `/api/v1/jobs/${jobId}`);
-  t.match(res.json(), { id: jobId, status: 'PENDING', genome_build: 'GRCh37', input_name: 'my sample (1).vcf', input_size: Buffer.byteLength(content) });
+  t.match(res.json(), {
+    id: jobId,
+    status: 'PENDING',
+    genome_build: 'GRCh37',
+    input_name: 'my sample (1).vcf',
+    input_size: Buffer.byteLength(content),
+  });
   t.strictSame(await gw.storedInputs(), [`free-user/${jobId}/my_sample_1_.vcf`]);
   const stored: Buffer[] = [];
   for await (const chunk of await gw.store.get('inputs', `free-user/${jobId}/my_sample_1_.vcf`)) stored.push(chunk as Buffer);
