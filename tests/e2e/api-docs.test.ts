@@ -2,8 +2,8 @@
 // the document is valid OpenAPI 3.1 and lists exactly the /api/v1 routes, each documented route
 // answers its owner with a status the document lists, and the docs page works under the gateway's
 // Content-Security-Policy, in Chromium too.
-import { test, before, after } from 'node:test';
-import assert from 'node:assert/strict';
+import t from 'tap';
+import type { Test } from 'tap';
 import { launchBrowser, newPage, pageErrors, startGasStack, DESKTOP } from '@gas/testing';
 import type { GasStack } from '@gas/testing';
 
@@ -39,17 +39,12 @@ interface OpenApi {
   components: { schemas?: Record<string, Json>; securitySchemes?: Record<string, Json> };
 }
 
-let stack: GasStack;
-let doc: OpenApi;
-
-before(async () => {
-  stack = await startGasStack({ store: 'filesystem', services: ['job', 'gateway'] });
-  const res = await fetch(`${stack.url}/api/openapi.json`);
-  assert.equal(res.status, 200);
-  assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
-  doc = (await res.json()) as OpenApi;
-});
-after(() => stack?.stop());
+const stack: GasStack = await startGasStack({ store: 'filesystem', services: ['job', 'gateway'] });
+t.teardown(() => stack.stop());
+const docRes = await fetch(`${stack.url}/api/openapi.json`);
+t.equal(docRes.status, 200, 'GET /api/openapi.json');
+t.match(docRes.headers.get('content-type') ?? '', /^application\/json/);
+const doc = (await docRes.json()) as OpenApi;
 
 /** Every object and array in `node`, with its JSON pointer. */
 function* walk(node: unknown, at = '#'): Generator<[string, Json]> {
@@ -81,7 +76,7 @@ function openApi31Problems(d: OpenApi): string[] {
     if (s['type'] === 'apiKey' && (typeof s['name'] !== 'string' || !['query', 'header', 'cookie'].includes(String(s['in'])))) problems.push(`securityScheme ${name}: apiKey needs name and in`);
     if (!['apiKey', 'http', 'mutualTLS', 'oauth2', 'openIdConnect'].includes(String(s['type']))) problems.push(`securityScheme ${name}: type ${String(s['type'])}`);
   }
-  const tagNames = new Set((d.tags ?? []).map((t) => t.name));
+  const tagNames = new Set((d.tags ?? []).map((tag) => tag.name));
   const operationIds = new Set<string>();
   for (const [path, item] of Object.entries(d.paths ?? {})) {
     if (!path.startsWith('/')) problems.push(`path ${path} does not start with /`);
@@ -106,7 +101,7 @@ function openApi31Problems(d: OpenApi): string[] {
         if (p.in === 'path' && (p.required !== true || !templated.includes(p.name))) problems.push(`${where}: path parameter ${p.name} must be required and in the path`);
         if (!p.schema) problems.push(`${where}: parameter ${p.name} has no schema`);
       }
-      for (const t of templated) if (!params.some((p) => p.in === 'path' && p.name === t)) problems.push(`${where}: {${t}} is not declared`);
+      for (const name of templated) if (!params.some((p) => p.in === 'path' && p.name === name)) problems.push(`${where}: {${name}} is not declared`);
       const codes = Object.keys(op.responses ?? {});
       if (codes.length === 0) problems.push(`${where}: no responses`);
       for (const code of codes) {
@@ -116,7 +111,7 @@ function openApi31Problems(d: OpenApi): string[] {
         for (const [media, m] of Object.entries(r.content ?? {})) if (!m.schema) problems.push(`${where} ${code} ${media}: no schema`);
       }
       for (const req of op.security ?? []) for (const name of Object.keys(req)) if (!schemes[name]) problems.push(`${where}: security scheme ${name} is not defined`);
-      for (const t of op.tags ?? []) if (!tagNames.has(t)) problems.push(`${where}: tag ${t} is not declared`);
+      for (const tag of op.tags ?? []) if (!tagNames.has(tag)) problems.push(`${where}: tag ${tag} is not declared`);
     }
   }
   for (const [at, node] of walk(d)) {
@@ -128,40 +123,40 @@ function openApi31Problems(d: OpenApi): string[] {
   return problems;
 }
 
-test('/api/openapi.json is a valid OpenAPI 3.1 document of exactly the /api/v1 routes', () => {
-  assert.deepEqual(openApi31Problems(doc), []);
-  assert.equal(doc.info.title, 'GAS API');
-  assert.match(doc.info.description ?? '', /Authorization: Bearer <token>/);
-  assert.match(doc.info.description ?? '', /X-CSRF-Token/);
-  assert.match(doc.info.description ?? '', /Retry-After/);
-  assert.deepEqual(Object.keys(doc.components.securitySchemes ?? {}).sort(), ['bearerAuth', 'cookieAuth']);
+t.test('/api/openapi.json is a valid OpenAPI 3.1 document of exactly the /api/v1 routes', async (t) => {
+  t.strictSame(openApi31Problems(doc), []);
+  t.equal(doc.info.title, 'GAS API');
+  t.match(doc.info.description ?? '', /Authorization: Bearer <token>/);
+  t.match(doc.info.description ?? '', /X-CSRF-Token/);
+  t.match(doc.info.description ?? '', /Retry-After/);
+  t.strictSame(Object.keys(doc.components.securitySchemes ?? {}).sort(), ['bearerAuth', 'cookieAuth']);
   const listed = Object.fromEntries(Object.entries(doc.paths).map(([p, item]) => [p, Object.keys(item).filter((m) => METHODS.includes(m)).sort()]));
-  assert.deepEqual(listed, API_ROUTES, 'every API route with its methods, and no web page, docs page or HEAD route');
+  t.strictSame(listed, API_ROUTES, 'every API route with its methods, and no web page, docs page or HEAD route');
   for (const [path, item] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(item)) {
       const where = `${method.toUpperCase()} ${path}`;
-      assert.deepEqual(op.security, [{ bearerAuth: [] }, { cookieAuth: [] }], where);
-      assert.ok(op.tags?.length, `${where} has a tag`);
+      t.strictSame(op.security, [{ bearerAuth: [] }, { cookieAuth: [] }], where);
+      t.ok(op.tags?.length, `${where} has a tag`);
       for (const code of ['401', '429', '500', '503']) {
-        assert.deepEqual(op.responses[code]?.content, { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } }, `${where} ${code}`);
+        t.strictSame(op.responses[code]?.content, { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } }, `${where} ${code}`);
       }
-      assert.ok(op.responses['429']!.headers?.['Retry-After'], `${where} documents Retry-After`);
+      t.ok(op.responses['429']!.headers?.['Retry-After'], `${where} documents Retry-After`);
     }
   }
   const upload = doc.paths['/api/v1/jobs']!['post']!;
   const form = upload.requestBody?.content['multipart/form-data']?.schema as { properties: Json; required: string[] };
-  assert.deepEqual(Object.keys(form.properties).sort(), ['file', 'genome_build']);
-  assert.deepEqual([...form.required].sort(), ['file', 'genome_build']);
+  t.strictSame(Object.keys(form.properties).sort(), ['file', 'genome_build']);
+  t.strictSame([...form.required].sort(), ['file', 'genome_build']);
   const job = doc.components.schemas?.['Job'] as { properties: Record<string, { type: unknown }> };
   for (const nullable of ['genome_build', 'started_at', 'finished_at', 'failure_reason', 'progress', 'queue_position', 'result_state', 'counts']) {
-    assert.ok(Array.isArray(job.properties[nullable]!.type) && (job.properties[nullable]!.type as string[]).includes('null'), `${nullable} is nullable`);
+    t.ok(Array.isArray(job.properties[nullable]!.type) && (job.properties[nullable]!.type as string[]).includes('null'), `${nullable} is nullable`);
   }
 });
 
-test('every documented operation answers its owner with a status the document lists, never 404', async () => {
+t.test('every documented operation answers its owner with a status the document lists, never 404', async (t) => {
   const user = stack.users[0]!;
   const created = await stack.submitText(user, 'docs.vcf', VCF, { genomeBuild: 'GRCh37' });
-  assert.equal(created.status, 201, await created.clone().text());
+  t.equal(created.status, 201, await created.clone().text());
   const jobId = ((await created.json()) as { id: string }).id;
   for (const [path, item] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(item)) {
@@ -174,18 +169,19 @@ test('every documented operation answers its owner with a status the document li
           ? await stack.submitText(user, 'again.vcf', VCF, { genomeBuild: 'GRCh38' })
           : await stack.api(user, url, { method: method.toUpperCase(), ...(method === 'get' ? {} : { body: '{}', headers: { 'content-type': 'application/json' } }) });
       const body = await res.text();
-      assert.notEqual(res.status, 404, `${where}: ${body.slice(0, 200)}`);
+      t.not(res.status, 404, `${where}: ${body.slice(0, 200)}`);
       const documented = op.responses[String(res.status)];
-      assert.ok(documented, `${where} answered ${res.status}, which the document does not list: ${body.slice(0, 200)}`);
+      t.ok(documented, `${where} answered ${res.status}, which the document does not list: ${body.slice(0, 200)}`);
       const media = (res.headers.get('content-type') ?? '').split(';')[0]!;
-      assert.ok(Object.keys(documented.content ?? {}).includes(media), `${where} ${res.status} answered ${media}; documented: ${Object.keys(documented.content ?? {}).join(', ')}`);
+      t.ok(Object.keys(documented.content ?? {}).includes(media), `${where} ${res.status} answered ${media}; documented: ${Object.keys(documented.content ?? {}).join(', ')}`);
     }
   }
 });
 
 /** A CSP header as directive → sources. */
-function csp(header: string | null): Map<string, string[]> {
-  assert.ok(header, 'a Content-Security-Policy header');
+function csp(t: Test, header: string | null): Map<string, string[]> {
+  t.ok(header, 'a Content-Security-Policy header');
+  if (!header) return new Map();
   return new Map(
     header
       .split(';')
@@ -195,52 +191,52 @@ function csp(header: string | null): Map<string, string[]> {
   );
 }
 
-test('/api/docs is an HTML page whose scripts and styles are served, under a CSP without inline scripts', async () => {
+t.test('/api/docs is an HTML page whose scripts and styles are served, under a CSP without inline scripts', async (t) => {
   const pageUrl = `${stack.url}/api/docs`;
   const res = await fetch(pageUrl);
-  assert.equal(res.status, 200);
-  assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
+  t.equal(res.status, 200);
+  t.match(res.headers.get('content-type') ?? '', /^text\/html/);
   const html = await res.text();
-  assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>\s*\S/, 'no inline script');
+  t.notMatch(html, /<script(?![^>]*\bsrc=)[^>]*>\s*\S/, 'no inline script');
   const scripts = [...html.matchAll(/<script[^>]*\bsrc="([^"]+)"/g)].map((m) => m[1]!);
   const links = [...html.matchAll(/<link[^>]*\bhref="([^"]+)"/g)].map((m) => m[1]!);
-  assert.ok(scripts.length >= 3, `scripts: ${scripts.join(', ')}`);
-  assert.ok(links.some((l) => l.endsWith('.css')), `links: ${links.join(', ')}`);
+  t.ok(scripts.length >= 3, `scripts: ${scripts.join(', ')}`);
+  t.ok(links.some((l) => l.endsWith('.css')), `links: ${links.join(', ')}`);
   for (const src of scripts) {
     const file = await fetch(new URL(src, pageUrl));
-    assert.equal(file.status, 200, src);
-    assert.match(file.headers.get('content-type') ?? '', /javascript/, src);
-    assert.ok((await file.arrayBuffer()).byteLength > 0, src);
+    t.equal(file.status, 200, src);
+    t.match(file.headers.get('content-type') ?? '', /javascript/, src);
+    t.ok((await file.arrayBuffer()).byteLength > 0, src);
   }
   for (const href of links) {
     const file = await fetch(new URL(href, pageUrl));
-    assert.equal(file.status, 200, href);
-    if (href.endsWith('.css')) assert.match(file.headers.get('content-type') ?? '', /^text\/css/, href);
+    t.equal(file.status, 200, href);
+    if (href.endsWith('.css')) t.match(file.headers.get('content-type') ?? '', /^text\/css/, href);
     await file.body?.cancel();
   }
 
-  const policy = csp(res.headers.get('content-security-policy'));
-  assert.deepEqual(policy.get('script-src'), ["'self'"]);
-  assert.deepEqual(policy.get('default-src'), ["'self'"]);
-  assert.deepEqual(policy.get('frame-ancestors'), ["'none'"]);
-  assert.deepEqual(policy.get('object-src'), ["'none'"]);
+  const policy = csp(t, res.headers.get('content-security-policy'));
+  t.strictSame(policy.get('script-src'), ["'self'"]);
+  t.strictSame(policy.get('default-src'), ["'self'"]);
+  t.strictSame(policy.get('frame-ancestors'), ["'none'"]);
+  t.strictSame(policy.get('object-src'), ["'none'"]);
   // The UI loads the document from its own address; it is the same document.
   const uiDoc = await fetch(new URL('/api/docs/json', stack.url));
-  assert.deepEqual(await uiDoc.json(), doc);
+  t.strictSame(await uiDoc.json(), doc);
   const yaml = await fetch(new URL('/api/docs/yaml', stack.url));
-  assert.equal(yaml.status, 200);
-  assert.match(await yaml.text(), /^openapi: 3\.1\.0$/m);
+  t.equal(yaml.status, 200);
+  t.match(await yaml.text(), /^openapi: 3\.1\.0$/m);
   // The rest of the site keeps its own, strict policy.
   for (const path of ['/signin', '/api/v1/jobs', '/api/openapi.json']) {
     const other = await fetch(`${stack.url}${path}`);
     await other.body?.cancel();
-    const p = csp(other.headers.get('content-security-policy'));
-    assert.deepEqual(p.get('style-src'), ["'self'"], path);
-    assert.deepEqual(p.get('script-src'), ["'self'"], path);
+    const p = csp(t, other.headers.get('content-security-policy'));
+    t.strictSame(p.get('style-src'), ["'self'"], path);
+    t.strictSame(p.get('script-src'), ["'self'"], path);
   }
 });
 
-test('Swagger UI renders every operation in Chromium with no CSP violation or script error', async () => {
+t.test('Swagger UI renders every operation in Chromium with no CSP violation or script error', async (t) => {
   const browser = await launchBrowser();
   try {
     const page = await newPage(browser, DESKTOP);
@@ -253,8 +249,8 @@ test('Swagger UI renders every operation in Chromium with no CSP violation or sc
     await page.goto(`${stack.url}/api/docs`);
     await page.locator('.opblock').first().waitFor({ timeout: 30_000 });
     const operations = Object.values(doc.paths).flatMap((item) => Object.keys(item).filter((m) => METHODS.includes(m)));
-    assert.equal(await page.locator('.opblock').count(), operations.length);
-    assert.match(await page.locator('.info .title').innerText(), /GAS API/);
+    t.equal(await page.locator('.opblock').count(), operations.length);
+    t.match(await page.locator('.info .title').innerText(), /GAS API/);
     // Try the list with an API token, as a reader of the page would: Authorize, Try it out, Execute.
     await page.getByRole('button', { name: 'Authorize' }).first().click();
     const bearer = page.locator('.auth-container', { hasText: 'bearerAuth' });
@@ -267,16 +263,16 @@ test('Swagger UI renders every operation in Chromium with no CSP violation or sc
     await list.getByRole('button', { name: 'Try it out' }).click();
     await list.getByRole('button', { name: 'Execute' }).click();
     await list.locator('.live-responses-table .response-col_status', { hasText: '200' }).waitFor();
-    assert.match(await list.locator('.live-responses-table .microlight').first().innerText(), /"next_page_token"/);
+    t.match(await list.locator('.live-responses-table .microlight').first().innerText(), /"next_page_token"/);
     // The shared schemas are listed under their names, and open up.
     const titles = page.locator('section.models > div > article > .json-schema-2020-12-head .json-schema-2020-12__title');
     await titles.first().waitFor();
-    assert.deepEqual((await titles.allInnerTexts()).sort(), ['Job', 'JobList', 'Problem', 'UploadTicket']);
+    t.strictSame((await titles.allInnerTexts()).sort(), ['Job', 'JobList', 'Problem', 'UploadTicket']);
     const job = page.locator('section.models > div > article').filter({ has: page.locator('.json-schema-2020-12__title', { hasText: /^Job$/ }) });
     await job.getByRole('button', { name: 'Expand all' }).first().click();
     await job.getByText('queue_position').first().waitFor();
-    assert.deepEqual(await page.evaluate('window.cspViolations'), []);
-    assert.deepEqual(pageErrors(page), []);
+    t.strictSame(await page.evaluate('window.cspViolations'), []);
+    t.strictSame(pageErrors(page), []);
   } finally {
     await browser.close();
   }
