@@ -99,7 +99,7 @@ export class AnnotationPool {
     const started = await Promise.allSettled(Array.from({ length: Math.max(1, opts.workers) }, () => spawn(data)));
     const failed = started.find((r) => r.status === 'rejected');
     if (failed) {
-      await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.terminate() : undefined)));
+      await Promise.all(started.flatMap((r) => (r.status === 'fulfilled' ? [r.value.terminate()] : [])));
       throw failed.reason;
     }
     const slots = started.map((r) => ({ worker: (r as PromiseFulfilledResult<Worker>).value, pending: new Map() }));
@@ -169,6 +169,6 @@ export class AnnotationPool {
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all(this.slots.map((s) => s.worker?.terminate()));
+    await Promise.all(this.slots.flatMap((s) => (s.worker ? [s.worker.terminate()] : [])));
   }
 }

@@ -9,7 +9,7 @@ import { VcfFormatError } from './vcf-error.ts';
 import { reduceAllele, isSequenceAllele, whyNotAnnotated } from './annotation/allele.ts';
 import type { Allele } from './annotation/allele.ts';
 import { RegionClassifier } from './annotation/region.ts';
-import type { Flank, RegionAnnotation } from './annotation/region.ts';
+import type { RegionAnnotation } from './annotation/region.ts';
 import { codingConsequence } from './annotation/consequence.ts';
 import type { CodingConsequence } from './annotation/consequence.ts';
 import { emptyCounts, isTransition } from './annotation/summary.ts';

@@ -75,7 +75,7 @@ export class ChunkRunner {
       annotator.recycle(vcf, tsv);
       return Promise.resolve(annotator.annotate(chunk));
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(err instanceof Error ? err : new Error('annotation failed', { cause: err }));
     }
   }
 

@@ -59,9 +59,9 @@ export async function* readLineBatches(input: Readable, limits: LineReaderLimits
     carry = lines.pop()!;
     const firstLine = lineNo + 1;
     for (let i = 0; i < lines.length; i++) {
-      let line = lines[i]!;
+      const line = lines[i]!;
       if (line.length > limits.maxLineBytes) throw new VcfFormatError(firstLine + i, 'line', `longer than ${limits.maxLineBytes} bytes`);
-      if (line.charCodeAt(line.length - 1) === 13) lines[i] = line = line.slice(0, -1);
+      if (line.charCodeAt(line.length - 1) === 13) lines[i] = line.slice(0, -1);
     }
     lineNo += lines.length;
     if (carry.length > limits.maxLineBytes) throw new VcfFormatError(lineNo + 1, 'line', `longer than ${limits.maxLineBytes} bytes`);

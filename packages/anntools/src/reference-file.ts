@@ -65,7 +65,7 @@ function encodeTranscripts(ts: Transcript[]) {
 }
 
 function decodeTranscripts(c: ReturnType<typeof encodeTranscripts>): Transcript[] {
-  const out: Transcript[] = new Array(c.id.length);
+  const out = new Array<Transcript>(c.id.length);
   for (let i = 0; i < c.id.length; i++) {
     const from = c.exonOffsets[i]!;
     const to = c.exonOffsets[i + 1]!;
@@ -197,7 +197,7 @@ export function parseReferenceFile(buf: Buffer, path: string): LoadedReference {
   if (manifest.format !== REFERENCE_FORMAT_VERSION) {
     throw new Error(`${path} has reference format ${manifest.format}; this engine reads ${REFERENCE_FORMAT_VERSION}: rebuild it with gas-annotate build-db`);
   }
-  const transcripts = decodeTranscripts(JSON.parse(gunzipSync(buf.subarray(at, at + tLen)).toString()));
+  const transcripts = decodeTranscripts(JSON.parse(gunzipSync(buf.subarray(at, at + tLen)).toString()) as ReturnType<typeof encodeTranscripts>);
   at += tLen;
   const snps = SnpTable.deserialize(buf.subarray(at, at + sLen));
   const fasta = manifest.sources.find((s) => s.kind === 'fasta');

@@ -46,7 +46,7 @@ function bgzfBlockSize(buf: Buffer, at: number): number {
 }
 
 /** Groups of whole BGZF blocks from the raw stream, inflated in order with a few at a time in flight. */
-async function* inflateBgzf(raw: AsyncIterable<Buffer>, first: Buffer): AsyncGenerator<Buffer> {
+async function* inflateBgzf(raw: AsyncIterable<Buffer>, first: Buffer): AsyncGenerator<Buffer, void> {
   const inFlight: Promise<Buffer>[] = [];
   let pending = first;
   const cut = (final: boolean): void => {
@@ -89,7 +89,7 @@ function guard(p: Promise<Buffer>): Promise<Buffer> {
   return p;
 }
 
-async function* gunzipStream(raw: AsyncIterator<Buffer>, first: Buffer): AsyncGenerator<Buffer> {
+async function* gunzipStream(raw: AsyncIterator<Buffer>, first: Buffer): AsyncGenerator<Buffer, void> {
   const gz = createGunzip({ chunkSize: 256 * 1024 });
   void (async () => {
     try {
@@ -107,7 +107,7 @@ async function* gunzipStream(raw: AsyncIterator<Buffer>, first: Buffer): AsyncGe
   yield* gz as AsyncIterable<Buffer>;
 }
 
-async function* plain(raw: AsyncIterator<Buffer>, first: Buffer): AsyncGenerator<Buffer> {
+async function* plain(raw: AsyncIterator<Buffer>, first: Buffer): AsyncGenerator<Buffer, void> {
   yield first;
   for (;;) {
     const n = await raw.next();

@@ -37,11 +37,11 @@ export function createAnnotatorApp(deps: {
         maxAckPending: 1000,
       });
       await ensureConsumer(jsm, streamNames.jobs, consumer);
-      registerQueueMetrics(deps.registry, jsm, consumer.durable_name!);
+      registerQueueMetrics(deps.registry, jsm, consumer.durable_name);
       loop = new ConsumeLoop({
         js: jetstream(nc),
         stream: streamNames.jobs,
-        consumer: consumer.durable_name!,
+        consumer: consumer.durable_name,
         maxInFlight: config.concurrency,
         heartbeatMs: Math.max(500, Math.floor(config.ackWaitMs / 3)),
         logger,

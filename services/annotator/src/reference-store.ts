@@ -31,7 +31,7 @@ export class ReferenceStore {
 
   async load(logger: Logger): Promise<void> {
     const files: Array<{ path: string; bytes: Buffer }> = [];
-    for (const [build, name] of Object.entries(buildNames) as Array<[string, string]>) {
+    for (const [build, name] of Object.entries(buildNames)) {
       const file = join(this.dir, referenceFileName(name));
       if (!existsSync(file)) {
         logger.warn({ build: name, file }, 'no reference data for this build; its jobs will fail until the file exists');
@@ -41,7 +41,7 @@ export class ReferenceStore {
       const bytes = await readReferenceBytes(file);
       const ref = parseReferenceFile(bytes, file);
       files.push({ path: file, bytes });
-      this.loaded.set(Number(build) as GenomeBuild, ref);
+      this.loaded.set(Number(build), ref);
       logger.info({ build: name, file, ...ref.manifest.counts, ms: Math.round(performance.now() - t0) }, 'reference data loaded');
       if (ref.missingFasta) logger.warn({ build: name, fasta: ref.missingFasta }, 'the FASTA named by the reference file is missing: no coding consequences');
     }

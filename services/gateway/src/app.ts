@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import Fastify from 'fastify';
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
@@ -71,7 +71,7 @@ function wantsHtml(req: FastifyRequest): boolean {
 export function buildGateway(deps: GatewayDeps): FastifyInstance {
   const secure = deps.publicUrl?.startsWith('https://') ?? false;
   const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
+    loggerInstance: deps.logger,
     disableRequestLogging: false,
     bodyLimit: 1024 * 1024,
     requestIdHeader: 'x-request-id',
@@ -185,7 +185,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
   // limiter reads a route's budget in its own onRoute hook; this one is added now, before the
   // limiter has loaded, so that it runs first (in a child scope it would run after and be ignored).
   app.addHook('onRoute', (route) => {
-    if ((route.config as { signIn?: boolean } | undefined)?.signIn) route.config = { ...route.config, rateLimit: { max: deps.rateLimit.signInPerMinute, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => `signin:${req.ip}` } } as typeof route.config;
+    if ((route.config as { signIn?: boolean } | undefined)?.signIn) route.config = { ...route.config, rateLimit: { max: deps.rateLimit.signInPerMinute, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => `signin:${req.ip}` } };
   });
   // Routes are declared once the plugins above have loaded: the rate limiter and the OpenAPI
   // document learn of routes through onRoute hooks that a plugin adds only when it loads, so a

@@ -116,7 +116,7 @@ export class UploadTickets {
     if (existing?.job) return { job: existing.job, created: false };
     if (t.id) {
       const parts = Array.isArray(body.parts) ? body.parts : [];
-      const list = parts.map((p: { part_number?: unknown; etag?: unknown }) => ({ partNumber: Number(p.part_number), etag: String(p.etag ?? '') }));
+      const list = parts.map((p: { part_number?: unknown; etag?: unknown }) => ({ partNumber: Number(p.part_number), etag: typeof p.etag === 'string' ? p.etag : '' }));
       if (list.length === 0 || list.some((p) => !Number.isInteger(p.partNumber) || !p.etag)) {
         throw new Problem(400, 'Bad Request', 'parts must list every uploaded part as {part_number, etag}');
       }

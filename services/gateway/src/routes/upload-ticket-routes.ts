@@ -1,6 +1,6 @@
 import type { FastifyInstance, RouteShorthandOptions } from 'fastify';
 import { jobView } from '../job-view.ts';
-import type { UploadTickets, TicketRequest } from '../upload-tickets.ts';
+import type { UploadTickets } from '../upload-tickets.ts';
 import { API_SECURITY, COMMON_PROBLEMS, answer, problems, ticketRedeemBody, ticketRequestBody } from './api-schemas.ts';
 import type { WebDeps } from './web-deps.ts';
 
@@ -52,13 +52,13 @@ const REDEEM: RouteShorthandOptions = {
 export function registerUploadTicketRoutes(app: FastifyInstance, deps: WebDeps, tickets: UploadTickets): void {
   app.post('/api/v1/uploads', ISSUE, async (req, reply) => {
     const userId = await deps.authn.apiUser(req);
-    const issued = await tickets.issue(userId, (req.body ?? {}) as TicketRequest);
+    const issued = await tickets.issue(userId, (req.body ?? {}));
     return reply.code(issued.method === 'stream' ? 200 : 201).send(issued);
   });
 
   app.post('/api/v1/uploads/complete', REDEEM, async (req, reply) => {
     const userId = await deps.authn.apiUser(req);
-    const { job, created } = await tickets.redeem(userId, (req.body ?? {}) as { ticket?: unknown; parts?: unknown });
+    const { job, created } = await tickets.redeem(userId, (req.body ?? {}));
     return reply.code(created ? 201 : 200).header('Location', `/api/v1/jobs/${job.jobId}`).send(jobView(job));
   });
 }

@@ -21,6 +21,8 @@ function render(v: unknown): string {
   if (v === null || v === undefined || v === false) return '';
   if (isHtml(v)) return v.text;
   if (Array.isArray(v)) return v.map(render).join('');
+  // Numbers, booleans and dates print as themselves.
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
   return escapeHtml(String(v));
 }
 
