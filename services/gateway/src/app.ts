@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import Fastify from 'fastify';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
@@ -71,7 +71,9 @@ function wantsHtml(req: FastifyRequest): boolean {
 export function buildGateway(deps: GatewayDeps): FastifyInstance {
   const secure = deps.publicUrl?.startsWith('https://') ?? false;
   const app = Fastify({
-    loggerInstance: deps.logger,
+    // The assertion picks Fastify's default logger type for the instance (pino's Logger is one).
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
+    loggerInstance: deps.logger as FastifyBaseLogger,
     disableRequestLogging: false,
     bodyLimit: 1024 * 1024,
     requestIdHeader: 'x-request-id',
