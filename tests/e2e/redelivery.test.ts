@@ -1,7 +1,6 @@
 // Killing the annotator in the middle of a job: the request is redelivered once its ack deadline
 // passes, a new annotator takes the job over, and it completes exactly once.
-import { test, before, after } from 'node:test';
-import assert from 'node:assert/strict';
+import t from 'tap';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -10,17 +9,14 @@ import type { GasStack } from '@gas/testing';
 import { fromBinary, JobEventSchema } from '@gas/proto';
 import { writeBigVcf } from './big-vcf.ts';
 
-let stack: GasStack;
-let bigFile: string;
-let bigRecords: number;
-before(async () => {
-  stack = await startGasStack({ store: 'filesystem', env: { annotator: { ANNOTATOR_ACK_WAIT_MS: '3000', ANNOTATOR_CONCURRENCY: '1' } } });
-  bigFile = join(stack.stateDir, 'big.vcf');
-  bigRecords = await writeBigVcf(bigFile, 1_500_000);
-});
-after(async () => {
-  await stack?.stop();
-});
+const stack: GasStack = await startGasStack({ store: 'filesystem', env: { annotator: { ANNOTATOR_ACK_WAIT_MS: '3000', ANNOTATOR_CONCURRENCY: '1' } } });
+t.teardown(() => stack.stop());
+const bigFile = join(stack.stateDir, 'big.vcf');
+const bigRecords = await writeBigVcf(bigFile, 1_500_000);
+
+// The annotators' consumer on GAS_JOBS, from the annotator's queue gauges (read at each scrape).
+const NOTHING_PENDING = /^gas_annotator_queue_pending_messages(\{[^}]*\})? 0$/m;
+const NOTHING_UNACKED = /^gas_annotator_queue_ack_pending_messages(\{[^}]*\})? 0$/m;
 
 async function completionEvents(jobId: string): Promise<number> {
   const nc = await connect({ servers: stack.natsUrl });
@@ -38,14 +34,14 @@ async function completionEvents(jobId: string): Promise<number> {
   }
 }
 
-test('a job whose annotator is killed mid-run is redelivered and completed exactly once', async () => {
+t.test('a job whose annotator is killed mid-run is redelivered and completed exactly once', async (t) => {
   const user = stack.users[0]!;
   const res = await stack.submit(user, bigFile, { genomeBuild: 'GRCh37' });
-  assert.equal(res.status, 201);
+  t.equal(res.status, 201);
   const { id } = (await res.json()) as { id: string };
   const running = await stack.waitForJob(user, id, (j) => j.status === 'RUNNING' || j.status === 'COMPLETED');
-  assert.equal(running.status, 'RUNNING', 'the job finished before the annotator could be killed; make the input bigger');
-  assert.equal(running.attempt, 1);
+  t.equal(running.status, 'RUNNING', 'the job finished before the annotator could be killed; make the input bigger');
+  t.equal(running.attempt, 1);
   // While the one annotator slot is busy, two more jobs wait: the queue depth the autoscaler reads
   // and each job's position say so.
   const waiting: string[] = [];
@@ -54,22 +50,22 @@ test('a job whose annotator is killed mid-run is redelivered and completed exact
     waiting.push(((await r.json()) as { id: string }).id);
   }
   const metrics = await stack.metrics('annotator');
-  assert.match(metrics, /^gas_annotator_queue_pending_messages(\{[^}]*\})? 2$/m);
-  assert.match(metrics, /^gas_annotator_queue_ack_pending_messages(\{[^}]*\})? 1$/m);
+  t.match(metrics, /^gas_annotator_queue_pending_messages(\{[^}]*\})? 2$/m);
+  t.match(metrics, /^gas_annotator_queue_ack_pending_messages(\{[^}]*\})? 1$/m);
   const positions = [];
   for (const w of waiting) positions.push(((await (await stack.api(user, `/api/v1/jobs/${w}`)).json()) as { queue_position: number }).queue_position);
-  assert.deepEqual(positions, [1, 2]);
+  t.strictSame(positions, [1, 2]);
 
   stack.services.annotator!.signal('SIGKILL');
   const exit = await stack.services.annotator!.exited;
-  assert.equal(exit.signal, 'SIGKILL');
-  assert.equal((await (await stack.api(user, `/api/v1/jobs/${id}`)).json() as { status: string }).status, 'RUNNING');
+  t.equal(exit.signal, 'SIGKILL');
+  t.equal((await (await stack.api(user, `/api/v1/jobs/${id}`)).json() as { status: string }).status, 'RUNNING');
 
   await stack.startService('annotator');
   const done = await stack.waitForJob(user, id, (j) => j.status === 'COMPLETED' || j.status === 'FAILED', 120_000);
-  assert.equal(done.status, 'COMPLETED', JSON.stringify(done));
-  assert.equal(done.attempt, 2);
-  assert.equal(done.counts.records, bigRecords);
+  t.equal(done.status, 'COMPLETED', JSON.stringify(done));
+  t.equal(done.attempt, 2);
+  t.equal(done.counts.records, bigRecords);
 
   const vcf = await stack.api(user, `/api/v1/jobs/${id}/result`);
   let records = 0;
@@ -80,9 +76,13 @@ test('a job whose annotator is killed mid-run is redelivered and completed exact
     tail = lines.pop()!;
     for (const l of lines) if (l && !l.startsWith('#')) records++;
   }
-  assert.equal(records, bigRecords);
-  // Give a duplicate a chance to show up before counting.
-  await new Promise((r) => setTimeout(r, 1000));
-  assert.equal(await completionEvents(id), 1);
-  for (const w of waiting) assert.equal((await stack.waitForJob(user, w, (j) => j.status === 'COMPLETED')).status, 'COMPLETED');
+  t.equal(records, bigRecords);
+  // Count only once every job request is settled: the waiting jobs done, and nothing left pending or
+  // unacknowledged on the annotators' consumer. No delivery remains then that could complete the job
+  // a second time, and each completion's event is in GAS_EVENTS (the annotator acks after it).
+  for (const w of waiting) t.equal((await stack.waitForJob(user, w, (j) => j.status === 'COMPLETED')).status, 'COMPLETED');
+  const queue = await stack.eventually(() => stack.metrics('annotator'), (m) => NOTHING_PENDING.test(m) && NOTHING_UNACKED.test(m));
+  t.match(queue, NOTHING_PENDING);
+  t.match(queue, NOTHING_UNACKED);
+  t.equal(await completionEvents(id), 1);
 });
