@@ -173,7 +173,7 @@ t.test('every documented operation answers its owner with a status the document 
       const documented = op.responses[String(res.status)];
       t.ok(documented, `${where} answered ${res.status}, which the document does not list: ${body.slice(0, 200)}`);
       const media = (res.headers.get('content-type') ?? '').split(';')[0]!;
-      t.ok(Object.keys(documented.content ?? {}).includes(media), `${where} ${res.status} answered ${media}; documented: ${Object.keys(documented.content ?? {}).join(', ')}`);
+      t.ok(Object.keys(documented?.content ?? {}).includes(media), `${where} ${res.status} answered ${media}; documented: ${Object.keys(documented?.content ?? {}).join(', ')}`);
     }
   }
 });

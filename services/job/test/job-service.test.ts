@@ -63,8 +63,8 @@ t.test('a job is queued once on GAS_JOBS with its sequence recorded', async (t) 
   const jsm = await jetstreamManager(nc);
   const msg = await jsm.streams.getMessage('GAS_JOBS', { seq: Number(job!.queueSequence) });
   t.ok(msg);
-  t.equal(msg.subject, 'gas.jobs.requested');
-  t.equal(msg.header?.get('Nats-Msg-Id'), job!.jobId);
+  t.equal(msg?.subject, 'gas.jobs.requested');
+  t.equal(msg?.header?.get('Nats-Msg-Id'), job!.jobId);
 });
 
 t.test('the same idempotency key returns the first job; another user with the same key gets their own', async (t) => {
@@ -189,5 +189,5 @@ t.test('accounts: upsert keeps the plan; set plan publishes one upgrade event', 
   t.equal(info.state.subjects?.['gas.events.account.upgraded'], 1);
   const last = await jsm.streams.getMessage('GAS_EVENTS', { last_by_subj: 'gas.events.account.upgraded' });
   t.ok(last);
-  t.equal(fromBinary(AccountEventSchema, last.data).account?.billingCustomerId, 'cus_1');
+  t.equal(last && fromBinary(AccountEventSchema, last.data).account?.billingCustomerId, 'cus_1');
 });
