@@ -21,6 +21,7 @@ const readiness = async () => {
 };
 const all = (status: number) => Object.fromEntries(natsServices.map((name) => [name, status]));
 const allAre = (status: number) => (statuses: Record<string, number>) => natsServices.every((name) => statuses[name] === status);
+const is = (status: number) => (s: number) => s === status;
 
 t.test('services go not-ready while NATS is down and recover when it returns', async (t) => {
   const user = stack.users[0]!;
@@ -48,12 +49,13 @@ t.test('services go not-ready while NATS is down and recover when it returns', a
 t.test('the gateway is not ready while the job service is down, and ready again when it is back', async (t) => {
   const gateway = stack.services.gateway!;
   const job = stack.services.job!;
+  const gatewayReadyz = () => readyz(gateway.opsPort);
   await job.stop();
-  t.equal(await stack.eventually(() => readyz(gateway.opsPort), (s) => s === 503, 15_000), 503);
+  t.equal(await stack.eventually(gatewayReadyz, is(503), 15_000), 503);
   const res = await stack.api(stack.users[0]!, '/api/v1/jobs');
   t.equal(res.status, 503);
   await stack.startService('job');
-  t.equal(await stack.eventually(() => readyz(gateway.opsPort), (s) => s === 200, 30_000), 200);
+  t.equal(await stack.eventually(gatewayReadyz, is(200), 30_000), 200);
   const back = await stack.api(stack.users[0]!, '/api/v1/jobs');
   t.equal(back.status, 200, await back.text());
 });

@@ -74,7 +74,9 @@ for (const [store, workerThreads] of [['filesystem', '0'], ['s3', '1']] as const
         async () => {
           const notices = await readdir(stack.outboxDir);
           // A notice still being written does not parse yet: the probe is read again.
-          const notice = notices.includes(noticeName) ? (JSON.parse(await readFile(join(stack.outboxDir, noticeName), 'utf8')) as { userId?: string }) : undefined;
+          const notice = notices.includes(noticeName)
+            ? (JSON.parse(await readFile(join(stack.outboxDir, noticeName), 'utf8')) as { userId?: string })
+            : undefined;
           return { notices, notice, archive: await stack.metrics('archive') };
         },
         (d) => d.notice?.userId === user.userId && archived.test(d.archive),

@@ -292,7 +292,7 @@ t.test('builtin: a tampered, foreign or malformed token is refused', async (t) =
   const token = await tokenOf(t, billing, 'u-7');
   const [payload, mac] = token.split('.') as [string, string];
 
-  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { exp: number };
   const otherUser = Buffer.from(JSON.stringify({ ...claims, u: 'u-8' })).toString('base64url');
   const longer = Buffer.from(JSON.stringify({ ...claims, exp: claims.exp + 86_400_000 })).toString('base64url');
   const flipped = mac.slice(0, 10) + (mac[10] === 'A' ? 'B' : 'A') + mac.slice(11);
