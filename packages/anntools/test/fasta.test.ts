@@ -1,7 +1,6 @@
-import { test } from 'node:test';
-import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import t from 'tap';
+import type { Test } from 'tap';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -9,6 +8,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { FastaReader } from '../src/fasta/index.ts';
 import { seededRandom } from '../../testing/src/seeded-random.ts';
 import { bgzf } from '../../testing/src/bgzf-writer.ts';
+import { Mismatches } from './mismatches.ts';
 
 /*
  * Paths are resolved here rather than through @gas/testing: that package imports the whole
@@ -21,11 +21,6 @@ function sharedDataPath(relative: string): string {
   const path = join(dir, relative);
   if (!existsSync(path)) throw new Error(`shared test data not found: ${path} (see ${join(dir, 'PROVENANCE.md')})`);
   return path;
-}
-
-async function makeTempDir(prefix: string): Promise<{ path: string; cleanup(): Promise<void> }> {
-  const path = mkdtempSync(join(tmpdir(), `${prefix}-`));
-  return { path, cleanup: async () => rmSync(path, { recursive: true, force: true }) };
 }
 
 interface SharedFasta {
@@ -99,28 +94,28 @@ function blockBoundaryPositions(fai: FaiLine, gzi: number[], window: [number, nu
 
 
 for (const shared of SHARED) {
-  test(`${shared.file}: fetches match an independent full read`, () => {
+  t.test(`${shared.file}: fetches match an independent full read`, async (t) => {
     const path = sharedDataPath(shared.file);
     const fai = readFaiFile(`${path}.fai`);
     const whole = readWholeFasta(path);
     const reader = FastaReader.open(path);
     try {
-      assert.deepEqual(reader.names(), fai.map((f) => f.name));
+      t.strictSame(reader.names(), fai.map((f) => f.name));
       for (const f of fai) {
         const ref = whole.get(f.name);
-        assert.ok(ref, `${f.name} parsed from the file`);
-        assert.equal(ref.length, f.length, `${f.name}: .fai length agrees with the sequence`);
-        assert.equal(reader.length(f.name), f.length);
+        if (!t.ok(ref, `${f.name} parsed from the file`) || ref === undefined) continue;
+        t.equal(ref.length, f.length, `${f.name}: .fai length agrees with the sequence`);
+        t.equal(reader.length(f.name), f.length);
         const check = (start: number, end: number, label: string) =>
-          assert.equal(reader.fetch(f.name, start, end), ref.slice(Math.max(0, start), Math.min(f.length, end)).toUpperCase(), `${f.name}:${start}-${end} (${label})`);
+          t.equal(reader.fetch(f.name, start, end), ref.slice(Math.max(0, start), Math.min(f.length, end)).toUpperCase(), `${f.name}:${start}-${end} (${label})`);
         check(0, 1, 'first base');
         check(0, 100, 'start of the sequence');
         check(f.length - 1, f.length, 'last base');
         check(f.length - 150, f.length, 'end of the sequence');
         check(f.length - 5, f.length + 100, 'clipped at the end');
         check(-10, 5, 'clipped at the start');
-        assert.equal(reader.fetch(f.name, f.length + 10, f.length + 20), '', 'entirely past the end');
-        assert.equal(reader.fetch(f.name, 500, 500), '', 'empty range');
+        t.equal(reader.fetch(f.name, f.length + 10, f.length + 20), '', 'entirely past the end');
+        t.equal(reader.fetch(f.name, 500, 500), '', 'empty range');
       }
 
       const main = fai.find((f) => f.name === shared.name)!;
@@ -129,9 +124,9 @@ for (const shared of SHARED) {
       const w0 = shared.window[0] + ref.slice(shared.window[0], shared.window[1]).search(/[ACGTacgt]/);
       const w1 = shared.window[1];
       const check = (start: number, end: number, label: string) =>
-        assert.equal(reader.fetch(shared.name, start, end), ref.slice(start, end).toUpperCase(), `${shared.name}:${start}-${end} (${label})`);
+        t.equal(reader.fetch(shared.name, start, end), ref.slice(start, end).toUpperCase(), `${shared.name}:${start}-${end} (${label})`);
 
-      assert.ok(/[ACGTacgt]{1000}/.test(ref.slice(w0, w0 + 50_000)), 'the window holds real sequence');
+      t.ok(/[ACGTacgt]{1000}/.test(ref.slice(w0, w0 + 50_000)), 'the window holds real sequence');
       // Line ends: the last bases of a line with the first of the next, and exactly one full line.
       const lineStart = (Math.ceil(w0 / main.lineBases) + 100) * main.lineBases;
       check(lineStart - 3, lineStart + 3, 'across a line end');
@@ -140,7 +135,7 @@ for (const shared of SHARED) {
       check(lineStart - 1, lineStart + 2 * main.lineBases + 1, 'two line ends');
 
       const { onBase, onNewline } = blockBoundaryPositions(main, readGziStarts(`${path}.gzi`), [w0, w1]);
-      assert.ok(onBase.length > 0, 'a block boundary falls on a base inside the window');
+      t.ok(onBase.length > 0, 'a block boundary falls on a base inside the window');
       for (const pos of [...onBase.slice(0, 3), ...onNewline.slice(0, 2)]) {
         check(pos - 7, pos + 7, 'across a BGZF block boundary');
         check(pos - 1, pos + 1, 'last base of one block and first of the next');
@@ -156,68 +151,68 @@ for (const shared of SHARED) {
       check(w0 + 12_345, w0 + 12_345 + 300_000, 'several blocks in one fetch');
 
       const once = reader.fetch(shared.alias, w0 + 777, w0 + 1_777);
-      assert.equal(once, ref.slice(w0 + 777, w0 + 1_777).toUpperCase(), `alias ${shared.alias} finds ${shared.name}`);
-      assert.equal(reader.fetch(shared.alias, w0 + 777, w0 + 1_777), once, 'the same range again (from the cache)');
-      assert.equal(reader.has(shared.alias), true);
-      assert.equal(reader.length(shared.alias), main.length);
+      t.equal(once, ref.slice(w0 + 777, w0 + 1_777).toUpperCase(), `alias ${shared.alias} finds ${shared.name}`);
+      t.equal(reader.fetch(shared.alias, w0 + 777, w0 + 1_777), once, 'the same range again (from the cache)');
+      t.equal(reader.has(shared.alias), true);
+      t.equal(reader.length(shared.alias), main.length);
     } finally {
       reader.close();
     }
   });
 }
 
-test('soft-masked (lowercase) bases come back uppercase', () => {
+t.test('soft-masked (lowercase) bases come back uppercase', async (t) => {
   const path = sharedDataPath('reference/grch37/ucsc.hg19.chr20.unittest.fasta.gz');
   const ref = readWholeFasta(path).get('chr20')!;
   const masked = ref.slice(10_000_000).search(/[ACGT]{5}[acgt]{30}/);
-  assert.ok(masked >= 0, 'the hg19 window has soft-masked runs');
+  t.ok(masked >= 0, 'the hg19 window has soft-masked runs');
   const start = 10_000_000 + masked;
   const reader = FastaReader.open(path);
   try {
     const raw = ref.slice(start, start + 40);
-    assert.match(raw, /[acgt]/);
-    assert.match(raw, /^[ACGTN]{5}/, 'the range starts on unmasked bases');
-    assert.equal(reader.fetch('chr20', start, start + 40), raw.toUpperCase());
-    assert.match(reader.fetch('chr20', start, start + 40), /^[ACGTN]+$/);
+    t.match(raw, /[acgt]/);
+    t.match(raw, /^[ACGTN]{5}/, 'the range starts on unmasked bases');
+    t.equal(reader.fetch('chr20', start, start + 40), raw.toUpperCase());
+    t.match(reader.fetch('chr20', start, start + 40), /^[ACGTN]+$/);
   } finally {
     reader.close();
   }
 });
 
-test('unknown chromosome: length undefined, fetch names it and the known ones', () => {
+t.test('unknown chromosome: length undefined, fetch names it and the known ones', async (t) => {
   const reader = FastaReader.open(sharedDataPath('reference/grch38/grch38.chr20_and_21_10M.fa.gz'));
   try {
-    assert.equal(reader.has('chr22'), false);
-    assert.equal(reader.length('chr22'), undefined);
-    assert.equal(reader.has('21'), true, '21 finds chr21');
-    assert.throws(() => reader.fetch('chr22', 0, 10), (err: Error) => {
-      assert.match(err.message, /chr22/);
-      assert.match(err.message, /chr20, chr21/);
-      return true;
-    });
-    assert.throws(() => reader.fetch('chr21', 0.5, 10), RangeError);
+    t.equal(reader.has('chr22'), false);
+    t.equal(reader.length('chr22'), undefined);
+    t.equal(reader.has('21'), true, '21 finds chr21');
+    const err = t.throws(() => reader.fetch('chr22', 0, 10), Error);
+    if (err instanceof Error) {
+      t.match(err.message, /chr22/);
+      t.match(err.message, /chr20, chr21/);
+    }
+    t.throws(() => reader.fetch('chr21', 0.5, 10), RangeError);
     reader.close();
-    assert.throws(() => reader.fetch('chr21', 0, 10), /closed/);
+    t.throws(() => reader.fetch('chr21', 0, 10), /closed/);
   } finally {
     reader.close();
   }
 });
 
-test('a large fetch cycles the block cache and stays correct', () => {
+t.test('a large fetch cycles the block cache and stays correct', async (t) => {
   const path = sharedDataPath('reference/grch38/grch38.chr20_and_21_10M.fa.gz');
   const ref = readWholeFasta(path).get('chr20')!;
   const reader = FastaReader.open(path, { cacheBlocks: 4 });
   try {
     // ~5 MB spans about 80 blocks: far more than the 4 kept, so early blocks are evicted and re-read.
-    assert.equal(reader.fetch('chr20', 1_000_003, 6_000_011), ref.slice(1_000_003, 6_000_011).toUpperCase());
-    assert.equal(reader.fetch('chr20', 1_000_003, 1_000_503), ref.slice(1_000_003, 1_000_503).toUpperCase());
-    assert.equal(reader.fetch('chr20', 9_999_000, 10_000_000), ref.slice(9_999_000).toUpperCase());
+    t.equal(reader.fetch('chr20', 1_000_003, 6_000_011), ref.slice(1_000_003, 6_000_011).toUpperCase());
+    t.equal(reader.fetch('chr20', 1_000_003, 1_000_503), ref.slice(1_000_003, 1_000_503).toUpperCase());
+    t.equal(reader.fetch('chr20', 9_999_000, 10_000_000), ref.slice(9_999_000).toUpperCase());
   } finally {
     reader.close();
   }
 });
 
-test('100,000 random 3-base fetches in the GRCh38 chr20 window (timing)', (t) => {
+t.test('100,000 random 3-base fetches in the GRCh38 chr20 window (timing)', async (t) => {
   const path = sharedDataPath('reference/grch38/grch38.chr20_and_21_10M.fa.gz');
   const N = 100_000;
   // chr20:60,001-10,000,000 is real sequence (the first 60 kb are the telomere Ns): ~153 BGZF blocks.
@@ -234,14 +229,16 @@ test('100,000 random 3-base fetches in the GRCh38 chr20 window (timing)', (t) =>
       const t0 = performance.now();
       for (let i = 0; i < N; i++) got[i] = reader.fetch('chr20', positions[i]!, positions[i]! + 3);
       const ms = performance.now() - t0;
-      t.diagnostic(`${N} ${label} 3-base fetches over chr20:60,001-10,000,000: ${ms.toFixed(0)} ms (${((ms * 1000) / N).toFixed(1)} µs each, 64-block cache)`);
+      t.comment(`${N} ${label} 3-base fetches over chr20:60,001-10,000,000: ${ms.toFixed(0)} ms (${((ms * 1000) / N).toFixed(1)} µs each, 64-block cache)`);
     } finally {
       reader.close();
     }
+    const fetches = new Mismatches(t, `${label}: every fetch gives the bases of an independent full read`);
     for (let i = 0; i < N; i++) {
-      const want = ref.slice(positions[i]!, positions[i]! + 3).toUpperCase();
-      if (got[i] !== want) assert.fail(`${label} fetch ${i} at ${positions[i]} gave ${got[i]}, want ${want}`);
+      const want = ref.slice(positions[i], positions[i]! + 3).toUpperCase();
+      fetches.same(got[i], want, `${label} fetch ${i} at ${positions[i]}`);
     }
+    fetches.done();
   };
   run(starts, 'uniformly random');
   // Same positions in genome order, as a sorted VCF asks for them.
@@ -268,133 +265,119 @@ function fastaText(records: typeof PLAIN_RECORDS, eol = '\n', finalNewline = fal
   return finalNewline ? text : text.replace(/\r?\n$/, '');
 }
 
-function checkEveryRange(reader: FastaReader, records: typeof PLAIN_RECORDS): void {
+function checkEveryRange(t: Test, reader: FastaReader, records: typeof PLAIN_RECORDS, label: string): void {
+  const ranges = new Mismatches(t, `${label}: every range of every record`);
   for (const r of records) {
-    assert.equal(reader.length(r.name), r.seq.length, `${r.name} length`);
+    t.equal(reader.length(r.name), r.seq.length, `${r.name} length`);
     for (let s = -2; s <= r.seq.length + 1; s++) {
       for (let e = s; e <= r.seq.length + 2; e++) {
         const want = r.seq.slice(Math.max(0, s), Math.max(0, Math.min(r.seq.length, e))).toUpperCase();
-        assert.equal(reader.fetch(r.name, s, e), want, `${r.name}:${s}-${e}`);
+        ranges.same(reader.fetch(r.name, s, e), want, `${r.name}:${s}-${e}`);
       }
     }
   }
+  ranges.done();
 }
 
-test('plain FASTA without a .fai: the index is built by one scan', async () => {
-  const tmp = await makeTempDir('fasta-plain');
-  try {
-    for (const [label, eol, finalNewline] of [['LF', '\n', false], ['LF, final newline', '\n', true], ['CRLF', '\r\n', true]] as const) {
-      const path = join(tmp.path, `plain-${label.replace(/\W+/g, '_')}.fa`);
-      writeFileSync(path, fastaText(PLAIN_RECORDS, eol, finalNewline), 'latin1');
-      const reader = FastaReader.open(path);
-      try {
-        assert.equal(existsSync(`${path}.fai`), false, 'nothing written next to the input');
-        assert.deepEqual(reader.names(), PLAIN_RECORDS.map((r) => r.name), label);
-        checkEveryRange(reader, PLAIN_RECORDS);
-        assert.equal(reader.fetch('MT', 0, 9), 'GATCACAGG', `${label}: MT finds chrM`);
-        assert.equal(reader.fetch('1', 0, 4), 'ACGT', `${label}: 1 finds chr1`);
-        assert.equal(reader.fetch('chr20', 0, 5), 'ACGTN', `${label}: chr20 finds 20`);
-      } finally {
-        reader.close();
-      }
-    }
-
-    // A .fai on disk is trusted without a scan, so a stale one shows up as a clear error on fetch.
-    const path = join(tmp.path, 'indexed.fa');
-    writeFileSync(path, fastaText(PLAIN_RECORDS));
-    writeFileSync(`${path}.fai`, '20\t76\t999999\t13\t14\n');
-    const stale = FastaReader.open(path);
+t.test('plain FASTA without a .fai: the index is built by one scan', async (t) => {
+  const dir = t.testdir();
+  for (const [label, eol, finalNewline] of [['LF', '\n', false], ['LF, final newline', '\n', true], ['CRLF', '\r\n', true]] as const) {
+    const path = join(dir, `plain-${label.replace(/\W+/g, '_')}.fa`);
+    writeFileSync(path, fastaText(PLAIN_RECORDS, eol, finalNewline), 'latin1');
+    const reader = FastaReader.open(path);
     try {
-      assert.deepEqual(stale.names(), ['20'], 'the .fai on disk wins over a scan');
-      assert.throws(() => stale.fetch('20', 0, 5), /does not match/);
-    } finally {
-      stale.close();
-    }
-  } finally {
-    await tmp.cleanup();
-  }
-});
-
-test('FASTA layouts that cannot be indexed are refused with a reason', async () => {
-  const tmp = await makeTempDir('fasta-bad');
-  try {
-    const cases: Array<[string, RegExp]> = [
-      ['>a\nACGT\nAC\nACGT\n', /different lengths/],
-      ['>a\nACGT\nACGTA\n', /different lengths/],
-      ['>a\nACGT\n\nACGT\n', /blank line/],
-      ['ACGT\n>a\nACGT\n', /before the first/],
-      ['>a\nAC\n>a\nGT\n', /twice/],
-    ];
-    for (const [i, [text, why]] of cases.entries()) {
-      const path = join(tmp.path, `bad${i}.fa`);
-      writeFileSync(path, text);
-      assert.throws(() => FastaReader.open(path), why, JSON.stringify(text));
-    }
-    // Trailing blank lines after the last sequence line are harmless.
-    const ok = join(tmp.path, 'trailing.fa');
-    writeFileSync(ok, '>a\nACGT\nAC\n\n\n>b\nGG\n');
-    const reader = FastaReader.open(ok);
-    try {
-      assert.equal(reader.fetch('a', 0, 10), 'ACGTAC');
-      assert.equal(reader.fetch('b', 0, 10), 'GG');
+      t.equal(existsSync(`${path}.fai`), false, 'nothing written next to the input');
+      t.strictSame(reader.names(), PLAIN_RECORDS.map((r) => r.name), label);
+      checkEveryRange(t, reader, PLAIN_RECORDS, label);
+      t.equal(reader.fetch('MT', 0, 9), 'GATCACAGG', `${label}: MT finds chrM`);
+      t.equal(reader.fetch('1', 0, 4), 'ACGT', `${label}: 1 finds chr1`);
+      t.equal(reader.fetch('chr20', 0, 5), 'ACGTN', `${label}: chr20 finds 20`);
     } finally {
       reader.close();
     }
+  }
+
+  // A .fai on disk is trusted without a scan, so a stale one shows up as a clear error on fetch.
+  const path = join(dir, 'indexed.fa');
+  writeFileSync(path, fastaText(PLAIN_RECORDS));
+  writeFileSync(`${path}.fai`, '20\t76\t999999\t13\t14\n');
+  const stale = FastaReader.open(path);
+  try {
+    t.strictSame(stale.names(), ['20'], 'the .fai on disk wins over a scan');
+    t.throws(() => stale.fetch('20', 0, 5), /does not match/);
   } finally {
-    await tmp.cleanup();
+    stale.close();
   }
 });
 
-test('plain gzip FASTA is refused with the bgzip / samtools faidx fix', async () => {
-  const tmp = await makeTempDir('fasta-gz');
+t.test('FASTA layouts that cannot be indexed are refused with a reason', async (t) => {
+  const dir = t.testdir();
+  const cases: Array<[string, RegExp]> = [
+    ['>a\nACGT\nAC\nACGT\n', /different lengths/],
+    ['>a\nACGT\nACGTA\n', /different lengths/],
+    ['>a\nACGT\n\nACGT\n', /blank line/],
+    ['ACGT\n>a\nACGT\n', /before the first/],
+    ['>a\nAC\n>a\nGT\n', /twice/],
+  ];
+  for (const [i, [text, why]] of cases.entries()) {
+    const path = join(dir, `bad${i}.fa`);
+    writeFileSync(path, text);
+    t.throws(() => FastaReader.open(path), why, JSON.stringify(text));
+  }
+  // Trailing blank lines after the last sequence line are harmless.
+  const ok = join(dir, 'trailing.fa');
+  writeFileSync(ok, '>a\nACGT\nAC\n\n\n>b\nGG\n');
+  const reader = FastaReader.open(ok);
   try {
-    const path = join(tmp.path, 'plain.fa.gz');
-    writeFileSync(path, gzipSync(fastaText(PLAIN_RECORDS)));
-    assert.throws(() => FastaReader.open(path), (err: Error) => {
-      assert.match(err.message, /plain gzip/);
-      assert.match(err.message, /bgzip/);
-      assert.match(err.message, /samtools faidx/);
-      return true;
-    });
+    t.equal(reader.fetch('a', 0, 10), 'ACGTAC');
+    t.equal(reader.fetch('b', 0, 10), 'GG');
   } finally {
-    await tmp.cleanup();
+    reader.close();
+  }
+});
+
+t.test('plain gzip FASTA is refused with the bgzip / samtools faidx fix', async (t) => {
+  const dir = t.testdir();
+  const path = join(dir, 'plain.fa.gz');
+  writeFileSync(path, gzipSync(fastaText(PLAIN_RECORDS)));
+  const err = t.throws(() => FastaReader.open(path), Error);
+  if (err instanceof Error) {
+    t.match(err.message, /plain gzip/);
+    t.match(err.message, /bgzip/);
+    t.match(err.message, /samtools faidx/);
   }
 });
 
 
-test('BGZF with tiny blocks: no indexes (scanned), then with .gzi and .fai', async () => {
-  const tmp = await makeTempDir('fasta-bgzf');
+t.test('BGZF with tiny blocks: no indexes (scanned), then with .gzi and .fai', async (t) => {
+  const dir = t.testdir();
+  const path = join(dir, 'tiny.fa.gz');
+  const { file, gzi } = bgzf(Buffer.from(fastaText(PLAIN_RECORDS, '\n', true)), 17);
+  writeFileSync(path, file);
+  t.equal(gunzipSync(file).toString(), fastaText(PLAIN_RECORDS, '\n', true), 'the test writer makes valid gzip');
+
+  const scanned = FastaReader.open(path);
   try {
-    const path = join(tmp.path, 'tiny.fa.gz');
-    const { file, gzi } = bgzf(Buffer.from(fastaText(PLAIN_RECORDS, '\n', true)), 17);
-    writeFileSync(path, file);
-    assert.equal(gunzipSync(file).toString(), fastaText(PLAIN_RECORDS, '\n', true), 'the test writer makes valid gzip');
-
-    const scanned = FastaReader.open(path);
-    try {
-      checkEveryRange(scanned, PLAIN_RECORDS);
-    } finally {
-      scanned.close();
-    }
-
-    writeFileSync(`${path}.gzi`, gzi);
-    const text = fastaText(PLAIN_RECORDS, '\n', true);
-    // The .fai as samtools writes it, computed here from the text layout.
-    let offset = 0;
-    const lines: string[] = [];
-    for (const r of PLAIN_RECORDS) {
-      offset = text.indexOf(`>${r.header}\n`, offset) + r.header.length + 2;
-      const lb = r.seq.length === 0 ? 0 : Math.min(r.width, r.seq.length);
-      lines.push(`${r.name}\t${r.seq.length}\t${offset}\t${lb}\t${lb === 0 ? 0 : lb + 1}`);
-    }
-    writeFileSync(`${path}.fai`, lines.join('\n') + '\n');
-    const indexed = FastaReader.open(path, { cacheBlocks: 2 });
-    try {
-      checkEveryRange(indexed, PLAIN_RECORDS);
-    } finally {
-      indexed.close();
-    }
+    checkEveryRange(t, scanned, PLAIN_RECORDS, 'no indexes');
   } finally {
-    await tmp.cleanup();
+    scanned.close();
+  }
+
+  writeFileSync(`${path}.gzi`, gzi);
+  const text = fastaText(PLAIN_RECORDS, '\n', true);
+  // The .fai as samtools writes it, computed here from the text layout.
+  let offset = 0;
+  const lines: string[] = [];
+  for (const r of PLAIN_RECORDS) {
+    offset = text.indexOf(`>${r.header}\n`, offset) + r.header.length + 2;
+    const lb = r.seq.length === 0 ? 0 : Math.min(r.width, r.seq.length);
+    lines.push(`${r.name}\t${r.seq.length}\t${offset}\t${lb}\t${lb === 0 ? 0 : lb + 1}`);
+  }
+  writeFileSync(`${path}.fai`, lines.join('\n') + '\n');
+  const indexed = FastaReader.open(path, { cacheBlocks: 2 });
+  try {
+    checkEveryRange(t, indexed, PLAIN_RECORDS, '.gzi and .fai');
+  } finally {
+    indexed.close();
   }
 });
