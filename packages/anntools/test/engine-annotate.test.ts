@@ -1,6 +1,5 @@
 // The engine with a reference: INFO fields per ALT, the TSV, the summary and the count log.
-import { test } from 'node:test';
-import assert from 'node:assert/strict';
+import t from 'tap';
 import { PassThrough, Readable } from 'node:stream';
 import { annotateVcf, formatCountLog, SnpTableBuilder, TranscriptIndex, TSV_COLUMNS } from '../src/index.ts';
 import type { Reference, Transcript } from '../src/index.ts';
@@ -39,73 +38,74 @@ async function annotate(text: string) {
   return { summary, vcf: Buffer.concat(vcf).toString(), tsv: Buffer.concat(tsv).toString() };
 }
 
-test('each ALT gets its region, genes, detail and rsIDs in INFO; other columns are untouched', async () => {
+t.test('each ALT gets its region, genes, detail and rsIDs in INFO; other columns are untouched', async (t) => {
   const { vcf } = await annotate(HEADER + BODY);
   const lines = vcf.trimEnd().split('\n');
   for (const id of ['GAS_REGION', 'GAS_GENE', 'GAS_DETAIL', 'GAS_RSID', 'GAS_SKIP']) {
-    assert.ok(lines.some((l) => l.startsWith(`##INFO=<ID=${id},Number=A,`)), id);
+    t.ok(lines.some((l) => l.startsWith(`##INFO=<ID=${id},Number=A,`)), id);
   }
   const data = lines.filter((l) => !l.startsWith('#'));
   const input = BODY.trimEnd().split('\n');
+  t.equal(data.length, input.length, 'one output record per input record');
   data.forEach((l, i) => {
     const out = l.split('\t');
     const orig = input[i]!.split('\t');
-    assert.deepEqual([...out.slice(0, 7), ...out.slice(8)], [...orig.slice(0, 7), ...orig.slice(8)]);
-    assert.ok(out[7]!.startsWith(orig[7] === '.' ? 'GAS_REGION=' : `${orig[7]};GAS_REGION=`), out[7]);
+    t.strictSame([...out.slice(0, 7), ...out.slice(8)], [...orig.slice(0, 7), ...orig.slice(8)]);
+    t.ok(out[7]!.startsWith(orig[7] === '.' ? 'GAS_REGION=' : `${orig[7]};GAS_REGION=`), `INFO: ${out[7]}`);
   });
   const info = (l: string) => Object.fromEntries(l.split('\t')[7]!.split(';').map((kv) => kv.split('=') as [string, string]));
   const first = info(data[0]!);
-  assert.equal(first.GAS_REGION, 'exonic,.');
-  assert.equal(first.GAS_GENE, 'PLUS,.');
-  assert.equal(first.GAS_DETAIL, 'NM_PLUS:+:exon1,.');
-  assert.equal(first.GAS_RSID, 'rs100,.');
-  assert.equal(first.GAS_SKIP, '.,symbolic_allele');
-  assert.equal(first.DP, '10');
+  t.equal(first.GAS_REGION, 'exonic,.');
+  t.equal(first.GAS_GENE, 'PLUS,.');
+  t.equal(first.GAS_DETAIL, 'NM_PLUS:+:exon1,.');
+  t.equal(first.GAS_RSID, 'rs100,.');
+  t.equal(first.GAS_SKIP, '.,symbolic_allele');
+  t.equal(first.DP, '10');
   const ins = info(data[1]!);
-  assert.equal(ins.GAS_REGION, 'intronic');
-  assert.equal(ins.GAS_DETAIL, 'NM_PLUS:+:intron1');
-  assert.equal(ins.GAS_SKIP, undefined);
+  t.equal(ins.GAS_REGION, 'intronic');
+  t.equal(ins.GAS_DETAIL, 'NM_PLUS:+:intron1');
+  t.equal(ins.GAS_SKIP, undefined);
   const inter = info(data[2]!);
-  assert.equal(inter.GAS_REGION, 'intergenic');
-  assert.equal(inter.GAS_GENE, 'PLUS&MINUS');
-  assert.equal(inter.GAS_DETAIL, 'PLUS(dist:4401)&MINUS(dist:5100)');
-  assert.equal(info(data[3]!).GAS_REGION, 'UTR5');
+  t.equal(inter.GAS_REGION, 'intergenic');
+  t.equal(inter.GAS_GENE, 'PLUS&MINUS');
+  t.equal(inter.GAS_DETAIL, 'PLUS(dist:4401)&MINUS(dist:5100)');
+  t.equal(info(data[3]!).GAS_REGION, 'UTR5');
 });
 
-test('the TSV has one row per variant allele, with the original ID', async () => {
+t.test('the TSV has one row per variant allele, with the original ID', async (t) => {
   const { tsv } = await annotate(HEADER + BODY);
   const rows = tsv.trimEnd().split('\n').map((l) => l.split('\t'));
-  assert.deepEqual(rows[0], TSV_COLUMNS);
-  assert.equal(rows.length - 1, 5);
-  assert.deepEqual(rows[1]!.slice(0, 10), ['chr1', '161', '.', 'A', 'G', '1', 'exonic', 'PLUS', 'NM_PLUS:+:exon1', 'rs100']);
-  assert.deepEqual(rows[2]!.slice(4, 7), ['<DEL>', '2', '']);
-  assert.equal(rows[2]![TSV_COLUMNS.indexOf('SKIP_REASON')], 'symbolic_allele');
-  assert.equal(rows[3]![2], 'rsX');
+  t.strictSame(rows[0], TSV_COLUMNS);
+  t.equal(rows.length - 1, 5);
+  t.strictSame(rows[1]!.slice(0, 10), ['chr1', '161', '.', 'A', 'G', '1', 'exonic', 'PLUS', 'NM_PLUS:+:exon1', 'rs100']);
+  t.strictSame(rows[2]!.slice(4, 7), ['<DEL>', '2', '']);
+  t.equal(rows[2]![TSV_COLUMNS.indexOf('SKIP_REASON')], 'symbolic_allele');
+  t.equal(rows[3]![2], 'rsX');
 });
 
-test('summary: counts per class and chromosome, Ti/Tv, rsID rate; the count log says the same', async () => {
+t.test('summary: counts per class and chromosome, Ti/Tv, rsID rate; the count log says the same', async (t) => {
   const { summary } = await annotate(HEADER + BODY);
-  assert.equal(summary.records, 4);
-  assert.equal(summary.alleles, 5);
-  assert.equal(summary.annotatedAlleles, 4);
-  assert.deepEqual(summary.skipped, { symbolic_allele: 1 });
-  assert.deepEqual(summary.regions, { exonic: 1, intronic: 1, intergenic: 1, UTR5: 1 });
-  assert.deepEqual(summary.chromosomes, { chr1: 4 });
+  t.equal(summary.records, 4);
+  t.equal(summary.alleles, 5);
+  t.equal(summary.annotatedAlleles, 4);
+  t.strictSame(summary.skipped, { symbolic_allele: 1 });
+  t.strictSame(summary.regions, { exonic: 1, intronic: 1, intergenic: 1, UTR5: 1 });
+  t.strictSame(summary.chromosomes, { chr1: 4 });
   // A>G and G>A and T>C are transitions; none transversions.
-  assert.equal(summary.transitions, 3);
-  assert.equal(summary.tiTv, null);
-  assert.equal(summary.rsidAlleles, 1);
-  assert.equal(summary.rsidRate, 0.2);
+  t.equal(summary.transitions, 3);
+  t.equal(summary.tiTv, null);
+  t.equal(summary.rsidAlleles, 1);
+  t.equal(summary.rsidRate, 0.2);
   const log = formatCountLog('x.vcf', summary);
-  assert.match(log, /^Total: 4$/m);
-  assert.match(log, /^In dbSNP: 1 \(25\.00%\)$/m);
-  assert.match(log, /^In CDS 1$/m);
-  assert.match(log, /^In interGenic 1$/m);
-  assert.match(log, /^In '5 UTR 1$/m);
-  assert.match(log, /^Not annotated 1 \(symbolic_allele: 1\)$/m);
+  t.match(log, /^Total: 4$/m);
+  t.match(log, /^In dbSNP: 1 \(25\.00%\)$/m);
+  t.match(log, /^In CDS 1$/m);
+  t.match(log, /^In interGenic 1$/m);
+  t.match(log, /^In '5 UTR 1$/m);
+  t.match(log, /^Not annotated 1 \(symbolic_allele: 1\)$/m);
 });
 
-test('with a sequence, exonic ALTs get function, SO term, impact and HGVS per coding transcript', async () => {
+t.test('with a sequence, exonic ALTs get function, SO term, impact and HGVS per coding transcript', async (t) => {
   // A coding transcript like PLUS with a whole number of codons: CDS [150,200) + [300,400) +
   // [500,551) = 201 bases = ATG, 65 × GCT (Ala), TAA. Every other base is C.
   const CODING: Transcript = { ...PLUS, id: 'NM_CODING', gene: 'CODING', cdsEnd: 551 };
@@ -126,9 +126,9 @@ test('with a sequence, exonic ALTs get function, SO term, impact and HGVS per co
   const summary = await annotateVcf({ input: Readable.from([Buffer.from(text)]), vcfOut, reference: withSeq });
   const line = Buffer.concat(out).toString().trimEnd().split('\n').at(-1)!;
   const info = Object.fromEntries(line.split('\t')[7]!.split(';').map((kv) => kv.split('=') as [string, string]));
-  assert.equal(info.GAS_FUNC, 'missense,missense');
-  assert.equal(info.GAS_SO, 'missense_variant,missense_variant');
-  assert.equal(info.GAS_IMPACT, 'MODERATE,MODERATE');
-  assert.equal(info.GAS_AACHANGE, 'CODING:NM_CODING:c.4G>C:p.Ala2Pro,CODING:NM_CODING:c.4G>T:p.Ala2Ser');
-  assert.deepEqual(summary.functions, { missense: 2 });
+  t.equal(info.GAS_FUNC, 'missense,missense');
+  t.equal(info.GAS_SO, 'missense_variant,missense_variant');
+  t.equal(info.GAS_IMPACT, 'MODERATE,MODERATE');
+  t.equal(info.GAS_AACHANGE, 'CODING:NM_CODING:c.4G>C:p.Ala2Pro,CODING:NM_CODING:c.4G>T:p.Ala2Ser');
+  t.strictSame(summary.functions, { missense: 2 });
 });

@@ -1,10 +1,8 @@
 // The engine's chunked pipeline: BGZF blocks inflated in groups, lines that span blocks and chunks,
 // worker threads giving the same bytes as this thread, and errors numbered in the whole file.
-import { test, before, after } from 'node:test';
-import assert from 'node:assert/strict';
+import t from 'tap';
 import { createWriteStream, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -17,6 +15,7 @@ import type { ChunkResult } from '../src/chunk-annotator.ts';
 const bgzf = (data: Buffer, blockBytes?: number): Buffer => bgzfWithIndex(data, blockBytes).file;
 import { annotateVcf, AnnotationPool, parseReferenceFile, readReferenceBytes, VcfFormatError } from '../src/index.ts';
 import type { AnnotateOptions, LoadedReference } from '../src/index.ts';
+import { Mismatches, sameBytes } from './mismatches.ts';
 
 
 async function run(input: Buffer, opts: Partial<AnnotateOptions> = {}) {
@@ -34,185 +33,195 @@ async function run(input: Buffer, opts: Partial<AnnotateOptions> = {}) {
   return { summary: { ...summary, runtimeSeconds: 0 }, vcf: Buffer.concat(vcf), tsv: Buffer.concat(tsv) };
 }
 
-let grch37: LoadedReference;
-let pool: AnnotationPool;
-let references: Array<{ path: string; bytes: Buffer }>;
 const nistGz = readFileSync(sharedDataPath('vcf/grch37/NIST_NA12878_v2.19_complex_1ormoreindels.vcf.gz'));
 const nist = gunzipSync(nistGz);
 
-before(async () => {
-  const file = join(await testReferenceDir(), 'GRCh37.gasref');
-  const bytes = await readReferenceBytes(file);
-  grch37 = parseReferenceFile(bytes, file);
-  references = [{ path: file, bytes }];
-  pool = await AnnotationPool.start({ references, workers: 2 });
-});
-after(() => pool.close());
+const referenceFile = join(await testReferenceDir(), 'GRCh37.gasref');
+const referenceBytes = await readReferenceBytes(referenceFile);
+const grch37: LoadedReference = parseReferenceFile(referenceBytes, referenceFile);
+const references: Array<{ path: string; bytes: Buffer }> = [{ path: referenceFile, bytes: referenceBytes }];
+const pool: AnnotationPool = await AnnotationPool.start({ references, workers: 2 });
+t.teardown(() => pool.close());
 
-test('the shared BGZF VCF (184,632 records) gives the same bytes as its plain text, in this thread and with two workers', async () => {
-  assert.equal(nistGz.subarray(12, 14).toString(), 'BC', 'the shared file is BGZF');
+t.test('the shared BGZF VCF (184,632 records) gives the same bytes as its plain text, in this thread and with two workers', async (t) => {
+  t.equal(nistGz.subarray(12, 14).toString(), 'BC', 'the shared file is BGZF');
   const plain = await run(nist, { reference: grch37 });
-  assert.equal(plain.summary.records, 184_632);
-  assert.ok(plain.vcf.length > nist.length);
+  t.equal(plain.summary.records, 184_632);
+  t.ok(plain.vcf.length > nist.length);
   const fromBgzf = await run(nistGz, { reference: grch37 });
   const withWorkers = await run(nistGz, { reference: grch37, pool });
   const gzip = await run(gzipSync(nist), { reference: grch37, pool });
-  for (const other of [fromBgzf, withWorkers, gzip]) {
-    assert.deepEqual(other.summary, plain.summary);
-    assert.ok(other.vcf.equals(plain.vcf));
-    assert.ok(other.tsv.equals(plain.tsv));
+  for (const [label, other] of [['BGZF', fromBgzf], ['BGZF, two workers', withWorkers], ['gzip, two workers', gzip]] as const) {
+    t.strictSame(other.summary, plain.summary, `${label}: summary`);
+    sameBytes(t, other.vcf, plain.vcf, `${label}: VCF`);
+    sameBytes(t, other.tsv, plain.tsv, `${label}: TSV`);
   }
   // Every record came out once, in input order.
   const positions = (b: Buffer) => b.toString('latin1').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split('\t', 2).join(':'));
-  assert.deepEqual(positions(withWorkers.vcf), positions(nist));
+  t.strictSame(positions(withWorkers.vcf), positions(nist), 'every record once, in input order');
 });
 
-test('output memory reused once written to files gives the same files, in this thread and with workers', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'gas-reuse-'));
-  try {
-    const expected = await run(nistGz, { reference: grch37 });
-    for (const withPool of [false, true]) {
-      const vcfPath = join(dir, `out-${withPool}.vcf`);
-      const tsvPath = join(dir, `out-${withPool}.tsv`);
-      const vcfOut = createWriteStream(vcfPath);
-      const tsvOut = createWriteStream(tsvPath);
-      await annotateVcf({ input: Readable.from([nistGz]), vcfOut, tsvOut, reference: grch37, pool: withPool ? pool : undefined, reuseOutputBuffers: true });
-      vcfOut.end();
-      tsvOut.end();
-      await Promise.all([finished(vcfOut), finished(tsvOut)]);
-      assert.ok((await readFile(vcfPath)).equals(expected.vcf), `VCF, ${withPool ? 'with workers' : 'this thread'}`);
-      assert.ok((await readFile(tsvPath)).equals(expected.tsv), `TSV, ${withPool ? 'with workers' : 'this thread'}`);
-    }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
+t.test('output memory reused once written to files gives the same files, in this thread and with workers', async (t) => {
+  const dir = t.testdir();
+  const expected = await run(nistGz, { reference: grch37 });
+  for (const withPool of [false, true]) {
+    const vcfPath = join(dir, `out-${withPool}.vcf`);
+    const tsvPath = join(dir, `out-${withPool}.tsv`);
+    const vcfOut = createWriteStream(vcfPath);
+    const tsvOut = createWriteStream(tsvPath);
+    await annotateVcf({ input: Readable.from([nistGz]), vcfOut, tsvOut, reference: grch37, pool: withPool ? pool : undefined, reuseOutputBuffers: true });
+    vcfOut.end();
+    tsvOut.end();
+    await Promise.all([finished(vcfOut), finished(tsvOut)]);
+    sameBytes(t, await readFile(vcfPath), expected.vcf, `VCF, ${withPool ? 'with workers' : 'this thread'}`);
+    sameBytes(t, await readFile(tsvPath), expected.tsv, `TSV, ${withPool ? 'with workers' : 'this thread'}`);
   }
 });
 
-test('a pool used at once, before its worker is ready, gives the same bytes; a worker that cannot start fails the run', async () => {
+t.test('a pool used at once, before its worker is ready, gives the same bytes; a worker that cannot start fails the run', async (t) => {
   const expected = await run(nistGz, { reference: grch37 });
   const spawned = AnnotationPool.spawn({ references, workers: 1 });
   try {
     const out = await run(nistGz, { reference: grch37, pool: spawned });
-    assert.ok(out.vcf.equals(expected.vcf));
-    assert.ok(out.tsv.equals(expected.tsv));
+    sameBytes(t, out.vcf, expected.vcf, 'VCF');
+    sameBytes(t, out.tsv, expected.tsv, 'TSV');
   } finally {
     await spawned.close();
   }
   const broken = AnnotationPool.spawn({ references: [{ path: 'broken.gasref', bytes: Buffer.from('not a reference file') }], workers: 1 });
   try {
-    await assert.rejects(run(nistGz, { reference: grch37, pool: broken }));
+    await t.rejects(run(nistGz, { reference: grch37, pool: broken }), 'a worker that cannot start fails the run');
   } finally {
     await broken.close();
   }
 });
 
-test('lines that span BGZF blocks and chunks arrive whole; small blocks and CRLF too', async () => {
+t.test('lines that span BGZF blocks and chunks arrive whole; small blocks and CRLF too', async (t) => {
   const header = '##fileformat=VCFv4.2\r\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\r\n';
   const lines: string[] = [];
   for (let i = 0; i < 60_000; i++) lines.push(`20\t${10_000_000 + i * 7}\trs${i}\tA\tG\t.\tPASS\tDP=${i}\tGT\t0/1`);
   const text = Buffer.from(header + lines.join('\r\n') + '\r\n');
   const out = await run(bgzf(text, 1000), { reference: grch37, pool });
   const body = out.vcf.toString('latin1').split('\n').filter((l) => l && !l.startsWith('#'));
-  assert.equal(body.length, 60_000);
-  body.forEach((l, i) => assert.ok(l.startsWith(`${lines[i]!.slice(0, lines[i]!.indexOf('\tGT'))};GAS_REGION=`), l));
-  assert.ok(body.every((l) => l.endsWith('\tGT\t0/1')));
+  t.equal(body.length, 60_000);
+  const whole = new Mismatches(t, 'every line arrives whole, with its own columns');
+  body.forEach((l, i) => whole.ok(l.startsWith(`${lines[i]!.slice(0, lines[i]!.indexOf('\tGT'))};GAS_REGION=`), l));
+  whole.done();
+  t.ok(body.every((l) => l.endsWith('\tGT\t0/1')), 'every line ends with its sample columns');
 });
 
-test('an error in a late chunk names its line in the whole file, with workers too', async () => {
+t.test('an error in a late chunk names its line in the whole file, with workers too', async (t) => {
   const lines = ['##fileformat=VCFv4.2', '#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO'];
   for (let i = 0; i < 200_000; i++) lines.push(`1\t${1000 + i}\t.\tC\tT\t.\t.\t.`);
   lines[150_001] = '1\t151001\t.\tC\tQ\t.\t.\t.';
   const input = bgzf(Buffer.from(lines.join('\n') + '\n'));
   for (const opts of [{ reference: grch37 }, { reference: grch37, pool }]) {
-    await assert.rejects(run(input, opts), (err: unknown) => {
-      assert.ok(err instanceof VcfFormatError, String(err));
-      assert.equal(err.line, 150_002);
-      assert.equal(err.field, 'ALT');
-      return true;
-    });
+    const label = 'pool' in opts ? 'with workers' : 'this thread';
+    const err = await t.rejects(run(input, opts), VcfFormatError, label);
+    if (!(err instanceof VcfFormatError)) continue;
+    t.equal(err.line, 150_002, label);
+    t.equal(err.field, 'ALT', label);
   }
 });
 
-test('a too-long line after several chunks is refused with its line number', async () => {
+t.test('a too-long line after several chunks is refused with its line number', async (t) => {
   const lines = ['##fileformat=VCFv4.2', '#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO'];
   for (let i = 0; i < 100_000; i++) lines.push(`1\t${1000 + i}\t.\tC\tT\t.\t.\t.`);
   lines.push(`1\t5\t.\tC\tT\t.\t.\t${'X'.repeat(3_000_000)}`);
-  await assert.rejects(run(Buffer.from(lines.join('\n') + '\n'), { limits: { maxLineBytes: 2_000_000 } }), /^VcfFormatError: line 100003: line: longer than 2000000 bytes/);
+  const err = await t.rejects(run(Buffer.from(lines.join('\n') + '\n'), { limits: { maxLineBytes: 2_000_000 } }), VcfFormatError);
+  t.match(String(err), /^VcfFormatError: line 100003: line: longer than 2000000 bytes/);
 });
 
-test('damaged compressed input fails with a clear reason, not a crash', async () => {
+t.test('damaged compressed input fails with a clear reason, not a crash', async (t) => {
   const text = Buffer.from('##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n' + '1\t10\t.\tA\tG\t.\t.\t.\n'.repeat(20_000));
   const good = bgzf(text, 4000);
-  await assert.rejects(run(good.subarray(0, good.length - 5000)), /input: the compressed input ends in the middle of a BGZF block/);
+  await t.rejects(run(good.subarray(0, good.length - 5000)), /input: the compressed input ends in the middle of a BGZF block/);
   // A byte of the second block's compressed data (its 18-byte header comes first).
   const flipped = Buffer.from(good);
   const second = good.readUInt16LE(16) + 1;
   flipped[second + 20] = flipped[second + 20]! ^ 0xff;
-  await assert.rejects(run(flipped), /input: the gzip data is damaged/);
+  await t.rejects(run(flipped), /input: the gzip data is damaged/);
   const gz = gzipSync(text);
-  await assert.rejects(run(gz.subarray(0, gz.length - 100)), VcfFormatError);
+  await t.rejects(run(gz.subarray(0, gz.length - 100)), VcfFormatError);
 });
 
-test('a gzip bomb stops at the decompressed-size limit', async () => {
+t.test('a gzip bomb stops at the decompressed-size limit', async (t) => {
   const bomb = gzipSync(Buffer.concat([Buffer.from('##fileformat=VCFv4.2\n##x='), Buffer.alloc(50_000_000, 65)]));
-  await assert.rejects(run(bomb, { limits: { maxDecompressedBytes: 10_000_000 } }), /input: more than 10000000 bytes after decompression/);
+  await t.rejects(run(bomb, { limits: { maxDecompressedBytes: 10_000_000 } }), /input: more than 10000000 bytes after decompression/);
 });
 
-test('VCF 3.3 (the GAS premium_3 sample): every record and sample passes through; I/D indels are not guessed', async () => {
+t.test('VCF 3.3 (the GAS premium_3 sample): every record and sample passes through; I/D indels are not guessed', async (t) => {
   const file = readFileSync(sharedDataPath('vcf/gas_anntools/premium_3.vcf'));
   const out = await run(file, { reference: grch37 });
-  assert.equal(out.summary.records, 3_431);
+  t.equal(out.summary.records, 3_431);
   const inLines = file.toString('latin1').trimEnd().split('\n');
   const outLines = out.vcf.toString('latin1').trimEnd().split('\n');
-  assert.equal(outLines[0], '##fileformat=VCFv3.3');
+  t.equal(outLines[0], '##fileformat=VCFv3.3');
   const data = (ls: string[]) => ls.filter((l) => !l.startsWith('#'));
-  data(outLines).forEach((l, i) => {
+  const inData = data(inLines);
+  const outData = data(outLines);
+  t.equal(outData.length, inData.length, 'one output record per input record');
+  const kept = new Mismatches(t, 'every record keeps its columns and gets GAS_REGION');
+  outData.forEach((l, i) => {
     const o = l.split('\t');
-    const orig = data(inLines)[i]!.split('\t');
-    assert.deepEqual([...o.slice(0, 7), ...o.slice(8)], [...orig.slice(0, 7), ...orig.slice(8)]); // QUAL -1, FILTER 0, 107 samples
-    assert.match(o[7]!, /GAS_REGION=/);
+    const orig = inData[i]!.split('\t');
+    kept.same([...o.slice(0, 7), ...o.slice(8)], [...orig.slice(0, 7), ...orig.slice(8)], `record ${i + 1}`); // QUAL -1, FILTER 0, 107 samples
+    kept.ok(/GAS_REGION=/.test(o[7]!), `record ${i + 1}: GAS_REGION in ${o[7]}`);
   });
+  kept.done();
   const v33 = '##fileformat=VCFv3.3\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n1\t1105468\t.\tG\tD2,IAC,A\t-1\t0\tDP=4\n';
   const indels = await run(Buffer.from(v33), { reference: grch37 });
   const info = indels.vcf.toString().trimEnd().split('\n').at(-1)!.split('\t')[7]!;
-  assert.match(info, /GAS_SKIP=vcf33_indel,vcf33_indel,\./);
-  assert.deepEqual(indels.summary.skipped, { vcf33_indel: 2 });
+  t.match(info, /GAS_SKIP=vcf33_indel,vcf33_indel,\./);
+  t.strictSame(indels.summary.skipped, { vcf33_indel: 2 });
   // The same alleles in a 4.x file are errors: D2 is not an allele there.
-  await assert.rejects(run(Buffer.from(v33.replace('VCFv3.3', 'VCFv4.2'))), /line 3: ALT: "D2"/);
+  await t.rejects(run(Buffer.from(v33.replace('VCFv3.3', 'VCFv4.2'))), /line 3: ALT: "D2"/);
 });
 
-test('a worker that dies fails only the run whose chunks it held, and the pool replaces it', async () => {
+t.test('a worker that dies fails only the run whose chunks it held, and the pool replaces it', async (t) => {
   const expected = await run(nistGz, { reference: grch37 });
   const one = await AnnotationPool.start({ references, workers: 1 });
   try {
+    // The worker is stopped once it has sent back its first result for this run, so the run is
+    // under way with chunks in the worker (this was a 100 ms sleep).
+    const worker = one.runningWorkers()[0]!;
+    const firstResult = new Promise<void>((resolve) => {
+      const onMessage = (m: { type?: string }): void => {
+        if (m.type !== 'result') return;
+        worker.off('message', onMessage);
+        resolve();
+      };
+      worker.on('message', onMessage);
+    });
     const running = run(nistGz, { reference: grch37, pool: one });
-    await new Promise((r) => setTimeout(r, 100));
-    await one.runningWorkers()[0]!.terminate();
+    // If the run ends before the worker answers at all, there is nothing left to stop.
+    await Promise.race([firstResult, running.then(() => undefined, () => undefined)]);
+    await worker.terminate();
     // The run either finishes (its chunks were done here or already back) or fails naming the worker.
     await running.then(
-      (r) => assert.deepEqual(r.summary, expected.summary),
-      (err: Error) => assert.match(err.message, /annotation worker exited/),
+      (r) => t.strictSame(r.summary, expected.summary, 'the run finished with the same summary'),
+      (err: Error) => t.match(err.message, /annotation worker exited/, 'the run failed naming the worker'),
     );
     for (let i = 0; i < 200 && one.runningWorkers().length === 0; i++) await new Promise((r) => setTimeout(r, 25));
-    assert.equal(one.restarts, 1);
-    assert.equal(one.runningWorkers().length, 1);
+    t.equal(one.restarts, 1);
+    t.equal(one.runningWorkers().length, 1);
     const again = await run(nistGz, { reference: grch37, pool: one });
-    assert.deepEqual(again.summary, expected.summary);
-    assert.ok(again.vcf.equals(expected.vcf));
+    t.strictSame(again.summary, expected.summary);
+    sameBytes(t, again.vcf, expected.vcf, 'VCF of a run on the replaced worker');
   } finally {
     await one.close();
   }
 });
 
-test('a chunk for a build the workers do not hold fails that run with the reason; the worker stays up', async () => {
+t.test('a chunk for a build the workers do not hold fails that run with the reason; the worker stays up', async (t) => {
   const other: LoadedReference = { ...grch37, build: 'GRCh38-not-loaded' };
-  await assert.rejects(run(nistGz, { reference: other, pool }), /no reference for GRCh38-not-loaded in this worker/);
-  assert.equal(pool.restarts, 0);
+  await t.rejects(run(nistGz, { reference: other, pool }), /no reference for GRCh38-not-loaded in this worker/);
+  t.equal(pool.restarts, 0);
   const ok = await run(nist.subarray(0, nist.indexOf(10, 200_000) + 1), { reference: grch37, pool });
-  assert.ok(ok.summary.records > 1000);
+  t.ok(ok.summary.records > 1000);
 });
 
-test('the region text written once per run of variants equals the text written variant by variant', async () => {
+t.test('the region text written once per run of variants equals the text written variant by variant', async (t) => {
   // Every base around the start of a chr20 gene: intergenic gap, upstream, UTR, exons, splice
   // sites, introns. Sorted, runs share one annotation and their text is copied; shuffled, almost
   // every record is written afresh. Both must give the same lines.
@@ -227,11 +236,12 @@ test('the region text written once per run of variants equals the text written v
   const byPosition = (text: Uint8Array): string[] => Buffer.from(text).toString().split('\n').filter((l) => l !== '').sort((a, b) => Number(a.split('\t')[1]) - Number(b.split('\t')[1]) || a.localeCompare(b));
   const sorted = annotate(lines);
   const fresh = annotate(shuffled);
-  assert.deepEqual(byPosition(sorted.vcf), byPosition(fresh.vcf));
-  assert.deepEqual(byPosition(sorted.tsv!), byPosition(fresh.tsv!));
+  t.strictSame(byPosition(sorted.vcf), byPosition(fresh.vcf), 'VCF lines');
+  t.strictSame(byPosition(sorted.tsv!), byPosition(fresh.tsv!), 'TSV lines');
   // And both say what classifyRegion says, in the format docs/annotation.md gives.
   const flank = (f?: { gene: string; distance: number }): string => (f ? `${f.gene}(dist:${f.distance})` : 'NONE');
   const regions = new Set<string>();
+  const said = new Mismatches(t, 'every line says what classifyRegion says');
   for (const line of byPosition(sorted.vcf)) {
     const [, pos, , , alt] = line.split('\t');
     if (alt!.includes(',')) continue;
@@ -241,8 +251,9 @@ test('the region text written once per run of variants equals the text written v
     const detail = intergenic
       ? `${flank(r.left)}&${flank(r.right)}`
       : r.hits.map((h) => `${h.transcript.id}:${h.transcript.strand}:${h.exon !== undefined ? `exon${h.exon}` : h.intron !== undefined ? `intron${h.intron}` : `dist:${h.distance}`}`).join('&');
-    assert.ok(line.includes(`GAS_REGION=${r.classes.join('&')};GAS_GENE=${genes};GAS_DETAIL=${detail};`), `${line} vs ${r.region} ${genes} ${detail}`);
+    said.ok(line.includes(`GAS_REGION=${r.classes.join('&')};GAS_GENE=${genes};GAS_DETAIL=${detail};`), `${line} vs ${r.region} ${genes} ${detail}`);
     regions.add(r.region);
   }
-  for (const r of ['intergenic', 'upstream', 'ncRNA_exonic', 'ncRNA_intronic']) assert.ok(regions.has(r), `${r} in ${[...regions].join(' ')}`);
+  said.done();
+  for (const r of ['intergenic', 'upstream', 'ncRNA_exonic', 'ncRNA_intronic']) t.ok(regions.has(r), `${r} in ${[...regions].join(' ')}`);
 });
