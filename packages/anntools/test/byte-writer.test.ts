@@ -1,12 +1,11 @@
 // ByteWriter copies input ranges four bytes at a time and fixed texts with one set(): every length,
 // offset and growth must still give back exactly the bytes written.
-import { test } from 'node:test';
-import assert from 'node:assert/strict';
+import t from 'tap';
 import { ByteWriter } from '../src/byte-writer.ts';
 
 const source = Buffer.from(Array.from({ length: 300 }, (_, i) => String.fromCharCode(33 + (i % 90))).join(''), 'latin1');
 
-test('ranges of every length and offset, around the four-byte steps, come out byte for byte', () => {
+t.test('ranges of every length and offset, around the four-byte steps, come out byte for byte', async (t) => {
   const view = new DataView(source.buffer, source.byteOffset, source.byteLength);
   const w = new ByteWriter(8); // tiny, so most writes grow it
   const expected: Buffer[] = [];
@@ -19,19 +18,19 @@ test('ranges of every length and offset, around the four-byte steps, come out by
       expected.push(Buffer.from('|'));
     }
   }
-  assert.ok(w.take().equals(Buffer.concat(expected)));
+  t.strictSame(w.take(), Buffer.concat(expected));
 });
 
-test('a range read from a view over part of a larger buffer stays inside that part', () => {
+t.test('a range read from a view over part of a larger buffer stays inside that part', async (t) => {
   const big = Buffer.from('xxxxABCDEFGHIJyyyy', 'latin1');
   const part = new Uint8Array(big.buffer, big.byteOffset + 4, 10);
   const view = new DataView(big.buffer, big.byteOffset + 4, 10);
   const w = new ByteWriter(4);
   w.bytes(part, view, 1, 10);
-  assert.equal(w.take().toString('latin1'), 'BCDEFGHIJ');
+  t.equal(w.take().toString('latin1'), 'BCDEFGHIJ');
 });
 
-test('integers, strings and encoded texts; take() hands over the bytes and starts again empty', () => {
+t.test('integers, strings and encoded texts; take() hands over the bytes and starts again empty', async (t) => {
   const w = new ByteWriter(16);
   const key = Buffer.from(';GAS_RSID=', 'latin1');
   for (const n of [0, 7, 9, 10, 99, 100, 12345, 2_147_483_647, 9_007_199_254_740_991]) {
@@ -41,10 +40,10 @@ test('integers, strings and encoded texts; take() hands over the bytes and start
   w.str('rs');
   const first = w.take();
   const ints = ['0', '7', '9', '10', '99', '100', '12345', '2147483647', '9007199254740991'];
-  assert.equal(first.toString('latin1'), ints.map((n) => `${n};GAS_RSID=`).join('') + 'rs');
-  assert.equal(first.byteOffset, 0, 'the output owns its memory from the start, so it can be transferred');
+  t.equal(first.toString('latin1'), ints.map((n) => `${n};GAS_RSID=`).join('') + 'rs');
+  t.equal(first.byteOffset, 0, 'the output owns its memory from the start, so it can be transferred');
   w.str('next');
-  assert.equal(w.size, 4);
-  assert.equal(w.take().toString('latin1'), 'next');
-  assert.equal(first.toString('latin1').slice(-2), 'rs', 'a taken buffer is not overwritten by later writes');
+  t.equal(w.size, 4);
+  t.equal(w.take().toString('latin1'), 'next');
+  t.equal(first.toString('latin1').slice(-2), 'rs', 'a taken buffer is not overwritten by later writes');
 });

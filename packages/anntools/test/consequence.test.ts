@@ -1,7 +1,7 @@
 // Coding consequences, worked by hand on a synthetic gene laid on both strands, then checked on
 // real refFlat models against the hg19 chr20 FASTA window.
-import { test } from 'node:test';
-import assert from 'node:assert/strict';
+import t from 'tap';
+import type { Test } from 'tap';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,29 +65,29 @@ const onPlus = (pos: number, ref: string, alt: string) => codingConsequence(PLUS
 const onMinus = (pos: number, ref: string, alt: string) => codingConsequence(MINUS, reduceAllele(pos, ref, alt), minusSeq);
 
 type Expect = Partial<CodingConsequence>;
-function check(got: CodingConsequence | null, want: Expect): void {
-  assert.ok(got, 'expected a coding consequence');
+function check(t: Test, got: CodingConsequence | null, want: Expect): void {
+  if (!t.ok(got, 'expected a coding consequence') || !got) return;
   const picked: Record<string, unknown> = {};
   for (const k of Object.keys(want)) picked[k] = got[k as keyof CodingConsequence];
-  assert.deepEqual(picked, want);
+  t.strictSame(picked, want);
 }
 
-test('the synthetic genomes are what the drawing says', () => {
-  assert.equal(PLUS_GENOME.length, 95);
-  assert.equal(MINUS_GENOME.length, 95);
+t.test('the synthetic genomes are what the drawing says', async (t) => {
+  t.equal(PLUS_GENOME.length, 95);
+  t.equal(MINUS_GENOME.length, 95);
   const comp: Record<string, string> = { A: 'T', C: 'G', G: 'C', T: 'A' };
-  for (let g = 0; g < 95; g++) assert.equal(MINUS_GENOME[94 - g], comp[PLUS_GENOME[g]!]);
-  assert.equal(codingSequence(PLUS, plusSeq), 'ATGGCATGGGGAAAAAAGCTCGACCCTTAA');
-  assert.equal(codingSequence(MINUS, minusSeq), 'ATGGCATGGGGAAAAAAGCTCGACCCTTAA');
-  assert.equal(translate(codingSequence(PLUS, plusSeq)), 'MAWGKKLDP*');
+  for (let g = 0; g < 95; g++) t.equal(MINUS_GENOME[94 - g], comp[PLUS_GENOME[g]!]);
+  t.equal(codingSequence(PLUS, plusSeq), 'ATGGCATGGGGAAAAAAGCTCGACCCTTAA');
+  t.equal(codingSequence(MINUS, minusSeq), 'ATGGCATGGGGAAAAAAGCTCGACCCTTAA');
+  t.equal(translate(codingSequence(PLUS, plusSeq)), 'MAWGKKLDP*');
 });
 
-test('genetic code: stops, Met, Trp, and the mitochondrial differences', () => {
-  assert.equal(translate('TAATAGTGAATGTGGAAAGGA'), '***MWKG');
-  assert.equal(translate('AGAAGGATATGA', 'vertebrate_mitochondrial'), '**MW');
-  assert.equal(translate('AGAAGGATATGA'), 'RRI*');
-  assert.equal(translate('ATGNNNTAAGGG', 'standard', true), 'MX*');
-  assert.equal(threeLetter('K*'), 'LysTer');
+t.test('genetic code: stops, Met, Trp, and the mitochondrial differences', async (t) => {
+  t.equal(translate('TAATAGTGAATGTGGAAAGGA'), '***MWKG');
+  t.equal(translate('AGAAGGATATGA', 'vertebrate_mitochondrial'), '**MW');
+  t.equal(translate('AGAAGGATATGA'), 'RRI*');
+  t.equal(translate('ATGNNNTAAGGG', 'standard', true), 'MX*');
+  t.equal(threeLetter('K*'), 'LysTer');
 });
 
 // Each case: the VCF record on PLUS and on MINUS, and what both must give on the transcript.
@@ -262,86 +262,86 @@ const CASES: Case[] = [
 ];
 
 for (const c of CASES) {
-  test(`plus strand: ${c.name}`, () => check(onPlus(...c.plus), { ...c.want, ...c.plusOnly }));
-  test(`minus strand: ${c.name}`, () => check(onMinus(...c.minus), { ...c.want, ...c.minusOnly }));
+  t.test(`plus strand: ${c.name}`, async (t) => check(t, onPlus(...c.plus), { ...c.want, ...c.plusOnly }));
+  t.test(`minus strand: ${c.name}`, async (t) => check(t, onMinus(...c.minus), { ...c.want, ...c.minusOnly }));
 }
 
-test('alleles that touch no coding base give null', () => {
+t.test('alleles that touch no coding base give null', async (t) => {
   // PLUS: 5'UTR g=15, intron g=40, splice site g=31, 3'UTR g=75, upstream g=3.
-  for (const g of [15, 40, 31, 75, 3]) assert.equal(onPlus(g + 1, PLUS_GENOME[g]!, 'A' === PLUS_GENOME[g] ? 'C' : 'A'), null, `g=${g}`);
+  for (const g of [15, 40, 31, 75, 3]) t.equal(onPlus(g + 1, PLUS_GENOME[g]!, 'A' === PLUS_GENOME[g] ? 'C' : 'A'), null, `g=${g}`);
   // MINUS mirrors: m = 94 - g.
   for (const g of [15, 40, 31, 75, 3]) {
     const m = 94 - g;
-    assert.equal(onMinus(m + 1, MINUS_GENOME[m]!, 'A' === MINUS_GENOME[m] ? 'C' : 'A'), null, `m=${m}`);
+    t.equal(onMinus(m + 1, MINUS_GENOME[m]!, 'A' === MINUS_GENOME[m] ? 'C' : 'A'), null, `m=${m}`);
   }
   // Insertions next to a UTR base: just before c.1 (between g=19 and g=20) and just after the stop
   // (between g=69 and g=70); on MINUS m=75|74 and m=25|24.
-  assert.equal(onPlus(20, 'C', 'CT'), null);
-  assert.equal(onPlus(70, 'A', 'AC'), null);
-  assert.equal(onMinus(75, 'T', 'TA'), null);
-  assert.equal(onMinus(25, 'C', 'CG'), null);
+  t.equal(onPlus(20, 'C', 'CT'), null);
+  t.equal(onPlus(70, 'A', 'AC'), null);
+  t.equal(onMinus(75, 'T', 'TA'), null);
+  t.equal(onMinus(25, 'C', 'CG'), null);
   // A non-coding transcript and a non-sequence allele.
-  assert.equal(codingConsequence({ ...PLUS, cdsStart: 85, cdsEnd: 85, biotype: 'lncRNA' }, reduceAllele(26, 'A', 'G'), plusSeq), null);
-  assert.equal(codingConsequence(PLUS, reduceAllele(26, 'A', '<DEL>'), plusSeq), null);
+  t.equal(codingConsequence({ ...PLUS, cdsStart: 85, cdsEnd: 85, biotype: 'lncRNA' }, reduceAllele(26, 'A', 'G'), plusSeq), null);
+  t.equal(codingConsequence(PLUS, reduceAllele(26, 'A', '<DEL>'), plusSeq), null);
 });
 
-test('an insertion between a coding base and the intron joins the exon', () => {
+t.test('an insertion between a coding base and the intron joins the exon', async (t) => {
   // T between c.10 (g=29) and c.10+1 (g=30): ATG GCA TGG GTG AAA AAA GCT CGA CCC TTA A|GC ATG ACT
   // AGC TAA → M A W V K K A R P L S M T S Ter: Gly4Val, Ter the 12th from there. MINUS: A between
   // m=64 and m=65, anchor m=64 C: POS 65 C>CA.
   const exonEnd: Expect = { exonicFunction: 'frameshift', hgvsC: 'c.10_10+1insT', hgvsP: 'p.Gly4ValfsTer12', codonChange: 'gga/gTga', cdsPosition: 10 };
-  check(onPlus(30, 'G', 'GT'), exonEnd);
-  check(onMinus(65, 'C', 'CA'), exonEnd);
+  check(t, onPlus(30, 'G', 'GT'), exonEnd);
+  check(t, onMinus(65, 'C', 'CA'), exonEnd);
   // C between c.11-1 (g=49) and c.11 (g=50): GGA becomes GCG GA..: Gly4Ala, same new frame.
   // MINUS: G between m=44 (c.11) and m=45 (c.11-1), anchor m=44 C: POS 45 C>CG.
   const exonStart: Expect = { exonicFunction: 'frameshift', hgvsC: 'c.11-1_11insC', hgvsP: 'p.Gly4AlafsTer12', codonChange: 'gga/gCga', cdsPosition: 10 };
-  check(onPlus(50, 'G', 'GC'), exonStart);
-  check(onMinus(45, 'C', 'CG'), exonStart);
+  check(t, onPlus(50, 'G', 'GC'), exonStart);
+  check(t, onMinus(45, 'C', 'CG'), exonStart);
 });
 
-test('the reference wins over a wrong VCF REF, and says so', () => {
+t.test('the reference wins over a wrong VCF REF, and says so', async (t) => {
   // VCF claims c.6 is C; the FASTA has A. Annotated as A>T (GCA → GCT, still Ala).
-  check(onPlus(26, 'C', 'T'), { exonicFunction: 'synonymous', hgvsC: 'c.6A>T', hgvsP: 'p.Ala2=', referenceMismatch: 'A' });
+  check(t, onPlus(26, 'C', 'T'), { exonicFunction: 'synonymous', hgvsC: 'c.6A>T', hgvsP: 'p.Ala2=', referenceMismatch: 'A' });
   // MINUS: m=69 is T (c.6 A); VCF claims G. ALT A is T on the transcript.
-  check(onMinus(70, 'G', 'A'), { exonicFunction: 'synonymous', hgvsC: 'c.6A>T', referenceMismatch: 'T' });
+  check(t, onMinus(70, 'G', 'A'), { exonicFunction: 'synonymous', hgvsC: 'c.6A>T', referenceMismatch: 'T' });
   // The reference already holds the ALT: nothing to predict.
-  check(onPlus(26, 'C', 'A'), { exonicFunction: 'unknown', soTerm: 'coding_sequence_variant', impact: 'MODIFIER', hgvsP: 'p.?', referenceMismatch: 'A' });
+  check(t, onPlus(26, 'C', 'A'), { exonicFunction: 'unknown', soTerm: 'coding_sequence_variant', impact: 'MODIFIER', hgvsP: 'p.?', referenceMismatch: 'A' });
   // A matching REF carries no mismatch field.
-  assert.equal(onPlus(26, 'A', 'G')!.referenceMismatch, undefined);
+  t.equal(onPlus(26, 'A', 'G')!.referenceMismatch, undefined);
 });
 
-test('no bases to judge: unknown, with the c. description from the VCF alone', () => {
+t.test('no bases to judge: unknown, with the c. description from the VCF alone', async (t) => {
   const failing: SequenceSource = {
     fetch() {
       throw new Error('outside the FASTA window');
     },
   };
-  check(codingConsequence(PLUS, reduceAllele(26, 'A', 'G'), failing), {
+  check(t, codingConsequence(PLUS, reduceAllele(26, 'A', 'G'), failing), {
     exonicFunction: 'unknown', soTerm: 'coding_sequence_variant', impact: 'MODIFIER', hgvsC: 'c.6A>G', hgvsP: 'p.?', cdsPosition: 6, proteinPosition: 2,
   });
-  check(codingConsequence(MINUS, reduceAllele(70, 'T', 'C'), failing), { exonicFunction: 'unknown', hgvsC: 'c.6A>G' });
+  check(t, codingConsequence(MINUS, reduceAllele(70, 'T', 'C'), failing), { exonicFunction: 'unknown', hgvsC: 'c.6A>G' });
   // A clipped answer (the sequence is shorter than the model) counts as missing too.
-  check(codingConsequence(PLUS, reduceAllele(26, 'A', 'G'), source(PLUS_GENOME.slice(0, 60))), { exonicFunction: 'unknown' });
+  check(t, codingConsequence(PLUS, reduceAllele(26, 'A', 'G'), source(PLUS_GENOME.slice(0, 60))), { exonicFunction: 'unknown' });
   // Ns in the codon touched (as outside the real window of the unittest FASTA).
   const masked = PLUS_GENOME.slice(0, 23) + 'NNN' + PLUS_GENOME.slice(26);
-  check(codingConsequence(PLUS, reduceAllele(25, 'N', 'A'), source(masked)), { exonicFunction: 'unknown' });
+  check(t, codingConsequence(PLUS, reduceAllele(25, 'N', 'A'), source(masked)), { exonicFunction: 'unknown' });
   // Ns elsewhere in the CDS do not stop a codon that is all there.
-  check(codingConsequence(PLUS, reduceAllele(68, 'T', 'C'), source(masked)), { exonicFunction: 'stop_lost', hgvsP: 'p.Ter10GlnextTer2' });
+  check(t, codingConsequence(PLUS, reduceAllele(68, 'T', 'C'), source(masked)), { exonicFunction: 'stop_lost', hgvsP: 'p.Ter10GlnextTer2' });
 });
 
-test('a delins that crosses a coding edge is not placed base by base', () => {
+t.test('a delins that crosses a coding edge is not placed base by base', async (t) => {
   // g=29..30: c.10 and c.10+1 replaced by two bases.
-  check(onPlus(30, 'GG', 'TT'), { exonicFunction: 'unknown', hgvsC: 'c.10_10+1delinsTT' });
+  check(t, onPlus(30, 'GG', 'TT'), { exonicFunction: 'unknown', hgvsC: 'c.10_10+1delinsTT' });
   // The 5'UTR/CDS edge: c.-1 and c.1 (g=19,20, anchor g=18 G) deleted; the start codon goes.
-  check(onPlus(19, 'GCA', 'G'), { exonicFunction: 'start_lost', hgvsC: 'c.-1_1del', hgvsP: 'p.Met1?' });
+  check(t, onPlus(19, 'GCA', 'G'), { exonicFunction: 'start_lost', hgvsC: 'c.-1_1del', hgvsP: 'p.Met1?' });
 });
 
-test('deleting the stop codon reads on into the 3\'UTR', () => {
+t.test('deleting the stop codon reads on into the 3\'UTR', async (t) => {
   // TAA (c.28-30, g=67..69) deleted, anchor g=66 T: POS 67 TTAA>T. The new CDS ends ..CCT and reads
   // on GCA TGA: Ter10 becomes Ala, the new stop 1 further... ref[9]='*' vs alt Ala, Ter at index 10.
-  check(onPlus(67, 'TTAA', 'T'), { exonicFunction: 'stop_lost', hgvsC: 'c.28_30del', hgvsP: 'p.Ter10AlaextTer1' });
+  check(t, onPlus(67, 'TTAA', 'T'), { exonicFunction: 'stop_lost', hgvsC: 'c.28_30del', hgvsP: 'p.Ter10AlaextTer1' });
   // Deleting the stop and the first 3'UTR bases (g=67..72, TAAGCA): GCA goes too, TGA follows at once.
-  check(onPlus(67, 'TTAAGCA', 'T'), { exonicFunction: 'stop_retained', hgvsC: 'c.28_*3del', hgvsP: 'p.Ter10=' });
+  check(t, onPlus(67, 'TTAAGCA', 'T'), { exonicFunction: 'stop_retained', hgvsC: 'c.28_*3del', hgvsP: 'p.Ter10=' });
 });
 
 // --- real models on the real hg19 chr20 window --------------------------------------------------
@@ -370,56 +370,56 @@ async function realData() {
   return real;
 }
 
-test('hg19 chr20 window: every coding refFlat transcript translates to M…* with no internal stop', async () => {
+t.test('hg19 chr20 window: every coding refFlat transcript translates to M…* with no internal stop', async (t) => {
   const { fasta, inWindow } = await realData();
   // PROVENANCE.md: 8 coding transcripts lie wholly inside the window (JAG1, SNAP25, MKKS, ANKRD5, C20orf94).
-  assert.equal(inWindow.length, 8);
-  assert.ok(inWindow.some((t) => t.strand === '+') && inWindow.some((t) => t.strand === '-'), 'both strands are represented');
-  for (const t of inWindow) {
-    const cds = codingSequence(t, fasta);
-    assert.equal(cds.length % 3, 0, `${t.id} CDS length ${cds.length}`);
+  t.equal(inWindow.length, 8);
+  t.ok(inWindow.some((t) => t.strand === '+') && inWindow.some((t) => t.strand === '-'), 'both strands are represented');
+  for (const model of inWindow) {
+    const cds = codingSequence(model, fasta);
+    t.equal(cds.length % 3, 0, `${model.id} CDS length ${cds.length}`);
     const protein = translate(cds);
-    assert.equal(protein[0], 'M', `${t.id} starts with ${protein[0]}`);
-    assert.equal(protein.indexOf('*'), protein.length - 1, `${t.id}: stop at ${protein.indexOf('*')} of ${protein.length}`);
+    t.equal(protein[0], 'M', `${model.id} starts with ${protein[0]}`);
+    t.equal(protein.indexOf('*'), protein.length - 1, `${model.id}: stop at ${protein.indexOf('*')} of ${protein.length}`);
   }
 });
 
-test('hg19 chr20 window: variants worked from the FASTA by hand on a minus- and a plus-strand gene', async () => {
+t.test('hg19 chr20 window: variants worked from the FASTA by hand on a minus- and a plus-strand gene', async (t) => {
   const { fasta, inWindow } = await realData();
   const minus = inWindow.find((t) => t.strand === '-')!;
   const plus = inWindow.find((t) => t.strand === '+')!;
   // Minus strand: the start codon reads CAT on the genome at [cdsEnd-3, cdsEnd); c.2 (the T of ATG)
   // is the genome's A at cdsEnd-2. A>G there is c.2T>C, ACG: start lost.
-  assert.equal(fasta.fetch('chr20', minus.cdsEnd - 3, minus.cdsEnd), 'CAT');
+  t.equal(fasta.fetch('chr20', minus.cdsEnd - 3, minus.cdsEnd), 'CAT');
   const sl = codingConsequence(minus, reduceAllele(minus.cdsEnd - 1, 'A', 'G'), fasta);
-  check(sl, { exonicFunction: 'start_lost', hgvsC: 'c.2T>C', hgvsP: 'p.Met1?', codonChange: 'aTg/aCg' });
+  check(t, sl, { exonicFunction: 'start_lost', hgvsC: 'c.2T>C', hgvsP: 'p.Met1?', codonChange: 'aTg/aCg' });
   // Minus strand: the stop codon is the reverse complement of [cdsStart, cdsStart+3). Changing the
   // stop's first base (genomic cdsStart+2) to G makes it C on the transcript: CAA/CAG Gln or CGA Arg.
   const stop = fasta.fetch('chr20', minus.cdsStart, minus.cdsStart + 3);
-  assert.ok(['TTA', 'CTA', 'TCA'].includes(stop), `stop on the genome: ${stop}`);
+  t.ok(['TTA', 'CTA', 'TCA'].includes(stop), `stop on the genome: ${stop}`);
   const lost = codingConsequence(minus, reduceAllele(minus.cdsStart + 3, stop[2]!, 'G'), fasta)!;
-  assert.equal(lost.exonicFunction, 'stop_lost');
-  assert.match(lost.hgvsP, /^p\.Ter\d+(Gln|Arg)ext(Ter\d+|Ter\?)$/);
+  t.equal(lost.exonicFunction, 'stop_lost');
+  t.match(lost.hgvsP, /^p\.Ter\d+(Gln|Arg)ext(Ter\d+|Ter\?)$/);
   // Plus strand: c.4-6, the second codon, lies on the genome as it reads when the first coding exon
   // holds at least 6 coding bases. Change c.4 (T, or C when it is already T) and hold the result
   // against a translation of the two codons done here.
   const cds = codingSequence(plus, fasta);
   const codon2 = cds.slice(3, 6);
   const g4 = plus.cdsStart + 3;
-  assert.ok(plus.exonEnds.some((e, i) => plus.exonStarts[i]! <= plus.cdsStart && e >= plus.cdsStart + 6), `${plus.id}: first coding exon too short`);
+  t.ok(plus.exonEnds.some((e, i) => plus.exonStarts[i]! <= plus.cdsStart && e >= plus.cdsStart + 6), `${plus.id}: first coding exon too short`);
   const altBase = codon2[0] === 'T' ? 'C' : 'T';
   const altCodon = altBase + codon2.slice(1);
   const before = translate(codon2);
   const after = translate(altCodon);
   const got = codingConsequence(plus, reduceAllele(g4 + 1, codon2[0]!, altBase), fasta)!;
-  assert.equal(got.hgvsC, `c.4${codon2[0]}>${altBase}`);
-  assert.equal(got.exonicFunction, after === '*' ? 'stop_gained' : after === before ? 'synonymous' : 'missense');
-  assert.equal(got.codonChange, `${codon2[0]}${codon2.slice(1).toLowerCase()}/${altBase}${codon2.slice(1).toLowerCase()}`);
+  t.equal(got.hgvsC, `c.4${codon2[0]}>${altBase}`);
+  t.equal(got.exonicFunction, after === '*' ? 'stop_gained' : after === before ? 'synonymous' : 'missense');
+  t.equal(got.codonChange, `${codon2[0]}${codon2.slice(1).toLowerCase()}/${altBase}${codon2.slice(1).toLowerCase()}`);
 });
 
 const byId = (ts: Transcript[], id: string) => ts.find((t) => t.id === id)!;
 
-test('hg19 chr20 window: GIAB HG001 coding SNVs agree with bcftools csq', async () => {
+t.test('hg19 chr20 window: GIAB HG001 coding SNVs agree with bcftools csq', async (t) => {
   const { fasta, inWindow } = await realData();
   // The six coding SNVs of GIAB HG001 v3.3.2 in the window. bcftools csq (run on these refFlat
   // models turned into GFF3, with this FASTA) gives the residue and its number; c. follows from it.
@@ -432,50 +432,50 @@ test('hg19 chr20 window: GIAB HG001 coding SNVs agree with bcftools csq', async 
     [10620386, 'A', 'G', 'NM_000214', { exonicFunction: 'synonymous', hgvsC: 'c.3417T>C', hgvsP: 'p.Tyr1139=', codonChange: 'taT/taC', proteinPosition: 1139 }],
     [10633237, 'G', 'A', 'NM_000214', { exonicFunction: 'synonymous', hgvsC: 'c.765C>T', hgvsP: 'p.Tyr255=', codonChange: 'taC/taT', proteinPosition: 255 }],
   ];
-  for (const [pos, ref, alt, id, want] of cases) check(codingConsequence(byId(inWindow, id), reduceAllele(pos, ref, alt), fasta), want);
+  for (const [pos, ref, alt, id, want] of cases) check(t, codingConsequence(byId(inWindow, id), reduceAllele(pos, ref, alt), fasta), want);
 });
 
-test('hg19 chr20 window: insertions at an exon/intron junction, as bcftools csq reads them', async () => {
+t.test('hg19 chr20 window: insertions at an exon/intron junction, as bcftools csq reads them', async (t) => {
   const { fasta, inWindow } = await realData();
   // SNAP25 NM_130811 has an exon starting at 10273808 (0-based); the VCF anchor is the intron's last
   // base before it, so the insertion lies between the intron and the exon's first coding base.
   // bcftools: 55E..>55EKNNWNALRKGWTKSIRT*: Gln56 becomes Lys and the stop is the 18th from there.
   const snap = byId(inWindow, 'NM_130811');
-  assert.ok(snap.exonStarts.includes(10273808), 'SNAP25 exon start');
-  check(codingConsequence(snap, reduceAllele(10273808, 'G', 'GAAAAA'), fasta), { exonicFunction: 'frameshift', hgvsP: 'p.Gln56LysfsTer18' });
+  t.ok(snap.exonStarts.includes(10273808), 'SNAP25 exon start');
+  check(t, codingConsequence(snap, reduceAllele(10273808, 'G', 'GAAAAA'), fasta), { exonicFunction: 'frameshift', hgvsP: 'p.Gln56LysfsTer18' });
   // JAG1 (minus) exon starting at 10622430: on the transcript the insertion follows the exon's last
   // base. bcftools: 894K..>894KFLSGVALDLACSTKGTASAPAGRAASPSWTTSASSTPALVWASVGLPVSSR*: Val895Phe and
   // 51 residues then the stop.
   const jag1 = byId(inWindow, 'NM_000214');
-  assert.ok(jag1.exonStarts.includes(10622430), 'JAG1 exon start');
-  check(codingConsequence(jag1, reduceAllele(10622430, 'C', 'CAAAAA'), fasta), { exonicFunction: 'frameshift', hgvsC: 'c.2682_2682+1insTTTTT', hgvsP: 'p.Val895PhefsTer52' });
+  t.ok(jag1.exonStarts.includes(10622430), 'JAG1 exon start');
+  check(t, codingConsequence(jag1, reduceAllele(10622430, 'C', 'CAAAAA'), fasta), { exonicFunction: 'frameshift', hgvsC: 'c.2682_2682+1insTTTTT', hgvsP: 'p.Val895PhefsTer52' });
 });
 
-test('hg19 chr20 window: deletions across a CDS/UTR edge, worked from the FASTA', async () => {
+t.test('hg19 chr20 window: deletions across a CDS/UTR edge, worked from the FASTA', async (t) => {
   const { fasta, inWindow } = await realData();
   // MKKS NM_018848 (minus), cdsEnd 10394162: genome 10394159.. reads C A T | C T T, CAT being the
   // start codon. Deleting TCT (10394161-3) leaves C A + T: CAT again, the same ATG with the UTR
   // shortened. The deletion equally removes CTT (10394162-4), all UTR: no coding consequence.
   const mkks = byId(inWindow, 'NM_018848');
-  assert.equal(fasta.fetch('chr20', 10394159, 10394165), 'CATCTT');
-  assert.equal(mkks.cdsEnd, 10394162);
-  assert.equal(codingConsequence(mkks, reduceAllele(10394161, 'ATCT', 'A'), fasta), null);
+  t.equal(fasta.fetch('chr20', 10394159, 10394165), 'CATCTT');
+  t.equal(mkks.cdsEnd, 10394162);
+  t.equal(codingConsequence(mkks, reduceAllele(10394161, 'ATCT', 'A'), fasta), null);
   // JAG1 NM_000214 (minus), cdsEnd 10654178: genome C A T | C G C T G. Deleting TCGCT leaves C A G:
   // on the transcript CTG where ATG was: start lost. No other placement is equivalent (T≠G, A≠T).
   const jag1 = byId(inWindow, 'NM_000214');
-  assert.equal(fasta.fetch('chr20', 10654175, 10654183), 'CATCGCTG');
-  check(codingConsequence(jag1, reduceAllele(10654177, 'ATCGCT', 'A'), fasta), { exonicFunction: 'start_lost', hgvsC: 'c.-4_1del', hgvsP: 'p.Met1?' });
+  t.equal(fasta.fetch('chr20', 10654175, 10654183), 'CATCGCTG');
+  check(t, codingConsequence(jag1, reduceAllele(10654177, 'ATCGCT', 'A'), fasta), { exonicFunction: 'start_lost', hgvsC: 'c.-4_1del', hgvsP: 'p.Met1?' });
   // ANKRD5 NM_022096 (plus), cdsEnd 10036308: ..ACC TAA | GTC ATA GCA G.. Deleting TAAGT leaves
   // ACC CAT AGC AGT ..: five mRNA bases gone, a frameshift that starts at the stop, which becomes
   // His and reads on into the 3'UTR (HGVS writes such a shift as an extension).
   const ankrd5 = byId(inWindow, 'NM_022096');
-  assert.equal(fasta.fetch('chr20', 10036302, 10036320), 'ACCTAAGTCATAGCAGTT');
+  t.equal(fasta.fetch('chr20', 10036302, 10036320), 'ACCTAAGTCATAGCAGTT');
   const lost = codingConsequence(ankrd5, reduceAllele(10036305, 'CTAAGT', 'C'), fasta)!;
-  check(lost, { exonicFunction: 'frameshift', hgvsC: 'c.2329_*2del', aminoAcidChange: '*/X' });
-  assert.match(lost.hgvsP, /^p\.Ter777Hisext(Ter\d+|Ter\?)$/);
+  check(t, lost, { exonicFunction: 'frameshift', hgvsC: 'c.2329_*2del', aminoAcidChange: '*/X' });
+  t.match(lost.hgvsP, /^p\.Ter777Hisext(Ter\d+|Ter\?)$/);
 });
 
-test('hg19 chr20 window: every c. description of random coding indels rebuilds the same CDS and is 3\'-most', async () => {
+t.test('hg19 chr20 window: every c. description of random coding indels rebuilds the same CDS and is 3\'-most', async (t) => {
   const { fasta, inWindow } = await realData();
   // A small LCG: the same variants every run. Its high bits, since the low ones cycle quickly.
   let seed = 2024;
@@ -489,12 +489,12 @@ test('hg19 chr20 window: every c. description of random coding indels rebuilds t
   let minus = 0;
   let moved = 0;
   for (let k = 0; k < 400; k++) {
-    const t = inWindow[rnd(inWindow.length)]!;
+    const model = inWindow[rnd(inWindow.length)]!;
     // Coding parts of the exons, in transcript order, worked out here independently of the code.
-    const parts = t.exonStarts
-      .map((s, i) => [Math.max(s, t.cdsStart), Math.min(t.exonEnds[i]!, t.cdsEnd)] as [number, number])
+    const parts = model.exonStarts
+      .map((s, i) => [Math.max(s, model.cdsStart), Math.min(model.exonEnds[i]!, model.cdsEnd)] as [number, number])
       .filter(([s, e]) => e > s);
-    if (t.strand === '-') parts.reverse();
+    if (model.strand === '-') parts.reverse();
     const [ps, pe] = parts[rnd(parts.length)]!;
     if (pe - ps < 20) continue;
     const g = ps + 8 + rnd(pe - ps - 16);
@@ -521,8 +521,8 @@ test('hg19 chr20 window: every c. description of random coding indels rebuilds t
     if (s - 1 < ps || e > pe) continue; // slid out of this exon's coding part: not this test's case
     const anchor = base(s - 1);
     const vcf = deletion ? reduceAllele(s, anchor + fasta.fetch('chr20', s, e), anchor) : reduceAllele(s, anchor, anchor + ins);
-    const got = codingConsequence(t, vcf, fasta);
-    assert.ok(got, `${t.id} ${s} ${deletion ? 'del' : 'ins'}`);
+    const got = codingConsequence(model, vcf, fasta);
+    if (!t.ok(got, `${model.id} ${s} ${deletion ? 'del' : 'ins'}`) || !got) continue;
     // The expected CDS: splice the edited genome of this exon into the CDS, by hand.
     let cdsFwd = '';
     let altFwd = '';
@@ -531,53 +531,53 @@ test('hg19 chr20 window: every c. description of random coding indels rebuilds t
       cdsFwd += bases;
       altFwd += a === ps ? bases.slice(0, s - a) + ins + bases.slice(e - a) : bases;
     }
-    const cds = t.strand === '+' ? cdsFwd : rc(cdsFwd);
-    const expected = t.strand === '+' ? altFwd : rc(altFwd);
+    const cds = model.strand === '+' ? cdsFwd : rc(cdsFwd);
+    const expected = model.strand === '+' ? altFwd : rc(altFwd);
     // Apply the c. description to the CDS.
     const m = /^c\.(\d+)(?:_(\d+))?(del|dup|ins([ACGT]+))$/.exec(got.hgvsC);
-    assert.ok(m, `${t.id}: ${got.hgvsC}`);
+    if (!t.ok(m, `${model.id}: ${got.hgvsC}`) || !m) continue;
     const from = Number(m[1]);
     const to = Number(m[2] ?? m[1]);
     let rebuilt: string;
     if (m[3] === 'del') rebuilt = cds.slice(0, from - 1) + cds.slice(to);
     else if (m[3] === 'dup') rebuilt = cds.slice(0, to) + cds.slice(from - 1, to) + cds.slice(to);
     else rebuilt = cds.slice(0, from) + m[4] + cds.slice(from);
-    assert.equal(rebuilt, expected, `${t.id} ${got.hgvsC}`);
+    t.equal(rebuilt, expected, `${model.id} ${got.hgvsC}`);
     // 3'-most inside the exon: what follows the change could not take its place. The exon's coding
     // part ends at partEnd (CDS coordinates, transcript order).
     const partIndex = parts.findIndex(([a]) => a === ps);
     const partEnd = parts.slice(0, partIndex + 1).reduce((x, [a, b]) => x + b - a, 0);
     if (to < partEnd) {
-      if (m[3] === 'del' || m[3] === 'dup') assert.notEqual(cds[from - 1], cds[to], `${t.id} ${got.hgvsC} could move 3'`);
-      else assert.notEqual(m[4]![0], cds[from], `${t.id} ${got.hgvsC} could move 3'`);
+      if (m[3] === 'del' || m[3] === 'dup') t.not(cds[from - 1], cds[to], `${model.id} ${got.hgvsC} could move 3'`);
+      else t.not(m[4]![0], cds[from], `${model.id} ${got.hgvsC} could move 3'`);
     }
     checked++;
-    if (t.strand === '-') minus++;
+    if (model.strand === '-') minus++;
     // The VCF left-aligns on the genome; on the transcript HGVS goes 3': the two often differ.
     if ((m[3] === 'dup' ? to : from) !== got.cdsPosition) moved++;
   }
-  assert.ok(checked > 200 && minus > 50 && moved > 20, `checked ${checked}, minus strand ${minus}, shifted ${moved}`);
+  t.ok(checked > 200 && minus > 50 && moved > 20, `checked ${checked}, minus strand ${minus}, shifted ${moved}`);
 });
 
-test('only an ATG start can be lost: a model whose codon 1 is GTG reads it like any other codon', () => {
+t.test('only an ATG start can be lost: a model whose codon 1 is GTG reads it like any other codon', async (t) => {
   // PLUS with its first coding base A→G in the genome: codon 1 is GTG (Val).
   const gtgGenome = PLUS_GENOME.slice(0, 20) + 'G' + PLUS_GENOME.slice(21);
   const seq = source(gtgGenome);
   const at = (pos: number, ref: string, alt: string) => codingConsequence(PLUS, reduceAllele(pos, ref, alt), seq)!;
-  assert.equal(at(21, 'G', 'A').exonicFunction, 'missense'); // GTG → ATG: p.Val1Met
-  assert.equal(at(21, 'G', 'A').hgvsP, 'p.Val1Met');
-  assert.equal(at(23, 'G', 'A').exonicFunction, 'synonymous'); // GTG → GTA: Val
+  t.equal(at(21, 'G', 'A').exonicFunction, 'missense'); // GTG → ATG: p.Val1Met
+  t.equal(at(21, 'G', 'A').hgvsP, 'p.Val1Met');
+  t.equal(at(23, 'G', 'A').exonicFunction, 'synonymous'); // GTG → GTA: Val
   // The ATG model still loses its start.
-  assert.equal(onPlus(21, 'A', 'G')!.exonicFunction, 'start_lost');
+  t.equal(onPlus(21, 'A', 'G')!.exonicFunction, 'start_lost');
 });
 
-test('a 3′-incomplete model (no stop, 28 coding bases) is read in frame; its partial last codon gives unknown', () => {
+t.test('a 3′-incomplete model (no stop, 28 coding bases) is read in frame; its partial last codon gives unknown', async (t) => {
   // PLUS without the last two bases of its stop codon: c.1-c.27 are nine whole codons, c.28 is a partial one.
   const cut = tx('NM_CUT', '+', [10, 50], [30, 85], 20, 68);
   const at = (pos: number, ref: string, alt: string) => codingConsequence(cut, reduceAllele(pos, ref, alt), plusSeq)!;
   // c.14 A>T in codon 5 (AAA, Lys → ATA, Ile), as on the complete model.
-  assert.equal(at(54, 'A', 'T').exonicFunction, 'missense');
-  assert.equal(at(54, 'A', 'T').hgvsP, onPlus(54, 'A', 'T')!.hgvsP);
+  t.equal(at(54, 'A', 'T').exonicFunction, 'missense');
+  t.equal(at(54, 'A', 'T').hgvsP, onPlus(54, 'A', 'T')!.hgvsP);
   // c.28 (genomic 67, the T of TAA) belongs to no whole codon of this model.
-  assert.equal(at(68, 'T', 'C').exonicFunction, 'unknown');
+  t.equal(at(68, 'T', 'C').exonicFunction, 'unknown');
 });

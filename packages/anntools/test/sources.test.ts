@@ -2,15 +2,13 @@
 // (<host>/<path>, see mirror.ts) with small files cut from ../shared/data: the real catalogue URLs,
 // checksum lists, downloads, retries, resumption, preparation and the .gasref build all run as they
 // would against UCSC, NCBI and Ensembl.
-import { test, before, after } from 'node:test';
-import assert from 'node:assert/strict';
+import t from 'tap';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -25,6 +23,7 @@ import { fetchSources } from '../src/sources/fetch-sources.ts';
 import { mirrorUrl } from '../src/sources/mirror.ts';
 import { isCommon, prepareDbSnp } from '../src/sources/prepare-dbsnp.ts';
 import type { SourcesManifest } from '../src/sources/sources-manifest.ts';
+import { sameBytes } from './mismatches.ts';
 
 const run = promisify(execFile);
 /** Retries without the real back-off, so a test of them takes milliseconds. */
@@ -93,9 +92,9 @@ class MirrorServer {
   }
 }
 
-let tmp: string;
-let mirror: string;
-let server: MirrorServer;
+// The folder for the mirror and every test's downloads; tap removes it when the file ends.
+const tmp = t.testdir();
+const mirror = join(tmp, 'mirror');
 /** The mirror path of a catalogue URL, e.g. /hgdownload.soe.ucsc.edu/goldenPath/hg19/bigZips/hg19.fa.gz */
 const pathOf = (url: string): string => new URL(mirrorUrl(url, 'http://m')).pathname;
 const put = (url: string, data: Buffer | string): void => {
@@ -115,10 +114,8 @@ function fastaText(records: { name: string; seq: string }[], width: number): str
   return records.map((r) => `>${r.name} cut from hg19 chr20\n${r.seq.match(new RegExp(`.{1,${width}}`, 'g'))!.join('\n')}\n`).join('');
 }
 
-before(async () => {
-  tmp = await mkdtemp(join(tmpdir(), 'gas-sources-'));
-  mirror = join(tmp, 'mirror');
-
+/** Writes the mirror's files and sets the fixtures above. */
+function fillMirror(): void {
   // Gene models: the first 300 transcripts of the hg19 refFlat, plain gzip as UCSC publishes it.
   const refFlat = gunzipSync(readFileSync(sharedDataPath('gene_models/grch37/refFlat_hg19.txt.gz'))).toString('latin1').split('\n');
   put(entry('GRCh37', 'refflat').url, gzipSync(refFlat.slice(0, REFFLAT_LINES).join('\n') + '\n'));
@@ -156,17 +153,14 @@ before(async () => {
   s.update(gtf);
   put(entry('GRCh38', 'ensembl-gtf').url, gtf);
   put(new URL('CHECKSUMS', entry('GRCh38', 'ensembl-gtf').url).href, `12345 1 Homo_sapiens.GRCh38.113.abinitio.gtf.gz\n${formatBsdSum(s.value())} Homo_sapiens.GRCh38.113.gtf.gz\n`);
+}
 
-  server = new MirrorServer(mirror);
-  await server.start();
-});
+fillMirror();
+const server = new MirrorServer(mirror);
+await server.start();
+t.teardown(() => server.stop());
 
-after(async () => {
-  await server?.stop();
-  if (tmp) await rm(tmp, { recursive: true, force: true });
-});
-
-test('BSD sum matches coreutils `sum -r`', async () => {
+t.test('BSD sum matches coreutils `sum -r`', async (t) => {
   // Expected values from GNU coreutils 9.1, `sum -r FILE` (and `printf … | sum -r`), on this
   // machine: the checksum, then the size in 1 KiB blocks rounded up.
   const of = (b: Buffer) => {
@@ -174,145 +168,145 @@ test('BSD sum matches coreutils `sum -r`', async () => {
     s.update(b);
     return s.value();
   };
-  assert.deepEqual(of(Buffer.alloc(0)), { checksum: 0, blocks: 0 }); // printf '' | sum -r → 00000 0
-  assert.deepEqual(of(Buffer.from('hello\n')), { checksum: 36979, blocks: 1 }); // printf 'hello\n' | sum -r
+  t.strictSame(of(Buffer.alloc(0)), { checksum: 0, blocks: 0 }); // printf '' | sum -r → 00000 0
+  t.strictSame(of(Buffer.from('hello\n')), { checksum: 36979, blocks: 1 }); // printf 'hello\n' | sum -r
   const refFlat = readFileSync(sharedDataPath('gene_models/grch37/refFlat_hg19.txt.gz'));
-  assert.deepEqual(of(refFlat.subarray(0, 1024)), { checksum: 33078, blocks: 1 }); // head -c 1024 … | sum -r
-  assert.deepEqual(of(refFlat.subarray(0, 1025)), { checksum: 16716, blocks: 2 }); // head -c 1025 … | sum -r
+  t.strictSame(of(refFlat.subarray(0, 1024)), { checksum: 33078, blocks: 1 }); // head -c 1024 … | sum -r
+  t.strictSame(of(refFlat.subarray(0, 1025)), { checksum: 16716, blocks: 2 }); // head -c 1025 … | sum -r
   // sum -r gene_models/grch37/refFlat_hg19.txt.gz → 61522  3647
-  assert.deepEqual(await bsdSumFile(sharedDataPath('gene_models/grch37/refFlat_hg19.txt.gz')), { checksum: 61522, blocks: 3647 });
+  t.strictSame(await bsdSumFile(sharedDataPath('gene_models/grch37/refFlat_hg19.txt.gz')), { checksum: 61522, blocks: 3647 });
   // sum -r dbsnp/grch37/dbSNP147.GRCh37.head.vcf.gz → 27043     6
-  assert.deepEqual(await bsdSumFile(sharedDataPath('dbsnp/grch37/dbSNP147.GRCh37.head.vcf.gz')), { checksum: 27043, blocks: 6 });
+  t.strictSame(await bsdSumFile(sharedDataPath('dbsnp/grch37/dbSNP147.GRCh37.head.vcf.gz')), { checksum: 27043, blocks: 6 });
   // Fed in odd pieces, the rotation carries across chunk boundaries.
   const pieces = new BsdSum();
   for (let i = 0; i < refFlat.length; i += 4093) pieces.update(refFlat.subarray(i, i + 4093));
-  assert.deepEqual(pieces.value(), { checksum: 61522, blocks: 3647 });
-  assert.equal(formatBsdSum({ checksum: 181, blocks: 1 }), '00181 1');
+  t.strictSame(pieces.value(), { checksum: 61522, blocks: 3647 });
+  t.equal(formatBsdSum({ checksum: 181, blocks: 1 }), '00181 1');
 });
 
-test('checksum lists: md5sum, BSD md5 and Ensembl CHECKSUMS lines', () => {
+t.test('checksum lists: md5sum, BSD md5 and Ensembl CHECKSUMS lines', async (t) => {
   const md5s = parseMd5List('d41d8cd98f00b204e9800998ecf8427e  hg38.fa.gz\nD41D8CD98F00B204E9800998ECF8427F *sub/x.gz\nMD5 (y.gz) = 0123456789abcdef0123456789abcdef\njunk\n');
-  assert.equal(md5s.get('hg38.fa.gz'), 'd41d8cd98f00b204e9800998ecf8427e');
-  assert.equal(md5s.get('x.gz'), 'd41d8cd98f00b204e9800998ecf8427f');
-  assert.equal(md5s.get('y.gz'), '0123456789abcdef0123456789abcdef');
-  assert.equal(md5s.size, 3);
+  t.equal(md5s.get('hg38.fa.gz'), 'd41d8cd98f00b204e9800998ecf8427e');
+  t.equal(md5s.get('x.gz'), 'd41d8cd98f00b204e9800998ecf8427f');
+  t.equal(md5s.get('y.gz'), '0123456789abcdef0123456789abcdef');
+  t.equal(md5s.size, 3);
   const sums = parseBsdSumList('61522  3647 refFlat_hg19.txt.gz\n00181     1 /nfs/release/x.fai\nREADME\n');
-  assert.deepEqual(sums.get('refFlat_hg19.txt.gz'), { checksum: 61522, blocks: 3647 });
-  assert.deepEqual(sums.get('x.fai'), { checksum: 181, blocks: 1 });
+  t.strictSame(sums.get('refFlat_hg19.txt.gz'), { checksum: 61522, blocks: 3647 });
+  t.strictSame(sums.get('x.fai'), { checksum: 181, blocks: 1 });
 });
 
-test('catalogue: selection by kind or id, mirror URLs keep the host', () => {
-  assert.deepEqual(selectSources('GRCh38').map((e) => e.id), ['refflat', 'fasta-ucsc', 'dbsnp']);
-  assert.deepEqual(selectSources('GRCh37', ['dbsnp', 'genes']).map((e) => e.id), ['refflat', 'dbsnp']);
-  assert.deepEqual(selectSources('GRCh38', ['ensembl-gtf', 'fasta-ensembl']).map((e) => e.id), ['ensembl-gtf', 'fasta-ensembl']);
-  assert.throws(() => selectSources('GRCh37', ['clinvar']), /no source "clinvar" for GRCh37.*refflat, ensembl-gtf/);
-  assert.equal(
+t.test('catalogue: selection by kind or id, mirror URLs keep the host', async (t) => {
+  t.strictSame(selectSources('GRCh38').map((e) => e.id), ['refflat', 'fasta-ucsc', 'dbsnp']);
+  t.strictSame(selectSources('GRCh37', ['dbsnp', 'genes']).map((e) => e.id), ['refflat', 'dbsnp']);
+  t.strictSame(selectSources('GRCh38', ['ensembl-gtf', 'fasta-ensembl']).map((e) => e.id), ['ensembl-gtf', 'fasta-ensembl']);
+  t.throws(() => selectSources('GRCh37', ['clinvar']), /no source "clinvar" for GRCh37.*refflat, ensembl-gtf/);
+  t.equal(
     mirrorUrl('https://ftp.ncbi.nih.gov/snp/latest_release/VCF/GCF_000001405.40.gz', 'http://mirror.example/ref/'),
     'http://mirror.example/ref/ftp.ncbi.nih.gov/snp/latest_release/VCF/GCF_000001405.40.gz',
   );
-  assert.equal(mirrorUrl('https://a.example/x', undefined), 'https://a.example/x');
+  t.equal(mirrorUrl('https://a.example/x', undefined), 'https://a.example/x');
   for (const build of ['GRCh37', 'GRCh38'] as const) {
     const files = sourceCatalogue[build].map((e) => e.file);
-    assert.equal(new Set(files).size, files.length, `${build}: local file names are unique`);
+    t.equal(new Set(files).size, files.length, `${build}: local file names are unique`);
   }
 });
 
-test('GRCh37 genes + FASTA + dbSNP: verified, prepared, recorded, and built into a .gasref that loads', async () => {
+t.test('GRCh37 genes + FASTA + dbSNP: verified, prepared, recorded, and built into a .gasref that loads', async (t) => {
   const dir = join(tmp, 'grch37');
   const out = join(tmp, 'out', 'GRCh37.gasref');
   const said: string[] = [];
   const r = await fetchSources({ build: 'GRCh37', dir, baseUrl: server.url, buildDb: out, retry: fastRetry, say: (m) => said.push(m) });
-  assert.deepEqual(r.sources.map((s) => s.id), ['refflat', 'fasta-ucsc', 'dbsnp']);
+  t.strictSame(r.sources.map((s) => s.id), ['refflat', 'fasta-ucsc', 'dbsnp']);
 
   const manifest = JSON.parse(await readFile(join(dir, 'SOURCES.json'), 'utf8')) as SourcesManifest;
   const byId = new Map(manifest.sources.map((s) => [s.id, s]));
   const dbsnp = byId.get('dbsnp')!;
-  assert.equal(dbsnp.url, 'https://ftp.ncbi.nih.gov/snp/latest_release/VCF/GCF_000001405.25.gz');
-  assert.equal(dbsnp.fetchedFrom, `${server.url}/ftp.ncbi.nih.gov/snp/latest_release/VCF/GCF_000001405.25.gz`);
-  assert.equal(dbsnp.bytes, dbsnpFixture.length);
-  assert.equal(dbsnp.sha256, createHash('sha256').update(dbsnpFixture).digest('hex'));
-  assert.deepEqual(dbsnp.checksum, { algorithm: 'md5', expected: md5(dbsnpFixture), listedIn: `${server.url}${pathOf(entry('GRCh37', 'dbsnp').url)}.md5`, verified: true });
-  assert.ok(Date.now() - Date.parse(dbsnp.retrievedAt) < 60_000);
-  assert.equal(dbsnp.prepared?.file, 'dbsnp.GRCh37.common.vcf.gz');
-  assert.equal(dbsnp.prepared?.details['records'], dbsnpCommonRecords);
-  assert.equal(dbsnp.prepared?.details['droppedContigs'], 1);
+  t.equal(dbsnp.url, 'https://ftp.ncbi.nih.gov/snp/latest_release/VCF/GCF_000001405.25.gz');
+  t.equal(dbsnp.fetchedFrom, `${server.url}/ftp.ncbi.nih.gov/snp/latest_release/VCF/GCF_000001405.25.gz`);
+  t.equal(dbsnp.bytes, dbsnpFixture.length);
+  t.equal(dbsnp.sha256, createHash('sha256').update(dbsnpFixture).digest('hex'));
+  t.strictSame(dbsnp.checksum, { algorithm: 'md5', expected: md5(dbsnpFixture), listedIn: `${server.url}${pathOf(entry('GRCh37', 'dbsnp').url)}.md5`, verified: true });
+  t.ok(Date.now() - Date.parse(dbsnp.retrievedAt) < 60_000);
+  t.equal(dbsnp.prepared?.file, 'dbsnp.GRCh37.common.vcf.gz');
+  t.equal(dbsnp.prepared?.details['records'], dbsnpCommonRecords);
+  t.equal(dbsnp.prepared?.details['droppedContigs'], 1);
   const refflat = byId.get('refflat')!;
-  assert.equal(refflat.checksum.algorithm, 'none');
-  assert.ok(refflat.checksum.algorithm === 'none' && refflat.checksum.gzipChecked && /no checksums/.test(refflat.checksum.why));
-  assert.equal(byId.get('fasta-ucsc')!.prepared?.file, 'hg19.fa');
+  t.equal(refflat.checksum.algorithm, 'none');
+  t.ok(refflat.checksum.algorithm === 'none' && refflat.checksum.gzipChecked && /no checksums/.test(refflat.checksum.why));
+  t.equal(byId.get('fasta-ucsc')!.prepared?.file, 'hg19.fa');
   // Nothing half-done is left behind.
-  assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.partial')), []);
+  t.strictSame(readdirSync(dir).filter((f) => f.includes('.partial')), []);
 
   const ref = await loadReferenceFile(out);
-  assert.equal(ref.build, 'GRCh37');
-  assert.equal(ref.manifest.counts.transcripts, REFFLAT_LINES);
-  assert.ok(ref.manifest.counts.rsids >= dbsnpCommonRecords);
+  t.equal(ref.build, 'GRCh37');
+  t.equal(ref.manifest.counts.transcripts, REFFLAT_LINES);
+  t.ok(ref.manifest.counts.rsids >= dbsnpCommonRecords);
   // rs367896724 is COMMON=1 in dbSNP 147 and is found under the VCF's own spelling of chromosome 1;
   // rs775809821 (no COMMON) was left out by the default subset.
-  assert.deepEqual(ref.snps!.find('chr1', 10177, 'A', 'AC'), [367896724]);
-  assert.deepEqual(ref.snps!.find('1', 10019, 'TA', 'T'), []);
+  t.strictSame(ref.snps!.find('chr1', 10177, 'A', 'AC'), [367896724]);
+  t.strictSame(ref.snps!.find('1', 10019, 'TA', 'T'), []);
   // The FASTA was decompressed and indexed here; its bases are the hg19 ones.
-  assert.equal(ref.sequence!.fetch('chr20_10000001', 1000, 1060), fastaRecords[0]!.seq.slice(1000, 1060).toUpperCase());
-  assert.equal(ref.sequence!.fetch('chr20_10100001', 12_300, 12_345), fastaRecords[1]!.seq.slice(12_300).toUpperCase());
-  assert.match(readFileSync(join(dir, 'hg19.fa.fai'), 'utf8'), /^chr20_10000001\t60000\t\d+\t60\t61\nchr20_10100001\t12345\t\d+\t60\t61\n$/);
-  assert.ok(said.some((m) => /refFlat.txt.gz/.test(m) && /downloading/.test(m)));
+  t.equal(ref.sequence!.fetch('chr20_10000001', 1000, 1060), fastaRecords[0]!.seq.slice(1000, 1060).toUpperCase());
+  t.equal(ref.sequence!.fetch('chr20_10100001', 12_300, 12_345), fastaRecords[1]!.seq.slice(12_300).toUpperCase());
+  t.match(readFileSync(join(dir, 'hg19.fa.fai'), 'utf8'), /^chr20_10000001\t60000\t\d+\t60\t61\nchr20_10100001\t12345\t\d+\t60\t61\n$/);
+  t.ok(said.some((m) => /refFlat.txt.gz/.test(m) && /downloading/.test(m)));
 
   // A second run fetches the checksum lists again but none of the files, and reuses the preparations.
   const before = server.requests.length;
   const again = await fetchSources({ build: 'GRCh37', dir, baseUrl: server.url, retry: fastRetry });
   const fetched = server.requests.slice(before).map((q) => q.path);
-  assert.deepEqual(fetched.sort(), [`${pathOf(entry('GRCh37', 'dbsnp').url)}.md5`, pathOf(new URL('md5sum.txt', entry('GRCh37', 'fasta-ucsc').url).href)].sort());
-  assert.deepEqual(again.sources.map((s) => s.retrievedAt), r.sources.map((s) => s.retrievedAt));
-  assert.deepEqual(again.sources.map((s) => s.prepared?.preparedAt), r.sources.map((s) => s.prepared?.preparedAt));
+  t.strictSame(fetched.sort(), [`${pathOf(entry('GRCh37', 'dbsnp').url)}.md5`, pathOf(new URL('md5sum.txt', entry('GRCh37', 'fasta-ucsc').url).href)].sort());
+  t.strictSame(again.sources.map((s) => s.retrievedAt), r.sources.map((s) => s.retrievedAt));
+  t.strictSame(again.sources.map((s) => s.prepared?.preparedAt), r.sources.map((s) => s.prepared?.preparedAt));
 });
 
-test('a corrupted download fails naming the URL and both checksums, and leaves no file', async () => {
+t.test('a corrupted download fails naming the URL and both checksums, and leaves no file', async (t) => {
   const dir = join(tmp, 'corrupt');
   const url = `${server.url}${pathOf(entry('GRCh38', 'fasta-ucsc').url)}`;
   const served = readFileSync(join(mirror, pathOf(entry('GRCh38', 'fasta-ucsc').url)));
-  await assert.rejects(fetchSources({ build: 'GRCh38', dir, only: ['fasta'], baseUrl: server.url, retry: fastRetry }), (err: Error) => {
-    assert.equal(err.name, 'ChecksumMismatchError');
-    assert.ok(err.message.includes(url), err.message);
-    assert.ok(err.message.includes(`expected md5 ${md5(Buffer.from('not the file'))}`), err.message);
-    assert.ok(err.message.includes(`got md5 ${md5(served)}`), err.message);
-    return true;
-  });
-  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('hg38')), []);
-  assert.equal(existsSync(join(dir, 'SOURCES.json')), false);
+  const err = await t.rejects(fetchSources({ build: 'GRCh38', dir, only: ['fasta'], baseUrl: server.url, retry: fastRetry }), Error);
+  if (err instanceof Error) {
+    t.equal(err.name, 'ChecksumMismatchError');
+    t.ok(err.message.includes(url), err.message);
+    t.ok(err.message.includes(`expected md5 ${md5(Buffer.from('not the file'))}`), err.message);
+    t.ok(err.message.includes(`got md5 ${md5(served)}`), err.message);
+  }
+  t.strictSame(readdirSync(dir).filter((f) => f.startsWith('hg38')), []);
+  t.equal(existsSync(join(dir, 'SOURCES.json')), false);
 });
 
-test('503s are retried until the file comes', async () => {
+t.test('503s are retried until the file comes', async (t) => {
   const path = pathOf(entry('GRCh38', 'refflat').url);
   server.faults.set(path, [503, 503]);
   const said: string[] = [];
   const r = await fetchSources({ build: 'GRCh38', dir: join(tmp, 'retry'), only: ['genes'], baseUrl: server.url, retry: fastRetry, say: (m) => said.push(m) });
-  assert.equal(server.count(path), 3);
-  assert.equal(r.sources[0]!.bytes, readFileSync(join(mirror, path)).length);
-  assert.equal(said.filter((m) => /HTTP 503; try \d of 4/.test(m)).length, 2);
+  t.equal(server.count(path), 3);
+  t.equal(r.sources[0]!.bytes, readFileSync(join(mirror, path)).length);
+  t.equal(said.filter((m) => /HTTP 503; try \d of 4/.test(m)).length, 2);
 });
 
-test('a 404 is not retried', async () => {
+t.test('a 404 is not retried', async (t) => {
   const url = `${server.url}/nowhere.example/missing.gz`;
-  await assert.rejects(downloadVerified({ url, dest: join(tmp, 'missing.gz'), retry: fastRetry }), /missing\.gz: HTTP 404/);
-  assert.equal(server.count('/nowhere.example/missing.gz'), 1);
+  await t.rejects(downloadVerified({ url, dest: join(tmp, 'missing.gz'), retry: fastRetry }), /missing\.gz: HTTP 404/);
+  t.equal(server.count('/nowhere.example/missing.gz'), 1);
 });
 
-test('a connection dropped halfway is resumed with a Range request and verified by the BSD sum', async () => {
+t.test('a connection dropped halfway is resumed with a Range request and verified by the BSD sum', async (t) => {
   const path = pathOf(entry('GRCh38', 'ensembl-gtf').url);
   server.faults.set(path, ['truncate']);
   const dir = join(tmp, 'resume');
   const r = await fetchSources({ build: 'GRCh38', dir, only: ['ensembl-gtf'], baseUrl: server.url, retry: fastRetry });
   const served = readFileSync(join(mirror, path));
   const tries = server.requests.filter((q) => q.path === path);
-  assert.equal(tries.length, 2);
-  assert.equal(tries[0]!.range, undefined);
+  t.equal(tries.length, 2);
+  t.equal(tries[0]!.range, undefined);
   const resumedAt = Number(/^bytes=(\d+)-$/.exec(tries[1]!.range ?? '')?.[1]);
-  assert.ok(resumedAt > 0 && resumedAt <= served.length >> 1, `resumed at ${tries[1]!.range}`);
-  assert.ok(readFileSync(join(dir, 'Homo_sapiens.GRCh38.113.gtf.gz')).equals(served));
-  assert.equal(r.sources[0]!.checksum.algorithm, 'bsd-sum');
+  t.ok(resumedAt > 0 && resumedAt <= served.length >> 1, `resumed at ${tries[1]!.range}`);
+  sameBytes(t, readFileSync(join(dir, 'Homo_sapiens.GRCh38.113.gtf.gz')), served, 'the resumed file is the served one');
+  t.equal(r.sources[0]!.checksum.algorithm, 'bsd-sum');
 });
 
-test('an existing file that does not match is downloaded again; a .partial is resumed only when it is the same file', async () => {
+t.test('an existing file that does not match is downloaded again; a .partial is resumed only when it is the same file', async (t) => {
   const dir = join(tmp, 'stale');
   mkdirSync(dir, { recursive: true });
   const path = pathOf(entry('GRCh37', 'fasta-ucsc').url);
@@ -324,14 +318,14 @@ test('an existing file that does not match is downloaded again; a .partial is re
   writeFileSync(join(dir, 'x.gz.partial.json'), JSON.stringify({ url: `${url}?other`, validator: '"x"' }));
   const n = server.count(path);
   const a = await downloadVerified({ url, dest: join(dir, 'hg19.fa.gz'), expected, retry: fastRetry });
-  assert.equal(a.action, 'downloaded');
+  t.equal(a.action, 'downloaded');
   const b = await downloadVerified({ url, dest: join(dir, 'x.gz'), expected, retry: fastRetry });
-  assert.equal(b.action, 'downloaded');
+  t.equal(b.action, 'downloaded');
   const tries = server.requests.filter((q) => q.path === path).slice(n);
-  assert.deepEqual(tries.map((q) => q.range), [undefined, undefined]);
-  assert.ok(readFileSync(join(dir, 'x.gz')).equals(served));
+  t.strictSame(tries.map((q) => q.range), [undefined, undefined]);
+  sameBytes(t, readFileSync(join(dir, 'x.gz')), served, 'x.gz is the served file');
   const c = await downloadVerified({ url, dest: join(dir, 'x.gz'), expected, retry: fastRetry });
-  assert.equal(c.action, 'present');
+  t.equal(c.action, 'present');
 
   // A .partial of the right URL and version whose bytes are wrong: resumed, found wrong by the md5,
   // then downloaded once more from the first byte.
@@ -340,46 +334,46 @@ test('an existing file that does not match is downloaded again; a .partial is re
   const said: string[] = [];
   const m = server.count(path);
   const d = await downloadVerified({ url, dest: join(dir, 'y.gz'), expected, retry: fastRetry, say: (x) => said.push(x), progressIntervalMs: 0 });
-  assert.equal(d.action, 'downloaded');
-  assert.deepEqual(server.requests.filter((q) => q.path === path).slice(m).map((q) => q.range), ['bytes=100-', undefined]);
-  assert.ok(readFileSync(join(dir, 'y.gz')).equals(served));
-  assert.ok(said.some((x) => /checksum mismatch after resuming/.test(x)), said.join('\n'));
-  assert.ok(said.some((x) => /^y\.gz: [\d.]+ KiB of [\d.]+ KiB \(\d+%\), /.test(x)), said.join('\n'));
+  t.equal(d.action, 'downloaded');
+  t.strictSame(server.requests.filter((q) => q.path === path).slice(m).map((q) => q.range), ['bytes=100-', undefined]);
+  sameBytes(t, readFileSync(join(dir, 'y.gz')), served, 'y.gz is the served file');
+  t.ok(said.some((x) => /checksum mismatch after resuming/.test(x)), said.join('\n'));
+  t.ok(said.some((x) => /^y\.gz: [\d.]+ KiB of [\d.]+ KiB \(\d+%\), /.test(x)), said.join('\n'));
 });
 
-test('dbSNP preparation: subsets, COMMON in both spellings, and a file of the other build refused', async () => {
+t.test('dbSNP preparation: subsets, COMMON in both spellings, and a file of the other build refused', async (t) => {
   const src = join(tmp, 'dbsnp-src.gz');
   writeFileSync(src, dbsnpFixture);
   const all = await prepareDbSnp({ src, dest: join(tmp, 'all.vcf.gz'), build: 'GRCh37', subset: 'all' });
-  assert.equal(all.records, 142);
-  assert.equal(all.dropped, 3);
+  t.equal(all.records, 142);
+  t.equal(all.dropped, 3);
   const text = gunzipSync(readFileSync(join(tmp, 'all.vcf.gz'))).toString('latin1');
-  assert.match(text, /^##fileformat=VCFv4\.0\n/);
-  assert.match(text, /\n1\t10019\trs775809821\tTA\tT\t\.\t\.\t\.\n/);
-  assert.doesNotMatch(text, /NC_000001|NT_113878/);
-  await assert.rejects(prepareDbSnp({ src, dest: join(tmp, 'x.vcf.gz'), build: 'GRCh38', subset: 'all' }), /NC_000001\.10 belongs to GRCh37/);
-  assert.equal(existsSync(join(tmp, 'x.vcf.gz.partial')), false);
+  t.match(text, /^##fileformat=VCFv4\.0\n/);
+  t.match(text, /\n1\t10019\trs775809821\tTA\tT\t\.\t\.\t\.\n/);
+  t.notMatch(text, /NC_000001|NT_113878/);
+  await t.rejects(prepareDbSnp({ src, dest: join(tmp, 'x.vcf.gz'), build: 'GRCh38', subset: 'all' }), /NC_000001\.10 belongs to GRCh37/);
+  t.equal(existsSync(join(tmp, 'x.vcf.gz.partial')), false);
   const info = (s: string) => isCommon(Buffer.from(s), 0, s.length);
-  assert.equal(info('RS=1;COMMON'), true);
-  assert.equal(info('COMMON;RS=1'), true);
-  assert.equal(info('RS=1;COMMON=1'), true);
-  assert.equal(info('RS=1;COMMON=0'), false);
-  assert.equal(info('RS=1;COMMON=0;VC=SNV'), false);
-  assert.equal(info('RS=1;NOTCOMMON;XCOMMON=1'), false);
+  t.equal(info('RS=1;COMMON'), true);
+  t.equal(info('COMMON;RS=1'), true);
+  t.equal(info('RS=1;COMMON=1'), true);
+  t.equal(info('RS=1;COMMON=0'), false);
+  t.equal(info('RS=1;COMMON=0;VC=SNV'), false);
+  t.equal(info('RS=1;NOTCOMMON;XCOMMON=1'), false);
 });
 
-test('the CLI: fetch-sources --list, and a fetch with --build-db through --base-url', async () => {
+t.test('the CLI: fetch-sources --list, and a fetch with --build-db through --base-url', async (t) => {
   const cli = resolve(repoRoot(), 'packages/anntools/src/cli.ts');
   const list = await run(process.execPath, ['--import', 'tsx', cli, 'fetch-sources', '--list', '--build', 'GRCh38']);
-  assert.match(list.stdout, /GRCh38 dbsnp \(default for dbsnp\).*\n\s+url:\s+https:\/\/ftp\.ncbi\.nih\.gov\/snp\/latest_release\/VCF\/GCF_000001405\.40\.gz/);
-  assert.match(list.stdout, /ensembl-gtf.*\n\s+url:\s+https:\/\/ftp\.ensembl\.org\/pub\/release-113\/gtf\/homo_sapiens\/Homo_sapiens\.GRCh38\.113\.gtf\.gz/);
+  t.match(list.stdout, /GRCh38 dbsnp \(default for dbsnp\).*\n\s+url:\s+https:\/\/ftp\.ncbi\.nih\.gov\/snp\/latest_release\/VCF\/GCF_000001405\.40\.gz/);
+  t.match(list.stdout, /ensembl-gtf.*\n\s+url:\s+https:\/\/ftp\.ensembl\.org\/pub\/release-113\/gtf\/homo_sapiens\/Homo_sapiens\.GRCh38\.113\.gtf\.gz/);
   const dir = join(tmp, 'cli');
   const out = join(tmp, 'cli', 'GRCh37.gasref');
   const r = await run(process.execPath, ['--import', 'tsx', cli, 'fetch-sources', '--build', 'GRCh37', '--dir', dir, '--only', 'genes', '--build-db', out, '--base-url', server.url]);
-  assert.match(r.stdout, /hg19\.refFlat\.txt\.gz: .*no published checksum/);
-  assert.match(r.stdout, new RegExp(`GRCh37, ${REFFLAT_LINES} transcripts`));
-  assert.match(r.stderr, /gas-annotate: refflat: UCSC refFlat for hg19/);
+  t.match(r.stdout, /hg19\.refFlat\.txt\.gz: .*no published checksum/);
+  t.match(r.stdout, new RegExp(`GRCh37, ${REFFLAT_LINES} transcripts`));
+  t.match(r.stderr, /gas-annotate: refflat: UCSC refFlat for hg19/);
   const bad = await run(process.execPath, ['--import', 'tsx', cli, 'fetch-sources', '--build', 'hg19', '--dir', dir]).catch((e: { code: number; stderr: string }) => e);
-  assert.equal((bad as { code: number }).code, 2);
-  assert.match((bad as { stderr: string }).stderr, /--build must be GRCh37 or GRCh38/);
+  t.equal((bad as { code: number }).code, 2);
+  t.match((bad as { stderr: string }).stderr, /--build must be GRCh37 or GRCh38/);
 });
