@@ -2,12 +2,11 @@
 // VCF, watch it finish live, read the summary and log, download, be refused an over-limit upload,
 // upgrade, and upload the large file. Then the same pages at phone width. Every page is
 // screenshotted under .artifacts/screenshots/web-browser.test/.
-import { test, before, after } from 'node:test';
-import assert from 'node:assert/strict';
+import t from 'tap';
+import type { Test } from 'tap';
 import { readFile } from 'node:fs/promises';
 import { launchBrowser, newPage, pageErrors, screenshot, sharedDataPath, startGasStack, DESKTOP, PHONE } from '@gas/testing';
-import type { GasStack } from '@gas/testing';
-import type { Browser, Page } from '@gas/testing';
+import type { Page } from '@gas/testing';
 
 const FREE_1 = sharedDataPath('vcf/gas_anntools/free_1.vcf');
 // 175,701 bytes: over the free plan's 150 KB.
@@ -15,29 +14,24 @@ const PREMIUM_1 = sharedDataPath('vcf/gas_anntools/premium_1.vcf');
 const EMAIL = 'rosalind@example.org';
 const PASSWORD = 'double helix 1953';
 
-let stack: GasStack;
-let browser: Browser;
-
-before(async () => {
-  stack = await startGasStack({ store: 'filesystem' });
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await stack?.stop();
-});
+const stack = await startGasStack({ store: 'filesystem' });
+t.teardown(() => stack.stop());
+const browser = await launchBrowser();
+// Teardowns run last-added first: the browser closes before the stack stops.
+t.teardown(() => browser.close());
 
 const shot = (page: Page, step: string) => screenshot(page, import.meta.filename, step);
 
 /** No part of the page is wider than the window (nothing to scroll sideways but tables). */
-async function fitsWidth(page: Page): Promise<void> {
+async function fitsWidth(t: Test, page: Page): Promise<void> {
   // Expressions as strings: they run in the page, whose DOM types this Node project does not load.
-  const { scroll, width } = (await page.evaluate('({ scroll: document.documentElement.scrollWidth, width: window.innerWidth })')) as { scroll: number; width: number };
-  assert.ok(scroll <= width, `the page is ${scroll} px wide in a ${width} px window`);
+  const { scroll, width } = await page.evaluate<{ scroll: number; width: number }>('({ scroll: document.documentElement.scrollWidth, width: window.innerWidth })');
+  t.ok(scroll <= width, `the page is ${scroll} px wide in a ${width} px window`);
 }
 
-test('sign up, upload, watch it finish live, read summary and log, download, over-limit refused, upgrade, large upload', async () => {
+t.test('sign up, upload, watch it finish live, read summary and log, download, over-limit refused, upgrade, large upload', async (t) => {
   const page = await newPage(browser, DESKTOP);
+  t.teardown(() => page.close());
   await page.goto(stack.url);
   await shot(page, 'landing');
   await page.getByRole('link', { name: 'Create a free account' }).click();
@@ -48,11 +42,12 @@ test('sign up, upload, watch it finish live, read summary and log, download, ove
   await shot(page, 'sign up');
   await page.getByRole('button', { name: 'Create account' }).click();
   await page.waitForURL(/\/jobs\?welcome=1$/);
-  assert.match(await page.locator('.notice').innerText(), /Welcome to GAS/);
+  t.match(await page.locator('.notice').innerText(), /Welcome to GAS/);
   await shot(page, 'jobs empty');
 
   // A second tab stays on the jobs page: the new job must appear there and finish without a reload.
   const watcher = await page.context().newPage();
+  t.teardown(() => watcher.close());
   await watcher.goto(`${stack.url}/jobs`);
   await watcher.evaluate('window.stayed = true');
   await watcher.waitForSelector('.live-note:not([hidden])');
@@ -61,7 +56,7 @@ test('sign up, upload, watch it finish live, read summary and log, download, ove
   await page.waitForURL(/\/upload$/);
   await page.getByLabel('GRCh37 / hg19').check();
   await page.setInputFiles('input[type=file]', FREE_1);
-  assert.match(await page.locator('.chosen').innerText(), /free_1\.vcf \(32 KB\)/);
+  t.match(await page.locator('.chosen').innerText(), /free_1\.vcf \(32 KB\)/);
   await shot(page, 'upload chosen');
   await page.getByRole('button', { name: 'Annotate' }).click();
   await page.waitForURL(/\/jobs\/[0-9A-Z]{26}$/);
@@ -70,42 +65,42 @@ test('sign up, upload, watch it finish live, read summary and log, download, ove
   // The watching tab: the row arrives and turns Done, and the tab was never reloaded.
   const row = watcher.locator(`tr[data-job="${jobId}"]`);
   await row.locator('.badge.completed').waitFor({ timeout: 60_000 });
-  assert.equal(await watcher.evaluate('window.stayed'), true, 'updated live, not by a reload');
-  assert.match(await row.locator('td.name').innerText(), /free_1\.vcf/);
+  t.equal(await watcher.evaluate('window.stayed'), true, 'updated live, not by a reload');
+  t.match(await row.locator('td.name').innerText(), /free_1\.vcf/);
   await shot(watcher, 'jobs live done');
 
   // The job page reloads itself once when the job is done: summary, charts, preview and log.
   await page.locator('section.job[data-status="COMPLETED"]').waitFor({ timeout: 60_000 });
   await page.locator('section.summary').waitFor();
-  assert.match(await page.locator('dl.stats').innerText(), /Variants\s+1,141/);
-  assert.equal(await page.locator('figure.chart').count(), 2, 'region classes and chromosomes (no coding consequences without genes on MT)');
-  assert.match(await page.locator('section.log pre').innerText(), /1141/);
-  assert.ok((await page.locator('.preview-table tbody tr').count()) > 10);
+  t.match(await page.locator('dl.stats').innerText(), /Variants\s+1,141/);
+  t.equal(await page.locator('figure.chart').count(), 2, 'region classes and chromosomes (no coding consequences without genes on MT)');
+  t.match(await page.locator('section.log pre').innerText(), /1141/);
+  t.ok((await page.locator('.preview-table tbody tr').count()) > 10);
   await shot(page, 'job done');
   // The preview filter narrows the rows.
   await page.getByLabel('Class').selectOption('intergenic');
   await page.getByRole('button', { name: 'Filter' }).click();
   await page.waitForURL(/region=intergenic/);
-  assert.ok((await page.locator('.preview-table tbody tr').count()) > 0);
+  t.ok((await page.locator('.preview-table tbody tr').count()) > 0);
 
   // Download the annotated VCF through the page's link.
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Annotated VCF' }).click()]);
-  assert.equal(download.suggestedFilename(), 'free_1.annot.vcf');
-  const vcf = await readFile((await download.path())!, 'utf8');
-  assert.equal(vcf.split('\n').filter((l) => l && !l.startsWith('#')).length, 1141);
-  assert.match(vcf, /##INFO=<ID=GAS_REGION/);
+  t.equal(download.suggestedFilename(), 'free_1.annot.vcf');
+  const vcf = await readFile(await download.path(), 'utf8');
+  t.equal(vcf.split('\n').filter((l) => l && !l.startsWith('#')).length, 1141);
+  t.match(vcf, /##INFO=<ID=GAS_REGION/);
 
   // Over the free limit: the page says so before sending, and the server refuses it too.
   await page.goto(`${stack.url}/upload`);
   await page.getByLabel('GRCh37 / hg19').check();
   await page.setInputFiles('input[type=file]', PREMIUM_1);
-  assert.match(await page.locator('.upload-error').innerText(), /This file is 172 KB; your plan accepts up to 150 KB/);
+  t.match(await page.locator('.upload-error').innerText(), /This file is 172 KB; your plan accepts up to 150 KB/);
   await page.getByRole('button', { name: 'Annotate' }).click();
   await page.locator('.upload-error a[href="/subscribe"]').waitFor();
-  assert.match(await page.locator('.upload-error').innerText(), /^The file is larger than 150 KB, the free plan's limit; upgrade to premium to annotate larger files\. See the plans$/);
+  t.match(await page.locator('.upload-error').innerText(), /^The file is larger than 150 KB, the free plan's limit; upgrade to premium to annotate larger files\. See the plans$/);
   await shot(page, 'upload over limit');
   const listed = await page.evaluate(async () => ((await (await fetch('/api/v1/jobs')).json()) as { jobs: unknown[] }).jobs.length);
-  assert.equal(listed, 1, 'nothing was created for the refused upload');
+  t.equal(listed, 1, 'nothing was created for the refused upload');
 
   // Upgrade through the built-in billing provider.
   await page.locator('.upload-error a[href="/subscribe"]').click();
@@ -116,18 +111,18 @@ test('sign up, upload, watch it finish live, read summary and log, download, ove
   await shot(page, 'checkout');
   await page.getByRole('button', { name: 'Confirm upgrade' }).click();
   await page.waitForURL(/\/subscribe\?upgraded=1$/);
-  assert.match(await page.locator('h1').innerText(), /You are on premium/);
+  t.match(await page.locator('h1').innerText(), /You are on premium/);
   await shot(page, 'premium');
 
   // Now the large file goes through and is annotated.
   await page.goto(`${stack.url}/upload`);
   await page.getByLabel('GRCh37 / hg19').check();
   await page.setInputFiles('input[type=file]', PREMIUM_1);
-  assert.equal(await page.locator('.upload-error').isHidden(), true);
+  t.equal(await page.locator('.upload-error').isHidden(), true);
   await page.getByRole('button', { name: 'Annotate' }).click();
   await page.waitForURL(/\/jobs\/[0-9A-Z]{26}$/);
   await page.locator('section.job[data-status="COMPLETED"]').waitFor({ timeout: 60_000 });
-  assert.match(await page.locator('dl.stats').innerText(), /Variants\s+3,000/);
+  t.match(await page.locator('dl.stats').innerText(), /Variants\s+3,000/);
   await shot(page, 'large job done');
   // The preview filters by gene and by rsID too.
   const genes = (await page.locator('.preview-table tbody tr td:nth-child(6)').allInnerTexts()).flatMap((g) => g.split(', ')).filter((g) => g && g !== '–');
@@ -136,49 +131,47 @@ test('sign up, upload, watch it finish live, read summary and log, download, ove
   await page.getByRole('button', { name: 'Filter' }).click();
   await page.waitForURL(new RegExp(`gene=${gene}`));
   const filtered = await page.locator('.preview-table tbody tr td:nth-child(6)').allInnerTexts();
-  assert.ok(filtered.length > 0 && filtered.every((g) => g.split(', ').includes(gene)), `${gene}: ${filtered.join(' | ')}`);
+  t.ok(filtered.length > 0 && filtered.every((g) => g.split(', ').includes(gene)), `${gene}: ${filtered.join(' | ')}`);
   await page.getByLabel('Gene').fill('');
   await page.getByLabel('rsID').fill('rs999999999999');
   await page.getByRole('button', { name: 'Filter' }).click();
   await page.waitForURL(/rsid=rs999999999999/);
-  assert.match(await page.locator('section.preview .empty').innerText(), /No rows match among the first/);
+  t.match(await page.locator('section.preview .empty').innerText(), /No rows match among the first/);
 
   // The browser logs the refused upload's 413 itself; nothing else may appear.
-  assert.deepEqual(pageErrors(page).filter((e) => !/status of 413 .*\/api\/v1\/uploads/.test(e)), [], `no script or console errors on ${page.url()}`);
-  await page.close();
-  await watcher.close();
+  t.strictSame(pageErrors(page).filter((e) => !/status of 413 .*\/api\/v1\/uploads/.test(e)), [], `no script or console errors on ${page.url()}`);
 });
 
-test('the pages work at phone width: nothing wider than the screen, navigation reachable', async () => {
+t.test('the pages work at phone width: nothing wider than the screen, navigation reachable', async (t) => {
   const page = await newPage(browser, PHONE);
+  t.teardown(() => page.close());
   await page.goto(`${stack.url}/signin`);
-  await fitsWidth(page);
+  await fitsWidth(t, page);
   await shot(page, 'phone sign in');
   await page.getByLabel('E-mail').fill(EMAIL);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(/\/jobs$/);
-  await fitsWidth(page);
+  await fitsWidth(t, page);
   await shot(page, 'phone jobs');
   const first = page.locator('table.jobs td.name a').first();
   await first.click();
   await page.waitForURL(/\/jobs\/[0-9A-Z]{26}$/);
-  await fitsWidth(page);
+  await fitsWidth(t, page);
   await shot(page, 'phone job');
   for (const path of ['/upload', '/profile', '/tokens', '/subscribe']) {
     await page.goto(stack.url + path);
-    await fitsWidth(page);
+    await fitsWidth(t, page);
     await shot(page, `phone ${path.slice(1).replace(/\//g, ' ')}`);
   }
   // Every navigation entry is visible and tappable at this width.
   for (const name of ['Jobs', 'Upload', 'API tokens', 'Profile', /^(Premium|Upgrade)$/, 'Sign out']) {
-    assert.equal(await page.getByRole('navigation', { name: 'Main' }).getByText(name, { exact: true }).isVisible(), true, String(name));
+    t.equal(await page.getByRole('navigation', { name: 'Main' }).getByText(name, { exact: true }).isVisible(), true, String(name));
   }
-  assert.deepEqual(pageErrors(page), []);
+  t.strictSame(pageErrors(page), [], 'no script or console errors');
   // The error page too (its own 404 is the one console message).
   await page.goto(`${stack.url}/no/such/page`);
-  await fitsWidth(page);
+  await fitsWidth(t, page);
   await shot(page, 'phone not found');
-  assert.deepEqual(pageErrors(page).filter((e) => !e.includes('/no/such/page')), []);
-  await page.close();
+  t.strictSame(pageErrors(page).filter((e) => !e.includes('/no/such/page')), [], 'only the 404 of the missing page');
 });

@@ -1,43 +1,35 @@
 // OpenID Connect sign-in in a real Chromium against a real local provider (oidc-provider): the
 // gateway sends the browser to the provider, the user signs in and consents there, and comes back
 // signed in to GAS with an account made from the provider's claims.
-import { test, before, after } from 'node:test';
-import assert from 'node:assert/strict';
+import t from 'tap';
 import { freePort, launchBrowser, newPage, pageErrors, screenshot, startGasStack, startOidcProvider, WebClient, DESKTOP } from '@gas/testing';
-import type { Browser, GasStack, Page } from '@gas/testing';
+import type { Page } from '@gas/testing';
 
-let stack: GasStack;
-let browser: Browser;
-let provider: { issuer: string; close(): Promise<void> };
-
-before(async () => {
-  const gatewayPort = await freePort();
-  const redirectUri = `http://127.0.0.1:${gatewayPort}/signin/oidc/callback`;
-  provider = await startOidcProvider({
-    clients: [{ clientId: 'gas', clientSecret: 'a-client-secret-for-tests-only', redirectUris: [redirectUri] }],
-    users: { alice: { email: 'alice@example.test', name: 'Alice Example' }, bob: { email: 'bob@example.test', name: 'Bob Example' } },
-  });
-  stack = await startGasStack({
-    store: 'filesystem',
-    services: ['job', 'gateway'],
-    gatewayPort,
-    env: {
-      gateway: {
-        OIDC_ISSUER: provider.issuer,
-        OIDC_CLIENT_ID: 'gas',
-        OIDC_CLIENT_SECRET: 'a-client-secret-for-tests-only',
-        OIDC_REDIRECT_URI: redirectUri,
-        OIDC_NAME: 'Example University',
-      },
+const gatewayPort = await freePort();
+const redirectUri = `http://127.0.0.1:${gatewayPort}/signin/oidc/callback`;
+const provider = await startOidcProvider({
+  clients: [{ clientId: 'gas', clientSecret: 'a-client-secret-for-tests-only', redirectUris: [redirectUri] }],
+  users: { alice: { email: 'alice@example.test', name: 'Alice Example' }, bob: { email: 'bob@example.test', name: 'Bob Example' } },
+});
+// Teardowns run last-added first: the browser, then the stack, then the provider.
+t.teardown(() => provider.close());
+const stack = await startGasStack({
+  store: 'filesystem',
+  services: ['job', 'gateway'],
+  gatewayPort,
+  env: {
+    gateway: {
+      OIDC_ISSUER: provider.issuer,
+      OIDC_CLIENT_ID: 'gas',
+      OIDC_CLIENT_SECRET: 'a-client-secret-for-tests-only',
+      OIDC_REDIRECT_URI: redirectUri,
+      OIDC_NAME: 'Example University',
     },
-  });
-  browser = await launchBrowser();
+  },
 });
-after(async () => {
-  await browser?.close();
-  await stack?.stop();
-  await provider?.close();
-});
+t.teardown(() => stack.stop());
+const browser = await launchBrowser();
+t.teardown(() => browser.close());
 
 const shot = (page: Page, step: string) => screenshot(page, import.meta.filename, step);
 
@@ -59,14 +51,15 @@ async function signInAtProvider(page: Page, login: string, step: string): Promis
   await page.waitForURL(`${stack.url}/**`);
 }
 
-test('first sign-in through the provider makes an account from its claims; the second finds the same account', async () => {
+t.test('first sign-in through the provider makes an account from its claims; the second finds the same account', async (t) => {
   const page = await newPage(browser, DESKTOP);
+  t.teardown(() => page.close());
   await signInAtProvider(page, 'alice', 'first');
   await page.waitForURL(/\/jobs$/);
   await shot(page, 'signed in');
   await page.goto(`${stack.url}/profile`);
-  assert.equal(await page.getByLabel('Name').inputValue(), 'Alice Example');
-  assert.equal(await page.getByLabel('E-mail').inputValue(), 'alice@example.test');
+  t.equal(await page.getByLabel('Name').inputValue(), 'Alice Example');
+  t.equal(await page.getByLabel('E-mail').inputValue(), 'alice@example.test');
   await page.getByLabel('Institution').fill('Example University');
   await page.getByRole('button', { name: 'Save' }).click();
   await page.waitForURL(/saved=1/);
@@ -75,36 +68,35 @@ test('first sign-in through the provider makes an account from its claims; the s
   await page.waitForURL(`${stack.url}/`);
   await signInAtProvider(page, 'alice', '');
   await page.goto(`${stack.url}/profile`);
-  assert.equal(await page.getByLabel('Institution').inputValue(), 'Example University');
+  t.equal(await page.getByLabel('Institution').inputValue(), 'Example University');
   // The provider's own pages (fonts from the internet, no favicon) are not ours to judge.
-  assert.deepEqual(pageErrors(page).filter((e) => e.includes(stack.url) || !e.includes('http')), []);
-  await page.close();
+  t.strictSame(pageErrors(page).filter((e) => e.includes(stack.url) || !e.includes('http')), [], 'no script or console errors of ours');
 });
 
-test('a provider account whose address already has a password account is not signed into it', async () => {
+t.test('a provider account whose address already has a password account is not signed into it', async (t) => {
   const c = new WebClient(stack.url);
   await c.signUp({ email: 'bob@example.test', password: 'bob has a password', name: 'Bob (password)' });
   const page = await newPage(browser, DESKTOP);
+  t.teardown(() => page.close());
   await signInAtProvider(page, 'bob', '');
-  assert.match(page.url(), /\/signin\/oidc\/callback/);
-  assert.match(await page.locator('p.error').innerText(), /exists already\. Sign in with its password/);
+  t.match(page.url(), /\/signin\/oidc\/callback/);
+  t.match(await page.locator('p.error').innerText(), /exists already\. Sign in with its password/);
   await page.goto(`${stack.url}/jobs`);
-  assert.match(page.url(), /\/signin\?next=/, 'not signed in');
+  t.match(page.url(), /\/signin\?next=/, 'not signed in');
   await shot(page, 'refused takeover');
-  await page.close();
 });
 
-test('a callback without the attempt cookie, or with a forged state, signs nobody in', async () => {
+t.test('a callback without the attempt cookie, or with a forged state, signs nobody in', async (t) => {
   const c = new WebClient(stack.url);
   const res = await c.get('/signin/oidc/callback?code=stolen&state=guess');
-  assert.equal(res.status, 400);
-  assert.match(res.text, /took too long or was started in another browser/);
-  assert.equal(c.cookies.has('gas_session'), false);
+  t.equal(res.status, 400);
+  t.match(res.text, /took too long or was started in another browser/);
+  t.equal(c.cookies.has('gas_session'), false);
   // A real attempt, then a callback with another state: refused by the state check.
   const start = await c.get('/signin/oidc');
-  assert.equal(start.status, 303);
-  assert.ok(start.location!.startsWith(provider.issuer));
+  t.equal(start.status, 303);
+  t.ok(start.location?.startsWith(provider.issuer), 'sends the browser to the provider', { location: start.location });
   const forged = await c.get('/signin/oidc/callback?code=stolen&state=not-the-one-issued');
-  assert.equal(forged.status, 400);
-  assert.equal(c.cookies.has('gas_session'), false);
+  t.equal(forged.status, 400);
+  t.equal(c.cookies.has('gas_session'), false);
 });
