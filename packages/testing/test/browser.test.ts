@@ -1,10 +1,9 @@
-import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import t from 'tap';
 import type { Browser } from 'playwright-core';
 import { DESKTOP, PHONE, freePort, launchBrowser, newPage, pageErrors, repoRoot, screenshot } from '../src/index.ts';
 import type { Viewport } from '../src/index.ts';
@@ -67,73 +66,67 @@ function startPageServer(port: number): Promise<Server> {
   });
 }
 
-describe('browser helpers', () => {
-  let server: Server;
-  let baseUrl: string;
-  let browser: Browser;
-
-  before(async () => {
-    const port = await freePort();
-    server = await startPageServer(port);
-    baseUrl = `http://127.0.0.1:${port}`;
-    browser = await launchBrowser();
+t.test('browser helpers', async (t) => {
+  const port = await freePort();
+  const server: Server = await startPageServer(port);
+  const baseUrl = `http://127.0.0.1:${port}`;
+  t.teardown(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
   });
-  after(async () => {
-    await browser?.close();
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve));
-  });
+  const browser: Browser = await launchBrowser();
+  t.teardown(() => browser.close());
 
   const sizes: Array<[string, Viewport]> = [
     ['desktop', DESKTOP],
     ['phone', PHONE],
   ];
   for (const [name, viewport] of sizes) {
-    it(`runs the page's script at ${name} size (${viewport.width}x${viewport.height}) and screenshots it`, async () => {
+    t.test(`runs the page's script at ${name} size (${viewport.width}x${viewport.height}) and screenshots it`, async (t) => {
       const page = await newPage(browser, viewport);
       try {
         await page.goto(`${baseUrl}/`);
-        assert.equal(await page.locator('#status').textContent(), 'waiting');
+        t.equal(await page.locator('#status').textContent(), 'waiting');
         await page.getByRole('button', { name: 'Change the text' }).click();
-        assert.equal(await page.locator('#status').textContent(), 'clicked');
-        assert.equal(await page.evaluate<number>('window.innerWidth'), viewport.width);
+        t.equal(await page.locator('#status').textContent(), 'clicked');
+        t.equal(await page.evaluate<number>('window.innerWidth'), viewport.width);
 
         const path = await screenshot(page, import.meta.url, `${name} after click`);
         const dir = join(repoRoot(), '.artifacts', 'screenshots', 'browser.test');
-        assert.equal(path.startsWith(`${dir}/`), true, `${path} is not under ${dir}`);
-        assert.match(path, new RegExp(`/\\d\\d-${name}-after-click\\.png$`));
-        assert.equal(existsSync(path), true);
-        assert.deepEqual(readFileSync(path).subarray(0, 8), PNG_SIGNATURE);
-        assert.deepEqual(pageErrors(page), []);
+        t.equal(path.startsWith(`${dir}/`), true, `${path} is under ${dir}`);
+        t.match(path, new RegExp(`/\\d\\d-${name}-after-click\\.png$`));
+        t.equal(existsSync(path), true);
+        t.strictSame(readFileSync(path).subarray(0, 8), PNG_SIGNATURE);
+        t.strictSame(pageErrors(page), []);
       } finally {
         await page.close();
       }
     });
   }
 
-  it('numbers the screenshots of a test file in the order they were taken', async () => {
+  t.test('numbers the screenshots of a test file in the order they were taken', async (t) => {
     const page = await newPage(browser, DESKTOP);
     try {
       await page.goto(`${baseUrl}/`);
       const first = await screenshot(page, import.meta.url, 'Ordering: first!');
       const second = await screenshot(page, import.meta.url, 'ordering / second');
       const n = (p: string) => Number(/\/(\d\d)-[^/]+$/.exec(p)?.[1]);
-      assert.equal(n(second), n(first) + 1);
-      assert.match(first, /-ordering-first\.png$/);
-      assert.match(second, /-ordering-second\.png$/);
+      t.equal(n(second), n(first) + 1);
+      t.match(first, /-ordering-first\.png$/);
+      t.match(second, /-ordering-second\.png$/);
     } finally {
       await page.close();
     }
   });
 
-  it('reports script errors and console errors of the page', async () => {
+  t.test('reports script errors and console errors of the page', async (t) => {
     const page = await newPage(browser, DESKTOP);
     try {
       await page.goto(`${baseUrl}/broken.html`);
       const errors = pageErrors(page);
-      assert.equal(errors.length, 2, errors.join('\n'));
-      assert.ok(errors.some((e) => /console\.error: logged by the page/.test(e)), errors.join('\n'));
-      assert.ok(errors.some((e) => /notDefinedAnywhere is not defined/.test(e)), errors.join('\n'));
+      t.equal(errors.length, 2, 'two errors', { errors });
+      t.ok(errors.some((e) => /console\.error: logged by the page/.test(e)), 'the console error', { errors });
+      t.ok(errors.some((e) => /notDefinedAnywhere is not defined/.test(e)), 'the script error', { errors });
     } finally {
       await page.close();
     }
@@ -158,8 +151,8 @@ function alive(pid: number): boolean {
   }
 }
 
-describe('a browser left open by a test', () => {
-  it('is killed, and its profile removed, when the test process gets SIGTERM', async () => {
+t.test('a browser left open by a test', async (t) => {
+  t.test('is killed, and its profile removed, when the test process gets SIGTERM', async (t) => {
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', ABANDONS_BROWSER], {
       cwd: repoRoot(),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -175,10 +168,11 @@ describe('a browser left open by a test', () => {
 
     const ps = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(child.pid)], { encoding: 'utf8' });
     const line = ps.split('\n').find((l) => l.includes('--user-data-dir='));
-    assert.ok(line, `no Chromium under the test process:\n${ps}`);
+    t.ok(line, 'Chromium runs under the test process', { ps });
+    if (!line) return;
     const chromiumPid = Number(line.trim().split(/\s+/)[0]);
     const profile = /--user-data-dir=(\S+)/.exec(line)?.[1] ?? '';
-    assert.equal(existsSync(profile), true, profile);
+    t.equal(existsSync(profile), true, profile);
 
     try {
       child.kill('SIGTERM');
@@ -187,10 +181,10 @@ describe('a browser left open by a test', () => {
         new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 10_000)),
       ]);
       if (exited === 'timeout') child.kill('SIGKILL');
-      assert.equal(exited, 'SIGTERM', 'the test process did not die of its SIGTERM');
+      t.equal(exited, 'SIGTERM', 'the test process died of its SIGTERM');
       for (let i = 0; i < 50 && alive(chromiumPid); i++) await new Promise((r) => setTimeout(r, 100));
-      assert.equal(alive(chromiumPid), false, 'Chromium still running');
-      assert.equal(existsSync(profile), false, `profile ${profile} left behind`);
+      t.equal(alive(chromiumPid), false, 'Chromium is gone');
+      t.equal(existsSync(profile), false, `profile ${profile} is removed`);
     } finally {
       // Should the assertions fail, this run must not be the one that leaves Chromium behind.
       if (alive(chromiumPid)) process.kill(-chromiumPid, 'SIGKILL');

@@ -1,7 +1,7 @@
-import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { describe, it } from 'node:test';
+import { existsSync, rmSync } from 'node:fs';
+import t from 'tap';
+import type { Test } from 'tap';
 import { repoRoot } from '../src/index.ts';
 
 const fixture = new URL('./fixtures/abandons-servers.ts', import.meta.url).pathname;
@@ -30,7 +30,19 @@ function natsPidsUsing(storeDir: string): number[] {
     .map((l) => Number(l.trim().split(/\s+/)[0]));
 }
 
-async function run(mode: string, signal?: NodeJS.Signals): Promise<{ info: Abandoned; code: number | null; sig: NodeJS.Signals | null; stderr: string }> {
+// Should a check below fail, this run must not be the one that leaves servers behind.
+function killLeftovers(info: Abandoned): void {
+  for (const pid of [info.servicePid, ...natsPidsUsing(info.natsStore)]) {
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  }
+  for (const dir of [info.natsStore, info.tempDir]) rmSync(dir, { recursive: true, force: true });
+}
+
+// Longer than the fixture needs to end and clean up on two busy cores; a fixture still running
+// then is killed, and reported as not having ended by itself.
+const EXIT_TIMEOUT_MS = 30_000;
+
+async function run(t: Test, mode: string, signal?: NodeJS.Signals): Promise<{ info: Abandoned; code: number | null; sig: NodeJS.Signals | null; stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', fixture, mode], { cwd: repoRoot(), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -43,41 +55,49 @@ async function run(mode: string, signal?: NodeJS.Signals): Promise<{ info: Aband
     });
     child.once('exit', () => reject(new Error(`fixture exited early: ${stderr}`)));
   });
+  t.teardown(() => killLeftovers(info));
   if (signal) child.kill(signal);
   const [code, sig] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve([child.exitCode, child.signalCode]);
-    else child.once('exit', (c, s) => resolve([c, s]));
+    if (child.exitCode !== null || child.signalCode !== null) return resolve([child.exitCode, child.signalCode]);
+    const timer = setTimeout(() => {
+      t.fail(`the fixture (${mode}${signal ? `, ${signal}` : ''}) did not end within ${EXIT_TIMEOUT_MS} ms; killed`);
+      child.kill('SIGKILL');
+    }, EXIT_TIMEOUT_MS);
+    child.once('exit', (c, s) => {
+      clearTimeout(timer);
+      resolve([c, s]);
+    });
   });
   return { info, code, sig, stderr };
 }
 
-async function assertCleanedUp(info: Abandoned): Promise<void> {
+async function assertCleanedUp(t: Test, info: Abandoned): Promise<void> {
   for (let i = 0; i < 50 && (alive(info.servicePid) || natsPidsUsing(info.natsStore).length > 0); i++) {
     await new Promise((r) => setTimeout(r, 100));
   }
-  assert.equal(alive(info.servicePid), false, 'service child still running');
-  assert.deepEqual(natsPidsUsing(info.natsStore), [], 'nats-server still running');
-  assert.equal(existsSync(info.natsStore), false, 'nats store dir left behind');
-  assert.equal(existsSync(info.tempDir), false, 'temp dir left behind');
+  t.equal(alive(info.servicePid), false, 'the service child is gone');
+  t.strictSame(natsPidsUsing(info.natsStore), [], 'no nats-server runs on its store');
+  t.equal(existsSync(info.natsStore), false, 'the nats store dir is removed');
+  t.equal(existsSync(info.tempDir), false, 'the temp dir is removed');
 }
 
-describe('servers left running by a test', () => {
-  it('are killed when the test process throws', async () => {
-    const { info, code, stderr } = await run('throw');
-    assert.equal(code, 1);
-    assert.match(stderr, /test blew up/);
-    await assertCleanedUp(info);
+t.test('servers left running by a test', async (t) => {
+  t.test('are killed when the test process throws', async (t) => {
+    const { info, code, stderr } = await run(t, 'throw');
+    t.equal(code, 1);
+    t.match(stderr, /test blew up/);
+    await assertCleanedUp(t, info);
   });
 
-  it('do not keep the test process alive, and are killed when it ends', async () => {
-    const { info, code } = await run('return');
-    assert.equal(code, 0);
-    await assertCleanedUp(info);
+  t.test('do not keep the test process alive, and are killed when it ends', async (t) => {
+    const { info, code } = await run(t, 'return');
+    t.equal(code, 0);
+    await assertCleanedUp(t, info);
   });
 
-  it('are killed when the test process gets SIGTERM', async () => {
-    const { info, sig } = await run('wait', 'SIGTERM');
-    assert.equal(sig, 'SIGTERM');
-    await assertCleanedUp(info);
+  t.test('are killed when the test process gets SIGTERM', async (t) => {
+    const { info, sig } = await run(t, 'wait', 'SIGTERM');
+    t.equal(sig, 'SIGTERM');
+    await assertCleanedUp(t, info);
   });
 });
