@@ -1,5 +1,5 @@
-import { test } from 'node:test';
-import assert from 'node:assert/strict';
+import t from 'tap';
+import type { Test } from 'tap';
 import { ConfigError, describeConfig, field, readConfig } from '../src/index.ts';
 
 const spec = {
@@ -14,22 +14,19 @@ const spec = {
   workers: field.int('WORKERS', { default: 4, min: 1 }),
 };
 
-function expectConfigError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
-    return err;
-  }
-  assert.fail('expected readConfig to throw');
+// The ConfigError readConfig throws, for a closer look at its problems and message; a failed
+// assertion (no error, or another kind) gives back an empty ConfigError so the checks after it fail too.
+function expectConfigError(t: Test, fn: () => unknown): ConfigError {
+  const err: unknown = t.throws(fn, ConfigError, 'expected readConfig to throw a ConfigError');
+  return err instanceof ConfigError ? err : new ConfigError([]);
 }
 
-test('reads and converts a valid environment', () => {
+t.test('reads and converts a valid environment', async (t) => {
   const cfg = readConfig(
     { JOB_PORT: '8080', NATS_URL: 'nats://x:4222', LOG_LEVEL: 'debug', USE_TLS: 'Yes', API_TOKEN: 's3cr3t', SERVERS: ' a , ,b,, c ' },
     spec,
   );
-  assert.deepEqual(cfg, {
+  t.strictSame(cfg, {
     port: 8080,
     natsUrl: 'nats://x:4222',
     level: 'debug',
@@ -45,21 +42,21 @@ test('reads and converts a valid environment', () => {
   const level: 'debug' | 'info' | 'warn' = cfg.level;
   const region: string | undefined = cfg.region;
   const servers: string[] = cfg.servers;
-  assert.ok(port && level && servers && region === undefined);
+  t.ok(port && level && servers && region === undefined);
 });
 
-test('applies defaults and treats blank variables as unset', () => {
+t.test('applies defaults and treats blank variables as unset', async (t) => {
   const cfg = readConfig({ JOB_PORT: '1', NATS_URL: 'n', API_TOKEN: 't', LOG_LEVEL: '  ', USE_TLS: '' }, spec);
-  assert.equal(cfg.level, 'info');
-  assert.equal(cfg.tls, false);
-  assert.deepEqual(cfg.servers, ['a']);
+  t.equal(cfg.level, 'info');
+  t.equal(cfg.tls, false);
+  t.strictSame(cfg.servers, ['a']);
 });
 
-test('reports every bad or missing variable in one error', () => {
-  const err = expectConfigError(() =>
+t.test('reports every bad or missing variable in one error', async (t) => {
+  const err = expectConfigError(t, () =>
     readConfig({ JOB_PORT: 'abc', LOG_LEVEL: 'loud', USE_TLS: 'maybe', WORKERS: '0', API_TOKEN: '   ' }, spec),
   );
-  assert.deepEqual(err.problems, [
+  t.strictSame(err.problems, [
     'JOB_PORT: must be an integer between 1 and 65535, got "abc"',
     'NATS_URL: required',
     'LOG_LEVEL: must be one of debug, info, warn, got "loud"',
@@ -67,7 +64,7 @@ test('reports every bad or missing variable in one error', () => {
     'API_TOKEN: required',
     'WORKERS: must be an integer >= 1, got "0"',
   ]);
-  assert.equal(
+  t.equal(
     err.message,
     'invalid configuration:\n' +
       '  JOB_PORT: must be an integer between 1 and 65535, got "abc"\n' +
@@ -79,33 +76,33 @@ test('reports every bad or missing variable in one error', () => {
   );
 });
 
-test('rejects non-integers and out-of-range integers', () => {
+t.test('rejects non-integers and out-of-range integers', async (t) => {
   for (const raw of ['1.5', '1e3', '70000', '0', '0x10', '99999999999999999999']) {
-    const err = expectConfigError(() => readConfig({ JOB_PORT: raw }, { port: field.int('JOB_PORT', { min: 1, max: 65535 }) }));
-    assert.deepEqual(err.problems, [`JOB_PORT: must be an integer between 1 and 65535, got ${JSON.stringify(raw)}`]);
+    const err = expectConfigError(t, () => readConfig({ JOB_PORT: raw }, { port: field.int('JOB_PORT', { min: 1, max: 65535 }) }));
+    t.strictSame(err.problems, [`JOB_PORT: must be an integer between 1 and 65535, got ${JSON.stringify(raw)}`]);
   }
-  assert.deepEqual(readConfig({ N: ' -3 ' }, { n: field.int('N') }), { n: -3 });
+  t.strictSame(readConfig({ N: ' -3 ' }, { n: field.int('N') }), { n: -3 });
 });
 
-test('never puts a secret value into an error message', () => {
-  const err = expectConfigError(() =>
+t.test('never puts a secret value into an error message', async (t) => {
+  const err = expectConfigError(t, () =>
     readConfig({ PORT: 'hunter2-port' }, { port: field.int('PORT'), key: field.string('KEY', { secret: true }) }),
   );
-  assert.match(err.message, /hunter2-port/);
+  t.match(err.message, /hunter2-port/);
   const secretInt = { pin: { ...field.int('PIN'), secret: true } };
-  const err2 = expectConfigError(() => readConfig({ PIN: 'hunter2' }, secretInt));
-  assert.doesNotMatch(err2.message, /hunter2/);
-  assert.deepEqual(err2.problems, ['PIN: must be an integer']);
+  const err2 = expectConfigError(t, () => readConfig({ PIN: 'hunter2' }, secretInt));
+  t.notMatch(err2.message, /hunter2/);
+  t.strictSame(err2.problems, ['PIN: must be an integer']);
 });
 
-test('describeConfig redacts secrets and keeps everything else', () => {
+t.test('describeConfig redacts secrets and keeps everything else', async (t) => {
   const cfg = readConfig({ JOB_PORT: '80', NATS_URL: 'nats://n', API_TOKEN: 'tok-123', SMTP_PASSWORD: 'pw-456' }, spec);
   const described = describeConfig(spec, cfg);
-  assert.equal(described.token, '[redacted]');
-  assert.equal(described.smtpPassword, '[redacted]');
-  assert.equal(described.natsUrl, 'nats://n');
-  assert.equal(described.port, 80);
-  assert.doesNotMatch(JSON.stringify(described), /tok-123|pw-456/);
+  t.equal(described.token, '[redacted]');
+  t.equal(described.smtpPassword, '[redacted]');
+  t.equal(described.natsUrl, 'nats://n');
+  t.equal(described.port, 80);
+  t.notMatch(JSON.stringify(described), /tok-123|pw-456/);
   const unset = describeConfig(spec, { ...cfg, smtpPassword: undefined });
-  assert.equal(unset.smtpPassword, undefined);
+  t.equal(unset.smtpPassword, undefined);
 });

@@ -1,5 +1,5 @@
-import { after, before, test } from 'node:test';
-import assert from 'node:assert/strict';
+import t from 'tap';
+import type { Test } from 'tap';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { Writable } from 'node:stream';
@@ -11,21 +11,14 @@ const logger = createLogger({ service: 'opstest', destination: quiet });
 const registry = createRegistry('ops-test');
 const health = new Health({ checks: ['nats'] });
 const jobs = new Counter({ name: 'gas_ops_test_jobs_total', help: 'jobs seen', labelNames: ['outcome'], registers: [registry] });
-let server: OpsServer;
-let base: string;
-
-before(async () => {
-  server = await startOpsServer({ port: 0, host: '127.0.0.1', registry, health, logger });
-  base = `http://127.0.0.1:${server.port}`;
-});
-after(async () => {
-  await server.close();
-});
+const server: OpsServer = await startOpsServer({ port: 0, host: '127.0.0.1', registry, health, logger });
+const base = `http://127.0.0.1:${server.port}`;
+t.teardown(() => server.close());
 
 type Sample = { name: string; labels: Record<string, string>; value: number };
 
 // A minimal parser for the Prometheus text format, enough to check names, labels and values.
-function parseProm(text: string): { samples: Sample[]; types: Map<string, string> } {
+function parseProm(t: Test, text: string): { samples: Sample[]; types: Map<string, string> } {
   const samples: Sample[] = [];
   const types = new Map<string, string>();
   for (const line of text.split('\n')) {
@@ -36,7 +29,10 @@ function parseProm(text: string): { samples: Sample[]; types: Map<string, string
     }
     if (line === '' || line.startsWith('#')) continue;
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    assert.ok(m, `unparseable metrics line: ${line}`);
+    if (!m) {
+      t.fail(`unparseable metrics line: ${line}`);
+      continue;
+    }
     const labels: Record<string, string> = {};
     for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
     samples.push({ name: m[1]!, labels, value: Number(m[3]) });
@@ -44,68 +40,68 @@ function parseProm(text: string): { samples: Sample[]; types: Map<string, string
   return { samples, types };
 }
 
-test('GET /metrics serves default and custom metrics in Prometheus text format', async () => {
+t.test('GET /metrics serves default and custom metrics in Prometheus text format', async (t) => {
   jobs.inc({ outcome: 'ok' }, 3);
   const res = await fetch(`${base}/metrics`);
-  assert.equal(res.status, 200);
-  assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4; charset=utf-8$/);
-  const { samples, types } = parseProm(await res.text());
-  assert.equal(types.get('gas_ops_test_process_cpu_user_seconds_total'), 'counter');
-  assert.equal(types.get('gas_ops_test_nodejs_heap_size_total_bytes'), 'gauge');
+  t.equal(res.status, 200);
+  t.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4; charset=utf-8$/);
+  const { samples, types } = parseProm(t, await res.text());
+  t.equal(types.get('gas_ops_test_process_cpu_user_seconds_total'), 'counter');
+  t.equal(types.get('gas_ops_test_nodejs_heap_size_total_bytes'), 'gauge');
   const job = samples.find((s) => s.name === 'gas_ops_test_jobs_total');
-  assert.deepEqual(job, { name: 'gas_ops_test_jobs_total', labels: { outcome: 'ok', service: 'ops-test' }, value: 3 });
+  t.strictSame(job, { name: 'gas_ops_test_jobs_total', labels: { outcome: 'ok', service: 'ops-test' }, value: 3 });
   const unprefixed = samples.filter((s) => !s.name.startsWith('gas_ops_test_'));
-  assert.deepEqual(unprefixed, []);
-  assert.ok(samples.every((s) => s.labels.service === 'ops-test'), 'every sample carries the service label');
+  t.strictSame(unprefixed, []);
+  t.ok(samples.every((s) => s.labels.service === 'ops-test'), 'every sample carries the service label');
 });
 
-test('GET /livez answers ok', async () => {
+t.test('GET /livez answers ok', async (t) => {
   const res = await fetch(`${base}/livez`);
-  assert.equal(res.status, 200);
-  assert.equal(await res.text(), 'ok');
+  t.equal(res.status, 200);
+  t.equal(await res.text(), 'ok');
 });
 
-test('GET /readyz follows Health: started, checks, shutdown', async () => {
+t.test('GET /readyz follows Health: started, checks, shutdown', async (t) => {
   const probe = async () => {
     const res = await fetch(`${base}/readyz`);
-    assert.match(res.headers.get('content-type') ?? '', /application\/json/);
+    t.match(res.headers.get('content-type') ?? '', /application\/json/);
     return { status: res.status, body: (await res.json()) as { ready: boolean; checks: Record<string, boolean> } };
   };
   let r = await probe();
-  assert.equal(r.status, 503);
-  assert.deepEqual(r.body.checks, { nats: false });
+  t.equal(r.status, 503);
+  t.strictSame(r.body.checks, { nats: false });
 
   health.setReady('nats', true);
   r = await probe();
-  assert.equal(r.status, 503, 'not ready before markStarted()');
+  t.equal(r.status, 503, 'not ready before markStarted()');
 
   health.markStarted();
   r = await probe();
-  assert.equal(r.status, 200);
-  assert.equal(r.body.ready, true);
-  assert.deepEqual(r.body.checks, { nats: true });
+  t.equal(r.status, 200);
+  t.equal(r.body.ready, true);
+  t.strictSame(r.body.checks, { nats: true });
 
   health.setReady('grpc', false);
   r = await probe();
-  assert.equal(r.status, 503);
-  assert.deepEqual(r.body.checks, { nats: true, grpc: false });
+  t.equal(r.status, 503);
+  t.strictSame(r.body.checks, { nats: true, grpc: false });
   health.setReady('grpc', true);
-  assert.equal((await probe()).status, 200);
+  t.equal((await probe()).status, 200);
 
   health.startShutdown();
   r = await probe();
-  assert.equal(r.status, 503);
-  assert.deepEqual(r.body.checks, { nats: true, grpc: true });
-  assert.equal((await fetch(`${base}/livez`)).status, 200, 'still live while draining');
+  t.equal(r.status, 503);
+  t.strictSame(r.body.checks, { nats: true, grpc: true });
+  t.equal((await fetch(`${base}/livez`)).status, 200, 'still live while draining');
 });
 
-test('unknown paths and methods get 404; query strings are ignored', async () => {
-  assert.equal((await fetch(`${base}/nope`)).status, 404);
-  assert.equal((await fetch(`${base}/metrics`, { method: 'POST', body: 'x' })).status, 404);
-  assert.equal((await fetch(`${base}/livez?verbose=1`)).status, 200);
+t.test('unknown paths and methods get 404; query strings are ignored', async (t) => {
+  t.equal((await fetch(`${base}/nope`)).status, 404);
+  t.equal((await fetch(`${base}/metrics`, { method: 'POST', body: 'x' })).status, 404);
+  t.equal((await fetch(`${base}/livez?verbose=1`)).status, 200);
 });
 
-test('survives malformed requests', async () => {
+t.test('survives malformed requests', async (t) => {
   const raw = await new Promise<string>((resolve, reject) => {
     const sock = connect(server.port, '127.0.0.1', () => sock.write('GARBAGE \x00\x01 nonsense\r\n\r\n'));
     let data = '';
@@ -113,7 +109,7 @@ test('survives malformed requests', async () => {
     sock.on('end', () => resolve(data));
     sock.on('error', reject);
   });
-  assert.match(raw, /^HTTP\/1\.1 400/);
+  t.match(raw, /^HTTP\/1\.1 400/);
   const weird = await new Promise<number>((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port: server.port, path: '//%%%/../livez', method: 'GET' }, (res) => {
       res.resume();
@@ -122,17 +118,18 @@ test('survives malformed requests', async () => {
     req.on('error', reject);
     req.end();
   });
-  assert.equal(weird, 404);
-  assert.equal((await fetch(`${base}/livez`)).status, 200, 'still serving');
+  t.equal(weird, 404);
+  t.equal((await fetch(`${base}/livez`)).status, 200, 'still serving');
 });
 
-test('port 0 binds a free port and close() does not wait for keep-alive clients', async () => {
+t.test('port 0 binds a free port and close() does not wait for keep-alive clients', async (t) => {
   const other = await startOpsServer({ port: 0, host: '127.0.0.1', registry, health: new Health(), logger });
-  assert.ok(other.port > 0 && other.port !== server.port);
+  t.ok(other.port > 0 && other.port !== server.port);
   const res = await fetch(`http://127.0.0.1:${other.port}/livez`, { keepalive: true });
   await res.text();
   const t0 = Date.now();
   await other.close();
-  assert.ok(Date.now() - t0 < 1000);
-  await assert.rejects(fetch(`http://127.0.0.1:${other.port}/livez`));
+  const closeMs = Date.now() - t0;
+  t.ok(closeMs < 1000, `close() took ${closeMs} ms`);
+  await t.rejects(fetch(`http://127.0.0.1:${other.port}/livez`));
 });

@@ -1,5 +1,4 @@
-import { test } from 'node:test';
-import assert from 'node:assert/strict';
+import t from 'tap';
 import { EventEmitter } from 'node:events';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,7 +23,7 @@ function harness() {
   return { lines, logger, exits, exit, exited, events: new EventEmitter() };
 }
 
-test('first signal: not ready, steps in order with durations, failures logged, exit 0', async () => {
+t.test('first signal: not ready, steps in order with durations, failures logged, exit 0', async (t) => {
   const h = harness();
   const health = new Health();
   health.markStarted();
@@ -37,6 +36,7 @@ test('first signal: not ready, steps in order with durations, failures logged, e
     exit: h.exit,
     events: h.events,
     steps: [
+      // The drain takes 30 ms, so its logged duration can be checked.
       { name: 'drain', run: async () => { readyDuringSteps.push(health.isReady()); await sleep(30); order.push('drain'); } },
       { name: 'broken', run: async () => { order.push('broken'); throw new Error('step exploded'); } },
       { name: 'close', run: async () => { order.push('close'); } },
@@ -44,25 +44,25 @@ test('first signal: not ready, steps in order with durations, failures logged, e
   });
   h.events.emit('SIGTERM', 'SIGTERM');
   h.events.emit('SIGINT', 'SIGINT');
-  assert.equal(await h.exited, 0);
+  t.equal(await h.exited, 0);
   handle.uninstall();
 
-  assert.deepEqual(order, ['drain', 'broken', 'close']);
-  assert.deepEqual(readyDuringSteps, [false]);
-  assert.deepEqual(h.exits, [0]);
+  t.strictSame(order, ['drain', 'broken', 'close']);
+  t.strictSame(readyDuringSteps, [false]);
+  t.strictSame(h.exits, [0]);
   const done = h.lines.filter((l) => l.msg === 'shutdown step done');
-  assert.deepEqual(done.map((l) => l.step), ['drain', 'close']);
-  assert.ok(done[0]!.durationMs >= 25, `drain duration logged: ${done[0]!.durationMs}`);
+  t.strictSame(done.map((l) => l.step), ['drain', 'close']);
+  t.ok((done[0]?.durationMs ?? 0) >= 25, `drain duration logged: ${done[0]?.durationMs}`);
   const failed = h.lines.find((l) => l.msg === 'shutdown step failed');
-  assert.equal(failed?.step, 'broken');
-  assert.equal(failed?.err.message, 'step exploded');
-  assert.equal(failed?.level, 'error');
+  t.equal(failed?.step, 'broken');
+  t.equal(failed?.err.message, 'step exploded');
+  t.equal(failed?.level, 'error');
   const ignored = h.lines.find((l) => l.msg === 'signal received while shutting down; ignored');
-  assert.equal(ignored?.signal, 'SIGINT');
-  assert.equal(h.lines.find((l) => l.msg === 'shutdown started')?.reason, 'SIGTERM');
+  t.equal(ignored?.signal, 'SIGINT');
+  t.equal(h.lines.find((l) => l.msg === 'shutdown started')?.reason, 'SIGTERM');
 });
 
-test('hung steps hit the hard timeout and exit 1 exactly once', async () => {
+t.test('hung steps hit the hard timeout and exit 1 exactly once', async (t) => {
   const h = harness();
   let release: () => void = () => {};
   const later: string[] = [];
@@ -80,19 +80,19 @@ test('hung steps hit the hard timeout and exit 1 exactly once', async () => {
   const keepAlive = setInterval(() => {}, 1000);
   const t0 = Date.now();
   const finished = handle.shutdown('test');
-  assert.equal(await h.exited, 1);
+  t.equal(await h.exited, 1);
   clearInterval(keepAlive);
   const elapsed = Date.now() - t0;
-  assert.ok(elapsed >= 90 && elapsed < 1000, `timed out after ${elapsed} ms`);
-  assert.equal(h.lines.find((l) => l.msg === 'shutdown timed out; exiting')?.level, 'error');
+  t.ok(elapsed >= 90 && elapsed < 1000, `timed out after ${elapsed} ms`);
+  t.equal(h.lines.find((l) => l.msg === 'shutdown timed out; exiting')?.level, 'error');
   release();
   await finished;
-  assert.deepEqual(later, ['after']);
-  assert.deepEqual(h.exits, [1], 'no second exit after the timeout');
+  t.strictSame(later, ['after']);
+  t.strictSame(h.exits, [1], 'no second exit after the timeout');
   handle.uninstall();
 });
 
-test('uncaught exceptions and unhandled rejections log fatal and exit 1 after the steps', async () => {
+t.test('uncaught exceptions and unhandled rejections log fatal and exit 1 after the steps', async (t) => {
   for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
     const h = harness();
     const ran: string[] = [];
@@ -104,38 +104,39 @@ test('uncaught exceptions and unhandled rejections log fatal and exit 1 after th
       steps: [{ name: 'close', run: async () => { ran.push('close'); } }],
     });
     h.events.emit(event, new Error(`bad ${event}`));
-    assert.equal(await h.exited, 1, event);
-    assert.deepEqual(ran, ['close']);
+    t.equal(await h.exited, 1, event);
+    t.strictSame(ran, ['close']);
     const fatal = h.lines.find((l) => l.level === 'fatal');
-    assert.equal(fatal?.err.message, `bad ${event}`);
+    t.equal(fatal?.err.message, `bad ${event}`);
     handle.uninstall();
   }
 });
 
-test('a crash during a signal-initiated shutdown turns the exit code into 1', async () => {
+t.test('a crash during a signal-initiated shutdown turns the exit code into 1', async (t) => {
   const h = harness();
   const handle = installShutdown({
     logger: h.logger,
     timeoutMs: 5000,
     exit: h.exit,
     events: h.events,
+    // Still running when the crash comes in.
     steps: [{ name: 'slow', run: () => sleep(30) }],
   });
   h.events.emit('SIGTERM', 'SIGTERM');
   h.events.emit('uncaughtException', new Error('late crash'));
-  assert.equal(await h.exited, 1);
-  assert.deepEqual(h.exits, [1]);
+  t.equal(await h.exited, 1);
+  t.strictSame(h.exits, [1]);
   handle.uninstall();
 });
 
-test('installs on the real process by default and uninstall removes the listeners', () => {
+t.test('installs on the real process by default and uninstall removes the listeners', async (t) => {
   const h = harness();
   const before = process.listenerCount('SIGTERM');
   const handle = installShutdown({ logger: h.logger, timeoutMs: 1000, exit: h.exit, steps: [] });
-  assert.equal(process.listenerCount('SIGTERM'), before + 1);
+  t.equal(process.listenerCount('SIGTERM'), before + 1);
   handle.uninstall();
-  assert.equal(process.listenerCount('SIGTERM'), before);
-  assert.deepEqual(h.exits, []);
+  t.equal(process.listenerCount('SIGTERM'), before);
+  t.strictSame(h.exits, []);
 });
 
 // Steps are compared in the order their log lines were stamped: a piped stdout can deliver two
@@ -157,7 +158,11 @@ async function runChild(env: Record<string, string>, signals: NodeJS.Signals[]) 
   const lines: Record<string, any>[] = [];
   let buf = '';
   let readySeen: (port: number) => void = () => {};
-  const ready = new Promise<number>((r) => (readySeen = r));
+  let diedEarly: (err: Error) => void = () => {};
+  const ready = new Promise<number>((resolve, reject) => {
+    readySeen = resolve;
+    diedEarly = reject;
+  });
   child.stdout.on('data', (d) => {
     buf += String(d);
     let i;
@@ -169,29 +174,31 @@ async function runChild(env: Record<string, string>, signals: NodeJS.Signals[]) 
     }
   });
   const code = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  // A child that dies before it is ready fails the test instead of leaving it waiting.
+  child.on('exit', (c, sig) => diedEarly(new Error(`shutdown-child exited (code ${c}, signal ${sig}) before it was ready`)));
   const port = await ready;
   const readyBefore = (await fetch(`http://127.0.0.1:${port}/readyz`)).status;
   for (const s of signals) child.kill(s);
   return { code: await code, lines, readyBefore };
 }
 
-test('a real process exits 0 on SIGTERM after its steps, ignoring a second signal', async () => {
+t.test('a real process exits 0 on SIGTERM after its steps, ignoring a second signal', async (t) => {
   const r = await runChild({ HANG_MS: '200' }, ['SIGTERM', 'SIGINT']);
-  assert.equal(r.readyBefore, 200);
-  assert.equal(r.code, 0);
-  assert.deepEqual(stepsInOrder(r.lines), ['work', 'ops'], JSON.stringify(r.lines));
-  assert.ok(r.lines.some((l) => l.msg === 'signal received while shutting down; ignored'));
+  t.equal(r.readyBefore, 200);
+  t.equal(r.code, 0);
+  t.strictSame(stepsInOrder(r.lines), ['work', 'ops'], JSON.stringify(r.lines));
+  t.ok(r.lines.some((l) => l.msg === 'signal received while shutting down; ignored'));
 });
 
-test('a real process whose steps hang exits 1 at the hard timeout', async () => {
+t.test('a real process whose steps hang exits 1 at the hard timeout', async (t) => {
   const r = await runChild({ HANG_MS: '10000', TIMEOUT_MS: '300' }, ['SIGTERM']);
-  assert.equal(r.code, 1);
-  assert.ok(r.lines.some((l) => l.msg === 'shutdown timed out; exiting'));
+  t.equal(r.code, 1);
+  t.ok(r.lines.some((l) => l.msg === 'shutdown timed out; exiting'));
 });
 
-test('a real process with an uncaught exception logs fatal, runs its steps and exits 1', async () => {
+t.test('a real process with an uncaught exception logs fatal, runs its steps and exits 1', async (t) => {
   const r = await runChild({ CRASH: '1' }, []);
-  assert.equal(r.code, 1);
-  assert.equal(r.lines.find((l) => l.level === 'fatal')?.err.message, 'child crashed');
-  assert.deepEqual(stepsInOrder(r.lines), ['work', 'ops'], JSON.stringify(r.lines));
+  t.equal(r.code, 1);
+  t.equal(r.lines.find((l) => l.level === 'fatal')?.err.message, 'child crashed');
+  t.strictSame(stepsInOrder(r.lines), ['work', 'ops'], JSON.stringify(r.lines));
 });
