@@ -1,8 +1,7 @@
-import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import t from 'tap';
 import { blobKey, InvalidBlobKeyError, sanitizeName } from '../src/index.ts';
 
-describe('sanitizeName', () => {
+t.test('sanitizeName', async (t) => {
   const cases: Array<[string, string]> = [
     ['sample.vcf', 'sample.vcf'],
     ['../../etc/passwd', 'passwd'],
@@ -31,50 +30,50 @@ describe('sanitizeName', () => {
     ['\u0000', 'input'],
   ];
   for (const [input, expected] of cases) {
-    it(`${JSON.stringify(input)} → ${JSON.stringify(expected)}`, () => {
-      assert.equal(sanitizeName(input), expected);
+    t.test(`${JSON.stringify(input)} → ${JSON.stringify(expected)}`, async (t) => {
+      t.equal(sanitizeName(input), expected);
     });
   }
 
-  it('caps at 128 characters, keeping the extension', () => {
+  t.test('caps at 128 characters, keeping the extension', async (t) => {
     const out = sanitizeName(`${'x'.repeat(300)}.vcf.gz`);
-    assert.equal(out.length, 128);
-    assert.ok(out.endsWith('.vcf.gz'));
-    assert.equal(sanitizeName('y'.repeat(500)), 'y'.repeat(128));
+    t.equal(out.length, 128);
+    t.ok(out.endsWith('.vcf.gz'));
+    t.equal(sanitizeName('y'.repeat(500)), 'y'.repeat(128));
   });
 
-  it('always yields one safe path segment', () => {
+  t.test('always yields one safe path segment', async (t) => {
     const nasty = ['../', '..\\', '/', '\\', '.', '..', ' ', '\t', '%2e%2e%2f', 'a/..', '~', '$HOME', '|', ':', '\u202e', '\ufeff'];
     for (const a of nasty) {
       for (const b of nasty) {
         const out = sanitizeName(a + b + a);
-        assert.match(out, /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/, `${JSON.stringify(a + b + a)} → ${JSON.stringify(out)}`);
-        assert.notEqual(out, '..');
+        t.match(out, /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/, `${JSON.stringify(a + b + a)} → ${JSON.stringify(out)}`);
+        t.not(out, '..');
       }
     }
   });
 
-  it('is idempotent', () => {
+  t.test('is idempotent', async (t) => {
     for (const name of ['../../etc/passwd', '<script>.vcf', 'résumé.vcf', '', 'z'.repeat(400) + '.vcf']) {
-      assert.equal(sanitizeName(sanitizeName(name)), sanitizeName(name));
+      t.equal(sanitizeName(sanitizeName(name)), sanitizeName(name));
     }
   });
 });
 
-describe('blobKey', () => {
-  it('joins user, job and sanitized name', () => {
-    assert.equal(blobKey('user_1', '01JABCDEF-xyz', '../../etc/passwd'), 'user_1/01JABCDEF-xyz/passwd');
-    assert.equal(blobKey('u', 'j', ''), 'u/j/input');
-    assert.equal(blobKey('u'.repeat(64), 'j', 'a.vcf'), `${'u'.repeat(64)}/j/a.vcf`);
+t.test('blobKey', async (t) => {
+  t.test('joins user, job and sanitized name', async (t) => {
+    t.equal(blobKey('user_1', '01JABCDEF-xyz', '../../etc/passwd'), 'user_1/01JABCDEF-xyz/passwd');
+    t.equal(blobKey('u', 'j', ''), 'u/j/input');
+    t.equal(blobKey('u'.repeat(64), 'j', 'a.vcf'), `${'u'.repeat(64)}/j/a.vcf`);
   });
 
   const badIds = ['', '..', 'a/b', 'a\\b', 'a.b', 'a b', 'ü', 'x'.repeat(65), '\u0000'];
   for (const id of badIds) {
-    it(`rejects user id ${JSON.stringify(id.length > 20 ? `${id.slice(0, 8)}…(${id.length})` : id)}`, () => {
-      assert.throws(() => blobKey(id, 'job', 'a.vcf'), (err: unknown) => err instanceof InvalidBlobKeyError && /user id/.test(err.message));
+    t.test(`rejects user id ${JSON.stringify(id.length > 20 ? `${id.slice(0, 8)}…(${id.length})` : id)}`, async (t) => {
+      t.match(t.throws(() => blobKey(id, 'job', 'a.vcf'), InvalidBlobKeyError), { message: /user id/ });
     });
-    it(`rejects job id ${JSON.stringify(id.length > 20 ? `${id.slice(0, 8)}…(${id.length})` : id)}`, () => {
-      assert.throws(() => blobKey('user', id, 'a.vcf'), (err: unknown) => err instanceof InvalidBlobKeyError && /job id/.test(err.message));
+    t.test(`rejects job id ${JSON.stringify(id.length > 20 ? `${id.slice(0, 8)}…(${id.length})` : id)}`, async (t) => {
+      t.match(t.throws(() => blobKey('user', id, 'a.vcf'), InvalidBlobKeyError), { message: /job id/ });
     });
   }
 });

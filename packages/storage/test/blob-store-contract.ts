@@ -1,6 +1,5 @@
-import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
+import type { Test } from 'tap';
 import { BlobNotFoundError, BlobTooLargeError, InvalidBlobKeyError } from '../src/index.ts';
 import type { BlobArea, BlobStore } from '../src/index.ts';
 import { generatedBody, sha256OfStream, textOf } from './generated-body.ts';
@@ -13,7 +12,6 @@ export interface ContractHarness {
   brokenStore(): BlobStore;
   /** What stat reports after move(…, 'archive') without an explicit class, and after one with 'GLACIER'. */
   expectedStorageClass: { archiveDefault: string | undefined; explicitGlacier: string | undefined };
-  teardown(): Promise<void>;
 }
 
 const MiB = 1024 * 1024;
@@ -29,195 +27,183 @@ const uniqueKey = (name = 'data.vcf'): { user: string; key: string } => {
   return { user, key: `${user}/job1/${name}` };
 };
 
-export function blobStoreContract(name: string, setup: () => Promise<ContractHarness>): void {
-  describe(`BlobStore contract: ${name}`, () => {
-    let h: ContractHarness;
-    let store: BlobStore;
-    before(async () => {
-      h = await setup();
-      store = h.store;
-    });
-    after(async () => {
-      await h?.teardown();
-    });
+/**
+ * The cases every BlobStore must pass, as subtests of one `BlobStore contract: <name>` test of `t`.
+ * `setup` gets that test, so whatever it makes (a test dir, a client) can be cleaned up by its
+ * teardown once the cases have run.
+ */
+export function blobStoreContract(t: Test, name: string, setup: (t: Test) => Promise<ContractHarness>): void {
+  t.test(`BlobStore contract: ${name}`, async (t) => {
+    const h = await setup(t);
+    const store = h.store;
 
     const leftovers = async (area: BlobArea, user: string): Promise<string[]> =>
       (await h.listAll(area)).filter((k) => k.startsWith(`${user}/`));
 
-    it('is ready', async () => {
-      await store.check();
+    t.test('is ready', async (t) => {
+      await t.resolves(store.check(), 'check() passes');
     });
 
-    it('round-trips a multi-MB streamed body', async () => {
+    t.test('round-trips a multi-MB streamed body', async (t) => {
       const { key } = uniqueKey('big.vcf');
       const body = generatedBody(BIG);
       const put = await store.put('inputs', key, body.stream, { contentType: 'text/plain' });
-      assert.equal(put.size, BIG);
-      assert.equal(body.emitted(), BIG);
+      t.equal(put.size, BIG);
+      t.equal(body.emitted(), BIG);
       const got = await sha256OfStream(await store.get('inputs', key));
-      assert.equal(got.bytes, BIG);
-      assert.equal(got.digest, body.digest());
-      assert.equal((await store.stat('inputs', key))?.size, BIG);
+      t.equal(got.bytes, BIG);
+      t.equal(got.digest, body.digest());
+      t.equal((await store.stat('inputs', key))?.size, BIG);
     });
 
-    it('round-trips an empty body', async () => {
+    t.test('round-trips an empty body', async (t) => {
       const { key } = uniqueKey();
-      assert.deepEqual(await store.put('results', key, Readable.from([])), { size: 0 });
-      assert.equal(await textOf(await store.get('results', key)), '');
-      assert.equal((await store.stat('results', key))?.size, 0);
+      t.strictSame(await store.put('results', key, Readable.from([])), { size: 0 });
+      t.equal(await textOf(await store.get('results', key)), '');
+      t.equal((await store.stat('results', key))?.size, 0);
     });
 
-    it('overwrites an existing blob', async () => {
+    t.test('overwrites an existing blob', async (t) => {
       const { key } = uniqueKey();
       await store.put('inputs', key, text('first version'));
       await store.put('inputs', key, text('second'));
-      assert.equal(await textOf(await store.get('inputs', key)), 'second');
-      assert.equal((await store.stat('inputs', key))?.size, 6);
+      t.equal(await textOf(await store.get('inputs', key)), 'second');
+      t.equal((await store.stat('inputs', key))?.size, 6);
     });
 
-    it('keeps areas apart', async () => {
+    t.test('keeps areas apart', async (t) => {
       const { key } = uniqueKey();
       await store.put('inputs', key, text('in'));
-      assert.equal(await store.stat('results', key), null);
-      assert.equal(await store.stat('archive', key), null);
+      t.equal(await store.stat('results', key), null);
+      t.equal(await store.stat('archive', key), null);
     });
 
-    it('stats a missing blob as null', async () => {
-      assert.equal(await store.stat('inputs', uniqueKey().key), null);
+    t.test('stats a missing blob as null', async (t) => {
+      t.equal(await store.stat('inputs', uniqueKey().key), null);
     });
 
-    it('rejects get of a missing blob with BlobNotFoundError naming area and key', async () => {
+    t.test('rejects get of a missing blob with BlobNotFoundError naming area and key', async (t) => {
       const { key } = uniqueKey();
-      await assert.rejects(store.get('results', key), (err: unknown) => {
-        assert.ok(err instanceof BlobNotFoundError);
-        assert.equal(err.area, 'results');
-        assert.equal(err.key, key);
-        return true;
-      });
+      const err = await t.rejects(store.get('results', key), BlobNotFoundError);
+      t.hasStrict(err, { area: 'results', key });
     });
 
-    it('deletes, and deleting an absent blob is fine', async () => {
+    t.test('deletes, and deleting an absent blob is fine', async (t) => {
       const { user, key } = uniqueKey();
       await store.put('results', key, text('bye'));
       await store.delete('results', key);
-      assert.equal(await store.stat('results', key), null);
-      await assert.rejects(store.get('results', key), BlobNotFoundError);
+      t.equal(await store.stat('results', key), null);
+      await t.rejects(store.get('results', key), BlobNotFoundError);
       await store.delete('results', key);
       await store.delete('results', uniqueKey().key);
-      assert.deepEqual(await leftovers('results', user), []);
+      t.strictSame(await leftovers('results', user), []);
     });
 
-    it('moves between areas', async () => {
+    t.test('moves between areas', async (t) => {
       const { user, key } = uniqueKey('out.tsv');
       await store.put('inputs', key, text('moving'));
       await store.move('inputs', 'results', key);
-      assert.equal(await store.stat('inputs', key), null);
-      assert.equal(await textOf(await store.get('results', key)), 'moving');
-      assert.deepEqual(await leftovers('inputs', user), []);
+      t.equal(await store.stat('inputs', key), null);
+      t.equal(await textOf(await store.get('results', key)), 'moving');
+      t.strictSame(await leftovers('inputs', user), []);
     });
 
-    it('moves into the archive with its storage class, and back', async () => {
+    t.test('moves into the archive with its storage class, and back', async (t) => {
       const { key } = uniqueKey('annot.vcf');
       await store.put('results', key, text('cold soon'), { contentType: 'text/plain' });
       await store.move('results', 'archive', key);
       const archived = await store.stat('archive', key);
-      assert.equal(archived?.size, 9);
-      assert.equal(archived?.storageClass, h.expectedStorageClass.archiveDefault);
-      assert.equal(await store.stat('results', key), null);
+      t.equal(archived?.size, 9);
+      t.equal(archived?.storageClass, h.expectedStorageClass.archiveDefault);
+      t.equal(await store.stat('results', key), null);
       await store.move('archive', 'results', key, {});
-      assert.equal(await textOf(await store.get('results', key)), 'cold soon');
+      t.equal(await textOf(await store.get('results', key)), 'cold soon');
     });
 
-    it('moves with an explicit storage class', async () => {
+    t.test('moves with an explicit storage class', async (t) => {
       const { key } = uniqueKey();
       await store.put('results', key, text('glacial'));
       await store.move('results', 'archive', key, { storageClass: 'GLACIER' });
-      assert.equal((await store.stat('archive', key))?.storageClass, h.expectedStorageClass.explicitGlacier);
-      assert.equal(await textOf(await store.get('archive', key)), 'glacial');
+      t.equal((await store.stat('archive', key))?.storageClass, h.expectedStorageClass.explicitGlacier);
+      t.equal(await textOf(await store.get('archive', key)), 'glacial');
     });
 
-    it('rejects moving a missing blob with BlobNotFoundError', async () => {
+    t.test('rejects moving a missing blob with BlobNotFoundError', async (t) => {
       const { key } = uniqueKey();
-      await assert.rejects(store.move('inputs', 'results', key), (err: unknown) => {
-        assert.ok(err instanceof BlobNotFoundError);
-        assert.equal(err.area, 'inputs');
-        return true;
-      });
-      assert.equal(await store.stat('results', key), null);
+      const err = await t.rejects(store.move('inputs', 'results', key), BlobNotFoundError);
+      t.hasStrict(err, { area: 'inputs' });
+      t.equal(await store.stat('results', key), null);
     });
 
-    it('leaves nothing when the body errors mid-way through a multipart-sized upload', async () => {
+    t.test('leaves nothing when the body errors mid-way through a multipart-sized upload', async (t) => {
       const { user, key } = uniqueKey();
       const boom = new Error('client went away');
       const body = generatedBody(BIG, { failAfter: 7 * MiB, error: boom });
-      await assert.rejects(store.put('inputs', key, body.stream), (err) => err === boom);
-      assert.equal(await store.stat('inputs', key), null);
-      assert.deepEqual(await leftovers('inputs', user), []);
+      t.equal(await t.rejects(store.put('inputs', key, body.stream)), boom, "rejects with the body's own error");
+      t.equal(await store.stat('inputs', key), null);
+      t.strictSame(await leftovers('inputs', user), []);
     });
 
-    it('leaves nothing when a small body errors', async () => {
+    t.test('leaves nothing when a small body errors', async (t) => {
       const { user, key } = uniqueKey();
       const body = generatedBody(MiB, { failAfter: 100_000 });
-      await assert.rejects(store.put('results', key, body.stream), /body failed mid-way/);
-      assert.equal(await store.stat('results', key), null);
-      assert.deepEqual(await leftovers('results', user), []);
+      await t.rejects(store.put('results', key, body.stream), /body failed mid-way/);
+      t.equal(await store.stat('results', key), null);
+      t.strictSame(await leftovers('results', user), []);
     });
 
-    it('keeps the previous blob when an overwrite fails', async () => {
+    t.test('keeps the previous blob when an overwrite fails', async (t) => {
       const { key } = uniqueKey();
       await store.put('inputs', key, text('good'));
-      await assert.rejects(store.put('inputs', key, generatedBody(MiB, { failAfter: 200_000 }).stream));
-      assert.equal(await textOf(await store.get('inputs', key)), 'good');
+      await t.rejects(store.put('inputs', key, generatedBody(MiB, { failAfter: 200_000 }).stream));
+      t.equal(await textOf(await store.get('inputs', key)), 'good');
     });
 
-    it('rejects a body that is already broken', async () => {
+    t.test('rejects a body that is already broken', async (t) => {
       const { user, key } = uniqueKey();
       const body = new Readable({ read() {} });
       body.on('error', () => undefined);
       body.destroy(new Error('already broken'));
       await new Promise((r) => setImmediate(r));
-      await assert.rejects(store.put('inputs', key, body), /already broken/);
-      assert.deepEqual(await leftovers('inputs', user), []);
+      await t.rejects(store.put('inputs', key, body), /already broken/);
+      t.strictSame(await leftovers('inputs', user), []);
     });
 
-    it('aborts at maxBytes with BlobTooLargeError, leaves nothing and does not destroy the body', async () => {
+    t.test('aborts at maxBytes with BlobTooLargeError, leaves nothing and does not destroy the body', async (t) => {
       const { user, key } = uniqueKey();
       const body = generatedBody(9 * MiB);
-      await assert.rejects(store.put('inputs', key, body.stream, { maxBytes: 6 * MiB }), (err: unknown) => {
-        assert.ok(err instanceof BlobTooLargeError);
-        assert.equal(err.limit, 6 * MiB);
-        return true;
-      });
-      assert.ok(body.emitted() < 9 * MiB, 'kept reading the body after the limit');
-      assert.equal(body.stream.destroyed, false);
+      const err = await t.rejects(store.put('inputs', key, body.stream, { maxBytes: 6 * MiB }), BlobTooLargeError);
+      t.hasStrict(err, { limit: 6 * MiB });
+      t.ok(body.emitted() < 9 * MiB, 'stopped reading the body at the limit');
+      t.equal(body.stream.destroyed, false);
       body.stream.destroy();
-      assert.equal(await store.stat('inputs', key), null);
-      assert.deepEqual(await leftovers('inputs', user), []);
+      t.equal(await store.stat('inputs', key), null);
+      t.strictSame(await leftovers('inputs', user), []);
     });
 
-    it('aborts a small body just over maxBytes and accepts one exactly at it', async () => {
+    t.test('aborts a small body just over maxBytes and accepts one exactly at it', async (t) => {
       const { user, key } = uniqueKey();
-      await assert.rejects(store.put('inputs', key, generatedBody(1001).stream, { maxBytes: 1000 }), BlobTooLargeError);
-      assert.deepEqual(await leftovers('inputs', user), []);
-      assert.deepEqual(await store.put('inputs', key, generatedBody(1000).stream, { maxBytes: 1000 }), { size: 1000 });
+      await t.rejects(store.put('inputs', key, generatedBody(1001).stream, { maxBytes: 1000 }), BlobTooLargeError);
+      t.strictSame(await leftovers('inputs', user), []);
+      t.strictSame(await store.put('inputs', key, generatedBody(1000).stream, { maxBytes: 1000 }), { size: 1000 });
     });
 
-    it('refuses unsafe keys everywhere without reading the body', async () => {
+    t.test('refuses unsafe keys everywhere without reading the body', async (t) => {
       const bad = ['', '/abs/x', '../x', 'a/../b', 'a/./b', './a', 'a//b', 'a/', 'a\\b', 'a/\u0000b', 'x'.repeat(1025)];
       for (const key of bad) {
         const body = text('nope');
-        await assert.rejects(store.put('inputs', key, body), InvalidBlobKeyError, `put ${JSON.stringify(key)}`);
-        assert.equal(body.readableDidRead, false);
-        await assert.rejects(store.get('inputs', key), InvalidBlobKeyError);
-        await assert.rejects(store.stat('inputs', key), InvalidBlobKeyError);
-        await assert.rejects(store.delete('inputs', key), InvalidBlobKeyError);
-        await assert.rejects(store.move('inputs', 'results', key), InvalidBlobKeyError);
+        await t.rejects(store.put('inputs', key, body), InvalidBlobKeyError, `put ${JSON.stringify(key)}`);
+        t.equal(body.readableDidRead, false);
+        await t.rejects(store.get('inputs', key), InvalidBlobKeyError);
+        await t.rejects(store.stat('inputs', key), InvalidBlobKeyError);
+        await t.rejects(store.delete('inputs', key), InvalidBlobKeyError);
+        await t.rejects(store.move('inputs', 'results', key), InvalidBlobKeyError);
       }
-      await assert.rejects(store.stat('elsewhere' as BlobArea, 'a/b/c'), InvalidBlobKeyError);
+      await t.rejects(store.stat('elsewhere' as BlobArea, 'a/b/c'), InvalidBlobKeyError);
     });
 
-    it('fails check() when the store is unusable', async () => {
-      await assert.rejects(h.brokenStore().check());
+    t.test('fails check() when the store is unusable', async (t) => {
+      await t.rejects(h.brokenStore().check());
     });
   });
 }

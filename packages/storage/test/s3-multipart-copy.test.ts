@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import t from 'tap';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { S3BlobStore } from '../src/index.ts';
 import { copyObjectMultipart } from '../src/s3-multipart-copy.ts';
@@ -37,18 +36,18 @@ const ok = (s: Sent): unknown => {
   }
 };
 
-describe('copyObjectMultipart', () => {
-  it('copies in ranges and completes with the parts in order', async () => {
+t.test('copyObjectMultipart', async (t) => {
+  t.test('copies in ranges and completes with the parts in order', async (t) => {
     const { client, sent } = fakeClient(ok);
     const head = { ContentLength: 25, ContentType: 'text/plain', ETag: '"etag-1"', Metadata: { a: 'b' }, $metadata: {} };
     await copyObjectMultipart(client, { Bucket: 'dst', Key: 'u/j/k', CopySource: 'src/u/j/k', StorageClass: 'GLACIER' }, 25, head, 10);
     const create = sent.find((s) => s.command === 'CreateMultipartUploadCommand');
-    assert.deepEqual(
+    t.strictSame(
       { StorageClass: create?.input['StorageClass'], ContentType: create?.input['ContentType'], Metadata: create?.input['Metadata'] },
       { StorageClass: 'GLACIER', ContentType: 'text/plain', Metadata: { a: 'b' } },
     );
     const parts = sent.filter((s) => s.command === 'UploadPartCopyCommand').map((s) => s.input);
-    assert.deepEqual(
+    t.strictSame(
       parts.map((p) => [p['PartNumber'], p['CopySourceRange'], p['CopySourceIfMatch'], p['CopySource']]).sort(),
       [
         [1, 'bytes=0-9', '"etag-1"', 'src/u/j/k'],
@@ -57,8 +56,8 @@ describe('copyObjectMultipart', () => {
       ],
     );
     const complete = sent.at(-1);
-    assert.equal(complete?.command, 'CompleteMultipartUploadCommand');
-    assert.deepEqual(complete?.input['MultipartUpload'], {
+    t.equal(complete?.command, 'CompleteMultipartUploadCommand');
+    t.strictSame(complete?.input['MultipartUpload'], {
       Parts: [
         { PartNumber: 1, ETag: '"p1"' },
         { PartNumber: 2, ETag: '"p2"' },
@@ -67,22 +66,22 @@ describe('copyObjectMultipart', () => {
     });
   });
 
-  it('aborts the upload after every part settled when one fails', async () => {
+  t.test('aborts the upload after every part settled when one fails', async (t) => {
     const { client, sent } = fakeClient((s) => {
       if (s.command === 'UploadPartCopyCommand' && s.input['PartNumber'] === 2) throw Object.assign(new Error('slow down'), { name: 'SlowDown' });
       return ok(s);
     });
     const head = { ContentLength: 100, $metadata: {} };
-    await assert.rejects(copyObjectMultipart(client, { Bucket: 'dst', Key: 'k', CopySource: 'src/k' }, 100, head, 10), /slow down/);
-    assert.equal(sent.at(-1)?.command, 'AbortMultipartUploadCommand');
-    assert.deepEqual(sent.at(-1)?.input, { Bucket: 'dst', Key: 'k', UploadId: 'up-1' });
-    assert.equal(sent.filter((s) => s.command === 'CompleteMultipartUploadCommand').length, 0);
-    assert.ok(sent.filter((s) => s.command === 'UploadPartCopyCommand').length < 10, 'kept copying after a failure');
+    await t.rejects(copyObjectMultipart(client, { Bucket: 'dst', Key: 'k', CopySource: 'src/k' }, 100, head, 10), /slow down/);
+    t.equal(sent.at(-1)?.command, 'AbortMultipartUploadCommand');
+    t.strictSame(sent.at(-1)?.input, { Bucket: 'dst', Key: 'k', UploadId: 'up-1' });
+    t.equal(sent.filter((s) => s.command === 'CompleteMultipartUploadCommand').length, 0);
+    t.ok(sent.filter((s) => s.command === 'UploadPartCopyCommand').length < 10, 'stopped copying after a failure');
   });
 });
 
-describe('S3BlobStore.move of a large object', () => {
-  it('uses a multipart copy above the threshold, then deletes the source', async () => {
+t.test('S3BlobStore.move of a large object', async (t) => {
+  t.test('uses a multipart copy above the threshold, then deletes the source', async (t) => {
     const { client, sent } = fakeClient(ok);
     const store = new S3BlobStore({
       client,
@@ -92,33 +91,33 @@ describe('S3BlobStore.move of a large object', () => {
     });
     await store.move('results', 'archive', 'u/j/big.vcf');
     const commands = sent.map((s) => s.command);
-    assert.equal(commands[0], 'HeadObjectCommand');
-    assert.equal(commands[1], 'CreateMultipartUploadCommand');
-    assert.equal(sent[1]?.input['StorageClass'], 'DEEP_ARCHIVE');
-    assert.equal(sent[1]?.input['Bucket'], 'cold');
-    assert.ok(!commands.includes('CopyObjectCommand'));
-    assert.deepEqual(sent.at(-1), { command: 'DeleteObjectCommand', input: { Bucket: 'out', Key: 'u/j/big.vcf' } });
+    t.equal(commands[0], 'HeadObjectCommand');
+    t.equal(commands[1], 'CreateMultipartUploadCommand');
+    t.equal(sent[1]?.input['StorageClass'], 'DEEP_ARCHIVE');
+    t.equal(sent[1]?.input['Bucket'], 'cold');
+    t.notOk(commands.includes('CopyObjectCommand'));
+    t.strictSame(sent.at(-1), { command: 'DeleteObjectCommand', input: { Bucket: 'out', Key: 'u/j/big.vcf' } });
   });
 
-  it('uses a single CopyObject at or below the threshold', async () => {
+  t.test('uses a single CopyObject at or below the threshold', async (t) => {
     const { client, sent } = fakeClient(ok);
     const store = new S3BlobStore({ client, buckets: { inputs: 'in', results: 'out', archive: 'cold' }, multipartCopyThreshold: 25 });
     await store.move('inputs', 'results', 'u/j/x');
-    assert.deepEqual(
+    t.strictSame(
       sent.map((s) => s.command),
       ['HeadObjectCommand', 'CopyObjectCommand', 'DeleteObjectCommand'],
     );
-    assert.equal(sent[1]?.input['MetadataDirective'], undefined);
-    assert.equal(sent[1]?.input['CopySource'], 'in/u/j/x');
+    t.equal(sent[1]?.input['MetadataDirective'], undefined);
+    t.equal(sent[1]?.input['CopySource'], 'in/u/j/x');
   });
 
-  it('keeps the source when the copy fails', async () => {
+  t.test('keeps the source when the copy fails', async (t) => {
     const { client, sent } = fakeClient((s) => {
       if (s.command === 'CopyObjectCommand') throw Object.assign(new Error('InvalidObjectState'), { name: 'InvalidObjectState', $metadata: { httpStatusCode: 403 } });
       return ok(s);
     });
     const store = new S3BlobStore({ client, buckets: { inputs: 'in', results: 'out', archive: 'cold' } });
-    await assert.rejects(store.move('archive', 'results', 'u/j/x'), /InvalidObjectState/);
-    assert.ok(!sent.some((s) => s.command === 'DeleteObjectCommand'));
+    await t.rejects(store.move('archive', 'results', 'u/j/x'), /InvalidObjectState/);
+    t.notOk(sent.some((s) => s.command === 'DeleteObjectCommand'), 'the source was not deleted');
   });
 });

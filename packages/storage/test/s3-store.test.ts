@@ -1,6 +1,5 @@
-import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
+import t from 'tap';
 import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { startS3Server } from '@gas/testing';
@@ -33,103 +32,99 @@ async function listKeys(client: S3Client, bucket: string): Promise<string[]> {
 }
 
 // One s3rver for the whole file: starting servers per test costs more than the tests on 2 cores.
-let s3: S3ServerHandle;
-let client: S3Client;
-before(async () => {
-  s3 = await startS3Server();
-  client = clientFor(s3);
-});
-after(async () => {
-  client?.destroy();
-  await s3?.stop();
+const s3: S3ServerHandle = await startS3Server();
+const client: S3Client = clientFor(s3);
+t.teardown(async () => {
+  client.destroy();
+  await s3.stop();
 });
 
-blobStoreContract('s3 (s3rver)', async () => ({
+blobStoreContract(t, 's3 (s3rver)', async () => ({
   store: new S3BlobStore({ client, buckets: s3.buckets, archiveStorageClass: 'GLACIER' }),
   listAll: (area: BlobArea) => listKeys(client, s3.buckets[area]),
   brokenStore: () => new S3BlobStore({ client, buckets: { ...s3.buckets, results: 'no-such-bucket' } }),
   expectedStorageClass: { archiveDefault: 'GLACIER', explicitGlacier: 'GLACIER' },
-  async teardown() {},
 }));
 
-describe('S3BlobStore specifics', () => {
-  it('stores bodies without aws-chunked framing and keeps the content type through an archive move', async () => {
+t.test('S3BlobStore specifics', async (t) => {
+  t.test('stores bodies without aws-chunked framing and keeps the content type through an archive move', async (t) => {
     const store = new S3BlobStore({ client, buckets: s3.buckets, archiveStorageClass: 'DEEP_ARCHIVE' });
     await store.put('results', 'u1/j1/out.tsv', Readable.from(['a\tb\n']), { contentType: 'text/tab-separated-values' });
     await store.move('results', 'archive', 'u1/j1/out.tsv');
     const head = await client.send(new HeadObjectCommand({ Bucket: s3.buckets.archive, Key: 'u1/j1/out.tsv' }));
-    assert.equal(head.StorageClass, 'DEEP_ARCHIVE');
-    assert.equal(head.ContentType, 'text/tab-separated-values');
-    assert.equal(head.ContentLength, 4);
-    assert.equal(await textOf(await store.get('archive', 'u1/j1/out.tsv')), 'a\tb\n');
+    t.equal(head.StorageClass, 'DEEP_ARCHIVE');
+    t.equal(head.ContentType, 'text/tab-separated-values');
+    t.equal(head.ContentLength, 4);
+    t.equal(await textOf(await store.get('archive', 'u1/j1/out.tsv')), 'a\tb\n');
   });
 
-  it('a move without an archive storage class keeps the default class', async () => {
+  t.test('a move without an archive storage class keeps the default class', async (t) => {
     const store = new S3BlobStore({ client, buckets: s3.buckets });
     await store.put('inputs', 'u2/j1/in.vcf', Readable.from(['x']));
     await store.move('inputs', 'archive', 'u2/j1/in.vcf');
-    assert.equal((await store.stat('archive', 'u2/j1/in.vcf'))?.storageClass, undefined);
+    t.equal((await store.stat('archive', 'u2/j1/in.vcf'))?.storageClass, undefined);
   });
 
-  it('never deletes the only copy when two areas share a bucket', async () => {
+  t.test('never deletes the only copy when two areas share a bucket', async (t) => {
     const shared = { inputs: s3.buckets.inputs, results: s3.buckets.inputs, archive: s3.buckets.archive };
     const store = new S3BlobStore({ client, buckets: shared });
     await store.put('inputs', 'u3/j1/same', Readable.from(['keep me']));
     await store.move('inputs', 'results', 'u3/j1/same');
-    assert.equal(await textOf(await store.get('results', 'u3/j1/same')), 'keep me');
+    t.equal(await textOf(await store.get('results', 'u3/j1/same')), 'keep me');
     await store.move('inputs', 'results', 'u3/j1/same', { storageClass: 'STANDARD_IA' });
-    assert.equal((await store.stat('results', 'u3/j1/same'))?.storageClass, 'STANDARD_IA');
-    assert.equal(await textOf(await store.get('inputs', 'u3/j1/same')), 'keep me');
-    await assert.rejects(store.move('inputs', 'results', 'u3/j1/absent'), BlobNotFoundError);
+    t.equal((await store.stat('results', 'u3/j1/same'))?.storageClass, 'STANDARD_IA');
+    t.equal(await textOf(await store.get('inputs', 'u3/j1/same')), 'keep me');
+    await t.rejects(store.move('inputs', 'results', 'u3/j1/absent'), BlobNotFoundError);
   });
 
-  it('handles keys that need URL encoding in CopySource', async () => {
+  t.test('handles keys that need URL encoding in CopySource', async (t) => {
     const store = new S3BlobStore({ client, buckets: s3.buckets });
     // Not '+': s3rver decodes CopySource with decodeURI, which leaves %2B alone (AWS does not).
     const key = 'u4/j1/name with spaces é.vcf';
     await store.put('results', key, Readable.from(['enc']));
     await store.move('results', 'archive', key);
-    assert.equal(await textOf(await store.get('archive', key)), 'enc');
-    assert.equal(await store.stat('results', key), null);
+    t.equal(await textOf(await store.get('archive', key)), 'enc');
+    t.equal(await store.stat('results', key), null);
   });
 
-  it('does not hide a missing bucket as a missing blob', async () => {
+  t.test('does not hide a missing bucket as a missing blob', async (t) => {
     const store = new S3BlobStore({ client, buckets: { ...s3.buckets, inputs: 'absent-bucket' } });
-    await assert.rejects(store.check(), /S3 bucket absent-bucket is not usable \(HTTP 404\)/);
-    await assert.rejects(store.get('inputs', 'u1/j1/x'), (err: Error) => err.name === 'NoSuchBucket');
+    await t.rejects(store.check(), /S3 bucket absent-bucket is not usable \(HTTP 404\)/);
+    const err = await t.rejects(store.get('inputs', 'u1/j1/x'));
+    t.equal((err as Error).name, 'NoSuchBucket');
   });
 
-  it('requires a bucket for every area', () => {
-    assert.throws(() => new S3BlobStore({ client, buckets: { inputs: 'a', results: 'b' } as Record<BlobArea, string> }), /archive area/);
+  t.test('requires a bucket for every area', async (t) => {
+    t.throws(() => new S3BlobStore({ client, buckets: { inputs: 'a', results: 'b' } as Record<BlobArea, string> }), /archive area/);
   });
 });
 
-describe('createS3Client', () => {
-  it('sets WHEN_REQUIRED checksums only when asked', async () => {
+t.test('createS3Client', async (t) => {
+  t.test('sets WHEN_REQUIRED checksums only when asked', async (t) => {
     const on = createS3Client({ region: 'us-east-1', checksumWhenRequired: true });
     const off = createS3Client({ region: 'us-east-1' });
     try {
-      assert.equal(await on.config.requestChecksumCalculation(), 'WHEN_REQUIRED');
-      assert.equal(await on.config.responseChecksumValidation(), 'WHEN_REQUIRED');
-      assert.equal(await off.config.requestChecksumCalculation(), 'WHEN_SUPPORTED');
+      t.equal(await on.config.requestChecksumCalculation(), 'WHEN_REQUIRED');
+      t.equal(await on.config.responseChecksumValidation(), 'WHEN_REQUIRED');
+      t.equal(await off.config.requestChecksumCalculation(), 'WHEN_SUPPORTED');
     } finally {
       on.destroy();
       off.destroy();
     }
   });
 
-  it('passes endpoint, path style and static credentials', async () => {
+  t.test('passes endpoint, path style and static credentials', async (t) => {
     const c = createS3Client({ region: 'eu-west-1', endpoint: 'http://127.0.0.1:9', forcePathStyle: true, accessKeyId: 'AK', secretAccessKey: 'SK' });
     try {
-      assert.equal(await c.config.region(), 'eu-west-1');
-      assert.equal(c.config.forcePathStyle, true);
-      assert.equal((await c.config.credentials()).accessKeyId, 'AK');
+      t.equal(await c.config.region(), 'eu-west-1');
+      t.equal(c.config.forcePathStyle, true);
+      t.equal((await c.config.credentials()).accessKeyId, 'AK');
     } finally {
       c.destroy();
     }
   });
 
-  it('refuses half a credential pair', () => {
-    assert.throws(() => createS3Client({ region: 'us-east-1', accessKeyId: 'AK' }), /both accessKeyId and secretAccessKey/);
+  t.test('refuses half a credential pair', async (t) => {
+    t.throws(() => createS3Client({ region: 'us-east-1', accessKeyId: 'AK' }), /both accessKeyId and secretAccessKey/);
   });
 });
