@@ -1,65 +1,50 @@
-import { after, before, test } from 'node:test';
-import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
+import t from 'tap';
 import { ConsumeLoop, connectNats, consumerSpecs, ensureConsumer, ensureStreams, jetstream, streamNames, streamSpecs, subjects, waitForJetStream } from '../src/index.ts';
 import { captureLogger } from './log-capture.ts';
 import { startNatsServer } from './nats-server.ts';
 import type { NatsServer } from './nats-server.ts';
+import { eventually, waitFor } from './wait.ts';
 
 // One JetStream server for the file; it is stopped and restarted by the tests below.
-let server: NatsServer;
+const server: NatsServer = await startNatsServer();
+t.teardown(() => server.close());
 
-before(async () => {
-  server = await startNatsServer();
-});
-after(async () => {
-  await server?.close();
-});
-
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-test('connectNats keeps trying until the server appears', async () => {
+t.test('connectNats keeps trying until the server appears', async (t) => {
   await server.stop();
   const { logger, lines } = captureLogger();
   const connecting = connectNats({ servers: server.url, name: 'late-start', logger });
-  await sleep(1500);
-  assert.ok(lines.some((l) => l.msg === 'cannot connect to NATS yet; retrying'), 'first failure is logged');
+  // The server comes back once the first attempt has failed; connectNats has to try again.
+  t.ok(await waitFor(() => lines.some((l) => l.msg === 'cannot connect to NATS yet; retrying'), 5000), 'first failure is logged');
   await server.restart();
   const nc = await connecting;
-  assert.equal(nc.isClosed(), false);
-  assert.ok(lines.some((l) => l.msg === 'connected to NATS'));
+  t.equal(nc.isClosed(), false);
+  t.ok(lines.some((l) => l.msg === 'connected to NATS'));
   await nc.close();
 });
 
-test('connectNats gives up waiting when its signal is aborted', async () => {
+t.test('connectNats gives up waiting when its signal is aborted', async (t) => {
   await server.stop();
   const ac = new AbortController();
   const connecting = connectNats({ servers: server.url, name: 'aborted', logger: captureLogger().logger, signal: ac.signal });
   setTimeout(() => ac.abort(new Error('shutting down')), 300);
-  await assert.rejects(connecting, /shutting down/);
+  await t.rejects(connecting, /shutting down/);
   await server.restart();
 });
 
-test('waitForJetStream times out clearly when JetStream is not enabled', async () => {
+t.test('waitForJetStream times out clearly when JetStream is not enabled', async (t) => {
   const plain = await startNatsServer({ jetstream: false });
   try {
     const nc = await connectNats({ servers: plain.url, name: 'no-js', logger: captureLogger().logger });
     const t0 = Date.now();
-    await assert.rejects(waitForJetStream(nc, { timeoutMs: 1500 }), /JetStream did not answer within 1500 ms/);
-    assert.ok(Date.now() - t0 < 4000);
+    await t.rejects(waitForJetStream(nc, { timeoutMs: 1500 }), /JetStream did not answer within 1500 ms/);
+    t.ok(Date.now() - t0 < 4000);
     await nc.close();
   } finally {
     await plain.close();
   }
 });
 
-test('connection status is logged and a ConsumeLoop keeps working across a server restart', async () => {
+t.test('connection status is logged and a ConsumeLoop keeps working across a server restart', async (t) => {
   const { logger, lines } = captureLogger();
   const nc = await connectNats({ servers: server.url, name: 'restart', logger });
   const jsm = await waitForJetStream(nc, { timeoutMs: 5000 });
@@ -87,26 +72,25 @@ test('connection status is logged and a ConsumeLoop keeps working across a serve
   loop.start();
   await js.publish(subjects.jobRequested, new TextEncoder().encode('before'), { msgID: 'before' });
   await js.publish(subjects.jobRequested, new TextEncoder().encode('slow'), { msgID: 'slow' });
-  await until(() => seen.includes('before') && seen.includes('slow'), 5000, 'messages before the restart');
+  t.ok(await waitFor(() => seen.includes('before') && seen.includes('slow'), 5000), 'messages before the restart');
 
   await server.stop();
-  await until(() => lines.some((l) => l.msg === 'NATS disconnected'), 5000, 'disconnect log');
-  await sleep(1500);
+  t.ok(await waitFor(() => lines.some((l) => l.msg === 'NATS disconnected'), 5000), 'disconnect log');
+  // The server stays down until a reconnect attempt has failed against it: the client logs each
+  // attempt ('NATS reconnecting'), so a second one means the first found no server.
+  const attempts = () => lines.filter((l) => l.msg === 'NATS reconnecting').length;
+  const tried = await eventually(attempts, (n) => n >= 2, 10_000);
+  t.ok(tried >= 2, `a reconnect attempt failed while the server was down (${tried} attempts logged)`);
   await server.restart();
-  await until(() => lines.some((l) => l.msg === 'NATS reconnected'), 10_000, 'reconnect log');
+  t.ok(await waitFor(() => lines.some((l) => l.msg === 'NATS reconnected'), 10_000), 'reconnect log');
   releaseSlow();
 
   await js.publish(subjects.jobRequested, new TextEncoder().encode('after'), { msgID: 'after' });
-  await until(() => seen.includes('after'), 15_000, 'a message published after the restart');
+  t.ok(await waitFor(() => seen.includes('after'), 15_000), 'a message published after the restart');
   // Every message was acked exactly once: the work queue drains and nothing was redelivered.
-  const deadline = Date.now() + 5000;
-  let state = await jsm.streams.info(streamNames.jobs);
-  while (state.state.messages !== 0 && Date.now() < deadline) {
-    await sleep(100);
-    state = await jsm.streams.info(streamNames.jobs);
-  }
-  assert.equal(state.state.messages, 0);
-  assert.deepEqual(seen, ['before', 'slow', 'after']);
+  const queued = await eventually(async () => (await jsm.streams.info(streamNames.jobs)).state.messages, (n) => n === 0, 5000);
+  t.equal(queued, 0);
+  t.strictSame(seen, ['before', 'slow', 'after']);
   await loop.stop({ graceMs: 1000 });
   await nc.drain();
 });

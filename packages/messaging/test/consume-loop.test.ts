@@ -1,5 +1,5 @@
-import { after, before, test } from 'node:test';
-import assert from 'node:assert/strict';
+import t from 'tap';
+import type { Test } from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { Registry } from '@gas/runtime';
@@ -8,24 +8,19 @@ import type { Handler, JetStreamClient, JetStreamManager, JsMsg, NatsConnection,
 import { captureLogger } from './log-capture.ts';
 import { startNatsServer } from './nats-server.ts';
 import type { NatsServer } from './nats-server.ts';
+import { waitFor } from './wait.ts';
 
-let server: NatsServer;
-let nc: NatsConnection;
-let jsm: JetStreamManager;
-let js: JetStreamClient;
+const server: NatsServer = await startNatsServer();
 const loops: ConsumeLoop[] = [];
-
-before(async () => {
-  server = await startNatsServer();
-  nc = await connectNats({ servers: server.url, name: 'consume-loop-test', logger: captureLogger().logger });
-  jsm = await waitForJetStream(nc, { timeoutMs: 5000 });
-  js = jetstream(nc);
-});
-after(async () => {
+let connection: NatsConnection | undefined;
+t.teardown(async () => {
   await Promise.all(loops.map((l) => l.stop({ graceMs: 0 })));
-  await nc?.drain();
-  await server?.close();
+  await connection?.drain();
+  await server.close();
 });
+const nc: NatsConnection = (connection = await connectNats({ servers: server.url, name: 'consume-loop-test', logger: captureLogger().logger }));
+const jsm: JetStreamManager = await waitForJetStream(nc, { timeoutMs: 5000 });
+const js: JetStreamClient = jetstream(nc);
 
 let seq = 0;
 /** A fresh work-queue stream and durable pull consumer per test, so tests cannot see each other's messages. */
@@ -65,25 +60,17 @@ function loopFor(stream: string, handler: Handler, extra: { maxInFlight?: number
   return { loop, lines: log.lines };
 }
 
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
 async function metricValue(registry: Registry, name: string, labels: Record<string, string>): Promise<number> {
   const m = await registry.getSingleMetric(name)?.get();
   const v = m?.values.find((x) => Object.entries(labels).every(([k, val]) => x.labels[k] === val));
   return v?.value ?? 0;
 }
 
-test('retry delay doubles from 1 s and caps at 60 s', () => {
-  assert.deepEqual([1, 2, 3, 4, 7, 8, 50].map(retryDelayMs), [1000, 2000, 4000, 8000, 60_000, 60_000, 60_000]);
+t.test('retry delay doubles from 1 s and caps at 60 s', async (t) => {
+  t.strictSame([1, 2, 3, 4, 7, 8, 50].map(retryDelayMs), [1000, 2000, 4000, 8000, 60_000, 60_000, 60_000]);
 });
 
-test('acks handled messages and records metrics', async () => {
+t.test('acks handled messages and records metrics', async (t) => {
   const f = await fixture();
   const registry = new Registry();
   const seen: string[] = [];
@@ -93,18 +80,18 @@ test('acks handled messages and records metrics', async () => {
   }, { registry });
   await f.publish(5);
   loop.start();
-  await until(() => seen.length === 5, 5000, '5 messages');
-  await until(async () => (await consumerBacklog(jsm, f.stream, 'worker')).ackPending === 0, 3000, 'acks to land');
-  assert.deepEqual(seen.sort(), ['m0', 'm1', 'm2', 'm3', 'm4']);
-  assert.equal((await jsm.streams.info(f.stream)).state.messages, 0, 'work queue emptied by acks');
-  assert.equal(await metricValue(registry, 'gas_test_messages_total', { consumer: 'worker', outcome: 'ack' }), 5);
-  assert.equal(await metricValue(registry, 'gas_test_inflight_messages', { consumer: 'worker' }), 0);
+  t.ok(await waitFor(() => seen.length === 5, 5000), '5 messages');
+  t.ok(await waitFor(async () => (await consumerBacklog(jsm, f.stream, 'worker')).ackPending === 0, 3000), 'acks to land');
+  t.strictSame(seen.sort(), ['m0', 'm1', 'm2', 'm3', 'm4']);
+  t.equal((await jsm.streams.info(f.stream)).state.messages, 0, 'work queue emptied by acks');
+  t.equal(await metricValue(registry, 'gas_test_messages_total', { consumer: 'worker', outcome: 'ack' }), 5);
+  t.equal(await metricValue(registry, 'gas_test_inflight_messages', { consumer: 'worker' }), 0);
   const hist = await registry.getSingleMetric('gas_test_handler_seconds')?.get();
-  assert.equal(hist?.values.find((v) => (v as { metricName?: string }).metricName === 'gas_test_handler_seconds_count')?.value, 5);
+  t.equal(hist?.values.find((v) => (v as { metricName?: string }).metricName === 'gas_test_handler_seconds_count')?.value, 5);
   await loop.stop({ graceMs: 1000 });
 });
 
-test('nak(delay) redelivers no sooner than the delay', async () => {
+t.test('nak(delay) redelivers no sooner than the delay', async (t) => {
   const f = await fixture();
   const deliveries: Array<{ at: number; count: number }> = [];
   const { loop } = loopFor(f.stream, async (_msg, ctx) => {
@@ -113,15 +100,15 @@ test('nak(delay) redelivers no sooner than the delay', async () => {
   });
   await f.publish(1);
   loop.start();
-  await until(() => deliveries.length === 2, 5000, 'redelivery');
+  t.ok(await waitFor(() => deliveries.length === 2, 5000), 'redelivery');
   const gap = deliveries[1]!.at - deliveries[0]!.at;
-  assert.ok(gap >= 700, `redelivered after ${gap} ms`);
-  assert.ok(gap < 2000, `redelivered after ${gap} ms`);
-  assert.deepEqual(deliveries.map((d) => d.count), [1, 2]);
+  t.ok(gap >= 700, `redelivered after ${gap} ms`);
+  t.ok(gap < 2000, `redelivered after ${gap} ms`);
+  t.strictSame(deliveries.map((d) => d.count), [1, 2]);
   await loop.stop({ graceMs: 1000 });
 });
 
-test('term is logged, counted and never redelivered', async () => {
+t.test('term is logged, counted and never redelivered', async (t) => {
   const f = await fixture({ ackWaitMs: 1000 });
   const registry = new Registry();
   let calls = 0;
@@ -131,18 +118,18 @@ test('term is logged, counted and never redelivered', async () => {
   }, { registry });
   await f.publish(1);
   loop.start();
-  await until(() => calls === 1, 5000, 'delivery');
+  t.ok(await waitFor(() => calls === 1, 5000), 'delivery');
   await sleep(2000); // two ack_waits: an ignored term would have been redelivered by now
-  assert.equal(calls, 1);
+  t.equal(calls, 1);
   const warn = lines.find((l) => l.msg === 'message terminated');
-  assert.equal(warn?.level, 'warn');
-  assert.equal(warn?.reason, 'unparseable job request');
-  assert.equal(await metricValue(registry, 'gas_test_messages_total', { consumer: 'worker', outcome: 'term' }), 1);
-  assert.equal((await consumerBacklog(jsm, f.stream, 'worker')).ackPending, 0);
+  t.equal(warn?.level, 'warn');
+  t.equal(warn?.reason, 'unparseable job request');
+  t.equal(await metricValue(registry, 'gas_test_messages_total', { consumer: 'worker', outcome: 'term' }), 1);
+  t.equal((await consumerBacklog(jsm, f.stream, 'worker')).ackPending, 0);
   await loop.stop({ graceMs: 1000 });
 });
 
-test('working() heartbeats keep a long handler from being redelivered', async () => {
+t.test('working() heartbeats keep a long handler from being redelivered', async (t) => {
   const f = await fixture({ ackWaitMs: 1000 });
   let calls = 0;
   let done = false;
@@ -154,15 +141,16 @@ test('working() heartbeats keep a long handler from being redelivered', async ()
   }, { heartbeatMs: 300 });
   await f.publish(1);
   loop.start();
-  await until(() => done, 6000, 'handler');
+  t.ok(await waitFor(() => done, 6000), 'handler');
+  // Another ack_wait (1 s) goes by: a redelivery would show in calls and the backlog.
   await sleep(1200);
-  assert.equal(calls, 1, 'delivered exactly once');
+  t.equal(calls, 1, 'delivered exactly once');
   const backlog = await consumerBacklog(jsm, f.stream, 'worker');
-  assert.deepEqual(backlog, { pending: 0, ackPending: 0, redelivered: 0 });
+  t.strictSame(backlog, { pending: 0, ackPending: 0, redelivered: 0 });
   await loop.stop({ graceMs: 1000 });
 });
 
-test('without heartbeats the same handler would be redelivered (control for the test above)', async () => {
+t.test('without heartbeats the same handler would be redelivered (control for the test above)', async (t) => {
   const f = await fixture({ ackWaitMs: 1000 });
   let calls = 0;
   const { loop } = loopFor(f.stream, async () => {
@@ -172,11 +160,11 @@ test('without heartbeats the same handler would be redelivered (control for the 
   }, { heartbeatMs: 60_000 });
   await f.publish(1);
   loop.start();
-  await until(() => calls >= 2, 6000, 'a redelivery after ack_wait');
+  t.ok(await waitFor(() => calls >= 2, 6000), 'a redelivery after ack_wait');
   await loop.stop({ graceMs: 3000 });
 });
 
-test('never runs more than maxInFlight handlers at once', async () => {
+t.test('never runs more than maxInFlight handlers at once', async (t) => {
   const f = await fixture();
   let running = 0;
   let peak = 0;
@@ -198,15 +186,15 @@ test('never runs more than maxInFlight handlers at once', async () => {
       await sleep(15);
     }
   })();
-  await until(() => handled === 30, 10_000, '30 messages');
+  t.ok(await waitFor(() => handled === 30, 10_000), '30 messages');
   await sampler;
-  assert.equal(peak, 3, `peak concurrency ${peak}`);
-  assert.ok(peakAckPending <= 3, `server saw ${peakAckPending} unacked messages`);
-  assert.ok(peakAckPending >= 2, `sampler saw work in flight (${peakAckPending})`);
+  t.equal(peak, 3, `peak concurrency ${peak}`);
+  t.ok(peakAckPending <= 3, `server saw ${peakAckPending} unacked messages`);
+  t.ok(peakAckPending >= 2, `sampler saw work in flight (${peakAckPending})`);
   await loop.stop({ graceMs: 1000 });
 });
 
-test('a throwing handler is logged and retried after a backoff', async () => {
+t.test('a throwing handler is logged and retried after a backoff', async (t) => {
   const f = await fixture();
   const registry = new Registry();
   const at: number[] = [];
@@ -217,18 +205,18 @@ test('a throwing handler is logged and retried after a backoff', async () => {
   }, { registry });
   await f.publish(1);
   loop.start();
-  await until(() => at.length === 2, 5000, 'retry');
+  t.ok(await waitFor(() => at.length === 2, 5000), 'retry');
   const gap = at[1]! - at[0]!;
-  assert.ok(gap >= 1000 && gap < 2500, `retried after ${gap} ms`);
+  t.ok(gap >= 1000 && gap < 2500, `retried after ${gap} ms`);
   const err = lines.find((l) => l.msg === 'handler failed; will retry');
-  assert.equal(err?.err.message, 'transient failure');
-  assert.equal(err?.retryInMs, 1000);
-  assert.equal(await metricValue(registry, 'gas_test_messages_total', { consumer: 'worker', outcome: 'error' }), 1);
-  await until(async () => (await metricValue(registry, 'gas_test_messages_total', { consumer: 'worker', outcome: 'ack' })) === 1, 2000, 'ack');
+  t.equal(err?.err.message, 'transient failure');
+  t.equal(err?.retryInMs, 1000);
+  t.equal(await metricValue(registry, 'gas_test_messages_total', { consumer: 'worker', outcome: 'error' }), 1);
+  t.ok(await waitFor(async () => (await metricValue(registry, 'gas_test_messages_total', { consumer: 'worker', outcome: 'ack' })) === 1, 2000), 'ack');
   await loop.stop({ graceMs: 1000 });
 });
 
-test('a handler failing on the last allowed delivery terminates the message', async () => {
+t.test('a handler failing on the last allowed delivery terminates the message', async (t) => {
   const f = await fixture({ maxDeliver: 2 });
   const counts: Array<{ count: number; max: number }> = [];
   const { loop, lines } = loopFor(f.stream, async (_m, ctx) => {
@@ -237,13 +225,13 @@ test('a handler failing on the last allowed delivery terminates the message', as
   });
   await f.publish(1);
   loop.start();
-  await until(() => lines.some((l) => l.msg === 'handler failed on the last allowed delivery; message terminated'), 5000, 'give up');
-  assert.deepEqual(counts, [{ count: 1, max: 2 }, { count: 2, max: 2 }]);
-  await until(async () => (await jsm.streams.info(f.stream)).state.messages === 0, 2000, 'terminated message removed from the work queue');
+  t.ok(await waitFor(() => lines.some((l) => l.msg === 'handler failed on the last allowed delivery; message terminated'), 5000), 'give up');
+  t.strictSame(counts, [{ count: 1, max: 2 }, { count: 2, max: 2 }]);
+  t.ok(await waitFor(async () => (await jsm.streams.info(f.stream)).state.messages === 0, 2000), 'terminated message removed from the work queue');
   await loop.stop({ graceMs: 1000 });
 });
 
-test('stop() waits for handlers that finish within the grace period and acks them', async () => {
+t.test('stop() waits for handlers that finish within the grace period and acks them', async (t) => {
   const f = await fixture();
   const registry = new Registry();
   let finished = 0;
@@ -254,17 +242,17 @@ test('stop() waits for handlers that finish within the grace period and acks the
   }, { registry });
   await f.publish(2);
   loop.start();
-  await until(() => loop.inFlightCount === 2, 5000, 'two in flight');
-  assert.equal(await metricValue(registry, 'gas_test_inflight_messages', { consumer: 'worker' }), 2);
+  t.ok(await waitFor(() => loop.inFlightCount === 2, 5000), 'two in flight');
+  t.equal(await metricValue(registry, 'gas_test_inflight_messages', { consumer: 'worker' }), 2);
   await loop.stop({ graceMs: 5000 });
-  assert.equal(finished, 2);
-  assert.equal(loop.inFlightCount, 0);
-  assert.equal(await metricValue(registry, 'gas_test_inflight_messages', { consumer: 'worker' }), 0);
-  assert.equal(await metricValue(registry, 'gas_test_messages_total', { consumer: 'worker', outcome: 'released' }), 0);
-  await until(async () => (await jsm.streams.info(f.stream)).state.messages === 0, 2000, 'acks');
+  t.equal(finished, 2);
+  t.equal(loop.inFlightCount, 0);
+  t.equal(await metricValue(registry, 'gas_test_inflight_messages', { consumer: 'worker' }), 0);
+  t.equal(await metricValue(registry, 'gas_test_messages_total', { consumer: 'worker', outcome: 'released' }), 0);
+  t.ok(await waitFor(async () => (await jsm.streams.info(f.stream)).state.messages === 0, 2000), 'acks');
 });
 
-async function releasedPromptly(handler: (msg: JsMsg, signal: AbortSignal) => Promise<Outcome>, graceMs: number, maxMs: number) {
+async function releasedPromptly(t: Test, handler: (msg: JsMsg, signal: AbortSignal) => Promise<Outcome>, graceMs: number, maxMs: number) {
   const f = await fixture({ ackWaitMs: 30_000 });
   const registry = new Registry();
   let started = false;
@@ -274,7 +262,7 @@ async function releasedPromptly(handler: (msg: JsMsg, signal: AbortSignal) => Pr
   }, { registry });
   await f.publish(1);
   a.loop.start();
-  await until(() => started, 5000, 'loop A to take the message');
+  t.ok(await waitFor(() => started, 5000), 'loop A to take the message');
 
   let receivedByB = 0;
   const b = loopFor(f.stream, async () => {
@@ -282,45 +270,48 @@ async function releasedPromptly(handler: (msg: JsMsg, signal: AbortSignal) => Pr
     return { kind: 'ack' };
   });
   b.loop.start();
+  // B gets 300 ms to pull: that it gets nothing is the check, so there is no event to wait for.
   await sleep(300);
-  assert.equal(receivedByB, 0, 'B cannot see the message while A holds it');
+  t.equal(receivedByB, 0, 'B cannot see the message while A holds it');
 
   const t0 = Date.now();
   await a.loop.stop({ graceMs });
   const stopMs = Date.now() - t0;
-  assert.equal(a.loop.inFlightCount, 0);
-  await until(() => receivedByB > 0, maxMs, 'loop B to receive the released message');
+  t.equal(a.loop.inFlightCount, 0);
+  t.ok(await waitFor(() => receivedByB > 0, maxMs), 'loop B to receive the released message');
   const latency = receivedByB - t0;
-  assert.ok(latency < maxMs, `B got it ${latency} ms after stop began (ack_wait is 30 s)`);
-  assert.equal(await metricValue(registry, 'gas_test_messages_total', { consumer: 'worker', outcome: 'released' }), 1);
+  t.ok(latency < maxMs, `B got it ${latency} ms after stop began (ack_wait is 30 s)`);
+  t.equal(await metricValue(registry, 'gas_test_messages_total', { consumer: 'worker', outcome: 'released' }), 1);
   await b.loop.stop({ graceMs: 1000 });
   return { stopMs, lines: a.lines };
 }
 
-test('stop() releases a message whose handler honours the abort signal', async () => {
+t.test('stop() releases a message whose handler honours the abort signal', async (t) => {
   const { stopMs } = await releasedPromptly(
+    t,
     (_m, signal) => new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
     200,
     1500,
   );
-  assert.ok(stopMs >= 200 && stopMs < 1000, `stop took ${stopMs} ms`);
+  t.ok(stopMs >= 200 && stopMs < 1000, `stop took ${stopMs} ms`);
 });
 
-test('stop() releases a message whose handler ignores the signal, and ignores its late outcome', async () => {
+t.test('stop() releases a message whose handler ignores the signal, and ignores its late outcome', async (t) => {
   let finishLate: (o: Outcome) => void = () => {};
-  const { stopMs, lines } = await releasedPromptly(() => new Promise<Outcome>((resolve) => (finishLate = resolve)), 200, 4000);
-  assert.ok(stopMs >= 2200 && stopMs < 3500, `stop took ${stopMs} ms (grace + abort settle)`);
+  const { stopMs, lines } = await releasedPromptly(t, () => new Promise<Outcome>((resolve) => (finishLate = resolve)), 200, 4000);
+  t.ok(stopMs >= 2200 && stopMs < 3500, `stop took ${stopMs} ms (grace + abort settle)`);
   finishLate({ kind: 'ack' });
-  await until(() => lines.some((l) => l.msg === 'handler finished after its message was released; outcome ignored'), 1000, 'late outcome log');
+  t.ok(await waitFor(() => lines.some((l) => l.msg === 'handler finished after its message was released; outcome ignored'), 1000), 'late outcome log');
 });
 
-test('start() twice is refused and stop() is idempotent', async () => {
+t.test('start() twice is refused and stop() is idempotent', async (t) => {
   const f = await fixture();
   const { loop } = loopFor(f.stream, async () => ({ kind: 'ack' }));
   loop.start();
-  assert.throws(() => loop.start(), /cannot start/);
+  t.throws(() => loop.start(), /cannot start/);
   const t0 = Date.now();
   await Promise.all([loop.stop({ graceMs: 100 }), loop.stop({ graceMs: 100 })]);
-  assert.ok(Date.now() - t0 < 2500, 'an idle loop stops without waiting for its pull to expire');
+  const stopMs = Date.now() - t0;
+  t.ok(stopMs < 2500, `an idle loop stops without waiting for its pull to expire (${stopMs} ms)`);
   await loop.stop({ graceMs: 100 });
 });

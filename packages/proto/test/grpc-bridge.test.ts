@@ -1,5 +1,5 @@
-import { test, after } from 'node:test';
-import assert from 'node:assert/strict';
+import t from 'tap';
+import type { Test } from 'tap';
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import {
@@ -71,61 +71,66 @@ const server = await startGrpcServer({
 const address = `127.0.0.1:${server.port}`;
 const client = createClient(AccountService, address, { defaultDeadlineMs: 2000 });
 const jobs = createClient(JobService, address, { defaultDeadlineMs: 2000 });
-after(async () => {
+t.teardown(async () => {
   client.close();
   jobs.close();
   await server.shutdown(100);
 });
 
-test('unary round trip carries protobuf messages both ways', async () => {
+// The call fails with an RpcError of status `code`, whose message matches `message` when given.
+async function rejectsWithStatus(t: Test, call: Promise<unknown>, code: Status, message?: RegExp): Promise<RpcError | undefined> {
+  const err = await t.rejects(call, RpcError);
+  if (!(err instanceof RpcError)) return undefined;
+  t.equal(err.code, code, `status ${Status[code]}`);
+  if (message) t.match(err.message, message);
+  return err;
+}
+
+t.test('unary round trip carries protobuf messages both ways', async (t) => {
   await client.upsertAccount({ account: { userId: 'ann', email: 'ann@example.org', plan: Plan.PREMIUM } });
   const res = await client.getAccount({ userId: 'ann' });
-  assert.equal(res.account?.email, 'ann@example.org');
-  assert.equal(res.account?.plan, Plan.PREMIUM);
-  assert.equal(res.account?.$typeName, AccountSchema.typeName);
+  t.equal(res.account?.email, 'ann@example.org');
+  t.equal(res.account?.plan, Plan.PREMIUM);
+  t.equal(res.account?.$typeName, AccountSchema.typeName);
 });
 
-test('domain errors arrive with their own status code and message', async () => {
-  await assert.rejects(client.getAccount({ userId: 'nobody' }), (e: unknown) => e instanceof RpcError && e.code === Status.NOT_FOUND && /nobody/.test(e.message));
-  await assert.rejects(client.setPlan({ userId: 'ann' }), (e: unknown) => e instanceof RpcError && e.code === Status.FAILED_PRECONDITION);
+t.test('domain errors arrive with their own status code and message', async (t) => {
+  await rejectsWithStatus(t, client.getAccount({ userId: 'nobody' }), Status.NOT_FOUND, /nobody/);
+  await rejectsWithStatus(t, client.setPlan({ userId: 'ann' }), Status.FAILED_PRECONDITION);
 });
 
-test('an unexpected error is INTERNAL without its text, and is logged on the server', async () => {
-  await assert.rejects(client.getAccount({ userId: 'boom' }), (e: unknown) => {
-    assert.ok(e instanceof RpcError);
-    assert.equal(e.code, Status.INTERNAL);
-    assert.doesNotMatch(e.message, /hunter2/);
-    return true;
-  });
-  assert.equal(errors.length, 1);
+t.test('an unexpected error is INTERNAL without its text, and is logged on the server', async (t) => {
+  const err = await rejectsWithStatus(t, client.getAccount({ userId: 'boom' }), Status.INTERNAL);
+  t.notMatch(err?.message, /hunter2/);
+  t.equal(errors.length, 1);
   errors.length = 0;
 });
 
-test('a dependency outage mapped by the service arrives as UNAVAILABLE', async () => {
-  await assert.rejects(client.getAccount({ userId: 'outage' }), (e: unknown) => e instanceof RpcError && e.code === Status.UNAVAILABLE && /retry/.test(e.message));
+t.test('a dependency outage mapped by the service arrives as UNAVAILABLE', async (t) => {
+  await rejectsWithStatus(t, client.getAccount({ userId: 'outage' }), Status.UNAVAILABLE, /retry/);
 });
 
-test('every call has a deadline: a slow handler ends in DEADLINE_EXCEEDED', async () => {
-  await assert.rejects(client.getAccount({ userId: 'slow' }, { deadlineMs: 100 }), (e: unknown) => e instanceof RpcError && e.code === Status.DEADLINE_EXCEEDED);
+t.test('every call has a deadline: a slow handler ends in DEADLINE_EXCEEDED', async (t) => {
+  await rejectsWithStatus(t, client.getAccount({ userId: 'slow' }, { deadlineMs: 100 }), Status.DEADLINE_EXCEEDED);
 });
 
-test('server streams deliver every message and end', async () => {
+t.test('server streams deliver every message and end', async (t) => {
   const got: string[] = [];
   for await (const r of jobs.watchJobs({ userId: 'u' }, { deadlineMs: 5000 })) got.push(r.job!.jobId);
-  assert.deepEqual(got, ['j0', 'j1', 'j2']);
+  t.strictSame(got, ['j0', 'j1', 'j2']);
 });
 
-test('an aborted stream stops quietly', async () => {
+t.test('an aborted stream stops quietly', async (t) => {
   const ac = new AbortController();
   const got: string[] = [];
   for await (const r of jobs.watchJobs({ userId: 'forever' }, { deadlineMs: 60_000, signal: ac.signal })) {
     got.push(r.job!.jobId);
     if (got.length === 3) ac.abort();
   }
-  assert.equal(got.length, 3);
+  t.equal(got.length, 3);
 });
 
-test('grpc.health.v1 answers SERVING for the server and each service, NOT_SERVING after setServing(false)', async () => {
+t.test('grpc.health.v1 answers SERVING for the server and each service, NOT_SERVING after setServing(false)', async (t) => {
   const Health = grpc.makeGenericClientConstructor(healthService, 'Health');
   const h = new Health(address, grpc.credentials.createInsecure()) as unknown as {
     check(req: { service: string }, cb: (err: grpc.ServiceError | null, res: { status: string }) => void): void;
@@ -133,11 +138,12 @@ test('grpc.health.v1 answers SERVING for the server and each service, NOT_SERVIN
   };
   const check = (service: string) =>
     new Promise<string>((resolve, reject) => h.check({ service }, (err, res) => (err ? reject(err) : resolve(res.status))));
-  assert.equal(await check(''), 'SERVING');
-  assert.equal(await check('gas.v1.AccountService'), 'SERVING');
-  await assert.rejects(check('no.such.Service'), (e: grpc.ServiceError) => e.code === Status.NOT_FOUND);
+  t.equal(await check(''), 'SERVING');
+  t.equal(await check('gas.v1.AccountService'), 'SERVING');
+  const unknown = await t.rejects(check('no.such.Service'));
+  t.equal((unknown as grpc.ServiceError).code, Status.NOT_FOUND);
   server.setServing(false);
-  assert.equal(await check('gas.v1.JobService'), 'NOT_SERVING');
+  t.equal(await check('gas.v1.JobService'), 'NOT_SERVING');
   server.setServing(true);
   h.close();
 });
