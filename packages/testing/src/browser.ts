@@ -7,6 +7,7 @@ import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { trackChild, trackTempDir, untrackChild, untrackTempDir } from './cleanup-registry.ts';
 import { repoRoot } from './repo-root.ts';
+import { testEnvironment } from './config.ts';
 
 export interface Viewport {
   width: number;
@@ -30,7 +31,7 @@ const CHROMIUM_ARGS = [
 ];
 
 function chromiumPath(): string {
-  return process.env['GAS_CHROMIUM'] ?? '/usr/bin/chromium';
+  return testEnvironment.chromium();
 }
 
 interface LaunchedInternals {

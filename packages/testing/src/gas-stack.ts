@@ -17,6 +17,7 @@ import { repoRoot } from './repo-root.ts';
 import { sharedDataPath } from './shared-data.ts';
 import { ensureReferenceFiles } from '@gas/anntools';
 import type { ServiceHandle, ServiceName } from './service.ts';
+import { testEnvironment } from './config.ts';
 
 export interface StackUser {
   userId: string;
@@ -150,7 +151,7 @@ export async function startGasStack(opts: GasStackOptions): Promise<GasStack> {
   const common: Record<string, string> = {
     NATS_URL: nats.url,
     JOB_GRPC_URL: `127.0.0.1:${jobGrpcPort}`,
-    LOG_LEVEL: process.env['GAS_LOG_LEVEL'] ?? 'info',
+    LOG_LEVEL: testEnvironment.serviceLogLevel(),
     ...(s3
       ? {
           BLOB_STORE: 's3',

@@ -7,6 +7,7 @@ import { freePort } from './free-port.ts';
 import { OutputBuffer } from './output-buffer.ts';
 import { makeTempDir } from './temp-dir.ts';
 import type { TempDir } from './temp-dir.ts';
+import { testEnvironment } from './config.ts';
 
 export interface NatsServerHandle {
   url: string;
@@ -29,7 +30,7 @@ class PortInUseError extends Error {}
 
 function natsBinary(): string {
   // Lets a developer run the suite against a newer server (e.g. one built with `go install`).
-  return process.env['NATS_SERVER_BIN'] || 'nats-server';
+  return testEnvironment.natsServerBin();
 }
 
 async function healthy(monitorUrl: string): Promise<boolean> {
@@ -53,7 +54,8 @@ function waitExit(child: ChildProcess): Promise<void> {
 
 function setRef(child: ChildProcess, ref: boolean): void {
   for (const s of [child.stdout, child.stderr] as Array<Socket | null>) {
-    if (s) (ref ? s.ref() : s.unref());
+    if (s && ref) s.ref();
+    else if (s) s.unref();
   }
   if (ref) child.ref();
   else child.unref();

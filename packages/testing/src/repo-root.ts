@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { testEnvironment } from './config.ts';
 
 let cached: string | undefined;
 
 export function repoRoot(): string {
-  const fromEnv = process.env['GAS_REPO_ROOT'];
+  const fromEnv = testEnvironment.repoRoot();
   if (fromEnv) return resolve(fromEnv);
   if (cached) return cached;
   // Start from this module rather than the cwd: tests are run from the root, a package folder or

@@ -8,6 +8,7 @@ import { trackChild, untrackChild } from './cleanup-registry.ts';
 import { freePortSync } from './free-port.ts';
 import { OutputBuffer } from './output-buffer.ts';
 import { repoRoot } from './repo-root.ts';
+import { testEnvironment } from './config.ts';
 
 export type ServiceName = 'gateway' | 'job' | 'annotator' | 'notification' | 'archive';
 
@@ -62,7 +63,7 @@ class ServiceProcess implements ServiceHandle {
     const root = repoRoot();
     const child = spawn(process.execPath, ['--import', 'tsx', entry], {
       cwd: root,
-      env: { ...process.env, ...env, OPS_PORT: String(opsPort) },
+      env: { ...testEnvironment.inherited(), ...env, OPS_PORT: String(opsPort) },
       stdio: ['ignore', 'pipe', 'pipe'],
       // Own process group, like nats-server: Ctrl-C stops the stack in order, not all at once.
       detached: true,
@@ -71,7 +72,7 @@ class ServiceProcess implements ServiceHandle {
     this.pid = child.pid ?? -1;
     trackChild(child);
 
-    const echo = process.env['GAS_SERVICE_LOGS'] === '1';
+    const echo = testEnvironment.echoServiceLogs();
     const file = logFile ? createWriteStream(logFile, { flags: 'a' }) : undefined;
     child.once('close', () => file?.end());
     const capture = (chunk: Buffer): void => {
@@ -112,7 +113,8 @@ class ServiceProcess implements ServiceHandle {
 
   #setRef(ref: boolean): void {
     for (const s of [this.#child.stdout, this.#child.stderr] as Array<Socket | null>) {
-      if (s) (ref ? s.ref() : s.unref());
+      if (s && ref) s.ref();
+    else if (s) s.unref();
     }
     if (ref) this.#child.ref();
     else this.#child.unref();
@@ -134,7 +136,7 @@ class ServiceProcess implements ServiceHandle {
   async waitReady(timeoutMs = DEFAULT_READY_TIMEOUT_MS): Promise<void> {
     const url = `http://127.0.0.1:${this.opsPort}/readyz`;
     const deadline = Date.now() + timeoutMs;
-    let lastAnswer = 'no answer yet';
+    let lastAnswer: string;
     let exit: ServiceExit | undefined;
     void this.#exited.then((e) => (exit = e));
     for (;;) {

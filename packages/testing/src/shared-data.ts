@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { repoRoot } from './repo-root.ts';
+import { testEnvironment } from './config.ts';
 
 function sharedDataDir(): string {
-  const fromEnv = process.env['GAS_SHARED_DATA'];
+  const fromEnv = testEnvironment.sharedData();
   return fromEnv ? resolve(fromEnv) : resolve(repoRoot(), '..', 'shared', 'data');
 }
 
