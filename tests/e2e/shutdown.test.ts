@@ -154,7 +154,9 @@ t.test('job: SIGTERM with a watch stream open exits 0 in time, and the stream en
   t.equal(watches, watchesBefore + 1, 'the watch stream is open');
   const exit = await timedExit('job');
   t.equal(exit.code, 0, 'the job service exits 0', { logs: exit.logs.slice(-3000) });
-  t.ok(exit.ms < SHUTDOWN_TIMEOUT_MS, `took ${exit.ms} ms`);
+  // Open watches end as shutdown starts, so they do not hold it for the in-flight grace period
+  // (60% of the timeout, after which the server would cut them).
+  t.ok(exit.ms < SHUTDOWN_TIMEOUT_MS * 0.6, `took ${exit.ms} ms, less than the grace period`);
   await watching;
   t.ok(ended);
   client.close();

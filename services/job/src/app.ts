@@ -18,7 +18,7 @@ export const buckets = { jobs: 'gas-jobs', accounts: 'gas-accounts', idempotency
 export interface JobApp {
   /** Opens buckets and streams (idempotent), then serves gRPC. Returns the bound port. */
   start(): Promise<number>;
-  /** Stops serving: health NOT_SERVING, in-flight calls get graceMs, watch streams are cut. */
+  /** Stops serving: health NOT_SERVING, watch streams end, in-flight calls get graceMs. */
   stop(graceMs: number): Promise<void>;
 }
 
@@ -30,6 +30,7 @@ export function createJobApp(deps: {
   staleClaimMs?: number;
 }): JobApp {
   let server: GrpcServerHandle | undefined;
+  const stopping = new AbortController();
   return {
     async start() {
       const { config, nc, logger, registry } = deps;
@@ -44,7 +45,7 @@ export function createJobApp(deps: {
         await kvm.create(buckets.idempotency, { ...kvOpts, ttl: config.idempotencyTtlHours * 3600_000 }),
       );
       const annotatorConsumer = consumerSpecs.annotator({ ackWaitMs: 30_000, maxDeliver: 5, maxAckPending: 1000 }).durable_name;
-      const jobImpl = createJobService({ jobs, idempotency, js, jsm, logger, registry, annotatorConsumer, staleClaimMs: deps.staleClaimMs });
+      const jobImpl = createJobService({ jobs, idempotency, js, jsm, logger, registry, annotatorConsumer, staleClaimMs: deps.staleClaimMs, stopping: stopping.signal });
       const accountImpl = createAccountService({ accounts, js, logger });
       server = await startGrpcServer({
         host: config.grpcHost,
@@ -59,6 +60,7 @@ export function createJobApp(deps: {
       return server.port;
     },
     async stop(graceMs) {
+      stopping.abort();
       await server?.shutdown(graceMs);
     },
   };

@@ -34,6 +34,11 @@ export interface JobServiceDeps {
   now?: () => Date;
   /** How old an idempotency claim without a job must be before another call may take it over. */
   staleClaimMs?: number;
+  /**
+   * Aborted when the service starts to shut down: open WatchJobs streams end then, so watchers
+   * reconnect to another replica at once instead of holding the shutdown for its whole grace period.
+   */
+  stopping?: AbortSignal;
 }
 
 function checkIds(userId: string, jobId?: string): void {
@@ -170,7 +175,8 @@ export function createJobService(deps: JobServiceDeps): ServiceImpl<typeof JobSe
 
     async *watchJobs(req, ctx) {
       checkIds(req.userId);
-      for await (const job of deps.jobs.watch(req.userId, ctx.signal)) yield { job };
+      const signal = deps.stopping ? AbortSignal.any([ctx.signal, deps.stopping]) : ctx.signal;
+      for await (const job of deps.jobs.watch(req.userId, signal)) yield { job };
     },
 
     async claimJob(req) {
