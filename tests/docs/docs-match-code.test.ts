@@ -106,7 +106,15 @@ for (const [service, spec] of Object.entries(services)) {
       // Defaults computed at startup (a host name, a path under the state folder) are described in
       // words; a default given as a literal must be the code's.
       if (literal === undefined || literal.includes('<') || !parsed.ok || parsed.value === undefined || f.secret) continue;
-      t.equal(literal, String(parsed.value), `${f.env}'s default`);
+      const value: unknown = parsed.value;
+      // Defaults are strings, numbers, booleans or (for list fields) arrays of strings, written comma-separated.
+      if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+        t.equal(literal, String(value), `${f.env}'s default`);
+      } else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
+        t.equal(literal, value.join(','), `${f.env}'s default`);
+      } else {
+        t.fail(`${f.env}'s default is neither a string, number, boolean nor list of strings`, { value });
+      }
     }
   });
 }

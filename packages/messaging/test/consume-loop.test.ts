@@ -209,7 +209,7 @@ t.test('a throwing handler is logged and retried after a backoff', async (t) => 
   const gap = at[1]! - at[0]!;
   t.ok(gap >= 1000 && gap < 2500, `retried after ${gap} ms`);
   const err = lines.find((l) => l.msg === 'handler failed; will retry');
-  t.equal(err?.err.message, 'transient failure');
+  t.equal(err?.err?.message, 'transient failure');
   t.equal(err?.retryInMs, 1000);
   t.equal(await metricValue(registry, 'gas_test_messages_total', { consumer: 'worker', outcome: 'error' }), 1);
   t.ok(await waitFor(async () => (await metricValue(registry, 'gas_test_messages_total', { consumer: 'worker', outcome: 'ack' })) === 1, 2000), 'ack');
@@ -289,7 +289,7 @@ async function releasedPromptly(t: Test, handler: (msg: JsMsg, signal: AbortSign
 t.test('stop() releases a message whose handler honours the abort signal', async (t) => {
   const { stopMs } = await releasedPromptly(
     t,
-    (_m, signal) => new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+    (_m, signal) => new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason instanceof Error ? signal.reason : new Error('handler aborted')))),
     200,
     1500,
   );

@@ -4,11 +4,42 @@ import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Health, createLogger, installShutdown } from '../src/index.ts';
 
+/** One JSON line as the logger writes it; the fields a call adds are `unknown` until checked. */
+interface LogLine {
+  level?: string;
+  time?: string;
+  service?: string;
+  msg?: string;
+  /** pino's error serialiser output. */
+  err?: { type?: string; message?: string; stack?: string };
+  [key: string]: unknown;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function optionalString(line: Record<string, unknown>, key: string): void {
+  if (line[key] !== undefined && typeof line[key] !== 'string') throw new Error(`log line's ${key} is not a string: ${JSON.stringify(line)}`);
+}
+
+/** Parses one line, checking the fields LogLine types rather than trusting them. */
+function parseLogLine(text: string): LogLine {
+  const line: unknown = JSON.parse(text);
+  if (!isRecord(line)) throw new Error(`log line is not a JSON object: ${text}`);
+  for (const key of ['level', 'time', 'service', 'msg']) optionalString(line, key);
+  if (line.err !== undefined) {
+    if (!isRecord(line.err)) throw new Error(`log line's err is not an object: ${text}`);
+    for (const key of ['type', 'message', 'stack']) optionalString(line.err, key);
+  }
+  return line;
+}
+
 function harness() {
-  const lines: Record<string, any>[] = [];
+  const lines: LogLine[] = [];
   const destination = new Writable({
     write(chunk, _e, cb) {
-      for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+      for (const l of String(chunk).split('\n').filter(Boolean)) lines.push(parseLogLine(l));
       cb();
     },
   });
@@ -52,10 +83,11 @@ t.test('first signal: not ready, steps in order with durations, failures logged,
   t.strictSame(h.exits, [0]);
   const done = h.lines.filter((l) => l.msg === 'shutdown step done');
   t.strictSame(done.map((l) => l.step), ['drain', 'close']);
-  t.ok((done[0]?.durationMs ?? 0) >= 25, `drain duration logged: ${done[0]?.durationMs}`);
+  const drainMs = done[0]?.durationMs;
+  t.ok(typeof drainMs === 'number' && drainMs >= 25, `drain duration logged: ${String(drainMs)}`);
   const failed = h.lines.find((l) => l.msg === 'shutdown step failed');
   t.equal(failed?.step, 'broken');
-  t.equal(failed?.err.message, 'step exploded');
+  t.equal(failed?.err?.message, 'step exploded');
   t.equal(failed?.level, 'error');
   const ignored = h.lines.find((l) => l.msg === 'signal received while shutting down; ignored');
   t.equal(ignored?.signal, 'SIGINT');
@@ -107,7 +139,7 @@ t.test('uncaught exceptions and unhandled rejections log fatal and exit 1 after 
     t.equal(await h.exited, 1, event);
     t.strictSame(ran, ['close']);
     const fatal = h.lines.find((l) => l.level === 'fatal');
-    t.equal(fatal?.err.message, `bad ${event}`);
+    t.equal(fatal?.err?.message, `bad ${event}`);
     handle.uninstall();
   }
 });
@@ -141,11 +173,13 @@ t.test('installs on the real process by default and uninstall removes the listen
 
 // Steps are compared in the order their log lines were stamped: a piped stdout can deliver two
 // lines written a millisecond apart in either order.
-function stepsInOrder(lines: Record<string, any>[], order = ['work', 'ops']): string[] {
+function stepsInOrder(lines: LogLine[], order = ['work', 'ops']): unknown[] {
+  const stamp = (l: LogLine): number => Date.parse(l.time ?? '');
+  const rank = (l: LogLine): number => (typeof l.step === 'string' ? order.indexOf(l.step) : -1);
   return lines
     .filter((l) => l.msg === 'shutdown step done')
     // Equal stamps keep the step order the steps were declared in.
-    .sort((a, b) => Date.parse(a.time) - Date.parse(b.time) || order.indexOf(a.step) - order.indexOf(b.step))
+    .sort((a, b) => stamp(a) - stamp(b) || rank(a) - rank(b))
     .map((l) => l.step);
 }
 
@@ -155,7 +189,7 @@ async function runChild(env: Record<string, string>, signals: NodeJS.Signals[]) 
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const lines: Record<string, any>[] = [];
+  const lines: LogLine[] = [];
   let buf = '';
   let readySeen: (port: number) => void = () => {};
   let diedEarly: (err: Error) => void = () => {};
@@ -167,10 +201,13 @@ async function runChild(env: Record<string, string>, signals: NodeJS.Signals[]) 
     buf += String(d);
     let i;
     while ((i = buf.indexOf('\n')) >= 0) {
-      const line = JSON.parse(buf.slice(0, i));
+      const line = parseLogLine(buf.slice(0, i));
       buf = buf.slice(i + 1);
       lines.push(line);
-      if (line.msg === 'child ready') readySeen(line.port);
+      if (line.msg === 'child ready') {
+        if (typeof line.port === 'number') readySeen(line.port);
+        else diedEarly(new Error(`shutdown-child reported no port: ${JSON.stringify(line)}`));
+      }
     }
   });
   const code = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
@@ -199,6 +236,6 @@ t.test('a real process whose steps hang exits 1 at the hard timeout', async (t) 
 t.test('a real process with an uncaught exception logs fatal, runs its steps and exits 1', async (t) => {
   const r = await runChild({ CRASH: '1' }, []);
   t.equal(r.code, 1);
-  t.equal(r.lines.find((l) => l.level === 'fatal')?.err.message, 'child crashed');
+  t.equal(r.lines.find((l) => l.level === 'fatal')?.err?.message, 'child crashed');
   t.strictSame(stepsInOrder(r.lines), ['work', 'ops'], JSON.stringify(r.lines));
 });

@@ -89,9 +89,9 @@ async function signedTwoHoursAgo<T>(t: Test, sign: () => Promise<T>): Promise<T>
   const RealDate = Date;
   const now = (): number => RealDate.now() - 2 * 3600_000;
   const twoHoursAgo = new Proxy(RealDate, {
-    construct: (target, args, newTarget) => Reflect.construct(target, args.length > 0 ? args : [now()], newTarget),
+    construct: (target, args: unknown[], newTarget): Date => Reflect.construct(target, args.length > 0 ? args : [now()], newTarget) as Date,
     apply: () => new RealDate(now()).toString(),
-    get: (target, prop, receiver) => (prop === 'now' ? now : Reflect.get(target, prop, receiver)),
+    get: (target, prop, receiver): unknown => (prop === 'now' ? now : (Reflect.get(target, prop, receiver) as unknown)),
   });
   const intercepted = t.intercept(globalThis, 'Date', { value: twoHoursAgo, writable: true, configurable: true });
   try {
