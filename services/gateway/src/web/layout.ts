@@ -21,41 +21,44 @@ export interface PageOptions {
 }
 
 function navLink(href: string, label: string, current: boolean): Html {
-  return html`<a href="${href}" ${current ? html` aria-current="page"` : ''}>${label}</a>`;
+  return html`<a href="${href}"${current ? html` aria-current="page"` : ''}>${label}</a>`;
 }
 
 /** The page shell: header with navigation, the content, and the CSRF token for scripts. */
 export function page(o: PageOptions): Html {
   const v = o.viewer;
   return html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>${o.title} · GAS</title>
-        <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
-        <link rel="stylesheet" href="/static/app.css" />
-        ${v ? html`<meta name="csrf-token" content="${v.csrfToken}" />` : ''}
-      </head>
-      <body>
-        <header class="top">
-          <a class="brand" href="/">GAS<span> · Genomics Annotation Service</span></a>
-          ${
-            v
-              ? html`<nav aria-label="Main">
-                  ${navLink('/jobs', 'Jobs', o.nav === 'jobs')} ${navLink('/upload', 'Upload', o.nav === 'upload')}
-                  ${navLink('/tokens', 'API tokens', o.nav === 'tokens')} ${navLink('/profile', 'Profile', o.nav === 'profile')}
-                  ${navLink('/subscribe', v.plan === 'premium' ? 'Premium' : 'Upgrade', o.nav === 'plan')}
-                  <form method="post" action="/signout" class="inline">
-                    <input type="hidden" name="_csrf" value="${v.csrfToken}" /><button type="submit" class="link">Sign out</button>
-                  </form>
-                </nav>`
-              : html`<nav aria-label="Main"><a href="/signin">Sign in</a><a href="/signup" class="button small">Sign up</a></nav>`
-          }
-        </header>
-        <main>${o.notice ? html`<p class="notice" role="status">${o.notice}</p>` : ''} ${o.body}</main>
-        <footer><a href="/api/docs">API</a> · GAS annotates VCF files with genes, region classes, consequences and dbSNP rsIDs.</footer>
-        ${(o.scripts ?? []).map((s) => html`<script src="/static/${s}" defer></script>`)}
-      </body>
-    </html>`;
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${o.title} · GAS</title>
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/static/app.css">
+${v ? html`<meta name="csrf-token" content="${v.csrfToken}">` : ''}
+</head>
+<body>
+<header class="top">
+  <a class="brand" href="/">GAS<span> · Genomics Annotation Service</span></a>
+  ${
+    v
+      ? html`<nav aria-label="Main">
+    ${navLink('/jobs', 'Jobs', o.nav === 'jobs')}
+    ${navLink('/upload', 'Upload', o.nav === 'upload')}
+    ${navLink('/tokens', 'API tokens', o.nav === 'tokens')}
+    ${navLink('/profile', 'Profile', o.nav === 'profile')}
+    ${navLink('/subscribe', v.plan === 'premium' ? 'Premium' : 'Upgrade', o.nav === 'plan')}
+    <form method="post" action="/signout" class="inline"><input type="hidden" name="_csrf" value="${v.csrfToken}"><button type="submit" class="link">Sign out</button></form>
+  </nav>`
+      : html`<nav aria-label="Main"><a href="/signin">Sign in</a><a href="/signup" class="button small">Sign up</a></nav>`
+  }
+</header>
+<main>
+${o.notice ? html`<p class="notice" role="status">${o.notice}</p>` : ''}
+${o.body}
+</main>
+<footer><a href="/api/docs">API</a> · GAS annotates VCF files with genes, region classes, consequences and dbSNP rsIDs.</footer>
+${(o.scripts ?? []).map((s) => html`<script src="/static/${s}" defer></script>`)}
+</body>
+</html>`;
 }

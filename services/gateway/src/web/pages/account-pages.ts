@@ -22,35 +22,24 @@ export function profilePage(o: { viewer: Viewer; profile: ProfileData; notice?: 
     nav: 'profile',
     notice: o.notice,
     body: html`<h1>Profile</h1>
-      ${o.error ? html`<p class="error" role="alert">${o.error}</p>` : ''}
-      <form class="card narrow" method="post" action="/profile">
-        <input type="hidden" name="_csrf" value="${v.csrfToken}" />
-        <label>Name <input name="name" value="${p.name}" maxlength="200" required /></label>
-        <label>E-mail <input type="email" value="${p.email}" disabled /></label>
-        <label>Institution <input name="institution" value="${p.institution}" maxlength="200" /></label>
-        <fieldset>
-          <legend>E-mail me when</legend>
-          <label class="choice"
-            ><input type="checkbox" name="email_on_completion" value="1" ${p.emailOnCompletion ? html` checked` : ''} /> a job is
-            done</label
-          >
-          <label class="choice"
-            ><input type="checkbox" name="email_on_failure" value="1" ${p.emailOnFailure ? html` checked` : ''} /> a job fails</label
-          >
-        </fieldset>
-        <p>Plan: <strong>${v.plan}</strong> · <a href="/subscribe">${v.plan === 'premium' ? 'manage' : 'upgrade'}</a></p>
-        <button type="submit">Save</button>
-      </form>`,
+${o.error ? html`<p class="error" role="alert">${o.error}</p>` : ''}
+<form class="card narrow" method="post" action="/profile">
+  <input type="hidden" name="_csrf" value="${v.csrfToken}">
+  <label>Name <input name="name" value="${p.name}" maxlength="200" required></label>
+  <label>E-mail <input type="email" value="${p.email}" disabled></label>
+  <label>Institution <input name="institution" value="${p.institution}" maxlength="200"></label>
+  <fieldset>
+    <legend>E-mail me when</legend>
+    <label class="choice"><input type="checkbox" name="email_on_completion" value="1"${p.emailOnCompletion ? html` checked` : ''}> a job is done</label>
+    <label class="choice"><input type="checkbox" name="email_on_failure" value="1"${p.emailOnFailure ? html` checked` : ''}> a job fails</label>
+  </fieldset>
+  <p>Plan: <strong>${v.plan}</strong> · <a href="/subscribe">${v.plan === 'premium' ? 'manage' : 'upgrade'}</a></p>
+  <button type="submit">Save</button>
+</form>`,
   });
 }
 
-export function tokensPage(o: {
-  viewer: Viewer;
-  tokens: ApiTokenInfo[];
-  created?: { name: string; token: string } | null;
-  error?: string | null;
-  notice?: string | null;
-}): Html {
+export function tokensPage(o: { viewer: Viewer; tokens: ApiTokenInfo[]; created?: { name: string; token: string } | null; error?: string | null; notice?: string | null }): Html {
   const v = o.viewer;
   return page({
     title: 'API tokens',
@@ -58,56 +47,27 @@ export function tokensPage(o: {
     nav: 'tokens',
     notice: o.notice,
     body: html`<h1>API tokens</h1>
-      <p>
-        Tokens let scripts, pipelines and load tests use the <a href="/api/docs">JSON API</a> as you: send
-        <code>Authorization: Bearer &lt;token&gt;</code>.
-      </p>
-      ${o.error ? html`<p class="error" role="alert">${o.error}</p>` : ''}
-      ${
-        o.created
-          ? html`<div class="callout token-once">
-              <p><strong>Your new token “${o.created.name}”.</strong> Copy it now: it is not shown again.</p>
-              <p><code class="secret">${o.created.token}</code></p>
-            </div>`
-          : ''
-      }
-      <form class="card inline-form" method="post" action="/tokens">
-        <input type="hidden" name="_csrf" value="${v.csrfToken}" />
-        <label>Name <input name="name" maxlength="60" placeholder="e.g. pipeline on cluster" required /></label>
-        <button type="submit">Create token</button>
-      </form>
-      ${
-        o.tokens.length === 0
-          ? html`<p class="empty">You have no API tokens.</p>`
-          : html`<div class="table-wrap">
-              <table class="tokens">
-                <thead>
-                  <tr>
-                    <th>Name</th>
-                    <th>Starts with</th>
-                    <th>Created</th>
-                    <th></th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${o.tokens.map(
-                    (t) =>
-                      html`<tr>
-                        <td>${t.name}</td>
-                        <td><code>${t.prefix}…</code></td>
-                        <td>${formatTime(t.createdAt)}</td>
-                        <td>
-                          <form method="post" action="/tokens/${t.tokenId}/revoke" class="inline">
-                            <input type="hidden" name="_csrf" value="${v.csrfToken}" /><button type="submit" class="danger small">
-                              Revoke
-                            </button>
-                          </form>
-                        </td>
-                      </tr>`,
-                  )}
-                </tbody>
-              </table>
-            </div>`
-      }`,
+<p>Tokens let scripts, pipelines and load tests use the <a href="/api/docs">JSON API</a> as you: send <code>Authorization: Bearer &lt;token&gt;</code>.</p>
+${o.error ? html`<p class="error" role="alert">${o.error}</p>` : ''}
+${
+  o.created
+    ? html`<div class="callout token-once"><p><strong>Your new token “${o.created.name}”.</strong> Copy it now: it is not shown again.</p><p><code class="secret">${o.created.token}</code></p></div>`
+    : ''
+}
+<form class="card inline-form" method="post" action="/tokens">
+  <input type="hidden" name="_csrf" value="${v.csrfToken}">
+  <label>Name <input name="name" maxlength="60" placeholder="e.g. pipeline on cluster" required></label>
+  <button type="submit">Create token</button>
+</form>
+${
+  o.tokens.length === 0
+    ? html`<p class="empty">You have no API tokens.</p>`
+    : html`<div class="table-wrap"><table class="tokens"><thead><tr><th>Name</th><th>Starts with</th><th>Created</th><th></th></tr></thead><tbody>
+${o.tokens.map(
+  (t) => html`<tr><td>${t.name}</td><td><code>${t.prefix}…</code></td><td>${formatTime(t.createdAt)}</td><td>
+<form method="post" action="/tokens/${t.tokenId}/revoke" class="inline"><input type="hidden" name="_csrf" value="${v.csrfToken}"><button type="submit" class="danger small">Revoke</button></form></td></tr>`,
+)}
+</tbody></table></div>`
+}`,
   });
 }

@@ -13,28 +13,18 @@ const HINTS: Record<number, string> = {
   503: 'A part of GAS is unavailable right now. Try again in a moment.',
 };
 
-export function errorPage(o: {
-  status: number;
-  title: string;
-  detail?: string;
-  viewer?: Viewer | null;
-  requestId?: string;
-  action?: Html;
-}): Html {
+export function errorPage(o: { status: number; title: string; detail?: string; viewer?: Viewer | null; requestId?: string; action?: Html }): Html {
   return page({
     title: o.title,
     viewer: o.viewer,
     body: html`<section class="card narrow">
-      <p class="status-code">${o.status}</p>
-      <h1>${o.title}</h1>
-      ${o.detail ? html`<p>${o.detail}</p>` : ''}
-      <p class="muted">${HINTS[o.status] ?? ''}</p>
-      ${o.action ?? ''}
-      <p>
-        <a href="${o.viewer ? '/jobs' : '/'}">${o.viewer ? 'Your jobs' : 'Home'}</a
-        >${o.viewer ? '' : html` · <a href="/signin">Sign in</a>`}
-      </p>
-      ${o.status >= 500 && o.requestId ? html`<p class="muted small">Request id: <code>${o.requestId}</code></p>` : ''}
-    </section>`,
+  <p class="status-code">${o.status}</p>
+  <h1>${o.title}</h1>
+  ${o.detail ? html`<p>${o.detail}</p>` : ''}
+  <p class="muted">${HINTS[o.status] ?? ''}</p>
+  ${o.action ?? ''}
+  <p><a href="${o.viewer ? '/jobs' : '/'}">${o.viewer ? 'Your jobs' : 'Home'}</a>${o.viewer ? '' : html` · <a href="/signin">Sign in</a>`}</p>
+  ${o.status >= 500 && o.requestId ? html`<p class="muted small">Request id: <code>${o.requestId}</code></p>` : ''}
+</section>`,
   });
 }

@@ -39,95 +39,54 @@ function downloads(j: JobView): Html {
 
 function resultState(j: JobView, viewer: Viewer): Html {
   if (j.result_state === 'ARCHIVED') {
-    return html`<div class="callout">
-      <strong>The results are in cold storage.</strong> Free accounts keep results available for a limited time.
-      ${viewer.plan === 'premium' ? ' They are being brought back.' : html` <a href="/subscribe">Upgrade to premium</a> and they are restored automatically.`}
-    </div>`;
+    return html`<div class="callout"><strong>The results are in cold storage.</strong> Free accounts keep results available for a limited time.
+${viewer.plan === 'premium' ? ' They are being brought back.' : html` <a href="/subscribe">Upgrade to premium</a> and they are restored automatically.`}</div>`;
   }
-  if (j.result_state === 'RESTORING')
-    return html`<div class="callout">
-      <strong>Restoring the results from cold storage.</strong> This page updates when they are back; this can take a few hours.
-    </div>`;
+  if (j.result_state === 'RESTORING') return html`<div class="callout"><strong>Restoring the results from cold storage.</strong> This page updates when they are back; this can take a few hours.</div>`;
   return html`${downloads(j)}`;
 }
 
 function summarySection(s: Summary): Html {
   const pct = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(1)} %`);
   return html`<section class="summary">
-    <h2>Summary</h2>
-    <dl class="stats">
-      <div>
-        <dt>Variants</dt>
-        <dd>${s.records.toLocaleString('en')}</dd>
-      </div>
-      <div>
-        <dt>Alleles</dt>
-        <dd>${s.alleles.toLocaleString('en')}</dd>
-      </div>
-      <div>
-        <dt>SNVs / indels</dt>
-        <dd>${s.snvs.toLocaleString('en')} / ${s.indels.toLocaleString('en')}</dd>
-      </div>
-      <div>
-        <dt>Ti/Tv</dt>
-        <dd>${s.tiTv ?? '–'}</dd>
-      </div>
-      <div>
-        <dt>With an rsID</dt>
-        <dd>${pct(s.rsidRate)}</dd>
-      </div>
-    </dl>
-    <div class="charts">
-      ${barChart('Region classes', s.regions)} ${Object.keys(s.functions).length > 0 ? barChart('Coding consequences', s.functions) : ''}
-      ${barChart('Variants per chromosome', s.chromosomes, { keepOrder: true })}
-    </div>
-    ${Object.keys(s.skipped).length > 0 ? html`<p class="muted">Not annotated: ${Object.entries(s.skipped).map(([why, n], i) => html`${i ? ', ' : ''}${n} ${why.replace(/_/g, ' ')}`)}.</p>` : ''}
-  </section>`;
+<h2>Summary</h2>
+<dl class="stats">
+  <div><dt>Variants</dt><dd>${s.records.toLocaleString('en')}</dd></div>
+  <div><dt>Alleles</dt><dd>${s.alleles.toLocaleString('en')}</dd></div>
+  <div><dt>SNVs / indels</dt><dd>${s.snvs.toLocaleString('en')} / ${s.indels.toLocaleString('en')}</dd></div>
+  <div><dt>Ti/Tv</dt><dd>${s.tiTv ?? '–'}</dd></div>
+  <div><dt>With an rsID</dt><dd>${pct(s.rsidRate)}</dd></div>
+</dl>
+<div class="charts">
+  ${barChart('Region classes', s.regions)}
+  ${Object.keys(s.functions).length > 0 ? barChart('Coding consequences', s.functions) : ''}
+  ${barChart('Variants per chromosome', s.chromosomes, { keepOrder: true })}
+</div>
+${Object.keys(s.skipped).length > 0 ? html`<p class="muted">Not annotated: ${Object.entries(s.skipped).map(([why, n], i) => html`${i ? ', ' : ''}${n} ${why.replace(/_/g, ' ')}`)}.</p>` : ''}
+</section>`;
 }
 
 function previewSection(j: JobView, p: Preview): Html {
   const f = p.filter;
   return html`<section class="preview">
-    <h2>First rows</h2>
-    <form method="get" action="/jobs/${j.id}#preview" class="filter-row" id="preview">
-      <label>Gene <input name="gene" value="${f.gene}" maxlength="50" /></label>
-      <label
-        >Class
-        <select name="region">
-          <option value="">any</option>
-          ${p.regions.map((r) => html`<option${r === f.region ? html` selected` : ''}>${r}</option>`)}
-        </select></label
-      >
-      <label>rsID <input name="rsid" value="${f.rsid}" maxlength="20" placeholder="rs…" /></label>
-      <button type="submit" class="secondary">Filter</button>
-      ${f.gene || f.region || f.rsid ? html`<a href="/jobs/${j.id}#preview">Clear</a>` : ''}
-    </form>
-    ${
-      p.rows.length === 0
-        ? html`<p class="empty">No rows match among the first ${p.scanned.toLocaleString('en')}.</p>`
-        : html`<div class="table-wrap">
-              <table class="preview-table">
-                <thead>
-                  <tr>
-                    ${p.columns.map((c) => html`<th>${c}</th>`)}
-                  </tr>
-                </thead>
-                <tbody>
-                  ${p.rows.map(
-                    (r) =>
-                      html`<tr>
-                        ${r.map((c) => html`<td>${c}</td>`)}
-                      </tr>`,
-                  )}
-                </tbody>
-              </table>
-            </div>
-            <p class="muted small">
-              ${p.rows.length} rows shown, from the first ${p.scanned.toLocaleString('en')} of the table. Download the table for all of
-              them.
-            </p>`
-    }
-  </section>`;
+<h2>First rows</h2>
+<form method="get" action="/jobs/${j.id}#preview" class="filter-row" id="preview">
+  <label>Gene <input name="gene" value="${f.gene}" maxlength="50"></label>
+  <label>Class <select name="region"><option value="">any</option>${p.regions.map((r) => html`<option${r === f.region ? html` selected` : ''}>${r}</option>`)}</select></label>
+  <label>rsID <input name="rsid" value="${f.rsid}" maxlength="20" placeholder="rs…"></label>
+  <button type="submit" class="secondary">Filter</button>
+  ${f.gene || f.region || f.rsid ? html`<a href="/jobs/${j.id}#preview">Clear</a>` : ''}
+</form>
+${
+  p.rows.length === 0
+    ? html`<p class="empty">No rows match among the first ${p.scanned.toLocaleString('en')}.</p>`
+    : html`<div class="table-wrap"><table class="preview-table">
+<thead><tr>${p.columns.map((c) => html`<th>${c}</th>`)}</tr></thead>
+<tbody>${p.rows.map((r) => html`<tr>${r.map((c) => html`<td>${c}</td>`)}</tr>`)}</tbody>
+</table></div>
+<p class="muted small">${p.rows.length} rows shown, from the first ${p.scanned.toLocaleString('en')} of the table. Download the table for all of them.</p>`
+}
+</section>`;
 }
 
 export function jobPage(d: JobPageData): Html {
@@ -139,45 +98,21 @@ export function jobPage(d: JobPageData): Html {
     nav: 'jobs',
     scripts: ['live.js', 'job.js'],
     body: html`<p class="crumbs"><a href="/jobs">← Your jobs</a></p>
-      <div class="title-row"><h1 class="filename">${j.input_name}</h1></div>
-      <section class="card job" data-job="${j.id}" data-status="${j.status}">
-        <dl class="facts">
-          <div>
-            <dt>Status</dt>
-            <dd class="status">${statusCell(j)}</dd>
-          </div>
-          <div>
-            <dt>Genome build</dt>
-            <dd>${j.genome_build ?? '–'}</dd>
-          </div>
-          <div>
-            <dt>Input size</dt>
-            <dd>${formatBytes(j.input_size)}</dd>
-          </div>
-          <div>
-            <dt>Submitted</dt>
-            <dd>${formatTime(j.created_at)}</dd>
-          </div>
-          <div>
-            <dt>Started</dt>
-            <dd>${formatTime(j.started_at)}</dd>
-          </div>
-          <div>
-            <dt>Finished</dt>
-            <dd>${formatTime(j.finished_at)}</dd>
-          </div>
-        </dl>
-        ${j.status === 'FAILED' ? html`<div class="callout error"><strong>The annotation failed.</strong> <span class="reason">${j.failure_reason ?? 'No reason was recorded.'}</span><br />Fix the file and <a href="/upload">upload it again</a>.</div>` : ''}
-        ${done ? resultState(j, d.viewer) : ''}
-      </section>
-      ${done && d.summary ? summarySection(d.summary) : ''} ${done && d.preview ? previewSection(j, d.preview) : ''}
-      ${
-        d.log !== null
-          ? html`<section class="log">
-              <h2>Log</h2>
-              <pre>${d.log}</pre>
-            </section>`
-          : ''
-      }`,
+<div class="title-row"><h1 class="filename">${j.input_name}</h1></div>
+<section class="card job" data-job="${j.id}" data-status="${j.status}">
+<dl class="facts">
+  <div><dt>Status</dt><dd class="status">${statusCell(j)}</dd></div>
+  <div><dt>Genome build</dt><dd>${j.genome_build ?? '–'}</dd></div>
+  <div><dt>Input size</dt><dd>${formatBytes(j.input_size)}</dd></div>
+  <div><dt>Submitted</dt><dd>${formatTime(j.created_at)}</dd></div>
+  <div><dt>Started</dt><dd>${formatTime(j.started_at)}</dd></div>
+  <div><dt>Finished</dt><dd>${formatTime(j.finished_at)}</dd></div>
+</dl>
+${j.status === 'FAILED' ? html`<div class="callout error"><strong>The annotation failed.</strong> <span class="reason">${j.failure_reason ?? 'No reason was recorded.'}</span><br>Fix the file and <a href="/upload">upload it again</a>.</div>` : ''}
+${done ? resultState(j, d.viewer) : ''}
+</section>
+${done && d.summary ? summarySection(d.summary) : ''}
+${done && d.preview ? previewSection(j, d.preview) : ''}
+${d.log !== null ? html`<section class="log"><h2>Log</h2><pre>${d.log}</pre></section>` : ''}`,
   });
 }

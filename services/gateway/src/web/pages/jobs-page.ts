@@ -15,24 +15,15 @@ const FILTERS = [
 
 export function jobRow(j: JobView): Html {
   return html`<tr data-job="${j.id}">
-    <td class="name">
-      <a href="/jobs/${j.id}">${j.input_name}</a><span class="sub">${formatBytes(j.input_size)} · ${j.genome_build ?? ''}</span>
-    </td>
-    <td class="status">${statusCell(j)}</td>
-    <td class="when">${formatTime(j.created_at)}</td>
-  </tr>`;
+  <td class="name"><a href="/jobs/${j.id}">${j.input_name}</a><span class="sub">${formatBytes(j.input_size)} · ${j.genome_build ?? ''}</span></td>
+  <td class="status">${statusCell(j)}</td>
+  <td class="when">${formatTime(j.created_at)}</td>
+</tr>`;
 }
 
-export function jobsPage(o: {
-  viewer: Viewer;
-  jobs: JobView[];
-  status: string;
-  nextPageToken: string | null;
-  notice?: string | null;
-}): Html {
+export function jobsPage(o: { viewer: Viewer; jobs: JobView[]; status: string; nextPageToken: string | null; notice?: string | null }): Html {
   const filters = FILTERS.map(
-    ([value, label]) =>
-      html`<a href="/jobs${value ? `?status=${value}` : ''}" ${o.status === value ? html` aria-current="true"` : ''}>${label}</a>`,
+    ([value, label]) => html`<a href="/jobs${value ? `?status=${value}` : ''}"${o.status === value ? html` aria-current="true"` : ''}>${label}</a>`,
   );
   return page({
     title: 'Your jobs',
@@ -40,29 +31,14 @@ export function jobsPage(o: {
     nav: 'jobs',
     notice: o.notice,
     scripts: ['live.js', 'jobs.js'],
-    body: html`<div class="title-row">
-        <h1>Your jobs</h1>
-        <a class="button" href="/upload">Upload a VCF</a>
-      </div>
-      <nav class="filters" aria-label="Filter by status">${filters}</nav>
-      <p class="empty" ${o.jobs.length > 0 ? html` hidden` : ''}>
-        ${o.status ? 'No jobs with this status.' : html`No jobs yet. <a href="/upload">Upload a VCF</a> to start one.`}
-      </p>
-      <div class="table-wrap" ${o.jobs.length === 0 ? html` hidden` : ''}>
-        <table class="jobs" data-live-status="${o.status}">
-          <thead>
-            <tr>
-              <th>Input</th>
-              <th>Status</th>
-              <th>Submitted</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${o.jobs.map(jobRow)}
-          </tbody>
-        </table>
-      </div>
-      ${o.nextPageToken ? html`<p class="pager"><a href="/jobs?${new URLSearchParams({ ...(o.status ? { status: o.status } : {}), page: o.nextPageToken }).toString()}">Older jobs →</a></p>` : ''}
-      <p class="muted small live-note" hidden>Statuses update live.</p>`,
+    body: html`<div class="title-row"><h1>Your jobs</h1><a class="button" href="/upload">Upload a VCF</a></div>
+<nav class="filters" aria-label="Filter by status">${filters}</nav>
+<p class="empty"${o.jobs.length > 0 ? html` hidden` : ''}>${o.status ? 'No jobs with this status.' : html`No jobs yet. <a href="/upload">Upload a VCF</a> to start one.`}</p>
+<div class="table-wrap"${o.jobs.length === 0 ? html` hidden` : ''}><table class="jobs" data-live-status="${o.status}">
+  <thead><tr><th>Input</th><th>Status</th><th>Submitted</th></tr></thead>
+  <tbody>${o.jobs.map(jobRow)}</tbody>
+</table></div>
+${o.nextPageToken ? html`<p class="pager"><a href="/jobs?${new URLSearchParams({ ...(o.status ? { status: o.status } : {}), page: o.nextPageToken }).toString()}">Older jobs →</a></p>` : ''}
+<p class="muted small live-note" hidden>Statuses update live.</p>`,
   });
 }
