@@ -35,7 +35,10 @@ export default tseslint.config(
     // type), never the engine itself: loading it would cost every gateway replica its memory.
     files: ['services/gateway/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: '@gas/anntools', message: 'import @gas/anntools/format: the gateway needs the formats, not the engine' }] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: '@gas/anntools', message: 'import @gas/anntools/format: the gateway needs the formats, not the engine' }] },
+      ],
     },
   },
   {

@@ -100,9 +100,29 @@ export type ToolName = 'ours' | 'snpeff' | 'csq';
 export const TOOL_LABELS: Record<ToolName, string> = { ours: 'GAS anntools', snpeff: 'SnpEff 5.1', csq: 'bcftools csq' };
 
 const AA3: Record<string, string> = {
-  Ala: 'A', Arg: 'R', Asn: 'N', Asp: 'D', Cys: 'C', Gln: 'Q', Glu: 'E', Gly: 'G', His: 'H', Ile: 'I',
-  Leu: 'L', Lys: 'K', Met: 'M', Phe: 'F', Pro: 'P', Ser: 'S', Thr: 'T', Trp: 'W', Tyr: 'Y', Val: 'V',
-  Ter: '*', Sec: 'U', Xaa: 'X',
+  Ala: 'A',
+  Arg: 'R',
+  Asn: 'N',
+  Asp: 'D',
+  Cys: 'C',
+  Gln: 'Q',
+  Glu: 'E',
+  Gly: 'G',
+  His: 'H',
+  Ile: 'I',
+  Leu: 'L',
+  Lys: 'K',
+  Met: 'M',
+  Phe: 'F',
+  Pro: 'P',
+  Ser: 'S',
+  Thr: 'T',
+  Trp: 'W',
+  Tyr: 'Y',
+  Val: 'V',
+  Ter: '*',
+  Sec: 'U',
+  Xaa: 'X',
 };
 
 /** One spelling of HGVS p.: `*` → `Ter`, "p.Val1Val" → "p.Val1=". */
@@ -208,7 +228,13 @@ const REGION_WORDS: Record<string, RegionClass | 'splice' | 'intron' | 'region'>
 };
 
 /** The classes one peer entry (one transcript) gives, from its terms. */
-function entryRegions(terms: string[], coding: Record<string, Coding>, isCoding: boolean, where: RegionClass, unmapped: string[]): RegionClass[] {
+function entryRegions(
+  terms: string[],
+  coding: Record<string, Coding>,
+  isCoding: boolean,
+  where: RegionClass,
+  unmapped: string[],
+): RegionClass[] {
   const out: RegionClass[] = [];
   let region = false;
   for (const term of terms) {
@@ -241,7 +267,7 @@ function positionClass(t: ModelTranscript | undefined, pos: number): RegionClass
   const cdsStart = t.cds[0]![0];
   const cdsEnd = t.cds[t.cds.length - 1]![1];
   if (pos >= cdsStart && pos <= cdsEnd) return 'exonic';
-  return (pos < cdsStart) === (t.strand === '+') ? 'UTR5' : 'UTR3';
+  return pos < cdsStart === (t.strand === '+') ? 'UTR5' : 'UTR3';
 }
 
 export interface ToolRun {
@@ -255,7 +281,11 @@ export interface ToolRun {
 type Say = (msg: string) => void;
 
 /** bench/measure.ts `run`, failing loudly with the command's stderr. */
-async function must(cmd: string, args: string[], opts: { stdoutFile?: string; stderrFile?: string } = {}): Promise<{ stdout: string; seconds: number }> {
+async function must(
+  cmd: string,
+  args: string[],
+  opts: { stdoutFile?: string; stderrFile?: string } = {},
+): Promise<{ stdout: string; seconds: number }> {
   const t0 = performance.now();
   const r = await run(cmd, args, { cwd: REPO_ROOT, ...opts });
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${r.code}:\n${r.stderrTail}`);
@@ -270,10 +300,26 @@ const CLI = join(REPO_ROOT, 'packages/anntools/src/cli.ts');
  */
 export async function runOurs(say: Say, ds: Dataset, vcf: string, outDir: string): Promise<ToolRun> {
   const ref = join(ds.workDir, `${ds.name}.gasref`);
-  await must(process.execPath, ['--import', 'tsx', CLI, 'build-db', '--build', ds.build, '--genes', ds.ourGenes, '--fasta', ds.ourFasta, '--out', ref], {
-    stderrFile: join(outDir, 'ours-build-db.stderr'),
-  });
-  const annotate = (threads: string) => ['--import', 'tsx', CLI, 'annotate', vcf, '--reference', ref, '--out-dir', outDir, '--threads', threads];
+  await must(
+    process.execPath,
+    ['--import', 'tsx', CLI, 'build-db', '--build', ds.build, '--genes', ds.ourGenes, '--fasta', ds.ourFasta, '--out', ref],
+    {
+      stderrFile: join(outDir, 'ours-build-db.stderr'),
+    },
+  );
+  const annotate = (threads: string) => [
+    '--import',
+    'tsx',
+    CLI,
+    'annotate',
+    vcf,
+    '--reference',
+    ref,
+    '--out-dir',
+    outDir,
+    '--threads',
+    threads,
+  ];
   const t0 = performance.now();
   let threads = '0';
   let r = await run(process.execPath, annotate(threads), { cwd: REPO_ROOT, stderrFile: join(outDir, 'ours.stderr') });
@@ -284,7 +330,13 @@ export async function runOurs(say: Say, ds: Dataset, vcf: string, outDir: string
   }
   if (r.code !== 0) throw new Error(`our CLI failed (exit ${r.code}) on ${vcf}:\n${r.stderrTail}`);
   const seconds = (performance.now() - t0) / 1000;
-  const tsv = join(outDir, vcf.split('/').pop()!.replace(/\.vcf$/, '.annot.tsv'));
+  const tsv = join(
+    outDir,
+    vcf
+      .split('/')
+      .pop()!
+      .replace(/\.vcf$/, '.annot.tsv'),
+  );
   if (!existsSync(tsv)) throw new Error(`our CLI wrote no ${tsv}`);
   const calls = new Map<string, VariantCall>();
   const lines = (await readFile(tsv, 'utf8')).split('\n').filter(Boolean);
@@ -294,7 +346,13 @@ export async function runOurs(say: Say, ds: Dataset, vcf: string, outDir: string
     if (i < 0) throw new Error(`${tsv}: no ${name} column (columns: ${head.join(' ')})`);
     return i;
   };
-  const [cId, cRegion, cFunction, cAa, cSkip] = ['ID', 'REGION', 'FUNCTION', 'AA_CHANGE', 'SKIP_REASON'].map(col) as [number, number, number, number, number];
+  const [cId, cRegion, cFunction, cAa, cSkip] = ['ID', 'REGION', 'FUNCTION', 'AA_CHANGE', 'SKIP_REASON'].map(col) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   for (const line of lines.slice(1)) {
     const f = line.split('\t');
     const id = f[cId]!;
@@ -348,7 +406,12 @@ function modelIndex(ds: Dataset): Map<string, ModelTranscript> {
   return new Map(ds.transcripts.map((t) => [t.id, t]));
 }
 
-export async function runSnpEff(ds: Dataset, vcf: string, outDir: string, byId: Map<string, { pos: number; alt: string }>): Promise<ToolRun> {
+export async function runSnpEff(
+  ds: Dataset,
+  vcf: string,
+  outDir: string,
+  byId: Map<string, { pos: number; alt: string }>,
+): Promise<ToolRun> {
   const out = join(outDir, 'snpeff.vcf');
   const args = ['-Xmx2g', '-jar', SNPEFF_JAR, 'ann', '-c', ds.snpeff.config, '-noStats', '-noLog', ds.snpeff.genome, vcf];
   const { seconds } = await must('java', args, { stdoutFile: out, stderrFile: join(outDir, 'snpeff.stderr') });
@@ -370,12 +433,28 @@ export async function runSnpEff(ds: Dataset, vcf: string, outDir: string, byId: 
       const coding = mostSevere(terms.map((t) => SNPEFF_CODING[t]));
       if (coding && f[5] === 'transcript') {
         const p = f[10] ?? '';
-        transcripts.set(tx, { coding, hgvsC: f[9] || undefined, hgvsP: p ? normaliseHgvsP(p) : undefined, protein: p ? proteinFromHgvsP(p) : undefined });
+        transcripts.set(tx, {
+          coding,
+          hgvsC: f[9] || undefined,
+          hgvsP: p ? normaliseHgvsP(p) : undefined,
+          protein: p ? proteinFromHgvsP(p) : undefined,
+        });
       }
     }
-    calls.set(id, { regions: topRegions(classes), transcripts, severe: mostSevere([...transcripts.values()].map((t) => t.coding)), raw: ann, unmapped });
+    calls.set(id, {
+      regions: topRegions(classes),
+      transcripts,
+      severe: mostSevere([...transcripts.values()].map((t) => t.coding)),
+      raw: ann,
+      unmapped,
+    });
   }
-  return { calls, command: `java -Xmx2g -jar ${SNPEFF_JAR} ann -c ${ds.snpeff.config} -noStats -noLog ${ds.snpeff.genome} ${vcf} > ${out}`, seconds, notes: [] };
+  return {
+    calls,
+    command: `java -Xmx2g -jar ${SNPEFF_JAR} ann -c ${ds.snpeff.config} -noStats -noLog ${ds.snpeff.genome} ${vcf} > ${out}`,
+    seconds,
+    notes: [],
+  };
 }
 
 /** "12K>12N" / "12K" / "156*>156YLRS…" → "12K>N" (first residue of each side). */
@@ -413,7 +492,13 @@ export async function runCsq(ds: Dataset, vcf: string, outDir: string, byId: Map
       const coding = mostSevere(terms.map((t) => CSQ_CODING[t]));
       if (coding && tx) transcripts.set(tx, { coding, protein: f[5] ? proteinFromCsq(f[5]) : undefined });
     }
-    calls.set(id, { regions: topRegions(classes), transcripts, severe: mostSevere([...transcripts.values()].map((t) => t.coding)), raw: bcsq || '(no BCSQ)', unmapped });
+    calls.set(id, {
+      regions: topRegions(classes),
+      transcripts,
+      severe: mostSevere([...transcripts.values()].map((t) => t.coding)),
+      raw: bcsq || '(no BCSQ)',
+      unmapped,
+    });
   }
   const notes = (await readFile(stderr, 'utf8')).split('\n').filter((l) => l.trim() && !/^(Parsing|Calling)/.test(l));
   return { calls, command: `bcftools ${args.join(' ')}`, seconds, notes };

@@ -20,7 +20,8 @@ export type MetricName = 'consequence' | 'consequence per transcript' | 'region 
 export const METRIC_HELP: Record<MetricName, string> = {
   consequence: 'most severe coding consequence over transcripts, for variants in the CDS of at least one model',
   'consequence per transcript': 'coding consequence on each transcript whose CDS holds the variant',
-  'region class': "strongest region class by ANNOVAR's precedence (against csq: up/downstream and intergenic read as 'outside', the ncRNA classes as one 'ncRNA')",
+  'region class':
+    "strongest region class by ANNOVAR's precedence (against csq: up/downstream and intergenic read as 'outside', the ncRNA classes as one 'ncRNA')",
   'HGVS p.': 'HGVS p. per transcript where both tools give one',
   'protein change': 'first residue changed (position, reference, new) per transcript where both give one',
   'HGVS c.': 'HGVS c. per transcript where both tools give one',
@@ -32,7 +33,10 @@ const METRIC_PAIRS: Record<MetricName, Pair[]> = {
   'consequence per transcript': PAIRS,
   'region class': PAIRS,
   'HGVS p.': [['ours', 'snpeff']],
-  'protein change': [['ours', 'csq'], ['snpeff', 'csq']],
+  'protein change': [
+    ['ours', 'csq'],
+    ['snpeff', 'csq'],
+  ],
   'HGVS c.': [['ours', 'snpeff']],
 };
 export const METRICS = Object.keys(METRIC_PAIRS) as MetricName[];
@@ -91,7 +95,7 @@ export function compare(ds: Dataset, variants: TestVariant[], calls: Record<Tool
   const consistency: Comparison['ourFunctionConsistency'] = { compared: 0, agreed: 0, examples: [] };
 
   const tally = (metric: MetricName, kind: string, pair: Pair, agreed: boolean) => {
-    const t = ((tallies[metric] ??= {})[kind] ??= {})[pair.join('/')] ??= { compared: 0, agreed: 0 };
+    const t = (((tallies[metric] ??= {})[kind] ??= {})[pair.join('/')] ??= { compared: 0, agreed: 0 });
     t.compared++;
     if (agreed) t.agreed++;
   };
@@ -102,7 +106,14 @@ export function compare(ds: Dataset, variants: TestVariant[], calls: Record<Tool
     tally(metric, kind, pair, agreed);
     if (real) tally(metric, `real ${kind}`, pair, agreed);
   };
-  const disagree = (metric: MetricName, v: TestVariant, pair: Pair, values: [string, string], cs: [VariantCall, VariantCall], tx?: ModelTranscript) => {
+  const disagree = (
+    metric: MetricName,
+    v: TestVariant,
+    pair: Pair,
+    values: [string, string],
+    cs: [VariantCall, VariantCall],
+    tx?: ModelTranscript,
+  ) => {
     const { transcript, ...why } = explain(ds, { metric, variant: v, pair, values, calls: cs, transcript: tx });
     const key = `${metric}|${v.kind}|${pair.join('/')}|${why.id}`;
     let c = classes.get(key);
@@ -123,9 +134,16 @@ export function compare(ds: Dataset, variants: TestVariant[], calls: Record<Tool
 
   for (const v of variants) {
     const c = { ours: calls.ours.get(v.id), snpeff: calls.snpeff.get(v.id), csq: calls.csq.get(v.id) };
-    if (!c.ours || !c.snpeff || !c.csq) throw new Error(`${v.id} (${ds.chrom}:${v.pos} ${v.ref}>${v.alt}) is missing from ${Object.entries(c).filter(([, x]) => !x).map(([k]) => k).join(', ')}'s output`);
+    if (!c.ours || !c.snpeff || !c.csq)
+      throw new Error(
+        `${v.id} (${ds.chrom}:${v.pos} ${v.ref}>${v.alt}) is missing from ${Object.entries(c)
+          .filter(([, x]) => !x)
+          .map(([k]) => k)
+          .join(', ')}'s output`,
+      );
     const cs = c as Record<ToolName, VariantCall>;
-    for (const [tool, call] of Object.entries(cs)) for (const term of call.unmapped) unmappedTerms[`${tool}: ${term}`] = (unmappedTerms[`${tool}: ${term}`] ?? 0) + 1;
+    for (const [tool, call] of Object.entries(cs))
+      for (const term of call.unmapped) unmappedTerms[`${tool}: ${term}`] = (unmappedTerms[`${tool}: ${term}`] ?? 0) + 1;
     if (v.kind === 'mnv') continue;
     real = v.sources.some((x) => x.startsWith('vcf:'));
 
@@ -155,7 +173,11 @@ export function compare(ds: Dataset, variants: TestVariant[], calls: Record<Tool
         const cb = tb?.coding ?? 'none';
         count('consequence per transcript', v.kind, pair, ca === cb);
         if (ca !== cb) disagree('consequence per transcript', v, pair, [ca, cb], [a, b], t);
-        for (const [metric, field] of [['HGVS p.', 'hgvsP'], ['protein change', 'protein'], ['HGVS c.', 'hgvsC']] as const) {
+        for (const [metric, field] of [
+          ['HGVS p.', 'hgvsP'],
+          ['protein change', 'protein'],
+          ['HGVS c.', 'hgvsC'],
+        ] as const) {
           if (!METRIC_PAIRS[metric].some((p) => p.join() === pair.join())) continue;
           const xa = ta?.[field];
           const xb = tb?.[field];
@@ -170,10 +192,16 @@ export function compare(ds: Dataset, variants: TestVariant[], calls: Record<Tool
       consistency.compared++;
       if (c.ours.severe === c.ours.reported) consistency.agreed++;
       else if (consistency.examples.length < EXAMPLES) {
-        consistency.examples.push({ variant: `${ds.chrom}:${v.pos} ${v.ref}>${v.alt}`, values: [c.ours.reported ?? 'none', c.ours.severe ?? 'none'], raw: { ours: c.ours.raw } });
+        consistency.examples.push({
+          variant: `${ds.chrom}:${v.pos} ${v.ref}>${v.alt}`,
+          values: [c.ours.reported ?? 'none', c.ours.severe ?? 'none'],
+          raw: { ours: c.ours.raw },
+        });
       }
     }
   }
-  const ordered = [...classes.values()].sort((x, y) => METRICS.indexOf(x.metric) - METRICS.indexOf(y.metric) || x.pair.localeCompare(y.pair) || y.count - x.count);
+  const ordered = [...classes.values()].sort(
+    (x, y) => METRICS.indexOf(x.metric) - METRICS.indexOf(y.metric) || x.pair.localeCompare(y.pair) || y.count - x.count,
+  );
   return { tallies, classes: ordered, ourFunctionConsistency: consistency, unmappedTerms };
 }

@@ -13,7 +13,16 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FastaReader } from '../packages/anntools/src/fasta/index.ts';
-import { BENCH_DIR, DATA_DIR, SNPEFF_GENOME, buildSnpEffDatabase, buildSnpEffGenome, paths, prepareReferenceData, sources } from './inputs.ts';
+import {
+  BENCH_DIR,
+  DATA_DIR,
+  SNPEFF_GENOME,
+  buildSnpEffDatabase,
+  buildSnpEffGenome,
+  paths,
+  prepareReferenceData,
+  sources,
+} from './inputs.ts';
 import { formatGff3, gff3ToGtf, readGff3 } from './gff3.ts';
 import type { GffFeature } from './gff3.ts';
 import { readRefFlatWindow, refFlatToGff3 } from './refflat.ts';

@@ -60,13 +60,14 @@ const CLASSES = {
   phasePartialCodon: {
     id: '5′-incomplete CDS: bases before the first whole codon',
     cause: 'model',
-    reason: 'The variant is in the phase bases of a 5′-incomplete CDS, which belong to no whole codon: the tools call them differently or not at all.',
+    reason:
+      'The variant is in the phase bases of a 5′-incomplete CDS, which belong to no whole codon: the tools call them differently or not at all.',
   },
   startNotAtg: {
     id: 'codon 1 is not ATG: ours calls start_lost',
     cause: 'ours',
     reason:
-      'The model\'s CDS begins, at phase 0, with a codon that is not ATG (a 5′-incomplete model: GTG, CCT, ACA, GAA here). ' +
+      "The model's CDS begins, at phase 0, with a codon that is not ATG (a 5′-incomplete model: GTG, CCT, ACA, GAA here). " +
       'Our engine calls every change of codon 1 start_lost (p.Xaa1?), even GTG→GTA, which changes nothing; csq and ' +
       'SnpEff translate codon 1 as an ordinary codon (missense, synonymous, stop_gained). There is no start codon to lose: ' +
       'start_lost should require a start codon (ATG, or the M the reference translates to) at codon 1.',
@@ -133,7 +134,8 @@ function factsOf(ds: Dataset, t: ModelTranscript): ModelFacts {
 }
 
 const UNKNOWN = new Set(['coding_unknown', 'p.?']);
-const isStartLostP = (v: string | undefined) => v !== undefined && (v === 'start_lost' || /^p\.[A-Z][a-z]{2}1\?$/.test(v) || /^1[A-Z]>\?$/.test(v));
+const isStartLostP = (v: string | undefined) =>
+  v !== undefined && (v === 'start_lost' || /^p\.[A-Z][a-z]{2}1\?$/.test(v) || /^1[A-Z]>\?$/.test(v));
 
 const CODON: Record<string, string> = {};
 {
@@ -207,7 +209,9 @@ function explainRegion(ds: Dataset, d: Disagreement): Explanation | undefined {
     // An earlier stage's hit (CDS, UTR, splice) hid what the other tool ranks higher; a non_coding
     // entry in csq's output would mean the last stage ran after all.
     const raw = d.calls[d.pair[0] === 'csq' ? 0 : 1].raw;
-    const earlyStage = /(^|[,&])(5_prime_utr|3_prime_utr|splice_\w+|missense|synonymous|stop_\w+|start_\w+|coding_sequence)\|/.test(raw) && !/non_coding/.test(raw);
+    const earlyStage =
+      /(^|[,&])(5_prime_utr|3_prime_utr|splice_\w+|missense|synonymous|stop_\w+|start_\w+|coding_sequence)\|/.test(raw) &&
+      !/non_coding/.test(raw);
     if (earlyStage && (other.includes('ncRNA') || (other.includes('splicing') && /UTR/.test(c)))) return CLASSES.csqCascade;
   }
   return undefined;
@@ -223,14 +227,17 @@ export function explain(ds: Dataset, d: Disagreement): Explanation & { transcrip
     const at = d.variant.kind === 'snv' ? d.variant.pos : d.variant.pos + 1;
     const inCds = ds.transcripts.filter((t) => isCodingModel(t) && cdsIndex(t, at) >= 0);
     const callOf = (side: 0 | 1, id: string) => d.calls[side].transcripts.get(id)?.coding;
-    const severeWith = (side: 0 | 1, id: string, value: Coding | undefined) => mostSevere(inCds.map((t) => (t.id === id ? value : callOf(side, t.id)))) ?? 'none';
+    const severeWith = (side: 0 | 1, id: string, value: Coding | undefined) =>
+      mostSevere(inCds.map((t) => (t.id === id ? value : callOf(side, t.id)))) ?? 'none';
     const differing: Array<{ t: ModelTranscript; values: [string, string] }> = [];
     for (const t of inCds) {
       const x = callOf(0, t.id) ?? 'none';
       const y = callOf(1, t.id) ?? 'none';
       if (x !== y) differing.push({ t, values: [x, y] });
     }
-    const decisive = differing.filter(({ t }) => severeWith(0, t.id, callOf(1, t.id)) === d.values[1] || severeWith(1, t.id, callOf(0, t.id)) === d.values[0]);
+    const decisive = differing.filter(
+      ({ t }) => severeWith(0, t.id, callOf(1, t.id)) === d.values[1] || severeWith(1, t.id, callOf(0, t.id)) === d.values[0],
+    );
     for (const c of [...decisive, ...differing]) {
       const why = explainTranscript(ds, d, c.t, c.values);
       if (why) return { ...why, transcript: c.t.id };

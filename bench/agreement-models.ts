@@ -177,7 +177,7 @@ export function distanceTo(t: ModelTranscript, pos: number): number {
 /** How many coding models are clean, incomplete in which way, or have a start/stop codon split by an intron. */
 export function summariseModels(ts: ModelTranscript[], fetch: Fetch): Record<string, number | string[]> {
   const out: Record<string, number | string[]> = { coding: 0, clean: 0, startSplit: 0, stopSplit: 0, splitCodons: 0 };
-  const bump = (k: string) => (out[k] = (out[k] as number | undefined ?? 0) + 1);
+  const bump = (k: string) => (out[k] = ((out[k] as number | undefined) ?? 0) + 1);
   const list = (k: string, id: string) => (out[k] = [...((out[k] as string[] | undefined) ?? []), id]);
   for (const t of ts.filter(isCodingModel)) {
     bump('coding');
@@ -191,10 +191,11 @@ export function summariseModels(ts: ModelTranscript[], fetch: Fetch): Record<str
     if (f.internalStop) list('internal stop (read from the phase)', t.id);
     if (f.hasN) list('N in the CDS', t.id);
     // A codon split by an intron: its three bases are not in one CDS piece.
-    const piece = (i: number) => t.cds.findIndex(([s, e]) => {
-      const g = genomicOfIndex(t, i);
-      return g >= s && g <= e;
-    });
+    const piece = (i: number) =>
+      t.cds.findIndex(([s, e]) => {
+        const g = genomicOfIndex(t, i);
+        return g >= s && g <= e;
+      });
     const n = f.cdsLength;
     if (piece(0) !== piece(2)) bump('startSplit');
     if (piece(n - 3) !== piece(n - 1)) bump('stopSplit');

@@ -196,7 +196,9 @@ export async function buildVariants(ds: Dataset, p: SampleParams): Promise<Varia
     }
   }
 
-  const variants = [...byKey.values()].sort((a, b) => a.pos - b.pos || (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : a.alt < b.alt ? -1 : a.alt > b.alt ? 1 : 0));
+  const variants = [...byKey.values()].sort(
+    (a, b) => a.pos - b.pos || (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : a.alt < b.alt ? -1 : a.alt > b.alt ? 1 : 0),
+  );
   variants.forEach((v, i) => {
     v.id = `v${i + 1}`;
     for (const s of v.sources) counts[`${v.kind} ${s}`] = (counts[`${v.kind} ${s}`] ?? 0) + 1;

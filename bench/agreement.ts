@@ -58,7 +58,9 @@ async function checkPrerequisites(): Promise<void> {
   if (!existsSync(SNPEFF_JAR)) missing.push(`${SNPEFF_JAR} (Debian package snpeff)`);
   for (const f of missingSources()) missing.push(`${f} (shared data; see ../shared/data/PROVENANCE.md, or set GAS_SHARED_DATA)`);
   if (missing.length) {
-    process.stderr.write(`agreement: cannot run, missing:\n${missing.map((m) => `  - ${m}`).join('\n')}\nInstall the tools with: apt-get install -y bcftools tabix snpeff\n`);
+    process.stderr.write(
+      `agreement: cannot run, missing:\n${missing.map((m) => `  - ${m}`).join('\n')}\nInstall the tools with: apt-get install -y bcftools tabix snpeff\n`,
+    );
     process.exit(2);
   }
 }
@@ -114,7 +116,10 @@ function causeSummary(c: Comparison): Record<string, Record<string, number>> {
 
 async function gitState(): Promise<{ commit: string; engineSourceChanged: boolean }> {
   const head = await run('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT }).catch(() => ({ code: 1, stdout: '' }));
-  const status = await run('git', ['status', '--porcelain', '--', 'packages/anntools/src'], { cwd: REPO_ROOT }).catch(() => ({ code: 1, stdout: '' }));
+  const status = await run('git', ['status', '--porcelain', '--', 'packages/anntools/src'], { cwd: REPO_ROOT }).catch(() => ({
+    code: 1,
+    stdout: '',
+  }));
   return { commit: head.code === 0 ? head.stdout.trim() : 'unknown', engineSourceChanged: status.stdout.trim().length > 0 };
 }
 
@@ -139,7 +144,10 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const datasets = v.datasets.split(',').map((s) => s.trim()).filter(Boolean) as DatasetName[];
+  const datasets = v.datasets
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean) as DatasetName[];
   for (const d of datasets) if (!DATASET_NAMES.includes(d)) fail(`unknown dataset ${d} (choose from ${DATASET_NAMES.join(', ')})`);
   const int = (s: string | undefined, name: string, dflt: number) => {
     if (s === undefined) return dflt;
@@ -205,17 +213,26 @@ async function main(): Promise<void> {
     for (const c of comparison.classes) {
       if (c.cause === 'unexplained') unexplained += c.count;
       report.push(`  ${c.metric} (${c.kindOfVariant}) ${c.pair.replace('/', ' vs ')}: ${num(c.count)} × [${c.cause}] ${c.id}`);
-      report.push(`      ${Object.entries(c.values).sort((x, y) => y[1] - x[1]).slice(0, 3).map(([k, n]) => `${k} (${num(n)})`).join('; ')}`);
-      for (const e of c.examples.slice(0, 2)) report.push(`      e.g. ${e.variant}${e.transcript ? ` ${e.transcript}` : ''}: ${e.values.join(' vs ')}`);
+      report.push(
+        `      ${Object.entries(c.values)
+          .sort((x, y) => y[1] - x[1])
+          .slice(0, 3)
+          .map(([k, n]) => `${k} (${num(n)})`)
+          .join('; ')}`,
+      );
+      for (const e of c.examples.slice(0, 2))
+        report.push(`      e.g. ${e.variant}${e.transcript ? ` ${e.transcript}` : ''}: ${e.values.join(' vs ')}`);
     }
     if (comparison.classes.length === 0) report.push('  none');
     const k = comparison.ourFunctionConsistency;
     report.push(`Our FUNCTION column vs the most severe of our own per-transcript p.: ${num(k.agreed)}/${num(k.compared)}`);
-    if (Object.keys(comparison.unmappedTerms).length) report.push(`Terms outside the unified vocabulary: ${JSON.stringify(comparison.unmappedTerms)}`);
+    if (Object.keys(comparison.unmappedTerms).length)
+      report.push(`Terms outside the unified vocabulary: ${JSON.stringify(comparison.unmappedTerms)}`);
 
     const sha256: Record<string, string> = {};
     for (const [key, p] of Object.entries(ds.sourceFiles)) sha256[key] = await sha256File(p);
-    for (const [key, p] of Object.entries({ gff3: ds.gff3, gtf: ds.gtf, ourGenes: ds.ourGenes, agreementVcf: vcf })) sha256[`derived:${key}`] = await sha256File(p);
+    for (const [key, p] of Object.entries({ gff3: ds.gff3, gtf: ds.gtf, ourGenes: ds.ourGenes, agreementVcf: vcf }))
+      sha256[`derived:${key}`] = await sha256File(p);
     results.push({
       dataset: name,
       description: ds.description,
@@ -228,7 +245,14 @@ async function main(): Promise<void> {
         gtf: relative(REPO_ROOT, ds.gtf),
         ours: ds.ourGenes.startsWith(REPO_ROOT) ? relative(REPO_ROOT, ds.ourGenes) : ds.ourGenes,
       },
-      input: { vcf: relative(REPO_ROOT, vcf), records: set.variants.length, kinds, bySource: set.counts, droppedRealRecords: set.dropped, sampledTranscripts: set.sampled },
+      input: {
+        vcf: relative(REPO_ROOT, vcf),
+        records: set.variants.length,
+        kinds,
+        bySource: set.counts,
+        droppedRealRecords: set.dropped,
+        sampledTranscripts: set.sampled,
+      },
       sha256,
       commands: Object.fromEntries(Object.entries(runs).map(([key, r]) => [key, r.command])),
       seconds: Object.fromEntries(Object.entries(runs).map(([key, r]) => [key, Math.round(r.seconds * 100) / 100])),
@@ -243,9 +267,18 @@ async function main(): Promise<void> {
 
   const head: string[] = [];
   const tools = await toolVersions();
-  const versions = { node: tools.node, bcftools: tools.bcftools, snpeff: tools.snpeff, java: tools.java, engine: ENGINE_NAME, ...(await gitState()) };
+  const versions = {
+    node: tools.node,
+    bcftools: tools.bcftools,
+    snpeff: tools.snpeff,
+    java: tools.java,
+    engine: ENGINE_NAME,
+    ...(await gitState()),
+  };
   head.push(`Agreement of GAS anntools with SnpEff and bcftools csq on the same VCF, gene models and FASTA windows`);
-  head.push(`${versions.bcftools}; ${versions.snpeff}; ${versions.java}; engine ${versions.engine} at ${versions.commit.slice(0, 12)}${versions.engineSourceChanged ? ' (packages/anntools/src has uncommitted changes)' : ''}`);
+  head.push(
+    `${versions.bcftools}; ${versions.snpeff}; ${versions.java}; engine ${versions.engine} at ${versions.commit.slice(0, 12)}${versions.engineSourceChanged ? ' (packages/anntools/src has uncommitted changes)' : ''}`,
+  );
   report.push('', `== All windows`, '', agreementTable(total));
   const verdict: string[] = [];
   for (const pair of PAIRS.filter((p) => p[0] === 'ours')) {
@@ -254,7 +287,10 @@ async function main(): Promise<void> {
   }
   report.push('', `Target ≥ 99% consequence agreement on SNVs in coding exons, all windows: ${verdict.join('; ')}`);
   if (unexplained) report.push(`WARNING: ${num(unexplained)} disagreements fall in no explained class (see "unexplained" above).`);
-  const stamp = started.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  const stamp = started
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/:/g, '-');
   const jsonPath = join(BENCH_DIR, `agreement-${stamp}.json`);
   report.push('', `Results: ${relative(REPO_ROOT, jsonPath)}`);
   process.stdout.write([...head, ...report].join('\n') + '\n');

@@ -132,8 +132,19 @@ export async function generateRecords(input: GeneratorInput, params: GeneratorPa
     );
   }
   const c: GeneratorCounts = {
-    records: 0, snvRecords: 0, indelRecords: 0, multiAllelicRecords: 0, alleles: 0, dbsnpSeededRecords: 0,
-    genicRecords: 0, exonicRecords: 0, transitions: 0, transversions: 0, firstPos: 0, lastPos: 0, realBases,
+    records: 0,
+    snvRecords: 0,
+    indelRecords: 0,
+    multiAllelicRecords: 0,
+    alleles: 0,
+    dbsnpSeededRecords: 0,
+    genicRecords: 0,
+    exonicRecords: 0,
+    transitions: 0,
+    transversions: 0,
+    firstPos: 0,
+    lastPos: 0,
+    realBases,
   };
   const s = input.sequence;
   const chrom = input.chrom;

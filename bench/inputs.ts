@@ -125,7 +125,7 @@ export async function prepareReferenceData(say: Say): Promise<Prepared> {
   const gaps: Array<[number, number]> = [];
   let first = -1;
   let last = -1;
-  for (let i = 0; i < sequence.length; ) {
+  for (let i = 0; i < sequence.length;) {
     if (sequence[i] === 'N') {
       let j = i;
       while (j < sequence.length && sequence[j] === 'N') j++;
@@ -207,7 +207,10 @@ export async function prepareReferenceData(say: Say): Promise<Prepared> {
  * Our reference file, rebuilt on every invocation: the engine's format changes under active work.
  * With `withFasta` it records the shared BGZF FASTA too, so the engine can compute consequences.
  */
-export async function buildOurReference(say: Say, withFasta = false): Promise<{ seconds: number; transcripts: number; rsids: number; fasta?: string }> {
+export async function buildOurReference(
+  say: Say,
+  withFasta = false,
+): Promise<{ seconds: number; transcripts: number; rsids: number; fasta?: string }> {
   await mkdir(dirname(paths.gasref), { recursive: true });
   const t0 = performance.now();
   const m = await buildReferenceFile({
@@ -266,10 +269,14 @@ export async function buildSnpEffGenome(say: Say, g: SnpEffGenome): Promise<{ se
     await symlink(g.gtf, join(genomeDir, 'genes.gtf'));
     await symlink(g.fasta, join(genomeDir, g.fasta.endsWith('.gz') ? 'sequences.fa.gz' : 'sequences.fa'));
     const t0 = performance.now();
-    const r = await run('java', ['-Xmx2g', '-jar', SNPEFF_JAR, 'build', '-gtf22', '-noCheckCds', '-noCheckProtein', '-noLog', '-v', '-c', g.config, g.genome], {
-      stdoutFile: g.log,
-      stderrFile: g.log,
-    });
+    const r = await run(
+      'java',
+      ['-Xmx2g', '-jar', SNPEFF_JAR, 'build', '-gtf22', '-noCheckCds', '-noCheckProtein', '-noLog', '-v', '-c', g.config, g.genome],
+      {
+        stdoutFile: g.log,
+        stderrFile: g.log,
+      },
+    );
     seconds = (performance.now() - t0) / 1000;
     if (r.code !== 0 || !existsSync(predictor)) throw new Error(`SnpEff build failed (exit ${r.code}); see ${g.log}:\n${r.stderrTail}`);
   });
@@ -352,10 +359,16 @@ export async function repeatInput(say: Say, prepared: Prepared, base: GeneratedI
     const c = base.counts;
     return {
       ...c,
-      records: c.records * times, snvRecords: c.snvRecords * times, indelRecords: c.indelRecords * times,
-      multiAllelicRecords: c.multiAllelicRecords * times, alleles: c.alleles * times,
-      dbsnpSeededRecords: c.dbsnpSeededRecords * times, genicRecords: c.genicRecords * times, exonicRecords: c.exonicRecords * times,
-      transitions: c.transitions * times, transversions: c.transversions * times,
+      records: c.records * times,
+      snvRecords: c.snvRecords * times,
+      indelRecords: c.indelRecords * times,
+      multiAllelicRecords: c.multiAllelicRecords * times,
+      alleles: c.alleles * times,
+      dbsnpSeededRecords: c.dbsnpSeededRecords * times,
+      genicRecords: c.genicRecords * times,
+      exonicRecords: c.exonicRecords * times,
+      transitions: c.transitions * times,
+      transversions: c.transversions * times,
     } satisfies GeneratorCounts;
   });
   return { name, plain: '', bgzf, counts: value!, params: base.params, reused };

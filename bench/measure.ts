@@ -63,11 +63,17 @@ export interface Measurement {
 }
 
 /** Runs the command under GNU time and returns its resource use; throws when it fails. */
-export async function measure(cmd: string, args: string[], opts: RunOptions & { timeFile: string }): Promise<Measurement & { stdout: string }> {
+export async function measure(
+  cmd: string,
+  args: string[],
+  opts: RunOptions & { timeFile: string },
+): Promise<Measurement & { stdout: string }> {
   await rm(opts.timeFile, { force: true });
   const r = await run(GNU_TIME, ['-f', '%e %U %S %M', '-o', opts.timeFile, cmd, ...args], opts);
   if (r.code !== 0) {
-    throw new Error(`${cmd} ${args.join(' ')} exited with ${r.code}${opts.stderrFile ? ` (log: ${opts.stderrFile})` : ''}:\n${r.stderrTail}`);
+    throw new Error(
+      `${cmd} ${args.join(' ')} exited with ${r.code}${opts.stderrFile ? ` (log: ${opts.stderrFile})` : ''}:\n${r.stderrTail}`,
+    );
   }
   // GNU time may put "Command exited with non-zero status" before the figures: take the last line.
   const lines = (await readFile(opts.timeFile, 'utf8')).trim().split('\n');

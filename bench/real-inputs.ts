@@ -25,7 +25,7 @@ export interface RealInput {
 function countRecords(vcfGz: string): number {
   const text = gunzipSync(readFileSync(vcfGz)).toString('latin1');
   let n = 0;
-  for (let at = 0; at < text.length; ) {
+  for (let at = 0; at < text.length;) {
     const nl = text.indexOf('\n', at);
     const end = nl < 0 ? text.length : nl;
     if (end > at && text.charCodeAt(at) !== 35) n++;
@@ -36,7 +36,8 @@ function countRecords(vcfGz: string): number {
 
 function shared(relative: string): string {
   const path = join(DATA_DIR, relative);
-  if (!existsSync(path)) throw new Error(`${path} is missing (the benchmark's real inputs come from ../shared/data; set GAS_SHARED_DATA to use another copy)`);
+  if (!existsSync(path))
+    throw new Error(`${path} is missing (the benchmark's real inputs come from ../shared/data; set GAS_SHARED_DATA to use another copy)`);
   return path;
 }
 
@@ -54,13 +55,26 @@ export async function realGrch38Input(say: Say): Promise<RealInput> {
     if (r.code !== 0) throw new Error(`bcftools annotate --rename-chrs failed: ${r.stderrTail}`);
     await bgzip(plain, out);
   }
-  return { name: 'platinum-grch38-chr21', description: 'Platinum Genomes NA12878 GRCh38 chr21 (real calls)', path: out, records: countRecords(out) };
+  return {
+    name: 'platinum-grch38-chr21',
+    description: 'Platinum Genomes NA12878 GRCh38 chr21 (real calls)',
+    path: out,
+    records: countRecords(out),
+  };
 }
 
 export function realGrch37Inputs(): RealInput[] {
   return [
-    { name: 'nist-v2.19', description: 'NIST NA12878 v2.19 complex/indel calls, whole genome GRCh37', rel: 'vcf/grch37/NIST_NA12878_v2.19_complex_1ormoreindels.vcf.gz' },
-    { name: 'giab-hg001-chr20', description: 'GIAB HG001 v3.3.2 high-confidence calls, chr20 GRCh37', rel: 'vcf/grch37/GIAB_HG001_GRCh37_v3.3.2_highconf_chr20.vcf.gz' },
+    {
+      name: 'nist-v2.19',
+      description: 'NIST NA12878 v2.19 complex/indel calls, whole genome GRCh37',
+      rel: 'vcf/grch37/NIST_NA12878_v2.19_complex_1ormoreindels.vcf.gz',
+    },
+    {
+      name: 'giab-hg001-chr20',
+      description: 'GIAB HG001 v3.3.2 high-confidence calls, chr20 GRCh37',
+      rel: 'vcf/grch37/GIAB_HG001_GRCh37_v3.3.2_highconf_chr20.vcf.gz',
+    },
   ].map(({ rel, ...r }) => {
     const path = shared(rel);
     return { ...r, path, records: countRecords(path) };
@@ -69,7 +83,12 @@ export function realGrch37Inputs(): RealInput[] {
 
 /** The whole-genome GRCh37 reference the local stack uses, built once into .gas-bench/ref/presets. */
 export async function wholeGenomeGrch37Reference(say: Say): Promise<{ path: string; transcripts: number; rsids: number }> {
-  const [result] = await ensureReferenceFiles({ dataDir: DATA_DIR, outDir: join(BENCH_DIR, 'ref', 'presets'), builds: ['GRCh37'], onProgress: say });
+  const [result] = await ensureReferenceFiles({
+    dataDir: DATA_DIR,
+    outDir: join(BENCH_DIR, 'ref', 'presets'),
+    builds: ['GRCh37'],
+    onProgress: say,
+  });
   if (!result?.file) throw new Error(`no GRCh37 reference could be built from ${DATA_DIR}: missing ${result?.missing.join(', ')}`);
   const { manifest } = await loadReferenceFile(result.file);
   return { path: result.file, transcripts: manifest.counts.transcripts, rsids: manifest.counts.rsids };

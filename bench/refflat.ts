@@ -55,7 +55,15 @@ export async function readRefFlatWindow(path: string, chrom: string, from0: numb
   return rows;
 }
 
-function feature(seqid: string, type: string, start: number, end: number, strand: string, phase: string, attrs: Array<[string, string]>): GffFeature {
+function feature(
+  seqid: string,
+  type: string,
+  start: number,
+  end: number,
+  strand: string,
+  phase: string,
+  attrs: Array<[string, string]>,
+): GffFeature {
   const text = attrs.map(([k, v]) => `${k}=${encodeURIComponent(v).replace(/%3A/g, ':')}`).join(';');
   return {
     seqid,
@@ -81,7 +89,8 @@ export function refFlatToGff3(rows: RefFlatRow[], seqid: string): GffFeature[] {
   const seen = new Set<string>();
   const byGene = new Map<string, RefFlatRow[]>();
   for (const r of rows) {
-    if (seen.has(r.name)) throw new Error(`refFlat: ${r.name} appears twice in the window; the GFF3 conversion needs unique transcript IDs`);
+    if (seen.has(r.name))
+      throw new Error(`refFlat: ${r.name} appears twice in the window; the GFF3 conversion needs unique transcript IDs`);
     seen.add(r.name);
     const list = byGene.get(r.gene);
     if (list) list.push(r);
@@ -94,7 +103,14 @@ export function refFlatToGff3(rows: RefFlatRow[], seqid: string): GffFeature[] {
     const geneBiotype = coding ? 'protein_coding' : 'lincRNA';
     const start = Math.min(...ts.map((t) => t.txStart)) + 1;
     const end = Math.max(...ts.map((t) => t.txEnd));
-    out.push(feature(seqid, 'gene', start, end, ts[0]!.strand, '.', [['ID', `gene:${gene}`], ['Name', gene], ['biotype', geneBiotype], ['gene_id', gene]]));
+    out.push(
+      feature(seqid, 'gene', start, end, ts[0]!.strand, '.', [
+        ['ID', `gene:${gene}`],
+        ['Name', gene],
+        ['biotype', geneBiotype],
+        ['gene_id', gene],
+      ]),
+    );
     for (const t of ts) {
       const tid = `transcript:${t.name}`;
       const isCoding = t.cdsEnd > t.cdsStart;
@@ -110,7 +126,13 @@ export function refFlatToGff3(rows: RefFlatRow[], seqid: string): GffFeature[] {
       const order = t.exonStarts.map((_, i) => i);
       if (t.strand === '-') order.reverse();
       order.forEach((i, rank) =>
-        out.push(feature(seqid, 'exon', t.exonStarts[i]! + 1, t.exonEnds[i]!, t.strand, '.', [['Parent', tid], ['Name', `${t.name}.exon${rank + 1}`], ['rank', String(rank + 1)]])),
+        out.push(
+          feature(seqid, 'exon', t.exonStarts[i]! + 1, t.exonEnds[i]!, t.strand, '.', [
+            ['Parent', tid],
+            ['Name', `${t.name}.exon${rank + 1}`],
+            ['rank', String(rank + 1)],
+          ]),
+        ),
       );
       if (!isCoding) continue;
       let done = 0;
@@ -118,7 +140,12 @@ export function refFlatToGff3(rows: RefFlatRow[], seqid: string): GffFeature[] {
         const s = Math.max(t.exonStarts[i]!, t.cdsStart);
         const e = Math.min(t.exonEnds[i]!, t.cdsEnd);
         if (e <= s) continue;
-        out.push(feature(seqid, 'CDS', s + 1, e, t.strand, String((3 - (done % 3)) % 3), [['ID', `CDS:${t.name}`], ['Parent', tid]]));
+        out.push(
+          feature(seqid, 'CDS', s + 1, e, t.strand, String((3 - (done % 3)) % 3), [
+            ['ID', `CDS:${t.name}`],
+            ['Parent', tid],
+          ]),
+        );
         done += e - s;
       }
       for (const i of order) {

@@ -10,7 +10,16 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
-import { BENCH_DIR, REPO_ROOT, buildOurReference, buildSnpEffDatabase, generateInput, paths, prepareReferenceData, repeatInput } from './inputs.ts';
+import {
+  BENCH_DIR,
+  REPO_ROOT,
+  buildOurReference,
+  buildSnpEffDatabase,
+  generateInput,
+  paths,
+  prepareReferenceData,
+  repeatInput,
+} from './inputs.ts';
 import type { GeneratedInput } from './inputs.ts';
 import { GNU_TIME, median } from './measure.ts';
 import { TOOL_NAMES, buildOurCli, checkOutput, oursTool, removeOutputs, timeTool, toolVersions, tools } from './tools.ts';
@@ -109,7 +118,9 @@ function summaryTable(summaries: Summary[], checks?: Partial<Record<ToolName, Ou
       s.wallSeconds.toFixed(2),
       s.cpuSeconds.toFixed(2),
       s.peakRssMB.toFixed(0),
-      ...(checks ? [checks[s.tool] ? `${((100 * checks[s.tool]!.annotated) / Math.max(1, checks[s.tool]!.records)).toFixed(1)}%` : ''] : []),
+      ...(checks
+        ? [checks[s.tool] ? `${((100 * checks[s.tool]!.annotated) / Math.max(1, checks[s.tool]!.records)).toFixed(1)}%` : '']
+        : []),
     ]),
   );
 }
@@ -161,7 +172,10 @@ async function main(): Promise<void> {
   if (!Number.isInteger(variants) || variants < 1000) fail(`--variants must be an integer ≥ 1000, not ${v.variants}`);
   const repeat = Number(v.repeat);
   if (!Number.isInteger(repeat) || repeat < 2) fail(`--repeat must be an integer ≥ 2, not ${v.repeat}`);
-  const selected = v.tools.split(',').map((t) => t.trim()).filter(Boolean) as ToolName[];
+  const selected = v.tools
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean) as ToolName[];
   for (const t of selected) if (!TOOL_NAMES.includes(t)) fail(`unknown tool ${t} (choose from ${TOOL_NAMES.join(', ')})`);
   if (v.input !== 'bgzf' && v.input !== 'plain') fail(`--input must be bgzf or plain, not ${v.input}`);
   if (!['v', 'z', 'b', 'u'].includes(v['csq-output'])) fail(`--csq-output must be v, z, b or u`);
@@ -205,12 +219,18 @@ async function main(): Promise<void> {
     const c = await checkOutput(all[name], pick(smoke), 'smoke', settings);
     say(`smoke ${name}: ${c.records}/${smoke.counts.records} records out, ${c.annotated} annotated, ${r.wallSeconds.toFixed(2)} s`);
     if (c.records !== smoke.counts.records || c.annotated === 0) {
-      throw new Error(`${name} wrote ${c.records} records (expected ${smoke.counts.records}) with ${c.annotated} annotated on the smoke input: see ${paths.logs}`);
+      throw new Error(
+        `${name} wrote ${c.records} records (expected ${smoke.counts.records}) with ${c.annotated} annotated on the smoke input: see ${paths.logs}`,
+      );
     }
   }
 
   // Timed runs, round-robin so that noise from other work on the machine spreads over all tools.
-  const timeRounds = async (input: string, records: number, tag: string): Promise<{ runs: RunRecord[]; summaries: Summary[]; ratios: Record<string, Ratio> }> => {
+  const timeRounds = async (
+    input: string,
+    records: number,
+    tag: string,
+  ): Promise<{ runs: RunRecord[]; summaries: Summary[]; ratios: Record<string, Ratio> }> => {
     const rs: RunRecord[] = [];
     for (let i = 1; i <= runs; i++) {
       for (const name of selected) {
@@ -222,7 +242,14 @@ async function main(): Promise<void> {
         );
       }
     }
-    const sums = selected.map((name) => summarise(name, all[name].label, records, rs.filter((r) => r.tool === name)));
+    const sums = selected.map((name) =>
+      summarise(
+        name,
+        all[name].label,
+        records,
+        rs.filter((r) => r.tool === name),
+      ),
+    );
     return { runs: rs, summaries: sums, ratios: ratiosOf(sums) };
   };
   const mainRounds = await timeRounds(pick(main), main.counts.records, 'main');
@@ -259,7 +286,15 @@ async function main(): Promise<void> {
   }
 
   // Memory flatness: the same engine on 0.1x, 1x and repeat-x the main input.
-  const flatness: Array<{ input: string; records: number; runs: number; wallSeconds: number; cpuSeconds: number; peakRssMB: number; variantsPerSecond: number }> = [];
+  const flatness: Array<{
+    input: string;
+    records: number;
+    runs: number;
+    wallSeconds: number;
+    cpuSeconds: number;
+    peakRssMB: number;
+    variantsPerSecond: number;
+  }> = [];
   if (flat && small && large && ours) {
     // One thread count for all three sizes: the CLI's own choice depends on the input size, and
     // the question here is whether memory depends on it.
@@ -274,7 +309,15 @@ async function main(): Promise<void> {
         await removeOutputs(tag);
       }
       const s = summarise('ours', fixed.label, g.counts.records, rs);
-      flatness.push({ input: g.name, records: g.counts.records, runs: n, wallSeconds: s.wallSeconds, cpuSeconds: s.cpuSeconds, peakRssMB: s.peakRssMB, variantsPerSecond: s.variantsPerSecond });
+      flatness.push({
+        input: g.name,
+        records: g.counts.records,
+        runs: n,
+        wallSeconds: s.wallSeconds,
+        cpuSeconds: s.cpuSeconds,
+        peakRssMB: s.peakRssMB,
+        variantsPerSecond: s.variantsPerSecond,
+      });
     };
     await flatRun(small, runs, 'flat-small');
     await flatRun(main, runs, 'flat-main');
@@ -320,7 +363,14 @@ async function main(): Promise<void> {
     out.push(
       formatTable(
         ['input', 'records', 'variants/s', 'wall s', 'CPU s', 'peak RSS MB'],
-        grch37Runs.map(({ input, summary: g }) => [input.description, input.records.toLocaleString('en'), Math.round(g.variantsPerSecond).toLocaleString('en'), g.wallSeconds.toFixed(2), g.cpuSeconds.toFixed(2), g.peakRssMB.toFixed(0)]),
+        grch37Runs.map(({ input, summary: g }) => [
+          input.description,
+          input.records.toLocaleString('en'),
+          Math.round(g.variantsPerSecond).toLocaleString('en'),
+          g.wallSeconds.toFixed(2),
+          g.cpuSeconds.toFixed(2),
+          g.peakRssMB.toFixed(0),
+        ]),
       ),
     );
   }
@@ -330,7 +380,14 @@ async function main(): Promise<void> {
     out.push(
       formatTable(
         ['input', 'records', 'runs', 'peak RSS MB', 'wall s', 'variants/s'],
-        flatness.map((f) => [f.input, f.records.toLocaleString('en'), String(f.runs), f.peakRssMB.toFixed(0), f.wallSeconds.toFixed(2), Math.round(f.variantsPerSecond).toLocaleString('en')]),
+        flatness.map((f) => [
+          f.input,
+          f.records.toLocaleString('en'),
+          String(f.runs),
+          f.peakRssMB.toFixed(0),
+          f.wallSeconds.toFixed(2),
+          Math.round(f.variantsPerSecond).toLocaleString('en'),
+        ]),
       ),
     );
   }
@@ -338,13 +395,23 @@ async function main(): Promise<void> {
     const target = (ok: boolean) => (ok ? 'met' : 'NOT met');
     out.push('');
     out.push('Issue 3 targets:');
-    out.push(`  >= 1,000,000 variants/s end to end: ${Math.round(ours.variantsPerSecond).toLocaleString('en')} (${target(ours.variantsPerSecond >= 1e6)})`);
-    if (ratios['ours/snpeff']) out.push(`  >= 10x SnpEff: ${ratios['ours/snpeff'].variantsPerSecond.toFixed(2)}x (${target(ratios['ours/snpeff'].variantsPerSecond >= 10)})`);
-    if (ratios['ours/bcftools']) out.push(`  >= 0.5x bcftools csq: ${ratios['ours/bcftools'].variantsPerSecond.toFixed(3)}x (${target(ratios['ours/bcftools'].variantsPerSecond >= 0.5)})`);
+    out.push(
+      `  >= 1,000,000 variants/s end to end: ${Math.round(ours.variantsPerSecond).toLocaleString('en')} (${target(ours.variantsPerSecond >= 1e6)})`,
+    );
+    if (ratios['ours/snpeff'])
+      out.push(
+        `  >= 10x SnpEff: ${ratios['ours/snpeff'].variantsPerSecond.toFixed(2)}x (${target(ratios['ours/snpeff'].variantsPerSecond >= 10)})`,
+      );
+    if (ratios['ours/bcftools'])
+      out.push(
+        `  >= 0.5x bcftools csq: ${ratios['ours/bcftools'].variantsPerSecond.toFixed(3)}x (${target(ratios['ours/bcftools'].variantsPerSecond >= 0.5)})`,
+      );
     if (flatness.length > 1) {
       const lo = flatness[0]!;
       const hi = flatness[flatness.length - 1]!;
-      out.push(`  flat memory: ${hi.peakRssMB.toFixed(0)} MB at ${hi.records.toLocaleString('en')} records vs ${lo.peakRssMB.toFixed(0)} MB at ${lo.records.toLocaleString('en')} (${(hi.peakRssMB / lo.peakRssMB).toFixed(2)}x)`);
+      out.push(
+        `  flat memory: ${hi.peakRssMB.toFixed(0)} MB at ${hi.records.toLocaleString('en')} records vs ${lo.peakRssMB.toFixed(0)} MB at ${lo.records.toLocaleString('en')} (${(hi.peakRssMB / lo.peakRssMB).toFixed(2)}x)`,
+      );
     }
     if (grch37Runs.length) {
       const peak = Math.max(...grch37Runs.map((g) => g.summary.peakRssMB));
@@ -355,7 +422,10 @@ async function main(): Promise<void> {
   out.push('Commands (one child process per run, under /usr/bin/time -f "%e %U %S %M"):');
   for (const name of selected) out.push(`  ${all[name].describe(rel(pick(main)), `.gas-bench/out/main/${name}`)}`);
 
-  const stamp = started.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  const stamp = started
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/:/g, '-');
   const jsonPath = join(BENCH_DIR, `results-${stamp}.json`);
   out.push('');
   out.push(`Results: ${rel(jsonPath)}`);
@@ -368,7 +438,17 @@ async function main(): Promise<void> {
       {
         startedAt: started.toISOString(),
         finishedAt: finished.toISOString(),
-        options: { quick: v.quick, oursFasta: v['ours-fasta'], runs, tools: selected, input: v.input, csqOutput: settings.csqOutput, variants, repeat, flat },
+        options: {
+          quick: v.quick,
+          oursFasta: v['ours-fasta'],
+          runs,
+          tools: selected,
+          input: v.input,
+          csqOutput: settings.csqOutput,
+          variants,
+          repeat,
+          flat,
+        },
         machine,
         versions,
         data: {
@@ -385,7 +465,9 @@ async function main(): Promise<void> {
         ratios,
         outputChecks: checks,
         flatness,
-        real: realRounds ? { input: realGrch38, summaries: realRounds.summaries, ratios: realRounds.ratios, runs: realRounds.runs } : undefined,
+        real: realRounds
+          ? { input: realGrch38, summaries: realRounds.summaries, ratios: realRounds.ratios, runs: realRounds.runs }
+          : undefined,
         wholeGenomeGrch37: wholeGenome ? { reference: { ...wholeGenome, path: rel(wholeGenome.path) }, runs: grch37Runs } : undefined,
         runs: records,
       },

@@ -37,7 +37,10 @@ export interface Tool {
 }
 
 function vcfBaseName(input: string): string {
-  return input.split('/').pop()!.replace(/\.vcf(\.b?gz)?$/, '');
+  return input
+    .split('/')
+    .pop()!
+    .replace(/\.vcf(\.b?gz)?$/, '');
 }
 
 /** Our CLI bundled into plain JavaScript, as a release ships it (`pnpm --filter @gas/anntools build`). */
@@ -55,7 +58,12 @@ export async function buildOurCli(): Promise<void> {
  */
 export function oursTool(opts: { name: ToolName; label: string; gasref: string; tsv: boolean; threads?: number }): Tool {
   const args = (input: string, outDir: string) => [
-    'annotate', input, '--reference', opts.gasref, '--out-dir', outDir,
+    'annotate',
+    input,
+    '--reference',
+    opts.gasref,
+    '--out-dir',
+    outDir,
     ...(opts.tsv ? [] : ['--no-tsv']),
     ...(opts.threads ? ['--threads', String(opts.threads)] : []),
   ];
@@ -86,7 +94,18 @@ export function tools(settings: ToolSettings): Record<ToolName, Tool> {
     invocation(input, outDir) {
       return {
         cmd: 'bcftools',
-        args: ['csq', '--local-csq', '-f', paths.fasta, '-g', paths.gff3, `-O${settings.csqOutput}`, '-o', join(outDir, `csq.${csqExt}`), input],
+        args: [
+          'csq',
+          '--local-csq',
+          '-f',
+          paths.fasta,
+          '-g',
+          paths.gff3,
+          `-O${settings.csqOutput}`,
+          '-o',
+          join(outDir, `csq.${csqExt}`),
+          input,
+        ],
         vcf: join(outDir, `csq.${csqExt}`),
         tag: 'BCSQ=',
       };
@@ -101,7 +120,18 @@ export function tools(settings: ToolSettings): Record<ToolName, Tool> {
     invocation(input, outDir) {
       return {
         cmd: 'java',
-        args: [`-Xmx${settings.snpeffXmx}`, '-jar', SNPEFF_JAR, 'ann', '-c', paths.snpeffConfig, '-noStats', '-noLog', SNPEFF_GENOME, input],
+        args: [
+          `-Xmx${settings.snpeffXmx}`,
+          '-jar',
+          SNPEFF_JAR,
+          'ann',
+          '-c',
+          paths.snpeffConfig,
+          '-noStats',
+          '-noLog',
+          SNPEFF_GENOME,
+          input,
+        ],
         stdoutFile: join(outDir, 'snpeff.vcf'),
         vcf: join(outDir, 'snpeff.vcf'),
         tag: 'ANN=',

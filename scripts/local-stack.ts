@@ -34,7 +34,9 @@ const dataDir = resolve(repoRoot(), env['GAS_SHARED_DATA'] ?? '../shared/data');
 say(`[gas] checking reference data in ${referenceDir} (sources: ${dataDir})`);
 for (const r of await ensureReferenceFiles({ dataDir, outDir: referenceDir, onProgress: (m) => say(`[gas]   ${m}`) })) {
   if (r.action === 'missing') {
-    say(`[gas] no ${r.build} reference: missing ${r.missing.join(', ')} (see ../shared/data/PROVENANCE.md); ${r.build} jobs will fail with that reason`);
+    say(
+      `[gas] no ${r.build} reference: missing ${r.missing.join(', ')} (see ../shared/data/PROVENANCE.md); ${r.build} jobs will fail with that reason`,
+    );
   } else say(`[gas] ${r.build} reference ${r.action}: ${r.file}`);
 }
 
@@ -59,7 +61,9 @@ say('');
 say(`GAS is running at ${stack.url}`);
 say(`Open it in a browser and create an account (upgrading to premium takes no payment here).`);
 say(`API token (user "local"): ${token}`);
-say(`Try: curl -H "Authorization: Bearer ${token}" -F genome_build=GRCh37 -F file=@../shared/data/vcf/gas_anntools/free_1.vcf ${stack.url}/api/v1/jobs`);
+say(
+  `Try: curl -H "Authorization: Bearer ${token}" -F genome_build=GRCh37 -F file=@../shared/data/vcf/gas_anntools/free_1.vcf ${stack.url}/api/v1/jobs`,
+);
 say(`Notices are written to ${stack.outboxDir}. Press Ctrl-C to stop.`);
 
 let stopping = false;

@@ -93,7 +93,14 @@ function follow(parser, path, tally, onFailure) {
 const started = Date.now();
 const child = spawn(
   process.execPath,
-  [new URL('../node_modules/tap/dist/esm/run.mjs', import.meta.url).pathname, '-R', 'tap', ...(wholeSuite ? [] : ['--disable-coverage']), ...tapOptions, ...files],
+  [
+    new URL('../node_modules/tap/dist/esm/run.mjs', import.meta.url).pathname,
+    '-R',
+    'tap',
+    ...(wholeSuite ? [] : ['--disable-coverage']),
+    ...tapOptions,
+    ...files,
+  ],
   {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -120,13 +127,19 @@ rootParser.on('assert', (result) => {
       const { tally, failures } = done;
       if (!result.ok && failuresInside === 0 && tally.failed === 0) {
         tally.failed += 1;
-        const why = result.diag?.signal ? `signal ${result.diag.signal}` : result.diag?.exitCode ? `exit code ${result.diag.exitCode}` : 'see its output above';
+        const why = result.diag?.signal
+          ? `signal ${result.diag.signal}`
+          : result.diag?.exitCode
+            ? `exit code ${result.diag.exitCode}`
+            : 'see its output above';
         failures.push(red(`✖ ${result.name}: failed outside any test (${why})`));
       }
       for (const k of Object.keys(counts)) counts[k] += tally[k];
       const mark = tally.failed > 0 ? red('✖') : green('✔');
       const secs = result.time === null ? '' : `, ${(result.time / 1000).toFixed(1)} s`;
-      console.log(`${mark} ${result.name} ${dim(`${tally.passed + tally.failed} tests${tally.skipped ? `, ${tally.skipped} skipped` : ''}${secs}`)}`);
+      console.log(
+        `${mark} ${result.name} ${dim(`${tally.passed + tally.failed} tests${tally.skipped ? `, ${tally.skipped} skipped` : ''}${secs}`)}`,
+      );
       for (const f of failures) console.log(f);
     }),
   );

@@ -61,7 +61,7 @@ const noCrossServiceImport = {
 const envOnlyInConfig = {
   meta: {
     type: 'problem',
-    docs: { description: 'process.env is read only by config modules and entry points (main.ts, the CLI\'s cli.ts)' },
+    docs: { description: "process.env is read only by config modules and entry points (main.ts, the CLI's cli.ts)" },
     schema: [],
     messages: { env: 'process.env is read only in config.ts, main.ts or cli.ts: add the variable to the config module and pass it in' },
   },
@@ -97,7 +97,9 @@ const metricName = {
         if (node.callee.type !== 'Identifier' || !METRIC_CLASSES.has(node.callee.name)) return;
         const options = node.arguments[0];
         if (options?.type !== 'ObjectExpression') return;
-        const prop = options.properties.find((p) => p.type === 'Property' && !p.computed && p.key.type === 'Identifier' && p.key.name === 'name');
+        const prop = options.properties.find(
+          (p) => p.type === 'Property' && !p.computed && p.key.type === 'Identifier' && p.key.name === 'name',
+        );
         if (!prop) return;
         const v = prop.value;
         if (v.type === 'Literal' && typeof v.value === 'string') {

@@ -17,7 +17,12 @@ const read = (path: string): string => readFileSync(join(root, path), 'utf8');
 
 /** Every markdown page a reader meets: the README, docs/ and each package's and service's README. */
 function markdownPages(): string[] {
-  const pages = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const pages = [
+    'README.md',
+    ...readdirSync(join(root, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ];
   for (const dir of ['packages', 'services']) {
     for (const name of readdirSync(join(root, dir))) {
       if (readdirSync(join(root, dir, name)).includes('README.md')) pages.push(`${dir}/${name}/README.md`);
@@ -53,7 +58,10 @@ t.test('every page that names the engine names the one the code reports', async 
   for (const page of markdownPages()) {
     for (const m of read(page).matchAll(/gas-anntools-\d+(?:\.\d+)*/g)) mentions.push(`${page}: ${m[0]}`);
   }
-  t.ok(mentions.some((m) => m.startsWith('services/annotator/README.md')), 'the annotator README names the engine');
+  t.ok(
+    mentions.some((m) => m.startsWith('services/annotator/README.md')),
+    'the annotator README names the engine',
+  );
   t.strictSame(
     mentions.filter((m) => !m.endsWith(`: ${ENGINE_NAME}`)),
     [],
@@ -67,7 +75,9 @@ t.test('the INFO fields the engine declares are the ones the docs describe', asy
 
   const readme = read('services/annotator/README.md');
   const table = section(readme, /^###? The engine/);
-  const documented = [...new Set([...table.matchAll(/^\|([^|]*)\|/gm)].flatMap((m) => [...m[1]!.matchAll(/`(GAS_[A-Z_]+)`/g)].map((x) => x[1]!)))].sort();
+  const documented = [
+    ...new Set([...table.matchAll(/^\|([^|]*)\|/gm)].flatMap((m) => [...m[1]!.matchAll(/`(GAS_[A-Z_]+)`/g)].map((x) => x[1]!))),
+  ].sort();
   t.strictSame(documented, declared, 'the annotator README tables exactly the declared INFO fields');
 
   const annotationDoc = read('docs/annotation.md');

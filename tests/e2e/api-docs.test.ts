@@ -73,8 +73,10 @@ function openApi31Problems(d: OpenApi): string[] {
   const schemes = d.components?.securitySchemes ?? {};
   for (const [name, s] of Object.entries(schemes)) {
     if (s['type'] === 'http' && typeof s['scheme'] !== 'string') problems.push(`securityScheme ${name}: http needs scheme`);
-    if (s['type'] === 'apiKey' && (typeof s['name'] !== 'string' || !['query', 'header', 'cookie'].includes(String(s['in'])))) problems.push(`securityScheme ${name}: apiKey needs name and in`);
-    if (!['apiKey', 'http', 'mutualTLS', 'oauth2', 'openIdConnect'].includes(String(s['type']))) problems.push(`securityScheme ${name}: type ${String(s['type'])}`);
+    if (s['type'] === 'apiKey' && (typeof s['name'] !== 'string' || !['query', 'header', 'cookie'].includes(String(s['in']))))
+      problems.push(`securityScheme ${name}: apiKey needs name and in`);
+    if (!['apiKey', 'http', 'mutualTLS', 'oauth2', 'openIdConnect'].includes(String(s['type'])))
+      problems.push(`securityScheme ${name}: type ${String(s['type'])}`);
   }
   const tagNames = new Set((d.tags ?? []).map((tag) => tag.name));
   const operationIds = new Set<string>();
@@ -84,7 +86,8 @@ function openApi31Problems(d: OpenApi): string[] {
     for (const [method, op] of Object.entries(item)) {
       const where = `${method.toUpperCase()} ${path}`;
       if (!METHODS.includes(method)) {
-        if (method !== 'parameters' && method !== 'summary' && method !== 'description' && method !== 'servers') problems.push(`${path}: unknown key ${method}`);
+        if (method !== 'parameters' && method !== 'summary' && method !== 'description' && method !== 'servers')
+          problems.push(`${path}: unknown key ${method}`);
         continue;
       }
       const opId = (op as { operationId?: string }).operationId;
@@ -98,10 +101,12 @@ function openApi31Problems(d: OpenApi): string[] {
         if (!['query', 'header', 'path', 'cookie'].includes(p.in)) problems.push(`${where}: parameter ${p.name} in ${p.in}`);
         if (seen.has(`${p.in}:${p.name}`)) problems.push(`${where}: parameter ${p.name} twice`);
         seen.add(`${p.in}:${p.name}`);
-        if (p.in === 'path' && (p.required !== true || !templated.includes(p.name))) problems.push(`${where}: path parameter ${p.name} must be required and in the path`);
+        if (p.in === 'path' && (p.required !== true || !templated.includes(p.name)))
+          problems.push(`${where}: path parameter ${p.name} must be required and in the path`);
         if (!p.schema) problems.push(`${where}: parameter ${p.name} has no schema`);
       }
-      for (const name of templated) if (!params.some((p) => p.in === 'path' && p.name === name)) problems.push(`${where}: {${name}} is not declared`);
+      for (const name of templated)
+        if (!params.some((p) => p.in === 'path' && p.name === name)) problems.push(`${where}: {${name}} is not declared`);
       const codes = Object.keys(op.responses ?? {});
       if (codes.length === 0) problems.push(`${where}: no responses`);
       for (const code of codes) {
@@ -110,13 +115,15 @@ function openApi31Problems(d: OpenApi): string[] {
         if (typeof r.description !== 'string') problems.push(`${where} ${code}: no description`);
         for (const [media, m] of Object.entries(r.content ?? {})) if (!m.schema) problems.push(`${where} ${code} ${media}: no schema`);
       }
-      for (const req of op.security ?? []) for (const name of Object.keys(req)) if (!schemes[name]) problems.push(`${where}: security scheme ${name} is not defined`);
+      for (const req of op.security ?? [])
+        for (const name of Object.keys(req)) if (!schemes[name]) problems.push(`${where}: security scheme ${name} is not defined`);
       for (const tag of op.tags ?? []) if (!tagNames.has(tag)) problems.push(`${where}: tag ${tag} is not declared`);
     }
   }
   for (const [at, node] of walk(d)) {
     const ref = node['$ref'];
-    if (typeof ref === 'string' && (!ref.startsWith('#/') || resolvePointer(d, ref) === undefined)) problems.push(`${at}: $ref ${ref} does not resolve`);
+    if (typeof ref === 'string' && (!ref.startsWith('#/') || resolvePointer(d, ref) === undefined))
+      problems.push(`${at}: $ref ${ref} does not resolve`);
     // OpenAPI 3.0's keyword; 3.1 schemas say type: [..., 'null'].
     if ('nullable' in node && at.includes('schema')) problems.push(`${at}: nullable is not OpenAPI 3.1`);
   }
@@ -130,7 +137,14 @@ t.test('/api/openapi.json is a valid OpenAPI 3.1 document of exactly the /api/v1
   t.match(doc.info.description ?? '', /X-CSRF-Token/);
   t.match(doc.info.description ?? '', /Retry-After/);
   t.strictSame(Object.keys(doc.components.securitySchemes ?? {}).sort(), ['bearerAuth', 'cookieAuth']);
-  const listed = Object.fromEntries(Object.entries(doc.paths).map(([p, item]) => [p, Object.keys(item).filter((m) => METHODS.includes(m)).sort()]));
+  const listed = Object.fromEntries(
+    Object.entries(doc.paths).map(([p, item]) => [
+      p,
+      Object.keys(item)
+        .filter((m) => METHODS.includes(m))
+        .sort(),
+    ]),
+  );
   t.strictSame(listed, API_ROUTES, 'every API route with its methods, and no web page, docs page or HEAD route');
   for (const [path, item] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(item)) {
@@ -138,7 +152,11 @@ t.test('/api/openapi.json is a valid OpenAPI 3.1 document of exactly the /api/v1
       t.strictSame(op.security, [{ bearerAuth: [] }, { cookieAuth: [] }], where);
       t.ok(op.tags?.length, `${where} has a tag`);
       for (const code of ['401', '429', '500', '503']) {
-        t.strictSame(op.responses[code]?.content, { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } }, `${where} ${code}`);
+        t.strictSame(
+          op.responses[code]?.content,
+          { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+          `${where} ${code}`,
+        );
       }
       t.ok(op.responses['429']!.headers?.['Retry-After'], `${where} documents Retry-After`);
     }
@@ -148,8 +166,20 @@ t.test('/api/openapi.json is a valid OpenAPI 3.1 document of exactly the /api/v1
   t.strictSame(Object.keys(form.properties).sort(), ['file', 'genome_build']);
   t.strictSame([...form.required].sort(), ['file', 'genome_build']);
   const job = doc.components.schemas?.['Job'] as { properties: Record<string, { type: unknown }> };
-  for (const nullable of ['genome_build', 'started_at', 'finished_at', 'failure_reason', 'progress', 'queue_position', 'result_state', 'counts']) {
-    t.ok(Array.isArray(job.properties[nullable]!.type) && (job.properties[nullable]!.type as string[]).includes('null'), `${nullable} is nullable`);
+  for (const nullable of [
+    'genome_build',
+    'started_at',
+    'finished_at',
+    'failure_reason',
+    'progress',
+    'queue_position',
+    'result_state',
+    'counts',
+  ]) {
+    t.ok(
+      Array.isArray(job.properties[nullable]!.type) && (job.properties[nullable]!.type as string[]).includes('null'),
+      `${nullable} is nullable`,
+    );
   }
 });
 
@@ -167,13 +197,19 @@ t.test('every documented operation answers its owner with a status the document 
       const res =
         method === 'post' && path === '/api/v1/jobs'
           ? await stack.submitText(user, 'again.vcf', VCF, { genomeBuild: 'GRCh38' })
-          : await stack.api(user, url, { method: method.toUpperCase(), ...(method === 'get' ? {} : { body: '{}', headers: { 'content-type': 'application/json' } }) });
+          : await stack.api(user, url, {
+              method: method.toUpperCase(),
+              ...(method === 'get' ? {} : { body: '{}', headers: { 'content-type': 'application/json' } }),
+            });
       const body = await res.text();
       t.not(res.status, 404, `${where}: ${body.slice(0, 200)}`);
       const documented = op.responses[String(res.status)];
       t.ok(documented, `${where} answered ${res.status}, which the document does not list: ${body.slice(0, 200)}`);
       const media = (res.headers.get('content-type') ?? '').split(';')[0]!;
-      t.ok(Object.keys(documented?.content ?? {}).includes(media), `${where} ${res.status} answered ${media}; documented: ${Object.keys(documented?.content ?? {}).join(', ')}`);
+      t.ok(
+        Object.keys(documented?.content ?? {}).includes(media),
+        `${where} ${res.status} answered ${media}; documented: ${Object.keys(documented?.content ?? {}).join(', ')}`,
+      );
     }
   }
 });
@@ -201,7 +237,10 @@ t.test('/api/docs is an HTML page whose scripts and styles are served, under a C
   const scripts = [...html.matchAll(/<script[^>]*\bsrc="([^"]+)"/g)].map((m) => m[1]!);
   const links = [...html.matchAll(/<link[^>]*\bhref="([^"]+)"/g)].map((m) => m[1]!);
   t.ok(scripts.length >= 3, `scripts: ${scripts.join(', ')}`);
-  t.ok(links.some((l) => l.endsWith('.css')), `links: ${links.join(', ')}`);
+  t.ok(
+    links.some((l) => l.endsWith('.css')),
+    `links: ${links.join(', ')}`,
+  );
   for (const src of scripts) {
     const file = await fetch(new URL(src, pageUrl));
     t.equal(file.status, 200, src);
@@ -268,7 +307,9 @@ t.test('Swagger UI renders every operation in Chromium with no CSP violation or 
     const titles = page.locator('section.models > div > article > .json-schema-2020-12-head .json-schema-2020-12__title');
     await titles.first().waitFor();
     t.strictSame((await titles.allInnerTexts()).sort(), ['Job', 'JobList', 'Problem', 'UploadTicket']);
-    const job = page.locator('section.models > div > article').filter({ has: page.locator('.json-schema-2020-12__title', { hasText: /^Job$/ }) });
+    const job = page
+      .locator('section.models > div > article')
+      .filter({ has: page.locator('.json-schema-2020-12__title', { hasText: /^Job$/ }) });
     await job.getByRole('button', { name: 'Expand all' }).first().click();
     await job.getByText('queue_position').first().waitFor();
     t.strictSame(await page.evaluate('window.cspViolations'), []);

@@ -25,7 +25,10 @@ t.test('a job that fails on every delivery ends FAILED with "gave up after N att
   t.match(await stack.metrics('annotator'), /gas_annotator_messages_total\{[^}]*outcome="error"[^}]*\} 2/);
   // The failure event reached the notification service like any other.
   const failedEvents = /gas_notification_events_total\{[^}]*subject="gas.events.job.failed"[^}]*\} 1/;
-  const notification = await stack.eventually(() => stack.metrics('notification'), (m) => failedEvents.test(m));
+  const notification = await stack.eventually(
+    () => stack.metrics('notification'),
+    (m) => failedEvents.test(m),
+  );
   t.match(notification, failedEvents);
 });
 
@@ -39,5 +42,8 @@ t.test('a job for a build with no reference data fails with a message that says 
   const { id } = (await res.json()) as { id: string };
   const job = await stack.waitForJob(user, id, (j) => j.status === 'FAILED' || j.status === 'COMPLETED');
   t.equal(job.status, 'FAILED');
-  t.match(job.failure_reason ?? '', /^no reference data for GRCh38 on this annotator \(expected .*GRCh38\.gasref; build it with "gas-annotate build-db"\)$/);
+  t.match(
+    job.failure_reason ?? '',
+    /^no reference data for GRCh38 on this annotator \(expected .*GRCh38\.gasref; build it with "gas-annotate build-db"\)$/,
+  );
 });

@@ -84,7 +84,10 @@ t.test('local stack: up, a job, Ctrl-C, up again with the same job and result', 
   const second = await startLocalStack(env);
   try {
     t.equal(second.token, first.token, 'the token is kept between starts');
-    const job = (await (await fetch(`${second.url}/api/v1/jobs/${id}`, { headers: auth })).json()) as { status: string; counts: { records: number } };
+    const job = (await (await fetch(`${second.url}/api/v1/jobs/${id}`, { headers: auth })).json()) as {
+      status: string;
+      counts: { records: number };
+    };
     t.equal(job.status, 'COMPLETED');
     t.equal(job.counts.records, 1141);
     const result = await fetch(`${second.url}/api/v1/jobs/${id}/result`, { headers: auth });

@@ -27,7 +27,10 @@ async function expectedVcf(input: string): Promise<string> {
   return Buffer.concat(chunks).toString();
 }
 
-for (const [store, workerThreads] of [['filesystem', '0'], ['s3', '1']] as const) {
+for (const [store, workerThreads] of [
+  ['filesystem', '0'],
+  ['s3', '1'],
+] as const) {
   t.test(`pipeline with the ${store} store and ${workerThreads} annotation worker threads`, async (t) => {
     const stack: GasStack = await startGasStack({ store, env: { annotator: { ANNOTATOR_WORKER_THREADS: workerThreads } } });
     t.teardown(() => stack.stop());
@@ -93,18 +96,28 @@ for (const [store, workerThreads] of [['filesystem', '0'], ['s3', '1']] as const
       const { id } = (await res.json()) as { id: string };
       const job = await stack.waitForJob(user, id, (j) => j.status === 'COMPLETED' || j.status === 'FAILED');
       t.equal(job.status, 'COMPLETED', JSON.stringify(job));
-      const summary = (await (await stack.api(user, `/api/v1/jobs/${id}/summary`)).json()) as { build: string; records: number; regions: Record<string, number>; annotatedAlleles: number };
+      const summary = (await (await stack.api(user, `/api/v1/jobs/${id}/summary`)).json()) as {
+        build: string;
+        records: number;
+        regions: Record<string, number>;
+        annotatedAlleles: number;
+      };
       t.equal(summary.build, 'GRCh37');
       t.equal(summary.records, job.counts.records);
       t.ok(summary.annotatedAlleles > 0);
       // chr20:10.0-10.1 Mb holds ANKRD5 (10,015,696-10,037,407): some variants must fall in it.
-      const genic = Object.entries(summary.regions).filter(([k]) => k !== 'intergenic').reduce((n, [, v]) => n + v, 0);
+      const genic = Object.entries(summary.regions)
+        .filter(([k]) => k !== 'intergenic')
+        .reduce((n, [, v]) => n + v, 0);
       t.ok(genic > 0, JSON.stringify(summary.regions));
       const tsv = await (await stack.api(user, `/api/v1/jobs/${id}/tsv`)).text();
       const rows = tsv.trimEnd().split('\n');
       t.equal(rows[0]!.split('\t')[6], 'REGION');
       t.ok(rows.length - 1 >= job.counts.records);
-      t.ok(rows.some((r) => /\tintronic\t|\texonic\t|\tUTR[35]\t/.test(r)), 'no genic rows');
+      t.ok(
+        rows.some((r) => /\tintronic\t|\texonic\t|\tUTR[35]\t/.test(r)),
+        'no genic rows',
+      );
       const vcf = await (await stack.api(user, `/api/v1/jobs/${id}/result`)).text();
       t.match(vcf, /^##INFO=<ID=GAS_REGION,/m);
       t.equal(vcf, await expectedVcf(GIAB_100KB), 'the service stored what the engine makes');
@@ -120,14 +133,17 @@ for (const [store, workerThreads] of [['filesystem', '0'], ['s3', '1']] as const
       const ja = (await a.json()) as { id: string };
       const jb = (await b.json()) as { id: string };
       t.equal(jb.id, ja.id);
-      const list = (await (await stack.api(user, '/api/v1/jobs?page_size=100')).json()) as { jobs: Array<{ id: string; genome_build: string }> };
+      const list = (await (await stack.api(user, '/api/v1/jobs?page_size=100')).json()) as {
+        jobs: Array<{ id: string; genome_build: string }>;
+      };
       t.equal(list.jobs.filter((j) => j.genome_build === 'GRCh38').length, 1);
       await stack.waitForJob(user, ja.id, (j) => j.status === 'COMPLETED');
     });
 
     t.test('a malformed VCF ends FAILED with the line number and the reason', async (t) => {
       const user = stack.users[0]!;
-      const body = '##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n1\t100\t.\tA\tG\t.\t.\t.\n1\tNOTANUMBER\t.\tA\tG\t.\t.\t.\n';
+      const body =
+        '##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n1\t100\t.\tA\tG\t.\t.\t.\n1\tNOTANUMBER\t.\tA\tG\t.\t.\t.\n';
       const res = await stack.submitText(user, 'broken.vcf', body, { genomeBuild: 'GRCh37' });
       t.equal(res.status, 201);
       const { id } = (await res.json()) as { id: string };

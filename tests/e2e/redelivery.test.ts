@@ -9,7 +9,10 @@ import type { GasStack } from '@gas/testing';
 import { fromBinary, JobEventSchema } from '@gas/proto';
 import { writeBigVcf } from './big-vcf.ts';
 
-const stack: GasStack = await startGasStack({ store: 'filesystem', env: { annotator: { ANNOTATOR_ACK_WAIT_MS: '3000', ANNOTATOR_CONCURRENCY: '1' } } });
+const stack: GasStack = await startGasStack({
+  store: 'filesystem',
+  env: { annotator: { ANNOTATOR_ACK_WAIT_MS: '3000', ANNOTATOR_CONCURRENCY: '1' } },
+});
 t.teardown(() => stack.stop());
 const bigFile = join(stack.stateDir, 'big.vcf');
 const bigRecords = await writeBigVcf(bigFile, 1_500_000);
@@ -53,13 +56,14 @@ t.test('a job whose annotator is killed mid-run is redelivered and completed exa
   t.match(metrics, /^gas_annotator_queue_pending_messages(\{[^}]*\})? 2$/m);
   t.match(metrics, /^gas_annotator_queue_ack_pending_messages(\{[^}]*\})? 1$/m);
   const positions = [];
-  for (const w of waiting) positions.push(((await (await stack.api(user, `/api/v1/jobs/${w}`)).json()) as { queue_position: number }).queue_position);
+  for (const w of waiting)
+    positions.push(((await (await stack.api(user, `/api/v1/jobs/${w}`)).json()) as { queue_position: number }).queue_position);
   t.strictSame(positions, [1, 2]);
 
   stack.services.annotator!.signal('SIGKILL');
   const exit = await stack.services.annotator!.exited;
   t.equal(exit.signal, 'SIGKILL');
-  t.equal((await (await stack.api(user, `/api/v1/jobs/${id}`)).json() as { status: string }).status, 'RUNNING');
+  t.equal(((await (await stack.api(user, `/api/v1/jobs/${id}`)).json()) as { status: string }).status, 'RUNNING');
 
   await stack.startService('annotator');
   const done = await stack.waitForJob(user, id, (j) => j.status === 'COMPLETED' || j.status === 'FAILED', 120_000);
@@ -81,7 +85,10 @@ t.test('a job whose annotator is killed mid-run is redelivered and completed exa
   // unacknowledged on the annotators' consumer. No delivery remains then that could complete the job
   // a second time, and each completion's event is in GAS_EVENTS (the annotator acks after it).
   for (const w of waiting) t.equal((await stack.waitForJob(user, w, (j) => j.status === 'COMPLETED')).status, 'COMPLETED');
-  const queue = await stack.eventually(() => stack.metrics('annotator'), (m) => NOTHING_PENDING.test(m) && NOTHING_UNACKED.test(m));
+  const queue = await stack.eventually(
+    () => stack.metrics('annotator'),
+    (m) => NOTHING_PENDING.test(m) && NOTHING_UNACKED.test(m),
+  );
   t.match(queue, NOTHING_PENDING);
   t.match(queue, NOTHING_UNACKED);
   t.equal(await completionEvents(id), 1);

@@ -90,7 +90,9 @@ t.test('gateway: SIGTERM during an upload lets the upload finish into a job, the
   // the behaviour under test (an upload that takes two seconds), not a wait for something.
   async function* body() {
     yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="genome_build"\r\n\r\nGRCh37\r\n`);
-    yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="slow.vcf"\r\nContent-Type: text/plain\r\n\r\n${header}`);
+    yield Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="slow.vcf"\r\nContent-Type: text/plain\r\n\r\n${header}`,
+    );
     for (let i = 1; i <= 20; i++) {
       await sleep(100);
       yield Buffer.from(`1\t${i}\t.\tA\tG\t.\t.\t.\n`);
@@ -106,13 +108,21 @@ t.test('gateway: SIGTERM during an upload lets the upload finish into a job, the
     duplex: 'half',
   });
   // The gateway has the upload once it logs the request coming in.
-  const posts = await stack.eventually(async () => incomingRequests(gateway, 'POST', '/api/v1/jobs'), (n) => n > postsBefore, 10_000);
+  const posts = await stack.eventually(
+    async () => incomingRequests(gateway, 'POST', '/api/v1/jobs'),
+    (n) => n > postsBefore,
+    10_000,
+  );
   t.equal(posts, postsBefore + 1, 'the gateway is receiving the upload');
   t.notOk(bodySent, 'the body is still arriving when the gateway is told to stop');
   const exiting = timedExit('gateway');
   // During the drain delay the gateway says it is not ready but still answers requests. Readiness
   // flips at once; the poll stops well inside the drain delay so the request below still falls in it.
-  const ready = await stack.eventually(() => readyzStatus(gateway), (s) => s === 503, GATEWAY_DRAIN_DELAY_MS / 2);
+  const ready = await stack.eventually(
+    () => readyzStatus(gateway),
+    (s) => s === 503,
+    GATEWAY_DRAIN_DELAY_MS / 2,
+  );
   t.equal(ready, 503, '/readyz answers 503 while draining');
   const during = await stack.api(user, '/api/v1/jobs');
   await during.body?.cancel();
@@ -135,7 +145,9 @@ t.test('job: SIGTERM with a watch stream open exits 0 in time, and the stream en
   t.teardown(() => nc.close());
   const jsm = await jetstreamManager(nc);
   const watchesOf = async (userId: string) =>
-    (await jsm.consumers.list('KV_gas-jobs').next()).filter((c) => c.config.filter_subject === `$KV.gas-jobs.${userId}.*` || c.config.filter_subjects?.includes(`$KV.gas-jobs.${userId}.*`)).length;
+    (await jsm.consumers.list('KV_gas-jobs').next()).filter(
+      (c) => c.config.filter_subject === `$KV.gas-jobs.${userId}.*` || c.config.filter_subjects?.includes(`$KV.gas-jobs.${userId}.*`),
+    ).length;
   const watchesBefore = await watchesOf('alice');
 
   const client = createClient(JobService, stack.jobGrpcUrl, { defaultDeadlineMs: 5000 });
@@ -150,7 +162,11 @@ t.test('job: SIGTERM with a watch stream open exits 0 in time, and the stream en
     }
     ended = true;
   })();
-  const watches = await stack.eventually(() => watchesOf('alice'), (n) => n > watchesBefore, 10_000);
+  const watches = await stack.eventually(
+    () => watchesOf('alice'),
+    (n) => n > watchesBefore,
+    10_000,
+  );
   t.equal(watches, watchesBefore + 1, 'the watch stream is open');
   const exit = await timedExit('job');
   t.equal(exit.code, 0, 'the job service exits 0', { logs: exit.logs.slice(-3000) });

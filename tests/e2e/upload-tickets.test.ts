@@ -13,16 +13,34 @@ t.teardown(() => stack.stop());
 const web = new WebClient(stack.url);
 const csrf = await web.signUp({ email: 'direct@example.org', password: 'uploads go to s3', name: 'Direct' });
 
-type Ticket = { ticket: string; method: string; url: string; fields: Record<string, string>; part_size: number; parts: Array<{ part_number: number; url: string }> };
+type Ticket = {
+  ticket: string;
+  method: string;
+  url: string;
+  fields: Record<string, string>;
+  part_size: number;
+  parts: Array<{ part_number: number; url: string }>;
+};
 
 async function askTicket(c: WebClient, body: object, token = csrf) {
-  const res = await c.request('/api/v1/uploads', { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', 'x-csrf-token': token } });
+  const res = await c.request('/api/v1/uploads', {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json', 'x-csrf-token': token },
+  });
   return { status: res.status, body: JSON.parse(res.text) as Ticket & { detail?: string } };
 }
 
 async function redeem(c: WebClient, body: object) {
-  const res = await c.request('/api/v1/uploads/complete', { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', 'x-csrf-token': csrf } });
-  return { status: res.status, body: JSON.parse(res.text) as { id: string; status: string; input_size: number; input_name: string; detail?: string } };
+  const res = await c.request('/api/v1/uploads/complete', {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
+  });
+  return {
+    status: res.status,
+    body: JSON.parse(res.text) as { id: string; status: string; input_size: number; input_name: string; detail?: string },
+  };
 }
 
 async function postToBucket(ticket: Ticket, bytes: Uint8Array, name: string): Promise<number> {
@@ -41,7 +59,10 @@ t.test('a small file: a presigned POST to the bucket, then the ticket makes the 
   t.equal(ticket.method, 'post');
   t.ok(ticket.url.startsWith(stack.s3!.endpoint), ticket.url);
   const policy = JSON.parse(Buffer.from(ticket.fields['Policy']!, 'base64').toString()) as { conditions: unknown[] };
-  t.strictSame(policy.conditions.find((c) => Array.isArray(c) && c[0] === 'content-length-range'), ['content-length-range', 1, 150 * 1024]);
+  t.strictSame(
+    policy.conditions.find((c) => Array.isArray(c) && c[0] === 'content-length-range'),
+    ['content-length-range', 1, 150 * 1024],
+  );
   // Before the file is there, the ticket makes nothing.
   t.equal((await redeem(web, { ticket: ticket.ticket })).status, 409);
   const posted = await postToBucket(ticket, bytes, 'free_1.vcf');
@@ -76,7 +97,10 @@ t.test('the plan limit is checked when the ticket is asked for, and again on wha
   const res = await redeem(web, { ticket: ticket.ticket });
   t.equal(res.status, 413);
   const jobs = JSON.parse((await web.get('/api/v1/jobs')).text) as { jobs: Array<{ input_name: string }> };
-  t.notOk(jobs.jobs.some((j) => j.input_name === 'sneaky.vcf'), 'no job');
+  t.notOk(
+    jobs.jobs.some((j) => j.input_name === 'sneaky.vcf'),
+    'no job',
+  );
   t.equal((await redeem(web, { ticket: ticket.ticket })).status, 409, 'and the object is gone');
 });
 
@@ -91,7 +115,11 @@ t.test('what is not a VCF is refused and removed; tickets are bound to their use
   const { body: mine } = await askTicket(web, { file_name: 'free_1.vcf', size: 100, genome_build: 'GRCh37' });
   const other = new WebClient(stack.url);
   const otherCsrf = await other.signUp({ email: 'other@example.org', password: 'someone else entirely', name: 'Other' });
-  const stolen = await other.request('/api/v1/uploads/complete', { method: 'POST', body: JSON.stringify({ ticket: mine.ticket }), headers: { 'content-type': 'application/json', 'x-csrf-token': otherCsrf } });
+  const stolen = await other.request('/api/v1/uploads/complete', {
+    method: 'POST',
+    body: JSON.stringify({ ticket: mine.ticket }),
+    headers: { 'content-type': 'application/json', 'x-csrf-token': otherCsrf },
+  });
   t.equal(stolen.status, 400);
   t.match((JSON.parse(stolen.text) as { detail?: string }).detail, /issued to someone else/);
   const [payload, mac] = mine.ticket.split('.');
@@ -110,13 +138,23 @@ t.test('what is not a VCF is refused and removed; tickets are bound to their use
 
 t.test('a big file: a multipart upload through presigned part URLs (premium user, operator token)', async (t) => {
   // 70 MB of records (more than one presigned POST takes): five 16 MiB parts.
-  const header = (await readFile(PREMIUM_1, 'utf8')).split('\n').filter((l) => l.startsWith('#')).join('\n') + '\n';
+  const header =
+    (await readFile(PREMIUM_1, 'utf8'))
+      .split('\n')
+      .filter((l) => l.startsWith('#'))
+      .join('\n') + '\n';
   const record = '1\t1000000\t.\tA\tG\t50\tPASS\tDP=10\n';
   const text = header + record.repeat(Math.ceil((70 * 1024 * 1024) / record.length));
   const bytes = Buffer.from(text);
   const user = stack.users[0]!;
   const auth = { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' };
-  const ticket = (await (await fetch(`${stack.url}/api/v1/uploads`, { method: 'POST', headers: auth, body: JSON.stringify({ file_name: 'big.vcf', size: bytes.length, genome_build: 'GRCh37' }) })).json()) as Ticket;
+  const ticket = (await (
+    await fetch(`${stack.url}/api/v1/uploads`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ file_name: 'big.vcf', size: bytes.length, genome_build: 'GRCh37' }),
+    })
+  ).json()) as Ticket;
   t.equal(ticket.method, 'multipart');
   t.equal(ticket.parts.length, Math.ceil(bytes.length / ticket.part_size));
   const parts = [];
@@ -127,7 +165,11 @@ t.test('a big file: a multipart upload through presigned part URLs (premium user
     parts.push({ part_number: p.part_number, etag: res.headers.get('etag') });
     await res.body?.cancel();
   }
-  const done = await fetch(`${stack.url}/api/v1/uploads/complete`, { method: 'POST', headers: auth, body: JSON.stringify({ ticket: ticket.ticket, parts }) });
+  const done = await fetch(`${stack.url}/api/v1/uploads/complete`, {
+    method: 'POST',
+    headers: auth,
+    body: JSON.stringify({ ticket: ticket.ticket, parts }),
+  });
   const job = (await done.json()) as { input_size: number; status: string };
   t.equal(done.status, 201);
   t.equal(job.input_size, bytes.length);
@@ -138,7 +180,11 @@ t.test('with the filesystem store the ticket says to send the file to the gatewa
   t.teardown(() => fsStack.stop());
   const c = new WebClient(fsStack.url);
   const token = await c.signUp({ email: 'fs@example.org', password: 'files on disk here', name: 'Fs' });
-  const res = await c.request('/api/v1/uploads', { method: 'POST', body: JSON.stringify({ file_name: 'a.vcf', size: 100, genome_build: 'GRCh37' }), headers: { 'content-type': 'application/json', 'x-csrf-token': token } });
+  const res = await c.request('/api/v1/uploads', {
+    method: 'POST',
+    body: JSON.stringify({ file_name: 'a.vcf', size: 100, genome_build: 'GRCh37' }),
+    headers: { 'content-type': 'application/json', 'x-csrf-token': token },
+  });
   t.equal(res.status, 200);
   t.strictSame(JSON.parse(res.text), { method: 'stream', url: '/api/v1/jobs' });
 });

@@ -11,11 +11,21 @@ const WEBHOOK_SECRET = 'whsec_test_secret_for_the_gateway';
 const CHECKOUT_URL = 'https://checkout.stripe.com/c/pay/cs_test_gas';
 
 const api = await stripeStandIn((req) => {
-  if (req.method === 'POST' && req.path === '/v1/checkout/sessions') return { status: 200, body: { id: 'cs_test_gas', object: 'checkout.session', url: CHECKOUT_URL } };
+  if (req.method === 'POST' && req.path === '/v1/checkout/sessions')
+    return { status: 200, body: { id: 'cs_test_gas', object: 'checkout.session', url: CHECKOUT_URL } };
   if (req.method === 'GET' && req.path === '/v1/subscriptions') {
-    return { status: 200, body: { object: 'list', has_more: false, url: '/v1/subscriptions', data: [{ id: 'sub_1', object: 'subscription', status: 'active', customer: req.query.get('customer') }] } };
+    return {
+      status: 200,
+      body: {
+        object: 'list',
+        has_more: false,
+        url: '/v1/subscriptions',
+        data: [{ id: 'sub_1', object: 'subscription', status: 'active', customer: req.query.get('customer') }],
+      },
+    };
   }
-  if (req.method === 'DELETE' && req.path === '/v1/subscriptions/sub_1') return { status: 200, body: { id: 'sub_1', object: 'subscription', status: 'canceled' } };
+  if (req.method === 'DELETE' && req.path === '/v1/subscriptions/sub_1')
+    return { status: 200, body: { id: 'sub_1', object: 'subscription', status: 'canceled' } };
   return { status: 404, body: { error: { type: 'invalid_request_error', message: 'not found' } } };
 });
 t.teardown(() => api.close());
@@ -45,7 +55,17 @@ function checkoutCompleted(userId: string, id = 'evt_checkout_1') {
     id,
     object: 'event',
     type: 'checkout.session.completed',
-    data: { object: { id: 'cs_test_gas', object: 'checkout.session', mode: 'subscription', payment_status: 'paid', client_reference_id: userId, customer: 'cus_gas_1', metadata: { userId } } },
+    data: {
+      object: {
+        id: 'cs_test_gas',
+        object: 'checkout.session',
+        mode: 'subscription',
+        payment_status: 'paid',
+        client_reference_id: userId,
+        customer: 'cus_gas_1',
+        metadata: { userId },
+      },
+    },
   };
 }
 
@@ -66,7 +86,8 @@ async function accountEvents(userId: string): Promise<string[]> {
     const kinds: string[] = [];
     for (let seq = 1; seq <= info.state.last_seq; seq++) {
       const m = await jsm.streams.getMessage('GAS_EVENTS', { seq }).catch(() => null);
-      if (m && m.subject.startsWith('gas.events.account.') && Buffer.from(m.data).includes(Buffer.from(userId))) kinds.push(m.subject.split('.').at(-1)!);
+      if (m && m.subject.startsWith('gas.events.account.') && Buffer.from(m.data).includes(Buffer.from(userId)))
+        kinds.push(m.subject.split('.').at(-1)!);
     }
     return kinds;
   } finally {
@@ -74,45 +95,57 @@ async function accountEvents(userId: string): Promise<string[]> {
   }
 }
 
-t.test('upgrade: checkout at Stripe (API mocked by a local server), then a signed webhook makes the account premium and publishes account.upgraded', async (t) => {
-  const c = new WebClient(stack.url);
-  const csrf = await c.signUp({ email: 'payer@example.org', password: 'paying customer 1', name: 'Payer' });
-  t.equal(await planOf(c), 'Upgrade to premium');
-  const start = await c.postForm('/subscribe', { _csrf: csrf });
-  t.equal(start.status, 303);
-  t.equal(start.location, CHECKOUT_URL);
-  const session = api.requests.find((r) => r.path === '/v1/checkout/sessions')!;
-  t.equal(session.form.get('customer_email'), 'payer@example.org');
-  t.equal(session.form.get('line_items[0][price]'), 'price_premium');
-  const payer = session.form.get('client_reference_id')!;
-  t.match(payer, /^[0-9A-Z]{26}$/);
-  // Coming back from Stripe changes nothing by itself.
-  t.equal(await planOf(c), 'Upgrade to premium');
+t.test(
+  'upgrade: checkout at Stripe (API mocked by a local server), then a signed webhook makes the account premium and publishes account.upgraded',
+  async (t) => {
+    const c = new WebClient(stack.url);
+    const csrf = await c.signUp({ email: 'payer@example.org', password: 'paying customer 1', name: 'Payer' });
+    t.equal(await planOf(c), 'Upgrade to premium');
+    const start = await c.postForm('/subscribe', { _csrf: csrf });
+    t.equal(start.status, 303);
+    t.equal(start.location, CHECKOUT_URL);
+    const session = api.requests.find((r) => r.path === '/v1/checkout/sessions')!;
+    t.equal(session.form.get('customer_email'), 'payer@example.org');
+    t.equal(session.form.get('line_items[0][price]'), 'price_premium');
+    const payer = session.form.get('client_reference_id')!;
+    t.match(payer, /^[0-9A-Z]{26}$/);
+    // Coming back from Stripe changes nothing by itself.
+    t.equal(await planOf(c), 'Upgrade to premium');
 
-  const { body, headers } = signedWebhook(checkoutCompleted(payer));
-  const hook = await fetch(`${stack.url}/billing/webhook`, { method: 'POST', body, headers });
-  t.equal(hook.status, 200, 'the webhook is accepted', { body: await hook.clone().text() });
-  t.equal(await planOf(c), 'You are on premium');
-  // A redelivery of the same event is harmless.
-  t.equal((await fetch(`${stack.url}/billing/webhook`, { method: 'POST', body, headers })).status, 200);
-  const upgraded = await stack.eventually(() => accountEvents(payer), (kinds) => sameList(kinds, ['upgraded']));
-  t.strictSame(upgraded, ['upgraded'], 'account.upgraded published once');
+    const { body, headers } = signedWebhook(checkoutCompleted(payer));
+    const hook = await fetch(`${stack.url}/billing/webhook`, { method: 'POST', body, headers });
+    t.equal(hook.status, 200, 'the webhook is accepted', { body: await hook.clone().text() });
+    t.equal(await planOf(c), 'You are on premium');
+    // A redelivery of the same event is harmless.
+    t.equal((await fetch(`${stack.url}/billing/webhook`, { method: 'POST', body, headers })).status, 200);
+    const upgraded = await stack.eventually(
+      () => accountEvents(payer),
+      (kinds) => sameList(kinds, ['upgraded']),
+    );
+    t.strictSame(upgraded, ['upgraded'], 'account.upgraded published once');
 
-  // Cancel: the subscription is cancelled at Stripe, new jobs use the free plan, account.downgraded.
-  const cancel = await c.postForm('/subscribe/cancel', { _csrf: csrf });
-  t.equal(cancel.status, 303);
-  t.ok(api.requests.some((r) => r.method === 'DELETE' && r.path === '/v1/subscriptions/sub_1'));
-  t.equal(api.requests.find((r) => r.method === 'GET' && r.path === '/v1/subscriptions')!.query.get('customer'), 'cus_gas_1');
-  t.equal(await planOf(c), 'Upgrade to premium');
-  const downgraded = await stack.eventually(() => accountEvents(payer), (kinds) => sameList(kinds, ['upgraded', 'downgraded']));
-  t.strictSame(downgraded, ['upgraded', 'downgraded'], 'then account.downgraded');
-});
+    // Cancel: the subscription is cancelled at Stripe, new jobs use the free plan, account.downgraded.
+    const cancel = await c.postForm('/subscribe/cancel', { _csrf: csrf });
+    t.equal(cancel.status, 303);
+    t.ok(api.requests.some((r) => r.method === 'DELETE' && r.path === '/v1/subscriptions/sub_1'));
+    t.equal(api.requests.find((r) => r.method === 'GET' && r.path === '/v1/subscriptions')!.query.get('customer'), 'cus_gas_1');
+    t.equal(await planOf(c), 'Upgrade to premium');
+    const downgraded = await stack.eventually(
+      () => accountEvents(payer),
+      (kinds) => sameList(kinds, ['upgraded', 'downgraded']),
+    );
+    t.strictSame(downgraded, ['upgraded', 'downgraded'], 'then account.downgraded');
+  },
+);
 
 t.test('webhooks with a bad, stale or missing signature are refused with 400 and change no plan', async (t) => {
   const c = new WebClient(stack.url);
   await c.signUp({ email: 'mallory@example.org', password: 'not paying at all', name: 'Mallory' });
   await c.postForm('/subscribe', { _csrf: WebClient.csrfOf((await c.get('/subscribe')).text) });
-  const mallory = api.requests.filter((r) => r.path === '/v1/checkout/sessions').at(-1)!.form.get('client_reference_id')!;
+  const mallory = api.requests
+    .filter((r) => r.path === '/v1/checkout/sessions')
+    .at(-1)!
+    .form.get('client_reference_id')!;
   const event = checkoutCompleted(mallory, 'evt_forged');
   const cases = {
     'wrong secret': signedWebhook(event, 'whsec_guessed'),

@@ -31,7 +31,11 @@ t.test('a VCF uploaded on the page goes straight to the bucket and becomes a job
   t.match(await page.locator('dl.stats').innerText(), /Variants\s+1,141/);
   await screenshot(page, import.meta.filename, 'job done from a direct upload');
   const s3 = stack.s3!.endpoint;
-  t.ok(sent.some((r) => r === `POST ${s3}/${stack.s3!.buckets.inputs}` || r.startsWith(`POST ${s3}/${stack.s3!.buckets.inputs}`)), 'the file went to the bucket', { sent });
+  t.ok(
+    sent.some((r) => r === `POST ${s3}/${stack.s3!.buckets.inputs}` || r.startsWith(`POST ${s3}/${stack.s3!.buckets.inputs}`)),
+    'the file went to the bucket',
+    { sent },
+  );
   t.ok(sent.includes(`POST ${stack.url}/api/v1/uploads/complete`), 'the ticket was redeemed', { sent });
   t.notOk(sent.includes(`POST ${stack.url}/api/v1/jobs`), 'not through the gateway', { sent });
   t.strictSame(pageErrors(page), [], 'no script or console errors');

@@ -25,7 +25,9 @@ const shot = (page: Page, step: string) => screenshot(page, import.meta.filename
 /** No part of the page is wider than the window (nothing to scroll sideways but tables). */
 async function fitsWidth(t: Test, page: Page): Promise<void> {
   // Expressions as strings: they run in the page, whose DOM types this Node project does not load.
-  const { scroll, width } = await page.evaluate<{ scroll: number; width: number }>('({ scroll: document.documentElement.scrollWidth, width: window.innerWidth })');
+  const { scroll, width } = await page.evaluate<{ scroll: number; width: number }>(
+    '({ scroll: document.documentElement.scrollWidth, width: window.innerWidth })',
+  );
   t.ok(scroll <= width, `the page is ${scroll} px wide in a ${width} px window`);
 }
 
@@ -97,7 +99,10 @@ t.test('sign up, upload, watch it finish live, read summary and log, download, o
   t.match(await page.locator('.upload-error').innerText(), /This file is 172 KB; your plan accepts up to 150 KB/);
   await page.getByRole('button', { name: 'Annotate' }).click();
   await page.locator('.upload-error a[href="/subscribe"]').waitFor();
-  t.match(await page.locator('.upload-error').innerText(), /^The file is larger than 150 KB, the free plan's limit; upgrade to premium to annotate larger files\. See the plans$/);
+  t.match(
+    await page.locator('.upload-error').innerText(),
+    /^The file is larger than 150 KB, the free plan's limit; upgrade to premium to annotate larger files\. See the plans$/,
+  );
   await shot(page, 'upload over limit');
   const listed = await page.evaluate(async () => ((await (await fetch('/api/v1/jobs')).json()) as { jobs: unknown[] }).jobs.length);
   t.equal(listed, 1, 'nothing was created for the refused upload');
@@ -125,7 +130,9 @@ t.test('sign up, upload, watch it finish live, read summary and log, download, o
   t.match(await page.locator('dl.stats').innerText(), /Variants\s+3,000/);
   await shot(page, 'large job done');
   // The preview filters by gene and by rsID too.
-  const genes = (await page.locator('.preview-table tbody tr td:nth-child(6)').allInnerTexts()).flatMap((g) => g.split(', ')).filter((g) => g && g !== '–');
+  const genes = (await page.locator('.preview-table tbody tr td:nth-child(6)').allInnerTexts())
+    .flatMap((g) => g.split(', '))
+    .filter((g) => g && g !== '–');
   const gene = genes[0]!;
   await page.getByLabel('Gene').fill(gene);
   await page.getByRole('button', { name: 'Filter' }).click();
@@ -139,7 +146,11 @@ t.test('sign up, upload, watch it finish live, read summary and log, download, o
   t.match(await page.locator('section.preview .empty').innerText(), /No rows match among the first/);
 
   // The browser logs the refused upload's 413 itself; nothing else may appear.
-  t.strictSame(pageErrors(page).filter((e) => !/status of 413 .*\/api\/v1\/uploads/.test(e)), [], `no script or console errors on ${page.url()}`);
+  t.strictSame(
+    pageErrors(page).filter((e) => !/status of 413 .*\/api\/v1\/uploads/.test(e)),
+    [],
+    `no script or console errors on ${page.url()}`,
+  );
 });
 
 t.test('the pages work at phone width: nothing wider than the screen, navigation reachable', async (t) => {
@@ -173,5 +184,9 @@ t.test('the pages work at phone width: nothing wider than the screen, navigation
   await page.goto(`${stack.url}/no/such/page`);
   await fitsWidth(t, page);
   await shot(page, 'phone not found');
-  t.strictSame(pageErrors(page).filter((e) => !e.includes('/no/such/page')), [], 'only the 404 of the missing page');
+  t.strictSame(
+    pageErrors(page).filter((e) => !e.includes('/no/such/page')),
+    [],
+    'only the 404 of the missing page',
+  );
 });

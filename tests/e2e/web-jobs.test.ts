@@ -57,7 +57,8 @@ t.test('queued jobs show their place in the queue; the status filter narrows the
 t.test("a failed job's page shows why, as text, and offers to upload again", async (t) => {
   // The user id is the first folder of the job's input in the store.
   let userId = '';
-  for (const u of await readdir(join(stack.stateDir, 'blobs', 'inputs'))) if ((await readdir(join(stack.stateDir, 'blobs', 'inputs', u))).includes(ids[0]!)) userId = u;
+  for (const u of await readdir(join(stack.stateDir, 'blobs', 'inputs')))
+    if ((await readdir(join(stack.stateDir, 'blobs', 'inputs', u))).includes(ids[0]!)) userId = u;
   const jobs = createClient(JobService, stack.jobGrpcUrl, { defaultDeadlineMs: 10_000 });
   try {
     // What an annotator reports for a bad file (attempt 0: whoever holds the job).
@@ -66,7 +67,10 @@ t.test("a failed job's page shows why, as text, and offers to upload again", asy
     jobs.close();
   }
   const page = (await web.get(`/jobs/${ids[0]}`)).text;
-  t.match(page, /<strong>The annotation failed\.<\/strong> <span class="reason">invalid VCF: line 4: POS: expected a number, got &quot;&lt;b&gt;12x&lt;\/b&gt;&quot;<\/span>/);
+  t.match(
+    page,
+    /<strong>The annotation failed\.<\/strong> <span class="reason">invalid VCF: line 4: POS: expected a number, got &quot;&lt;b&gt;12x&lt;\/b&gt;&quot;<\/span>/,
+  );
   t.match(page, /<a href="\/upload">upload it again<\/a>/);
   t.notMatch(page, /Annotated VCF/);
   t.match((await web.get('/jobs?status=FAILED')).text, /sample-01\.vcf/);

@@ -2,7 +2,17 @@
 // gateway sends the browser to the provider, the user signs in and consents there, and comes back
 // signed in to GAS with an account made from the provider's claims.
 import t from 'tap';
-import { freePort, launchBrowser, newPage, pageErrors, screenshot, startGasStack, startOidcProvider, WebClient, DESKTOP } from '@gas/testing';
+import {
+  freePort,
+  launchBrowser,
+  newPage,
+  pageErrors,
+  screenshot,
+  startGasStack,
+  startOidcProvider,
+  WebClient,
+  DESKTOP,
+} from '@gas/testing';
 import type { Page } from '@gas/testing';
 
 const gatewayPort = await freePort();
@@ -39,7 +49,10 @@ async function signInAtProvider(page: Page, login: string, step: string): Promis
   await page.getByRole('link', { name: 'Sign in with Example University' }).click();
   // A provider that still has a session of its own sends the browser straight back.
   const back = page.waitForURL(`${stack.url}/**`).then(() => 'back' as const);
-  const form = page.locator('input[name=login]').waitFor().then(() => 'login' as const);
+  const form = page
+    .locator('input[name=login]')
+    .waitFor()
+    .then(() => 'login' as const);
   if ((await Promise.race([back, form])) === 'back') return;
   if (step) await shot(page, `${step} provider login`);
   await page.locator('input[name=login]').fill(login);
@@ -70,7 +83,11 @@ t.test('first sign-in through the provider makes an account from its claims; the
   await page.goto(`${stack.url}/profile`);
   t.equal(await page.getByLabel('Institution').inputValue(), 'Example University');
   // The provider's own pages (fonts from the internet, no favicon) are not ours to judge.
-  t.strictSame(pageErrors(page).filter((e) => e.includes(stack.url) || !e.includes('http')), [], 'no script or console errors of ours');
+  t.strictSame(
+    pageErrors(page).filter((e) => e.includes(stack.url) || !e.includes('http')),
+    [],
+    'no script or console errors of ours',
+  );
 });
 
 t.test('a provider account whose address already has a password account is not signed into it', async (t) => {

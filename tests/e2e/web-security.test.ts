@@ -25,7 +25,11 @@ const aliceJob = await (async () => {
   const res = await alice.upload('free_1.vcf', new Blob([await readFile(FREE_1)]), 'GRCh37', aliceCsrf);
   if (res.status !== 201) throw new Error(`alice's upload answered ${res.status}: ${res.text}`);
   const id = (JSON.parse(res.text) as { id: string }).id;
-  const page = await stack.eventually(async () => (await alice.get(`/jobs/${id}`)).text, (text) => /class="badge (completed|failed)"/.test(text), 60_000);
+  const page = await stack.eventually(
+    async () => (await alice.get(`/jobs/${id}`)).text,
+    (text) => /class="badge (completed|failed)"/.test(text),
+    60_000,
+  );
   if (!/class="badge completed"/.test(page)) throw new Error(`alice's job ${id} did not complete:\n${page}`);
   return id;
 })();
@@ -149,7 +153,11 @@ t.test('changes without the CSRF token, or with a wrong one, are refused with 40
   t.equal((JSON.parse((await alice.get('/api/v1/jobs')).text) as { jobs: unknown[] }).jobs.length, before);
   // Signed-out forms carry a token bound to a cookie: a post from elsewhere is refused.
   const stranger = new WebClient(stack.url);
-  const signin = await stranger.postForm('/signin', { email: 'alice@example.org', password: PASSWORD, _csrf: 'forged-token-from-elsewhere-1234' });
+  const signin = await stranger.postForm('/signin', {
+    email: 'alice@example.org',
+    password: PASSWORD,
+    _csrf: 'forged-token-from-elsewhere-1234',
+  });
   t.equal(signin.status, 403);
   t.equal(stranger.cookies.has('gas_session'), false);
 });
@@ -186,7 +194,12 @@ t.test('sign-in: a wrong password and an unknown address get the same answer; th
   // An open redirect through ?next= is not possible.
   const d = new WebClient(stack.url);
   const form = await d.get('/signin?next=//evil.example/x');
-  const res = await d.postForm('/signin', { _csrf: WebClient.csrfOf(form.text), email: 'alice@example.org', password: PASSWORD, next: '//evil.example/x' });
+  const res = await d.postForm('/signin', {
+    _csrf: WebClient.csrfOf(form.text),
+    email: 'alice@example.org',
+    password: PASSWORD,
+    next: '//evil.example/x',
+  });
   t.equal(res.location, '/jobs');
 });
 
@@ -230,7 +243,7 @@ t.test('archived and restoring results: the job page says what the user can do, 
   const users = await readdir(join(stack.stateDir, 'blobs', 'inputs'));
   let userId = '';
   for (const u of users) if ((await readdir(join(stack.stateDir, 'blobs', 'inputs', u))).includes(aliceJob)) userId = u;
-  t.ok(userId, 'the input of alice\'s job is in the store');
+  t.ok(userId, "the input of alice's job is in the store");
   const jobs = createClient(JobService, stack.jobGrpcUrl, { defaultDeadlineMs: 10_000 });
   try {
     await jobs.markArchived({ userId, jobId: aliceJob, archiveKeys: {} });
@@ -264,7 +277,10 @@ t.test('over the free limit: refused before storing, through the API and through
   form.append('file', big, 'premium_1.vcf');
   const page = await bob.request('/upload', { method: 'POST', body: form });
   t.equal(page.status, 413);
-  t.match(page.text, /<p class="error" role="alert">The file is larger than 150 KB, the free plan&#39;s limit; upgrade to premium to annotate larger files\.<\/p>/);
+  t.match(
+    page.text,
+    /<p class="error" role="alert">The file is larger than 150 KB, the free plan&#39;s limit; upgrade to premium to annotate larger files\.<\/p>/,
+  );
   t.equal((JSON.parse((await bob.get('/api/v1/jobs')).text) as { jobs: unknown[] }).jobs.length, before, 'no job');
   const stored = await readdir(join(stack.stateDir, 'blobs', 'inputs')).catch(() => []);
   for (const u of stored) {
@@ -279,11 +295,17 @@ t.test('behind TLS (an https public URL) the session cookie is Secure and __Host
   t.teardown(() => gateway.stop());
   const c = new WebClient(`http://127.0.0.1:${port}`);
   const form = await c.get('/signup');
-  const res = await c.postForm('/signup', { _csrf: WebClient.csrfOf(form.text), email: 'tls@example.org', password: PASSWORD, name: 'Tls' });
+  const res = await c.postForm('/signup', {
+    _csrf: WebClient.csrfOf(form.text),
+    email: 'tls@example.org',
+    password: PASSWORD,
+    name: 'Tls',
+  });
   t.equal(res.status, 303);
   const cookie = res.headers.getSetCookie().find((h) => h.startsWith('__Host-gas_session='));
   t.ok(cookie, 'a __Host-gas_session cookie is set', { setCookie: res.headers.getSetCookie() });
-  for (const attr of ['Secure', 'HttpOnly', 'SameSite=Lax', 'Path=/']) t.ok(cookie?.split('; ').includes(attr), `${attr} in the cookie`, { cookie });
+  for (const attr of ['Secure', 'HttpOnly', 'SameSite=Lax', 'Path=/'])
+    t.ok(cookie?.split('; ').includes(attr), `${attr} in the cookie`, { cookie });
   t.notMatch(cookie ?? '', /Domain=/i, '__Host- cookies have no Domain');
   t.match(res.headers.get('strict-transport-security') ?? '', /max-age=31536000/);
 });

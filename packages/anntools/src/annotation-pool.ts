@@ -15,10 +15,7 @@ export interface AnnotationPoolOptions {
 /** Chunks queued per worker: one running and one waiting, so a worker never waits for the next. */
 const PER_WORKER = 2;
 
-type Reply =
-  | { type: 'ready' }
-  | { type: 'result'; id: number; result: ChunkResult }
-  | { type: 'failure'; id: number; message: string };
+type Reply = { type: 'ready' } | { type: 'result'; id: number; result: ChunkResult } | { type: 'failure'; id: number; message: string };
 
 interface Slot {
   /** Null while a replacement for a failed worker starts. */

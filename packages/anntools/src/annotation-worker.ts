@@ -9,7 +9,14 @@ export interface WorkerData {
   references: Array<{ path: string; bytes: Buffer }>;
 }
 
-export type WorkerRequest = { id: number; build: string | null; chunk: Uint8Array; options: ChunkOptions; vcf?: ArrayBuffer; tsv?: ArrayBuffer };
+export type WorkerRequest = {
+  id: number;
+  build: string | null;
+  chunk: Uint8Array;
+  options: ChunkOptions;
+  vcf?: ArrayBuffer;
+  tsv?: ArrayBuffer;
+};
 
 const { references } = workerData as WorkerData;
 const byBuild = new Map<string | null, AnnotatorCache>([[null, new AnnotatorCache(undefined)]]);

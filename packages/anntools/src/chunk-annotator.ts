@@ -232,14 +232,26 @@ export class ChunkAnnotator {
   }
 
   /** One data line, [start, end) of the chunk. */
-  private record(text: string, bytes: Uint8Array, view: DataView, start: number, end: number, lineNo: number, counts: AnnotationCounts): void {
+  private record(
+    text: string,
+    bytes: Uint8Array,
+    view: DataView,
+    start: number,
+    end: number,
+    lineNo: number,
+    counts: AnnotationCounts,
+  ): void {
     const ref = this.ref;
     const writeTsv = this.opts.tsv && ref !== undefined;
     const vcf = this.vcf;
     const alleles = this.alleles;
     const tabs = this.tabs;
     if (text.charCodeAt(start) === 35 /* # */) {
-      throw new VcfFormatError(lineNo, 'header', text.startsWith('#CHROM', start) ? 'a second #CHROM header line' : 'meta-information line after the #CHROM header line');
+      throw new VcfFormatError(
+        lineNo,
+        'header',
+        text.startsWith('#CHROM', start) ? 'a second #CHROM header line' : 'meta-information line after the #CHROM header line',
+      );
     }
     const found = findTabs(bytes, start, end, tabs);
     if (found < 7) {
@@ -258,7 +270,8 @@ export class ChunkAnnotator {
     const sameChrom = last.length > 0 && t0 - start === last.length && text.startsWith(last, start);
     const chromName = sameChrom ? last : text.slice(start, t0);
     if (!sameChrom) {
-      if (chromName === '' || WHITESPACE.test(chromName)) throw new VcfFormatError(lineNo, 'CHROM', `invalid chromosome name "${truncate(chromName)}"`);
+      if (chromName === '' || WHITESPACE.test(chromName))
+        throw new VcfFormatError(lineNo, 'CHROM', `invalid chromosome name "${truncate(chromName)}"`);
       this.lastChrom = chromName;
       this.lastCanonical = canonicalChrom(chromName);
     }
@@ -267,16 +280,19 @@ export class ChunkAnnotator {
       this.runChrom = chromName;
     }
     let pos = 0;
-    if (t1 === t0 + 1 || t1 - t0 > 16) throw new VcfFormatError(lineNo, 'POS', `expected a non-negative integer, got "${truncate(text.slice(t0 + 1, t1))}"`);
+    if (t1 === t0 + 1 || t1 - t0 > 16)
+      throw new VcfFormatError(lineNo, 'POS', `expected a non-negative integer, got "${truncate(text.slice(t0 + 1, t1))}"`);
     for (let k = t0 + 1; k < t1; k++) {
       const d = bytes[k]! - 48;
-      if (d < 0 || d > 9) throw new VcfFormatError(lineNo, 'POS', `expected a non-negative integer, got "${truncate(text.slice(t0 + 1, t1))}"`);
+      if (d < 0 || d > 9)
+        throw new VcfFormatError(lineNo, 'POS', `expected a non-negative integer, got "${truncate(text.slice(t0 + 1, t1))}"`);
       pos = pos * 10 + d;
     }
     // Most records are SNVs: one base each side, taken as V8's cached one-character strings.
     const single = t3 === t2 + 2 && t4 === t3 + 2 && BASE[bytes[t2 + 1]!] === 1 && BASE[bytes[t3 + 1]!] === 1;
     const refBases = single ? CHAR[bytes[t2 + 1]!]! : text.slice(t2 + 1, t3);
-    if (!single && !isBases(refBases)) throw new VcfFormatError(lineNo, 'REF', `expected bases A, C, G, T or N, got "${truncate(refBases)}"`);
+    if (!single && !isBases(refBases))
+      throw new VcfFormatError(lineNo, 'REF', `expected bases A, C, G, T or N, got "${truncate(refBases)}"`);
     const altField = single ? CHAR[bytes[t3 + 1]!]! : text.slice(t3 + 1, t4);
     const alts = single || altField.indexOf(',') < 0 ? null : altField.split(',');
     const altCount = alts === null ? 1 : alts.length;
@@ -366,7 +382,15 @@ export class ChunkAnnotator {
   }
 
   /** One TSV row per ALT of the record whose REF ends at tab t3 and ALT at tab t4. */
-  private writeTsvRows(bytes: Uint8Array, view: DataView, start: number, t3: number, t4: number, alts: string[] | null, altCount: number): void {
+  private writeTsvRows(
+    bytes: Uint8Array,
+    view: DataView,
+    start: number,
+    t3: number,
+    t4: number,
+    alts: string[] | null,
+    altCount: number,
+  ): void {
     const tsv = this.tsv;
     for (let i = 0; i < altCount; i++) {
       const a = this.alleles[i]!;
@@ -393,7 +417,14 @@ export class ChunkAnnotator {
   }
 
   /** Fills `out` with the annotation of one ALT. */
-  private annotateAllele(out: AlleleAnnotation, chrom: string, pos: number, refBases: string, altBases: string, counts: AnnotationCounts): void {
+  private annotateAllele(
+    out: AlleleAnnotation,
+    chrom: string,
+    pos: number,
+    refBases: string,
+    altBases: string,
+    counts: AnnotationCounts,
+  ): void {
     const ref = this.ref!;
     out.skip = null;
     out.region = null;
@@ -402,7 +433,12 @@ export class ChunkAnnotator {
     let start: number;
     let end: number;
     let allele: Allele | null = null;
-    if (refBases.length === 1 && altBases.length === 1 && BASE[altBases.charCodeAt(0) & 255] === 1 && UPPER[refBases.charCodeAt(0)] !== UPPER[altBases.charCodeAt(0)]) {
+    if (
+      refBases.length === 1 &&
+      altBases.length === 1 &&
+      BASE[altBases.charCodeAt(0) & 255] === 1 &&
+      UPPER[refBases.charCodeAt(0)] !== UPPER[altBases.charCodeAt(0)]
+    ) {
       // An SNV: its Allele is made only if a consequence needs it.
       start = pos - 1;
       end = pos;

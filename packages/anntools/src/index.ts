@@ -15,7 +15,13 @@ export { classifyRegion, REGION_RANK } from './annotation/region.ts';
 export type { RegionClass } from './annotation/region.ts';
 export { reduceAllele } from './annotation/allele.ts';
 export type { Reference, RsIdLookup } from './reference.ts';
-export { buildReferenceFile, loadReferenceFile, parseReferenceFile, readReferenceBytes, REFERENCE_FORMAT_VERSION } from './reference-file.ts';
+export {
+  buildReferenceFile,
+  loadReferenceFile,
+  parseReferenceFile,
+  readReferenceBytes,
+  REFERENCE_FORMAT_VERSION,
+} from './reference-file.ts';
 export type { LoadedReference, ReferenceManifest, SourceFile } from './reference-file.ts';
 export { ensureReferenceFiles, referencePresets, referenceFileName } from './reference-presets.ts';
 export type { BuildName, EnsureResult } from './reference-presets.ts';

@@ -45,7 +45,10 @@ async function decompressed(input: Readable): Promise<AsyncIterable<Buffer>> {
  * number of the batch's first line. Batches keep the per-line cost to a plain loop: an async
  * iteration per line would dominate the engine's time.
  */
-export async function* readLineBatches(input: Readable, limits: LineReaderLimits = defaultLimits): AsyncGenerator<{ lines: string[]; firstLine: number }> {
+export async function* readLineBatches(
+  input: Readable,
+  limits: LineReaderLimits = defaultLimits,
+): AsyncGenerator<{ lines: string[]; firstLine: number }> {
   let carry = '';
   let lineNo = 0;
   let total = 0;

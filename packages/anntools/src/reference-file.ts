@@ -40,7 +40,6 @@ export interface LoadedReference extends Reference {
   missingFasta?: string;
 }
 
-
 /** Transcripts as parallel columns: far smaller and faster to parse than one object each. */
 function encodeTranscripts(ts: Transcript[]) {
   const exonOffsets = [0];
@@ -109,7 +108,14 @@ export async function buildReferenceFile(opts: {
     say(`reading gene models ${path}`);
     const ts = await loadGeneModels(path);
     transcripts.push(...ts);
-    sources.push({ path, name: basename(path), kind: 'genes', bytes: (await stat(path)).size, sha256: await sha256File(path), records: ts.length });
+    sources.push({
+      path,
+      name: basename(path),
+      kind: 'genes',
+      bytes: (await stat(path)).size,
+      sha256: await sha256File(path),
+      records: ts.length,
+    });
   }
   const builder = new SnpTableBuilder();
   for (const path of opts.dbsnp) {
@@ -123,7 +129,14 @@ export async function buildReferenceFile(opts: {
     const reader = FastaReader.open(opts.fasta);
     const names = reader.names();
     reader.close();
-    sources.push({ path: resolve(opts.fasta), name: basename(opts.fasta), kind: 'fasta', bytes: (await stat(opts.fasta)).size, sha256: await sha256File(opts.fasta), records: names.length });
+    sources.push({
+      path: resolve(opts.fasta),
+      name: basename(opts.fasta),
+      kind: 'fasta',
+      bytes: (await stat(opts.fasta)).size,
+      sha256: await sha256File(opts.fasta),
+      records: names.length,
+    });
   }
   const manifest: ReferenceManifest = {
     format: REFERENCE_FORMAT_VERSION,
@@ -171,7 +184,7 @@ export async function readReferenceBytes(path: string): Promise<Buffer> {
   try {
     const { size } = await fh.stat();
     const buf = Buffer.from(new SharedArrayBuffer(size));
-    for (let at = 0; at < size; ) {
+    for (let at = 0; at < size;) {
       const { bytesRead } = await fh.read(buf, at, size - at, at);
       if (bytesRead === 0) throw new Error(`${path}: file shrank while being read`);
       at += bytesRead;
@@ -195,9 +208,13 @@ export function parseReferenceFile(buf: Buffer, path: string): LoadedReference {
   const manifest = JSON.parse(buf.subarray(at, at + mLen).toString()) as ReferenceManifest;
   at += mLen;
   if (manifest.format !== REFERENCE_FORMAT_VERSION) {
-    throw new Error(`${path} has reference format ${manifest.format}; this engine reads ${REFERENCE_FORMAT_VERSION}: rebuild it with gas-annotate build-db`);
+    throw new Error(
+      `${path} has reference format ${manifest.format}; this engine reads ${REFERENCE_FORMAT_VERSION}: rebuild it with gas-annotate build-db`,
+    );
   }
-  const transcripts = decodeTranscripts(JSON.parse(gunzipSync(buf.subarray(at, at + tLen)).toString()) as ReturnType<typeof encodeTranscripts>);
+  const transcripts = decodeTranscripts(
+    JSON.parse(gunzipSync(buf.subarray(at, at + tLen)).toString()) as ReturnType<typeof encodeTranscripts>,
+  );
   at += tLen;
   const snps = SnpTable.deserialize(buf.subarray(at, at + sLen));
   const fasta = manifest.sources.find((s) => s.kind === 'fasta');

@@ -29,12 +29,12 @@ export function referenceFileName(build: string): string {
   return `${build}.gasref`;
 }
 
-
 async function upToDate(out: string, sources: string[]): Promise<boolean> {
   try {
     const m = JSON.parse(await readFile(`${out}.manifest.json`, 'utf8')) as ReferenceManifest;
     // A file from another engine version may hold models read by older loader rules: rebuild it.
-    if (m.format !== REFERENCE_FORMAT_VERSION || m.engine !== ENGINE_NAME || !existsSync(out) || m.sources.length !== sources.length) return false;
+    if (m.format !== REFERENCE_FORMAT_VERSION || m.engine !== ENGINE_NAME || !existsSync(out) || m.sources.length !== sources.length)
+      return false;
     for (const [i, s] of sources.entries()) if (m.sources[i]?.sha256 !== (await sha256File(s))) return false;
     return true;
   } catch {

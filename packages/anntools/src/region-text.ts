@@ -107,7 +107,8 @@ export class RegionText {
     if (r !== null) {
       if (r === this.info.region) return w.copy(this.info.parts[0]!);
       if (isGap(r)) {
-        if (!sameGap(this.infoGap, r)) this.infoGap = gapText(r, `GAS_REGION=intergenic;GAS_GENE=${flankGenes(r)};GAS_DETAIL=`, RSID_KEY_TEXT);
+        if (!sameGap(this.infoGap, r))
+          this.infoGap = gapText(r, `GAS_REGION=intergenic;GAS_GENE=${flankGenes(r)};GAS_DETAIL=`, RSID_KEY_TEXT);
         return writeGap(w, this.infoGap, r);
       }
     }
@@ -151,7 +152,6 @@ export class RegionText {
   }
 }
 
-
 function isGap(r: RegionAnnotation): boolean {
   return r.classes[0] === 'intergenic';
 }
@@ -169,7 +169,12 @@ function gapText(r: RegionAnnotation, head: string, tail: string): CachedText {
   const open = (f: Flank | undefined): string => (f ? `${f.gene}(dist:` : 'NONE');
   const close = (f: Flank | undefined): string => (f ? ')' : '');
   const parts = [head + open(r.left), `${close(r.left)}&${open(r.right)}`, close(r.right) + tail];
-  return { region: null, left: r.left ? r.left.gene : '', right: r.right ? r.right.gene : '', parts: parts.map((p) => Buffer.from(p, 'latin1')) };
+  return {
+    region: null,
+    left: r.left ? r.left.gene : '',
+    right: r.right ? r.right.gene : '',
+    parts: parts.map((p) => Buffer.from(p, 'latin1')),
+  };
 }
 
 function writeGap(w: ByteWriter, c: CachedText, r: RegionAnnotation): void {

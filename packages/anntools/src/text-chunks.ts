@@ -31,13 +31,15 @@ const BGZF_MAX_BLOCK_OUTPUT = 65536;
 // Output in one piece per group where it fits: zlib's default 16 KB pieces cost a callback and a
 // copy each on this thread.
 const inflate = (buf: Buffer, maxOutputLength: number): Promise<Buffer> =>
-  new Promise((resolve, reject) => gunzip(buf, { maxOutputLength, chunkSize: Math.min(maxOutputLength, 1024 * 1024) }, (err, out) => (err ? reject(err) : resolve(out))));
+  new Promise((resolve, reject) =>
+    gunzip(buf, { maxOutputLength, chunkSize: Math.min(maxOutputLength, 1024 * 1024) }, (err, out) => (err ? reject(err) : resolve(out))),
+  );
 
 /** The BSIZE of the BGZF block starting at `at`, or -1 when the gzip member there is not BGZF. */
 function bgzfBlockSize(buf: Buffer, at: number): number {
   if (buf[at] !== 0x1f || buf[at + 1] !== 0x8b || buf[at + 2] !== 8 || (buf[at + 3]! & 4) === 0) return -1;
   const xlen = buf.readUInt16LE(at + 10);
-  for (let p = at + 12; p + 4 <= at + 12 + xlen; ) {
+  for (let p = at + 12; p + 4 <= at + 12 + xlen;) {
     const slen = buf.readUInt16LE(p + 2);
     if (buf[p] === 66 && buf[p + 1] === 67 && slen === 2) return buf.readUInt16LE(p + 4) + 1;
     p += 4 + slen;
@@ -56,7 +58,8 @@ async function* inflateBgzf(raw: AsyncIterable<Buffer>, first: Buffer): AsyncGen
     for (;;) {
       if (pending.length - at < 18) break;
       const size = bgzfBlockSize(pending, at);
-      if (size < 0) throw new InputLimitError('input', 'the gzip member at this point is not a BGZF block, although the file starts with one');
+      if (size < 0)
+        throw new InputLimitError('input', 'the gzip member at this point is not a BGZF block, although the file starts with one');
       if (pending.length - at < size) break;
       at += size;
       blocks++;
@@ -66,7 +69,8 @@ async function* inflateBgzf(raw: AsyncIterable<Buffer>, first: Buffer): AsyncGen
         blocks = 0;
       }
     }
-    if (final && at < pending.length) throw new InputLimitError('input', 'the compressed input ends in the middle of a BGZF block (truncated file?)');
+    if (final && at < pending.length)
+      throw new InputLimitError('input', 'the compressed input ends in the middle of a BGZF block (truncated file?)');
     if (blocks > 0 && (final || inFlight.length === 0)) {
       inFlight.push(guard(inflate(pending.subarray(groupStart, at), blocks * BGZF_MAX_BLOCK_OUTPUT)));
       groupStart = at;
@@ -146,7 +150,8 @@ export async function* readTextChunks(input: Readable, limits: LineReaderLimits)
   try {
     for await (const buf of decompressed(input)) {
       total += buf.length;
-      if (total > limits.maxDecompressedBytes) throw new InputLimitError('input', `more than ${limits.maxDecompressedBytes} bytes after decompression`);
+      if (total > limits.maxDecompressedBytes)
+        throw new InputLimitError('input', `more than ${limits.maxDecompressedBytes} bytes after decompression`);
       const nl = buf.lastIndexOf(10);
       if (nl < 0) {
         carry = carry.length === 0 ? buf : Buffer.concat([carry, buf]);
@@ -170,8 +175,10 @@ export async function* readTextChunks(input: Readable, limits: LineReaderLimits)
   } catch (err) {
     if (err instanceof InputLimitError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ERR_BUFFER_TOO_LARGE' || code === 'ERR_OUT_OF_RANGE') throw new InputLimitError('input', 'a BGZF block decompresses to more than 64 KiB (not a valid BGZF file)');
-    if (typeof code === 'string' && code.startsWith('Z_')) throw new InputLimitError('input', `the gzip data is damaged (${(err as Error).message})`);
+    if (code === 'ERR_BUFFER_TOO_LARGE' || code === 'ERR_OUT_OF_RANGE')
+      throw new InputLimitError('input', 'a BGZF block decompresses to more than 64 KiB (not a valid BGZF file)');
+    if (typeof code === 'string' && code.startsWith('Z_'))
+      throw new InputLimitError('input', `the gzip data is damaged (${(err as Error).message})`);
     throw err;
   }
   // The lines before an over-long one still go out first, so the engine can number it.

@@ -60,7 +60,11 @@ export class VcfHeaderReader {
       }
       if (line.startsWith('#')) {
         if (!line.startsWith(COLUMNS)) {
-          throw new VcfFormatError(lineNo, 'header', 'the column header must start with #CHROM POS ID REF ALT QUAL FILTER INFO, tab-separated');
+          throw new VcfFormatError(
+            lineNo,
+            'header',
+            'the column header must start with #CHROM POS ID REF ALT QUAL FILTER INFO, tab-separated',
+          );
         }
         this.columns = line;
         this.done = true;

@@ -37,7 +37,14 @@ t.test('a missing input file is named; --threads must be a whole number', async 
   t.equal(missing.code, 1);
   t.equal(missing.stderr, 'gas-annotate: /nonexistent/in.vcf: no such file\n');
   const vcf = sharedDataPath('vcf/gas_anntools/free_1.vcf');
-  const threads = await gasAnnotate('annotate', vcf, '--threads', 'two', '--genes', sharedDataPath('gene_models/grch37/refFlat_hg19.txt.gz'));
+  const threads = await gasAnnotate(
+    'annotate',
+    vcf,
+    '--threads',
+    'two',
+    '--genes',
+    sharedDataPath('gene_models/grch37/refFlat_hg19.txt.gz'),
+  );
   t.equal(threads.code, 2);
   t.match(threads.stderr, /--threads must be a whole number ≥ 1, got "two"/);
 });
@@ -45,15 +52,31 @@ t.test('a missing input file is named; --threads must be a whole number', async 
 t.test('annotate with gene models writes the VCF, the TSV, the summary and the count log', async (t) => {
   const out = t.testdir();
   const vcf = sharedDataPath('vcf/grch37/NIST_NA12878_v2.19_complex_1ormoreindels.vcf.gz');
-  const r = await gasAnnotate('annotate', vcf, '--genes', sharedDataPath('gene_models/grch37/refFlat_hg19.txt.gz'), '--build', 'GRCh37', '--out-dir', out);
+  const r = await gasAnnotate(
+    'annotate',
+    vcf,
+    '--genes',
+    sharedDataPath('gene_models/grch37/refFlat_hg19.txt.gz'),
+    '--build',
+    'GRCh37',
+    '--out-dir',
+    out,
+  );
   t.equal(r.code, 0, r.stderr);
   t.match(r.stdout, /^184632 records, \d+ alleles, [\d.]+ s\n$/);
   const base = 'NIST_NA12878_v2.19_complex_1ormoreindels';
-  const summary = JSON.parse(readFileSync(join(out, `${base}.summary.json`), 'utf8')) as { records: number; build: string; alleles: number };
+  const summary = JSON.parse(readFileSync(join(out, `${base}.summary.json`), 'utf8')) as {
+    records: number;
+    build: string;
+    alleles: number;
+  };
   t.equal(summary.records, 184_632);
   t.equal(summary.build, 'GRCh37');
   t.match(readFileSync(join(out, `${base}.count.log`), 'utf8'), /184632/);
-  const tsvRows = readFileSync(join(out, `${base}.annot.tsv`), 'utf8').trimEnd().split('\n').length - 1;
+  const tsvRows =
+    readFileSync(join(out, `${base}.annot.tsv`), 'utf8')
+      .trimEnd()
+      .split('\n').length - 1;
   t.equal(tsvRows, summary.alleles);
   t.match(readFileSync(join(out, `${base}.annot.vcf`), 'utf8').slice(0, 200_000), /GAS_REGION=exonic/);
 });

@@ -39,9 +39,20 @@ import { loadGeneModels } from '../src/gene-models/index.ts';
  * for n >= 11. Every c./p. description must come out the same; VCF records differ (complemented
  * bases, and indels left-aligned on this genome, which is the transcript's 3' side).
  */
-const PLUS_GENOME = 'GGGGGGGGGG' + 'CCGCCACCGC' + 'ATGGCATGGG' + 'GTAAGTCCCCCCCCCTTCAG' + 'GAAAAAAGCTCGACCCTTAA' + 'GCATGACTAGCTAAC' + 'TTTTTTTTTT';
+const PLUS_GENOME =
+  'GGGGGGGGGG' + 'CCGCCACCGC' + 'ATGGCATGGG' + 'GTAAGTCCCCCCCCCTTCAG' + 'GAAAAAAGCTCGACCCTTAA' + 'GCATGACTAGCTAAC' + 'TTTTTTTTTT';
 // Written out rather than computed, so the test does not lean on the code's own reverse complement.
-const MINUS_GENOME = 'AAAAAAAAAA' + 'GTTAGCTAGT' + 'CATGCTTAAG' + 'GGTCGAGCTT' + 'TTTTCCTGAA' + 'GGGGGGGGGA' + 'CTTACCCCAT' + 'GCCATGCGGT' + 'GGCGGCCCCC' + 'CCCCC';
+const MINUS_GENOME =
+  'AAAAAAAAAA' +
+  'GTTAGCTAGT' +
+  'CATGCTTAAG' +
+  'GGTCGAGCTT' +
+  'TTTTCCTGAA' +
+  'GGGGGGGGGA' +
+  'CTTACCCCAT' +
+  'GCCATGCGGT' +
+  'GGCGGCCCCC' +
+  'CCCCC';
 
 function source(genome: string): SequenceSource {
   return {
@@ -53,7 +64,19 @@ function source(genome: string): SequenceSource {
 }
 
 function tx(id: string, strand: '+' | '-', exonStarts: number[], exonEnds: number[], cdsStart: number, cdsEnd: number): Transcript {
-  return { id, gene: 'SYN', chrom: 'syn', strand, start: exonStarts[0]!, end: exonEnds.at(-1)!, cdsStart, cdsEnd, exonStarts, exonEnds, biotype: 'protein_coding' };
+  return {
+    id,
+    gene: 'SYN',
+    chrom: 'syn',
+    strand,
+    start: exonStarts[0]!,
+    end: exonEnds.at(-1)!,
+    cdsStart,
+    cdsEnd,
+    exonStarts,
+    exonEnds,
+    biotype: 'protein_coding',
+  };
 }
 
 const PLUS = tx('NM_PLUS', '+', [10, 50], [30, 85], 20, 70);
@@ -107,35 +130,78 @@ const CASES: Case[] = [
     name: 'synonymous c.6A>G',
     plus: [26, 'A', 'G'],
     minus: [70, 'T', 'C'],
-    want: { exonicFunction: 'synonymous', hgvsC: 'c.6A>G', hgvsP: 'p.Ala2=', codonChange: 'gcA/gcG', aminoAcidChange: 'A', cdsPosition: 6, proteinPosition: 2, soTerm: 'synonymous_variant', impact: 'LOW' },
+    want: {
+      exonicFunction: 'synonymous',
+      hgvsC: 'c.6A>G',
+      hgvsP: 'p.Ala2=',
+      codonChange: 'gcA/gcG',
+      aminoAcidChange: 'A',
+      cdsPosition: 6,
+      proteinPosition: 2,
+      soTerm: 'synonymous_variant',
+      impact: 'LOW',
+    },
   },
   {
     // GCA → GAA: Ala2Glu. PLUS g=24 C>A; MINUS m=70 G>T.
     name: 'missense c.5C>A',
     plus: [25, 'C', 'A'],
     minus: [71, 'G', 'T'],
-    want: { exonicFunction: 'missense', hgvsC: 'c.5C>A', hgvsP: 'p.Ala2Glu', codonChange: 'gCa/gAa', aminoAcidChange: 'A/E', proteinPosition: 2, soTerm: 'missense_variant', impact: 'MODERATE' },
+    want: {
+      exonicFunction: 'missense',
+      hgvsC: 'c.5C>A',
+      hgvsP: 'p.Ala2Glu',
+      codonChange: 'gCa/gAa',
+      aminoAcidChange: 'A/E',
+      proteinPosition: 2,
+      soTerm: 'missense_variant',
+      impact: 'MODERATE',
+    },
   },
   {
     // The split codon's exon-1 base: G|GA → C|GA = Arg. PLUS g=29 G>C; MINUS m=65 C>G.
     name: 'missense on the split codon, exon 1 side (c.10G>C)',
     plus: [30, 'G', 'C'],
     minus: [66, 'C', 'G'],
-    want: { exonicFunction: 'missense', hgvsC: 'c.10G>C', hgvsP: 'p.Gly4Arg', codonChange: 'Gga/Cga', aminoAcidChange: 'G/R', cdsPosition: 10, proteinPosition: 4 },
+    want: {
+      exonicFunction: 'missense',
+      hgvsC: 'c.10G>C',
+      hgvsP: 'p.Gly4Arg',
+      codonChange: 'Gga/Cga',
+      aminoAcidChange: 'G/R',
+      cdsPosition: 10,
+      proteinPosition: 4,
+    },
   },
   {
     // The split codon's first exon-2 base: G|GA → G|TA = Val. PLUS g=50 G>T; MINUS m=44 C>A.
     name: 'missense on the split codon, exon 2 side (c.11G>T)',
     plus: [51, 'G', 'T'],
     minus: [45, 'C', 'A'],
-    want: { exonicFunction: 'missense', hgvsC: 'c.11G>T', hgvsP: 'p.Gly4Val', codonChange: 'gGa/gTa', aminoAcidChange: 'G/V', cdsPosition: 11, proteinPosition: 4 },
+    want: {
+      exonicFunction: 'missense',
+      hgvsC: 'c.11G>T',
+      hgvsP: 'p.Gly4Val',
+      codonChange: 'gGa/gTa',
+      aminoAcidChange: 'G/V',
+      cdsPosition: 11,
+      proteinPosition: 4,
+    },
   },
   {
     // TGG → TGA. PLUS g=28 G>A; MINUS m=66 C>T.
     name: 'stop gained c.9G>A',
     plus: [29, 'G', 'A'],
     minus: [67, 'C', 'T'],
-    want: { exonicFunction: 'stop_gained', hgvsC: 'c.9G>A', hgvsP: 'p.Trp3Ter', codonChange: 'tgG/tgA', aminoAcidChange: 'W/*', soTerm: 'stop_gained', impact: 'HIGH' },
+    want: {
+      exonicFunction: 'stop_gained',
+      hgvsC: 'c.9G>A',
+      hgvsP: 'p.Trp3Ter',
+      codonChange: 'tgG/tgA',
+      aminoAcidChange: 'W/*',
+      soTerm: 'stop_gained',
+      impact: 'HIGH',
+    },
   },
   {
     // TAA → CAA (Gln); reading on into the 3'UTR: GCA (Ala) TGA (Ter), two codons past the old stop.
@@ -143,28 +209,54 @@ const CASES: Case[] = [
     name: 'stop lost c.28T>C',
     plus: [68, 'T', 'C'],
     minus: [28, 'A', 'G'],
-    want: { exonicFunction: 'stop_lost', hgvsC: 'c.28T>C', hgvsP: 'p.Ter10GlnextTer2', codonChange: 'Taa/Caa', aminoAcidChange: '*/Q', proteinPosition: 10, soTerm: 'stop_lost', impact: 'HIGH' },
+    want: {
+      exonicFunction: 'stop_lost',
+      hgvsC: 'c.28T>C',
+      hgvsP: 'p.Ter10GlnextTer2',
+      codonChange: 'Taa/Caa',
+      aminoAcidChange: '*/Q',
+      proteinPosition: 10,
+      soTerm: 'stop_lost',
+      impact: 'HIGH',
+    },
   },
   {
     // ATG → ACG. PLUS g=21 T>C; MINUS m=73 A>G.
     name: 'start lost c.2T>C',
     plus: [22, 'T', 'C'],
     minus: [74, 'A', 'G'],
-    want: { exonicFunction: 'start_lost', hgvsC: 'c.2T>C', hgvsP: 'p.Met1?', codonChange: 'aTg/aCg', aminoAcidChange: 'M/T', proteinPosition: 1, soTerm: 'start_lost', impact: 'HIGH' },
+    want: {
+      exonicFunction: 'start_lost',
+      hgvsC: 'c.2T>C',
+      hgvsP: 'p.Met1?',
+      codonChange: 'aTg/aCg',
+      aminoAcidChange: 'M/T',
+      proteinPosition: 1,
+      soTerm: 'start_lost',
+      impact: 'HIGH',
+    },
   },
   {
     // TAA → TAG. PLUS g=69 A>G; MINUS m=25 T>C.
     name: 'stop retained c.30A>G',
     plus: [70, 'A', 'G'],
     minus: [26, 'T', 'C'],
-    want: { exonicFunction: 'stop_retained', hgvsC: 'c.30A>G', hgvsP: 'p.Ter10=', codonChange: 'taA/taG', aminoAcidChange: '*', soTerm: 'stop_retained_variant', impact: 'LOW' },
+    want: {
+      exonicFunction: 'stop_retained',
+      hgvsC: 'c.30A>G',
+      hgvsP: 'p.Ter10=',
+      codonChange: 'taA/taG',
+      aminoAcidChange: '*',
+      soTerm: 'stop_retained_variant',
+      impact: 'LOW',
+    },
   },
   {
     // One A of the run c.12-c.17 deleted. PLUS left-aligns it to c.12 (anchor c.11 G at g=50:
     // POS 51 GA>G); MINUS left-aligns it to m=38, which is c.17 (anchor m=37 C: POS 38 CT>C).
     // HGVS takes the 3'-most A: c.17del. New frame: ..K5 AGC TCG ACC CTT AAG CAT GAC TAG →
     // Ser6 Ser Thr Leu Lys His Asp Ter: Ter is the 8th codon counting Ser6 as 1.
-    name: '1-base deletion in a run: frameshift, shifted 3\' on the transcript',
+    name: "1-base deletion in a run: frameshift, shifted 3' on the transcript",
     plus: [51, 'GA', 'G'],
     minus: [38, 'CT', 'C'],
     want: { exonicFunction: 'frameshift', hgvsC: 'c.17del', hgvsP: 'p.Lys6SerfsTer8', soTerm: 'frameshift_variant', impact: 'HIGH' },
@@ -178,7 +270,17 @@ const CASES: Case[] = [
     name: '3-base deletion: in-frame, one residue',
     plus: [58, 'GCTC', 'G'],
     minus: [34, 'CGAG', 'C'],
-    want: { exonicFunction: 'inframe_deletion', hgvsC: 'c.19_21del', hgvsP: 'p.Leu7del', codonChange: 'CTC/-', aminoAcidChange: 'L/-', cdsPosition: 19, proteinPosition: 7, soTerm: 'inframe_deletion', impact: 'MODERATE' },
+    want: {
+      exonicFunction: 'inframe_deletion',
+      hgvsC: 'c.19_21del',
+      hgvsP: 'p.Leu7del',
+      codonChange: 'CTC/-',
+      aminoAcidChange: 'L/-',
+      cdsPosition: 19,
+      proteinPosition: 7,
+      soTerm: 'inframe_deletion',
+      impact: 'MODERATE',
+    },
   },
   {
     // AAA out of the A run: PLUS left-aligns to c.12-14 (POS 51 GAAA>G); MINUS to m=38..40 =
@@ -197,7 +299,17 @@ const CASES: Case[] = [
     name: '3-base insertion between codons: in-frame',
     plus: [61, 'C', 'CTTT'],
     minus: [34, 'C', 'CAAA'],
-    want: { exonicFunction: 'inframe_insertion', hgvsC: 'c.21_22insTTT', hgvsP: 'p.Leu7_Asp8insPhe', codonChange: '-/TTT', aminoAcidChange: '-/F', cdsPosition: 21, proteinPosition: 7, soTerm: 'inframe_insertion', impact: 'MODERATE' },
+    want: {
+      exonicFunction: 'inframe_insertion',
+      hgvsC: 'c.21_22insTTT',
+      hgvsP: 'p.Leu7_Asp8insPhe',
+      codonChange: '-/TTT',
+      aminoAcidChange: '-/F',
+      cdsPosition: 21,
+      proteinPosition: 7,
+      soTerm: 'inframe_insertion',
+      impact: 'MODERATE',
+    },
   },
   {
     // AAA into the A run: 3'-most it follows c.17 and repeats c.15-17, a dup; one more Lys after Lys6.
@@ -224,14 +336,28 @@ const CASES: Case[] = [
     name: 'MNV within a codon: c.4_5delinsTT',
     plus: [24, 'GC', 'TT'],
     minus: [71, 'GC', 'AA'],
-    want: { exonicFunction: 'missense', hgvsC: 'c.4_5delinsTT', hgvsP: 'p.Ala2Leu', codonChange: 'GCa/TTa', aminoAcidChange: 'A/L', cdsPosition: 4, proteinPosition: 2 },
+    want: {
+      exonicFunction: 'missense',
+      hgvsC: 'c.4_5delinsTT',
+      hgvsP: 'p.Ala2Leu',
+      codonChange: 'GCa/TTa',
+      aminoAcidChange: 'A/L',
+      cdsPosition: 4,
+      proteinPosition: 2,
+    },
   },
   {
     // GAC (Asp8) → TGGAAA (Trp Lys). PLUS POS 62 GAC>TGGAAA; MINUS m=31..33 GTC, ALT TTTCCA.
     name: 'in-frame delins: protein_altering_variant',
     plus: [62, 'GAC', 'TGGAAA'],
     minus: [32, 'GTC', 'TTTCCA'],
-    want: { exonicFunction: 'inframe_delins', hgvsC: 'c.22_24delinsTGGAAA', hgvsP: 'p.Asp8delinsTrpLys', soTerm: 'protein_altering_variant', impact: 'MODERATE' },
+    want: {
+      exonicFunction: 'inframe_delins',
+      hgvsC: 'c.22_24delinsTGGAAA',
+      hgvsP: 'p.Asp8delinsTrpLys',
+      soTerm: 'protein_altering_variant',
+      impact: 'MODERATE',
+    },
   },
   {
     // TAA between Leu7 and Asp8: translation ends after Leu7, which HGVS writes as a nonsense at 8.
@@ -239,7 +365,14 @@ const CASES: Case[] = [
     name: 'in-frame insertion of a stop: stop gained',
     plus: [61, 'C', 'CTAA'],
     minus: [34, 'C', 'CTTA'],
-    want: { exonicFunction: 'stop_gained', hgvsC: 'c.21_22insTAA', hgvsP: 'p.Asp8Ter', codonChange: '-/TAA', aminoAcidChange: '-/*', impact: 'HIGH' },
+    want: {
+      exonicFunction: 'stop_gained',
+      hgvsC: 'c.21_22insTAA',
+      hgvsP: 'p.Asp8Ter',
+      codonChange: '-/TAA',
+      aminoAcidChange: '-/*',
+      impact: 'HIGH',
+    },
   },
   {
     // C inside the stop: TA C A|GC ATG ACT AGC TAA → Tyr10 Ser Met Thr Ser Ter, the new stop 5
@@ -248,7 +381,13 @@ const CASES: Case[] = [
     name: '1-base insertion in the stop codon: frameshift written as an extension',
     plus: [69, 'A', 'AC'],
     minus: [26, 'T', 'TG'],
-    want: { exonicFunction: 'frameshift', hgvsC: 'c.29_30insC', hgvsP: 'p.Ter10TyrextTer5', codonChange: 'taa/taCa', aminoAcidChange: '*/X' },
+    want: {
+      exonicFunction: 'frameshift',
+      hgvsC: 'c.29_30insC',
+      hgvsP: 'p.Ter10TyrextTer5',
+      codonChange: 'taa/taCa',
+      aminoAcidChange: '*/X',
+    },
   },
   {
     // c.10 and the first two intron bases (GGT at g=29..31; anchor g=28 G: POS 29 GGGT>G). On MINUS
@@ -289,12 +428,24 @@ t.test('an insertion between a coding base and the intron joins the exon', async
   // T between c.10 (g=29) and c.10+1 (g=30): ATG GCA TGG GTG AAA AAA GCT CGA CCC TTA A|GC ATG ACT
   // AGC TAA → M A W V K K A R P L S M T S Ter: Gly4Val, Ter the 12th from there. MINUS: A between
   // m=64 and m=65, anchor m=64 C: POS 65 C>CA.
-  const exonEnd: Expect = { exonicFunction: 'frameshift', hgvsC: 'c.10_10+1insT', hgvsP: 'p.Gly4ValfsTer12', codonChange: 'gga/gTga', cdsPosition: 10 };
+  const exonEnd: Expect = {
+    exonicFunction: 'frameshift',
+    hgvsC: 'c.10_10+1insT',
+    hgvsP: 'p.Gly4ValfsTer12',
+    codonChange: 'gga/gTga',
+    cdsPosition: 10,
+  };
   check(t, onPlus(30, 'G', 'GT'), exonEnd);
   check(t, onMinus(65, 'C', 'CA'), exonEnd);
   // C between c.11-1 (g=49) and c.11 (g=50): GGA becomes GCG GA..: Gly4Ala, same new frame.
   // MINUS: G between m=44 (c.11) and m=45 (c.11-1), anchor m=44 C: POS 45 C>CG.
-  const exonStart: Expect = { exonicFunction: 'frameshift', hgvsC: 'c.11-1_11insC', hgvsP: 'p.Gly4AlafsTer12', codonChange: 'gga/gCga', cdsPosition: 10 };
+  const exonStart: Expect = {
+    exonicFunction: 'frameshift',
+    hgvsC: 'c.11-1_11insC',
+    hgvsP: 'p.Gly4AlafsTer12',
+    codonChange: 'gga/gCga',
+    cdsPosition: 10,
+  };
   check(t, onPlus(50, 'G', 'GC'), exonStart);
   check(t, onMinus(45, 'C', 'CG'), exonStart);
 });
@@ -305,7 +456,13 @@ t.test('the reference wins over a wrong VCF REF, and says so', async (t) => {
   // MINUS: m=69 is T (c.6 A); VCF claims G. ALT A is T on the transcript.
   check(t, onMinus(70, 'G', 'A'), { exonicFunction: 'synonymous', hgvsC: 'c.6A>T', referenceMismatch: 'T' });
   // The reference already holds the ALT: nothing to predict.
-  check(t, onPlus(26, 'C', 'A'), { exonicFunction: 'unknown', soTerm: 'coding_sequence_variant', impact: 'MODIFIER', hgvsP: 'p.?', referenceMismatch: 'A' });
+  check(t, onPlus(26, 'C', 'A'), {
+    exonicFunction: 'unknown',
+    soTerm: 'coding_sequence_variant',
+    impact: 'MODIFIER',
+    hgvsP: 'p.?',
+    referenceMismatch: 'A',
+  });
   // A matching REF carries no mismatch field.
   t.equal(onPlus(26, 'A', 'G')!.referenceMismatch, undefined);
 });
@@ -317,7 +474,13 @@ t.test('no bases to judge: unknown, with the c. description from the VCF alone',
     },
   };
   check(t, codingConsequence(PLUS, reduceAllele(26, 'A', 'G'), failing), {
-    exonicFunction: 'unknown', soTerm: 'coding_sequence_variant', impact: 'MODIFIER', hgvsC: 'c.6A>G', hgvsP: 'p.?', cdsPosition: 6, proteinPosition: 2,
+    exonicFunction: 'unknown',
+    soTerm: 'coding_sequence_variant',
+    impact: 'MODIFIER',
+    hgvsC: 'c.6A>G',
+    hgvsP: 'p.?',
+    cdsPosition: 6,
+    proteinPosition: 2,
   });
   check(t, codingConsequence(MINUS, reduceAllele(70, 'T', 'C'), failing), { exonicFunction: 'unknown', hgvsC: 'c.6A>G' });
   // A clipped answer (the sequence is shorter than the model) counts as missing too.
@@ -326,7 +489,10 @@ t.test('no bases to judge: unknown, with the c. description from the VCF alone',
   const masked = PLUS_GENOME.slice(0, 23) + 'NNN' + PLUS_GENOME.slice(26);
   check(t, codingConsequence(PLUS, reduceAllele(25, 'N', 'A'), source(masked)), { exonicFunction: 'unknown' });
   // Ns elsewhere in the CDS do not stop a codon that is all there.
-  check(t, codingConsequence(PLUS, reduceAllele(68, 'T', 'C'), source(masked)), { exonicFunction: 'stop_lost', hgvsP: 'p.Ter10GlnextTer2' });
+  check(t, codingConsequence(PLUS, reduceAllele(68, 'T', 'C'), source(masked)), {
+    exonicFunction: 'stop_lost',
+    hgvsP: 'p.Ter10GlnextTer2',
+  });
 });
 
 t.test('a delins that crosses a coding edge is not placed base by base', async (t) => {
@@ -336,7 +502,7 @@ t.test('a delins that crosses a coding edge is not placed base by base', async (
   check(t, onPlus(19, 'GCA', 'G'), { exonicFunction: 'start_lost', hgvsC: 'c.-1_1del', hgvsP: 'p.Met1?' });
 });
 
-t.test('deleting the stop codon reads on into the 3\'UTR', async (t) => {
+t.test("deleting the stop codon reads on into the 3'UTR", async (t) => {
   // TAA (c.28-30, g=67..69) deleted, anchor g=66 T: POS 67 TTAA>T. The new CDS ends ..CCT and reads
   // on GCA TGA: Ter10 becomes Ala, the new stop 1 further... ref[9]='*' vs alt Ala, Ter at index 10.
   check(t, onPlus(67, 'TTAA', 'T'), { exonicFunction: 'stop_lost', hgvsC: 'c.28_30del', hgvsP: 'p.Ter10AlaextTer1' });
@@ -406,7 +572,10 @@ t.test('hg19 chr20 window: variants worked from the FASTA by hand on a minus- an
   const cds = codingSequence(plus, fasta);
   const codon2 = cds.slice(3, 6);
   const g4 = plus.cdsStart + 3;
-  t.ok(plus.exonEnds.some((e, i) => plus.exonStarts[i]! <= plus.cdsStart && e >= plus.cdsStart + 6), `${plus.id}: first coding exon too short`);
+  t.ok(
+    plus.exonEnds.some((e, i) => plus.exonStarts[i]! <= plus.cdsStart && e >= plus.cdsStart + 6),
+    `${plus.id}: first coding exon too short`,
+  );
   const altBase = codon2[0] === 'T' ? 'C' : 'T';
   const altCodon = altBase + codon2.slice(1);
   const before = translate(codon2);
@@ -424,13 +593,49 @@ t.test('hg19 chr20 window: GIAB HG001 coding SNVs agree with bcftools csq', asyn
   // The six coding SNVs of GIAB HG001 v3.3.2 in the window. bcftools csq (run on these refFlat
   // models turned into GFF3, with this FASTA) gives the residue and its number; c. follows from it.
   const cases: Array<[number, string, string, string, Expect]> = [
-    [10019093, 'A', 'G', 'NM_022096', { exonicFunction: 'synonymous', hgvsC: 'c.144A>G', hgvsP: 'p.Gly48=', aminoAcidChange: 'G', proteinPosition: 48 }],
-    [10030188, 'T', 'A', 'NM_022096', { exonicFunction: 'missense', hgvsC: 'c.971T>A', hgvsP: 'p.Leu324Gln', aminoAcidChange: 'L/Q', proteinPosition: 324 }],
-    [10032413, 'T', 'G', 'NM_022096', { exonicFunction: 'synonymous', hgvsC: 'c.1746T>G', hgvsP: 'p.Ala582=', aminoAcidChange: 'A', proteinPosition: 582 }],
-    [10603326, 'A', 'G', 'NM_001009608', { exonicFunction: 'missense', hgvsC: 'c.526A>G', hgvsP: 'p.Lys176Glu', aminoAcidChange: 'K/E', proteinPosition: 176 }],
+    [
+      10019093,
+      'A',
+      'G',
+      'NM_022096',
+      { exonicFunction: 'synonymous', hgvsC: 'c.144A>G', hgvsP: 'p.Gly48=', aminoAcidChange: 'G', proteinPosition: 48 },
+    ],
+    [
+      10030188,
+      'T',
+      'A',
+      'NM_022096',
+      { exonicFunction: 'missense', hgvsC: 'c.971T>A', hgvsP: 'p.Leu324Gln', aminoAcidChange: 'L/Q', proteinPosition: 324 },
+    ],
+    [
+      10032413,
+      'T',
+      'G',
+      'NM_022096',
+      { exonicFunction: 'synonymous', hgvsC: 'c.1746T>G', hgvsP: 'p.Ala582=', aminoAcidChange: 'A', proteinPosition: 582 },
+    ],
+    [
+      10603326,
+      'A',
+      'G',
+      'NM_001009608',
+      { exonicFunction: 'missense', hgvsC: 'c.526A>G', hgvsP: 'p.Lys176Glu', aminoAcidChange: 'K/E', proteinPosition: 176 },
+    ],
     // JAG1 is on the minus strand: genomic A>G is T>C on the transcript.
-    [10620386, 'A', 'G', 'NM_000214', { exonicFunction: 'synonymous', hgvsC: 'c.3417T>C', hgvsP: 'p.Tyr1139=', codonChange: 'taT/taC', proteinPosition: 1139 }],
-    [10633237, 'G', 'A', 'NM_000214', { exonicFunction: 'synonymous', hgvsC: 'c.765C>T', hgvsP: 'p.Tyr255=', codonChange: 'taC/taT', proteinPosition: 255 }],
+    [
+      10620386,
+      'A',
+      'G',
+      'NM_000214',
+      { exonicFunction: 'synonymous', hgvsC: 'c.3417T>C', hgvsP: 'p.Tyr1139=', codonChange: 'taT/taC', proteinPosition: 1139 },
+    ],
+    [
+      10633237,
+      'G',
+      'A',
+      'NM_000214',
+      { exonicFunction: 'synonymous', hgvsC: 'c.765C>T', hgvsP: 'p.Tyr255=', codonChange: 'taC/taT', proteinPosition: 255 },
+    ],
   ];
   for (const [pos, ref, alt, id, want] of cases) check(t, codingConsequence(byId(inWindow, id), reduceAllele(pos, ref, alt), fasta), want);
 });
@@ -442,13 +647,20 @@ t.test('hg19 chr20 window: insertions at an exon/intron junction, as bcftools cs
   // bcftools: 55E..>55EKNNWNALRKGWTKSIRT*: Gln56 becomes Lys and the stop is the 18th from there.
   const snap = byId(inWindow, 'NM_130811');
   t.ok(snap.exonStarts.includes(10273808), 'SNAP25 exon start');
-  check(t, codingConsequence(snap, reduceAllele(10273808, 'G', 'GAAAAA'), fasta), { exonicFunction: 'frameshift', hgvsP: 'p.Gln56LysfsTer18' });
+  check(t, codingConsequence(snap, reduceAllele(10273808, 'G', 'GAAAAA'), fasta), {
+    exonicFunction: 'frameshift',
+    hgvsP: 'p.Gln56LysfsTer18',
+  });
   // JAG1 (minus) exon starting at 10622430: on the transcript the insertion follows the exon's last
   // base. bcftools: 894K..>894KFLSGVALDLACSTKGTASAPAGRAASPSWTTSASSTPALVWASVGLPVSSR*: Val895Phe and
   // 51 residues then the stop.
   const jag1 = byId(inWindow, 'NM_000214');
   t.ok(jag1.exonStarts.includes(10622430), 'JAG1 exon start');
-  check(t, codingConsequence(jag1, reduceAllele(10622430, 'C', 'CAAAAA'), fasta), { exonicFunction: 'frameshift', hgvsC: 'c.2682_2682+1insTTTTT', hgvsP: 'p.Val895PhefsTer52' });
+  check(t, codingConsequence(jag1, reduceAllele(10622430, 'C', 'CAAAAA'), fasta), {
+    exonicFunction: 'frameshift',
+    hgvsC: 'c.2682_2682+1insTTTTT',
+    hgvsP: 'p.Val895PhefsTer52',
+  });
 });
 
 t.test('hg19 chr20 window: deletions across a CDS/UTR edge, worked from the FASTA', async (t) => {
@@ -464,7 +676,11 @@ t.test('hg19 chr20 window: deletions across a CDS/UTR edge, worked from the FAST
   // on the transcript CTG where ATG was: start lost. No other placement is equivalent (T≠G, A≠T).
   const jag1 = byId(inWindow, 'NM_000214');
   t.equal(fasta.fetch('chr20', 10654175, 10654183), 'CATCGCTG');
-  check(t, codingConsequence(jag1, reduceAllele(10654177, 'ATCGCT', 'A'), fasta), { exonicFunction: 'start_lost', hgvsC: 'c.-4_1del', hgvsP: 'p.Met1?' });
+  check(t, codingConsequence(jag1, reduceAllele(10654177, 'ATCGCT', 'A'), fasta), {
+    exonicFunction: 'start_lost',
+    hgvsC: 'c.-4_1del',
+    hgvsP: 'p.Met1?',
+  });
   // ANKRD5 NM_022096 (plus), cdsEnd 10036308: ..ACC TAA | GTC ATA GCA G.. Deleting TAAGT leaves
   // ACC CAT AGC AGT ..: five mRNA bases gone, a frameshift that starts at the stop, which becomes
   // His and reads on into the 3'UTR (HGVS writes such a shift as an extension).
@@ -475,7 +691,7 @@ t.test('hg19 chr20 window: deletions across a CDS/UTR edge, worked from the FAST
   t.match(lost.hgvsP, /^p\.Ter777Hisext(Ter\d+|Ter\?)$/);
 });
 
-t.test('hg19 chr20 window: every c. description of random coding indels rebuilds the same CDS and is 3\'-most', async (t) => {
+t.test("hg19 chr20 window: every c. description of random coding indels rebuilds the same CDS and is 3'-most", async (t) => {
   const { fasta, inWindow } = await realData();
   // A small LCG: the same variants every run. Its high bits, since the low ones cycle quickly.
   let seed = 2024;
@@ -484,7 +700,11 @@ t.test('hg19 chr20 window: every c. description of random coding indels rebuilds
     return Math.floor((seed / 2147483648) * n);
   };
   const comp: Record<string, string> = { A: 'T', C: 'G', G: 'C', T: 'A' };
-  const rc = (s: string) => [...s].reverse().map((c) => comp[c] ?? 'N').join('');
+  const rc = (s: string) =>
+    [...s]
+      .reverse()
+      .map((c) => comp[c] ?? 'N')
+      .join('');
   let checked = 0;
   let minus = 0;
   let moved = 0;

@@ -127,11 +127,15 @@ t.test('lookups in any order find the same rsIDs: sorted runs, jumps back, other
     const pos = 1 + Math.floor(rand() * 20_000);
     b.add(chrom, pos, rs, 'A', ['G']);
     const key = `${chrom}:${pos}`;
-    want.set(key, [...(want.get(key) ?? []), rs].sort((x, y) => x - y));
+    want.set(
+      key,
+      [...(want.get(key) ?? []), rs].sort((x, y) => x - y),
+    );
   }
   const snps = b.build();
   const found = new Mismatches(t, 'every lookup finds the rsIDs added there');
-  const check = (chrom: string, pos: number): void => void found.same([...snps.find(chrom, pos, 'A', 'G')], want.get(`${chrom}:${pos}`) ?? [], `${chrom}:${pos}`);
+  const check = (chrom: string, pos: number): void =>
+    void found.same([...snps.find(chrom, pos, 'A', 'G')], want.get(`${chrom}:${pos}`) ?? [], `${chrom}:${pos}`);
   for (let pos = 1; pos <= 20_001; pos++) check('1', pos);
   for (let pos = 20_001; pos >= 1; pos -= 7) check('1', pos);
   for (let i = 0; i < 20_000; i++) check(rand() < 0.5 ? '1' : '2', 1 + Math.floor(rand() * 20_001));
@@ -355,7 +359,8 @@ t.test('lookup speed: Platinum Genomes hg19 chr21 against the UCSC BED table (in
 // ---------------------------------------------------------------- errors and format detection
 
 t.test('malformed lines throw with the file, line number and field', async (t) => {
-  const vcf = '##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n1\t100\trs1\tA\tG\t.\t.\t.\n1\tx100\trs2\tA\tG\t.\t.\t.\n';
+  const vcf =
+    '##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n1\t100\trs1\tA\tG\t.\t.\t.\n1\tx100\trs2\tA\tG\t.\t.\t.\n';
   const vepLine = (start: string, alleles: string): string =>
     ['21', 'rs9', '.', '.', start, '.', alleles, '.', ...Array<string>(22).fill('.')].join('\t') + '\n';
   const dir = t.testdir({

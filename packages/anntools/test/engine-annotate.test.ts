@@ -5,12 +5,30 @@ import { annotateVcf, formatCountLog, SnpTableBuilder, TranscriptIndex, TSV_COLU
 import type { Reference, Transcript } from '../src/index.ts';
 
 const PLUS: Transcript = {
-  id: 'NM_PLUS', gene: 'PLUS', chrom: '1', strand: '+', start: 100, end: 600, cdsStart: 150, cdsEnd: 550,
-  exonStarts: [100, 300, 500], exonEnds: [200, 400, 600], biotype: 'protein_coding',
+  id: 'NM_PLUS',
+  gene: 'PLUS',
+  chrom: '1',
+  strand: '+',
+  start: 100,
+  end: 600,
+  cdsStart: 150,
+  cdsEnd: 550,
+  exonStarts: [100, 300, 500],
+  exonEnds: [200, 400, 600],
+  biotype: 'protein_coding',
 };
 const MINUS: Transcript = {
-  id: 'NM_MINUS', gene: 'MINUS', chrom: '1', strand: '-', start: 10100, end: 10600, cdsStart: 10150, cdsEnd: 10550,
-  exonStarts: [10100, 10300, 10500], exonEnds: [10200, 10400, 10600], biotype: 'protein_coding',
+  id: 'NM_MINUS',
+  gene: 'MINUS',
+  chrom: '1',
+  strand: '-',
+  start: 10100,
+  end: 10600,
+  cdsStart: 10150,
+  cdsEnd: 10550,
+  exonStarts: [10100, 10300, 10500],
+  exonEnds: [10200, 10400, 10600],
+  biotype: 'protein_coding',
 };
 // A dbSNP table holding one entry: rs100 is the A>G at chr1:161.
 const snpBuilder = new SnpTableBuilder();
@@ -20,12 +38,13 @@ const reference: Reference = { build: 'GRCh37', transcripts: new TranscriptIndex
 
 const HEADER = '##fileformat=VCFv4.2\n##contig=<ID=chr1>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n';
 // VCF positions are 1-based: 161 is 0-based 160 (PLUS CDS), 251 is intron 1, 5001 intergenic.
-const BODY = [
-  'chr1\t161\t.\tA\tG,<DEL>\t50\tPASS\tDP=10\tGT\t0/1',
-  'chr1\t251\trsX\tC\tCT\t.\t.\t.\tGT\t1/1',
-  'chr1\t5001\t.\tG\tA\t.\t.\t.\tGT\t0/1',
-  'chr1\t10581\t.\tT\tC\t.\t.\t.\tGT\t0/1',
-].join('\n') + '\n';
+const BODY =
+  [
+    'chr1\t161\t.\tA\tG,<DEL>\t50\tPASS\tDP=10\tGT\t0/1',
+    'chr1\t251\trsX\tC\tCT\t.\t.\t.\tGT\t1/1',
+    'chr1\t5001\t.\tG\tA\t.\t.\t.\tGT\t0/1',
+    'chr1\t10581\t.\tT\tC\t.\t.\t.\tGT\t0/1',
+  ].join('\n') + '\n';
 
 async function annotate(text: string) {
   const vcfOut = new PassThrough();
@@ -42,7 +61,10 @@ t.test('each ALT gets its region, genes, detail and rsIDs in INFO; other columns
   const { vcf } = await annotate(HEADER + BODY);
   const lines = vcf.trimEnd().split('\n');
   for (const id of ['GAS_REGION', 'GAS_GENE', 'GAS_DETAIL', 'GAS_RSID', 'GAS_SKIP']) {
-    t.ok(lines.some((l) => l.startsWith(`##INFO=<ID=${id},Number=A,`)), id);
+    t.ok(
+      lines.some((l) => l.startsWith(`##INFO=<ID=${id},Number=A,`)),
+      id,
+    );
   }
   const data = lines.filter((l) => !l.startsWith('#'));
   const input = BODY.trimEnd().split('\n');
@@ -53,7 +75,13 @@ t.test('each ALT gets its region, genes, detail and rsIDs in INFO; other columns
     t.strictSame([...out.slice(0, 7), ...out.slice(8)], [...orig.slice(0, 7), ...orig.slice(8)]);
     t.ok(out[7]!.startsWith(orig[7] === '.' ? 'GAS_REGION=' : `${orig[7]};GAS_REGION=`), `INFO: ${out[7]}`);
   });
-  const info = (l: string) => Object.fromEntries(l.split('\t')[7]!.split(';').map((kv) => kv.split('=') as [string, string]));
+  const info = (l: string) =>
+    Object.fromEntries(
+      l
+        .split('\t')[7]!
+        .split(';')
+        .map((kv) => kv.split('=') as [string, string]),
+    );
   const first = info(data[0]!);
   t.equal(first.GAS_REGION, 'exonic,.');
   t.equal(first.GAS_GENE, 'PLUS,.');
@@ -74,7 +102,10 @@ t.test('each ALT gets its region, genes, detail and rsIDs in INFO; other columns
 
 t.test('the TSV has one row per variant allele, with the original ID', async (t) => {
   const { tsv } = await annotate(HEADER + BODY);
-  const rows = tsv.trimEnd().split('\n').map((l) => l.split('\t'));
+  const rows = tsv
+    .trimEnd()
+    .split('\n')
+    .map((l) => l.split('\t'));
   t.strictSame(rows[0], TSV_COLUMNS);
   t.equal(rows.length - 1, 5);
   t.strictSame(rows[1]!.slice(0, 10), ['chr1', '161', '.', 'A', 'G', '1', 'exonic', 'PLUS', 'NM_PLUS:+:exon1', 'rs100']);
@@ -125,7 +156,12 @@ t.test('with a sequence, exonic ALTs get function, SO term, impact and HGVS per 
   vcfOut.on('data', (c: Buffer) => out.push(c));
   const summary = await annotateVcf({ input: Readable.from([Buffer.from(text)]), vcfOut, reference: withSeq });
   const line = Buffer.concat(out).toString().trimEnd().split('\n').at(-1)!;
-  const info = Object.fromEntries(line.split('\t')[7]!.split(';').map((kv) => kv.split('=') as [string, string]));
+  const info = Object.fromEntries(
+    line
+      .split('\t')[7]!
+      .split(';')
+      .map((kv) => kv.split('=') as [string, string]),
+  );
   t.equal(info.GAS_FUNC, 'missense,missense');
   t.equal(info.GAS_SO, 'missense_variant,missense_variant');
   t.equal(info.GAS_IMPACT, 'MODERATE,MODERATE');

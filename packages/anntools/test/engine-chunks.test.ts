@@ -17,7 +17,6 @@ import { annotateVcf, AnnotationPool, parseReferenceFile, readReferenceBytes, Vc
 import type { AnnotateOptions, LoadedReference } from '../src/index.ts';
 import { Mismatches, sameBytes } from './mismatches.ts';
 
-
 async function run(input: Buffer, opts: Partial<AnnotateOptions> = {}) {
   const vcfOut = new PassThrough();
   const tsvOut = new PassThrough();
@@ -26,9 +25,11 @@ async function run(input: Buffer, opts: Partial<AnnotateOptions> = {}) {
   vcfOut.on('data', (c: Buffer) => vcf.push(c));
   tsvOut.on('data', (c: Buffer) => tsv.push(c));
   // Small reads, as a network stream gives them, so blocks and lines straddle reads.
-  const source = Readable.from((function* () {
-    for (let at = 0; at < input.length; at += 50_000) yield input.subarray(at, at + 50_000);
-  })());
+  const source = Readable.from(
+    (function* () {
+      for (let at = 0; at < input.length; at += 50_000) yield input.subarray(at, at + 50_000);
+    })(),
+  );
   const summary = await annotateVcf({ input: source, vcfOut, tsvOut, ...opts });
   return { summary: { ...summary, runtimeSeconds: 0 }, vcf: Buffer.concat(vcf), tsv: Buffer.concat(tsv) };
 }
@@ -51,13 +52,22 @@ t.test('the shared BGZF VCF (184,632 records) gives the same bytes as its plain 
   const fromBgzf = await run(nistGz, { reference: grch37 });
   const withWorkers = await run(nistGz, { reference: grch37, pool });
   const gzip = await run(gzipSync(nist), { reference: grch37, pool });
-  for (const [label, other] of [['BGZF', fromBgzf], ['BGZF, two workers', withWorkers], ['gzip, two workers', gzip]] as const) {
+  for (const [label, other] of [
+    ['BGZF', fromBgzf],
+    ['BGZF, two workers', withWorkers],
+    ['gzip, two workers', gzip],
+  ] as const) {
     t.strictSame(other.summary, plain.summary, `${label}: summary`);
     sameBytes(t, other.vcf, plain.vcf, `${label}: VCF`);
     sameBytes(t, other.tsv, plain.tsv, `${label}: TSV`);
   }
   // Every record came out once, in input order.
-  const positions = (b: Buffer) => b.toString('latin1').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split('\t', 2).join(':'));
+  const positions = (b: Buffer) =>
+    b
+      .toString('latin1')
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => l.split('\t', 2).join(':'));
   t.strictSame(positions(withWorkers.vcf), positions(nist), 'every record once, in input order');
 });
 
@@ -69,7 +79,14 @@ t.test('output memory reused once written to files gives the same files, in this
     const tsvPath = join(dir, `out-${withPool}.tsv`);
     const vcfOut = createWriteStream(vcfPath);
     const tsvOut = createWriteStream(tsvPath);
-    await annotateVcf({ input: Readable.from([nistGz]), vcfOut, tsvOut, reference: grch37, pool: withPool ? pool : undefined, reuseOutputBuffers: true });
+    await annotateVcf({
+      input: Readable.from([nistGz]),
+      vcfOut,
+      tsvOut,
+      reference: grch37,
+      pool: withPool ? pool : undefined,
+      reuseOutputBuffers: true,
+    });
     vcfOut.end();
     tsvOut.end();
     await Promise.all([finished(vcfOut), finished(tsvOut)]);
@@ -102,12 +119,18 @@ t.test('lines that span BGZF blocks and chunks arrive whole; small blocks and CR
   for (let i = 0; i < 60_000; i++) lines.push(`20\t${10_000_000 + i * 7}\trs${i}\tA\tG\t.\tPASS\tDP=${i}\tGT\t0/1`);
   const text = Buffer.from(header + lines.join('\r\n') + '\r\n');
   const out = await run(bgzf(text, 1000), { reference: grch37, pool });
-  const body = out.vcf.toString('latin1').split('\n').filter((l) => l && !l.startsWith('#'));
+  const body = out.vcf
+    .toString('latin1')
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'));
   t.equal(body.length, 60_000);
   const whole = new Mismatches(t, 'every line arrives whole, with its own columns');
   body.forEach((l, i) => whole.ok(l.startsWith(`${lines[i]!.slice(0, lines[i]!.indexOf('\tGT'))};GAS_REGION=`), l));
   whole.done();
-  t.ok(body.every((l) => l.endsWith('\tGT\t0/1')), 'every line ends with its sample columns');
+  t.ok(
+    body.every((l) => l.endsWith('\tGT\t0/1')),
+    'every line ends with its sample columns',
+  );
 });
 
 t.test('an error in a late chunk names its line in the whole file, with workers too', async (t) => {
@@ -133,7 +156,9 @@ t.test('a too-long line after several chunks is refused with its line number', a
 });
 
 t.test('damaged compressed input fails with a clear reason, not a crash', async (t) => {
-  const text = Buffer.from('##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n' + '1\t10\t.\tA\tG\t.\t.\t.\n'.repeat(20_000));
+  const text = Buffer.from(
+    '##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n' + '1\t10\t.\tA\tG\t.\t.\t.\n'.repeat(20_000),
+  );
   const good = bgzf(text, 4000);
   await t.rejects(run(good.subarray(0, good.length - 5000)), /input: the compressed input ends in the middle of a BGZF block/);
   // A byte of the second block's compressed data (its 18-byte header comes first).
@@ -195,7 +220,13 @@ t.test('a worker that dies fails only the run whose chunks it held, and the pool
     });
     const running = run(nistGz, { reference: grch37, pool: one });
     // If the run ends before the worker answers at all, there is nothing left to stop.
-    await Promise.race([firstResult, running.then(() => undefined, () => undefined)]);
+    await Promise.race([
+      firstResult,
+      running.then(
+        () => undefined,
+        () => undefined,
+      ),
+    ]);
     await worker.terminate();
     // The run either finishes (its chunks were done here or already back) or fails naming the worker.
     await running.then(
@@ -231,9 +262,20 @@ t.test('the region text written once per run of variants equals the text written
     lines.push(`20\t${pos}\t.\tN\t${pos % 97 === 0 ? 'A,T' : 'A'}\t.\tPASS\t${pos % 2 ? '.' : 'DP=3'}\tGT\t0/1`);
   }
   const rand = seededRandom(3);
-  const shuffled = lines.map((l) => [rand(), l] as const).sort((a, b) => a[0] - b[0]).map(([, l]) => l);
-  const annotate = (input: string[]): ChunkResult => new ChunkAnnotator({ reference: grch37, tsv: true, maxLineBytes: 1 << 20, vcf33: false }).annotate(Buffer.from(input.join('\n') + '\n'));
-  const byPosition = (text: Uint8Array): string[] => Buffer.from(text).toString().split('\n').filter((l) => l !== '').sort((a, b) => Number(a.split('\t')[1]) - Number(b.split('\t')[1]) || a.localeCompare(b));
+  const shuffled = lines
+    .map((l) => [rand(), l] as const)
+    .sort((a, b) => a[0] - b[0])
+    .map(([, l]) => l);
+  const annotate = (input: string[]): ChunkResult =>
+    new ChunkAnnotator({ reference: grch37, tsv: true, maxLineBytes: 1 << 20, vcf33: false }).annotate(
+      Buffer.from(input.join('\n') + '\n'),
+    );
+  const byPosition = (text: Uint8Array): string[] =>
+    Buffer.from(text)
+      .toString()
+      .split('\n')
+      .filter((l) => l !== '')
+      .sort((a, b) => Number(a.split('\t')[1]) - Number(b.split('\t')[1]) || a.localeCompare(b));
   const sorted = annotate(lines);
   const fresh = annotate(shuffled);
   t.strictSame(byPosition(sorted.vcf), byPosition(fresh.vcf), 'VCF lines');
@@ -250,8 +292,16 @@ t.test('the region text written once per run of variants equals the text written
     const genes = intergenic ? `${r.left?.gene ?? 'NONE'}&${r.right?.gene ?? 'NONE'}` : r.genes.join('&');
     const detail = intergenic
       ? `${flank(r.left)}&${flank(r.right)}`
-      : r.hits.map((h) => `${h.transcript.id}:${h.transcript.strand}:${h.exon !== undefined ? `exon${h.exon}` : h.intron !== undefined ? `intron${h.intron}` : `dist:${h.distance}`}`).join('&');
-    said.ok(line.includes(`GAS_REGION=${r.classes.join('&')};GAS_GENE=${genes};GAS_DETAIL=${detail};`), `${line} vs ${r.region} ${genes} ${detail}`);
+      : r.hits
+          .map(
+            (h) =>
+              `${h.transcript.id}:${h.transcript.strand}:${h.exon !== undefined ? `exon${h.exon}` : h.intron !== undefined ? `intron${h.intron}` : `dist:${h.distance}`}`,
+          )
+          .join('&');
+    said.ok(
+      line.includes(`GAS_REGION=${r.classes.join('&')};GAS_GENE=${genes};GAS_DETAIL=${detail};`),
+      `${line} vs ${r.region} ${genes} ${detail}`,
+    );
     regions.add(r.region);
   }
   said.done();

@@ -72,7 +72,11 @@ t.test('symbolic, missing and star ALTs are accepted and counted as other', asyn
 t.test('a line longer than the limit is refused instead of buffered', async (t) => {
   const long = HEADER + '1\t10\t.\tA\tG\t.\t.\t' + 'X'.repeat(5000) + '\n';
   await t.rejects(
-    annotateVcf({ input: Readable.from([Buffer.from(long)]), vcfOut: new PassThrough().resume(), limits: { maxLineBytes: 1000, maxDecompressedBytes: 1e9 } }),
+    annotateVcf({
+      input: Readable.from([Buffer.from(long)]),
+      vcfOut: new PassThrough().resume(),
+      limits: { maxLineBytes: 1000, maxDecompressedBytes: 1e9 },
+    }),
     /line 3: line: longer than 1000 bytes/,
   );
 });

@@ -63,10 +63,13 @@ interface FaiLine {
 }
 
 function readFaiFile(path: string): FaiLine[] {
-  return readFileSync(path, 'latin1').trim().split('\n').map((l) => {
-    const [name, length, offset, lineBases, lineWidth] = l.split('\t');
-    return { name: name!, length: Number(length), offset: Number(offset), lineBases: Number(lineBases), lineWidth: Number(lineWidth) };
-  });
+  return readFileSync(path, 'latin1')
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const [name, length, offset, lineBases, lineWidth] = l.split('\t');
+      return { name: name!, length: Number(length), offset: Number(offset), lineBases: Number(lineBases), lineWidth: Number(lineWidth) };
+    });
 }
 
 /** Uncompressed block starts from a .gzi (the implicit first block left out). */
@@ -92,7 +95,6 @@ function blockBoundaryPositions(fai: FaiLine, gzi: number[], window: [number, nu
   return { onBase, onNewline };
 }
 
-
 for (const shared of SHARED) {
   t.test(`${shared.file}: fetches match an independent full read`, async (t) => {
     const path = sharedDataPath(shared.file);
@@ -100,14 +102,21 @@ for (const shared of SHARED) {
     const whole = readWholeFasta(path);
     const reader = FastaReader.open(path);
     try {
-      t.strictSame(reader.names(), fai.map((f) => f.name));
+      t.strictSame(
+        reader.names(),
+        fai.map((f) => f.name),
+      );
       for (const f of fai) {
         const ref = whole.get(f.name);
         if (!t.ok(ref, `${f.name} parsed from the file`) || ref === undefined) continue;
         t.equal(ref.length, f.length, `${f.name}: .fai length agrees with the sequence`);
         t.equal(reader.length(f.name), f.length);
         const check = (start: number, end: number, label: string) =>
-          t.equal(reader.fetch(f.name, start, end), ref.slice(Math.max(0, start), Math.min(f.length, end)).toUpperCase(), `${f.name}:${start}-${end} (${label})`);
+          t.equal(
+            reader.fetch(f.name, start, end),
+            ref.slice(Math.max(0, start), Math.min(f.length, end)).toUpperCase(),
+            `${f.name}:${start}-${end} (${label})`,
+          );
         check(0, 1, 'first base');
         check(0, 100, 'start of the sequence');
         check(f.length - 1, f.length, 'last base');
@@ -229,7 +238,9 @@ t.test('100,000 random 3-base fetches in the GRCh38 chr20 window (timing)', asyn
       const t0 = performance.now();
       for (let i = 0; i < N; i++) got[i] = reader.fetch('chr20', positions[i]!, positions[i]! + 3);
       const ms = performance.now() - t0;
-      t.comment(`${N} ${label} 3-base fetches over chr20:60,001-10,000,000: ${ms.toFixed(0)} ms (${((ms * 1000) / N).toFixed(1)} µs each, 64-block cache)`);
+      t.comment(
+        `${N} ${label} 3-base fetches over chr20:60,001-10,000,000: ${ms.toFixed(0)} ms (${((ms * 1000) / N).toFixed(1)} µs each, 64-block cache)`,
+      );
     } finally {
       reader.close();
     }
@@ -281,13 +292,21 @@ function checkEveryRange(t: Test, reader: FastaReader, records: typeof PLAIN_REC
 
 t.test('plain FASTA without a .fai: the index is built by one scan', async (t) => {
   const dir = t.testdir();
-  for (const [label, eol, finalNewline] of [['LF', '\n', false], ['LF, final newline', '\n', true], ['CRLF', '\r\n', true]] as const) {
+  for (const [label, eol, finalNewline] of [
+    ['LF', '\n', false],
+    ['LF, final newline', '\n', true],
+    ['CRLF', '\r\n', true],
+  ] as const) {
     const path = join(dir, `plain-${label.replace(/\W+/g, '_')}.fa`);
     writeFileSync(path, fastaText(PLAIN_RECORDS, eol, finalNewline), 'latin1');
     const reader = FastaReader.open(path);
     try {
       t.equal(existsSync(`${path}.fai`), false, 'nothing written next to the input');
-      t.strictSame(reader.names(), PLAIN_RECORDS.map((r) => r.name), label);
+      t.strictSame(
+        reader.names(),
+        PLAIN_RECORDS.map((r) => r.name),
+        label,
+      );
       checkEveryRange(t, reader, PLAIN_RECORDS, label);
       t.equal(reader.fetch('MT', 0, 9), 'GATCACAGG', `${label}: MT finds chrM`);
       t.equal(reader.fetch('1', 0, 4), 'ACGT', `${label}: 1 finds chr1`);
@@ -347,7 +366,6 @@ t.test('plain gzip FASTA is refused with the bgzip / samtools faidx fix', async 
     t.match(err.message, /samtools faidx/);
   }
 });
-
 
 t.test('BGZF with tiny blocks: no indexes (scanned), then with .gzi and .fai', async (t) => {
   const dir = t.testdir();

@@ -84,7 +84,12 @@ function assertWellFormed(t: Test, ts: Transcript[], label: string): void {
  * `err` is a GeneModelError with these fields (compared strictly) and a message that starts with
  * `messageStart`. Nothing when it is no GeneModelError: t.throws / t.rejects have failed already.
  */
-function isModelError(t: Test, err: unknown, want: { line: number; field: string; source?: string; messageStart?: string }, msg: string): void {
+function isModelError(
+  t: Test,
+  err: unknown,
+  want: { line: number; field: string; source?: string; messageStart?: string },
+  msg: string,
+): void {
   if (!(err instanceof GeneModelError)) return;
   const found: Record<string, unknown> = { line: err.line, field: err.field };
   if (want.source !== undefined) found['source'] = err.source;
@@ -166,7 +171,11 @@ t.test('genePred family told apart by columns', async (t) => {
 
 t.test('genePred: cdsStart > cdsEnd and cdsStart == cdsEnd != txEnd both normalise to non-coding', async (t) => {
   const line = (cs: number, ce: number) => `X\tNR_1\tchr1\t+\t100\t500\t${cs}\t${ce}\t2\t100,300,\t200,500,`;
-  for (const [cs, ce] of [[500, 500], [100, 100], [400, 300]] as const) {
+  for (const [cs, ce] of [
+    [500, 500],
+    [100, 100],
+    [400, 300],
+  ] as const) {
     const x = parseRefFlatLine(line(cs, ce), 1)!;
     t.equal(x.cdsStart, 500);
     t.equal(x.cdsEnd, 500);
@@ -435,7 +444,8 @@ t.test('GFF3 and GTF phase: a CDS that starts mid-codon is counted from its firs
   t.equal(p!.cdsEnd, 391);
   t.equal(m!.cdsStart, 1099);
   t.equal(m!.cdsEnd, 1199, 'the single base 1301 and then 1200 (1-based) leave the CDS');
-  const gtf = 'chr3\t.\texon\t101\t400\t.\t+\t.\tgene_id "G"; transcript_id "P"; gene_name "P";\nchr3\t.\tCDS\t101\t391\t.\t+\t2\tgene_id "G"; transcript_id "P";\n';
+  const gtf =
+    'chr3\t.\texon\t101\t400\t.\t+\t.\tgene_id "G"; transcript_id "P"; gene_name "P";\nchr3\t.\tCDS\t101\t391\t.\t+\t2\tgene_id "G"; transcript_id "P";\n';
   const [g] = await readGtf(text(gtf));
   t.equal(g!.cdsStart, 102);
   // Phase 0, and start/stop codon features, change nothing.

@@ -38,7 +38,9 @@ t.test('Ensembl VEP test VCF (GRCh38 chr21): every rsID in its ID column is foun
   const { vcf, summary } = await annotateFile(t, sharedDataPath('vcf/grch38/ensembl_vep_test_chr21_HG00096.vcf'), grch38);
   t.equal(summary.records, 132);
   execFileSync('bcftools', ['view', '-Ov', '-o', '/dev/null', vcf]);
-  const rows = execFileSync('bcftools', ['query', '-f', '%ID\t%INFO/GAS_RSID\t%INFO/GAS_REGION\t%INFO/GAS_GENE\n', vcf], { encoding: 'utf8' })
+  const rows = execFileSync('bcftools', ['query', '-f', '%ID\t%INFO/GAS_RSID\t%INFO/GAS_REGION\t%INFO/GAS_GENE\n', vcf], {
+    encoding: 'utf8',
+  })
     .trimEnd()
     .split('\n')
     .map((l) => l.split('\t'));
@@ -66,7 +68,9 @@ t.test('GIAB HG001 chr20 (GRCh37): classes add up and the output passes bcftools
 t.test('GIAB NA12878 hg19 chr20:10.0-10.1 Mb lies in the FASTA window: ANKRD5 coding variants get HGVS', async (t) => {
   t.ok(grch37.sequence, 'the GRCh37 reference should carry the hg19 chr20 FASTA');
   const { vcf, summary } = await annotateFile(t, sharedDataPath('vcf/grch37/GIAB_NA12878_hg19_chr20_10.0-10.1Mb.vcf.gz'), grch37);
-  const rows = execFileSync('bcftools', ['query', '-f', '%POS\t%REF\t%ALT\t%INFO/GAS_REGION\t%INFO/GAS_FUNC\t%INFO/GAS_AACHANGE\n', vcf], { encoding: 'utf8' })
+  const rows = execFileSync('bcftools', ['query', '-f', '%POS\t%REF\t%ALT\t%INFO/GAS_REGION\t%INFO/GAS_FUNC\t%INFO/GAS_AACHANGE\n', vcf], {
+    encoding: 'utf8',
+  })
     .trimEnd()
     .split('\n')
     .map((l) => l.split('\t'));
@@ -77,5 +81,8 @@ t.test('GIAB NA12878 hg19 chr20:10.0-10.1 Mb lies in the FASTA window: ANKRD5 co
     t.not(r[4], 'unknown', `inside the FASTA window: ${r.join(' ')}`);
     t.match(r[5]!, /^ANKRD5:NM_\d+:c\.\S+:p\.\S+/);
   }
-  t.equal(Object.values(summary.functions).reduce((a, b) => a + b, 0), exonic.length);
+  t.equal(
+    Object.values(summary.functions).reduce((a, b) => a + b, 0),
+    exonic.length,
+  );
 });

@@ -10,7 +10,9 @@ import { seededRandom, sharedDataPath } from '@gas/testing';
 import { reduceAllele } from '../src/annotation/allele.ts';
 import { Mismatches } from './mismatches.ts';
 
-const tx = (t: Partial<Transcript> & Pick<Transcript, 'id' | 'gene' | 'strand' | 'exonStarts' | 'exonEnds' | 'cdsStart' | 'cdsEnd'>): Transcript => ({
+const tx = (
+  t: Partial<Transcript> & Pick<Transcript, 'id' | 'gene' | 'strand' | 'exonStarts' | 'exonEnds' | 'cdsStart' | 'cdsEnd'>,
+): Transcript => ({
   chrom: '1',
   start: t.exonStarts[0]!,
   end: t.exonEnds.at(-1)!,
@@ -19,11 +21,35 @@ const tx = (t: Partial<Transcript> & Pick<Transcript, 'id' | 'gene' | 'strand' |
 });
 
 // PLUS: 5' [100 ==UTR5== 150 ### 200) --- [300 ### 400) --- [500 ### 550 ==UTR3== 600) 3'
-const PLUS = tx({ id: 'NM_PLUS', gene: 'PLUS', strand: '+', exonStarts: [100, 300, 500], exonEnds: [200, 400, 600], cdsStart: 150, cdsEnd: 550 });
+const PLUS = tx({
+  id: 'NM_PLUS',
+  gene: 'PLUS',
+  strand: '+',
+  exonStarts: [100, 300, 500],
+  exonEnds: [200, 400, 600],
+  cdsStart: 150,
+  cdsEnd: 550,
+});
 // MINUS: the same shape at 10,000 on the minus strand: its 5' end (exon 1) is on the right.
-const MINUS = tx({ id: 'NM_MINUS', gene: 'MINUS', strand: '-', exonStarts: [10100, 10300, 10500], exonEnds: [10200, 10400, 10600], cdsStart: 10150, cdsEnd: 10550 });
+const MINUS = tx({
+  id: 'NM_MINUS',
+  gene: 'MINUS',
+  strand: '-',
+  exonStarts: [10100, 10300, 10500],
+  exonEnds: [10200, 10400, 10600],
+  cdsStart: 10150,
+  cdsEnd: 10550,
+});
 // A non-coding RNA.
-const NC = tx({ id: 'NR_NC', gene: 'NCGENE', strand: '+', exonStarts: [20000, 20200], exonEnds: [20100, 20300], cdsStart: 20300, cdsEnd: 20300 });
+const NC = tx({
+  id: 'NR_NC',
+  gene: 'NCGENE',
+  strand: '+',
+  exonStarts: [20000, 20200],
+  exonEnds: [20100, 20300],
+  cdsStart: 20300,
+  cdsEnd: 20300,
+});
 const index = new TranscriptIndex([PLUS, MINUS, NC]);
 
 const snv = (p: number) => classifyRegion(index, '1', p, p + 1);
@@ -143,36 +169,39 @@ t.test('reduceAllele trims VCF anchors to the changed bases (0-based half-open)'
   t.strictSame(reduceAllele(100, 'CAA', 'CA'), { kind: 'deletion', start: 100, end: 101, ref: 'A', alt: '' });
 });
 
-t.test('RegionClassifier gives what classifyRegion gives at every base of APP (Ensembl chr21, all isoforms), in order and out of order', async (t) => {
-  const models = await loadGeneModels(sharedDataPath('gene_models/grch38/Homo_sapiens.GRCh38.chr21.ensembl.gff3.gz'));
-  const index = new TranscriptIndex(models);
-  const classifier = new RegionClassifier(index);
-  // APP (21:25,880,550-26,171,128) with 1 kb flanks and its neighbours: exons, splice sites, UTRs, introns, flanks.
-  // Bases served from memory: the classifier hands back the very annotation it gave for the base
-  // before. (This used to count got !== classifyRegion's answer, true at every base since
-  // classifyRegion builds a new object each time, so the bound below could not fail.)
-  let kept = 0;
-  let last: RegionAnnotation | undefined;
-  const inOrder = new Mismatches(t, 'every base in order: the same class as classifyRegion');
-  for (let x = 25_870_000; x < 26_185_000; x++) {
-    const got = classifier.classify('21', x, x + 1);
-    if (got === last) kept++;
-    last = got;
-    inOrder.same(got, classifyRegion(index, '21', x, x + 1), `21:${x + 1}`);
-  }
-  inOrder.done();
-  t.ok(kept > 250_000, `the memory served ${kept} bases`);
-  // Jumps back and forth, insertions and longer deletions in between.
-  const rand = seededRandom(7);
-  const jumps = new Mismatches(t, 'random jumps: the same class as classifyRegion');
-  for (let i = 0; i < 20_000; i++) {
-    const x = 25_870_000 + Math.floor(rand() * 315_000);
-    const len = i % 5 === 0 ? 0 : i % 7 === 0 ? 3 : 1;
-    jumps.same(classifier.classify('21', x, x + len), classifyRegion(index, '21', x, x + len), `21:${x + 1} len ${len}`);
-    jumps.same(classifier.classify('chr21x', x, x + 1), classifyRegion(index, 'chr21x', x, x + 1), `chr21x:${x + 1}`);
-  }
-  jumps.done();
-});
+t.test(
+  'RegionClassifier gives what classifyRegion gives at every base of APP (Ensembl chr21, all isoforms), in order and out of order',
+  async (t) => {
+    const models = await loadGeneModels(sharedDataPath('gene_models/grch38/Homo_sapiens.GRCh38.chr21.ensembl.gff3.gz'));
+    const index = new TranscriptIndex(models);
+    const classifier = new RegionClassifier(index);
+    // APP (21:25,880,550-26,171,128) with 1 kb flanks and its neighbours: exons, splice sites, UTRs, introns, flanks.
+    // Bases served from memory: the classifier hands back the very annotation it gave for the base
+    // before. (This used to count got !== classifyRegion's answer, true at every base since
+    // classifyRegion builds a new object each time, so the bound below could not fail.)
+    let kept = 0;
+    let last: RegionAnnotation | undefined;
+    const inOrder = new Mismatches(t, 'every base in order: the same class as classifyRegion');
+    for (let x = 25_870_000; x < 26_185_000; x++) {
+      const got = classifier.classify('21', x, x + 1);
+      if (got === last) kept++;
+      last = got;
+      inOrder.same(got, classifyRegion(index, '21', x, x + 1), `21:${x + 1}`);
+    }
+    inOrder.done();
+    t.ok(kept > 250_000, `the memory served ${kept} bases`);
+    // Jumps back and forth, insertions and longer deletions in between.
+    const rand = seededRandom(7);
+    const jumps = new Mismatches(t, 'random jumps: the same class as classifyRegion');
+    for (let i = 0; i < 20_000; i++) {
+      const x = 25_870_000 + Math.floor(rand() * 315_000);
+      const len = i % 5 === 0 ? 0 : i % 7 === 0 ? 3 : 1;
+      jumps.same(classifier.classify('21', x, x + len), classifyRegion(index, '21', x, x + len), `21:${x + 1} len ${len}`);
+      jumps.same(classifier.classify('chr21x', x, x + 1), classifyRegion(index, 'chr21x', x, x + 1), `chr21x:${x + 1}`);
+    }
+    jumps.done();
+  },
+);
 
 t.test('RegionClassifier keeps an intergenic gap: the same flanking genes and distances as classifyRegion at every base', async (t) => {
   const models = await loadGeneModels(sharedDataPath('gene_models/grch38/Homo_sapiens.GRCh38.chr21.ensembl.gff3.gz'));
@@ -180,7 +209,10 @@ t.test('RegionClassifier keeps an intergenic gap: the same flanking genes and di
   const classifier = new RegionClassifier(index);
   // The first gap of more than 20 kb between transcripts after APP, walked from inside the last
   // gene before it to inside the first gene after it (ends only, if it is long).
-  const spans = models.filter((t) => t.chrom === '21').map((t) => [t.start, t.end] as const).sort((a, b) => a[0] - b[0]);
+  const spans = models
+    .filter((t) => t.chrom === '21')
+    .map((t) => [t.start, t.end] as const)
+    .sort((a, b) => a[0] - b[0]);
   let reach = 0;
   let gap: [number, number] | undefined;
   for (const [s, e] of spans) {
@@ -191,7 +223,13 @@ t.test('RegionClassifier keeps an intergenic gap: the same flanking genes and di
     reach = Math.max(reach, e);
   }
   if (!t.ok(gap, 'a gap after APP') || !gap) return;
-  const walk = gap[1] - gap[0] < 60_000 ? [[gap[0] - 3000, gap[1] + 3000]] : [[gap[0] - 3000, gap[0] + 25_000], [gap[1] - 25_000, gap[1] + 3000]];
+  const walk =
+    gap[1] - gap[0] < 60_000
+      ? [[gap[0] - 3000, gap[1] + 3000]]
+      : [
+          [gap[0] - 3000, gap[0] + 25_000],
+          [gap[1] - 25_000, gap[1] + 3000],
+        ];
   let intergenic = 0;
   const walked = new Mismatches(t, 'every base of the walk: the same class as classifyRegion');
   for (const [from, to] of walk) {

@@ -66,7 +66,11 @@ class MirrorServer {
           res.writeHead(416, { 'content-range': `bytes */${data.length}` }).end();
           return;
         }
-        res.writeHead(206, { 'content-length': data.length - start, 'content-range': `bytes ${start}-${data.length - 1}/${data.length}`, etag });
+        res.writeHead(206, {
+          'content-length': data.length - start,
+          'content-range': `bytes ${start}-${data.length - 1}/${data.length}`,
+          etag,
+        });
       } else {
         res.writeHead(200, { 'content-length': data.length, etag, 'accept-ranges': 'bytes' });
       }
@@ -117,7 +121,9 @@ function fastaText(records: { name: string; seq: string }[], width: number): str
 /** Writes the mirror's files and sets the fixtures above. */
 function fillMirror(): void {
   // Gene models: the first 300 transcripts of the hg19 refFlat, plain gzip as UCSC publishes it.
-  const refFlat = gunzipSync(readFileSync(sharedDataPath('gene_models/grch37/refFlat_hg19.txt.gz'))).toString('latin1').split('\n');
+  const refFlat = gunzipSync(readFileSync(sharedDataPath('gene_models/grch37/refFlat_hg19.txt.gz')))
+    .toString('latin1')
+    .split('\n');
   put(entry('GRCh37', 'refflat').url, gzipSync(refFlat.slice(0, REFFLAT_LINES).join('\n') + '\n'));
   put(entry('GRCh38', 'refflat').url, gzipSync(refFlat.slice(REFFLAT_LINES, 2 * REFFLAT_LINES).join('\n') + '\n'));
 
@@ -130,18 +136,28 @@ function fillMirror(): void {
   hg19.close();
   const fa = gzipSync(fastaText(fastaRecords, 60));
   put(entry('GRCh37', 'fasta-ucsc').url, fa);
-  put(new URL('md5sum.txt', entry('GRCh37', 'fasta-ucsc').url).href, `0123456789abcdef0123456789abcdef  hg19.2bit\n${md5(fa)}  hg19.fa.gz\n`);
+  put(
+    new URL('md5sum.txt', entry('GRCh37', 'fasta-ucsc').url).href,
+    `0123456789abcdef0123456789abcdef  hg19.2bit\n${md5(fa)}  hg19.fa.gz\n`,
+  );
   // hg38's list names a different md5 than the file served: the corrupted download.
   put(entry('GRCh38', 'fasta-ucsc').url, fa);
   put(new URL('md5sum.txt', entry('GRCh38', 'fasta-ucsc').url).href, `${md5(Buffer.from('not the file'))}  hg38.fa.gz\n`);
 
   // dbSNP: the dbSNP 147 head with chromosome 1 spelled as NCBI's GRCh37 VCFs spell it, three of its
   // records moved to an unplaced contig, in two gzip members (NCBI's file is BGZF, many members).
-  const vcf = gunzipSync(readFileSync(sharedDataPath('dbsnp/grch37/dbSNP147.GRCh37.head.vcf.gz'))).toString('latin1').trimEnd().split('\n');
+  const vcf = gunzipSync(readFileSync(sharedDataPath('dbsnp/grch37/dbSNP147.GRCh37.head.vcf.gz')))
+    .toString('latin1')
+    .trimEnd()
+    .split('\n');
   const header = vcf.filter((l) => l.startsWith('#'));
   const records = vcf.filter((l) => !l.startsWith('#'));
   dbsnpCommonRecords = records.filter((l) => /;COMMON=1(;|$)/.test(l)).length;
-  const lines = [...header, ...records.map((l) => l.replace(/^1\t/, 'NC_000001.10\t')), ...records.slice(0, 3).map((l) => l.replace(/^1\t/, 'NT_113878.1\t'))];
+  const lines = [
+    ...header,
+    ...records.map((l) => l.replace(/^1\t/, 'NC_000001.10\t')),
+    ...records.slice(0, 3).map((l) => l.replace(/^1\t/, 'NT_113878.1\t')),
+  ];
   const half = Math.floor(lines.length / 2);
   dbsnpFixture = Buffer.concat([gzipSync(lines.slice(0, half).join('\n') + '\n'), gzipSync(lines.slice(half).join('\n') + '\n')]);
   put(entry('GRCh37', 'dbsnp').url, dbsnpFixture);
@@ -152,7 +168,10 @@ function fillMirror(): void {
   const s = new BsdSum();
   s.update(gtf);
   put(entry('GRCh38', 'ensembl-gtf').url, gtf);
-  put(new URL('CHECKSUMS', entry('GRCh38', 'ensembl-gtf').url).href, `12345 1 Homo_sapiens.GRCh38.113.abinitio.gtf.gz\n${formatBsdSum(s.value())} Homo_sapiens.GRCh38.113.gtf.gz\n`);
+  put(
+    new URL('CHECKSUMS', entry('GRCh38', 'ensembl-gtf').url).href,
+    `12345 1 Homo_sapiens.GRCh38.113.abinitio.gtf.gz\n${formatBsdSum(s.value())} Homo_sapiens.GRCh38.113.gtf.gz\n`,
+  );
 }
 
 fillMirror();
@@ -185,7 +204,9 @@ t.test('BSD sum matches coreutils `sum -r`', async (t) => {
 });
 
 t.test('checksum lists: md5sum, BSD md5 and Ensembl CHECKSUMS lines', async (t) => {
-  const md5s = parseMd5List('d41d8cd98f00b204e9800998ecf8427e  hg38.fa.gz\nD41D8CD98F00B204E9800998ECF8427F *sub/x.gz\nMD5 (y.gz) = 0123456789abcdef0123456789abcdef\njunk\n');
+  const md5s = parseMd5List(
+    'd41d8cd98f00b204e9800998ecf8427e  hg38.fa.gz\nD41D8CD98F00B204E9800998ECF8427F *sub/x.gz\nMD5 (y.gz) = 0123456789abcdef0123456789abcdef\njunk\n',
+  );
   t.equal(md5s.get('hg38.fa.gz'), 'd41d8cd98f00b204e9800998ecf8427e');
   t.equal(md5s.get('x.gz'), 'd41d8cd98f00b204e9800998ecf8427f');
   t.equal(md5s.get('y.gz'), '0123456789abcdef0123456789abcdef');
@@ -196,9 +217,18 @@ t.test('checksum lists: md5sum, BSD md5 and Ensembl CHECKSUMS lines', async (t) 
 });
 
 t.test('catalogue: selection by kind or id, mirror URLs keep the host', async (t) => {
-  t.strictSame(selectSources('GRCh38').map((e) => e.id), ['refflat', 'fasta-ucsc', 'dbsnp']);
-  t.strictSame(selectSources('GRCh37', ['dbsnp', 'genes']).map((e) => e.id), ['refflat', 'dbsnp']);
-  t.strictSame(selectSources('GRCh38', ['ensembl-gtf', 'fasta-ensembl']).map((e) => e.id), ['ensembl-gtf', 'fasta-ensembl']);
+  t.strictSame(
+    selectSources('GRCh38').map((e) => e.id),
+    ['refflat', 'fasta-ucsc', 'dbsnp'],
+  );
+  t.strictSame(
+    selectSources('GRCh37', ['dbsnp', 'genes']).map((e) => e.id),
+    ['refflat', 'dbsnp'],
+  );
+  t.strictSame(
+    selectSources('GRCh38', ['ensembl-gtf', 'fasta-ensembl']).map((e) => e.id),
+    ['ensembl-gtf', 'fasta-ensembl'],
+  );
   t.throws(() => selectSources('GRCh37', ['clinvar']), /no source "clinvar" for GRCh37.*refflat, ensembl-gtf/);
   t.equal(
     mirrorUrl('https://ftp.ncbi.nih.gov/snp/latest_release/VCF/GCF_000001405.40.gz', 'http://mirror.example/ref/'),
@@ -216,7 +246,10 @@ t.test('GRCh37 genes + FASTA + dbSNP: verified, prepared, recorded, and built in
   const out = join(tmp, 'out', 'GRCh37.gasref');
   const said: string[] = [];
   const r = await fetchSources({ build: 'GRCh37', dir, baseUrl: server.url, buildDb: out, retry: fastRetry, say: (m) => said.push(m) });
-  t.strictSame(r.sources.map((s) => s.id), ['refflat', 'fasta-ucsc', 'dbsnp']);
+  t.strictSame(
+    r.sources.map((s) => s.id),
+    ['refflat', 'fasta-ucsc', 'dbsnp'],
+  );
 
   const manifest = JSON.parse(await readFile(join(dir, 'SOURCES.json'), 'utf8')) as SourcesManifest;
   const byId = new Map(manifest.sources.map((s) => [s.id, s]));
@@ -225,7 +258,12 @@ t.test('GRCh37 genes + FASTA + dbSNP: verified, prepared, recorded, and built in
   t.equal(dbsnp.fetchedFrom, `${server.url}/ftp.ncbi.nih.gov/snp/latest_release/VCF/GCF_000001405.25.gz`);
   t.equal(dbsnp.bytes, dbsnpFixture.length);
   t.equal(dbsnp.sha256, createHash('sha256').update(dbsnpFixture).digest('hex'));
-  t.strictSame(dbsnp.checksum, { algorithm: 'md5', expected: md5(dbsnpFixture), listedIn: `${server.url}${pathOf(entry('GRCh37', 'dbsnp').url)}.md5`, verified: true });
+  t.strictSame(dbsnp.checksum, {
+    algorithm: 'md5',
+    expected: md5(dbsnpFixture),
+    listedIn: `${server.url}${pathOf(entry('GRCh37', 'dbsnp').url)}.md5`,
+    verified: true,
+  });
   t.ok(Date.now() - Date.parse(dbsnp.retrievedAt) < 60_000);
   t.equal(dbsnp.prepared?.file, 'dbsnp.GRCh37.common.vcf.gz');
   t.equal(dbsnp.prepared?.details['records'], dbsnpCommonRecords);
@@ -235,7 +273,10 @@ t.test('GRCh37 genes + FASTA + dbSNP: verified, prepared, recorded, and built in
   t.ok(refflat.checksum.algorithm === 'none' && refflat.checksum.gzipChecked && /no checksums/.test(refflat.checksum.why));
   t.equal(byId.get('fasta-ucsc')!.prepared?.file, 'hg19.fa');
   // Nothing half-done is left behind.
-  t.strictSame(readdirSync(dir).filter((f) => f.includes('.partial')), []);
+  t.strictSame(
+    readdirSync(dir).filter((f) => f.includes('.partial')),
+    [],
+  );
 
   const ref = await loadReferenceFile(out);
   t.equal(ref.build, 'GRCh37');
@@ -255,9 +296,18 @@ t.test('GRCh37 genes + FASTA + dbSNP: verified, prepared, recorded, and built in
   const before = server.requests.length;
   const again = await fetchSources({ build: 'GRCh37', dir, baseUrl: server.url, retry: fastRetry });
   const fetched = server.requests.slice(before).map((q) => q.path);
-  t.strictSame(fetched.sort(), [`${pathOf(entry('GRCh37', 'dbsnp').url)}.md5`, pathOf(new URL('md5sum.txt', entry('GRCh37', 'fasta-ucsc').url).href)].sort());
-  t.strictSame(again.sources.map((s) => s.retrievedAt), r.sources.map((s) => s.retrievedAt));
-  t.strictSame(again.sources.map((s) => s.prepared?.preparedAt), r.sources.map((s) => s.prepared?.preparedAt));
+  t.strictSame(
+    fetched.sort(),
+    [`${pathOf(entry('GRCh37', 'dbsnp').url)}.md5`, pathOf(new URL('md5sum.txt', entry('GRCh37', 'fasta-ucsc').url).href)].sort(),
+  );
+  t.strictSame(
+    again.sources.map((s) => s.retrievedAt),
+    r.sources.map((s) => s.retrievedAt),
+  );
+  t.strictSame(
+    again.sources.map((s) => s.prepared?.preparedAt),
+    r.sources.map((s) => s.prepared?.preparedAt),
+  );
 });
 
 t.test('a corrupted download fails naming the URL and both checksums, and leaves no file', async (t) => {
@@ -271,7 +321,10 @@ t.test('a corrupted download fails naming the URL and both checksums, and leaves
     t.ok(err.message.includes(`expected md5 ${md5(Buffer.from('not the file'))}`), err.message);
     t.ok(err.message.includes(`got md5 ${md5(served)}`), err.message);
   }
-  t.strictSame(readdirSync(dir).filter((f) => f.startsWith('hg38')), []);
+  t.strictSame(
+    readdirSync(dir).filter((f) => f.startsWith('hg38')),
+    [],
+  );
   t.equal(existsSync(join(dir, 'SOURCES.json')), false);
 });
 
@@ -279,7 +332,14 @@ t.test('503s are retried until the file comes', async (t) => {
   const path = pathOf(entry('GRCh38', 'refflat').url);
   server.faults.set(path, [503, 503]);
   const said: string[] = [];
-  const r = await fetchSources({ build: 'GRCh38', dir: join(tmp, 'retry'), only: ['genes'], baseUrl: server.url, retry: fastRetry, say: (m) => said.push(m) });
+  const r = await fetchSources({
+    build: 'GRCh38',
+    dir: join(tmp, 'retry'),
+    only: ['genes'],
+    baseUrl: server.url,
+    retry: fastRetry,
+    say: (m) => said.push(m),
+  });
   t.equal(server.count(path), 3);
   t.equal(r.sources[0]!.bytes, readFileSync(join(mirror, path)).length);
   t.equal(said.filter((m) => /HTTP 503; try \d of 4/.test(m)).length, 2);
@@ -322,7 +382,10 @@ t.test('an existing file that does not match is downloaded again; a .partial is 
   const b = await downloadVerified({ url, dest: join(dir, 'x.gz'), expected, retry: fastRetry });
   t.equal(b.action, 'downloaded');
   const tries = server.requests.filter((q) => q.path === path).slice(n);
-  t.strictSame(tries.map((q) => q.range), [undefined, undefined]);
+  t.strictSame(
+    tries.map((q) => q.range),
+    [undefined, undefined],
+  );
   sameBytes(t, readFileSync(join(dir, 'x.gz')), served, 'x.gz is the served file');
   const c = await downloadVerified({ url, dest: join(dir, 'x.gz'), expected, retry: fastRetry });
   t.equal(c.action, 'present');
@@ -333,12 +396,31 @@ t.test('an existing file that does not match is downloaded again; a .partial is 
   writeFileSync(join(dir, 'y.gz.partial.json'), JSON.stringify({ url, validator: `"${md5(served)}"` }));
   const said: string[] = [];
   const m = server.count(path);
-  const d = await downloadVerified({ url, dest: join(dir, 'y.gz'), expected, retry: fastRetry, say: (x) => said.push(x), progressIntervalMs: 0 });
+  const d = await downloadVerified({
+    url,
+    dest: join(dir, 'y.gz'),
+    expected,
+    retry: fastRetry,
+    say: (x) => said.push(x),
+    progressIntervalMs: 0,
+  });
   t.equal(d.action, 'downloaded');
-  t.strictSame(server.requests.filter((q) => q.path === path).slice(m).map((q) => q.range), ['bytes=100-', undefined]);
+  t.strictSame(
+    server.requests
+      .filter((q) => q.path === path)
+      .slice(m)
+      .map((q) => q.range),
+    ['bytes=100-', undefined],
+  );
   sameBytes(t, readFileSync(join(dir, 'y.gz')), served, 'y.gz is the served file');
-  t.ok(said.some((x) => /checksum mismatch after resuming/.test(x)), said.join('\n'));
-  t.ok(said.some((x) => /^y\.gz: [\d.]+ KiB of [\d.]+ KiB \(\d+%\), /.test(x)), said.join('\n'));
+  t.ok(
+    said.some((x) => /checksum mismatch after resuming/.test(x)),
+    said.join('\n'),
+  );
+  t.ok(
+    said.some((x) => /^y\.gz: [\d.]+ KiB of [\d.]+ KiB \(\d+%\), /.test(x)),
+    said.join('\n'),
+  );
 });
 
 t.test('dbSNP preparation: subsets, COMMON in both spellings, and a file of the other build refused', async (t) => {
@@ -365,15 +447,38 @@ t.test('dbSNP preparation: subsets, COMMON in both spellings, and a file of the 
 t.test('the CLI: fetch-sources --list, and a fetch with --build-db through --base-url', async (t) => {
   const cli = resolve(repoRoot(), 'packages/anntools/src/cli.ts');
   const list = await run(process.execPath, ['--import', 'tsx', cli, 'fetch-sources', '--list', '--build', 'GRCh38']);
-  t.match(list.stdout, /GRCh38 dbsnp \(default for dbsnp\).*\n\s+url:\s+https:\/\/ftp\.ncbi\.nih\.gov\/snp\/latest_release\/VCF\/GCF_000001405\.40\.gz/);
-  t.match(list.stdout, /ensembl-gtf.*\n\s+url:\s+https:\/\/ftp\.ensembl\.org\/pub\/release-113\/gtf\/homo_sapiens\/Homo_sapiens\.GRCh38\.113\.gtf\.gz/);
+  t.match(
+    list.stdout,
+    /GRCh38 dbsnp \(default for dbsnp\).*\n\s+url:\s+https:\/\/ftp\.ncbi\.nih\.gov\/snp\/latest_release\/VCF\/GCF_000001405\.40\.gz/,
+  );
+  t.match(
+    list.stdout,
+    /ensembl-gtf.*\n\s+url:\s+https:\/\/ftp\.ensembl\.org\/pub\/release-113\/gtf\/homo_sapiens\/Homo_sapiens\.GRCh38\.113\.gtf\.gz/,
+  );
   const dir = join(tmp, 'cli');
   const out = join(tmp, 'cli', 'GRCh37.gasref');
-  const r = await run(process.execPath, ['--import', 'tsx', cli, 'fetch-sources', '--build', 'GRCh37', '--dir', dir, '--only', 'genes', '--build-db', out, '--base-url', server.url]);
+  const r = await run(process.execPath, [
+    '--import',
+    'tsx',
+    cli,
+    'fetch-sources',
+    '--build',
+    'GRCh37',
+    '--dir',
+    dir,
+    '--only',
+    'genes',
+    '--build-db',
+    out,
+    '--base-url',
+    server.url,
+  ]);
   t.match(r.stdout, /hg19\.refFlat\.txt\.gz: .*no published checksum/);
   t.match(r.stdout, new RegExp(`GRCh37, ${REFFLAT_LINES} transcripts`));
   t.match(r.stderr, /gas-annotate: refflat: UCSC refFlat for hg19/);
-  const bad = await run(process.execPath, ['--import', 'tsx', cli, 'fetch-sources', '--build', 'hg19', '--dir', dir]).catch((e: { code: number; stderr: string }) => e);
+  const bad = await run(process.execPath, ['--import', 'tsx', cli, 'fetch-sources', '--build', 'hg19', '--dir', dir]).catch(
+    (e: { code: number; stderr: string }) => e,
+  );
   t.equal((bad as { code: number }).code, 2);
   t.match((bad as { stderr: string }).stderr, /--build must be GRCh37 or GRCh38/);
 });

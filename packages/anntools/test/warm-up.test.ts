@@ -21,7 +21,10 @@ t.test('the made-up records are valid VCF and take every kind of region, allele 
   for (const region of ['exonic', 'splicing', 'intronic', 'UTR5', 'UTR3', 'upstream', 'downstream', 'intergenic']) {
     t.ok((c.regions[region] ?? 0) > 0, `no ${region} record (${JSON.stringify(c.regions)})`);
   }
-  t.ok(Object.keys(c.regions).some((r) => r.includes(';')), 'no record with two classes of one rank');
+  t.ok(
+    Object.keys(c.regions).some((r) => r.includes(';')),
+    'no record with two classes of one rank',
+  );
   t.ok(c.indels > 0 && c.snvs > 0 && c.other > 0, `indels ${c.indels}, SNVs ${c.snvs}, other ${c.other}`);
   for (const why of ['symbolic_allele', 'overlapping_deletion', 'missing_allele', 'reference_allele']) {
     t.ok((c.skipped[why] ?? 0) > 0, `no ${why} record`);

@@ -88,25 +88,35 @@ export class ConsumeLoop {
   private maxDeliver = -1;
 
   constructor(opts: ConsumeLoopOptions) {
-    if (!Number.isInteger(opts.maxInFlight) || opts.maxInFlight < 1) throw new Error(`maxInFlight must be a positive integer, got ${opts.maxInFlight}`);
+    if (!Number.isInteger(opts.maxInFlight) || opts.maxInFlight < 1)
+      throw new Error(`maxInFlight must be a positive integer, got ${opts.maxInFlight}`);
     if (!(opts.heartbeatMs > 0)) throw new Error(`heartbeatMs must be positive, got ${opts.heartbeatMs}`);
     this.opts = opts;
     this.log = opts.logger.child({ stream: opts.stream, consumer: opts.consumer });
     const p = opts.metricsPrefix;
-    this.messages = metric(opts.registry, `${p}_messages_total`, (registers) =>
-      new Counter({ name: `${p}_messages_total`, help: 'Messages handled, by outcome', labelNames: ['consumer', 'outcome'], registers }),
+    this.messages = metric(
+      opts.registry,
+      `${p}_messages_total`,
+      (registers) =>
+        new Counter({ name: `${p}_messages_total`, help: 'Messages handled, by outcome', labelNames: ['consumer', 'outcome'], registers }),
     );
-    this.inflightGauge = metric(opts.registry, `${p}_inflight_messages`, (registers) =>
-      new Gauge({ name: `${p}_inflight_messages`, help: 'Messages currently held by handlers', labelNames: ['consumer'], registers }),
+    this.inflightGauge = metric(
+      opts.registry,
+      `${p}_inflight_messages`,
+      (registers) =>
+        new Gauge({ name: `${p}_inflight_messages`, help: 'Messages currently held by handlers', labelNames: ['consumer'], registers }),
     );
-    this.handlerSeconds = metric(opts.registry, `${p}_handler_seconds`, (registers) =>
-      new Histogram({
-        name: `${p}_handler_seconds`,
-        help: 'Handler run time',
-        labelNames: ['consumer'],
-        buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800],
-        registers,
-      }),
+    this.handlerSeconds = metric(
+      opts.registry,
+      `${p}_handler_seconds`,
+      (registers) =>
+        new Histogram({
+          name: `${p}_handler_seconds`,
+          help: 'Handler run time',
+          labelNames: ['consumer'],
+          buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800],
+          registers,
+        }),
     );
     // Loops on the same consumer in one process share the series, so it moves by inc/dec, never set.
     this.inflightGauge.inc({ consumer: opts.consumer }, 0);
@@ -273,7 +283,10 @@ export class ConsumeLoop {
         break;
       case 'nak':
         if (this.maxDeliver > 0 && deliveryCount >= this.maxDeliver) {
-          log.warn({ delayMs: outcome.delayMs, maxDeliver: this.maxDeliver }, 'nak on the last allowed delivery; the server will not redeliver it');
+          log.warn(
+            { delayMs: outcome.delayMs, maxDeliver: this.maxDeliver },
+            'nak on the last allowed delivery; the server will not redeliver it',
+          );
         }
         this.safely(log, 'nak', () => msg.nak(Math.max(0, Math.round(outcome.delayMs))));
         break;

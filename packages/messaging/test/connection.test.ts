@@ -1,5 +1,16 @@
 import t from 'tap';
-import { ConsumeLoop, connectNats, consumerSpecs, ensureConsumer, ensureStreams, jetstream, streamNames, streamSpecs, subjects, waitForJetStream } from '../src/index.ts';
+import {
+  ConsumeLoop,
+  connectNats,
+  consumerSpecs,
+  ensureConsumer,
+  ensureStreams,
+  jetstream,
+  streamNames,
+  streamSpecs,
+  subjects,
+  waitForJetStream,
+} from '../src/index.ts';
 import { captureLogger } from './log-capture.ts';
 import { startNatsServer } from './nats-server.ts';
 import type { NatsServer } from './nats-server.ts';
@@ -88,7 +99,11 @@ t.test('connection status is logged and a ConsumeLoop keeps working across a ser
   await js.publish(subjects.jobRequested, new TextEncoder().encode('after'), { msgID: 'after' });
   t.ok(await waitFor(() => seen.includes('after'), 15_000), 'a message published after the restart');
   // Every message was acked exactly once: the work queue drains and nothing was redelivered.
-  const queued = await eventually(async () => (await jsm.streams.info(streamNames.jobs)).state.messages, (n) => n === 0, 5000);
+  const queued = await eventually(
+    async () => (await jsm.streams.info(streamNames.jobs)).state.messages,
+    (n) => n === 0,
+    5000,
+  );
   t.equal(queued, 0);
   t.strictSame(seen, ['before', 'slow', 'after']);
   await loop.stop({ graceMs: 1000 });

@@ -3,7 +3,16 @@ import type { Test } from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { Registry } from '@gas/runtime';
-import { ConsumeLoop, connectNats, consumerBacklog, ensureConsumer, ensureStream, jetstream, retryDelayMs, waitForJetStream } from '../src/index.ts';
+import {
+  ConsumeLoop,
+  connectNats,
+  consumerBacklog,
+  ensureConsumer,
+  ensureStream,
+  jetstream,
+  retryDelayMs,
+  waitForJetStream,
+} from '../src/index.ts';
 import type { Handler, JetStreamClient, JetStreamManager, JsMsg, NatsConnection, Outcome } from '../src/index.ts';
 import { captureLogger } from './log-capture.ts';
 import { startNatsServer } from './nats-server.ts';
@@ -18,7 +27,11 @@ t.teardown(async () => {
   await connection?.drain();
   await server.close();
 });
-const nc: NatsConnection = (connection = await connectNats({ servers: server.url, name: 'consume-loop-test', logger: captureLogger().logger }));
+const nc: NatsConnection = (connection = await connectNats({
+  servers: server.url,
+  name: 'consume-loop-test',
+  logger: captureLogger().logger,
+}));
 const jsm: JetStreamManager = await waitForJetStream(nc, { timeoutMs: 5000 });
 const js: JetStreamClient = jetstream(nc);
 
@@ -74,10 +87,14 @@ t.test('acks handled messages and records metrics', async (t) => {
   const f = await fixture();
   const registry = new Registry();
   const seen: string[] = [];
-  const { loop } = loopFor(f.stream, async (msg) => {
-    seen.push(msg.string());
-    return { kind: 'ack' };
-  }, { registry });
+  const { loop } = loopFor(
+    f.stream,
+    async (msg) => {
+      seen.push(msg.string());
+      return { kind: 'ack' };
+    },
+    { registry },
+  );
   await f.publish(5);
   loop.start();
   t.ok(await waitFor(() => seen.length === 5, 5000), '5 messages');
@@ -104,7 +121,10 @@ t.test('nak(delay) redelivers no sooner than the delay', async (t) => {
   const gap = deliveries[1]!.at - deliveries[0]!.at;
   t.ok(gap >= 700, `redelivered after ${gap} ms`);
   t.ok(gap < 2000, `redelivered after ${gap} ms`);
-  t.strictSame(deliveries.map((d) => d.count), [1, 2]);
+  t.strictSame(
+    deliveries.map((d) => d.count),
+    [1, 2],
+  );
   await loop.stop({ graceMs: 1000 });
 });
 
@@ -112,10 +132,14 @@ t.test('term is logged, counted and never redelivered', async (t) => {
   const f = await fixture({ ackWaitMs: 1000 });
   const registry = new Registry();
   let calls = 0;
-  const { loop, lines } = loopFor(f.stream, async () => {
-    calls++;
-    return { kind: 'term', reason: 'unparseable job request' };
-  }, { registry });
+  const { loop, lines } = loopFor(
+    f.stream,
+    async () => {
+      calls++;
+      return { kind: 'term', reason: 'unparseable job request' };
+    },
+    { registry },
+  );
   await f.publish(1);
   loop.start();
   t.ok(await waitFor(() => calls === 1, 5000), 'delivery');
@@ -133,12 +157,16 @@ t.test('working() heartbeats keep a long handler from being redelivered', async 
   const f = await fixture({ ackWaitMs: 1000 });
   let calls = 0;
   let done = false;
-  const { loop } = loopFor(f.stream, async () => {
-    calls++;
-    await sleep(2500);
-    done = true;
-    return { kind: 'ack' };
-  }, { heartbeatMs: 300 });
+  const { loop } = loopFor(
+    f.stream,
+    async () => {
+      calls++;
+      await sleep(2500);
+      done = true;
+      return { kind: 'ack' };
+    },
+    { heartbeatMs: 300 },
+  );
   await f.publish(1);
   loop.start();
   t.ok(await waitFor(() => done, 6000), 'handler');
@@ -153,11 +181,15 @@ t.test('working() heartbeats keep a long handler from being redelivered', async 
 t.test('without heartbeats the same handler would be redelivered (control for the test above)', async (t) => {
   const f = await fixture({ ackWaitMs: 1000 });
   let calls = 0;
-  const { loop } = loopFor(f.stream, async () => {
-    calls++;
-    await sleep(2500);
-    return { kind: 'ack' };
-  }, { heartbeatMs: 60_000 });
+  const { loop } = loopFor(
+    f.stream,
+    async () => {
+      calls++;
+      await sleep(2500);
+      return { kind: 'ack' };
+    },
+    { heartbeatMs: 60_000 },
+  );
   await f.publish(1);
   loop.start();
   t.ok(await waitFor(() => calls >= 2, 6000), 'a redelivery after ack_wait');
@@ -170,14 +202,18 @@ t.test('never runs more than maxInFlight handlers at once', async (t) => {
   let peak = 0;
   let handled = 0;
   let peakAckPending = 0;
-  const { loop } = loopFor(f.stream, async () => {
-    running++;
-    peak = Math.max(peak, running);
-    await sleep(60);
-    running--;
-    handled++;
-    return { kind: 'ack' };
-  }, { maxInFlight: 3 });
+  const { loop } = loopFor(
+    f.stream,
+    async () => {
+      running++;
+      peak = Math.max(peak, running);
+      await sleep(60);
+      running--;
+      handled++;
+      return { kind: 'ack' };
+    },
+    { maxInFlight: 3 },
+  );
   await f.publish(30);
   loop.start();
   const sampler = (async () => {
@@ -198,11 +234,15 @@ t.test('a throwing handler is logged and retried after a backoff', async (t) => 
   const f = await fixture();
   const registry = new Registry();
   const at: number[] = [];
-  const { loop, lines } = loopFor(f.stream, async (_m, ctx) => {
-    at.push(Date.now());
-    if (ctx.deliveryCount === 1) throw new Error('transient failure');
-    return { kind: 'ack' };
-  }, { registry });
+  const { loop, lines } = loopFor(
+    f.stream,
+    async (_m, ctx) => {
+      at.push(Date.now());
+      if (ctx.deliveryCount === 1) throw new Error('transient failure');
+      return { kind: 'ack' };
+    },
+    { registry },
+  );
   await f.publish(1);
   loop.start();
   t.ok(await waitFor(() => at.length === 2, 5000), 'retry');
@@ -212,7 +252,10 @@ t.test('a throwing handler is logged and retried after a backoff', async (t) => 
   t.equal(err?.err?.message, 'transient failure');
   t.equal(err?.retryInMs, 1000);
   t.equal(await metricValue(registry, 'gas_test_messages_total', { consumer: 'worker', outcome: 'error' }), 1);
-  t.ok(await waitFor(async () => (await metricValue(registry, 'gas_test_messages_total', { consumer: 'worker', outcome: 'ack' })) === 1, 2000), 'ack');
+  t.ok(
+    await waitFor(async () => (await metricValue(registry, 'gas_test_messages_total', { consumer: 'worker', outcome: 'ack' })) === 1, 2000),
+    'ack',
+  );
   await loop.stop({ graceMs: 1000 });
 });
 
@@ -225,9 +268,18 @@ t.test('a handler failing on the last allowed delivery terminates the message', 
   });
   await f.publish(1);
   loop.start();
-  t.ok(await waitFor(() => lines.some((l) => l.msg === 'handler failed on the last allowed delivery; message terminated'), 5000), 'give up');
-  t.strictSame(counts, [{ count: 1, max: 2 }, { count: 2, max: 2 }]);
-  t.ok(await waitFor(async () => (await jsm.streams.info(f.stream)).state.messages === 0, 2000), 'terminated message removed from the work queue');
+  t.ok(
+    await waitFor(() => lines.some((l) => l.msg === 'handler failed on the last allowed delivery; message terminated'), 5000),
+    'give up',
+  );
+  t.strictSame(counts, [
+    { count: 1, max: 2 },
+    { count: 2, max: 2 },
+  ]);
+  t.ok(
+    await waitFor(async () => (await jsm.streams.info(f.stream)).state.messages === 0, 2000),
+    'terminated message removed from the work queue',
+  );
   await loop.stop({ graceMs: 1000 });
 });
 
@@ -235,11 +287,15 @@ t.test('stop() waits for handlers that finish within the grace period and acks t
   const f = await fixture();
   const registry = new Registry();
   let finished = 0;
-  const { loop } = loopFor(f.stream, async () => {
-    await sleep(300);
-    finished++;
-    return { kind: 'ack' };
-  }, { registry });
+  const { loop } = loopFor(
+    f.stream,
+    async () => {
+      await sleep(300);
+      finished++;
+      return { kind: 'ack' };
+    },
+    { registry },
+  );
   await f.publish(2);
   loop.start();
   t.ok(await waitFor(() => loop.inFlightCount === 2, 5000), 'two in flight');
@@ -256,10 +312,14 @@ async function releasedPromptly(t: Test, handler: (msg: JsMsg, signal: AbortSign
   const f = await fixture({ ackWaitMs: 30_000 });
   const registry = new Registry();
   let started = false;
-  const a = loopFor(f.stream, async (msg, ctx) => {
-    started = true;
-    return handler(msg, ctx.signal);
-  }, { registry });
+  const a = loopFor(
+    f.stream,
+    async (msg, ctx) => {
+      started = true;
+      return handler(msg, ctx.signal);
+    },
+    { registry },
+  );
   await f.publish(1);
   a.loop.start();
   t.ok(await waitFor(() => started, 5000), 'loop A to take the message');
@@ -289,7 +349,10 @@ async function releasedPromptly(t: Test, handler: (msg: JsMsg, signal: AbortSign
 t.test('stop() releases a message whose handler honours the abort signal', async (t) => {
   const { stopMs } = await releasedPromptly(
     t,
-    (_m, signal) => new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason instanceof Error ? signal.reason : new Error('handler aborted')))),
+    (_m, signal) =>
+      new Promise((_resolve, reject) =>
+        signal.addEventListener('abort', () => reject(signal.reason instanceof Error ? signal.reason : new Error('handler aborted'))),
+      ),
     200,
     1500,
   );
@@ -301,7 +364,10 @@ t.test('stop() releases a message whose handler ignores the signal, and ignores 
   const { stopMs, lines } = await releasedPromptly(t, () => new Promise<Outcome>((resolve) => (finishLate = resolve)), 200, 4000);
   t.ok(stopMs >= 2200 && stopMs < 3500, `stop took ${stopMs} ms (grace + abort settle)`);
   finishLate({ kind: 'ack' });
-  t.ok(await waitFor(() => lines.some((l) => l.msg === 'handler finished after its message was released; outcome ignored'), 1000), 'late outcome log');
+  t.ok(
+    await waitFor(() => lines.some((l) => l.msg === 'handler finished after its message was released; outcome ignored'), 1000),
+    'late outcome log',
+  );
 });
 
 t.test('start() twice is refused and stop() is idempotent', async (t) => {

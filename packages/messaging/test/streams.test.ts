@@ -47,7 +47,10 @@ t.test('ensureStreams creates the three streams once and is idempotent', async (
     { stream: 'GAS_EVENTS', action: 'created' },
     { stream: 'GAS_ARCHIVE', action: 'created' },
   ]);
-  t.strictSame((await ensureStreams(jsm, streamSpecs({ eventsMaxAgeDays: 3 }))).map((r) => r.action), ['unchanged', 'unchanged', 'unchanged']);
+  t.strictSame(
+    (await ensureStreams(jsm, streamSpecs({ eventsMaxAgeDays: 3 }))).map((r) => r.action),
+    ['unchanged', 'unchanged', 'unchanged'],
+  );
 
   const jobs = (await jsm.streams.info(streamNames.jobs)).config;
   t.equal(jobs.retention, 'workqueue');
@@ -63,7 +66,10 @@ t.test('ensureStreams creates the three streams once and is idempotent', async (
   t.strictSame(archive.subjects, ['gas.archive.>']);
 
   // A changed retention window is applied in place, and only to the stream that changed.
-  t.strictSame((await ensureStreams(jsm, streamSpecs({ eventsMaxAgeDays: 10 }))).map((r) => r.action), ['unchanged', 'updated', 'unchanged']);
+  t.strictSame(
+    (await ensureStreams(jsm, streamSpecs({ eventsMaxAgeDays: 10 }))).map((r) => r.action),
+    ['unchanged', 'updated', 'unchanged'],
+  );
   t.equal((await jsm.streams.info(streamNames.events)).config.max_age, 10 * 86400 * 1e9);
 });
 
@@ -89,7 +95,10 @@ t.test('ensureConsumer creates, leaves alone, updates, and refuses impossible ch
   t.equal(info.config.max_deliver, 5);
   t.equal(await ensureConsumer(jsm, streamNames.jobs, changed), 'unchanged');
 
-  await t.rejects(ensureConsumer(jsm, streamNames.jobs, { ...changed, ack_policy: 'all' }), /cannot update consumer GAS_JOBS\/annotator \(ack_policy\)/);
+  await t.rejects(
+    ensureConsumer(jsm, streamNames.jobs, { ...changed, ack_policy: 'all' }),
+    /cannot update consumer GAS_JOBS\/annotator \(ack_policy\)/,
+  );
 
   for (const [stream, c, filter] of [
     [streamNames.events, consumerSpecs.notification(), 'gas.events.>'],

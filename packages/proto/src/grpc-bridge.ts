@@ -146,9 +146,7 @@ export function createClient<S extends GenService<GenServiceMethods>>(
   const client: Record<string, unknown> = {
     close: () => raw.close(),
     waitForReady: (timeoutMs: number) =>
-      new Promise<void>((resolve, reject) =>
-        raw.waitForReady(Date.now() + timeoutMs, (err) => (err ? reject(err) : resolve())),
-      ),
+      new Promise<void>((resolve, reject) => raw.waitForReady(Date.now() + timeoutMs, (err) => (err ? reject(err) : resolve()))),
   };
   for (const method of service.methods) {
     const call = raw[method.localName]!.bind(raw);

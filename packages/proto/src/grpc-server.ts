@@ -24,9 +24,7 @@ export async function startGrpcServer(opts: {
   health.addToServer(server);
   opts.register(server);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${opts.host}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
-      err ? reject(err) : resolve(p),
-    ),
+    server.bindAsync(`${opts.host}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
   const setServing = (serving: boolean) => {
     for (const name of ['', ...opts.serviceNames]) health.setStatus(name, serving ? 'SERVING' : 'NOT_SERVING');

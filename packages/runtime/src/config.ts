@@ -93,7 +93,10 @@ export const field = {
   /** Comma-separated; `check` returns what is wrong with the items (never quoting a secret) or null. */
   list(env: string, opts: { default?: string[]; secret?: boolean; check?: (items: string[]) => string | null } = {}): Field<string[]> {
     return makeField(env, opts.secret ?? false, opts.default !== undefined, opts.default, (raw) => {
-      const items = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+      const items = raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
       const problem = opts.check?.(items) ?? null;
       return problem ? bad(problem) : ok(items);
     });

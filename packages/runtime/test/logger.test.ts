@@ -18,7 +18,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 function optionalString(line: Record<string, unknown>, key: string): void {
-  if (line[key] !== undefined && typeof line[key] !== 'string') throw new Error(`log line's ${key} is not a string: ${JSON.stringify(line)}`);
+  if (line[key] !== undefined && typeof line[key] !== 'string')
+    throw new Error(`log line's ${key} is not a string: ${JSON.stringify(line)}`);
 }
 
 /** Parses one line, checking the fields LogLine types rather than trusting them. */

@@ -52,7 +52,10 @@ t.test('GET /metrics serves default and custom metrics in Prometheus text format
   t.strictSame(job, { name: 'gas_ops_test_jobs_total', labels: { outcome: 'ok', service: 'ops-test' }, value: 3 });
   const unprefixed = samples.filter((s) => !s.name.startsWith('gas_ops_test_'));
   t.strictSame(unprefixed, []);
-  t.ok(samples.every((s) => s.labels.service === 'ops-test'), 'every sample carries the service label');
+  t.ok(
+    samples.every((s) => s.labels.service === 'ops-test'),
+    'every sample carries the service label',
+  );
 });
 
 t.test('GET /livez answers ok', async (t) => {

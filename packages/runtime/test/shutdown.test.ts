@@ -20,7 +20,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 function optionalString(line: Record<string, unknown>, key: string): void {
-  if (line[key] !== undefined && typeof line[key] !== 'string') throw new Error(`log line's ${key} is not a string: ${JSON.stringify(line)}`);
+  if (line[key] !== undefined && typeof line[key] !== 'string')
+    throw new Error(`log line's ${key} is not a string: ${JSON.stringify(line)}`);
 }
 
 /** Parses one line, checking the fields LogLine types rather than trusting them. */
@@ -68,9 +69,27 @@ t.test('first signal: not ready, steps in order with durations, failures logged,
     events: h.events,
     steps: [
       // The drain takes 30 ms, so its logged duration can be checked.
-      { name: 'drain', run: async () => { readyDuringSteps.push(health.isReady()); await sleep(30); order.push('drain'); } },
-      { name: 'broken', run: async () => { order.push('broken'); throw new Error('step exploded'); } },
-      { name: 'close', run: async () => { order.push('close'); } },
+      {
+        name: 'drain',
+        run: async () => {
+          readyDuringSteps.push(health.isReady());
+          await sleep(30);
+          order.push('drain');
+        },
+      },
+      {
+        name: 'broken',
+        run: async () => {
+          order.push('broken');
+          throw new Error('step exploded');
+        },
+      },
+      {
+        name: 'close',
+        run: async () => {
+          order.push('close');
+        },
+      },
     ],
   });
   h.events.emit('SIGTERM', 'SIGTERM');
@@ -82,7 +101,10 @@ t.test('first signal: not ready, steps in order with durations, failures logged,
   t.strictSame(readyDuringSteps, [false]);
   t.strictSame(h.exits, [0]);
   const done = h.lines.filter((l) => l.msg === 'shutdown step done');
-  t.strictSame(done.map((l) => l.step), ['drain', 'close']);
+  t.strictSame(
+    done.map((l) => l.step),
+    ['drain', 'close'],
+  );
   const drainMs = done[0]?.durationMs;
   t.ok(typeof drainMs === 'number' && drainMs >= 25, `drain duration logged: ${String(drainMs)}`);
   const failed = h.lines.find((l) => l.msg === 'shutdown step failed');
@@ -105,7 +127,12 @@ t.test('hung steps hit the hard timeout and exit 1 exactly once', async (t) => {
     events: h.events,
     steps: [
       { name: 'hang', run: () => new Promise<void>((r) => (release = r)) },
-      { name: 'after', run: async () => { later.push('after'); } },
+      {
+        name: 'after',
+        run: async () => {
+          later.push('after');
+        },
+      },
     ],
   });
   // The hard timer is unref'd by design; a real hung step holds a socket or timer, this one must too.
@@ -133,7 +160,14 @@ t.test('uncaught exceptions and unhandled rejections log fatal and exit 1 after 
       timeoutMs: 5000,
       exit: h.exit,
       events: h.events,
-      steps: [{ name: 'close', run: async () => { ran.push('close'); } }],
+      steps: [
+        {
+          name: 'close',
+          run: async () => {
+            ran.push('close');
+          },
+        },
+      ],
     });
     h.events.emit(event, new Error(`bad ${event}`));
     t.equal(await h.exited, 1, event);
@@ -176,11 +210,13 @@ t.test('installs on the real process by default and uninstall removes the listen
 function stepsInOrder(lines: LogLine[], order = ['work', 'ops']): unknown[] {
   const stamp = (l: LogLine): number => Date.parse(l.time ?? '');
   const rank = (l: LogLine): number => (typeof l.step === 'string' ? order.indexOf(l.step) : -1);
-  return lines
-    .filter((l) => l.msg === 'shutdown step done')
-    // Equal stamps keep the step order the steps were declared in.
-    .sort((a, b) => stamp(a) - stamp(b) || rank(a) - rank(b))
-    .map((l) => l.step);
+  return (
+    lines
+      .filter((l) => l.msg === 'shutdown step done')
+      // Equal stamps keep the step order the steps were declared in.
+      .sort((a, b) => stamp(a) - stamp(b) || rank(a) - rank(b))
+      .map((l) => l.step)
+  );
 }
 
 async function runChild(env: Record<string, string>, signals: NodeJS.Signals[]) {

@@ -84,7 +84,11 @@ export interface DirectUploads {
    * 1..maxBytes (content-length-range), pins the content type (to `contentType`, or to none at
    * all: S3 refuses form fields the policy does not list) and expires after expiresInSeconds.
    */
-  presignPost(area: BlobArea, key: string, opts: { maxBytes: number; expiresInSeconds: number; contentType?: string }): Promise<PresignedPost>;
+  presignPost(
+    area: BlobArea,
+    key: string,
+    opts: { maxBytes: number; expiresInSeconds: number; contentType?: string },
+  ): Promise<PresignedPost>;
   /** Multipart upload for big files: start, presign each part's PUT, complete, abort. */
   startMultipart(area: BlobArea, key: string, opts?: { contentType?: string }): Promise<{ uploadId: string }>;
   /**

@@ -46,13 +46,21 @@ const CONTENT_TYPE = /^[\x21-\x7e][\x20-\x7e]{0,254}$/;
 function checkContentType(op: string, contentType: string | undefined): void {
   if (contentType === undefined) return;
   if (typeof contentType !== 'string' || !CONTENT_TYPE.test(contentType)) {
-    throw new InvalidUploadArgumentError(op, 'contentType', `must be 1 to 255 printable ASCII characters (got ${JSON.stringify(contentType)})`);
+    throw new InvalidUploadArgumentError(
+      op,
+      'contentType',
+      `must be 1 to 255 printable ASCII characters (got ${JSON.stringify(contentType)})`,
+    );
   }
 }
 
 function checkUploadId(op: string, uploadId: string): void {
   if (typeof uploadId !== 'string' || uploadId.length === 0 || uploadId.length > 1024 || /[\p{Cc}\s]/u.test(uploadId)) {
-    throw new InvalidUploadArgumentError(op, 'uploadId', `must be a non-empty string without spaces or control characters (got ${JSON.stringify(uploadId)})`);
+    throw new InvalidUploadArgumentError(
+      op,
+      'uploadId',
+      `must be a non-empty string without spaces or control characters (got ${JSON.stringify(uploadId)})`,
+    );
   }
 }
 
@@ -109,7 +117,8 @@ export class S3DirectUploads implements DirectUploads {
     if (key.includes('${filename}')) {
       throw new InvalidUploadArgumentError(op, 'key', 'must not contain ${filename}: the policy must pin the exact key');
     }
-    if (typeof opts !== 'object' || opts === null) throw new InvalidUploadArgumentError(op, 'opts', 'must give maxBytes and expiresInSeconds');
+    if (typeof opts !== 'object' || opts === null)
+      throw new InvalidUploadArgumentError(op, 'opts', 'must give maxBytes and expiresInSeconds');
     integerIn(op, 'maxBytes', opts.maxBytes, 1, DIRECT_UPLOAD_LIMITS.maxPostBytes);
     integerIn(op, 'expiresInSeconds', opts.expiresInSeconds, 1, DIRECT_UPLOAD_LIMITS.maxExpiresInSeconds);
     checkContentType(op, opts.contentType);
@@ -143,7 +152,12 @@ export class S3DirectUploads implements DirectUploads {
     return getSignedUrl(this.#client, command, { expiresIn: expiresInSeconds });
   }
 
-  async completeMultipart(area: BlobArea, key: string, uploadId: string, parts: Array<{ partNumber: number; etag: string }>): Promise<void> {
+  async completeMultipart(
+    area: BlobArea,
+    key: string,
+    uploadId: string,
+    parts: Array<{ partNumber: number; etag: string }>,
+  ): Promise<void> {
     const op = 'completeMultipart';
     const location = this.#locate(area, key);
     checkUploadId(op, uploadId);
@@ -205,9 +219,10 @@ export class S3DirectUploads implements DirectUploads {
       throw err;
     }
     if (!body) return Buffer.alloc(0);
-    const stream = body instanceof Readable
-      ? body
-      : Readable.fromWeb((body as { transformToWebStream(): unknown }).transformToWebStream() as Parameters<typeof Readable.fromWeb>[0]);
+    const stream =
+      body instanceof Readable
+        ? body
+        : Readable.fromWeb((body as { transformToWebStream(): unknown }).transformToWebStream() as Parameters<typeof Readable.fromWeb>[0]);
     // A store may send more than the range (s3rver reads "bytes=0-0" as the whole object): stop
     // reading once there is enough.
     const chunks: Buffer[] = [];

@@ -14,7 +14,9 @@ function truncate(name: string): string {
  * path by anyone, but it ends up in keys, file names and Content-Disposition headers.
  */
 export function sanitizeName(name: string): string {
-  const segments = String(name).split(/[\\/]/).filter((s) => s.length > 0);
+  const segments = String(name)
+    .split(/[\\/]/)
+    .filter((s) => s.length > 0);
   let out = segments.at(-1) ?? '';
   out = out.replace(/\p{Cc}/gu, '');
   // Decompose so accented Latin letters keep their base letter instead of becoming '_'.

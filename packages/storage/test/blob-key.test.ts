@@ -70,10 +70,16 @@ t.test('blobKey', async (t) => {
   const badIds = ['', '..', 'a/b', 'a\\b', 'a.b', 'a b', 'ü', 'x'.repeat(65), '\u0000'];
   for (const id of badIds) {
     t.test(`rejects user id ${JSON.stringify(id.length > 20 ? `${id.slice(0, 8)}…(${id.length})` : id)}`, async (t) => {
-      t.match(t.throws(() => blobKey(id, 'job', 'a.vcf'), InvalidBlobKeyError), { message: /user id/ });
+      t.match(
+        t.throws(() => blobKey(id, 'job', 'a.vcf'), InvalidBlobKeyError),
+        { message: /user id/ },
+      );
     });
     t.test(`rejects job id ${JSON.stringify(id.length > 20 ? `${id.slice(0, 8)}…(${id.length})` : id)}`, async (t) => {
-      t.match(t.throws(() => blobKey('user', id, 'a.vcf'), InvalidBlobKeyError), { message: /job id/ });
+      t.match(
+        t.throws(() => blobKey('user', id, 'a.vcf'), InvalidBlobKeyError),
+        { message: /job id/ },
+      );
     });
   }
 });

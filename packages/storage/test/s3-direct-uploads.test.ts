@@ -40,7 +40,11 @@ interface PostPolicy {
 const decodePolicy = (fields: Record<string, string>): PostPolicy =>
   JSON.parse(Buffer.from(fields.Policy ?? '', 'base64').toString('utf8')) as PostPolicy;
 
-async function postForm(post: { url: string; fields: Record<string, string> }, body: Buffer | string, filename = 'sample.vcf'): Promise<Response> {
+async function postForm(
+  post: { url: string; fields: Record<string, string> },
+  body: Buffer | string,
+  filename = 'sample.vcf',
+): Promise<Response> {
   const form = new FormData();
   for (const [k, v] of Object.entries(post.fields)) form.append(k, v);
   // S3 ignores every field after the file, so it goes last.
@@ -74,7 +78,9 @@ function s3Client(opts: { checksumWhenRequired: boolean }): S3Client {
     endpoint: s3.endpoint,
     forcePathStyle: true,
     credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    ...(opts.checksumWhenRequired ? { requestChecksumCalculation: 'WHEN_REQUIRED' as const, responseChecksumValidation: 'WHEN_REQUIRED' as const } : {}),
+    ...(opts.checksumWhenRequired
+      ? { requestChecksumCalculation: 'WHEN_REQUIRED' as const, responseChecksumValidation: 'WHEN_REQUIRED' as const }
+      : {}),
   });
   extraClients.push(c);
   return c;
@@ -137,8 +143,14 @@ t.test('S3 direct uploads: presigned POST', async (t) => {
     const post = await du.presignPost('inputs', key, { maxBytes: 1234, expiresInSeconds: 300, contentType: 'application/gzip' });
     const policy = decodePolicy(post.fields);
 
-    t.strictSame(policy.conditions.filter((c) => Array.isArray(c)), [['content-length-range', 1, 1234]]);
-    t.ok(policy.conditions.some((c) => JSON.stringify(c) === JSON.stringify({ key })), 'exact key condition');
+    t.strictSame(
+      policy.conditions.filter((c) => Array.isArray(c)),
+      [['content-length-range', 1, 1234]],
+    );
+    t.ok(
+      policy.conditions.some((c) => JSON.stringify(c) === JSON.stringify({ key })),
+      'exact key condition',
+    );
     t.notMatch(JSON.stringify(policy.conditions), /starts-with/, 'no prefix conditions');
     t.ok(policy.conditions.some((c) => JSON.stringify(c) === JSON.stringify({ bucket: s3.buckets.inputs })));
     t.ok(policy.conditions.some((c) => JSON.stringify(c) === JSON.stringify({ 'Content-Type': 'application/gzip' })));
@@ -164,11 +176,14 @@ t.test('S3 direct uploads: presigned POST', async (t) => {
     t.notMatch(JSON.stringify(decodePolicy(post.fields).conditions), /content-type/i);
   });
 
-  t.test('an expired policy: s3rver checks no POST policy (expiry, size, key, signature), so only the expiration written into the policy is asserted', async (t) => {
-    const post = await signedTwoHoursAgo(t, () => du.presignPost('inputs', 'p4/j1/x.vcf', { maxBytes: 10, expiresInSeconds: 60 }));
-    const expires = Date.parse(decodePolicy(post.fields).expiration);
-    t.ok(expires < Date.now() - 3600_000, `expiration ${decodePolicy(post.fields).expiration} should be in the past`);
-  });
+  t.test(
+    'an expired policy: s3rver checks no POST policy (expiry, size, key, signature), so only the expiration written into the policy is asserted',
+    async (t) => {
+      const post = await signedTwoHoursAgo(t, () => du.presignPost('inputs', 'p4/j1/x.vcf', { maxBytes: 10, expiresInSeconds: 60 }));
+      const expires = Date.parse(decodePolicy(post.fields).expiration);
+      t.ok(expires < Date.now() - 3600_000, `expiration ${decodePolicy(post.fields).expiration} should be in the past`);
+    },
+  );
 });
 
 t.test('S3 direct uploads: multipart', async (t) => {
@@ -181,7 +196,10 @@ t.test('S3 direct uploads: multipart', async (t) => {
     const { uploadId } = await du.startMultipart('inputs', key, { contentType: 'text/x-vcf' });
     const etags: Array<{ partNumber: number; etag: string }> = [];
     // Browsers finish parts in any order; the second goes first here, and complete gets them reversed.
-    for (const [partNumber, body] of [[2, part2], [1, part1]] as const) {
+    for (const [partNumber, body] of [
+      [2, part2],
+      [1, part1],
+    ] as const) {
       const url = await du.presignPart('inputs', key, uploadId, partNumber, 60);
       const res = await fetch(url, { method: 'PUT', body });
       t.equal(res.status, 200, await res.text());
@@ -207,7 +225,10 @@ t.test('S3 direct uploads: multipart', async (t) => {
     const { uploadId } = await aws.directUploads.startMultipart('inputs', key);
     const url = await aws.directUploads.presignPart('inputs', key, uploadId, 3, 60);
     const query = new URL(url).searchParams;
-    t.strictSame([...query.keys()].filter((k) => /checksum/i.test(k)), []);
+    t.strictSame(
+      [...query.keys()].filter((k) => /checksum/i.test(k)),
+      [],
+    );
     t.equal(query.get('partNumber'), '3');
     t.equal(query.get('uploadId'), uploadId);
     t.equal(query.get('X-Amz-Expires'), '60');
@@ -224,23 +245,30 @@ t.test('S3 direct uploads: multipart', async (t) => {
     t.match(await res.text(), /Request has expired/);
   });
 
-  t.test('abort: s3rver does not implement AbortMultipartUpload (405 MethodNotAllowed), and the parts never become an object', async (t) => {
-    const key = 'm4/j1/x.vcf';
-    const { uploadId } = await du.startMultipart('inputs', key);
-    const res = await fetch(await du.presignPart('inputs', key, uploadId, 1, 60), { method: 'PUT', body: 'partial' });
-    t.equal(res.status, 200);
-    const err = await t.rejects(du.abortMultipart('inputs', key, uploadId));
-    t.equal((err as Error).name, 'MethodNotAllowed');
-    t.equal(await store.stat('inputs', key), null);
-    t.strictSame(await keysUnder('inputs', 'm4/'), []);
-  });
-
+  t.test(
+    'abort: s3rver does not implement AbortMultipartUpload (405 MethodNotAllowed), and the parts never become an object',
+    async (t) => {
+      const key = 'm4/j1/x.vcf';
+      const { uploadId } = await du.startMultipart('inputs', key);
+      const res = await fetch(await du.presignPart('inputs', key, uploadId, 1, 60), { method: 'PUT', body: 'partial' });
+      t.equal(res.status, 200);
+      const err = await t.rejects(du.abortMultipart('inputs', key, uploadId));
+      t.equal((err as Error).name, 'MethodNotAllowed');
+      t.equal(await store.stat('inputs', key), null);
+      t.strictSame(await keysUnder('inputs', 'm4/'), []);
+    },
+  );
 });
 
 // s3rver cannot answer an abort at all and ignores the order of completed parts, so for these the
 // store's answers are scripted and the requests the adapter sends are looked at directly.
 t.test('S3 direct uploads: requests to a scripted store', async (t) => {
-  interface Seen { method: string; path: string; uploadId: string; body: string }
+  interface Seen {
+    method: string;
+    path: string;
+    uploadId: string;
+    body: string;
+  }
   function scriptedStore(answer: () => { status: number; xml: string }): { store: S3BlobStore; seen: Seen[] } {
     const seen: Seen[] = [];
     const scripted = new S3Client({
@@ -251,22 +279,33 @@ t.test('S3 direct uploads: requests to a scripted store', async (t) => {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       requestHandler: {
         async handle(req: { method: string; path: string; query?: Record<string, unknown>; body?: unknown }) {
-          seen.push({ method: req.method, path: req.path, uploadId: String(req.query?.uploadId), body: typeof req.body === 'string' ? req.body : '' });
+          seen.push({
+            method: req.method,
+            path: req.path,
+            uploadId: String(req.query?.uploadId),
+            body: typeof req.body === 'string' ? req.body : '',
+          });
           const { status, xml } = answer();
-          return { response: { statusCode: status, headers: { 'content-type': 'application/xml' }, body: Readable.from([Buffer.from(xml)]) } };
+          return {
+            response: { statusCode: status, headers: { 'content-type': 'application/xml' }, body: Readable.from([Buffer.from(xml)]) },
+          };
         },
       } as never,
     });
     extraClients.push(scripted);
     return { store: new S3BlobStore({ client: scripted, buckets: s3.buckets }), seen };
   }
-  const s3Error = (code: string): string => `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>scripted</Message></Error>`;
+  const s3Error = (code: string): string =>
+    `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>scripted</Message></Error>`;
 
   t.test('abort treats an upload that is already gone (NoSuchUpload) as done, and other failures as failures', async (t) => {
     let answer = { status: 404, xml: s3Error('NoSuchUpload') };
     const { store: scripted, seen } = scriptedStore(() => answer);
     await scripted.directUploads.abortMultipart('inputs', 'a/b/c.vcf', 'up-1');
-    t.strictSame(seen.map((r) => `${r.method} ${r.path} ${r.uploadId}`), [`DELETE /${s3.buckets.inputs}/a/b/c.vcf up-1`]);
+    t.strictSame(
+      seen.map((r) => `${r.method} ${r.path} ${r.uploadId}`),
+      [`DELETE /${s3.buckets.inputs}/a/b/c.vcf up-1`],
+    );
     answer = { status: 403, xml: s3Error('AccessDenied') };
     const err = await t.rejects(scripted.directUploads.abortMultipart('inputs', 'a/b/c.vcf', 'up-1'));
     t.equal((err as Error).name, 'AccessDenied');
@@ -287,7 +326,11 @@ t.test('S3 direct uploads: requests to a scripted store', async (t) => {
       n: Number(/<PartNumber>(\d+)<\/PartNumber>/.exec(m[1] ?? '')?.[1]),
       etag: unescape(/<ETag>(.*?)<\/ETag>/.exec(m[1] ?? '')?.[1] ?? ''),
     }));
-    t.strictSame(listed, [{ n: 1, etag: '"a"' }, { n: 2, etag: '"b"' }, { n: 3, etag: '"c"' }]);
+    t.strictSame(listed, [
+      { n: 1, etag: '"a"' },
+      { n: 2, etag: '"b"' },
+      { n: 3, etag: '"c"' },
+    ]);
   });
 });
 
@@ -309,13 +352,22 @@ t.test('S3 direct uploads: arguments', async (t) => {
     }
     for (const s of [0, 3601, 0.5, Number.POSITIVE_INFINITY]) {
       await rejectsArgument(t, du.presignPart('inputs', 'a/b/c', 'up', 1, s), 'expiresInSeconds', `part expiry ${s}`);
-      await rejectsArgument(t, du.presignPost('inputs', 'a/b/c', { maxBytes: 10, expiresInSeconds: s }), 'expiresInSeconds', `post expiry ${s}`);
+      await rejectsArgument(
+        t,
+        du.presignPost('inputs', 'a/b/c', { maxBytes: 10, expiresInSeconds: s }),
+        'expiresInSeconds',
+        `post expiry ${s}`,
+      );
     }
     for (const m of [0, -1, 1.5, DIRECT_UPLOAD_LIMITS.maxPostBytes + 1]) {
       await rejectsArgument(t, du.presignPost('inputs', 'a/b/c', { maxBytes: m, expiresInSeconds: 60 }), 'maxBytes', `maxBytes ${m}`);
     }
     await rejectsArgument(t, du.presignPost('inputs', 'a/b/c', undefined as never), 'opts');
-    await rejectsArgument(t, du.presignPost('inputs', 'a/b/c', { maxBytes: 10, expiresInSeconds: 60, contentType: 'text/plain\r\nx-amz-acl: public-read' }), 'contentType');
+    await rejectsArgument(
+      t,
+      du.presignPost('inputs', 'a/b/c', { maxBytes: 10, expiresInSeconds: 60, contentType: 'text/plain\r\nx-amz-acl: public-read' }),
+      'contentType',
+    );
     await rejectsArgument(t, du.startMultipart('inputs', 'a/b/c', { contentType: '' }), 'contentType');
     await rejectsArgument(t, du.presignPart('inputs', 'a/b/c', '', 1, 60), 'uploadId');
     await rejectsArgument(t, du.abortMultipart('inputs', 'a/b/c', 'a b'), 'uploadId');
@@ -328,7 +380,10 @@ t.test('S3 direct uploads: arguments', async (t) => {
     await rejectsArgument(t, du.completeMultipart('inputs', 'a/b/c', 'up', [{ partNumber: 0, etag: '"e"' }]), 'parts[0].partNumber');
     await rejectsArgument(
       t,
-      du.completeMultipart('inputs', 'a/b/c', 'up', [{ partNumber: 1, etag: '"e"' }, { partNumber: 1, etag: '"f"' }]),
+      du.completeMultipart('inputs', 'a/b/c', 'up', [
+        { partNumber: 1, etag: '"e"' },
+        { partNumber: 1, etag: '"f"' },
+      ]),
       'parts[1].partNumber',
     );
     await rejectsArgument(t, du.completeMultipart('inputs', 'a/b/c', 'up', [{ partNumber: 1, etag: '' }]), 'parts[0].etag');

@@ -47,14 +47,11 @@ t.test('copyObjectMultipart', async (t) => {
       { StorageClass: 'GLACIER', ContentType: 'text/plain', Metadata: { a: 'b' } },
     );
     const parts = sent.filter((s) => s.command === 'UploadPartCopyCommand').map((s) => s.input);
-    t.strictSame(
-      parts.map((p) => [p['PartNumber'], p['CopySourceRange'], p['CopySourceIfMatch'], p['CopySource']]).sort(),
-      [
-        [1, 'bytes=0-9', '"etag-1"', 'src/u/j/k'],
-        [2, 'bytes=10-19', '"etag-1"', 'src/u/j/k'],
-        [3, 'bytes=20-24', '"etag-1"', 'src/u/j/k'],
-      ],
-    );
+    t.strictSame(parts.map((p) => [p['PartNumber'], p['CopySourceRange'], p['CopySourceIfMatch'], p['CopySource']]).sort(), [
+      [1, 'bytes=0-9', '"etag-1"', 'src/u/j/k'],
+      [2, 'bytes=10-19', '"etag-1"', 'src/u/j/k'],
+      [3, 'bytes=20-24', '"etag-1"', 'src/u/j/k'],
+    ]);
     const complete = sent.at(-1);
     t.equal(complete?.command, 'CompleteMultipartUploadCommand');
     t.strictSame(complete?.input['MultipartUpload'], {
@@ -68,7 +65,8 @@ t.test('copyObjectMultipart', async (t) => {
 
   t.test('aborts the upload after every part settled when one fails', async (t) => {
     const { client, sent } = fakeClient((s) => {
-      if (s.command === 'UploadPartCopyCommand' && s.input['PartNumber'] === 2) throw Object.assign(new Error('slow down'), { name: 'SlowDown' });
+      if (s.command === 'UploadPartCopyCommand' && s.input['PartNumber'] === 2)
+        throw Object.assign(new Error('slow down'), { name: 'SlowDown' });
       return ok(s);
     });
     const head = { ContentLength: 100, $metadata: {} };
@@ -113,11 +111,15 @@ t.test('S3BlobStore.move of a large object', async (t) => {
 
   t.test('keeps the source when the copy fails', async (t) => {
     const { client, sent } = fakeClient((s) => {
-      if (s.command === 'CopyObjectCommand') throw Object.assign(new Error('InvalidObjectState'), { name: 'InvalidObjectState', $metadata: { httpStatusCode: 403 } });
+      if (s.command === 'CopyObjectCommand')
+        throw Object.assign(new Error('InvalidObjectState'), { name: 'InvalidObjectState', $metadata: { httpStatusCode: 403 } });
       return ok(s);
     });
     const store = new S3BlobStore({ client, buckets: { inputs: 'in', results: 'out', archive: 'cold' } });
     await t.rejects(store.move('archive', 'results', 'u/j/x'), /InvalidObjectState/);
-    t.notOk(sent.some((s) => s.command === 'DeleteObjectCommand'), 'the source was not deleted');
+    t.notOk(
+      sent.some((s) => s.command === 'DeleteObjectCommand'),
+      'the source was not deleted',
+    );
   });
 });

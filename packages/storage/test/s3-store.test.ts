@@ -114,7 +114,13 @@ t.test('createS3Client', async (t) => {
   });
 
   t.test('passes endpoint, path style and static credentials', async (t) => {
-    const c = createS3Client({ region: 'eu-west-1', endpoint: 'http://127.0.0.1:9', forcePathStyle: true, accessKeyId: 'AK', secretAccessKey: 'SK' });
+    const c = createS3Client({
+      region: 'eu-west-1',
+      endpoint: 'http://127.0.0.1:9',
+      forcePathStyle: true,
+      accessKeyId: 'AK',
+      secretAccessKey: 'SK',
+    });
     try {
       t.equal(await c.config.region(), 'eu-west-1');
       t.equal(c.config.forcePathStyle, true);

@@ -113,7 +113,9 @@ async function giveAccounts(jobGrpcUrl: string, users: StackUser[], plan: 'free'
   const accounts = createClient(AccountService, jobGrpcUrl, { defaultDeadlineMs: 10_000 });
   try {
     for (const u of users) {
-      await accounts.upsertAccount({ account: create(AccountSchema, { userId: u.userId, email: `${u.userId}@example.org`, name: u.userId }) });
+      await accounts.upsertAccount({
+        account: create(AccountSchema, { userId: u.userId, email: `${u.userId}@example.org`, name: u.userId }),
+      });
       if (plan === 'premium') await accounts.setPlan({ userId: u.userId, plan: Plan.PREMIUM });
     }
   } finally {
@@ -186,10 +188,14 @@ export async function startGasStack(opts: GasStackOptions): Promise<GasStack> {
 
   const start = async (name: ServiceName, env: Record<string, string> = {}) => {
     const opsPort = opts.opsPorts?.[name];
-    const handle = startService(name, { ...common, ...perService[name], ...opts.env?.[name], ...env }, {
-      ...(opsPort ? { opsPort } : {}),
-      ...(opts.logDir ? { logFile: join(opts.logDir, `${name}.log`) } : {}),
-    });
+    const handle = startService(
+      name,
+      { ...common, ...perService[name], ...opts.env?.[name], ...env },
+      {
+        ...(opsPort ? { opsPort } : {}),
+        ...(opts.logDir ? { logFile: join(opts.logDir, `${name}.log`) } : {}),
+      },
+    );
     services[name] = handle;
     await handle.waitReady(60_000);
     return handle;
@@ -212,13 +218,21 @@ export async function startGasStack(opts: GasStackOptions): Promise<GasStack> {
       const form = new FormData();
       if (o.genomeBuild) form.append('genome_build', o.genomeBuild);
       form.append('file', await openAsBlob(file), basename(file));
-      return stack.api(user, '/api/v1/jobs', { method: 'POST', body: form, headers: o.idempotencyKey ? { 'idempotency-key': o.idempotencyKey } : {} });
+      return stack.api(user, '/api/v1/jobs', {
+        method: 'POST',
+        body: form,
+        headers: o.idempotencyKey ? { 'idempotency-key': o.idempotencyKey } : {},
+      });
     },
     async submitText(user, name, text, o) {
       const form = new FormData();
       if (o.genomeBuild) form.append('genome_build', o.genomeBuild);
       form.append('file', new Blob([text]), name);
-      return stack.api(user, '/api/v1/jobs', { method: 'POST', body: form, headers: o.idempotencyKey ? { 'idempotency-key': o.idempotencyKey } : {} });
+      return stack.api(user, '/api/v1/jobs', {
+        method: 'POST',
+        body: form,
+        headers: o.idempotencyKey ? { 'idempotency-key': o.idempotencyKey } : {},
+      });
     },
     async waitForJob(user, id, done, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;

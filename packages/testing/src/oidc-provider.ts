@@ -127,7 +127,9 @@ export async function startOidcProvider(opts: StartOidcProviderOptions): Promise
         async renderError(ctx: { type: string; body: string }, out: Record<string, string>) {
           // The default error page logs a notice the first time; tests read the error, not the page.
           ctx.type = 'text/plain';
-          ctx.body = Object.entries(out).map(([k, v]) => `${k}: ${v}`).join('\n');
+          ctx.body = Object.entries(out)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join('\n');
         },
       });
     });

@@ -18,7 +18,8 @@ export function repoRoot(): string {
       return dir;
     }
     const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find the repository root: no pnpm-workspace.yaml above packages/testing (set GAS_REPO_ROOT)');
+    if (parent === dir)
+      throw new Error('cannot find the repository root: no pnpm-workspace.yaml above packages/testing (set GAS_REPO_ROOT)');
     dir = parent;
   }
 }

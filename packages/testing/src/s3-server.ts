@@ -46,7 +46,10 @@ export async function startS3Server(opts: StartS3ServerOptions = {}): Promise<S3
     directory: dir.path,
     // The inputs bucket lets browsers upload straight to it (the gateway's upload tickets), as a
     // real deployment's CORS rule would: any origin here, since test ports are random.
-    configureBuckets: [...new Set(Object.values(buckets))].map((name) => ({ name, configs: name === buckets.inputs ? [BROWSER_UPLOAD_CORS] : [] })),
+    configureBuckets: [...new Set(Object.values(buckets))].map((name) => ({
+      name,
+      configs: name === buckets.inputs ? [BROWSER_UPLOAD_CORS] : [],
+    })),
   });
   let address;
   try {

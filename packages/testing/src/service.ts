@@ -114,7 +114,7 @@ class ServiceProcess implements ServiceHandle {
   #setRef(ref: boolean): void {
     for (const s of [this.#child.stdout, this.#child.stderr] as Array<Socket | null>) {
       if (s && ref) s.ref();
-    else if (s) s.unref();
+      else if (s) s.unref();
     }
     if (ref) this.#child.ref();
     else this.#child.unref();

@@ -21,7 +21,13 @@ export async function stripeStandIn(answer: (req: StripeRequest) => StripeAnswer
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://stand-in');
-      const recorded = { method: req.method ?? '', path: url.pathname, query: url.searchParams, headers: req.headers, form: new URLSearchParams(Buffer.concat(chunks).toString()) };
+      const recorded = {
+        method: req.method ?? '',
+        path: url.pathname,
+        query: url.searchParams,
+        headers: req.headers,
+        form: new URLSearchParams(Buffer.concat(chunks).toString()),
+      };
       requests.push(recorded);
       const { status, body } = answer(recorded);
       res.writeHead(status, { 'content-type': 'application/json', 'request-id': `req_${requests.length}` });
@@ -39,4 +45,3 @@ export async function stripeStandIn(answer: (req: StripeRequest) => StripeAnswer
     },
   };
 }
-

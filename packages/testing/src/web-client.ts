@@ -38,7 +38,11 @@ export class WebClient {
   }
 
   postForm(path: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<WebResponse> {
-    return this.request(path, { method: 'POST', body: new URLSearchParams(fields), headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } });
+    return this.request(path, {
+      method: 'POST',
+      body: new URLSearchParams(fields),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    });
   }
 
   /** The CSRF token of a page: the signed-in meta tag, else the first form's hidden field. */

@@ -125,8 +125,16 @@ t.test('browser helpers', async (t) => {
       await page.goto(`${baseUrl}/broken.html`);
       const errors = pageErrors(page);
       t.equal(errors.length, 2, 'two errors', { errors });
-      t.ok(errors.some((e) => /console\.error: logged by the page/.test(e)), 'the console error', { errors });
-      t.ok(errors.some((e) => /notDefinedAnywhere is not defined/.test(e)), 'the script error', { errors });
+      t.ok(
+        errors.some((e) => /console\.error: logged by the page/.test(e)),
+        'the console error',
+        { errors },
+      );
+      t.ok(
+        errors.some((e) => /notDefinedAnywhere is not defined/.test(e)),
+        'the script error',
+        { errors },
+      );
     } finally {
       await page.close();
     }

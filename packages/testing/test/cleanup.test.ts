@@ -42,7 +42,11 @@ function killLeftovers(info: Abandoned): void {
 // then is killed, and reported as not having ended by itself.
 const EXIT_TIMEOUT_MS = 30_000;
 
-async function run(t: Test, mode: string, signal?: NodeJS.Signals): Promise<{ info: Abandoned; code: number | null; sig: NodeJS.Signals | null; stderr: string }> {
+async function run(
+  t: Test,
+  mode: string,
+  signal?: NodeJS.Signals,
+): Promise<{ info: Abandoned; code: number | null; sig: NodeJS.Signals | null; stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', fixture, mode], { cwd: repoRoot(), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

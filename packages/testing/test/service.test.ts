@@ -59,6 +59,9 @@ t.test('startService', async (t) => {
   });
 
   t.test('refuses a missing entry point with its path', async (t) => {
-    t.throws(() => startService('annotator', {}, { entry: 'services/annotator/src/nope.ts' }), /services\/annotator\/src\/nope\.ts does not exist/);
+    t.throws(
+      () => startService('annotator', {}, { entry: 'services/annotator/src/nope.ts' }),
+      /services\/annotator\/src\/nope\.ts does not exist/,
+    );
   });
 });

@@ -17,7 +17,10 @@ export interface AnnotatorApp {
 }
 
 export function createAnnotatorApp(deps: {
-  config: Pick<AnnotatorConfig, 'annotatorId' | 'concurrency' | 'ackWaitMs' | 'maxDeliver' | 'progressIntervalMs' | 'eventsMaxAgeDays' | 'natsReplicas'>;
+  config: Pick<
+    AnnotatorConfig,
+    'annotatorId' | 'concurrency' | 'ackWaitMs' | 'maxDeliver' | 'progressIntervalMs' | 'eventsMaxAgeDays' | 'natsReplicas'
+  >;
   nc: NatsConnection;
   jobs: ServiceClient<typeof JobService>;
   store: BlobStore;

@@ -111,7 +111,13 @@ function createAttempt(deps: JobHandlerDeps) {
         attempt,
         resultKeys: result.resultKeys,
         resultSize: result.resultSize,
-        counts: { records: BigInt(c.records), alleles: BigInt(c.alleles), snvs: BigInt(c.snvs), indels: BigInt(c.indels), other: BigInt(c.other) },
+        counts: {
+          records: BigInt(c.records),
+          alleles: BigInt(c.alleles),
+          snvs: BigInt(c.snvs),
+          indels: BigInt(c.indels),
+          other: BigInt(c.other),
+        },
       });
       log.info({ records: c.records }, 'annotation completed');
       return { kind: 'ack' };

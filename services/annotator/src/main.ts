@@ -15,7 +15,12 @@ const references = new ReferenceStore(config.referenceDir, config.workerThreads)
 await references.load(logger);
 const jobs = createClient(JobService, config.jobGrpcUrl, { defaultDeadlineMs: config.rpcDeadlineMs });
 await jobs.waitForReady(60_000);
-const nc = await connectNats({ servers: config.natsUrl, name: `${service}-${config.annotatorId}`, logger, onConnectionChange: (ok) => health.setReady('nats', ok) });
+const nc = await connectNats({
+  servers: config.natsUrl,
+  name: `${service}-${config.annotatorId}`,
+  logger,
+  onConnectionChange: (ok) => health.setReady('nats', ok),
+});
 await waitForJetStream(nc, { timeoutMs: 30_000 });
 const app = createAnnotatorApp({ config, nc, jobs, store, references, logger, registry });
 await app.start();

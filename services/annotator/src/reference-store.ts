@@ -43,7 +43,8 @@ export class ReferenceStore {
       files.push({ path: file, bytes });
       this.loaded.set(Number(build), ref);
       logger.info({ build: name, file, ...ref.manifest.counts, ms: Math.round(performance.now() - t0) }, 'reference data loaded');
-      if (ref.missingFasta) logger.warn({ build: name, fasta: ref.missingFasta }, 'the FASTA named by the reference file is missing: no coding consequences');
+      if (ref.missingFasta)
+        logger.warn({ build: name, fasta: ref.missingFasta }, 'the FASTA named by the reference file is missing: no coding consequences');
     }
     if (this.workerThreads > 0) {
       const t0 = performance.now();

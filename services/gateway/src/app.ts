@@ -64,7 +64,12 @@ const STATIC_DIR = fileURLToPath(new URL('../static/', import.meta.url));
 function wantsHtml(req: FastifyRequest): boolean {
   const path = req.url.split('?')[0]!;
   if (path.startsWith('/api/') || path === '/jobs/events') return false;
-  return req.method === 'GET' || req.method === 'HEAD' || req.headers['content-type']?.startsWith('application/x-www-form-urlencoded') === true || req.isMultipart();
+  return (
+    req.method === 'GET' ||
+    req.method === 'HEAD' ||
+    req.headers['content-type']?.startsWith('application/x-www-form-urlencoded') === true ||
+    req.isMultipart()
+  );
 }
 
 /** Builds the HTTP app without listening, so tests can use `inject` or listen on port 0. */
@@ -86,7 +91,10 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     registers: [deps.registry],
   });
   app.addHook('onResponse', async (req, reply) => {
-    duration.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    duration.observe(
+      { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
   });
 
   void app.register(helmet, {
@@ -145,7 +153,15 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     return reply
       .code(p.status)
       .type('text/html; charset=utf-8')
-      .send(errorPage({ status: p.status, title: p.title, detail: p.status >= 500 ? undefined : p.detail && asSentence(p.detail), viewer, requestId: req.id }).text);
+      .send(
+        errorPage({
+          status: p.status,
+          title: p.title,
+          detail: p.status >= 500 ? undefined : p.detail && asSentence(p.detail),
+          viewer,
+          requestId: req.id,
+        }).text,
+      );
   }
 
   app.setErrorHandler(async (err, req, reply) => {
@@ -157,18 +173,34 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     }
     const e = err as { statusCode?: number; code?: string; message: string };
     if (e.code === 'FST_REQ_FILE_TOO_LARGE') {
-      return sendError(req, reply, new Problem(413, 'Content Too Large', `the upload is larger than the ${deps.limits.maxUploadBytes}-byte limit`));
+      return sendError(
+        req,
+        reply,
+        new Problem(413, 'Content Too Large', `the upload is larger than the ${deps.limits.maxUploadBytes}-byte limit`),
+      );
     }
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
       return sendError(req, reply, new Problem(e.statusCode, e.statusCode === 429 ? 'Too Many Requests' : 'Bad Request', e.message));
     }
     req.log.error({ err }, 'request failed');
-    return sendError(req, reply, new Problem(500, 'Internal Server Error', 'something went wrong on our side; the request id is ' + req.id));
+    return sendError(
+      req,
+      reply,
+      new Problem(500, 'Internal Server Error', 'something went wrong on our side; the request id is ' + req.id),
+    );
   });
   // Browsers ask for it whatever the page says.
   app.get('/favicon.ico', (_req, reply) => reply.redirect('/static/favicon.svg', 301));
   app.setNotFoundHandler((req, reply) =>
-    sendError(req, reply, new Problem(404, 'Not Found', wantsHtml(req) ? 'There is no page at this address.' : `no route ${req.method} ${req.url.split('?')[0]}`)),
+    sendError(
+      req,
+      reply,
+      new Problem(
+        404,
+        'Not Found',
+        wantsHtml(req) ? 'There is no page at this address.' : `no route ${req.method} ${req.url.split('?')[0]}`,
+      ),
+    ),
   );
 
   const web: WebDeps = {
@@ -187,17 +219,38 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
   // limiter reads a route's budget in its own onRoute hook; this one is added now, before the
   // limiter has loaded, so that it runs first (in a child scope it would run after and be ignored).
   app.addHook('onRoute', (route) => {
-    if ((route.config as { signIn?: boolean } | undefined)?.signIn) route.config = { ...route.config, rateLimit: { max: deps.rateLimit.signInPerMinute, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => `signin:${req.ip}` } };
+    if ((route.config as { signIn?: boolean } | undefined)?.signIn)
+      route.config = {
+        ...route.config,
+        rateLimit: { max: deps.rateLimit.signInPerMinute, timeWindow: 60_000, keyGenerator: (req: FastifyRequest) => `signin:${req.ip}` },
+      };
   });
   // Routes are declared once the plugins above have loaded: the rate limiter and the OpenAPI
   // document learn of routes through onRoute hooks that a plugin adds only when it loads, so a
   // route declared before then would have no rate limit and no documentation.
   app.after(() => {
     registerJobRoutes(app, web);
-    registerUploadTicketRoutes(app, web, new UploadTickets({ store: deps.store, jobs: deps.jobs, accounts: deps.accounts, limits: deps.limits, logger: deps.logger, secret: deps.secret }));
+    registerUploadTicketRoutes(
+      app,
+      web,
+      new UploadTickets({
+        store: deps.store,
+        jobs: deps.jobs,
+        accounts: deps.accounts,
+        limits: deps.limits,
+        logger: deps.logger,
+        secret: deps.secret,
+      }),
+    );
     registerLiveRoutes(app, web);
     registerAuthRoutes(app, web, { oidc: deps.oidc ? { name: deps.oidc.name } : null, secureCookies: secure });
-    if (deps.oidc) registerOidcRoutes(app, web, { signIn: deps.oidc.signIn, name: deps.oidc.name, secureCookies: secure, publicUrl: deps.publicUrl ?? '' });
+    if (deps.oidc)
+      registerOidcRoutes(app, web, {
+        signIn: deps.oidc.signIn,
+        name: deps.oidc.name,
+        secureCookies: secure,
+        publicUrl: deps.publicUrl ?? '',
+      });
     registerPageRoutes(app, web);
     registerAccountRoutes(app, web);
     registerBillingRoutes(app, web, deps.billing, deps.publicUrl ?? '');

@@ -43,9 +43,11 @@ export class Authenticator {
     const header = req.headers.authorization;
     if (header !== undefined) {
       const m = header.match(/^Bearer\s+(\S+)\s*$/i);
-      if (!m) throw new Problem(401, 'Unauthorized', 'send an API token as "Authorization: Bearer <token>"', { 'WWW-Authenticate': 'Bearer' });
+      if (!m)
+        throw new Problem(401, 'Unauthorized', 'send an API token as "Authorization: Bearer <token>"', { 'WWW-Authenticate': 'Bearer' });
       const userId = this.deps.staticTokens.lookup(m[1]!) ?? (await this.deps.tokens.userOf(m[1]!));
-      if (!userId) throw new Problem(401, 'Unauthorized', 'the API token is not valid', { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+      if (!userId)
+        throw new Problem(401, 'Unauthorized', 'the API token is not valid', { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
       identity = { userId, via: 'token' };
     } else {
       const session = await this.deps.sessions.resume(this.sessionId(req));
@@ -61,7 +63,10 @@ export class Authenticator {
    */
   async apiUser(req: FastifyRequest, formToken?: string): Promise<string> {
     const identity = await this.identify(req);
-    if (!identity) throw new Problem(401, 'Unauthorized', 'sign in, or send an API token as "Authorization: Bearer <token>"', { 'WWW-Authenticate': 'Bearer' });
+    if (!identity)
+      throw new Problem(401, 'Unauthorized', 'sign in, or send an API token as "Authorization: Bearer <token>"', {
+        'WWW-Authenticate': 'Bearer',
+      });
     if (identity.via === 'session' && !SAFE_METHODS.has(req.method)) this.checkCsrf(req, identity.session!, formToken);
     return identity.userId;
   }

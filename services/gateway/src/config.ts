@@ -56,15 +56,22 @@ export const gatewayConfigSpec = spec;
 export function configProblems(c: ReturnType<typeof readConfig<typeof spec>>): string[] {
   const problems: string[] = [];
   if (c.billingProvider === 'stripe') {
-    for (const [v, name] of [[c.stripeSecretKey, 'STRIPE_SECRET_KEY'], [c.stripeWebhookSecret, 'STRIPE_WEBHOOK_SECRET'], [c.stripePriceId, 'STRIPE_PRICE_ID']] as const) {
+    for (const [v, name] of [
+      [c.stripeSecretKey, 'STRIPE_SECRET_KEY'],
+      [c.stripeWebhookSecret, 'STRIPE_WEBHOOK_SECRET'],
+      [c.stripePriceId, 'STRIPE_PRICE_ID'],
+    ] as const) {
       if (!v) problems.push(`${name}: required with BILLING_PROVIDER=stripe`);
     }
   }
   const oidc = [c.oidcIssuer, c.oidcClientId, c.oidcClientSecret];
-  if (oidc.some(Boolean) && !oidc.every(Boolean)) problems.push('OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET: set all three to offer OpenID Connect sign-in, or none');
-  if (c.secret && Buffer.byteLength(c.secret) < 32) problems.push('GATEWAY_SECRET: must be at least 32 bytes (e.g. openssl rand -base64 32)');
+  if (oidc.some(Boolean) && !oidc.every(Boolean))
+    problems.push('OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET: set all three to offer OpenID Connect sign-in, or none');
+  if (c.secret && Buffer.byteLength(c.secret) < 32)
+    problems.push('GATEWAY_SECRET: must be at least 32 bytes (e.g. openssl rand -base64 32)');
   if (c.freeMaxUploadBytes > c.maxUploadBytes) problems.push('GATEWAY_FREE_MAX_UPLOAD_BYTES: must not exceed GATEWAY_MAX_UPLOAD_BYTES');
-  if (c.publicUrl && !/^https?:\/\/[^/]+/.test(c.publicUrl)) problems.push(`GATEWAY_PUBLIC_URL: must be an http(s) URL, got ${JSON.stringify(c.publicUrl)}`);
+  if (c.publicUrl && !/^https?:\/\/[^/]+/.test(c.publicUrl))
+    problems.push(`GATEWAY_PUBLIC_URL: must be an http(s) URL, got ${JSON.stringify(c.publicUrl)}`);
   return problems;
 }
 

@@ -30,7 +30,8 @@ const probe = setInterval(() => {
   );
 }, 2000);
 probe.unref();
-if (!config.secret) logger.warn({}, 'GATEWAY_SECRET is not set: using a random one, so built-in checkout links work only on this replica until it restarts');
+if (!config.secret)
+  logger.warn({}, 'GATEWAY_SECRET is not set: using a random one, so built-in checkout links work only on this replica until it restarts');
 const secret = config.secret ? Buffer.from(config.secret) : randomBytes(32);
 const billing = createBillingProvider({
   provider: config.billingProvider,

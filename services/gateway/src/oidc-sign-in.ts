@@ -103,12 +103,18 @@ function toSignInError(err: unknown): OidcSignInError {
   if (err instanceof OidcSignInError) return err;
   if (err instanceof oidc.AuthorizationResponseError) {
     const code = safeCode(err.error);
-    if (code === 'access_denied') return new OidcSignInError('denied', 'access was denied at the identity provider (access_denied)', { cause: err });
+    if (code === 'access_denied')
+      return new OidcSignInError('denied', 'access was denied at the identity provider (access_denied)', { cause: err });
     return new OidcSignInError('denied', `the identity provider refused the request (${code})`, { cause: err });
   }
   if (err instanceof oidc.ResponseBodyError) {
     // invalid_grant covers a code that was already used, has expired, or fails the PKCE check.
-    if (err.error === 'invalid_grant') return new OidcSignInError('rejected', 'the sign-in code was not accepted (it may have been used already or expired), please sign in again', { cause: err });
+    if (err.error === 'invalid_grant')
+      return new OidcSignInError(
+        'rejected',
+        'the sign-in code was not accepted (it may have been used already or expired), please sign in again',
+        { cause: err },
+      );
     return new OidcSignInError('invalid', `the identity provider refused the request (${safeCode(err.error)})`, { cause: err });
   }
   if (err instanceof oidc.WWWAuthenticateChallengeError) {
@@ -116,17 +122,23 @@ function toSignInError(err: unknown): OidcSignInError {
     // The response body is left unread by openid-client, and would hold its connection until GC.
     err.response.body?.cancel().catch(() => {});
     const code = err.cause[0]?.parameters.error;
-    return new OidcSignInError('invalid', `the identity provider refused the request (${code ? safeCode(code) : `HTTP ${err.status}`})`, { cause: err });
+    return new OidcSignInError('invalid', `the identity provider refused the request (${code ? safeCode(code) : `HTTP ${err.status}`})`, {
+      cause: err,
+    });
   }
   if (isNetworkFailure(err)) {
-    return new OidcSignInError('provider-unavailable', 'the identity provider could not be reached, please try again later', { cause: err });
+    return new OidcSignInError('provider-unavailable', 'the identity provider could not be reached, please try again later', {
+      cause: err,
+    });
   }
   if (err instanceof oidc.ClientError) {
     switch (err.code) {
       case 'OAUTH_RESPONSE_IS_NOT_CONFORM':
       case 'OAUTH_RESPONSE_IS_NOT_JSON':
       case 'OAUTH_PARSE_ERROR':
-        return new OidcSignInError('provider-unavailable', 'the identity provider sent an unexpected response, please try again later', { cause: err });
+        return new OidcSignInError('provider-unavailable', 'the identity provider sent an unexpected response, please try again later', {
+          cause: err,
+        });
     }
   }
   return new OidcSignInError('invalid', "the identity provider's response could not be verified", { cause: err });

@@ -36,7 +36,8 @@ export class SignedStatements<T extends object> {
     const given = Buffer.from(mac);
     const expected = Buffer.from(this.#mac(payload));
     // timingSafeEqual throws on unequal lengths, and a length says nothing about the key.
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new StatementError(`${this.name} signature does not match`);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected))
+      throw new StatementError(`${this.name} signature does not match`);
     let claims: unknown;
     try {
       claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));

@@ -64,7 +64,12 @@ export class UploadTickets {
 
   private direct(): DirectUploads {
     const d = this.deps.store.directUploads;
-    if (!d) throw new Problem(409, 'Conflict', 'this service keeps uploads on its own disk: POST the file to /api/v1/jobs as multipart/form-data');
+    if (!d)
+      throw new Problem(
+        409,
+        'Conflict',
+        'this service keeps uploads on its own disk: POST the file to /api/v1/jobs as multipart/form-data',
+      );
     return d;
   }
 
@@ -91,9 +96,18 @@ export class UploadTickets {
     const { uploadId } = await direct.startMultipart('inputs', key);
     const count = Math.ceil(size / PART_BYTES);
     const parts = await Promise.all(
-      Array.from({ length: count }, async (_, i) => ({ part_number: i + 1, url: await direct.presignPart('inputs', key, uploadId, i + 1, URL_EXPIRES_SECONDS) })),
+      Array.from({ length: count }, async (_, i) => ({
+        part_number: i + 1,
+        url: await direct.presignPart('inputs', key, uploadId, i + 1, URL_EXPIRES_SECONDS),
+      })),
     );
-    return { ticket: this.statements.sign({ ...claims, id: uploadId }), method: 'multipart', part_size: PART_BYTES, parts, expires_in: URL_EXPIRES_SECONDS };
+    return {
+      ticket: this.statements.sign({ ...claims, id: uploadId }),
+      method: 'multipart',
+      part_size: PART_BYTES,
+      parts,
+      expires_in: URL_EXPIRES_SECONDS,
+    };
   }
 
   /** Checks what arrived and creates the job; repeating it returns the same job. */
@@ -103,7 +117,8 @@ export class UploadTickets {
     try {
       t = this.statements.verify(typeof body.ticket === 'string' ? body.ticket : '');
     } catch (err) {
-      if (err instanceof StatementError) throw new Problem(400, 'Bad Request', `the upload ticket is not valid (${err.message}); ask for a new one`);
+      if (err instanceof StatementError)
+        throw new Problem(400, 'Bad Request', `the upload ticket is not valid (${err.message}); ask for a new one`);
       throw err;
     }
     // A ticket is the user's own: another user's ticket is as good as none.
@@ -116,7 +131,10 @@ export class UploadTickets {
     if (existing?.job) return { job: existing.job, created: false };
     if (t.id) {
       const parts = Array.isArray(body.parts) ? body.parts : [];
-      const list = parts.map((p: { part_number?: unknown; etag?: unknown }) => ({ partNumber: Number(p.part_number), etag: typeof p.etag === 'string' ? p.etag : '' }));
+      const list = parts.map((p: { part_number?: unknown; etag?: unknown }) => ({
+        partNumber: Number(p.part_number),
+        etag: typeof p.etag === 'string' ? p.etag : '',
+      }));
       if (list.length === 0 || list.some((p) => !Number.isInteger(p.partNumber) || !p.etag)) {
         throw new Problem(400, 'Bad Request', 'parts must list every uploaded part as {part_number, etag}');
       }

@@ -53,12 +53,20 @@ export class OverLimitProblem extends Problem {
  */
 export function displayName(filename: string | undefined): string {
   const last = (filename ?? '').split(/[\\/]/).at(-1) ?? '';
-  const clean = last.replace(/\p{Cc}/gu, '').trim().slice(0, 200);
+  const clean = last
+    .replace(/\p{Cc}/gu, '')
+    .trim()
+    .slice(0, 200);
   return clean || 'input.vcf';
 }
 
 /** `plan` when the caller has read the account already. */
-export async function receiveUpload(req: FastifyRequest, userId: string, deps: UploadDeps, knownPlan?: PlanName): Promise<{ job: Job; created: boolean }> {
+export async function receiveUpload(
+  req: FastifyRequest,
+  userId: string,
+  deps: UploadDeps,
+  knownPlan?: PlanName,
+): Promise<{ job: Job; created: boolean }> {
   const plan = knownPlan ?? (await planOf(deps.accounts, userId));
   const limit = uploadLimit(plan, deps.limits);
   // Refused before a byte is read when the client says how big it is.
@@ -86,7 +94,11 @@ export async function receiveUpload(req: FastifyRequest, userId: string, deps: U
   const genomeBuild = buildText ? buildNames[buildText] : undefined;
   if (!genomeBuild) {
     part.file.resume();
-    throw new Problem(400, 'Bad Request', 'genome_build must be GRCh37 or GRCh38, sent as a form field before the file (or as ?genome_build=)');
+    throw new Problem(
+      400,
+      'Bad Request',
+      'genome_build must be GRCh37 or GRCh38, sent as a form field before the file (or as ?genome_build=)',
+    );
   }
   const { head, body } = await peekStream(part.file, SNIFF_BYTES);
   const why = whyNotVcf(head);
@@ -102,7 +114,8 @@ export async function receiveUpload(req: FastifyRequest, userId: string, deps: U
   try {
     ({ size } = await deps.store.put('inputs', inputKey, body, { maxBytes: limit, contentType: part.mimetype }));
   } catch (err) {
-    if (err instanceof BlobTooLargeError || (err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw new OverLimitProblem(plan, limit);
+    if (err instanceof BlobTooLargeError || (err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE')
+      throw new OverLimitProblem(plan, limit);
     throw err;
   }
   const res = await deps.jobs.createJob({ userId, jobId, genomeBuild, inputName, inputSize: BigInt(size), inputKey, idempotencyKey });

@@ -17,7 +17,13 @@
 
   // As the server writes sizes (formatBytes), so the two messages agree.
   const size = (n) =>
-    n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(n < 10240 ? 1 : 0)} KB` : n < 1073741824 ? `${(n / 1048576).toFixed(1)} MB` : `${(n / 1073741824).toFixed(1)} GB`;
+    n < 1024
+      ? `${n} B`
+      : n < 1048576
+        ? `${(n / 1024).toFixed(n < 10240 ? 1 : 0)} KB`
+        : n < 1073741824
+          ? `${(n / 1048576).toFixed(1)} MB`
+          : `${(n / 1073741824).toFixed(1)} GB`;
   const showError = (text, upgrade) => {
     error.textContent = text;
     error.hidden = !text;
@@ -31,10 +37,19 @@
   const describe = () => {
     const f = input.files[0];
     chosen.textContent = f ? `${f.name} (${size(f.size)})` : '';
-    showError(f && f.size > limit ? `This file is ${size(f.size)}; your plan accepts up to ${size(limit)}. Upgrade to premium for larger files.` : '');
+    showError(
+      f && f.size > limit
+        ? `This file is ${size(f.size)}; your plan accepts up to ${size(limit)}. Upgrade to premium for larger files.`
+        : '',
+    );
   };
   input.addEventListener('change', describe);
-  ['dragenter', 'dragover'].forEach((t) => drop.addEventListener(t, (e) => { e.preventDefault(); drop.classList.add('over'); }));
+  ['dragenter', 'dragover'].forEach((t) =>
+    drop.addEventListener(t, (e) => {
+      e.preventDefault();
+      drop.classList.add('over');
+    }),
+  );
   ['dragleave', 'drop'].forEach((t) => drop.addEventListener(t, () => drop.classList.remove('over')));
   drop.addEventListener('drop', (e) => {
     e.preventDefault();
@@ -59,7 +74,9 @@
       for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
       xhr.upload.addEventListener('progress', (p) => p.lengthComputable && onProgress(p.loaded));
       xhr.addEventListener('load', () => resolve(xhr));
-      xhr.addEventListener('error', () => reject(new UploadError(0, 'the upload did not reach the server; check the connection and try again')));
+      xhr.addEventListener('error', () =>
+        reject(new UploadError(0, 'the upload did not reach the server; check the connection and try again')),
+      );
       xhr.send(body);
     });
   }
@@ -75,7 +92,11 @@
   }
 
   async function api(path, body) {
-    const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': csrf }, body: JSON.stringify(body) });
+    const res = await fetch(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
+      body: JSON.stringify(body),
+    });
     const text = await res.text();
     if (!res.ok) throw await problem(res.status, text);
     return JSON.parse(text);
@@ -126,7 +147,8 @@
     try {
       // The plan's limit is checked here, before a byte is sent; the answer says where the file goes.
       const ticket = await api('/api/v1/uploads', { file_name: file.name, size: file.size, genome_build: build });
-      const job = ticket.method === 'stream' ? await throughGateway(file, build, progress) : await straightToStorage(file, build, progress, ticket);
+      const job =
+        ticket.method === 'stream' ? await throughGateway(file, build, progress) : await straightToStorage(file, build, progress, ticket);
       location.assign(`/jobs/${job.id}`);
     } catch (err) {
       bar.hidden = true;

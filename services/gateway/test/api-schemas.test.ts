@@ -6,7 +6,17 @@ import t from 'tap';
 import { Readable } from 'node:stream';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
-import { create, GenomeBuild, JobSchema, JobStatus, ResultState, RpcError, Status, timestampFromDate, VariantCountsSchema } from '@gas/proto';
+import {
+  create,
+  GenomeBuild,
+  JobSchema,
+  JobStatus,
+  ResultState,
+  RpcError,
+  Status,
+  timestampFromDate,
+  VariantCountsSchema,
+} from '@gas/proto';
 import type { Job } from '@gas/proto';
 import { registerJobRoutes } from '../src/routes/jobs-routes.ts';
 import type { JobsRouteDeps } from '../src/routes/jobs-routes.ts';
@@ -45,7 +55,13 @@ const JOBS: Record<string, Job> = {
     progressDone: 500n,
     progressTotal: 12000n,
   }),
-  pending: create(JobSchema, { ...base, jobId: '01JQ8Z7X5K3M4N6P8R9S2T3V4Y', status: JobStatus.PENDING, createdAt: at('2025-01-01T12:00:00Z'), updatedAt: at('2025-01-01T12:00:00Z') }),
+  pending: create(JobSchema, {
+    ...base,
+    jobId: '01JQ8Z7X5K3M4N6P8R9S2T3V4Y',
+    status: JobStatus.PENDING,
+    createdAt: at('2025-01-01T12:00:00Z'),
+    updatedAt: at('2025-01-01T12:00:00Z'),
+  }),
   failed: create(JobSchema, {
     ...base,
     jobId: '01JQ8Z7X5K3M4N6P8R9S2T3V4Z',
@@ -109,7 +125,8 @@ t.test('GET /api/v1/jobs/:id answers every job shape exactly as jobView() makes 
     t.strictSame(res.json(), plain(expected), name);
   }
   const bare = (await app.inject({ url: `/api/v1/jobs/${JOBS['bare']!.jobId}` })).json<Record<string, unknown>>();
-  for (const k of ['created_at', 'updated_at', 'genome_build', 'counts', 'progress', 'result_state', 'failure_reason']) t.equal(bare[k], null, k);
+  for (const k of ['created_at', 'updated_at', 'genome_build', 'counts', 'progress', 'result_state', 'failure_reason'])
+    t.equal(bare[k], null, k);
 });
 
 t.test('GET /api/v1/jobs keeps every field of every job, and the null page token', async (t) => {
@@ -123,9 +140,14 @@ t.test('the query and the id are still checked by the handlers, with their own m
     const res = await app.inject({ url: `/api/v1/jobs?${q}` });
     t.equal(res.statusCode, 400, q);
     t.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
-    t.strictSame(res.json(), { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'page_size must be an integer from 1 to 100' }, q);
+    t.strictSame(
+      res.json(),
+      { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'page_size must be an integer from 1 to 100' },
+      q,
+    );
   }
-  for (const q of ['status=completed', 'status=Failed', 'page_size=100', 'page_size=1']) t.equal((await app.inject({ url: `/api/v1/jobs?${q}` })).statusCode, 200, q);
+  for (const q of ['status=completed', 'status=Failed', 'page_size=100', 'page_size=1'])
+    t.equal((await app.inject({ url: `/api/v1/jobs?${q}` })).statusCode, 200, q);
   const bad = await app.inject({ url: '/api/v1/jobs?status=DONE' });
   t.equal(bad.json<{ detail: string }>().detail, 'status must be one of PENDING, RUNNING, COMPLETED, FAILED');
   const notAnId = await app.inject({ url: '/api/v1/jobs/not-a-job/result' });

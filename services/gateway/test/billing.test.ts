@@ -31,7 +31,17 @@ function signed(event: object, opts: { secret?: string; timestamp?: number } = {
 }
 
 function stripeEvent(id: string, type: string, object: object) {
-  return { id, object: 'event', api_version: Stripe.API_VERSION, created: Math.floor(Date.now() / 1000), livemode: false, pending_webhooks: 1, request: { id: null, idempotency_key: null }, type, data: { object } };
+  return {
+    id,
+    object: 'event',
+    api_version: Stripe.API_VERSION,
+    created: Math.floor(Date.now() / 1000),
+    livemode: false,
+    pending_webhooks: 1,
+    request: { id: null, idempotency_key: null },
+    type,
+    data: { object },
+  };
 }
 
 const checkoutSession = (over: object = {}) => ({
@@ -59,20 +69,38 @@ const subscription = (over: object = {}) => ({
 
 t.test('Stripe webhook: a signed checkout.session.completed means subscribed, with the user and customer ids', async (t) => {
   const { body, headers } = signed(stripeEvent('evt_checkout_1', 'checkout.session.completed', checkoutSession()));
-  t.strictSame(stripeBilling().parseWebhook(body, headers), { eventId: 'evt_checkout_1', kind: 'subscribed', userId: 'u-42', customerId: 'cus_Q1' });
+  t.strictSame(stripeBilling().parseWebhook(body, headers), {
+    eventId: 'evt_checkout_1',
+    kind: 'subscribed',
+    userId: 'u-42',
+    customerId: 'cus_Q1',
+  });
 });
 
-t.test('Stripe webhook: a signed customer.subscription.deleted means cancelled, the user taken from the subscription metadata', async (t) => {
-  const { body, headers } = signed(stripeEvent('evt_deleted_1', 'customer.subscription.deleted', subscription()));
-  t.strictSame(stripeBilling().parseWebhook(body, headers), { eventId: 'evt_deleted_1', kind: 'cancelled', userId: 'u-42', customerId: 'cus_Q1' });
-});
+t.test(
+  'Stripe webhook: a signed customer.subscription.deleted means cancelled, the user taken from the subscription metadata',
+  async (t) => {
+    const { body, headers } = signed(stripeEvent('evt_deleted_1', 'customer.subscription.deleted', subscription()));
+    t.strictSame(stripeBilling().parseWebhook(body, headers), {
+      eventId: 'evt_deleted_1',
+      kind: 'cancelled',
+      userId: 'u-42',
+      customerId: 'cus_Q1',
+    });
+  },
+);
 
 t.test('Stripe webhook: a delayed payment subscribes only when async_payment_succeeded arrives', async (t) => {
   const billing = stripeBilling();
   const pending = signed(stripeEvent('evt_checkout_2', 'checkout.session.completed', checkoutSession({ payment_status: 'unpaid' })));
   t.equal(billing.parseWebhook(pending.body, pending.headers), null);
   const paid = signed(stripeEvent('evt_async_2', 'checkout.session.async_payment_succeeded', checkoutSession()));
-  t.strictSame(billing.parseWebhook(paid.body, paid.headers), { eventId: 'evt_async_2', kind: 'subscribed', userId: 'u-42', customerId: 'cus_Q1' });
+  t.strictSame(billing.parseWebhook(paid.body, paid.headers), {
+    eventId: 'evt_async_2',
+    kind: 'subscribed',
+    userId: 'u-42',
+    customerId: 'cus_Q1',
+  });
 });
 
 t.test('Stripe webhook: event types GAS ignores, and events not from a GAS checkout, give null', async (t) => {
@@ -129,9 +157,17 @@ t.test('Stripe webhook: the header is found whatever the case of its name', asyn
 
 // ---------------------------------------------------------------- Stripe API (local stand-in)
 
-const notFound = (req: Recorded): Answer => ({ status: 404, body: { error: { type: 'invalid_request_error', message: `Unrecognized request URL (${req.method}: ${req.path})` } } });
+const notFound = (req: Recorded): Answer => ({
+  status: 404,
+  body: { error: { type: 'invalid_request_error', message: `Unrecognized request URL (${req.method}: ${req.path})` } },
+});
 
-const checkoutInput = { userId: 'u-42', email: 'ada@example.org', successUrl: 'https://gas.example.org/account?checkout=done', cancelUrl: 'https://gas.example.org/account?checkout=cancelled' };
+const checkoutInput = {
+  userId: 'u-42',
+  email: 'ada@example.org',
+  successUrl: 'https://gas.example.org/account?checkout=done',
+  cancelUrl: 'https://gas.example.org/account?checkout=cancelled',
+};
 
 t.test('startCheckout creates a subscription Checkout Session and returns its url (Stripe API mocked by a local server)', async (t) => {
   const sessionUrl = 'https://checkout.stripe.com/c/pay/cs_test_standin#fidkdWxOYHwnPyd1blpxYHZxWjA0';
@@ -165,7 +201,7 @@ t.test('startCheckout creates a subscription Checkout Session and returns its ur
   }
 });
 
-t.test('cancel lists the customer\'s subscriptions and cancels every one still running (Stripe API mocked by a local server)', async (t) => {
+t.test("cancel lists the customer's subscriptions and cancels every one still running (Stripe API mocked by a local server)", async (t) => {
   const subs = [
     { id: 'sub_active', object: 'subscription', status: 'active', customer: 'cus_Q1' },
     { id: 'sub_pastdue', object: 'subscription', status: 'past_due', customer: 'cus_Q1' },
@@ -180,16 +216,16 @@ t.test('cancel lists the customer\'s subscriptions and cancels every one still r
       return { status: 200, body: { object: 'list', url: '/v1/subscriptions', has_more: false, data } };
     }
     const m = req.path.match(/^\/v1\/subscriptions\/(sub_\w+)$/);
-    if (req.method === 'DELETE' && m) return { status: 200, body: { id: m[1], object: 'subscription', status: 'canceled', customer: 'cus_Q1' } };
+    if (req.method === 'DELETE' && m)
+      return { status: 200, body: { id: m[1], object: 'subscription', status: 'canceled', customer: 'cus_Q1' } };
     return notFound(req);
   });
   try {
     await stripeBilling(api.url).cancel({ userId: 'u-42', customerId: 'cus_Q1' });
-    t.strictSame(api.requests.map((r) => `${r.method} ${r.path}`), [
-      'GET /v1/subscriptions',
-      'DELETE /v1/subscriptions/sub_active',
-      'DELETE /v1/subscriptions/sub_pastdue',
-    ]);
+    t.strictSame(
+      api.requests.map((r) => `${r.method} ${r.path}`),
+      ['GET /v1/subscriptions', 'DELETE /v1/subscriptions/sub_active', 'DELETE /v1/subscriptions/sub_pastdue'],
+    );
     t.equal(api.requests[0]!.query.get('customer'), 'cus_Q1');
     for (const r of api.requests) t.equal(r.headers.authorization, `Bearer ${SECRET_KEY}`);
   } finally {
@@ -199,11 +235,16 @@ t.test('cancel lists the customer\'s subscriptions and cancels every one still r
 
 t.test('cancel with no subscriptions left does nothing and resolves (Stripe API mocked by a local server)', async (t) => {
   const api = await stripeStandIn((req) =>
-    req.method === 'GET' && req.path === '/v1/subscriptions' ? { status: 200, body: { object: 'list', url: '/v1/subscriptions', has_more: false, data: [] } } : notFound(req),
+    req.method === 'GET' && req.path === '/v1/subscriptions'
+      ? { status: 200, body: { object: 'list', url: '/v1/subscriptions', has_more: false, data: [] } }
+      : notFound(req),
   );
   try {
     await stripeBilling(api.url).cancel({ userId: 'u-42', customerId: 'cus_Q1' });
-    t.strictSame(api.requests.map((r) => r.method), ['GET']);
+    t.strictSame(
+      api.requests.map((r) => r.method),
+      ['GET'],
+    );
   } finally {
     await api.close();
   }
@@ -225,7 +266,10 @@ async function rejectsUnavailableWithoutKey(t: Test, promise: Promise<unknown>):
 
 t.test('a 401 from Stripe becomes "billing is unavailable" without the secret key (Stripe API mocked by a local server)', async (t) => {
   // Stripe's real 401 quotes the key back (masked); the stand-in quotes it whole to make a leak visible.
-  const api = await stripeStandIn(() => ({ status: 401, body: { error: { type: 'invalid_request_error', message: `Invalid API Key provided: ${SECRET_KEY}` } } }));
+  const api = await stripeStandIn(() => ({
+    status: 401,
+    body: { error: { type: 'invalid_request_error', message: `Invalid API Key provided: ${SECRET_KEY}` } },
+  }));
   try {
     const err = await rejectsUnavailableWithoutKey(t, stripeBilling(api.url).startCheckout(checkoutInput));
     t.equal(err?.details.statusCode, 401);
@@ -236,17 +280,23 @@ t.test('a 401 from Stripe becomes "billing is unavailable" without the secret ke
   }
 });
 
-t.test('a 500 from Stripe is retried with the same Idempotency-Key, then becomes "billing is unavailable" without the key (Stripe API mocked by a local server)', async (t) => {
-  const api = await stripeStandIn(() => ({ status: 500, body: { error: { type: 'api_error', message: `Something went wrong for ${SECRET_KEY}` } } }));
-  try {
-    const err = await rejectsUnavailableWithoutKey(t, stripeBilling(api.url).startCheckout(checkoutInput));
-    t.equal(err?.details.statusCode, 500);
-    t.equal(api.requests.length, 3, 'the SDK tries once and retries twice');
-    t.equal(new Set(api.requests.map((r) => r.headers['idempotency-key'])).size, 1);
-  } finally {
-    await api.close();
-  }
-});
+t.test(
+  'a 500 from Stripe is retried with the same Idempotency-Key, then becomes "billing is unavailable" without the key (Stripe API mocked by a local server)',
+  async (t) => {
+    const api = await stripeStandIn(() => ({
+      status: 500,
+      body: { error: { type: 'api_error', message: `Something went wrong for ${SECRET_KEY}` } },
+    }));
+    try {
+      const err = await rejectsUnavailableWithoutKey(t, stripeBilling(api.url).startCheckout(checkoutInput));
+      t.equal(err?.details.statusCode, 500);
+      t.equal(api.requests.length, 3, 'the SDK tries once and retries twice');
+      t.equal(new Set(api.requests.map((r) => r.headers['idempotency-key'])).size, 1);
+    } finally {
+      await api.close();
+    }
+  },
+);
 
 t.test('an unreachable Stripe becomes "billing is unavailable"', async (t) => {
   const api = await stripeStandIn(notFound);
@@ -266,11 +316,20 @@ t.test('StripeBilling does not show its key when inspected or logged', async (t)
 const BUILTIN_SECRET = Buffer.alloc(32, 7);
 
 function builtin(opts: { secret?: Buffer; now?: () => number; baseUrl?: string } = {}) {
-  return new BuiltinBilling({ secret: opts.secret ?? BUILTIN_SECRET, baseUrl: opts.baseUrl ?? 'http://localhost:8080', ...(opts.now ? { now: opts.now } : {}) });
+  return new BuiltinBilling({
+    secret: opts.secret ?? BUILTIN_SECRET,
+    baseUrl: opts.baseUrl ?? 'http://localhost:8080',
+    ...(opts.now ? { now: opts.now } : {}),
+  });
 }
 
 async function tokenOf(t: Test, billing: BuiltinBilling, userId = 'u-7') {
-  const { redirectUrl } = await billing.startCheckout({ userId, email: 'u7@example.org', successUrl: 'http://x/ok', cancelUrl: 'http://x/no' });
+  const { redirectUrl } = await billing.startCheckout({
+    userId,
+    email: 'u7@example.org',
+    successUrl: 'http://x/ok',
+    cancelUrl: 'http://x/no',
+  });
   const url = new URL(redirectUrl);
   t.equal(`${url.origin}${url.pathname}`, 'http://localhost:8080/billing/builtin/checkout');
   return url.searchParams.get('token')!;
@@ -283,7 +342,12 @@ t.test('builtin: the checkout token round-trips to the user it was issued to', a
   t.strictSame(billing.verifyCheckoutToken(token), { userId: 'u-7' });
   // Stateless: another instance with the same secret (another gateway replica) accepts it.
   t.strictSame(builtin().verifyCheckoutToken(token), { userId: 'u-7' });
-  const slash = await builtin({ baseUrl: 'http://localhost:8080/' }).startCheckout({ userId: 'u-7', email: '', successUrl: '', cancelUrl: '' });
+  const slash = await builtin({ baseUrl: 'http://localhost:8080/' }).startCheckout({
+    userId: 'u-7',
+    email: '',
+    successUrl: '',
+    cancelUrl: '',
+  });
   t.match(slash.redirectUrl, /^http:\/\/localhost:8080\/billing\/builtin\/checkout\?token=/);
 });
 
@@ -302,7 +366,19 @@ t.test('builtin: a tampered, foreign or malformed token is refused', async (t) =
   t.strictSame(Buffer.from(respelt, 'base64url'), Buffer.from(mac, 'base64url'));
   const foreign = await tokenOf(t, builtin({ secret: Buffer.alloc(32, 8) }), 'u-7');
 
-  for (const bad of [`${otherUser}.${mac}`, `${longer}.${mac}`, `${payload}.${flipped}`, `${payload}.${respelt}`, `${payload}.${mac}x`, `${payload}.${mac.slice(0, -1)}`, foreign, '', 'abc', `${payload}.`, `${token}.x`]) {
+  for (const bad of [
+    `${otherUser}.${mac}`,
+    `${longer}.${mac}`,
+    `${payload}.${flipped}`,
+    `${payload}.${respelt}`,
+    `${payload}.${mac}x`,
+    `${payload}.${mac.slice(0, -1)}`,
+    foreign,
+    '',
+    'abc',
+    `${payload}.`,
+    `${token}.x`,
+  ]) {
     t.throws(() => billing.verifyCheckoutToken(bad), /checkout token/, JSON.stringify(bad));
     t.throws(() => billing.completeCheckout(bad), /checkout token/);
   }
@@ -319,7 +395,7 @@ t.test('builtin: a token expires after 15 minutes', async (t) => {
   t.throws(() => billing.completeCheckout(token), /expired/);
 });
 
-t.test('builtin: completeCheckout gives a subscribed event for the token\'s user, each with a fresh event id', async (t) => {
+t.test("builtin: completeCheckout gives a subscribed event for the token's user, each with a fresh event id", async (t) => {
   const billing = builtin();
   const token = await tokenOf(t, billing, 'u-7');
   const first = billing.completeCheckout(token);
@@ -349,7 +425,13 @@ t.test('createBillingProvider picks the adapter and names missing Stripe variabl
   t.equal(local.name, 'builtin');
   const { redirectUrl } = await local.startCheckout({ userId: 'u-7', email: '', successUrl: '', cancelUrl: '' });
   t.ok(redirectUrl.startsWith('http://localhost:8080/billing/builtin/checkout?token='));
-  const stripe = createBillingProvider({ ...base, provider: 'stripe', stripeSecretKey: SECRET_KEY, stripeWebhookSecret: WEBHOOK_SECRET, stripePriceId: PRICE_ID });
+  const stripe = createBillingProvider({
+    ...base,
+    provider: 'stripe',
+    stripeSecretKey: SECRET_KEY,
+    stripeWebhookSecret: WEBHOOK_SECRET,
+    stripePriceId: PRICE_ID,
+  });
   t.ok(stripe instanceof StripeBilling);
   t.equal(stripe.name, 'stripe');
   t.throws(() => createBillingProvider({ ...base, provider: 'stripe', stripeSecretKey: SECRET_KEY, stripeWebhookSecret: ' ' }), {

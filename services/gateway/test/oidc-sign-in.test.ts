@@ -16,7 +16,12 @@ t.teardown(() => provider.close());
 const signIn: OidcSignIn = await discover(provider);
 
 function discover(p: { issuer: string }): Promise<OidcSignIn> {
-  return OidcSignIn.discover({ issuer: new URL(p.issuer), clientId: CLIENT.clientId, clientSecret: CLIENT.clientSecret, redirectUri: REDIRECT_URI });
+  return OidcSignIn.discover({
+    issuer: new URL(p.issuer),
+    clientId: CLIENT.clientId,
+    clientSecret: CLIENT.clientSecret,
+    redirectUri: REDIRECT_URI,
+  });
 }
 
 /** Just enough of a browser's cookie handling for oidc-provider: name, value and Path. */
@@ -127,11 +132,21 @@ t.test('the code flow signs in and returns the subject, email and name', async (
   t.ok(callback.searchParams.get('code'), `no code in ${callback.href}`);
 
   const identity = await signIn.finish(callback, checks);
-  t.strictSame(identity, { issuer: provider.issuer, subject: 'alice', email: 'alice@example.test', emailVerified: true, name: 'Alice Example' });
+  t.strictSame(identity, {
+    issuer: provider.issuer,
+    subject: 'alice',
+    email: 'alice@example.test',
+    emailVerified: true,
+    name: 'Alice Example',
+  });
 });
 
 t.test('claims from the ID token are used when the provider puts them there', async (t) => {
-  const inToken = await startOidcProvider({ clients: [CLIENT], users: { bob: { email: 'bob@example.test', name: 'Bob Example' } }, claimsInIdToken: true });
+  const inToken = await startOidcProvider({
+    clients: [CLIENT],
+    users: { bob: { email: 'bob@example.test', name: 'Bob Example' } },
+    claimsInIdToken: true,
+  });
   try {
     const client = await discover(inToken);
     const { url, checks } = client.begin();
@@ -160,7 +175,11 @@ t.test('checks from another sign-in attempt are refused', async (t) => {
 t.test('a wrong PKCE verifier is refused by the provider', async (t) => {
   const { url, checks } = signIn.begin();
   const callback = await browse(url, { login: 'alice' });
-  const err = await rejects(t, signIn.finish(callback, { ...checks, codeVerifier: signIn.begin().checks.codeVerifier }), /code was not accepted/);
+  const err = await rejects(
+    t,
+    signIn.finish(callback, { ...checks, codeVerifier: signIn.begin().checks.codeVerifier }),
+    /code was not accepted/,
+  );
   t.equal(err?.failure, 'rejected');
 });
 
@@ -188,7 +207,12 @@ t.test('the provider answering access_denied ends the sign-in with a clear messa
 });
 
 t.test('a wrong client secret is reported as the provider refusing the request', async (t) => {
-  const misconfigured = await OidcSignIn.discover({ issuer: new URL(provider.issuer), clientId: CLIENT.clientId, clientSecret: 'not-the-secret', redirectUri: REDIRECT_URI });
+  const misconfigured = await OidcSignIn.discover({
+    issuer: new URL(provider.issuer),
+    clientId: CLIENT.clientId,
+    clientSecret: 'not-the-secret',
+    redirectUri: REDIRECT_URI,
+  });
   const { url, checks } = misconfigured.begin();
   const callback = await browse(url, { login: 'alice' });
   const err = await rejects(t, misconfigured.finish(callback, checks), /the identity provider refused the request \(invalid_client\)$/);

@@ -11,7 +11,17 @@ import { jobView } from '../src/job-view.ts';
 import { displayName } from '../src/upload.ts';
 
 const job = (o: MessageInitShape<typeof JobSchema> = {}) =>
-  jobView(create(JobSchema, { jobId: '01ARZ3NDEKTSV4RRFFQ69G5FAV', userId: 'u', status: JobStatus.PENDING, genomeBuild: GenomeBuild.GRCH38, inputName: 'a.vcf', inputSize: 1000n, ...o }));
+  jobView(
+    create(JobSchema, {
+      jobId: '01ARZ3NDEKTSV4RRFFQ69G5FAV',
+      userId: 'u',
+      status: JobStatus.PENDING,
+      genomeBuild: GenomeBuild.GRCH38,
+      inputName: 'a.vcf',
+      inputSize: 1000n,
+      ...o,
+    }),
+  );
 
 t.test('html escapes every interpolated value, nested templates stay markup', async (t) => {
   const name = `<script>alert("x")</script>&'`;
@@ -23,11 +33,17 @@ t.test('html escapes every interpolated value, nested templates stay markup', as
 
 t.test('status cells: queue position, a progress bar while running, archived results', async (t) => {
   t.match(statusCell(job()).text, /Queued<\/span> <span class="queue">waiting for an annotator/);
-  t.match(statusCell(jobView(create(JobSchema, { jobId: 'J', status: JobStatus.PENDING }), { queuePosition: 3 })).text, /position 3 in the queue/);
+  t.match(
+    statusCell(jobView(create(JobSchema, { jobId: 'J', status: JobStatus.PENDING }), { queuePosition: 3 })).text,
+    /position 3 in the queue/,
+  );
   const running = statusCell(job({ status: JobStatus.RUNNING, progressDone: 250n, progressTotal: 1000n })).text;
   t.match(running, /<progress max="1000" value="250" aria-label="progress"><\/progress> <span class="pct">25 %<\/span>/);
   t.match(statusCell(job({ status: JobStatus.RUNNING })).text, /starting/);
-  t.match(statusCell(job({ status: JobStatus.COMPLETED, resultState: ResultState.ARCHIVED })).text, /Done<\/span> <span class="badge archived">Archived/);
+  t.match(
+    statusCell(job({ status: JobStatus.COMPLETED, resultState: ResultState.ARCHIVED })).text,
+    /Done<\/span> <span class="badge archived">Archived/,
+  );
   t.match(statusCell(job({ status: JobStatus.FAILED })).text, /badge failed">Failed/);
 });
 
@@ -51,7 +67,8 @@ t.test('bar charts: largest first, the tail folded into "other", widths as SVG a
 
 t.test('after sign-in only paths on this site are followed', async (t) => {
   t.equal(safeNext('/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV?x=1'), '/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV?x=1');
-  for (const bad of ['//evil.example', '/\\evil.example', 'https://evil.example', 'javascript:alert(1)', '', undefined, 42, '/a b']) t.equal(safeNext(bad), '/jobs', String(bad));
+  for (const bad of ['//evil.example', '/\\evil.example', 'https://evil.example', 'javascript:alert(1)', '', undefined, 42, '/a b'])
+    t.equal(safeNext(bad), '/jobs', String(bad));
 });
 
 t.test('file names: kept as the user wrote them, without folders or control characters', async (t) => {

@@ -1,12 +1,27 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Logger } from '@gas/runtime';
-import { create, rpcErrors, timestampFromDate, AccountSchema, AccountEventSchema, AccountEventKind, AccountService, Plan, NotificationPrefsSchema } from '@gas/proto';
+import {
+  create,
+  rpcErrors,
+  timestampFromDate,
+  AccountSchema,
+  AccountEventSchema,
+  AccountEventKind,
+  AccountService,
+  Plan,
+  NotificationPrefsSchema,
+} from '@gas/proto';
 import type { ServiceImpl } from '@gas/proto';
 import { publishProto, subjects, DUPLICATE_WINDOW_MS } from '@gas/messaging';
 import type { AccountStore } from './account-store.ts';
 import { USER_ID } from './ids.ts';
 
-export function createAccountService(deps: { accounts: AccountStore; js: JetStreamClient; logger: Logger; now?: () => Date }): ServiceImpl<typeof AccountService> {
+export function createAccountService(deps: {
+  accounts: AccountStore;
+  js: JetStreamClient;
+  logger: Logger;
+  now?: () => Date;
+}): ServiceImpl<typeof AccountService> {
   const now = deps.now ?? (() => new Date());
   const check = (userId: string) => {
     if (!USER_ID.test(userId)) throw rpcErrors.invalidArgument('user_id must be 1-64 characters of A-Z a-z 0-9 _ -');
@@ -32,7 +47,8 @@ export function createAccountService(deps: { accounts: AccountStore; js: JetStre
           email: a.email,
           name: a.name,
           institution: a.institution,
-          notifications: a.notifications ?? cur?.notifications ?? create(NotificationPrefsSchema, { emailOnCompletion: true, emailOnFailure: true }),
+          notifications:
+            a.notifications ?? cur?.notifications ?? create(NotificationPrefsSchema, { emailOnCompletion: true, emailOnFailure: true }),
           billingCustomerId: cur?.billingCustomerId ?? '',
           createdAt: cur?.createdAt ?? at,
           updatedAt: at,

@@ -14,7 +14,10 @@ export class AccountStore {
   }
 
   /** CAS loop like JobStore.update; `change` receives null when the account does not exist yet. */
-  async upsert(userId: string, change: (cur: Account | null) => Account | null): Promise<{ account: Account; created: boolean; changed: boolean }> {
+  async upsert(
+    userId: string,
+    change: (cur: Account | null) => Account | null,
+  ): Promise<{ account: Account; created: boolean; changed: boolean }> {
     for (let tries = 0; tries < 20; tries++) {
       const cur = await this.get(userId);
       const next = change(cur ? create(AccountSchema, cur.account) : null);

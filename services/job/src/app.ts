@@ -45,7 +45,17 @@ export function createJobApp(deps: {
         await kvm.create(buckets.idempotency, { ...kvOpts, ttl: config.idempotencyTtlHours * 3600_000 }),
       );
       const annotatorConsumer = consumerSpecs.annotator({ ackWaitMs: 30_000, maxDeliver: 5, maxAckPending: 1000 }).durable_name;
-      const jobImpl = createJobService({ jobs, idempotency, js, jsm, logger, registry, annotatorConsumer, staleClaimMs: deps.staleClaimMs, stopping: stopping.signal });
+      const jobImpl = createJobService({
+        jobs,
+        idempotency,
+        js,
+        jsm,
+        logger,
+        registry,
+        annotatorConsumer,
+        staleClaimMs: deps.staleClaimMs,
+        stopping: stopping.signal,
+      });
       const accountImpl = createAccountService({ accounts, js, logger });
       server = await startGrpcServer({
         host: config.grpcHost,

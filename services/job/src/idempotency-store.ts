@@ -8,7 +8,6 @@ export interface IdempotencyClaim {
   ageMs: number;
 }
 
-
 /**
  * Idempotency keys in their own KV bucket (`gas-idempotency`, TTL = the retention window), so they
  * never mix with job keys. The first writer of `<userId>.<hash(key)>` owns the key.

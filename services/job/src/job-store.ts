@@ -10,7 +10,6 @@ export interface StoredJob {
   revision: number;
 }
 
-
 /** Jobs in the `gas-jobs` KV bucket, key `<userId>.<jobId>`, value protobuf-binary Job. */
 export class JobStore {
   constructor(

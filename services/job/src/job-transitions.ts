@@ -103,5 +103,8 @@ export function markRestored(job: Job, resultKeys: Record<string, string>, now: 
   if (job.resultState !== ResultState.RESTORING) {
     throw rpcErrors.failedPrecondition(`job ${job.jobId} results are ${ResultState[job.resultState]}, not RESTORING`);
   }
-  return next(job, now, { resultState: ResultState.AVAILABLE, resultKeys: Object.keys(resultKeys).length > 0 ? resultKeys : job.resultKeys });
+  return next(job, now, {
+    resultState: ResultState.AVAILABLE,
+    resultKeys: Object.keys(resultKeys).length > 0 ? resultKeys : job.resultKeys,
+  });
 }

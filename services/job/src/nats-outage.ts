@@ -3,7 +3,14 @@ import { JetStreamError } from '@nats-io/jetstream';
 import { rpcErrors } from '@gas/proto';
 import type { RpcError } from '@gas/proto';
 
-const outage = [errors.TimeoutError, errors.ClosedConnectionError, errors.DrainingConnectionError, errors.ConnectionError, errors.RequestError, errors.NoRespondersError];
+const outage = [
+  errors.TimeoutError,
+  errors.ClosedConnectionError,
+  errors.DrainingConnectionError,
+  errors.ConnectionError,
+  errors.RequestError,
+  errors.NoRespondersError,
+];
 
 /**
  * NATS and JetStream failures are outages of our store, not bugs: callers get UNAVAILABLE (retry)

@@ -6,7 +6,11 @@ import { streamNames } from '@gas/messaging';
  * messages still in GAS_JOBS below the job's sequence are ahead of it; those the annotator holds
  * (ack pending) are running, not waiting. Approximate only when the consumer delivers out of order.
  */
-export async function queuePosition(jsm: JetStreamManager, sequence: number, consumer: string): Promise<{ position: number; depth: number }> {
+export async function queuePosition(
+  jsm: JetStreamManager,
+  sequence: number,
+  consumer: string,
+): Promise<{ position: number; depth: number }> {
   const info = await jsm.streams.info(streamNames.jobs, { deleted_details: true });
   const { first_seq: first, messages } = info.state;
   let running = 0;

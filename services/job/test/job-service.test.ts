@@ -42,7 +42,15 @@ const code = (c: Status) => ({ name: 'RpcError', code: c });
 
 async function newJob(userId: string, idempotencyKey = '') {
   const jobId = ulid();
-  return jobs.createJob({ userId, jobId, genomeBuild: GenomeBuild.GRCH37, inputName: 'a.vcf', inputSize: 10n, inputKey: `${userId}/${jobId}/a.vcf`, idempotencyKey });
+  return jobs.createJob({
+    userId,
+    jobId,
+    genomeBuild: GenomeBuild.GRCH37,
+    inputName: 'a.vcf',
+    inputSize: 10n,
+    inputKey: `${userId}/${jobId}/a.vcf`,
+    idempotencyKey,
+  });
 }
 
 t.test('create validates its input with INVALID_ARGUMENT', async (t) => {
@@ -96,7 +104,9 @@ t.test('concurrent claims of one job by different deliveries: exactly one attemp
   const { job } = await newJob('u4');
   const id = { userId: 'u4', jobId: job!.jobId };
   // Ten annotators race with the same attempt: one claim succeeds, the rest are refused.
-  const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => jobs.claimJob({ ...id, attempt: 1, annotatorId: `a${i}` })));
+  const results = await Promise.allSettled(
+    Array.from({ length: 10 }, (_, i) => jobs.claimJob({ ...id, attempt: 1, annotatorId: `a${i}` })),
+  );
   const won = results.filter((r) => r.status === 'fulfilled');
   t.equal(won.length, 1, JSON.stringify(results.map((r) => r.status)));
   for (const r of results) if (r.status === 'rejected') t.match(r.reason, code(Status.FAILED_PRECONDITION), String(r.reason));
@@ -122,10 +132,16 @@ t.test('list pages newest first and filters by status', async (t) => {
   const p1 = await jobs.listJobs({ userId: 'u5', pageSize: 2 });
   const p2 = await jobs.listJobs({ userId: 'u5', pageSize: 2, pageToken: p1.nextPageToken });
   const p3 = await jobs.listJobs({ userId: 'u5', pageSize: 2, pageToken: p2.nextPageToken });
-  t.strictSame([...p1.jobs, ...p2.jobs, ...p3.jobs].map((j) => j.jobId), [...ids].reverse());
+  t.strictSame(
+    [...p1.jobs, ...p2.jobs, ...p3.jobs].map((j) => j.jobId),
+    [...ids].reverse(),
+  );
   t.equal(p3.nextPageToken, '');
   const running = await jobs.listJobs({ userId: 'u5', status: JobStatus.RUNNING });
-  t.strictSame(running.jobs.map((j) => j.jobId), [ids[0]]);
+  t.strictSame(
+    running.jobs.map((j) => j.jobId),
+    [ids[0]],
+  );
   t.equal((await jobs.listJobs({ userId: 'nobody' })).jobs.length, 0);
 });
 

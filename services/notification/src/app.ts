@@ -6,7 +6,13 @@ import { ConsumeLoop, consumerSpecs, ensureConsumer, ensureStreams, streamNames,
 import { Outbox } from './outbox.ts';
 import { createEventHandler } from './event-handler.ts';
 
-export function createNotificationApp(deps: { config: StreamConfig; outboxDir: string; nc: NatsConnection; logger: Logger; registry: Registry }) {
+export function createNotificationApp(deps: {
+  config: StreamConfig;
+  outboxDir: string;
+  nc: NatsConnection;
+  logger: Logger;
+  registry: Registry;
+}) {
   let loop: ConsumeLoop | undefined;
   return {
     async start(): Promise<void> {

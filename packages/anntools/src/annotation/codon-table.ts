@@ -40,9 +40,30 @@ export function translate(seq: string, code: GeneticCode = 'standard', untilStop
 }
 
 const THREE: Record<string, string> = {
-  A: 'Ala', R: 'Arg', N: 'Asn', D: 'Asp', C: 'Cys', Q: 'Gln', E: 'Glu', G: 'Gly', H: 'His', I: 'Ile',
-  L: 'Leu', K: 'Lys', M: 'Met', F: 'Phe', P: 'Pro', S: 'Ser', T: 'Thr', W: 'Trp', Y: 'Tyr', V: 'Val',
-  U: 'Sec', O: 'Pyl', '*': 'Ter', X: 'Xaa',
+  A: 'Ala',
+  R: 'Arg',
+  N: 'Asn',
+  D: 'Asp',
+  C: 'Cys',
+  Q: 'Gln',
+  E: 'Glu',
+  G: 'Gly',
+  H: 'His',
+  I: 'Ile',
+  L: 'Leu',
+  K: 'Lys',
+  M: 'Met',
+  F: 'Phe',
+  P: 'Pro',
+  S: 'Ser',
+  T: 'Thr',
+  W: 'Trp',
+  Y: 'Tyr',
+  V: 'Val',
+  U: 'Sec',
+  O: 'Pyl',
+  '*': 'Ter',
+  X: 'Xaa',
 };
 
 /** Three-letter HGVS names ("Ter" for stop) of each one-letter residue in `aa`. */
@@ -53,9 +74,22 @@ export function threeLetter(aa: string): string {
 }
 
 const COMPLEMENT: Record<string, string> = {
-  A: 'T', C: 'G', G: 'C', T: 'A', N: 'N',
+  A: 'T',
+  C: 'G',
+  G: 'C',
+  T: 'A',
+  N: 'N',
   // IUPAC ambiguity codes complement to their mirror so a soft-masked or ambiguous base survives.
-  R: 'Y', Y: 'R', S: 'S', W: 'W', K: 'M', M: 'K', B: 'V', V: 'B', D: 'H', H: 'D',
+  R: 'Y',
+  Y: 'R',
+  S: 'S',
+  W: 'W',
+  K: 'M',
+  M: 'K',
+  B: 'V',
+  V: 'B',
+  D: 'H',
+  H: 'D',
 };
 
 export function reverseComplement(seq: string): string {

@@ -70,7 +70,8 @@ export function genomicOf(layout: CodingLayout, i: number): number {
 function fetchExact(seq: SequenceSource, chrom: string, start: number, end: number): string {
   const bases = seq.fetch(chrom, start, end).toUpperCase();
   // A source clips at the sequence end; a short answer means the bases are not there to judge.
-  if (bases.length !== end - start) throw new Error(`${chrom}:${start}-${end}: the sequence source gave ${bases.length} of ${end - start} bases`);
+  if (bases.length !== end - start)
+    throw new Error(`${chrom}:${start}-${end}: the sequence source gave ${bases.length} of ${end - start} bases`);
   return bases;
 }
 

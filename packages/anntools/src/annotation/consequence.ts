@@ -304,7 +304,16 @@ interface Classified {
 }
 
 /** `utrRemoved`: 3' UTR bases a deletion takes along with the end of the CDS (already cut from `utr3`). */
-function classify(cds: string, ref: string, altCds: string, utr3: string, utrRemoved: number, change: CdsChange, kind: Allele['kind'], code: GeneticCode): Classified {
+function classify(
+  cds: string,
+  ref: string,
+  altCds: string,
+  utr3: string,
+  utrRemoved: number,
+  change: CdsChange,
+  kind: Allele['kind'],
+  code: GeneticCode,
+): Classified {
   const refHasStop = ref.endsWith('*');
   // Read on into the 3' UTR: a lost stop or a shifted frame ends wherever the next stop is. A model
   // without a stop (incomplete 3' end) has no UTR that follows in frame.
@@ -313,7 +322,8 @@ function classify(cds: string, ref: string, altCds: string, utr3: string, utrRem
   const startCodonTouched = insertion ? start > 0 && start < 3 : start < 3;
   // Only an ATG (Met) start can be lost: a model whose first codon is something else (an
   // incomplete 5' end, or a rare non-AUG start) is read like any other codon, as SnpEff and csq do.
-  if (startCodonTouched && ref[0] === 'M' && altCds.slice(0, 3) !== cds.slice(0, 3)) return { fn: 'start_lost', hgvsP: `p.${residue(ref, 0)}?` };
+  if (startCodonTouched && ref[0] === 'M' && altCds.slice(0, 3) !== cds.slice(0, 3))
+    return { fn: 'start_lost', hgvsP: `p.${residue(ref, 0)}?` };
   // The frame is that of the mRNA: a deletion from the stop into the UTR counts all it removes.
   const delta = altCds.length - cds.length - utrRemoved;
   // Also when the shift starts at the stop (HGVS then writes "ext"), as VEP, ANNOVAR and bcftools
@@ -334,7 +344,8 @@ function classify(cds: string, ref: string, altCds: string, utr3: string, utrRem
   }
   const p = firstDifference(ref, alt);
   if (refHasStop && (altStop < 0 || altStop > expectedStop)) {
-    if (ref[p] === '*' && alt[p] !== undefined) return { fn: 'stop_lost', hgvsP: `p.${residue(ref, p)}${threeLetter(alt[p])}ext${newStop(alt, p, 0)}` };
+    if (ref[p] === '*' && alt[p] !== undefined)
+      return { fn: 'stop_lost', hgvsP: `p.${residue(ref, p)}${threeLetter(alt[p])}ext${newStop(alt, p, 0)}` };
     // The change starts before the stop and takes it: the residues from there on are replaced.
     return { fn: 'stop_lost', hgvsP: altStop < 0 ? 'p.?' : `p.${residueRange(ref, p, ref.length)}delins${threeLetter(alt.slice(p))}` };
   }

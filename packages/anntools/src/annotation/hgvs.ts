@@ -29,7 +29,8 @@ function exonicLength(t: Transcript): number {
 
 function codingLength(t: Transcript): number {
   let n = 0;
-  for (let i = 0; i < t.exonStarts.length; i++) n += Math.max(0, Math.min(t.exonEnds[i]!, t.cdsEnd) - Math.max(t.exonStarts[i]!, t.cdsStart));
+  for (let i = 0; i < t.exonStarts.length; i++)
+    n += Math.max(0, Math.min(t.exonEnds[i]!, t.cdsEnd) - Math.max(t.exonStarts[i]!, t.cdsStart));
   return n;
 }
 

@@ -32,7 +32,19 @@ export const REGION_RANK: Readonly<Record<RegionClass, number>> = {
   downstream: 4,
   intergenic: 5,
 };
-const ORDER: RegionClass[] = ['exonic', 'splicing', 'ncRNA_exonic', 'ncRNA_splicing', 'ncRNA_intronic', 'UTR5', 'UTR3', 'intronic', 'upstream', 'downstream', 'intergenic'];
+const ORDER: RegionClass[] = [
+  'exonic',
+  'splicing',
+  'ncRNA_exonic',
+  'ncRNA_splicing',
+  'ncRNA_intronic',
+  'UTR5',
+  'UTR3',
+  'intronic',
+  'upstream',
+  'downstream',
+  'intergenic',
+];
 
 /** Intronic bases this close to an exon count as the splice site (ANNOVAR's default threshold). */
 export const SPLICE_DISTANCE = 2;

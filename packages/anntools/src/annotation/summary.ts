@@ -56,7 +56,18 @@ export function emptySummary(engine: string, build: string | null): AnnotationSu
   return { engine, build, headerLines: 0, ...emptyCounts(), tiTv: null, rsidRate: null, runtimeSeconds: 0 };
 }
 
-const COUNTERS = ['records', 'alleles', 'snvs', 'indels', 'other', 'annotatedAlleles', 'transitions', 'transversions', 'rsidAlleles', 'rsidRecords'] as const;
+const COUNTERS = [
+  'records',
+  'alleles',
+  'snvs',
+  'indels',
+  'other',
+  'annotatedAlleles',
+  'transitions',
+  'transversions',
+  'rsidAlleles',
+  'rsidRecords',
+] as const;
 const TALLIES = ['skipped', 'regions', 'functions', 'chromosomes'] as const;
 
 /** Adds one chunk's counts; chunks added in input order keep chromosomes in input order. */
@@ -83,7 +94,10 @@ export function finishSummary(s: AnnotationSummary, seconds: number): Annotation
  * records rather than records + 1.
  */
 export function formatCountLog(inputName: string, s: AnnotationSummary): string {
-  const r = (k: string) => Object.entries(s.regions).filter(([name]) => name.split(';').includes(k)).reduce((n, [, v]) => n + v, 0);
+  const r = (k: string) =>
+    Object.entries(s.regions)
+      .filter(([name]) => name.split(';').includes(k))
+      .reduce((n, [, v]) => n + v, 0);
   const pct = (n: number, d: number) => (d > 0 ? ((n / d) * 100).toFixed(2) : '0.00');
   const lines = [
     `## Input: ${inputName}`,
@@ -104,7 +118,13 @@ export function formatCountLog(inputName: string, s: AnnotationSummary): string 
     `In Splicing ${r('splicing') + r('ncRNA_splicing')}`,
     `In Upstream ${r('upstream')}`,
     `In Downstream ${r('downstream')}`,
-    `Not annotated ${Object.values(s.skipped).reduce((a, b) => a + b, 0)}${Object.keys(s.skipped).length ? ` (${Object.entries(s.skipped).map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}`,
+    `Not annotated ${Object.values(s.skipped).reduce((a, b) => a + b, 0)}${
+      Object.keys(s.skipped).length
+        ? ` (${Object.entries(s.skipped)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join(', ')})`
+        : ''
+    }`,
     ...Object.entries(s.functions).map(([f, n]) => `Exonic function ${f} ${n}`),
     `SNVs ${s.snvs}, indels ${s.indels}, other ${s.other}`,
     `Ti/Tv ${s.tiTv ?? 'n/a'}`,

@@ -21,7 +21,9 @@ export type DbSnpFormat = 'vcf' | 'bed' | 'vep-tsv';
  * VEP cache file name (`all_vars`, `<chr>-<start>-<end>` chunk) → vep-tsv. Undefined when unknown.
  */
 export function dbSnpFormatOf(path: string): DbSnpFormat | undefined {
-  const name = basename(path).toLowerCase().replace(/\.b?gz$/, '');
+  const name = basename(path)
+    .toLowerCase()
+    .replace(/\.b?gz$/, '');
   if (name.endsWith('.vcf')) return 'vcf';
   if (name.endsWith('.bed')) return 'bed';
   if (name.endsWith('.tsv') || name === 'all_vars' || /^[^.]+-\d+-\d+(_var)?$/.test(name)) return 'vep-tsv';
@@ -39,6 +41,8 @@ export async function loadDbSnp(path: string, builder: SnpTableBuilder, format?:
     case 'vep-tsv':
       return loadVepTsv(path, builder, opts);
     case undefined:
-      throw new Error(`${path}: cannot tell the dbSNP format from the file name (expected .vcf, .bed or .tsv, optionally .gz); pass the format`);
+      throw new Error(
+        `${path}: cannot tell the dbSNP format from the file name (expected .vcf, .bed or .tsv, optionally .gz); pass the format`,
+      );
   }
 }

@@ -21,12 +21,19 @@ export async function loadBed(path: string, builder: SnpTableBuilder, opts?: Loa
     const t1 = line.indexOf('\t');
     const t2 = t1 < 0 ? -1 : line.indexOf('\t', t1 + 1);
     const t3 = t2 < 0 ? -1 : line.indexOf('\t', t2 + 1);
-    if (t3 < 0) throw new DbSnpFormatError(path, lineNo, 'columns', `${line.split('\t').length} tab-separated columns, expected at least 4 (chrom, chromStart, chromEnd, name)`);
+    if (t3 < 0)
+      throw new DbSnpFormatError(
+        path,
+        lineNo,
+        'columns',
+        `${line.split('\t').length} tab-separated columns, expected at least 4 (chrom, chromStart, chromEnd, name)`,
+      );
     let t4 = line.indexOf('\t', t3 + 1);
     if (t4 < 0) t4 = line.length;
     if (t1 === 0) throw new DbSnpFormatError(path, lineNo, 'chrom', 'empty');
     const start = parseUInt(line, t1 + 1, t2);
-    if (start < 0) throw new DbSnpFormatError(path, lineNo, 'chromStart', `${JSON.stringify(line.slice(t1 + 1, t2))} is not a 0-based position`);
+    if (start < 0)
+      throw new DbSnpFormatError(path, lineNo, 'chromStart', `${JSON.stringify(line.slice(t1 + 1, t2))} is not a 0-based position`);
     const end = parseUInt(line, t2 + 1, t3);
     if (end < 0) throw new DbSnpFormatError(path, lineNo, 'chromEnd', `${JSON.stringify(line.slice(t2 + 1, t3))} is not a position`);
     if (end < start) throw new DbSnpFormatError(path, lineNo, 'chromEnd', `${end} is before chromStart ${start}`);

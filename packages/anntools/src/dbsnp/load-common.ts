@@ -34,7 +34,11 @@ export interface LoadResult {
  * because a second async-generator layer over readLines costs a promise round trip per line, which
  * is most of the load time for an 800k-line table.
  */
-export async function forEachLine(path: string, opts: LoadOptions | undefined, each: (line: string, lineNo: number) => void): Promise<void> {
+export async function forEachLine(
+  path: string,
+  opts: LoadOptions | undefined,
+  each: (line: string, lineNo: number) => void,
+): Promise<void> {
   const onLine = opts?.onLine;
   try {
     for await (const [line, lineNo] of readLines(createReadStream(path), opts?.limits ?? defaultLimits)) {
@@ -64,7 +68,9 @@ export function parseRsDigits(s: string, from = 0, to = s.length): number {
 
 /** `rs123` in s[from, to) → 123; -1 for names that are not rsIDs (COSMIC, HGMD, ClinVar ids, `.`). */
 export function parseRsName(s: string, from = 0, to = s.length): number {
-  return to - from > 2 && s.charCodeAt(from) === 114 /* r */ && s.charCodeAt(from + 1) === 115 /* s */ ? parseRsDigits(s, from + 2, to) : -1;
+  return to - from > 2 && s.charCodeAt(from) === 114 /* r */ && s.charCodeAt(from + 1) === 115 /* s */
+    ? parseRsDigits(s, from + 2, to)
+    : -1;
 }
 
 /** A non-negative decimal integer in s[from, to), no sign or spaces; -1 otherwise. */

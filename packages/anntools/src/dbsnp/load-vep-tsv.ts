@@ -88,7 +88,13 @@ export async function loadVepTsv(path: string, builder: SnpTableBuilder, opts?: 
   await forEachLine(path, opts, (line, lineNo) => {
     if (line.length === 0 || line.charCodeAt(0) === 35 /* # */) return;
     const f = line.split('\t', need);
-    if (f.length < need) throw new DbSnpFormatError(path, lineNo, 'columns', `${f.length} tab-separated columns, expected at least ${need} (${cols.slice(0, need).join(',')})`);
+    if (f.length < need)
+      throw new DbSnpFormatError(
+        path,
+        lineNo,
+        'columns',
+        `${f.length} tab-separated columns, expected at least ${need} (${cols.slice(0, need).join(',')})`,
+      );
     const chrom = f[cChr]!;
     if (chrom.length === 0) throw new DbSnpFormatError(path, lineNo, 'chr', 'empty');
     const rs = parseRsName(f[cName]!);

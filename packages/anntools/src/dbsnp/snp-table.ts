@@ -415,7 +415,11 @@ export class SnpTable {
   /** Bytes for `deserialize`: little-endian typed arrays behind a small JSON header. */
   serialize(): Buffer {
     const header = Buffer.from(
-      JSON.stringify({ chroms: this.chroms.map((c) => ({ name: c.name, n: c.pos.length })), pairs: this.pairRefLens.length, poolBytes: this.pool.length }),
+      JSON.stringify({
+        chroms: this.chroms.map((c) => ({ name: c.name, n: c.pos.length })),
+        pairs: this.pairRefLens.length,
+        poolBytes: this.pool.length,
+      }),
       'utf8',
     );
     const headerPadded = (header.length + 7) & ~7;
@@ -466,7 +470,10 @@ export class SnpTable {
     if (!Array.isArray(header.chroms) || !Number.isInteger(header.pairs) || !Number.isInteger(header.poolBytes)) throw bad('header fields');
     let off = 16 + ((headerLen + 7) & ~7);
     const le = endianness() === 'LE';
-    const take = <T extends Int32Array | Uint32Array>(Ctor: { new (b: ArrayBuffer, o: number, n: number): T; new (n: number): T }, n: number): T => {
+    const take = <T extends Int32Array | Uint32Array>(
+      Ctor: { new (b: ArrayBuffer, o: number, n: number): T; new (n: number): T },
+      n: number,
+    ): T => {
       if (!Number.isInteger(n) || n < 0 || off + n * 4 > buf.length) throw bad('truncated data');
       let a: T;
       if (le && (buf.byteOffset + off) % 4 === 0) a = new Ctor(buf.buffer as ArrayBuffer, buf.byteOffset + off, n);

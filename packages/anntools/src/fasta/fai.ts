@@ -22,8 +22,12 @@ export function parseFai(text: string, what: string): FaiEntry[] {
     const nums = cols.slice(1, 5).map((c) => (/^\d+$/.test(c) ? Number(c) : NaN));
     const [length, offset, lineBases, lineWidth] = nums;
     if (
-      cols.length < 5 || cols[0] === '' ||
-      length === undefined || offset === undefined || lineBases === undefined || lineWidth === undefined ||
+      cols.length < 5 ||
+      cols[0] === '' ||
+      length === undefined ||
+      offset === undefined ||
+      lineBases === undefined ||
+      lineWidth === undefined ||
       nums.some((n) => !Number.isSafeInteger(n)) ||
       (length > 0 && (lineBases === 0 || lineWidth <= lineBases))
     ) {

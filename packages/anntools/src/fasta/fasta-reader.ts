@@ -88,9 +88,7 @@ export class FastaReader {
         source = new PlainFile(fd);
         scan = () => plainChunks(fd, size);
       }
-      const entries = existsSync(`${path}.fai`)
-        ? parseFai(readFileSync(`${path}.fai`, 'latin1'), `${path}.fai`)
-        : buildFai(path, scan());
+      const entries = existsSync(`${path}.fai`) ? parseFai(readFileSync(`${path}.fai`, 'latin1'), `${path}.fai`) : buildFai(path, scan());
       return new FastaReader(path, fd, entries, source);
     } catch (err) {
       closeSync(fd);
@@ -170,7 +168,7 @@ function byteOffset(e: FaiEntry, pos: number): number {
 
 function* plainChunks(fd: number, size: number): Generator<Buffer> {
   const buf = Buffer.allocUnsafe(SCAN_CHUNK);
-  for (let off = 0; off < size; ) {
+  for (let off = 0; off < size;) {
     const n = readSync(fd, buf, 0, buf.length, off);
     if (n === 0) break;
     yield buf.subarray(0, n);

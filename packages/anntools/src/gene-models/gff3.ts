@@ -103,7 +103,8 @@ export async function readGff3(input: Readable, source = 'GFF3'): Promise<Transc
     if (s1 < 1) failAt(source, lineNo, 'start', `${JSON.stringify(cols[3])} is not a positive integer`);
     if (e1 < 0) failAt(source, lineNo, 'end', `${JSON.stringify(cols[4])} is not a non-negative integer`);
     if (e1 < s1) failAt(source, lineNo, 'end', `${e1} is before start ${s1}`);
-    const strand = parseStrand(cols[6]!) ?? failAt(source, lineNo, 'strand', `${JSON.stringify(cols[6])} on a ${type} feature; expected + or -`);
+    const strand =
+      parseStrand(cols[6]!) ?? failAt(source, lineNo, 'strand', `${JSON.stringify(cols[6])} on a ${type} feature; expected + or -`);
     const parentList = attrs.get('Parent');
     if (parentList === undefined || parentList.length === 0) failAt(source, lineNo, 'attributes', `${type} feature without Parent`);
     // 1-based inclusive [s1, e1] is 0-based half-open [s1 - 1, e1).
@@ -116,7 +117,12 @@ export async function readGff3(input: Readable, source = 'GFF3'): Promise<Transc
         p = newParts(chrom, strand, lineNo);
         parts.set(pid, p);
       } else if (p.chrom !== chrom || p.strand !== strand) {
-        failAt(source, lineNo, 'seqid', `parent ${pid} has parts on ${p.chrom} ${p.strand} (line ${p.line}) and here on ${chrom} ${strand}`);
+        failAt(
+          source,
+          lineNo,
+          'seqid',
+          `parent ${pid} has parts on ${p.chrom} ${p.strand} (line ${p.line}) and here on ${chrom} ${strand}`,
+        );
       }
       addPart(p, s, e, isExon ? 'exon' : isCds ? 'coding' : 'other', type === 'CDS' ? parsePhase(cols[7]) : 0);
     }

@@ -7,15 +7,7 @@ import { failAt } from './errors.ts';
 import { assemble, addPart, newParts, parsePhase, parseStrand, parseUint } from './parts.ts';
 import type { TranscriptParts } from './parts.ts';
 
-const WANTED = new Set([
-  'transcript_id',
-  'gene_id',
-  'gene_name',
-  'transcript_biotype',
-  'transcript_type',
-  'gene_biotype',
-  'gene_type',
-]);
+const WANTED = new Set(['transcript_id', 'gene_id', 'gene_name', 'transcript_biotype', 'transcript_type', 'gene_biotype', 'gene_type']);
 
 /**
  * `key "value"; key value; ...`: only the keys the engine uses are kept, the rest are skipped without
@@ -110,7 +102,12 @@ export async function readGtf(input: Readable, source = 'GTF'): Promise<Transcri
         byId.set(id, t);
       } else {
         if (t.parts.chrom !== chrom || t.parts.strand !== strand) {
-          failAt(source, lineNo, 'seqname', `transcript ${id} is on ${t.parts.chrom} ${t.parts.strand} at line ${t.parts.line}, here on ${chrom} ${strand}`);
+          failAt(
+            source,
+            lineNo,
+            'seqname',
+            `transcript ${id} is on ${t.parts.chrom} ${t.parts.strand} at line ${t.parts.line}, here on ${chrom} ${strand}`,
+          );
         }
         // Trimmed GTFs carry the names on some lines only.
         t.gene ??= attrs.get('gene_name');

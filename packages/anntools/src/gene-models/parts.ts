@@ -133,13 +133,7 @@ export function inferBiotype(coding: boolean): string {
   return coding ? 'protein_coding' : 'ncRNA';
 }
 
-export function assemble(
-  source: string,
-  id: string,
-  gene: string,
-  biotype: string | undefined,
-  parts: TranscriptParts,
-): Transcript | null {
+export function assemble(source: string, id: string, gene: string, biotype: string | undefined, parts: TranscriptParts): Transcript | null {
   const useExons = parts.exons.length > 0;
   if (!useExons && parts.pieces.length === 0) return null;
   const { starts, ends, overlapAt } = sortedIntervals(useExons ? parts.exons : parts.pieces, !useExons);

@@ -60,7 +60,8 @@ const UCSC_SEQ_TERMS = 'The GRC assembly sequence as released by UCSC; no use re
 const NCBI_TERMS =
   'NCBI places no restrictions on the use or distribution of dbSNP data; submitters may claim rights to ' +
   'what they submitted (https://www.ncbi.nlm.nih.gov/home/about/policies/).';
-const ENSEMBL_TERMS = 'Ensembl imposes no restrictions on access to or use of its data (https://www.ensembl.org/info/about/legal/disclaimer.html).';
+const ENSEMBL_TERMS =
+  'Ensembl imposes no restrictions on access to or use of its data (https://www.ensembl.org/info/about/legal/disclaimer.html).';
 const UCSC_DATABASE_NO_CHECKSUM =
   'UCSC publishes no checksums for the goldenPath/*/database/ table dumps, which are regenerated as the tracks update';
 
@@ -235,7 +236,9 @@ export function selectSources(build: BuildName, only?: readonly string[]): Sourc
     const hits = byKind.length > 0 ? byKind : all.filter((e) => e.id === word);
     if (hits.length === 0) {
       const kinds = [...new Set(all.map((e) => e.kind))];
-      throw new Error(`--only: no source "${word}" for ${build}; choose from the kinds ${kinds.join(', ')} or the ids ${all.map((e) => e.id).join(', ')}`);
+      throw new Error(
+        `--only: no source "${word}" for ${build}; choose from the kinds ${kinds.join(', ')} or the ids ${all.map((e) => e.id).join(', ')}`,
+      );
     }
     for (const e of hits) picked.add(e);
   }

@@ -171,7 +171,9 @@ async function attempt(o: DownloadOptions, name: string, say: (m: string) => voi
   const lengthHeader = res.headers.get('content-length');
   const length = lengthHeader === null ? undefined : Number(lengthHeader);
   const total = length === undefined ? undefined : offset + length;
-  say(`${name}: ${append ? `resuming at ${formatBytes(offset)}` : 'downloading'} ${o.url}${total === undefined ? '' : ` (${formatBytes(total)})`}`);
+  say(
+    `${name}: ${append ? `resuming at ${formatBytes(offset)}` : 'downloading'} ${o.url}${total === undefined ? '' : ` (${formatBytes(total)})`}`,
+  );
   const progress = new ProgressReporter(name, offset, total, say, o.progressIntervalMs);
   let received = 0;
   const body = res.body ? Readable.fromWeb(res.body as WebReadableStream<Uint8Array>) : Readable.from([]);

@@ -13,7 +13,7 @@ export const FETCH_SOURCES_USAGE_LINE =
 
 const HELP = [
   `usage: ${FETCH_SOURCES_USAGE_LINE}`,
-  '  Downloads the public reference sources of one build into DIR, verifies them against the publishers\' checksums,',
+  "  Downloads the public reference sources of one build into DIR, verifies them against the publishers' checksums,",
   '  makes them readable by build-db, records them in DIR/SOURCES.json and, with --build-db, builds the .gasref.',
   '  --only          kinds (genes, dbsnp, fasta) or source ids (see --list); default: genes, fasta and dbsnp',
   '  --dbsnp-subset  common (default: records flagged COMMON) or all (too large for a .gasref today)',
@@ -24,7 +24,9 @@ const HELP = [
 
 function describe(e: SourceEntry): string {
   const checksum =
-    e.checksum.type === 'none' ? `none (${e.checksum.why})` : `${e.checksum.type === 'md5-list' ? 'md5' : 'BSD sum'} from ${e.checksum.url}`;
+    e.checksum.type === 'none'
+      ? `none (${e.checksum.why})`
+      : `${e.checksum.type === 'md5-list' ? 'md5' : 'BSD sum'} from ${e.checksum.url}`;
   return [
     `${e.build} ${e.id}${e.isDefault ? ` (default for ${e.kind})` : ''}: ${e.title}`,
     `  url:      ${e.url} (${e.approxSize})`,
@@ -78,7 +80,10 @@ export async function fetchSourcesCommand(argv: string[], mirrorBaseUrl?: string
     const r = await fetchSources({
       build: values.build,
       dir: values.dir,
-      only: values.only?.split(',').map((s) => s.trim()).filter(Boolean),
+      only: values.only
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
       dbsnpSubset: subset as DbSnpSubset,
       buildDb: values['build-db'],
       baseUrl: values['base-url'] ?? (mirrorBaseUrl || undefined),

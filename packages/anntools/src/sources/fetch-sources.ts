@@ -60,7 +60,12 @@ export async function fetchSources(o: FetchSourcesOptions): Promise<FetchSources
   return { sources, manifestPath: join(o.dir, SOURCES_MANIFEST), reference };
 }
 
-async function fetchOne(entry: SourceEntry, manifest: SourcesManifest, o: FetchSourcesOptions, say: (m: string) => void): Promise<SourceRecord> {
+async function fetchOne(
+  entry: SourceEntry,
+  manifest: SourcesManifest,
+  o: FetchSourcesOptions,
+  say: (m: string) => void,
+): Promise<SourceRecord> {
   const previous = findRecord(manifest, o.build, entry.id);
   const fetchUrl = mirrorUrl(entry.url, o.baseUrl);
   say(`${entry.id}: ${entry.title} (${entry.approxSize})`);
@@ -88,13 +93,23 @@ async function fetchOne(entry: SourceEntry, manifest: SourcesManifest, o: FetchS
     bytes: dl.bytes,
     sha256: dl.sha256,
     checksum: expected
-      ? { algorithm: expected.algorithm, expected: expected.algorithm === 'md5' ? expected.hex : formatBsdSum(expected), listedIn: expected.from, verified: true }
-      : { algorithm: 'none', why: entry.checksum.type === 'none' ? entry.checksum.why : '', gzipChecked: dl.action === 'downloaded' || (previous?.checksum.algorithm === 'none' && previous.checksum.gzipChecked) },
+      ? {
+          algorithm: expected.algorithm,
+          expected: expected.algorithm === 'md5' ? expected.hex : formatBsdSum(expected),
+          listedIn: expected.from,
+          verified: true,
+        }
+      : {
+          algorithm: 'none',
+          why: entry.checksum.type === 'none' ? entry.checksum.why : '',
+          gzipChecked: dl.action === 'downloaded' || (previous?.checksum.algorithm === 'none' && previous.checksum.gzipChecked),
+        },
     retrievedAt:
       dl.action === 'downloaded' ? new Date().toISOString() : sameAsBefore ? previous.retrievedAt : (await stat(dest)).mtime.toISOString(),
     terms: entry.terms,
   };
-  if (dl.action === 'downloaded') say(`${entry.file}: ${formatBytes(dl.bytes)}, ${dl.actual ? `${dl.actual} verified` : 'no published checksum; gzip stream checked'}`);
+  if (dl.action === 'downloaded')
+    say(`${entry.file}: ${formatBytes(dl.bytes)}, ${dl.actual ? `${dl.actual} verified` : 'no published checksum; gzip stream checked'}`);
   const prepared = await prepare(entry, record, sameAsBefore ? previous?.prepared : undefined, o, say);
   if (prepared) record.prepared = prepared;
   await saveRecord(o.dir, manifest, record);
@@ -114,7 +129,13 @@ async function prepare(
   const file = entry.prepare === 'fasta-plain' ? entry.file.replace(/\.gz$/, '') : preparedDbSnpName(o.build, subset);
   const path = join(o.dir, file);
   // Made from these very bytes, with these settings, and still there: nothing to do.
-  if (before && before.file === file && before.fromSha256 === record.sha256 && existsSync(path) && (await stat(path)).size === before.bytes) {
+  if (
+    before &&
+    before.file === file &&
+    before.fromSha256 === record.sha256 &&
+    existsSync(path) &&
+    (await stat(path)).size === before.bytes
+  ) {
     if (entry.prepare !== 'fasta-plain' || existsSync(`${path}.fai`)) {
       say(`${file}: already prepared from this download`);
       return before;
@@ -145,7 +166,9 @@ async function prepare(
     file,
     bytes,
     fromSha256: record.sha256,
-    how: 'primary chromosomes renamed from RefSeq accessions, other contigs dropped, CHROM-ALT kept' + (subset === 'common' ? ', COMMON records only' : ''),
+    how:
+      'primary chromosomes renamed from RefSeq accessions, other contigs dropped, CHROM-ALT kept' +
+      (subset === 'common' ? ', COMMON records only' : ''),
     preparedAt: preparedAt(),
     details: { subset, records: r.records, alleles: r.alleles, dropped: r.dropped, droppedContigs: r.droppedContigs },
   };

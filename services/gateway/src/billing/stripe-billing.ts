@@ -54,7 +54,8 @@ export class StripeBilling implements BillingProvider {
       throw unavailable('could not start a checkout', err);
     }
     // Only embedded/custom UI modes come back without a url, and GAS asks for neither.
-    if (!session.url) throw new BillingUnavailableError('billing is unavailable: Stripe returned a checkout session without a payment page');
+    if (!session.url)
+      throw new BillingUnavailableError('billing is unavailable: Stripe returned a checkout session without a payment page');
     return { redirectUrl: session.url };
   }
 
@@ -140,7 +141,8 @@ function unavailable(what: string, err: unknown): BillingUnavailableError {
 
 function apiAddress(apiBase: URL | undefined): Pick<Stripe.StripeConfig, 'host' | 'port' | 'protocol'> {
   if (!apiBase) return {};
-  if (apiBase.protocol !== 'http:' && apiBase.protocol !== 'https:') throw new Error(`Stripe apiBase must be http or https, not ${apiBase.protocol}`);
+  if (apiBase.protocol !== 'http:' && apiBase.protocol !== 'https:')
+    throw new Error(`Stripe apiBase must be http or https, not ${apiBase.protocol}`);
   const protocol = apiBase.protocol === 'http:' ? 'http' : 'https';
   return {
     // URL keeps the brackets of an IPv6 literal; node:http wants the bare address.

@@ -37,7 +37,13 @@ export class SessionStore {
   async start(userId: string): Promise<{ id: string; session: Session }> {
     const id = randomBytes(32).toString('base64url');
     const at = this.now();
-    const session: Session = { userId, csrfToken: randomBytes(32).toString('base64url'), createdAt: at, lastSeenAt: at, expiresAt: at + this.times.absoluteMs };
+    const session: Session = {
+      userId,
+      csrfToken: randomBytes(32).toString('base64url'),
+      createdAt: at,
+      lastSeenAt: at,
+      expiresAt: at + this.times.absoluteMs,
+    };
     await this.store.put(digest(id), session);
     return { id, session };
   }

@@ -12,7 +12,6 @@ import type { WebDeps } from './web-deps.ts';
 
 type Form = Record<string, string | undefined>;
 
-
 function profileOf(who: SignedIn) {
   const a = who.account;
   return {
@@ -30,7 +29,10 @@ export function registerAccountRoutes(app: FastifyInstance, deps: WebDeps): void
   app.get('/profile', async (req, reply) => {
     const who = await signedIn(req, reply, deps);
     if (!who) return reply;
-    return sendPage(reply, profilePage({ viewer: who.viewer, profile: profileOf(who), notice: (req.query as Form).saved ? 'Your profile was saved.' : null }));
+    return sendPage(
+      reply,
+      profilePage({ viewer: who.viewer, profile: profileOf(who), notice: (req.query as Form).saved ? 'Your profile was saved.' : null }),
+    );
   });
 
   app.post('/profile', async (req, reply) => {
@@ -40,9 +42,19 @@ export function registerAccountRoutes(app: FastifyInstance, deps: WebDeps): void
     const f = (req.body ?? {}) as Form;
     const name = (f.name ?? '').trim();
     const institution = (f.institution ?? '').trim();
-    const profile = { ...profileOf(who), name, institution, emailOnCompletion: f.email_on_completion === '1', emailOnFailure: f.email_on_failure === '1' };
+    const profile = {
+      ...profileOf(who),
+      name,
+      institution,
+      emailOnCompletion: f.email_on_completion === '1',
+      emailOnFailure: f.email_on_failure === '1',
+    };
     if (!name || name.length > 200 || institution.length > 200) {
-      return sendPage(reply, profilePage({ viewer: who.viewer, profile, error: 'Enter a name; name and institution may have at most 200 characters each.' }), 400);
+      return sendPage(
+        reply,
+        profilePage({ viewer: who.viewer, profile, error: 'Enter a name; name and institution may have at most 200 characters each.' }),
+        400,
+      );
     }
     await deps.accounts.upsertAccount({
       account: create(AccountSchema, {
@@ -50,7 +62,10 @@ export function registerAccountRoutes(app: FastifyInstance, deps: WebDeps): void
         email: profile.email,
         name,
         institution,
-        notifications: create(NotificationPrefsSchema, { emailOnCompletion: profile.emailOnCompletion, emailOnFailure: profile.emailOnFailure }),
+        notifications: create(NotificationPrefsSchema, {
+          emailOnCompletion: profile.emailOnCompletion,
+          emailOnFailure: profile.emailOnFailure,
+        }),
       }),
     });
     return reply.redirect('/profile?saved=1', 303);
@@ -68,13 +83,18 @@ export function registerAccountRoutes(app: FastifyInstance, deps: WebDeps): void
     if (!who) return reply;
     authn.checkCsrf(req, who.session);
     const name = ((req.body as Form | undefined)?.name ?? '').trim();
-    const again = async (status: number, error: string) => sendPage(reply, tokensPage({ viewer: who.viewer, tokens: await identity.tokens.list(who.userId), error }), status);
+    const again = async (status: number, error: string) =>
+      sendPage(reply, tokensPage({ viewer: who.viewer, tokens: await identity.tokens.list(who.userId), error }), status);
     if (!name || name.length > 60) return again(400, 'Give the token a name of at most 60 characters.');
     try {
       const { token, info } = await identity.tokens.create(who.userId, name);
       req.log.info({ userId: who.userId, tokenId: info.tokenId }, 'API token created');
       // Shown once, in this response only; never cached.
-      return sendPage(reply, tokensPage({ viewer: who.viewer, tokens: await identity.tokens.list(who.userId), created: { name, token } }), 201);
+      return sendPage(
+        reply,
+        tokensPage({ viewer: who.viewer, tokens: await identity.tokens.list(who.userId), created: { name, token } }),
+        201,
+      );
     } catch (err) {
       if (err instanceof TooManyTokensError) return again(409, err.message);
       throw err;

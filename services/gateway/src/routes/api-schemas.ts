@@ -53,7 +53,10 @@ export const jobSchema = {
     id: { type: 'string', pattern: JOB_ID_PATTERN, description: 'A ULID: 26 characters that sort by creation time.' },
     status: { type: 'string', enum: JOB_STATUSES },
     genome_build: { type: ['string', 'null'], enum: ['GRCh37', 'GRCh38', null] },
-    input_name: { type: 'string', description: 'The uploaded file name made safe (last path segment, `A-Z a-z 0-9 . _ -`, at most 128 characters).' },
+    input_name: {
+      type: 'string',
+      description: 'The uploaded file name made safe (last path segment, `A-Z a-z 0-9 . _ -`, at most 128 characters).',
+    },
     input_size: count('Bytes uploaded.'),
     created_at: timestamp('When the job was created.'),
     started_at: timestamp('When the current (or last) attempt started running.'),
@@ -121,7 +124,12 @@ export const uploadTicketSchema = {
   type: 'object',
   required: ['method'],
   properties: {
-    method: { type: 'string', enum: ['post', 'multipart', 'stream'], description: '`post`: one form POST to `url` with `fields` then `file`; `multipart`: PUT each part to its URL; `stream`: POST the file to `url` on the gateway.' },
+    method: {
+      type: 'string',
+      enum: ['post', 'multipart', 'stream'],
+      description:
+        '`post`: one form POST to `url` with `fields` then `file`; `multipart`: PUT each part to its URL; `stream`: POST the file to `url` on the gateway.',
+    },
     ticket: { type: 'string', description: 'Redeem it at /api/v1/uploads/complete once the file is in storage.' },
     url: { type: 'string' },
     fields: { type: 'object', additionalProperties: { type: 'string' } },
@@ -146,7 +154,11 @@ export const ticketRedeemBody = {
   required: ['ticket'],
   properties: {
     ticket: { type: 'string' },
-    parts: { type: 'array', description: 'For a multipart ticket: every part with the ETag storage answered.', items: { type: 'object', properties: { part_number: { type: 'integer' }, etag: { type: 'string' } } } },
+    parts: {
+      type: 'array',
+      description: 'For a multipart ticket: every part with the ETag storage answered.',
+      items: { type: 'object', properties: { part_number: { type: 'integer' }, etag: { type: 'string' } } },
+    },
   },
 } as const;
 
@@ -170,7 +182,11 @@ export function problems(why: Partial<Record<number, string>>) {
     Object.entries(why).map(([status, description]) => [
       status,
       status === '429'
-        ? answer(description!, { 'application/problem+json': problemRef }, { 'Retry-After': { type: 'integer', description: 'Seconds until the budget refills.' } })
+        ? answer(
+            description!,
+            { 'application/problem+json': problemRef },
+            { 'Retry-After': { type: 'integer', description: 'Seconds until the budget refills.' } },
+          )
         : answer(description!, { 'application/problem+json': problemRef }),
     ]),
   );
@@ -207,7 +223,11 @@ export const uploadBody = {
   type: 'object',
   required: ['genome_build', 'file'],
   properties: {
-    genome_build: { type: 'string', enum: ['GRCh37', 'GRCh38'], description: 'Must come before the file in the form (or be sent as `?genome_build=`).' },
+    genome_build: {
+      type: 'string',
+      enum: ['GRCh37', 'GRCh38'],
+      description: 'Must come before the file in the form (or be sent as `?genome_build=`).',
+    },
     file: { type: 'string', format: 'binary', description: 'The VCF: plain text, gzip or BGZF.' },
   },
 } as const;
@@ -225,5 +245,11 @@ export const uploadHeaders = {
 
 export const uploadQuery = {
   type: 'object',
-  properties: { genome_build: { type: 'string', enum: ['GRCh37', 'GRCh38'], description: 'Instead of the form field; the field wins when both are sent.' } },
+  properties: {
+    genome_build: {
+      type: 'string',
+      enum: ['GRCh37', 'GRCh38'],
+      description: 'Instead of the form field; the field wins when both are sent.',
+    },
+  },
 } as const;

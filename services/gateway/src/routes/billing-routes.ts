@@ -15,7 +15,6 @@ import type { WebDeps } from './web-deps.ts';
 
 type Form = Record<string, string | undefined>;
 
-
 export function registerBillingRoutes(app: FastifyInstance, deps: WebDeps, billing: BillingProvider, publicUrl: string): void {
   const { authn } = deps;
 
@@ -26,13 +25,25 @@ export function registerBillingRoutes(app: FastifyInstance, deps: WebDeps, billi
   }
 
   const page = (who: SignedIn, o: { notice?: string | null; error?: string | null } = {}) =>
-    subscribePage({ viewer: who.viewer, freeLimit: deps.limits.freeMaxUploadBytes, cap: deps.limits.maxUploadBytes, provider: billing.name, ...o });
+    subscribePage({
+      viewer: who.viewer,
+      freeLimit: deps.limits.freeMaxUploadBytes,
+      cap: deps.limits.maxUploadBytes,
+      provider: billing.name,
+      ...o,
+    });
 
   app.get('/subscribe', async (req, reply) => {
     const who = await signedIn(req, reply, deps);
     if (!who) return reply;
     const q = req.query as Form;
-    const notice = q.upgraded ? 'Welcome to premium. Larger files are accepted from now on.' : q.cancelled ? 'Premium was cancelled; new jobs use the free plan.' : q.returned ? 'Thank you. Your plan changes as soon as the payment is confirmed.' : null;
+    const notice = q.upgraded
+      ? 'Welcome to premium. Larger files are accepted from now on.'
+      : q.cancelled
+        ? 'Premium was cancelled; new jobs use the free plan.'
+        : q.returned
+          ? 'Thank you. Your plan changes as soon as the payment is confirmed.'
+          : null;
     return sendPage(reply, page(who, { notice }));
   });
 
@@ -67,7 +78,11 @@ export function registerBillingRoutes(app: FastifyInstance, deps: WebDeps, billi
     } catch (err) {
       if (!(err instanceof BillingUnavailableError)) throw err;
       req.log.error({ err, details: err.details }, 'cancel failed');
-      return sendPage(reply, page(who, { error: 'The subscription could not be cancelled right now. Please try again in a few minutes.' }), 503);
+      return sendPage(
+        reply,
+        page(who, { error: 'The subscription could not be cancelled right now. Please try again in a few minutes.' }),
+        503,
+      );
     }
     // The provider has ended the subscription: future jobs use the free plan now, not when the
     // provider's confirmation arrives (applying it again then changes nothing).

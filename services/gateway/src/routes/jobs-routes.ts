@@ -9,7 +9,18 @@ import { jobView, resultKey, ULID } from '../job-view.ts';
 import { queuePosition } from '../queue-position.ts';
 import { receiveUpload } from '../upload.ts';
 import type { UploadDeps } from '../upload.ts';
-import { API_SECURITY, COMMON_PROBLEMS, answer, apiSchemas, jobIdParams, listQuery, problems, uploadBody, uploadHeaders, uploadQuery } from './api-schemas.ts';
+import {
+  API_SECURITY,
+  COMMON_PROBLEMS,
+  answer,
+  apiSchemas,
+  jobIdParams,
+  listQuery,
+  problems,
+  uploadBody,
+  uploadHeaders,
+  uploadQuery,
+} from './api-schemas.ts';
 
 export type JobsRouteDeps = UploadDeps;
 
@@ -48,7 +59,11 @@ const UPLOAD: RouteShorthandOptions = {
     security: API_SECURITY,
     response: {
       201: answer('The job was created (status PENDING).', { 'application/json': JOB }, LOCATION),
-      200: answer('An earlier request with the same Idempotency-Key made this job; this upload was discarded.', { 'application/json': JOB }, LOCATION),
+      200: answer(
+        'An earlier request with the same Idempotency-Key made this job; this upload was discarded.',
+        { 'application/json': JOB },
+        LOCATION,
+      ),
       ...problems({
         ...COMMON_PROBLEMS,
         400: 'A bad Idempotency-Key, no file part, a bad or missing genome_build, or a file that is not a VCF.',
@@ -116,17 +131,30 @@ function fileRoute(kind: FileKind, summary: string, description: string, schema:
       response: {
         200: answer('The file, streamed.', { [mediaType(kind)]: schema }),
         // The input is there in any state of the job: no 409.
-        ...(kind === 'input' ? problems({ ...COMMON_PROBLEMS, 404: 'Not a job id, not one of your jobs, or the file is missing from storage.' }) : RESULT_PROBLEMS),
+        ...(kind === 'input'
+          ? problems({ ...COMMON_PROBLEMS, 404: 'Not a job id, not one of your jobs, or the file is missing from storage.' })
+          : RESULT_PROBLEMS),
       },
     },
   };
 }
 
 const FILES = {
-  input: fileRoute('input', 'Download the uploaded input', 'The file as it was uploaded (still gzip or BGZF if it was), in any state of the job.'),
+  input: fileRoute(
+    'input',
+    'Download the uploaded input',
+    'The file as it was uploaded (still gzip or BGZF if it was), in any state of the job.',
+  ),
   vcf: fileRoute('vcf', 'Download the annotated VCF', `\`<name>${RESULT_KINDS.vcf.suffix}\`, as an attachment.`),
-  tsv: fileRoute('tsv', 'Download the annotation table', `\`<name>${RESULT_KINDS.tsv.suffix}\`: a header row, then one row per ALT allele.`),
-  summary: fileRoute('summary', "The run's summary", `\`<name>${RESULT_KINDS.summary.suffix}\`, shown inline.`, { type: 'object', additionalProperties: true }),
+  tsv: fileRoute(
+    'tsv',
+    'Download the annotation table',
+    `\`<name>${RESULT_KINDS.tsv.suffix}\`: a header row, then one row per ALT allele.`,
+  ),
+  summary: fileRoute('summary', "The run's summary", `\`<name>${RESULT_KINDS.summary.suffix}\`, shown inline.`, {
+    type: 'object',
+    additionalProperties: true,
+  }),
   log: fileRoute('log', 'Download the count log', `\`<name>${RESULT_KINDS.log.suffix}\`, with the original AnnTools labels.`),
 };
 
@@ -147,11 +175,13 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobsRouteDeps): vo
     const userId = await authn.apiUser(req);
     const q = req.query as Record<string, string | undefined>;
     const pageSize = q.page_size === undefined ? 20 : Number(q.page_size);
-    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) throw new Problem(400, 'Bad Request', 'page_size must be an integer from 1 to 100');
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100)
+      throw new Problem(400, 'Bad Request', 'page_size must be an integer from 1 to 100');
     let status = JobStatus.UNSPECIFIED;
     if (q.status) {
       const s = JobStatus[q.status.toUpperCase() as keyof typeof JobStatus];
-      if (typeof s !== 'number' || s === JobStatus.UNSPECIFIED) throw new Problem(400, 'Bad Request', 'status must be one of PENDING, RUNNING, COMPLETED, FAILED');
+      if (typeof s !== 'number' || s === JobStatus.UNSPECIFIED)
+        throw new Problem(400, 'Bad Request', 'status must be one of PENDING, RUNNING, COMPLETED, FAILED');
       status = s;
     }
     const res = await jobs.listJobs({ userId, pageSize, pageToken: q.page_token ?? '', status });
@@ -168,9 +198,14 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobsRouteDeps): vo
     const userId = await authn.apiUser(req);
     const { job } = await jobs.getJob({ userId, jobId: jobIdParam(req) });
     const j = job as Job;
-    if (j.status !== JobStatus.COMPLETED) throw new Problem(409, 'Conflict', `job ${j.jobId} is ${JobStatus[j.status]}; results exist once it is COMPLETED`);
+    if (j.status !== JobStatus.COMPLETED)
+      throw new Problem(409, 'Conflict', `job ${j.jobId} is ${JobStatus[j.status]}; results exist once it is COMPLETED`);
     if (j.resultState === ResultState.ARCHIVED || j.resultState === ResultState.RESTORING) {
-      throw new Problem(409, 'Conflict', `the results of job ${j.jobId} are ${ResultState[j.resultState].toLowerCase()}; upgrade to premium to restore them`);
+      throw new Problem(
+        409,
+        'Conflict',
+        `the results of job ${j.jobId} are ${ResultState[j.resultState].toLowerCase()}; upgrade to premium to restore them`,
+      );
     }
     const key = resultKey(j, kind);
     if (!key) throw new Problem(404, 'Not Found', `job ${j.jobId} has no ${kind} result`);

@@ -17,7 +17,11 @@ interface Attempt extends OidcSignInChecks {
   next: string;
 }
 
-export function registerOidcRoutes(app: FastifyInstance, deps: WebDeps, o: { signIn: OidcSignIn; name: string; secureCookies: boolean; publicUrl: string }): void {
+export function registerOidcRoutes(
+  app: FastifyInstance,
+  deps: WebDeps,
+  o: { signIn: OidcSignIn; name: string; secureCookies: boolean; publicUrl: string },
+): void {
   const { identity, authn } = deps;
   const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, secure: o.secureCookies, path: '/signin/oidc' };
 
@@ -37,7 +41,8 @@ export function registerOidcRoutes(app: FastifyInstance, deps: WebDeps, o: { sig
     const raw = req.cookies[CHECKS_COOKIE];
     const unsigned = raw ? req.unsignCookie(raw) : null;
     void reply.clearCookie(CHECKS_COOKIE, cookieOptions);
-    if (!unsigned?.valid || !unsigned.value) return refuse(req, reply, 400, 'The sign-in took too long or was started in another browser. Please try again.');
+    if (!unsigned?.valid || !unsigned.value)
+      return refuse(req, reply, 400, 'The sign-in took too long or was started in another browser. Please try again.');
     const attempt = JSON.parse(unsigned.value) as Attempt;
     let who;
     try {
@@ -56,7 +61,9 @@ export function registerOidcRoutes(app: FastifyInstance, deps: WebDeps, o: { sig
       if (!who.email) return refuse(req, reply, 400, `${o.name} did not tell us your e-mail address, which GAS needs for notifications.`);
       const created = await identity.users.create(who.email, null);
       userId = await identity.users.linkOidc(who.issuer, who.subject, created.userId);
-      await deps.accounts.upsertAccount({ account: create(AccountSchema, { userId, email: who.email.toLowerCase(), name: who.name ?? who.email, institution: '' }) });
+      await deps.accounts.upsertAccount({
+        account: create(AccountSchema, { userId, email: who.email.toLowerCase(), name: who.name ?? who.email, institution: '' }),
+      });
       req.log.info({ userId }, 'account created through OIDC');
     }
     await authn.startSession(reply, userId, deps.sessionMaxMs);

@@ -34,7 +34,6 @@ const SAMPLE_BUILD = GenomeBuild.GRCH37;
 
 type Query = Record<string, string | undefined>;
 
-
 async function readText(stream: Readable, maxBytes: number): Promise<string> {
   const chunks: Buffer[] = [];
   let have = 0;
@@ -81,7 +80,16 @@ export function registerPageRoutes(app: FastifyInstance, deps: WebDeps): void {
       status: status ? JobStatus[status as keyof typeof JobStatus] : JobStatus.UNSPECIFIED,
     });
     const views = await Promise.all(res.jobs.map((j) => viewWithQueue(j)));
-    return sendPage(reply, jobsPage({ viewer: who.viewer, jobs: views, status, nextPageToken: res.nextPageToken || null, notice: q.welcome ? 'Welcome to GAS. Upload a VCF to annotate it.' : null }));
+    return sendPage(
+      reply,
+      jobsPage({
+        viewer: who.viewer,
+        jobs: views,
+        status,
+        nextPageToken: res.nextPageToken || null,
+        notice: q.welcome ? 'Welcome to GAS. Upload a VCF to annotate it.' : null,
+      }),
+    );
   });
 
   const viewWithQueue = async (j: Job) => jobView(j, { queuePosition: await queuePosition(jobs, j) });
@@ -95,7 +103,8 @@ export function registerPageRoutes(app: FastifyInstance, deps: WebDeps): void {
     const { job } = await jobs.getJob({ userId: who.userId, jobId: id });
     const j = job!;
     const view = await viewWithQueue(j);
-    const available = j.status === JobStatus.COMPLETED && (j.resultState === ResultState.AVAILABLE || j.resultState === ResultState.UNSPECIFIED);
+    const available =
+      j.status === JobStatus.COMPLETED && (j.resultState === ResultState.AVAILABLE || j.resultState === ResultState.UNSPECIFIED);
     const [summary, preview, log] = available
       ? await Promise.all([readSummary(j), readPreview(j, req.query as Query), readLog(j)])
       : [null, null, null];
@@ -126,7 +135,11 @@ export function registerPageRoutes(app: FastifyInstance, deps: WebDeps): void {
   async function readPreview(j: Job, q: Query): Promise<Preview | null> {
     const key = resultKey(j, 'tsv');
     if (!key) return null;
-    const filter = { gene: (q.gene ?? '').trim().slice(0, 50), region: (q.region ?? '').trim().slice(0, 50), rsid: (q.rsid ?? '').trim().toLowerCase().slice(0, 20) };
+    const filter = {
+      gene: (q.gene ?? '').trim().slice(0, 50),
+      region: (q.region ?? '').trim().slice(0, 50),
+      rsid: (q.rsid ?? '').trim().toLowerCase().slice(0, 20),
+    };
     const show = ['CHROM', 'POS', 'REF', 'ALT', 'REGION', 'GENES', 'RSIDS', 'FUNCTION', 'AA_CHANGE'];
     const idx = show.map((c) => TSV_COLUMNS.indexOf(c));
     const col = (name: string) => TSV_COLUMNS.indexOf(name);
@@ -180,7 +193,16 @@ export function registerPageRoutes(app: FastifyInstance, deps: WebDeps): void {
     } catch (err) {
       if (!(err instanceof Problem) || err.status >= 500 || err.status === 403) throw err;
       const limit = uploadLimit(who.viewer.plan, deps.limits);
-      return sendPage(reply, uploadPage({ viewer: who.viewer, limitBytes: limit, samples: await samplesIn(deps.samplesDir, limit), error: asSentence(err.detail ?? err.title) }), err.status);
+      return sendPage(
+        reply,
+        uploadPage({
+          viewer: who.viewer,
+          limitBytes: limit,
+          samples: await samplesIn(deps.samplesDir, limit),
+          error: asSentence(err.detail ?? err.title),
+        }),
+        err.status,
+      );
     }
   });
 
@@ -198,7 +220,15 @@ export function registerPageRoutes(app: FastifyInstance, deps: WebDeps): void {
     const jobId = ulid();
     const inputKey = blobKey(who.userId, jobId, name);
     await store.put('inputs', inputKey, createReadStream(path), { maxBytes: size });
-    const res = await jobs.createJob({ userId: who.userId, jobId, genomeBuild: SAMPLE_BUILD, inputName: name, inputSize: BigInt(size), inputKey, idempotencyKey: '' });
+    const res = await jobs.createJob({
+      userId: who.userId,
+      jobId,
+      genomeBuild: SAMPLE_BUILD,
+      inputName: name,
+      inputSize: BigInt(size),
+      inputKey,
+      idempotencyKey: '',
+    });
     return reply.redirect(`/jobs/${res.job!.jobId}`, 303);
   });
 }

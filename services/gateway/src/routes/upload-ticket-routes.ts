@@ -21,7 +21,12 @@ const ISSUE: RouteShorthandOptions = {
     response: {
       201: answer('A ticket with upload URLs.', { 'application/json': TICKET }),
       200: answer('This service takes the file itself: POST it to `url`.', { 'application/json': TICKET }),
-      ...problems({ ...COMMON_PROBLEMS, 400: 'A missing file name, a size below 1, or a bad genome_build.', 403: 'A session request without its X-CSRF-Token.', 413: "The file is larger than your plan's limit." }),
+      ...problems({
+        ...COMMON_PROBLEMS,
+        400: 'A missing file name, a size below 1, or a bad genome_build.',
+        403: 'A session request without its X-CSRF-Token.',
+        413: "The file is larger than your plan's limit.",
+      }),
     },
   },
 };
@@ -31,7 +36,8 @@ const REDEEM: RouteShorthandOptions = {
   schema: {
     tags: ['Jobs'],
     summary: 'Create the job from a file uploaded on a ticket',
-    description: 'Checks what arrived under the ticket (size, that it is a VCF) and creates the job; redeeming again returns the same job with 200.',
+    description:
+      'Checks what arrived under the ticket (size, that it is a VCF) and creates the job; redeeming again returns the same job with 200.',
     security: API_SECURITY,
     body: ticketRedeemBody,
     response: {
@@ -52,13 +58,16 @@ const REDEEM: RouteShorthandOptions = {
 export function registerUploadTicketRoutes(app: FastifyInstance, deps: WebDeps, tickets: UploadTickets): void {
   app.post('/api/v1/uploads', ISSUE, async (req, reply) => {
     const userId = await deps.authn.apiUser(req);
-    const issued = await tickets.issue(userId, (req.body ?? {}));
+    const issued = await tickets.issue(userId, req.body ?? {});
     return reply.code(issued.method === 'stream' ? 200 : 201).send(issued);
   });
 
   app.post('/api/v1/uploads/complete', REDEEM, async (req, reply) => {
     const userId = await deps.authn.apiUser(req);
-    const { job, created } = await tickets.redeem(userId, (req.body ?? {}));
-    return reply.code(created ? 201 : 200).header('Location', `/api/v1/jobs/${job.jobId}`).send(jobView(job));
+    const { job, created } = await tickets.redeem(userId, req.body ?? {});
+    return reply
+      .code(created ? 201 : 200)
+      .header('Location', `/api/v1/jobs/${job.jobId}`)
+      .send(jobView(job));
   });
 }

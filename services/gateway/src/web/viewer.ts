@@ -21,11 +21,20 @@ export function safeNext(next: unknown): string {
 }
 
 function viewerOf(account: Account | null, session: Session): Viewer {
-  return { email: account?.email ?? '', name: account?.name ?? '', plan: account?.plan === Plan.PREMIUM ? 'premium' : 'free', csrfToken: session.csrfToken };
+  return {
+    email: account?.email ?? '',
+    name: account?.name ?? '',
+    plan: account?.plan === Plan.PREMIUM ? 'premium' : 'free',
+    csrfToken: session.csrfToken,
+  };
 }
 
 /** The signed-in user, or null after sending the visitor to the sign-in page. */
-export async function signedIn(req: FastifyRequest, reply: FastifyReply, deps: { authn: Authenticator; accounts: ServiceClient<typeof AccountService> }): Promise<SignedIn | null> {
+export async function signedIn(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  deps: { authn: Authenticator; accounts: ServiceClient<typeof AccountService> },
+): Promise<SignedIn | null> {
   const identity = await deps.authn.identify(req);
   if (!identity || identity.via !== 'session') {
     void reply.redirect(`/signin?next=${encodeURIComponent(req.url)}`, 303);
@@ -36,7 +45,10 @@ export async function signedIn(req: FastifyRequest, reply: FastifyReply, deps: {
 }
 
 /** The viewer for error pages: whoever is signed in, or nobody; never throws. */
-export async function viewerIfAny(req: FastifyRequest, deps: { authn: Authenticator; accounts: ServiceClient<typeof AccountService> }): Promise<Viewer | null> {
+export async function viewerIfAny(
+  req: FastifyRequest,
+  deps: { authn: Authenticator; accounts: ServiceClient<typeof AccountService> },
+): Promise<Viewer | null> {
   try {
     const identity = await deps.authn.identify(req);
     if (!identity || identity.via !== 'session') return null;

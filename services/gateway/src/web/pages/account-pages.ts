@@ -39,7 +39,13 @@ ${o.error ? html`<p class="error" role="alert">${o.error}</p>` : ''}
   });
 }
 
-export function tokensPage(o: { viewer: Viewer; tokens: ApiTokenInfo[]; created?: { name: string; token: string } | null; error?: string | null; notice?: string | null }): Html {
+export function tokensPage(o: {
+  viewer: Viewer;
+  tokens: ApiTokenInfo[];
+  created?: { name: string; token: string } | null;
+  error?: string | null;
+  notice?: string | null;
+}): Html {
   const v = o.viewer;
   return page({
     title: 'API tokens',

@@ -19,7 +19,8 @@ export function barChart(title: string, counts: Record<string, number>, opts: { 
 <figcaption>${title}</figcaption>
 <ol>
 ${entries.map(
-  ([label, n]) => html`<li><span class="label">${label.replace(/;/g, ' + ')}</span><svg class="bar" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true"><rect width="${((100 * n) / top).toFixed(2)}" height="10"></rect></svg><span class="count">${n.toLocaleString('en')} <small>${((100 * n) / total).toFixed(1)} %</small></span></li>`,
+  ([label, n]) =>
+    html`<li><span class="label">${label.replace(/;/g, ' + ')}</span><svg class="bar" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true"><rect width="${((100 * n) / top).toFixed(2)}" height="10"></rect></svg><span class="count">${n.toLocaleString('en')} <small>${((100 * n) / total).toFixed(1)} %</small></span></li>`,
 )}
 </ol>
 </figure>`;

@@ -13,7 +13,14 @@ const HINTS: Record<number, string> = {
   503: 'A part of GAS is unavailable right now. Try again in a moment.',
 };
 
-export function errorPage(o: { status: number; title: string; detail?: string; viewer?: Viewer | null; requestId?: string; action?: Html }): Html {
+export function errorPage(o: {
+  status: number;
+  title: string;
+  detail?: string;
+  viewer?: Viewer | null;
+  requestId?: string;
+  action?: Html;
+}): Html {
   return page({
     title: o.title,
     viewer: o.viewer,

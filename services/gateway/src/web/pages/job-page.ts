@@ -42,7 +42,8 @@ function resultState(j: JobView, viewer: Viewer): Html {
     return html`<div class="callout"><strong>The results are in cold storage.</strong> Free accounts keep results available for a limited time.
 ${viewer.plan === 'premium' ? ' They are being brought back.' : html` <a href="/subscribe">Upgrade to premium</a> and they are restored automatically.`}</div>`;
   }
-  if (j.result_state === 'RESTORING') return html`<div class="callout"><strong>Restoring the results from cold storage.</strong> This page updates when they are back; this can take a few hours.</div>`;
+  if (j.result_state === 'RESTORING')
+    return html`<div class="callout"><strong>Restoring the results from cold storage.</strong> This page updates when they are back; this can take a few hours.</div>`;
   return html`${downloads(j)}`;
 }
 

@@ -13,13 +13,15 @@ export function statusLabel(status: string): string {
 /** The status cell: a badge, and the queue position or a progress bar where they apply. */
 export function statusCell(j: JobView): Html {
   const badge = html`<span class="badge ${j.status.toLowerCase()}">${statusLabel(j.status)}</span>`;
-  if (j.status === 'PENDING') return html`${badge} <span class="queue">${j.queue_position ? `position ${j.queue_position} in the queue` : 'waiting for an annotator'}</span>`;
+  if (j.status === 'PENDING')
+    return html`${badge} <span class="queue">${j.queue_position ? `position ${j.queue_position} in the queue` : 'waiting for an annotator'}</span>`;
   if (j.status === 'RUNNING') {
     const total = j.progress?.total ?? 0;
     const done = Math.min(j.progress?.done ?? 0, total);
     return html`${badge} <progress max="${total || 1}" value="${total ? done : 0}" aria-label="progress"></progress> <span class="pct">${total ? `${Math.floor((100 * done) / total)} %` : 'starting'}</span>`;
   }
-  if (j.status === 'COMPLETED' && j.result_state && j.result_state !== 'AVAILABLE') return html`${badge} <span class="badge archived">${j.result_state === 'ARCHIVED' ? 'Archived' : 'Restoring'}</span>`;
+  if (j.status === 'COMPLETED' && j.result_state && j.result_state !== 'AVAILABLE')
+    return html`${badge} <span class="badge archived">${j.result_state === 'ARCHIVED' ? 'Archived' : 'Restoring'}</span>`;
   return badge;
 }
 

@@ -21,9 +21,16 @@ export function jobRow(j: JobView): Html {
 </tr>`;
 }
 
-export function jobsPage(o: { viewer: Viewer; jobs: JobView[]; status: string; nextPageToken: string | null; notice?: string | null }): Html {
+export function jobsPage(o: {
+  viewer: Viewer;
+  jobs: JobView[];
+  status: string;
+  nextPageToken: string | null;
+  notice?: string | null;
+}): Html {
   const filters = FILTERS.map(
-    ([value, label]) => html`<a href="/jobs${value ? `?status=${value}` : ''}"${o.status === value ? html` aria-current="true"` : ''}>${label}</a>`,
+    ([value, label]) =>
+      html`<a href="/jobs${value ? `?status=${value}` : ''}"${o.status === value ? html` aria-current="true"` : ''}>${label}</a>`,
   );
   return page({
     title: 'Your jobs',

@@ -4,7 +4,14 @@ import { page } from '../layout.ts';
 import type { Viewer } from '../layout.ts';
 import { formatBytes } from './job-status.ts';
 
-export function subscribePage(o: { viewer: Viewer; freeLimit: number; cap: number; provider: 'builtin' | 'stripe'; notice?: string | null; error?: string | null }): Html {
+export function subscribePage(o: {
+  viewer: Viewer;
+  freeLimit: number;
+  cap: number;
+  provider: 'builtin' | 'stripe';
+  notice?: string | null;
+  error?: string | null;
+}): Html {
   const v = o.viewer;
   const premium = v.plan === 'premium';
   return page({
