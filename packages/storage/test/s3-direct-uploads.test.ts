@@ -157,8 +157,10 @@ t.test('S3 direct uploads: presigned POST', async (t) => {
     t.equal(post.fields['Content-Type'], 'application/gzip');
 
     const expires = Date.parse(policy.expiration);
-    // The policy's expiration has whole seconds.
-    t.ok(expires >= before + 300_000 - 1000 && expires <= Date.now() + 300_000, `expiration ${policy.expiration}`);
+    // The policy's expiration has whole seconds, and the SDK's clock may sit up to a second behind
+    // this one: it corrects itself by the S3 server's Date header (whole seconds) after a response
+    // it finds skewed, as the expiry tests here cause.
+    t.ok(expires >= before + 300_000 - 2000 && expires <= Date.now() + 300_000, `expiration ${policy.expiration}`);
 
     // s3rver does not verify signatures, so the SigV4 POST signature is recomputed here: AWS
     // signs the base64 policy with the key derived from secret, date, region and "s3".
