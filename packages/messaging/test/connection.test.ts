@@ -12,21 +12,21 @@ import {
   waitForJetStream,
 } from '../src/index.ts';
 import { captureLogger } from './log-capture.ts';
-import { startNatsServer } from './nats-server.ts';
-import type { NatsServer } from './nats-server.ts';
+import { startNatsServer } from '@gas/testing';
+import type { NatsServerHandle } from '@gas/testing';
 import { eventually, waitFor } from './wait.ts';
 
 // One JetStream server for the file; it is stopped and restarted by the tests below.
-const server: NatsServer = await startNatsServer();
-t.teardown(() => server.close());
+const server: NatsServerHandle = await startNatsServer();
+t.teardown(() => server.stop());
 
 t.test('connectNats keeps trying until the server appears', async (t) => {
-  await server.stop();
+  await server.halt();
   const { logger, lines } = captureLogger();
   const connecting = connectNats({ servers: server.url, name: 'late-start', logger });
   // The server comes back once the first attempt has failed; connectNats has to try again.
   t.ok(await waitFor(() => lines.some((l) => l.msg === 'cannot connect to NATS yet; retrying'), 5000), 'first failure is logged');
-  await server.restart();
+  await server.resume();
   const nc = await connecting;
   t.equal(nc.isClosed(), false);
   t.ok(lines.some((l) => l.msg === 'connected to NATS'));
@@ -34,12 +34,12 @@ t.test('connectNats keeps trying until the server appears', async (t) => {
 });
 
 t.test('connectNats gives up waiting when its signal is aborted', async (t) => {
-  await server.stop();
+  await server.halt();
   const ac = new AbortController();
   const connecting = connectNats({ servers: server.url, name: 'aborted', logger: captureLogger().logger, signal: ac.signal });
   setTimeout(() => ac.abort(new Error('shutting down')), 300);
   await t.rejects(connecting, /shutting down/);
-  await server.restart();
+  await server.resume();
 });
 
 t.test('waitForJetStream times out clearly when JetStream is not enabled', async (t) => {
@@ -51,7 +51,7 @@ t.test('waitForJetStream times out clearly when JetStream is not enabled', async
     t.ok(Date.now() - t0 < 4000);
     await nc.close();
   } finally {
-    await plain.close();
+    await plain.stop();
   }
 });
 
@@ -85,14 +85,14 @@ t.test('connection status is logged and a ConsumeLoop keeps working across a ser
   await js.publish(subjects.jobRequested, new TextEncoder().encode('slow'), { msgID: 'slow' });
   t.ok(await waitFor(() => seen.includes('before') && seen.includes('slow'), 5000), 'messages before the restart');
 
-  await server.stop();
+  await server.halt();
   t.ok(await waitFor(() => lines.some((l) => l.msg === 'NATS disconnected'), 5000), 'disconnect log');
   // The server stays down until a reconnect attempt has failed against it: the client logs each
   // attempt ('NATS reconnecting'), so a second one means the first found no server.
   const attempts = () => lines.filter((l) => l.msg === 'NATS reconnecting').length;
   const tried = await eventually(attempts, (n) => n >= 2, 10_000);
   t.ok(tried >= 2, `a reconnect attempt failed while the server was down (${tried} attempts logged)`);
-  await server.restart();
+  await server.resume();
   t.ok(await waitFor(() => lines.some((l) => l.msg === 'NATS reconnected'), 10_000), 'reconnect log');
   releaseSlow();
 

@@ -15,17 +15,17 @@ import {
 } from '../src/index.ts';
 import type { Handler, JetStreamClient, JetStreamManager, JsMsg, NatsConnection, Outcome } from '../src/index.ts';
 import { captureLogger } from './log-capture.ts';
-import { startNatsServer } from './nats-server.ts';
-import type { NatsServer } from './nats-server.ts';
+import { startNatsServer } from '@gas/testing';
+import type { NatsServerHandle } from '@gas/testing';
 import { waitFor } from './wait.ts';
 
-const server: NatsServer = await startNatsServer();
+const server: NatsServerHandle = await startNatsServer();
 const loops: ConsumeLoop[] = [];
 let connection: NatsConnection | undefined;
 t.teardown(async () => {
   await Promise.all(loops.map((l) => l.stop({ graceMs: 0 })));
   await connection?.drain();
-  await server.close();
+  await server.stop();
 });
 const nc: NatsConnection = (connection = await connectNats({
   servers: server.url,

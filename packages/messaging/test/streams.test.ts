@@ -18,14 +18,14 @@ import {
 } from '../src/index.ts';
 import type { JetStreamClient, JetStreamManager, NatsConnection } from '../src/index.ts';
 import { captureLogger } from './log-capture.ts';
-import { startNatsServer } from './nats-server.ts';
-import type { NatsServer } from './nats-server.ts';
+import { startNatsServer } from '@gas/testing';
+import type { NatsServerHandle } from '@gas/testing';
 
-const server: NatsServer = await startNatsServer();
+const server: NatsServerHandle = await startNatsServer();
 let connection: NatsConnection | undefined;
 t.teardown(async () => {
   await connection?.close();
-  await server.close();
+  await server.stop();
 });
 const nc: NatsConnection = (connection = await connectNats({ servers: server.url, name: 'streams-test', logger: captureLogger().logger }));
 const jsm: JetStreamManager = await waitForJetStream(nc, { timeoutMs: 5000 });

@@ -14,12 +14,21 @@ export interface NatsServerHandle {
   monitorUrl: string;
   port: number;
   storeDir: string;
+  /** Stops the server for good, and deletes its store unless the caller gave `storeDir`. */
   stop(): Promise<void>;
+  /**
+   * Stops the server (SIGTERM: its file store is flushed) but keeps its store and ports, so that
+   * `resume()` brings the same server back: for tests of what clients do while NATS is down.
+   */
+  halt(): Promise<void>;
+  resume(): Promise<void>;
 }
 
 export interface StartNatsServerOptions {
   storeDir?: string;
   port?: number;
+  /** false: a server without JetStream (default true). */
+  jetstream?: boolean;
 }
 
 const READY_TIMEOUT_MS = 15_000;
@@ -61,9 +70,9 @@ function setRef(child: ChildProcess, ref: boolean): void {
   else child.unref();
 }
 
-async function launch(port: number, monitorPort: number, storeDir: string): Promise<ChildProcess> {
+async function launch(port: number, monitorPort: number, storeDir: string, jetstream: boolean): Promise<ChildProcess> {
   const bin = natsBinary();
-  const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir, '-m', String(monitorPort)];
+  const args = ['-a', '127.0.0.1', '-p', String(port), ...(jetstream ? ['-js', '-sd', storeDir] : []), '-m', String(monitorPort)];
   // Its own process group: a terminal's Ctrl-C reaches only the launcher, which stops the services
   // before NATS instead of everything at once.
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -114,7 +123,7 @@ export async function startNatsServer(opts: StartNatsServerOptions = {}): Promis
     port = opts.port ?? (await freePort());
     monitorPort = await freePort();
     try {
-      child = await launch(port, monitorPort, storeDir);
+      child = await launch(port, monitorPort, storeDir, opts.jetstream ?? true);
     } catch (err) {
       // freePort cannot reserve a port, so another process may take it first: try fresh ones.
       const retry = err instanceof PortInUseError && opts.port === undefined && attempt < PORT_ATTEMPTS;
@@ -125,7 +134,21 @@ export async function startNatsServer(opts: StartNatsServerOptions = {}): Promis
     }
   }
 
-  const running = child;
+  let running: ChildProcess | undefined = child;
+  const terminate = async (): Promise<void> => {
+    const proc = running;
+    running = undefined;
+    if (!proc) return;
+    setRef(proc, true);
+    const exited = waitExit(proc);
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGTERM');
+      const killer = setTimeout(() => proc.kill('SIGKILL'), STOP_GRACE_MS);
+      await exited;
+      clearTimeout(killer);
+    }
+    untrackChild(proc);
+  };
   let stopping: Promise<void> | undefined;
   return {
     url: `nats://127.0.0.1:${port}`,
@@ -134,18 +157,15 @@ export async function startNatsServer(opts: StartNatsServerOptions = {}): Promis
     storeDir,
     stop() {
       stopping ??= (async () => {
-        setRef(running, true);
-        const exited = waitExit(running);
-        if (running.exitCode === null && running.signalCode === null) {
-          running.kill('SIGTERM');
-          const killer = setTimeout(() => running.kill('SIGKILL'), STOP_GRACE_MS);
-          await exited;
-          clearTimeout(killer);
-        }
-        untrackChild(running);
+        await terminate();
         await ownDir?.cleanup();
       })();
       return stopping;
+    },
+    halt: terminate,
+    async resume() {
+      if (stopping) throw new Error('resume() after stop(): this nats-server is gone for good');
+      running ??= await launch(port, monitorPort, storeDir, opts.jetstream ?? true);
     },
   };
 }

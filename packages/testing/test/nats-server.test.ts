@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import t from 'tap';
 import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { startNatsServer } from '../src/index.ts';
 import type { NatsServerHandle } from '../src/index.ts';
 
@@ -40,6 +41,30 @@ t.test('startNatsServer', async (t) => {
     await other.stop();
     t.equal(existsSync(other.storeDir), false);
     await t.rejects(fetch(`${other.monitorUrl}/healthz`));
+  });
+
+  t.test('halt() and resume() bring the same server back with its streams; stop() ends it for good', async (t) => {
+    const other = await startNatsServer();
+    t.teardown(() => other.stop());
+    const before = await connect({ servers: other.url });
+    await (await jetstreamManager(before)).streams.add({ name: 'HALT_TEST', subjects: ['halt.test'] });
+    await before.close();
+    await other.halt();
+    await t.rejects(fetch(`${other.monitorUrl}/healthz`), 'down while halted');
+    await other.resume();
+    t.equal((await fetch(`${other.monitorUrl}/healthz`)).status, 200, 'up again on the same ports');
+    const after = await connect({ servers: other.url });
+    t.teardown(() => after.close());
+    t.equal((await (await jetstreamManager(after)).streams.info('HALT_TEST')).config.name, 'HALT_TEST', 'the stream survived');
+    await other.stop();
+    await t.rejects(other.resume(), /gone for good/);
+  });
+
+  t.test('runs without JetStream when asked', async (t) => {
+    const plain = await startNatsServer({ jetstream: false });
+    t.teardown(() => plain.stop());
+    const jsz = (await (await fetch(`${plain.monitorUrl}/jsz`)).json()) as { disabled?: boolean };
+    t.equal(jsz.disabled, true, 'JetStream is disabled');
   });
 
   t.test('keeps a store dir it was given', async (t) => {

@@ -79,7 +79,6 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     // The assertion picks Fastify's default logger type for the instance (pino's Logger is one).
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: deps.logger as FastifyBaseLogger,
-    disableRequestLogging: false,
     bodyLimit: 1024 * 1024,
     requestIdHeader: 'x-request-id',
     trustProxy: false,
