@@ -60,6 +60,7 @@ export class AnnotationPool {
   private closed = false;
   /** Workers replaced after a failure, for logs and tests. */
   restarts = 0;
+  private readonly replacing = new Set<Promise<void>>();
 
   private constructor(
     private readonly slots: Slot[],
@@ -122,7 +123,7 @@ export class AnnotationPool {
       slot.worker = null;
       void worker.terminate();
       this.restarts++;
-      spawn(this.data).then(
+      const replacing = spawn(this.data).then(
         (next) => {
           if (this.closed) return void next.terminate();
           slot.worker = next;
@@ -131,6 +132,8 @@ export class AnnotationPool {
         // The slot stays empty; the others, and the engine's own thread, carry on.
         () => undefined,
       );
+      this.replacing.add(replacing);
+      void replacing.finally(() => this.replacing.delete(replacing));
     };
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`annotation worker exited with code ${code}`)));
@@ -157,6 +160,11 @@ export class AnnotationPool {
       slot.pending.set(id, { resolve, reject });
       worker.postMessage(request, transfer);
     });
+  }
+
+  /** @internal Resolves once every replacement started so far is running (or has failed to start). */
+  async replacementsStarted(): Promise<void> {
+    await Promise.all(this.replacing);
   }
 
   /** @internal The running workers, so tests can stop one. */

@@ -233,7 +233,7 @@ t.test('a worker that dies fails only the run whose chunks it held, and the pool
       (r) => t.strictSame(r.summary, expected.summary, 'the run finished with the same summary'),
       (err: Error) => t.match(err.message, /annotation worker exited/, 'the run failed naming the worker'),
     );
-    for (let i = 0; i < 200 && one.runningWorkers().length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    await one.replacementsStarted();
     t.equal(one.restarts, 1);
     t.equal(one.runningWorkers().length, 1);
     const again = await run(nistGz, { reference: grch37, pool: one });
