@@ -62,10 +62,6 @@ ensure_node_modules() {
   if [ ! -f node_modules/.modules.yaml ] || [ pnpm-lock.yaml -nt node_modules/.modules.yaml ]; then
     say "installing dependencies (pnpm install --frozen-lockfile)"
     npm_config_nodedir=/usr pnpm install --frozen-lockfile --reporter=silent
-    # tap is installed built with its default plugins; .taprc swaps its TypeScript plugin for tsx.
-    # A run that finds the build out of date rebuilds it, but only for the runs after it: build now
-    # so that the first run already loads tests through tsx (coverage differs between the two).
-    pnpm exec tap build >/dev/null
   fi
 }
 
