@@ -8,8 +8,9 @@
 //
 // A test is a t.test() with no subtests of its own; assertions are not counted. A file that fails
 // outside any test (a crash, a timeout, an assertion at its top level) counts as one failed test.
-import { spawn } from 'node:child_process';
-import { relative } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { Parser } from 'tap-parser';
 import { checkCoverage } from './coverage-check.mjs';
 
@@ -90,23 +91,34 @@ function follow(parser, path, tally, onFailure) {
   });
 }
 
+const tapBin = new URL('../node_modules/tap/dist/esm/run.mjs', import.meta.url).pathname;
+
+// tap is installed built with its default plugins, and .taprc swaps its TypeScript plugin (ts-node)
+// for tsx. A run that finds the build out of date rebuilds it only for the runs after it, so the
+// first run would load the tests through ts-node: slower, and with coverage that does not merge
+// with the services' (tsx transforms the same file into other lines). Build first when the install
+// or the plugin list changed since the last build.
+function ensureTapBuilt() {
+  const stamp = join(root, '.tap', 'built-for');
+  const modules = join(root, 'node_modules', '.modules.yaml');
+  const installed = existsSync(modules) ? statSync(modules).mtimeMs : 0;
+  const plugins = /^plugin:\n((?:\s+-.*\n)+)/m.exec(readFileSync(join(root, '.taprc'), 'utf8'))?.[1] ?? '';
+  const want = JSON.stringify({ installed, plugins });
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return;
+  console.log(dim('building tap with the plugins in .taprc (once per install)'));
+  const built = spawnSync(process.execPath, [tapBin, 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (built.status !== 0) throw new Error(`tap build failed (exit ${built.status})`);
+  mkdirSync(join(root, '.tap'), { recursive: true });
+  writeFileSync(stamp, want);
+}
+ensureTapBuilt();
+
 const started = Date.now();
-const child = spawn(
-  process.execPath,
-  [
-    new URL('../node_modules/tap/dist/esm/run.mjs', import.meta.url).pathname,
-    '-R',
-    'tap',
-    ...(wholeSuite ? [] : ['--disable-coverage']),
-    ...tapOptions,
-    ...files,
-  ],
-  {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env, GAS_REPO_ROOT: root },
-  },
-);
+const child = spawn(process.execPath, [tapBin, '-R', 'tap', ...(wholeSuite ? [] : ['--disable-coverage']), ...tapOptions, ...files], {
+  cwd: root,
+  stdio: ['ignore', 'pipe', 'inherit'],
+  env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...process.env, GAS_REPO_ROOT: root },
+});
 
 const rootParser = new Parser();
 const fileDone = new Map();
