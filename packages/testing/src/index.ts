@@ -22,3 +22,5 @@ export { WebClient } from './web-client.ts';
 export type { WebResponse } from './web-client.ts';
 export { stripeStandIn } from './stripe-stand-in.ts';
 export type { StripeAnswer, StripeRequest } from './stripe-stand-in.ts';
+export { parseLogLine } from './log-line.ts';
+export type { LogLine } from './log-line.ts';
