@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gas/v1/events.proto.
  */
 export const file_gas_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("ChNnYXMvdjEvZXZlbnRzLnByb3RvEgZnYXMudjEigQEKDEpvYlJlcXVlc3RlZBIOCgZqb2JfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIpCgxnZW5vbWVfYnVpbGQYAyABKA4yEy5nYXMudjEuR2Vub21lQnVpbGQSEQoJaW5wdXRfa2V5GAQgASgJEhIKCmlucHV0X3NpemUYBSABKAQiiwEKCEpvYkV2ZW50EhAKCGV2ZW50X2lkGAEgASgJEiIKBGtpbmQYAiABKA4yFC5nYXMudjEuSm9iRXZlbnRLaW5kEhgKA2pvYhgDIAEoCzILLmdhcy52MS5Kb2ISLwoLb2NjdXJyZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpsBCgxBY2NvdW50RXZlbnQSEAoIZXZlbnRfaWQYASABKAkSJgoEa2luZBgCIAEoDjIYLmdhcy52MS5BY2NvdW50RXZlbnRLaW5kEiAKB2FjY291bnQYAyABKAsyDy5nYXMudjEuQWNjb3VudBIvCgtvY2N1cnJlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqoQEKDEpvYkV2ZW50S2luZBIeChpKT0JfRVZFTlRfS0lORF9VTlNQRUNJRklFRBAAEhwKGEpPQl9FVkVOVF9LSU5EX0NPTVBMRVRFRBABEhkKFUpPQl9FVkVOVF9LSU5EX0ZBSUxFRBACEhsKF0pPQl9FVkVOVF9LSU5EX0FSQ0hJVkVEEAMSGwoXSk9CX0VWRU5UX0tJTkRfUkVTVE9SRUQQBCp6ChBBY2NvdW50RXZlbnRLaW5kEiIKHkFDQ09VTlRfRVZFTlRfS0lORF9VTlNQRUNJRklFRBAAEh8KG0FDQ09VTlRfRVZFTlRfS0lORF9VUEdSQURFRBABEiEKHUFDQ09VTlRfRVZFTlRfS0lORF9ET1dOR1JBREVEEAJiBnByb3RvMw", [file_gas_v1_account, file_gas_v1_job, file_google_protobuf_timestamp]);
+  fileDesc("ChNnYXMvdjEvZXZlbnRzLnByb3RvEgZnYXMudjEigQEKDEpvYlJlcXVlc3RlZBIOCgZqb2JfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIpCgxnZW5vbWVfYnVpbGQYAyABKA4yEy5nYXMudjEuR2Vub21lQnVpbGQSEQoJaW5wdXRfa2V5GAQgASgJEhIKCmlucHV0X3NpemUYBSABKAQiiwEKCEpvYkV2ZW50EhAKCGV2ZW50X2lkGAEgASgJEiIKBGtpbmQYAiABKA4yFC5nYXMudjEuSm9iRXZlbnRLaW5kEhgKA2pvYhgDIAEoCzILLmdhcy52MS5Kb2ISLwoLb2NjdXJyZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIpsBCgxBY2NvdW50RXZlbnQSEAoIZXZlbnRfaWQYASABKAkSJgoEa2luZBgCIAEoDjIYLmdhcy52MS5BY2NvdW50RXZlbnRLaW5kEiAKB2FjY291bnQYAyABKAsyDy5nYXMudjEuQWNjb3VudBIvCgtvY2N1cnJlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAibQoSQW5ub3RhdG9ySGVhcnRiZWF0EhQKDGFubm90YXRvcl9pZBgBIAEoCRINCgVzbG90cxgCIAEoDRIMCgRidXN5GAMgASgNEg8KB2xlYXZpbmcYBCABKAgSEwoLaW50ZXJ2YWxfbXMYBSABKA0qoQEKDEpvYkV2ZW50S2luZBIeChpKT0JfRVZFTlRfS0lORF9VTlNQRUNJRklFRBAAEhwKGEpPQl9FVkVOVF9LSU5EX0NPTVBMRVRFRBABEhkKFUpPQl9FVkVOVF9LSU5EX0ZBSUxFRBACEhsKF0pPQl9FVkVOVF9LSU5EX0FSQ0hJVkVEEAMSGwoXSk9CX0VWRU5UX0tJTkRfUkVTVE9SRUQQBCp6ChBBY2NvdW50RXZlbnRLaW5kEiIKHkFDQ09VTlRfRVZFTlRfS0lORF9VTlNQRUNJRklFRBAAEh8KG0FDQ09VTlRfRVZFTlRfS0lORF9VUEdSQURFRBABEiEKHUFDQ09VTlRfRVZFTlRfS0lORF9ET1dOR1JBREVEEAJiBnByb3RvMw", [file_gas_v1_account, file_gas_v1_job, file_google_protobuf_timestamp]);
 
 /**
  * Carried on gas.jobs.requested (stream GAS_JOBS), published with Nats-Msg-Id = job id.
@@ -126,6 +126,52 @@ export type AccountEvent = Message<"gas.v1.AccountEvent"> & {
  */
 export const AccountEventSchema: GenMessage<AccountEvent> = /*@__PURE__*/
   messageDesc(file_gas_v1_events, 2);
+
+/**
+ * Carried on core NATS (no stream) at gas.presence.annotator: each annotator announces itself every
+ * few seconds while it can take jobs, at once when asked on gas.presence.annotator.ping, and with
+ * leaving = true when it shuts down. Whoever needs to know whether jobs can make progress (the
+ * gateway's readiness and pages) listens; nothing is stored, so a killed annotator simply goes quiet.
+ *
+ * @generated from message gas.v1.AnnotatorHeartbeat
+ */
+export type AnnotatorHeartbeat = Message<"gas.v1.AnnotatorHeartbeat"> & {
+  /**
+   * @generated from field: string annotator_id = 1;
+   */
+  annotatorId: string;
+
+  /**
+   * Jobs it can run at once, and how many it is running now.
+   *
+   * @generated from field: uint32 slots = 2;
+   */
+  slots: number;
+
+  /**
+   * @generated from field: uint32 busy = 3;
+   */
+  busy: number;
+
+  /**
+   * @generated from field: bool leaving = 4;
+   */
+  leaving: boolean;
+
+  /**
+   * How long until the next heartbeat at the latest; listeners count it gone after a few of these.
+   *
+   * @generated from field: uint32 interval_ms = 5;
+   */
+  intervalMs: number;
+};
+
+/**
+ * Describes the message gas.v1.AnnotatorHeartbeat.
+ * Use `create(AnnotatorHeartbeatSchema)` to create a new message.
+ */
+export const AnnotatorHeartbeatSchema: GenMessage<AnnotatorHeartbeat> = /*@__PURE__*/
+  messageDesc(file_gas_v1_events, 3);
 
 /**
  * @generated from enum gas.v1.JobEventKind
