@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gas/v1/job.proto.
  */
 export const file_gas_v1_job: GenFile = /*@__PURE__*/
-  fileDesc("ChBnYXMvdjEvam9iLnByb3RvEgZnYXMudjEiXgoNVmFyaWFudENvdW50cxIPCgdyZWNvcmRzGAEgASgEEg8KB2FsbGVsZXMYAiABKAQSDAoEc252cxgDIAEoBBIOCgZpbmRlbHMYBCABKAQSDQoFb3RoZXIYBSABKAQijAYKA0pvYhIOCgZqb2JfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIhCgZzdGF0dXMYAyABKA4yES5nYXMudjEuSm9iU3RhdHVzEikKDGdlbm9tZV9idWlsZBgEIAEoDjITLmdhcy52MS5HZW5vbWVCdWlsZBISCgppbnB1dF9uYW1lGAUgASgJEhIKCmlucHV0X3NpemUYBiABKAQSEQoJaW5wdXRfa2V5GAcgASgJEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnN0YXJ0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdhdHRlbXB0GAwgASgNEhYKDmZhaWx1cmVfcmVhc29uGA0gASgJEikKDHJlc3VsdF9zdGF0ZRgOIAEoDjITLmdhcy52MS5SZXN1bHRTdGF0ZRIwCgtyZXN1bHRfa2V5cxgPIAMoCzIbLmdhcy52MS5Kb2IuUmVzdWx0S2V5c0VudHJ5EhMKC3Jlc3VsdF9zaXplGBAgASgEEiUKBmNvdW50cxgRIAEoCzIVLmdhcy52MS5WYXJpYW50Q291bnRzEhUKDXByb2dyZXNzX2RvbmUYEiABKAQSFgoOcHJvZ3Jlc3NfdG90YWwYEyABKAQSFgoOcXVldWVfc2VxdWVuY2UYFCABKAQSFwoPaWRlbXBvdGVuY3lfa2V5GBUgASgJEi8KC2FyY2hpdmVkX2F0GBYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxhbm5vdGF0b3JfaWQYFyABKAkaMQoPUmVzdWx0S2V5c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEisgEKEENyZWF0ZUpvYlJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIOCgZqb2JfaWQYAiABKAkSKQoMZ2Vub21lX2J1aWxkGAMgASgOMhMuZ2FzLnYxLkdlbm9tZUJ1aWxkEhIKCmlucHV0X25hbWUYBCABKAkSEgoKaW5wdXRfc2l6ZRgFIAEoBBIRCglpbnB1dF9rZXkYBiABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAcgASgJIj4KEUNyZWF0ZUpvYlJlc3BvbnNlEhgKA2pvYhgBIAEoCzILLmdhcy52MS5Kb2ISDwoHY3JlYXRlZBgCIAEoCCIwCg1HZXRKb2JSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSDgoGam9iX2lkGAIgASgJIioKDkdldEpvYlJlc3BvbnNlEhgKA2pvYhgBIAEoCzILLmdhcy52MS5Kb2IibAoPTGlzdEpvYnNSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgNEhIKCnBhZ2VfdG9rZW4YAyABKAkSIQoGc3RhdHVzGAQgASgOMhEuZ2FzLnYxLkpvYlN0YXR1cyJGChBMaXN0Sm9ic1Jlc3BvbnNlEhkKBGpvYnMYASADKAsyCy5nYXMudjEuSm9iEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIjChBXYXRjaEpvYnNSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiLQoRV2F0Y2hKb2JzUmVzcG9uc2USGAoDam9iGAEgASgLMgsuZ2FzLnYxLkpvYiJZCg9DbGFpbUpvYlJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIOCgZqb2JfaWQYAiABKAkSDwoHYXR0ZW1wdBgDIAEoDRIUCgxhbm5vdGF0b3JfaWQYBCABKAkiLAoQQ2xhaW1Kb2JSZXNwb25zZRIYCgNqb2IYASABKAsyCy5nYXMudjEuSm9iImYKFVJlcG9ydFByb2dyZXNzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg4KBmpvYl9pZBgCIAEoCRIPCgdhdHRlbXB0GAMgASgNEgwKBGRvbmUYBCABKAQSDQoFdG90YWwYBSABKAQiMgoWUmVwb3J0UHJvZ3Jlc3NSZXNwb25zZRIYCgNqb2IYASABKAsyCy5nYXMudjEuSm9iIvYBChJDb21wbGV0ZUpvYlJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIOCgZqb2JfaWQYAiABKAkSDwoHYXR0ZW1wdBgDIAEoDRI/CgtyZXN1bHRfa2V5cxgEIAMoCzIqLmdhcy52MS5Db21wbGV0ZUpvYlJlcXVlc3QuUmVzdWx0S2V5c0VudHJ5EhMKC3Jlc3VsdF9zaXplGAUgASgEEiUKBmNvdW50cxgGIAEoCzIVLmdhcy52MS5WYXJpYW50Q291bnRzGjEKD1Jlc3VsdEtleXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIi8KE0NvbXBsZXRlSm9iUmVzcG9uc2USGAoDam9iGAEgASgLMgsuZ2FzLnYxLkpvYiJSCg5GYWlsSm9iUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg4KBmpvYl9pZBgCIAEoCRIPCgdhdHRlbXB0GAMgASgNEg4KBnJlYXNvbhgEIAEoCSIrCg9GYWlsSm9iUmVzcG9uc2USGAoDam9iGAEgASgLMgsuZ2FzLnYxLkpvYiKuAQoTTWFya0FyY2hpdmVkUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg4KBmpvYl9pZBgCIAEoCRJCCgxhcmNoaXZlX2tleXMYAyADKAsyLC5nYXMudjEuTWFya0FyY2hpdmVkUmVxdWVzdC5BcmNoaXZlS2V5c0VudHJ5GjIKEEFyY2hpdmVLZXlzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIwChRNYXJrQXJjaGl2ZWRSZXNwb25zZRIYCgNqb2IYASABKAsyCy5nYXMudjEuSm9iIjcKFE1hcmtSZXN0b3JpbmdSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSDgoGam9iX2lkGAIgASgJIjEKFU1hcmtSZXN0b3JpbmdSZXNwb25zZRIYCgNqb2IYASABKAsyCy5nYXMudjEuSm9iIqsBChNNYXJrUmVzdG9yZWRSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSDgoGam9iX2lkGAIgASgJEkAKC3Jlc3VsdF9rZXlzGAMgAygLMisuZ2FzLnYxLk1hcmtSZXN0b3JlZFJlcXVlc3QuUmVzdWx0S2V5c0VudHJ5GjEKD1Jlc3VsdEtleXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIjAKFE1hcmtSZXN0b3JlZFJlc3BvbnNlEhgKA2pvYhgBIAEoCzILLmdhcy52MS5Kb2IiOgoXR2V0UXVldWVQb3NpdGlvblJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIOCgZqb2JfaWQYAiABKAkiQQoYR2V0UXVldWVQb3NpdGlvblJlc3BvbnNlEhAKCHBvc2l0aW9uGAEgASgEEhMKC3F1ZXVlX2RlcHRoGAIgASgEKogBCglKb2JTdGF0dXMSGgoWSk9CX1NUQVRVU19VTlNQRUNJRklFRBAAEhYKEkpPQl9TVEFUVVNfUEVORElORxABEhYKEkpPQl9TVEFUVVNfUlVOTklORxACEhgKFEpPQl9TVEFUVVNfQ09NUExFVEVEEAMSFQoRSk9CX1NUQVRVU19GQUlMRUQQBCp+CgtSZXN1bHRTdGF0ZRIcChhSRVNVTFRfU1RBVEVfVU5TUEVDSUZJRUQQABIaChZSRVNVTFRfU1RBVEVfQVZBSUxBQkxFEAESGQoVUkVTVUxUX1NUQVRFX0FSQ0hJVkVEEAISGgoWUkVTVUxUX1NUQVRFX1JFU1RPUklORxADKl0KC0dlbm9tZUJ1aWxkEhwKGEdFTk9NRV9CVUlMRF9VTlNQRUNJRklFRBAAEhcKE0dFTk9NRV9CVUlMRF9HUkNIMzcQARIXChNHRU5PTUVfQlVJTERfR1JDSDM4EAIy2QYKCkpvYlNlcnZpY2USQAoJQ3JlYXRlSm9iEhguZ2FzLnYxLkNyZWF0ZUpvYlJlcXVlc3QaGS5nYXMudjEuQ3JlYXRlSm9iUmVzcG9uc2USNwoGR2V0Sm9iEhUuZ2FzLnYxLkdldEpvYlJlcXVlc3QaFi5nYXMudjEuR2V0Sm9iUmVzcG9uc2USPQoITGlzdEpvYnMSFy5nYXMudjEuTGlzdEpvYnNSZXF1ZXN0GhguZ2FzLnYxLkxpc3RKb2JzUmVzcG9uc2USQgoJV2F0Y2hKb2JzEhguZ2FzLnYxLldhdGNoSm9ic1JlcXVlc3QaGS5nYXMudjEuV2F0Y2hKb2JzUmVzcG9uc2UwARI9CghDbGFpbUpvYhIXLmdhcy52MS5DbGFpbUpvYlJlcXVlc3QaGC5nYXMudjEuQ2xhaW1Kb2JSZXNwb25zZRJPCg5SZXBvcnRQcm9ncmVzcxIdLmdhcy52MS5SZXBvcnRQcm9ncmVzc1JlcXVlc3QaHi5nYXMudjEuUmVwb3J0UHJvZ3Jlc3NSZXNwb25zZRJGCgtDb21wbGV0ZUpvYhIaLmdhcy52MS5Db21wbGV0ZUpvYlJlcXVlc3QaGy5nYXMudjEuQ29tcGxldGVKb2JSZXNwb25zZRI6CgdGYWlsSm9iEhYuZ2FzLnYxLkZhaWxKb2JSZXF1ZXN0GhcuZ2FzLnYxLkZhaWxKb2JSZXNwb25zZRJJCgxNYXJrQXJjaGl2ZWQSGy5nYXMudjEuTWFya0FyY2hpdmVkUmVxdWVzdBocLmdhcy52MS5NYXJrQXJjaGl2ZWRSZXNwb25zZRJMCg1NYXJrUmVzdG9yaW5nEhwuZ2FzLnYxLk1hcmtSZXN0b3JpbmdSZXF1ZXN0Gh0uZ2FzLnYxLk1hcmtSZXN0b3JpbmdSZXNwb25zZRJJCgxNYXJrUmVzdG9yZWQSGy5nYXMudjEuTWFya1Jlc3RvcmVkUmVxdWVzdBocLmdhcy52MS5NYXJrUmVzdG9yZWRSZXNwb25zZRJVChBHZXRRdWV1ZVBvc2l0aW9uEh8uZ2FzLnYxLkdldFF1ZXVlUG9zaXRpb25SZXF1ZXN0GiAuZ2FzLnYxLkdldFF1ZXVlUG9zaXRpb25SZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChBnYXMvdjEvam9iLnByb3RvEgZnYXMudjEiXgoNVmFyaWFudENvdW50cxIPCgdyZWNvcmRzGAEgASgEEg8KB2FsbGVsZXMYAiABKAQSDAoEc252cxgDIAEoBBIOCgZpbmRlbHMYBCABKAQSDQoFb3RoZXIYBSABKAQiKwoKSm9iV2FybmluZxIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkisgYKA0pvYhIOCgZqb2JfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIhCgZzdGF0dXMYAyABKA4yES5nYXMudjEuSm9iU3RhdHVzEikKDGdlbm9tZV9idWlsZBgEIAEoDjITLmdhcy52MS5HZW5vbWVCdWlsZBISCgppbnB1dF9uYW1lGAUgASgJEhIKCmlucHV0X3NpemUYBiABKAQSEQoJaW5wdXRfa2V5GAcgASgJEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnN0YXJ0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdhdHRlbXB0GAwgASgNEhYKDmZhaWx1cmVfcmVhc29uGA0gASgJEikKDHJlc3VsdF9zdGF0ZRgOIAEoDjITLmdhcy52MS5SZXN1bHRTdGF0ZRIwCgtyZXN1bHRfa2V5cxgPIAMoCzIbLmdhcy52MS5Kb2IuUmVzdWx0S2V5c0VudHJ5EhMKC3Jlc3VsdF9zaXplGBAgASgEEiUKBmNvdW50cxgRIAEoCzIVLmdhcy52MS5WYXJpYW50Q291bnRzEhUKDXByb2dyZXNzX2RvbmUYEiABKAQSFgoOcHJvZ3Jlc3NfdG90YWwYEyABKAQSFgoOcXVldWVfc2VxdWVuY2UYFCABKAQSFwoPaWRlbXBvdGVuY3lfa2V5GBUgASgJEi8KC2FyY2hpdmVkX2F0GBYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxhbm5vdGF0b3JfaWQYFyABKAkSJAoId2FybmluZ3MYGCADKAsyEi5nYXMudjEuSm9iV2FybmluZxoxCg9SZXN1bHRLZXlzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLYAQoQQ3JlYXRlSm9iUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg4KBmpvYl9pZBgCIAEoCRIpCgxnZW5vbWVfYnVpbGQYAyABKA4yEy5nYXMudjEuR2Vub21lQnVpbGQSEgoKaW5wdXRfbmFtZRgEIAEoCRISCgppbnB1dF9zaXplGAUgASgEEhEKCWlucHV0X2tleRgGIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYByABKAkSJAoId2FybmluZ3MYCCADKAsyEi5nYXMudjEuSm9iV2FybmluZyI+ChFDcmVhdGVKb2JSZXNwb25zZRIYCgNqb2IYASABKAsyCy5nYXMudjEuSm9iEg8KB2NyZWF0ZWQYAiABKAgiMAoNR2V0Sm9iUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg4KBmpvYl9pZBgCIAEoCSIqCg5HZXRKb2JSZXNwb25zZRIYCgNqb2IYASABKAsyCy5nYXMudjEuSm9iImwKD0xpc3RKb2JzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoDRISCgpwYWdlX3Rva2VuGAMgASgJEiEKBnN0YXR1cxgEIAEoDjIRLmdhcy52MS5Kb2JTdGF0dXMiRgoQTGlzdEpvYnNSZXNwb25zZRIZCgRqb2JzGAEgAygLMgsuZ2FzLnYxLkpvYhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiIwoQV2F0Y2hKb2JzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIi0KEVdhdGNoSm9ic1Jlc3BvbnNlEhgKA2pvYhgBIAEoCzILLmdhcy52MS5Kb2IiWQoPQ2xhaW1Kb2JSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSDgoGam9iX2lkGAIgASgJEg8KB2F0dGVtcHQYAyABKA0SFAoMYW5ub3RhdG9yX2lkGAQgASgJIiwKEENsYWltSm9iUmVzcG9uc2USGAoDam9iGAEgASgLMgsuZ2FzLnYxLkpvYiJmChVSZXBvcnRQcm9ncmVzc1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIOCgZqb2JfaWQYAiABKAkSDwoHYXR0ZW1wdBgDIAEoDRIMCgRkb25lGAQgASgEEg0KBXRvdGFsGAUgASgEIjIKFlJlcG9ydFByb2dyZXNzUmVzcG9uc2USGAoDam9iGAEgASgLMgsuZ2FzLnYxLkpvYiKcAgoSQ29tcGxldGVKb2JSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSDgoGam9iX2lkGAIgASgJEg8KB2F0dGVtcHQYAyABKA0SPwoLcmVzdWx0X2tleXMYBCADKAsyKi5nYXMudjEuQ29tcGxldGVKb2JSZXF1ZXN0LlJlc3VsdEtleXNFbnRyeRITCgtyZXN1bHRfc2l6ZRgFIAEoBBIlCgZjb3VudHMYBiABKAsyFS5nYXMudjEuVmFyaWFudENvdW50cxIkCgh3YXJuaW5ncxgHIAMoCzISLmdhcy52MS5Kb2JXYXJuaW5nGjEKD1Jlc3VsdEtleXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIi8KE0NvbXBsZXRlSm9iUmVzcG9uc2USGAoDam9iGAEgASgLMgsuZ2FzLnYxLkpvYiJSCg5GYWlsSm9iUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg4KBmpvYl9pZBgCIAEoCRIPCgdhdHRlbXB0GAMgASgNEg4KBnJlYXNvbhgEIAEoCSIrCg9GYWlsSm9iUmVzcG9uc2USGAoDam9iGAEgASgLMgsuZ2FzLnYxLkpvYiKuAQoTTWFya0FyY2hpdmVkUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg4KBmpvYl9pZBgCIAEoCRJCCgxhcmNoaXZlX2tleXMYAyADKAsyLC5nYXMudjEuTWFya0FyY2hpdmVkUmVxdWVzdC5BcmNoaXZlS2V5c0VudHJ5GjIKEEFyY2hpdmVLZXlzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIwChRNYXJrQXJjaGl2ZWRSZXNwb25zZRIYCgNqb2IYASABKAsyCy5nYXMudjEuSm9iIjcKFE1hcmtSZXN0b3JpbmdSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSDgoGam9iX2lkGAIgASgJIjEKFU1hcmtSZXN0b3JpbmdSZXNwb25zZRIYCgNqb2IYASABKAsyCy5nYXMudjEuSm9iIqsBChNNYXJrUmVzdG9yZWRSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSDgoGam9iX2lkGAIgASgJEkAKC3Jlc3VsdF9rZXlzGAMgAygLMisuZ2FzLnYxLk1hcmtSZXN0b3JlZFJlcXVlc3QuUmVzdWx0S2V5c0VudHJ5GjEKD1Jlc3VsdEtleXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIjAKFE1hcmtSZXN0b3JlZFJlc3BvbnNlEhgKA2pvYhgBIAEoCzILLmdhcy52MS5Kb2IiOgoXR2V0UXVldWVQb3NpdGlvblJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIOCgZqb2JfaWQYAiABKAkiQQoYR2V0UXVldWVQb3NpdGlvblJlc3BvbnNlEhAKCHBvc2l0aW9uGAEgASgEEhMKC3F1ZXVlX2RlcHRoGAIgASgEKogBCglKb2JTdGF0dXMSGgoWSk9CX1NUQVRVU19VTlNQRUNJRklFRBAAEhYKEkpPQl9TVEFUVVNfUEVORElORxABEhYKEkpPQl9TVEFUVVNfUlVOTklORxACEhgKFEpPQl9TVEFUVVNfQ09NUExFVEVEEAMSFQoRSk9CX1NUQVRVU19GQUlMRUQQBCp+CgtSZXN1bHRTdGF0ZRIcChhSRVNVTFRfU1RBVEVfVU5TUEVDSUZJRUQQABIaChZSRVNVTFRfU1RBVEVfQVZBSUxBQkxFEAESGQoVUkVTVUxUX1NUQVRFX0FSQ0hJVkVEEAISGgoWUkVTVUxUX1NUQVRFX1JFU1RPUklORxADKl0KC0dlbm9tZUJ1aWxkEhwKGEdFTk9NRV9CVUlMRF9VTlNQRUNJRklFRBAAEhcKE0dFTk9NRV9CVUlMRF9HUkNIMzcQARIXChNHRU5PTUVfQlVJTERfR1JDSDM4EAIy2QYKCkpvYlNlcnZpY2USQAoJQ3JlYXRlSm9iEhguZ2FzLnYxLkNyZWF0ZUpvYlJlcXVlc3QaGS5nYXMudjEuQ3JlYXRlSm9iUmVzcG9uc2USNwoGR2V0Sm9iEhUuZ2FzLnYxLkdldEpvYlJlcXVlc3QaFi5nYXMudjEuR2V0Sm9iUmVzcG9uc2USPQoITGlzdEpvYnMSFy5nYXMudjEuTGlzdEpvYnNSZXF1ZXN0GhguZ2FzLnYxLkxpc3RKb2JzUmVzcG9uc2USQgoJV2F0Y2hKb2JzEhguZ2FzLnYxLldhdGNoSm9ic1JlcXVlc3QaGS5nYXMudjEuV2F0Y2hKb2JzUmVzcG9uc2UwARI9CghDbGFpbUpvYhIXLmdhcy52MS5DbGFpbUpvYlJlcXVlc3QaGC5nYXMudjEuQ2xhaW1Kb2JSZXNwb25zZRJPCg5SZXBvcnRQcm9ncmVzcxIdLmdhcy52MS5SZXBvcnRQcm9ncmVzc1JlcXVlc3QaHi5nYXMudjEuUmVwb3J0UHJvZ3Jlc3NSZXNwb25zZRJGCgtDb21wbGV0ZUpvYhIaLmdhcy52MS5Db21wbGV0ZUpvYlJlcXVlc3QaGy5nYXMudjEuQ29tcGxldGVKb2JSZXNwb25zZRI6CgdGYWlsSm9iEhYuZ2FzLnYxLkZhaWxKb2JSZXF1ZXN0GhcuZ2FzLnYxLkZhaWxKb2JSZXNwb25zZRJJCgxNYXJrQXJjaGl2ZWQSGy5nYXMudjEuTWFya0FyY2hpdmVkUmVxdWVzdBocLmdhcy52MS5NYXJrQXJjaGl2ZWRSZXNwb25zZRJMCg1NYXJrUmVzdG9yaW5nEhwuZ2FzLnYxLk1hcmtSZXN0b3JpbmdSZXF1ZXN0Gh0uZ2FzLnYxLk1hcmtSZXN0b3JpbmdSZXNwb25zZRJJCgxNYXJrUmVzdG9yZWQSGy5nYXMudjEuTWFya1Jlc3RvcmVkUmVxdWVzdBocLmdhcy52MS5NYXJrUmVzdG9yZWRSZXNwb25zZRJVChBHZXRRdWV1ZVBvc2l0aW9uEh8uZ2FzLnYxLkdldFF1ZXVlUG9zaXRpb25SZXF1ZXN0GiAuZ2FzLnYxLkdldFF1ZXVlUG9zaXRpb25SZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message gas.v1.VariantCounts
@@ -54,6 +54,36 @@ export type VariantCounts = Message<"gas.v1.VariantCounts"> & {
  */
 export const VariantCountsSchema: GenMessage<VariantCounts> = /*@__PURE__*/
   messageDesc(file_gas_v1_job, 0);
+
+/**
+ * Something about a job's input or results a user should know though the job did not fail: the
+ * file looks like another genome build than the one chosen, or most variants are on chromosomes the
+ * reference has no gene models or dbSNP for.
+ *
+ * @generated from message gas.v1.JobWarning
+ */
+export type JobWarning = Message<"gas.v1.JobWarning"> & {
+  /**
+   * Stable, for programs: "build_mismatch", "uncovered_chromosomes", "no_dbsnp_chromosomes".
+   *
+   * @generated from field: string code = 1;
+   */
+  code: string;
+
+  /**
+   * A sentence for people.
+   *
+   * @generated from field: string message = 2;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message gas.v1.JobWarning.
+ * Use `create(JobWarningSchema)` to create a new message.
+ */
+export const JobWarningSchema: GenMessage<JobWarning> = /*@__PURE__*/
+  messageDesc(file_gas_v1_job, 1);
 
 /**
  * @generated from message gas.v1.Job
@@ -179,6 +209,13 @@ export type Job = Message<"gas.v1.Job"> & {
    * @generated from field: string annotator_id = 23;
    */
   annotatorId: string;
+
+  /**
+   * Set at upload (from the file's header) and replaced, code by code, when the annotator completes the job.
+   *
+   * @generated from field: repeated gas.v1.JobWarning warnings = 24;
+   */
+  warnings: JobWarning[];
 };
 
 /**
@@ -186,7 +223,7 @@ export type Job = Message<"gas.v1.Job"> & {
  * Use `create(JobSchema)` to create a new message.
  */
 export const JobSchema: GenMessage<Job> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 1);
+  messageDesc(file_gas_v1_job, 2);
 
 /**
  * @generated from message gas.v1.CreateJobRequest
@@ -230,6 +267,13 @@ export type CreateJobRequest = Message<"gas.v1.CreateJobRequest"> & {
    * @generated from field: string idempotency_key = 7;
    */
   idempotencyKey: string;
+
+  /**
+   * What the gateway noticed in the upload's header (e.g. another genome build).
+   *
+   * @generated from field: repeated gas.v1.JobWarning warnings = 8;
+   */
+  warnings: JobWarning[];
 };
 
 /**
@@ -237,7 +281,7 @@ export type CreateJobRequest = Message<"gas.v1.CreateJobRequest"> & {
  * Use `create(CreateJobRequestSchema)` to create a new message.
  */
 export const CreateJobRequestSchema: GenMessage<CreateJobRequest> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 2);
+  messageDesc(file_gas_v1_job, 3);
 
 /**
  * @generated from message gas.v1.CreateJobResponse
@@ -261,7 +305,7 @@ export type CreateJobResponse = Message<"gas.v1.CreateJobResponse"> & {
  * Use `create(CreateJobResponseSchema)` to create a new message.
  */
 export const CreateJobResponseSchema: GenMessage<CreateJobResponse> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 3);
+  messageDesc(file_gas_v1_job, 4);
 
 /**
  * @generated from message gas.v1.GetJobRequest
@@ -283,7 +327,7 @@ export type GetJobRequest = Message<"gas.v1.GetJobRequest"> & {
  * Use `create(GetJobRequestSchema)` to create a new message.
  */
 export const GetJobRequestSchema: GenMessage<GetJobRequest> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 4);
+  messageDesc(file_gas_v1_job, 5);
 
 /**
  * @generated from message gas.v1.GetJobResponse
@@ -300,7 +344,7 @@ export type GetJobResponse = Message<"gas.v1.GetJobResponse"> & {
  * Use `create(GetJobResponseSchema)` to create a new message.
  */
 export const GetJobResponseSchema: GenMessage<GetJobResponse> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 5);
+  messageDesc(file_gas_v1_job, 6);
 
 /**
  * @generated from message gas.v1.ListJobsRequest
@@ -334,7 +378,7 @@ export type ListJobsRequest = Message<"gas.v1.ListJobsRequest"> & {
  * Use `create(ListJobsRequestSchema)` to create a new message.
  */
 export const ListJobsRequestSchema: GenMessage<ListJobsRequest> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 6);
+  messageDesc(file_gas_v1_job, 7);
 
 /**
  * @generated from message gas.v1.ListJobsResponse
@@ -356,7 +400,7 @@ export type ListJobsResponse = Message<"gas.v1.ListJobsResponse"> & {
  * Use `create(ListJobsResponseSchema)` to create a new message.
  */
 export const ListJobsResponseSchema: GenMessage<ListJobsResponse> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 7);
+  messageDesc(file_gas_v1_job, 8);
 
 /**
  * @generated from message gas.v1.WatchJobsRequest
@@ -373,7 +417,7 @@ export type WatchJobsRequest = Message<"gas.v1.WatchJobsRequest"> & {
  * Use `create(WatchJobsRequestSchema)` to create a new message.
  */
 export const WatchJobsRequestSchema: GenMessage<WatchJobsRequest> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 8);
+  messageDesc(file_gas_v1_job, 9);
 
 /**
  * @generated from message gas.v1.WatchJobsResponse
@@ -390,7 +434,7 @@ export type WatchJobsResponse = Message<"gas.v1.WatchJobsResponse"> & {
  * Use `create(WatchJobsResponseSchema)` to create a new message.
  */
 export const WatchJobsResponseSchema: GenMessage<WatchJobsResponse> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 9);
+  messageDesc(file_gas_v1_job, 10);
 
 /**
  * @generated from message gas.v1.ClaimJobRequest
@@ -424,7 +468,7 @@ export type ClaimJobRequest = Message<"gas.v1.ClaimJobRequest"> & {
  * Use `create(ClaimJobRequestSchema)` to create a new message.
  */
 export const ClaimJobRequestSchema: GenMessage<ClaimJobRequest> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 10);
+  messageDesc(file_gas_v1_job, 11);
 
 /**
  * @generated from message gas.v1.ClaimJobResponse
@@ -441,7 +485,7 @@ export type ClaimJobResponse = Message<"gas.v1.ClaimJobResponse"> & {
  * Use `create(ClaimJobResponseSchema)` to create a new message.
  */
 export const ClaimJobResponseSchema: GenMessage<ClaimJobResponse> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 11);
+  messageDesc(file_gas_v1_job, 12);
 
 /**
  * @generated from message gas.v1.ReportProgressRequest
@@ -478,7 +522,7 @@ export type ReportProgressRequest = Message<"gas.v1.ReportProgressRequest"> & {
  * Use `create(ReportProgressRequestSchema)` to create a new message.
  */
 export const ReportProgressRequestSchema: GenMessage<ReportProgressRequest> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 12);
+  messageDesc(file_gas_v1_job, 13);
 
 /**
  * @generated from message gas.v1.ReportProgressResponse
@@ -495,7 +539,7 @@ export type ReportProgressResponse = Message<"gas.v1.ReportProgressResponse"> & 
  * Use `create(ReportProgressResponseSchema)` to create a new message.
  */
 export const ReportProgressResponseSchema: GenMessage<ReportProgressResponse> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 13);
+  messageDesc(file_gas_v1_job, 14);
 
 /**
  * @generated from message gas.v1.CompleteJobRequest
@@ -530,6 +574,13 @@ export type CompleteJobRequest = Message<"gas.v1.CompleteJobRequest"> & {
    * @generated from field: gas.v1.VariantCounts counts = 6;
    */
   counts?: VariantCounts | undefined;
+
+  /**
+   * Replace the job's warnings of the same codes; the job keeps those of other codes.
+   *
+   * @generated from field: repeated gas.v1.JobWarning warnings = 7;
+   */
+  warnings: JobWarning[];
 };
 
 /**
@@ -537,7 +588,7 @@ export type CompleteJobRequest = Message<"gas.v1.CompleteJobRequest"> & {
  * Use `create(CompleteJobRequestSchema)` to create a new message.
  */
 export const CompleteJobRequestSchema: GenMessage<CompleteJobRequest> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 14);
+  messageDesc(file_gas_v1_job, 15);
 
 /**
  * @generated from message gas.v1.CompleteJobResponse
@@ -554,7 +605,7 @@ export type CompleteJobResponse = Message<"gas.v1.CompleteJobResponse"> & {
  * Use `create(CompleteJobResponseSchema)` to create a new message.
  */
 export const CompleteJobResponseSchema: GenMessage<CompleteJobResponse> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 15);
+  messageDesc(file_gas_v1_job, 16);
 
 /**
  * @generated from message gas.v1.FailJobRequest
@@ -588,7 +639,7 @@ export type FailJobRequest = Message<"gas.v1.FailJobRequest"> & {
  * Use `create(FailJobRequestSchema)` to create a new message.
  */
 export const FailJobRequestSchema: GenMessage<FailJobRequest> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 16);
+  messageDesc(file_gas_v1_job, 17);
 
 /**
  * @generated from message gas.v1.FailJobResponse
@@ -605,7 +656,7 @@ export type FailJobResponse = Message<"gas.v1.FailJobResponse"> & {
  * Use `create(FailJobResponseSchema)` to create a new message.
  */
 export const FailJobResponseSchema: GenMessage<FailJobResponse> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 17);
+  messageDesc(file_gas_v1_job, 18);
 
 /**
  * @generated from message gas.v1.MarkArchivedRequest
@@ -632,7 +683,7 @@ export type MarkArchivedRequest = Message<"gas.v1.MarkArchivedRequest"> & {
  * Use `create(MarkArchivedRequestSchema)` to create a new message.
  */
 export const MarkArchivedRequestSchema: GenMessage<MarkArchivedRequest> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 18);
+  messageDesc(file_gas_v1_job, 19);
 
 /**
  * @generated from message gas.v1.MarkArchivedResponse
@@ -649,7 +700,7 @@ export type MarkArchivedResponse = Message<"gas.v1.MarkArchivedResponse"> & {
  * Use `create(MarkArchivedResponseSchema)` to create a new message.
  */
 export const MarkArchivedResponseSchema: GenMessage<MarkArchivedResponse> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 19);
+  messageDesc(file_gas_v1_job, 20);
 
 /**
  * @generated from message gas.v1.MarkRestoringRequest
@@ -671,7 +722,7 @@ export type MarkRestoringRequest = Message<"gas.v1.MarkRestoringRequest"> & {
  * Use `create(MarkRestoringRequestSchema)` to create a new message.
  */
 export const MarkRestoringRequestSchema: GenMessage<MarkRestoringRequest> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 20);
+  messageDesc(file_gas_v1_job, 21);
 
 /**
  * @generated from message gas.v1.MarkRestoringResponse
@@ -688,7 +739,7 @@ export type MarkRestoringResponse = Message<"gas.v1.MarkRestoringResponse"> & {
  * Use `create(MarkRestoringResponseSchema)` to create a new message.
  */
 export const MarkRestoringResponseSchema: GenMessage<MarkRestoringResponse> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 21);
+  messageDesc(file_gas_v1_job, 22);
 
 /**
  * @generated from message gas.v1.MarkRestoredRequest
@@ -717,7 +768,7 @@ export type MarkRestoredRequest = Message<"gas.v1.MarkRestoredRequest"> & {
  * Use `create(MarkRestoredRequestSchema)` to create a new message.
  */
 export const MarkRestoredRequestSchema: GenMessage<MarkRestoredRequest> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 22);
+  messageDesc(file_gas_v1_job, 23);
 
 /**
  * @generated from message gas.v1.MarkRestoredResponse
@@ -734,7 +785,7 @@ export type MarkRestoredResponse = Message<"gas.v1.MarkRestoredResponse"> & {
  * Use `create(MarkRestoredResponseSchema)` to create a new message.
  */
 export const MarkRestoredResponseSchema: GenMessage<MarkRestoredResponse> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 23);
+  messageDesc(file_gas_v1_job, 24);
 
 /**
  * @generated from message gas.v1.GetQueuePositionRequest
@@ -756,7 +807,7 @@ export type GetQueuePositionRequest = Message<"gas.v1.GetQueuePositionRequest"> 
  * Use `create(GetQueuePositionRequestSchema)` to create a new message.
  */
 export const GetQueuePositionRequestSchema: GenMessage<GetQueuePositionRequest> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 24);
+  messageDesc(file_gas_v1_job, 25);
 
 /**
  * @generated from message gas.v1.GetQueuePositionResponse
@@ -780,7 +831,7 @@ export type GetQueuePositionResponse = Message<"gas.v1.GetQueuePositionResponse"
  * Use `create(GetQueuePositionResponseSchema)` to create a new message.
  */
 export const GetQueuePositionResponseSchema: GenMessage<GetQueuePositionResponse> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 25);
+  messageDesc(file_gas_v1_job, 26);
 
 /**
  * Status of the annotation run. Transitions are compare-and-set on the KV revision:
