@@ -7,6 +7,7 @@ import type { ResultKind } from '@gas/anntools/format';
 import { Problem } from '../problem.ts';
 import { jobView, resultKey, ULID } from '../job-view.ts';
 import { queuePosition } from '../queue-position.ts';
+import { contentDisposition, downloadName } from '../download-name.ts';
 import { receiveUpload } from '../upload.ts';
 import type { UploadDeps } from '../upload.ts';
 import {
@@ -209,17 +210,23 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobsRouteDeps): vo
     }
     const key = resultKey(j, kind);
     if (!key) throw new Problem(404, 'Not Found', `job ${j.jobId} has no ${kind} result`);
-    return sendBlob(reply, 'results', key, kind, `the ${kind} result of job ${j.jobId} is missing`);
+    return sendBlob(reply, 'results', key, kind, `the ${kind} result of job ${j.jobId} is missing`, j.inputName);
   }
 
-  async function sendBlob(reply: FastifyReply, area: 'inputs' | 'results', key: string, kind: FileKind, missing: string) {
+  async function sendBlob(
+    reply: FastifyReply,
+    area: 'inputs' | 'results',
+    key: string,
+    kind: FileKind,
+    missing: string,
+    inputName: string,
+  ) {
     try {
       const info = await store.stat(area, key);
       const stream = await store.get(area, key);
-      const name = key.slice(key.lastIndexOf('/') + 1);
       reply
         .type(contentType(kind))
-        .header('Content-Disposition', `${kind === 'summary' ? 'inline' : 'attachment'}; filename="${name}"`)
+        .header('Content-Disposition', contentDisposition(kind === 'summary' ? 'inline' : 'attachment', downloadName(inputName, key)))
         .header('Cache-Control', 'private, no-store');
       if (info) reply.header('Content-Length', String(info.size));
       return reply.send(stream);
@@ -231,7 +238,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobsRouteDeps): vo
   app.get('/api/v1/jobs/:id/input', FILES.input, async (req, reply) => {
     const userId = await authn.apiUser(req);
     const { job } = await jobs.getJob({ userId, jobId: jobIdParam(req) });
-    return sendBlob(reply, 'inputs', job!.inputKey, 'input', `the input of job ${job!.jobId} is missing`);
+    return sendBlob(reply, 'inputs', job!.inputKey, 'input', `the input of job ${job!.jobId} is missing`, job!.inputName);
   });
   app.get('/api/v1/jobs/:id/result', FILES.vcf, (req, reply) => download(req, reply, 'vcf'));
   app.get('/api/v1/jobs/:id/tsv', FILES.tsv, (req, reply) => download(req, reply, 'tsv'));
