@@ -43,6 +43,16 @@ t.test('sign up, upload, watch it finish live, read summary and log, download, o
   await page.getByLabel(/^Password/).fill(PASSWORD);
   await shot(page, 'sign up');
   await page.getByRole('button', { name: 'Create account' }).click();
+  // Sign-up answers alike whether or not the address has an account, so it signs nobody in: the
+  // sign-in form follows, with the address filled in.
+  t.match(
+    await page.locator('.notice').innerText(),
+    /^If this address is new, your account is ready: sign in with the password you chose\./,
+  );
+  t.equal(await page.getByLabel('E-mail').inputValue(), EMAIL);
+  await shot(page, 'signed up');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(/\/jobs\?welcome=1$/);
   t.match(await page.locator('.notice').innerText(), /Welcome to GAS/);
   await shot(page, 'jobs empty');

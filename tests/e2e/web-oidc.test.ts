@@ -19,7 +19,13 @@ const gatewayPort = await freePort();
 const redirectUri = `http://127.0.0.1:${gatewayPort}/signin/oidc/callback`;
 const provider = await startOidcProvider({
   clients: [{ clientId: 'gas', clientSecret: 'a-client-secret-for-tests-only', redirectUris: [redirectUri] }],
-  users: { alice: { email: 'alice@example.test', name: 'Alice Example' }, bob: { email: 'bob@example.test', name: 'Bob Example' } },
+  users: {
+    alice: { email: 'alice@example.test', name: 'Alice Example' },
+    bob: { email: 'bob@example.test', name: 'Bob Example' },
+    // Addresses the provider has not verified: one registered here (bob's), one not.
+    mallory: { email: 'bob@example.test', name: 'Mallory', emailVerified: false },
+    eve: { email: 'eve@example.test', name: 'Eve', emailVerified: false },
+  },
 });
 // Teardowns run last-added first: the browser, then the stack, then the provider.
 t.teardown(() => provider.close());
@@ -101,6 +107,20 @@ t.test('a provider account whose address already has a password account is not s
   await page.goto(`${stack.url}/jobs`);
   t.match(page.url(), /\/signin\?next=/, 'not signed in');
   await shot(page, 'refused takeover');
+});
+
+t.test('an address the provider has not verified is refused alike, registered or not, and gets no account', async (t) => {
+  const refusals: string[] = [];
+  for (const login of ['mallory', 'eve']) {
+    const page = await newPage(browser, DESKTOP);
+    t.teardown(() => page.close());
+    await signInAtProvider(page, login, '');
+    refusals.push(await page.locator('p.error').innerText());
+    await page.goto(`${stack.url}/jobs`);
+    t.match(page.url(), /\/signin\?next=/, `${login} is not signed in`);
+  }
+  t.equal(refusals[0], refusals[1], 'the same answer: whether bob@example.test has an account does not show');
+  t.match(refusals[0]!, /has not verified your e-mail address/);
 });
 
 t.test('a callback without the attempt cookie, or with a forged state, signs nobody in', async (t) => {

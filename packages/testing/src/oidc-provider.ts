@@ -12,6 +12,8 @@ export interface OidcTestClient {
 export interface OidcTestUser {
   email: string;
   name: string;
+  /** The provider's `email_verified` claim; true unless set. */
+  emailVerified?: boolean;
 }
 
 export interface StartOidcProviderOptions {
@@ -120,7 +122,7 @@ export async function startOidcProvider(opts: StartOidcProviderOptions): Promise
           return {
             accountId: sub,
             async claims() {
-              return { sub, email: user.email, email_verified: true, name: user.name };
+              return { sub, email: user.email, email_verified: user.emailVerified ?? true, name: user.name };
             },
           };
         },

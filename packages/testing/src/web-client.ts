@@ -52,11 +52,17 @@ export class WebClient {
     return m[1]!;
   }
 
-  /** Signs up through the form; the client is signed in afterwards. Returns the jobs page's CSRF token. */
+  /**
+   * Signs up through the form, then signs in (sign-up never signs anyone in: it answers the same
+   * whether or not the address had an account). Returns the jobs page's CSRF token.
+   */
   async signUp(user: { email: string; password: string; name: string; institution?: string }): Promise<string> {
     const form = await this.get('/signup');
     const res = await this.postForm('/signup', { _csrf: WebClient.csrfOf(form.text), ...user, institution: user.institution ?? '' });
-    if (res.status !== 303) throw new Error(`sign-up answered ${res.status}: ${res.text.slice(0, 300)}`);
+    if (res.status !== 200 || !res.text.includes('sign in with the password you chose'))
+      throw new Error(`sign-up answered ${res.status}: ${res.text.slice(0, 300)}`);
+    const signIn = await this.signIn(user.email, user.password);
+    if (signIn.status !== 303) throw new Error(`sign-in after sign-up answered ${signIn.status}: ${signIn.text.slice(0, 300)}`);
     return WebClient.csrfOf((await this.get('/jobs')).text);
   }
 

@@ -4,6 +4,7 @@ import { create, AccountSchema } from '@gas/proto';
 import { EmailTakenError, hashPassword, verifyPassword, passwordProblem, dummyHash } from '../identity/index.ts';
 import { signInPage, signUpPage } from '../web/pages/auth-pages.ts';
 import { safeNext } from '../web/viewer.ts';
+import { accountOf } from '../plan-limits.ts';
 import { sendPage } from '../web/send-page.ts';
 import { SignedOutForms } from './signed-out-form.ts';
 import type { WebDeps } from './web-deps.ts';
@@ -11,6 +12,11 @@ import type { WebDeps } from './web-deps.ts';
 const EMAIL = /^[^\s@<>()[\]\\,;:"]{1,64}@[^\s@<>()[\]\\,;:"]{1,190}\.[^\s@<>()[\]\\,;:".]{2,}$/;
 
 type Form = Record<string, string | undefined>;
+
+/** The answer to every well-formed sign-up, whether the address was new or not. */
+export const SIGNED_UP =
+  'If this address is new, your account is ready: sign in with the password you chose. ' +
+  'If it already had an account, that account is unchanged: sign in with its password.';
 
 export interface AuthRouteOptions {
   /** Offered on the sign-in page when OpenID Connect is configured. */
@@ -66,17 +72,29 @@ export function registerAuthRoutes(app: FastifyInstance, deps: WebDeps, opts: Au
     if (institution.length > 200) return again(400, 'The institution may have at most 200 characters.');
     const weak = passwordProblem(f.password ?? '');
     if (weak) return again(400, `Choose another password: ${weak}.`);
-    let userId: string;
+    // From here on a new and a registered address get the same answer after about the same work
+    // (a password hash, a write attempt, one call to the job service), so sign-up cannot be used
+    // to find out who has an account. Nobody is signed in: the owner of the address signs in.
+    const passwordHash = await hashPassword(f.password!);
     try {
-      userId = (await identity.users.create(email, await hashPassword(f.password!))).userId;
+      const { userId } = await identity.users.create(email, passwordHash);
+      await deps.accounts.upsertAccount({ account: create(AccountSchema, { userId, email: email.toLowerCase(), name, institution }) });
+      req.log.info({ userId }, 'account created');
     } catch (err) {
-      if (err instanceof EmailTakenError) return again(409, 'An account with this e-mail address exists already. Sign in instead.');
-      throw err;
+      if (!(err instanceof EmailTakenError)) throw err;
+      // The existing account is left as it is (name, password, plan). Once notifications exist
+      // (issue 13), this is where the address's owner gets an e-mail saying someone tried to sign
+      // up with it, with a link to sign in.
+      const existing = await identity.users.byEmail(email);
+      // A read of the account stands in for the new account's write, for the timing and so that a
+      // job service outage answers 503 in both cases.
+      if (existing) await accountOf(deps.accounts, existing.userId);
+      req.log.info({ userId: existing?.userId }, 'sign-up for a registered address; account unchanged');
     }
-    await deps.accounts.upsertAccount({ account: create(AccountSchema, { userId, email: email.toLowerCase(), name, institution }) });
-    req.log.info({ userId }, 'account created');
-    await authn.startSession(reply, userId, deps.sessionMaxMs);
-    return reply.redirect('/jobs?welcome=1', 303);
+    return sendPage(
+      reply,
+      signInPage({ formToken: forms.token(req, reply), email, next: '/jobs?welcome=1', oidc: opts.oidc, notice: SIGNED_UP }),
+    );
   });
 
   app.post('/signout', async (req, reply) => {

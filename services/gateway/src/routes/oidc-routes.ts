@@ -56,9 +56,13 @@ export function registerOidcRoutes(
     if (!userId) {
       // A first sign-in from this provider account. An address that already has a password account
       // is not taken over: the provider's word alone does not prove it is the same person.
-      const existing = who.email ? await identity.users.byEmail(who.email) : null;
-      if (existing) return refuse(req, reply, 409, 'An account with this e-mail address exists already. Sign in with its password.');
       if (!who.email) return refuse(req, reply, 400, `${o.name} did not tell us your e-mail address, which GAS needs for notifications.`);
+      // Only the owner of the address may learn that it has an account here (and only they may
+      // claim it): an address the provider has not verified is refused before it is looked up.
+      if (!who.emailVerified)
+        return refuse(req, reply, 403, `${o.name} has not verified your e-mail address. Verify it there, then sign in again.`);
+      const existing = await identity.users.byEmail(who.email);
+      if (existing) return refuse(req, reply, 409, 'An account with this e-mail address exists already. Sign in with its password.');
       const created = await identity.users.create(who.email, null);
       userId = await identity.users.linkOidc(who.issuer, who.subject, created.userId);
       await deps.accounts.upsertAccount({

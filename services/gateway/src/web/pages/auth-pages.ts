@@ -17,6 +17,8 @@ export function landingPage(o: { freeLimit: string }): Html {
 
 interface AuthForm {
   error?: string | null;
+  /** A line above the form (e.g. after a sign-up). */
+  notice?: string | null;
   email?: string;
   next?: string;
   oidc?: { name: string } | null;
@@ -27,6 +29,7 @@ interface AuthForm {
 export function signInPage(o: AuthForm): Html {
   return page({
     title: 'Sign in',
+    notice: o.notice,
     body: html`<section class="card narrow">
   <h1>Sign in</h1>
   ${o.error ? html`<p class="error" role="alert">${o.error}</p>` : ''}
