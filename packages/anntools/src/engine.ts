@@ -8,6 +8,7 @@ import { defaultLimits } from './line-reader.ts';
 import type { LineReaderLimits } from './line-reader.ts';
 import { VcfFormatError } from './vcf-error.ts';
 import { addCounts, emptySummary, finishSummary } from './annotation/summary.ts';
+import { checkCoverage } from './annotation/coverage.ts';
 import type { AnnotationSummary } from './annotation/summary.ts';
 import type { Reference } from './reference.ts';
 import { readTextChunks, InputLimitError } from './text-chunks.ts';
@@ -109,6 +110,7 @@ export async function annotateVcf(opts: AnnotateOptions): Promise<AnnotationSumm
   }
   await drain();
   header.finish();
+  checkCoverage(summary, header.meta, opts.reference?.coverage);
   opts.onProgress?.(summary.records);
   return finishSummary(summary, (performance.now() - started) / 1000);
 }

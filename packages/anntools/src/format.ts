@@ -6,4 +6,6 @@
 export { whyNotVcf } from './sniff.ts';
 export { RESULT_KINDS, resultKinds, TSV_COLUMNS } from './result-kinds.ts';
 export type { ResultKind, ResultKindInfo } from './result-kinds.ts';
-export type { AnnotationSummary } from './annotation/summary.ts';
+export type { AnnotationSummary, ChromosomeCoverage } from './annotation/summary.ts';
+export { PRIMARY_LENGTHS, detectBuild, contigLines, headerLines, buildMismatchWarning } from './genome-build.ts';
+export type { BuildEvidence, ContigLine, DetectedBuild, JobWarningText } from './genome-build.ts';

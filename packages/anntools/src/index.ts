@@ -1,7 +1,10 @@
 // The whole engine. Services that only need the sniff, the result kinds or the TSV columns import
 // the light entry, `@gas/anntools/format`, which this re-exports.
 export { whyNotVcf, RESULT_KINDS, resultKinds, TSV_COLUMNS } from './format.ts';
-export type { AnnotationSummary, ResultKind, ResultKindInfo } from './format.ts';
+export type { AnnotationSummary, ChromosomeCoverage, ResultKind, ResultKindInfo } from './format.ts';
+export { PRIMARY_LENGTHS, detectBuild, contigLines, headerLines, buildMismatchWarning } from './format.ts';
+export type { BuildEvidence, ContigLine, DetectedBuild, JobWarningText } from './format.ts';
+export { checkCoverage, chromosomeCoverage, UNCOVERED_WARNING_SHARE } from './annotation/coverage.ts';
 export { annotateVcf, ENGINE_NAME } from './engine.ts';
 export type { AnnotateOptions } from './engine.ts';
 export { formatCountLog } from './annotation/summary.ts';
@@ -14,13 +17,14 @@ export { TranscriptIndex } from './annotation/transcript-index.ts';
 export { classifyRegion, REGION_RANK } from './annotation/region.ts';
 export type { RegionClass } from './annotation/region.ts';
 export { reduceAllele } from './annotation/allele.ts';
-export type { Reference, RsIdLookup } from './reference.ts';
+export type { Reference, ReferenceCoverage, RsIdLookup } from './reference.ts';
 export {
   buildReferenceFile,
   loadReferenceFile,
   parseReferenceFile,
   readReferenceBytes,
   REFERENCE_FORMAT_VERSION,
+  sequencedSpans,
 } from './reference-file.ts';
 export type { LoadedReference, ReferenceManifest, SourceFile } from './reference-file.ts';
 export { ensureReferenceFiles, referencePresets, referenceFileName } from './reference-presets.ts';

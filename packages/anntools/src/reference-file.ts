@@ -10,11 +10,15 @@ import type { Transcript } from './transcript.ts';
 import { TranscriptIndex } from './annotation/transcript-index.ts';
 import { loadGeneModels } from './gene-models/index.ts';
 import { SnpTable, SnpTableBuilder, loadDbSnp } from './dbsnp/index.ts';
-import type { Reference } from './reference.ts';
+import { compareChromNames } from './dbsnp/snp-table.ts';
+import type { Reference, ReferenceCoverage } from './reference.ts';
 import { FastaReader } from './fasta/index.ts';
+import { canonicalChrom } from './chrom-alias.ts';
 
 const MAGIC = Buffer.from('GASREF1\n');
-export const REFERENCE_FORMAT_VERSION = 1;
+/** 2: the manifest lists the chromosomes the reference covers (`coverage`). Files of format 1 still load. */
+export const REFERENCE_FORMAT_VERSION = 2;
+const OLDEST_READABLE_FORMAT = 1;
 
 export interface SourceFile {
   path: string;
@@ -32,6 +36,8 @@ export interface ReferenceManifest {
   engine: string;
   sources: SourceFile[];
   counts: { transcripts: number; codingTranscripts: number; genes: number; chromosomes: number; rsids: number };
+  /** Since format 2; derived from the data when a format-1 file is loaded. */
+  coverage?: ReferenceCoverage;
 }
 
 export interface LoadedReference extends Reference {
@@ -124,10 +130,13 @@ export async function buildReferenceFile(opts: {
     sources.push({ path, name: basename(path), kind: 'dbsnp', bytes: (await stat(path)).size, sha256: await sha256File(path), records });
   }
   const snps = builder.build();
+  const sequence: ReferenceCoverage['sequence'] = {};
   if (opts.fasta) {
     say(`checking FASTA ${opts.fasta}`);
     const reader = FastaReader.open(opts.fasta);
     const names = reader.names();
+    say(`finding the sequenced spans of ${opts.fasta}`);
+    for (const name of names) sequence[canonicalChrom(name)] = sequencedSpans(reader, name);
     reader.close();
     sources.push({
       path: resolve(opts.fasta),
@@ -151,6 +160,7 @@ export async function buildReferenceFile(opts: {
       chromosomes: new Set(transcripts.map((t) => t.chrom)).size,
       rsids: snps.count,
     },
+    coverage: { genes: geneChromosomes(transcripts), dbsnp: snps.chromosomes(), sequence },
   };
   const txBuf = gzipSync(Buffer.from(JSON.stringify(encodeTranscripts(transcripts))));
   const snpBuf = snps.serialize();
@@ -207,7 +217,7 @@ export function parseReferenceFile(buf: Buffer, path: string): LoadedReference {
   at += 12;
   const manifest = JSON.parse(buf.subarray(at, at + mLen).toString()) as ReferenceManifest;
   at += mLen;
-  if (manifest.format !== REFERENCE_FORMAT_VERSION) {
+  if (!(manifest.format >= OLDEST_READABLE_FORMAT && manifest.format <= REFERENCE_FORMAT_VERSION)) {
     throw new Error(
       `${path} has reference format ${manifest.format}; this engine reads ${REFERENCE_FORMAT_VERSION}: rebuild it with gas-annotate build-db`,
     );
@@ -221,5 +231,40 @@ export function parseReferenceFile(buf: Buffer, path: string): LoadedReference {
   // The FASTA stays where it was at build time; without it, everything but consequences works.
   const sequence = fasta && existsSync(fasta.path) ? FastaReader.open(fasta.path) : undefined;
   const missingFasta = fasta && !sequence ? fasta.path : undefined;
-  return { build: manifest.build, transcripts: new TranscriptIndex(transcripts), snps, sequence, manifest, missingFasta };
+  // A format-1 file has no coverage list: the data it holds says the same, less the N spans.
+  const coverage: ReferenceCoverage = manifest.coverage ?? {
+    genes: geneChromosomes(transcripts),
+    dbsnp: snps.chromosomes(),
+    sequence: Object.fromEntries((sequence?.names() ?? []).map((n) => [canonicalChrom(n), [[1, sequence!.length(n) ?? 1]]])),
+  };
+  if (missingFasta) coverage.sequence = {};
+  return { build: manifest.build, transcripts: new TranscriptIndex(transcripts), snps, sequence, manifest, missingFasta, coverage };
+}
+
+function geneChromosomes(transcripts: readonly Transcript[]): string[] {
+  return [...new Set(transcripts.map((t) => canonicalChrom(t.chrom)))].sort(compareChromNames);
+}
+
+/** Gaps of N shorter than this are inside a span: the spans say where sequence is, not every gap. */
+const SPAN_MERGE_GAP = 1_000_000;
+const SPAN_WINDOW = 1 << 20;
+
+/**
+ * The 1-based inclusive spans of `name` that hold bases other than N (test FASTAs hold a window of
+ * real sequence in a chromosome of Ns), read a window at a time so memory stays flat.
+ */
+export function sequencedSpans(reader: FastaReader, name: string): Array<[number, number]> {
+  const length = reader.length(name) ?? 0;
+  const spans: Array<[number, number]> = [];
+  for (let from = 0; from < length; from += SPAN_WINDOW) {
+    const bases = reader.fetch(name, from, from + SPAN_WINDOW);
+    for (const m of bases.matchAll(/[^N]+/g)) {
+      const start = from + m.index + 1;
+      const end = start + m[0].length - 1;
+      const last = spans.at(-1);
+      if (last && start - last[1] <= SPAN_MERGE_GAP) last[1] = end;
+      else spans.push([start, end]);
+    }
+  }
+  return spans;
 }

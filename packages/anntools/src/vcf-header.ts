@@ -29,7 +29,8 @@ export class VcfHeaderReader {
   /** `##` lines. */
   metaLines = 0;
   private bytes = 0;
-  private meta = '';
+  /** The `##` lines read so far (the build check reads its contigs). */
+  meta = '';
   private columns = '';
 
   constructor(private readonly maxBytes: number) {}

@@ -1,4 +1,5 @@
 // Counts for the web page's summary and the .count.log, accumulated per variant allele.
+import type { DetectedBuild, JobWarningText } from '../genome-build.ts';
 
 /** The additive part of the summary: what each chunk of the input counts, summed in order. */
 export interface AnnotationCounts {
@@ -24,6 +25,18 @@ export interface AnnotationCounts {
   rsidRecords: number;
 }
 
+/** One of the input's chromosomes (as the input spells it) and what the reference has for it. */
+export interface ChromosomeCoverage {
+  chrom: string;
+  records: number;
+  /** The reference has gene models on this chromosome. */
+  genes: boolean;
+  /** The reference has dbSNP entries on this chromosome (maybe only on part of it). */
+  dbsnp: boolean;
+  /** 1-based inclusive spans of reference sequence (codon changes need it); empty without. */
+  sequence: Array<[number, number]>;
+}
+
 export interface AnnotationSummary extends AnnotationCounts {
   engine: string;
   build: string | null;
@@ -31,6 +44,12 @@ export interface AnnotationSummary extends AnnotationCounts {
   tiTv: number | null;
   rsidRate: number | null;
   runtimeSeconds: number;
+  /** The build the input's header points to (contig lengths, ##reference), null when it does not say. */
+  headerBuild?: { build: DetectedBuild; basis: string } | null;
+  /** Per input chromosome, in input order; null for a run without a reference. Absent in older summaries. */
+  coverage?: ChromosomeCoverage[] | null;
+  /** What a user must know about these results (another build, chromosomes the reference lacks). */
+  warnings?: JobWarningText[];
 }
 
 export function emptyCounts(): AnnotationCounts {
@@ -53,7 +72,18 @@ export function emptyCounts(): AnnotationCounts {
 }
 
 export function emptySummary(engine: string, build: string | null): AnnotationSummary {
-  return { engine, build, headerLines: 0, ...emptyCounts(), tiTv: null, rsidRate: null, runtimeSeconds: 0 };
+  return {
+    engine,
+    build,
+    headerLines: 0,
+    ...emptyCounts(),
+    tiTv: null,
+    rsidRate: null,
+    runtimeSeconds: 0,
+    headerBuild: null,
+    coverage: null,
+    warnings: [],
+  };
 }
 
 const COUNTERS = [

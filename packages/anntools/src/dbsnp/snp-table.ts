@@ -211,7 +211,7 @@ function checkRs(rs: number): void {
 }
 
 /** Numbered chromosomes in numeric order, then the rest alphabetically (X, Y, MT, contigs). */
-function compareChromNames(a: string, b: string): number {
+export function compareChromNames(a: string, b: string): number {
   const na = /^\d+$/.test(a) ? Number(a) : Infinity;
   const nb = /^\d+$/.test(b) ? Number(b) : Infinity;
   if (na !== nb) return na < nb ? -1 : 1;
