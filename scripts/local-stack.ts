@@ -3,7 +3,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { startGasStack, readApiToken, newApiToken, repoRoot } from '@gas/testing';
+import { startGasStack, superviseStack, readApiToken, newApiToken, repoRoot } from '@gas/testing';
+import type { SupervisorEvent } from '@gas/testing';
 import { ensureReferenceFiles } from '@gas/anntools';
 
 // Every port and the state folder can be moved, so a second stack (or the test of this script) can
@@ -66,12 +67,34 @@ say(
 );
 say(`Notices are written to ${stack.outboxDir}. Press Ctrl-C to stop.`);
 
+// Like Kubernetes in the chart: a process that exits or stops answering /livez is started again.
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const supervisor = superviseStack(stack, {
+  onEvent(e: SupervisorEvent) {
+    const at = new Date().toISOString().slice(11, 19);
+    switch (e.kind) {
+      case 'exited':
+        return say(
+          `[gas] ${at} ${e.service} ${e.detail}; restarting in ${seconds(e.restartInMs)}` +
+            (e.service === 'nats' ? '' : ` (its log: ${join(stateDir, 'logs', `${e.service}.log`)})`),
+        );
+      case 'unresponsive':
+        return say(`[gas] ${at} ${e.service} is not answering (${e.detail}); killing it`);
+      case 'restarted':
+        return say(`[gas] ${at} ${e.service} is back after ${seconds(e.downMs)} (restart ${e.restarts})`);
+      case 'restart-failed':
+        return say(`[gas] ${at} ${e.service} did not start (${e.detail}); next try in ${seconds(e.restartInMs)}`);
+    }
+  },
+});
+
 let stopping = false;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
     if (stopping) return;
     stopping = true;
     say('\n[gas] stopping...');
+    supervisor.stop();
     stack.stop().then(
       () => {
         say('[gas] stopped; state kept in .gas/ for the next start');

@@ -93,6 +93,27 @@ t.test('local stack: up, a job, Ctrl-C, up again with the same job and result', 
     const result = await fetch(`${second.url}/api/v1/jobs/${id}/result`, { headers: auth });
     t.equal(result.status, 200);
     t.equal((await result.text()).split('\n').filter((l) => l && !l.startsWith('#')).length, 1141);
+
+    // kill -9 of the annotator: the stack says so, starts it again, and jobs run.
+    const starts = (await readFile(join(state, 'logs', 'annotator.log'), 'utf8')).split('\n').filter((l) => l.includes('"msg":"starting"'));
+    const pid = (JSON.parse(starts.at(-1)!) as { pid: number }).pid;
+    process.kill(pid, 'SIGKILL');
+    const deadline = Date.now() + 60_000;
+    while (!/annotator is back/.test(second.output()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    t.match(second.output(), /\[gas\] [\d:]+ annotator killed by SIGKILL; restarting in 1\.0 s/);
+    t.match(second.output(), /\[gas\] [\d:]+ annotator is back after [\d.]+ s \(restart 1\)/);
+    const again = new FormData();
+    again.append('genome_build', 'GRCh37');
+    again.append('file', await openAsBlob(sharedDataPath('vcf/gas_anntools/free_1.vcf')), 'free_1.vcf');
+    const next = (await (await fetch(`${second.url}/api/v1/jobs`, { method: 'POST', body: again, headers: auth })).json()) as {
+      id: string;
+    };
+    let nextStatus = '';
+    for (let i = 0; i < 300 && nextStatus !== 'COMPLETED'; i++) {
+      nextStatus = ((await (await fetch(`${second.url}/api/v1/jobs/${next.id}`, { headers: auth })).json()) as { status: string }).status;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    t.equal(nextStatus, 'COMPLETED', 'a job after the restart completes');
   } finally {
     second.child.kill('SIGINT');
     const [code2] = await second.exited;

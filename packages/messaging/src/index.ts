@@ -16,3 +16,5 @@ export type { NatsConnection } from '@nats-io/transport-node';
 export { streamConfigSpec, streamSpecsFrom } from './stream-config.ts';
 export type { StreamConfig } from './stream-config.ts';
 export { isRevisionConflict } from './kv-conflict.ts';
+export { announceAnnotator, watchAnnotators } from './annotator-presence.ts';
+export type { AnnotatorAnnouncer, AnnotatorView, AnnotatorWatch } from './annotator-presence.ts';

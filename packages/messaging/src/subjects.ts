@@ -12,4 +12,7 @@ export const subjects = {
     return `gas.archive.${name}`;
   },
   allArchive: 'gas.archive.>',
+  // Core NATS, no stream: presence is only worth knowing now (annotator-presence.ts).
+  annotatorPresence: 'gas.presence.annotator',
+  annotatorPresencePing: 'gas.presence.annotator.ping',
 } as const;

@@ -9,7 +9,7 @@ import { Health } from './health.ts';
 import { startOpsServer } from './ops-server.ts';
 import type { OpsServer } from './ops-server.ts';
 
-type BootSpec = ConfigSpec & { logLevel: Field<string>; opsPort: Field<number> };
+type BootSpec = ConfigSpec & { logLevel: Field<string>; opsPort: Field<number>; opsHost?: Field<string> };
 
 export interface ServiceBase<S extends BootSpec> {
   config: ConfigValues<S>;
@@ -37,9 +37,10 @@ export async function bootService<S extends BootSpec>(
     return values;
   });
   const logger = createLogger({ service, level: config.logLevel });
-  logger.info({ config: describeConfig(spec, config) }, 'starting');
+  // The pid once, not on every line: enough to find the process behind a log (a supervisor, an operator).
+  logger.info({ config: describeConfig(spec, config), pid: process.pid }, 'starting');
   const registry = createRegistry(service);
   const health = new Health();
-  const ops = await startOpsServer({ port: config.opsPort, registry, health, logger });
+  const ops = await startOpsServer({ port: config.opsPort, host: config.opsHost as string | undefined, registry, health, logger });
   return { config, logger, registry, health, ops };
 }

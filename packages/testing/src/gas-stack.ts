@@ -154,6 +154,8 @@ export async function startGasStack(opts: GasStackOptions): Promise<GasStack> {
     NATS_URL: nats.url,
     JOB_GRPC_URL: `127.0.0.1:${jobGrpcPort}`,
     LOG_LEVEL: testEnvironment.serviceLogLevel(),
+    // Metrics and health are for this machine only, like the gateway's own port.
+    OPS_HOST: '127.0.0.1',
     ...(s3
       ? {
           BLOB_STORE: 's3',
@@ -180,6 +182,8 @@ export async function startGasStack(opts: GasStackOptions): Promise<GasStack> {
       GATEWAY_API_TOKENS: users.map((u) => `${u.userId}:${u.token}`).join(','),
       // Nothing balances load in front of a test or local gateway; a short drain keeps stops quick.
       GATEWAY_DRAIN_DELAY_MS: '300',
+      // A stack started without an annotator (page and API tests) is still ready to serve them.
+      ...(opts.services && !opts.services.includes('annotator') ? { GATEWAY_READY_REQUIRES_ANNOTATOR: 'false' } : {}),
       ...samplesDir(),
     },
   };

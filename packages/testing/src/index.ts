@@ -11,6 +11,8 @@ export { startService } from './service.ts';
 export type { ServiceExit, ServiceHandle, ServiceName, StartServiceOptions } from './service.ts';
 export { startGasStack, newApiToken, readApiToken, testReferenceDir } from './gas-stack.ts';
 export type { GasStack, GasStackOptions, StackUser, JobJson } from './gas-stack.ts';
+export { superviseStack, describeExit } from './stack-supervisor.ts';
+export type { StackSupervisor, SupervisorEvent, SupervisorOptions } from './stack-supervisor.ts';
 export { seededRandom } from './seeded-random.ts';
 export { bgzf } from './bgzf-writer.ts';
 export { launchBrowser, newPage, pageErrors, screenshot, DESKTOP, PHONE } from './browser.ts';

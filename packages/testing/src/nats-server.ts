@@ -22,6 +22,8 @@ export interface NatsServerHandle {
    */
   halt(): Promise<void>;
   resume(): Promise<void>;
+  /** Whether the server process is alive (false after halt(), stop() or a crash). */
+  isRunning(): boolean;
 }
 
 export interface StartNatsServerOptions {
@@ -163,8 +165,14 @@ export async function startNatsServer(opts: StartNatsServerOptions = {}): Promis
       return stopping;
     },
     halt: terminate,
+    isRunning: () => running !== undefined && running.exitCode === null && running.signalCode === null,
     async resume() {
       if (stopping) throw new Error('resume() after stop(): this nats-server is gone for good');
+      // A server that died on its own is launched again too.
+      if (running && (running.exitCode !== null || running.signalCode !== null)) {
+        untrackChild(running);
+        running = undefined;
+      }
       running ??= await launch(port, monitorPort, storeDir, opts.jetstream ?? true);
     },
   };

@@ -1,9 +1,9 @@
-import type { NatsConnection } from '@gas/messaging';
+import type { AnnotatorAnnouncer, NatsConnection } from '@gas/messaging';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { Logger, Registry } from '@gas/runtime';
 import { JobService } from '@gas/proto';
 import type { ServiceClient } from '@gas/proto';
-import { ConsumeLoop, consumerSpecs, ensureConsumer, ensureStreams, streamNames, streamSpecsFrom } from '@gas/messaging';
+import { announceAnnotator, ConsumeLoop, consumerSpecs, ensureConsumer, ensureStreams, streamNames, streamSpecsFrom } from '@gas/messaging';
 import type { BlobStore } from '@gas/storage';
 import type { AnnotatorConfig } from './config.ts';
 import { createJobHandler } from './job-handler.ts';
@@ -19,7 +19,7 @@ export interface AnnotatorApp {
 export function createAnnotatorApp(deps: {
   config: Pick<
     AnnotatorConfig,
-    'annotatorId' | 'concurrency' | 'ackWaitMs' | 'maxDeliver' | 'progressIntervalMs' | 'eventsMaxAgeDays' | 'natsReplicas'
+    'annotatorId' | 'concurrency' | 'ackWaitMs' | 'maxDeliver' | 'progressIntervalMs' | 'eventsMaxAgeDays' | 'natsReplicas' | 'heartbeatMs'
   >;
   nc: NatsConnection;
   jobs: ServiceClient<typeof JobService>;
@@ -29,6 +29,8 @@ export function createAnnotatorApp(deps: {
   registry: Registry;
 }): AnnotatorApp {
   let loop: ConsumeLoop | undefined;
+  let presence: AnnotatorAnnouncer | undefined;
+  let busy = 0;
   return {
     async start() {
       const { config, nc, logger } = deps;
@@ -41,6 +43,15 @@ export function createAnnotatorApp(deps: {
       });
       await ensureConsumer(jsm, streamNames.jobs, consumer);
       registerQueueMetrics(deps.registry, jsm, consumer.durable_name);
+      const handle = createJobHandler({
+        jobs: deps.jobs,
+        store: deps.store,
+        references: deps.references,
+        logger,
+        annotatorId: config.annotatorId,
+        maxDeliver: config.maxDeliver,
+        progressIntervalMs: config.progressIntervalMs,
+      });
       loop = new ConsumeLoop({
         js: jetstream(nc),
         stream: streamNames.jobs,
@@ -50,20 +61,22 @@ export function createAnnotatorApp(deps: {
         logger,
         registry: deps.registry,
         metricsPrefix: 'gas_annotator',
-        handler: createJobHandler({
-          jobs: deps.jobs,
-          store: deps.store,
-          references: deps.references,
-          logger,
-          annotatorId: config.annotatorId,
-          maxDeliver: config.maxDeliver,
-          progressIntervalMs: config.progressIntervalMs,
-        }),
+        handler: async (msg, ctx) => {
+          presence?.setBusy(++busy);
+          try {
+            return await handle(msg, ctx);
+          } finally {
+            presence?.setBusy(--busy);
+          }
+        },
       });
       loop.start();
+      // Only now can jobs make progress: the gateway's readiness and pages follow this.
+      presence = announceAnnotator(nc, { annotatorId: config.annotatorId, slots: config.concurrency, intervalMs: config.heartbeatMs });
       logger.info({ concurrency: config.concurrency }, 'annotator consuming');
     },
     async stop(graceMs) {
+      presence?.leave();
       await loop?.stop({ graceMs });
     },
   };

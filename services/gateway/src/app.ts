@@ -56,6 +56,8 @@ export interface GatewayDeps {
   secret: Buffer;
   /** Where browsers send files on an upload ticket (the S3 endpoint's origin), for the CSP. */
   uploadOrigins?: string[];
+  /** How many annotators can take jobs now (their heartbeats); the pages say when none can. */
+  annotators?: { available(): number };
 }
 
 const STATIC_DIR = fileURLToPath(new URL('../static/', import.meta.url));
@@ -212,6 +214,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     identity: deps.identity,
     sessionMaxMs: deps.session.maxMs,
     samplesDir: deps.samplesDir,
+    annotators: deps.annotators,
   };
   registerApiDocs(app);
   // Sign-in and sign-up attempts: a small budget per address, against password guessing. The rate

@@ -8,6 +8,8 @@ const spec = {
   /** The URL users reach the gateway at; https turns on Secure cookies. */
   publicUrl: field.optional('GATEWAY_PUBLIC_URL'),
   opsPort: field.int('OPS_PORT', { default: 9100, min: 0, max: 65535 }),
+  /** Where the ops port listens: every interface for probes and Prometheus in a pod; the local stack keeps it on loopback. */
+  opsHost: field.string('OPS_HOST', { default: '0.0.0.0' }),
   logLevel: field.oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const, { default: 'info' }),
   jobGrpcUrl: field.string('JOB_GRPC_URL', { default: '127.0.0.1:50051' }),
   rpcDeadlineMs: field.int('RPC_DEADLINE_MS', { default: 10_000, min: 100 }),
@@ -44,6 +46,11 @@ const spec = {
   /** A folder of sample VCFs the upload page offers with one click (the local stack points it at the shared samples). */
   samplesDir: field.optional('GATEWAY_SAMPLES_DIR'),
   shutdownTimeoutMs: field.int('SHUTDOWN_TIMEOUT_MS', { default: 20_000, min: 1000 }),
+  /**
+   * Whether /readyz needs an annotator that takes jobs. True suits the local stack and a fixed pool
+   * of annotators; set false where annotators scale to zero (KEDA), or the site would go with them.
+   */
+  readyRequiresAnnotator: field.bool('GATEWAY_READY_REQUIRES_ANNOTATOR', { default: true }),
   /** After SIGTERM, keep serving while /readyz says 503 so load balancers stop sending new requests. */
   drainDelayMs: field.int('GATEWAY_DRAIN_DELAY_MS', { default: 3000, min: 0, max: 60_000 }),
   ...blobStoreConfigSpec,

@@ -1,7 +1,7 @@
 import { bootService, installShutdown, loadConfigOrExit } from '@gas/runtime';
 import { createClient, AccountService, JobService } from '@gas/proto';
 import { createBlobStore } from '@gas/storage';
-import { connectNats, waitForJetStream } from '@gas/messaging';
+import { connectNats, waitForJetStream, watchAnnotators } from '@gas/messaging';
 import { configProblems, gatewayConfigSpec } from './config.ts';
 import { buildGateway } from './app.ts';
 import { openIdentityStores } from './identity/index.ts';
@@ -30,6 +30,20 @@ const probe = setInterval(() => {
   );
 }, 2000);
 probe.unref();
+// Jobs make progress only while some annotator takes them; readiness says so (see the config).
+const annotatorCheck = (n: number) => {
+  health.setReady('annotator', !config.readyRequiresAnnotator || n > 0);
+};
+let annotatorsKnown = 0;
+const annotators = watchAnnotators(nc, {
+  onChange: (list) => {
+    if (list.length > 0 !== annotatorsKnown > 0)
+      logger[list.length > 0 ? 'info' : 'warn']({ annotators: list.length }, 'annotator availability changed');
+    annotatorsKnown = list.length;
+    annotatorCheck(list.length);
+  },
+});
+annotatorCheck(0);
 if (!config.secret)
   logger.warn({}, 'GATEWAY_SECRET is not set: using a random one, so built-in checkout links work only on this replica until it restarts');
 const secret = config.secret ? Buffer.from(config.secret) : randomBytes(32);
@@ -72,6 +86,7 @@ const app = buildGateway({
   session: { maxMs: sessionTimes.absoluteMs },
   rateLimit: { perMinute: config.rateLimitPerMinute, signInPerMinute: config.signInAttemptsPerMinute },
   samplesDir: config.samplesDir,
+  annotators: { available: () => annotators.available().length },
 });
 await app.listen({ host: config.host, port: config.port });
 health.markStarted();
@@ -102,6 +117,7 @@ installShutdown({
       name: 'grpc-client',
       run: async () => {
         clearInterval(probe);
+        annotators.stop();
         jobs.close();
         accounts.close();
       },

@@ -6,6 +6,8 @@ const spec = {
   grpcHost: field.string('JOB_GRPC_HOST', { default: '0.0.0.0' }),
   grpcPort: field.int('JOB_GRPC_PORT', { default: 50051, min: 0, max: 65535 }),
   opsPort: field.int('OPS_PORT', { default: 9101, min: 0, max: 65535 }),
+  /** Where the ops port listens: every interface for probes and Prometheus in a pod; the local stack keeps it on loopback. */
+  opsHost: field.string('OPS_HOST', { default: '0.0.0.0' }),
   logLevel: field.oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const, { default: 'info' }),
   idempotencyTtlHours: field.int('JOB_IDEMPOTENCY_TTL_HOURS', { default: 24, min: 1, max: 24 * 30 }),
   shutdownTimeoutMs: field.int('SHUTDOWN_TIMEOUT_MS', { default: 20_000, min: 1000 }),

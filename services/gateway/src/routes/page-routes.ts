@@ -88,6 +88,7 @@ export function registerPageRoutes(app: FastifyInstance, deps: WebDeps): void {
         status,
         nextPageToken: res.nextPageToken || null,
         notice: q.welcome ? 'Welcome to GAS. Upload a VCF to annotate it.' : null,
+        noAnnotator: deps.annotators?.available() === 0,
       }),
     );
   });

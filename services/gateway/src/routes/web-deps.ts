@@ -7,4 +7,6 @@ export interface WebDeps extends UploadDeps {
   sessionMaxMs: number;
   /** Sample VCFs users can try with one click (file names in this folder), if configured. */
   samplesDir?: string;
+  /** Annotators taking jobs now; unknown (no notice shown) when absent. */
+  annotators?: { available(): number };
 }

@@ -27,6 +27,8 @@ export function jobsPage(o: {
   status: string;
   nextPageToken: string | null;
   notice?: string | null;
+  /** No annotator is taking jobs right now: queued jobs wait, and the user should know why. */
+  noAnnotator?: boolean;
 }): Html {
   const filters = FILTERS.map(
     ([value, label]) =>
@@ -39,6 +41,7 @@ export function jobsPage(o: {
     notice: o.notice,
     scripts: ['live.js', 'jobs.js'],
     body: html`<div class="title-row"><h1>Your jobs</h1><a class="button" href="/upload">Upload a VCF</a></div>
+${o.noAnnotator ? html`<p class="notice warning" role="alert">No annotator is running right now, so jobs wait in the queue. They start on their own as soon as one is back; nothing you uploaded is lost.</p>` : ''}
 <nav class="filters" aria-label="Filter by status">${filters}</nav>
 <p class="empty"${o.jobs.length > 0 ? html` hidden` : ''}>${o.status ? 'No jobs with this status.' : html`No jobs yet. <a href="/upload">Upload a VCF</a> to start one.`}</p>
 <div class="table-wrap"${o.jobs.length === 0 ? html` hidden` : ''}><table class="jobs" data-live-status="${o.status}">

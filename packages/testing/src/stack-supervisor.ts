@@ -1,0 +1,177 @@
+// Keeps a running stack's processes up, the way Kubernetes keeps pods up: a service that exits is
+// started again, one whose /livez stops answering is killed and started again (a liveness probe),
+// and nats-server is brought back if it dies. Restarts back off so a service that cannot start
+// does not spin, and every event is reported so the local stack can print it.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { GasStack } from './gas-stack.ts';
+import type { ServiceExit, ServiceHandle, ServiceName } from './service.ts';
+
+export type SupervisorEvent =
+  | { kind: 'exited'; service: ServiceName | 'nats'; detail: string; restartInMs: number; restarts: number }
+  | { kind: 'unresponsive'; service: ServiceName; detail: string }
+  | { kind: 'restarted'; service: ServiceName | 'nats'; restarts: number; downMs: number }
+  | { kind: 'restart-failed'; service: ServiceName | 'nats'; detail: string; restartInMs: number; restarts: number };
+
+export interface SupervisorOptions {
+  onEvent: (e: SupervisorEvent) => void;
+  /** How often /livez is asked, and how long an answer may take. */
+  livenessIntervalMs?: number;
+  livenessTimeoutMs?: number;
+  /** Failed liveness answers in a row before the process is killed and restarted. */
+  livenessFailures?: number;
+  /** First restart delay, doubled after each restart that did not last, up to the maximum. */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** A process that stayed up this long starts again from the first delay. */
+  stableAfterMs?: number;
+}
+
+export interface StackSupervisor {
+  /** Restarts so far, by process. */
+  restarts(): Partial<Record<ServiceName | 'nats', number>>;
+  /** Stops supervising (call before stopping the stack, or its exits are restarted). */
+  stop(): void;
+}
+
+export function describeExit(exit: ServiceExit): string {
+  return exit.signal ? `killed by ${exit.signal}` : `exited with code ${exit.code}`;
+}
+
+export function superviseStack(stack: GasStack, opts: SupervisorOptions): StackSupervisor {
+  const livenessIntervalMs = opts.livenessIntervalMs ?? 2000;
+  const livenessTimeoutMs = opts.livenessTimeoutMs ?? 2000;
+  const livenessFailures = opts.livenessFailures ?? 3;
+  const initialBackoffMs = opts.initialBackoffMs ?? 1000;
+  const maxBackoffMs = opts.maxBackoffMs ?? 30_000;
+  const stableAfterMs = opts.stableAfterMs ?? 60_000;
+  const ac = new AbortController();
+  const restarts: Partial<Record<ServiceName | 'nats', number>> = {};
+  const backoff = new Map<ServiceName | 'nats', number>();
+  const upSince = new Map<ServiceName | 'nats', number>();
+  const restarting = new Set<ServiceName | 'nats'>();
+
+  const nextDelay = (name: ServiceName | 'nats'): number => {
+    const stable = Date.now() - (upSince.get(name) ?? 0) >= stableAfterMs;
+    const delay = stable ? initialBackoffMs : Math.min(maxBackoffMs, (backoff.get(name) ?? initialBackoffMs / 2) * 2);
+    backoff.set(name, delay);
+    return delay;
+  };
+
+  const watchExit = (name: ServiceName, handle: ServiceHandle) => {
+    upSince.set(name, Date.now());
+    void handle.exited.then((exit) => {
+      if (ac.signal.aborted || stack.services[name] !== handle) return;
+      void restartService(name, describeExit(exit));
+    });
+  };
+
+  const restartService = async (name: ServiceName, why: string) => {
+    if (restarting.has(name)) return;
+    restarting.add(name);
+    const downSince = Date.now();
+    let delay = nextDelay(name);
+    opts.onEvent({ kind: 'exited', service: name, detail: why, restartInMs: delay, restarts: restarts[name] ?? 0 });
+    try {
+      for (;;) {
+        await sleep(delay, undefined, { signal: ac.signal });
+        restarts[name] = (restarts[name] ?? 0) + 1;
+        try {
+          const handle = await stack.startService(name);
+          if (ac.signal.aborted) return;
+          opts.onEvent({ kind: 'restarted', service: name, restarts: restarts[name], downMs: Date.now() - downSince });
+          watchExit(name, handle);
+          return;
+        } catch (err) {
+          if (ac.signal.aborted) return;
+          // A start that failed may have left its process running (not ready in time): end it.
+          await stack.services[name]?.stop(5000);
+          delay = nextDelay(name);
+          const detail = (err as Error).message.split('\n', 1)[0] ?? '';
+          opts.onEvent({ kind: 'restart-failed', service: name, detail, restartInMs: delay, restarts: restarts[name] });
+        }
+      }
+    } catch {
+      // Aborted: supervision stopped while waiting.
+    } finally {
+      restarting.delete(name);
+    }
+  };
+
+  for (const [name, handle] of Object.entries(stack.services) as Array<[ServiceName, ServiceHandle]>) watchExit(name, handle);
+
+  // Liveness: what a kubelet's probe does. A process that is up but stuck gets killed; its exit
+  // then restarts it like any other.
+  const failures = new Map<ServiceName, number>();
+  const probe = async (name: ServiceName, handle: ServiceHandle) => {
+    let ok = false;
+    try {
+      const res = await fetch(`http://127.0.0.1:${handle.opsPort}/livez`, { signal: AbortSignal.timeout(livenessTimeoutMs) });
+      await res.body?.cancel();
+      ok = res.status === 200;
+    } catch {
+      ok = false;
+    }
+    if (ac.signal.aborted || stack.services[name] !== handle || restarting.has(name)) return;
+    const n = ok ? 0 : (failures.get(name) ?? 0) + 1;
+    failures.set(name, n);
+    if (n >= livenessFailures) {
+      failures.set(name, 0);
+      opts.onEvent({ kind: 'unresponsive', service: name, detail: `/livez failed ${n} times in a row` });
+      handle.signal('SIGKILL');
+    }
+  };
+
+  const natsWatch = async () => {
+    if (stack.nats.isRunning() || restarting.has('nats')) return;
+    restarting.add('nats');
+    const downSince = Date.now();
+    let delay = nextDelay('nats');
+    opts.onEvent({
+      kind: 'exited',
+      service: 'nats',
+      detail: 'nats-server is not running',
+      restartInMs: delay,
+      restarts: restarts.nats ?? 0,
+    });
+    try {
+      for (;;) {
+        await sleep(delay, undefined, { signal: ac.signal });
+        restarts.nats = (restarts.nats ?? 0) + 1;
+        try {
+          await stack.nats.resume();
+          upSince.set('nats', Date.now());
+          opts.onEvent({ kind: 'restarted', service: 'nats', restarts: restarts.nats, downMs: Date.now() - downSince });
+          return;
+        } catch (err) {
+          delay = nextDelay('nats');
+          opts.onEvent({
+            kind: 'restart-failed',
+            service: 'nats',
+            detail: (err as Error).message,
+            restartInMs: delay,
+            restarts: restarts.nats,
+          });
+        }
+      }
+    } catch {
+      // Aborted.
+    } finally {
+      restarting.delete('nats');
+    }
+  };
+  upSince.set('nats', Date.now());
+
+  const timer = setInterval(() => {
+    for (const [name, handle] of Object.entries(stack.services) as Array<[ServiceName, ServiceHandle]>) void probe(name, handle);
+    void natsWatch();
+  }, livenessIntervalMs);
+  timer.unref();
+
+  return {
+    restarts: () => ({ ...restarts }),
+    stop() {
+      ac.abort();
+      clearInterval(timer);
+    },
+  };
+}
