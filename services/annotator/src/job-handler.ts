@@ -118,6 +118,8 @@ function createAttempt(deps: JobHandlerDeps) {
           indels: BigInt(c.indels),
           other: BigInt(c.other),
         },
+        // Another build, or chromosomes the reference lacks: the job completes and says so.
+        warnings: c.warnings ?? [],
       });
       log.info({ records: c.records }, 'annotation completed');
       return { kind: 'ack' };

@@ -243,6 +243,7 @@ t.test('the run succeeds: CompleteJob with the result keys by kind, their total 
   for (const key of Object.values(keys)) total += (await r.store.stat('results', key))?.size ?? NaN;
   t.equal(done['resultSize'], BigInt(total), 'result_size is the sum of the four files');
   t.match(done, { userId: USER, jobId: JOB_ID, attempt: 1, counts: { records: 4n, alleles: 4n, snvs: 3n, indels: 1n, other: 0n } });
+  t.strictSame(done['warnings'], [], 'a file that fits its reference: no warning');
   t.match(r.jobs.only('reportProgress'), { attempt: 1, done: 4n });
 
   const vcf = await readBlob(r.store, keys['vcf']!);
@@ -250,6 +251,28 @@ t.test('the run succeeds: CompleteJob with the result keys by kind, their total 
   t.equal(vcf.split('\n').filter((l) => l.startsWith('chr21\t') && /GAS_REGION=/.test(l)).length, 4, 'every record annotated');
   t.equal((await readBlob(r.store, keys['tsv']!)).split('\n')[0], TSV_COLUMNS.join('\t'));
   t.match(JSON.parse(await readBlob(r.store, keys['summary']!)), { build: 'GRCh38', records: 4 });
+});
+
+t.test('a GRCh37 header on the GRCh38 reference: CompleteJob carries the summary warnings, ack (fake gRPC client)', async (t) => {
+  // chr1 and chr2 at their GRCh37 lengths; the records are on chr1, where GRCh38 has no gene models here.
+  const input = [
+    '##fileformat=VCFv4.2',
+    '##contig=<ID=chr1,length=249250621>',
+    '##contig=<ID=chr2,length=243199373>',
+    '#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO',
+    'chr1\t1000000\t.\tA\tG\t0\tPASS\t.',
+    'chr21\t5097843\t.\tA\tG\t0\tPASS\t.',
+    '',
+  ].join('\n');
+  const r = await row(t, { input });
+  t.strictSame(await r.deliver(1), { kind: 'ack' });
+  const warnings = r.jobs.only('completeJob')!['warnings'] as Array<{ code: string; message: string }>;
+  t.strictSame(
+    warnings.map((w) => w.code),
+    ['build_mismatch', 'uncovered_chromosomes'],
+  );
+  t.match(warnings[0]!.message, 'This file looks like GRCh37 (contig lengths), but it was annotated as GRCh38');
+  t.match(warnings[1]!.message, /^50% of variants \(1 of 2\) are on chromosomes this reference has no GRCh38 gene models for \(chr1\)/);
 });
 
 t.test('a failed progress report is only logged: the job still completes, ack (fake gRPC client)', async (t) => {

@@ -137,6 +137,7 @@ export function createJobService(deps: JobServiceDeps): ServiceImpl<typeof JobSe
         updatedAt: at,
         idempotencyKey: req.idempotencyKey,
         resultState: ResultState.UNSPECIFIED,
+        warnings: t.boundedWarnings(req.warnings),
       });
       await deps.jobs.create(job);
       const seq = await requestAnnotation(job);
@@ -202,7 +203,12 @@ export function createJobService(deps: JobServiceDeps): ServiceImpl<typeof JobSe
     async completeJob(req) {
       checkIds(req.userId, req.jobId);
       const { job, changed } = await deps.jobs.update(req.userId, req.jobId, (j) =>
-        t.complete(j, req.attempt, { resultKeys: req.resultKeys, resultSize: req.resultSize, counts: req.counts }, now()),
+        t.complete(
+          j,
+          req.attempt,
+          { resultKeys: req.resultKeys, resultSize: req.resultSize, counts: req.counts, warnings: req.warnings },
+          now(),
+        ),
       );
       await publishEvent(JobEventKind.COMPLETED, job);
       if (changed) {

@@ -1,7 +1,7 @@
 // The job state machine, pure: each function takes the current record and returns the next one or
 // throws an RpcError with the status code that says why the transition is refused.
-import { create, rpcErrors, JobSchema, JobStatus, ResultState, VariantCountsSchema, timestampFromDate } from '@gas/proto';
-import type { Job, VariantCounts } from '@gas/proto';
+import { create, rpcErrors, JobSchema, JobStatus, JobWarningSchema, ResultState, VariantCountsSchema, timestampFromDate } from '@gas/proto';
+import type { Job, JobWarning, VariantCounts } from '@gas/proto';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 
 const finished = (j: Job) => j.status === JobStatus.COMPLETED || j.status === JobStatus.FAILED;
@@ -45,16 +45,30 @@ export function progress(job: Job, attempt: number, done: bigint, total: bigint,
 }
 
 /** Returns null when this attempt already completed the job (a retried call changes nothing). */
+/** Warnings kept on a job: a few short sentences, whoever sends them. */
+export function boundedWarnings(warnings: readonly JobWarning[]): JobWarning[] {
+  return warnings.slice(0, 10).map((w) => create(JobWarningSchema, { code: w.code.slice(0, 64), message: w.message.slice(0, 1000) }));
+}
+
 export function complete(
   job: Job,
   attempt: number,
-  result: { resultKeys: Record<string, string>; resultSize: bigint; counts?: MessageInitShape<typeof VariantCountsSchema> },
+  result: {
+    resultKeys: Record<string, string>;
+    resultSize: bigint;
+    counts?: MessageInitShape<typeof VariantCountsSchema>;
+    warnings?: readonly JobWarning[];
+  },
   now: Date,
 ): Job | null {
   if (job.status === JobStatus.COMPLETED && job.attempt === attempt) return null;
   assertOwner(job, attempt);
   const counts: VariantCounts = create(VariantCountsSchema, result.counts ?? {});
+  // The annotator read the whole file: its warnings replace the upload's of the same code.
+  const fresh = boundedWarnings(result.warnings ?? []);
+  const codes = new Set(fresh.map((w) => w.code));
   return next(job, now, {
+    warnings: boundedWarnings([...job.warnings.filter((w) => !codes.has(w.code)), ...fresh]),
     status: JobStatus.COMPLETED,
     finishedAt: timestampFromDate(now),
     resultKeys: result.resultKeys,

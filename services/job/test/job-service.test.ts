@@ -75,6 +75,28 @@ t.test('a job is queued once on GAS_JOBS with its sequence recorded', async (t) 
   t.equal(msg?.header?.get('Nats-Msg-Id'), job!.jobId);
 });
 
+t.test("the upload's warnings are kept on the job, and replaced by the annotator's of the same code at completion", async (t) => {
+  const jobId = ulid();
+  const warning = { code: 'build_mismatch', message: 'This file looks like GRCh37 (contig lengths), but it was annotated as GRCh38' };
+  const { job } = await jobs.createJob({
+    userId: 'u7',
+    jobId,
+    genomeBuild: GenomeBuild.GRCH38,
+    inputName: 'a.vcf',
+    inputSize: 10n,
+    inputKey: `u7/${jobId}/a.vcf`,
+    idempotencyKey: '',
+    warnings: [warning],
+  });
+  t.match(job!.warnings, [warning]);
+  t.match((await jobs.getJob({ userId: 'u7', jobId })).job!.warnings, [warning], 'stored');
+  await jobs.claimJob({ userId: 'u7', jobId, attempt: 1, annotatorId: 'a' });
+  const later = { code: 'build_mismatch', message: 'from the whole header' };
+  const { job: done } = await jobs.completeJob({ userId: 'u7', jobId, attempt: 1, resultKeys: {}, resultSize: 0n, warnings: [later] });
+  t.match(done!.warnings, [later]);
+  t.equal(done!.warnings.length, 1);
+});
+
 t.test('the same idempotency key returns the first job; another user with the same key gets their own', async (t) => {
   const a = await newJob('u2', 'key-1');
   const b = await newJob('u2', 'key-1');

@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { Test } from 'tap';
-import { create, JobSchema, JobStatus, ResultState, Status } from '@gas/proto';
+import { create, JobSchema, JobStatus, JobWarningSchema, ResultState, Status } from '@gas/proto';
 import * as jt from '../src/job-transitions.ts';
 
 const now = new Date('2026-01-01T00:00:00Z');
@@ -72,4 +72,36 @@ t.test('progress only from the attempt that owns the job', async (t) => {
   const running = jt.claim(pending(), 1, 'a', now);
   t.equal(jt.progress(running, 1, 10n, 100n, now).progressDone, 10n);
   refused(t, () => jt.progress(running, 2, 10n, 100n, now), Status.FAILED_PRECONDITION);
+});
+
+t.test("completion replaces the upload's warnings of the codes the annotator reports and keeps the others", async (t) => {
+  const w = (code: string, message: string) => create(JobWarningSchema, { code, message });
+  const uploaded = create(JobSchema, {
+    ...pending(),
+    warnings: [w('build_mismatch', 'from the upload'), w('other_check', 'kept')],
+  });
+  const done = jt.complete(
+    jt.claim(uploaded, 1, 'a', now),
+    1,
+    { resultKeys: {}, resultSize: 0n, warnings: [w('build_mismatch', 'from the annotator'), w('uncovered_chromosomes', '62% …')] },
+    now,
+  )!;
+  t.strictSame(
+    done.warnings.map((x) => [x.code, x.message]),
+    [
+      ['other_check', 'kept'],
+      ['build_mismatch', 'from the annotator'],
+      ['uncovered_chromosomes', '62% …'],
+    ],
+  );
+  const quiet = jt.complete(jt.claim(uploaded, 1, 'a', now), 1, { resultKeys: {}, resultSize: 0n }, now)!;
+  t.equal(quiet.warnings.length, 2, 'an annotator without warnings leaves the upload’s');
+});
+
+t.test('warnings are bounded in number and length, whoever sends them', async (t) => {
+  const many = Array.from({ length: 50 }, (_, i) => create(JobWarningSchema, { code: `c${i}`.repeat(40), message: 'x'.repeat(5000) }));
+  const kept = jt.boundedWarnings(many);
+  t.equal(kept.length, 10);
+  t.equal(kept[0]!.code.length, 64);
+  t.equal(kept[0]!.message.length, 1000);
 });
