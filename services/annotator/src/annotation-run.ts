@@ -37,7 +37,8 @@ export async function runAnnotation(opts: {
       cb(null, chunk);
     },
   });
-  const input = (await store.get('inputs', job.inputKey)).pipe(meter);
+  const source = await store.get('inputs', job.inputKey);
+  const input = source.pipe(meter);
   const out = new PassThrough();
   // The store reports a failed write through `stored`; this listener keeps our own destroy(err)
   // from becoming an uncaught 'error' event once the store has stopped listening.
@@ -61,6 +62,9 @@ export async function runAnnotation(opts: {
       },
     });
   } catch (err) {
+    // pipe() leaves the source open when the engine stops early (a bad line, a cap, shutdown); its
+    // file handle would otherwise be closed only by the garbage collector (Node's DEP0137).
+    source.destroy();
     out.destroy(err as Error);
     tsvOut?.destroy(err as Error);
     await Promise.all([stored.catch(() => undefined), tsvStored?.catch(() => undefined)]);
