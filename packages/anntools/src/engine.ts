@@ -6,7 +6,7 @@ import type { Readable, Writable } from 'node:stream';
 import { once } from 'node:events';
 import { defaultLimits } from './line-reader.ts';
 import type { LineReaderLimits } from './line-reader.ts';
-import { VcfFormatError } from './vcf-error.ts';
+import { InputCapError, VcfFormatError } from './vcf-error.ts';
 import { addCounts, emptySummary, finishSummary } from './annotation/summary.ts';
 import { checkCoverage } from './annotation/coverage.ts';
 import type { AnnotationSummary } from './annotation/summary.ts';
@@ -40,13 +40,36 @@ export interface AnnotateOptions {
   onProgress?: (recordsDone: number) => void;
   progressEvery?: number;
   signal?: AbortSignal;
-  limits?: Partial<LineReaderLimits> & { maxHeaderBytes?: number };
+  /**
+   * Caps on the input (a plan's): passing maxDecompressedBytes or maxRecords stops the run with an
+   * InputCapError naming the line, before the output grows further.
+   */
+  limits?: Partial<LineReaderLimits> & { maxHeaderBytes?: number; maxRecords?: number };
 }
 
 const DEFAULT_MAX_HEADER_BYTES = 64 * 1024 * 1024;
 
 /** Output held in a stream's buffer before the engine waits: annotation goes on while it is written. */
 const MAX_BUFFERED_OUTPUT = 4 * 1024 * 1024;
+
+/**
+ * The records (non-blank lines) of a chunk of whole lines, up to `allowed`: `at` is where the first
+ * record past `allowed` starts, or -1 when there is none.
+ */
+export function recordsWithin(chunk: Uint8Array, allowed: number): { records: number; at: number } {
+  let records = 0;
+  for (let at = 0; at < chunk.length;) {
+    let nl = chunk.indexOf(10, at);
+    if (nl < 0) nl = chunk.length;
+    const blank = nl === at || (nl === at + 1 && chunk[at] === 13);
+    if (!blank) {
+      if (records === allowed) return { records, at };
+      records++;
+    }
+    at = nl + 1;
+  }
+  return { records, at: -1 };
+}
 
 async function write(out: Writable, bytes: Uint8Array, written?: () => void): Promise<void> {
   if (bytes.length > 0 && !out.write(bytes, written) && out.writableLength > MAX_BUFFERED_OUTPUT) await once(out, 'drain');
@@ -66,6 +89,10 @@ export async function annotateVcf(opts: AnnotateOptions): Promise<AnnotationSumm
 
   // Lines before the chunk at the head of the queue, to number a chunk's error in the whole file.
   let linesDone = 0;
+  const maxRecords = opts.limits?.maxRecords ?? Infinity;
+  // Records sent to be annotated, counted only under a cap.
+  let recordsSent = 0;
+  let overRecordCap = false;
 
   const emit = async (result: ChunkResult): Promise<void> => {
     if (result.error) throw new VcfFormatError(linesDone + result.error.line, result.error.field, result.error.reason);
@@ -96,19 +123,36 @@ export async function annotateVcf(opts: AnnotateOptions): Promise<AnnotationSumm
         if (tsv) await write(tsv, Buffer.from(TSV_COLUMNS.join('\t') + '\n'));
         if (body.length === 0) continue;
       }
+      if (maxRecords !== Infinity) {
+        const within = recordsWithin(body, maxRecords - recordsSent);
+        recordsSent += within.records;
+        if (within.at >= 0) {
+          overRecordCap = true;
+          body = body.subarray(0, within.at);
+        }
+      }
+      if (overRecordCap && body.length === 0) break;
       const pending = runner.annotate(body, { tsv: tsv !== undefined, maxLineBytes: limits.maxLineBytes, vcf33: header.vcf33 });
       // A rejection waiting its turn in the queue is not unhandled; it is thrown when its turn comes.
       pending.catch(() => undefined);
       queue.push(pending);
       while (queue.length >= runner.concurrency * 4) await emit(await queue.shift()!);
+      if (overRecordCap) break;
     }
   } catch (err) {
     if (!(err instanceof InputLimitError)) throw err;
     // Lines before the limit come first: their own errors take precedence, and they give the number.
     await drain();
-    throw new VcfFormatError(header.done ? linesDone + 1 : header.lines + 1, err.field, err.reason);
+    const line = header.done ? linesDone + 1 : header.lines + 1;
+    if (err.where.decompressedCap !== undefined) throw new InputCapError(line, 'decompressedBytes', err.where.decompressedCap);
+    if (err.where.compressedOffset !== undefined) {
+      const complete = line > 1 ? `the last complete line is ${line - 1}` : 'no line is complete before it';
+      throw new VcfFormatError(line, err.field, `${err.reason}; ${complete}`);
+    }
+    throw new VcfFormatError(line, err.field, err.reason);
   }
   await drain();
+  if (overRecordCap) throw new InputCapError(linesDone + 1, 'records', maxRecords);
   header.finish();
   checkCoverage(summary, header.meta, opts.reference?.coverage);
   opts.onProgress?.(summary.records);

@@ -8,7 +8,8 @@ export { checkCoverage, chromosomeCoverage, UNCOVERED_WARNING_SHARE } from './an
 export { annotateVcf, ENGINE_NAME } from './engine.ts';
 export type { AnnotateOptions } from './engine.ts';
 export { formatCountLog } from './annotation/summary.ts';
-export { VcfFormatError } from './vcf-error.ts';
+export { VcfFormatError, InputCapError } from './vcf-error.ts';
+export type { InputCap } from './vcf-error.ts';
 export { readLines, defaultLimits } from './line-reader.ts';
 export type { LineReaderLimits } from './line-reader.ts';
 export { canonicalChrom } from './chrom-alias.ts';

@@ -13,7 +13,7 @@ import { classifyRegion } from '../src/annotation/region.ts';
 import type { ChunkResult } from '../src/chunk-annotator.ts';
 
 const bgzf = (data: Buffer, blockBytes?: number): Buffer => bgzfWithIndex(data, blockBytes).file;
-import { annotateVcf, AnnotationPool, parseReferenceFile, readReferenceBytes, VcfFormatError } from '../src/index.ts';
+import { annotateVcf, AnnotationPool, InputCapError, parseReferenceFile, readReferenceBytes, VcfFormatError } from '../src/index.ts';
 import type { AnnotateOptions, LoadedReference } from '../src/index.ts';
 import { Mismatches, sameBytes } from './mismatches.ts';
 
@@ -155,24 +155,63 @@ t.test('a too-long line after several chunks is refused with its line number', a
   t.match(String(err), /^VcfFormatError: line 100003: line: longer than 2000000 bytes/);
 });
 
-t.test('damaged compressed input fails with a clear reason, not a crash', async (t) => {
+t.test('damaged compressed input fails with a clear reason, the byte offset and the last complete line', async (t) => {
   const text = Buffer.from(
     '##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n' + '1\t10\t.\tA\tG\t.\t.\t.\n'.repeat(20_000),
   );
+  const lineAt = (bytes: number) => text.subarray(0, bytes).toString('latin1').split('\n').length;
   const good = bgzf(text, 4000);
-  await t.rejects(run(good.subarray(0, good.length - 5000)), /input: the compressed input ends in the middle of a BGZF block/);
-  // A byte of the second block's compressed data (its 18-byte header comes first).
+  // Block starts: BSIZE + 1 at byte 16 of each block.
+  const starts = [0];
+  while (starts.at(-1)! < good.length) starts.push(starts.at(-1)! + good.readUInt16LE(starts.at(-1)! + 16) + 1);
+  const cutIn = starts.findIndex((s) => s > good.length - 5000) - 1;
+  let err = await t.rejects(run(good.subarray(0, good.length - 5000)), VcfFormatError);
+  // Every whole line in the blocks before the truncated one was read: the error is at the next.
+  const linesBefore = lineAt(cutIn * 4000) - 1;
+  t.equal((err as VcfFormatError).line, linesBefore + 1);
+  t.equal(
+    (err as VcfFormatError).reason,
+    `the compressed input ends in the middle of the BGZF block at byte offset ${starts[cutIn]} (truncated file?); the last complete line is ${linesBefore}`,
+  );
+  // A byte of the tenth block's compressed data (its 18-byte header comes first).
   const flipped = Buffer.from(good);
-  const second = good.readUInt16LE(16) + 1;
-  flipped[second + 20] = flipped[second + 20]! ^ 0xff;
-  await t.rejects(run(flipped), /input: the gzip data is damaged/);
+  flipped[starts[10]! + 20] = flipped[starts[10]! + 20]! ^ 0xff;
+  err = await t.rejects(run(flipped), VcfFormatError);
+  t.match(
+    (err as VcfFormatError).reason,
+    new RegExp(
+      `^the BGZF block at byte offset ${starts[10]} of the compressed file is damaged \\(.+\\); the last complete line is ${lineAt(40_000) - 1}$`,
+    ),
+  );
+  t.equal((err as VcfFormatError).line, lineAt(40_000));
   const gz = gzipSync(text);
-  await t.rejects(run(gz.subarray(0, gz.length - 100)), VcfFormatError);
+  err = await t.rejects(run(gz.subarray(0, gz.length - 100)), VcfFormatError);
+  t.match(
+    (err as VcfFormatError).message,
+    new RegExp(
+      `^line \\d+: input: the gzip input ends early, at byte offset ${gz.length - 100} \\(truncated file\\?\\); the last complete line is \\d+$`,
+    ),
+  );
+  // The bytes cut off held the last ~2,000 lines (back-references to the ones before).
+  t.ok((err as VcfFormatError).line > 17_000, 'the lines before the end were read');
+  // A damaged checksum at the end of a gzip stream: located to the 16 KiB slice zlib stopped in,
+  // after every line before it.
+  const badCrc = Buffer.from(gz);
+  badCrc[gz.length - 6] = badCrc[gz.length - 6]! ^ 0xff;
+  err = await t.rejects(run(badCrc), VcfFormatError);
+  const m = /^the gzip data is damaged between byte offsets (\d+) and (\d+) of the compressed file \(incorrect data check\)/.exec(
+    (err as VcfFormatError).reason,
+  );
+  t.ok(m, (err as VcfFormatError).message);
+  if (m) t.ok(Number(m[1]) <= gz.length - 6 && Number(m[2]) === gz.length - 1 && Number(m[2]) - Number(m[1]) < 16_384, `${m[1]}..${m[2]}`);
+  t.equal((err as VcfFormatError).line, 20_003, 'every line was read before the check failed');
 });
 
 t.test('a gzip bomb stops at the decompressed-size limit', async (t) => {
   const bomb = gzipSync(Buffer.concat([Buffer.from('##fileformat=VCFv4.2\n##x='), Buffer.alloc(50_000_000, 65)]));
-  await t.rejects(run(bomb, { limits: { maxDecompressedBytes: 10_000_000 } }), /input: more than 10000000 bytes after decompression/);
+  const err = await t.rejects(run(bomb, { limits: { maxDecompressedBytes: 10_000_000 } }), InputCapError);
+  t.match(String(err), /^InputCapError: line 2: input: more than 10000000 bytes after decompression$/);
+  t.equal((err as InputCapError).cap, 'decompressedBytes');
 });
 
 t.test('VCF 3.3 (the GAS premium_3 sample): every record and sample passes through; I/D indels are not guessed', async (t) => {
