@@ -183,10 +183,24 @@ export function createJobService(deps: JobServiceDeps): ServiceImpl<typeof JobSe
     async claimJob(req) {
       checkIds(req.userId, req.jobId);
       if (req.attempt < 1) throw rpcErrors.invalidArgument('attempt must be ≥ 1');
-      const { job, changed } = await deps.jobs.update(req.userId, req.jobId, (j) => {
-        const n = t.claim(j, req.attempt, req.annotatorId, now());
-        return n === j ? null : n;
-      });
+      let claimed;
+      try {
+        claimed = await deps.jobs.update(req.userId, req.jobId, (j) => {
+          const n = t.claim(j, req.attempt, req.annotatorId, now());
+          return n === j ? null : n;
+        });
+      } catch (err) {
+        // A request delivered again after its job finished. If this service died between recording
+        // the outcome and publishing its event, the finishing call failed and was never answered,
+        // so this is the moment to publish it: same event id, so JetStream drops a copy it has.
+        const stored = await deps.jobs.get(req.userId, req.jobId).catch(() => null);
+        const status = stored?.job.status;
+        if (status === JobStatus.COMPLETED || status === JobStatus.FAILED) {
+          await publishEvent(status === JobStatus.COMPLETED ? JobEventKind.COMPLETED : JobEventKind.FAILED, stored!.job);
+        }
+        throw err;
+      }
+      const { job, changed } = claimed;
       if (changed) {
         transitions.inc({ to: 'RUNNING' });
         deps.logger.info({ jobId: req.jobId, attempt: req.attempt, annotatorId: req.annotatorId }, 'job claimed');
