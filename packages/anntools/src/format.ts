@@ -7,5 +7,5 @@ export { whyNotVcf } from './sniff.ts';
 export { RESULT_KINDS, resultKinds, TSV_COLUMNS } from './result-kinds.ts';
 export type { ResultKind, ResultKindInfo } from './result-kinds.ts';
 export type { AnnotationSummary, ChromosomeCoverage } from './annotation/summary.ts';
-export { PRIMARY_LENGTHS, detectBuild, contigLines, headerLines, buildMismatchWarning } from './genome-build.ts';
+export { PRIMARY_LENGTHS, BUILD_NAME_PATTERNS, detectBuild, contigLines, headerLines, buildMismatchWarning } from './genome-build.ts';
 export type { BuildEvidence, ContigLine, DetectedBuild, JobWarningText } from './genome-build.ts';

@@ -122,6 +122,9 @@ export interface BuildEvidence {
   matched: string[];
 }
 
+/** The name patterns as [build, source] pairs, for the upload page's script (flags: i). */
+export const BUILD_NAME_PATTERNS: ReadonlyArray<readonly [DetectedBuild, string]> = NAME_PATTERNS.map(([b, re]) => [b, re.source] as const);
+
 function nameHint(text: string | undefined): DetectedBuild | null {
   if (!text) return null;
   const hits = NAME_PATTERNS.filter(([, re]) => re.test(text)).map(([b]) => b);
@@ -187,10 +190,12 @@ export function detectBuild(header: string): BuildEvidence {
   return { build: hints[0]![0], basis: hints[0]![1], lengthMatches, matched: [] };
 }
 
-/** The `##` lines at the start of a VCF's text (stops at `#CHROM` or the first data line). */
+/** The `##` lines at the start of a VCF's text (stops at `#CHROM` or the first data line; a byte-order mark is skipped). */
 export function headerLines(text: string): string {
-  const end = text.search(/^(?!##)/m);
-  return end < 0 ? text : text.slice(0, end);
+  // The mark as UTF-8 text, or as its three bytes read as latin1.
+  const body = text.replace(/^(\uFEFF|\u00EF\u00BB\u00BF)/, '');
+  const end = body.search(/^(?!##)/m);
+  return end < 0 ? body : body.slice(0, end);
 }
 
 export interface JobWarningText {

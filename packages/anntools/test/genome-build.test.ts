@@ -123,6 +123,8 @@ t.test('contig lines: quoted values with commas, other keys, a missing or bad le
 t.test('headerLines stops at the #CHROM line and takes a truncated head whole', async (t) => {
   t.equal(headerLines('##a\n##b\n#CHROM\tPOS\n1\t2\n'), '##a\n##b\n');
   t.equal(headerLines('##a\n##contig=<ID=1,len'), '##a\n##contig=<ID=1,len');
+  t.equal(headerLines('\uFEFF##a\n#CHROM\n'), '##a\n', 'a byte-order mark');
+  t.equal(headerLines(Buffer.from('\uFEFF##a\n#CHROM\n').toString('latin1')), '##a\n', 'its bytes read as latin1');
 });
 
 t.test('the mismatch warning names both builds and how it was told; none when they agree or nothing is known', async (t) => {

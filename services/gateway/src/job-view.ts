@@ -31,6 +31,7 @@ export function jobView(job: Job, extra: { queuePosition?: number } = {}) {
     updated_at: iso(job.updatedAt),
     attempt: job.attempt,
     failure_reason: job.failureReason || null,
+    warnings: job.warnings.map((w) => ({ code: w.code, message: w.message })),
     progress: job.status === JobStatus.RUNNING ? { done: Number(job.progressDone), total: Number(job.progressTotal) } : null,
     queue_position: extra.queuePosition ?? null,
     result_state: job.resultState === ResultState.UNSPECIFIED ? null : ResultState[job.resultState],

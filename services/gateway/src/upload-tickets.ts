@@ -14,6 +14,7 @@ import { buildNames } from './job-view.ts';
 import { planOf, uploadLimit } from './plan-limits.ts';
 import type { PlanLimits, PlanName } from './plan-limits.ts';
 import { OverLimitProblem, SNIFF_BYTES, displayName } from './upload.ts';
+import { HEADER_PEEK_BYTES, uploadWarnings } from './header-build.ts';
 import { SignedStatements, StatementError } from './signed-statement.ts';
 
 /** Files up to this size go in one presigned POST; larger ones as a multipart upload. */
@@ -149,7 +150,8 @@ export class UploadTickets {
     };
     // The policy's size range is not enforced by every S3-compatible store: the size seen here is.
     if (info.size > t.m) await reject(new OverLimitProblem(t.p, t.m));
-    const why = whyNotVcf(await direct.head('inputs', t.k, SNIFF_BYTES));
+    const head = await direct.head('inputs', t.k, HEADER_PEEK_BYTES);
+    const why = whyNotVcf(head.subarray(0, SNIFF_BYTES));
     if (why) await reject(new Problem(400, 'Bad Request', `${t.n} is not a VCF file: ${why}`));
     const res = await this.deps.jobs.createJob({
       userId,
@@ -159,6 +161,7 @@ export class UploadTickets {
       inputSize: BigInt(info.size),
       inputKey: t.k,
       idempotencyKey: `ticket:${t.j}`,
+      warnings: await uploadWarnings(head, t.b),
     });
     if (res.created) this.deps.logger.info({ jobId: t.j, userId, size: info.size }, 'job submitted from a direct upload');
     return { job: res.job!, created: res.created };

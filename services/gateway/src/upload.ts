@@ -13,6 +13,7 @@ import { Problem } from './problem.ts';
 import type { Authenticator } from './authenticator.ts';
 import { buildNames } from './job-view.ts';
 import { peekStream } from './peek-stream.ts';
+import { HEADER_PEEK_BYTES, uploadWarnings } from './header-build.ts';
 import { planOf, uploadLimit } from './plan-limits.ts';
 import type { PlanLimits, PlanName } from './plan-limits.ts';
 import { formatBytes } from './web/pages/job-status.ts';
@@ -100,8 +101,8 @@ export async function receiveUpload(
       'genome_build must be GRCh37 or GRCh38, sent as a form field before the file (or as ?genome_build=)',
     );
   }
-  const { head, body } = await peekStream(part.file, SNIFF_BYTES);
-  const why = whyNotVcf(head);
+  const { head, body } = await peekStream(part.file, HEADER_PEEK_BYTES);
+  const why = whyNotVcf(head.subarray(0, SNIFF_BYTES));
   if (why) {
     body.resume();
     throw new Problem(400, 'Bad Request', `${sanitizeName(part.filename)} is not a VCF file: ${why}`);
@@ -118,7 +119,17 @@ export async function receiveUpload(
       throw new OverLimitProblem(plan, limit);
     throw err;
   }
-  const res = await deps.jobs.createJob({ userId, jobId, genomeBuild, inputName, inputSize: BigInt(size), inputKey, idempotencyKey });
+  const warnings = await uploadWarnings(head, buildText!);
+  const res = await deps.jobs.createJob({
+    userId,
+    jobId,
+    genomeBuild,
+    inputName,
+    inputSize: BigInt(size),
+    inputKey,
+    idempotencyKey,
+    warnings,
+  });
   if (!res.created) {
     // The same request was already accepted: keep the first upload, drop this copy.
     await deps.store.delete('inputs', inputKey).catch(() => undefined);

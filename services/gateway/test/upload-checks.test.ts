@@ -3,7 +3,9 @@
 // folder, the operator API tokens, the plan limits. The job service's two gRPC clients (JobService,
 // AccountService) are fakes, named as such in the test names. The identity buckets (NATS KV) are
 // never read here: every request carries an operator token or no credential at all.
+import { readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import t from 'tap';
 import type { Test } from 'tap';
@@ -23,6 +25,7 @@ import {
 import type { AccountService, JobService, ServiceClient } from '@gas/proto';
 import { createLogger, createRegistry } from '@gas/runtime';
 import { FileBlobStore } from '@gas/storage';
+import { sharedDataPath } from '@gas/testing';
 import { buildGateway } from '../src/app.ts';
 import { BuiltinBilling } from '../src/billing/builtin-billing.ts';
 import { ApiTokenStore, SessionStore, UserStore } from '../src/identity/index.ts';
@@ -85,10 +88,10 @@ async function gateway(t: Test): Promise<Gateway> {
   const jobs = fakeGrpcClient<ServiceClient<typeof JobService>>(
     'JobService',
     {
-      createJob: async ({ userId, jobId, genomeBuild, inputName, inputKey, inputSize }) =>
+      createJob: async ({ userId, jobId, genomeBuild, inputName, inputKey, inputSize, warnings }) =>
         create(CreateJobResponseSchema, {
           created: true,
-          job: create(JobSchema, { userId, jobId, genomeBuild, inputName, inputKey, inputSize, status: JobStatus.PENDING }),
+          job: create(JobSchema, { userId, jobId, genomeBuild, inputName, inputKey, inputSize, warnings, status: JobStatus.PENDING }),
         }),
     },
     calls,
@@ -339,6 +342,21 @@ t.test('when several checks fail at once, the first in the order applies', async
 t.test('an accepted upload reaches the job service client (fake gRPC) with the name, the sanitised key and the build', async (t) => {
   const gw = await gateway(t);
   const content = vcfOf(500);
+t.test('a GRCh37 header sent as GRCh38 is accepted as asked, with the warning in the job and the answer (fake gRPC)', async (t) => {
+  const gw = await gateway(t);
+  const text = gunzipSync(readFileSync(sharedDataPath('vcf/grch37/GIAB_NA12878_hg19_chr20_10.0-10.1Mb.vcf.gz'))).toString('latin1');
+  // Its header and first record: under this test's upload limit.
+  const head = text.slice(0, text.indexOf('\n', text.indexOf('\n', text.indexOf('#CHROM')) + 1) + 1);
+  const res = await post(gw, upload(head, 'hg19.vcf', 'GRCh38'), bearer(PREMIUM_TOKEN));
+  t.equal(res.status, 201);
+  const req = gw.calls.find((c) => c.method === 'JobService.createJob')!.req;
+  t.equal(req['genomeBuild'], GenomeBuild.GRCH38, 'the build chosen stands');
+  t.match(req['warnings'], [
+    { code: 'build_mismatch', message: /^This file looks like GRCh37 \(contig lengths\), but it was annotated as GRCh38/ },
+  ]);
+  t.match(res.json(), { genome_build: 'GRCh38', warnings: [{ code: 'build_mismatch', message: /looks like GRCh37/ }] });
+});
+
   const res = await post(gw, upload(content, 'my sample (1).vcf', 'GRCh37'), { ...bearer(FREE_TOKEN), 'idempotency-key': '  retry-42  ' });
   t.equal(res.status, 201);
   t.strictSame(methods(gw), ['AccountService.getAccount', 'JobService.createJob']);
@@ -357,6 +375,8 @@ t.test('an accepted upload reaches the job service client (fake gRPC) with the n
   });
   t.equal(res.headers['location'], `/api/v1/jobs/${jobId}`);
   t.match(res.json(), {
+    // The header names no build: nothing to warn about.
+    warnings: [],
     id: jobId,
     status: 'PENDING',
     genome_build: 'GRCh37',

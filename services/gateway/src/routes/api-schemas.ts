@@ -42,6 +42,7 @@ export const jobSchema = {
     'updated_at',
     'attempt',
     'failure_reason',
+    'warnings',
     'progress',
     'queue_position',
     'result_state',
@@ -64,6 +65,25 @@ export const jobSchema = {
     updated_at: timestamp('The last change.'),
     attempt: count('The delivery attempt that holds or held the job: 0 before it first runs, more than 1 after a retry.'),
     failure_reason: { type: ['string', 'null'], description: 'Why a FAILED job failed.' },
+    warnings: {
+      type: 'array',
+      description:
+        'What to know about the results though the job did not fail. Set at upload when the header points to another genome ' +
+        'build, and replaced by the annotator (which reads the whole header and counts the variants) when the job completes.',
+      items: {
+        type: 'object',
+        required: ['code', 'message'],
+        properties: {
+          code: {
+            type: 'string',
+            description:
+              '`build_mismatch` (the header looks like another build), `uncovered_chromosomes` (10 % or more of the variants ' +
+              'are on chromosomes the reference has no gene models for), `no_dbsnp_chromosomes` (the same for dbSNP).',
+          },
+          message: { type: 'string', description: 'A sentence for people.' },
+        },
+      },
+    },
     progress: {
       type: ['object', 'null'],
       description: 'Records done while RUNNING (`total` is an estimate); null otherwise.',

@@ -20,6 +20,7 @@ import { jobsPage } from '../web/pages/jobs-page.ts';
 import { jobPage } from '../web/pages/job-page.ts';
 import type { Preview, Summary } from '../web/pages/job-page.ts';
 import { uploadPage } from '../web/pages/upload-page.ts';
+import { flankingGenesText } from '../web/pages/coverage-notes.ts';
 import { formatBytes } from '../web/pages/job-status.ts';
 import { sendPage } from '../web/send-page.ts';
 import { signedIn } from '../web/viewer.ts';
@@ -167,7 +168,10 @@ export function registerPageRoutes(app: FastifyInstance, deps: WebDeps): void {
           (!filter.gene || genes.some((g) => g.toLowerCase() === filter.gene.toLowerCase())) &&
           (!filter.region || region === filter.region) &&
           (!filter.rsid || rsids.includes(filter.rsid.startsWith('rs') ? filter.rsid : `rs${filter.rsid}`));
-        if (match && rows.length < PREVIEW_SHOW_ROWS) rows.push(idx.map((i) => readable(cells[i] ?? '')));
+        if (match && rows.length < PREVIEW_SHOW_ROWS)
+          rows.push(
+            idx.map((i) => (i === col('GENES') && region === 'intergenic' ? flankingGenesText(cells[i] ?? '') : readable(cells[i] ?? ''))),
+          );
         if (scanned >= PREVIEW_SCAN_ROWS) break;
       }
     } finally {

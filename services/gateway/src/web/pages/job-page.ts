@@ -6,6 +6,7 @@ import { formatBytes, formatTime, statusCell } from './job-status.ts';
 import type { JobView } from './job-status.ts';
 import { barChart } from './bar-chart.ts';
 import type { AnnotationSummary } from '@gas/anntools/format';
+import { coverageSection, unknownConsequenceNote, warningsCallout } from './coverage-notes.ts';
 
 /** The engine's summary.json, as the annotator stored it. */
 export type Summary = AnnotationSummary;
@@ -63,6 +64,8 @@ function summarySection(s: Summary): Html {
   ${Object.keys(s.functions).length > 0 ? barChart('Coding consequences', s.functions) : ''}
   ${barChart('Variants per chromosome', s.chromosomes, { keepOrder: true })}
 </div>
+${unknownConsequenceNote(s)}
+${coverageSection(s)}
 ${Object.keys(s.skipped).length > 0 ? html`<p class="muted">Not annotated: ${Object.entries(s.skipped).map(([why, n], i) => html`${i ? ', ' : ''}${n} ${why.replace(/_/g, ' ')}`)}.</p>` : ''}
 </section>`;
 }
@@ -85,7 +88,8 @@ ${
 <thead><tr>${p.columns.map((c) => html`<th>${c}</th>`)}</tr></thead>
 <tbody>${p.rows.map((r) => html`<tr>${r.map((c) => html`<td>${c}</td>`)}</tr>`)}</tbody>
 </table></div>
-<p class="muted small">${p.rows.length} rows shown, from the first ${p.scanned.toLocaleString('en')} of the table. Download the table for all of them.</p>`
+<p class="muted small">${p.rows.length} rows shown, from the first ${p.scanned.toLocaleString('en')} of the table. Download the table for all of them.
+For an intergenic variant, Genes names the nearest gene on each side.</p>`
 }
 </section>`;
 }
@@ -110,6 +114,7 @@ export function jobPage(d: JobPageData): Html {
   <div><dt>Finished</dt><dd>${formatTime(j.finished_at)}</dd></div>
 </dl>
 ${j.status === 'FAILED' ? html`<div class="callout error"><strong>The annotation failed.</strong> <span class="reason">${j.failure_reason ?? 'No reason was recorded.'}</span><br>Fix the file and <a href="/upload">upload it again</a>.</div>` : ''}
+${warningsCallout(j.warnings)}
 ${done ? resultState(j, d.viewer) : ''}
 </section>
 ${done && d.summary ? summarySection(d.summary) : ''}
