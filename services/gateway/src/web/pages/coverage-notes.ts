@@ -65,6 +65,6 @@ sequence, unknown coding consequences. dbSNP data may cover only part of a chrom
  */
 export function flankingGenesText(cell: string): string {
   const [left = 'NONE', right = 'NONE'] = cell.split('&');
-  if (left === 'NONE' && right === 'NONE') return 'none: no genes on this chromosome in the reference';
+  if (left === 'NONE' && right === 'NONE') return 'none on this chromosome';
   return `${left === 'NONE' ? 'none before' : left}, ${right === 'NONE' ? 'none after' : right}`;
 }

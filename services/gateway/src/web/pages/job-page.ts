@@ -89,7 +89,7 @@ ${
 <tbody>${p.rows.map((r) => html`<tr>${r.map((c) => html`<td>${c}</td>`)}</tr>`)}</tbody>
 </table></div>
 <p class="muted small">${p.rows.length} rows shown, from the first ${p.scanned.toLocaleString('en')} of the table. Download the table for all of them.
-For an intergenic variant, Genes names the nearest gene on each side.</p>`
+For an intergenic variant, Genes names the nearest gene on each side ("none" where the reference has no gene on that side).</p>`
 }
 </section>`;
 }
