@@ -19,6 +19,10 @@ export const testEnvironment = {
   repoRoot: (): string | undefined => read('GAS_REPO_ROOT'),
   /** `GAS_SHARED_DATA`: the shared data folder instead of ../shared/data beside the repository. */
   sharedData: (): string | undefined => read('GAS_SHARED_DATA'),
+  /** `GAS_CHAOS_SEED`: the chaos test's kill schedule (it prints the seed it used, to run it again). */
+  chaosSeed: (): number | undefined => (read('GAS_CHAOS_SEED') === undefined ? undefined : Number(read('GAS_CHAOS_SEED'))),
+  /** `GAS_CHAOS_JOBS`: how many jobs the chaos test submits (100 by default). */
+  chaosJobs: (): number => Number(read('GAS_CHAOS_JOBS') ?? 100),
   /** What a launched process inherits (PATH, the coverage hooks tap sets, ...) before its own variables. */
   inherited: (): Record<string, string | undefined> => ({ ...process.env }),
 };

@@ -26,3 +26,4 @@ export { stripeStandIn } from './stripe-stand-in.ts';
 export type { StripeAnswer, StripeRequest } from './stripe-stand-in.ts';
 export { parseLogLine } from './log-line.ts';
 export type { LogLine } from './log-line.ts';
+export { testEnvironment } from './config.ts';

@@ -103,7 +103,7 @@ export function superviseStack(stack: GasStack, opts: SupervisorOptions): StackS
   // then restarts it like any other.
   const failures = new Map<ServiceName, number>();
   const probe = async (name: ServiceName, handle: ServiceHandle) => {
-    let ok = false;
+    let ok: boolean;
     try {
       const res = await fetch(`http://127.0.0.1:${handle.opsPort}/livez`, { signal: AbortSignal.timeout(livenessTimeoutMs) });
       await res.body?.cancel();
