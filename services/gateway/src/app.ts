@@ -106,6 +106,9 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
         styleSrc: ["'self'"],
         imgSrc: ["'self'", 'data:'],
         connectSrc: ["'self'", ...(deps.uploadOrigins ?? [])],
+        // The live updates' SharedWorker (static/live-worker.js); said outright rather than left
+        // to the fallback through script-src.
+        workerSrc: ["'self'"],
         // Upgrading may send the browser on to the payment provider's page.
         formAction: ["'self'", 'https://checkout.stripe.com'],
         frameAncestors: ["'none'"],
@@ -244,7 +247,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
         secret: deps.secret,
       }),
     );
-    registerLiveRoutes(app, web);
+    registerLiveRoutes(app, web, deps.registry);
     registerAuthRoutes(app, web, { oidc: deps.oidc ? { name: deps.oidc.name } : null, secureCookies: secure });
     if (deps.oidc)
       registerOidcRoutes(app, web, {

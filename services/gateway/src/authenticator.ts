@@ -58,6 +58,19 @@ export class Authenticator {
   }
 
   /**
+   * Whether the credentials a request was identified by still hold: the session not ended, expired
+   * or idle too long, the API token not revoked. For long-lived requests (the live stream); a
+   * check is not activity, so it does not keep an idle session alive.
+   */
+  async stillValid(req: FastifyRequest, identity: Identity): Promise<boolean> {
+    if (identity.via === 'session')
+      return (await this.deps.sessions.resume(this.sessionId(req), { touch: false }))?.userId === identity.userId;
+    const token = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (!token) return false;
+    return (this.deps.staticTokens.lookup(token) ?? (await this.deps.tokens.userOf(token))) === identity.userId;
+  }
+
+  /**
    * The user of an API call: 401 without credentials, 403 when a session request that changes
    * something lacks its CSRF token (header X-CSRF-Token, or the `_csrf` form field).
    */

@@ -1,19 +1,125 @@
-// Shared by the jobs and job pages: listens to /jobs/events and calls back with each job update.
-// The server renders the markup (escaping user data); this only swaps it in.
+// Shared by the jobs and job pages: live job updates, calling back with each job. The server
+// renders the markup (escaping user data); the pages only swap it in.
+//
+// One /jobs/events stream serves every tab of the browser (six HTTP/1.1 connections per host is
+// all a browser opens, so a stream per tab kept the seventh tab from loading): a SharedWorker
+// holds it where there is one; else one tab, elected with the Web Locks API, holds it and passes
+// events on through a BroadcastChannel; else (old browsers) each page opens its own. Workers,
+// locks and channels are named after the page's account (meta gas-live), and the stream itself
+// says whose it is, so a page never shows another account's jobs after a sign-out and sign-in in
+// another tab.
 'use strict';
 window.gasLive = function gasLive(onJob) {
-  if (!('EventSource' in window)) return;
-  const source = new EventSource('/jobs/events');
-  source.addEventListener('job', (e) => {
-    try {
-      onJob(JSON.parse(e.data));
-    } catch (err) {
-      console.warn('bad job event', err);
-    }
-  });
+  const meta = document.querySelector('meta[name="gas-live"]');
+  if (!meta || !('EventSource' in window) || typeof window.gasOpenStream !== 'function') return;
+  const account = meta.content;
+  const name = 'gas-live:' + account;
   const note = document.querySelector('.live-note');
-  if (note) note.hidden = false;
-  window.addEventListener('pagehide', () => source.close());
+  let stopped = false;
+  const say = (text) => {
+    if (!note) return;
+    note.textContent = text;
+    note.hidden = false;
+  };
+  const handle = (msg) => {
+    if (!msg || msg.account !== account) return;
+    if (msg.type === 'job') {
+      if (!stopped) onJob(msg.job);
+    } else if (msg.type === 'live') {
+      stopped = false;
+      say('Statuses update live.');
+    } else if (msg.type === 'ended') {
+      stopped = true;
+      say('Live updates stopped (signed out, or signed in as someone else). Reload the page to see the latest statuses.');
+    }
+  };
+  const relay = (post) => ({
+    onLive: () => post({ type: 'live', account }),
+    onJob: (job) => post({ type: 'job', account, job }),
+    onEnded: (reason) => post({ type: 'ended', account, reason }),
+  });
+  // A page restored from the back/forward cache has let go of its stream: start over.
+  window.addEventListener('pageshow', (e) => {
+    if (e.persisted) location.reload();
+  });
+
+  function direct() {
+    window.gasLiveTransport = 'direct';
+    const stream = window.gasOpenStream(account, relay(handle));
+    window.addEventListener('pagehide', () => stream.close());
+  }
+
+  function viaLeader() {
+    window.gasLiveTransport = 'leader';
+    const channel = new BroadcastChannel(name);
+    let leading = null;
+    channel.addEventListener('message', (e) => {
+      if (e.data && e.data.type === 'ask') {
+        if (leading && leading.live) channel.postMessage({ type: 'live', account });
+      } else handle(e.data);
+    });
+    // A channel does not deliver to its sender: the leader handles its own events too.
+    const share = (msg) => {
+      channel.postMessage(msg);
+      handle(msg);
+    };
+    navigator.locks.request(name, () => {
+      return new Promise((release) => {
+        const lead = { live: false, stream: null };
+        leading = lead;
+        lead.stream = window.gasOpenStream(account, {
+          onLive() {
+            lead.live = true;
+            share({ type: 'live', account });
+          },
+          onJob: (job) => share({ type: 'job', account, job }),
+          onEnded(reason) {
+            share({ type: 'ended', account, reason });
+            // The next tab in line tries once (after a sign-out it is refused too, and so on).
+            leading = null;
+            release();
+          },
+        });
+        window.addEventListener('pagehide', () => {
+          lead.stream.close();
+          leading = null;
+          release();
+        });
+      });
+    });
+    channel.postMessage({ type: 'ask' });
+  }
+
+  function viaWorker() {
+    let worker;
+    try {
+      worker = new SharedWorker('/static/live-worker.js', { name });
+    } catch {
+      return false;
+    }
+    window.gasLiveTransport = 'shared-worker';
+    const port = worker.port;
+    let heard = false;
+    // The worker's script did not load (a proxy, a policy): share through a leader tab instead.
+    worker.addEventListener('error', () => {
+      if (heard) return;
+      port.close();
+      if (typeof BroadcastChannel === 'function' && navigator.locks) viaLeader();
+      else direct();
+    });
+    port.addEventListener('message', (e) => {
+      heard = true;
+      handle(e.data);
+    });
+    port.start();
+    port.postMessage({ type: 'hello', account });
+    window.addEventListener('pagehide', () => port.postMessage({ type: 'bye' }));
+    return true;
+  }
+
+  if (typeof SharedWorker === 'function' && viaWorker()) return;
+  if (typeof BroadcastChannel === 'function' && navigator.locks) return viaLeader();
+  direct();
 };
 
 // Times are written in UTC by the server; show them in the reader's zone.

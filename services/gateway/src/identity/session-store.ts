@@ -48,8 +48,12 @@ export class SessionStore {
     return { id, session };
   }
 
-  /** The live session for a cookie value, or null (unknown, tampered, idle too long or expired). */
-  async resume(id: string | undefined): Promise<Session | null> {
+  /**
+   * The live session for a cookie value, or null (unknown, tampered, idle too long or expired).
+   * `touch: false` checks without counting as activity (a long-lived stream re-checking itself
+   * must not keep an idle session alive).
+   */
+  async resume(id: string | undefined, { touch = true }: { touch?: boolean } = {}): Promise<Session | null> {
     if (!id || !/^[A-Za-z0-9_-]{43}$/.test(id)) return null;
     const key = digest(id);
     const found = await this.store.get(key);
@@ -60,7 +64,7 @@ export class SessionStore {
       await this.store.delete(key);
       return null;
     }
-    if (at - s.lastSeenAt >= this.times.touchEveryMs) {
+    if (touch && at - s.lastSeenAt >= this.times.touchEveryMs) {
       // A lost race only means another request touched it first.
       await this.store.update(key, { ...s, lastSeenAt: at }, found.revision);
     }

@@ -1,24 +1,50 @@
 // Live job updates for the jobs and job pages: server-sent events fed by the job service's
 // WatchJobs stream. Each event carries the job's row and status cell rendered on the server, so
 // the page script only swaps markup in and user data is escaped in one place.
+//
+// A browser holds one stream for all its tabs (static/live-worker.js, a SharedWorker, or a leader
+// tab): browsers allow six HTTP/1.1 connections per host, so a stream per tab left the seventh tab
+// unable to load. Because one stream feeds many tabs, it opens with a `hello` naming whose stream
+// it is (the liveKey every page also carries), and it ends with `signed-out` as soon as the
+// credentials it was opened with stop holding, so it never outlives a sign-out or a session.
 import type { FastifyInstance } from 'fastify';
+import type { Registry } from '@gas/runtime';
+import { Counter, Gauge } from '@gas/runtime';
 import { JobStatus } from '@gas/proto';
 import type { Job } from '@gas/proto';
 import { jobView } from '../job-view.ts';
 import { queuePosition } from '../queue-position.ts';
 import { jobRow } from '../web/pages/jobs-page.ts';
 import { statusCell } from '../web/pages/job-status.ts';
+import { liveKey } from '../web/viewer.ts';
 import type { WebDeps } from './web-deps.ts';
 
 const HEARTBEAT_MS = 15_000;
+/** How soon a sign-out, an expired session or a revoked token ends an open stream. */
+const CREDENTIAL_CHECK_MS = 5_000;
 /** Queue positions move when other users' jobs start, which WatchJobs does not report. */
 const QUEUE_REFRESH_MS = 3_000;
 const WATCH_DEADLINE_MS = 6 * 3600_000;
 
-export function registerLiveRoutes(app: FastifyInstance, deps: WebDeps): void {
+export function registerLiveRoutes(app: FastifyInstance, deps: WebDeps, registry: Registry): void {
+  const open = new Gauge({ name: 'gas_gateway_live_streams', help: 'Live update streams (/jobs/events) open now', registers: [registry] });
+  const opened = new Counter({
+    name: 'gas_gateway_live_streams_opened_total',
+    help: 'Live update streams (/jobs/events) opened',
+    registers: [registry],
+  });
+  const ended = new Counter({
+    name: 'gas_gateway_live_streams_signed_out_total',
+    help: 'Live update streams ended because their session or token no longer held',
+    registers: [registry],
+  });
+
   app.get('/jobs/events', async (req, reply) => {
     const userId = await deps.authn.apiUser(req);
+    const identity = (await deps.authn.identify(req))!;
     reply.hijack();
+    opened.inc();
+    open.inc();
     const res = reply.raw;
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -28,11 +54,15 @@ export function registerLiveRoutes(app: FastifyInstance, deps: WebDeps): void {
       'X-Content-Type-Options': 'nosniff',
     });
     res.write('retry: 3000\n\n');
+    res.write(`event: hello\ndata: ${JSON.stringify({ account: liveKey(userId) })}\n\n`);
     const ac = new AbortController();
+    let stopped = false;
     const pending = new Map<string, Job>();
     const lastPosition = new Map<string, number>();
 
     const send = (job: Job, position?: number) => {
+      // Nothing more once the credentials stopped holding (a position lookup may finish after).
+      if (stopped) return;
       const view = jobView(job, { queuePosition: position });
       const data = { id: job.jobId, status: view.status, row: jobRow(view).text, statusHtml: statusCell(view).text };
       res.write(`event: job\ndata: ${JSON.stringify(data)}\n\n`);
@@ -53,9 +83,25 @@ export function registerLiveRoutes(app: FastifyInstance, deps: WebDeps): void {
         );
       }
     }, QUEUE_REFRESH_MS);
+    const credentials = setInterval(() => {
+      deps.authn.stillValid(req, identity).then(
+        (valid) => {
+          if (valid || ac.signal.aborted) return;
+          ended.inc();
+          res.write('event: signed-out\ndata: {}\n\n');
+          stop();
+        },
+        // NATS away: the stream goes on; the next check decides.
+        (err: unknown) => req.log.warn({ err }, 'live stream credential check failed'),
+      );
+    }, CREDENTIAL_CHECK_MS);
     const stop = () => {
+      if (stopped) return;
+      stopped = true;
+      open.dec();
       clearInterval(heartbeat);
       clearInterval(queue);
+      clearInterval(credentials);
       ac.abort();
     };
     req.raw.on('close', stop);

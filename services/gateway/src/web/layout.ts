@@ -6,6 +6,8 @@ export interface Viewer {
   name: string;
   plan: 'free' | 'premium';
   csrfToken: string;
+  /** Whose live updates this page takes (see liveKey in viewer.ts). */
+  liveKey: string;
 }
 
 export interface PageOptions {
@@ -35,7 +37,12 @@ export function page(o: PageOptions): Html {
 <title>${o.title} · GAS</title>
 <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/static/app.css">
-${v ? html`<meta name="csrf-token" content="${v.csrfToken}">` : ''}
+${
+  v
+    ? html`<meta name="csrf-token" content="${v.csrfToken}">
+<meta name="gas-live" content="${v.liveKey}">`
+    : ''
+}
 </head>
 <body>
 <header class="top">

@@ -1,5 +1,6 @@
 // The signed-in browser user of a page: their session (for the CSRF token) and account (for the
 // name and plan in the header).
+import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Plan, AccountService } from '@gas/proto';
 import { accountOf } from '../plan-limits.ts';
@@ -20,8 +21,18 @@ export function safeNext(next: unknown): string {
   return typeof next === 'string' && /^\/(?![/\\])[\x21-\x7e]*$/.test(next) ? next : '/jobs';
 }
 
+/**
+ * Names the account a page and a live stream belong to, so a browser's pages never take another
+ * account's live updates (after a sign-out and a sign-in in another tab). Not a secret: the page's
+ * user sees it; it is a digest so the user id itself stays out of the markup.
+ */
+export function liveKey(userId: string): string {
+  return createHash('sha256').update(`gas-live\0${userId}`).digest('base64url').slice(0, 22);
+}
+
 function viewerOf(account: Account | null, session: Session): Viewer {
   return {
+    liveKey: liveKey(session.userId),
     email: account?.email ?? '',
     name: account?.name ?? '',
     plan: account?.plan === Plan.PREMIUM ? 'premium' : 'free',

@@ -101,7 +101,7 @@ export function jobPage(d: JobPageData): Html {
     title: j.input_name,
     viewer: d.viewer,
     nav: 'jobs',
-    scripts: ['live.js', 'job.js'],
+    scripts: ['live-stream.js', 'live.js', 'job.js'],
     body: html`<p class="crumbs"><a href="/jobs">← Your jobs</a></p>
 <div class="title-row"><h1 class="filename">${j.input_name}</h1></div>
 <section class="card job" data-job="${j.id}" data-status="${j.status}">
