@@ -81,7 +81,11 @@ const supervisor = superviseStack(stack, {
       case 'unresponsive':
         return say(`[gas] ${at} ${e.service} is not answering (${e.detail}); killing it`);
       case 'restarted':
-        return say(`[gas] ${at} ${e.service} is back after ${seconds(e.downMs)} (restart ${e.restarts})`);
+        return say(
+          e.ready === false
+            ? `[gas] ${at} ${e.service} is running again but not ready (restart ${e.restarts}): see its /readyz and log`
+            : `[gas] ${at} ${e.service} is back after ${seconds(e.downMs)} (restart ${e.restarts})`,
+        );
       case 'restart-failed':
         return say(`[gas] ${at} ${e.service} did not start (${e.detail}); next try in ${seconds(e.restartInMs)}`);
     }

@@ -9,7 +9,7 @@ import type { ServiceExit, ServiceHandle, ServiceName } from './service.ts';
 export type SupervisorEvent =
   | { kind: 'exited'; service: ServiceName | 'nats'; detail: string; restartInMs: number; restarts: number }
   | { kind: 'unresponsive'; service: ServiceName; detail: string }
-  | { kind: 'restarted'; service: ServiceName | 'nats'; restarts: number; downMs: number }
+  | { kind: 'restarted'; service: ServiceName | 'nats'; restarts: number; downMs: number; ready?: boolean }
   | { kind: 'restart-failed'; service: ServiceName | 'nats'; detail: string; restartInMs: number; restarts: number };
 
 export interface SupervisorOptions {
@@ -35,6 +35,10 @@ export interface StackSupervisor {
 
 export function describeExit(exit: ServiceExit): string {
   return exit.signal ? `killed by ${exit.signal}` : `exited with code ${exit.code}`;
+}
+
+async function hasExited(handle: ServiceHandle): Promise<boolean> {
+  return Promise.race([handle.exited.then(() => true), sleep(0).then(() => false)]);
 }
 
 export function superviseStack(stack: GasStack, opts: SupervisorOptions): StackSupervisor {
@@ -83,8 +87,14 @@ export function superviseStack(stack: GasStack, opts: SupervisorOptions): StackS
           return;
         } catch (err) {
           if (ac.signal.aborted) return;
-          // A start that failed may have left its process running (not ready in time): end it.
-          await stack.services[name]?.stop(5000);
+          // Up but not ready in time (the gateway waits for an annotator, say): readiness is not
+          // liveness, so it is left running, as Kubernetes would; its liveness probe still applies.
+          const handle = stack.services[name];
+          if (handle && !(await hasExited(handle))) {
+            opts.onEvent({ kind: 'restarted', service: name, restarts: restarts[name], downMs: Date.now() - downSince, ready: false });
+            watchExit(name, handle);
+            return;
+          }
           delay = nextDelay(name);
           const detail = (err as Error).message.split('\n', 1)[0] ?? '';
           opts.onEvent({ kind: 'restart-failed', service: name, detail, restartInMs: delay, restarts: restarts[name] });
