@@ -161,7 +161,7 @@ for (const [store, workerThreads] of [
       const res = await stack.submitText(user, 'photo.png', '\x89PNG\r\n\x1a\n....', { genomeBuild: 'GRCh37' });
       t.equal(res.status, 400);
       const problem = (await res.json()) as { detail: string };
-      t.match(problem.detail, /photo\.png is not a VCF file: .*##fileformat=VCF/);
+      t.match(problem.detail, /^the file photo\.png is not a VCF file: .*##fileformat=VCF/);
       const afterList = (await (await stack.api(user, '/api/v1/jobs')).json()) as { jobs: unknown[] };
       t.equal(afterList.jobs.length, before.jobs.length);
       const noBuild = await stack.submitText(user, 'x.vcf', '##fileformat=VCFv4.2\n', {});

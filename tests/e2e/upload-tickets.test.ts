@@ -109,7 +109,7 @@ t.test('what is not a VCF is refused and removed; tickets are bound to their use
   await postToBucket(notes, Buffer.from('just some notes here'), 'notes.txt');
   const notVcf = await redeem(web, { ticket: notes.ticket });
   t.equal(notVcf.status, 400);
-  t.match(notVcf.body.detail, /^notes\.txt is not a VCF file/);
+  t.match(notVcf.body.detail, /^the file notes\.txt is not a VCF file/);
   t.equal((await redeem(web, { ticket: notes.ticket })).status, 409, 'removed');
 
   const { body: mine } = await askTicket(web, { file_name: 'free_1.vcf', size: 100, genome_build: 'GRCh37' });

@@ -7,6 +7,9 @@ import type { Test } from 'tap';
 import { readFile } from 'node:fs/promises';
 import { launchBrowser, newPage, pageErrors, screenshot, sharedDataPath, startGasStack, DESKTOP, PHONE } from '@gas/testing';
 import type { Page } from '@gas/testing';
+import { create, JobSchema, JobStatus } from '@gas/proto';
+import { jobView } from '../../services/gateway/src/job-view.ts';
+import { statusCell } from '../../services/gateway/src/web/pages/job-status.ts';
 
 const FREE_1 = sharedDataPath('vcf/gas_anntools/free_1.vcf');
 // 175,701 bytes: over the free plan's 150 KB.
@@ -175,11 +178,29 @@ t.test('the pages work at phone width: nothing wider than the screen, navigation
   await page.waitForURL(/\/jobs$/);
   await fitsWidth(t, page);
   await shot(page, 'phone jobs');
+  // A running job's "1 %" (the server's markup for it) stays on one line in the narrow status column.
+  const running = statusCell(
+    jobView(create(JobSchema, { jobId: '01ARZ3NDEKTSV4RRFFQ69G5FAV', status: JobStatus.RUNNING, progressDone: 1n, progressTotal: 100n })),
+  ).text;
+  const pctLines = await page.evaluate<number>(
+    `(() => { const cell = document.querySelector('table.jobs td.status'); cell.innerHTML = ${JSON.stringify(running)};
+      return cell.querySelector('.pct').getClientRects().length; })()`,
+  );
+  t.equal(pctLines, 1, '"1 %" is not broken across lines');
   const first = page.locator('table.jobs td.name a').first();
   await first.click();
   await page.waitForURL(/\/jobs\/[0-9A-Z]{26}$/);
   await fitsWidth(t, page);
   await shot(page, 'phone job');
+  // A long log line (no spaces to break at, as a long file name or list) stays inside the log box.
+  const log = await page.evaluate<{ scroll: number; client: number; right: number; box: number }>(
+    `(() => { const pre = document.querySelector('section.log pre');
+      pre.textContent += '\\nfile: ' + 'a_very_long_file_name_'.repeat(20) + '.vcf';
+      return { scroll: pre.scrollWidth, client: pre.clientWidth, right: pre.getBoundingClientRect().right,
+        box: pre.closest('section').getBoundingClientRect().right }; })()`,
+  );
+  t.ok(log.scroll <= log.client && log.right <= log.box + 0.5, `the log box holds its lines: ${JSON.stringify(log)}`);
+  await fitsWidth(t, page);
   for (const path of ['/upload', '/profile', '/tokens', '/subscribe']) {
     await page.goto(stack.url + path);
     await fitsWidth(t, page);

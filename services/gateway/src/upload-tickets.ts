@@ -152,7 +152,7 @@ export class UploadTickets {
     if (info.size > t.m) await reject(new OverLimitProblem(t.p, t.m));
     const head = await direct.head('inputs', t.k, HEADER_PEEK_BYTES);
     const why = whyNotVcf(head.subarray(0, SNIFF_BYTES));
-    if (why) await reject(new Problem(400, 'Bad Request', `${t.n} is not a VCF file: ${why}`));
+    if (why) await reject(new Problem(400, 'Bad Request', `the file ${t.n} is not a VCF file: ${why}`));
     const res = await this.deps.jobs.createJob({
       userId,
       jobId: t.j,

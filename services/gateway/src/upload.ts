@@ -105,7 +105,9 @@ export async function receiveUpload(
   const why = whyNotVcf(head.subarray(0, SNIFF_BYTES));
   if (why) {
     body.resume();
-    throw new Problem(400, 'Bad Request', `${sanitizeName(part.filename)} is not a VCF file: ${why}`);
+    // Worded so that the user's file name is never the first word: pages capitalise sentences,
+    // and a name must be shown as it was written.
+    throw new Problem(400, 'Bad Request', `the file ${displayName(part.filename)} is not a VCF file: ${why}`);
   }
   const jobId = ulid();
   const inputName = displayName(part.filename);

@@ -6,7 +6,17 @@ import { html, escapeHtml } from '../src/web/html.ts';
 import { statusCell, formatBytes } from '../src/web/pages/job-status.ts';
 import { barChart } from '../src/web/pages/bar-chart.ts';
 import { jobRow } from '../src/web/pages/jobs-page.ts';
-import { safeNext } from '../src/web/viewer.ts';
+import { liveKey, safeNext } from '../src/web/viewer.ts';
+import { page } from '../src/web/layout.ts';
+import type { Viewer } from '../src/web/layout.ts';
+import { subscribePage } from '../src/web/pages/plan-pages.ts';
+import { errorPage } from '../src/web/pages/error-page.ts';
+import { landingPage, signInPage } from '../src/web/pages/auth-pages.ts';
+import { uploadPage } from '../src/web/pages/upload-page.ts';
+import { jobPage } from '../src/web/pages/job-page.ts';
+import type { Summary } from '../src/web/pages/job-page.ts';
+import { asSentence } from '../src/problem.ts';
+import { SIGNED_UP } from '../src/routes/auth-routes.ts';
 import { jobView } from '../src/job-view.ts';
 import { displayName } from '../src/upload.ts';
 
@@ -38,7 +48,7 @@ t.test('status cells: queue position, a progress bar while running, archived res
     /position 3 in the queue/,
   );
   const running = statusCell(job({ status: JobStatus.RUNNING, progressDone: 250n, progressTotal: 1000n })).text;
-  t.match(running, /<progress max="1000" value="250" aria-label="progress"><\/progress> <span class="pct">25 %<\/span>/);
+  t.match(running, /<progress max="1000" value="250" aria-label="progress"><\/progress> <span class="pct">25\u00a0%<\/span>/);
   t.match(statusCell(job({ status: JobStatus.RUNNING })).text, /starting/);
   t.match(
     statusCell(job({ status: JobStatus.COMPLETED, resultState: ResultState.ARCHIVED })).text,
@@ -79,4 +89,71 @@ t.test('file names: kept as the user wrote them, without folders or control char
   t.equal(displayName('x'.repeat(300)).length, 200);
   t.equal(formatBytes(153600), '150 KB');
   t.equal(formatBytes(1024 * 1024 * 1024), '1.0 GB');
+});
+
+const viewer = (plan: 'free' | 'premium'): Viewer => ({ email: 'a@example.org', name: 'A', plan, csrfToken: 'c', liveKey: liveKey('u1') });
+/** The text a reader sees: tags dropped, entities of spaces resolved. */
+const text = (markup: string) => markup.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+
+t.test('no page promises cold storage or archiving, which does not exist yet (issue 12)', async (t) => {
+  const pages = [
+    subscribePage({ viewer: viewer('free'), freeLimit: 153600, cap: 2 ** 30, provider: 'builtin' }).text,
+    subscribePage({ viewer: viewer('premium'), freeLimit: 153600, cap: 2 ** 30, provider: 'builtin' }).text,
+    landingPage({ freeLimit: '150 KB' }).text,
+    uploadPage({ viewer: viewer('free'), limitBytes: 153600, samples: [] }).text,
+  ];
+  for (const p of pages) t.notMatch(text(p), /cold storage|archiv|retention|no (such )?limit/i);
+  t.match(text(pages[0]!), /Inputs up to 150 KB/);
+  t.match(text(pages[1]!), /Inputs up to 1\.0 GB/);
+});
+
+t.test('the plain 404 page is neutral: not found, nothing about other accounts', async (t) => {
+  const p = text(errorPage({ status: 404, title: 'Not Found', detail: 'There is no page at this address.' }).text);
+  t.match(p, /The page or job was not found/);
+  t.notMatch(p, /account/i);
+});
+
+t.test('percentages keep their % sign on the same line', async (t) => {
+  t.match(statusCell(job({ status: JobStatus.RUNNING, progressDone: 1n, progressTotal: 100n })).text, /<span class="pct">1\u00a0%<\/span>/);
+  t.match(barChart('Classes', { exonic: 1, intronic: 3 }).text, /<small>25\.0\u00a0%<\/small>/);
+  const summary = {
+    records: 1,
+    alleles: 1,
+    snvs: 1,
+    indels: 0,
+    tiTv: null,
+    rsidRate: 0.5,
+    regions: { exonic: 1 },
+    functions: {},
+    chromosomes: { '1': 1 },
+    skipped: {},
+  };
+  const done = jobPage({
+    viewer: viewer('free'),
+    job: job({ status: JobStatus.COMPLETED }),
+    summary: summary as unknown as Summary,
+    preview: null,
+    log: null,
+  }).text;
+  t.match(done, /<dd>50\.0\u00a0%<\/dd>/);
+  t.notMatch(done.replace(/<[^>]+>/g, ''), /\d %/, 'no breakable space before a % sign');
+});
+
+t.test("an error about a user's file keeps the name as written (notes.txt, never Notes.txt)", async (t) => {
+  t.equal(
+    asSentence('the file notes.txt is not a VCF file: a VCF file must start with "##fileformat=VCFv4.x"; this file does not'),
+    'The file notes.txt is not a VCF file: a VCF file must start with "##fileformat=VCFv4.x"; this file does not.',
+  );
+});
+
+t.test('signed-in pages name their account for live updates; sign-up answers with the sign-in form', async (t) => {
+  const v = viewer('free');
+  t.match(page({ title: 'x', viewer: v, body: html`` }).text, `<meta name="gas-live" content="${v.liveKey}">`);
+  t.notMatch(page({ title: 'x', body: html`` }).text, /gas-live/);
+  t.match(liveKey('u1'), /^[\w-]{22}$/);
+  t.not(liveKey('u1'), liveKey('u2'));
+  t.notMatch(liveKey('u1'), /u1/, 'not the user id itself');
+  const signedUp = signInPage({ formToken: 'f', email: 'x@example.org', notice: SIGNED_UP, next: '/jobs?welcome=1' }).text;
+  t.match(signedUp, /<p class="notice" role="status">If this address is new, your account is ready/);
+  t.match(signedUp, /name="email" value="x@example.org"/);
 });

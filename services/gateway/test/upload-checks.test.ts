@@ -264,7 +264,10 @@ t.test('400 for a file that is not a VCF, naming the file and the reason; nothin
   const gw = await gateway(t);
   const res = await post(gw, upload('name\tvalue\nx\t1\n', 'notes.txt', 'GRCh38'), bearer(FREE_TOKEN));
   t.equal(res.status, 400);
-  t.equal(res.problem?.detail, 'notes.txt is not a VCF file: a VCF file must start with "##fileformat=VCFv4.x"; this file does not');
+  t.equal(
+    res.problem?.detail,
+    'the file notes.txt is not a VCF file: a VCF file must start with "##fileformat=VCFv4.x"; this file does not',
+  );
   t.strictSame(methods(gw), ['AccountService.getAccount']);
   t.strictSame(await gw.storedInputs(), []);
 });

@@ -10,7 +10,7 @@ export function landingPage(o: { freeLimit: string }): Html {
   <h1>Annotate a VCF in minutes</h1>
   <p>Upload a VCF (GRCh37 or GRCh38) and GAS adds genes and transcripts, region classes, coding consequences with HGVS, and dbSNP rsIDs to every variant. Watch it run, read the summary, download the annotated VCF and a table.</p>
   <p><a class="button" href="/signup">Create a free account</a> <a class="button secondary" href="/signin">Sign in</a></p>
-  <p class="muted">Free accounts annotate files up to ${o.freeLimit}; premium has no such limit and keeps results out of cold storage.</p>
+  <p class="muted">Free accounts annotate files up to ${o.freeLimit}; premium accounts annotate larger files.</p>
 </section>`,
   });
 }

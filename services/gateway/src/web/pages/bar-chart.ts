@@ -20,7 +20,7 @@ export function barChart(title: string, counts: Record<string, number>, opts: { 
 <ol>
 ${entries.map(
   ([label, n]) =>
-    html`<li><span class="label">${label.replace(/;/g, ' + ')}</span><svg class="bar" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true"><rect width="${((100 * n) / top).toFixed(2)}" height="10"></rect></svg><span class="count">${n.toLocaleString('en')} <small>${((100 * n) / total).toFixed(1)} %</small></span></li>`,
+    html`<li><span class="label">${label.replace(/;/g, ' + ')}</span><svg class="bar" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true"><rect width="${((100 * n) / top).toFixed(2)}" height="10"></rect></svg><span class="count">${n.toLocaleString('en')} <small>${((100 * n) / total).toFixed(1)}\u00a0%</small></span></li>`,
 )}
 </ol>
 </figure>`;

@@ -6,7 +6,7 @@ import type { Viewer } from '../layout.ts';
 const HINTS: Record<number, string> = {
   401: 'Sign in to continue.',
   403: 'You do not have access to this page, or the form you sent had expired. Go back, reload the page and try again.',
-  404: 'There is nothing here. The link may be mistyped, or the job belongs to another account.',
+  404: 'The page or job was not found. The link may be mistyped or out of date.',
   413: 'The file is larger than your plan allows.',
   429: 'Too many requests in a short time. Wait a moment and try again.',
   500: 'Something went wrong on our side. It has been logged; try again in a moment.',

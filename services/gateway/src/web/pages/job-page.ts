@@ -49,7 +49,7 @@ ${viewer.plan === 'premium' ? ' They are being brought back.' : html` <a href="/
 }
 
 function summarySection(s: Summary): Html {
-  const pct = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(1)} %`);
+  const pct = (x: number | null) => (x === null ? '–' : `${(100 * x).toFixed(1)}\u00a0%`);
   return html`<section class="summary">
 <h2>Summary</h2>
 <dl class="stats">

@@ -18,7 +18,7 @@ export function statusCell(j: JobView): Html {
   if (j.status === 'RUNNING') {
     const total = j.progress?.total ?? 0;
     const done = Math.min(j.progress?.done ?? 0, total);
-    return html`${badge} <progress max="${total || 1}" value="${total ? done : 0}" aria-label="progress"></progress> <span class="pct">${total ? `${Math.floor((100 * done) / total)} %` : 'starting'}</span>`;
+    return html`${badge} <progress max="${total || 1}" value="${total ? done : 0}" aria-label="progress"></progress> <span class="pct">${total ? `${Math.floor((100 * done) / total)}\u00a0%` : 'starting'}</span>`;
   }
   if (j.status === 'COMPLETED' && j.result_state && j.result_state !== 'AVAILABLE')
     return html`${badge} <span class="badge archived">${j.result_state === 'ARCHIVED' ? 'Archived' : 'Restoring'}</span>`;

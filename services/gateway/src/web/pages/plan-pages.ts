@@ -24,12 +24,12 @@ ${o.error ? html`<p class="error" role="alert">${o.error}</p>` : ''}
 <div class="plans">
   <section class="card plan${premium ? '' : ' current'}">
     <h2>Free</h2>
-    <ul><li>Inputs up to ${formatBytes(o.freeLimit)}</li><li>Results move to cold storage after the retention period</li><li>Every annotation: genes, consequences, rsIDs</li></ul>
+    <ul><li>Inputs up to ${formatBytes(o.freeLimit)}</li><li>Every annotation: genes, consequences, rsIDs</li></ul>
     ${premium ? '' : html`<p class="muted">Your current plan.</p>`}
   </section>
   <section class="card plan${premium ? ' current' : ''}">
     <h2>Premium</h2>
-    <ul><li>Inputs up to ${formatBytes(o.cap)}</li><li>Results stay available; archived ones come back</li><li>Everything in free</li></ul>
+    <ul><li>Inputs up to ${formatBytes(o.cap)}</li><li>Everything in free</li></ul>
     ${
       premium
         ? html`<form method="post" action="/subscribe/cancel"><input type="hidden" name="_csrf" value="${v.csrfToken}"><button type="submit" class="danger">Cancel premium</button></form>

@@ -27,7 +27,7 @@ ${o.error ? html`<p class="error" role="alert">${o.error}</p>` : ''}
   </fieldset>
   <label class="drop" for="file">
     <strong>Drop a VCF here</strong> or <span class="link">browse</span>
-    <span class="muted">.vcf or .vcf.gz, up to ${formatBytes(o.limitBytes)} on your ${v.plan} plan${v.plan === 'free' ? html` (<a href="/subscribe">no limit with premium</a>)` : ''}</span>
+    <span class="muted">.vcf or .vcf.gz, up to ${formatBytes(o.limitBytes)} on your ${v.plan} plan${v.plan === 'free' ? html` (<a href="/subscribe">larger files with premium</a>)` : ''}</span>
     <input id="file" type="file" name="file" accept=".vcf,.gz,.bgz,text/x-vcf" required>
   </label>
   <p class="chosen muted" aria-live="polite"></p>
