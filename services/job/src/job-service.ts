@@ -138,6 +138,7 @@ export function createJobService(deps: JobServiceDeps): ServiceImpl<typeof JobSe
         idempotencyKey: req.idempotencyKey,
         resultState: ResultState.UNSPECIFIED,
         warnings: t.boundedWarnings(req.warnings),
+        inputLimits: req.inputLimits,
       });
       await deps.jobs.create(job);
       const seq = await requestAnnotation(job);

@@ -97,6 +97,23 @@ t.test("the upload's warnings are kept on the job, and replaced by the annotator
   t.equal(done!.warnings.length, 1);
 });
 
+t.test("the plan's input limits are kept on the job, for the annotator that claims it", async (t) => {
+  const jobId = ulid();
+  const inputLimits = { maxDecompressedBytes: 1n << 30n, maxRecords: 5_000_000n, plan: 'free', beyond: 'premium allows 64 GiB' };
+  await jobs.createJob({
+    userId: 'limits-user',
+    jobId,
+    genomeBuild: GenomeBuild.GRCH37,
+    inputName: 'a.vcf',
+    inputSize: 10n,
+    inputKey: `limits-user/${jobId}/a.vcf`,
+    idempotencyKey: '',
+    inputLimits,
+  });
+  const { job } = await jobs.claimJob({ userId: 'limits-user', jobId, attempt: 1, annotatorId: 'a' });
+  t.match(job!.inputLimits, inputLimits);
+});
+
 t.test('the same idempotency key returns the first job; another user with the same key gets their own', async (t) => {
   const a = await newJob('u2', 'key-1');
   const b = await newJob('u2', 'key-1');

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gas/v1/job.proto.
  */
 export const file_gas_v1_job: GenFile = /*@__PURE__*/
-  fileDesc("ChBnYXMvdjEvam9iLnByb3RvEgZnYXMudjEiXgoNVmFyaWFudENvdW50cxIPCgdyZWNvcmRzGAEgASgEEg8KB2FsbGVsZXMYAiABKAQSDAoEc252cxgDIAEoBBIOCgZpbmRlbHMYBCABKAQSDQoFb3RoZXIYBSABKAQiKwoKSm9iV2FybmluZxIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkisgYKA0pvYhIOCgZqb2JfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIhCgZzdGF0dXMYAyABKA4yES5nYXMudjEuSm9iU3RhdHVzEikKDGdlbm9tZV9idWlsZBgEIAEoDjITLmdhcy52MS5HZW5vbWVCdWlsZBISCgppbnB1dF9uYW1lGAUgASgJEhIKCmlucHV0X3NpemUYBiABKAQSEQoJaW5wdXRfa2V5GAcgASgJEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnN0YXJ0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdhdHRlbXB0GAwgASgNEhYKDmZhaWx1cmVfcmVhc29uGA0gASgJEikKDHJlc3VsdF9zdGF0ZRgOIAEoDjITLmdhcy52MS5SZXN1bHRTdGF0ZRIwCgtyZXN1bHRfa2V5cxgPIAMoCzIbLmdhcy52MS5Kb2IuUmVzdWx0S2V5c0VudHJ5EhMKC3Jlc3VsdF9zaXplGBAgASgEEiUKBmNvdW50cxgRIAEoCzIVLmdhcy52MS5WYXJpYW50Q291bnRzEhUKDXByb2dyZXNzX2RvbmUYEiABKAQSFgoOcHJvZ3Jlc3NfdG90YWwYEyABKAQSFgoOcXVldWVfc2VxdWVuY2UYFCABKAQSFwoPaWRlbXBvdGVuY3lfa2V5GBUgASgJEi8KC2FyY2hpdmVkX2F0GBYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIUCgxhbm5vdGF0b3JfaWQYFyABKAkSJAoId2FybmluZ3MYGCADKAsyEi5nYXMudjEuSm9iV2FybmluZxoxCg9SZXN1bHRLZXlzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLYAQoQQ3JlYXRlSm9iUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg4KBmpvYl9pZBgCIAEoCRIpCgxnZW5vbWVfYnVpbGQYAyABKA4yEy5nYXMudjEuR2Vub21lQnVpbGQSEgoKaW5wdXRfbmFtZRgEIAEoCRISCgppbnB1dF9zaXplGAUgASgEEhEKCWlucHV0X2tleRgGIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYByABKAkSJAoId2FybmluZ3MYCCADKAsyEi5nYXMudjEuSm9iV2FybmluZyI+ChFDcmVhdGVKb2JSZXNwb25zZRIYCgNqb2IYASABKAsyCy5nYXMudjEuSm9iEg8KB2NyZWF0ZWQYAiABKAgiMAoNR2V0Sm9iUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg4KBmpvYl9pZBgCIAEoCSIqCg5HZXRKb2JSZXNwb25zZRIYCgNqb2IYASABKAsyCy5nYXMudjEuSm9iImwKD0xpc3RKb2JzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoDRISCgpwYWdlX3Rva2VuGAMgASgJEiEKBnN0YXR1cxgEIAEoDjIRLmdhcy52MS5Kb2JTdGF0dXMiRgoQTGlzdEpvYnNSZXNwb25zZRIZCgRqb2JzGAEgAygLMgsuZ2FzLnYxLkpvYhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiIwoQV2F0Y2hKb2JzUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIi0KEVdhdGNoSm9ic1Jlc3BvbnNlEhgKA2pvYhgBIAEoCzILLmdhcy52MS5Kb2IiWQoPQ2xhaW1Kb2JSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSDgoGam9iX2lkGAIgASgJEg8KB2F0dGVtcHQYAyABKA0SFAoMYW5ub3RhdG9yX2lkGAQgASgJIiwKEENsYWltSm9iUmVzcG9uc2USGAoDam9iGAEgASgLMgsuZ2FzLnYxLkpvYiJmChVSZXBvcnRQcm9ncmVzc1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIOCgZqb2JfaWQYAiABKAkSDwoHYXR0ZW1wdBgDIAEoDRIMCgRkb25lGAQgASgEEg0KBXRvdGFsGAUgASgEIjIKFlJlcG9ydFByb2dyZXNzUmVzcG9uc2USGAoDam9iGAEgASgLMgsuZ2FzLnYxLkpvYiKcAgoSQ29tcGxldGVKb2JSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSDgoGam9iX2lkGAIgASgJEg8KB2F0dGVtcHQYAyABKA0SPwoLcmVzdWx0X2tleXMYBCADKAsyKi5nYXMudjEuQ29tcGxldGVKb2JSZXF1ZXN0LlJlc3VsdEtleXNFbnRyeRITCgtyZXN1bHRfc2l6ZRgFIAEoBBIlCgZjb3VudHMYBiABKAsyFS5nYXMudjEuVmFyaWFudENvdW50cxIkCgh3YXJuaW5ncxgHIAMoCzISLmdhcy52MS5Kb2JXYXJuaW5nGjEKD1Jlc3VsdEtleXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIi8KE0NvbXBsZXRlSm9iUmVzcG9uc2USGAoDam9iGAEgASgLMgsuZ2FzLnYxLkpvYiJSCg5GYWlsSm9iUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg4KBmpvYl9pZBgCIAEoCRIPCgdhdHRlbXB0GAMgASgNEg4KBnJlYXNvbhgEIAEoCSIrCg9GYWlsSm9iUmVzcG9uc2USGAoDam9iGAEgASgLMgsuZ2FzLnYxLkpvYiKuAQoTTWFya0FyY2hpdmVkUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg4KBmpvYl9pZBgCIAEoCRJCCgxhcmNoaXZlX2tleXMYAyADKAsyLC5nYXMudjEuTWFya0FyY2hpdmVkUmVxdWVzdC5BcmNoaXZlS2V5c0VudHJ5GjIKEEFyY2hpdmVLZXlzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIwChRNYXJrQXJjaGl2ZWRSZXNwb25zZRIYCgNqb2IYASABKAsyCy5nYXMudjEuSm9iIjcKFE1hcmtSZXN0b3JpbmdSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSDgoGam9iX2lkGAIgASgJIjEKFU1hcmtSZXN0b3JpbmdSZXNwb25zZRIYCgNqb2IYASABKAsyCy5nYXMudjEuSm9iIqsBChNNYXJrUmVzdG9yZWRSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSDgoGam9iX2lkGAIgASgJEkAKC3Jlc3VsdF9rZXlzGAMgAygLMisuZ2FzLnYxLk1hcmtSZXN0b3JlZFJlcXVlc3QuUmVzdWx0S2V5c0VudHJ5GjEKD1Jlc3VsdEtleXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIjAKFE1hcmtSZXN0b3JlZFJlc3BvbnNlEhgKA2pvYhgBIAEoCzILLmdhcy52MS5Kb2IiOgoXR2V0UXVldWVQb3NpdGlvblJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIOCgZqb2JfaWQYAiABKAkiQQoYR2V0UXVldWVQb3NpdGlvblJlc3BvbnNlEhAKCHBvc2l0aW9uGAEgASgEEhMKC3F1ZXVlX2RlcHRoGAIgASgEKogBCglKb2JTdGF0dXMSGgoWSk9CX1NUQVRVU19VTlNQRUNJRklFRBAAEhYKEkpPQl9TVEFUVVNfUEVORElORxABEhYKEkpPQl9TVEFUVVNfUlVOTklORxACEhgKFEpPQl9TVEFUVVNfQ09NUExFVEVEEAMSFQoRSk9CX1NUQVRVU19GQUlMRUQQBCp+CgtSZXN1bHRTdGF0ZRIcChhSRVNVTFRfU1RBVEVfVU5TUEVDSUZJRUQQABIaChZSRVNVTFRfU1RBVEVfQVZBSUxBQkxFEAESGQoVUkVTVUxUX1NUQVRFX0FSQ0hJVkVEEAISGgoWUkVTVUxUX1NUQVRFX1JFU1RPUklORxADKl0KC0dlbm9tZUJ1aWxkEhwKGEdFTk9NRV9CVUlMRF9VTlNQRUNJRklFRBAAEhcKE0dFTk9NRV9CVUlMRF9HUkNIMzcQARIXChNHRU5PTUVfQlVJTERfR1JDSDM4EAIy2QYKCkpvYlNlcnZpY2USQAoJQ3JlYXRlSm9iEhguZ2FzLnYxLkNyZWF0ZUpvYlJlcXVlc3QaGS5nYXMudjEuQ3JlYXRlSm9iUmVzcG9uc2USNwoGR2V0Sm9iEhUuZ2FzLnYxLkdldEpvYlJlcXVlc3QaFi5nYXMudjEuR2V0Sm9iUmVzcG9uc2USPQoITGlzdEpvYnMSFy5nYXMudjEuTGlzdEpvYnNSZXF1ZXN0GhguZ2FzLnYxLkxpc3RKb2JzUmVzcG9uc2USQgoJV2F0Y2hKb2JzEhguZ2FzLnYxLldhdGNoSm9ic1JlcXVlc3QaGS5nYXMudjEuV2F0Y2hKb2JzUmVzcG9uc2UwARI9CghDbGFpbUpvYhIXLmdhcy52MS5DbGFpbUpvYlJlcXVlc3QaGC5nYXMudjEuQ2xhaW1Kb2JSZXNwb25zZRJPCg5SZXBvcnRQcm9ncmVzcxIdLmdhcy52MS5SZXBvcnRQcm9ncmVzc1JlcXVlc3QaHi5nYXMudjEuUmVwb3J0UHJvZ3Jlc3NSZXNwb25zZRJGCgtDb21wbGV0ZUpvYhIaLmdhcy52MS5Db21wbGV0ZUpvYlJlcXVlc3QaGy5nYXMudjEuQ29tcGxldGVKb2JSZXNwb25zZRI6CgdGYWlsSm9iEhYuZ2FzLnYxLkZhaWxKb2JSZXF1ZXN0GhcuZ2FzLnYxLkZhaWxKb2JSZXNwb25zZRJJCgxNYXJrQXJjaGl2ZWQSGy5nYXMudjEuTWFya0FyY2hpdmVkUmVxdWVzdBocLmdhcy52MS5NYXJrQXJjaGl2ZWRSZXNwb25zZRJMCg1NYXJrUmVzdG9yaW5nEhwuZ2FzLnYxLk1hcmtSZXN0b3JpbmdSZXF1ZXN0Gh0uZ2FzLnYxLk1hcmtSZXN0b3JpbmdSZXNwb25zZRJJCgxNYXJrUmVzdG9yZWQSGy5nYXMudjEuTWFya1Jlc3RvcmVkUmVxdWVzdBocLmdhcy52MS5NYXJrUmVzdG9yZWRSZXNwb25zZRJVChBHZXRRdWV1ZVBvc2l0aW9uEh8uZ2FzLnYxLkdldFF1ZXVlUG9zaXRpb25SZXF1ZXN0GiAuZ2FzLnYxLkdldFF1ZXVlUG9zaXRpb25SZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChBnYXMvdjEvam9iLnByb3RvEgZnYXMudjEiXgoNVmFyaWFudENvdW50cxIPCgdyZWNvcmRzGAEgASgEEg8KB2FsbGVsZXMYAiABKAQSDAoEc252cxgDIAEoBBIOCgZpbmRlbHMYBCABKAQSDQoFb3RoZXIYBSABKAQiKwoKSm9iV2FybmluZxIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkiYAoLSW5wdXRMaW1pdHMSHgoWbWF4X2RlY29tcHJlc3NlZF9ieXRlcxgBIAEoBBITCgttYXhfcmVjb3JkcxgCIAEoBBIMCgRwbGFuGAMgASgJEg4KBmJleW9uZBgEIAEoCSLdBgoDSm9iEg4KBmpvYl9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEiEKBnN0YXR1cxgDIAEoDjIRLmdhcy52MS5Kb2JTdGF0dXMSKQoMZ2Vub21lX2J1aWxkGAQgASgOMhMuZ2FzLnYxLkdlbm9tZUJ1aWxkEhIKCmlucHV0X25hbWUYBSABKAkSEgoKaW5wdXRfc2l6ZRgGIAEoBBIRCglpbnB1dF9rZXkYByABKAkSLgoKY3JlYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB2F0dGVtcHQYDCABKA0SFgoOZmFpbHVyZV9yZWFzb24YDSABKAkSKQoMcmVzdWx0X3N0YXRlGA4gASgOMhMuZ2FzLnYxLlJlc3VsdFN0YXRlEjAKC3Jlc3VsdF9rZXlzGA8gAygLMhsuZ2FzLnYxLkpvYi5SZXN1bHRLZXlzRW50cnkSEwoLcmVzdWx0X3NpemUYECABKAQSJQoGY291bnRzGBEgASgLMhUuZ2FzLnYxLlZhcmlhbnRDb3VudHMSFQoNcHJvZ3Jlc3NfZG9uZRgSIAEoBBIWCg5wcm9ncmVzc190b3RhbBgTIAEoBBIWCg5xdWV1ZV9zZXF1ZW5jZRgUIAEoBBIXCg9pZGVtcG90ZW5jeV9rZXkYFSABKAkSLwoLYXJjaGl2ZWRfYXQYFiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhQKDGFubm90YXRvcl9pZBgXIAEoCRIkCgh3YXJuaW5ncxgYIAMoCzISLmdhcy52MS5Kb2JXYXJuaW5nEikKDGlucHV0X2xpbWl0cxgZIAEoCzITLmdhcy52MS5JbnB1dExpbWl0cxoxCg9SZXN1bHRLZXlzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKDAgoQQ3JlYXRlSm9iUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg4KBmpvYl9pZBgCIAEoCRIpCgxnZW5vbWVfYnVpbGQYAyABKA4yEy5nYXMudjEuR2Vub21lQnVpbGQSEgoKaW5wdXRfbmFtZRgEIAEoCRISCgppbnB1dF9zaXplGAUgASgEEhEKCWlucHV0X2tleRgGIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYByABKAkSJAoId2FybmluZ3MYCCADKAsyEi5nYXMudjEuSm9iV2FybmluZxIpCgxpbnB1dF9saW1pdHMYCSABKAsyEy5nYXMudjEuSW5wdXRMaW1pdHMiPgoRQ3JlYXRlSm9iUmVzcG9uc2USGAoDam9iGAEgASgLMgsuZ2FzLnYxLkpvYhIPCgdjcmVhdGVkGAIgASgIIjAKDUdldEpvYlJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIOCgZqb2JfaWQYAiABKAkiKgoOR2V0Sm9iUmVzcG9uc2USGAoDam9iGAEgASgLMgsuZ2FzLnYxLkpvYiJsCg9MaXN0Sm9ic1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKA0SEgoKcGFnZV90b2tlbhgDIAEoCRIhCgZzdGF0dXMYBCABKA4yES5nYXMudjEuSm9iU3RhdHVzIkYKEExpc3RKb2JzUmVzcG9uc2USGQoEam9icxgBIAMoCzILLmdhcy52MS5Kb2ISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIiMKEFdhdGNoSm9ic1JlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSItChFXYXRjaEpvYnNSZXNwb25zZRIYCgNqb2IYASABKAsyCy5nYXMudjEuSm9iIlkKD0NsYWltSm9iUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg4KBmpvYl9pZBgCIAEoCRIPCgdhdHRlbXB0GAMgASgNEhQKDGFubm90YXRvcl9pZBgEIAEoCSIsChBDbGFpbUpvYlJlc3BvbnNlEhgKA2pvYhgBIAEoCzILLmdhcy52MS5Kb2IiZgoVUmVwb3J0UHJvZ3Jlc3NSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSDgoGam9iX2lkGAIgASgJEg8KB2F0dGVtcHQYAyABKA0SDAoEZG9uZRgEIAEoBBINCgV0b3RhbBgFIAEoBCIyChZSZXBvcnRQcm9ncmVzc1Jlc3BvbnNlEhgKA2pvYhgBIAEoCzILLmdhcy52MS5Kb2IinAIKEkNvbXBsZXRlSm9iUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg4KBmpvYl9pZBgCIAEoCRIPCgdhdHRlbXB0GAMgASgNEj8KC3Jlc3VsdF9rZXlzGAQgAygLMiouZ2FzLnYxLkNvbXBsZXRlSm9iUmVxdWVzdC5SZXN1bHRLZXlzRW50cnkSEwoLcmVzdWx0X3NpemUYBSABKAQSJQoGY291bnRzGAYgASgLMhUuZ2FzLnYxLlZhcmlhbnRDb3VudHMSJAoId2FybmluZ3MYByADKAsyEi5nYXMudjEuSm9iV2FybmluZxoxCg9SZXN1bHRLZXlzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIvChNDb21wbGV0ZUpvYlJlc3BvbnNlEhgKA2pvYhgBIAEoCzILLmdhcy52MS5Kb2IiUgoORmFpbEpvYlJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIOCgZqb2JfaWQYAiABKAkSDwoHYXR0ZW1wdBgDIAEoDRIOCgZyZWFzb24YBCABKAkiKwoPRmFpbEpvYlJlc3BvbnNlEhgKA2pvYhgBIAEoCzILLmdhcy52MS5Kb2IirgEKE01hcmtBcmNoaXZlZFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIOCgZqb2JfaWQYAiABKAkSQgoMYXJjaGl2ZV9rZXlzGAMgAygLMiwuZ2FzLnYxLk1hcmtBcmNoaXZlZFJlcXVlc3QuQXJjaGl2ZUtleXNFbnRyeRoyChBBcmNoaXZlS2V5c0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiMAoUTWFya0FyY2hpdmVkUmVzcG9uc2USGAoDam9iGAEgASgLMgsuZ2FzLnYxLkpvYiI3ChRNYXJrUmVzdG9yaW5nUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg4KBmpvYl9pZBgCIAEoCSIxChVNYXJrUmVzdG9yaW5nUmVzcG9uc2USGAoDam9iGAEgASgLMgsuZ2FzLnYxLkpvYiKrAQoTTWFya1Jlc3RvcmVkUmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJEg4KBmpvYl9pZBgCIAEoCRJACgtyZXN1bHRfa2V5cxgDIAMoCzIrLmdhcy52MS5NYXJrUmVzdG9yZWRSZXF1ZXN0LlJlc3VsdEtleXNFbnRyeRoxCg9SZXN1bHRLZXlzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIwChRNYXJrUmVzdG9yZWRSZXNwb25zZRIYCgNqb2IYASABKAsyCy5nYXMudjEuSm9iIjoKF0dldFF1ZXVlUG9zaXRpb25SZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSDgoGam9iX2lkGAIgASgJIkEKGEdldFF1ZXVlUG9zaXRpb25SZXNwb25zZRIQCghwb3NpdGlvbhgBIAEoBBITCgtxdWV1ZV9kZXB0aBgCIAEoBCqIAQoJSm9iU3RhdHVzEhoKFkpPQl9TVEFUVVNfVU5TUEVDSUZJRUQQABIWChJKT0JfU1RBVFVTX1BFTkRJTkcQARIWChJKT0JfU1RBVFVTX1JVTk5JTkcQAhIYChRKT0JfU1RBVFVTX0NPTVBMRVRFRBADEhUKEUpPQl9TVEFUVVNfRkFJTEVEEAQqfgoLUmVzdWx0U3RhdGUSHAoYUkVTVUxUX1NUQVRFX1VOU1BFQ0lGSUVEEAASGgoWUkVTVUxUX1NUQVRFX0FWQUlMQUJMRRABEhkKFVJFU1VMVF9TVEFURV9BUkNISVZFRBACEhoKFlJFU1VMVF9TVEFURV9SRVNUT1JJTkcQAypdCgtHZW5vbWVCdWlsZBIcChhHRU5PTUVfQlVJTERfVU5TUEVDSUZJRUQQABIXChNHRU5PTUVfQlVJTERfR1JDSDM3EAESFwoTR0VOT01FX0JVSUxEX0dSQ0gzOBACMtkGCgpKb2JTZXJ2aWNlEkAKCUNyZWF0ZUpvYhIYLmdhcy52MS5DcmVhdGVKb2JSZXF1ZXN0GhkuZ2FzLnYxLkNyZWF0ZUpvYlJlc3BvbnNlEjcKBkdldEpvYhIVLmdhcy52MS5HZXRKb2JSZXF1ZXN0GhYuZ2FzLnYxLkdldEpvYlJlc3BvbnNlEj0KCExpc3RKb2JzEhcuZ2FzLnYxLkxpc3RKb2JzUmVxdWVzdBoYLmdhcy52MS5MaXN0Sm9ic1Jlc3BvbnNlEkIKCVdhdGNoSm9icxIYLmdhcy52MS5XYXRjaEpvYnNSZXF1ZXN0GhkuZ2FzLnYxLldhdGNoSm9ic1Jlc3BvbnNlMAESPQoIQ2xhaW1Kb2ISFy5nYXMudjEuQ2xhaW1Kb2JSZXF1ZXN0GhguZ2FzLnYxLkNsYWltSm9iUmVzcG9uc2USTwoOUmVwb3J0UHJvZ3Jlc3MSHS5nYXMudjEuUmVwb3J0UHJvZ3Jlc3NSZXF1ZXN0Gh4uZ2FzLnYxLlJlcG9ydFByb2dyZXNzUmVzcG9uc2USRgoLQ29tcGxldGVKb2ISGi5nYXMudjEuQ29tcGxldGVKb2JSZXF1ZXN0GhsuZ2FzLnYxLkNvbXBsZXRlSm9iUmVzcG9uc2USOgoHRmFpbEpvYhIWLmdhcy52MS5GYWlsSm9iUmVxdWVzdBoXLmdhcy52MS5GYWlsSm9iUmVzcG9uc2USSQoMTWFya0FyY2hpdmVkEhsuZ2FzLnYxLk1hcmtBcmNoaXZlZFJlcXVlc3QaHC5nYXMudjEuTWFya0FyY2hpdmVkUmVzcG9uc2USTAoNTWFya1Jlc3RvcmluZxIcLmdhcy52MS5NYXJrUmVzdG9yaW5nUmVxdWVzdBodLmdhcy52MS5NYXJrUmVzdG9yaW5nUmVzcG9uc2USSQoMTWFya1Jlc3RvcmVkEhsuZ2FzLnYxLk1hcmtSZXN0b3JlZFJlcXVlc3QaHC5nYXMudjEuTWFya1Jlc3RvcmVkUmVzcG9uc2USVQoQR2V0UXVldWVQb3NpdGlvbhIfLmdhcy52MS5HZXRRdWV1ZVBvc2l0aW9uUmVxdWVzdBogLmdhcy52MS5HZXRRdWV1ZVBvc2l0aW9uUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message gas.v1.VariantCounts
@@ -84,6 +84,46 @@ export type JobWarning = Message<"gas.v1.JobWarning"> & {
  */
 export const JobWarningSchema: GenMessage<JobWarning> = /*@__PURE__*/
   messageDesc(file_gas_v1_job, 1);
+
+/**
+ * Caps on one job's input, set by the gateway from the user's plan when the job is created and
+ * enforced by the annotator while it reads the input: a run that passes one fails at that line,
+ * before its results grow further. Zero means no cap of that kind.
+ *
+ * @generated from message gas.v1.InputLimits
+ */
+export type InputLimits = Message<"gas.v1.InputLimits"> & {
+  /**
+   * @generated from field: uint64 max_decompressed_bytes = 1;
+   */
+  maxDecompressedBytes: bigint;
+
+  /**
+   * @generated from field: uint64 max_records = 2;
+   */
+  maxRecords: bigint;
+
+  /**
+   * The plan the caps are from ("free", "premium"), for the failure reason.
+   *
+   * @generated from field: string plan = 3;
+   */
+  plan: string;
+
+  /**
+   * What the user can do about it, appended to the failure reason ("premium allows 64 GiB and 100 M records").
+   *
+   * @generated from field: string beyond = 4;
+   */
+  beyond: string;
+};
+
+/**
+ * Describes the message gas.v1.InputLimits.
+ * Use `create(InputLimitsSchema)` to create a new message.
+ */
+export const InputLimitsSchema: GenMessage<InputLimits> = /*@__PURE__*/
+  messageDesc(file_gas_v1_job, 2);
 
 /**
  * @generated from message gas.v1.Job
@@ -216,6 +256,11 @@ export type Job = Message<"gas.v1.Job"> & {
    * @generated from field: repeated gas.v1.JobWarning warnings = 24;
    */
   warnings: JobWarning[];
+
+  /**
+   * @generated from field: gas.v1.InputLimits input_limits = 25;
+   */
+  inputLimits?: InputLimits | undefined;
 };
 
 /**
@@ -223,7 +268,7 @@ export type Job = Message<"gas.v1.Job"> & {
  * Use `create(JobSchema)` to create a new message.
  */
 export const JobSchema: GenMessage<Job> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 2);
+  messageDesc(file_gas_v1_job, 3);
 
 /**
  * @generated from message gas.v1.CreateJobRequest
@@ -274,6 +319,13 @@ export type CreateJobRequest = Message<"gas.v1.CreateJobRequest"> & {
    * @generated from field: repeated gas.v1.JobWarning warnings = 8;
    */
   warnings: JobWarning[];
+
+  /**
+   * The caps of the user's plan on this job's input.
+   *
+   * @generated from field: gas.v1.InputLimits input_limits = 9;
+   */
+  inputLimits?: InputLimits | undefined;
 };
 
 /**
@@ -281,7 +333,7 @@ export type CreateJobRequest = Message<"gas.v1.CreateJobRequest"> & {
  * Use `create(CreateJobRequestSchema)` to create a new message.
  */
 export const CreateJobRequestSchema: GenMessage<CreateJobRequest> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 3);
+  messageDesc(file_gas_v1_job, 4);
 
 /**
  * @generated from message gas.v1.CreateJobResponse
@@ -305,7 +357,7 @@ export type CreateJobResponse = Message<"gas.v1.CreateJobResponse"> & {
  * Use `create(CreateJobResponseSchema)` to create a new message.
  */
 export const CreateJobResponseSchema: GenMessage<CreateJobResponse> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 4);
+  messageDesc(file_gas_v1_job, 5);
 
 /**
  * @generated from message gas.v1.GetJobRequest
@@ -327,7 +379,7 @@ export type GetJobRequest = Message<"gas.v1.GetJobRequest"> & {
  * Use `create(GetJobRequestSchema)` to create a new message.
  */
 export const GetJobRequestSchema: GenMessage<GetJobRequest> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 5);
+  messageDesc(file_gas_v1_job, 6);
 
 /**
  * @generated from message gas.v1.GetJobResponse
@@ -344,7 +396,7 @@ export type GetJobResponse = Message<"gas.v1.GetJobResponse"> & {
  * Use `create(GetJobResponseSchema)` to create a new message.
  */
 export const GetJobResponseSchema: GenMessage<GetJobResponse> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 6);
+  messageDesc(file_gas_v1_job, 7);
 
 /**
  * @generated from message gas.v1.ListJobsRequest
@@ -378,7 +430,7 @@ export type ListJobsRequest = Message<"gas.v1.ListJobsRequest"> & {
  * Use `create(ListJobsRequestSchema)` to create a new message.
  */
 export const ListJobsRequestSchema: GenMessage<ListJobsRequest> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 7);
+  messageDesc(file_gas_v1_job, 8);
 
 /**
  * @generated from message gas.v1.ListJobsResponse
@@ -400,7 +452,7 @@ export type ListJobsResponse = Message<"gas.v1.ListJobsResponse"> & {
  * Use `create(ListJobsResponseSchema)` to create a new message.
  */
 export const ListJobsResponseSchema: GenMessage<ListJobsResponse> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 8);
+  messageDesc(file_gas_v1_job, 9);
 
 /**
  * @generated from message gas.v1.WatchJobsRequest
@@ -417,7 +469,7 @@ export type WatchJobsRequest = Message<"gas.v1.WatchJobsRequest"> & {
  * Use `create(WatchJobsRequestSchema)` to create a new message.
  */
 export const WatchJobsRequestSchema: GenMessage<WatchJobsRequest> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 9);
+  messageDesc(file_gas_v1_job, 10);
 
 /**
  * @generated from message gas.v1.WatchJobsResponse
@@ -434,7 +486,7 @@ export type WatchJobsResponse = Message<"gas.v1.WatchJobsResponse"> & {
  * Use `create(WatchJobsResponseSchema)` to create a new message.
  */
 export const WatchJobsResponseSchema: GenMessage<WatchJobsResponse> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 10);
+  messageDesc(file_gas_v1_job, 11);
 
 /**
  * @generated from message gas.v1.ClaimJobRequest
@@ -468,7 +520,7 @@ export type ClaimJobRequest = Message<"gas.v1.ClaimJobRequest"> & {
  * Use `create(ClaimJobRequestSchema)` to create a new message.
  */
 export const ClaimJobRequestSchema: GenMessage<ClaimJobRequest> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 11);
+  messageDesc(file_gas_v1_job, 12);
 
 /**
  * @generated from message gas.v1.ClaimJobResponse
@@ -485,7 +537,7 @@ export type ClaimJobResponse = Message<"gas.v1.ClaimJobResponse"> & {
  * Use `create(ClaimJobResponseSchema)` to create a new message.
  */
 export const ClaimJobResponseSchema: GenMessage<ClaimJobResponse> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 12);
+  messageDesc(file_gas_v1_job, 13);
 
 /**
  * @generated from message gas.v1.ReportProgressRequest
@@ -522,7 +574,7 @@ export type ReportProgressRequest = Message<"gas.v1.ReportProgressRequest"> & {
  * Use `create(ReportProgressRequestSchema)` to create a new message.
  */
 export const ReportProgressRequestSchema: GenMessage<ReportProgressRequest> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 13);
+  messageDesc(file_gas_v1_job, 14);
 
 /**
  * @generated from message gas.v1.ReportProgressResponse
@@ -539,7 +591,7 @@ export type ReportProgressResponse = Message<"gas.v1.ReportProgressResponse"> & 
  * Use `create(ReportProgressResponseSchema)` to create a new message.
  */
 export const ReportProgressResponseSchema: GenMessage<ReportProgressResponse> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 14);
+  messageDesc(file_gas_v1_job, 15);
 
 /**
  * @generated from message gas.v1.CompleteJobRequest
@@ -588,7 +640,7 @@ export type CompleteJobRequest = Message<"gas.v1.CompleteJobRequest"> & {
  * Use `create(CompleteJobRequestSchema)` to create a new message.
  */
 export const CompleteJobRequestSchema: GenMessage<CompleteJobRequest> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 15);
+  messageDesc(file_gas_v1_job, 16);
 
 /**
  * @generated from message gas.v1.CompleteJobResponse
@@ -605,7 +657,7 @@ export type CompleteJobResponse = Message<"gas.v1.CompleteJobResponse"> & {
  * Use `create(CompleteJobResponseSchema)` to create a new message.
  */
 export const CompleteJobResponseSchema: GenMessage<CompleteJobResponse> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 16);
+  messageDesc(file_gas_v1_job, 17);
 
 /**
  * @generated from message gas.v1.FailJobRequest
@@ -639,7 +691,7 @@ export type FailJobRequest = Message<"gas.v1.FailJobRequest"> & {
  * Use `create(FailJobRequestSchema)` to create a new message.
  */
 export const FailJobRequestSchema: GenMessage<FailJobRequest> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 17);
+  messageDesc(file_gas_v1_job, 18);
 
 /**
  * @generated from message gas.v1.FailJobResponse
@@ -656,7 +708,7 @@ export type FailJobResponse = Message<"gas.v1.FailJobResponse"> & {
  * Use `create(FailJobResponseSchema)` to create a new message.
  */
 export const FailJobResponseSchema: GenMessage<FailJobResponse> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 18);
+  messageDesc(file_gas_v1_job, 19);
 
 /**
  * @generated from message gas.v1.MarkArchivedRequest
@@ -683,7 +735,7 @@ export type MarkArchivedRequest = Message<"gas.v1.MarkArchivedRequest"> & {
  * Use `create(MarkArchivedRequestSchema)` to create a new message.
  */
 export const MarkArchivedRequestSchema: GenMessage<MarkArchivedRequest> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 19);
+  messageDesc(file_gas_v1_job, 20);
 
 /**
  * @generated from message gas.v1.MarkArchivedResponse
@@ -700,7 +752,7 @@ export type MarkArchivedResponse = Message<"gas.v1.MarkArchivedResponse"> & {
  * Use `create(MarkArchivedResponseSchema)` to create a new message.
  */
 export const MarkArchivedResponseSchema: GenMessage<MarkArchivedResponse> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 20);
+  messageDesc(file_gas_v1_job, 21);
 
 /**
  * @generated from message gas.v1.MarkRestoringRequest
@@ -722,7 +774,7 @@ export type MarkRestoringRequest = Message<"gas.v1.MarkRestoringRequest"> & {
  * Use `create(MarkRestoringRequestSchema)` to create a new message.
  */
 export const MarkRestoringRequestSchema: GenMessage<MarkRestoringRequest> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 21);
+  messageDesc(file_gas_v1_job, 22);
 
 /**
  * @generated from message gas.v1.MarkRestoringResponse
@@ -739,7 +791,7 @@ export type MarkRestoringResponse = Message<"gas.v1.MarkRestoringResponse"> & {
  * Use `create(MarkRestoringResponseSchema)` to create a new message.
  */
 export const MarkRestoringResponseSchema: GenMessage<MarkRestoringResponse> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 22);
+  messageDesc(file_gas_v1_job, 23);
 
 /**
  * @generated from message gas.v1.MarkRestoredRequest
@@ -768,7 +820,7 @@ export type MarkRestoredRequest = Message<"gas.v1.MarkRestoredRequest"> & {
  * Use `create(MarkRestoredRequestSchema)` to create a new message.
  */
 export const MarkRestoredRequestSchema: GenMessage<MarkRestoredRequest> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 23);
+  messageDesc(file_gas_v1_job, 24);
 
 /**
  * @generated from message gas.v1.MarkRestoredResponse
@@ -785,7 +837,7 @@ export type MarkRestoredResponse = Message<"gas.v1.MarkRestoredResponse"> & {
  * Use `create(MarkRestoredResponseSchema)` to create a new message.
  */
 export const MarkRestoredResponseSchema: GenMessage<MarkRestoredResponse> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 24);
+  messageDesc(file_gas_v1_job, 25);
 
 /**
  * @generated from message gas.v1.GetQueuePositionRequest
@@ -807,7 +859,7 @@ export type GetQueuePositionRequest = Message<"gas.v1.GetQueuePositionRequest"> 
  * Use `create(GetQueuePositionRequestSchema)` to create a new message.
  */
 export const GetQueuePositionRequestSchema: GenMessage<GetQueuePositionRequest> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 25);
+  messageDesc(file_gas_v1_job, 26);
 
 /**
  * @generated from message gas.v1.GetQueuePositionResponse
@@ -831,7 +883,7 @@ export type GetQueuePositionResponse = Message<"gas.v1.GetQueuePositionResponse"
  * Use `create(GetQueuePositionResponseSchema)` to create a new message.
  */
 export const GetQueuePositionResponseSchema: GenMessage<GetQueuePositionResponse> = /*@__PURE__*/
-  messageDesc(file_gas_v1_job, 26);
+  messageDesc(file_gas_v1_job, 27);
 
 /**
  * Status of the annotation run. Transitions are compare-and-set on the KV revision:
