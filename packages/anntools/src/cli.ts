@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // gas-annotate build-db --build GRCh37 --genes FILE [--genes FILE ...] [--dbsnp FILE ...] [--fasta FILE] --out FILE
-// gas-annotate annotate <input.vcf[.gz]> [--reference FILE.gasref | --genes FILE] [--out-dir DIR] [--threads N]
-//   writes <name>.annot.vcf, <name>.annot.tsv (with a reference, unless --no-tsv), <name>.count.log, <name>.summary.json.
+// gas-annotate annotate <input.vcf[.gz]> [--reference FILE.gasref | --genes FILE] [--out-dir DIR] [--threads N] [--compress]
+//   writes <name>.annot.vcf, <name>.annot.tsv (with a reference, unless --no-tsv), <name>.count.log, <name>.summary.json;
+//   with --compress, <name>.annot.vcf.gz (BGZF) with its tabix index <name>.annot.vcf.gz.tbi and <name>.annot.tsv.gz, as the service stores them.
 import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -18,13 +19,16 @@ import { buildReferenceFile, parseReferenceFile, readReferenceBytes } from './re
 import { ENGINE_NAME } from './engine.ts';
 import { RESULT_KINDS } from './result-kinds.ts';
 import { AnnotationPool } from './annotation-pool.ts';
+import { BgzfWriter } from './bgzf-writer.ts';
+import { indexedBgzfWriter } from './tabix-index.ts';
 import { FETCH_SOURCES_USAGE_LINE, fetchSourcesCommand } from './sources/fetch-sources-cli.ts';
 import { BASE_URL_ENV } from './sources/mirror.ts';
 
 const USAGE = [
   'usage: gas-annotate build-db --build NAME --genes FILE [--genes FILE ...] [--dbsnp FILE ...] [--fasta FILE] --out FILE.gasref',
-  '       gas-annotate annotate <input.vcf[.gz]> [--reference FILE.gasref | --genes FILE [--build NAME]] [--out-dir DIR] [--threads N] [--no-tsv]',
+  '       gas-annotate annotate <input.vcf[.gz]> [--reference FILE.gasref | --genes FILE [--build NAME]] [--out-dir DIR] [--threads N] [--no-tsv] [--compress]',
   '         --no-tsv: write the annotated VCF only, not the TSV with one row per allele',
+  '         --compress: write the VCF as BGZF (.annot.vcf.gz) with a tabix index (.tbi, when sorted) and the TSV gzip-compressed (.annot.tsv.gz)',
   '         --threads: threads annotating in parallel with --reference (default: 1 below about 32 MB of VCF text, else the cores, at most 4)',
   `       ${FETCH_SOURCES_USAGE_LINE}`,
   '',
@@ -76,6 +80,7 @@ function parseCommandLine(argv: string[]) {
       out: { type: 'string' },
       threads: { type: 'string' },
       'no-tsv': { type: 'boolean', default: false },
+      compress: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -128,16 +133,32 @@ async function main(argv: string[]): Promise<number> {
   }
   const closePool = async (): Promise<void> => pool?.close();
   const name = basename(input).replace(/\.vcf(\.b?gz)?$/, '');
-  const vcfOut = createWriteStream(join(outDir, name + RESULT_KINDS.vcf.suffix));
-  const tsvOut = reference && !values['no-tsv'] ? createWriteStream(join(outDir, name + RESULT_KINDS.tsv.suffix)) : undefined;
+  const compress = values.compress;
+  const suffix = (kind: 'vcf' | 'tsv') => (compress ? RESULT_KINDS[kind].suffix : RESULT_KINDS[kind].plain.suffix);
+  const vcfFile = createWriteStream(join(outDir, name + suffix('vcf')));
+  const tsvFile = reference && !values['no-tsv'] ? createWriteStream(join(outDir, name + suffix('tsv'))) : undefined;
+  // Compressed, the engine writes into BGZF writers that feed the files (the VCF's index is built on the way).
+  const indexed = compress ? indexedBgzfWriter() : undefined;
+  const vcfOut = indexed ? indexed.writer : vcfFile;
+  const tsvOut = tsvFile && compress ? new BgzfWriter() : tsvFile;
+  if (vcfOut !== vcfFile) vcfOut.pipe(vcfFile);
+  if (tsvOut && tsvFile && tsvOut !== tsvFile) tsvOut.pipe(tsvFile);
+  const writeIndex = async (): Promise<void> => {
+    if (!indexed) return;
+    await finished(vcfFile);
+    const tbi = indexed.indexer.finish();
+    if (tbi) await writeFile(join(outDir, name + RESULT_KINDS.tbi.suffix), tbi);
+    else process.stderr.write(`gas-annotate: no tabix index: ${indexed.indexer.unindexable}\n`);
+  };
   try {
     const summary = await annotateVcf({ input: createReadStream(input), vcfOut, tsvOut, reference, pool, reuseOutputBuffers: true });
     vcfOut.end();
     tsvOut?.end();
     // The last output is still being written: the small files and the workers' exit go meanwhile.
     await Promise.all([
-      finished(vcfOut),
-      tsvOut ? finished(tsvOut) : undefined,
+      finished(vcfFile),
+      tsvFile ? finished(tsvFile) : undefined,
+      writeIndex(),
       writeFile(join(outDir, name + RESULT_KINDS.log.suffix), formatCountLog(basename(input), summary)),
       writeFile(join(outDir, name + RESULT_KINDS.summary.suffix), JSON.stringify(summary, null, 2) + '\n'),
       closePool(),
@@ -147,6 +168,8 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     vcfOut.destroy();
     tsvOut?.destroy();
+    vcfFile.destroy();
+    tsvFile?.destroy();
     process.stderr.write(`gas-annotate: ${input}: ${err instanceof VcfFormatError ? err.message : String(err)}\n`);
     return 1;
   } finally {

@@ -4,7 +4,7 @@
 // Only modules that import nothing of the engine belong here; test/format-entry.test.ts walks the
 // imports to keep it so.
 export { whyNotVcf } from './sniff.ts';
-export { RESULT_KINDS, resultKinds, TSV_COLUMNS } from './result-kinds.ts';
+export { RESULT_KINDS, resultKinds, storedResult, TSV_COLUMNS } from './result-kinds.ts';
 export type { ResultKind, ResultKindInfo } from './result-kinds.ts';
 export type { AnnotationSummary, ChromosomeCoverage } from './annotation/summary.ts';
 export { PRIMARY_LENGTHS, BUILD_NAME_PATTERNS, detectBuild, contigLines, headerLines, buildMismatchWarning } from './genome-build.ts';

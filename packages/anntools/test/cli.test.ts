@@ -2,7 +2,8 @@
 // file, and one annotation run with its four outputs.
 import t from 'tap';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { sharedDataPath } from '@gas/testing';
@@ -79,4 +80,36 @@ t.test('annotate with gene models writes the VCF, the TSV, the summary and the c
       .split('\n').length - 1;
   t.equal(tsvRows, summary.alleles);
   t.match(readFileSync(join(out, `${base}.annot.vcf`), 'utf8').slice(0, 200_000), /GAS_REGION=exonic/);
+});
+
+t.test('annotate --compress writes BGZF with its tabix index and a gzip TSV, the same text as the plain files', async (t) => {
+  const plainDir = t.testdir({ plain: {}, gz: {} });
+  // A BOM at the start, as some editors write it, is accepted here too.
+  const input = join(plainDir, 'sample.vcf');
+  writeFileSync(input, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), readFileSync(sharedDataPath('vcf/gas_anntools/free_1.vcf'))]));
+  const genes = ['--genes', sharedDataPath('gene_models/grch37/refFlat_hg19.txt.gz'), '--build', 'GRCh37'];
+  const plain = await gasAnnotate('annotate', input, ...genes, '--out-dir', join(plainDir, 'plain'));
+  const gz = await gasAnnotate('annotate', input, ...genes, '--out-dir', join(plainDir, 'gz'), '--compress');
+  t.equal(plain.code, 0, plain.stderr);
+  t.equal(gz.code, 0, gz.stderr);
+  t.strictSame(readdirSync(join(plainDir, 'gz')).sort(), [
+    'sample.annot.tsv.gz',
+    'sample.annot.vcf.gz',
+    'sample.annot.vcf.gz.tbi',
+    'sample.count.log',
+    'sample.summary.json',
+  ]);
+  t.ok(
+    gunzipSync(readFileSync(join(plainDir, 'gz', 'sample.annot.vcf.gz'))).equals(readFileSync(join(plainDir, 'plain', 'sample.annot.vcf'))),
+  );
+  t.ok(
+    gunzipSync(readFileSync(join(plainDir, 'gz', 'sample.annot.tsv.gz'))).equals(readFileSync(join(plainDir, 'plain', 'sample.annot.tsv'))),
+  );
+  t.equal(
+    readFileSync(join(plainDir, 'gz', 'sample.annot.vcf.gz'))
+      .subarray(12, 14)
+      .toString(),
+    'BC',
+    'BGZF blocks',
+  );
 });

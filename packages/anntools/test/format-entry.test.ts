@@ -66,14 +66,36 @@ t.test('the barrel still exports the light pieces, the same objects as format', 
   t.equal(barrel.resultKinds, format.resultKinds);
 });
 
-t.test('result kinds: the four files the annotator writes, with their suffixes and media types', async (t) => {
-  t.strictSame(format.resultKinds, ['vcf', 'tsv', 'summary', 'log']);
+t.test('result kinds: the five files the annotator writes, compressed where they grow with the input', async (t) => {
+  t.strictSame(format.resultKinds, ['vcf', 'tbi', 'tsv', 'summary', 'log']);
   t.strictSame(format.RESULT_KINDS, {
-    vcf: { suffix: '.annot.vcf', mediaType: 'text/x-vcf' },
-    tsv: { suffix: '.annot.tsv', mediaType: 'text/tab-separated-values' },
-    summary: { suffix: '.summary.json', mediaType: 'application/json' },
-    log: { suffix: '.count.log', mediaType: 'text/plain' },
+    vcf: {
+      suffix: '.annot.vcf.gz',
+      mediaType: 'application/gzip',
+      compressed: true,
+      plain: { suffix: '.annot.vcf', mediaType: 'text/x-vcf' },
+    },
+    tbi: { suffix: '.annot.vcf.gz.tbi', mediaType: 'application/octet-stream', compressed: true },
+    tsv: {
+      suffix: '.annot.tsv.gz',
+      mediaType: 'application/gzip',
+      compressed: true,
+      plain: { suffix: '.annot.tsv', mediaType: 'text/tab-separated-values' },
+    },
+    summary: { suffix: '.summary.json', mediaType: 'application/json', compressed: false },
+    log: { suffix: '.count.log', mediaType: 'text/plain', compressed: false },
   });
+});
+
+t.test('storedResult: compressed results as they are; text, and plain results of older jobs, as UTF-8', async (t) => {
+  t.strictSame(format.storedResult('vcf', 'u/j/a.annot.vcf.gz'), { compressed: true, contentType: 'application/gzip' });
+  t.strictSame(format.storedResult('vcf', 'u/j/a.annot.vcf'), { compressed: false, contentType: 'text/x-vcf; charset=utf-8' });
+  t.strictSame(format.storedResult('tsv', 'u/j/a.annot.tsv'), {
+    compressed: false,
+    contentType: 'text/tab-separated-values; charset=utf-8',
+  });
+  t.strictSame(format.storedResult('tbi', 'u/j/a.annot.vcf.gz.tbi'), { compressed: true, contentType: 'application/octet-stream' });
+  t.strictSame(format.storedResult('log', 'u/j/a.count.log'), { compressed: false, contentType: 'text/plain; charset=utf-8' });
 });
 
 t.test('whyNotVcf through the format entry: a VCF head passes, anything else gets a reason', async (t) => {

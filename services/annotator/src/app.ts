@@ -20,7 +20,8 @@ export function createAnnotatorApp(deps: {
   config: Pick<
     AnnotatorConfig,
     'annotatorId' | 'concurrency' | 'ackWaitMs' | 'maxDeliver' | 'progressIntervalMs' | 'eventsMaxAgeDays' | 'natsReplicas' | 'heartbeatMs'
-  >;
+  > &
+    Partial<Pick<AnnotatorConfig, 'maxLineBytes'>>;
   nc: NatsConnection;
   jobs: ServiceClient<typeof JobService>;
   store: BlobStore;
@@ -51,6 +52,7 @@ export function createAnnotatorApp(deps: {
         annotatorId: config.annotatorId,
         maxDeliver: config.maxDeliver,
         progressIntervalMs: config.progressIntervalMs,
+        maxLineBytes: config.maxLineBytes,
       });
       loop = new ConsumeLoop({
         js: jetstream(nc),

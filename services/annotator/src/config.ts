@@ -16,6 +16,8 @@ const spec = {
   concurrency: field.int('ANNOTATOR_CONCURRENCY', { default: 2, min: 1, max: 64 }),
   /** Worker threads annotating alongside the main thread (0: main thread only). Each holds its own gene-model index. */
   workerThreads: field.int('ANNOTATOR_WORKER_THREADS', { default: 0, min: 0, max: 16 }),
+  /** The longest input line accepted: a generous bound, so a file without newlines cannot fill the memory. */
+  maxLineBytes: field.int('ANNOTATOR_MAX_LINE_BYTES', { default: 64 * 1024 * 1024, min: 1024, max: 1024 * 1024 * 1024 }),
   ackWaitMs: field.int('ANNOTATOR_ACK_WAIT_MS', { default: 30_000, min: 1000 }),
   maxDeliver: field.int('ANNOTATOR_MAX_DELIVER', { default: 5, min: 1, max: 100 }),
   progressIntervalMs: field.int('ANNOTATOR_PROGRESS_INTERVAL_MS', { default: 1000, min: 100 }),

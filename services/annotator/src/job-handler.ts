@@ -3,10 +3,11 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Logger } from '@gas/runtime';
 import { isRpcError, Status, JobRequestedSchema, JobService } from '@gas/proto';
+import type { Job } from '@gas/proto';
 import type { ServiceClient } from '@gas/proto';
 import { decodeProto } from '@gas/messaging';
 import type { Outcome } from '@gas/messaging';
-import { VcfFormatError } from '@gas/anntools';
+import { InputCapError, VcfFormatError } from '@gas/anntools';
 import { BlobNotFoundError } from '@gas/storage';
 import type { BlobStore } from '@gas/storage';
 import { runAnnotation } from './annotation-run.ts';
@@ -23,6 +24,8 @@ export interface JobHandlerDeps {
   annotatorId: string;
   maxDeliver: number;
   progressIntervalMs: number;
+  /** The longest input line accepted (the engine's default when not given). */
+  maxLineBytes?: number;
 }
 
 /** The handler reads only the payload; the consume loop settles the message by the returned outcome. */
@@ -91,6 +94,7 @@ function createAttempt(deps: JobHandlerDeps) {
         pool: deps.references.pool,
         store: deps.store,
         signal: ctx.signal,
+        maxLineBytes: deps.maxLineBytes,
         onProgress: (done, total) => {
           const now = Date.now();
           if (now - lastReport < deps.progressIntervalMs) return;
@@ -121,7 +125,7 @@ function createAttempt(deps: JobHandlerDeps) {
         // Another build, or chromosomes the reference lacks: the job completes and says so.
         warnings: c.warnings ?? [],
       });
-      log.info({ records: c.records }, 'annotation completed');
+      log.info({ records: c.records, notIndexed: result.notIndexed }, 'annotation completed');
       return { kind: 'ack' };
     } catch (err) {
       await reporting;
@@ -132,7 +136,8 @@ function createAttempt(deps: JobHandlerDeps) {
         return { kind: 'ack' };
       }
       let reason: string | undefined;
-      if (err instanceof VcfFormatError) reason = `invalid VCF: ${err.message}`;
+      if (err instanceof InputCapError) reason = capReason(err, job);
+      else if (err instanceof VcfFormatError) reason = `invalid VCF: ${err.message}`;
       else if (err instanceof BlobNotFoundError) reason = 'the uploaded input file is missing from storage';
       if (!reason) throw err;
       await deps.jobs.failJob({ userId: job.userId, jobId: job.jobId, attempt, reason });
@@ -140,4 +145,29 @@ function createAttempt(deps: JobHandlerDeps) {
       return { kind: 'ack' };
     }
   };
+}
+
+/** A limit in whole binary units where it is one ("1 GiB"), else in bytes. */
+function formatSize(n: number): string {
+  for (const [unit, size] of [
+    ['GiB', 1024 ** 3],
+    ['MiB', 1024 ** 2],
+    ['KiB', 1024],
+  ] as const)
+    if (n >= size && n % size === 0) return `${n / size} ${unit}`;
+  return `${n.toLocaleString('en')} bytes`;
+}
+
+/**
+ * Why a job whose input passed a cap failed, in the user's terms: which cap, the plan's figure,
+ * the line, and what the plan above allows (the gateway's words, carried on the job).
+ */
+export function capReason(err: InputCapError, job: Pick<Job, 'inputLimits'>): string {
+  const l = job.inputLimits;
+  const whose = l?.plan ? `the ${l.plan} plan's limit` : "this service's limit";
+  const what =
+    err.cap === 'records'
+      ? `the input has more records than ${whose} of ${err.limit.toLocaleString('en')}`
+      : `the decompressed input passes ${whose} of ${formatSize(err.limit)}`;
+  return `${what} at line ${err.line}${l?.beyond ? `; ${l.beyond}` : ''}`;
 }

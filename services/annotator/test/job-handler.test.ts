@@ -8,6 +8,7 @@
 // is the loop's own (packages/messaging/test/consume-loop.test.ts).
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { Readable, Writable } from 'node:stream';
 import t from 'tap';
 import type { Test } from 'tap';
@@ -123,7 +124,13 @@ interface Row {
 
 async function row(
   t: Test,
-  opts: { build?: GenomeBuild; inputName?: string; input?: string | null; errors?: Partial<Record<Call['method'], RpcError>> } = {},
+  opts: {
+    build?: GenomeBuild;
+    inputName?: string;
+    input?: string | null;
+    errors?: Partial<Record<Call['method'], RpcError>>;
+    inputLimits?: Job['inputLimits'];
+  } = {},
 ): Promise<Row> {
   const store = new FileBlobStore({ root: t.testdir() });
   const inputName = opts.inputName ?? 'sample.vcf';
@@ -138,6 +145,7 @@ async function row(
     inputName,
     inputKey,
     inputSize: BigInt(Buffer.byteLength(input ?? '')),
+    inputLimits: opts.inputLimits,
   });
   const jobs = new FakeJobServiceClient(job, opts.errors);
   const logs: Array<Record<string, unknown>> = [];
@@ -234,14 +242,15 @@ t.test('the run succeeds: CompleteJob with the result keys by kind, their total 
   const keys = done['resultKeys'] as Record<string, string>;
   // Named after the sanitised input name with each kind's suffix, under <user>/<job>/.
   t.strictSame(keys, {
-    vcf: `${USER}/${JOB_ID}/my_sample.annot.vcf`,
+    vcf: `${USER}/${JOB_ID}/my_sample.annot.vcf.gz`,
     log: `${USER}/${JOB_ID}/my_sample.count.log`,
     summary: `${USER}/${JOB_ID}/my_sample.summary.json`,
-    tsv: `${USER}/${JOB_ID}/my_sample.annot.tsv`,
+    tsv: `${USER}/${JOB_ID}/my_sample.annot.tsv.gz`,
+    tbi: `${USER}/${JOB_ID}/my_sample.annot.vcf.gz.tbi`,
   });
   let total = 0;
   for (const key of Object.values(keys)) total += (await r.store.stat('results', key))?.size ?? NaN;
-  t.equal(done['resultSize'], BigInt(total), 'result_size is the sum of the four files');
+  t.equal(done['resultSize'], BigInt(total), 'result_size is the sum of the five files');
   t.match(done, { userId: USER, jobId: JOB_ID, attempt: 1, counts: { records: 4n, alleles: 4n, snvs: 3n, indels: 1n, other: 0n } });
   t.strictSame(done['warnings'], [], 'a file that fits its reference: no warning');
   t.match(r.jobs.only('reportProgress'), { attempt: 1, done: 4n });
@@ -290,6 +299,31 @@ t.test(
     t.strictSame(r.jobs.methods(), ['claimJob', 'failJob']);
     t.match(r.jobs.only('failJob'), { attempt: 1, reason: /^invalid VCF: line 4: POS: / });
     t.strictSame(await r.storedResults(), []);
+  },
+);
+
+t.test(
+  "the plan's caps: FailJob naming the cap, the plan, the line and what premium allows, nothing stored, ack (fake gRPC client)",
+  async (t) => {
+    const beyond = 'premium allows 64 GiB and 500 M records';
+    const records = await row(t, {
+      inputLimits: { $typeName: 'gas.v1.InputLimits', maxDecompressedBytes: 0n, maxRecords: 2n, plan: 'free', beyond },
+    });
+    t.strictSame(await records.deliver(1), { kind: 'ack' });
+    t.strictSame(records.jobs.methods(), ['claimJob', 'failJob']);
+    t.equal(records.jobs.only('failJob')!['reason'], `the input has more records than the free plan's limit of 2 at line 5; ${beyond}`);
+    t.strictSame(await records.storedResults(), [], 'the partial results are deleted');
+    const bytes = await row(t, {
+      inputLimits: { $typeName: 'gas.v1.InputLimits', maxDecompressedBytes: 100n, maxRecords: 0n, plan: 'free', beyond },
+    });
+    t.strictSame(await bytes.deliver(1), { kind: 'ack' });
+    t.equal(bytes.jobs.only('failJob')!['reason'], `the decompressed input passes the free plan's limit of 100 bytes at line 4; ${beyond}`);
+    t.strictSame(await bytes.storedResults(), []);
+    const fits = await row(t, {
+      inputLimits: { $typeName: 'gas.v1.InputLimits', maxDecompressedBytes: 10_000n, maxRecords: 4n, plan: 'free', beyond },
+    });
+    t.strictSame(await fits.deliver(1), { kind: 'ack' });
+    t.strictSame(fits.jobs.methods(), ['claimJob', 'reportProgress', 'completeJob'], 'an input at the caps completes');
   },
 );
 
@@ -395,8 +429,10 @@ function logged(r: Row, msg: string): Record<string, unknown> | undefined {
   return r.logs.find((line) => line['msg'] === msg);
 }
 
+/** A result's text: the VCF and the TSV are stored compressed. */
 async function readBlob(store: FileBlobStore, key: string): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of await store.get('results', key)) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  const bytes = Buffer.concat(chunks);
+  return (key.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
 }
