@@ -16,6 +16,7 @@ const API_ROUTES: Record<string, string[]> = {
   '/api/v1/jobs/{id}/input': ['get'],
   '/api/v1/jobs/{id}/result': ['get'],
   '/api/v1/jobs/{id}/tsv': ['get'],
+  '/api/v1/jobs/{id}/tbi': ['get'],
   '/api/v1/jobs/{id}/summary': ['get'],
   '/api/v1/jobs/{id}/log': ['get'],
   '/api/v1/uploads': ['post'],

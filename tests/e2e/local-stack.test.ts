@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { freePort, repoRoot, sharedDataPath } from '@gas/testing';
 import { openAsBlob } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 
 /** Local stacks started and not yet seen to exit. */
@@ -92,7 +93,8 @@ t.test('local stack: up, a job, Ctrl-C, up again with the same job and result', 
     t.equal(job.counts.records, 1141);
     const result = await fetch(`${second.url}/api/v1/jobs/${id}/result`, { headers: auth });
     t.equal(result.status, 200);
-    t.equal((await result.text()).split('\n').filter((l) => l && !l.startsWith('#')).length, 1141);
+    const text = gunzipSync(Buffer.from(await result.arrayBuffer())).toString('utf8');
+    t.equal(text.split('\n').filter((l) => l && !l.startsWith('#')).length, 1141);
 
     // kill -9 of the annotator: the stack says so, starts it again, and jobs run.
     const starts = (await readFile(join(state, 'logs', 'annotator.log'), 'utf8')).split('\n').filter((l) => l.includes('"msg":"starting"'));

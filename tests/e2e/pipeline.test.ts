@@ -2,9 +2,11 @@
 // job → GAS_EVENTS → notification and archive. Once with the filesystem store and the annotator's
 // main thread only, once with S3 and an annotation worker thread.
 import t from 'tap';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { startGasStack, sharedDataPath, testReferenceDir } from '@gas/testing';
 import { annotateVcf, loadReferenceFile } from '@gas/anntools';
@@ -16,6 +18,15 @@ const FREE_1_RECORDS = 1141;
 const FREE_1_ALLELES = 1173;
 
 const GIAB_100KB = sharedDataPath('vcf/grch37/GIAB_NA12878_hg19_chr20_10.0-10.1Mb.vcf.gz');
+const htslibMissing =
+  existsSync('/usr/bin/bcftools') && existsSync('/usr/bin/tabix')
+    ? false
+    : '/usr/bin/bcftools or /usr/bin/tabix is not installed (Debian bcftools, tabix)';
+
+/** A compressed result's text (the VCF is BGZF, the TSV gzip). */
+async function gunzipped(res: Response): Promise<string> {
+  return gunzipSync(Buffer.from(await res.arrayBuffer())).toString('utf8');
+}
 
 /** The annotated VCF the engine makes in this process, to compare with what the service stored. */
 async function expectedVcf(input: string): Promise<string> {
@@ -51,8 +62,9 @@ for (const [store, workerThreads] of [
 
       const vcf = await stack.api(user, `/api/v1/jobs/${created.id}/result`);
       t.equal(vcf.status, 200);
-      t.match(vcf.headers.get('content-disposition') ?? '', /filename="free_1\.annot\.vcf"/);
-      const text = await vcf.text();
+      t.match(vcf.headers.get('content-disposition') ?? '', /filename="free_1\.annot\.vcf\.gz"/);
+      t.equal(vcf.headers.get('content-type'), 'application/gzip', 'stored and served as BGZF');
+      const text = await gunzipped(vcf);
       const dataLines = text.split('\n').filter((l) => l && !l.startsWith('#'));
       t.equal(dataLines.length, FREE_1_RECORDS);
       // Original columns untouched; INFO keeps its content and gains the GAS_ fields. One check over
@@ -110,7 +122,7 @@ for (const [store, workerThreads] of [
         .filter(([k]) => k !== 'intergenic')
         .reduce((n, [, v]) => n + v, 0);
       t.ok(genic > 0, JSON.stringify(summary.regions));
-      const tsv = await (await stack.api(user, `/api/v1/jobs/${id}/tsv`)).text();
+      const tsv = await gunzipped(await stack.api(user, `/api/v1/jobs/${id}/tsv`));
       const rows = tsv.trimEnd().split('\n');
       t.equal(rows[0]!.split('\t')[6], 'REGION');
       t.ok(rows.length - 1 >= job.counts.records);
@@ -118,9 +130,37 @@ for (const [store, workerThreads] of [
         rows.some((r) => /\tintronic\t|\texonic\t|\tUTR[35]\t/.test(r)),
         'no genic rows',
       );
-      const vcf = await (await stack.api(user, `/api/v1/jobs/${id}/result`)).text();
+      const vcfRes = await stack.api(user, `/api/v1/jobs/${id}/result`);
+      const vcfBytes = Buffer.from(await vcfRes.arrayBuffer());
+      const vcf = gunzipSync(vcfBytes).toString('utf8');
       t.match(vcf, /^##INFO=<ID=GAS_REGION,/m);
       t.equal(vcf, await expectedVcf(GIAB_100KB), 'the service stored what the engine makes');
+      const tbiRes = await stack.api(user, `/api/v1/jobs/${id}/tbi`);
+      t.equal(tbiRes.status, 200);
+      t.equal(tbiRes.headers.get('content-type'), 'application/octet-stream');
+      t.match(tbiRes.headers.get('content-disposition') ?? '', /filename="GIAB_NA12878_hg19_chr20_10\.0-10\.1Mb\.annot\.vcf\.gz\.tbi"/);
+      const tbi = Buffer.from(await tbiRes.arrayBuffer());
+      t.equal(gunzipSync(tbi).subarray(0, 4).toString('latin1'), 'TBI\x01');
+      t.test('bcftools and tabix read the downloaded result with its index', { skip: htslibMissing }, async (t) => {
+        const dir = t.testdir();
+        const file = join(dir, 'result.vcf.gz');
+        await writeFile(file, vcfBytes);
+        await writeFile(`${file}.tbi`, tbi);
+        const records = vcf.split('\n').filter((l) => l && !l.startsWith('#'));
+        const all = execFileSync('/usr/bin/bcftools', ['view', '-H', file], { maxBuffer: 64 << 20 }).toString();
+        t.equal(all.split('\n').filter(Boolean).length, records.length, 'bcftools view -H reads every record');
+        // One record's own position: tabix finds it through the index.
+        const [chrom, pos] = records[Math.floor(records.length / 2)]!.split('\t');
+        const hit = execFileSync('/usr/bin/tabix', [file, `${chrom}:${pos}-${pos}`]).toString();
+        t.ok(hit.split('\n').includes(records[Math.floor(records.length / 2)]!), `tabix ${chrom}:${pos}-${pos} returns the record`);
+        t.ok(
+          hit
+            .split('\n')
+            .filter(Boolean)
+            .every((l) => l.split('\t')[0] === chrom),
+          'and only records of that region',
+        );
+      });
     });
 
     t.test('two submissions with the same idempotency key make one job', async (t) => {

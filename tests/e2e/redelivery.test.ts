@@ -2,6 +2,8 @@
 // passes, a new annotator takes the job over, and it completes exactly once.
 import t from 'tap';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { startGasStack, sharedDataPath } from '@gas/testing';
@@ -74,7 +76,8 @@ t.test('a job whose annotator is killed mid-run is redelivered and completed exa
   const vcf = await stack.api(user, `/api/v1/jobs/${id}/result`);
   let records = 0;
   let tail = '';
-  for await (const chunk of vcf.body!) {
+  // Stored as BGZF: read through gunzip.
+  for await (const chunk of Readable.fromWeb(vcf.body!).pipe(createGunzip())) {
     const text = tail + Buffer.from(chunk).toString('utf8');
     const lines = text.split('\n');
     tail = lines.pop()!;

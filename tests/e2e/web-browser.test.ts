@@ -5,6 +5,7 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import { readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
 import { launchBrowser, newPage, pageErrors, screenshot, sharedDataPath, startGasStack, DESKTOP, PHONE } from '@gas/testing';
 import type { Page } from '@gas/testing';
 import { create, JobSchema, JobStatus } from '@gas/proto';
@@ -100,8 +101,8 @@ t.test('sign up, upload, watch it finish live, read summary and log, download, o
 
   // Download the annotated VCF through the page's link.
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Annotated VCF' }).click()]);
-  t.equal(download.suggestedFilename(), 'free_1.annot.vcf');
-  const vcf = await readFile(await download.path(), 'utf8');
+  t.equal(download.suggestedFilename(), 'free_1.annot.vcf.gz');
+  const vcf = gunzipSync(await readFile(await download.path())).toString('utf8');
   t.equal(vcf.split('\n').filter((l) => l && !l.startsWith('#')).length, 1141);
   t.match(vcf, /##INFO=<ID=GAS_REGION/);
 

@@ -22,6 +22,14 @@ const spec = {
   freeMaxUploadBytes: field.int('GATEWAY_FREE_MAX_UPLOAD_BYTES', { default: 150 * 1024, min: 1 }),
   /** The operator's cap for everyone, premium included. */
   maxUploadBytes: field.int('GATEWAY_MAX_UPLOAD_BYTES', { default: 1024 * 1024 * 1024, min: 1 }),
+  /** The free plan's cap on the input once decompressed: a small gzip can hold gigabytes (a gzip bomb). */
+  freeMaxDecompressedBytes: field.int('GATEWAY_FREE_MAX_DECOMPRESSED_BYTES', { default: 1024 ** 3, min: 1 }),
+  /** The free plan's cap on the input's records (data lines). */
+  freeMaxRecords: field.int('GATEWAY_FREE_MAX_RECORDS', { default: 5_000_000, min: 1 }),
+  /** The operator's cap on decompressed input for everyone, premium included. */
+  maxDecompressedBytes: field.int('GATEWAY_MAX_DECOMPRESSED_BYTES', { default: 64 * 1024 ** 3, min: 1 }),
+  /** The operator's cap on records for everyone, premium included. */
+  maxRecords: field.int('GATEWAY_MAX_RECORDS', { default: 500_000_000, min: 1 }),
   /** A session unused this long ends (the user signs in again). */
   sessionIdleSeconds: field.int('GATEWAY_SESSION_IDLE_SECONDS', { default: 12 * 3600, min: 1 }),
   sessionMaxHours: field.int('GATEWAY_SESSION_MAX_HOURS', { default: 7 * 24, min: 1 }),
@@ -77,6 +85,9 @@ export function configProblems(c: ReturnType<typeof readConfig<typeof spec>>): s
   if (c.secret && Buffer.byteLength(c.secret) < 32)
     problems.push('GATEWAY_SECRET: must be at least 32 bytes (e.g. openssl rand -base64 32)');
   if (c.freeMaxUploadBytes > c.maxUploadBytes) problems.push('GATEWAY_FREE_MAX_UPLOAD_BYTES: must not exceed GATEWAY_MAX_UPLOAD_BYTES');
+  if (c.freeMaxDecompressedBytes > c.maxDecompressedBytes)
+    problems.push('GATEWAY_FREE_MAX_DECOMPRESSED_BYTES: must not exceed GATEWAY_MAX_DECOMPRESSED_BYTES');
+  if (c.freeMaxRecords > c.maxRecords) problems.push('GATEWAY_FREE_MAX_RECORDS: must not exceed GATEWAY_MAX_RECORDS');
   if (c.publicUrl && !/^https?:\/\/[^/]+/.test(c.publicUrl))
     problems.push(`GATEWAY_PUBLIC_URL: must be an http(s) URL, got ${JSON.stringify(c.publicUrl)}`);
   return problems;

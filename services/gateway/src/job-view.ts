@@ -47,6 +47,7 @@ export function jobView(job: Job, extra: { queuePosition?: number } = {}) {
             log: `/api/v1/jobs/${job.jobId}/log`,
             summary: `/api/v1/jobs/${job.jobId}/summary`,
             ...(resultKey(job, 'tsv') ? { tsv: `/api/v1/jobs/${job.jobId}/tsv` } : {}),
+            ...(resultKey(job, 'tbi') ? { tbi: `/api/v1/jobs/${job.jobId}/tbi` } : {}),
           }
         : {}),
     },

@@ -1,5 +1,7 @@
 import { Plan, RpcError, Status, AccountService } from '@gas/proto';
-import type { Account, ServiceClient } from '@gas/proto';
+import type { Account, InputLimitsSchema, ServiceClient } from '@gas/proto';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { formatBytes } from './web/pages/job-status.ts';
 
 export type PlanName = 'free' | 'premium';
 
@@ -7,7 +9,20 @@ export interface PlanLimits {
   freeMaxUploadBytes: number;
   /** The operator's cap, premium included. */
   maxUploadBytes: number;
+  /** Caps on the input once decompressed and on its records, free and for everyone; INPUT_LIMIT_DEFAULTS when not given. */
+  freeMaxDecompressedBytes?: number;
+  freeMaxRecords?: number;
+  maxDecompressedBytes?: number;
+  maxRecords?: number;
 }
+
+/** The gateway's defaults (config.ts): free 1 GiB decompressed and 5 M records; 64 GiB and 500 M for everyone. */
+export const INPUT_LIMIT_DEFAULTS = {
+  freeMaxDecompressedBytes: 1024 ** 3,
+  freeMaxRecords: 5_000_000,
+  maxDecompressedBytes: 64 * 1024 ** 3,
+  maxRecords: 500_000_000,
+};
 
 /** The user's plan from the job service's account record; a user without one is on the free plan. */
 export async function planOf(accounts: ServiceClient<typeof AccountService>, userId: string): Promise<PlanName> {
@@ -26,4 +41,42 @@ export async function accountOf(accounts: ServiceClient<typeof AccountService>, 
 
 export function uploadLimit(plan: PlanName, limits: PlanLimits): number {
   return plan === 'premium' ? limits.maxUploadBytes : limits.freeMaxUploadBytes;
+}
+
+/** A limit in whole binary units where it is one ("1 GiB", "64 GiB"), else as pages show sizes. */
+export function formatSize(n: number): string {
+  for (const [unit, size] of [
+    ['GiB', 1024 ** 3],
+    ['MiB', 1024 ** 2],
+    ['KiB', 1024],
+  ] as const)
+    if (n >= size && n % size === 0) return `${n / size} ${unit}`;
+  return formatBytes(n);
+}
+
+/** "5 M", "500 k", "1,200": a count of records for a sentence. */
+export function formatCount(n: number): string {
+  if (n >= 1_000_000 && n % 100_000 === 0) return `${n / 1_000_000} M`;
+  if (n >= 10_000 && n % 1000 === 0) return `${n / 1000} k`;
+  return n.toLocaleString('en');
+}
+
+/** The caps a job of this plan carries to the annotator, with the words its failure reason needs. */
+export function inputLimits(plan: PlanName, limits: PlanLimits): MessageInitShape<typeof InputLimitsSchema> {
+  const l = { ...INPUT_LIMIT_DEFAULTS, ...withoutUndefined(limits) };
+  const premium = plan === 'premium';
+  const bytes = premium ? l.maxDecompressedBytes : l.freeMaxDecompressedBytes;
+  const records = premium ? l.maxRecords : l.freeMaxRecords;
+  return {
+    maxDecompressedBytes: BigInt(bytes),
+    maxRecords: BigInt(records),
+    plan,
+    beyond: premium
+      ? 'this is the largest input this service accepts'
+      : `premium allows ${formatSize(l.maxDecompressedBytes)} and ${formatCount(l.maxRecords)} records`,
+  };
+}
+
+function withoutUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

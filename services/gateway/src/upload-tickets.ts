@@ -11,7 +11,7 @@ import type { BlobStore, DirectUploads } from '@gas/storage';
 import type { Logger } from '@gas/runtime';
 import { Problem } from './problem.ts';
 import { buildNames } from './job-view.ts';
-import { planOf, uploadLimit } from './plan-limits.ts';
+import { inputLimits, planOf, uploadLimit } from './plan-limits.ts';
 import type { PlanLimits, PlanName } from './plan-limits.ts';
 import { OverLimitProblem, SNIFF_BYTES, displayName } from './upload.ts';
 import { HEADER_PEEK_BYTES, uploadWarnings } from './header-build.ts';
@@ -151,7 +151,7 @@ export class UploadTickets {
     // The policy's size range is not enforced by every S3-compatible store: the size seen here is.
     if (info.size > t.m) await reject(new OverLimitProblem(t.p, t.m));
     const head = await direct.head('inputs', t.k, HEADER_PEEK_BYTES);
-    const why = whyNotVcf(head.subarray(0, SNIFF_BYTES));
+    const why = whyNotVcf(head.subarray(0, SNIFF_BYTES), { complete: info.size < SNIFF_BYTES });
     if (why) await reject(new Problem(400, 'Bad Request', `the file ${t.n} is not a VCF file: ${why}`));
     const res = await this.deps.jobs.createJob({
       userId,
@@ -162,6 +162,7 @@ export class UploadTickets {
       inputKey: t.k,
       idempotencyKey: `ticket:${t.j}`,
       warnings: await uploadWarnings(head, t.b),
+      inputLimits: inputLimits(t.p, this.deps.limits),
     });
     if (res.created) this.deps.logger.info({ jobId: t.j, userId, size: info.size }, 'job submitted from a direct upload');
     return { job: res.job!, created: res.created };

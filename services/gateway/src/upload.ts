@@ -14,7 +14,7 @@ import type { Authenticator } from './authenticator.ts';
 import { buildNames } from './job-view.ts';
 import { peekStream } from './peek-stream.ts';
 import { HEADER_PEEK_BYTES, uploadWarnings } from './header-build.ts';
-import { planOf, uploadLimit } from './plan-limits.ts';
+import { inputLimits, planOf, uploadLimit } from './plan-limits.ts';
 import type { PlanLimits, PlanName } from './plan-limits.ts';
 import { formatBytes } from './web/pages/job-status.ts';
 
@@ -102,7 +102,8 @@ export async function receiveUpload(
     );
   }
   const { head, body } = await peekStream(part.file, HEADER_PEEK_BYTES);
-  const why = whyNotVcf(head.subarray(0, SNIFF_BYTES));
+  // A head shorter than the sniff is the whole file: a gzip that ends early in it is truncated.
+  const why = whyNotVcf(head.subarray(0, SNIFF_BYTES), { complete: head.length < SNIFF_BYTES });
   if (why) {
     body.resume();
     // Worded so that the user's file name is never the first word: pages capitalise sentences,
@@ -131,6 +132,7 @@ export async function receiveUpload(
     inputKey,
     idempotencyKey,
     warnings,
+    inputLimits: inputLimits(plan, deps.limits),
   });
   if (!res.created) {
     // The same request was already accepted: keep the first upload, drop this copy.

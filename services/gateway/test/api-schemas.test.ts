@@ -40,7 +40,7 @@ const JOBS: Record<string, Job> = {
     attempt: 1,
     resultState: ResultState.AVAILABLE,
     resultSize: 4218530n,
-    resultKeys: { vcf: 'k.vcf', log: 'k.log', summary: 'k.json', tsv: 'k.tsv' },
+    resultKeys: { vcf: 'k.vcf.gz', log: 'k.log', summary: 'k.json', tsv: 'k.tsv.gz', tbi: 'k.vcf.gz.tbi' },
     counts: create(VariantCountsSchema, { records: 12040n, alleles: 12310n, snvs: 11002n, indels: 1250n, other: 58n }),
   }),
   running: create(JobSchema, {
@@ -111,6 +111,8 @@ const plain = (x: unknown) => JSON.parse(JSON.stringify(x)) as unknown;
 
 t.test('the job schema lists exactly the fields jobView() returns', async (t) => {
   const view = jobView(JOBS['completed']!, { queuePosition: 1 });
+  // Every link a job can have: the completed one has a tabix index (links only list the files a job has).
+  t.ok(view.links.tbi, 'the fixture has every result');
   t.strictSame(Object.keys(jobSchema.properties).sort(), Object.keys(view).sort());
   t.strictSame([...jobSchema.required].sort(), Object.keys(view).sort());
   t.strictSame(Object.keys(jobSchema.properties.links.properties).sort(), Object.keys(view.links).sort());

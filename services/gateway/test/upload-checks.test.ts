@@ -351,6 +351,16 @@ t.test('a GRCh37 header sent as GRCh38 is accepted as asked, with the warning in
   t.equal(res.status, 201);
   const req = gw.calls.find((c) => c.method === 'JobService.createJob')!.req;
   t.equal(req['genomeBuild'], GenomeBuild.GRCH38, 'the build chosen stands');
+  t.strictSame(
+    req['inputLimits'],
+    {
+      maxDecompressedBytes: 64n << 30n,
+      maxRecords: 500_000_000n,
+      plan: 'premium',
+      beyond: 'this is the largest input this service accepts',
+    },
+    "premium's caps are the operator's",
+  );
   t.match(req['warnings'], [
     { code: 'build_mismatch', message: /^This file looks like GRCh37 \(contig lengths\), but it was annotated as GRCh38/ },
   ]);
@@ -377,6 +387,13 @@ t.test('an accepted upload reaches the job service client (fake gRPC) with the n
     idempotencyKey: 'retry-42',
     // The header names no build: nothing to warn about.
     warnings: [],
+    // The free plan's caps for the annotator (the defaults: this gateway sets none), and what premium allows.
+    inputLimits: {
+      maxDecompressedBytes: 1n << 30n,
+      maxRecords: 5_000_000n,
+      plan: 'free',
+      beyond: 'premium allows 64 GiB and 500 M records',
+    },
   });
   t.equal(res.headers['location'], `/api/v1/jobs/${jobId}`);
   t.match(res.json(), {

@@ -119,10 +119,11 @@ export const jobSchema = {
       required: ['self'],
       properties: {
         self: link('This job.'),
-        result: link('The annotated VCF.'),
+        result: link('The annotated VCF (BGZF).'),
         log: link('The .count.log.'),
         summary: link('The summary as JSON.'),
-        tsv: link('The annotation table, when the job has one.'),
+        tsv: link('The annotation table (gzip), when the job has one.'),
+        tbi: link("The annotated VCF's tabix index, when its records are sorted."),
       },
     },
   },

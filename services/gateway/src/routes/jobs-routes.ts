@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptio
 import { JobStatus, ResultState } from '@gas/proto';
 import type { Job } from '@gas/proto';
 import { sanitizeName, BlobNotFoundError } from '@gas/storage';
-import { RESULT_KINDS } from '@gas/anntools/format';
+import { RESULT_KINDS, storedResult } from '@gas/anntools/format';
 import type { ResultKind } from '@gas/anntools/format';
 import { Problem } from '../problem.ts';
 import { jobView, resultKey, ULID } from '../job-view.ts';
@@ -31,8 +31,8 @@ const CSRF_IN_FORM = '';
 /** The uploaded input, served as the bytes it was sent as, or one of the engine's results. */
 type FileKind = ResultKind | 'input';
 const mediaType = (kind: FileKind) => (kind === 'input' ? 'application/octet-stream' : RESULT_KINDS[kind].mediaType);
-// The results are UTF-8 text; the input may be gzip.
-const contentType = (kind: FileKind) => (kind === 'input' ? mediaType(kind) : `${mediaType(kind)}; charset=utf-8`);
+// Results are served as stored: compressed ones as they are, text as UTF-8; the input may be gzip.
+const contentType = (kind: FileKind, key: string) => (kind === 'input' ? mediaType(kind) : storedResult(kind, key).contentType);
 
 function jobIdParam(req: FastifyRequest): string {
   const id = (req.params as { id: string }).id;
@@ -146,11 +146,22 @@ const FILES = {
     'Download the uploaded input',
     'The file as it was uploaded (still gzip or BGZF if it was), in any state of the job.',
   ),
-  vcf: fileRoute('vcf', 'Download the annotated VCF', `\`<name>${RESULT_KINDS.vcf.suffix}\`, as an attachment.`),
+  vcf: fileRoute(
+    'vcf',
+    'Download the annotated VCF',
+    `\`<name>${RESULT_KINDS.vcf.suffix}\`, BGZF-compressed (bgzip's format: gzip readers, bcftools and tabix read it), as an attachment. ` +
+      `Jobs completed before results were compressed serve \`<name>${RESULT_KINDS.vcf.plain.suffix}\` as text/x-vcf.`,
+  ),
+  tbi: fileRoute(
+    'tbi',
+    'Download the tabix index of the annotated VCF',
+    `\`<name>${RESULT_KINDS.tbi.suffix}\`, for \`tabix\` and \`bcftools view -r\` region queries; only when the records are sorted ` +
+      '(by position, each chromosome together): 404 otherwise.',
+  ),
   tsv: fileRoute(
     'tsv',
     'Download the annotation table',
-    `\`<name>${RESULT_KINDS.tsv.suffix}\`: a header row, then one row per ALT allele.`,
+    `\`<name>${RESULT_KINDS.tsv.suffix}\`, gzip-compressed: a header row, then one row per ALT allele.`,
   ),
   summary: fileRoute('summary', "The run's summary", `\`<name>${RESULT_KINDS.summary.suffix}\`, shown inline.`, {
     type: 'object',
@@ -225,7 +236,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobsRouteDeps): vo
       const info = await store.stat(area, key);
       const stream = await store.get(area, key);
       reply
-        .type(contentType(kind))
+        .type(contentType(kind, key))
         .header('Content-Disposition', contentDisposition(kind === 'summary' ? 'inline' : 'attachment', downloadName(inputName, key)))
         .header('Cache-Control', 'private, no-store');
       if (info) reply.header('Content-Length', String(info.size));
@@ -242,6 +253,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobsRouteDeps): vo
   });
   app.get('/api/v1/jobs/:id/result', FILES.vcf, (req, reply) => download(req, reply, 'vcf'));
   app.get('/api/v1/jobs/:id/tsv', FILES.tsv, (req, reply) => download(req, reply, 'tsv'));
+  app.get('/api/v1/jobs/:id/tbi', FILES.tbi, (req, reply) => download(req, reply, 'tbi'));
   app.get('/api/v1/jobs/:id/summary', FILES.summary, (req, reply) => download(req, reply, 'summary'));
   app.get('/api/v1/jobs/:id/log', FILES.log, (req, reply) => download(req, reply, 'log'));
 }

@@ -4,9 +4,10 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { ulid } from 'ulid';
-import { TSV_COLUMNS } from '@gas/anntools/format';
+import { storedResult, TSV_COLUMNS } from '@gas/anntools/format';
 import { GenomeBuild, JobStatus, ResultState } from '@gas/proto';
 import type { Job } from '@gas/proto';
 import { blobKey } from '@gas/storage';
@@ -14,7 +15,7 @@ import { jobView, resultKey, ULID } from '../job-view.ts';
 import { queuePosition } from '../queue-position.ts';
 import { Problem, asSentence } from '../problem.ts';
 import { OverLimitProblem, receiveUpload } from '../upload.ts';
-import { uploadLimit } from '../plan-limits.ts';
+import { inputLimits, uploadLimit } from '../plan-limits.ts';
 import { landingPage } from '../web/pages/auth-pages.ts';
 import { jobsPage } from '../web/pages/jobs-page.ts';
 import { jobPage } from '../web/pages/job-page.ts';
@@ -154,7 +155,9 @@ export function registerPageRoutes(app: FastifyInstance, deps: WebDeps): void {
     } catch {
       return null;
     }
-    const lines = createInterface({ input: stream, crlfDelay: Infinity });
+    // The table is stored gzip-compressed (jobs from before that: plain text).
+    const text = storedResult('tsv', key).compressed ? stream.pipe(createGunzip()) : stream;
+    const lines = createInterface({ input: text, crlfDelay: Infinity });
     try {
       for await (const line of lines) {
         if (scanned === 0 && line.startsWith('CHROM\t')) continue;
@@ -174,9 +177,13 @@ export function registerPageRoutes(app: FastifyInstance, deps: WebDeps): void {
           );
         if (scanned >= PREVIEW_SCAN_ROWS) break;
       }
+    } catch {
+      // A damaged file: the page shows no preview rather than failing.
+      return null;
     } finally {
       lines.close();
       stream.destroy();
+      text.destroy();
     }
     return { columns: show, rows, scanned, filter, regions: [...regions].filter(Boolean).sort() };
   }
@@ -233,6 +240,7 @@ export function registerPageRoutes(app: FastifyInstance, deps: WebDeps): void {
       inputSize: BigInt(size),
       inputKey,
       idempotencyKey: '',
+      inputLimits: inputLimits(plan, deps.limits),
     });
     return reply.redirect(`/jobs/${res.job!.jobId}`, 303);
   });

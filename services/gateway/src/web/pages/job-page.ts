@@ -31,6 +31,7 @@ export interface JobPageData {
 function downloads(j: JobView): Html {
   const links = [
     html`<a class="button" href="/api/v1/jobs/${j.id}/result" download>Annotated VCF</a>`,
+    j.links.tbi ? html`<a class="button secondary" href="/api/v1/jobs/${j.id}/tbi" download>Tabix index</a>` : '',
     j.links.tsv ? html`<a class="button secondary" href="/api/v1/jobs/${j.id}/tsv" download>Table (TSV)</a>` : '',
     html`<a class="button secondary" href="/api/v1/jobs/${j.id}/input" download>Your input</a>`,
     html`<a class="button secondary" href="/api/v1/jobs/${j.id}/log" download>Log</a>`,
