@@ -6,6 +6,7 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import { readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
 import { launchBrowser, screenshot, sharedDataPath, startGasStack, WebClient } from '@gas/testing';
 import type { Page } from '@gas/testing';
 
@@ -98,12 +99,12 @@ t.test(`${TABS} tabs share one live stream through a SharedWorker; every tab see
   const page = pages[0]!;
   await page.goto(`${stack.url}/jobs/${id}`);
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Annotated VCF' }).click()]);
-  t.equal(download.suggestedFilename(), '名前 with spaces.annot.vcf');
-  t.match(await readFile(await download.path(), 'utf8'), /##INFO=<ID=GAS_REGION/);
+  t.equal(download.suggestedFilename(), '名前 with spaces.annot.vcf.gz');
+  t.match(gunzipSync(await readFile(await download.path())).toString('utf8'), /##INFO=<ID=GAS_REGION/);
   const [input] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Your input' }).click()]);
   t.equal(input.suggestedFilename(), NAME);
   const header = (await alice.web.get(`/api/v1/jobs/${id}/result`)).headers.get('content-disposition');
-  t.equal(header, `attachment; filename="__ with spaces.annot.vcf"; filename*=UTF-8''%E5%90%8D%E5%89%8D%20with%20spaces.annot.vcf`);
+  t.equal(header, `attachment; filename="__ with spaces.annot.vcf.gz"; filename*=UTF-8''%E5%90%8D%E5%89%8D%20with%20spaces.annot.vcf.gz`);
 
   for (const p of pages) await p.close();
   // The last tab gone, the worker lets go of the stream.
