@@ -41,6 +41,6 @@ export async function bootService<S extends BootSpec>(
   logger.info({ config: describeConfig(spec, config), pid: process.pid }, 'starting');
   const registry = createRegistry(service);
   const health = new Health();
-  const ops = await startOpsServer({ port: config.opsPort, host: config.opsHost as string | undefined, registry, health, logger });
+  const ops = await startOpsServer({ port: config.opsPort, host: config.opsHost, registry, health, logger });
   return { config, logger, registry, health, ops };
 }
