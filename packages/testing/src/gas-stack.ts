@@ -55,6 +55,8 @@ export interface GasStackOptions {
   userPlan?: 'free' | 'premium';
   /** Where the annotator finds `<build>.gasref`; built from ../shared/data (and cached) by default. */
   referenceDir?: string;
+  /** Picks the ports the stack chooses itself (freePort); for the test of a port taken in between. */
+  pickPort?: () => Promise<number>;
 }
 
 export interface GasStack {
@@ -142,8 +144,9 @@ export async function startGasStack(opts: GasStackOptions): Promise<GasStack> {
   if (opts.logDir) await mkdir(opts.logDir, { recursive: true });
   const nats = await startNatsServer({ storeDir: join(stateDir, 'nats'), port: opts.natsPort });
   const s3 = opts.store === 's3' ? await startS3Server() : undefined;
-  const jobGrpcPort = opts.jobGrpcPort ?? (await freePort());
-  const gatewayPort = opts.gatewayPort ?? (await freePort());
+  const pickPort = opts.pickPort ?? freePort;
+  const jobGrpcPort = opts.jobGrpcPort ?? (await pickPort());
+  const gatewayPort = opts.gatewayPort ?? (await pickPort());
   const users = opts.users ?? [
     { userId: 'alice', token: newApiToken() },
     { userId: 'bob', token: newApiToken() },
@@ -217,7 +220,7 @@ export async function startGasStack(opts: GasStackOptions): Promise<GasStack> {
     services,
     startService: start,
     api: (user, path, init = {}) =>
-      fetch(url + path, { ...init, headers: { authorization: `Bearer ${user.token}`, ...(init.headers as Record<string, string>) } }),
+      fetch(stack.url + path, { ...init, headers: { authorization: `Bearer ${user.token}`, ...(init.headers as Record<string, string>) } }),
     async submit(user, file, o) {
       const form = new FormData();
       if (o.genomeBuild) form.append('genome_build', o.genomeBuild);
@@ -306,10 +309,35 @@ export async function startGasStack(opts: GasStackOptions): Promise<GasStack> {
     },
   };
 
+  // freePort cannot hold a port until the service binds it, so a parallel test may take it first:
+  // a first start that fails on a taken port tries again on fresh ports (the ones this stack chose;
+  // a new ops port comes with every start unless the caller fixed it).
+  const startFresh = async (name: ServiceName) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await start(name);
+      } catch (err) {
+        if (attempt >= 3 || !/EADDRINUSE/.test((err as Error).message)) throw err;
+        await services[name]?.stop(5000);
+        if (name === 'gateway' && !opts.gatewayPort) {
+          const port = await pickPort();
+          perService.gateway.GATEWAY_PORT = String(port);
+          stack.url = `http://127.0.0.1:${port}`;
+        }
+        if (name === 'job' && !opts.jobGrpcPort) {
+          const port = await pickPort();
+          perService.job.JOB_GRPC_PORT = String(port);
+          common['JOB_GRPC_URL'] = `127.0.0.1:${port}`;
+          stack.jobGrpcUrl = common['JOB_GRPC_URL'];
+        }
+      }
+    }
+  };
+
   try {
     for (const name of ORDER) {
       if (opts.services && !opts.services.includes(name)) continue;
-      await start(name);
+      await startFresh(name);
       if (name === 'job') await giveAccounts(common['JOB_GRPC_URL']!, users, opts.userPlan ?? 'premium');
     }
   } catch (err) {
