@@ -13,8 +13,9 @@ const stack: GasStack = await startGasStack({
 const events: SupervisorEvent[] = [];
 const supervisor = superviseStack(stack, {
   onEvent: (e) => events.push(e),
-  livenessIntervalMs: 300,
-  livenessTimeoutMs: 300,
+  // Generous for a loaded CI machine (three test files at a time): only a stopped process misses these.
+  livenessIntervalMs: 500,
+  livenessTimeoutMs: 1500,
   livenessFailures: 3,
   initialBackoffMs: 200,
 });
