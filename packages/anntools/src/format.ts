@@ -4,6 +4,7 @@
 // Only modules that import nothing of the engine belong here; test/format-entry.test.ts walks the
 // imports to keep it so.
 export { whyNotVcf } from './sniff.ts';
+export { formatLimitBytes, formatLimitCount } from './limit-text.ts';
 export { RESULT_KINDS, resultKinds, storedResult, TSV_COLUMNS } from './result-kinds.ts';
 export type { ResultKind, ResultKindInfo } from './result-kinds.ts';
 export type { AnnotationSummary, ChromosomeCoverage } from './annotation/summary.ts';

@@ -1,6 +1,6 @@
 // The whole engine. Services that only need the sniff, the result kinds or the TSV columns import
 // the light entry, `@gas/anntools/format`, which this re-exports.
-export { whyNotVcf, RESULT_KINDS, resultKinds, storedResult, TSV_COLUMNS } from './format.ts';
+export { whyNotVcf, RESULT_KINDS, resultKinds, storedResult, TSV_COLUMNS, formatLimitBytes, formatLimitCount } from './format.ts';
 export type { AnnotationSummary, ChromosomeCoverage, ResultKind, ResultKindInfo } from './format.ts';
 export { PRIMARY_LENGTHS, detectBuild, contigLines, headerLines, buildMismatchWarning } from './format.ts';
 export type { BuildEvidence, ContigLine, DetectedBuild, JobWarningText } from './format.ts';

@@ -47,9 +47,9 @@ t.test('the import walk sees the engine behind the barrel (so finding none behin
   );
 });
 
-t.test('format loads only the sniff, the build detection and the result kinds: no engine, reference files or workers', async (t) => {
+t.test('format loads only the sniff, the build detection, the limit wording and the result kinds: no engine, reference files or workers', async (t) => {
   const { files, modules } = runtimeImports('format.ts');
-  t.strictSame([...files].sort(), ['format.ts', 'genome-build.ts', 'result-kinds.ts', 'sniff.ts']);
+  t.strictSame([...files].sort(), ['format.ts', 'genome-build.ts', 'limit-text.ts', 'result-kinds.ts', 'sniff.ts']);
   t.strictSame([...modules].sort(), ['node:zlib']);
 });
 

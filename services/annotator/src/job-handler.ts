@@ -7,7 +7,7 @@ import type { Job } from '@gas/proto';
 import type { ServiceClient } from '@gas/proto';
 import { decodeProto } from '@gas/messaging';
 import type { Outcome } from '@gas/messaging';
-import { InputCapError, VcfFormatError } from '@gas/anntools';
+import { formatLimitBytes, InputCapError, VcfFormatError } from '@gas/anntools';
 import { BlobNotFoundError } from '@gas/storage';
 import type { BlobStore } from '@gas/storage';
 import { runAnnotation } from './annotation-run.ts';
@@ -147,17 +147,6 @@ function createAttempt(deps: JobHandlerDeps) {
   };
 }
 
-/** A limit in whole binary units where it is one ("1 GiB"), else in bytes. */
-function formatSize(n: number): string {
-  for (const [unit, size] of [
-    ['GiB', 1024 ** 3],
-    ['MiB', 1024 ** 2],
-    ['KiB', 1024],
-  ] as const)
-    if (n >= size && n % size === 0) return `${n / size} ${unit}`;
-  return `${n.toLocaleString('en')} bytes`;
-}
-
 /**
  * Why a job whose input passed a cap failed, in the user's terms: which cap, the plan's figure,
  * the line, and what the plan above allows (the gateway's words, carried on the job).
@@ -168,6 +157,6 @@ export function capReason(err: InputCapError, job: Pick<Job, 'inputLimits'>): st
   const what =
     err.cap === 'records'
       ? `the input has more records than ${whose} of ${err.limit.toLocaleString('en')}`
-      : `the decompressed input passes ${whose} of ${formatSize(err.limit)}`;
+      : `the decompressed input passes ${whose} of ${formatLimitBytes(err.limit)}`;
   return `${what} at line ${err.line}${l?.beyond ? `; ${l.beyond}` : ''}`;
 }

@@ -1,7 +1,7 @@
 import { Plan, RpcError, Status, AccountService } from '@gas/proto';
 import type { Account, InputLimitsSchema, ServiceClient } from '@gas/proto';
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import { formatBytes } from './web/pages/job-status.ts';
+import { formatLimitBytes, formatLimitCount } from '@gas/anntools/format';
 
 export type PlanName = 'free' | 'premium';
 
@@ -43,24 +43,6 @@ export function uploadLimit(plan: PlanName, limits: PlanLimits): number {
   return plan === 'premium' ? limits.maxUploadBytes : limits.freeMaxUploadBytes;
 }
 
-/** A limit in whole binary units where it is one ("1 GiB", "64 GiB"), else as pages show sizes. */
-export function formatSize(n: number): string {
-  for (const [unit, size] of [
-    ['GiB', 1024 ** 3],
-    ['MiB', 1024 ** 2],
-    ['KiB', 1024],
-  ] as const)
-    if (n >= size && n % size === 0) return `${n / size} ${unit}`;
-  return formatBytes(n);
-}
-
-/** "5 M", "500 k", "1,200": a count of records for a sentence. */
-export function formatCount(n: number): string {
-  if (n >= 1_000_000 && n % 100_000 === 0) return `${n / 1_000_000} M`;
-  if (n >= 10_000 && n % 1000 === 0) return `${n / 1000} k`;
-  return n.toLocaleString('en');
-}
-
 /** The caps a job of this plan carries to the annotator, with the words its failure reason needs. */
 export function inputLimits(plan: PlanName, limits: PlanLimits): MessageInitShape<typeof InputLimitsSchema> {
   const l = { ...INPUT_LIMIT_DEFAULTS, ...withoutUndefined(limits) };
@@ -73,7 +55,7 @@ export function inputLimits(plan: PlanName, limits: PlanLimits): MessageInitShap
     plan,
     beyond: premium
       ? 'this is the largest input this service accepts'
-      : `premium allows ${formatSize(l.maxDecompressedBytes)} and ${formatCount(l.maxRecords)} records`,
+      : `premium allows ${formatLimitBytes(l.maxDecompressedBytes)} and ${formatLimitCount(l.maxRecords)} records`,
   };
 }
 
