@@ -2,7 +2,8 @@
 // and the job page say the file looks like GRCh37 and that its chromosome has no GRCh38 gene
 // models here. In Chromium, choosing the same file on the upload page preselects GRCh37 and says why.
 import t from 'tap';
-import { launchBrowser, newPage, pageErrors, screenshot, sharedDataPath, startGasStack, DESKTOP } from '@gas/testing';
+import { readFile } from 'node:fs/promises';
+import { launchBrowser, newPage, pageErrors, screenshot, sharedDataPath, startGasStack, WebClient, DESKTOP } from '@gas/testing';
 import type { Page } from '@gas/testing';
 
 // GIAB NA12878, hg19 chr20 10.0-10.1 Mb: BGZF, 221 records, `##contig` lines at GRCh37 lengths.
@@ -53,6 +54,29 @@ t.test('through the API: accepted as GRCh38 with the warning, completed with it 
   t.strictSame(summary.headerBuild, { build: 'GRCh37', basis: 'contig lengths' });
   t.match(summary.coverage, [{ chrom: 'chr20', records: RECORDS, genes: false, dbsnp: false }]);
   t.strictSame(summary.warnings, warnings, 'the summary and the job say the same');
+});
+
+t.test('the build hint the upload page asks for: the same detection as the upload check, behind sign-in and CSRF', async (t) => {
+  const hint = (web: WebClient, body: Uint8Array, csrf?: string) =>
+    web.request('/upload/build-hint', {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/octet-stream', ...(csrf ? { 'x-csrf-token': csrf } : {}) },
+    });
+  const head = (await readFile(GRCH37_GZ)).subarray(0, 64 * 1024);
+  const anonymous = new WebClient(stack.url);
+  t.equal((await hint(anonymous, head)).status, 401, 'signed out');
+  const web = new WebClient(stack.url);
+  const csrf = await web.signUp({ email: 'hint@example.org', password: 'hinting at builds', name: 'Hint' });
+  t.equal((await hint(web, head)).status, 403, 'without the CSRF token');
+  const gz = await hint(web, head, csrf);
+  t.equal(gz.status, 200);
+  t.strictSame(JSON.parse(gz.text), { build: 'GRCh37', basis: 'contig lengths' }, 'BGZF head, inflated on the server');
+  const plain = await hint(web, new TextEncoder().encode('##fileformat=VCFv4.2\n##reference=GRCh38.fa\n#CHROM\tPOS\n'), csrf);
+  t.strictSame(JSON.parse(plain.text), { build: 'GRCh38', basis: '##reference line' });
+  const none = await hint(web, new TextEncoder().encode('##fileformat=VCFv4.2\n#CHROM\tPOS\n'), csrf);
+  t.strictSame(JSON.parse(none.text), { build: null, basis: null });
+  t.equal((await hint(web, new Uint8Array(64 * 1024 + 1), csrf)).status, 413, 'more than the head is refused');
 });
 
 t.test('in Chromium: choosing the GRCh37 file preselects GRCh37; sent as GRCh38 anyway, the job page warns', async (t) => {

@@ -8,5 +8,5 @@ export { formatLimitBytes, formatLimitCount } from './limit-text.ts';
 export { RESULT_KINDS, resultKinds, storedResult, TSV_COLUMNS } from './result-kinds.ts';
 export type { ResultKind, ResultKindInfo } from './result-kinds.ts';
 export type { AnnotationSummary, ChromosomeCoverage } from './annotation/summary.ts';
-export { PRIMARY_LENGTHS, BUILD_NAME_PATTERNS, detectBuild, contigLines, headerLines, buildMismatchWarning } from './genome-build.ts';
+export { PRIMARY_LENGTHS, detectBuild, contigLines, headerLines, buildMismatchWarning } from './genome-build.ts';
 export type { BuildEvidence, ContigLine, DetectedBuild, JobWarningText } from './genome-build.ts';

@@ -1,8 +1,8 @@
 // Which genome build a VCF was called against, from its header alone: the `##contig` lengths (the
 // strongest evidence: every primary chromosome but the mitochondrion changed length between GRCh37
 // and GRCh38), then the build names in `##reference=`, `##assembly=` and the contigs' `assembly=`.
-// Pure and dependency-free: the engine, the gateway's upload check and the upload page's script all
-// use it (the page gets the same tables through /static).
+// Pure and dependency-free: the engine, the gateway's upload check and the upload page (through
+// the gateway's /upload/build-hint) all use it.
 
 export type DetectedBuild = 'GRCh37' | 'GRCh38' | 'NCBI36';
 
@@ -121,9 +121,6 @@ export interface BuildEvidence {
   /** The header's own spelling of the contigs that matched the detected build (for messages). */
   matched: string[];
 }
-
-/** The name patterns as [build, source] pairs, for the upload page's script (flags: i). */
-export const BUILD_NAME_PATTERNS: ReadonlyArray<readonly [DetectedBuild, string]> = NAME_PATTERNS.map(([b, re]) => [b, re.source] as const);
 
 function nameHint(text: string | undefined): DetectedBuild | null {
   if (!text) return null;

@@ -43,82 +43,19 @@
         : '',
     );
   };
-  // The genome build the file's header points to (the rules of anntools' genome-build.ts, with its
-  // tables from the page): the start of the file is read here, inflated when it is gzip (the first
-  // BGZF block is enough), and the build is chosen for the user, saying why.
-  const hints = JSON.parse(form.dataset.buildHints || '{"lengths":{},"names":[]}');
+  // The genome build the file's header points to: the start of the file goes to the gateway, which
+  // runs the same detection as its check of the upload, and the build it names is chosen for the
+  // user, saying why.
   const hintLine = form.querySelector('.build-hint');
-  const canonical = (name) => {
-    const c = /^chr/i.test(name) ? name.slice(3) : name;
-    return /^(m|mt)$/i.test(c) ? 'MT' : c;
-  };
-  async function headText(file) {
-    const blob = file.slice(0, 64 * 1024);
-    const bytes = new Uint8Array(await blob.arrayBuffer());
-    if (!(bytes[0] === 0x1f && bytes[1] === 0x8b)) return new TextDecoder('latin1').decode(bytes);
-    const reader = blob.stream().pipeThrough(new DecompressionStream('gzip')).getReader();
-    const parts = [];
-    let have = 0;
-    try {
-      while (have < 256 * 1024) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        parts.push(value);
-        have += value.length;
-      }
-    } catch {
-      // The slice ends inside the stream, or a second BGZF block follows: what came out is the head.
-    }
-    reader.cancel().catch(() => undefined);
-    const all = new Uint8Array(have);
-    let at = 0;
-    for (const p of parts) {
-      all.set(p, at);
-      at += p.length;
-    }
-    return new TextDecoder('latin1').decode(all);
-  }
-  function detectBuild(text) {
-    const lines = [];
-    for (const line of text.replace(/^(\uFEFF|\u00EF\u00BB\u00BF)/, '').split('\n')) {
-      if (!line.startsWith('##')) break;
-      lines.push(line.replace(/\r$/, ''));
-    }
-    const matches = { GRCh37: 0, GRCh38: 0 };
-    const assemblies = [];
-    for (const line of lines) {
-      const m = /^##contig=<(.*)>$/.exec(line);
-      if (!m) continue;
-      const id = /(?:^|,)ID=([^,]+)/.exec(m[1]);
-      const length = Number((/(?:^|,)length=(\d+)/.exec(m[1]) || [])[1]);
-      const assembly = /(?:^|,)assembly=([^,]+)/.exec(m[1]);
-      if (assembly) assemblies.push(assembly[1]);
-      if (!id || !length) continue;
-      const name = canonical(id[1]);
-      const l37 = hints.lengths.GRCh37 && hints.lengths.GRCh37[name];
-      const l38 = hints.lengths.GRCh38 && hints.lengths.GRCh38[name];
-      if (name === 'MT' && length === 16571) matches.GRCh37++;
-      else if (l37 === l38) continue;
-      else if (length === l37) matches.GRCh37++;
-      else if (length === l38) matches.GRCh38++;
-    }
-    if (matches.GRCh37 && !matches.GRCh38) return { build: 'GRCh37', basis: 'contig lengths' };
-    if (matches.GRCh38 && !matches.GRCh37) return { build: 'GRCh38', basis: 'contig lengths' };
-    if (matches.GRCh37 && matches.GRCh38) return null;
-    const found = [];
-    const named = (text, basis) => {
-      const builds = hints.names.filter(([, source]) => new RegExp(source, 'i').test(text)).map(([b]) => b);
-      if (builds.length === 1) found.push({ build: builds[0], basis });
-    };
-    for (const line of lines) {
-      const m = /^##(reference|assembly)=(.*)$/i.exec(line);
-      if (m) named(m[2], `##${m[1].toLowerCase()} line`);
-    }
-    for (const a of assemblies) named(a, 'contig assembly');
-    for (const line of lines) {
-      for (const m of line.matchAll(/(?:reference_sequence=|--reference[= ]|\s-R\s+)([^\s,"]+)/g)) named(m[1], 'command line reference');
-    }
-    return found.length > 0 && found.every((f) => f.build === found[0].build) ? found[0] : null;
+  async function headerBuild(file) {
+    const res = await fetch('/upload/build-hint', {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream', 'x-csrf-token': csrf },
+      body: file.slice(0, 64 * 1024),
+    });
+    if (!res.ok) throw new Error(`build hint: HTTP ${res.status}`);
+    const found = await res.json();
+    return found.build ? found : null;
   }
   async function suggestBuild() {
     const f = input.files[0];
@@ -126,7 +63,7 @@
     if (!f) return;
     let found;
     try {
-      found = detectBuild(await headText(f));
+      found = await headerBuild(f);
     } catch {
       return; // An unreadable file: the server says what is wrong with it.
     }

@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { ulid } from 'ulid';
-import { storedResult, TSV_COLUMNS } from '@gas/anntools/format';
+import { detectBuild, headerLines, storedResult, TSV_COLUMNS } from '@gas/anntools/format';
 import { GenomeBuild, JobStatus, ResultState } from '@gas/proto';
 import type { Job } from '@gas/proto';
 import { blobKey } from '@gas/storage';
@@ -15,6 +15,7 @@ import { jobView, resultKey, ULID } from '../job-view.ts';
 import { queuePosition } from '../queue-position.ts';
 import { Problem, asSentence } from '../problem.ts';
 import { OverLimitProblem, receiveUpload } from '../upload.ts';
+import { HEADER_PEEK_BYTES, headText } from '../header-build.ts';
 import { inputLimits, uploadLimit } from '../plan-limits.ts';
 import { landingPage } from '../web/pages/auth-pages.ts';
 import { jobsPage } from '../web/pages/jobs-page.ts';
@@ -193,6 +194,20 @@ export function registerPageRoutes(app: FastifyInstance, deps: WebDeps): void {
     if (!who) return reply;
     const limit = uploadLimit(who.viewer.plan, deps.limits);
     return sendPage(reply, uploadPage({ viewer: who.viewer, limitBytes: limit, samples: await samplesIn(deps.samplesDir, limit) }));
+  });
+
+  // The upload page's script sends the start of the chosen file and preselects the build this
+  // answers: the same detection as the upload's own check, so the page holds no copy of its rules.
+  app.register(async (scope) => {
+    scope.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: HEADER_PEEK_BYTES }, (_req, body, done) =>
+      done(null, body),
+    );
+    scope.post('/upload/build-hint', async (req) => {
+      await deps.authn.apiUser(req);
+      const head = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const { build, basis } = detectBuild(headerLines(await headText(head)));
+      return { build, basis };
+    });
   });
 
   // The form's own post, for browsers without the page script (which posts to the API instead).

@@ -3,10 +3,6 @@ import type { Html } from '../html.ts';
 import { page } from '../layout.ts';
 import type { Viewer } from '../layout.ts';
 import { formatBytes } from './job-status.ts';
-import { BUILD_NAME_PATTERNS, PRIMARY_LENGTHS } from '@gas/anntools/format';
-
-/** What upload.js needs to tell the builds apart from a header: the tables of genome-build.ts. */
-const BUILD_HINTS = JSON.stringify({ lengths: PRIMARY_LENGTHS, names: BUILD_NAME_PATTERNS });
 
 export function uploadPage(o: { viewer: Viewer; limitBytes: number; samples: string[]; error?: string | null }): Html {
   const v = o.viewer;
@@ -17,7 +13,7 @@ export function uploadPage(o: { viewer: Viewer; limitBytes: number; samples: str
     scripts: ['upload.js'],
     body: html`<h1>Upload a VCF</h1>
 ${o.error ? html`<p class="error" role="alert">${o.error}</p>` : ''}
-<form class="card upload" method="post" action="/upload" enctype="multipart/form-data" data-limit="${o.limitBytes}" data-build-hints="${BUILD_HINTS}">
+<form class="card upload" method="post" action="/upload" enctype="multipart/form-data" data-limit="${o.limitBytes}">
   <input type="hidden" name="_csrf" value="${v.csrfToken}">
   <fieldset class="builds">
     <legend>Genome build</legend>
