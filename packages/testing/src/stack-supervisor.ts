@@ -6,11 +6,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { GasStack } from './gas-stack.ts';
 import type { ServiceExit, ServiceHandle, ServiceName } from './service.ts';
 
+/** A supervised process: one of the services, or nats-server. */
+export type ProcessName = ServiceName | 'nats';
+
 export type SupervisorEvent =
-  | { kind: 'exited'; service: ServiceName | 'nats'; detail: string; restartInMs: number; restarts: number }
+  | { kind: 'exited'; service: ProcessName; detail: string; restartInMs: number; restarts: number }
   | { kind: 'unresponsive'; service: ServiceName; detail: string }
-  | { kind: 'restarted'; service: ServiceName | 'nats'; restarts: number; downMs: number; ready?: boolean }
-  | { kind: 'restart-failed'; service: ServiceName | 'nats'; detail: string; restartInMs: number; restarts: number };
+  | { kind: 'restarted'; service: ProcessName; restarts: number; downMs: number; ready?: boolean }
+  | { kind: 'restart-failed'; service: ProcessName; detail: string; restartInMs: number; restarts: number };
 
 export interface SupervisorOptions {
   onEvent: (e: SupervisorEvent) => void;
@@ -28,7 +31,7 @@ export interface SupervisorOptions {
 
 export interface StackSupervisor {
   /** Restarts so far, by process. */
-  restarts(): Partial<Record<ServiceName | 'nats', number>>;
+  restarts(): Partial<Record<ProcessName, number>>;
   /** Stops supervising (call before stopping the stack, or its exits are restarted). */
   stop(): void;
 }
@@ -49,12 +52,12 @@ export function superviseStack(stack: GasStack, opts: SupervisorOptions): StackS
   const maxBackoffMs = opts.maxBackoffMs ?? 30_000;
   const stableAfterMs = opts.stableAfterMs ?? 60_000;
   const ac = new AbortController();
-  const restarts: Partial<Record<ServiceName | 'nats', number>> = {};
-  const backoff = new Map<ServiceName | 'nats', number>();
-  const upSince = new Map<ServiceName | 'nats', number>();
-  const restarting = new Set<ServiceName | 'nats'>();
+  const restarts: Partial<Record<ProcessName, number>> = {};
+  const backoff = new Map<ProcessName, number>();
+  const upSince = new Map<ProcessName, number>();
+  const restarting = new Set<ProcessName>();
 
-  const nextDelay = (name: ServiceName | 'nats'): number => {
+  const nextDelay = (name: ProcessName): number => {
     const stable = Date.now() - (upSince.get(name) ?? 0) >= stableAfterMs;
     const delay = stable ? initialBackoffMs : Math.min(maxBackoffMs, (backoff.get(name) ?? initialBackoffMs / 2) * 2);
     backoff.set(name, delay);
@@ -69,7 +72,12 @@ export function superviseStack(stack: GasStack, opts: SupervisorOptions): StackS
     });
   };
 
-  const restartService = async (name: ServiceName, why: string) => {
+  /**
+   * Brings one process back: waits out the back-off, tries `start`, and on failure waits longer and
+   * tries again, reporting each step. `start` resolves with whether the process came up ready, or
+   * throws with why it did not.
+   */
+  const recover = async (name: ProcessName, why: string, start: () => Promise<{ ready: boolean }>) => {
     if (restarting.has(name)) return;
     restarting.add(name);
     const downSince = Date.now();
@@ -80,21 +88,18 @@ export function superviseStack(stack: GasStack, opts: SupervisorOptions): StackS
         await sleep(delay, undefined, { signal: ac.signal });
         restarts[name] = (restarts[name] ?? 0) + 1;
         try {
-          const handle = await stack.startService(name);
+          const { ready } = await start();
           if (ac.signal.aborted) return;
-          opts.onEvent({ kind: 'restarted', service: name, restarts: restarts[name], downMs: Date.now() - downSince });
-          watchExit(name, handle);
+          opts.onEvent({
+            kind: 'restarted',
+            service: name,
+            restarts: restarts[name],
+            downMs: Date.now() - downSince,
+            ...(ready ? {} : { ready }),
+          });
           return;
         } catch (err) {
           if (ac.signal.aborted) return;
-          // Up but not ready in time (the gateway waits for an annotator, say): readiness is not
-          // liveness, so it is left running, as Kubernetes would; its liveness probe still applies.
-          const handle = stack.services[name];
-          if (handle && !(await hasExited(handle))) {
-            opts.onEvent({ kind: 'restarted', service: name, restarts: restarts[name], downMs: Date.now() - downSince, ready: false });
-            watchExit(name, handle);
-            return;
-          }
           delay = nextDelay(name);
           const detail = (err as Error).message.split('\n', 1)[0] ?? '';
           opts.onEvent({ kind: 'restart-failed', service: name, detail, restartInMs: delay, restarts: restarts[name] });
@@ -107,12 +112,33 @@ export function superviseStack(stack: GasStack, opts: SupervisorOptions): StackS
     }
   };
 
+  const restartService = (name: ServiceName, why: string) =>
+    recover(name, why, async () => {
+      try {
+        watchExit(name, await stack.startService(name));
+        return { ready: true };
+      } catch (err) {
+        // Up but not ready in time (the gateway waits for an annotator, say): readiness is not
+        // liveness, so it is left running, as Kubernetes would; its liveness probe still applies.
+        const handle = stack.services[name];
+        if (!handle || (await hasExited(handle))) throw err;
+        watchExit(name, handle);
+        return { ready: false };
+      }
+    });
+
   for (const [name, handle] of Object.entries(stack.services) as Array<[ServiceName, ServiceHandle]>) watchExit(name, handle);
 
   // Liveness: what a kubelet's probe does. A process that is up but stuck gets killed; its exit
   // then restarts it like any other.
   const failures = new Map<ServiceName, number>();
+  // One probe at a time per process, and none once it has been killed: answers still on their way
+  // from a killed process must not count it unresponsive again.
+  const probing = new Set<ServiceHandle>();
+  const killed = new WeakSet<ServiceHandle>();
   const probe = async (name: ServiceName, handle: ServiceHandle) => {
+    if (probing.has(handle) || killed.has(handle)) return;
+    probing.add(handle);
     let ok: boolean;
     try {
       const res = await fetch(`http://127.0.0.1:${handle.opsPort}/livez`, { signal: AbortSignal.timeout(livenessTimeoutMs) });
@@ -120,60 +146,33 @@ export function superviseStack(stack: GasStack, opts: SupervisorOptions): StackS
       ok = res.status === 200;
     } catch {
       ok = false;
+    } finally {
+      probing.delete(handle);
     }
-    if (ac.signal.aborted || stack.services[name] !== handle || restarting.has(name)) return;
+    if (ac.signal.aborted || stack.services[name] !== handle || restarting.has(name) || killed.has(handle)) return;
     const n = ok ? 0 : (failures.get(name) ?? 0) + 1;
     failures.set(name, n);
     if (n >= livenessFailures) {
       failures.set(name, 0);
+      killed.add(handle);
       opts.onEvent({ kind: 'unresponsive', service: name, detail: `/livez failed ${n} times in a row` });
       handle.signal('SIGKILL');
     }
   };
 
-  const natsWatch = async () => {
-    if (stack.nats.isRunning() || restarting.has('nats')) return;
-    restarting.add('nats');
-    const downSince = Date.now();
-    let delay = nextDelay('nats');
-    opts.onEvent({
-      kind: 'exited',
-      service: 'nats',
-      detail: 'nats-server is not running',
-      restartInMs: delay,
-      restarts: restarts.nats ?? 0,
+  const natsWatch = () => {
+    if (stack.nats.isRunning()) return;
+    void recover('nats', 'nats-server is not running', async () => {
+      await stack.nats.resume();
+      upSince.set('nats', Date.now());
+      return { ready: true };
     });
-    try {
-      for (;;) {
-        await sleep(delay, undefined, { signal: ac.signal });
-        restarts.nats = (restarts.nats ?? 0) + 1;
-        try {
-          await stack.nats.resume();
-          upSince.set('nats', Date.now());
-          opts.onEvent({ kind: 'restarted', service: 'nats', restarts: restarts.nats, downMs: Date.now() - downSince });
-          return;
-        } catch (err) {
-          delay = nextDelay('nats');
-          opts.onEvent({
-            kind: 'restart-failed',
-            service: 'nats',
-            detail: (err as Error).message,
-            restartInMs: delay,
-            restarts: restarts.nats,
-          });
-        }
-      }
-    } catch {
-      // Aborted.
-    } finally {
-      restarting.delete('nats');
-    }
   };
   upSince.set('nats', Date.now());
 
   const timer = setInterval(() => {
     for (const [name, handle] of Object.entries(stack.services) as Array<[ServiceName, ServiceHandle]>) void probe(name, handle);
-    void natsWatch();
+    natsWatch();
   }, livenessIntervalMs);
   timer.unref();
 
