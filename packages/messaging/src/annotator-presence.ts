@@ -130,7 +130,8 @@ export function watchAnnotators(
   };
   // The subscription must reach the server before the ping, or the first answers are missed.
   void nc.flush().then(ping, () => undefined);
-  const sweep = setInterval(expire, 1000);
+  // Often enough that a gone annotator is noticed within a quarter second of its last missed beat.
+  const sweep = setInterval(expire, 250);
   sweep.unref();
   let stopped = false;
   void (async () => {
