@@ -47,11 +47,14 @@ t.test('the import walk sees the engine behind the barrel (so finding none behin
   );
 });
 
-t.test('format loads only the sniff, the build detection, the limit wording and the result kinds: no engine, reference files or workers', async (t) => {
-  const { files, modules } = runtimeImports('format.ts');
-  t.strictSame([...files].sort(), ['format.ts', 'genome-build.ts', 'limit-text.ts', 'result-kinds.ts', 'sniff.ts']);
-  t.strictSame([...modules].sort(), ['node:zlib']);
-});
+t.test(
+  'format loads only the sniff, the build detection, the limit wording and the result kinds: no engine, reference files or workers',
+  async (t) => {
+    const { files, modules } = runtimeImports('format.ts');
+    t.strictSame([...files].sort(), ['format.ts', 'genome-build.ts', 'limit-text.ts', 'result-kinds.ts', 'sniff.ts']);
+    t.strictSame([...modules].sort(), ['node:zlib']);
+  },
+);
 
 t.test('package.json exports ./format as src/format.ts', async (t) => {
   const pkg = JSON.parse(readFileSync(join(SRC, '..', 'package.json'), 'utf8')) as { exports: Record<string, string> };
