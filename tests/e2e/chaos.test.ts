@@ -86,6 +86,10 @@ t.test(`${JOBS} jobs through random SIGKILLs of the annotator, job service and g
   // A fixed number of events, a second or two apart, while the burst is still being submitted: the
   // submissions are spread over the same window, so every kind of kill lands on jobs in flight.
   const KILLS = 9;
+  // Each of the three at least once (in a seeded order), the rest at random.
+  const all = ['annotator', 'job', 'gateway'] as const;
+  const targets: Array<(typeof all)[number]> = [...all].sort(() => random() - 0.5);
+  while (targets.length < KILLS) targets.push(all[Math.floor(random() * all.length)]!);
   const chaos = (async () => {
     // One NATS restart, somewhere among the kills.
     const natsAt = 2 + Math.floor(random() * 5);
@@ -96,7 +100,7 @@ t.test(`${JOBS} jobs through random SIGKILLs of the annotator, job service and g
         await stack.nats.halt(); // the supervisor notices and starts it again
         continue;
       }
-      const target = (['annotator', 'job', 'gateway'] as const)[Math.floor(random() * 3)]!;
+      const target = targets.shift()!;
       const handle = stack.services[target];
       if (!handle) continue;
       kills[target]!++;
@@ -181,6 +185,7 @@ t.test(`${JOBS} jobs through random SIGKILLs of the annotator, job service and g
   process.stderr.write(`chaos: ${JSON.stringify(figures)}\n`);
   t.equal(kills.annotator! + kills.job! + kills.gateway!, KILLS, 'the schedule killed processes', { ...figures });
   t.equal(kills.nats, 1, 'and restarted NATS once');
+  t.ok(kills.annotator! > 0 && kills.job! > 0 && kills.gateway! > 0, 'each of the three at least once');
   t.ok(
     (restarts.nats ?? 0) >= 1 && (restarts.annotator ?? 0) + (restarts.job ?? 0) + (restarts.gateway ?? 0) >= KILLS,
     'the supervisor restarted each (a kill during a restart counts as a failed start)',
