@@ -177,7 +177,13 @@ t.test('after a sign-out and a sign-in as someone else in another tab, no tab se
   t.equal(await other!.locator(`tr[data-job="${carolJob}"]`).count(), 0, "Dave's tab never shows Carol's job");
   t.equal(await stale!.locator(`tr[data-job="${daveJob}"]`).count(), 0, "Carol's stale tab never shows Dave's job");
   t.notOk((await other!.content()).includes('carol-private.vcf'));
-  t.equal(await metric('gas_gateway_live_streams'), 1, "only Dave's stream is open");
+  // Streams end as the server notices (a closed connection, the 5 s session check): read until settled.
+  const open = await stack.eventually(
+    () => metric('gas_gateway_live_streams'),
+    (n) => n === 1,
+    15_000,
+  );
+  t.equal(open, 1, "only Dave's stream is open");
 
   // A stream that names another account than the page's is dropped at once, events unseen (the
   // check a worker relies on when its reconnect carries another account's cookie).
