@@ -108,10 +108,11 @@ t.test(`${TABS} tabs share one live stream through a SharedWorker; every tab see
 
   for (const p of pages) await p.close();
   // The last tab gone, the worker lets go of the stream.
-  await stack.eventually(
+  const left = await stack.eventually(
     () => metric('gas_gateway_live_streams'),
     (n) => n === 0,
   );
+  t.equal(left, 0, 'no stream left open once every tab is closed');
   t.strictSame(seen.errors, [], 'no script or console errors');
 });
 
@@ -134,6 +135,13 @@ t.test(`without SharedWorker, ${TABS} tabs elect one leader (Web Locks) that sha
   const second = await upload(bob, 'second.vcf');
   await everyTabSees(rest, second, 'completed');
   t.equal((await metric('gas_gateway_live_streams_opened_total')) - openedBefore, 2, 'one new stream after the leader left');
+  // Tab after tab goes; each new leader's stream goes with its tab, and none is left open.
+  for (const p of rest) await p.close();
+  const left = await stack.eventually(
+    () => metric('gas_gateway_live_streams'),
+    (n) => n === 0,
+  );
+  t.equal(left, 0, 'no stream left open once every tab is closed');
   t.strictSame(seen.errors, [], 'no script or console errors');
 });
 
