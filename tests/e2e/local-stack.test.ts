@@ -21,7 +21,30 @@ async function stopRunning(): Promise<void> {
   }
 }
 
-async function startLocalStack(env: Record<string, string>) {
+/** Fresh ports for one start: freePort cannot hold them, so a parallel test may take one first. */
+async function freshPorts(state: string): Promise<Record<string, string>> {
+  return {
+    GAS_STATE_DIR: state,
+    GAS_PORT: String(await freePort()),
+    GAS_NATS_PORT: String(await freePort()),
+    GAS_JOB_GRPC_PORT: String(await freePort()),
+    // Six consecutive ports from a free one: good enough on a quiet test machine, and retried if not.
+    GAS_OPS_PORT_BASE: String(await freePort()),
+  };
+}
+
+/** Starts the local stack, again on fresh ports (same state) if one was taken meanwhile. */
+async function startLocalStack(state: string) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startLocalStackOnce(await freshPorts(state));
+    } catch (err) {
+      if (attempt >= 3 || !/EADDRINUSE/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function startLocalStackOnce(env: Record<string, string>) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/local-stack.ts'], {
     cwd: repoRoot(),
     env: { ...process.env, ...env },
@@ -48,16 +71,7 @@ t.test('local stack: up, a job, Ctrl-C, up again with the same job and result', 
   // Registered before t.testdir(), so it runs before the state folder is removed.
   t.teardown(stopRunning);
   const state = t.testdir();
-  const opsBase = await freePort();
-  const env = {
-    GAS_STATE_DIR: state,
-    GAS_PORT: String(await freePort()),
-    GAS_NATS_PORT: String(await freePort()),
-    GAS_JOB_GRPC_PORT: String(await freePort()),
-    // Six consecutive ports from a free one: good enough on a quiet test machine.
-    GAS_OPS_PORT_BASE: String(opsBase),
-  };
-  const first = await startLocalStack(env);
+  const first = await startLocalStack(state);
   const auth = { authorization: `Bearer ${first.token}` };
   const form = new FormData();
   form.append('genome_build', 'GRCh37');
@@ -82,7 +96,7 @@ t.test('local stack: up, a job, Ctrl-C, up again with the same job and result', 
     t.match(log, /"msg":"shutdown complete"/, `${name} did not shut down cleanly:\n${log.slice(-2000)}`);
   }
 
-  const second = await startLocalStack(env);
+  const second = await startLocalStack(state);
   try {
     t.equal(second.token, first.token, 'the token is kept between starts');
     const job = (await (await fetch(`${second.url}/api/v1/jobs/${id}`, { headers: auth })).json()) as {

@@ -6,6 +6,9 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import { readFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
 import { launchBrowser, screenshot, sharedDataPath, startGasStack, WebClient } from '@gas/testing';
 import type { Page } from '@gas/testing';
@@ -77,6 +80,34 @@ async function openTabs(t: Test, context: BrowserContext, n: number, transport: 
 async function everyTabSees(pages: Page[], jobId: string, badge: string): Promise<void> {
   await Promise.all(pages.map((p) => p.locator(`tr[data-job="${jobId}"] .badge.${badge}`).waitFor({ timeout: 90_000 })));
 }
+
+t.test('a stream whose client goes while the server still checks its session is not left open', async (t) => {
+  const erin = await user('erin@example.org');
+  const { port } = new URL(stack.url);
+  const request = `GET /jobs/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\nCookie: gas_session=${erin.web.cookies.get('gas_session')}\r\n\r\n`;
+  const openedBefore = await metric('gas_gateway_live_streams_opened_total');
+  // Clients that hang up at once, or a few milliseconds in (a tab closed as it became the leader).
+  await Promise.all(
+    Array.from({ length: 40 }, async (_, i) => {
+      const socket = connect(Number(port), '127.0.0.1');
+      await once(socket, 'connect');
+      socket.write(request);
+      if (i % 4) await sleep(i % 8);
+      socket.destroy();
+    }),
+  );
+  const opened = await stack.eventually(
+    async () => (await metric('gas_gateway_live_streams_opened_total')) - openedBefore,
+    (n) => n >= 20,
+  );
+  t.ok(opened >= 20, `the server opened streams for most of them (${opened})`);
+  const left = await stack.eventually(
+    () => metric('gas_gateway_live_streams'),
+    (n) => n === 0,
+  );
+  t.equal(left, 0, 'every one of them ended');
+  t.comment(`opened ${opened}`);
+});
 
 t.test(`${TABS} tabs share one live stream through a SharedWorker; every tab sees a job run; the download keeps its name`, async (t) => {
   const alice = await user('alice@example.org');

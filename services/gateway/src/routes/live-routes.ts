@@ -104,7 +104,10 @@ export function registerLiveRoutes(app: FastifyInstance, deps: WebDeps, registry
       clearInterval(credentials);
       ac.abort();
     };
-    req.raw.on('close', stop);
+    // The client may have gone while the credentials were being checked, before this listener
+    // existed: its 'close' has passed, so the stream would otherwise stay open (watch, timers) for good.
+    res.on('close', stop);
+    if (res.destroyed || req.raw.socket.destroyed) stop();
 
     try {
       for await (const { job } of deps.jobs.watchJobs({ userId }, { deadlineMs: WATCH_DEADLINE_MS, signal: ac.signal })) {
