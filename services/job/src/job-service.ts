@@ -5,6 +5,7 @@ import { Counter } from '@gas/runtime';
 import {
   create,
   rpcErrors,
+  timestampDate,
   timestampFromDate,
   GenomeBuild,
   JobSchema,
@@ -254,13 +255,15 @@ export function createJobService(deps: JobServiceDeps): ServiceImpl<typeof JobSe
 
     async markRestoring(req) {
       checkIds(req.userId, req.jobId);
-      const { job } = await deps.jobs.update(req.userId, req.jobId, (j) => t.markRestoring(j, now()));
+      const { job } = await deps.jobs.update(req.userId, req.jobId, (j) =>
+        t.markRestoring(j, req.expectedAt ? timestampDate(req.expectedAt) : undefined, now()),
+      );
       return { job };
     },
 
     async markRestored(req) {
       checkIds(req.userId, req.jobId);
-      const { job } = await deps.jobs.update(req.userId, req.jobId, (j) => t.markRestored(j, req.resultKeys, now()));
+      const { job } = await deps.jobs.update(req.userId, req.jobId, (j) => t.markRestored(j, now()));
       await publishEvent(JobEventKind.RESTORED, job, `.${job.archivedAt?.seconds ?? 0}`);
       return { job };
     },

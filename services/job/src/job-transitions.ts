@@ -92,26 +92,37 @@ function assertCompleted(job: Job): void {
   if (job.status !== JobStatus.COMPLETED) throw rpcErrors.failedPrecondition(`job ${job.jobId} has no results (${JobStatus[job.status]})`);
 }
 
+/** Null when already archived (a retried call). */
 export function markArchived(job: Job, archiveKeys: Record<string, string>, now: Date): Job | null {
   assertCompleted(job);
   if (job.resultState === ResultState.ARCHIVED) return null;
   if (job.resultState !== ResultState.AVAILABLE) {
     throw rpcErrors.failedPrecondition(`job ${job.jobId} results are ${ResultState[job.resultState]}, not AVAILABLE`);
   }
-  return next(job, now, { resultState: ResultState.ARCHIVED, resultKeys: archiveKeys, archivedAt: timestampFromDate(now) });
+  const kinds = Object.keys(archiveKeys);
+  if (kinds.length === 0) throw rpcErrors.invalidArgument('archive_keys names no result');
+  const unknown = kinds.filter((k) => !job.resultKeys[k]);
+  if (unknown.length > 0) throw rpcErrors.invalidArgument(`job ${job.jobId} has no result of kind ${unknown.join(', ')}`);
+  return next(job, now, {
+    resultState: ResultState.ARCHIVED,
+    archiveKeys,
+    archivedAt: timestampFromDate(now),
+    restoreExpectedAt: undefined,
+  });
 }
 
-export function markRestoring(job: Job, now: Date): Job | null {
+/** Null when already restoring (a retried call keeps the first expected time). */
+export function markRestoring(job: Job, expectedAt: Date | undefined, now: Date): Job | null {
   assertCompleted(job);
   if (job.resultState === ResultState.RESTORING) return null;
   if (job.resultState !== ResultState.ARCHIVED) {
     throw rpcErrors.failedPrecondition(`job ${job.jobId} results are ${ResultState[job.resultState]}, not ARCHIVED`);
   }
-  return next(job, now, { resultState: ResultState.RESTORING });
+  return next(job, now, { resultState: ResultState.RESTORING, restoreExpectedAt: expectedAt ? timestampFromDate(expectedAt) : undefined });
 }
 
 /** Null when already restored (a retried call); refused for results that were never archived. */
-export function markRestored(job: Job, resultKeys: Record<string, string>, now: Date): Job | null {
+export function markRestored(job: Job, now: Date): Job | null {
   assertCompleted(job);
   if (job.resultState === ResultState.AVAILABLE && job.archivedAt) return null;
   if (job.resultState !== ResultState.RESTORING) {
@@ -119,6 +130,8 @@ export function markRestored(job: Job, resultKeys: Record<string, string>, now: 
   }
   return next(job, now, {
     resultState: ResultState.AVAILABLE,
-    resultKeys: Object.keys(resultKeys).length > 0 ? resultKeys : job.resultKeys,
+    archiveKeys: {},
+    restoreExpectedAt: undefined,
+    restoredAt: timestampFromDate(now),
   });
 }

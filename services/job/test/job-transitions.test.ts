@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { Test } from 'tap';
-import { create, JobSchema, JobStatus, JobWarningSchema, ResultState, Status } from '@gas/proto';
+import { create, timestampDate, JobSchema, JobStatus, JobWarningSchema, ResultState, Status } from '@gas/proto';
 import * as jt from '../src/job-transitions.ts';
 
 const now = new Date('2026-01-01T00:00:00Z');
@@ -51,21 +51,30 @@ t.test('fail records the reason; attempt 0 (dead letter) fails whatever attempt 
 });
 
 t.test('result states: AVAILABLE → ARCHIVED → RESTORING → AVAILABLE, and nothing else', async (t) => {
-  const done = jt.complete(jt.claim(pending(), 1, 'a', now), 1, { resultKeys: { vcf: 'r' }, resultSize: 1n }, now)!;
-  refused(t, () => jt.markRestoring(done, now), Status.FAILED_PRECONDITION);
+  const done = jt.complete(jt.claim(pending(), 1, 'a', now), 1, { resultKeys: { vcf: 'r', summary: 's' }, resultSize: 1n }, now)!;
+  refused(t, () => jt.markRestoring(done, undefined, now), Status.FAILED_PRECONDITION);
+  refused(t, () => jt.markArchived(done, {}, now), Status.INVALID_ARGUMENT);
+  refused(t, () => jt.markArchived(done, { tsv: 'a' }, now), Status.INVALID_ARGUMENT);
   const archived = jt.markArchived(done, { vcf: 'a' }, now)!;
   t.equal(archived.resultState, ResultState.ARCHIVED);
-  t.equal(archived.resultKeys.vcf, 'a');
-  t.equal(jt.markArchived(archived, {}, now), null);
-  const restoring = jt.markRestoring(archived, now)!;
+  t.strictSame(archived.archiveKeys, { vcf: 'a' });
+  t.strictSame(archived.resultKeys, { vcf: 'r', summary: 's' }, 'result keys stay: restored results come back there');
+  t.ok(archived.archivedAt);
+  t.equal(jt.markArchived(archived, { vcf: 'a' }, now), null);
+  const expected = new Date(now.getTime() + 60_000);
+  const restoring = jt.markRestoring(archived, expected, now)!;
   t.equal(restoring.resultState, ResultState.RESTORING);
-  const restored = jt.markRestored(restoring, { vcf: 'r2' }, now)!;
+  t.equal(timestampDate(restoring.restoreExpectedAt!).getTime(), expected.getTime());
+  t.equal(jt.markRestoring(restoring, new Date(0), now), null, 'a retried call keeps the first expected time');
+  const restored = jt.markRestored(restoring, now)!;
   t.equal(restored.resultState, ResultState.AVAILABLE);
-  t.equal(restored.resultKeys.vcf, 'r2');
-  t.equal(jt.markRestored(restored, {}, now), null);
-  refused(t, () => jt.markRestored(done, {}, now), Status.FAILED_PRECONDITION);
-  refused(t, () => jt.markRestored(archived, {}, now), Status.FAILED_PRECONDITION);
-  refused(t, () => jt.markArchived(pending(), {}, now), Status.FAILED_PRECONDITION);
+  t.strictSame(restored.archiveKeys, {});
+  t.equal(restored.restoreExpectedAt, undefined);
+  t.ok(restored.restoredAt);
+  t.equal(jt.markRestored(restored, now), null);
+  refused(t, () => jt.markRestored(done, now), Status.FAILED_PRECONDITION);
+  refused(t, () => jt.markRestored(archived, now), Status.FAILED_PRECONDITION);
+  refused(t, () => jt.markArchived(pending(), { vcf: 'a' }, now), Status.FAILED_PRECONDITION);
 });
 
 t.test('progress only from the attempt that owns the job', async (t) => {
