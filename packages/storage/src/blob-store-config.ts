@@ -26,8 +26,21 @@ export const blobStoreConfigSpec = {
 
 export type BlobStoreConfig = ConfigValues<typeof blobStoreConfigSpec>;
 
-export function createBlobStore(c: BlobStoreConfig): BlobStore {
-  if (c.blobStore === 'filesystem') return new FileBlobStore({ root: c.blobRoot });
+/**
+ * Settings only some services need, so they read them from variables of their own (the archive
+ * service owns the restore ones) and pass them here.
+ */
+export interface BlobStoreExtras {
+  /** Filesystem store: how long a simulated restore from the archive takes; 0 (default) means none is needed. */
+  restoreDelayMs?: number;
+  /** S3 store: days AWS keeps a restored copy of a cold object (default 1). */
+  restoreDays?: number;
+}
+
+export function createBlobStore(c: BlobStoreConfig, extra: BlobStoreExtras = {}): BlobStore {
+  if (c.blobStore === 'filesystem') {
+    return new FileBlobStore({ root: c.blobRoot, restoreDelayMs: extra.restoreDelayMs });
+  }
   if (Boolean(c.s3AccessKeyId) !== Boolean(c.s3SecretAccessKey)) {
     throw new ConfigError(['S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY: set both, or neither to use the default AWS credential chain']);
   }
@@ -43,5 +56,6 @@ export function createBlobStore(c: BlobStoreConfig): BlobStore {
     client,
     buckets: { inputs: c.s3BucketInputs, results: c.s3BucketResults, archive: c.s3BucketArchive },
     archiveStorageClass: c.s3ArchiveStorageClass || undefined,
+    restoreDays: extra.restoreDays,
   });
 }

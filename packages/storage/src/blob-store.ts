@@ -1,4 +1,39 @@
 /*
+ * Copy and move. `copy` leaves the source; `move` is a copy and then a delete of the source (none
+ * when the two areas are one S3 bucket: the copy was the whole move). Readers of the destination
+ * see the old blob or the whole new one: S3 copies are atomic, the filesystem copies through a temp
+ * file and a rename. On S3 the copy gets, in this order: the storage class asked for; the configured
+ * archive class when copying into 'archive'; STANDARD when copying out of 'archive' while an archive
+ * class is configured (a cold object comes back hot, in place too when the areas share a bucket);
+ * else none (the bucket's default). Within one bucket and with no class to change there is nothing
+ * to copy, and only the source is checked. Objects above 5 GiB are copied in parts (UploadPartCopy).
+ * A GLACIER or DEEP_ARCHIVE object can only be copied once restored (S3 answers 403
+ * InvalidObjectState before), and the filesystem has no storage classes at all.
+ *
+ * Cold restores. `coldRestore` is there when archived blobs cannot be read at once: S3 with
+ * archiveStorageClass GLACIER or DEEP_ARCHIVE (GLACIER_IR, or no class, is read at once), and the
+ * filesystem store when it has a restoreDelayMs (the local stack's stand-in). The archive service
+ * asks `request(key)`, waits until about `expectedReadyAt`, polls `status(key)` until 'ready', then
+ * copies the blob out of 'archive' (which makes it STANDARD) and deletes the archived one.
+ *   - S3: RestoreObject for restoreDays (default 1) with the Expedited tier (about 5 minutes),
+ *     falling back to Standard (about 5 hours) when AWS has no Expedited capacity (503
+ *     GlacierExpeditedRetrievalNotAvailable); DEEP_ARCHIVE has no Expedited tier and asks Standard
+ *     (about 12 hours) at once. A restore already under way (409 RestoreAlreadyInProgress) counts as
+ *     asked. status() reads HeadObject's x-amz-restore header.
+ *   - Filesystem: a marker, root/.restores/<key> holding {"readyAt": iso}, that survives restarts;
+ *     deleting the archived blob, or replacing it, removes it.
+ *
+ * S3 permissions the store needs: s3:GetObject (get, stat, and the source of a copy), s3:PutObject
+ * (put, the destination of a copy or move, multipart uploads), s3:DeleteObject (delete, move),
+ * s3:RestoreObject on the archive bucket (coldRestore), s3:AbortMultipartUpload (a failed put), and
+ * s3:ListBucket for check() (HeadBucket).
+ *
+ * Operator notes. An S3 lifecycle rule (a Transition to GLACIER after N days on the results bucket)
+ * is the alternative to the archive service moving objects: S3 does it with no request per object,
+ * but for everything the rule's prefix or tag filter matches, premium users' results included, and
+ * unknown to the job records. GLACIER objects are billed for at least 90 days and DEEP_ARCHIVE for
+ * 180, even when restored and deleted sooner.
+ *
  * Direct uploads (S3 only). A browser can send a VCF straight to the bucket instead of through the
  * gateway: the gateway asks `store.directUploads` (absent on the filesystem store) for a presigned
  * POST (small files) or a multipart upload with one presigned PUT URL per part (big files), hands
@@ -60,10 +95,42 @@ export interface BlobStore {
   delete(area: BlobArea, key: string): Promise<void>;
   /** Rejects with BlobNotFoundError if the source is absent; overwrites the destination. */
   move(from: BlobArea, to: BlobArea, key: string, opts?: { storageClass?: string }): Promise<void>;
+  /**
+   * Like move, but the source stays. Readers of the destination see the old blob or the whole new
+   * one, never part of it. See the top of this file for the storage class a copy gets.
+   */
+  copy(from: BlobArea, to: BlobArea, key: string, opts?: { storageClass?: string }): Promise<void>;
   /** Readiness probe: throws if the store is unusable. */
   check(): Promise<void>;
   /** Present only where a browser can upload straight to the store (S3); see the top of this file. */
   readonly directUploads?: DirectUploads;
+  /** Present only where archived blobs must be restored before they can be read; see the top of this file. */
+  readonly coldRestore?: ColdRestore;
+}
+
+export interface RestoreTicket {
+  /** How the store was asked to restore: AWS retrieval tier, or 'delay' for the filesystem's simulated wait. */
+  retrieval: 'Expedited' | 'Standard' | 'Bulk' | 'delay';
+  /** When the store expects the object readable (AWS gives ranges; this is the upper end). */
+  expectedReadyAt: Date;
+}
+
+export type ColdRestoreStatus = 'cold' | 'restoring' | 'ready';
+
+/** Restores from an archive tier whose blobs cannot be read at once (S3 Glacier Flexible Retrieval, Deep Archive). */
+export interface ColdRestore {
+  /** Names the tier for logs and metrics: the storage class (GLACIER, DEEP_ARCHIVE) or 'filesystem'. */
+  readonly tier: string;
+  /**
+   * Asks for the archived blob at `key` (archive area) to be made readable. Safe to call again while
+   * a restore is under way or done. Rejects with BlobNotFoundError if absent.
+   */
+  request(key: string): Promise<RestoreTicket>;
+  /**
+   * 'cold' (no restore asked), 'restoring', or 'ready' (can be copied out of the archive area now).
+   * Rejects with BlobNotFoundError if absent.
+   */
+  status(key: string): Promise<ColdRestoreStatus>;
 }
 
 export interface PresignedPost {

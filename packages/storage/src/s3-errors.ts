@@ -12,3 +12,13 @@ export function isS3NotFound(err: unknown): boolean {
   if (name === 'NoSuchBucket') return false;
   return name === 'NoSuchKey' || name === 'NotFound' || e.$metadata?.httpStatusCode === 404;
 }
+
+/** The S3 error code: the SDK names errors after it, and keeps it in Code for ones it has no class for. */
+export function s3ErrorCode(err: unknown): string | undefined {
+  const e = err as S3ErrorShape | undefined;
+  return e?.Code ?? e?.name;
+}
+
+export function s3HttpStatus(err: unknown): number | undefined {
+  return (err as S3ErrorShape | undefined)?.$metadata?.httpStatusCode;
+}

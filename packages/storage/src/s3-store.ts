@@ -4,9 +4,10 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
 import { assertArea, assertValidKey } from './blob-key.ts';
 import { BLOB_AREAS } from './blob-store.ts';
-import type { BlobArea, BlobInfo, BlobStore, DirectUploads, PutOptions } from './blob-store.ts';
+import type { BlobArea, BlobInfo, BlobStore, ColdRestore, DirectUploads, PutOptions } from './blob-store.ts';
 import { BlobNotFoundError } from './errors.ts';
 import { limitBody } from './limited-body.ts';
+import { isColdStorageClass, S3ColdRestore } from './s3-cold-restore.ts';
 import { S3DirectUploads } from './s3-direct-uploads.ts';
 import { isS3NotFound } from './s3-errors.ts';
 import { copyObjectMultipart, MAX_SINGLE_COPY_BYTES } from './s3-multipart-copy.ts';
@@ -14,8 +15,14 @@ import { copyObjectMultipart, MAX_SINGLE_COPY_BYTES } from './s3-multipart-copy.
 export interface S3BlobStoreOptions {
   client: S3Client;
   buckets: Record<BlobArea, string>;
-  /** Storage class for objects moved into the archive area (GLACIER, DEEP_ARCHIVE, GLACIER_IR); default none. */
+  /**
+   * Storage class for objects moved or copied into the archive area (GLACIER, DEEP_ARCHIVE, GLACIER_IR);
+   * default none. GLACIER and DEEP_ARCHIVE objects must be restored before they can be read, so with
+   * those the store has `coldRestore`.
+   */
   archiveStorageClass?: string;
+  /** Days AWS keeps the temporary copy a restore makes (RestoreObject's Days); default 1, since it is copied out at once. */
+  restoreDays?: number;
   /** Multipart part size for put (lib-storage default 5 MiB). Memory per upload is about partSize × queueSize. */
   partSize?: number;
   /** Parts uploaded in parallel per put (lib-storage default 4). */
@@ -38,6 +45,7 @@ export class S3BlobStore implements BlobStore {
   readonly #queueSize: number | undefined;
   readonly #multipartCopyThreshold: number;
   readonly directUploads: DirectUploads;
+  readonly coldRestore?: ColdRestore;
 
   constructor(opts: S3BlobStoreOptions) {
     for (const area of BLOB_AREAS) {
@@ -50,6 +58,13 @@ export class S3BlobStore implements BlobStore {
     this.#queueSize = opts.queueSize;
     this.#multipartCopyThreshold = opts.multipartCopyThreshold ?? MAX_SINGLE_COPY_BYTES;
     this.directUploads = new S3DirectUploads(this.#client, (area, key) => this.#location(area, key));
+    const restoreDays = opts.restoreDays ?? 1;
+    if (!Number.isInteger(restoreDays) || restoreDays < 1) {
+      throw new Error('S3BlobStore restoreDays must be a whole number of days, at least 1');
+    }
+    if (isColdStorageClass(this.#archiveStorageClass)) {
+      this.coldRestore = new S3ColdRestore(this.#client, this.#archiveStorageClass, restoreDays, (key) => this.#location('archive', key));
+    }
   }
 
   #location(area: BlobArea, key: string): { Bucket: string; Key: string } {
@@ -113,16 +128,36 @@ export class S3BlobStore implements BlobStore {
   }
 
   async move(from: BlobArea, to: BlobArea, key: string, opts: { storageClass?: string } = {}): Promise<void> {
+    const { inPlace } = await this.#copy(from, to, key, opts.storageClass);
+    // Two areas may share a bucket; then the copy was the whole move, and a delete would destroy the only copy.
+    if (!inPlace) await this.#client.send(new DeleteObjectCommand(this.#location(from, key)));
+  }
+
+  async copy(from: BlobArea, to: BlobArea, key: string, opts: { storageClass?: string } = {}): Promise<void> {
+    await this.#copy(from, to, key, opts.storageClass);
+  }
+
+  /** The class a copy gets: see the top of blob-store.ts. */
+  #storageClassFor(from: BlobArea, to: BlobArea, explicit: string | undefined): string | undefined {
+    if (explicit) return explicit;
+    if (to === 'archive') return this.#archiveStorageClass;
+    // Said out loud rather than left to CopyObject's default: an in-place copy (one bucket for both
+    // areas) must name the class to change it, and some stores (s3rver) keep the source's class.
+    if (from === 'archive' && this.#archiveStorageClass) return 'STANDARD';
+    return undefined;
+  }
+
+  /** Server-side copy; S3 makes the new object visible whole or not at all. */
+  async #copy(from: BlobArea, to: BlobArea, key: string, explicitClass: string | undefined): Promise<{ inPlace: boolean }> {
     const src = this.#location(from, key);
     const dst = this.#location(to, key);
-    const storageClass = opts.storageClass || (to === 'archive' ? this.#archiveStorageClass : undefined);
-    // Two areas may share a bucket; then the "move" is at most a storage class change, and the
-    // delete that normally follows the copy would destroy the only copy.
+    const storageClass = this.#storageClassFor(from, to, explicitClass);
     const inPlace = src.Bucket === dst.Bucket;
 
     const head = await this.#head(from, key);
     if (!head) throw new BlobNotFoundError(from, key);
-    if (inPlace && !storageClass) return;
+    // HeadObject names no class for STANDARD objects.
+    if (inPlace && (!storageClass || storageClass === (head.StorageClass ?? 'STANDARD'))) return { inPlace };
 
     const params: CopyObjectCommandInput = { ...dst, CopySource: encodeCopySource(src.Bucket, src.Key) };
     if (storageClass) {
@@ -149,7 +184,7 @@ export class S3BlobStore implements BlobStore {
       if (isS3NotFound(err)) throw new BlobNotFoundError(from, key, { cause: err });
       throw err;
     }
-    if (!inPlace) await this.#client.send(new DeleteObjectCommand(src));
+    return { inPlace };
   }
 
   async check(): Promise<void> {

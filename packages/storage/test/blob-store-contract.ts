@@ -10,8 +10,11 @@ export interface ContractHarness {
   listAll(area: BlobArea): Promise<string[]>;
   /** A store of the same kind whose check() must fail. */
   brokenStore(): BlobStore;
-  /** What stat reports after move(…, 'archive') without an explicit class, and after one with 'GLACIER'. */
-  expectedStorageClass: { archiveDefault: string | undefined; explicitGlacier: string | undefined };
+  /**
+   * What stat reports after a move or copy into the archive without an explicit class, after one
+   * with 'GLACIER', and after a copy from the archive back out.
+   */
+  expectedStorageClass: { archiveDefault: string | undefined; explicitGlacier: string | undefined; backFromArchive: string | undefined };
 }
 
 const MiB = 1024 * 1024;
@@ -118,6 +121,7 @@ export function blobStoreContract(t: Test, name: string, setup: (t: Test) => Pro
       t.equal(await store.stat('results', key), null);
       await store.move('archive', 'results', key, {});
       t.equal(await textOf(await store.get('results', key)), 'cold soon');
+      t.equal((await store.stat('results', key))?.storageClass, h.expectedStorageClass.backFromArchive);
     });
 
     t.test('moves with an explicit storage class', async (t) => {
@@ -133,6 +137,76 @@ export function blobStoreContract(t: Test, name: string, setup: (t: Test) => Pro
       const err = await t.rejects(store.move('inputs', 'results', key), BlobNotFoundError);
       t.hasStrict(err, { area: 'inputs' });
       t.equal(await store.stat('results', key), null);
+    });
+
+    t.test('copies between areas and keeps the source', async (t) => {
+      const { user, key } = uniqueKey('out.tsv');
+      await store.put('inputs', key, text('copied'), { contentType: 'text/plain' });
+      await store.copy('inputs', 'results', key);
+      t.equal(await textOf(await store.get('inputs', key)), 'copied');
+      t.equal(await textOf(await store.get('results', key)), 'copied');
+      t.strictSame(await leftovers('results', user), [key], 'no temp files next to the copy');
+      t.strictSame(await leftovers('inputs', user), [key]);
+    });
+
+    t.test('copies a multi-MB blob whole', async (t) => {
+      const { key } = uniqueKey('big.vcf');
+      const body = generatedBody(BIG);
+      await store.put('results', key, body.stream);
+      await store.copy('results', 'archive', key);
+      const got = await sha256OfStream(await store.get('archive', key));
+      t.strictSame(got, { digest: body.digest(), bytes: BIG });
+      t.equal((await store.stat('results', key))?.size, BIG);
+    });
+
+    t.test('copy overwrites the destination', async (t) => {
+      const { key } = uniqueKey();
+      await store.put('results', key, text('old result'));
+      await store.put('archive', key, text('new'));
+      await store.copy('archive', 'results', key);
+      t.equal(await textOf(await store.get('results', key)), 'new');
+      t.equal((await store.stat('results', key))?.size, 3);
+    });
+
+    t.test('copies into the archive with its storage class, and back out hot', async (t) => {
+      const { key } = uniqueKey('annot.vcf');
+      await store.put('results', key, text('cold soon'), { contentType: 'text/plain' });
+      await store.copy('results', 'archive', key);
+      t.equal((await store.stat('archive', key))?.storageClass, h.expectedStorageClass.archiveDefault);
+      t.equal((await store.stat('results', key))?.size, 9, 'the source stays');
+      await store.delete('results', key);
+      await store.copy('archive', 'results', key);
+      t.equal((await store.stat('results', key))?.storageClass, h.expectedStorageClass.backFromArchive);
+      t.equal(await textOf(await store.get('results', key)), 'cold soon');
+      t.equal((await store.stat('archive', key))?.storageClass, h.expectedStorageClass.archiveDefault, 'the archived copy stays');
+    });
+
+    t.test('copies with an explicit storage class', async (t) => {
+      const { key } = uniqueKey();
+      await store.put('results', key, text('glacial'));
+      await store.copy('results', 'archive', key, { storageClass: 'GLACIER' });
+      t.equal((await store.stat('archive', key))?.storageClass, h.expectedStorageClass.explicitGlacier);
+      t.equal(await textOf(await store.get('archive', key)), 'glacial');
+    });
+
+    t.test('copy within one area only checks the blob is there', async (t) => {
+      const { user, key } = uniqueKey();
+      await store.put('inputs', key, text('stay'));
+      await store.copy('inputs', 'inputs', key);
+      t.equal(await textOf(await store.get('inputs', key)), 'stay');
+      t.strictSame(await leftovers('inputs', user), [key]);
+      await t.rejects(store.copy('inputs', 'inputs', uniqueKey().key), BlobNotFoundError);
+    });
+
+    t.test('rejects copying a missing blob with BlobNotFoundError and leaves the destination alone', async (t) => {
+      const { user, key } = uniqueKey();
+      await store.put('results', key, text('keep'));
+      const err = await t.rejects(store.copy('inputs', 'results', key), BlobNotFoundError);
+      t.hasStrict(err, { area: 'inputs', key });
+      t.equal(await textOf(await store.get('results', key)), 'keep');
+      await t.rejects(store.copy('inputs', 'archive', key), BlobNotFoundError);
+      t.equal(await store.stat('archive', key), null);
+      t.strictSame(await leftovers('archive', user), []);
     });
 
     t.test('leaves nothing when the body errors mid-way through a multipart-sized upload', async (t) => {
@@ -198,6 +272,7 @@ export function blobStoreContract(t: Test, name: string, setup: (t: Test) => Pro
         await t.rejects(store.stat('inputs', key), InvalidBlobKeyError);
         await t.rejects(store.delete('inputs', key), InvalidBlobKeyError);
         await t.rejects(store.move('inputs', 'results', key), InvalidBlobKeyError);
+        await t.rejects(store.copy('inputs', 'results', key), InvalidBlobKeyError);
       }
       await t.rejects(store.stat('elsewhere' as BlobArea, 'a/b/c'), InvalidBlobKeyError);
     });

@@ -78,7 +78,7 @@ t.test('copyObjectMultipart', async (t) => {
   });
 });
 
-t.test('S3BlobStore.move of a large object', async (t) => {
+t.test('S3BlobStore.move and copy of a large object', async (t) => {
   t.test('uses a multipart copy above the threshold, then deletes the source', async (t) => {
     const { client, sent } = fakeClient(ok);
     const store = new S3BlobStore({
@@ -107,6 +107,25 @@ t.test('S3BlobStore.move of a large object', async (t) => {
     );
     t.equal(sent[1]?.input['MetadataDirective'], undefined);
     t.equal(sent[1]?.input['CopySource'], 'in/u/j/x');
+  });
+
+  t.test('copy uses a multipart copy above the threshold and never deletes the source', async (t) => {
+    const { client, sent } = fakeClient(ok);
+    const store = new S3BlobStore({
+      client,
+      buckets: { inputs: 'in', results: 'out', archive: 'cold' },
+      archiveStorageClass: 'GLACIER',
+      multipartCopyThreshold: 20,
+    });
+    await store.copy('archive', 'results', 'u/j/big.vcf');
+    const create = sent.find((s) => s.command === 'CreateMultipartUploadCommand');
+    t.strictSame(
+      { Bucket: create?.input['Bucket'], StorageClass: create?.input['StorageClass'] },
+      { Bucket: 'out', StorageClass: 'STANDARD' },
+      'brought back hot',
+    );
+    t.ok(sent.every((s) => s.command !== 'DeleteObjectCommand'));
+    t.equal(sent.at(-1)?.command, 'CompleteMultipartUploadCommand');
   });
 
   t.test('keeps the source when the copy fails', async (t) => {
