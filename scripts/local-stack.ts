@@ -27,6 +27,8 @@ if (!gatewaySecret) {
   await writeFile(secretFile, gatewaySecret + '\n', { mode: 0o600 });
 }
 const port = Number(env['GAS_PORT'] ?? 8080);
+// How long free users' results stay hot before they move to the archive folder (the original GAS: 30 minutes).
+const retention = env['GAS_FREE_RETENTION_SECONDS'] ?? '1800';
 const say = (s: string) => process.stdout.write(s + '\n');
 
 // Reference data: built once from ../shared/data into .gas/reference, reused while unchanged.
@@ -52,7 +54,11 @@ const stack = await startGasStack({
   jobGrpcPort: Number(env['GAS_JOB_GRPC_PORT'] ?? 50051),
   opsPorts: { gateway: opsBase, job: opsBase + 1, annotator: opsBase + 3, notification: opsBase + 4, archive: opsBase + 5 },
   users: [{ userId: 'local', token }],
-  env: { gateway: { GATEWAY_SECRET: gatewaySecret, GATEWAY_PUBLIC_URL: `http://127.0.0.1:${port}` } },
+  env: {
+    gateway: { GATEWAY_SECRET: gatewaySecret, GATEWAY_PUBLIC_URL: `http://127.0.0.1:${port}`, GATEWAY_FREE_RETENTION_SECONDS: retention },
+    // A restore from the archive folder takes a little while, as from cold storage, so the browser shows it happen.
+    archive: { ARCHIVE_FREE_RETENTION_SECONDS: retention, ARCHIVE_FS_RESTORE_DELAY_SECONDS: '20', ARCHIVE_RESTORE_POLL_SECONDS: '5' },
+  },
 }).catch((err: Error) => {
   process.stderr.write(`[gas] the stack did not start: ${err.message}\n`);
   process.exit(1);
