@@ -16,7 +16,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { createClient, fromBinary, AccountService, JobEventSchema, JobService, Plan, ResultState } from '@gas/proto';
 import type { Job } from '@gas/proto';
 import { FileBlobStore } from '@gas/storage';
-import { newApiToken, seededRandom, sharedDataPath, startGasStack, testEnvironment } from '@gas/testing';
+import { newApiToken, seededRandom, sharedDataPath, startGasStack, startService, testEnvironment } from '@gas/testing';
 import type { StackUser } from '@gas/testing';
 
 const seed = testEnvironment.chaosSeed() ?? Date.now() % 100_000;
@@ -27,7 +27,8 @@ const KINDS = ['tbi', 'tsv', 'vcf'];
 type Point = 'copied' | 'recorded' | 'restore-requested' | 'restore-wait' | 'restore-copied';
 const POINTS: Point[] = ['copied', 'recorded', 'restore-requested', 'restore-wait', 'restore-copied'];
 
-const users: StackUser[] = Array.from({ length: RUNS + 1 }, (_, i) => ({ userId: `user${i}`, token: newApiToken() }));
+const REPLICA_JOBS = 4;
+const users: StackUser[] = Array.from({ length: RUNS + 2 }, (_, i) => ({ userId: `user${i}`, token: newApiToken() }));
 const archiveEnv = {
   ARCHIVE_FREE_RETENTION_SECONDS: '1',
   // A killed replica's timer comes back after 2 s rather than a minute.
@@ -205,4 +206,40 @@ t.test('a NATS stop and start loses no timer', async (t) => {
   );
   t.equal(final, ARCHIVED, 'archived after the restart');
   t.strictSame(await places(await record(user, id)), { tbi: 'cold', tsv: 'cold', vcf: 'cold' });
+});
+
+t.test('two archive replicas: every timer fires once, on one of them', async (t) => {
+  await restartArchive();
+  const second = startService('archive', {
+    NATS_URL: stack.natsUrl,
+    JOB_GRPC_URL: stack.jobGrpcUrl,
+    BLOB_STORE: 'filesystem',
+    BLOB_ROOT: join(stack.stateDir, 'blobs'),
+    OPS_HOST: '127.0.0.1',
+    ...archiveEnv,
+  });
+  t.teardown(() => second.stop(15_000));
+  await second.waitReady(60_000);
+  const user = users[RUNS + 1]!;
+  const ids: string[] = [];
+  for (let i = 0; i < REPLICA_JOBS; i++) ids.push(await completedJob(user));
+  for (const id of ids) {
+    t.equal(
+      await stack.eventually(
+        () => state(user, id),
+        (s) => s === ARCHIVED,
+        15_000,
+      ),
+      ARCHIVED,
+    );
+    t.strictSame(await places(await record(user, id)), { tbi: 'cold', tsv: 'cold', vcf: 'cold' });
+  }
+  const events = await eventCounts();
+  t.strictSame(
+    ids.map((id) => events.get(id)?.archived ?? 0),
+    ids.map(() => 1),
+    'one archived event per job',
+  );
+  const byReplica = [stack.services.archive!.logs(), second.logs()].map((logs) => (logs.match(/"msg":"results archived"/g) ?? []).length);
+  t.equal(byReplica[0]! + byReplica[1]!, REPLICA_JOBS, `archived by the replicas: ${byReplica.join(' + ')}`);
 });
