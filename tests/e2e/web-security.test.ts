@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, sharedDataPath, startGasStack, startService, WebClient } from '@gas/testing';
 import type { ServiceHandle } from '@gas/testing';
-import { createClient, JobService } from '@gas/proto';
+import { createClient, JobService, timestampFromDate } from '@gas/proto';
 
 const FREE_1 = sharedDataPath('vcf/gas_anntools/free_1.vcf');
 const PASSWORD = 'a long enough password';
@@ -283,30 +283,140 @@ t.test('error pages help: 404 for an unknown page and job, with security headers
   }
 });
 
-t.test('archived and restoring results: the job page says what the user can do, downloads answer 409', async (t) => {
-  // What the archive service does after the retention period, done here through the job service.
-  const users = await readdir(join(stack.stateDir, 'blobs', 'inputs'));
-  let userId = '';
-  for (const u of users) if ((await readdir(join(stack.stateDir, 'blobs', 'inputs', u))).includes(aliceJob)) userId = u;
-  t.ok(userId, "the input of alice's job is in the store");
-  const jobs = createClient(JobService, stack.jobGrpcUrl, { defaultDeadlineMs: 10_000 });
+/** The result state the live stream (/jobs/events) reports for a job: the job page reloads when it changes. */
+async function liveResultState(client: WebClient, jobId: string): Promise<unknown> {
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), 15_000);
+  const cookie = [...client.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
   try {
-    await jobs.markArchived({ userId, jobId: aliceJob, archiveKeys: {} });
-    const archived = await alice.get(`/jobs/${aliceJob}`);
-    t.match(archived.text, /The results are in cold storage/);
-    t.match(archived.text, /<a href="\/subscribe">Upgrade to premium<\/a> and they are restored automatically/);
-    t.notMatch(archived.text, /Annotated VCF/, 'no download links while archived');
-    const download = await alice.get(`/api/v1/jobs/${aliceJob}/result`);
-    t.equal(download.status, 409);
-    t.match((JSON.parse(download.text) as { detail?: string }).detail, /archived; upgrade to premium to restore them/);
-    await jobs.markRestoring({ userId, jobId: aliceJob });
-    const restoring = await alice.get(`/jobs/${aliceJob}`);
-    t.match(restoring.text, /Restoring the results from cold storage/);
-    t.match((await alice.get('/jobs')).text, /class="badge archived">Restoring</);
+    const res = await fetch(`${stack.url}/jobs/events`, { headers: { cookie }, signal: ac.signal });
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error('the live stream ended before it sent the job');
+      text += value;
+      for (const m of text.matchAll(/^event: job\ndata: (.*)$/gm)) {
+        const data = JSON.parse(m[1]!) as { id: string; resultState?: unknown };
+        if (data.id === jobId) return data.resultState;
+      }
+    }
   } finally {
-    jobs.close();
+    clearTimeout(timer);
+    ac.abort();
   }
-});
+}
+
+t.test(
+  'archived and restoring results: the job page says what happens and when, the annotated files answer 409, the rest stays',
+  async (t) => {
+    // What the archive service does after the retention period, done here through the job service.
+    const users = await readdir(join(stack.stateDir, 'blobs', 'inputs'));
+    let userId = '';
+    for (const u of users) if ((await readdir(join(stack.stateDir, 'blobs', 'inputs', u))).includes(aliceJob)) userId = u;
+    t.ok(userId, "the input of alice's job is in the store");
+    const jobs = createClient(JobService, stack.jobGrpcUrl, { defaultDeadlineMs: 10_000 });
+    const UTC_MINUTE = '\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC';
+    const problem = async (path: string) => {
+      const res = await alice.get(path);
+      return {
+        status: res.status,
+        type: res.headers.get('content-type'),
+        retryAfter: res.headers.get('retry-after'),
+        body: JSON.parse(res.text) as Record<string, unknown>,
+      };
+    };
+    const buttons = (page: string) => [...page.matchAll(/<a class="button[^"]*" href="[^"]*" download>([^<]+)<\/a>/g)].map((m) => m[1]);
+    try {
+      const { job } = await jobs.getJob({ userId, jobId: aliceJob });
+      const keys = job!.resultKeys;
+      t.ok(keys['vcf'] && keys['tsv'], 'the job has a VCF and a table');
+      // The archive service keeps each file under the same key in the archive area.
+      const cold = Object.fromEntries(['vcf', 'tsv', 'tbi'].filter((k) => keys[k]).map((k) => [k, keys[k]!]));
+
+      const hot = await alice.get(`/jobs/${aliceJob}`);
+      const annotated = buttons(hot.text).filter((b) => b !== 'Your input' && b !== 'Log');
+      t.ok(annotated.includes('Annotated VCF') && annotated.includes('Table (TSV)'), 'the annotated files while hot');
+      t.match(
+        hot.text,
+        new RegExp(
+          `Free accounts keep results for 30 minutes: these move to cold storage at <time datetime="[^"]+">${UTC_MINUTE}</time>; <a href="/subscribe">upgrade</a> to keep them\\.`,
+        ),
+        'a free user is told when the results move',
+      );
+      t.match(hot.text, 'data-result-state="AVAILABLE"');
+
+      await jobs.markArchived({ userId, jobId: aliceJob, archiveKeys: cold });
+      const archived = await alice.get(`/jobs/${aliceJob}`);
+      t.match(archived.text, new RegExp(`The annotated files moved to cold storage on <time datetime="[^"]+">${UTC_MINUTE}</time>\\.`));
+      t.match(
+        archived.text,
+        /Free accounts keep results for 30 minutes\. <a href="\/subscribe">Upgrade to premium<\/a> and they are restored automatically\./,
+      );
+      t.strictSame(buttons(archived.text), ['Your input', 'Log'], 'no annotated files to download while archived');
+      t.match(archived.text, /<h2>Summary<\/h2>/, 'the summary stays');
+      t.match(archived.text, /<section class="log"><h2>Log<\/h2><pre>[^<]*Total:/, 'the log stays');
+      t.notMatch(archived.text, /<h2>First rows<\/h2>/, 'no table preview');
+      t.match(archived.text, 'data-result-state="ARCHIVED"');
+      t.equal(await liveResultState(alice, aliceJob), 'ARCHIVED', 'the live stream carries the result state');
+      const download = await problem(`/api/v1/jobs/${aliceJob}/result`);
+      t.equal(download.status, 409);
+      t.equal(download.type, 'application/problem+json; charset=utf-8');
+      t.match(
+        download.body['detail'],
+        new RegExp(`^the annotated VCF of job ${aliceJob} moved to cold storage on ${UTC_MINUTE}; upgrade to premium and it is restored$`),
+      );
+      t.equal(download.body['result_state'], 'ARCHIVED');
+      t.equal(download.retryAfter, null);
+      t.equal((await problem(`/api/v1/jobs/${aliceJob}/tsv`)).status, 409);
+      for (const file of ['summary', 'log', 'input'])
+        t.equal((await alice.get(`/api/v1/jobs/${aliceJob}/${file}`)).status, 200, `${file} while archived`);
+      const view = JSON.parse((await alice.get(`/api/v1/jobs/${aliceJob}`)).text) as Record<string, unknown>;
+      t.strictSame(view['archived_kinds'], Object.keys(cold));
+      t.match(view['archived_at'], /^\d{4}-/);
+
+      const expectedAt = new Date(Date.now() + 3 * 60_000);
+      await jobs.markRestoring({ userId, jobId: aliceJob, expectedAt: timestampFromDate(expectedAt) });
+      const restoring = await alice.get(`/jobs/${aliceJob}`);
+      t.match(
+        restoring.text,
+        new RegExp(
+          `Restoring the annotated files from cold storage</strong>; expected back by <time datetime="${expectedAt.toISOString()}">${UTC_MINUTE}</time> ` +
+            '\\(in about [23] minutes\\)\\. This page updates when they are back\\.',
+        ),
+      );
+      t.strictSame(buttons(restoring.text), ['Your input', 'Log']);
+      t.match((await alice.get('/jobs')).text, /class="badge archived">Restoring</);
+      const waiting = await problem(`/api/v1/jobs/${aliceJob}/result`);
+      t.equal(waiting.status, 409);
+      t.match(
+        waiting.body['detail'],
+        new RegExp(`^the annotated VCF of job ${aliceJob} is being restored from cold storage; expected back by ${UTC_MINUTE}$`),
+      );
+      t.equal(waiting.body['result_state'], 'RESTORING');
+      t.equal(waiting.body['expected_at'], expectedAt.toISOString());
+      const retryAfter = Number(waiting.retryAfter);
+      t.ok(retryAfter >= 1 && retryAfter <= 180, `Retry-After is the seconds left (${waiting.retryAfter})`);
+      for (const file of ['summary', 'log'])
+        t.equal((await alice.get(`/api/v1/jobs/${aliceJob}/${file}`)).status, 200, `${file} while restoring`);
+
+      await jobs.markRestored({ userId, jobId: aliceJob });
+      const back = await alice.get(`/jobs/${aliceJob}`);
+      t.strictSame(buttons(back.text), [...annotated, 'Your input', 'Log'], 'the annotated files are back');
+      t.notMatch(back.text, /cold storage/, 'restored results stay hot: no retention notice');
+      t.match(back.text, /<h2>First rows<\/h2>/);
+      for (const file of ['result', 'tsv', 'summary', 'log'])
+        t.equal((await alice.get(`/api/v1/jobs/${aliceJob}/${file}`)).status, 200, `${file} after the restore`);
+      const restored = JSON.parse((await alice.get(`/api/v1/jobs/${aliceJob}`)).text) as Record<string, unknown>;
+      t.equal(restored['result_state'], 'AVAILABLE');
+      t.strictSame(restored['archived_kinds'], []);
+      t.match(restored['restored_at'], /^\d{4}-/);
+      t.equal(restored['restore_expected_at'], null);
+    } finally {
+      jobs.close();
+    }
+  },
+);
 
 t.test('over the free limit: refused before storing, through the API and through the plain form post', async (t) => {
   const big = new Blob([await readFile(sharedDataPath('vcf/gas_anntools/premium_1.vcf'))]);

@@ -30,6 +30,12 @@ const spec = {
   maxDecompressedBytes: field.int('GATEWAY_MAX_DECOMPRESSED_BYTES', { default: 64 * 1024 ** 3, min: 1 }),
   /** The operator's cap on records for everyone, premium included. */
   maxRecords: field.int('GATEWAY_MAX_RECORDS', { default: 500_000_000, min: 1 }),
+  /**
+   * How long free users' annotated files stay hot before the archive service moves them to cold
+   * storage. Only for what pages say: the archive service's ARCHIVE_FREE_RETENTION_SECONDS decides,
+   * so keep the two equal.
+   */
+  freeRetentionSeconds: field.int('GATEWAY_FREE_RETENTION_SECONDS', { default: 1800, min: 1 }),
   /** A session unused this long ends (the user signs in again). */
   sessionIdleSeconds: field.int('GATEWAY_SESSION_IDLE_SECONDS', { default: 12 * 3600, min: 1 }),
   sessionMaxHours: field.int('GATEWAY_SESSION_MAX_HOURS', { default: 7 * 24, min: 1 }),

@@ -2,6 +2,7 @@ import { timestampDate, GenomeBuild, JobStatus, ResultState } from '@gas/proto';
 import type { Job } from '@gas/proto';
 import type { Timestamp } from '@bufbuild/protobuf/wkt';
 import type { ResultKind } from '@gas/anntools/format';
+import { archivedKinds } from './archived-results.ts';
 
 /** Job ids and token ids are ULIDs. */
 export const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -35,6 +36,10 @@ export function jobView(job: Job, extra: { queuePosition?: number } = {}) {
     progress: job.status === JobStatus.RUNNING ? { done: Number(job.progressDone), total: Number(job.progressTotal) } : null,
     queue_position: extra.queuePosition ?? null,
     result_state: job.resultState === ResultState.UNSPECIFIED ? null : ResultState[job.resultState],
+    archived_kinds: archivedKinds(job),
+    archived_at: iso(job.archivedAt),
+    restore_expected_at: job.resultState === ResultState.RESTORING ? iso(job.restoreExpectedAt) : null,
+    restored_at: iso(job.restoredAt),
     result_size: Number(job.resultSize),
     counts: c
       ? { records: Number(c.records), alleles: Number(c.alleles), snvs: Number(c.snvs), indels: Number(c.indels), other: Number(c.other) }

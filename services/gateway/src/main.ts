@@ -88,6 +88,7 @@ const app = buildGateway({
     freeMaxRecords: config.freeMaxRecords,
     maxDecompressedBytes: config.maxDecompressedBytes,
     maxRecords: config.maxRecords,
+    freeRetentionSeconds: config.freeRetentionSeconds,
   },
   publicUrl: config.publicUrl,
   session: { maxMs: sessionTimes.absoluteMs },

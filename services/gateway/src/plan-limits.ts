@@ -14,6 +14,8 @@ export interface PlanLimits {
   freeMaxRecords?: number;
   maxDecompressedBytes?: number;
   maxRecords?: number;
+  /** How long free users' annotated files stay hot, for what pages say; FREE_RETENTION_DEFAULT_SECONDS when not given. */
+  freeRetentionSeconds?: number;
 }
 
 /** The gateway's defaults (config.ts): free 1 GiB decompressed and 5 M records; 64 GiB and 500 M for everyone. */

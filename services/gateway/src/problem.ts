@@ -9,6 +9,8 @@ export class Problem extends Error {
     readonly title: string,
     readonly detail?: string,
     readonly headers: Record<string, string> = {},
+    /** RFC 9457 extension members for programs (e.g. `result_state`); each must be in api-schemas.ts's problem schema, which filters the answer. */
+    readonly extensions: Record<string, string | number> = {},
   ) {
     super(detail ?? title);
   }
@@ -24,7 +26,7 @@ export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
   return reply
     .code(p.status)
     .type('application/problem+json')
-    .send({ type: 'about:blank', title: p.title, status: p.status, ...(p.detail ? { detail: p.detail } : {}) });
+    .send({ type: 'about:blank', title: p.title, status: p.status, ...(p.detail ? { detail: p.detail } : {}), ...p.extensions });
 }
 
 const httpOf: Partial<Record<Status, [number, string]>> = {

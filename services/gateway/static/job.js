@@ -7,8 +7,9 @@
   window.gasLive((job) => {
     if (job.id !== id) return;
     if (job.status === 'COMPLETED' || job.status === 'FAILED') {
-      // The finished page has downloads, summary and log: load it once.
-      if (card.dataset.status !== job.status) location.reload();
+      // The finished page has downloads, summary and log: load it once, and again when the
+      // annotated files move to or come back from cold storage.
+      if (card.dataset.status !== job.status || (card.dataset.resultState || '') !== (job.resultState || '')) location.reload();
       return;
     }
     cell.innerHTML = job.statusHtml;

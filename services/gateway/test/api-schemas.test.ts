@@ -11,6 +11,7 @@ import {
   GenomeBuild,
   JobSchema,
   JobStatus,
+  Plan,
   ResultState,
   RpcError,
   Status,
@@ -72,6 +73,32 @@ const JOBS: Record<string, Job> = {
     attempt: 5,
     failureReason: 'invalid VCF: line 5000: POS: not a number',
   }),
+  // Annotated files in cold storage (the summary and the log stay hot), and on their way back.
+  archived: create(JobSchema, {
+    ...base,
+    jobId: '01JQ8Z7X5K3M4N6P8R9S2T3V51',
+    status: JobStatus.COMPLETED,
+    createdAt: at('2025-01-01T12:00:00Z'),
+    finishedAt: at('2025-01-01T12:00:04Z'),
+    updatedAt: at('2025-01-01T12:30:04Z'),
+    resultState: ResultState.ARCHIVED,
+    resultKeys: { vcf: 'k.vcf.gz', log: 'k.log', summary: 'k.json', tsv: 'k.tsv.gz', tbi: 'k.vcf.gz.tbi' },
+    archiveKeys: { vcf: 'k.vcf.gz', tsv: 'k.tsv.gz', tbi: 'k.vcf.gz.tbi' },
+    archivedAt: at('2025-01-01T12:30:04Z'),
+  }),
+  restoring: create(JobSchema, {
+    ...base,
+    jobId: '01JQ8Z7X5K3M4N6P8R9S2T3V52',
+    status: JobStatus.COMPLETED,
+    createdAt: at('2025-01-01T12:00:00Z'),
+    finishedAt: at('2025-01-01T12:00:04Z'),
+    updatedAt: at('2025-01-02T09:00:00Z'),
+    resultState: ResultState.RESTORING,
+    resultKeys: { vcf: 'k.vcf.gz', log: 'k.log', summary: 'k.json', tsv: 'k.tsv.gz' },
+    archiveKeys: { vcf: 'k.vcf.gz', tsv: 'k.tsv.gz' },
+    archivedAt: at('2025-01-01T12:30:04Z'),
+    restoreExpectedAt: at('2099-01-01T12:00:00Z'),
+  }),
   // Every optional part missing: no timestamps, no build, no counts.
   bare: create(JobSchema, { jobId: '01JQ8Z7X5K3M4N6P8R9S2T3V50', userId: 'u1', status: JobStatus.PENDING }),
 };
@@ -88,6 +115,7 @@ const deps = {
     listJobs: async () => ({ jobs: Object.values(JOBS), nextPageToken: '' }),
     getQueuePosition: async () => ({ position: BigInt(QUEUE_POSITION), queueDepth: 5n }),
   },
+  accounts: { getAccount: async () => ({ account: { plan: Plan.FREE } }) },
   store: {
     stat: async () => ({ size: 13 }),
     get: async () => Readable.from([Buffer.from('{"records":1}')]),
@@ -127,8 +155,13 @@ t.test('GET /api/v1/jobs/:id answers every job shape exactly as jobView() makes 
     t.strictSame(res.json(), plain(expected), name);
   }
   const bare = (await app.inject({ url: `/api/v1/jobs/${JOBS['bare']!.jobId}` })).json<Record<string, unknown>>();
-  for (const k of ['created_at', 'updated_at', 'genome_build', 'counts', 'progress', 'result_state', 'failure_reason'])
+  for (const k of ['created_at', 'updated_at', 'genome_build', 'counts', 'progress', 'result_state', 'failure_reason', 'archived_at'])
     t.equal(bare[k], null, k);
+  t.strictSame(bare['archived_kinds'], []);
+  const restoring = (await app.inject({ url: `/api/v1/jobs/${JOBS['restoring']!.jobId}` })).json<Record<string, unknown>>();
+  t.strictSame(restoring['archived_kinds'], ['vcf', 'tsv']);
+  t.equal(restoring['restore_expected_at'], '2099-01-01T12:00:00.000Z');
+  t.equal(restoring['archived_at'], '2025-01-01T12:30:04.000Z');
 });
 
 t.test('GET /api/v1/jobs keeps every field of every job, and the null page token', async (t) => {
@@ -165,6 +198,38 @@ t.test('downloads stream as before: the summary is not re-serialised by its sche
   const running = await app.inject({ url: `/api/v1/jobs/${JOBS['running']!.jobId}/log` });
   t.equal(running.statusCode, 409);
   t.match(running.json<{ detail: string }>().detail, /is RUNNING/);
+});
+
+t.test('a file in cold storage answers 409 saying what happens and when; the summary and the log stay hot', async (t) => {
+  const archived = JOBS['archived']!.jobId;
+  const res = await app.inject({ url: `/api/v1/jobs/${archived}/result` });
+  t.equal(res.statusCode, 409);
+  t.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
+  t.strictSame(res.json(), {
+    type: 'about:blank',
+    title: 'Conflict',
+    status: 409,
+    detail: `the annotated VCF of job ${archived} moved to cold storage on 2025-01-01 12:30 UTC; upgrade to premium and it is restored`,
+    result_state: 'ARCHIVED',
+  });
+  t.notOk(res.headers['retry-after']);
+  for (const file of ['tsv', 'tbi']) t.equal((await app.inject({ url: `/api/v1/jobs/${archived}/${file}` })).statusCode, 409, file);
+  for (const file of ['summary', 'log', 'input'])
+    t.equal((await app.inject({ url: `/api/v1/jobs/${archived}/${file}` })).statusCode, 200, file);
+
+  const restoring = JOBS['restoring']!.jobId;
+  const back = await app.inject({ url: `/api/v1/jobs/${restoring}/tsv` });
+  t.equal(back.statusCode, 409);
+  t.strictSame(back.json(), {
+    type: 'about:blank',
+    title: 'Conflict',
+    status: 409,
+    detail: `the annotation table of job ${restoring} is being restored from cold storage; expected back by 2099-01-01 12:00 UTC`,
+    result_state: 'RESTORING',
+    expected_at: '2099-01-01T12:00:00.000Z',
+  });
+  t.ok(Number(back.headers['retry-after']) > 0, 'Retry-After: seconds until then');
+  t.equal((await app.inject({ url: `/api/v1/jobs/${restoring}/tbi` })).statusCode, 404, 'a kind the job never had is still 404');
 });
 
 t.test('the OpenAPI document refers to the shared schemas by name', async (t) => {

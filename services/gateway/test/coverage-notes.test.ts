@@ -97,7 +97,16 @@ t.test('the job page: warnings in a callout, escaped; the coverage line and tabl
       ],
     }),
   );
-  const text = jobPage({ viewer, job: view, summary: summary(), preview: null, log: null }).text;
+  const text = jobPage({
+    viewer,
+    job: view,
+    summary: summary(),
+    preview: null,
+    log: null,
+    retentionSeconds: 1800,
+    archiveDueAt: null,
+    now: new Date(),
+  }).text;
   t.match(text, /<div class="callout warning" role="note"><strong>Check these results\.<\/strong>/);
   t.match(text, '<li data-code="build_mismatch">This file looks like GRCh37 (contig lengths) &lt;b&gt;</li>');
   t.match(text, /<li data-code="uncovered_chromosomes">62% of variants/);

@@ -1,6 +1,6 @@
 // The page pieces that are pure functions: escaping, status cells, charts, the sign-in redirect.
 import t from 'tap';
-import { create, JobSchema, JobStatus, GenomeBuild, ResultState } from '@gas/proto';
+import { create, JobSchema, JobStatus, GenomeBuild, ResultState, timestampFromDate } from '@gas/proto';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { html, escapeHtml } from '../src/web/html.ts';
 import { statusCell, formatBytes } from '../src/web/pages/job-status.ts';
@@ -95,16 +95,21 @@ const viewer = (plan: 'free' | 'premium'): Viewer => ({ email: 'a@example.org', 
 /** The text a reader sees: tags dropped, entities of spaces resolved. */
 const text = (markup: string) => markup.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
 
-t.test('no page promises cold storage or archiving, which does not exist yet (issue 12)', async (t) => {
-  const pages = [
-    subscribePage({ viewer: viewer('free'), freeLimit: 153600, cap: 2 ** 30, provider: 'builtin' }).text,
-    subscribePage({ viewer: viewer('premium'), freeLimit: 153600, cap: 2 ** 30, provider: 'builtin' }).text,
-    landingPage({ freeLimit: '150 KB' }).text,
-    uploadPage({ viewer: viewer('free'), limitBytes: 153600, samples: [] }).text,
-  ];
-  for (const p of pages) t.notMatch(text(p), /cold storage|archiv|retention|no (such )?limit/i);
-  t.match(text(pages[0]!), /Inputs up to 150 KB/);
-  t.match(text(pages[1]!), /Inputs up to 1\.0 GB/);
+t.test('the plans page says how long free results stay hot; the landing and upload pages promise nothing about it', async (t) => {
+  const plans = (plan: 'free' | 'premium') =>
+    text(subscribePage({ viewer: viewer(plan), freeLimit: 153600, cap: 2 ** 30, retentionSeconds: 1800, provider: 'builtin' }).text);
+  for (const p of [plans('free'), plans('premium')]) {
+    t.match(p, /Results kept for 30 minutes, then moved to cold storage/);
+    t.match(p, /Results kept hot, and archived ones brought back when you upgrade/);
+  }
+  t.match(plans('free'), /Inputs up to 150 KB/);
+  t.match(plans('premium'), /Inputs up to 1\.0 GB/);
+  t.match(
+    text(subscribePage({ viewer: viewer('free'), freeLimit: 1, cap: 2, retentionSeconds: 7 * 86400, provider: 'builtin' }).text),
+    /Results kept for 7 days/,
+  );
+  for (const p of [landingPage({ freeLimit: '150 KB' }).text, uploadPage({ viewer: viewer('free'), limitBytes: 153600, samples: [] }).text])
+    t.notMatch(text(p), /cold storage|archiv|retention|no (such )?limit/i);
 });
 
 t.test('the plain 404 page is neutral: not found, nothing about other accounts', async (t) => {
@@ -134,9 +139,92 @@ t.test('percentages keep their % sign on the same line', async (t) => {
     summary: summary as unknown as Summary,
     preview: null,
     log: null,
+    retentionSeconds: 1800,
+    archiveDueAt: null,
+    now: new Date(),
   }).text;
   t.match(done, /<dd>50\.0\u00a0%<\/dd>/);
   t.notMatch(done.replace(/<[^>]+>/g, ''), /\d %/, 'no breakable space before a % sign');
+});
+
+t.test('the job page of archived results: summary and log stay, the annotated files say where they are and when', async (t) => {
+  const at = (iso: string) => timestampFromDate(new Date(iso));
+  const kept = { vcf: 'u/j/a.annot.vcf.gz', tsv: 'u/j/a.annot.tsv.gz', tbi: 'u/j/a.annot.vcf.gz.tbi' };
+  const completed = {
+    status: JobStatus.COMPLETED,
+    finishedAt: at('2026-12-07T04:01:00Z'),
+    resultKeys: { ...kept, summary: 'u/j/a.summary.json', log: 'u/j/a.count.log' },
+  };
+  const summary = { records: 1, alleles: 1, snvs: 1, indels: 0, tiTv: null, rsidRate: 0.5, regions: { exonic: 1 }, functions: {} };
+  const render = (
+    o: MessageInitShape<typeof JobSchema>,
+    plan: 'free' | 'premium',
+    extra: { archiveDueAt?: string | null; now?: string } = {},
+  ) =>
+    jobPage({
+      viewer: viewer(plan),
+      job: job({ ...completed, ...o }),
+      summary: { ...summary, chromosomes: { '1': 1 }, skipped: {} } as unknown as Summary,
+      preview: null,
+      log: 'Total: 1',
+      retentionSeconds: 1800,
+      archiveDueAt: extra.archiveDueAt ?? null,
+      now: new Date(extra.now ?? '2026-12-07T04:59:00Z'),
+    }).text;
+  const buttons = (page: string) => [...page.matchAll(/<a class="button[^"]*" href="[^"]*" download>([^<]+)<\/a>/g)].map((m) => m[1]);
+  const archived = { resultState: ResultState.ARCHIVED, archiveKeys: kept, archivedAt: at('2026-12-07T04:31:00Z') };
+
+  const hot = render({ resultState: ResultState.AVAILABLE }, 'free', {
+    archiveDueAt: '2026-12-07T04:31:00.000Z',
+    now: '2026-12-07T04:02:00Z',
+  });
+  t.strictSame(buttons(hot), ['Annotated VCF', 'Tabix index', 'Table (TSV)', 'Your input', 'Log']);
+  t.match(hot, 'data-result-state="AVAILABLE"');
+  t.match(
+    hot,
+    '<p class="muted small retention">Free accounts keep results for 30 minutes: these move to cold storage at ' +
+      '<time datetime="2026-12-07T04:31:00.000Z">2026-12-07 04:31 UTC</time>; <a href="/subscribe">upgrade</a> to keep them.</p>',
+  );
+  t.match(
+    text(render({ resultState: ResultState.AVAILABLE }, 'free', { archiveDueAt: '2026-12-07T04:31:00.000Z' })),
+    /move to cold storage soon;/,
+  );
+  t.notMatch(render({ resultState: ResultState.AVAILABLE }, 'premium', { archiveDueAt: '2026-12-07T04:31:00.000Z' }), /cold storage/);
+  t.notMatch(render({ resultState: ResultState.AVAILABLE }, 'free'), /cold storage/, 'results that stay hot get no notice');
+
+  const free = render(archived, 'free');
+  t.strictSame(buttons(free), ['Your input', 'Log'], 'no annotated files to download while archived');
+  t.match(free, 'data-result-state="ARCHIVED"');
+  t.match(
+    text(free),
+    'The annotated files moved to cold storage on 2026-12-07 04:31 UTC . Free accounts keep results for 30 minutes. Upgrade to premium and they are restored automatically.',
+  );
+  t.match(free, '<a href="/subscribe">Upgrade to premium</a>');
+  t.match(free, /<h2>Summary<\/h2>/, 'the summary stays');
+  t.match(free, /<section class="log"><h2>Log<\/h2><pre>Total: 1<\/pre>/, 'the log stays');
+  const premium = text(render(archived, 'premium'));
+  t.match(premium, 'moved to cold storage on 2026-12-07 04:31 UTC . They are being brought back; this page updates when they are.');
+  t.notMatch(premium, /Upgrade/);
+
+  const restoring = render({ ...archived, resultState: ResultState.RESTORING, restoreExpectedAt: at('2026-12-07T05:02:00Z') }, 'premium');
+  t.strictSame(buttons(restoring), ['Your input', 'Log']);
+  t.match(
+    restoring,
+    '<strong>Restoring the annotated files from cold storage</strong>; expected back by ' +
+      '<time datetime="2026-12-07T05:02:00.000Z">2026-12-07 05:02 UTC</time> (in about 3 minutes). This page updates when they are back.',
+  );
+  t.match(
+    text(render({ ...archived, resultState: ResultState.RESTORING }, 'premium')),
+    'Restoring the annotated files from cold storage . This page updates when they are back.',
+    'no expected time: no promise',
+  );
+  t.strictSame(
+    buttons(
+      render({ resultState: ResultState.AVAILABLE, restoredAt: at('2026-12-07T05:01:00Z'), archivedAt: archived.archivedAt }, 'premium'),
+    ),
+    ['Annotated VCF', 'Tabix index', 'Table (TSV)', 'Your input', 'Log'],
+    'back after a restore',
+  );
 });
 
 t.test("an error about a user's file keeps the name as written (notes.txt, never Notes.txt)", async (t) => {

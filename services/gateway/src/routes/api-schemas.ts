@@ -23,6 +23,16 @@ export const problemSchema = {
     title: { type: 'string', description: 'The HTTP reason phrase, e.g. `Not Found`.' },
     status: { type: 'integer', description: 'The HTTP status code.' },
     detail: { type: 'string', description: 'What went wrong and, where it helps, what to do about it.' },
+    result_state: {
+      type: 'string',
+      enum: ['ARCHIVED', 'RESTORING'],
+      description: "Only on a 409 for a result in cold storage: the job's `result_state`.",
+    },
+    expected_at: {
+      type: 'string',
+      format: 'date-time',
+      description: 'Only on a 409 for a result being restored: when it is expected back (also as `Retry-After`).',
+    },
   },
 } as const;
 
@@ -46,6 +56,10 @@ export const jobSchema = {
     'progress',
     'queue_position',
     'result_state',
+    'archived_kinds',
+    'archived_at',
+    'restore_expected_at',
+    'restored_at',
     'result_size',
     'counts',
     'links',
@@ -100,6 +114,16 @@ export const jobSchema = {
       enum: ['AVAILABLE', 'ARCHIVED', 'RESTORING', null],
       description: 'Where the results are once COMPLETED; null before.',
     },
+    archived_kinds: {
+      type: 'array',
+      items: { type: 'string' },
+      description:
+        'The result kinds in cold storage while `result_state` is ARCHIVED or RESTORING (`vcf`, `tsv`, `tbi`): their downloads ' +
+        'answer 409 until the results are AVAILABLE again. The summary and the log stay hot. Empty otherwise.',
+    },
+    archived_at: timestamp('When the results last moved to cold storage; null if they never did.'),
+    restore_expected_at: timestamp('While RESTORING: when the results are expected back; null otherwise.'),
+    restored_at: timestamp('When the results last came back from cold storage; null if they never did.'),
     result_size: count('Total bytes of the result files; 0 until COMPLETED.'),
     counts: {
       type: ['object', 'null'],

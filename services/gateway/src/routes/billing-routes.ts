@@ -7,6 +7,7 @@ import { BillingUnavailableError, WebhookSignatureError } from '../billing/billi
 import type { BillingEvent, BillingProvider } from '../billing/billing-provider.ts';
 import type { BuiltinBilling } from '../billing/builtin-billing.ts';
 import { Problem } from '../problem.ts';
+import { FREE_RETENTION_DEFAULT_SECONDS } from '../archived-results.ts';
 import { builtinCheckoutPage, subscribePage } from '../web/pages/plan-pages.ts';
 import { sendPage } from '../web/send-page.ts';
 import { signedIn } from '../web/viewer.ts';
@@ -29,6 +30,7 @@ export function registerBillingRoutes(app: FastifyInstance, deps: WebDeps, billi
       viewer: who.viewer,
       freeLimit: deps.limits.freeMaxUploadBytes,
       cap: deps.limits.maxUploadBytes,
+      retentionSeconds: deps.limits.freeRetentionSeconds ?? FREE_RETENTION_DEFAULT_SECONDS,
       provider: billing.name,
       ...o,
     });

@@ -5,6 +5,8 @@ import { sanitizeName, BlobNotFoundError } from '@gas/storage';
 import { RESULT_KINDS, storedResult } from '@gas/anntools/format';
 import type { ResultKind } from '@gas/anntools/format';
 import { Problem } from '../problem.ts';
+import { ARCHIVABLE_KINDS, archivedKinds, archivedProblem } from '../archived-results.ts';
+import { planOf } from '../plan-limits.ts';
 import { jobView, resultKey, ULID } from '../job-view.ts';
 import { queuePosition } from '../queue-position.ts';
 import { contentDisposition, downloadName } from '../download-name.ts';
@@ -114,11 +116,18 @@ const ONE_JOB: RouteShorthandOptions = {
   },
 };
 
-const RESULT_PROBLEMS = problems({
-  ...COMMON_PROBLEMS,
-  404: 'Not a job id, not one of your jobs, the job has no such file, or the file is missing from storage.',
-  409: 'The job is not COMPLETED (yet), or its results are ARCHIVED or RESTORING.',
-});
+const RESULT_404 = 'Not a job id, not one of your jobs, the job has no such file, or the file is missing from storage.';
+/** The summary and the log stay hot when the annotated files move to cold storage. */
+const HOT_RESULT_PROBLEMS = problems({ ...COMMON_PROBLEMS, 404: RESULT_404, 409: 'The job is not COMPLETED (yet).' });
+const ARCHIVABLE_RESULT_PROBLEMS = {
+  ...problems({ ...COMMON_PROBLEMS, 404: RESULT_404 }),
+  409: answer(
+    'The job is not COMPLETED (yet), or this file is in cold storage: then `result_state` is ARCHIVED or RESTORING and ' +
+      '`detail` says what happens next; while RESTORING, `expected_at` says when the file is expected back.',
+    { 'application/problem+json': { $ref: 'Problem#' } },
+    { 'Retry-After': { type: 'integer', description: 'While RESTORING: seconds until the file is expected back.' } },
+  ),
+};
 
 function fileRoute(kind: FileKind, summary: string, description: string, schema: object = binary): RouteShorthandOptions {
   return {
@@ -134,7 +143,9 @@ function fileRoute(kind: FileKind, summary: string, description: string, schema:
         // The input is there in any state of the job: no 409.
         ...(kind === 'input'
           ? problems({ ...COMMON_PROBLEMS, 404: 'Not a job id, not one of your jobs, or the file is missing from storage.' })
-          : RESULT_PROBLEMS),
+          : ARCHIVABLE_KINDS.includes(kind)
+            ? ARCHIVABLE_RESULT_PROBLEMS
+            : HOT_RESULT_PROBLEMS),
       },
     },
   };
@@ -212,12 +223,11 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobsRouteDeps): vo
     const j = job as Job;
     if (j.status !== JobStatus.COMPLETED)
       throw new Problem(409, 'Conflict', `job ${j.jobId} is ${JobStatus[j.status]}; results exist once it is COMPLETED`);
-    if (j.resultState === ResultState.ARCHIVED || j.resultState === ResultState.RESTORING) {
-      throw new Problem(
-        409,
-        'Conflict',
-        `the results of job ${j.jobId} are ${ResultState[j.resultState].toLowerCase()}; upgrade to premium to restore them`,
-      );
+    // The summary and the log stay hot; only the kinds in cold storage wait for a restore. Whether
+    // one starts by itself depends on the user's plan, asked only then.
+    if (archivedKinds(j).includes(kind)) {
+      const plan = j.resultState === ResultState.ARCHIVED ? await planOf(deps.accounts, userId) : 'free';
+      throw archivedProblem(j, kind, plan, new Date())!;
     }
     const key = resultKey(j, kind);
     if (!key) throw new Problem(404, 'Not Found', `job ${j.jobId} has no ${kind} result`);

@@ -64,7 +64,14 @@ export function registerLiveRoutes(app: FastifyInstance, deps: WebDeps, registry
       // Nothing more once the credentials stopped holding (a position lookup may finish after).
       if (stopped) return;
       const view = jobView(job, { queuePosition: position });
-      const data = { id: job.jobId, status: view.status, row: jobRow(view).text, statusHtml: statusCell(view).text };
+      // resultState: the job page reloads when the annotated files move to or from cold storage.
+      const data = {
+        id: job.jobId,
+        status: view.status,
+        resultState: view.result_state,
+        row: jobRow(view).text,
+        statusHtml: statusCell(view).text,
+      };
       res.write(`event: job\ndata: ${JSON.stringify(data)}\n\n`);
     };
     const positionOf = (job: Job) => queuePosition(deps.jobs, job);

@@ -8,11 +8,12 @@ import { createGunzip } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { ulid } from 'ulid';
 import { detectBuild, headerLines, storedResult, TSV_COLUMNS } from '@gas/anntools/format';
-import { GenomeBuild, JobStatus, ResultState } from '@gas/proto';
+import { GenomeBuild, JobStatus } from '@gas/proto';
 import type { Job } from '@gas/proto';
 import { blobKey } from '@gas/storage';
 import { jobView, resultKey, ULID } from '../job-view.ts';
 import { queuePosition } from '../queue-position.ts';
+import { archiveDueAt, archivedKinds, FREE_RETENTION_DEFAULT_SECONDS } from '../archived-results.ts';
 import { Problem, asSentence } from '../problem.ts';
 import { OverLimitProblem, receiveUpload } from '../upload.ts';
 import { HEADER_PEEK_BYTES, headText } from '../header-build.ts';
@@ -107,12 +108,27 @@ export function registerPageRoutes(app: FastifyInstance, deps: WebDeps): void {
     const { job } = await jobs.getJob({ userId: who.userId, jobId: id });
     const j = job!;
     const view = await viewWithQueue(j);
-    const available =
-      j.status === JobStatus.COMPLETED && (j.resultState === ResultState.AVAILABLE || j.resultState === ResultState.UNSPECIFIED);
-    const [summary, preview, log] = available
-      ? await Promise.all([readSummary(j), readPreview(j, req.query as Query), readLog(j)])
+    const done = j.status === JobStatus.COMPLETED;
+    // The summary and the log stay hot while the annotated files are in cold storage.
+    const tableHot = done && !archivedKinds(j).includes('tsv');
+    const [summary, preview, log] = done
+      ? await Promise.all([readSummary(j), tableHot ? readPreview(j, req.query as Query) : null, readLog(j)])
       : [null, null, null];
-    return sendPage(reply, jobPage({ viewer: who.viewer, job: view, summary, preview, log }));
+    const retentionSeconds = deps.limits.freeRetentionSeconds ?? FREE_RETENTION_DEFAULT_SECONDS;
+    const archiveAt = archiveDueAt(j, who.account, retentionSeconds);
+    return sendPage(
+      reply,
+      jobPage({
+        viewer: who.viewer,
+        job: view,
+        summary,
+        preview,
+        log,
+        retentionSeconds,
+        archiveDueAt: archiveAt ? archiveAt.toISOString() : null,
+        now: new Date(),
+      }),
+    );
   });
 
   async function readSummary(j: Job): Promise<Summary | null> {

@@ -6,6 +6,7 @@ import { formatBytes, formatTime, statusCell } from './job-status.ts';
 import type { JobView } from './job-status.ts';
 import { barChart } from './bar-chart.ts';
 import type { AnnotationSummary } from '@gas/anntools/format';
+import { durationWords, relativeWords } from '../../time-words.ts';
 import { coverageSection, unknownConsequenceNote, warningsCallout } from './coverage-notes.ts';
 
 /** The engine's summary.json, as the annotator stored it. */
@@ -26,27 +27,54 @@ export interface JobPageData {
   summary: Summary | null;
   preview: Preview | null;
   log: string | null;
+  /** How long free users' annotated files stay hot (GATEWAY_FREE_RETENTION_SECONDS). */
+  retentionSeconds: number;
+  /** When this job's annotated files move to cold storage (ISO), or null when they stay hot. */
+  archiveDueAt: string | null;
+  /** For "in about 3 minutes". */
+  now: Date;
 }
 
+/** The downloads: the annotated files only while they are hot; the input and the log always. */
 function downloads(j: JobView): Html {
+  const hot = (kind: string) => !j.archived_kinds.includes(kind);
   const links = [
-    html`<a class="button" href="/api/v1/jobs/${j.id}/result" download>Annotated VCF</a>`,
-    j.links.tbi ? html`<a class="button secondary" href="/api/v1/jobs/${j.id}/tbi" download>Tabix index</a>` : '',
-    j.links.tsv ? html`<a class="button secondary" href="/api/v1/jobs/${j.id}/tsv" download>Table (TSV)</a>` : '',
+    hot('vcf') ? html`<a class="button" href="/api/v1/jobs/${j.id}/result" download>Annotated VCF</a>` : '',
+    j.links.tbi && hot('tbi') ? html`<a class="button secondary" href="/api/v1/jobs/${j.id}/tbi" download>Tabix index</a>` : '',
+    j.links.tsv && hot('tsv') ? html`<a class="button secondary" href="/api/v1/jobs/${j.id}/tsv" download>Table (TSV)</a>` : '',
     html`<a class="button secondary" href="/api/v1/jobs/${j.id}/input" download>Your input</a>`,
     html`<a class="button secondary" href="/api/v1/jobs/${j.id}/log" download>Log</a>`,
   ];
   return html`<div class="downloads">${links}</div>`;
 }
 
-function resultState(j: JobView, viewer: Viewer): Html {
+/** Where the annotated files are, when they are in cold storage, and what happens next. */
+function resultState(d: JobPageData): Html {
+  const j = d.job;
   if (j.result_state === 'ARCHIVED') {
-    return html`<div class="callout"><strong>The results are in cold storage.</strong> Free accounts keep results available for a limited time.
-${viewer.plan === 'premium' ? ' They are being brought back.' : html` <a href="/subscribe">Upgrade to premium</a> and they are restored automatically.`}</div>`;
+    return html`<div class="callout"><strong>The annotated files moved to cold storage on ${formatTime(j.archived_at)}.</strong>
+${
+  d.viewer.plan === 'premium'
+    ? 'They are being brought back; this page updates when they are.'
+    : html`Free accounts keep results for ${durationWords(d.retentionSeconds)}. <a href="/subscribe">Upgrade to premium</a> and they are restored automatically.`
+}</div>`;
   }
-  if (j.result_state === 'RESTORING')
-    return html`<div class="callout"><strong>Restoring the results from cold storage.</strong> This page updates when they are back; this can take a few hours.</div>`;
-  return html`${downloads(j)}`;
+  if (j.result_state === 'RESTORING') {
+    const expected = j.restore_expected_at;
+    return html`<div class="callout"><strong>Restoring the annotated files from cold storage</strong>${
+      expected ? html`; expected back by ${formatTime(expected)} (${relativeWords(new Date(expected), d.now)})` : ''
+    }. This page updates when they are back.</div>`;
+  }
+  return html``;
+}
+
+/** For a free user's hot results: when they move to cold storage and how to keep them. */
+function retentionNote(d: JobPageData): Html {
+  if (d.job.result_state === 'AVAILABLE' && d.archiveDueAt && d.viewer.plan === 'free') {
+    const due = new Date(d.archiveDueAt) > d.now ? html`at ${formatTime(d.archiveDueAt)}` : 'soon';
+    return html`<p class="muted small retention">Free accounts keep results for ${durationWords(d.retentionSeconds)}: these move to cold storage ${due}; <a href="/subscribe">upgrade</a> to keep them.</p>`;
+  }
+  return html``;
 }
 
 function summarySection(s: Summary): Html {
@@ -105,7 +133,7 @@ export function jobPage(d: JobPageData): Html {
     scripts: ['live-stream.js', 'live.js', 'job.js'],
     body: html`<p class="crumbs"><a href="/jobs">← Your jobs</a></p>
 <div class="title-row"><h1 class="filename">${j.input_name}</h1></div>
-<section class="card job" data-job="${j.id}" data-status="${j.status}">
+<section class="card job" data-job="${j.id}" data-status="${j.status}" data-result-state="${j.result_state ?? ''}">
 <dl class="facts">
   <div><dt>Status</dt><dd class="status">${statusCell(j)}</dd></div>
   <div><dt>Genome build</dt><dd>${j.genome_build ?? '–'}</dd></div>
@@ -116,7 +144,7 @@ export function jobPage(d: JobPageData): Html {
 </dl>
 ${j.status === 'FAILED' ? html`<div class="callout error"><strong>The annotation failed.</strong> <span class="reason">${j.failure_reason ?? 'No reason was recorded.'}</span><br>Fix the file and <a href="/upload">upload it again</a>.</div>` : ''}
 ${warningsCallout(j.warnings)}
-${done ? resultState(j, d.viewer) : ''}
+${done ? html`${resultState(d)}${downloads(j)}${retentionNote(d)}` : ''}
 </section>
 ${done && d.summary ? summarySection(d.summary) : ''}
 ${done && d.preview ? previewSection(j, d.preview) : ''}

@@ -1,6 +1,7 @@
 import { html } from '../html.ts';
 import type { Html } from '../html.ts';
 import type { jobView } from '../../job-view.ts';
+import { utcMinute } from '../../time-words.ts';
 
 export type JobView = ReturnType<typeof jobView>;
 
@@ -35,5 +36,5 @@ export function formatBytes(n: number): string {
 export function formatTime(iso: string | null): Html {
   if (!iso) return html`<span class="muted">–</span>`;
   // Rendered in UTC on the server; the page script shows it in the reader's time zone.
-  return html`<time datetime="${iso}">${iso.replace('T', ' ').slice(0, 16)} UTC</time>`;
+  return html`<time datetime="${iso}">${utcMinute(iso)}</time>`;
 }

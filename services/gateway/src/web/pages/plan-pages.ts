@@ -3,11 +3,14 @@ import type { Html } from '../html.ts';
 import { page } from '../layout.ts';
 import type { Viewer } from '../layout.ts';
 import { formatBytes } from './job-status.ts';
+import { durationWords } from '../../time-words.ts';
 
 export function subscribePage(o: {
   viewer: Viewer;
   freeLimit: number;
   cap: number;
+  /** How long free users' annotated files stay hot before they move to cold storage. */
+  retentionSeconds: number;
   provider: 'builtin' | 'stripe';
   notice?: string | null;
   error?: string | null;
@@ -24,12 +27,12 @@ ${o.error ? html`<p class="error" role="alert">${o.error}</p>` : ''}
 <div class="plans">
   <section class="card plan${premium ? '' : ' current'}">
     <h2>Free</h2>
-    <ul><li>Inputs up to ${formatBytes(o.freeLimit)}</li><li>Every annotation: genes, consequences, rsIDs</li></ul>
+    <ul><li>Inputs up to ${formatBytes(o.freeLimit)}</li><li>Every annotation: genes, consequences, rsIDs</li><li>Results kept for ${durationWords(o.retentionSeconds)}, then moved to cold storage</li></ul>
     ${premium ? '' : html`<p class="muted">Your current plan.</p>`}
   </section>
   <section class="card plan${premium ? ' current' : ''}">
     <h2>Premium</h2>
-    <ul><li>Inputs up to ${formatBytes(o.cap)}</li><li>Everything in free</li></ul>
+    <ul><li>Inputs up to ${formatBytes(o.cap)}</li><li>Everything in free</li><li>Results kept hot, and archived ones brought back when you upgrade</li></ul>
     ${
       premium
         ? html`<form method="post" action="/subscribe/cancel"><input type="hidden" name="_csrf" value="${v.csrfToken}"><button type="submit" class="danger">Cancel premium</button></form>
