@@ -37,10 +37,13 @@ export function archiveDueAt(job: Job, account: Account | null, retentionSeconds
   return new Date(finished + retentionSeconds * 1000);
 }
 
+const LATE_RETRY_SECONDS = 60;
+
 /**
  * The 409 for a download of a result kind that is in cold storage, or null when that kind is hot.
  * It says what is happening and when; while restoring, Retry-After is the time left until the
- * expected return (at least a second).
+ * expected return, or a minute once that time has passed (cold tiers give ranges; a client that
+ * polls every second then would only add load).
  */
 export function archivedProblem(job: Job, kind: string, plan: PlanName, now: Date): Problem | null {
   if (!archivedKinds(job).includes(kind)) return null;
@@ -51,7 +54,8 @@ export function archivedProblem(job: Job, kind: string, plan: PlanName, now: Dat
     if (!job.restoreExpectedAt) return conflict('is being restored from cold storage; try again later', { result_state: 'RESTORING' });
     const expected = timestampDate(job.restoreExpectedAt);
     const iso = expected.toISOString();
-    const seconds = Math.max(1, Math.ceil((expected.getTime() - now.getTime()) / 1000));
+    const left = Math.ceil((expected.getTime() - now.getTime()) / 1000);
+    const seconds = left > 0 ? left : LATE_RETRY_SECONDS;
     return conflict(
       `is being restored from cold storage; expected back by ${utcMinute(iso)}`,
       { result_state: 'RESTORING', expected_at: iso },

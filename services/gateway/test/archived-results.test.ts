@@ -45,14 +45,14 @@ t.test('ARCHIVED: a free user learns when and how to get the file back; a premiu
   t.match(archivedProblem(archived, 'tbi', 'free', now)!.detail, /^the tabix index of job/);
 });
 
-t.test('RESTORING: when it is expected back, with Retry-After of at least a second', async (t) => {
+t.test('RESTORING: when it is expected back, with Retry-After the seconds left (a minute once late)', async (t) => {
   const restoring = job({ ...archived, resultState: ResultState.RESTORING, restoreExpectedAt: at('2026-12-07T05:02:00Z') });
   const p = archivedProblem(restoring, 'vcf', 'free', now)!;
   t.equal(p.detail, `the annotated VCF of job ${ID} is being restored from cold storage; expected back by 2026-12-07 05:02 UTC`);
   t.strictSame(p.headers, { 'Retry-After': '180' });
   t.strictSame(p.extensions, { result_state: 'RESTORING', expected_at: '2026-12-07T05:02:00.000Z' });
   const late = archivedProblem(restoring, 'vcf', 'premium', new Date('2026-12-07T06:00:00Z'))!;
-  t.strictSame(late.headers, { 'Retry-After': '1' });
+  t.strictSame(late.headers, { 'Retry-After': '60' });
   const unknown = archivedProblem(job({ ...archived, resultState: ResultState.RESTORING }), 'vcf', 'free', now)!;
   t.equal(unknown.detail, `the annotated VCF of job ${ID} is being restored from cold storage; try again later`);
   t.strictSame(unknown.headers, {});

@@ -40,7 +40,7 @@ export function registerBillingRoutes(app: FastifyInstance, deps: WebDeps, billi
     if (!who) return reply;
     const q = req.query as Form;
     const notice = q.upgraded
-      ? 'Welcome to premium. Larger files are accepted from now on.'
+      ? 'Welcome to premium. Larger files are accepted from now on, and results in cold storage are being brought back.'
       : q.cancelled
         ? 'Premium was cancelled; new jobs use the free plan.'
         : q.returned
