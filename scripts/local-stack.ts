@@ -52,11 +52,17 @@ const stack = await startGasStack({
   natsPort: Number(env['GAS_NATS_PORT'] ?? 4222),
   gatewayPort: port,
   jobGrpcPort: Number(env['GAS_JOB_GRPC_PORT'] ?? 50051),
+  notificationGrpcPort: Number(env['GAS_NOTIFICATION_GRPC_PORT'] ?? 50052),
   opsPorts: { gateway: opsBase, job: opsBase + 1, annotator: opsBase + 3, notification: opsBase + 4, archive: opsBase + 5 },
   users: [{ userId: 'local', token }],
   env: {
     gateway: { GATEWAY_SECRET: gatewaySecret, GATEWAY_PUBLIC_URL: `http://127.0.0.1:${port}`, GATEWAY_FREE_RETENTION_SECONDS: retention },
     // A restore from the archive folder takes a little while, as from cold storage, so the browser shows it happen.
+    // Emails go to the outbox folder as .eml files unless SMTP_URL is set (then through that server).
+    notification: {
+      NOTIFICATION_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      ...(env['SMTP_URL'] ? { SMTP_URL: env['SMTP_URL'], SMTP_REQUIRE_TLS: env['SMTP_REQUIRE_TLS'] ?? 'false' } : {}),
+    },
     archive: { ARCHIVE_FREE_RETENTION_SECONDS: retention, ARCHIVE_FS_RESTORE_DELAY_SECONDS: '20', ARCHIVE_RESTORE_POLL_SECONDS: '5' },
   },
 }).catch((err: Error) => {
@@ -71,7 +77,7 @@ say(`API token (user "local"): ${token}`);
 say(
   `Try: curl -H "Authorization: Bearer ${token}" -F genome_build=GRCh37 -F file=@../shared/data/vcf/gas_anntools/free_1.vcf ${stack.url}/api/v1/jobs`,
 );
-say(`Notices are written to ${stack.outboxDir}. Press Ctrl-C to stop.`);
+say(`Emails are written to ${stack.outboxDir} as .eml files (set SMTP_URL to send them). Press Ctrl-C to stop.`);
 
 // Like Kubernetes in the chart: a process that exits or stops answering /livez is started again.
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;

@@ -28,6 +28,7 @@ async function freshPorts(state: string): Promise<Record<string, string>> {
     GAS_PORT: String(await freePort()),
     GAS_NATS_PORT: String(await freePort()),
     GAS_JOB_GRPC_PORT: String(await freePort()),
+    GAS_NOTIFICATION_GRPC_PORT: String(await freePort()),
     // Six consecutive ports from a free one: good enough on a quiet test machine, and retried if not.
     GAS_OPS_PORT_BASE: String(await freePort()),
   };

@@ -8,7 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { createReadStream, existsSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
-import { startGasStack, sharedDataPath, testReferenceDir } from '@gas/testing';
+import { parseMail, startGasStack, sharedDataPath, testReferenceDir } from '@gas/testing';
 import { annotateVcf, loadReferenceFile } from '@gas/anntools';
 import type { GasStack } from '@gas/testing';
 import { JobStatus } from '@gas/proto';
@@ -82,22 +82,23 @@ for (const [store, workerThreads] of [
       t.equal(log.status, 200);
       t.match(await log.text(), new RegExp(`^Total: ${FREE_1_RECORDS}$`, 'm'));
 
-      // The completion event reached both GAS_EVENTS consumers.
-      const noticeName = `${created.id}.completed.json`;
-      const archived = /gas_archive_events_total\{[^}]*subject="gas.events.job.completed"[^}]*\} [1-9]/;
+      // The completion event reached both GAS_EVENTS consumers: the notification service wrote the
+      // email to the outbox (no SMTP server in this stack), the archive service decided.
+      const emailName = `${created.id}.completed.eml`;
+      // The archive service acks the completion once it has decided (a premium user's job: no timer).
+      const archived = /gas_archive_messages_total\{[^}]*consumer="archive"[^}]*outcome="ack"[^}]*\} [1-9]/;
       const delivered = await stack.eventually(
         async () => {
-          const notices = await readdir(stack.outboxDir);
-          // A notice still being written does not parse yet: the probe is read again.
-          const notice = notices.includes(noticeName)
-            ? (JSON.parse(await readFile(join(stack.outboxDir, noticeName), 'utf8')) as { userId?: string })
-            : undefined;
-          return { notices, notice, archive: await stack.metrics('archive') };
+          const files = await readdir(stack.outboxDir).catch(() => [] as string[]);
+          const email = files.includes(emailName) ? await parseMail(await readFile(join(stack.outboxDir, emailName))) : undefined;
+          return { files, email, archive: await stack.metrics('archive') };
         },
-        (d) => d.notice?.userId === user.userId && archived.test(d.archive),
+        (d) => Boolean(d.email) && archived.test(d.archive),
       );
-      t.ok(delivered.notices.includes(noticeName), delivered.notices.join(','));
-      t.equal(delivered.notice?.userId, user.userId);
+      t.ok(delivered.files.includes(emailName), delivered.files.join(','));
+      t.equal(delivered.email?.headers.get('to'), `${user.userId}@example.org`);
+      t.equal(delivered.email?.subject, 'GAS: free_1.vcf is annotated');
+      t.match(delivered.email?.text, `${stack.url}/jobs/${created.id}`);
       t.match(delivered.archive, archived);
     });
 

@@ -2,6 +2,7 @@ export * from './gen/gas/v1/job_pb.ts';
 export * from './gen/gas/v1/account_pb.ts';
 export * from './gen/gas/v1/events_pb.ts';
 export * from './gen/gas/v1/archive_pb.ts';
+export * from './gen/gas/v1/notification_pb.ts';
 export { addService, createClient, grpcServiceDefinition } from './grpc-bridge.ts';
 export type { CallContext, CallOptions, ServiceClient, ServiceImpl, ServiceOptions } from './grpc-bridge.ts';
 export { startGrpcServer } from './grpc-server.ts';

@@ -47,6 +47,7 @@ export interface GasStackOptions {
   natsPort?: number;
   gatewayPort?: number;
   jobGrpcPort?: number;
+  notificationGrpcPort?: number;
   opsPorts?: Partial<Record<ServiceName, number>>;
   users?: StackUser[];
   /** Append each service's output to <logDir>/<service>.log. */
@@ -63,6 +64,7 @@ export interface GasStack {
   url: string;
   natsUrl: string;
   jobGrpcUrl: string;
+  notificationGrpcUrl: string;
   outboxDir: string;
   stateDir: string;
   users: StackUser[];
@@ -147,6 +149,7 @@ export async function startGasStack(opts: GasStackOptions): Promise<GasStack> {
   const pickPort = opts.pickPort ?? freePort;
   const jobGrpcPort = opts.jobGrpcPort ?? (await pickPort());
   const gatewayPort = opts.gatewayPort ?? (await pickPort());
+  const notificationGrpcPort = opts.notificationGrpcPort ?? (await pickPort());
   const users = opts.users ?? [
     { userId: 'alice', token: newApiToken() },
     { userId: 'bob', token: newApiToken() },
@@ -177,11 +180,17 @@ export async function startGasStack(opts: GasStackOptions): Promise<GasStack> {
   const perService: Record<ServiceName, Record<string, string>> = {
     job: { JOB_GRPC_HOST: '127.0.0.1', JOB_GRPC_PORT: String(jobGrpcPort) },
     annotator: { ANNOTATOR_REFERENCE_DIR: referenceDir },
-    notification: { NOTIFICATION_OUTBOX_DIR: outboxDir },
+    notification: {
+      NOTIFICATION_OUTBOX_DIR: outboxDir,
+      NOTIFICATION_GRPC_HOST: '127.0.0.1',
+      NOTIFICATION_GRPC_PORT: String(notificationGrpcPort),
+      NOTIFICATION_PUBLIC_URL: `http://127.0.0.1:${gatewayPort}`,
+    },
     archive: {},
     gateway: {
       GATEWAY_HOST: '127.0.0.1',
       GATEWAY_PORT: String(gatewayPort),
+      NOTIFICATION_GRPC_URL: `127.0.0.1:${notificationGrpcPort}`,
       GATEWAY_API_TOKENS: users.map((u) => `${u.userId}:${u.token}`).join(','),
       // Nothing balances load in front of a test or local gateway; a short drain keeps stops quick.
       GATEWAY_DRAIN_DELAY_MS: '300',
@@ -212,6 +221,7 @@ export async function startGasStack(opts: GasStackOptions): Promise<GasStack> {
     url,
     natsUrl: nats.url,
     jobGrpcUrl: common['JOB_GRPC_URL']!,
+    notificationGrpcUrl: perService.gateway.NOTIFICATION_GRPC_URL!,
     outboxDir,
     stateDir,
     users,
@@ -329,6 +339,12 @@ export async function startGasStack(opts: GasStackOptions): Promise<GasStack> {
           perService.job.JOB_GRPC_PORT = String(port);
           common['JOB_GRPC_URL'] = `127.0.0.1:${port}`;
           stack.jobGrpcUrl = common['JOB_GRPC_URL'];
+        }
+        if (name === 'notification' && !opts.notificationGrpcPort) {
+          const port = await pickPort();
+          perService.notification.NOTIFICATION_GRPC_PORT = String(port);
+          perService.gateway.NOTIFICATION_GRPC_URL = `127.0.0.1:${port}`;
+          stack.notificationGrpcUrl = perService.gateway.NOTIFICATION_GRPC_URL;
         }
       }
     }

@@ -27,5 +27,5 @@ export type { StripeAnswer, StripeRequest } from './stripe-stand-in.ts';
 export { parseLogLine } from './log-line.ts';
 export type { LogLine } from './log-line.ts';
 export { testEnvironment } from './config.ts';
-export { startSmtpServer } from './smtp-server.ts';
+export { parseMail, startSmtpServer } from './smtp-server.ts';
 export type { ReceivedMail, SmtpRefusal, SmtpServerHandle, StartSmtpServerOptions } from './smtp-server.ts';

@@ -119,6 +119,23 @@ async function listen(server: SMTPServer, port: number): Promise<number> {
 
 // smtp-server runs in this process, so there is no child to kill: the listening socket is
 // unref'd, and a test that forgets stop() does not keep its process alive for it.
+/** A message's subject, parts, Message-ID and headers, as the test server records them (an .eml file, say). */
+export async function parseMail(raw: Buffer): Promise<Pick<ReceivedMail, 'subject' | 'text' | 'html' | 'messageId' | 'headers'>> {
+  // No text made from the html or html from the text: a test asserts the parts that were sent.
+  const parsed = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true });
+  const headers = headerMap(parsed.headerLines);
+  // SMTP's end of data needs the message to end with a line break, so senders add one to a body
+  // that lacks it; in a multipart message the break before a boundary is the boundary's.
+  const body = /^multipart\//i.test(headers.get('content-type') ?? '') ? (part: string) => part : withoutFinalBreak;
+  return {
+    subject: parsed.subject ?? '',
+    text: body(parsed.text ?? ''),
+    html: body(parsed.html || ''),
+    messageId: headers.get('message-id') ?? '',
+    headers,
+  };
+}
+
 export async function startSmtpServer(opts: StartSmtpServerOptions = {}): Promise<SmtpServerHandle> {
   const messages: ReceivedMail[] = [];
   const connectionNumbers = new Map<string, number>();
@@ -133,21 +150,11 @@ export async function startSmtpServer(opts: StartSmtpServerOptions = {}): Promis
     // smtp-server answers 552 itself (rejectOversized); this only keeps the message out of `messages`.
     if (stream.sizeExceeded) return refusal(552, '5.3.4 message too big');
     const raw = Buffer.concat(chunks);
-    // No text made from the html or html from the text: a test asserts the parts that were sent.
-    const parsed = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true });
-    const headers = headerMap(parsed.headerLines);
     const { mailFrom, rcptTo } = session.envelope;
-    // SMTP's end of data needs the message to end with a line break, so senders add one to a body
-    // that lacks it; in a multipart message the break before a boundary is the boundary's.
-    const body = /^multipart\//i.test(headers.get('content-type') ?? '') ? (part: string) => part : withoutFinalBreak;
     return {
       envelope: { from: mailFrom ? mailFrom.address : '', to: rcptTo.map((a) => a.address) },
       raw,
-      subject: parsed.subject ?? '',
-      text: body(parsed.text ?? ''),
-      html: body(parsed.html || ''),
-      messageId: headers.get('message-id') ?? '',
-      headers,
+      ...(await parseMail(raw)),
       receivedAt: new Date(),
       connection: connectionNumbers.get(session.id) ?? 0,
     };

@@ -1,42 +1,103 @@
+import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@gas/messaging';
-import type { StreamConfig } from '@gas/messaging';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import {
+  ConsumeLoop,
+  consumerSpecs,
+  ensureConsumer,
+  ensureStreams,
+  jetstream,
+  jetstreamManager,
+  streamNames,
+  streamSpecsFrom,
+} from '@gas/messaging';
 import type { Logger, Registry } from '@gas/runtime';
-import { ConsumeLoop, consumerSpecs, ensureConsumer, ensureStreams, streamNames, streamSpecsFrom } from '@gas/messaging';
-import { Outbox } from './outbox.ts';
+import { addService, startGrpcServer, NotificationService } from '@gas/proto';
+import type { AccountService, GrpcServerHandle, ServiceClient } from '@gas/proto';
+import type { NotificationConfig } from './config.ts';
 import { createEventHandler } from './event-handler.ts';
+import type { StallPoint } from './event-handler.ts';
+import type { Mailer } from './mailer.ts';
+import { createNotificationMetrics } from './notification-metrics.ts';
+import { createNotificationService } from './notification-service.ts';
+import { NoticeStore } from './notice-store.ts';
+import { SendLog } from './send-log.ts';
 
-export function createNotificationApp(deps: {
-  config: StreamConfig;
-  outboxDir: string;
+export const buckets = { notices: 'gas-notices', reads: 'gas-notice-reads', sends: 'gas-notification-sends' } as const;
+const NOTICE_DAYS = 90;
+
+export interface NotificationAppDeps {
+  config: NotificationConfig;
   nc: NatsConnection;
+  accounts: ServiceClient<typeof AccountService>;
+  mailer: Mailer;
   logger: Logger;
   registry: Registry;
-}) {
+}
+
+export function createNotificationApp(deps: NotificationAppDeps) {
+  const { config, logger } = deps;
   let loop: ConsumeLoop | undefined;
+  let server: GrpcServerHandle | undefined;
+  const stopping = new AbortController();
+  const stall = config.stallAfter
+    ? async (point: StallPoint) => {
+        if (point !== config.stallAfter) return;
+        logger.warn({ point }, 'stalled for a fault test (NOTIFICATION_TEST_STALL_AFTER)');
+        await new Promise<never>(() => undefined);
+      }
+    : undefined;
+
   return {
-    async start(): Promise<void> {
-      const outbox = new Outbox(deps.outboxDir);
-      await outbox.init();
+    /** Opens the buckets and streams, serves gRPC, starts consuming. Returns the gRPC port. */
+    async start(): Promise<number> {
       const jsm = await jetstreamManager(deps.nc);
-      await ensureStreams(jsm, streamSpecsFrom(deps.config));
-      const consumer = consumerSpecs.notification();
+      await ensureStreams(jsm, streamSpecsFrom(config));
+      const js = jetstream(deps.nc);
+      const kvm = new Kvm(js);
+      const kvOpts = { replicas: config.natsReplicas, history: 1, storage: 'file' as const };
+      const notices = new NoticeStore(
+        await kvm.create(buckets.notices, { ...kvOpts, ttl: NOTICE_DAYS * 86_400_000 }),
+        await kvm.create(buckets.reads, kvOpts),
+        jsm,
+        buckets.notices,
+      );
+      // Records outlive GAS_EVENTS (7 days by default), so an event redelivered from it always finds its record.
+      const sends = new SendLog(await kvm.create(buckets.sends, { ...kvOpts, ttl: NOTICE_DAYS * 86_400_000 }));
+      server = await startGrpcServer({
+        host: config.grpcHost,
+        port: config.grpcPort,
+        serviceNames: [NotificationService.typeName],
+        register: (s) => addService(s, NotificationService, createNotificationService({ notices, stopping: stopping.signal }), { logger }),
+      });
+      const consumer = consumerSpecs.notification({ ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver });
       await ensureConsumer(jsm, streamNames.events, consumer);
       loop = new ConsumeLoop({
-        js: jetstream(deps.nc),
+        js,
         stream: streamNames.events,
         consumer: consumer.durable_name,
-        maxInFlight: 8,
-        heartbeatMs: 10_000,
-        logger: deps.logger,
+        maxInFlight: config.concurrency,
+        heartbeatMs: Math.floor(config.ackWaitMs / 3),
+        logger,
         registry: deps.registry,
         metricsPrefix: 'gas_notification',
-        handler: createEventHandler({ outbox, logger: deps.logger, registry: deps.registry }),
+        handler: createEventHandler({
+          notices,
+          sends,
+          accounts: deps.accounts,
+          mailer: deps.mailer,
+          publicUrl: config.publicUrl,
+          metrics: createNotificationMetrics(deps.registry),
+          logger,
+          stall,
+        }),
       });
       loop.start();
+      logger.info({ port: server.port, mail: deps.mailer.kind }, 'notification service listening');
+      return server.port;
     },
     async stop(graceMs: number): Promise<void> {
-      await loop?.stop({ graceMs });
+      stopping.abort();
+      await Promise.all([loop?.stop({ graceMs }), server?.shutdown(graceMs)]);
     },
   };
 }

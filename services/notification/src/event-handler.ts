@@ -1,56 +1,191 @@
-import type { JsMsg } from '@nats-io/jetstream';
-import type { Logger, Registry } from '@gas/runtime';
-import { Counter } from '@gas/runtime';
-import { decodeProto } from '@gas/messaging';
-import type { Outcome } from '@gas/messaging';
-import { timestampDate, AccountEventSchema, AccountEventKind, JobEventSchema, JobEventKind, JobStatus } from '@gas/proto';
-import type { Outbox } from './outbox.ts';
+// The notification consumer's handler on GAS_EVENTS: each job and account event becomes an in-app
+// notice and, if the user wants it, exactly one email. The order makes "exactly one" hold whatever
+// fails: the notice is stored (idempotent by its id), the send is recorded as "sending" under the
+// event id, the mail goes out, the record becomes "sent", and only then is the message acked. A
+// redelivery finds the record: "sent" means done; "sending" means a crash mid-send, so it sends
+// again with the same Message-ID for the receiving side to recognise.
+import type { JsMsg } from '@gas/messaging';
+import type { HandlerContext, Outcome } from '@gas/messaging';
+import { decodeProto, PoisonMessageError } from '@gas/messaging';
+import type { Logger } from '@gas/runtime';
+import { AccountEventSchema, EmailStatus, JobEventSchema, NoticeKind, RpcError, Status } from '@gas/proto';
+import type { Account, AccountService, Notice, ServiceClient } from '@gas/proto';
+import { composeEmail } from './email-content.ts';
+import type { Mailer } from './mailer.ts';
+import type { NotificationMetrics } from './notification-metrics.ts';
+import { accountNotice, emailPreference, jobFacts, jobNotice, wantsEmail } from './notice-content.ts';
+import type { NoticeStore } from './notice-store.ts';
+import { classifySmtpFailure, maskAddress } from './smtp-failure.ts';
+import { isFinal, SendLog } from './send-log.ts';
 
-/** Turns job and account events into notices (the outbox for now; email in a later change). */
-export function createEventHandler(deps: { outbox: Outbox; logger: Logger; registry: Registry }) {
-  const received = new Counter({
-    name: 'gas_notification_events_total',
-    help: 'Events handled, by subject and whether a notice was written or it was a duplicate',
-    labelNames: ['subject', 'result'],
-    registers: [deps.registry],
-  });
-  return async (msg: JsMsg): Promise<Outcome> => {
-    let notice: { eventId: string; userId: string; subject: string; text: string; at: string };
+/** Points where a fault test may stop the service dead (NOTIFICATION_TEST_STALL_AFTER). */
+export type StallPoint = 'sent' | 'recorded';
+
+export interface EventHandlerDeps {
+  notices: NoticeStore;
+  sends: SendLog;
+  accounts: ServiceClient<typeof AccountService>;
+  mailer: Mailer;
+  publicUrl: string;
+  metrics: NotificationMetrics;
+  logger: Logger;
+  stall?: (point: StallPoint) => Promise<void>;
+}
+
+const KIND_LABEL: Record<NoticeKind, string> = {
+  [NoticeKind.UNSPECIFIED]: 'unspecified',
+  [NoticeKind.JOB_COMPLETED]: 'job_completed',
+  [NoticeKind.JOB_FAILED]: 'job_failed',
+  [NoticeKind.RESULTS_ARCHIVED]: 'results_archived',
+  [NoticeKind.RESULTS_RESTORED]: 'results_restored',
+  [NoticeKind.PLAN_UPGRADED]: 'plan_upgraded',
+  [NoticeKind.PLAN_DOWNGRADED]: 'plan_downgraded',
+};
+
+const ack: Outcome = { kind: 'ack' };
+
+export function createEventHandler(deps: EventHandlerDeps) {
+  const stall = deps.stall ?? (async () => undefined);
+
+  async function accountOf(userId: string, fromEvent?: Account): Promise<Account | null> {
+    if (fromEvent?.email) return fromEvent;
     try {
-      if (msg.subject.startsWith('gas.events.job.')) {
-        const e = decodeProto(JobEventSchema, msg.data);
-        const job = e.job!;
-        const what =
-          e.kind === JobEventKind.FAILED
-            ? `failed: ${job.failureReason}`
-            : e.kind === JobEventKind.COMPLETED
-              ? `is complete (${job.counts?.records ?? 0n} variants)`
-              : `results are now ${JobEventKind[e.kind].toLowerCase()}`;
-        notice = {
-          eventId: e.eventId,
-          userId: job.userId,
-          subject: `GAS job ${job.jobId} ${JobStatus[job.status].toLowerCase()}`,
-          text: `Your annotation job for ${job.inputName} ${what}.`,
-          at: e.occurredAt ? timestampDate(e.occurredAt).toISOString() : new Date().toISOString(),
-        };
-      } else if (msg.subject.startsWith('gas.events.account.')) {
-        const e = decodeProto(AccountEventSchema, msg.data);
-        notice = {
-          eventId: e.eventId,
-          userId: e.account!.userId,
-          subject: `GAS plan ${AccountEventKind[e.kind].toLowerCase()}`,
-          text: `Your GAS plan was ${AccountEventKind[e.kind].toLowerCase()}.`,
-          at: e.occurredAt ? timestampDate(e.occurredAt).toISOString() : new Date().toISOString(),
-        };
-      } else {
-        return { kind: 'term', reason: `no notice for subject ${msg.subject}` };
-      }
+      return (await deps.accounts.getAccount({ userId })).account ?? null;
     } catch (err) {
-      return { kind: 'term', reason: `undecodable event on ${msg.subject}: ${(err as Error).message}` };
+      if (err instanceof RpcError && err.code === Status.NOT_FOUND) return null;
+      throw err;
     }
-    const written = await deps.outbox.write(notice.eventId, notice);
-    received.inc({ subject: msg.subject, result: written ? 'written' : 'duplicate' });
-    deps.logger.info({ eventId: notice.eventId, userId: notice.userId, subject: msg.subject, duplicate: !written }, 'event handled');
-    return { kind: 'ack' };
+  }
+
+  function decode(msg: JsMsg): { notice: Notice | null; facts: Array<[string, string]>; account?: Account } {
+    if (msg.subject.startsWith('gas.events.job.')) {
+      const e = decodeProto(JobEventSchema, msg.data);
+      return { notice: jobNotice(e), facts: jobFacts(e) };
+    }
+    if (msg.subject.startsWith('gas.events.account.')) {
+      const e = decodeProto(AccountEventSchema, msg.data);
+      return { notice: accountNotice(e), facts: [], account: e.account };
+    }
+    return { notice: null, facts: [] };
+  }
+
+  async function handle(msg: JsMsg, ctx: HandlerContext): Promise<Outcome> {
+    const { notice: fresh, facts, account: fromEvent } = decode(msg);
+    if (!fresh) return { kind: 'term', reason: `no notice for ${msg.subject}` };
+    const kind = KIND_LABEL[fresh.kind];
+    const notice = await deps.notices.ensure(fresh);
+    const log = deps.logger.child({ eventId: notice.eventId, userId: notice.userId, noticeId: notice.noticeId });
+    const finalStatuses = [EmailStatus.SENT, EmailStatus.NOT_WANTED, EmailStatus.REFUSED, EmailStatus.GAVE_UP, EmailStatus.NO_ADDRESS];
+    if (finalStatuses.includes(notice.emailStatus)) {
+      deps.metrics.duplicates.inc({ kind });
+      return ack;
+    }
+
+    const record = await deps.sends.get(notice.eventId);
+    if (isFinal(record)) {
+      // Recorded, but the notice was not updated before the process stopped.
+      const status = record!.state === 'sent' ? EmailStatus.SENT : record!.state === 'refused' ? EmailStatus.REFUSED : EmailStatus.GAVE_UP;
+      await deps.notices.setEmail(notice, status, record!.detail);
+      deps.metrics.duplicates.inc({ kind });
+      return ack;
+    }
+
+    const account = await accountOf(notice.userId, fromEvent);
+    if (!wantsEmail(notice.kind, account?.notifications)) {
+      await deps.notices.setEmail(notice, EmailStatus.NOT_WANTED);
+      deps.metrics.emails.inc({ kind, outcome: 'not_wanted' });
+      return ack;
+    }
+    if (!account?.email) {
+      await deps.notices.setEmail(notice, EmailStatus.NO_ADDRESS);
+      deps.metrics.emails.inc({ kind, outcome: 'no_address' });
+      return ack;
+    }
+
+    const mail = composeEmail({
+      notice,
+      to: account.email,
+      recipientName: account.name,
+      publicUrl: deps.publicUrl,
+      facts,
+      preference: emailPreference(account.notifications),
+    });
+    const attempts = (record?.attempts ?? 0) + 1;
+    if (record?.state === 'sending') {
+      deps.metrics.resends.inc({ kind });
+      log.warn({ messageId: mail.messageId }, 'an earlier send of this email was cut short; sending it again with the same Message-ID');
+    }
+    if (record) deps.metrics.retries.inc({ kind });
+    await deps.sends.put(notice.eventId, { state: 'sending', at: new Date().toISOString(), messageId: mail.messageId, attempts });
+
+    const started = performance.now();
+    let response: string;
+    try {
+      ({ response } = await deps.mailer.send(mail, SendLog.key(notice.eventId)));
+    } catch (err) {
+      const failure = classifySmtpFailure(err);
+      const to = maskAddress(account.email);
+      if (failure.permanent) {
+        await deps.sends.put(notice.eventId, {
+          state: 'refused',
+          at: new Date().toISOString(),
+          messageId: mail.messageId,
+          attempts,
+          detail: failure.detail,
+        });
+        await deps.notices.setEmail(notice, EmailStatus.REFUSED, failure.detail);
+        deps.metrics.emails.inc({ kind, outcome: 'refused' });
+        deps.metrics.permanentFailures.inc({ kind });
+        log.warn({ to, detail: failure.detail }, 'email refused for good; not retried');
+        return { kind: 'term', reason: `email refused: ${failure.detail}` };
+      }
+      if (ctx.maxDeliver > 0 && ctx.deliveryCount >= ctx.maxDeliver) {
+        await deps.sends.put(notice.eventId, {
+          state: 'gave-up',
+          at: new Date().toISOString(),
+          messageId: mail.messageId,
+          attempts,
+          detail: failure.detail,
+        });
+        await deps.notices.setEmail(notice, EmailStatus.GAVE_UP, failure.detail);
+        deps.metrics.emails.inc({ kind, outcome: 'gave_up' });
+        log.error({ to, detail: failure.detail, attempts }, 'email given up after the last retry');
+        return ack;
+      }
+      // Known not sent: the next delivery is a plain retry, not a resend.
+      await deps.sends.put(notice.eventId, {
+        state: 'retrying',
+        at: new Date().toISOString(),
+        messageId: mail.messageId,
+        attempts,
+        detail: failure.detail,
+      });
+      deps.metrics.emails.inc({ kind, outcome: 'retry' });
+      log.warn({ to, detail: failure.detail, attempts }, 'email not sent; the consumer retries it with backoff');
+      throw new Error(failure.detail, { cause: err });
+    }
+    deps.metrics.sendSeconds.observe((performance.now() - started) / 1000);
+    await stall('sent');
+    await deps.sends.put(notice.eventId, {
+      state: 'sent',
+      at: new Date().toISOString(),
+      messageId: mail.messageId,
+      attempts,
+      detail: response.slice(0, 200),
+    });
+    await deps.notices.setEmail(notice, EmailStatus.SENT);
+    deps.metrics.emails.inc({ kind, outcome: 'sent' });
+    log.info({ messageId: mail.messageId, attempts, via: deps.mailer.kind, response: response.slice(0, 200) }, 'email sent');
+    await stall('recorded');
+    return ack;
+  }
+
+  return async (msg: JsMsg, ctx: HandlerContext): Promise<Outcome> => {
+    try {
+      return await handle(msg, ctx);
+    } catch (err) {
+      if (err instanceof PoisonMessageError) return { kind: 'term', reason: err.message };
+      throw err;
+    }
   };
 }

@@ -1,0 +1,45 @@
+import { Counter, Histogram } from '@gas/runtime';
+import type { Registry } from '@gas/runtime';
+
+export type NotificationMetrics = ReturnType<typeof createNotificationMetrics>;
+
+export function createNotificationMetrics(registry: Registry) {
+  return {
+    emails: new Counter({
+      name: 'gas_notification_emails_total',
+      help: 'Emails by notice kind and outcome: sent, retry (a transient failure, retried), refused (permanent), gave_up, not_wanted (preference), no_address',
+      labelNames: ['kind', 'outcome'],
+      registers: [registry],
+    }),
+    sendSeconds: new Histogram({
+      name: 'gas_notification_send_seconds',
+      help: 'From handing an email to the transport to its acceptance by the SMTP server (or the outbox file written)',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    retries: new Counter({
+      name: 'gas_notification_retries_total',
+      help: 'Sends that were not the first attempt for their event',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    resends: new Counter({
+      name: 'gas_notification_resends_total',
+      help: 'Sends repeated because an earlier attempt was cut short mid-send (same Message-ID)',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    permanentFailures: new Counter({
+      name: 'gas_notification_permanent_failures_total',
+      help: 'Emails the mail server refused for good (5xx, bad address): recorded, never retried',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    duplicates: new Counter({
+      name: 'gas_notification_duplicate_events_total',
+      help: 'Events delivered again after their notice and email were done',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+  };
+}
