@@ -35,6 +35,8 @@ export function classifySmtpFailure(err: unknown): SmtpFailure {
   const e = err as { code?: string; responseCode?: number; response?: string; message?: string };
   const code = e.responseCode;
   const words = masked((e.response ?? e.message ?? String(err)).trim()).slice(0, 300);
+  // A refused login is ours to fix, not the recipient's: every email would fail the same way.
+  if (e.code === 'EAUTH') return { permanent: false, detail: `the mail server refused our login: ${words}` };
   if (typeof code === 'number' && code >= 500 && code < 600) return { permanent: true, detail: `the mail server refused it: ${words}` };
   if (typeof code === 'number' && code >= 400 && code < 500)
     return { permanent: false, detail: `the mail server asked to try later: ${words}` };

@@ -1,0 +1,78 @@
+import t from 'tap';
+import { create, NoticeKind, NoticeSchema } from '@gas/proto';
+import { composeEmail, messageIdFor } from '../src/email-content.ts';
+import { classifySmtpFailure, maskAddress } from '../src/smtp-failure.ts';
+
+const notice = create(NoticeSchema, {
+  noticeId: '01JQ8Z7X5K3M4N6P8R9S2T3V4W',
+  eventId: '01JQ8Z7X5K3M4N6P8R9S2T3V4W.completed',
+  userId: 'alice',
+  jobId: '01JQ8Z7X5K3M4N6P8R9S2T3V4W',
+  kind: NoticeKind.JOB_COMPLETED,
+  title: '<img src=x onerror=alert(1)>.vcf is annotated',
+  text: 'The GRCh37 annotation of <img src=x onerror=alert(1)>.vcf is done: 3 variants.',
+});
+
+t.test('an email says the same in text and escaped HTML, links the job and the preference', async (t) => {
+  const mail = composeEmail({
+    notice,
+    to: 'alice@example.org',
+    recipientName: 'Alice & Co',
+    publicUrl: 'https://gas.example.org/',
+    facts: [['File', '<img src=x onerror=alert(1)>.vcf']],
+    preference: 'failures',
+  });
+  t.equal(mail.subject, 'GAS: <img src=x onerror=alert(1)>.vcf is annotated');
+  t.match(mail.text, /^Hello Alice & Co,$/m);
+  t.match(mail.text, /^File: <img src=x onerror=alert\(1\)>\.vcf$/m);
+  t.match(mail.text, /^Open the job: https:\/\/gas\.example\.org\/jobs\/01JQ8Z7X5K3M4N6P8R9S2T3V4W$/m);
+  t.match(mail.text, /preference is emails about failed jobs only\. Change it: https:\/\/gas\.example\.org\/profile#notifications/);
+  t.notMatch(mail.html, /<img/, 'no markup from user data, and no images at all');
+  t.match(mail.html, /&#60;img src=x onerror=alert\(1\)&#62;\.vcf is annotated/);
+  t.match(mail.html, /Hello Alice &#38; Co,/);
+  t.match(mail.html, /href="https:\/\/gas\.example\.org\/jobs\/01JQ8Z7X5K3M4N6P8R9S2T3V4W"/);
+  t.notMatch(mail.html, /<(img|link|script|iframe)\b|\ssrc="|url\(|@import/, 'nothing remote');
+  t.equal(mail.messageId, '<01JQ8Z7X5K3M4N6P8R9S2T3V4W.completed@gas.example.org>');
+  t.strictSame(mail.headers, {
+    'List-Unsubscribe': '<https://gas.example.org/profile#notifications>',
+    'Auto-Submitted': 'auto-generated',
+    'X-GAS-Event-Id': '01JQ8Z7X5K3M4N6P8R9S2T3V4W.completed',
+  });
+});
+
+t.test('an account notice links the notices page', async (t) => {
+  const mail = composeEmail({
+    notice: create(NoticeSchema, { ...notice, jobId: '', title: 'You are on premium', text: 'x' }),
+    to: 'a@b.c',
+    recipientName: '',
+    publicUrl: 'http://127.0.0.1:8080',
+    facts: [],
+    preference: 'all',
+  });
+  t.match(mail.text, /^Hello,$/m);
+  t.match(mail.text, /^Open your notices: http:\/\/127\.0\.0\.1:8080\/notices$/m);
+});
+
+t.test('Message-IDs hold only what they may', async (t) => {
+  t.equal(messageIdFor('alice.upgraded.17', 'http://127.0.0.1:8080'), '<alice.upgraded.17@127.0.0.1>');
+  t.equal(messageIdFor('a b<c>@d', 'https://x.org'), '<a-b-c--d@x.org>');
+});
+
+t.test('SMTP failures: 5xx and unusable addresses are permanent, the rest transient; addresses masked', async (t) => {
+  t.equal(maskAddress('alice@example.org'), 'a***@example.org');
+  t.equal(maskAddress('nonsense'), '***');
+  const refused = classifySmtpFailure(
+    Object.assign(new Error('x'), { responseCode: 550, response: '550 5.1.1 <carol@example.org>: user unknown' }),
+  );
+  t.equal(refused.permanent, true);
+  t.equal(refused.detail, 'the mail server refused it: 550 5.1.1 c***@example.org: user unknown');
+  t.equal(classifySmtpFailure(Object.assign(new Error('x'), { responseCode: 451, response: '451 4.3.0 later' })).permanent, false);
+  t.equal(classifySmtpFailure(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ESOCKET' })).permanent, false);
+  t.equal(
+    classifySmtpFailure(Object.assign(new Error('Invalid login'), { code: 'EAUTH', responseCode: 535 })).permanent,
+    false,
+    'a refused login is ours to fix: retried, not blamed on the recipient',
+  );
+  t.equal(classifySmtpFailure(Object.assign(new Error('No recipients defined'), { code: 'EENVELOPE' })).permanent, true);
+  t.equal(classifySmtpFailure(new Error('something else')).permanent, false, 'unknown: tried again');
+});
