@@ -24,7 +24,7 @@ t.test('a job that fails on every delivery ends FAILED with "gave up after N att
   t.match(job.failure_reason ?? '', /^gave up after 3 attempts: .*ELOOP/);
   t.match(await stack.metrics('annotator'), /gas_annotator_messages_total\{[^}]*outcome="error"[^}]*\} 2/);
   // The failure event reached the notification service like any other.
-  const failedEvents = /gas_notification_events_total\{[^}]*subject="gas.events.job.failed"[^}]*\} 1/;
+  const failedEvents = /gas_notification_emails_total\{[^}]*kind="job_failed"[^}]*outcome="sent"[^}]*\} 1/;
   const notification = await stack.eventually(
     () => stack.metrics('notification'),
     (m) => failedEvents.test(m),
