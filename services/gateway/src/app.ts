@@ -23,6 +23,8 @@ import { registerAuthRoutes } from './routes/auth-routes.ts';
 import { registerPageRoutes } from './routes/page-routes.ts';
 import { registerAccountRoutes } from './routes/account-routes.ts';
 import { registerLiveRoutes } from './routes/live-routes.ts';
+import { registerNoticeRoutes } from './routes/notice-routes.ts';
+import type { NoticeClient } from './notice-view.ts';
 import type { WebDeps } from './routes/web-deps.ts';
 import { registerBillingRoutes } from './routes/billing-routes.ts';
 import { registerOidcRoutes } from './routes/oidc-routes.ts';
@@ -37,6 +39,8 @@ import { viewerIfAny } from './web/viewer.ts';
 export interface GatewayDeps {
   jobs: ServiceClient<typeof JobService>;
   accounts: ServiceClient<typeof AccountService>;
+  /** In-app notices; the gateway goes on without them while the notification service is away. */
+  notices: NoticeClient;
   store: BlobStore;
   identity: IdentityStores;
   logger: Logger;
@@ -210,6 +214,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
   const web: WebDeps = {
     jobs: deps.jobs,
     accounts: deps.accounts,
+    notices: deps.notices,
     store: deps.store,
     authn,
     logger: deps.logger,
@@ -258,6 +263,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
       });
     registerPageRoutes(app, web);
     registerAccountRoutes(app, web);
+    registerNoticeRoutes(app, web);
     registerBillingRoutes(app, web, deps.billing, deps.publicUrl ?? '');
   });
   return app;

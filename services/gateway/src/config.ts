@@ -13,6 +13,8 @@ const spec = {
   logLevel: field.oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const, { default: 'info' }),
   jobGrpcUrl: field.string('JOB_GRPC_URL', { default: '127.0.0.1:50051' }),
   rpcDeadlineMs: field.int('RPC_DEADLINE_MS', { default: 10_000, min: 100 }),
+  /** In-app notices (the header's count, /notices, the live stream's toasts); the pages do without them while it is away. */
+  notificationGrpcUrl: field.string('NOTIFICATION_GRPC_URL', { default: '127.0.0.1:50052' }),
   /** The gateway keeps credentials, sessions and API tokens in its own JetStream KV buckets. */
   natsUrl: field.string('NATS_URL', { default: 'nats://127.0.0.1:4222' }),
   natsReplicas: field.int('NATS_REPLICAS', { default: 1, min: 1, max: 5 }),

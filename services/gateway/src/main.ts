@@ -1,5 +1,5 @@
 import { bootService, installShutdown, loadConfigOrExit } from '@gas/runtime';
-import { createClient, AccountService, JobService } from '@gas/proto';
+import { createClient, AccountService, JobService, NotificationService } from '@gas/proto';
 import { createBlobStore } from '@gas/storage';
 import { connectNats, waitForJetStream, watchAnnotators } from '@gas/messaging';
 import { configProblems, gatewayConfigSpec } from './config.ts';
@@ -20,6 +20,8 @@ const sessionTimes = { idleMs, absoluteMs: config.sessionMaxHours * 3600_000, to
 const identity = await openIdentityStores(nc, { replicas: config.natsReplicas, sessions: sessionTimes });
 const jobs = createClient(JobService, config.jobGrpcUrl, { defaultDeadlineMs: config.rpcDeadlineMs });
 const accounts = createClient(AccountService, config.jobGrpcUrl, { defaultDeadlineMs: config.rpcDeadlineMs });
+// Not waited for and not part of readiness: without it pages show no notices, and nothing else stops.
+const notices = createClient(NotificationService, config.notificationGrpcUrl, { defaultDeadlineMs: config.rpcDeadlineMs });
 await jobs.waitForReady(60_000);
 health.setReady('job-service', true);
 // Readiness follows the job service: without it no API call can be answered.
@@ -76,6 +78,7 @@ const app = buildGateway({
   secret,
   jobs,
   accounts,
+  notices,
   store,
   identity,
   logger,
@@ -128,6 +131,7 @@ installShutdown({
         annotators.stop();
         jobs.close();
         accounts.close();
+        notices.close();
       },
     },
     { name: 'nats', run: () => nc.drain() },

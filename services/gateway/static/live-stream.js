@@ -7,7 +7,8 @@
  * the stream's `hello` names the same account: the stream rides on whatever session cookie the
  * browser holds when it (re)connects, which after a sign-out and a sign-in in another tab is
  * another account's. Then, and on the server's `signed-out` or a refused reconnect, it ends.
- * Handlers: onLive(), onJob(job), onEnded(reason).
+ * Handlers: onLive(), onJob(job), onEnded(reason), and optionally onNotice(notice) (a new in-app
+ * notice: {id, title, text, link, unread}) and onUnread(count) (only the unread count moved).
  */
 self.gasOpenStream = function gasOpenStream(account, handlers) {
   const source = new EventSource('/jobs/events');
@@ -40,6 +41,23 @@ self.gasOpenStream = function gasOpenStream(account, handlers) {
       return;
     }
     handlers.onJob(job);
+  });
+  const data = (e, what) => {
+    if (!verified) return null;
+    try {
+      return JSON.parse(e.data);
+    } catch (err) {
+      console.warn('bad ' + what + ' event', err);
+      return null;
+    }
+  };
+  source.addEventListener('notice', (e) => {
+    const notice = data(e, 'notice');
+    if (notice && handlers.onNotice) handlers.onNotice(notice);
+  });
+  source.addEventListener('unread', (e) => {
+    const count = data(e, 'unread');
+    if (count && typeof count.unread === 'number' && handlers.onUnread) handlers.onUnread(count.unread);
   });
   source.addEventListener('signed-out', () => end('signed-out'));
   source.addEventListener('error', () => {

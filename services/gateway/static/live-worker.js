@@ -25,6 +25,12 @@ function ensureStream() {
     onJob(job) {
       broadcast({ type: 'job', account, job });
     },
+    onNotice(notice) {
+      broadcast({ type: 'notice', account, notice });
+    },
+    onUnread(unread) {
+      broadcast({ type: 'unread', account, unread });
+    },
     onEnded(reason) {
       stream = null;
       live = false;

@@ -1,5 +1,7 @@
-// Shared by the jobs and job pages: live job updates, calling back with each job. The server
-// renders the markup (escaping user data); the pages only swap it in.
+// Live updates on every signed-in page: job events for the pages that list jobs (jobs.js and job.js
+// subscribe with window.gasLive), and the user's in-app notices for all of them (a toast and the
+// header's unread badge). The server renders job markup (escaping user data); the pages only swap
+// it in. Notices are plain text, put in with textContent.
 //
 // One /jobs/events stream serves every tab of the browser (six HTTP/1.1 connections per host is
 // all a browser opens, so a stream per tab kept the seventh tab from loading): a SharedWorker
@@ -9,14 +11,73 @@
 // says whose it is, so a page never shows another account's jobs after a sign-out and sign-in in
 // another tab.
 'use strict';
-window.gasLive = function gasLive(onJob) {
+(function () {
+  const TOAST_MS = 8000;
+  const MAX_TOASTS = 3;
+  const jobListeners = [];
+
+  // Page scripts subscribe as they load; the stream starts once all of them have (DOMContentLoaded
+  // comes after every deferred script).
+  window.gasLive = function gasLive(onJob) {
+    jobListeners.push(onJob);
+  };
+
+  /** The header's badge: the count, hidden at 0. */
+  window.gasSetUnread = function gasSetUnread(n) {
+    if (typeof n !== 'number' || !(n >= 0)) return;
+    document.querySelectorAll('.badge.unread').forEach((badge) => {
+      badge.textContent = String(n);
+      badge.hidden = n === 0;
+    });
+  };
+
+  function toast(notice) {
+    const region = document.querySelector('.toasts');
+    if (!region || typeof notice.title !== 'string') return;
+    const box = document.createElement('div');
+    box.className = 'toast';
+    const title = document.createElement('strong');
+    title.className = 'toast-title';
+    title.textContent = notice.title;
+    const text = document.createElement('p');
+    text.textContent = typeof notice.text === 'string' ? notice.text : '';
+    const link = document.createElement('a');
+    const toJob = typeof notice.link === 'string' && /^\/jobs\/[0-9A-Z]{26}$/.test(notice.link);
+    link.href = toJob ? notice.link : '/notices';
+    link.textContent = toJob ? 'Open the job' : 'See your notices';
+    const close = document.createElement('button');
+    close.type = 'button';
+    close.className = 'toast-close';
+    close.setAttribute('aria-label', 'Dismiss');
+    close.textContent = '×';
+    box.append(title, text, link, close);
+    region.append(box);
+    while (region.children.length > MAX_TOASTS) region.firstElementChild.remove();
+    let timer = null;
+    const remove = () => {
+      clearTimeout(timer);
+      box.remove();
+    };
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(remove, TOAST_MS);
+    };
+    close.addEventListener('click', remove);
+    // Kept while the reader points at it or has moved focus into it.
+    box.addEventListener('mouseenter', () => clearTimeout(timer));
+    box.addEventListener('mouseleave', arm);
+    box.addEventListener('focusin', () => clearTimeout(timer));
+    box.addEventListener('focusout', arm);
+    arm();
+  }
+
   const meta = document.querySelector('meta[name="gas-live"]');
   if (!meta || !('EventSource' in window) || typeof window.gasOpenStream !== 'function') return;
   const account = meta.content;
   const name = 'gas-live:' + account;
-  const note = document.querySelector('.live-note');
   let stopped = false;
   const say = (text) => {
+    const note = document.querySelector('.live-note');
     if (!note) return;
     note.textContent = text;
     note.hidden = false;
@@ -24,7 +85,13 @@ window.gasLive = function gasLive(onJob) {
   const handle = (msg) => {
     if (!msg || msg.account !== account) return;
     if (msg.type === 'job') {
-      if (!stopped) onJob(msg.job);
+      if (!stopped) for (const onJob of jobListeners) onJob(msg.job);
+    } else if (msg.type === 'notice') {
+      if (stopped || !msg.notice) return;
+      window.gasSetUnread(msg.notice.unread);
+      toast(msg.notice);
+    } else if (msg.type === 'unread') {
+      if (!stopped) window.gasSetUnread(msg.unread);
     } else if (msg.type === 'live') {
       stopped = false;
       say('Statuses update live.');
@@ -36,6 +103,8 @@ window.gasLive = function gasLive(onJob) {
   const relay = (post) => ({
     onLive: () => post({ type: 'live', account }),
     onJob: (job) => post({ type: 'job', account, job }),
+    onNotice: (notice) => post({ type: 'notice', account, notice }),
+    onUnread: (unread) => post({ type: 'unread', account, unread }),
     onEnded: (reason) => post({ type: 'ended', account, reason }),
   });
   // A page restored from the back/forward cache has let go of its stream: start over.
@@ -68,11 +137,11 @@ window.gasLive = function gasLive(onJob) {
         const lead = { live: false, stream: null };
         leading = lead;
         lead.stream = window.gasOpenStream(account, {
+          ...relay(share),
           onLive() {
             lead.live = true;
             share({ type: 'live', account });
           },
-          onJob: (job) => share({ type: 'job', account, job }),
           onEnded(reason) {
             share({ type: 'ended', account, reason });
             // The next tab in line tries once (after a sign-out it is refused too, and so on).
@@ -117,10 +186,14 @@ window.gasLive = function gasLive(onJob) {
     return true;
   }
 
-  if (typeof SharedWorker === 'function' && viaWorker()) return;
-  if (typeof BroadcastChannel === 'function' && navigator.locks) return viaLeader();
-  direct();
-};
+  function start() {
+    if (typeof SharedWorker === 'function' && viaWorker()) return;
+    if (typeof BroadcastChannel === 'function' && navigator.locks) return viaLeader();
+    direct();
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });
+  else start();
+})();
 
 // Times are written in UTC by the server; show them in the reader's zone.
 window.gasLocalTimes = function gasLocalTimes(root) {

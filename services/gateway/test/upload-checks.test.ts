@@ -1,7 +1,8 @@
 // POST /api/v1/jobs and the order of its checks, on the gateway built in-process (buildGateway) and
 // driven with inject(): no process is started. Real parts: the filesystem blob store in a test
 // folder, the operator API tokens, the plan limits. The job service's two gRPC clients (JobService,
-// AccountService) are fakes, named as such in the test names. The identity buckets (NATS KV) are
+// AccountService) are fakes, named as such in the test names; the notification service's client is
+// a fake that no API route calls. The identity buckets (NATS KV) are
 // never read here: every request carries an operator token or no credential at all.
 import { readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
@@ -22,7 +23,7 @@ import {
   RpcError,
   Status,
 } from '@gas/proto';
-import type { AccountService, JobService, ServiceClient } from '@gas/proto';
+import type { AccountService, JobService, NotificationService, ServiceClient } from '@gas/proto';
 import { createLogger, createRegistry } from '@gas/runtime';
 import { FileBlobStore } from '@gas/storage';
 import { sharedDataPath } from '@gas/testing';
@@ -107,10 +108,12 @@ async function gateway(t: Test): Promise<Gateway> {
     },
     calls,
   );
+  const notices = fakeGrpcClient<ServiceClient<typeof NotificationService>>('NotificationService', {}, calls);
   const secret = Buffer.alloc(32, 7);
   const app = buildGateway({
     jobs,
     accounts,
+    notices,
     store,
     identity: {
       users: new UserStore(untouchedKv),

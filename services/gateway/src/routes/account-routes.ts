@@ -4,7 +4,7 @@ import { create, AccountSchema, NotificationPrefsSchema } from '@gas/proto';
 import { TooManyTokensError } from '../identity/index.ts';
 import { Problem } from '../problem.ts';
 import { ULID } from '../job-view.ts';
-import { profilePage, tokensPage } from '../web/pages/account-pages.ts';
+import { emailSwitchesOf, isEmailChoice, profilePage, tokensPage } from '../web/pages/account-pages.ts';
 import { sendPage } from '../web/send-page.ts';
 import { signedIn } from '../web/viewer.ts';
 import type { SignedIn } from '../web/viewer.ts';
@@ -46,8 +46,8 @@ export function registerAccountRoutes(app: FastifyInstance, deps: WebDeps): void
       ...profileOf(who),
       name,
       institution,
-      emailOnCompletion: f.email_on_completion === '1',
-      emailOnFailure: f.email_on_failure === '1',
+      // No choice sent (a form from before the radios): the preference stays as it was.
+      ...(isEmailChoice(f.email) ? emailSwitchesOf(f.email) : {}),
     };
     if (!name || name.length > 200 || institution.length > 200) {
       return sendPage(

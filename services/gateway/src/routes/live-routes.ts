@@ -7,6 +7,12 @@
 // unable to load. Because one stream feeds many tabs, it opens with a `hello` naming whose stream
 // it is (the liveKey every page also carries), and it ends with `signed-out` as soon as the
 // credentials it was opened with stop holding, so it never outlives a sign-out or a session.
+//
+// The same stream carries the user's in-app notices from the notification service's WatchNotices:
+// `notice` for a new one (the pages show a toast), `unread` when only the count moved (a read mark,
+// an email status). That service may be away or restart: the watch is opened again with backoff
+// while the stream lasts, and meanwhile the stream carries job events only.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from '@gas/runtime';
 import { Counter, Gauge } from '@gas/runtime';
@@ -17,6 +23,7 @@ import { queuePosition } from '../queue-position.ts';
 import { jobRow } from '../web/pages/jobs-page.ts';
 import { statusCell } from '../web/pages/job-status.ts';
 import { liveKey } from '../web/viewer.ts';
+import { isNewNotice, liveNotice, noteNoticeOutage, unreadNotices } from '../notice-view.ts';
 import type { WebDeps } from './web-deps.ts';
 
 const HEARTBEAT_MS = 15_000;
@@ -25,6 +32,8 @@ const CREDENTIAL_CHECK_MS = 5_000;
 /** Queue positions move when other users' jobs start, which WatchJobs does not report. */
 const QUEUE_REFRESH_MS = 3_000;
 const WATCH_DEADLINE_MS = 6 * 3600_000;
+const NOTICE_RETRY_FIRST_MS = 1_000;
+const NOTICE_RETRY_MAX_MS = 30_000;
 
 export function registerLiveRoutes(app: FastifyInstance, deps: WebDeps, registry: Registry): void {
   const open = new Gauge({ name: 'gas_gateway_live_streams', help: 'Live update streams (/jobs/events) open now', registers: [registry] });
@@ -116,7 +125,46 @@ export function registerLiveRoutes(app: FastifyInstance, deps: WebDeps, registry
     res.on('close', stop);
     if (res.destroyed || req.raw.socket.destroyed) stop();
 
+    const event = (name: string, data: unknown) => {
+      if (!stopped) res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+    };
+    void (async () => {
+      // Announced ids: a change to one of them (its email status) moves the badge, not another toast.
+      const announced = new Set<string>();
+      let retryMs = NOTICE_RETRY_FIRST_MS;
+      let reopened = false;
+      while (!ac.signal.aborted) {
+        try {
+          if (reopened) {
+            // Notices and reads while the watch was away: the count catches up; their toasts are gone.
+            const unread = await unreadNotices(deps.notices, userId, req.log);
+            if (unread !== undefined) event('unread', { unread });
+          }
+          // The client's signal does not cancel a call started after it aborted: never start one then.
+          if (ac.signal.aborted) break;
+          for await (const { notice, unreadCount } of deps.notices.watchNotices(
+            { userId },
+            { deadlineMs: WATCH_DEADLINE_MS, signal: ac.signal },
+          )) {
+            retryMs = NOTICE_RETRY_FIRST_MS;
+            if (notice && isNewNotice(notice) && !announced.has(notice.noticeId)) {
+              announced.add(notice.noticeId);
+              event('notice', liveNotice(notice, unreadCount));
+            } else event('unread', { unread: unreadCount });
+          }
+        } catch (err) {
+          if (!ac.signal.aborted) noteNoticeOutage(req.log, err, 'notice watch');
+        }
+        if (ac.signal.aborted) break;
+        await sleep(retryMs, undefined, { signal: ac.signal }).catch(() => undefined);
+        retryMs = Math.min(retryMs * 2, NOTICE_RETRY_MAX_MS);
+        reopened = true;
+      }
+    })();
+
     try {
+      // A client gone before this point has aborted the signal, which would not cancel the call.
+      if (stopped) return;
       for await (const { job } of deps.jobs.watchJobs({ userId }, { deadlineMs: WATCH_DEADLINE_MS, signal: ac.signal })) {
         if (!job) continue;
         if (job.status === JobStatus.PENDING) pending.set(job.jobId, job);

@@ -13,6 +13,7 @@ import type { Job } from '@gas/proto';
 import { blobKey } from '@gas/storage';
 import { jobView, resultKey, ULID } from '../job-view.ts';
 import { queuePosition } from '../queue-position.ts';
+import { emailProblems, jobNotices } from '../notice-view.ts';
 import { archiveDueAt, archivedKinds, FREE_RETENTION_DEFAULT_SECONDS } from '../archived-results.ts';
 import { Problem, asSentence } from '../problem.ts';
 import { OverLimitProblem, receiveUpload } from '../upload.ts';
@@ -100,10 +101,13 @@ export function registerPageRoutes(app: FastifyInstance, deps: WebDeps): void {
   const viewWithQueue = async (j: Job) => jobView(j, { queuePosition: await queuePosition(jobs, j) });
 
   app.get('/jobs/:id', async (req, reply) => {
-    const who = await signedIn(req, reply, deps);
+    // The job's notices answer the unread count too: one notification call for the page.
+    const who = await signedIn(req, reply, deps, { unreadNotices: false });
     if (!who) return reply;
     const id = (req.params as { id: string }).id;
     if (!ULID.test(id)) throw new Problem(404, 'Not Found', 'There is no such job.');
+    // Never rejects (undefined when the notification service does not answer).
+    const noticesOfJob = jobNotices(deps.notices, who.userId, id, req.log);
     // The job service answers NOT_FOUND for another user's job: it is not told apart from a missing one.
     const { job } = await jobs.getJob({ userId: who.userId, jobId: id });
     const j = job!;
@@ -116,10 +120,12 @@ export function registerPageRoutes(app: FastifyInstance, deps: WebDeps): void {
       : [null, null, null];
     const retentionSeconds = deps.limits.freeRetentionSeconds ?? FREE_RETENTION_DEFAULT_SECONDS;
     const archiveAt = archiveDueAt(j, who.account, retentionSeconds);
+    const notices = await noticesOfJob;
     return sendPage(
       reply,
       jobPage({
-        viewer: who.viewer,
+        viewer: { ...who.viewer, unreadNotices: notices?.unread },
+        emailProblems: notices ? emailProblems(notices.notices) : [],
         job: view,
         summary,
         preview,

@@ -1,9 +1,12 @@
 import type { UploadDeps } from '../upload.ts';
 import type { IdentityStores } from '../identity/index.ts';
+import type { NoticeClient } from '../notice-view.ts';
 
 /** What the web pages need, on top of what an upload needs. */
 export interface WebDeps extends UploadDeps {
   identity: IdentityStores;
+  /** The notification service's notices: the header count, /notices, the job page, the live stream. */
+  notices: NoticeClient;
   sessionMaxMs: number;
   /** Sample VCFs users can try with one click (file names in this folder), if configured. */
   samplesDir?: string;

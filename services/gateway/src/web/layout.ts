@@ -8,22 +8,34 @@ export interface Viewer {
   csrfToken: string;
   /** Whose live updates this page takes (see liveKey in viewer.ts). */
   liveKey: string;
+  /** Unread notices for the header's badge; absent when the notification service did not answer. */
+  unreadNotices?: number;
 }
 
 export interface PageOptions {
   title: string;
   viewer?: Viewer | null;
   /** Which navigation entry is the current page. */
-  nav?: 'jobs' | 'upload' | 'tokens' | 'profile' | 'plan';
-  /** Page scripts under /static (CSP allows no inline script). */
+  nav?: 'jobs' | 'upload' | 'notices' | 'tokens' | 'profile' | 'plan';
+  /**
+   * Page scripts under /static (CSP allows no inline script). Signed-in pages also get the live
+   * stream (live-stream.js, live.js) before them: the toasts and the badge come on every page.
+   */
   scripts?: string[];
   body: Html;
   /** A one-line notice above the content (e.g. "Your profile was saved."). */
   notice?: string | null;
 }
 
-function navLink(href: string, label: string, current: boolean): Html {
+function navLink(href: string, label: string | Html, current: boolean): Html {
   return html`<a href="${href}"${current ? html` aria-current="page"` : ''}>${label}</a>`;
+}
+
+const LIVE_SCRIPTS = ['live-stream.js', 'live.js'];
+
+/** The header's unread count: always in the markup, so the live script can show it when a notice comes. */
+function unreadBadge(n: number | undefined): Html {
+  return html`<span class="badge unread"${n ? '' : html` hidden`}>${n ?? 0}</span>`;
 }
 
 /** The page shell: header with navigation, the content, and the CSRF token for scripts. */
@@ -52,6 +64,7 @@ ${
       ? html`<nav aria-label="Main">
     ${navLink('/jobs', 'Jobs', o.nav === 'jobs')}
     ${navLink('/upload', 'Upload', o.nav === 'upload')}
+    ${navLink('/notices', html`Notices ${unreadBadge(v.unreadNotices)}`, o.nav === 'notices')}
     ${navLink('/tokens', 'API tokens', o.nav === 'tokens')}
     ${navLink('/profile', 'Profile', o.nav === 'profile')}
     ${navLink('/subscribe', v.plan === 'premium' ? 'Premium' : 'Upgrade', o.nav === 'plan')}
@@ -65,7 +78,12 @@ ${o.notice ? html`<p class="notice" role="status">${o.notice}</p>` : ''}
 ${o.body}
 </main>
 <footer><a href="/api/docs">API</a> · GAS annotates VCF files with genes, region classes, consequences and dbSNP rsIDs.</footer>
-${(o.scripts ?? []).map((s) => html`<script src="/static/${s}" defer></script>`)}
+${
+  v
+    ? html`<div class="toasts" role="status" aria-live="polite"></div>
+`
+    : ''
+}${[...(v ? LIVE_SCRIPTS : []), ...(o.scripts ?? [])].map((s) => html`<script src="/static/${s}" defer></script>`)}
 </body>
 </html>`;
 }

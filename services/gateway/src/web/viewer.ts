@@ -1,5 +1,5 @@
-// The signed-in browser user of a page: their session (for the CSRF token) and account (for the
-// name and plan in the header).
+// The signed-in browser user of a page: their session (for the CSRF token), account (for the
+// name and plan in the header) and unread notices (the header's badge).
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Plan, AccountService } from '@gas/proto';
@@ -8,6 +8,8 @@ import type { Account, ServiceClient } from '@gas/proto';
 import type { Authenticator } from '../authenticator.ts';
 import type { Session } from '../identity/index.ts';
 import type { Viewer } from './layout.ts';
+import { unreadNotices } from '../notice-view.ts';
+import type { NoticeClient } from '../notice-view.ts';
 
 export interface SignedIn {
   userId: string;
@@ -40,19 +42,31 @@ function viewerOf(account: Account | null, session: Session): Viewer {
   };
 }
 
-/** The signed-in user, or null after sending the visitor to the sign-in page. */
+/**
+ * The signed-in user, or null after sending the visitor to the sign-in page. For a GET the viewer
+ * also carries the unread notice count, read alongside the account; a route that asks the
+ * notification service anyway (the notices and job pages) passes `unreadNotices: false` and fills
+ * it in from its own answer, so a page makes one notification call at most. Posts either redirect
+ * or answer a form with its error: they go without.
+ */
 export async function signedIn(
   req: FastifyRequest,
   reply: FastifyReply,
-  deps: { authn: Authenticator; accounts: ServiceClient<typeof AccountService> },
+  deps: { authn: Authenticator; accounts: ServiceClient<typeof AccountService>; notices?: NoticeClient },
+  opts: { unreadNotices?: boolean } = {},
 ): Promise<SignedIn | null> {
   const identity = await deps.authn.identify(req);
   if (!identity || identity.via !== 'session') {
     void reply.redirect(`/signin?next=${encodeURIComponent(req.url)}`, 303);
     return null;
   }
-  const account = await accountOf(deps.accounts, identity.userId);
-  return { userId: identity.userId, session: identity.session!, account, viewer: viewerOf(account, identity.session!) };
+  const countUnread = deps.notices && (opts.unreadNotices ?? (req.method === 'GET' || req.method === 'HEAD'));
+  const [account, unread] = await Promise.all([
+    accountOf(deps.accounts, identity.userId),
+    countUnread ? unreadNotices(deps.notices!, identity.userId, req.log) : undefined,
+  ]);
+  const viewer = { ...viewerOf(account, identity.session!), unreadNotices: unread };
+  return { userId: identity.userId, session: identity.session!, account, viewer };
 }
 
 /** The viewer for error pages: whoever is signed in, or nobody; never throws. */

@@ -13,9 +13,35 @@ export interface ProfileData {
   emailOnFailure: boolean;
 }
 
+/** The profile's three email choices, over the account's two switches (a job is done, a job fails). */
+export type EmailChoice = 'all' | 'failures' | 'none';
+export const EMAIL_CHOICES: ReadonlyArray<readonly [EmailChoice, string]> = [
+  ['all', 'All notices: a job is done or fails, results move to cold storage and back, your plan changes'],
+  ['failures', 'Failures only: a job fails'],
+  ['none', 'None (notices still show on the site)'],
+];
+
+/**
+ * The choice the switches amount to. "Done but not failures" only older records can hold; it reads
+ * as all, as the notification service reads it, so saving the form turns failures on too.
+ */
+export function emailChoiceOf(p: { emailOnCompletion: boolean; emailOnFailure: boolean }): EmailChoice {
+  if (p.emailOnCompletion) return 'all';
+  return p.emailOnFailure ? 'failures' : 'none';
+}
+
+export function emailSwitchesOf(choice: EmailChoice): { emailOnCompletion: boolean; emailOnFailure: boolean } {
+  return { emailOnCompletion: choice === 'all', emailOnFailure: choice !== 'none' };
+}
+
+export function isEmailChoice(v: unknown): v is EmailChoice {
+  return EMAIL_CHOICES.some(([c]) => c === v);
+}
+
 export function profilePage(o: { viewer: Viewer; profile: ProfileData; notice?: string | null; error?: string | null }): Html {
   const p = o.profile;
   const v = o.viewer;
+  const choice = emailChoiceOf(p);
   return page({
     title: 'Profile',
     viewer: v,
@@ -28,10 +54,12 @@ ${o.error ? html`<p class="error" role="alert">${o.error}</p>` : ''}
   <label>Name <input name="name" value="${p.name}" maxlength="200" required></label>
   <label>E-mail <input type="email" value="${p.email}" disabled></label>
   <label>Institution <input name="institution" value="${p.institution}" maxlength="200"></label>
-  <fieldset>
-    <legend>E-mail me when</legend>
-    <label class="choice"><input type="checkbox" name="email_on_completion" value="1"${p.emailOnCompletion ? html` checked` : ''}> a job is done</label>
-    <label class="choice"><input type="checkbox" name="email_on_failure" value="1"${p.emailOnFailure ? html` checked` : ''}> a job fails</label>
+  <fieldset id="notifications">
+    <legend>E-mail me about</legend>
+    ${EMAIL_CHOICES.map(
+      ([value, label]) =>
+        html`<label class="choice"><input type="radio" name="email" value="${value}"${value === choice ? html` checked` : ''}> ${label}</label>`,
+    )}
   </fieldset>
   <p>Plan: <strong>${v.plan}</strong> · <a href="/subscribe">${v.plan === 'premium' ? 'manage' : 'upgrade'}</a></p>
   <button type="submit">Save</button>

@@ -33,6 +33,16 @@ export interface JobPageData {
   archiveDueAt: string | null;
   /** For "in about 3 minutes". */
   now: Date;
+  /** Why emails about this job failed for good (refused, given up), one per reason. */
+  emailProblems?: string[];
+}
+
+/** Emails about the job that did not reach the user: they would not know otherwise. */
+function emailProblemCallouts(problems: string[]): Html[] {
+  return problems.map(
+    (detail) =>
+      html`<div class="callout error email-problem">We could not email you about this job: <span class="reason">${detail}</span>. Check your address on the <a href="/profile#notifications">profile page</a>.</div>`,
+  );
 }
 
 /** The downloads: the annotated files only while they are hot; the input and the log always. */
@@ -130,7 +140,7 @@ export function jobPage(d: JobPageData): Html {
     title: j.input_name,
     viewer: d.viewer,
     nav: 'jobs',
-    scripts: ['live-stream.js', 'live.js', 'job.js'],
+    scripts: ['job.js'],
     body: html`<p class="crumbs"><a href="/jobs">← Your jobs</a></p>
 <div class="title-row"><h1 class="filename">${j.input_name}</h1></div>
 <section class="card job" data-job="${j.id}" data-status="${j.status}" data-result-state="${j.result_state ?? ''}">
@@ -144,6 +154,7 @@ export function jobPage(d: JobPageData): Html {
 </dl>
 ${j.status === 'FAILED' ? html`<div class="callout error"><strong>The annotation failed.</strong> <span class="reason">${j.failure_reason ?? 'No reason was recorded.'}</span><br>Fix the file and <a href="/upload">upload it again</a>.</div>` : ''}
 ${warningsCallout(j.warnings)}
+${emailProblemCallouts(d.emailProblems ?? [])}
 ${done ? html`${resultState(d)}${downloads(j)}${retentionNote(d)}` : ''}
 </section>
 ${done && d.summary ? summarySection(d.summary) : ''}

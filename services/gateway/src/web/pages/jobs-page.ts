@@ -39,7 +39,7 @@ export function jobsPage(o: {
     viewer: o.viewer,
     nav: 'jobs',
     notice: o.notice,
-    scripts: ['live-stream.js', 'live.js', 'jobs.js'],
+    scripts: ['jobs.js'],
     body: html`<div class="title-row"><h1>Your jobs</h1><a class="button" href="/upload">Upload a VCF</a></div>
 ${o.noAnnotator ? html`<p class="notice warning" role="alert">No annotator is running right now, so jobs wait in the queue. They start on their own as soon as one is back; nothing you uploaded is lost.</p>` : ''}
 <nav class="filters" aria-label="Filter by status">${filters}</nav>
