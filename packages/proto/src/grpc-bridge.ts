@@ -159,11 +159,15 @@ export function createClient<S extends GenService<GenServiceMethods>>(
           const c = call(create(method.input, req), new grpc.Metadata(), callOptions(o), (err: grpc.ServiceError | null, res: unknown) =>
             err ? reject(fromServiceError(err)) : resolve(res),
           );
-          o?.signal?.addEventListener('abort', () => c.cancel(), { once: true });
+          // A listener added to a signal that has already fired is never called.
+          if (o?.signal?.aborted) c.cancel();
+          else o?.signal?.addEventListener('abort', () => c.cancel(), { once: true });
         });
     } else {
       client[method.localName] = (req: MessageInitShape<DescMessage>, o?: CallOptions) => ({
         [Symbol.asyncIterator]: async function* () {
+          // Aborted before it began (a client gone while the caller was still getting ready): never open it.
+          if (o?.signal?.aborted) return;
           const stream = call(create(method.input, req), new grpc.Metadata(), callOptions(o));
           const onAbort = () => stream.cancel();
           o?.signal?.addEventListener('abort', onAbort, { once: true });

@@ -130,6 +130,15 @@ t.test('an aborted stream stops quietly', async (t) => {
   t.equal(got.length, 3);
 });
 
+t.test('a call whose signal fired before it began is never left open', async (t) => {
+  const ac = new AbortController();
+  ac.abort();
+  const got: unknown[] = [];
+  for await (const r of jobs.watchJobs({ userId: 'forever' }, { deadlineMs: 60_000, signal: ac.signal })) got.push(r);
+  t.strictSame(got, [], 'the stream ends at once, without a message');
+  await rejectsWithStatus(t, client.getAccount({ userId: 'slow' }, { deadlineMs: 60_000, signal: ac.signal }), Status.CANCELLED);
+});
+
 t.test('grpc.health.v1 answers SERVING for the server and each service, NOT_SERVING after setServing(false)', async (t) => {
   const Health = grpc.makeGenericClientConstructor(healthService, 'Health');
   const h = new Health(address, grpc.credentials.createInsecure()) as unknown as {
