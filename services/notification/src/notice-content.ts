@@ -26,7 +26,10 @@ export function jobNotice(e: JobEvent): Notice | null {
   switch (e.kind) {
     case JobEventKind.COMPLETED: {
       const c = job.counts;
-      const counts = c ? `${count(c.records)} variants (${count(c.snvs)} SNVs, ${count(c.indels)} indels)` : 'no variant counts';
+      // SNVs and indels are counted per ALT allele, so they are given with the alleles, not the records.
+      const counts = c
+        ? `${count(c.records)} variants, ${count(c.alleles)} alleles (${count(c.snvs)} SNVs, ${count(c.indels)} indels)`
+        : 'no variant counts';
       return create(NoticeSchema, {
         ...base,
         kind: NoticeKind.JOB_COMPLETED,
@@ -120,7 +123,8 @@ export function jobFacts(e: JobEvent): Array<[string, string]> {
     ['Finished', utc(job.finishedAt)],
   ];
   if (e.kind === JobEventKind.COMPLETED && job.counts) {
-    facts.push(['Variants', `${count(job.counts.records)} (${count(job.counts.snvs)} SNVs, ${count(job.counts.indels)} indels)`]);
+    facts.push(['Variants', count(job.counts.records)]);
+    facts.push(['Alleles', `${count(job.counts.alleles)} (${count(job.counts.snvs)} SNVs, ${count(job.counts.indels)} indels)`]);
   }
   if (e.kind === JobEventKind.FAILED) facts.push(['Reason', job.failureReason || 'none recorded']);
   if (e.kind === JobEventKind.ARCHIVED) facts.push(['Moved to cold storage', utc(job.archivedAt)]);

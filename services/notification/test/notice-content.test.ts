@@ -26,7 +26,7 @@ const job = create(JobSchema, {
   inputName: 'sample <1>.vcf',
   createdAt: timestampFromDate(new Date('2026-12-07T10:14:00Z')),
   finishedAt: timestampFromDate(at),
-  counts: create(VariantCountsSchema, { records: 1141n, snvs: 1145n, indels: 24n }),
+  counts: create(VariantCountsSchema, { records: 1141n, alleles: 1173n, snvs: 1145n, indels: 24n }),
   failureReason: 'invalid VCF: line 7: POS: not a number',
 });
 const event = (kind: JobEventKind) =>
@@ -36,7 +36,7 @@ t.test('each job event says what happened to which file', async (t) => {
   const done = jobNotice(event(JobEventKind.COMPLETED))!;
   t.equal(done.kind, NoticeKind.JOB_COMPLETED);
   t.equal(done.title, 'sample <1>.vcf is annotated');
-  t.equal(done.text, 'The GRCh37 annotation of sample <1>.vcf is done: 1,141 variants (1,145 SNVs, 24 indels).');
+  t.equal(done.text, 'The GRCh37 annotation of sample <1>.vcf is done: 1,141 variants, 1,173 alleles (1,145 SNVs, 24 indels).');
   t.equal(done.jobId, job.jobId);
   t.equal(done.userId, 'alice');
   t.equal(done.noticeId, noticeId(done.eventId, at));
@@ -57,7 +57,8 @@ t.test('the facts an email lists: file, build, times, counts or reason', async (
     ['Genome build', 'GRCh37'],
     ['Submitted', '2026-12-07 10:14 UTC'],
     ['Finished', '2026-12-07 10:15 UTC'],
-    ['Variants', '1,141 (1,145 SNVs, 24 indels)'],
+    ['Variants', '1,141'],
+    ['Alleles', '1,173 (1,145 SNVs, 24 indels)'],
   ]);
   t.match(jobFacts(event(JobEventKind.FAILED)).at(-1), ['Reason', /invalid VCF/]);
 });
