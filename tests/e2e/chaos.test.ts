@@ -101,6 +101,9 @@ t.test(`${JOBS} jobs through random SIGKILLs of the annotator, job service and g
         continue;
       }
       const target = targets.shift()!;
+      // A process still down from the last kill (the supervisor backs off up to 2 s) cannot be
+      // killed again: wait until the supervisor has brought it back, so every kill hits a live one.
+      for (let waited = 0; (supervisor.restarts()[target] ?? 0) < kills[target]! && waited < 30_000; waited += 100) await sleep(100);
       const handle = stack.services[target];
       if (!handle) continue;
       kills[target]!++;
