@@ -113,7 +113,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     supervisor.stop();
     stack.stop().then(
       () => {
-        say('[gas] stopped; state kept in .gas/ for the next start');
+        say(`[gas] stopped; state kept in ${stateDir} for the next start`);
         process.exit(0);
       },
       (err: Error) => {
