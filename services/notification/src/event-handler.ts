@@ -73,7 +73,7 @@ export function createEventHandler(deps: EventHandlerDeps) {
     const { notice: fresh, facts, account: fromEvent } = decode(msg);
     if (!fresh) return { kind: 'term', reason: `no notice for ${msg.subject}` };
     const kind = KIND_LABEL[fresh.kind];
-    const notice = await deps.notices.ensure(fresh);
+    const { notice, created } = await deps.notices.ensure(fresh);
     const log = deps.logger.child({ eventId: notice.eventId, userId: notice.userId, noticeId: notice.noticeId });
     const finalStatuses = [EmailStatus.SENT, EmailStatus.NOT_WANTED, EmailStatus.REFUSED, EmailStatus.GAVE_UP, EmailStatus.NO_ADDRESS];
     if (finalStatuses.includes(notice.emailStatus)) {
@@ -81,7 +81,8 @@ export function createEventHandler(deps: EventHandlerDeps) {
       return ack;
     }
 
-    const record = await deps.sends.get(notice.eventId);
+    // A notice made just now means no earlier delivery got as far as recording a send.
+    const record = created ? null : await deps.sends.get(notice.eventId);
     if (isFinal(record)) {
       // Recorded, but the notice was not updated before the process stopped.
       const status = record!.state === 'sent' ? EmailStatus.SENT : record!.state === 'refused' ? EmailStatus.REFUSED : EmailStatus.GAVE_UP;

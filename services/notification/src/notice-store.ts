@@ -17,15 +17,15 @@ export class NoticeStore {
     private readonly bucket: string,
   ) {}
 
-  /** Stores the notice unless one with its id exists; returns what is stored either way. */
-  async ensure(notice: Notice): Promise<Notice> {
+  /** Stores the notice unless one with its id exists; returns what is stored either way, and whether it is new. */
+  async ensure(notice: Notice): Promise<{ notice: Notice; created: boolean }> {
     const key = `${notice.userId}.${notice.noticeId}`;
     try {
       await this.notices.create(key, toBinary(NoticeSchema, notice));
-      return notice;
+      return { notice, created: true };
     } catch (err) {
       if (!isRevisionConflict(err)) throw err;
-      return (await this.get(notice.userId, notice.noticeId)) ?? notice;
+      return { notice: (await this.get(notice.userId, notice.noticeId)) ?? notice, created: false };
     }
   }
 
