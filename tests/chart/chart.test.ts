@@ -1,0 +1,152 @@
+// The Helm chart, rendered by the real helm (built from the Go module proxy by scripts/helm.sh) for
+// every values file in charts/gas/ci/: it lints strictly, and the objects that matter carry what the
+// design and the restricted Pod Security Standard ask for. The values table in its README is the
+// one values.yaml's comments make.
+import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { repoRoot } from '@gas/testing';
+
+const root = repoRoot();
+const chart = join(root, 'charts/gas');
+const helm = execFileSync('bash', [join(root, 'scripts/helm.sh'), '--path'], { encoding: 'utf8' }).trim();
+const SERVICES = ['gateway', 'job', 'annotator', 'notification', 'archive'];
+
+interface K8sObject {
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: Record<string, unknown>;
+  data?: Record<string, string>;
+}
+
+function render(valuesFile: string, extra: string[] = []): K8sObject[] {
+  const out = execFileSync(helm, ['template', 'gas', chart, '-n', 'gas', '-f', valuesFile, '--kube-version', '1.34.0', ...extra], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return parseAllDocuments(out)
+    .map((d) => d.toJS() as K8sObject | null)
+    .filter((o): o is K8sObject => Boolean(o));
+}
+
+const byKind = (objects: K8sObject[], kind: string) => objects.filter((o) => o.kind === kind);
+const named = (objects: K8sObject[], kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name);
+
+// Rendered manifests are untyped YAML, checked field by field below.
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-assignment */
+type Any = any;
+
+const valuesFiles = readdirSync(join(chart, 'ci')).filter((f) => f.endsWith('.yaml'));
+
+t.test('helm lint --strict passes for every values file in charts/gas/ci', async (t) => {
+  t.ok(valuesFiles.length >= 3, valuesFiles.join(', '));
+  for (const file of valuesFiles) {
+    const out = execFileSync(helm, ['lint', '--strict', chart, '-f', join(chart, 'ci', file)], { encoding: 'utf8' });
+    t.match(out, /1 chart\(s\) linted, 0 chart\(s\) failed/, file);
+  }
+});
+
+for (const file of valuesFiles) {
+  t.test(`${file}: every workload is locked down, probed, labelled and drained`, async (t) => {
+    const objects = render(join(chart, 'ci', file));
+    const deployments = byKind(objects, 'Deployment');
+    t.strictSame(deployments.map((d) => d.metadata.name).sort(), SERVICES.map((s) => `gas-${s}`).sort(), 'one Deployment per service');
+    for (const d of deployments) {
+      const name = d.metadata.name.replace(/^gas-/, '');
+      const spec = d.spec as Any;
+      const pod = spec.template.spec;
+      const c = pod.containers[0];
+      t.equal(d.metadata.labels?.['app.kubernetes.io/part-of'], 'gas', `${name}: labels`);
+      t.equal(spec.selector.matchLabels['app.kubernetes.io/name'], `gas-${name}`);
+      // The restricted Pod Security Standard.
+      t.match(
+        pod.securityContext,
+        { runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+        `${name}: pod security`,
+      );
+      t.strictSame(
+        c.securityContext,
+        { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+        `${name}: container security`,
+      );
+      t.equal(pod.automountServiceAccountToken, false);
+      t.equal(pod.serviceAccountName, `gas-${name}`);
+      // Probes: native gRPC for the gRPC services, HTTP on the ops port for the others.
+      for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
+        if (name === 'job' || name === 'notification') t.ok(c[probe]?.grpc?.port, `${name}: ${probe} is gRPC`);
+        else t.equal(c[probe]?.httpGet?.port, 'ops', `${name}: ${probe} is HTTP on the ops port`);
+      }
+      const shutdownMs = Number(named(objects, 'ConfigMap', d.metadata.name)?.data?.['SHUTDOWN_TIMEOUT_MS']);
+      t.ok(pod.terminationGracePeriodSeconds * 1000 > shutdownMs, `${name}: grace above the drain time`);
+      // The config checksum is the ConfigMap's: a changed setting rolls the pods.
+      t.match(spec.template.metadata.annotations['checksum/config'], /^[0-9a-f]{64}$/);
+      t.ok(c.resources?.requests?.memory, `${name}: resources`);
+      t.ok(
+        c.envFrom.some((e: Any) => e.configMapRef?.name === d.metadata.name),
+        `${name}: its ConfigMap`,
+      );
+    }
+    const gateway = named(objects, 'Deployment', 'gas-gateway')!.spec as Any;
+    t.ok(
+      gateway.template.spec.containers[0].envFrom.some((e: Any) => e.secretRef?.name === 'gas-gateway'),
+      'the gateway reads its Secret by reference',
+    );
+    const leaked = JSON.stringify(byKind(objects, 'ConfigMap')).match(/GATEWAY_SECRET|PASSWORD|SECRET_ACCESS_KEY|SMTP_URL/g);
+    t.equal(leaked, null, 'no secret in a ConfigMap');
+    t.equal(byKind(objects, 'Secret').length, 0, 'the chart creates no Secret: values never hold them');
+  });
+}
+
+t.test('PodDisruptionBudgets and NetworkPolicies follow the design', async (t) => {
+  const objects = render(join(chart, 'ci', 'default-values.yaml'));
+  t.equal(byKind(objects, 'PodDisruptionBudget').length, 5, 'one PDB per service with two replicas');
+  const policies = byKind(objects, 'NetworkPolicy');
+  t.equal(policies.length, 5);
+  const job = named(objects, 'NetworkPolicy', 'gas-job')!.spec as Any;
+  const callers = job.ingress
+    .flatMap((rule: Any) => (rule.from ?? []).map((f: Any) => f.podSelector?.matchLabels?.['app.kubernetes.io/name']))
+    .filter(Boolean)
+    .sort();
+  t.strictSame(callers, ['gas-annotator', 'gas-archive', 'gas-gateway', 'gas-notification'], 'only GAS services call the job service');
+  const annotator = named(objects, 'NetworkPolicy', 'gas-annotator')!.spec as Any;
+  t.equal(annotator.ingress.length, 1, 'nothing but Prometheus reaches the annotator');
+  const notification = named(objects, 'NetworkPolicy', 'gas-notification')!.spec as Any;
+  t.ok(
+    notification.egress.some((e: Any) => (e.ports ?? []).some((p: Any) => p.port === 587)),
+    'the notification service may reach a mail server',
+  );
+  t.notOk(
+    (named(objects, 'NetworkPolicy', 'gas-job')!.spec as Any).egress.some((e: Any) => (e.ports ?? []).some((p: Any) => p.port === 443)),
+    'the job service reaches nothing outside',
+  );
+  const filesystem = render(join(chart, 'ci', 'filesystem-values.yaml'));
+  t.equal(byKind(filesystem, 'NetworkPolicy').length, 0, 'off when asked');
+  t.equal(byKind(filesystem, 'PodDisruptionBudget').length, 0, 'no PDB for a single replica');
+});
+
+t.test('a changed setting changes the checksum that rolls the pods', async (t) => {
+  const checksum = (objects: K8sObject[]) =>
+    (named(objects, 'Deployment', 'gas-archive')!.spec as Any).template.metadata.annotations['checksum/config'];
+  const base = render(join(chart, 'ci', 'default-values.yaml'));
+  const changed = render(join(chart, 'ci', 'default-values.yaml'), ['--set', 'freeRetentionSeconds=60']);
+  t.not(checksum(changed), checksum(base));
+  t.equal(named(changed, 'ConfigMap', 'gas-archive')?.data?.['ARCHIVE_FREE_RETENTION_SECONDS'], '60');
+  t.equal(
+    named(changed, 'ConfigMap', 'gas-gateway')?.data?.['GATEWAY_FREE_RETENTION_SECONDS'],
+    '60',
+    'the gateway says the same retention',
+  );
+});
+
+t.test('the values schema refuses what the chart cannot use', async (t) => {
+  t.throws(() => render(join(chart, 'ci', 'default-values.yaml'), ['--set', 'blobStore.kind=ftp']), /blobStore.kind|must be one of/);
+  t.throws(() => render(join(chart, 'ci', 'default-values.yaml'), ['--set', 'services.job.replicas=-1']));
+});
+
+t.test('the README values table is the one values.yaml makes', async (t) => {
+  const result = execFileSync(process.execPath, [join(root, 'scripts/chart-values-table.mjs')], { encoding: 'utf8', stdio: 'pipe' });
+  t.equal(result, '');
+  t.match(readFileSync(join(chart, 'README.md'), 'utf8'), '| `freeRetentionSeconds` | `1800` |');
+});
