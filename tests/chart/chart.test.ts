@@ -38,19 +38,27 @@ const named = (objects: K8sObject[], kind: string, name: string) => objects.find
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-assignment */
 type Any = any;
 
-const valuesFiles = readdirSync(join(chart, 'ci')).filter((f) => f.endsWith('.yaml'));
+// The chart's CI values and the example values in k8s/ that operators start from.
+const valuesFiles = [
+  ...readdirSync(join(chart, 'ci'))
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => join('charts/gas/ci', f)),
+  ...readdirSync(join(root, 'k8s'))
+    .filter((f) => /^values-.*\.yaml$/.test(f))
+    .map((f) => join('k8s', f)),
+];
 
-t.test('helm lint --strict passes for every values file in charts/gas/ci', async (t) => {
-  t.ok(valuesFiles.length >= 3, valuesFiles.join(', '));
+t.test('helm lint --strict passes for every values file in charts/gas/ci and k8s/', async (t) => {
+  t.ok(valuesFiles.length >= 5, valuesFiles.join(', '));
   for (const file of valuesFiles) {
-    const out = execFileSync(helm, ['lint', '--strict', chart, '-f', join(chart, 'ci', file)], { encoding: 'utf8' });
+    const out = execFileSync(helm, ['lint', '--strict', chart, '-f', join(root, file)], { encoding: 'utf8' });
     t.match(out, /1 chart\(s\) linted, 0 chart\(s\) failed/, file);
   }
 });
 
 for (const file of valuesFiles) {
   t.test(`${file}: every workload is locked down, probed, labelled and drained`, async (t) => {
-    const objects = render(join(chart, 'ci', file));
+    const objects = render(join(root, file));
     const deployments = byKind(objects, 'Deployment');
     t.strictSame(deployments.map((d) => d.metadata.name).sort(), SERVICES.map((s) => `gas-${s}`).sort(), 'one Deployment per service');
     for (const d of deployments) {
