@@ -58,6 +58,8 @@ export interface GasStackOptions {
   referenceDir?: string;
   /** Picks the ports the stack chooses itself (freePort); for the test of a port taken in between. */
   pickPort?: () => Promise<number>;
+  /** Runs each service from the production build in this folder (`pnpm build`: <dir>/<service>/lib/main.mjs) instead of its sources. */
+  fromBundle?: string;
 }
 
 export interface GasStack {
@@ -73,6 +75,8 @@ export interface GasStack {
   services: Partial<Record<ServiceName, ServiceHandle>>;
   /** Starts (or restarts) one service with the stack's environment plus `env`. */
   startService(name: ServiceName, env?: Record<string, string>): Promise<ServiceHandle>;
+  /** The environment the stack gives a service, to start one outside it (the start-up benchmark). */
+  serviceEnv(name: ServiceName): Record<string, string>;
   api(user: StackUser, path: string, init?: RequestInit): Promise<Response>;
   submit(user: StackUser, file: string, opts: { genomeBuild?: string; idempotencyKey?: string }): Promise<Response>;
   submitText(user: StackUser, name: string, text: string, opts: { genomeBuild?: string; idempotencyKey?: string }): Promise<Response>;
@@ -210,6 +214,7 @@ export async function startGasStack(opts: GasStackOptions): Promise<GasStack> {
       {
         ...(opsPort ? { opsPort } : {}),
         ...(opts.logDir ? { logFile: join(opts.logDir, `${name}.log`) } : {}),
+        ...(opts.fromBundle ? { entry: join(opts.fromBundle, name, 'lib', 'main.mjs') } : {}),
       },
     );
     services[name] = handle;
@@ -229,6 +234,7 @@ export async function startGasStack(opts: GasStackOptions): Promise<GasStack> {
     s3,
     services,
     startService: start,
+    serviceEnv: (name) => ({ ...common, ...perService[name], ...opts.env?.[name] }),
     api: (user, path, init = {}) =>
       fetch(stack.url + path, { ...init, headers: { authorization: `Bearer ${user.token}`, ...(init.headers as Record<string, string>) } }),
     async submit(user, file, o) {

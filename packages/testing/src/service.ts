@@ -30,7 +30,10 @@ export interface ServiceHandle {
 
 export interface StartServiceOptions {
   opsPort?: number;
-  /** Script to run instead of services/<name>/src/main.ts (absolute or relative to the repo root); for testing the launcher. */
+  /**
+   * Script to run instead of services/<name>/src/main.ts (absolute or relative to the repo root): a
+   * built one (.mjs, .js) runs without tsx.
+   */
   entry?: string;
   /** Also append everything the service prints to this file (the local stack keeps logs this way). */
   logFile?: string;
@@ -61,7 +64,9 @@ class ServiceProcess implements ServiceHandle {
     this.name = name;
     this.opsPort = opsPort;
     const root = repoRoot();
-    const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    // Built JavaScript (the production bundle, dist/) runs as in an image: plain node, no tsx.
+    const loader = /\.[cm]?js$/.test(entry) ? [] : ['--import', 'tsx'];
+    const child = spawn(process.execPath, [...loader, entry], {
       cwd: root,
       env: { ...testEnvironment.inherited(), ...env, OPS_PORT: String(opsPort) },
       stdio: ['ignore', 'pipe', 'pipe'],
