@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, openSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -32,10 +32,9 @@ import { JobSchema, create } from '../packages/proto/src/index.ts';
 import { ArchiveTimers } from '../services/archive/src/archive-timers.ts';
 import { FIRED_SUBJECT, READY_SUBJECT } from './archive-replica.ts';
 import type { Firing, ReplicaCounts } from './archive-replica.ts';
-import { formatMachine, formatTable, machineInfo } from './report.ts';
+import { percentile } from './measure.ts';
+import { BENCH_DIR, REPO_ROOT, formatMachine, formatTable, machineInfo, reportPath, writeReport } from './report.ts';
 
-const REPO_ROOT = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
-const BENCH_DIR = join(REPO_ROOT, '.gas-bench');
 const REPLICA_SCRIPT = join(REPO_ROOT, 'bench', 'archive-replica.ts');
 const GOAL_P99_MS = 1000;
 /** Timers published at once (each waits for its PubAck). */
@@ -100,12 +99,6 @@ interface ConfigResult {
   /** The latest firings, to see when the tail happened (dueOffsetMs: due time after the first due). */
   slowest: Array<{ jobId: string; dueOffsetMs: number; lagMs: number; replica: string; deliveryCount: number }>;
   natsServer: string;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  // Nearest rank: the smallest value with at least p% of the values at or below it.
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
 function lagStats(lags: number[]): LagStats {
@@ -494,32 +487,20 @@ async function main(): Promise<void> {
     );
   }
 
-  const stamp = started
-    .toISOString()
-    .replace(/\.\d+Z$/, 'Z')
-    .replace(/:/g, '-');
-  const jsonPath = join(BENCH_DIR, `archive-${stamp}.json`);
+  const jsonPath = reportPath(BENCH_DIR, 'archive', started);
   out.push('');
   out.push(`Results: ${relative(REPO_ROOT, jsonPath)}`);
   process.stdout.write(out.join('\n') + '\n');
 
-  await mkdir(BENCH_DIR, { recursive: true });
-  await writeFile(
-    jsonPath,
-    JSON.stringify(
-      {
-        startedAt: started.toISOString(),
-        finishedAt: finished.toISOString(),
-        options: o,
-        machine,
-        note: 'timer path; the archive work itself is not included',
-        goal: { p99LagMs: GOAL_P99_MS, firedTwice: 0 },
-        results,
-      },
-      null,
-      2,
-    ) + '\n',
-  );
+  await writeReport(jsonPath, {
+    startedAt: started.toISOString(),
+    finishedAt: finished.toISOString(),
+    options: o,
+    machine,
+    note: 'timer path; the archive work itself is not included',
+    goal: { p99LagMs: GOAL_P99_MS, firedTwice: 0 },
+    results,
+  });
 }
 
 await main();

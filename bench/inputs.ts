@@ -19,9 +19,10 @@ import { filterGff3, formatGff3, gff3ToGtf, readGff3 } from './gff3.ts';
 import { EXONIC, GENIC, defaultGeneratorParams, placeableWeight, vcfHeader, writeVcf } from './generate.ts';
 import type { GeneratorCounts, GeneratorInput, GeneratorParams } from './generate.ts';
 import { run } from './measure.ts';
+import { BENCH_DIR, REPO_ROOT } from './report.ts';
 
-export const REPO_ROOT = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
-export const BENCH_DIR = join(REPO_ROOT, '.gas-bench');
+export { BENCH_DIR, REPO_ROOT };
+
 export const DATA_DIR = process.env.GAS_SHARED_DATA ?? join(REPO_ROOT, '..', 'shared', 'data');
 
 export const sources = {

@@ -84,8 +84,15 @@ export async function measure(
   return { wallSeconds: e!, userSeconds: u!, sysSeconds: s!, cpuSeconds: u! + s!, peakRssMB: m! / 1024, stdout: r.stdout };
 }
 
+/** Nearest rank: the smallest value with at least p% of the values at or below it (`sorted` ascending). */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** The median of the finite values (a run that produced no figure is left out). */
 export function median(values: number[]): number {
-  const v = [...values].sort((a, b) => a - b);
+  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
   const n = v.length;
   if (n === 0) return NaN;
   return n % 2 ? v[(n - 1) / 2]! : (v[n / 2 - 1]! + v[n / 2]!) / 2;

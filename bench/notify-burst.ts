@@ -44,10 +44,9 @@ import type { JobEvent } from '../packages/proto/src/index.ts';
 import { smtpMailer } from '../services/notification/src/mailer.ts';
 import type { OutgoingMail } from '../services/notification/src/email-content.ts';
 import type { MailTemplate, SinkHello, SinkMail, SinkReply, SinkRequest, SinkStatus } from './smtp-sink.ts';
-import { formatMachine, formatTable, machineInfo } from './report.ts';
+import { median, percentile } from './measure.ts';
+import { BENCH_DIR, REPO_ROOT, formatMachine, formatTable, machineInfo, reportPath, writeReport } from './report.ts';
 
-const REPO_ROOT = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
-const BENCH_DIR = join(REPO_ROOT, '.gas-bench');
 const LOG_DIR = join(BENCH_DIR, 'logs');
 const SINK_SCRIPT = join(REPO_ROOT, 'bench', 'smtp-sink.ts');
 const ISSUE_EVENTS = 5000;
@@ -154,12 +153,6 @@ interface RunResult {
   ratio: number;
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  // Nearest rank: the smallest value with at least p% of the values at or below it.
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
 function latencyStats(values: number[]): LatencyStats {
   const s = [...values].sort((a, b) => a - b);
   return {
@@ -169,13 +162,6 @@ function latencyStats(values: number[]): LatencyStats {
     max: s.length ? s[s.length - 1]! : NaN,
     mean: s.length ? s.reduce((a, b) => a + b, 0) / s.length : NaN,
   };
-}
-
-function median(values: number[]): number {
-  const s = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -783,30 +769,19 @@ async function main(): Promise<void> {
   const bad = runs.filter((x) => x.ours.duplicates > 0 || x.ours.missing > 0);
   if (bad.length > 0) out.push(`WARNING: duplicates or missing emails in run(s) ${bad.map((x) => x.run).join(', ')}.`);
 
-  const stamp = started
-    .toISOString()
-    .replace(/\.\d+Z$/, 'Z')
-    .replace(/:/g, '-');
-  const jsonPath = join(BENCH_DIR, `notify-${stamp}.json`);
+  const jsonPath = reportPath(BENCH_DIR, 'notify', started);
   out.push('');
   out.push(`Results: ${relative(REPO_ROOT, jsonPath)}`);
   process.stdout.write(out.join('\n') + '\n');
 
-  await writeFile(
-    jsonPath,
-    JSON.stringify(
-      {
-        startedAt: started.toISOString(),
-        finishedAt: finished.toISOString(),
-        options: o,
-        machine,
-        note: 'peer: the transport floor (nodemailer pooled, same connections and in-flight bound), without NATS, the job service, records or acks',
-        runs,
-      },
-      null,
-      2,
-    ) + '\n',
-  );
+  await writeReport(jsonPath, {
+    startedAt: started.toISOString(),
+    finishedAt: finished.toISOString(),
+    options: o,
+    machine,
+    note: 'peer: the transport floor (nodemailer pooled, same connections and in-flight bound), without NATS, the job service, records or acks',
+    runs,
+  });
 }
 
 await main();

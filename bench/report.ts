@@ -1,6 +1,11 @@
-// The machine a result came from, and plain-text tables.
-import { readFile } from 'node:fs/promises';
+// The machine a result came from, plain-text tables, and the JSON report each run leaves.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { cpus, loadavg, release, totalmem } from 'node:os';
+
+export const REPO_ROOT = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
+/** Inputs, outputs and reports of every benchmark: outside git (.gitignore). */
+export const BENCH_DIR = join(REPO_ROOT, '.gas-bench');
 
 export interface MachineInfo {
   cpuModel: string;
@@ -44,4 +49,18 @@ export function formatTable(head: string[], rows: string[][]): string {
       .join('  ')
       .trimEnd();
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** Where a run's JSON report goes: `<dir>/<name>-<UTC time of the start>.json` (colons are awkward in file names). */
+export function reportPath(dir: string, name: string, started: Date): string {
+  const stamp = started
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/:/g, '-');
+  return join(dir, `${name}-${stamp}.json`);
+}
+
+export async function writeReport(path: string, data: unknown): Promise<void> {
+  await mkdir(join(path, '..'), { recursive: true });
+  await writeFile(path, JSON.stringify(data, null, 2) + '\n');
 }

@@ -11,7 +11,7 @@
 //    with `bcftools view` of the same file as the peer.
 // Runs of the modes alternate; the tables show medians. See bench/README.md.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -21,10 +21,8 @@ import { startService } from '../packages/testing/src/service.ts';
 import type { ServiceHandle, ServiceName } from '../packages/testing/src/service.ts';
 import { sharedDataPath } from '../packages/testing/src/shared-data.ts';
 import { GNU_TIME, measure, median, run } from './measure.ts';
-import { formatMachine, formatTable, machineInfo } from './report.ts';
+import { BENCH_DIR, REPO_ROOT, formatMachine, formatTable, machineInfo, reportPath, writeReport } from './report.ts';
 
-const REPO_ROOT = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
-const BENCH_DIR = join(REPO_ROOT, '.gas-bench');
 const BUNDLE = join(REPO_ROOT, 'dist');
 const SERVICES: ServiceName[] = ['job', 'annotator', 'notification', 'archive', 'gateway'];
 // GIAB NA12878, hg19 chr20 10.0-10.1 Mb: BGZF, 221 records (the file of issue 14).
@@ -279,24 +277,19 @@ async function main(): Promise<void> {
     );
   }
 
-  const stamp = started
-    .toISOString()
-    .replace(/\.\d+Z$/, 'Z')
-    .replace(/:/g, '-');
-  const jsonPath = join(BENCH_DIR, `startup-${stamp}.json`);
+  const jsonPath = reportPath(BENCH_DIR, 'startup', started);
   out.push('');
   out.push(`Results: ${relative(REPO_ROOT, jsonPath)}`);
   process.stdout.write(out.join('\n') + '\n');
 
-  await mkdir(BENCH_DIR, { recursive: true });
-  await writeFile(
-    jsonPath,
-    JSON.stringify(
-      { startedAt: started.toISOString(), finishedAt: finished.toISOString(), options: o, machine, services: starts, cli },
-      null,
-      2,
-    ) + '\n',
-  );
+  await writeReport(jsonPath, {
+    startedAt: started.toISOString(),
+    finishedAt: finished.toISOString(),
+    options: o,
+    machine,
+    services: starts,
+    cli,
+  });
 }
 
 await main();
