@@ -18,3 +18,4 @@ export type { StreamConfig } from './stream-config.ts';
 export { isRevisionConflict } from './kv-conflict.ts';
 export { announceAnnotator, watchAnnotators } from './annotator-presence.ts';
 export type { AnnotatorAnnouncer, AnnotatorView, AnnotatorWatch } from './annotator-presence.ts';
+export { kvKeysUnder } from './kv-keys.ts';

@@ -11,3 +11,4 @@ export type { ShutdownOptions, ShutdownStep, ShutdownHandle } from './shutdown.t
 export { loadConfigOrExit } from './config-or-exit.ts';
 export { bootService } from './boot.ts';
 export type { ServiceBase } from './boot.ts';
+export { faultStall } from './fault-stall.ts';

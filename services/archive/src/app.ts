@@ -9,6 +9,7 @@ import {
   streamNames,
   streamSpecsFrom,
 } from '@gas/messaging';
+import { faultStall } from '@gas/runtime';
 import type { Logger, Registry } from '@gas/runtime';
 import type { AccountService, JobService, ServiceClient } from '@gas/proto';
 import type { BlobStore } from '@gas/storage';
@@ -49,13 +50,7 @@ export function createArchiveApp(deps: ArchiveAppDeps) {
   // One S3 bucket for both areas: archiving changes the storage class in place.
   const inPlace = config.blobStore === 's3' && config.s3BucketResults === config.s3BucketArchive;
   const tier = new ArchiveTier(deps.store, inPlace, config.s3ArchiveStorageClass || undefined);
-  const stall = config.stallAfter
-    ? async (point: StallPoint) => {
-        if (point !== config.stallAfter) return;
-        logger.warn({ point }, 'stalled for a fault test (ARCHIVE_TEST_STALL_AFTER)');
-        await new Promise<never>(() => undefined);
-      }
-    : undefined;
+  const stall = faultStall<StallPoint>(config.stallAfter, 'ARCHIVE_TEST_STALL_AFTER', logger);
   const loops: ConsumeLoop[] = [];
 
   return {

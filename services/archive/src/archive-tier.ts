@@ -2,7 +2,7 @@
 // cold storage class (restored before it can be read), an archive bucket or folder (readable at once),
 // or a folder with a simulated restore delay (the local stack). Every step is idempotent, because a
 // step may run again after a crash or a redelivery.
-import type { BlobStore } from '@gas/storage';
+import type { BlobArea, BlobStore } from '@gas/storage';
 import { BlobNotFoundError } from '@gas/storage';
 
 export type Keys = Record<string, string>;
@@ -25,13 +25,7 @@ export class ArchiveTier {
 
   /** Copies each result into the archive area. A result already gone from the hot area must be in the archive. */
   async copyIn(keys: Keys): Promise<void> {
-    for (const key of Object.values(keys)) {
-      try {
-        await this.store.copy('results', 'archive', key);
-      } catch (err) {
-        if (!(err instanceof BlobNotFoundError) || !(await this.store.stat('archive', key))) throw err;
-      }
-    }
+    for (const key of Object.values(keys)) await this.copyAgain('results', 'archive', key);
   }
 
   /** Deletes the hot copies once the archive copies are recorded. */
@@ -70,18 +64,21 @@ export class ArchiveTier {
 
   /** Copies each archived result back to its result key, hot. A result no longer archived must be hot already. */
   async copyBack(keys: Keys): Promise<void> {
-    for (const key of Object.values(keys)) {
-      try {
-        await this.store.copy('archive', 'results', key);
-      } catch (err) {
-        if (!(err instanceof BlobNotFoundError) || !(await this.store.stat('results', key))) throw err;
-      }
-    }
+    for (const key of Object.values(keys)) await this.copyAgain('archive', 'results', key);
   }
 
   /** Deletes the archive copies once the results are recorded back. */
   async dropCold(keys: Keys): Promise<void> {
     if (this.inPlace) return;
     for (const key of Object.values(keys)) await this.store.delete('archive', key);
+  }
+
+  /** A copy that may run again after a crash: a source already gone is fine if the copy is there. */
+  private async copyAgain(from: BlobArea, to: BlobArea, key: string): Promise<void> {
+    try {
+      await this.store.copy(from, to, key);
+    } catch (err) {
+      if (!(err instanceof BlobNotFoundError) || !(await this.store.stat(to, key))) throw err;
+    }
   }
 }

@@ -1,6 +1,6 @@
 import type { KV } from '@nats-io/kv';
 import type { JetStreamManager } from '@nats-io/jetstream';
-import { isRevisionConflict } from '@gas/messaging';
+import { isRevisionConflict, kvKeysUnder } from '@gas/messaging';
 import { create, fromBinary, toBinary, rpcErrors, JobSchema } from '@gas/proto';
 import type { Job } from '@gas/proto';
 import { jobKey } from './ids.ts';
@@ -60,18 +60,9 @@ export class JobStore {
     throw rpcErrors.aborted(`job ${jobId} is being changed concurrently; try again`);
   }
 
-  /**
-   * The user's job ids, newest first (ULIDs sort by time). Read from the KV stream's per-subject
-   * counts in one request: the client's keys() runs a consumer that can stall while keys are being
-   * written, which is exactly when users list their jobs.
-   */
-  async listIds(userId: string): Promise<string[]> {
-    const prefix = `$KV.${this.bucket}.${userId}.`;
-    const info = await this.jsm.streams.info(`KV_${this.bucket}`, { subjects_filter: `${prefix}*` });
-    return Object.keys(info.state.subjects ?? {})
-      .map((subject) => subject.slice(prefix.length))
-      .sort()
-      .reverse();
+  /** The user's job ids, newest first (ULIDs sort by time). */
+  listIds(userId: string): Promise<string[]> {
+    return kvKeysUnder(this.jsm, this.bucket, userId);
   }
 
   async *watch(userId: string, signal: AbortSignal): AsyncGenerator<Job> {

@@ -10,6 +10,7 @@ import {
   streamNames,
   streamSpecsFrom,
 } from '@gas/messaging';
+import { faultStall } from '@gas/runtime';
 import type { Logger, Registry } from '@gas/runtime';
 import { addService, startGrpcServer, NotificationService } from '@gas/proto';
 import type { AccountService, GrpcServerHandle, ServiceClient } from '@gas/proto';
@@ -39,13 +40,7 @@ export function createNotificationApp(deps: NotificationAppDeps) {
   let loop: ConsumeLoop | undefined;
   let server: GrpcServerHandle | undefined;
   const stopping = new AbortController();
-  const stall = config.stallAfter
-    ? async (point: StallPoint) => {
-        if (point !== config.stallAfter) return;
-        logger.warn({ point }, 'stalled for a fault test (NOTIFICATION_TEST_STALL_AFTER)');
-        await new Promise<never>(() => undefined);
-      }
-    : undefined;
+  const stall = faultStall<StallPoint>(config.stallAfter, 'NOTIFICATION_TEST_STALL_AFTER', logger);
 
   return {
     /** Opens the buckets and streams, serves gRPC, starts consuming. Returns the gRPC port. */

@@ -17,6 +17,7 @@ import { accountNotice, emailPreference, jobFacts, jobNotice, wantsEmail } from 
 import type { NoticeStore } from './notice-store.ts';
 import { classifySmtpFailure, maskAddress } from './smtp-failure.ts';
 import { isFinal, SendLog } from './send-log.ts';
+import type { SendState } from './send-log.ts';
 
 /** Points where a fault test may stop the service dead (NOTIFICATION_TEST_STALL_AFTER). */
 export type StallPoint = 'sent' | 'recorded';
@@ -117,7 +118,15 @@ export function createEventHandler(deps: EventHandlerDeps) {
       log.warn({ messageId: mail.messageId }, 'an earlier send of this email was cut short; sending it again with the same Message-ID');
     }
     if (record) deps.metrics.retries.inc({ kind });
-    await deps.sends.put(notice.eventId, { state: 'sending', at: new Date().toISOString(), messageId: mail.messageId, attempts });
+    const recordSend = (state: SendState, detail?: string) =>
+      deps.sends.put(notice.eventId, {
+        state,
+        at: new Date().toISOString(),
+        messageId: mail.messageId,
+        attempts,
+        ...(detail ? { detail } : {}),
+      });
+    await recordSend('sending');
 
     const started = performance.now();
     let response: string;
@@ -127,13 +136,7 @@ export function createEventHandler(deps: EventHandlerDeps) {
       const failure = classifySmtpFailure(err);
       const to = maskAddress(account.email);
       if (failure.permanent) {
-        await deps.sends.put(notice.eventId, {
-          state: 'refused',
-          at: new Date().toISOString(),
-          messageId: mail.messageId,
-          attempts,
-          detail: failure.detail,
-        });
+        await recordSend('refused', failure.detail);
         await deps.notices.setEmail(notice, EmailStatus.REFUSED, failure.detail);
         deps.metrics.emails.inc({ kind, outcome: 'refused' });
         deps.metrics.permanentFailures.inc({ kind });
@@ -141,39 +144,21 @@ export function createEventHandler(deps: EventHandlerDeps) {
         return { kind: 'term', reason: `email refused: ${failure.detail}` };
       }
       if (ctx.maxDeliver > 0 && ctx.deliveryCount >= ctx.maxDeliver) {
-        await deps.sends.put(notice.eventId, {
-          state: 'gave-up',
-          at: new Date().toISOString(),
-          messageId: mail.messageId,
-          attempts,
-          detail: failure.detail,
-        });
+        await recordSend('gave-up', failure.detail);
         await deps.notices.setEmail(notice, EmailStatus.GAVE_UP, failure.detail);
         deps.metrics.emails.inc({ kind, outcome: 'gave_up' });
         log.error({ to, detail: failure.detail, attempts }, 'email given up after the last retry');
         return ack;
       }
       // Known not sent: the next delivery is a plain retry, not a resend.
-      await deps.sends.put(notice.eventId, {
-        state: 'retrying',
-        at: new Date().toISOString(),
-        messageId: mail.messageId,
-        attempts,
-        detail: failure.detail,
-      });
+      await recordSend('retrying', failure.detail);
       deps.metrics.emails.inc({ kind, outcome: 'retry' });
       log.warn({ to, detail: failure.detail, attempts }, 'email not sent; the consumer retries it with backoff');
       throw new Error(failure.detail, { cause: err });
     }
     deps.metrics.sendSeconds.observe((performance.now() - started) / 1000);
     await stall('sent');
-    await deps.sends.put(notice.eventId, {
-      state: 'sent',
-      at: new Date().toISOString(),
-      messageId: mail.messageId,
-      attempts,
-      detail: response.slice(0, 200),
-    });
+    await recordSend('sent', response.slice(0, 200));
     await deps.notices.setEmail(notice, EmailStatus.SENT);
     deps.metrics.emails.inc({ kind, outcome: 'sent' });
     log.info({ messageId: mail.messageId, attempts, via: deps.mailer.kind, response: response.slice(0, 200) }, 'email sent');

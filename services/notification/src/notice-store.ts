@@ -1,7 +1,7 @@
 import { KvWatchInclude } from '@nats-io/kv';
 import type { KV } from '@nats-io/kv';
 import type { JetStreamManager } from '@gas/messaging';
-import { isRevisionConflict } from '@gas/messaging';
+import { isRevisionConflict, kvKeysUnder } from '@gas/messaging';
 import { create, fromBinary, toBinary, NoticeSchema } from '@gas/proto';
 import type { EmailStatus, Notice } from '@gas/proto';
 
@@ -53,14 +53,9 @@ export class NoticeStore {
     throw new Error(`notice ${notice.noticeId} is being changed concurrently`);
   }
 
-  /** The user's notice ids, newest first, from the KV stream's per-subject counts (one request). */
-  async ids(userId: string): Promise<string[]> {
-    const prefix = `$KV.${this.bucket}.${userId}.`;
-    const info = await this.jsm.streams.info(`KV_${this.bucket}`, { subjects_filter: `${prefix}*` });
-    return Object.keys(info.state.subjects ?? {})
-      .map((subject) => subject.slice(prefix.length))
-      .sort()
-      .reverse();
+  /** The user's notice ids, newest first. */
+  ids(userId: string): Promise<string[]> {
+    return kvKeysUnder(this.jsm, this.bucket, userId);
   }
 
   async readMark(userId: string): Promise<string> {
