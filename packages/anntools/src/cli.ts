@@ -40,15 +40,23 @@ async function buildDb(values: { build?: string; genes?: string[]; dbsnp?: strin
     return 2;
   }
   const t0 = performance.now();
-  const m = await buildReferenceFile({
-    build: values.build,
-    genes: values.genes,
-    dbsnp: values.dbsnp ?? [],
-    fasta: values.fasta,
-    out: values.out,
-    engine: ENGINE_NAME,
-    onProgress: (msg) => process.stderr.write(`gas-annotate: ${msg}\n`),
-  });
+  let m: Awaited<ReturnType<typeof buildReferenceFile>>;
+  try {
+    m = await buildReferenceFile({
+      build: values.build,
+      genes: values.genes,
+      dbsnp: values.dbsnp ?? [],
+      fasta: values.fasta,
+      out: values.out,
+      engine: ENGINE_NAME,
+      onProgress: (msg) => process.stderr.write(`gas-annotate: ${msg}\n`),
+      onWarning: (msg) => process.stderr.write(`gas-annotate: warning: ${msg}\n`),
+    });
+  } catch (err) {
+    // A source that yields nothing or has a malformed line: its path and line, without a stack trace.
+    process.stderr.write(`gas-annotate: build-db: ${(err as Error).message}\n`);
+    return 1;
+  }
   process.stdout.write(
     `${values.out}: ${m.build}, ${m.counts.transcripts} transcripts (${m.counts.codingTranscripts} coding) of ${m.counts.genes} genes, ` +
       `${m.counts.rsids} dbSNP entries, built in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,

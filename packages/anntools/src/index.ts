@@ -24,6 +24,7 @@ export { reduceAllele } from './annotation/allele.ts';
 export type { Reference, ReferenceCoverage, RsIdLookup } from './reference.ts';
 export {
   buildReferenceFile,
+  EmptySourceError,
   loadReferenceFile,
   parseReferenceFile,
   readReferenceBytes,

@@ -10,6 +10,7 @@ import type { Transcript } from './transcript.ts';
 import { TranscriptIndex } from './annotation/transcript-index.ts';
 import { loadGeneModels } from './gene-models/index.ts';
 import { SnpTable, SnpTableBuilder, loadDbSnp } from './dbsnp/index.ts';
+import { describeRejections } from './dbsnp/load-common.ts';
 import { compareChromNames } from './dbsnp/snp-table.ts';
 import type { Reference, ReferenceCoverage } from './reference.ts';
 import { FastaReader } from './fasta/index.ts';
@@ -27,6 +28,22 @@ export interface SourceFile {
   bytes: number;
   sha256: string;
   records: number;
+  /** dbSNP sources: entries the table could not hold (describeRejections says which); absent when none. */
+  rejected?: number;
+}
+
+/** A source that gave nothing to the reference: build-db stops and names it. */
+export class EmptySourceError extends Error {
+  constructor(
+    readonly path: string,
+    readonly kind: SourceFile['kind'],
+    detail: string,
+  ) {
+    super(
+      `${path}: no ${kind === 'genes' ? 'gene models' : kind === 'dbsnp' ? 'dbSNP entries' : 'sequences'} from this source (${detail})`,
+    );
+    this.name = 'EmptySourceError';
+  }
 }
 
 export interface ReferenceManifest {
@@ -106,13 +123,17 @@ export async function buildReferenceFile(opts: {
   out: string;
   engine: string;
   onProgress?: (message: string) => void;
+  /** Entries a source holds that the reference cannot (named with their lines); default: onProgress. */
+  onWarning?: (message: string) => void;
 }): Promise<ReferenceManifest> {
   const say = opts.onProgress ?? (() => undefined);
+  const warn = opts.onWarning ?? say;
   const sources: SourceFile[] = [];
   const transcripts: Transcript[] = [];
   for (const path of opts.genes) {
     say(`reading gene models ${path}`);
     const ts = await loadGeneModels(path);
+    if (ts.length === 0) throw new EmptySourceError(path, 'genes', 'no transcript in it');
     transcripts.push(...ts);
     sources.push({
       path,
@@ -126,8 +147,23 @@ export async function buildReferenceFile(opts: {
   const builder = new SnpTableBuilder();
   for (const path of opts.dbsnp) {
     say(`reading dbSNP ${path}`);
-    const { records } = await loadDbSnp(path, builder);
-    sources.push({ path, name: basename(path), kind: 'dbsnp', bytes: (await stat(path)).size, sha256: await sha256File(path), records });
+    const r = await loadDbSnp(path, builder);
+    const rejected = r.rejected > 0 ? describeRejections(r) : '';
+    if (r.records === 0) {
+      const parts = [`${r.skipped} data ${r.skipped === 1 ? 'line' : 'lines'} without a usable rsID or allele`];
+      if (rejected) parts.push(rejected);
+      throw new EmptySourceError(path, 'dbsnp', parts.join('; '));
+    }
+    if (rejected) warn(`${path}: left out ${rejected}`);
+    sources.push({
+      path,
+      name: basename(path),
+      kind: 'dbsnp',
+      bytes: (await stat(path)).size,
+      sha256: await sha256File(path),
+      records: r.records,
+      ...(r.rejected > 0 ? { rejected: r.rejected } : {}),
+    });
   }
   const snps = builder.build();
   const sequence: ReferenceCoverage['sequence'] = {};
@@ -135,6 +171,7 @@ export async function buildReferenceFile(opts: {
     say(`checking FASTA ${opts.fasta}`);
     const reader = FastaReader.open(opts.fasta);
     const names = reader.names();
+    if (names.length === 0) throw new EmptySourceError(opts.fasta, 'fasta', 'no sequence in its index');
     say(`finding the sequenced spans of ${opts.fasta}`);
     for (const name of names) sequence[canonicalChrom(name)] = sequencedSpans(reader, name);
     reader.close();

@@ -2,7 +2,7 @@
 // file, and one annotation run with its four outputs.
 import t from 'tap';
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -112,4 +112,39 @@ t.test('annotate --compress writes BGZF with its tabix index and a gzip TSV, the
     'BC',
     'BGZF blocks',
   );
+});
+
+t.test('build-db names the entries a source cannot hold, and fails a source that yields nothing', async (t) => {
+  const header = '##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n';
+  const dir = t.testdir({
+    // A synthetic dbSNP numbered from 2^32: it used to build as "0 dbSNP entries" without a word.
+    'synthetic.vcf': header + Array.from({ length: 7 }, (_, i) => `21\t${100 + i}\trs${4294967296 + i}\tA\tG\t.\t.\t.\n`).join(''),
+    'mixed.vcf': header + '21\t100\trs1\tA\tG\t.\t.\t.\n21\t101\trs4294967296\tA\tG\t.\t.\t.\n',
+    'empty.gtf': '#!genome-build GRCh38\n',
+  });
+  const genes = sharedDataPath('gene_models/grch38/Homo_sapiens.GRCh38.chr21_subset.ensembl.gtf.gz');
+  const out = join(dir, 'x.gasref');
+
+  const none = await gasAnnotate('build-db', '--build', 'GRCh38', '--genes', genes, '--dbsnp', join(dir, 'synthetic.vcf'), '--out', out);
+  t.equal(none.code, 1);
+  t.match(
+    none.stderr,
+    `gas-annotate: build-db: ${join(dir, 'synthetic.vcf')}: no dbSNP entries from this source (0 data lines without a usable rsID or allele; ` +
+      '7 entries the table cannot hold (line 3 ID: rs number 4294967296 is above 4294967295, the largest the table holds; line 4 ID:',
+  );
+  t.match(none.stderr, /; 2 more\)\)\n$/);
+  t.notMatch(none.stderr, /\n\s+at /, 'no stack trace');
+  t.notOk(existsSync(out), 'no reference file is written');
+
+  const mixed = await gasAnnotate('build-db', '--build', 'GRCh38', '--genes', genes, '--dbsnp', join(dir, 'mixed.vcf'), '--out', out);
+  t.equal(mixed.code, 0, mixed.stderr);
+  t.match(
+    mixed.stderr,
+    `gas-annotate: warning: ${join(dir, 'mixed.vcf')}: left out 1 entry the table cannot hold (line 4 ID: rs number 4294967296 is above`,
+  );
+  t.match(mixed.stdout, /, 1 dbSNP entries, built in/);
+
+  const empty = await gasAnnotate('build-db', '--build', 'GRCh38', '--genes', join(dir, 'empty.gtf'), '--out', out);
+  t.equal(empty.code, 1);
+  t.match(empty.stderr, `gas-annotate: build-db: ${join(dir, 'empty.gtf')}: no gene models from this source (no transcript in it)\n`);
 });

@@ -5,6 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import { seededRandom, sharedDataPath } from '@gas/testing';
 import {
   DbSnpFormatError,
+  describeRejections,
   SnpTable,
   SnpTableBuilder,
   dbSnpFormatOf,
@@ -224,7 +225,7 @@ t.test('ClinVar VCF: rsIDs come from INFO RS=, counts match the file', async (t)
 t.test('dbSNP VCF: ID-column rsIDs, multi-allelic records per ALT, indels', async (t) => {
   const b = new SnpTableBuilder();
   const r = await loadVcf(DBSNP147, b);
-  t.strictSame(r, { records: 142, skipped: 0 });
+  t.strictSame(r, { records: 142, skipped: 0, rejected: 0, rejectedExamples: [] });
   t.equal(dataLines(DBSNP147), 142);
   const snps = b.build();
   t.equal(snps.count, 142);
@@ -251,7 +252,7 @@ t.test('UCSC BED: 0-based starts become 1-based positions; insertions and deleti
   const t2 = performance.now();
   const bytes = table.serialize();
   bedTable = table;
-  t.strictSame(r, { records: 800000, skipped: 0 });
+  t.strictSame(r, { records: 800000, skipped: 0, rejected: 0, rejectedExamples: [] });
   t.equal(r.records, dataLines(UCSC_BED));
   t.equal(table.count, 800000); // no (chrom, start, rs) repeats: sort -u on columns 1,2,4 keeps 800000
   t.strictSame(table.chromosomes(), ['1', '21']);
@@ -385,7 +386,7 @@ t.test('malformed lines throw with the file, line number and field', async (t) =
   await t.rejects(loadVepTsv(join(dir, 'bad.tsv'), new SnpTableBuilder(), { columns: vepColumnsFor(VEP) }), /line 2: start: "-5"/);
   // "A/G%" is not nucleotides, so it is kept as a position-only entry rather than failing.
   const b = new SnpTableBuilder();
-  t.strictSame(await loadVepTsv(join(dir, 'bad2.tsv'), b), { records: 3, skipped: 0 });
+  t.strictSame(await loadVepTsv(join(dir, 'bad2.tsv'), b), { records: 3, skipped: 0, rejected: 0, rejectedExamples: [] });
   t.strictSame(b.build().find('21', 102, 'A', 'C'), [9]);
 });
 
@@ -399,14 +400,14 @@ t.test('VEP TSV: strand -1 alleles are complemented; failed lines only with incl
     row('COSM4', '.', '400', '.', 'COSMIC_MUTATION', '.');
   const path = join(t.testdir({ 'strand.tsv': text }), 'strand.tsv');
   const b = new SnpTableBuilder();
-  t.strictSame(await loadVepTsv(path, b), { records: 2, skipped: 2 });
+  t.strictSame(await loadVepTsv(path, b), { records: 2, skipped: 2, rejected: 0, rejectedExamples: [] });
   const snps = b.build();
   t.strictSame(snps.find('21', 100, 'T', 'C'), [1]);
   t.strictSame(snps.find('21', 100, 'A', 'G'), []);
   t.strictSame(snps.find('21', 200, 'AGT', 'A'), [2]);
   t.strictSame(snps.find('21', 300, 'C', 'T'), []);
   const all = new SnpTableBuilder();
-  t.strictSame(await loadVepTsv(path, all, { includeFailed: true }), { records: 3, skipped: 1 });
+  t.strictSame(await loadVepTsv(path, all, { includeFailed: true }), { records: 3, skipped: 1, rejected: 0, rejectedExamples: [] });
   t.strictSame(all.build().find('21', 300, 'C', 'T'), [3]);
 });
 
@@ -417,9 +418,60 @@ t.test('loadDbSnp picks the loader from the file name', async (t) => {
   t.equal(dbSnpFormatOf('/cache/homo_sapiens/84_GRCh38/21/all_vars.gz'), 'vep-tsv');
   t.equal(dbSnpFormatOf('x.bgz'), undefined);
   const b = new SnpTableBuilder();
-  t.strictSame(await loadDbSnp(DBSNP147, b), { records: 142, skipped: 0 });
+  t.strictSame(await loadDbSnp(DBSNP147, b), { records: 142, skipped: 0, rejected: 0, rejectedExamples: [] });
   await t.rejects(loadDbSnp('/nowhere/snps.txt', b), /cannot tell the dbSNP format/);
   const path = join(t.testdir({ 'snps.txt': 'chr1\t9\t10\trs77\n' }), 'snps.txt');
-  t.strictSame(await loadDbSnp(path, b, 'bed'), { records: 1, skipped: 0 });
+  t.strictSame(await loadDbSnp(path, b, 'bed'), { records: 1, skipped: 0, rejected: 0, rejectedExamples: [] });
   t.strictSame(b.build().find('1', 10, 'A', 'G'), [77]);
+});
+
+// ---------------------------------------------------------------- entries the table cannot hold
+
+t.test('rs numbers above 2^32-1 and positions above 2^31-1 are rejected with their lines, the rest loads', async (t) => {
+  const header = '##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n';
+  // A synthetic dbSNP whose numbers start at 2^32: every entry is over the table's 32-bit rs column.
+  const synthetic = Array.from({ length: 7 }, (_, i) => `21\t${100 + i}\trs${4294967296 + i}\tA\tG\t.\t.\t.\n`).join('');
+  const mixed =
+    '21\t100\trs1;rs4294967296\tA\tG\t.\t.\t.\n' + // one held, one not
+    '21\t101\trs2\tA\tG\t.\t.\tRS=99999999999\n' + // the ID's rs2 held, INFO's number not
+    '21\t2147483648\trs3\tA\tG\t.\t.\t.\n' + // the position is over 2^31-1
+    '21\t103\trs4294967295\tA\tG\t.\t.\t.\n'; // the largest rs number that fits
+  const dir = t.testdir({
+    'synthetic.vcf': header + synthetic,
+    'mixed.vcf': header + mixed,
+    'big.bed': 'chr21\t10\t11\trs4294967296\nchr21\t20\t21\trs5\n',
+    'big.tsv': ['21', 'rs12345678901', '.', '.', '100', '.', 'A/G', '1'].join('\t') + '\n',
+  });
+  const b = new SnpTableBuilder();
+  const r = await loadVcf(join(dir, 'synthetic.vcf'), b);
+  t.equal(r.records, 0);
+  t.equal(r.skipped, 0, 'rejected lines are not counted as skipped');
+  t.equal(r.rejected, 7);
+  t.equal(r.rejectedExamples.length, 5, 'the first five are kept');
+  t.strictSame(r.rejectedExamples[0], {
+    line: 3,
+    field: 'ID',
+    reason: 'rs number 4294967296 is above 4294967295, the largest the table holds',
+  });
+  t.equal(r.rejectedExamples[4]!.line, 7);
+  t.equal(describeRejections(r).split(';').length, 6);
+  t.match(describeRejections(r), /^7 entries the table cannot hold \(line 3 ID: rs number 4294967296 is above .*; 2 more\)$/);
+
+  const m = new SnpTableBuilder();
+  const mr = await loadVcf(join(dir, 'mixed.vcf'), m);
+  t.strictSame(
+    { records: mr.records, skipped: mr.skipped, rejected: mr.rejected, fields: mr.rejectedExamples.map((e) => `${e.line} ${e.field}`) },
+    { records: 3, skipped: 0, rejected: 3, fields: ['3 ID', '4 INFO/RS', '5 REF/ALT'] },
+  );
+  t.match(mr.rejectedExamples[2]!.reason, /position 2147483648 is above 2147483647/);
+  const snps = m.build();
+  t.strictSame(snps.find('21', 100, 'A', 'G'), [1]);
+  t.strictSame(snps.find('21', 101, 'A', 'G'), [2]);
+  t.strictSame(snps.find('21', 103, 'A', 'G'), [4294967295]);
+
+  const bed = await loadBed(join(dir, 'big.bed'), new SnpTableBuilder());
+  t.strictSame([bed.records, bed.rejected, bed.rejectedExamples[0]?.field], [1, 1, 'name']);
+  const tsv = await loadVepTsv(join(dir, 'big.tsv'), new SnpTableBuilder());
+  t.strictSame([tsv.records, tsv.rejected, tsv.rejectedExamples[0]?.field], [0, 1, 'variation_name']);
+  t.match(tsv.rejectedExamples[0]!.reason, /rs number 12345678901 is above/);
 });

@@ -11,8 +11,8 @@ export { loadVcf } from './load-vcf.ts';
 export { loadBed } from './load-bed.ts';
 export { loadVepTsv, vepColumnsFor } from './load-vep-tsv.ts';
 export type { VepTsvOptions } from './load-vep-tsv.ts';
-export { DbSnpFormatError } from './load-common.ts';
-export type { LoadOptions, LoadResult } from './load-common.ts';
+export { DbSnpFormatError, describeRejections } from './load-common.ts';
+export type { LoadOptions, LoadResult, RejectedEntry } from './load-common.ts';
 
 export type DbSnpFormat = 'vcf' | 'bed' | 'vep-tsv';
 

@@ -1,5 +1,5 @@
 import type { SnpTableBuilder } from './snp-table.ts';
-import { DbSnpFormatError, forEachLine, locate, parseRsName, parseUInt } from './load-common.ts';
+import { DbSnpFormatError, forEachLine, parseRsName, parseUInt, Rejections, RS_TOO_LARGE, rsTooLarge } from './load-common.ts';
 import type { LoadOptions, LoadResult } from './load-common.ts';
 
 /**
@@ -10,11 +10,13 @@ import type { LoadOptions, LoadResult } from './load-common.ts';
  *   - a zero-length row (chromStart == chromEnd) is an insertion between 1-based bases chromStart and
  *     chromStart + 1. It is stored as a 0-base span at chromStart + 1, which is where a VCF insertion
  *     anchored on base chromStart (REF=N, ALT=N…) lands after its anchor is stripped.
- * Rows whose name is not an rsID are skipped; `track`/`browser`/`#` lines are not data.
+ * Rows whose name is not an rsID are skipped; `track`/`browser`/`#` lines are not data. Rows whose
+ * rs number or position the table cannot hold are rejected (counted, the first few kept).
  */
 export async function loadBed(path: string, builder: SnpTableBuilder, opts?: LoadOptions): Promise<LoadResult> {
   let records = 0;
   let skipped = 0;
+  const rejections = new Rejections();
   await forEachLine(path, opts, (line, lineNo) => {
     if (line.length === 0 || line.charCodeAt(0) === 35 /* # */ || line.startsWith('track') || line.startsWith('browser')) return;
     // Field boundaries by indexOf: a split per row allocates five strings that are thrown away.
@@ -38,6 +40,7 @@ export async function loadBed(path: string, builder: SnpTableBuilder, opts?: Loa
     if (end < 0) throw new DbSnpFormatError(path, lineNo, 'chromEnd', `${JSON.stringify(line.slice(t2 + 1, t3))} is not a position`);
     if (end < start) throw new DbSnpFormatError(path, lineNo, 'chromEnd', `${end} is before chromStart ${start}`);
     const rs = parseRsName(line, t3 + 1, t4);
+    if (rs === RS_TOO_LARGE) return rejections.add(lineNo, 'name', rsTooLarge(line, t3 + 3, t4));
     if (rs < 0) {
       skipped++;
       return;
@@ -45,9 +48,9 @@ export async function loadBed(path: string, builder: SnpTableBuilder, opts?: Loa
     try {
       builder.addSpan(line.slice(0, t1), start + 1, rs, end - start);
     } catch (err) {
-      locate(err, path, lineNo, 'chromStart');
+      return rejections.take(err, path, lineNo, 'chromStart');
     }
     records++;
   });
-  return { records, skipped };
+  return rejections.result(records, skipped);
 }

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readLines, defaultLimits } from '../line-reader.ts';
 import type { LineReaderLimits } from '../line-reader.ts';
 import { VcfFormatError } from '../vcf-error.ts';
+import { TableLimitError } from './snp-table.ts';
 
 /** A problem in a dbSNP source file, located by file, 1-based line number and field. */
 export class DbSnpFormatError extends Error {
@@ -25,8 +26,50 @@ export interface LoadOptions {
 export interface LoadResult {
   /** Data lines that added at least one entry to the builder. */
   records: number;
-  /** Data lines left out: no rsID, no usable allele, or filtered (see each loader). */
+  /** Data lines left out by design: no rsID, no usable allele, or filtered (see each loader). */
   skipped: number;
+  /** Entries the table cannot hold (an rs number above 2^32-1, a position above 2^31-1), each counted. */
+  rejected: number;
+  /** The first few of them, in file order. */
+  rejectedExamples: RejectedEntry[];
+}
+
+/** One source entry the table cannot hold, located by its 1-based line and field. */
+export interface RejectedEntry {
+  line: number;
+  field: string;
+  reason: string;
+}
+
+/** Examples of rejected entries kept per source: enough to see what went wrong, not a copy of it. */
+export const REJECTED_EXAMPLES = 5;
+
+/** Counts a source's rejected entries and keeps the first few. */
+export class Rejections {
+  count = 0;
+  readonly examples: RejectedEntry[] = [];
+
+  add(line: number, field: string, reason: string): void {
+    this.count++;
+    if (this.examples.length < REJECTED_EXAMPLES) this.examples.push({ line, field, reason });
+  }
+
+  /** Whether `err` was a TableLimitError (then counted), or else a format error to locate. */
+  take(err: unknown, path: string, line: number, field: string): void {
+    if (err instanceof TableLimitError) this.add(line, field, err.message);
+    else locate(err, path, line, field);
+  }
+
+  result(records: number, skipped: number): LoadResult {
+    return { records, skipped, rejected: this.count, rejectedExamples: this.examples };
+  }
+}
+
+/** "N entries the table cannot hold (line 3 ID: rs number … ; …)", for a source's report. */
+export function describeRejections(r: Pick<LoadResult, 'rejected' | 'rejectedExamples'>): string {
+  const shown = r.rejectedExamples.map((e) => `line ${e.line} ${e.field}: ${e.reason}`).join('; ');
+  const more = r.rejected > r.rejectedExamples.length ? `; ${r.rejected - r.rejectedExamples.length} more` : '';
+  return `${r.rejected} ${r.rejected === 1 ? 'entry' : 'entries'} the table cannot hold (${shown}${more})`;
 }
 
 /**
@@ -52,21 +95,37 @@ export async function forEachLine(
 }
 
 const MAX_RS = 0xffffffff;
+/** parseRsDigits/parseRsName: an rs number the table cannot hold (above 2^32-1). */
+export const RS_TOO_LARGE = -2;
 
-/** Digits only, 1..2^32-1; anything else is -1 so each loader can say which field was wrong. */
+/**
+ * Digits only, 1..2^32-1; RS_TOO_LARGE for a larger number (or 0, which no rsID is), -1 for
+ * anything else, so each loader can say which field was wrong.
+ */
 export function parseRsDigits(s: string, from = 0, to = s.length): number {
   const n = to - from;
-  if (n < 1 || n > 10) return -1;
+  if (n < 1) return -1;
   let v = 0;
   for (let i = from; i < to; i++) {
     const d = s.charCodeAt(i) - 48;
     if (d < 0 || d > 9) return -1;
     v = v * 10 + d;
   }
-  return v >= 1 && v <= MAX_RS ? v : -1;
+  return v >= 1 && v <= MAX_RS ? v : RS_TOO_LARGE;
 }
 
-/** `rs123` in s[from, to) → 123; -1 for names that are not rsIDs (COSMIC, HGMD, ClinVar ids, `.`). */
+/** Why an rs number was rejected, for a Rejections entry. */
+export function rsTooLarge(s: string, from = 0, to = s.length): string {
+  const digits = s.slice(from, to);
+  return /^0+$/.test(digits)
+    ? `rs number ${digits} is not in 1..${MAX_RS}`
+    : `rs number ${digits} is above ${MAX_RS}, the largest the table holds`;
+}
+
+/**
+ * `rs123` in s[from, to) → 123; -1 for names that are not rsIDs (COSMIC, HGMD, ClinVar ids, `.`);
+ * RS_TOO_LARGE for an rsID whose number the table cannot hold.
+ */
 export function parseRsName(s: string, from = 0, to = s.length): number {
   return to - from > 2 && s.charCodeAt(from) === 114 /* r */ && s.charCodeAt(from + 1) === 115 /* s */
     ? parseRsDigits(s, from + 2, to)

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { SnpTableBuilder } from './snp-table.ts';
-import { DbSnpFormatError, forEachLine, locate, parseRsName, parseUInt } from './load-common.ts';
+import { DbSnpFormatError, forEachLine, parseRsName, parseUInt, Rejections, RS_TOO_LARGE, rsTooLarge } from './load-common.ts';
 import type { LoadOptions, LoadResult } from './load-common.ts';
 
 export interface VepTsvOptions extends LoadOptions {
@@ -65,6 +65,7 @@ function isNucleotides(a: string): boolean {
  * nucleotides (`(CA)17/(CA)21`, `(267_BP_DELETION)/-`, `(D21S1907)`), and REF alleles whose length
  * disagrees with start..end (Ensembl flags these as failed, so only with includeFailed).
  * Skipped: names that are not rsIDs (COSMIC `COSM…`, HGMD `CM…`, `TMP_ESP_…`) and failed variants.
+ * Rejected (counted, the first few kept): rs numbers and positions the table cannot hold.
  */
 export async function loadVepTsv(path: string, builder: SnpTableBuilder, opts?: VepTsvOptions): Promise<LoadResult> {
   const cols = opts?.columns ?? vepColumnsFor(path) ?? DEFAULT_COLUMNS;
@@ -85,6 +86,7 @@ export async function loadVepTsv(path: string, builder: SnpTableBuilder, opts?: 
 
   let records = 0;
   let skipped = 0;
+  const rejections = new Rejections();
   await forEachLine(path, opts, (line, lineNo) => {
     if (line.length === 0 || line.charCodeAt(0) === 35 /* # */) return;
     const f = line.split('\t', need);
@@ -98,6 +100,7 @@ export async function loadVepTsv(path: string, builder: SnpTableBuilder, opts?: 
     const chrom = f[cChr]!;
     if (chrom.length === 0) throw new DbSnpFormatError(path, lineNo, 'chr', 'empty');
     const rs = parseRsName(f[cName]!);
+    if (rs === RS_TOO_LARGE) return rejections.add(lineNo, 'variation_name', rsTooLarge(f[cName]!, 2));
     const failed = cFailed >= 0 ? f[cFailed]! : '.';
     if (rs < 0 || (!includeFailed && failed !== '.' && failed !== '0' && failed !== '')) {
       skipped++;
@@ -124,10 +127,10 @@ export async function loadVepTsv(path: string, builder: SnpTableBuilder, opts?: 
         builder.addSpan(chrom, start, rs);
       }
     } catch (err) {
-      locate(err, path, lineNo, 'allele_string');
+      return rejections.take(err, path, lineNo, 'allele_string');
     }
     if (added > 0) records++;
     else skipped++;
   });
-  return { records, skipped };
+  return rejections.result(records, skipped);
 }

@@ -202,12 +202,20 @@ export class SnpTableBuilder {
   }
 }
 
+/**
+ * A well-formed entry the table cannot hold (its arrays are 32-bit): the loaders count and report
+ * these instead of stopping the build, since a source's other entries are still good.
+ */
+export class TableLimitError extends RangeError {}
+
 function checkPos(pos: number): void {
-  if (!Number.isInteger(pos) || pos < 1 || pos > MAX_POS) throw new RangeError(`position ${pos} is not in 1..${MAX_POS}`);
+  if (Number.isInteger(pos) && pos > MAX_POS) throw new TableLimitError(`position ${pos} is above ${MAX_POS}, the largest the table holds`);
+  if (!Number.isInteger(pos) || pos < 1) throw new RangeError(`position ${pos} is not in 1..${MAX_POS}`);
 }
 
 function checkRs(rs: number): void {
-  if (!Number.isInteger(rs) || rs < 1 || rs > MAX_RS) throw new RangeError(`rs number ${rs} is not in 1..${MAX_RS}`);
+  if (Number.isInteger(rs) && rs > MAX_RS) throw new TableLimitError(`rs number ${rs} is above ${MAX_RS}, the largest the table holds`);
+  if (!Number.isInteger(rs) || rs < 1) throw new RangeError(`rs number ${rs} is not in 1..${MAX_RS}`);
 }
 
 /** Numbered chromosomes in numeric order, then the rest alphabetically (X, Y, MT, contigs). */
