@@ -38,6 +38,9 @@ const accountImpl: ServiceImpl<typeof AccountService> = {
   async setPlan() {
     throw rpcErrors.failedPrecondition('no plans here');
   },
+  async noteSignUpAttempt() {
+    throw rpcErrors.failedPrecondition('not in this test');
+  },
 };
 
 // Only WatchJobs is exercised; the other methods are never called.

@@ -16,6 +16,14 @@ import { publishProto, subjects, DUPLICATE_WINDOW_MS } from '@gas/messaging';
 import type { AccountStore } from './account-store.ts';
 import { USER_ID } from './ids.ts';
 
+/**
+ * At most one sign-up-attempt event per account in this time: whoever keeps posting the sign-up
+ * form with someone's address cannot flood that person's mailbox.
+ */
+export const SIGN_UP_NOTE_WINDOW_MS = 60 * 60 * 1000;
+
+const msOf = (t: { seconds: bigint; nanos: number } | undefined): number => (t ? Number(t.seconds) * 1000 + Math.floor(t.nanos / 1e6) : 0);
+
 export function createAccountService(deps: {
   accounts: AccountStore;
   js: JetStreamClient;
@@ -53,6 +61,7 @@ export function createAccountService(deps: {
           createdAt: cur?.createdAt ?? at,
           updatedAt: at,
           planChangedAt: cur?.planChangedAt,
+          signUpAttemptNotedAt: cur?.signUpAttemptNotedAt,
         }),
       );
       return { account: res.account, created: res.created };
@@ -89,6 +98,31 @@ export function createAccountService(deps: {
       );
       if (res.changed) deps.logger.info({ userId: req.userId, plan: Plan[req.plan] }, 'plan changed');
       return { account: res.account };
+    },
+
+    async noteSignUpAttempt(req) {
+      check(req.userId);
+      const at = now();
+      const res = await deps.accounts.upsert(req.userId, (cur) => {
+        if (!cur) throw rpcErrors.notFound(`account ${req.userId} not found`);
+        if (at.getTime() - msOf(cur.signUpAttemptNotedAt) < SIGN_UP_NOTE_WINDOW_MS) return null;
+        return create(AccountSchema, { ...cur, signUpAttemptNotedAt: timestampFromDate(at) });
+      });
+      // As in SetPlan: inside JetStream's duplicate window a repeat re-publishes the same event id
+      // (a retry after a failed publish; the copy is dropped); later in the hour nothing is published.
+      const notedAt = res.account.signUpAttemptNotedAt;
+      if (!res.changed && at.getTime() - msOf(notedAt) > DUPLICATE_WINDOW_MS) return { noted: false };
+      const eventId = `${req.userId}.sign_up_attempted.${notedAt?.seconds ?? 0}`;
+      await publishProto(
+        deps.js,
+        subjects.accountEvent('sign_up_attempted'),
+        AccountEventSchema,
+        // The time of the noted attempt, not of a re-publish, so every copy says the same.
+        create(AccountEventSchema, { eventId, kind: AccountEventKind.SIGN_UP_ATTEMPTED, account: res.account, occurredAt: notedAt }),
+        eventId,
+      );
+      if (res.changed) deps.logger.info({ userId: req.userId }, 'sign-up attempt with a registered address noted');
+      return { noted: res.changed };
     },
   };
 }

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gas/v1/account.proto.
  */
 export const file_gas_v1_account: GenFile = /*@__PURE__*/
-  fileDesc("ChRnYXMvdjEvYWNjb3VudC5wcm90bxIGZ2FzLnYxIkoKEU5vdGlmaWNhdGlvblByZWZzEhsKE2VtYWlsX29uX2NvbXBsZXRpb24YASABKAgSGAoQZW1haWxfb25fZmFpbHVyZRgCIAEoCCLMAgoHQWNjb3VudBIPCgd1c2VyX2lkGAEgASgJEhoKBHBsYW4YAiABKA4yDC5nYXMudjEuUGxhbhINCgVlbWFpbBgDIAEoCRIMCgRuYW1lGAQgASgJEhMKC2luc3RpdHV0aW9uGAUgASgJEjAKDW5vdGlmaWNhdGlvbnMYBiABKAsyGS5nYXMudjEuTm90aWZpY2F0aW9uUHJlZnMSGwoTYmlsbGluZ19jdXN0b21lcl9pZBgHIAEoCRIuCgpjcmVhdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCg9wbGFuX2NoYW5nZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIiQKEUdldEFjY291bnRSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiNgoSR2V0QWNjb3VudFJlc3BvbnNlEiAKB2FjY291bnQYASABKAsyDy5nYXMudjEuQWNjb3VudCI4ChRVcHNlcnRBY2NvdW50UmVxdWVzdBIgCgdhY2NvdW50GAEgASgLMg8uZ2FzLnYxLkFjY291bnQiSgoVVXBzZXJ0QWNjb3VudFJlc3BvbnNlEiAKB2FjY291bnQYASABKAsyDy5nYXMudjEuQWNjb3VudBIPCgdjcmVhdGVkGAIgASgIIloKDlNldFBsYW5SZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkSGgoEcGxhbhgCIAEoDjIMLmdhcy52MS5QbGFuEhsKE2JpbGxpbmdfY3VzdG9tZXJfaWQYAyABKAkiMwoPU2V0UGxhblJlc3BvbnNlEiAKB2FjY291bnQYASABKAsyDy5nYXMudjEuQWNjb3VudCo9CgRQbGFuEhQKEFBMQU5fVU5TUEVDSUZJRUQQABINCglQTEFOX0ZSRUUQARIQCgxQTEFOX1BSRU1JVU0QAjLfAQoOQWNjb3VudFNlcnZpY2USQwoKR2V0QWNjb3VudBIZLmdhcy52MS5HZXRBY2NvdW50UmVxdWVzdBoaLmdhcy52MS5HZXRBY2NvdW50UmVzcG9uc2USTAoNVXBzZXJ0QWNjb3VudBIcLmdhcy52MS5VcHNlcnRBY2NvdW50UmVxdWVzdBodLmdhcy52MS5VcHNlcnRBY2NvdW50UmVzcG9uc2USOgoHU2V0UGxhbhIWLmdhcy52MS5TZXRQbGFuUmVxdWVzdBoXLmdhcy52MS5TZXRQbGFuUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChRnYXMvdjEvYWNjb3VudC5wcm90bxIGZ2FzLnYxIkoKEU5vdGlmaWNhdGlvblByZWZzEhsKE2VtYWlsX29uX2NvbXBsZXRpb24YASABKAgSGAoQZW1haWxfb25fZmFpbHVyZRgCIAEoCCKKAwoHQWNjb3VudBIPCgd1c2VyX2lkGAEgASgJEhoKBHBsYW4YAiABKA4yDC5nYXMudjEuUGxhbhINCgVlbWFpbBgDIAEoCRIMCgRuYW1lGAQgASgJEhMKC2luc3RpdHV0aW9uGAUgASgJEjAKDW5vdGlmaWNhdGlvbnMYBiABKAsyGS5nYXMudjEuTm90aWZpY2F0aW9uUHJlZnMSGwoTYmlsbGluZ19jdXN0b21lcl9pZBgHIAEoCRIuCgpjcmVhdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCg9wbGFuX2NoYW5nZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjwKGHNpZ25fdXBfYXR0ZW1wdF9ub3RlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiJAoRR2V0QWNjb3VudFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSI2ChJHZXRBY2NvdW50UmVzcG9uc2USIAoHYWNjb3VudBgBIAEoCzIPLmdhcy52MS5BY2NvdW50IjgKFFVwc2VydEFjY291bnRSZXF1ZXN0EiAKB2FjY291bnQYASABKAsyDy5nYXMudjEuQWNjb3VudCJKChVVcHNlcnRBY2NvdW50UmVzcG9uc2USIAoHYWNjb3VudBgBIAEoCzIPLmdhcy52MS5BY2NvdW50Eg8KB2NyZWF0ZWQYAiABKAgiWgoOU2V0UGxhblJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIaCgRwbGFuGAIgASgOMgwuZ2FzLnYxLlBsYW4SGwoTYmlsbGluZ19jdXN0b21lcl9pZBgDIAEoCSIzCg9TZXRQbGFuUmVzcG9uc2USIAoHYWNjb3VudBgBIAEoCzIPLmdhcy52MS5BY2NvdW50IisKGE5vdGVTaWduVXBBdHRlbXB0UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIioKGU5vdGVTaWduVXBBdHRlbXB0UmVzcG9uc2USDQoFbm90ZWQYASABKAgqPQoEUGxhbhIUChBQTEFOX1VOU1BFQ0lGSUVEEAASDQoJUExBTl9GUkVFEAESEAoMUExBTl9QUkVNSVVNEAIyuQIKDkFjY291bnRTZXJ2aWNlEkMKCkdldEFjY291bnQSGS5nYXMudjEuR2V0QWNjb3VudFJlcXVlc3QaGi5nYXMudjEuR2V0QWNjb3VudFJlc3BvbnNlEkwKDVVwc2VydEFjY291bnQSHC5nYXMudjEuVXBzZXJ0QWNjb3VudFJlcXVlc3QaHS5nYXMudjEuVXBzZXJ0QWNjb3VudFJlc3BvbnNlEjoKB1NldFBsYW4SFi5nYXMudjEuU2V0UGxhblJlcXVlc3QaFy5nYXMudjEuU2V0UGxhblJlc3BvbnNlElgKEU5vdGVTaWduVXBBdHRlbXB0EiAuZ2FzLnYxLk5vdGVTaWduVXBBdHRlbXB0UmVxdWVzdBohLmdhcy52MS5Ob3RlU2lnblVwQXR0ZW1wdFJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message gas.v1.NotificationPrefs
@@ -91,6 +91,14 @@ export type Account = Message<"gas.v1.Account"> & {
    * @generated from field: google.protobuf.Timestamp plan_changed_at = 10;
    */
   planChangedAt?: Timestamp | undefined;
+
+  /**
+   * When NoteSignUpAttempt last published a sign-up attempt for this account's address; names
+   * that event and keeps the owner's mailbox to one such email an hour.
+   *
+   * @generated from field: google.protobuf.Timestamp sign_up_attempt_noted_at = 11;
+   */
+  signUpAttemptNotedAt?: Timestamp | undefined;
 };
 
 /**
@@ -218,6 +226,42 @@ export const SetPlanResponseSchema: GenMessage<SetPlanResponse> = /*@__PURE__*/
   messageDesc(file_gas_v1_account, 7);
 
 /**
+ * @generated from message gas.v1.NoteSignUpAttemptRequest
+ */
+export type NoteSignUpAttemptRequest = Message<"gas.v1.NoteSignUpAttemptRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message gas.v1.NoteSignUpAttemptRequest.
+ * Use `create(NoteSignUpAttemptRequestSchema)` to create a new message.
+ */
+export const NoteSignUpAttemptRequestSchema: GenMessage<NoteSignUpAttemptRequest> = /*@__PURE__*/
+  messageDesc(file_gas_v1_account, 8);
+
+/**
+ * @generated from message gas.v1.NoteSignUpAttemptResponse
+ */
+export type NoteSignUpAttemptResponse = Message<"gas.v1.NoteSignUpAttemptResponse"> & {
+  /**
+   * False when an attempt was already noted within the hour, so no new event was published.
+   *
+   * @generated from field: bool noted = 1;
+   */
+  noted: boolean;
+};
+
+/**
+ * Describes the message gas.v1.NoteSignUpAttemptResponse.
+ * Use `create(NoteSignUpAttemptResponseSchema)` to create a new message.
+ */
+export const NoteSignUpAttemptResponseSchema: GenMessage<NoteSignUpAttemptResponse> = /*@__PURE__*/
+  messageDesc(file_gas_v1_account, 9);
+
+/**
  * @generated from enum gas.v1.Plan
  */
 export enum Plan {
@@ -274,6 +318,17 @@ export const AccountService: GenService<{
     methodKind: "unary";
     input: typeof SetPlanRequestSchema;
     output: typeof SetPlanResponseSchema;
+  },
+  /**
+   * Someone tried to sign up with this account's address: publishes account.sign_up_attempted so
+   * the owner gets an email, at most once an hour per account (later attempts publish nothing).
+   *
+   * @generated from rpc gas.v1.AccountService.NoteSignUpAttempt
+   */
+  noteSignUpAttempt: {
+    methodKind: "unary";
+    input: typeof NoteSignUpAttemptRequestSchema;
+    output: typeof NoteSignUpAttemptResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_gas_v1_account, 0);

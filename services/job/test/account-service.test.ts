@@ -1,0 +1,112 @@
+// NoteSignUpAttempt in-process against a real nats-server, served over gRPC with a clock the test
+// moves: one account.sign_up_attempted event per account an hour, the same event id again inside
+// JetStream's duplicate window (dropped there), and the account otherwise unchanged.
+import t from 'tap';
+import { Writable } from 'node:stream';
+import { connect } from '@nats-io/transport-node';
+import { Kvm } from '@nats-io/kv';
+import { startNatsServer } from '@gas/testing';
+import { createLogger } from '@gas/runtime';
+import { ensureStreams, jetstream, jetstreamManager, streamSpecsFrom } from '@gas/messaging';
+import {
+  addService,
+  createClient,
+  fromBinary,
+  startGrpcServer,
+  timestampDate,
+  AccountEventKind,
+  AccountEventSchema,
+  AccountService,
+  Status,
+} from '@gas/proto';
+import { AccountStore } from '../src/account-store.ts';
+import { createAccountService, SIGN_UP_NOTE_WINDOW_MS } from '../src/account-service.ts';
+
+const nats = await startNatsServer();
+t.teardown(() => nats.stop());
+const nc = await connect({ servers: nats.url });
+t.teardown(() => nc.close());
+const jsm = await jetstreamManager(nc);
+await ensureStreams(jsm, streamSpecsFrom({ eventsMaxAgeDays: 1, natsReplicas: 1 }));
+const js = jetstream(nc);
+const store = new AccountStore(await new Kvm(js).create('gas-accounts', { history: 1, storage: 'file' }));
+let clock = new Date('2026-12-07T06:00:00.000Z');
+const logger = createLogger({ service: 'job', level: 'warn', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+const server = await startGrpcServer({
+  host: '127.0.0.1',
+  port: 0,
+  serviceNames: [AccountService.typeName],
+  register: (s) => addService(s, AccountService, createAccountService({ accounts: store, js, logger, now: () => clock })),
+});
+t.teardown(() => server.shutdown(500));
+const accounts = createClient(AccountService, `127.0.0.1:${server.port}`, { defaultDeadlineMs: 5000 });
+t.teardown(() => accounts.close());
+
+const advance = (ms: number) => (clock = new Date(clock.getTime() + ms));
+
+/** The sign-up-attempt events GAS_EVENTS holds, oldest first. */
+async function events() {
+  const info = await jsm.streams.info('GAS_EVENTS', { subjects_filter: 'gas.events.account.>' });
+  const n = info.state.subjects?.['gas.events.account.sign_up_attempted'] ?? 0;
+  const out = [];
+  for (let seq = info.state.first_seq; out.length < n && seq <= info.state.last_seq; seq++) {
+    const m = await jsm.streams.getMessage('GAS_EVENTS', { seq }).catch(() => null);
+    if (m?.subject === 'gas.events.account.sign_up_attempted')
+      out.push({ msgId: m.header?.get('Nats-Msg-Id'), event: fromBinary(AccountEventSchema, m.data) });
+  }
+  return out;
+}
+
+t.test('one event an hour per account; a repeat inside the duplicate window is the same event', async (t) => {
+  await accounts.upsertAccount({ account: { userId: 'owner', email: 'owner@example.org', name: 'Owner', institution: 'Lab' } });
+  const first = await accounts.noteSignUpAttempt({ userId: 'owner' });
+  t.equal(first.noted, true);
+  let seen = await events();
+  t.equal(seen.length, 1);
+  const eventId = `owner.sign_up_attempted.${clock.getTime() / 1000}`;
+  t.equal(seen[0]!.msgId, eventId, 'Nats-Msg-Id is the event id');
+  t.equal(seen[0]!.event.eventId, eventId);
+  t.equal(seen[0]!.event.kind, AccountEventKind.SIGN_UP_ATTEMPTED);
+  t.equal(seen[0]!.event.account?.email, 'owner@example.org', 'the event carries the address to write to');
+  t.equal(timestampDate(seen[0]!.event.occurredAt!).toISOString(), clock.toISOString());
+
+  // Within two minutes: published again with the same id (a retry after a failed publish), and dropped.
+  advance(60_000);
+  t.equal((await accounts.noteSignUpAttempt({ userId: 'owner' })).noted, false);
+  t.equal((await events()).length, 1, 'JetStream dropped the copy');
+
+  // Later in the hour: nothing is published at all.
+  advance(30 * 60_000);
+  t.equal((await accounts.noteSignUpAttempt({ userId: 'owner' })).noted, false);
+  t.equal((await events()).length, 1);
+
+  // An hour after the first: a new event, with a new id.
+  advance(SIGN_UP_NOTE_WINDOW_MS - 31 * 60_000);
+  t.equal((await accounts.noteSignUpAttempt({ userId: 'owner' })).noted, true);
+  seen = await events();
+  t.equal(seen.length, 2);
+  t.equal(seen[1]!.event.eventId, `owner.sign_up_attempted.${clock.getTime() / 1000}`);
+
+  // Another account has its own hour.
+  await accounts.upsertAccount({ account: { userId: 'other', email: 'other@example.org', name: 'Other' } });
+  t.equal((await accounts.noteSignUpAttempt({ userId: 'other' })).noted, true);
+  t.equal((await events()).length, 3);
+});
+
+t.test('the account is otherwise unchanged, and a profile edit keeps the note', async (t) => {
+  const { account } = await accounts.getAccount({ userId: 'owner' });
+  t.match(account, { email: 'owner@example.org', name: 'Owner', institution: 'Lab' });
+  const noted = account!.signUpAttemptNotedAt;
+  t.ok(noted);
+  const edited = await accounts.upsertAccount({ account: { userId: 'owner', email: 'owner@example.org', name: 'Owner Two' } });
+  t.strictSame(edited.account!.signUpAttemptNotedAt, noted, 'a profile edit does not reopen the window');
+  advance(60 * 1000);
+  t.equal((await accounts.noteSignUpAttempt({ userId: 'owner' })).noted, false);
+});
+
+t.test('an unknown user is NOT_FOUND, a bad id INVALID_ARGUMENT, and neither publishes', async (t) => {
+  const before = (await events()).length;
+  await t.rejects(accounts.noteSignUpAttempt({ userId: 'ghost' }), { name: 'RpcError', code: Status.NOT_FOUND });
+  await t.rejects(accounts.noteSignUpAttempt({ userId: 'not a user' }), { name: 'RpcError', code: Status.INVALID_ARGUMENT });
+  t.equal((await events()).length, before);
+});
