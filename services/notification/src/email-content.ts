@@ -29,6 +29,22 @@ export function messageIdFor(eventId: string, publicUrl: string): string {
   return `<${eventId.replace(/[^A-Za-z0-9._-]/g, '-')}@${new URL(publicUrl).hostname || 'gas.invalid'}>`;
 }
 
+/** The HTML part's frame; `body` and `footer` are HTML already escaped by the caller. */
+function htmlPage(o: { title: string; body: string[]; link: string; linkText: string; footer: string }): string {
+  const e = escapeHtml;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${e(o.title)}</title></head>
+<body style="margin:0;padding:24px;background:#f6f7f9;font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#1b1f24;font-size:15px;line-height:1.5">
+<div style="max-width:560px;margin:0 auto;background:#ffffff;border:1px solid #dde1e6;border-radius:8px;padding:24px">
+<p style="margin:0 0 4px;color:#555;font-size:13px">GAS · Genomics Annotation Service</p>
+<h1 style="margin:0 0 16px;font-size:20px">${e(o.title)}</h1>
+${o.body.join('\n')}
+<p style="margin:0 0 24px"><a href="${e(o.link)}" style="display:inline-block;background:#1f6feb;color:#ffffff;text-decoration:none;padding:10px 16px;border-radius:6px">${e(o.linkText)}</a></p>
+<p style="margin:0;color:#555;font-size:12px">${o.footer}</p>
+</div></body></html>
+`;
+}
+
 export function composeEmail(o: {
   notice: Notice;
   to: string;
@@ -60,19 +76,17 @@ export function composeEmail(o: {
   const rows = o.facts
     .map(([k, v]) => `<tr><td style="padding:2px 12px 2px 0;color:#555">${e(k)}</td><td style="padding:2px 0">${e(v)}</td></tr>`)
     .join('');
-  const html = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${e(o.notice.title)}</title></head>
-<body style="margin:0;padding:24px;background:#f6f7f9;font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#1b1f24;font-size:15px;line-height:1.5">
-<div style="max-width:560px;margin:0 auto;background:#ffffff;border:1px solid #dde1e6;border-radius:8px;padding:24px">
-<p style="margin:0 0 4px;color:#555;font-size:13px">GAS · Genomics Annotation Service</p>
-<h1 style="margin:0 0 16px;font-size:20px">${e(o.notice.title)}</h1>
-<p style="margin:0 0 12px">${e(greeting)}</p>
-<p style="margin:0 0 16px">${e(o.notice.text)}</p>
-${rows ? `<table role="presentation" style="border-collapse:collapse;margin:0 0 20px;font-size:14px">${rows}</table>` : ''}
-<p style="margin:0 0 24px"><a href="${e(link)}" style="display:inline-block;background:#1f6feb;color:#ffffff;text-decoration:none;padding:10px 16px;border-radius:6px">${e(linkText)}</a></p>
-<p style="margin:0;color:#555;font-size:12px">You get this because your GAS notification preference is ${e(PREFERENCE_WORDS[o.preference])}. <a href="${e(prefs)}" style="color:#555">Change it</a>.</p>
-</div></body></html>
-`;
+  const html = htmlPage({
+    title: o.notice.title,
+    body: [
+      `<p style="margin:0 0 12px">${e(greeting)}</p>`,
+      `<p style="margin:0 0 16px">${e(o.notice.text)}</p>`,
+      ...(rows ? [`<table role="presentation" style="border-collapse:collapse;margin:0 0 20px;font-size:14px">${rows}</table>`] : []),
+    ],
+    link,
+    linkText,
+    footer: `You get this because your GAS notification preference is ${e(PREFERENCE_WORDS[o.preference])}. <a href="${e(prefs)}" style="color:#555">Change it</a>.`,
+  });
   return {
     to: o.to,
     subject: `GAS: ${o.notice.title}`,
@@ -84,5 +98,43 @@ ${rows ? `<table role="presentation" style="border-collapse:collapse;margin:0 0 
       'Auto-Submitted': 'auto-generated',
       'X-GAS-Event-Id': o.notice.eventId,
     },
+  };
+}
+
+const SIGN_UP_ATTEMPT_TITLE = 'Someone tried to sign up with your address';
+
+/**
+ * The security notice to an address someone tried to sign up with while it had an account. It
+ * holds only what GAS knows: the time and the sign-in link. Nothing from the sign-up form, and no
+ * greeting by name either: addresses are not verified at sign-up, so the account's own name may be
+ * a stranger's words, and this email must give nobody a way to put words in front of the owner.
+ */
+export function composeSignUpAttemptEmail(o: { eventId: string; to: string; occurredAt: Date; publicUrl: string }): OutgoingMail {
+  const base = o.publicUrl.replace(/\/+$/, '');
+  const signIn = `${base}/signin`;
+  const when = `${o.occurredAt.toISOString().replace('T', ' ').slice(0, 16)} UTC`;
+  const what =
+    `On ${when} someone tried to create a GAS account with this email address. ` +
+    'This address already has an account, so no new account was made and nobody was signed in.';
+  const ifYou = 'If it was you: you have an account already. Sign in with it';
+  const ifNot = 'If it was not you: you need do nothing. Your account is unchanged.';
+  const why = 'You get this security notice whatever your email preference, as it concerns your account. GAS sends at most one an hour.';
+  const text = ['Hello,', '', what, '', `${ifYou}: ${signIn}`, '', ifNot, '', '-- ', why, ''].join('\n');
+  const e = escapeHtml;
+  const html = htmlPage({
+    title: SIGN_UP_ATTEMPT_TITLE,
+    body: ['Hello,', what, `${ifYou}.`, ifNot].map((p) => `<p style="margin:0 0 12px">${e(p)}</p>`),
+    link: signIn,
+    linkText: 'Sign in to GAS',
+    footer: e(why),
+  });
+  return {
+    to: o.to,
+    subject: `GAS: ${SIGN_UP_ATTEMPT_TITLE}`,
+    text,
+    html,
+    messageId: messageIdFor(o.eventId, o.publicUrl),
+    // No List-Unsubscribe: the preference does not turn this email off, and a link saying it does would mislead.
+    headers: { 'Auto-Submitted': 'auto-generated', 'X-GAS-Event-Id': o.eventId },
   };
 }

@@ -1,5 +1,6 @@
 // The notification consumer's handler on GAS_EVENTS: each job and account event becomes an in-app
-// notice and, if the user wants it, exactly one email. The order makes "exactly one" hold whatever
+// notice and, if the user wants it, exactly one email (a sign-up attempt with a registered address:
+// the email only, whatever the preference). The order makes "exactly one" hold whatever
 // fails: the notice is stored (idempotent by its id), the send is recorded as "sending" under the
 // event id, the mail goes out, the record becomes "sent", and only then is the message acked. A
 // redelivery finds the record: "sent" means done; "sending" means a crash mid-send, so it sends
@@ -8,16 +9,17 @@ import type { JsMsg } from '@gas/messaging';
 import type { HandlerContext, Outcome } from '@gas/messaging';
 import { decodeProto, PoisonMessageError } from '@gas/messaging';
 import type { Logger } from '@gas/runtime';
-import { AccountEventSchema, EmailStatus, JobEventSchema, NoticeKind, RpcError, Status } from '@gas/proto';
-import type { Account, AccountService, Notice, ServiceClient } from '@gas/proto';
-import { composeEmail } from './email-content.ts';
+import { timestampDate, AccountEventKind, AccountEventSchema, EmailStatus, JobEventSchema, NoticeKind, RpcError, Status } from '@gas/proto';
+import type { Account, AccountEvent, AccountService, Notice, ServiceClient } from '@gas/proto';
+import { composeEmail, composeSignUpAttemptEmail } from './email-content.ts';
+import type { OutgoingMail } from './email-content.ts';
 import type { Mailer } from './mailer.ts';
 import type { NotificationMetrics } from './notification-metrics.ts';
 import { accountNotice, emailPreference, jobFacts, jobNotice, wantsEmail } from './notice-content.ts';
 import type { NoticeStore } from './notice-store.ts';
 import { classifySmtpFailure, maskAddress } from './smtp-failure.ts';
 import { isFinal, SendLog } from './send-log.ts';
-import type { SendState } from './send-log.ts';
+import type { SendRecord, SendState } from './send-log.ts';
 
 /** Points where a fault test may stop the service dead (NOTIFICATION_TEST_STALL_AFTER). */
 export type StallPoint = 'sent' | 'recorded';
@@ -58,20 +60,50 @@ export function createEventHandler(deps: EventHandlerDeps) {
     }
   }
 
-  function decode(msg: JsMsg): { notice: Notice | null; facts: Array<[string, string]>; account?: Account } {
+  function decode(msg: JsMsg): { notice: Notice | null; facts: Array<[string, string]>; account?: Account; signUp?: AccountEvent } {
     if (msg.subject.startsWith('gas.events.job.')) {
       const e = decodeProto(JobEventSchema, msg.data);
       return { notice: jobNotice(e), facts: jobFacts(e) };
     }
     if (msg.subject.startsWith('gas.events.account.')) {
       const e = decodeProto(AccountEventSchema, msg.data);
+      if (e.kind === AccountEventKind.SIGN_UP_ATTEMPTED) return { notice: null, facts: [], signUp: e };
       return { notice: accountNotice(e), facts: [], account: e.account };
     }
     return { notice: null, facts: [] };
   }
 
+  /**
+   * Someone tried to sign up with the address of an account: an email to the address, and no
+   * notice (the owner did nothing, and a notice would only repeat the email in the list of their
+   * jobs). Without a notice, the send record alone makes it exactly once.
+   */
+  async function signUpAttempted(e: AccountEvent, ctx: HandlerContext): Promise<Outcome> {
+    const userId = e.account?.userId;
+    if (!userId) return { kind: 'term', reason: 'account.sign_up_attempted without an account' };
+    const kind = 'sign_up_attempted';
+    const record = await deps.sends.get(e.eventId);
+    if (isFinal(record)) {
+      deps.metrics.duplicates.inc({ kind });
+      return ack;
+    }
+    // The preference (every email, failures only, none) is not asked: it is about news of jobs and
+    // plans, and this is a security notice about the account itself, which the owner needs to know
+    // of even with every email turned off. The job service publishes at most one an hour.
+    const account = await accountOf(userId, e.account);
+    if (!account?.email) {
+      deps.metrics.emails.inc({ kind, outcome: 'no_address' });
+      return ack;
+    }
+    const occurredAt = e.occurredAt ? timestampDate(e.occurredAt) : new Date();
+    const mail = composeSignUpAttemptEmail({ eventId: e.eventId, to: account.email, occurredAt, publicUrl: deps.publicUrl });
+    const log = deps.logger.child({ eventId: e.eventId, userId });
+    return send({ eventId: e.eventId, kind, mail, record, ctx, log, settle: async () => undefined });
+  }
+
   async function handle(msg: JsMsg, ctx: HandlerContext): Promise<Outcome> {
-    const { notice: fresh, facts, account: fromEvent } = decode(msg);
+    const { notice: fresh, facts, account: fromEvent, signUp } = decode(msg);
+    if (signUp) return signUpAttempted(signUp, ctx);
     if (!fresh) return { kind: 'term', reason: `no notice for ${msg.subject}` };
     const kind = KIND_LABEL[fresh.kind];
     const { notice, created } = await deps.notices.ensure(fresh);
@@ -112,6 +144,31 @@ export function createEventHandler(deps: EventHandlerDeps) {
       facts,
       preference: emailPreference(account.notifications),
     });
+    return send({
+      eventId: notice.eventId,
+      kind,
+      mail,
+      record,
+      ctx,
+      log,
+      settle: (status, detail) => deps.notices.setEmail(notice, status, detail),
+    });
+  }
+
+  /**
+   * Records `sending`, sends, and records what became of it, then `settle` (the notice's email
+   * status). On a transient failure it throws, so the consumer redelivers with backoff.
+   */
+  async function send(o: {
+    eventId: string;
+    kind: string;
+    mail: OutgoingMail;
+    record: SendRecord | null;
+    ctx: HandlerContext;
+    log: Logger;
+    settle: (status: EmailStatus, detail?: string) => Promise<unknown>;
+  }): Promise<Outcome> {
+    const { eventId, kind, mail, record, ctx, log } = o;
     const attempts = (record?.attempts ?? 0) + 1;
     if (record?.state === 'sending') {
       deps.metrics.resends.inc({ kind });
@@ -119,7 +176,7 @@ export function createEventHandler(deps: EventHandlerDeps) {
     }
     if (record) deps.metrics.retries.inc({ kind });
     const recordSend = (state: SendState, detail?: string) =>
-      deps.sends.put(notice.eventId, {
+      deps.sends.put(eventId, {
         state,
         at: new Date().toISOString(),
         messageId: mail.messageId,
@@ -131,13 +188,13 @@ export function createEventHandler(deps: EventHandlerDeps) {
     const started = performance.now();
     let response: string;
     try {
-      ({ response } = await deps.mailer.send(mail, SendLog.key(notice.eventId)));
+      ({ response } = await deps.mailer.send(mail, SendLog.key(eventId)));
     } catch (err) {
       const failure = classifySmtpFailure(err);
-      const to = maskAddress(account.email);
+      const to = maskAddress(mail.to);
       if (failure.permanent) {
         await recordSend('refused', failure.detail);
-        await deps.notices.setEmail(notice, EmailStatus.REFUSED, failure.detail);
+        await o.settle(EmailStatus.REFUSED, failure.detail);
         deps.metrics.emails.inc({ kind, outcome: 'refused' });
         deps.metrics.permanentFailures.inc({ kind });
         log.warn({ to, detail: failure.detail }, 'email refused for good; not retried');
@@ -145,7 +202,7 @@ export function createEventHandler(deps: EventHandlerDeps) {
       }
       if (ctx.maxDeliver > 0 && ctx.deliveryCount >= ctx.maxDeliver) {
         await recordSend('gave-up', failure.detail);
-        await deps.notices.setEmail(notice, EmailStatus.GAVE_UP, failure.detail);
+        await o.settle(EmailStatus.GAVE_UP, failure.detail);
         deps.metrics.emails.inc({ kind, outcome: 'gave_up' });
         log.error({ to, detail: failure.detail, attempts }, 'email given up after the last retry');
         return ack;
@@ -159,7 +216,7 @@ export function createEventHandler(deps: EventHandlerDeps) {
     deps.metrics.sendSeconds.observe((performance.now() - started) / 1000);
     await stall('sent');
     await recordSend('sent', response.slice(0, 200));
-    await deps.notices.setEmail(notice, EmailStatus.SENT);
+    await o.settle(EmailStatus.SENT);
     deps.metrics.emails.inc({ kind, outcome: 'sent' });
     log.info({ messageId: mail.messageId, attempts, via: deps.mailer.kind, response: response.slice(0, 200) }, 'email sent');
     await stall('recorded');

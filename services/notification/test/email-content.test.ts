@@ -1,6 +1,6 @@
 import t from 'tap';
 import { create, NoticeKind, NoticeSchema } from '@gas/proto';
-import { composeEmail, messageIdFor } from '../src/email-content.ts';
+import { composeEmail, composeSignUpAttemptEmail, messageIdFor } from '../src/email-content.ts';
 import { classifySmtpFailure, maskAddress } from '../src/smtp-failure.ts';
 
 const notice = create(NoticeSchema, {
@@ -51,6 +51,41 @@ t.test('an account notice links the notices page', async (t) => {
   });
   t.match(mail.text, /^Hello,$/m);
   t.match(mail.text, /^Open your notices: http:\/\/127\.0\.0\.1:8080\/notices$/m);
+});
+
+t.test('a sign-up attempt: what happened and when, the sign-in link, nothing from the form, not tied to the preference', async (t) => {
+  const mail = composeSignUpAttemptEmail({
+    eventId: 'alice.sign_up_attempted.1796630400',
+    to: 'alice@example.org',
+    occurredAt: new Date('2026-12-07T06:40:31Z'),
+    publicUrl: 'https://gas.example.org/',
+  });
+  t.equal(mail.to, 'alice@example.org');
+  t.equal(mail.subject, 'GAS: Someone tried to sign up with your address');
+  t.equal(
+    mail.text,
+    [
+      'Hello,',
+      '',
+      'On 2026-12-07 06:40 UTC someone tried to create a GAS account with this email address. This address already has an ' +
+        'account, so no new account was made and nobody was signed in.',
+      '',
+      'If it was you: you have an account already. Sign in with it: https://gas.example.org/signin',
+      '',
+      'If it was not you: you need do nothing. Your account is unchanged.',
+      '',
+      '-- ',
+      'You get this security notice whatever your email preference, as it concerns your account. GAS sends at most one an hour.',
+      '',
+    ].join('\n'),
+  );
+  t.match(mail.html, /On 2026-12-07 06:40 UTC someone tried to create a GAS account with this email address\./);
+  t.match(mail.html, /If it was not you: you need do nothing\. Your account is unchanged\./);
+  t.match(mail.html, /href="https:\/\/gas\.example\.org\/signin"/);
+  t.notMatch(mail.html, /<(img|link|script|iframe)\b|\ssrc="|url\(|@import/, 'nothing remote');
+  t.notMatch(mail.text + mail.html, /profile#notifications|Change it/, 'no preference link: the preference does not turn it off');
+  t.equal(mail.messageId, '<alice.sign_up_attempted.1796630400@gas.example.org>');
+  t.strictSame(mail.headers, { 'Auto-Submitted': 'auto-generated', 'X-GAS-Event-Id': 'alice.sign_up_attempted.1796630400' });
 });
 
 t.test('Message-IDs hold only what they may', async (t) => {

@@ -1,10 +1,10 @@
 // Sign up, sign in and sign out with e-mail and password.
 import type { FastifyInstance } from 'fastify';
-import { create, AccountSchema } from '@gas/proto';
+import { create, AccountSchema, RpcError, Status } from '@gas/proto';
+import type { AccountService, ServiceClient } from '@gas/proto';
 import { EmailTakenError, hashPassword, verifyPassword, passwordProblem, dummyHash } from '../identity/index.ts';
 import { signInPage, signUpPage } from '../web/pages/auth-pages.ts';
 import { safeNext } from '../web/viewer.ts';
-import { accountOf } from '../plan-limits.ts';
 import { sendPage } from '../web/send-page.ts';
 import { SignedOutForms } from './signed-out-form.ts';
 import type { WebDeps } from './web-deps.ts';
@@ -17,6 +17,15 @@ type Form = Record<string, string | undefined>;
 export const SIGNED_UP =
   'If this address is new, your account is ready: sign in with the password you chose. ' +
   'If it already had an account, that account is unchanged: sign in with its password.';
+
+/** An identity without an account record (a sign-up cut short before its account write) has nobody to email. */
+async function noteSignUpAttempt(accounts: ServiceClient<typeof AccountService>, userId: string): Promise<void> {
+  try {
+    await accounts.noteSignUpAttempt({ userId });
+  } catch (err) {
+    if (!(err instanceof RpcError && err.code === Status.NOT_FOUND)) throw err;
+  }
+}
 
 export interface AuthRouteOptions {
   /** Offered on the sign-in page when OpenID Connect is configured. */
@@ -82,13 +91,12 @@ export function registerAuthRoutes(app: FastifyInstance, deps: WebDeps, opts: Au
       req.log.info({ userId }, 'account created');
     } catch (err) {
       if (!(err instanceof EmailTakenError)) throw err;
-      // The existing account is left as it is (name, password, plan). Once notifications exist
-      // (issue 13), this is where the address's owner gets an e-mail saying someone tried to sign
-      // up with it, with a link to sign in.
+      // The existing account is left as it is (name, password, plan). The job service notes the
+      // attempt, and the notification service emails the address's owner (at most once an hour).
+      // Nothing the stranger typed goes along. The call also stands in for the new account's write,
+      // for the timing and so that a job service outage answers 503 in both cases.
       const existing = await identity.users.byEmail(email);
-      // A read of the account stands in for the new account's write, for the timing and so that a
-      // job service outage answers 503 in both cases.
-      if (existing) await accountOf(deps.accounts, existing.userId);
+      if (existing) await noteSignUpAttempt(deps.accounts, existing.userId);
       req.log.info({ userId: existing?.userId }, 'sign-up for a registered address; account unchanged');
     }
     return sendPage(
