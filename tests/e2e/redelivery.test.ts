@@ -19,9 +19,9 @@ t.teardown(() => stack.stop());
 const bigFile = join(stack.stateDir, 'big.vcf');
 const bigRecords = await writeBigVcf(bigFile, 1_500_000);
 
-// The annotators' consumer on GAS_JOBS, from the annotator's queue gauges (read at each scrape).
-const NOTHING_PENDING = /^gas_annotator_queue_pending_messages(\{[^}]*\})? 0$/m;
-const NOTHING_UNACKED = /^gas_annotator_queue_ack_pending_messages(\{[^}]*\})? 0$/m;
+// The annotators' consumer on GAS_JOBS, from the job service's queue gauges (read at each scrape).
+const NOTHING_PENDING = /^gas_job_queue_waiting_jobs(\{[^}]*\})? 0$/m;
+const NOTHING_UNACKED = /^gas_job_queue_running_jobs(\{[^}]*\})? 0$/m;
 
 async function completionEvents(jobId: string): Promise<number> {
   const nc = await connect({ servers: stack.natsUrl });
@@ -54,9 +54,10 @@ t.test('a job whose annotator is killed mid-run is redelivered and completed exa
     const r = await stack.submit(user, sharedDataPath('vcf/gas_anntools/free_1.vcf'), { genomeBuild: 'GRCh37' });
     waiting.push(((await r.json()) as { id: string }).id);
   }
-  const metrics = await stack.metrics('annotator');
-  t.match(metrics, /^gas_annotator_queue_pending_messages(\{[^}]*\})? 2$/m);
-  t.match(metrics, /^gas_annotator_queue_ack_pending_messages(\{[^}]*\})? 1$/m);
+  const metrics = await stack.metrics('job');
+  t.match(metrics, /^gas_job_queue_waiting_jobs(\{[^}]*\})? 2$/m);
+  t.match(metrics, /^gas_job_queue_running_jobs(\{[^}]*\})? 1$/m);
+  t.match(metrics, /^gas_job_queue_depth_jobs(\{[^}]*\})? 3$/m);
   const positions = [];
   for (const w of waiting)
     positions.push(((await (await stack.api(user, `/api/v1/jobs/${w}`)).json()) as { queue_position: number }).queue_position);
@@ -89,7 +90,7 @@ t.test('a job whose annotator is killed mid-run is redelivered and completed exa
   // a second time, and each completion's event is in GAS_EVENTS (the annotator acks after it).
   for (const w of waiting) t.equal((await stack.waitForJob(user, w, (j) => j.status === 'COMPLETED')).status, 'COMPLETED');
   const queue = await stack.eventually(
-    () => stack.metrics('annotator'),
+    () => stack.metrics('job'),
     (m) => NOTHING_PENDING.test(m) && NOTHING_UNACKED.test(m),
   );
   t.match(queue, NOTHING_PENDING);

@@ -7,7 +7,6 @@ import { announceAnnotator, ConsumeLoop, consumerSpecs, ensureConsumer, ensureSt
 import type { BlobStore } from '@gas/storage';
 import type { AnnotatorConfig } from './config.ts';
 import { createJobHandler } from './job-handler.ts';
-import { registerQueueMetrics } from './queue-metrics.ts';
 import type { ReferenceStore } from './reference-store.ts';
 
 export interface AnnotatorApp {
@@ -43,7 +42,6 @@ export function createAnnotatorApp(deps: {
         maxAckPending: 1000,
       });
       await ensureConsumer(jsm, streamNames.jobs, consumer);
-      registerQueueMetrics(deps.registry, jsm, consumer.durable_name);
       const handle = createJobHandler({
         jobs: deps.jobs,
         store: deps.store,

@@ -14,7 +14,10 @@ import { runAnnotation } from './annotation-run.ts';
 import type { ReferenceStore } from './reference-store.ts';
 
 /** The job service calls the handler makes; the annotator passes its whole gRPC client. */
-export type JobServiceCalls = Pick<ServiceClient<typeof JobService>, 'claimJob' | 'reportProgress' | 'completeJob' | 'failJob'>;
+export type JobServiceCalls = Pick<
+  ServiceClient<typeof JobService>,
+  'claimJob' | 'reportProgress' | 'completeJob' | 'failJob' | 'releaseJob'
+>;
 
 export interface JobHandlerDeps {
   jobs: JobServiceCalls;
@@ -54,6 +57,22 @@ export function createJobHandler(deps: JobHandlerDeps) {
 }
 
 function createAttempt(deps: JobHandlerDeps) {
+  /**
+   * Shutting down (scale-in, a rolling update): the job goes back to the queue as a new request, so
+   * it spends none of its delivery attempts (on the last one a nak would never be redelivered and
+   * the job would stay RUNNING for good). If the job service cannot be told, the loop naks instead.
+   */
+  async function release(job: Job, attempt: number, cause: unknown, log: Logger): Promise<Outcome> {
+    try {
+      await deps.jobs.releaseJob({ userId: job.userId, jobId: job.jobId, attempt, reason: 'annotator shutting down' });
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'release failed; the message goes back to the queue instead');
+      throw cause;
+    }
+    log.info('job released to another annotator (shutting down)');
+    return { kind: 'ack' };
+  }
+
   return async function attemptJob(msg: JobRequestMessage, ctx: { signal: AbortSignal; deliveryCount: number }): Promise<Outcome> {
     let req;
     try {
@@ -61,7 +80,8 @@ function createAttempt(deps: JobHandlerDeps) {
     } catch (err) {
       return { kind: 'term', reason: `undecodable job request: ${(err as Error).message}` };
     }
-    const attempt = ctx.deliveryCount;
+    // A request republished by a release counts its deliveries afresh, after the attempts before it.
+    const attempt = req.attemptsBefore + ctx.deliveryCount;
     const log = deps.logger.child({ jobId: req.jobId, userId: req.userId, attempt });
     let job;
     try {
@@ -129,7 +149,7 @@ function createAttempt(deps: JobHandlerDeps) {
       return { kind: 'ack' };
     } catch (err) {
       await reporting;
-      if (ctx.signal.aborted) throw err; // shutting down: the loop releases the message
+      if (ctx.signal.aborted) return release(job, attempt, err, log);
       if (isRpcError(err, Status.FAILED_PRECONDITION)) {
         // Another delivery took the job over while this one ran; its result stands.
         log.warn({ reason: (err as Error).message }, 'job taken over by a later attempt');

@@ -18,6 +18,7 @@ import {
   ClaimJobResponseSchema,
   CompleteJobResponseSchema,
   FailJobResponseSchema,
+  ReleaseJobResponseSchema,
   GenomeBuild,
   JobRequestedSchema,
   JobSchema,
@@ -59,7 +60,7 @@ const references = new ReferenceStore(referenceDir);
 await references.load(createLogger({ service: 'annotator-test', level: 'silent' }));
 t.teardown(() => references.close());
 
-type Call = { method: 'claimJob' | 'reportProgress' | 'completeJob' | 'failJob'; req: Record<string, unknown> };
+type Call = { method: 'claimJob' | 'reportProgress' | 'completeJob' | 'failJob' | 'releaseJob'; req: Record<string, unknown> };
 
 /**
  * Fake of the job service's gRPC client (the boundary to another process): records every call and
@@ -99,6 +100,11 @@ class FakeJobServiceClient implements JobServiceCalls {
     return create(FailJobResponseSchema, {});
   };
 
+  releaseJob: JobServiceCalls['releaseJob'] = async (req) => {
+    this.answer('releaseJob', req);
+    return create(ReleaseJobResponseSchema, {});
+  };
+
   methods(): string[] {
     return this.calls.map((c) => c.method);
   }
@@ -130,6 +136,8 @@ async function row(
     input?: string | null;
     errors?: Partial<Record<Call['method'], RpcError>>;
     inputLimits?: Job['inputLimits'];
+    /** Attempts spent before the request was republished by a release. */
+    attemptsBefore?: number;
   } = {},
 ): Promise<Row> {
   const store = new FileBlobStore({ root: t.testdir() });
@@ -167,7 +175,14 @@ async function row(
   });
   const request = toBinary(
     JobRequestedSchema,
-    create(JobRequestedSchema, { jobId: JOB_ID, userId: USER, genomeBuild: job.genomeBuild, inputKey, inputSize: job.inputSize }),
+    create(JobRequestedSchema, {
+      jobId: JOB_ID,
+      userId: USER,
+      genomeBuild: job.genomeBuild,
+      inputKey,
+      inputSize: job.inputSize,
+      attemptsBefore: opts.attemptsBefore ?? 0,
+    }),
   );
   return {
     jobs,
@@ -399,30 +414,44 @@ t.test('the last FailJob fails too: thrown, for the loop to term and log as an e
 });
 
 t.test(
-  'shutdown aborts the run: thrown for the loop to release to another replica, partial results deleted (fake gRPC client)',
+  'shutdown aborts the run: the job is released to the queue and the message acked, partial results deleted (fake gRPC client)',
   async (t) => {
     const r = await row(t);
     const stopping = new AbortController();
     stopping.abort(new Error('consume loop stopping'));
-    t.match(await r.deliver(1, { signal: stopping.signal }), { kind: 'threw', error: { message: 'consume loop stopping' } });
-    t.strictSame(r.jobs.methods(), ['claimJob'], 'neither completed nor failed');
+    t.strictSame(await r.deliver(1, { signal: stopping.signal }), { kind: 'ack' });
+    t.strictSame(r.jobs.methods(), ['claimJob', 'releaseJob'], 'neither completed nor failed');
+    t.match(r.jobs.only('releaseJob'), { attempt: 1, reason: 'annotator shutting down' });
     t.strictSame(await r.storedResults(), []);
   },
 );
 
-// JetStream does not redeliver a message nak'ed on its max_deliver-th delivery, so the release
-// that suits earlier attempts leaves this job RUNNING for good, and no one sees why.
-t.test(
-  'shutdown aborts the run on the last delivery: the job should end as a dead letter (fake gRPC client)',
-  { todo: 'the handler rethrows on abort whatever the attempt; the loop naks, and JetStream never redelivers it' },
-  async (t) => {
-    const r = await row(t);
-    const stopping = new AbortController();
-    stopping.abort(new Error('consume loop stopping'));
-    t.strictSame(await r.deliver(MAX_DELIVER, { signal: stopping.signal }), { kind: 'ack' });
-    t.match(r.jobs.only('failJob'), { attempt: 0, reason: /^gave up after 3 attempts: / });
-  },
-);
+// A nak on the max_deliver-th delivery is never redelivered: before ReleaseJob such a job stayed
+// RUNNING for good. A release republishes it, so its last delivery is not spent on a shutdown.
+t.test('shutdown on the last delivery releases the job too: neither failed nor left RUNNING (fake gRPC client)', async (t) => {
+  const r = await row(t);
+  const stopping = new AbortController();
+  stopping.abort(new Error('consume loop stopping'));
+  t.strictSame(await r.deliver(MAX_DELIVER, { signal: stopping.signal }), { kind: 'ack' });
+  t.strictSame(r.jobs.methods(), ['claimJob', 'releaseJob']);
+  t.match(r.jobs.only('releaseJob'), { attempt: MAX_DELIVER });
+});
+
+t.test('shutdown while the job service is away: thrown, for the loop to nak it back (fake gRPC client)', async (t) => {
+  const r = await row(t, { errors: { releaseJob: unavailable() } });
+  const stopping = new AbortController();
+  stopping.abort(new Error('consume loop stopping'));
+  t.match(await r.deliver(1, { signal: stopping.signal }), { kind: 'threw', error: { message: 'consume loop stopping' } });
+  t.strictSame(r.jobs.methods(), ['claimJob', 'releaseJob']);
+  t.match(logged(r, 'release failed; the message goes back to the queue instead'), { err: /ECONNREFUSED/ });
+});
+
+t.test('a released request counts its attempts after the ones before it (fake gRPC client)', async (t) => {
+  const r = await row(t, { attemptsBefore: 3 });
+  t.strictSame(await r.deliver(1), { kind: 'ack' });
+  t.match(r.jobs.only('claimJob'), { attempt: 4 });
+  t.match(r.jobs.only('completeJob'), { attempt: 4 });
+});
 
 /** The log line with that message, if the handler logged one. */
 function logged(r: Row, msg: string): Record<string, unknown> | undefined {

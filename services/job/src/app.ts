@@ -12,8 +12,11 @@ import { AccountStore } from './account-store.ts';
 import { createJobService } from './job-service.ts';
 import { createAccountService } from './account-service.ts';
 import { natsOutageToRpc } from './nats-outage.ts';
+import { KvLease } from './lease.ts';
+import { registerQueueMetrics } from './queue-metrics.ts';
+import { randomUUID } from 'node:crypto';
 
-export const buckets = { jobs: 'gas-jobs', accounts: 'gas-accounts', idempotency: 'gas-idempotency' } as const;
+export const buckets = { jobs: 'gas-jobs', accounts: 'gas-accounts', idempotency: 'gas-idempotency', leases: 'gas-job-leases' } as const;
 
 export interface JobApp {
   /** Opens buckets and streams (idempotent), then serves gRPC. Returns the bound port. */
@@ -23,13 +26,17 @@ export interface JobApp {
 }
 
 export function createJobApp(deps: {
-  config: Pick<JobConfig, 'grpcHost' | 'grpcPort' | 'idempotencyTtlHours' | 'eventsMaxAgeDays' | 'natsReplicas'>;
+  config: Pick<JobConfig, 'grpcHost' | 'grpcPort' | 'idempotencyTtlHours' | 'eventsMaxAgeDays' | 'natsReplicas'> &
+    Partial<Pick<JobConfig, 'queueMetricsLeaseSeconds'>>;
+  /** Names this replica in the queue-metrics lease (the pod name in a cluster). */
+  replicaId?: string;
   nc: NatsConnection;
   logger: Logger;
   registry: Registry;
   staleClaimMs?: number;
 }): JobApp {
   let server: GrpcServerHandle | undefined;
+  let lease: KvLease | undefined;
   const stopping = new AbortController();
   return {
     async start() {
@@ -45,6 +52,17 @@ export function createJobApp(deps: {
         await kvm.create(buckets.idempotency, { ...kvOpts, ttl: config.idempotencyTtlHours * 3600_000 }),
       );
       const annotatorConsumer = consumerSpecs.annotator({ ackWaitMs: 30_000, maxDeliver: 5, maxAckPending: 1000 }).durable_name;
+      const leaseTtlMs = (config.queueMetricsLeaseSeconds ?? 15) * 1000;
+      lease = new KvLease(
+        await kvm.create(buckets.leases, { ...kvOpts, ttl: leaseTtlMs }),
+        'queue-metrics',
+        deps.replicaId ?? `job-${process.pid}-${randomUUID().slice(0, 8)}`,
+        leaseTtlMs,
+        logger,
+      );
+      lease.start();
+      const exporter = lease;
+      registerQueueMetrics(registry, { jsm, annotatorConsumer, isExporter: () => exporter.held });
       const jobImpl = createJobService({
         jobs,
         idempotency,
@@ -71,6 +89,7 @@ export function createJobApp(deps: {
     },
     async stop(graceMs) {
       stopping.abort();
+      await lease?.stop();
       await server?.shutdown(graceMs);
     },
   };

@@ -11,6 +11,13 @@ const spec = {
   logLevel: field.oneOf('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const, { default: 'info' }),
   idempotencyTtlHours: field.int('JOB_IDEMPOTENCY_TTL_HOURS', { default: 24, min: 1, max: 24 * 30 }),
   shutdownTimeoutMs: field.int('SHUTDOWN_TIMEOUT_MS', { default: 20_000, min: 1000 }),
+  /**
+   * One replica at a time exports the cluster-wide queue figures, under a lease in NATS KV; a dead
+   * holder's lease expires after this long and another replica takes over.
+   */
+  queueMetricsLeaseSeconds: field.int('JOB_QUEUE_METRICS_LEASE_SECONDS', { default: 15, min: 1, max: 600 }),
+  /** Names this replica in the lease (the chart sets the pod name); host name and process id when unset. */
+  replicaId: field.optional('JOB_REPLICA_ID'),
   ...streamConfigSpec,
 };
 

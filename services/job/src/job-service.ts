@@ -23,6 +23,7 @@ import type { IdempotencyStore } from './idempotency-store.ts';
 import { JOB_ID, USER_ID } from './ids.ts';
 import * as t from './job-transitions.ts';
 import { queuePosition } from './queue-position.ts';
+import { readQueueStats } from './queue-stats.ts';
 
 export interface JobServiceDeps {
   jobs: JobStore;
@@ -65,7 +66,11 @@ export function createJobService(deps: JobServiceDeps): ServiceImpl<typeof JobSe
     registers: [deps.registry],
   });
 
-  async function requestAnnotation(job: Job): Promise<number> {
+  /**
+   * Publishes the job's request on the work queue. A released job's request is a new message (its
+   * own id), so JetStream's duplicate window does not drop it and its delivery count starts afresh.
+   */
+  async function requestAnnotation(job: Job, attemptsBefore = 0): Promise<number> {
     const ack = await publishProto(
       deps.js,
       subjects.jobRequested,
@@ -76,8 +81,9 @@ export function createJobService(deps: JobServiceDeps): ServiceImpl<typeof JobSe
         genomeBuild: job.genomeBuild,
         inputKey: job.inputKey,
         inputSize: job.inputSize,
+        attemptsBefore,
       }),
-      job.jobId,
+      attemptsBefore ? `${job.jobId}.after.${attemptsBefore}` : job.jobId,
     );
     return ack.seq;
   }
@@ -115,7 +121,7 @@ export function createJobService(deps: JobServiceDeps): ServiceImpl<typeof JobSe
           if (existing) {
             // The first call may have stored the job but failed to queue it; queueing again is safe
             // because the request is deduplicated on the job id.
-            if (existing.job.status === JobStatus.PENDING) await requestAnnotation(existing.job);
+            if (existing.job.status === JobStatus.PENDING) await requestAnnotation(existing.job, existing.job.attempt);
             return { job: existing.job, created: false };
           }
           // Claimed but never created: the first call died in between. Once that cannot still be in
@@ -266,6 +272,45 @@ export function createJobService(deps: JobServiceDeps): ServiceImpl<typeof JobSe
       const { job } = await deps.jobs.update(req.userId, req.jobId, (j) => t.markRestored(j, now()));
       await publishEvent(JobEventKind.RESTORED, job, `.${job.archivedAt?.seconds ?? 0}`);
       return { job };
+    },
+
+    async releaseJob(req) {
+      checkIds(req.userId, req.jobId);
+      if (req.attempt < 1) throw rpcErrors.invalidArgument('attempt must be ≥ 1');
+      const { job, changed } = await deps.jobs.update(req.userId, req.jobId, (j) => t.release(j, req.attempt, now()));
+      // Published on a retried call too: the first may have recorded the release and died before
+      // publishing (the message id makes a second copy a no-op).
+      const seq = BigInt(await requestAnnotation(job, req.attempt));
+      const { job: queued } = await deps.jobs.update(req.userId, req.jobId, (j) =>
+        j.status === JobStatus.PENDING && j.attempt === req.attempt && j.queueSequence !== seq
+          ? create(JobSchema, { ...j, queueSequence: seq })
+          : null,
+      );
+      if (changed) {
+        transitions.inc({ to: 'PENDING' });
+        deps.logger.info({ jobId: req.jobId, attempt: req.attempt, reason: req.reason }, 'job released by its annotator');
+      }
+      return { job: queued };
+    },
+
+    async getQueueStats() {
+      const s = await readQueueStats(deps.jsm, deps.annotatorConsumer);
+      const ts = (d: Date | undefined) => (d ? timestampFromDate(d) : undefined);
+      return {
+        depth: BigInt(s.depth),
+        waiting: BigInt(s.waiting),
+        running: BigInt(s.running),
+        oldestWaitingSince: ts(s.oldestWaitingSince),
+        consumers: s.consumers.map((c) => ({
+          name: c.name,
+          pending: BigInt(c.pending),
+          ackPending: BigInt(c.ackPending),
+          redelivered: BigInt(c.redelivered),
+          waitingPulls: BigInt(c.waitingPulls),
+          lastActive: ts(c.lastActive),
+        })),
+        readAt: timestampFromDate(s.readAt),
+      };
     },
 
     async getQueuePosition(req) {

@@ -44,6 +44,16 @@ export function progress(job: Job, attempt: number, done: bigint, total: bigint,
   return next(job, now, { progressDone: done, progressTotal: total });
 }
 
+/**
+ * An annotator shutting down hands the job back: PENDING again, to be claimed by a later attempt.
+ * Null when this attempt already released it (a retried call).
+ */
+export function release(job: Job, attempt: number, now: Date): Job | null {
+  if (job.status === JobStatus.PENDING && job.attempt === attempt) return null;
+  assertOwner(job, attempt);
+  return next(job, now, { status: JobStatus.PENDING, annotatorId: '', startedAt: undefined, progressDone: 0n, progressTotal: 0n });
+}
+
 /** Returns null when this attempt already completed the job (a retried call changes nothing). */
 /** Warnings kept on a job: a few short sentences, whoever sends them. */
 export function boundedWarnings(warnings: readonly JobWarning[]): JobWarning[] {

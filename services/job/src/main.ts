@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { bootService, installShutdown } from '@gas/runtime';
 import { connectNats, waitForJetStream } from '@gas/messaging';
 import { jobConfigSpec } from './config.ts';
@@ -7,7 +8,7 @@ const service = 'job';
 const { config, logger, registry, health, ops } = await bootService(service, jobConfigSpec, process.env);
 const nc = await connectNats({ servers: config.natsUrl, name: service, logger, onConnectionChange: (ok) => health.setReady('nats', ok) });
 await waitForJetStream(nc, { timeoutMs: 30_000 });
-const app = createJobApp({ config, nc, logger, registry });
+const app = createJobApp({ config, nc, logger, registry, replicaId: config.replicaId ?? `${hostname()}-${process.pid}` });
 await app.start();
 health.markStarted();
 
