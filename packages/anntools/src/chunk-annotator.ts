@@ -17,6 +17,9 @@ import type { AnnotationCounts } from './annotation/summary.ts';
 import type { Reference } from './reference.ts';
 import { ByteWriter } from './byte-writer.ts';
 import { RegionText } from './region-text.ts';
+import { emptyVepAllele, vepAlleles, VepTerms, writeCsqEntries } from './vep-csq.ts';
+import type { VepAllele } from './vep-csq.ts';
+import { TERMS } from './annotation/vep-terms.ts';
 
 export interface ChunkResult {
   vcf: Uint8Array;
@@ -32,6 +35,8 @@ export interface ChunkAnnotatorOptions {
   reference?: Reference;
   /** Write the TSV (one row per variant allele); only with a reference. */
   tsv: boolean;
+  /** Write Ensembl VEP's per-transcript CSQ INFO field (with a reference). */
+  csq: boolean;
   maxLineBytes: number;
   /** VCF 3.3 writes indels as I<bases> / D<length>; they are accepted and passed through, not guessed. */
   vcf33: boolean;
@@ -84,6 +89,11 @@ interface AlleleAnnotation {
   rs: readonly number[];
   /** Coding consequences over the exonic transcripts, most severe first. */
   cons: readonly CodingConsequence[];
+  /** VEP's terms per transcript and the most severe (for CSQ and the TSV's CONSEQUENCE). */
+  vep: VepAllele;
+  /** The allele's span, 0-based half-open (an insertion when equal). */
+  start: number;
+  end: number;
 }
 
 const NONE: readonly never[] = [];
@@ -95,7 +105,7 @@ const SEMICOLON = 59;
 const NL = 10;
 
 function emptyAnnotation(): AlleleAnnotation {
-  return { skip: null, region: null, rs: NONE, cons: NONE };
+  return { skip: null, region: null, rs: NONE, cons: NONE, vep: emptyVepAllele(), start: 0, end: 0 };
 }
 
 // Each writer writes one value; `empty` is what stands for "nothing" ('.' in INFO, '' in the TSV).
@@ -139,6 +149,9 @@ export class ChunkAnnotator {
 
   private readonly regions: RegionClassifier | undefined;
   private readonly regionText: RegionText | undefined;
+  private readonly vep: VepTerms | undefined;
+  /** VEP's Allele text per ALT of the current record. */
+  private readonly csqAlleles: string[] = [];
   /** The chromosome of the current run of records, and its length so far. */
   private runChrom = '';
   private runCount = 0;
@@ -149,12 +162,17 @@ export class ChunkAnnotator {
   constructor(opts: ChunkAnnotatorOptions) {
     // One object shape whatever the caller passed (literals, spreads): V8's optimized code checks
     // the shapes it has seen, and a second one would send it back to be compiled again.
-    this.opts = { reference: opts.reference, tsv: opts.tsv, maxLineBytes: opts.maxLineBytes, vcf33: opts.vcf33 };
+    this.opts = { reference: opts.reference, tsv: opts.tsv, csq: opts.csq, maxLineBytes: opts.maxLineBytes, vcf33: opts.vcf33 };
     this.vcf = new ByteWriter(opts.outputBytes ?? 1 << 19);
     this.tsv = new ByteWriter(opts.outputBytes ?? 1 << 19);
     this.ref = opts.reference;
     this.regions = opts.reference ? new RegionClassifier(opts.reference.transcripts) : undefined;
     this.regionText = this.regions ? new RegionText(this.regions) : undefined;
+    // The VEP terms feed the CSQ field and the TSV's CONSEQUENCE column: computed when either is written.
+    this.vep =
+      opts.reference && (opts.csq || opts.tsv)
+        ? new VepTerms(opts.reference.transcripts, opts.reference.sequence === undefined)
+        : undefined;
   }
 
   /** Memory of earlier results' outputs, written out and no longer read, for the next results. */
@@ -311,6 +329,7 @@ export class ChunkAnnotator {
     let anyRs = false;
     let anyCons = false;
     let anySkip = false;
+    let anyAnnotated = false;
     for (let i = 0; i < altCount; i++) {
       // One annotation object per ALT slot, filled again for every record.
       const a = alleles[i] ?? (alleles[i] = emptyAnnotation());
@@ -318,6 +337,7 @@ export class ChunkAnnotator {
       if (a.rs.length > 0) anyRs = true;
       if (a.cons.length > 0) anyCons = true;
       if (a.skip !== null) anySkip = true;
+      else anyAnnotated = true;
     }
     if (anyRs) counts.rsidRecords++;
 
@@ -332,6 +352,7 @@ export class ChunkAnnotator {
     }
     if (anyCons) this.writeConsequenceInfo(altCount);
     if (anySkip) this.writeSkipInfo(altCount);
+    if (anyAnnotated && this.opts.csq) this.writeCsqInfo(refBases, single ? null : (alts ?? [altField]), altField, altCount);
     vcf.bytes(bytes, view, infoEnd, end);
     vcf.byte(NL);
     if (writeTsv) this.writeTsvRows(bytes, view, start, t3, t4, alts, altCount);
@@ -369,6 +390,22 @@ export class ChunkAnnotator {
     for (let i = 0; i < altCount; i++) {
       if (i > 0) vcf.byte(COMMA);
       writeAaChanges(vcf, alleles[i]!, false);
+    }
+  }
+
+  /** `CSQ=`: VEP's entries for every annotated ALT; `alts` null for a plain SNV (its ALT is `altField`). */
+  private writeCsqInfo(refBases: string, alts: readonly string[] | null, altField: string, altCount: number): void {
+    const vcf = this.vcf;
+    const names = this.csqAlleles;
+    if (alts === null) names[0] = altField;
+    else vepAlleles(refBases, alts, names);
+    vcf.str(';CSQ=');
+    let first = true;
+    for (let i = 0; i < altCount; i++) {
+      const a = this.alleles[i]!;
+      if (a.skip !== null) continue;
+      writeCsqEntries(vcf, a.vep, names[i]!, a.start, a.end, a.rs, first);
+      first = false;
     }
   }
 
@@ -411,6 +448,8 @@ export class ChunkAnnotator {
       tsv.byte(TAB);
       writeAaChanges(tsv, a, true);
       tsv.byte(TAB);
+      if (a.vep.worst >= 0) tsv.str(TERMS[a.vep.worst]!);
+      tsv.byte(TAB);
       if (a.skip !== null) tsv.str(a.skip);
       tsv.byte(NL);
     }
@@ -430,6 +469,8 @@ export class ChunkAnnotator {
     out.region = null;
     out.rs = NONE;
     out.cons = NONE;
+    out.vep.worst = -1;
+    out.vep.n = 0;
     let start: number;
     let end: number;
     let allele: Allele | null = null;
@@ -476,6 +517,9 @@ export class ChunkAnnotator {
       if (cons.length > 0) counts.functions[cons[0]!.exonicFunction] = (counts.functions[cons[0]!.exonicFunction] ?? 0) + 1;
       out.cons = cons;
     }
+    out.start = start;
+    out.end = end;
+    if (this.vep) this.vep.compute(out.vep, chrom, start, end, out.cons);
   }
 
   /** The coding consequences of an allele's exonic hits, most severe first. */

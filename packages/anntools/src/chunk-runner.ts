@@ -9,6 +9,7 @@ import type { AnnotationPool } from './annotation-pool.ts';
 
 export interface ChunkOptions {
   tsv: boolean;
+  csq: boolean;
   maxLineBytes: number;
   vcf33: boolean;
 }
@@ -18,10 +19,10 @@ export class AnnotatorCache {
   private readonly byKey = new Map<string, ChunkAnnotator>();
   constructor(private readonly reference: Reference | undefined) {}
   get(options: ChunkOptions): ChunkAnnotator {
-    const key = `${options.tsv}:${options.maxLineBytes}:${options.vcf33}`;
+    const key = `${options.tsv}:${options.csq}:${options.maxLineBytes}:${options.vcf33}`;
     let a = this.byKey.get(key);
     if (!a) {
-      warmUp(this.reference, options.tsv);
+      warmUp(this.reference, options.tsv, options.csq);
       this.byKey.set(key, (a = new ChunkAnnotator({ ...options, reference: this.reference })));
     }
     return a;

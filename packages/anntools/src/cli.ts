@@ -26,8 +26,9 @@ import { BASE_URL_ENV } from './sources/mirror.ts';
 
 const USAGE = [
   'usage: gas-annotate build-db --build NAME --genes FILE [--genes FILE ...] [--dbsnp FILE ...] [--fasta FILE] --out FILE.gasref',
-  '       gas-annotate annotate <input.vcf[.gz]> [--reference FILE.gasref | --genes FILE [--build NAME]] [--out-dir DIR] [--threads N] [--no-tsv] [--compress]',
+  '       gas-annotate annotate <input.vcf[.gz]> [--reference FILE.gasref | --genes FILE [--build NAME]] [--out-dir DIR] [--threads N] [--no-tsv] [--no-csq] [--compress]',
   '         --no-tsv: write the annotated VCF only, not the TSV with one row per allele',
+  "         --no-csq: leave out the CSQ INFO field (Ensembl VEP's per-transcript consequences; the GAS_ fields stay)",
   '         --compress: write the VCF as BGZF (.annot.vcf.gz) with a tabix index (.tbi, when sorted) and the TSV gzip-compressed (.annot.tsv.gz)',
   '         --threads: threads annotating in parallel with --reference (default: 1 below about 32 MB of VCF text, else the cores, at most 4)',
   `       ${FETCH_SOURCES_USAGE_LINE}`,
@@ -88,6 +89,7 @@ function parseCommandLine(argv: string[]) {
       out: { type: 'string' },
       threads: { type: 'string' },
       'no-tsv': { type: 'boolean', default: false },
+      'no-csq': { type: 'boolean', default: false },
       compress: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -159,7 +161,15 @@ async function main(argv: string[]): Promise<number> {
     else process.stderr.write(`gas-annotate: no tabix index: ${indexed.indexer.unindexable}\n`);
   };
   try {
-    const summary = await annotateVcf({ input: createReadStream(input), vcfOut, tsvOut, reference, pool, reuseOutputBuffers: true });
+    const summary = await annotateVcf({
+      input: createReadStream(input),
+      vcfOut,
+      tsvOut,
+      reference,
+      pool,
+      csq: !values['no-csq'],
+      reuseOutputBuffers: true,
+    });
     vcfOut.end();
     tsvOut?.end();
     // The last output is still being written: the small files and the workers' exit go meanwhile.

@@ -28,6 +28,8 @@ export interface AnnotateOptions {
   tsvOut?: Writable;
   /** Without one the engine validates, counts and passes the VCF through. */
   reference?: Reference;
+  /** Ensembl VEP's per-transcript CSQ INFO field beside the GAS_ fields (default true; with a reference). */
+  csq?: boolean;
   /** Worker threads holding the same reference (by build), annotating alongside this thread; may still be starting. */
   pool?: AnnotationPool | Promise<AnnotationPool>;
   /**
@@ -84,6 +86,7 @@ export async function annotateVcf(opts: AnnotateOptions): Promise<AnnotationSumm
   let nextProgress = every;
   const header = new VcfHeaderReader(opts.limits?.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES);
   const tsv = runner.build !== null ? opts.tsvOut : undefined;
+  const csq = runner.build !== null && opts.csq !== false;
   // Results are awaited in input order; a few chunks ahead keep every worker busy.
   const queue: Array<Promise<ChunkResult>> = [];
 
@@ -119,7 +122,7 @@ export async function annotateVcf(opts: AnnotateOptions): Promise<AnnotationSumm
         if (!header.done) continue;
         summary.headerLines = header.metaLines + 1;
         linesDone = header.lines;
-        await write(opts.vcfOut, header.output(ENGINE_NAME, runner.build));
+        await write(opts.vcfOut, header.output(ENGINE_NAME, runner.build, csq));
         if (tsv) await write(tsv, Buffer.from(TSV_COLUMNS.join('\t') + '\n'));
         if (body.length === 0) continue;
       }
@@ -132,7 +135,7 @@ export async function annotateVcf(opts: AnnotateOptions): Promise<AnnotationSumm
         }
       }
       if (overRecordCap && body.length === 0) break;
-      const pending = runner.annotate(body, { tsv: tsv !== undefined, maxLineBytes: limits.maxLineBytes, vcf33: header.vcf33 });
+      const pending = runner.annotate(body, { tsv: tsv !== undefined, csq, maxLineBytes: limits.maxLineBytes, vcf33: header.vcf33 });
       // A rejection waiting its turn in the queue is not unhandled; it is thrown when its turn comes.
       pending.catch(() => undefined);
       queue.push(pending);

@@ -67,5 +67,6 @@ export const TSV_COLUMNS = [
   'SO_TERM',
   'IMPACT',
   'AA_CHANGE',
+  'CONSEQUENCE',
   'SKIP_REASON',
 ];

@@ -20,6 +20,22 @@ export interface Transcript {
   exonEnds: number[];
   /** protein_coding, lncRNA, ... where the source says; refFlat infers from NM_/NR_ and the CDS. */
   biotype: string;
+  /** What a MANE summary given to build-db says of this transcript (VEP's MANE and gene columns). */
+  mane?: TranscriptMane;
+}
+
+/** MANE (GRCh38) facts about a transcript, as VEP reports them; absent fields are unknown. */
+export interface TranscriptMane {
+  /** The matching MANE Select transcript of the other source (RefSeq NM_ for Ensembl, ENST for RefSeq), versioned. */
+  select?: string;
+  /** The same for MANE Plus Clinical. */
+  plusClinical?: string;
+  /** HGNC:1100. */
+  hgnc?: string;
+  /** The gene's stable id in the transcript's own source (ENSG… or the NCBI GeneID). */
+  gene?: string;
+  /** The protein's accession in the transcript's own source (ENSP… or NP_…), for HGVSp. */
+  protein?: string;
 }
 
 export function isCoding(t: Transcript): boolean {

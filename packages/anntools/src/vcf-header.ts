@@ -1,6 +1,7 @@
 // The VCF header: checked line by line, passed through, and extended with the INFO fields the
 // engine adds. VCF 3.3 (older GAS inputs) through 4.3 share the eight fixed columns.
 import { VcfFormatError } from './vcf-error.ts';
+import { CSQ_HEADER } from './vep-csq.ts';
 
 export const ENGINE_NAME = 'gas-anntools-0.3';
 
@@ -77,9 +78,11 @@ export class VcfHeaderReader {
     return chunk.subarray(chunk.length);
   }
 
-  /** The header to write: the input's, the engine line, the INFO declarations, the #CHROM line. */
-  output(engine: string, build: string | null): Buffer {
-    const ours = build ? `##GAS_engine=${engine};build=${build}\n${INFO_HEADERS.join('\n')}\n` : `##GAS_engine=gas-count\n`;
+  /** The header to write: the input's, the engine line, the INFO declarations (CSQ's with `csq`), the #CHROM line. */
+  output(engine: string, build: string | null, csq = false): Buffer {
+    const ours = build
+      ? `##GAS_engine=${engine};build=${build}\n${INFO_HEADERS.join('\n')}\n${csq ? CSQ_HEADER + '\n' : ''}`
+      : `##GAS_engine=gas-count\n`;
     return Buffer.from(this.meta + ours + this.columns + '\n', 'latin1');
   }
 

@@ -15,19 +15,20 @@ import type { Transcript } from './transcript.ts';
  * References this thread has warmed up on, with or without the TSV: the type feedback is per
  * thread, not per annotator.
  */
-const warmedUp = new WeakMap<Reference, Set<boolean>>();
+const warmedUp = new WeakMap<Reference, Set<string>>();
 
 /**
  * Annotates the made-up records over `reference` once per thread, before the
  * annotators that do the real work are made: objects made before the warm-up would carry the
  * object shapes of before it, and V8's optimized code would meet them as new shapes.
  */
-export function warmUp(reference: Reference | undefined, tsv: boolean): void {
+export function warmUp(reference: Reference | undefined, tsv: boolean, csq: boolean): void {
   if (!reference) return;
-  const done = warmedUp.get(reference) ?? new Set<boolean>();
+  const done = warmedUp.get(reference) ?? new Set<string>();
   warmedUp.set(reference, done);
-  if (done.has(tsv)) return;
-  done.add(tsv);
+  const key = `${tsv}:${csq}`;
+  if (done.has(key)) return;
+  done.add(key);
   // Chunks and results move between threads by transfer, which detaches their memory. The first
   // detach in a thread makes V8 throw away every optimized function that reads a typed array (it
   // had assumed none ever would be); detaching a buffer of nothing now gets that done before
@@ -36,7 +37,7 @@ export function warmUp(reference: Reference | undefined, tsv: boolean): void {
   structuredClone(nothing, { transfer: [nothing] });
   // With the TSV only when the real work writes it, or V8 would spend time optimizing TSV code;
   // small output buffers, so that growing them is warmed up too.
-  const annotator = new ChunkAnnotator({ reference, tsv, maxLineBytes: 1 << 20, vcf33: false, outputBytes: 1024 });
+  const annotator = new ChunkAnnotator({ reference, tsv, csq, maxLineBytes: 1 << 20, vcf33: false, outputBytes: 1024 });
   // Twice: V8 gives a function somewhere to keep type feedback only after its first few calls,
   // so what only the first records do (a new chromosome, the first growth) is seen the second time.
   const records = warmUpRecords(reference);

@@ -306,7 +306,7 @@ t.test('the region text written once per run of variants equals the text written
     .sort((a, b) => a[0] - b[0])
     .map(([, l]) => l);
   const annotate = (input: string[]): ChunkResult =>
-    new ChunkAnnotator({ reference: grch37, tsv: true, maxLineBytes: 1 << 20, vcf33: false }).annotate(
+    new ChunkAnnotator({ reference: grch37, tsv: true, csq: true, maxLineBytes: 1 << 20, vcf33: false }).annotate(
       Buffer.from(input.join('\n') + '\n'),
     );
   const byPosition = (text: Uint8Array): string[] =>

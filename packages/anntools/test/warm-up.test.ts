@@ -13,7 +13,7 @@ const grch37: LoadedReference = parseReferenceFile(await readReferenceBytes(file
 
 t.test('the made-up records are valid VCF and take every kind of region, allele and rsID path', async (t) => {
   const records = warmUpRecords(grch37);
-  const annotator = new ChunkAnnotator({ reference: grch37, tsv: true, maxLineBytes: 1 << 20, vcf33: false });
+  const annotator = new ChunkAnnotator({ reference: grch37, tsv: true, csq: true, maxLineBytes: 1 << 20, vcf33: false });
   const result = annotator.annotate(records);
   t.equal(result.error, undefined);
   const c = result.counts;
@@ -40,9 +40,10 @@ t.test('warming up changes no result: the same chunk gives the same bytes before
   // reference and thread).
   const fresh: LoadedReference = { ...grch37 };
   const records = warmUpRecords(fresh);
-  const annotate = () => new ChunkAnnotator({ reference: fresh, tsv: true, maxLineBytes: 1 << 20, vcf33: false }).annotate(records);
+  const annotate = () =>
+    new ChunkAnnotator({ reference: fresh, tsv: true, csq: true, maxLineBytes: 1 << 20, vcf33: false }).annotate(records);
   const before = annotate();
-  warmUp(fresh, true);
+  warmUp(fresh, true, true);
   const after = annotate();
   t.strictSame(Buffer.from(after.vcf), Buffer.from(before.vcf));
   t.strictSame(Buffer.from(after.tsv!), Buffer.from(before.tsv!));
