@@ -37,6 +37,11 @@ const root = resolve(import.meta.dirname, '..');
 const { build } = createRequire(join(root, 'packages/anntools/package.json'))('esbuild');
 
 const EXTERNAL = ['@grpc/grpc-js', 'grpc-health-check', 'pino', '@fastify/swagger', '@fastify/swagger-ui'];
+// Optional peer dependencies that a bundled package requires inside try/catch and does well
+// without, so esbuild leaves the require in place: not installed, not copied, absent at run time
+// (under @kubernetes/client-node in the gateway: node-fetch 2's legacy text encodings, ws's native
+// speed-ups).
+const OPTIONAL_ABSENT = ['encoding', 'bufferutil', 'utf-8-validate'];
 const SERVICES = ['gateway', 'job', 'annotator', 'notification', 'archive'];
 const ANNTOOLS = join(root, 'packages/anntools/src');
 const CLI_ENTRIES = { cli: join(ANNTOOLS, 'cli.ts'), 'annotation-worker': join(ANNTOOLS, 'annotation-worker.ts') };
@@ -152,6 +157,7 @@ async function buildTarget(name, target, outRoot, alsoTo) {
       // <runtime> is esbuild's own helper module, inlined.
       if (!imp.external || builtins.has(imp.path) || imp.path === '<runtime>') continue;
       const pkg = packageName(imp.path);
+      if (OPTIONAL_ABSENT.includes(pkg)) continue;
       if (!EXTERNAL.includes(pkg)) fail(`${name}: ${input} imports ${imp.path}, which esbuild left out of the bundle`);
       const source = findPackage(pkg, dirname(resolve(root, input)));
       if (!source) fail(`${name}: ${pkg} (imported by ${input}) is not installed`);

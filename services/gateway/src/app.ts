@@ -30,6 +30,11 @@ import { registerBillingRoutes } from './routes/billing-routes.ts';
 import { registerOidcRoutes } from './routes/oidc-routes.ts';
 import { registerApiDocs } from './routes/api-docs.ts';
 import { registerUploadTicketRoutes } from './routes/upload-ticket-routes.ts';
+import { registerAdminRoutes } from './routes/admin-routes.ts';
+import { AdminList, adminStateReader } from './admin-state.ts';
+import { kubeReader } from './admin-kube.ts';
+import type { KubeReader } from './admin-kube.ts';
+import type { AnnotatorView } from '@gas/messaging';
 import { UploadTickets } from './upload-tickets.ts';
 import type { OidcSignIn } from './oidc-sign-in.ts';
 import type { BillingProvider } from './billing/billing-provider.ts';
@@ -60,8 +65,10 @@ export interface GatewayDeps {
   secret: Buffer;
   /** Where browsers send files on an upload ticket (the S3 endpoint's origin), for the CSP. */
   uploadOrigins?: string[];
-  /** How many annotators can take jobs now (their heartbeats); the pages say when none can. */
-  annotators?: { available(): number };
+  /** How many annotators can take jobs now (their heartbeats); the pages say when none can. The admin page lists them. */
+  annotators?: { available(): number; list?(): AnnotatorView[] };
+  /** The admin page: who sees it (by account e-mail) and where its Kubernetes figures come from. */
+  admin?: { emails: readonly string[]; kube?: KubeReader };
 }
 
 const STATIC_DIR = fileURLToPath(new URL('../static/', import.meta.url));
@@ -223,7 +230,14 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     sessionMaxMs: deps.session.maxMs,
     samplesDir: deps.samplesDir,
     annotators: deps.annotators,
+    admins: new AdminList(deps.admin?.emails ?? []),
   };
+  const annotators = deps.annotators;
+  const adminState = adminStateReader({
+    jobs: deps.jobs,
+    annotators: annotators?.list ? { list: () => annotators.list!() } : undefined,
+    kube: deps.admin?.kube ?? kubeReader({ inCluster: false, deployment: '', hpa: '', timeoutMs: 0 }),
+  });
   registerApiDocs(app);
   // Sign-in and sign-up attempts: a small budget per address, against password guessing. The rate
   // limiter reads a route's budget in its own onRoute hook; this one is added now, before the
@@ -265,6 +279,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     registerAccountRoutes(app, web);
     registerNoticeRoutes(app, web);
     registerBillingRoutes(app, web, deps.billing, deps.publicUrl ?? '');
+    registerAdminRoutes(app, web, adminState);
   });
   return app;
 }

@@ -69,6 +69,22 @@ const spec = {
   readyRequiresAnnotator: field.bool('GATEWAY_READY_REQUIRES_ANNOTATOR', { default: true }),
   /** After SIGTERM, keep serving while /readyz says 503 so load balancers stop sending new requests. */
   drainDelayMs: field.int('GATEWAY_DRAIN_DELAY_MS', { default: 3000, min: 0, max: 60_000 }),
+  /** Accounts (by e-mail, any case) that see the admin page; everyone else gets 404 there. */
+  adminEmails: field.list('GATEWAY_ADMIN_EMAILS', {
+    default: [],
+    check: (items) =>
+      items.filter((e) => !/^[^\s@]+@[^\s@]+$/.test(e)).map((e) => `${JSON.stringify(e)} is not an e-mail address`)[0] ?? null,
+  }),
+  /**
+   * The admin page's replica and pod figures: the namespace the annotator runs in (the chart sets
+   * it from the downward API; in a pod the service account's namespace file otherwise) and the
+   * names of its Deployment and HorizontalPodAutoscaler.
+   */
+  k8sNamespace: field.optional('GATEWAY_K8S_NAMESPACE'),
+  annotatorDeployment: field.string('GATEWAY_ANNOTATOR_DEPLOYMENT', { default: 'gas-annotator' }),
+  annotatorHpa: field.string('GATEWAY_ANNOTATOR_HPA', { default: 'gas-annotator' }),
+  /** A kubeconfig file for the admin page outside a cluster (tests, a developer's machine); in a pod the service account is used. */
+  kubeconfig: field.optional('GATEWAY_KUBECONFIG'),
   ...blobStoreConfigSpec,
 };
 

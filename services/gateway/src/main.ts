@@ -7,6 +7,7 @@ import { buildGateway } from './app.ts';
 import { openIdentityStores } from './identity/index.ts';
 import { createBillingProvider } from './billing/create-billing-provider.ts';
 import { OidcSignIn } from './oidc-sign-in.ts';
+import { kubeReader } from './admin-kube.ts';
 import { randomBytes } from 'node:crypto';
 
 const service = 'gateway';
@@ -97,7 +98,19 @@ const app = buildGateway({
   session: { maxMs: sessionTimes.absoluteMs },
   rateLimit: { perMinute: config.rateLimitPerMinute, signInPerMinute: config.signInAttemptsPerMinute },
   samplesDir: config.samplesDir,
-  annotators: { available: () => annotators.available().length },
+  annotators: { available: () => annotators.available().length, list: () => annotators.available() },
+  admin: {
+    emails: config.adminEmails,
+    kube: kubeReader({
+      kubeconfig: config.kubeconfig,
+      // Kubernetes sets this in every container; the service account's token says the rest.
+      inCluster: Boolean(process.env['KUBERNETES_SERVICE_HOST']),
+      namespace: config.k8sNamespace,
+      deployment: config.annotatorDeployment,
+      hpa: config.annotatorHpa,
+      timeoutMs: 2000,
+    }),
+  },
 });
 await app.listen({ host: config.host, port: config.port });
 health.markStarted();

@@ -1,6 +1,7 @@
 import type { UploadDeps } from '../upload.ts';
 import type { IdentityStores } from '../identity/index.ts';
 import type { NoticeClient } from '../notice-view.ts';
+import type { AdminList } from '../admin-state.ts';
 
 /** What the web pages need, on top of what an upload needs. */
 export interface WebDeps extends UploadDeps {
@@ -12,4 +13,6 @@ export interface WebDeps extends UploadDeps {
   samplesDir?: string;
   /** Annotators taking jobs now; unknown (no notice shown) when absent. */
   annotators?: { available(): number };
+  /** Who sees the admin page (and the header's link to it). */
+  admins?: AdminList;
 }

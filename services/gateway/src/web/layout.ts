@@ -10,13 +10,15 @@ export interface Viewer {
   liveKey: string;
   /** Unread notices for the header's badge; absent when the notification service did not answer. */
   unreadNotices?: number;
+  /** Whether the account is on GATEWAY_ADMIN_EMAILS: only then the header links the admin page. */
+  admin?: boolean;
 }
 
 export interface PageOptions {
   title: string;
   viewer?: Viewer | null;
   /** Which navigation entry is the current page. */
-  nav?: 'jobs' | 'upload' | 'notices' | 'tokens' | 'profile' | 'plan';
+  nav?: 'jobs' | 'upload' | 'notices' | 'tokens' | 'profile' | 'plan' | 'admin';
   /**
    * Page scripts under /static (CSP allows no inline script). Signed-in pages also get the live
    * stream (live-stream.js, live.js) before them: the toasts and the badge come on every page.
@@ -68,6 +70,7 @@ ${
     ${navLink('/tokens', 'API tokens', o.nav === 'tokens')}
     ${navLink('/profile', 'Profile', o.nav === 'profile')}
     ${navLink('/subscribe', v.plan === 'premium' ? 'Premium' : 'Upgrade', o.nav === 'plan')}
+    ${v.admin ? navLink('/admin', 'Admin', o.nav === 'admin') : ''}
     <form method="post" action="/signout" class="inline"><input type="hidden" name="_csrf" value="${v.csrfToken}"><button type="submit" class="link">Sign out</button></form>
   </nav>`
       : html`<nav aria-label="Main"><a href="/signin">Sign in</a><a href="/signup" class="button small">Sign up</a></nav>`

@@ -9,6 +9,7 @@ import type { Authenticator } from '../authenticator.ts';
 import type { Session } from '../identity/index.ts';
 import type { Viewer } from './layout.ts';
 import { unreadNotices } from '../notice-view.ts';
+import type { AdminList } from '../admin-state.ts';
 import type { NoticeClient } from '../notice-view.ts';
 
 export interface SignedIn {
@@ -32,8 +33,9 @@ export function liveKey(userId: string): string {
   return createHash('sha256').update(`gas-live\0${userId}`).digest('base64url').slice(0, 22);
 }
 
-function viewerOf(account: Account | null, session: Session): Viewer {
+function viewerOf(account: Account | null, session: Session, admins?: AdminList): Viewer {
   return {
+    ...(admins?.includes(account?.email) ? { admin: true } : {}),
     liveKey: liveKey(session.userId),
     email: account?.email ?? '',
     name: account?.name ?? '',
@@ -52,7 +54,7 @@ function viewerOf(account: Account | null, session: Session): Viewer {
 export async function signedIn(
   req: FastifyRequest,
   reply: FastifyReply,
-  deps: { authn: Authenticator; accounts: ServiceClient<typeof AccountService>; notices?: NoticeClient },
+  deps: { authn: Authenticator; accounts: ServiceClient<typeof AccountService>; notices?: NoticeClient; admins?: AdminList },
   opts: { unreadNotices?: boolean } = {},
 ): Promise<SignedIn | null> {
   const identity = await deps.authn.identify(req);
@@ -65,7 +67,7 @@ export async function signedIn(
     accountOf(deps.accounts, identity.userId),
     countUnread ? unreadNotices(deps.notices!, identity.userId, req.log) : undefined,
   ]);
-  const viewer = { ...viewerOf(account, identity.session!), unreadNotices: unread };
+  const viewer = { ...viewerOf(account, identity.session!, deps.admins), unreadNotices: unread };
   return { userId: identity.userId, session: identity.session!, account, viewer };
 }
 
