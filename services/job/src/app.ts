@@ -46,7 +46,11 @@ export function createJobApp(deps: {
       const js = jetstream(nc);
       const kvm = new Kvm(js);
       const kvOpts = { replicas: config.natsReplicas, history: 1, storage: 'file' as const };
-      const jobs = new JobStore(await kvm.create(buckets.jobs, kvOpts), jsm, buckets.jobs);
+      const jobs = new JobStore(await kvm.create(buckets.jobs, kvOpts), jsm, buckets.jobs, (err) =>
+        logger.warn({ err }, 'the job index lost its watch of the bucket; watching again'),
+      );
+      // Replaying the bucket into the index starts now, so the first reads do not wait for all of it.
+      jobs.startIndex();
       const accounts = new AccountStore(await kvm.create(buckets.accounts, kvOpts));
       const idempotency = new IdempotencyStore(
         await kvm.create(buckets.idempotency, { ...kvOpts, ttl: config.idempotencyTtlHours * 3600_000 }),

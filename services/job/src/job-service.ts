@@ -147,10 +147,15 @@ export function createJobService(deps: JobServiceDeps): ServiceImpl<typeof JobSe
         warnings: t.boundedWarnings(req.warnings),
         inputLimits: req.inputLimits,
       });
-      await deps.jobs.create(job);
+      const revision = await deps.jobs.create(job);
       const seq = await requestAnnotation(job);
-      const { job: queued } = await deps.jobs.update(req.userId, jobId, (j) =>
-        j.queueSequence === 0n ? create(JobSchema, { ...j, queueSequence: BigInt(seq) }) : null,
+      // Nobody else writes a job before it is queued, so the record just written is nearly always
+      // the current one: the update starts from it instead of reading it back.
+      const { job: queued } = await deps.jobs.update(
+        req.userId,
+        jobId,
+        (j) => (j.queueSequence === 0n ? create(JobSchema, { ...j, queueSequence: BigInt(seq) }) : null),
+        { job, revision },
       );
       transitions.inc({ to: 'PENDING' });
       deps.logger.info({ jobId, userId: req.userId, seq }, 'job created and queued');
@@ -159,26 +164,21 @@ export function createJobService(deps: JobServiceDeps): ServiceImpl<typeof JobSe
 
     async getJob(req) {
       checkIds(req.userId, req.jobId);
-      return { job: (await deps.jobs.mustGet(req.userId, req.jobId)).job };
+      const job = await deps.jobs.find(req.userId, req.jobId);
+      if (!job) throw rpcErrors.notFound(`job ${req.jobId} not found`);
+      return { job };
     },
 
     async listJobs(req) {
       checkIds(req.userId);
       const size = Math.min(Math.max(req.pageSize || 20, 1), 100);
-      const ids = await deps.jobs.listIds(req.userId);
-      let start = 0;
-      if (req.pageToken) {
-        if (!JOB_ID.test(req.pageToken)) throw rpcErrors.invalidArgument('page_token is not valid');
-        start = ids.findIndex((id) => id < req.pageToken);
-        if (start === -1) start = ids.length;
-      }
-      const jobs: Job[] = [];
-      let i = start;
-      for (; i < ids.length && jobs.length < size; i++) {
-        const s = await deps.jobs.get(req.userId, ids[i]!);
-        if (s && (req.status === JobStatus.UNSPECIFIED || s.job.status === req.status)) jobs.push(s.job);
-      }
-      const more = i < ids.length;
+      if (req.pageToken && !JOB_ID.test(req.pageToken)) throw rpcErrors.invalidArgument('page_token is not valid');
+      const { jobs, more } = await deps.jobs.list(
+        req.userId,
+        req.pageToken,
+        size,
+        (j) => req.status === JobStatus.UNSPECIFIED || j.status === req.status,
+      );
       return { jobs, nextPageToken: more && jobs.length > 0 ? jobs[jobs.length - 1]!.jobId : '' };
     },
 

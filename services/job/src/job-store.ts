@@ -4,19 +4,65 @@ import { isRevisionConflict, kvKeysUnder } from '@gas/messaging';
 import { create, fromBinary, toBinary, rpcErrors, JobSchema } from '@gas/proto';
 import type { Job } from '@gas/proto';
 import { jobKey } from './ids.ts';
+import { JobIndex } from './job-index.ts';
+
+/** How long a read waits for the index to catch up with the bucket before reading the bucket itself. */
+const CATCH_UP_MS = 2000;
 
 export interface StoredJob {
   job: Job;
   revision: number;
 }
 
-/** Jobs in the `gas-jobs` KV bucket, key `<userId>.<jobId>`, value protobuf-binary Job. */
+/**
+ * Jobs in the `gas-jobs` KV bucket, key `<userId>.<jobId>`, value protobuf-binary Job. Reads for
+ * users (`find`, `list`) come from an in-memory index of the bucket (JobIndex); writes and the
+ * reads they compare-and-set against go to the bucket.
+ */
 export class JobStore {
+  private readonly index: JobIndex;
+
   constructor(
     private readonly kv: KV,
     private readonly jsm: JetStreamManager,
     private readonly bucket: string,
-  ) {}
+    onIndexError: (err: unknown) => void = () => undefined,
+  ) {
+    this.index = new JobIndex(kv, jsm, `KV_${bucket}`, onIndexError);
+  }
+
+  /** Starts following the bucket (reads start it too, but then the first of them waits for the replay). */
+  startIndex(): void {
+    this.index.start();
+  }
+
+  closeIndex(): void {
+    this.index.close();
+  }
+
+  /** The job as of this call, including every write any replica finished before it. */
+  async find(userId: string, jobId: string): Promise<Job | null> {
+    if (await this.index.caughtUp(CATCH_UP_MS)) return this.index.get(userId, jobId) ?? null;
+    return (await this.get(userId, jobId))?.job ?? null;
+  }
+
+  /**
+   * One page of the user's jobs, newest first: those older than `before` (a job id; from the
+   * newest when empty) that `keep` accepts, at most `size`; `more` when jobs are left after it.
+   */
+  async list(userId: string, before: string, size: number, keep: (job: Job) => boolean): Promise<{ jobs: Job[]; more: boolean }> {
+    if (await this.index.caughtUp(CATCH_UP_MS)) return this.index.page(userId, before, size, keep);
+    // The watch is behind (NATS trouble): the bucket itself, one read per job.
+    const ids = await this.listIds(userId);
+    let i = before ? ids.findIndex((id) => id < before) : 0;
+    if (i === -1) i = ids.length;
+    const jobs: Job[] = [];
+    for (; i < ids.length && jobs.length < size; i++) {
+      const s = await this.get(userId, ids[i]!);
+      if (s && keep(s.job)) jobs.push(s.job);
+    }
+    return { jobs, more: i < ids.length };
+  }
 
   async get(userId: string, jobId: string): Promise<StoredJob | null> {
     const e = await this.kv.get(jobKey(userId, jobId));
@@ -33,7 +79,9 @@ export class JobStore {
   /** Fails with ALREADY_EXISTS if the key is taken. */
   async create(job: Job): Promise<number> {
     try {
-      return await this.kv.create(jobKey(job.userId, job.jobId), toBinary(JobSchema, job));
+      const revision = await this.kv.create(jobKey(job.userId, job.jobId), toBinary(JobSchema, job));
+      this.index.put(job, revision);
+      return revision;
     } catch (err) {
       if (isRevisionConflict(err)) throw rpcErrors.alreadyExists(`job ${job.jobId} already exists`);
       throw err;
@@ -43,15 +91,22 @@ export class JobStore {
   /**
    * Compare-and-set on the KV revision. `change` sees the current record and returns the next one,
    * or null for "nothing to do"; on a revision conflict it runs again on the fresh record, so two
-   * writers can never both make the same transition.
+   * writers can never both make the same transition. `known`, a record the caller has just
+   * written, saves the first read.
    */
-  async update(userId: string, jobId: string, change: (job: Job) => Job | null): Promise<{ job: Job; changed: boolean }> {
+  async update(
+    userId: string,
+    jobId: string,
+    change: (job: Job) => Job | null,
+    known?: StoredJob,
+  ): Promise<{ job: Job; changed: boolean }> {
     for (let tries = 0; tries < 20; tries++) {
-      const cur = await this.mustGet(userId, jobId);
+      const cur = (tries === 0 ? known : undefined) ?? (await this.mustGet(userId, jobId));
       const nextJob = change(create(JobSchema, cur.job));
       if (!nextJob) return { job: cur.job, changed: false };
       try {
-        await this.kv.update(jobKey(userId, jobId), toBinary(JobSchema, nextJob), cur.revision);
+        const revision = await this.kv.update(jobKey(userId, jobId), toBinary(JobSchema, nextJob), cur.revision);
+        this.index.put(nextJob, revision);
         return { job: nextJob, changed: true };
       } catch (err) {
         if (!isRevisionConflict(err)) throw err;
