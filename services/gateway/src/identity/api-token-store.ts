@@ -32,17 +32,80 @@ export class TooManyTokensError extends Error {
   }
 }
 
+/** How long a cached token is trusted without a read of the bucket: the bound while this replica's watch is cut off. */
+export const TOKEN_CACHE_MAX_AGE_MS = 30_000;
+
 export class ApiTokenStore {
   private readonly records: JsonKv<TokenRecord>;
   private readonly lists: JsonKv<UserTokens>;
+  /**
+   * Token digest → user, filled only by a watch of the bucket's `token.*` keys, so a revocation
+   * (the key's deletion) takes the token out on every replica as soon as the watch delivers it,
+   * and on the replica that revoked it at once. A read of the bucket never adds an entry (it could
+   * race a deletion the watch has already applied); it only renews the age of one that is there.
+   */
+  private readonly cache = new Map<string, { userId: string; checkedAt: number }>();
+  /** Revoked here, and the watch has not delivered the deletion yet: a late copy of the token must not come back. */
+  private readonly revokedHere = new Set<string>();
+  private watching = false;
+  private stopWatch: (() => void) | undefined;
+  private closed = false;
 
-  constructor(kv: KV) {
+  constructor(
+    private readonly kv: KV,
+    private readonly now: () => number = Date.now,
+  ) {
     this.records = new JsonKv(kv);
     this.lists = new JsonKv(kv);
   }
 
   async userOf(token: string): Promise<string | null> {
-    return (await this.records.get(`token.${digest(token)}`))?.value.userId ?? null;
+    const d = digest(token);
+    this.follow();
+    const hit = this.cache.get(d);
+    if (hit && this.now() - hit.checkedAt < TOKEN_CACHE_MAX_AGE_MS) return hit.userId;
+    const userId = (await this.records.get(`token.${d}`))?.value.userId ?? null;
+    const cached = this.cache.get(d);
+    if (cached && userId === cached.userId) cached.checkedAt = this.now();
+    else this.cache.delete(d);
+    return userId;
+  }
+
+  /** Stops the watch (the connection closing stops it too). */
+  close(): void {
+    this.closed = true;
+    this.stopWatch?.();
+    this.cache.clear();
+  }
+
+  private follow(): void {
+    if (this.watching || this.closed) return;
+    this.watching = true;
+    void (async () => {
+      while (!this.closed) {
+        try {
+          const it = await this.kv.watch({ key: 'token.>' });
+          this.stopWatch = () => it.stop();
+          if (this.closed) it.stop();
+          for await (const e of it) {
+            const d = e.key.slice('token.'.length);
+            const userId = e.operation === 'PUT' && e.value.length > 0 ? (e.json<TokenRecord>().userId ?? null) : null;
+            if (userId && !this.revokedHere.has(d)) this.cache.set(d, { userId, checkedAt: this.now() });
+            else if (!userId) {
+              this.cache.delete(d);
+              this.revokedHere.delete(d);
+            }
+          }
+        } catch (err) {
+          // The connection is closing with the gateway: nothing left to watch.
+          if (/ClosedConnection|DrainingConnection/.test((err as Error).name)) this.closed = true;
+        }
+        // Deletions may be missed while no watch runs: start again from an empty cache.
+        this.cache.clear();
+        this.revokedHere.clear();
+        if (!this.closed) await new Promise((r) => setTimeout(r, 1000).unref());
+      }
+    })();
   }
 
   async list(userId: string): Promise<ApiTokenInfo[]> {
@@ -69,7 +132,11 @@ export class ApiTokenStore {
       revoked = tokens.find((t) => t.tokenId === tokenId)?.digest;
       return tokens.filter((t) => t.tokenId !== tokenId);
     });
-    if (revoked) await this.records.delete(`token.${revoked}`);
+    if (revoked) {
+      if (this.watching) this.revokedHere.add(revoked);
+      this.cache.delete(revoked);
+      await this.records.delete(`token.${revoked}`);
+    }
     return revoked !== undefined;
   }
 
