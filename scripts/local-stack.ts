@@ -30,6 +30,9 @@ const port = Number(env['GAS_PORT'] ?? 8080);
 // How long free users' results stay hot before they move to the archive folder (the original GAS: 30 minutes).
 const retention = env['GAS_FREE_RETENTION_SECONDS'] ?? '1800';
 const say = (s: string) => process.stdout.write(s + '\n');
+// Who sees the admin page: by default the "local" user's address (its API token reads /admin/state.json),
+// which a developer can also sign up with in the browser.
+const adminEmails = env['GAS_ADMIN_EMAILS'] ?? 'local@example.org';
 
 // Reference data: built once from ../shared/data into .gas/reference, reused while unchanged.
 const referenceDir = join(stateDir, 'reference');
@@ -56,7 +59,12 @@ const stack = await startGasStack({
   opsPorts: { gateway: opsBase, job: opsBase + 1, annotator: opsBase + 3, notification: opsBase + 4, archive: opsBase + 5 },
   users: [{ userId: 'local', token }],
   env: {
-    gateway: { GATEWAY_SECRET: gatewaySecret, GATEWAY_PUBLIC_URL: `http://127.0.0.1:${port}`, GATEWAY_FREE_RETENTION_SECONDS: retention },
+    gateway: {
+      GATEWAY_SECRET: gatewaySecret,
+      GATEWAY_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      GATEWAY_FREE_RETENTION_SECONDS: retention,
+      GATEWAY_ADMIN_EMAILS: adminEmails,
+    },
     // A restore from the archive folder takes a little while, as from cold storage, so the browser shows it happen.
     // Emails go to the outbox folder as .eml files unless SMTP_URL is set (then through that server).
     notification: {
@@ -77,6 +85,7 @@ say(`API token (user "local"): ${token}`);
 say(
   `Try: curl -H "Authorization: Bearer ${token}" -F genome_build=GRCh37 -F file=@../shared/data/vcf/gas_anntools/free_1.vcf ${stack.url}/api/v1/jobs`,
 );
+if (adminEmails) say(`Admin page: ${stack.url}/admin for ${adminEmails} (sign up with that address; GAS_ADMIN_EMAILS changes who).`);
 say(`Emails are written to ${stack.outboxDir} as .eml files (set SMTP_URL to send them). Press Ctrl-C to stop.`);
 
 // Like Kubernetes in the chart: a process that exits or stops answering /livez is started again.

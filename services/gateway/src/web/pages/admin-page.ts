@@ -98,7 +98,8 @@ function hpaPart(h: Part<HpaFigures | null>, readAt: string): Html {
 </dl>
 ${
   v.metrics.length > 0
-    ? html`<div class="table-wrap"><table class="hpa-metrics">
+    ? html`<h4>Metrics</h4>
+<div class="table-wrap"><table class="hpa-metrics">
 <thead><tr><th>Metric</th><th>Current</th><th>Target</th></tr></thead>
 <tbody>${v.metrics.map((m) => html`<tr><td>${m.name}</td><td data-figure="metric-current">${m.current ?? html`<span class="muted">unknown</span>`}</td><td>${m.target}</td></tr>`)}</tbody>
 </table></div>`
@@ -106,7 +107,8 @@ ${
 }
 ${
   v.conditions.length > 0
-    ? html`<div class="table-wrap"><table class="hpa-conditions">
+    ? html`<h4>Conditions</h4>
+<div class="table-wrap"><table class="hpa-conditions">
 <thead><tr><th>Condition</th><th>Status</th><th>Reason</th><th>Message</th></tr></thead>
 <tbody>${v.conditions.map((c) => html`<tr><td>${c.type}</td><td>${c.status}</td><td>${c.reason}</td><td>${c.message}</td></tr>`)}</tbody>
 </table></div>`
