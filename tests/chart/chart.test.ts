@@ -158,3 +158,40 @@ t.test('the README values table is the one values.yaml makes', async (t) => {
   t.equal(result, '');
   t.match(readFileSync(join(chart, 'README.md'), 'utf8'), '| `freeRetentionSeconds` | `1800` |');
 });
+
+t.test('admins: the gateway alone gets a read-only Role on the annotator, its token and its namespace', async (t) => {
+  const none = render(join(chart, 'ci', 'default-values.yaml'));
+  t.equal(byKind(none, 'Role').length, 0, 'no admins, no Role');
+  t.notOk(named(none, 'ConfigMap', 'gas-gateway')?.data?.['GATEWAY_ADMIN_EMAILS']);
+  const objects = render(join(chart, 'ci', 'default-values.yaml'), ['--set', 'gateway.adminEmails={ops@example.org,Lead@Example.org}']);
+  const role = named(objects, 'Role', 'gas-gateway-admin-view') as Any;
+  t.strictSame(
+    role.rules.map((r: Any) => [r.apiGroups, r.resources, r.resourceNames ?? null, r.verbs]),
+    [
+      [['apps'], ['deployments'], ['gas-annotator'], ['get', 'list', 'watch']],
+      [['autoscaling'], ['horizontalpodautoscalers'], ['gas-annotator'], ['get', 'list', 'watch']],
+      [[''], ['pods'], null, ['get', 'list', 'watch']],
+    ],
+    'get, list and watch on three kinds, the Deployment and the autoscaler by name',
+  );
+  const binding = named(objects, 'RoleBinding', 'gas-gateway-admin-view') as Any;
+  t.strictSame(binding.subjects, [{ kind: 'ServiceAccount', name: 'gas-gateway', namespace: 'gas' }]);
+  t.equal(byKind(objects, 'ClusterRole').length + byKind(objects, 'ClusterRoleBinding').length, 0, 'nothing cluster-wide');
+  for (const d of byKind(objects, 'Deployment')) {
+    const pod = (d.spec as Any).template.spec;
+    t.equal(pod.automountServiceAccountToken, d.metadata.name === 'gas-gateway', `${d.metadata.name}: a token only for the gateway`);
+  }
+  const gateway = (named(objects, 'Deployment', 'gas-gateway')!.spec as Any).template.spec.containers[0];
+  t.strictSame(gateway.env, [{ name: 'GATEWAY_K8S_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } }]);
+  const env = named(objects, 'ConfigMap', 'gas-gateway')!.data!;
+  t.equal(env['GATEWAY_ADMIN_EMAILS'], 'ops@example.org,Lead@Example.org');
+  t.equal(env['GATEWAY_ANNOTATOR_DEPLOYMENT'], 'gas-annotator');
+  t.equal(env['GATEWAY_ANNOTATOR_HPA'], 'gas-annotator');
+  t.ok(
+    (named(objects, 'NetworkPolicy', 'gas-gateway')!.spec as Any).egress.some((e: Any) =>
+      (e.ports ?? []).some((p: Any) => p.port === 6443),
+    ),
+    'the gateway may reach the API server',
+  );
+  t.throws(() => render(join(chart, 'ci', 'default-values.yaml'), ['--set', 'gateway.adminEmails={not-an-address}']), /adminEmails/);
+});

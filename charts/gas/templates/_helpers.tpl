@@ -72,6 +72,11 @@ archive: { http: 0, grpc: 0, ops: 9105, probe: http, shutdownMs: 15000, grace: 2
 {{- $_ := set $env "GATEWAY_PUBLIC_URL" $v.publicUrl -}}
 {{- $_ := set $env "GATEWAY_FREE_RETENTION_SECONDS" (toString $v.freeRetentionSeconds) -}}
 {{- $_ := set $env "NOTIFICATION_GRPC_URL" (printf "%s-notification:50052" $full) -}}
+{{- if $v.gateway.adminEmails -}}
+{{- $_ := set $env "GATEWAY_ADMIN_EMAILS" (join "," $v.gateway.adminEmails) -}}
+{{- $_ := set $env "GATEWAY_ANNOTATOR_DEPLOYMENT" (printf "%s-annotator" $full) -}}
+{{- $_ := set $env "GATEWAY_ANNOTATOR_HPA" (include "gas.annotatorHpa" .root) -}}
+{{- end -}}
 {{- $_ := set $env "BILLING_PROVIDER" $v.gateway.billingProvider -}}
 {{- if $v.gateway.stripePriceId }}{{ $_ := set $env "STRIPE_PRICE_ID" $v.gateway.stripePriceId }}{{ end -}}
 {{- if $v.gateway.oidc.issuer -}}
@@ -95,4 +100,9 @@ archive: { http: 0, grpc: 0, ops: 9105, probe: http, shutdownMs: 15000, grace: 2
 {{- end -}}
 {{- range $k, $val := .svc.env }}{{ $_ := set $env $k (toString $val) }}{{ end -}}
 {{- toYaml $env -}}
+{{- end -}}
+
+{{/* The annotator's HorizontalPodAutoscaler as the admin page reads it: KEDA names the one it makes keda-hpa-<ScaledObject>. */}}
+{{- define "gas.annotatorHpa" -}}
+{{- if eq (dig "annotator" "mode" "none" (.Values.autoscaling | default dict)) "keda" }}keda-hpa-{{ end }}{{ include "gas.fullname" . }}-annotator
 {{- end -}}
