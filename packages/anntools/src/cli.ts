@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// gas-annotate build-db --build GRCh37 --genes FILE [--genes FILE ...] [--dbsnp FILE ...] [--fasta FILE] --out FILE
+// gas-annotate build-db --build GRCh37 --genes FILE [--genes FILE ...] [--dbsnp FILE ...] [--fasta FILE] [--mane FILE] --out FILE
 // gas-annotate annotate <input.vcf[.gz]> [--reference FILE.gasref | --genes FILE] [--out-dir DIR] [--threads N] [--compress]
 //   writes <name>.annot.vcf, <name>.annot.tsv (with a reference, unless --no-tsv), <name>.count.log, <name>.summary.json;
 //   with --compress, <name>.annot.vcf.gz (BGZF) with its tabix index <name>.annot.vcf.gz.tbi and <name>.annot.tsv.gz, as the service stores them.
@@ -25,7 +25,8 @@ import { FETCH_SOURCES_USAGE_LINE, fetchSourcesCommand } from './sources/fetch-s
 import { BASE_URL_ENV } from './sources/mirror.ts';
 
 const USAGE = [
-  'usage: gas-annotate build-db --build NAME --genes FILE [--genes FILE ...] [--dbsnp FILE ...] [--fasta FILE] --out FILE.gasref',
+  'usage: gas-annotate build-db --build NAME --genes FILE [--genes FILE ...] [--dbsnp FILE ...] [--fasta FILE] [--mane MANE.summary.txt.gz] --out FILE.gasref',
+  "         --mane: the MANE summary (GRCh38), for the CSQ field's MANE_SELECT, CANONICAL, Gene, HGNC_ID and HGVSp protein ids",
   '       gas-annotate annotate <input.vcf[.gz]> [--reference FILE.gasref | --genes FILE [--build NAME]] [--out-dir DIR] [--threads N] [--no-tsv] [--no-csq] [--compress]',
   '         --no-tsv: write the annotated VCF only, not the TSV with one row per allele',
   "         --no-csq: leave out the CSQ INFO field (Ensembl VEP's per-transcript consequences; the GAS_ fields stay)",
@@ -35,7 +36,14 @@ const USAGE = [
   '',
 ].join('\n');
 
-async function buildDb(values: { build?: string; genes?: string[]; dbsnp?: string[]; fasta?: string; out?: string }): Promise<number> {
+async function buildDb(values: {
+  build?: string;
+  genes?: string[];
+  dbsnp?: string[];
+  fasta?: string;
+  mane?: string;
+  out?: string;
+}): Promise<number> {
   if (!values.build || !values.genes?.length || !values.out) {
     process.stderr.write(USAGE);
     return 2;
@@ -48,6 +56,7 @@ async function buildDb(values: { build?: string; genes?: string[]; dbsnp?: strin
       genes: values.genes,
       dbsnp: values.dbsnp ?? [],
       fasta: values.fasta,
+      mane: values.mane,
       out: values.out,
       engine: ENGINE_NAME,
       onProgress: (msg) => process.stderr.write(`gas-annotate: ${msg}\n`),
@@ -85,6 +94,7 @@ function parseCommandLine(argv: string[]) {
       dbsnp: { type: 'string', multiple: true },
       reference: { type: 'string' },
       fasta: { type: 'string' },
+      mane: { type: 'string' },
       build: { type: 'string' },
       out: { type: 'string' },
       threads: { type: 'string' },

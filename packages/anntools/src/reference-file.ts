@@ -11,6 +11,7 @@ import { TranscriptIndex } from './annotation/transcript-index.ts';
 import { loadGeneModels } from './gene-models/index.ts';
 import { SnpTable, SnpTableBuilder, loadDbSnp } from './dbsnp/index.ts';
 import { describeRejections } from './dbsnp/load-common.ts';
+import { applyMane, loadManeSummary } from './gene-models/mane.ts';
 import { compareChromNames } from './dbsnp/snp-table.ts';
 import type { Reference, ReferenceCoverage } from './reference.ts';
 import { FastaReader } from './fasta/index.ts';
@@ -24,13 +25,20 @@ const OLDEST_READABLE_FORMAT = 1;
 export interface SourceFile {
   path: string;
   name: string;
-  kind: 'genes' | 'dbsnp' | 'fasta';
+  kind: 'genes' | 'dbsnp' | 'fasta' | 'mane';
   bytes: number;
   sha256: string;
   records: number;
   /** dbSNP sources: entries the table could not hold (describeRejections says which); absent when none. */
   rejected?: number;
 }
+
+const WHAT_A_SOURCE_GIVES: Record<SourceFile['kind'], string> = {
+  genes: 'gene models',
+  dbsnp: 'dbSNP entries',
+  fasta: 'sequences',
+  mane: 'transcripts matching the gene models',
+};
 
 /** A source that gave nothing to the reference: build-db stops and names it. */
 export class EmptySourceError extends Error {
@@ -39,9 +47,7 @@ export class EmptySourceError extends Error {
     readonly kind: SourceFile['kind'],
     detail: string,
   ) {
-    super(
-      `${path}: no ${kind === 'genes' ? 'gene models' : kind === 'dbsnp' ? 'dbSNP entries' : 'sequences'} from this source (${detail})`,
-    );
+    super(`${path}: no ${WHAT_A_SOURCE_GIVES[kind]} from this source (${detail})`);
     this.name = 'EmptySourceError';
   }
 }
@@ -83,6 +89,26 @@ function encodeTranscripts(ts: Transcript[]) {
     biotype: ts.map((t) => t.biotype),
     exonOffsets,
     exons,
+    // With a MANE summary only: [select, plusClinical, hgnc, gene, protein] ('' for none), or null.
+    ...(ts.some((t) => t.mane)
+      ? {
+          mane: ts.map((t) =>
+            t.mane ? [t.mane.select, t.mane.plusClinical, t.mane.hgnc, t.mane.gene, t.mane.protein].map((v) => v ?? '') : null,
+          ),
+        }
+      : {}),
+  };
+}
+
+function decodeMane(row: string[] | null | undefined): Transcript['mane'] {
+  if (!row) return undefined;
+  const [select, plusClinical, hgnc, gene, protein] = row;
+  return {
+    ...(select ? { select } : {}),
+    ...(plusClinical ? { plusClinical } : {}),
+    ...(hgnc ? { hgnc } : {}),
+    ...(gene ? { gene } : {}),
+    ...(protein ? { protein } : {}),
   };
 }
 
@@ -109,6 +135,7 @@ function decodeTranscripts(c: ReturnType<typeof encodeTranscripts>): Transcript[
       biotype: c.biotype[i]!,
       exonStarts,
       exonEnds,
+      mane: decodeMane(c.mane?.[i]),
     };
   }
   return out;
@@ -120,6 +147,8 @@ export async function buildReferenceFile(opts: {
   dbsnp: string[];
   /** A bgzip'd (with .fai and .gzi) or plain FASTA; recorded by path and checksum, read at load time. */
   fasta?: string;
+  /** A MANE summary (GRCh38): MANE Select / Plus Clinical, HGNC and gene ids for the transcripts it names. */
+  mane?: string;
   out: string;
   engine: string;
   onProgress?: (message: string) => void;
@@ -142,6 +171,21 @@ export async function buildReferenceFile(opts: {
       bytes: (await stat(path)).size,
       sha256: await sha256File(path),
       records: ts.length,
+    });
+  }
+  if (opts.mane) {
+    say(`reading MANE summary ${opts.mane}`);
+    const matched = applyMane(transcripts, await loadManeSummary(opts.mane));
+    if (matched === 0)
+      throw new EmptySourceError(opts.mane, 'mane', `none of its transcripts is among the ${transcripts.length} gene models`);
+    say(`MANE: ${matched} of ${transcripts.length} transcripts`);
+    sources.push({
+      path: opts.mane,
+      name: basename(opts.mane),
+      kind: 'mane',
+      bytes: (await stat(opts.mane)).size,
+      sha256: await sha256File(opts.mane),
+      records: matched,
     });
   }
   const builder = new SnpTableBuilder();
