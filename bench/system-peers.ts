@@ -1,0 +1,76 @@
+// The bare peers of `pnpm bench:system`, each in a process of its own like the service it stands
+// beside: `fastify` answers GET / with a small JSON object (Fastify with no plugins, no logger);
+// `grpc` serves the JobService descriptor on grpc-js through the same bridge the job service uses,
+// answering GetJob and CreateJob from memory (no NATS, no checks). Prints `port <n>` once listening.
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import {
+  create,
+  RpcError,
+  Status,
+  GenomeBuild,
+  JobSchema,
+  JobService,
+  JobStatus,
+  addService,
+  startGrpcServer,
+  timestampFromDate,
+} from '../packages/proto/src/index.ts';
+import type { ServiceImpl } from '../packages/proto/src/index.ts';
+import { REPO_ROOT } from './report.ts';
+
+const [kind] = process.argv.slice(2);
+
+if (kind === 'fastify') {
+  // The gateway's own Fastify, not a copy that might be another version.
+  const require = createRequire(join(REPO_ROOT, 'services', 'gateway', 'package.json'));
+  const Fastify = require('fastify') as (opts: { logger: boolean }) => {
+    get(path: string, handler: () => unknown): void;
+    listen(opts: { host: string; port: number }): Promise<string>;
+    server: { address(): { port: number } | string | null };
+  };
+  const app = Fastify({ logger: false });
+  app.get('/', () => ({ hello: 'world' }));
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  process.stdout.write(`port ${typeof address === 'object' && address ? address.port : 0}\n`);
+} else if (kind === 'grpc') {
+  const at = timestampFromDate(new Date());
+  const stored = create(JobSchema, {
+    jobId: '01JPEER0000000000000000000',
+    userId: 'peer',
+    status: JobStatus.COMPLETED,
+    genomeBuild: GenomeBuild.GRCH37,
+    inputName: 'free_1.vcf',
+    inputKey: 'peer/x/free_1.vcf',
+    createdAt: at,
+    updatedAt: at,
+  });
+  const unimplemented = () => Promise.reject(new RpcError(Status.UNIMPLEMENTED, 'not in the peer'));
+  const impl = Object.fromEntries(JobService.methods.map((m) => [m.localName, unimplemented])) as unknown as ServiceImpl<typeof JobService>;
+  impl.getJob = async () => ({ job: stored });
+  impl.createJob = async (req) => ({
+    job: create(JobSchema, {
+      jobId: req.jobId,
+      userId: req.userId,
+      status: JobStatus.PENDING,
+      genomeBuild: req.genomeBuild,
+      inputName: req.inputName,
+      inputKey: req.inputKey,
+      inputSize: req.inputSize,
+      createdAt: at,
+      updatedAt: at,
+    }),
+    created: true,
+  });
+  const server = await startGrpcServer({
+    host: '127.0.0.1',
+    port: 0,
+    serviceNames: [JobService.typeName],
+    register: (s) => addService(s, JobService, impl),
+  });
+  process.stdout.write(`port ${server.port}\n`);
+} else {
+  process.stderr.write('usage: system-peers.ts fastify|grpc\n');
+  process.exit(2);
+}
