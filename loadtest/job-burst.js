@@ -5,14 +5,14 @@
 // replicas, the queue drain, and the replicas come back down after the scale-down window.
 //
 //   k6 run -e GAS_URL=https://gas.example.org -e GAS_TOKENS=t1,t2,t3 -e PROFILE=burst loadtest/job-burst.js
-import { GENOME_BUILD, TOKENS, VCF_PATH, pickToken } from './lib/config.js';
+import { GENOME_BUILD, TOKENS, VCF_PATH, loadVcf, pickToken } from './lib/config.js';
 import { checkTokens } from './lib/api.js';
 import { submitAndWait } from './lib/jobs.js';
 import { jobScenario, profile } from './lib/profiles.js';
 import { thresholds } from './lib/slo.js';
 
 const p = profile();
-const vcf = open(VCF_PATH, 'b');
+const vcf = loadVcf((mode) => open(VCF_PATH, mode));
 
 export const options = {
   scenarios: { jobs: jobScenario(p) },

@@ -4,7 +4,7 @@
 // that grows, connections that leak, KV buckets and streams that only fill, archive timers piling up.
 //
 //   k6 run -e GAS_URL=https://gas.example.org -e GAS_TOKEN=... -e PROFILE=soak -e DURATION=8h loadtest/soak.js
-import { GENOME_BUILD, TOKENS, VCF_PATH, pickToken } from './lib/config.js';
+import { GENOME_BUILD, TOKENS, VCF_PATH, loadVcf, pickToken } from './lib/config.js';
 import { checkTokens } from './lib/api.js';
 import { submitAndWait } from './lib/jobs.js';
 import { jobScenario, profile, webScenario } from './lib/profiles.js';
@@ -12,7 +12,7 @@ import { thresholds } from './lib/slo.js';
 import { prepareWebUsers, webVisit } from './lib/web.js';
 
 const p = profile();
-const vcf = open(VCF_PATH, 'b');
+const vcf = loadVcf((mode) => open(VCF_PATH, mode));
 
 export const options = {
   scenarios: { web: webScenario(p, 'webUser'), jobs: jobScenario(p, 'jobTrickle') },

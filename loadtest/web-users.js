@@ -6,14 +6,14 @@
 //
 // Accounts: GAS_WEB_USERS=email:password,... or, without it, setup() signs up WEB_USERS fresh
 // accounts and gives each a completed job (README.md, "Credentials").
-import { GENOME_BUILD, VCF_PATH } from './lib/config.js';
+import { GENOME_BUILD, VCF_PATH, loadVcf } from './lib/config.js';
 import { profile, webScenario } from './lib/profiles.js';
 import { thresholds } from './lib/slo.js';
 import { prepareWebUsers, webVisit } from './lib/web.js';
 
 const p = profile();
-// Only setup() uploads it, for a user without a completed job; open() must run in the init context.
-const vcf = open(VCF_PATH, 'b');
+// Only setup() uploads it, for a user without a completed job.
+const vcf = loadVcf((mode) => open(VCF_PATH, mode));
 
 export const options = {
   scenarios: { web: webScenario(p) },

@@ -3,7 +3,7 @@
 import http from 'k6/http';
 import { check, fail, sleep } from 'k6';
 import { Counter } from 'k6/metrics';
-import { BASE_URL } from './config.js';
+import { BASE_URL, VCF_CONTENT_TYPE } from './config.js';
 
 /** Answers 429: the test outran a credential's budget (GATEWAY_RATE_LIMIT_PER_MINUTE). */
 export const rateLimited = new Counter('rate_limited');
@@ -69,7 +69,7 @@ export function getJob(auth, id) {
  * multipart parts in no fixed order, and the gateway reads form fields only up to the file.
  */
 export function submitJob(auth, vcf, { fileName, build, idempotencyKey }) {
-  const body = { file: http.file(vcf, fileName, 'text/plain') };
+  const body = { file: http.file(vcf, fileName, VCF_CONTENT_TYPE) };
   const p = params(auth, 'POST /api/v1/jobs', { method: 'POST', headers: { 'Idempotency-Key': idempotencyKey } });
   return withRetries(() => http.post(`${BASE_URL}/api/v1/jobs?genome_build=${build}`, body, p), { conflictRetries: true });
 }

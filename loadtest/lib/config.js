@@ -1,6 +1,7 @@
 /* global __ENV */
 // What the scripts read from the environment (`k6 run -e NAME=value`, or the shell's environment).
 // Read once per VU, in the init context.
+import { SharedArray } from 'k6/data';
 
 function list(value) {
   return (value ?? '')
@@ -28,7 +29,24 @@ export const WEB_USERS = list(__ENV.GAS_WEB_USERS).map((entry) => {
  */
 export const VCF_PATH = __ENV.GAS_VCF || '../../shared/data/vcf/gas_anntools/free_1.vcf';
 export const VCF_NAME = VCF_PATH.split('/').pop();
+export const VCF_CONTENT_TYPE = /\.(b?gz)$/.test(VCF_NAME) ? 'application/gzip' : 'text/plain';
 export const GENOME_BUILD = __ENV.GAS_GENOME_BUILD || 'GRCh37';
+
+/**
+ * The VCF to upload, as a function that returns it. A plain-text VCF is read once for the whole
+ * test into a SharedArray: a burst runs thousands of VUs and open() gives each its own copy. A
+ * compressed VCF is bytes, which a SharedArray cannot hold, so each VU opens its own. `openFile` is
+ * `(mode) => open(VCF_PATH, mode)` written in the entry script, so that open() resolves the path
+ * against the script's folder.
+ */
+export function loadVcf(openFile) {
+  if (VCF_CONTENT_TYPE === 'application/gzip') {
+    const bytes = openFile('b');
+    return () => bytes;
+  }
+  const shared = new SharedArray('vcf', () => [openFile()]);
+  return () => shared[0];
+}
 
 export function pickToken(vu) {
   if (TOKENS.length === 0) throw new Error('set GAS_TOKEN or GAS_TOKENS to API tokens (see loadtest/README.md)');

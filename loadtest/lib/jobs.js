@@ -24,13 +24,13 @@ function addSpan(trend, from, to) {
 }
 
 /**
- * Submits the VCF and waits for the job. `runId` keeps idempotency keys unique across runs; within
+ * Submits the VCF (`vcf()` gives it: lib/config.js, loadVcf) and waits for the job. `runId` keeps idempotency keys unique across runs; within
  * one job's retries the key stays the same, so a retried upload never makes a second job.
  */
 export function submitAndWait(auth, vcf, p, runId) {
   const key = `loadtest-${runId}-vu${__VU}-it${__ITER}-${Math.random().toString(36).slice(2, 8)}`;
   const started = Date.now();
-  const res = submitJob(auth, vcf, { fileName: VCF_NAME, build: GENOME_BUILD, idempotencyKey: key });
+  const res = submitJob(auth, vcf(), { fileName: VCF_NAME, build: GENOME_BUILD, idempotencyKey: key });
   // 200 is the same job again: a retried upload whose first answer was lost.
   if (!check(res, { 'job submitted (201)': (r) => r.status === 201 || r.status === 200 })) {
     jobsCompleted.add(false);

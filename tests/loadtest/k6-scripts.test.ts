@@ -8,7 +8,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { freePort, makeTempDir, repoRoot, sharedDataPath, startGasStack } from '@gas/testing';
+import { freePort, makeTempDir, repoRoot, sharedDataPath, startGasStack, WebClient } from '@gas/testing';
 
 interface Check {
   group: string;
@@ -103,13 +103,21 @@ t.test('web-users.js: signs up, seeds a job, signs in through the form, browses,
   );
 });
 
-t.test('soak.js: the web users and the job trickle run side by side as two scenarios', async (t) => {
-  const { code, output, report } = await harness('loadtest/soak.js', { GAS_TOKENS: tokens });
+t.test('soak.js: the web users and the job trickle run side by side, with an account given in GAS_WEB_USERS', async (t) => {
+  // An account made beforehand, with no jobs yet: setup() gives it one to open.
+  const account = { email: 'soaker@example.org', password: 'a long soak password', name: 'Soaker' };
+  await new WebClient(stack.url).signUp(account);
+  const { code, output, report } = await harness('loadtest/soak.js', {
+    GAS_TOKENS: tokens,
+    GAS_WEB_USERS: `${account.email}:${account.password}`,
+  });
   t.equal(code, 0, output);
   t.strictSame(report.errors, []);
   t.strictSame(failedChecks(report), []);
   t.strictSame(report.scenarios, ['web', 'jobs']);
   t.equal(report.metrics['iterations']?.values['count'], 2, 'one iteration per scenario');
+  t.notOk(check(report, 'signed up'), 'no account was signed up');
+  t.equal(check(report, 'job COMPLETED')?.passes, 2, "the account's seeded job and the trickle's");
   t.strictSame(
     report.thresholds.filter((th) => !th.ok || th.noSamples),
     [],
