@@ -11,7 +11,7 @@ import { ENGINE_NAME } from './engine.ts';
 
 export type BuildName = 'GRCh37' | 'GRCh38';
 
-export const referencePresets: Record<BuildName, { genes: string[]; dbsnp: string[]; fasta: string }> = {
+export const referencePresets: Record<BuildName, { genes: string[]; dbsnp: string[]; fasta: string; mane?: string }> = {
   GRCh37: {
     genes: ['gene_models/grch37/refFlat_hg19.txt.gz'],
     // Real sequence only in chr20:9.995-11.095 Mb; consequences elsewhere come out "unknown".
@@ -21,6 +21,8 @@ export const referencePresets: Record<BuildName, { genes: string[]; dbsnp: strin
   GRCh38: {
     genes: ['gene_models/grch38/Homo_sapiens.GRCh38.chr21.ensembl.gff3.gz'],
     fasta: 'reference/grch38/grch38.chr20_and_21_10M.fa.gz',
+    // MANE is defined on GRCh38: the CSQ field's MANE_SELECT, CANONICAL, Gene and HGNC_ID.
+    mane: 'gene_models/grch38/MANE.GRCh38.v1.0.summary.txt.gz',
     dbsnp: ['dbsnp/grch38/ensembl_vep84_variation_chr21.tsv.gz', 'dbsnp/grch38/clinvar_GRCh38_hereditary_cancer_genes.vcf.gz'],
   },
 };
@@ -73,13 +75,15 @@ export async function ensureReferenceFiles(opts: {
       continue;
     }
     const out = join(opts.outDir, referenceFileName(build));
-    // The FASTA is optional: without it the reference has no consequences, and says so.
+    // The FASTA is optional: without it the reference has no consequences, and says so. So is MANE.
     const withFasta = existsSync(fasta) ? [fasta] : [];
-    if (await upToDate(out, [...genes, ...dbsnp, ...withFasta])) {
+    const mane = preset.mane && existsSync(join(opts.dataDir, preset.mane)) ? join(opts.dataDir, preset.mane) : undefined;
+    // In the manifest's order of sources: genes, MANE, dbSNP, FASTA.
+    if (await upToDate(out, [...genes, ...(mane ? [mane] : []), ...dbsnp, ...withFasta])) {
       results.push({ build, file: out, action: 'reused', missing: [] });
       continue;
     }
-    await buildReferenceFile({ build, genes, dbsnp, fasta: withFasta[0], out, engine: ENGINE_NAME, onProgress: opts.onProgress });
+    await buildReferenceFile({ build, genes, dbsnp, fasta: withFasta[0], mane, out, engine: ENGINE_NAME, onProgress: opts.onProgress });
     results.push({ build, file: out, action: 'built', missing: [] });
   }
   return results;
