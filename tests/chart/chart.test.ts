@@ -153,6 +153,97 @@ t.test('the values schema refuses what the chart cannot use', async (t) => {
   t.throws(() => render(join(chart, 'ci', 'default-values.yaml'), ['--set', 'services.job.replicas=-1']));
 });
 
+t.test('autoscaling: the annotator on its queue depth (HPA or KEDA), the gateway on CPU, no replicas fought over', async (t) => {
+  const replicasOf = (objects: K8sObject[], name: string) => (named(objects, 'Deployment', `gas-${name}`)!.spec as Any).replicas;
+  const none = render(join(chart, 'ci', 'default-values.yaml'));
+  t.equal(byKind(none, 'HorizontalPodAutoscaler').length + byKind(none, 'ScaledObject').length, 0, 'off by default');
+  t.equal(replicasOf(none, 'annotator'), 2, 'replicas from values without an autoscaler');
+
+  const hpa = render(join(chart, 'ci', 'hpa-values.yaml'));
+  const annotator = named(hpa, 'HorizontalPodAutoscaler', 'gas-annotator')!.spec as Any;
+  t.match(annotator, {
+    scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'gas-annotator' },
+    minReplicas: 2,
+    maxReplicas: 20,
+    metrics: [
+      {
+        type: 'External',
+        external: { metric: { name: 'gas_annotator_queue_depth' }, target: { type: 'AverageValue', averageValue: '2' } },
+      },
+    ],
+  });
+  // Out fast: no stabilization, doubling or +4 pods per 15 s; in slowly, after a stabilized window.
+  t.equal(annotator.behavior.scaleUp.stabilizationWindowSeconds, 0);
+  t.equal(annotator.behavior.scaleUp.selectPolicy, 'Max');
+  t.strictSame(annotator.behavior.scaleUp.policies, [
+    { type: 'Percent', value: 100, periodSeconds: 15 },
+    { type: 'Pods', value: 4, periodSeconds: 15 },
+  ]);
+  t.ok(annotator.behavior.scaleDown.stabilizationWindowSeconds >= 120, "scale-in waits out a burst's tail");
+  const gateway = named(hpa, 'HorizontalPodAutoscaler', 'gas-gateway')!.spec as Any;
+  t.match(gateway, {
+    scaleTargetRef: { kind: 'Deployment', name: 'gas-gateway' },
+    metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }],
+  });
+  const gatewayCpu = (named(hpa, 'Deployment', 'gas-gateway')!.spec as Any).template.spec.containers[0].resources.requests.cpu;
+  t.ok(gatewayCpu, 'the gateway requests CPU, which its utilization is a share of');
+  t.equal(replicasOf(hpa, 'annotator'), undefined, 'the annotator Deployment leaves replicas to the HPA');
+  t.equal(replicasOf(hpa, 'gateway'), undefined, 'the gateway Deployment leaves replicas to the HPA');
+  t.equal(replicasOf(hpa, 'job'), 2, 'the others keep theirs');
+  t.ok(named(hpa, 'PodDisruptionBudget', 'gas-annotator'), 'an autoscaled service keeps its PodDisruptionBudget');
+  t.equal(
+    named(hpa, 'ConfigMap', 'gas-gateway')?.data?.['GATEWAY_READY_REQUIRES_ANNOTATOR'],
+    undefined,
+    'the gateway still needs an annotator to be ready',
+  );
+
+  const keda = render(join(chart, 'ci', 'keda-values.yaml'));
+  t.equal(named(keda, 'HorizontalPodAutoscaler', 'gas-annotator'), undefined, "no HPA of ours beside KEDA's");
+  const scaled = named(keda, 'ScaledObject', 'gas-annotator')!.spec as Any;
+  t.match(scaled, {
+    scaleTargetRef: { name: 'gas-annotator' },
+    minReplicaCount: 0,
+    maxReplicaCount: 10,
+    triggers: [
+      {
+        type: 'nats-jetstream',
+        metadata: {
+          natsServerMonitoringEndpoint: 'nats-headless.nats.svc.cluster.local:8222',
+          account: '$G',
+          stream: 'GAS_JOBS',
+          consumer: 'annotator',
+          lagThreshold: '2',
+        },
+      },
+    ],
+  });
+  t.strictSame(scaled.advanced.horizontalPodAutoscalerConfig.behavior, annotator.behavior, 'the same behaviour as the HPA');
+  t.equal(replicasOf(keda, 'annotator'), undefined, 'the annotator Deployment leaves replicas to KEDA');
+  t.equal(
+    named(keda, 'ConfigMap', 'gas-gateway')?.data?.['GATEWAY_READY_REQUIRES_ANNOTATOR'],
+    'false',
+    'annotators at zero do not make the site unready',
+  );
+  const kedaDefault = render(join(chart, 'ci', 'default-values.yaml'), ['--set', 'autoscaling.annotator.mode=keda']);
+  t.equal(
+    (named(kedaDefault, 'ScaledObject', 'gas-annotator')!.spec as Any).triggers[0].metadata.natsServerMonitoringEndpoint,
+    'nats-headless.gas.svc.cluster.local:8222',
+    "the NATS chart's headless service in the release namespace by default",
+  );
+
+  t.throws(
+    () => render(join(chart, 'ci', 'hpa-values.yaml'), ['--set', 'autoscaling.annotator.minReplicas=0']),
+    /scaling to zero needs mode keda/,
+    'an HPA cannot scale to zero',
+  );
+  t.throws(() => render(join(chart, 'ci', 'hpa-values.yaml'), ['--set', 'autoscaling.annotator.mode=vpa']), 'the schema knows the modes');
+  t.throws(
+    () => render(join(chart, 'ci', 'hpa-values.yaml'), ['--set', 'services.gateway.resources.requests.cpu=null']),
+    /requests.cpu/,
+    'a CPU HPA needs a CPU request',
+  );
+});
+
 t.test('the README values table is the one values.yaml makes', async (t) => {
   const result = execFileSync(process.execPath, [join(root, 'scripts/chart-values-table.mjs')], { encoding: 'utf8', stdio: 'pipe' });
   t.equal(result, '');

@@ -4,150 +4,16 @@
 // accepted whole, the Deployments' pods must be created (no Pod Security violation) and run on the
 // fake nodes, and `helm upgrade` with a changed setting must roll the pods (the config checksum).
 import t from 'tap';
-import { execFileSync, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, repoRoot } from '@gas/testing';
+import { repoRoot } from '@gas/testing';
+import { startControlPlane } from './control-plane.ts';
 
 const root = repoRoot();
-const tools = execFileSync('bash', [join(root, 'scripts/k8s-tools.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-const helm = execFileSync('bash', [join(root, 'scripts/helm.sh'), '--path'], { encoding: 'utf8' }).trim();
-const dir = mkdtempSync(join(tmpdir(), 'gas-k8s-'));
-const processes: ChildProcess[] = [];
-let stopping = false;
-t.teardown(async () => {
-  stopping = true;
-  for (const p of processes.reverse()) p.kill('SIGTERM');
-  await sleep(500);
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function start(name: string, args: string[]): ChildProcess {
-  const p = spawn(join(tools, name), args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  p.stderr.on('data', (d) => (err = (err + String(d)).slice(-4000)));
-  p.on('exit', (code) => {
-    if (!stopping && code !== null && code !== 0) process.stderr.write(`${name} exited ${code}:\n${err}\n`);
-  });
-  processes.push(p);
-  return p;
-}
-
-// etcd, then the API server with a token for the tests and a service-account key pair.
-const etcdPort = await freePort();
-const etcdPeer = await freePort();
-start('etcd', [
-  '--data-dir',
-  join(dir, 'etcd'),
-  '--listen-client-urls',
-  `http://127.0.0.1:${etcdPort}`,
-  '--advertise-client-urls',
-  `http://127.0.0.1:${etcdPort}`,
-  '--listen-peer-urls',
-  `http://127.0.0.1:${etcdPeer}`,
-  '--initial-advertise-peer-urls',
-  `http://127.0.0.1:${etcdPeer}`,
-  '--initial-cluster',
-  `default=http://127.0.0.1:${etcdPeer}`,
-]);
-const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-writeFileSync(join(dir, 'sa.key'), privateKey.export({ type: 'pkcs1', format: 'pem' }));
-writeFileSync(join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
-const token = randomBytes(24).toString('hex');
-writeFileSync(join(dir, 'tokens.csv'), `${token},admin,admin,system:masters\n`);
-const apiPort = await freePort();
-start('kube-apiserver', [
-  `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-  '--bind-address=127.0.0.1',
-  '--advertise-address=127.0.0.1',
-  `--secure-port=${apiPort}`,
-  `--cert-dir=${join(dir, 'certs')}`,
-  '--service-account-issuer=https://kubernetes.default.svc',
-  `--service-account-key-file=${join(dir, 'sa.pub')}`,
-  `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
-  '--service-cluster-ip-range=10.96.0.0/24',
-  '--authorization-mode=RBAC',
-  `--token-auth-file=${join(dir, 'tokens.csv')}`,
-]);
-const server = `https://127.0.0.1:${apiPort}`;
-const kubeconfig = join(dir, 'kubeconfig');
-writeFileSync(
-  kubeconfig,
-  JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: 'test', cluster: { server, 'insecure-skip-tls-verify': true } }],
-    users: [{ name: 'admin', user: { token } }],
-    contexts: [{ name: 'test', context: { cluster: 'test', user: 'admin' } }],
-    'current-context': 'test',
-  }),
-);
-
-// The API server's certificate is its own, self-signed: this process talks to it without checking.
-process.env['NODE_TLS_REJECT_UNAUTHORIZED'] = '0';
-async function api<T = Record<string, unknown>>(
-  path: string,
-  init: { method?: string; body?: unknown } = {},
-): Promise<{ status: number; body: T }> {
-  const res = await fetch(server + path, {
-    method: init.method ?? 'GET',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-  return { status: res.status, body: (await res.json().catch(() => ({}))) as T };
-}
-async function until<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined as T);
-    if (v !== undefined && ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)?.slice(0, 2000)}`);
-    await sleep(500);
-  }
-}
-await until(
-  'the API server',
-  async () => (await fetch(`${server}/readyz`, { headers: { authorization: `Bearer ${token}` } })).status,
-  (s) => s === 200,
-);
-
-// Controllers (the ReplicaSet controller creates the pods; the token controller their
-// ServiceAccounts' tokens), the scheduler, and kwok with two fake nodes.
-const common = [`--kubeconfig=${kubeconfig}`, '--leader-elect=false'];
-start('kube-controller-manager', [
-  ...common,
-  `--service-account-private-key-file=${join(dir, 'sa.key')}`,
-  `--root-ca-file=${join(dir, 'certs', 'apiserver.crt')}`,
-  '--use-service-account-credentials=false',
-  '--bind-address=127.0.0.1',
-  `--secure-port=${await freePort()}`,
-]);
-start('kube-scheduler', [...common, '--bind-address=127.0.0.1', `--secure-port=${await freePort()}`]);
-const stages = readdirSync(join(tools, 'kwok-stages')).map((f) => `--config=${join(tools, 'kwok-stages', f)}`);
-start('kwok', [`--kubeconfig=${kubeconfig}`, '--manage-all-nodes=true', `--server-address=127.0.0.1:${await freePort()}`, ...stages]);
-for (const [i, zone] of ['a', 'b'].entries()) {
-  await api('/api/v1/nodes', {
-    method: 'POST',
-    body: {
-      apiVersion: 'v1',
-      kind: 'Node',
-      metadata: {
-        name: `fake-${i}`,
-        labels: { 'kubernetes.io/hostname': `fake-${i}`, 'topology.kubernetes.io/zone': `zone-${zone}`, type: 'kwok' },
-        annotations: { 'kwok.x-k8s.io/node': 'fake' },
-      },
-      status: { allocatable: { cpu: '32', memory: '256Gi', pods: '110' }, capacity: { cpu: '32', memory: '256Gi', pods: '110' } },
-    },
-  });
-}
-
-function helmRun(args: string[]): string {
-  return execFileSync(helm, [...args, '--kubeconfig', kubeconfig], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
+const cp = await startControlPlane();
+t.teardown(() => cp.stop());
+const { api, until } = cp;
+const helmRun = cp.helm;
 
 interface Pod {
   metadata: { name: string; labels: Record<string, string> };

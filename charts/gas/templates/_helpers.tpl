@@ -77,6 +77,7 @@ archive: { http: 0, grpc: 0, ops: 9105, probe: http, shutdownMs: 15000, grace: 2
 {{- $_ := set $env "GATEWAY_ANNOTATOR_DEPLOYMENT" (printf "%s-annotator" $full) -}}
 {{- $_ := set $env "GATEWAY_ANNOTATOR_HPA" (include "gas.annotatorHpa" .root) -}}
 {{- end -}}
+{{- if eq $v.autoscaling.annotator.mode "keda" }}{{/* annotators at zero must not make the site unready */}}{{ $_ := set $env "GATEWAY_READY_REQUIRES_ANNOTATOR" "false" }}{{ end -}}
 {{- $_ := set $env "BILLING_PROVIDER" $v.gateway.billingProvider -}}
 {{- if $v.gateway.stripePriceId }}{{ $_ := set $env "STRIPE_PRICE_ID" $v.gateway.stripePriceId }}{{ end -}}
 {{- if $v.gateway.oidc.issuer -}}
@@ -100,6 +101,30 @@ archive: { http: 0, grpc: 0, ops: 9105, probe: http, shutdownMs: 15000, grace: 2
 {{- end -}}
 {{- range $k, $val := .svc.env }}{{ $_ := set $env $k (toString $val) }}{{ end -}}
 {{- toYaml $env -}}
+{{- end -}}
+
+{{/* Whether an autoscaler owns a service's replicas: (dict "root" $ "name" "annotator") gives "true" or "". */}}
+{{- define "gas.autoscaled" -}}
+{{- $as := .root.Values.autoscaling -}}
+{{- if and (eq .name "annotator") (ne $as.annotator.mode "none") }}true{{ else if and (eq .name "gateway") $as.gateway.enabled }}true{{ end -}}
+{{- end -}}
+
+{{/*
+The annotator's scaling behaviour, shared by the HPA and KEDA's: out at once and fast (a burst waits
+in the queue, and a new pod needs its start-up before it takes work), in slowly.
+*/}}
+{{- define "gas.annotatorBehavior" -}}
+{{- $a := .Values.autoscaling.annotator -}}
+scaleUp:
+  stabilizationWindowSeconds: 0
+  selectPolicy: Max
+  policies:
+    - { type: Percent, value: 100, periodSeconds: 15 }
+    - { type: Pods, value: {{ $a.scaleUpPods }}, periodSeconds: 15 }
+scaleDown:
+  stabilizationWindowSeconds: {{ $a.scaleDownStabilizationSeconds }}
+  policies:
+    - { type: Percent, value: {{ $a.scaleDownPercent }}, periodSeconds: 60 }
 {{- end -}}
 
 {{/* The annotator's HorizontalPodAutoscaler as the admin page reads it: KEDA names the one it makes keda-hpa-<ScaledObject>. */}}
