@@ -15,6 +15,7 @@ import { parseAllDocuments } from 'yaml';
 import { launchBrowser, newPage, pageErrors, repoRoot, screenshot, startGasStack, DESKTOP, PHONE } from '@gas/testing';
 import type { GasStack, Page } from '@gas/testing';
 import { startControlPlane } from '../chart/control-plane.ts';
+import { kubeReader } from '../../services/gateway/src/admin-kube.ts';
 
 const NS = 'gas';
 const ADMIN = { email: 'ops@example.org', name: 'Grace Ops', password: 'watch the queue 2026' };
@@ -224,6 +225,39 @@ t.test("the chart's Role is enough for the page, and read-only", async (t) => {
   t.equal(await as(`/api/v1/namespaces/${NS}/configmaps`), 403, 'cannot read ConfigMaps');
   t.equal(await as('/api/v1/namespaces/default/pods'), 403, 'cannot list pods in another namespace');
   t.equal(await as('/api/v1/pods'), 403, 'cannot list pods cluster-wide');
+
+  // Without the RoleBinding (another ServiceAccount) the reader says "forbidden" part by part.
+  await createObject({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'no-role' } });
+  const other = await api<{ status: { token: string } }>(`/api/v1/namespaces/${NS}/serviceaccounts/no-role/token`, {
+    method: 'POST',
+    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 600 } },
+  });
+  const file = join(cp.dir, 'no-role-kubeconfig');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'test', cluster: { server: cp.server, 'certificate-authority': cp.caFile } }],
+      users: [{ name: 'no-role', user: { token: other.body.status.token } }],
+      contexts: [{ name: 'test', context: { cluster: 'test', user: 'no-role', namespace: NS } }],
+      'current-context': 'test',
+    }),
+  );
+  const snapshot = await kubeReader({ kubeconfig: file, inCluster: false, deployment: DEPLOYMENT, hpa: HPA, timeoutMs: 2000 }).read();
+  t.match(
+    snapshot,
+    {
+      available: true,
+      deployment: {
+        ok: false,
+        error:
+          /^the Deployment gas-annotator: forbidden \(deployments.apps "gas-annotator" is forbidden: User "system:serviceaccount:gas:no-role"/,
+      },
+      hpa: { ok: false, error: /^the HorizontalPodAutoscaler gas-annotator: forbidden/ },
+    },
+    'a forbidden API is said as such',
+  );
 });
 
 t.test('an admin sees replicas, the autoscaler and pods in Chromium; they change without a reload', async (t) => {
