@@ -1,0 +1,75 @@
+// The job list and detail reuse each job's serialised view while the job is unchanged: a job that
+// changes, even twice within one millisecond of updatedAt, must come out as it is now, on both
+// routes, with the same JSON a fresh serialisation gives.
+import t from 'tap';
+import type { Test } from 'tap';
+import Fastify from 'fastify';
+import { create, timestampFromDate, JobSchema, JobStatus, ResultState, RpcError, Status } from '@gas/proto';
+import type { Job } from '@gas/proto';
+import { registerJobRoutes } from '../src/routes/jobs-routes.ts';
+import type { JobsRouteDeps } from '../src/routes/jobs-routes.ts';
+import { jobView } from '../src/job-view.ts';
+
+const at = timestampFromDate(new Date('2026-01-01T00:00:00.123Z'));
+let current: Job = create(JobSchema, {
+  jobId: '01JQ8Z7X5K3M4N6P8R9S2T3V4W',
+  userId: 'u1',
+  status: JobStatus.RUNNING,
+  inputName: 'a.vcf',
+  createdAt: at,
+  updatedAt: at,
+  attempt: 1,
+  progressDone: 10n,
+  progressTotal: 100n,
+});
+const deps = {
+  authn: { apiUser: async () => 'u1' },
+  jobs: {
+    getJob: async ({ jobId }: { jobId: string }) => {
+      if (jobId !== current.jobId) throw new RpcError(Status.NOT_FOUND, 'no such job');
+      return { job: current };
+    },
+    listJobs: async () => ({ jobs: [current], nextPageToken: '' }),
+    getQueuePosition: async () => ({ position: 2n, queueDepth: 2n }),
+  },
+} as unknown as JobsRouteDeps;
+
+const app = Fastify();
+t.teardown(() => app.close());
+registerJobRoutes(app, deps);
+await app.ready();
+
+const plain = (x: unknown) => JSON.parse(JSON.stringify(x)) as unknown;
+async function both(t: Test, what: string): Promise<void> {
+  const list = await app.inject({ url: '/api/v1/jobs' });
+  const one = await app.inject({ url: `/api/v1/jobs/${current.jobId}` });
+  t.equal(list.headers['content-type'], 'application/json; charset=utf-8');
+  t.strictSame(list.json(), plain({ jobs: [jobView(current)], next_page_token: null }), `list: ${what}`);
+  t.strictSame(one.json(), plain(jobView(current)), `detail: ${what}`);
+}
+
+t.test('each change shows at once, on the list and the detail', async (t) => {
+  await both(t, 'first answer');
+  await both(t, 'from the cache');
+  // Progress within the same millisecond of updatedAt.
+  current = create(JobSchema, { ...current, progressDone: 20n });
+  await both(t, 'progress, same updatedAt');
+  current = create(JobSchema, {
+    ...current,
+    status: JobStatus.COMPLETED,
+    resultState: ResultState.AVAILABLE,
+    resultKeys: { vcf: 'k', log: 'l', summary: 's' },
+    updatedAt: timestampFromDate(new Date('2026-01-01T00:00:01Z')),
+  });
+  await both(t, 'completed');
+  current = create(JobSchema, { ...current, resultState: ResultState.ARCHIVED, archiveKeys: { vcf: 'k' } });
+  await both(t, 'archived, same updatedAt');
+});
+
+t.test("a waiting job's detail carries its queue position, which the list leaves out", async (t) => {
+  current = create(JobSchema, { ...current, jobId: '01JQ8Z7X5K3M4N6P8R9S2T3V4X', status: JobStatus.PENDING, updatedAt: at });
+  const one = await app.inject({ url: `/api/v1/jobs/${current.jobId}` });
+  t.equal(one.json<{ queue_position: number }>().queue_position, 2);
+  const list = await app.inject({ url: '/api/v1/jobs' });
+  t.equal(list.json<{ jobs: { queue_position: number | null }[] }>().jobs[0]!.queue_position, null);
+});
