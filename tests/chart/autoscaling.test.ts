@@ -6,6 +6,8 @@
 // controller. Prometheus and the adapter are built from the Go module proxy by
 // scripts/autoscale-tools.sh. A burst of jobs with no annotator running must make the controller
 // raise the annotator Deployment's replicas; annotators draining the queue must bring them back down.
+// The gateway's CPU HPA must own its Deployment's replicas, and mode keda's ScaledObject must pass
+// KEDA's own CRD schema (taken from the KEDA module; no KEDA operator runs here).
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -262,7 +264,7 @@ t.test('a burst raises the annotator Deployment’s replicas and the drain bring
     '--set',
     'autoscaling.annotator.scaleDownStabilizationSeconds=5,autoscaling.annotator.scaleDownPercent=100',
     '--set',
-    'autoscaling.gateway.enabled=false,networkPolicy.enabled=false',
+    'networkPolicy.enabled=false',
   ]);
   t.match(out, /STATUS: deployed/);
   const settled = await until(
@@ -315,6 +317,58 @@ t.test('a burst raises the annotator Deployment’s replicas and the drain bring
     changes.some((x) => x.depth === BURST),
     'the metric read the whole burst',
   );
+});
+
+t.test('the gateway’s CPU autoscaler owns its replicas: the controller raises them to its minimum', async (t) => {
+  // No metrics-server here, so the HPA cannot read CPU; the minimum holds without metrics, and helm
+  // left the Deployment's replicas out (one by default) for the controller to set.
+  const gatewayHpa = await api<Hpa>('/apis/autoscaling/v2/namespaces/gas/horizontalpodautoscalers/gas-gateway');
+  t.equal(gatewayHpa.status, 200);
+  t.equal(gatewayHpa.body.spec.minReplicas, 2);
+  const replicas = await until(
+    'the gateway at the HPA minimum',
+    async () => (await api<{ spec: { replicas: number } }>('/apis/apps/v1/namespaces/gas/deployments/gas-gateway')).body.spec.replicas,
+    (r) => r === 2,
+    30_000,
+  );
+  t.equal(replicas, 2);
+});
+
+t.test('mode keda: the ScaledObject passes KEDA’s own CRD schema, our HPA goes, the gateway stops needing an annotator', async (t) => {
+  const crd = parse(readFileSync(join(tools, 'keda-v2.20.2', 'keda.sh_scaledobjects.yaml'), 'utf8')) as Record<string, unknown>;
+  t.equal((await api('/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { method: 'POST', body: crd })).status, 201);
+  await until(
+    'the ScaledObject CRD established',
+    async () =>
+      (
+        await api<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(
+          '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/scaledobjects.keda.sh',
+        )
+      ).body.status?.conditions ?? [],
+    (c) => c.some((x) => x.type === 'Established' && x.status === 'True'),
+    30_000,
+  );
+  const out = cp.helm([
+    'upgrade',
+    'gas',
+    join(root, 'charts/gas'),
+    '-n',
+    'gas',
+    '-f',
+    join(root, 'charts/gas/ci/keda-values.yaml'),
+    '--set',
+    'networkPolicy.enabled=false',
+  ]);
+  t.match(out, /STATUS: deployed/, 'the API server accepted the ScaledObject');
+  const scaled = await api<{ spec: { minReplicaCount: number; triggers: Array<{ type: string; metadata: Record<string, string> }> } }>(
+    '/apis/keda.sh/v1alpha1/namespaces/gas/scaledobjects/gas-annotator',
+  );
+  t.equal(scaled.status, 200);
+  t.equal(scaled.body.spec.minReplicaCount, 0);
+  t.match(scaled.body.spec.triggers, [{ type: 'nats-jetstream', metadata: { stream: 'GAS_JOBS', consumer: 'annotator' } }]);
+  t.equal((await api('/apis/autoscaling/v2/namespaces/gas/horizontalpodautoscalers/gas-annotator')).status, 404, 'no HPA of ours');
+  const gatewayEnv = await api<{ data: Record<string, string> }>('/api/v1/namespaces/gas/configmaps/gas-gateway');
+  t.equal(gatewayEnv.body.data['GATEWAY_READY_REQUIRES_ANNOTATOR'], 'false');
 });
 
 t.test('the adapter values for the prometheus-community chart hold the rules the test ran with', async (t) => {

@@ -169,12 +169,14 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         `--root-ca-file=${join(dir, 'certs', 'apiserver.crt')}`,
         '--use-service-account-credentials=false',
         '--bind-address=127.0.0.1',
-        `--secure-port=${await freePort()}`,
+        // No serving port: nothing here reads their health or metrics, and a port picked by freePort
+        // can be taken by another process's outgoing connection before they bind it.
+        '--secure-port=0',
         ...(opts.controllerManagerArgs ?? []),
       ]);
-      start('kube-scheduler', [...common, '--bind-address=127.0.0.1', `--secure-port=${await freePort()}`]);
+      start('kube-scheduler', [...common, '--bind-address=127.0.0.1', '--secure-port=0']);
       const stages = readdirSync(join(tools, 'kwok-stages')).map((f) => `--config=${join(tools, 'kwok-stages', f)}`);
-      start('kwok', [`--kubeconfig=${kubeconfig}`, '--manage-all-nodes=true', `--server-address=127.0.0.1:${await freePort()}`, ...stages]);
+      start('kwok', [`--kubeconfig=${kubeconfig}`, '--manage-all-nodes=true', ...stages]);
       for (const [i, zone] of ['a', 'b'].entries()) {
         await api('/api/v1/nodes', {
           method: 'POST',
