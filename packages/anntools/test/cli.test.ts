@@ -148,3 +148,27 @@ t.test('build-db names the entries a source cannot hold, and fails a source that
   t.equal(empty.code, 1);
   t.match(empty.stderr, `gas-annotate: build-db: ${join(dir, 'empty.gtf')}: no gene models from this source (no transcript in it)\n`);
 });
+
+t.test('annotate writes the CSQ field by default; --no-csq leaves it and its header out and nothing else', async (t) => {
+  const dir = t.testdir({ on: {}, off: {} });
+  const vcf = sharedDataPath('vcf/gas_anntools/free_1.vcf');
+  const genes = ['--genes', sharedDataPath('gene_models/grch37/refFlat_hg19.txt.gz'), '--build', 'GRCh37', '--no-tsv'];
+  const on = await gasAnnotate('annotate', vcf, ...genes, '--out-dir', join(dir, 'on'));
+  const off = await gasAnnotate('annotate', vcf, ...genes, '--out-dir', join(dir, 'off'), '--no-csq');
+  t.equal(on.code, 0, on.stderr);
+  t.equal(off.code, 0, off.stderr);
+  const withCsq = readFileSync(join(dir, 'on', 'free_1.annot.vcf'), 'latin1');
+  const without = readFileSync(join(dir, 'off', 'free_1.annot.vcf'), 'latin1');
+  t.match(
+    withCsq,
+    /\n##INFO=<ID=CSQ,Number=\.,Type=String,Description="Consequence annotations from Ensembl VEP\. Format: Allele\|Consequence\|/,
+  );
+  t.match(withCsq, /;CSQ=[ACGTN-]+\|\w+/);
+  t.notMatch(without, /CSQ/);
+  const stripped = withCsq
+    .split('\n')
+    .filter((l) => !l.startsWith('##INFO=<ID=CSQ'))
+    .map((l) => l.replace(/;CSQ=[^\t]*/, ''))
+    .join('\n');
+  t.equal(stripped, without, 'the same output once the CSQ field and its declaration are taken out');
+});
