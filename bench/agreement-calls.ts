@@ -28,6 +28,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { REGION_RANK } from '@gas/anntools';
+import { TERMS } from '../packages/anntools/src/annotation/vep-terms.ts';
 import type { RegionClass } from '@gas/anntools';
 import { REPO_ROOT, SNPEFF_JAR } from './inputs.ts';
 import { run } from './measure.ts';
@@ -82,6 +83,75 @@ export interface TranscriptCall {
   protein?: string;
 }
 
+// VEP's terms, harmonised across the three tools. What the peers (SnpEff 5.1, csq 1.16) have no word
+// for is read as they would say it: VEP 105's splice_donor_5th_base and splice_donor_region stand
+// where splice_region did (intron +3..+6; VEP drops splice_region only because they say more), the
+// polypyrimidine tract is dropped (at -3..-8 splice_region is there anyway, further in only
+// intron_variant), and every flank or intergenic call is "outside" (VEP's 5 kb, ANNOVAR's and ours
+// 1 kb, csq none). NMD_transcript_variant and non_coding_transcript_variant only ever come with
+// another term and are dropped. The most severe term is then the first by VEP's rank.
+export const OUTSIDE = 'outside';
+const TERM_RANK = new Map<string, number>([
+  ...TERMS.map((t, i) => [t, i] as [string, number]),
+  [OUTSIDE, TERMS.indexOf('upstream_gene_variant')],
+]);
+
+const HARMONISED: Record<string, string | null> = {
+  splice_donor_5th_base_variant: 'splice_region_variant',
+  splice_donor_region_variant: 'splice_region_variant',
+  splice_polypyrimidine_tract_variant: null,
+  upstream_gene_variant: OUTSIDE,
+  downstream_gene_variant: OUTSIDE,
+  intergenic_variant: OUTSIDE,
+  intergenic_region: OUTSIDE,
+  NMD_transcript_variant: null,
+  non_coding_transcript_variant: null,
+  // SnpEff's names for VEP's.
+  disruptive_inframe_insertion: 'inframe_insertion',
+  conservative_inframe_insertion: 'inframe_insertion',
+  disruptive_inframe_deletion: 'inframe_deletion',
+  conservative_inframe_deletion: 'inframe_deletion',
+  initiator_codon_variant: 'start_retained_variant',
+  '5_prime_UTR_premature_start_codon_gain_variant': '5_prime_UTR_variant',
+  intragenic_variant: null,
+  // csq's.
+  missense: 'missense_variant',
+  synonymous: 'synonymous_variant',
+  frameshift: 'frameshift_variant',
+  inframe_altering: 'protein_altering_variant',
+  start_retained: 'start_retained_variant',
+  stop_retained: 'stop_retained_variant',
+  coding_sequence: 'coding_sequence_variant',
+  splice_donor: 'splice_donor_variant',
+  splice_acceptor: 'splice_acceptor_variant',
+  splice_region: 'splice_region_variant',
+  '5_prime_utr': '5_prime_UTR_variant',
+  '3_prime_utr': '3_prime_UTR_variant',
+  intron: 'intron_variant',
+};
+
+/** One tool's terms in the shared vocabulary; terms it has no place for go to `unmapped`. */
+export function harmoniseTerms(terms: readonly string[], unmapped: string[]): string[] {
+  const out: string[] = [];
+  for (const term of terms) {
+    const h = term in HARMONISED ? HARMONISED[term]! : term;
+    if (h === null) continue;
+    if (!TERM_RANK.has(h)) {
+      unmapped.push(term);
+      continue;
+    }
+    if (!out.includes(h)) out.push(h);
+  }
+  return out;
+}
+
+/** The most severe of harmonised terms by VEP's rank; 'outside' when there are none. */
+export function mostSevereTerm(terms: Iterable<string>): string {
+  let best: string | undefined;
+  for (const t of terms) if (best === undefined || TERM_RANK.get(t)! < TERM_RANK.get(best)!) best = t;
+  return best ?? OUTSIDE;
+}
+
 export interface VariantCall {
   /** Strongest region classes (ANNOVAR precedence), in precedence order; empty: nothing reported. */
   regions: RegionClass[];
@@ -94,6 +164,10 @@ export interface VariantCall {
   reported?: string;
   /** Terms with no place in the unified vocabulary. */
   unmapped: string[];
+  /** Harmonised VEP terms per transcript (csq: only the transcripts it names). */
+  terms: Map<string, string[]>;
+  /** The most severe harmonised term over every transcript ('outside' when none is near). */
+  severeTerm: string;
 }
 
 export type ToolName = 'ours' | 'snpeff' | 'csq';
@@ -353,6 +427,8 @@ export async function runOurs(say: Say, ds: Dataset, vcf: string, outDir: string
     number,
     number,
   ];
+  // VEP's terms per transcript, from the CSQ field of our VCF (one ALT per record here).
+  const csqById = await infoById(tsv.replace(/\.annot\.tsv$/, '.annot.vcf'), 'CSQ');
   for (const line of lines.slice(1)) {
     const f = line.split('\t');
     const id = f[cId]!;
@@ -372,7 +448,14 @@ export async function runOurs(say: Say, ds: Dataset, vcf: string, outDir: string
       transcripts.set(tx, { coding: codingFromOurP(p), hgvsC: c, hgvsP: normaliseHgvsP(p), protein: proteinFromHgvsP(p) });
     }
     const fn = f[cFunction] ?? '';
+    const terms = new Map<string, string[]>();
+    for (const entry of (csqById.get(id) ?? '').split(',').filter(Boolean)) {
+      const e = entry.split('|');
+      terms.set(e[6] || OUTSIDE, harmoniseTerms(e[1]!.split('&'), unmapped));
+    }
     calls.set(id, {
+      terms,
+      severeTerm: mostSevereTerm([...terms.values()].flat()),
       regions: topRegions(regions),
       transcripts,
       severe: mostSevere([...transcripts.values()].map((t) => t.coding)),
@@ -422,11 +505,15 @@ export async function runSnpEff(
     const classes: RegionClass[] = [];
     const transcripts = new Map<string, TranscriptCall>();
     const unmapped: string[] = [];
+    const termsByTx = new Map<string, string[]>();
     for (const entry of ann.split(',').filter(Boolean)) {
       const f = entry.split('|');
       if (f[0] !== v.alt) continue;
       const terms = f[1]!.split('&');
       const tx = f[6] ?? '';
+      const h = harmoniseTerms(terms, unmapped);
+      const key = f[5] === 'transcript' && tx ? tx : OUTSIDE;
+      termsByTx.set(key, [...(termsByTx.get(key) ?? []), ...h]);
       const model = models.get(tx);
       const isCoding = model ? isCodingModel(model) : false;
       classes.push(...entryRegions(terms, SNPEFF_CODING, isCoding, positionClass(model, v.pos), unmapped));
@@ -447,6 +534,8 @@ export async function runSnpEff(
       severe: mostSevere([...transcripts.values()].map((t) => t.coding)),
       raw: ann,
       unmapped,
+      terms: termsByTx,
+      severeTerm: mostSevereTerm([...termsByTx.values()].flat()),
     });
   }
   return {
@@ -480,6 +569,7 @@ export async function runCsq(ds: Dataset, vcf: string, outDir: string, byId: Map
     const classes: RegionClass[] = [];
     const transcripts = new Map<string, TranscriptCall>();
     const unmapped: string[] = [];
+    const termsByTx = new Map<string, string[]>();
     for (const entry of bcsq.split(',').filter(Boolean)) {
       const f = entry.split('|');
       const terms = f[0]!.replace(/^\*/, '').split('&');
@@ -489,6 +579,11 @@ export async function runCsq(ds: Dataset, vcf: string, outDir: string, byId: Map
       // Without a transcript ID the base's place is read from any model of that gene.
       const where = model ?? ds.transcripts.find((t) => t.gene === f[1] && v.pos >= t.start && v.pos <= t.end);
       classes.push(...entryRegions(terms, CSQ_CODING, isCoding, positionClass(where, v.pos), unmapped));
+      // csq's non_coding covers a non-coding transcript's exons, splice sites and introns alike:
+      // compared at that resolution (agreement-compare.ts), it stands as the exon term.
+      const vep = terms.map((t) => (t === 'non_coding' ? 'non_coding_transcript_exon_variant' : t));
+      const key = tx || `${f[1]}:${f[3]}`;
+      termsByTx.set(key, [...(termsByTx.get(key) ?? []), ...harmoniseTerms(vep, unmapped)]);
       const coding = mostSevere(terms.map((t) => CSQ_CODING[t]));
       if (coding && tx) transcripts.set(tx, { coding, protein: f[5] ? proteinFromCsq(f[5]) : undefined });
     }
@@ -498,6 +593,8 @@ export async function runCsq(ds: Dataset, vcf: string, outDir: string, byId: Map
       severe: mostSevere([...transcripts.values()].map((t) => t.coding)),
       raw: bcsq || '(no BCSQ)',
       unmapped,
+      terms: termsByTx,
+      severeTerm: mostSevereTerm([...termsByTx.values()].flat()),
     });
   }
   const notes = (await readFile(stderr, 'utf8')).split('\n').filter((l) => l.trim() && !/^(Parsing|Calling)/.test(l));

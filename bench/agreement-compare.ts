@@ -3,6 +3,7 @@
 import type { Dataset } from './agreement-data.ts';
 import { inCds, isCodingModel } from './agreement-models.ts';
 import type { ModelTranscript } from './agreement-models.ts';
+import { mostSevereTerm, OUTSIDE } from './agreement-calls.ts';
 import type { RegionClass, ToolName, TranscriptCall, VariantCall } from './agreement-calls.ts';
 import type { TestVariant, VariantKind } from './agreement-variants.ts';
 import { explain } from './agreement-explain.ts';
@@ -15,11 +16,23 @@ export const PAIRS: Pair[] = [
   ['snpeff', 'csq'],
 ];
 
-export type MetricName = 'consequence' | 'consequence per transcript' | 'region class' | 'HGVS p.' | 'protein change' | 'HGVS c.';
+export type MetricName =
+  | 'consequence'
+  | 'consequence per transcript'
+  | 'most severe term'
+  | 'most severe term per transcript'
+  | 'region class'
+  | 'HGVS p.'
+  | 'protein change'
+  | 'HGVS c.';
 
 export const METRIC_HELP: Record<MetricName, string> = {
   consequence: 'most severe coding consequence over transcripts, for variants in the CDS of at least one model',
   'consequence per transcript': 'coding consequence on each transcript whose CDS holds the variant',
+  'most severe term':
+    "the most severe of VEP's terms over all transcripts, every variant (harmonised: VEP 105's splice terms read as splice_region / intron, flanks and intergenic as 'outside'; see agreement-calls.ts)",
+  'most severe term per transcript':
+    'the most severe harmonised VEP term on each transcript both tools name, where at least one puts the variant inside it (csq names only coding transcripts)',
   'region class':
     "strongest region class by ANNOVAR's precedence (against csq: up/downstream and intergenic read as 'outside', the ncRNA classes as one 'ncRNA')",
   'HGVS p.': 'HGVS p. per transcript where both tools give one',
@@ -31,6 +44,8 @@ export const METRIC_HELP: Record<MetricName, string> = {
 const METRIC_PAIRS: Record<MetricName, Pair[]> = {
   consequence: PAIRS,
   'consequence per transcript': PAIRS,
+  'most severe term': PAIRS,
+  'most severe term per transcript': PAIRS,
   'region class': PAIRS,
   'HGVS p.': [['ours', 'snpeff']],
   'protein change': [
@@ -89,6 +104,18 @@ function regionValue(regions: RegionClass[], withCsq: boolean): string {
 
 export function compare(ds: Dataset, variants: TestVariant[], calls: Record<ToolName, Map<string, VariantCall>>): Comparison {
   const codingModels = ds.transcripts.filter(isCodingModel);
+  const nonCoding = new Set(ds.transcripts.filter((t) => !isCodingModel(t)).map((t) => t.id));
+  /**
+   * The most severe term at csq's resolution: csq says only "non_coding" for a non-coding
+   * transcript, whatever part of it the variant is in, so every term of such a transcript reads as
+   * that one (non_coding_transcript_exon_variant stands for it), as the region class does with ncRNA.
+   */
+  const severeForCsq = (call: VariantCall): string =>
+    mostSevereTerm(
+      [...call.terms].flatMap(([tx, terms]) =>
+        nonCoding.has(tx) && terms.some((t) => t !== OUTSIDE) ? ['non_coding_transcript_exon_variant'] : terms,
+      ),
+    );
   const tallies: Comparison['tallies'] = {};
   const classes = new Map<string, DisagreementClass>();
   const unmappedTerms: Record<string, number> = {};
@@ -154,6 +181,30 @@ export function compare(ds: Dataset, variants: TestVariant[], calls: Record<Tool
     for (const pair of PAIRS) {
       const [a, b] = [cs[pair[0]], cs[pair[1]]];
       const withCsq = pair.includes('csq');
+      const ta = withCsq ? severeForCsq(a) : a.severeTerm;
+      const tb = withCsq ? severeForCsq(b) : b.severeTerm;
+      count('most severe term', v.kind, pair, ta === tb);
+      if (ta !== tb) disagree('most severe term', v, pair, [ta, tb], [a, b]);
+      if (v.kind === 'snv') {
+        for (const [tx, termsA] of a.terms) {
+          const termsB = b.terms.get(tx);
+          if (tx === OUTSIDE || !termsB) continue;
+          const xa = mostSevereTerm(termsA);
+          const xb = mostSevereTerm(termsB);
+          if (xa === OUTSIDE && xb === OUTSIDE) continue;
+          count('most severe term per transcript', v.kind, pair, xa === xb);
+          if (xa !== xb)
+            disagree(
+              'most severe term per transcript',
+              v,
+              pair,
+              [xa, xb],
+              [a, b],
+              ds.transcripts.find((t) => t.id === tx),
+            );
+        }
+      }
+
       const ra = regionValue(a.regions, withCsq);
       const rb = regionValue(b.regions, withCsq);
       count('region class', v.kind, pair, ra === rb);

@@ -8,7 +8,7 @@
 import type { Dataset } from './agreement-data.ts';
 import { cdsIndex, cdsSequence, distanceTo, inExon, isCleanModel, isCodingModel, modelFacts, threePrimeTail } from './agreement-models.ts';
 import type { ModelFacts, ModelTranscript } from './agreement-models.ts';
-import { mostSevere } from './agreement-calls.ts';
+import { mostSevere, mostSevereTerm, OUTSIDE } from './agreement-calls.ts';
 import type { Coding, ToolName, VariantCall } from './agreement-calls.ts';
 import type { MetricName } from './agreement-compare.ts';
 import type { TestVariant } from './agreement-variants.ts';
@@ -121,6 +121,14 @@ const CLASSES = {
     cause: 'peer',
     reason: 'The only transcript at the variant has biotype TEC, which csq 1.16 does not load ("Ignored the following biotypes: TEC").',
   },
+  snpeffSpliceAtTranscriptEnd: {
+    id: "SnpEff: splice_region at a transcript's own ends",
+    cause: 'definition',
+    reason:
+      "SnpEff 5.1 calls the 1-3 exon bases at the very start and end of a transcript (its first and last exon's outer edges, " +
+      'where no intron is) splice_region_variant; VEP, and ours with it, call splice regions only beside an intron ' +
+      '(BaseTranscriptVariationAllele::_intron_effects), and csq likewise.',
+  },
   unexplained: { id: 'unexplained', cause: 'unexplained', reason: 'No rule covers this disagreement.' },
 } satisfies Record<string, Explanation>;
 
@@ -217,9 +225,87 @@ function explainRegion(ds: Dataset, d: Disagreement): Explanation | undefined {
   return undefined;
 }
 
+/** VEP's coding terms in the unified coding vocabulary (agreement-calls.ts). */
+const VEP_CODING: Record<string, Coding> = {
+  stop_gained: 'stop_gained',
+  frameshift_variant: 'frameshift',
+  stop_lost: 'stop_lost',
+  start_lost: 'start_lost',
+  inframe_insertion: 'inframe_insertion',
+  inframe_deletion: 'inframe_deletion',
+  missense_variant: 'missense',
+  protein_altering_variant: 'protein_altering',
+  start_retained_variant: 'start_retained',
+  stop_retained_variant: 'stop_retained',
+  synonymous_variant: 'synonymous',
+  coding_sequence_variant: 'coding_unknown',
+};
+
+const isNmdModel = (t: ModelTranscript | undefined) => t !== undefined && isCodingModel(t) && t.biotype !== 'protein_coding';
+
+/**
+ * The most severe VEP term (harmonised) differs. Each rule re-derives the two values from the
+ * tools' own per-transcript terms with the cause taken away, and claims the disagreement only when
+ * that makes them equal.
+ */
+function explainTerm(ds: Dataset, d: Disagreement): (Explanation & { transcript?: string }) | undefined {
+  const [a, b] = d.values;
+  const models = new Map(ds.transcripts.map((t) => [t.id, t]));
+  // SnpEff's splice_region at a transcript end: within 3 bases of the start or end of a model at the
+  // variant, and more than 3 exon bases (8 intron bases) from every intron of it.
+  const snpeffValue = d.pair[0] === 'snpeff' ? a : d.pair[1] === 'snpeff' ? b : undefined;
+  if (snpeffValue === 'splice_region_variant') {
+    const pos = d.variant.pos;
+    const atEnd = (t: ModelTranscript) =>
+      (pos - t.start < 3 || t.end - pos < 3) &&
+      t.exons.every(([s, e], i) => (i === 0 || pos - s >= 3 || s - pos > 8) && (i === t.exons.length - 1 || e - pos >= 3 || pos - e > 8));
+    const cands = d.transcript ? [d.transcript] : ds.transcripts.filter((t) => distanceTo(t, pos) === 0);
+    if (cands.some(atEnd)) return CLASSES.snpeffSpliceAtTranscriptEnd;
+  }
+  if (d.metric === 'most severe term per transcript') {
+    const t = d.transcript;
+    if (d.pair.includes('snpeff') && isNmdModel(t)) return CLASSES.snpeffNmd;
+    const [ca, cb] = [VEP_CODING[a], VEP_CODING[b]];
+    if (t && (ca || cb)) return explainTranscript(ds, d, t, [ca ?? 'none', cb ?? 'none']);
+    return undefined;
+  }
+  const severeWithout = (side: 0 | 1, drop: (tx: string) => boolean) =>
+    mostSevereTerm([...d.calls[side].terms].filter(([tx]) => !drop(tx)).flatMap(([, terms]) => terms));
+  if (d.pair.includes('snpeff')) {
+    const nmd = (tx: string) => isNmdModel(models.get(tx));
+    if (severeWithout(0, nmd) === severeWithout(1, nmd)) return CLASSES.snpeffNmd;
+  }
+  if (d.pair.includes('csq')) {
+    const csqSide = d.pair[0] === 'csq' ? 0 : 1;
+    const otherSide = csqSide === 0 ? 1 : 0;
+    const c = d.values[csqSide];
+    const other = d.values[otherSide];
+    const here = ds.transcripts.filter((t) => distanceTo(t, d.variant.pos) === 0);
+    if (c === OUTSIDE && here.length > 0 && here.every((t) => t.biotype === 'TEC')) return CLASSES.csqIgnoredBiotype;
+    // csq's stages: with a hit in an earlier stage it never looks at the later ones. The other
+    // tool's term must be one of a later stage, or of a transcript csq did not report at all.
+    const stage = (term: string): number =>
+      VEP_CODING[term] ? 0 : /UTR/.test(term) ? 1 : /^splice/.test(term) ? 2 : term === OUTSIDE ? 4 : 3;
+    const reported = new Set(d.calls[csqSide].terms.keys());
+    const otherTerms = d.calls[otherSide].terms;
+    const hidden = [...otherTerms].some(([tx, terms]) => terms.includes(other) && (stage(other) > stage(c) || !reported.has(tx)));
+    if (hidden && stage(c) < stage(other)) return CLASSES.csqCascade;
+  }
+  const [ca, cb] = [VEP_CODING[a], VEP_CODING[b]];
+  if (ca && cb && d.calls[0].severe !== d.calls[1].severe) {
+    const why = explain(ds, { ...d, metric: 'consequence', values: [d.calls[0].severe ?? 'none', d.calls[1].severe ?? 'none'] });
+    if (why.cause !== 'unexplained') return why;
+  }
+  return undefined;
+}
+
 /** The class of a disagreement, and the transcript whose calls it comes down to (when one does). */
 export function explain(ds: Dataset, d: Disagreement): Explanation & { transcript?: string } {
   if (d.metric === 'region class') return explainRegion(ds, d) ?? CLASSES.unexplained;
+  if (d.metric === 'most severe term' || d.metric === 'most severe term per transcript') {
+    const why = explainTerm(ds, d);
+    return why ? { ...why, ...(d.transcript ? { transcript: d.transcript.id } : {}) } : CLASSES.unexplained;
+  }
   if (d.metric === 'consequence') {
     // The most severe consequences differ because some transcript's calls differ. Explain first a
     // transcript that decides it: one where taking either tool's call for the other would make
