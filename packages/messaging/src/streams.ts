@@ -134,7 +134,12 @@ export async function ensureStreams(
   return results;
 }
 
-export async function ensureConsumer(jsm: JetStreamManager, stream: string, config: ConsumerSpec): Promise<EnsureAction> {
+export async function ensureConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  config: ConsumerSpec,
+  opts: { onlyIfMissing?: boolean } = {},
+): Promise<EnsureAction> {
   const name = config.durable_name;
   let current: ConsumerConfig;
   try {
@@ -144,6 +149,8 @@ export async function ensureConsumer(jsm: JetStreamManager, stream: string, conf
     await jsm.consumers.add(stream, config);
     return 'created';
   }
+  // Another service owns the settings (the annotator's, from its config): only make sure it exists.
+  if (opts.onlyIfMissing) return 'unchanged';
   const changed = changedKeys(config, current);
   if (changed.length === 0) return 'unchanged';
   try {

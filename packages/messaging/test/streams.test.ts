@@ -94,6 +94,8 @@ t.test('ensureConsumer creates, leaves alone, updates, and refuses impossible ch
   t.equal(info.config.ack_wait, 45e9);
   t.equal(info.config.max_deliver, 5);
   t.equal(await ensureConsumer(jsm, streamNames.jobs, changed), 'unchanged');
+  t.equal(await ensureConsumer(jsm, streamNames.jobs, spec, { onlyIfMissing: true }), 'unchanged', 'another owner only checks it exists');
+  t.equal((await jsm.consumers.info(streamNames.jobs, 'annotator')).config.ack_wait, 45e9, 'its settings kept');
 
   await t.rejects(
     ensureConsumer(jsm, streamNames.jobs, { ...changed, ack_policy: 'all' }),

@@ -4,7 +4,7 @@ import { Kvm } from '@nats-io/kv';
 import type { Logger, Registry } from '@gas/runtime';
 import { addService, startGrpcServer, AccountService, JobService } from '@gas/proto';
 import type { GrpcServerHandle } from '@gas/proto';
-import { ensureStreams, streamSpecsFrom, consumerSpecs } from '@gas/messaging';
+import { ensureConsumer, ensureStreams, streamNames, streamSpecsFrom, consumerSpecs } from '@gas/messaging';
 import type { JobConfig } from './config.ts';
 import { JobStore } from './job-store.ts';
 import { IdempotencyStore } from './idempotency-store.ts';
@@ -55,7 +55,12 @@ export function createJobApp(deps: {
       const idempotency = new IdempotencyStore(
         await kvm.create(buckets.idempotency, { ...kvOpts, ttl: config.idempotencyTtlHours * 3600_000 }),
       );
-      const annotatorConsumer = consumerSpecs.annotator({ ackWaitMs: 30_000, maxDeliver: 5, maxAckPending: 1000 }).durable_name;
+      const annotatorSpec = consumerSpecs.annotator({ ackWaitMs: 30_000, maxDeliver: 5, maxAckPending: 1000 });
+      const annotatorConsumer = annotatorSpec.durable_name;
+      // The queue exists before any annotator has started (annotators scaled to zero on a fresh
+      // install), so KEDA and the queue figures read the consumer's own counts from the start. The
+      // annotators own its settings and update them to their configuration when they start.
+      await ensureConsumer(jsm, streamNames.jobs, annotatorSpec, { onlyIfMissing: true });
       const leaseTtlMs = (config.queueMetricsLeaseSeconds ?? 15) * 1000;
       lease = new KvLease(
         await kvm.create(buckets.leases, { ...kvOpts, ttl: leaseTtlMs }),

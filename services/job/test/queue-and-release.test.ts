@@ -109,7 +109,8 @@ t.test('N requests and no annotator: the depth reads N, exported by exactly one 
   t.equal(stats.waiting, 5n);
   t.ok(stats.oldestWaitingSince, 'the oldest waiting request has a time');
   t.ok(timestampDate(stats.oldestWaitingSince!) <= new Date());
-  t.strictSame(stats.consumers, [], 'no annotator has made its consumer yet');
+  t.match(stats.consumers, [{ name: 'annotator', pending: 5n, ackPending: 0n }], 'the job service made the consumer before any annotator');
+  t.equal(stats.consumers.length, 1);
 });
 
 t.test('annotators take the requests: running, then drained to 0; the oldest-waiting age follows', async (t) => {
