@@ -7,7 +7,7 @@
 import { canonicalChrom } from './chrom-alias.ts';
 import { VcfFormatError } from './vcf-error.ts';
 import { reduceAllele, isSequenceAllele, whyNotAnnotated } from './annotation/allele.ts';
-import type { Allele } from './annotation/allele.ts';
+import type { Allele, AlleleKind } from './annotation/allele.ts';
 import { RegionClassifier } from './annotation/region.ts';
 import type { RegionAnnotation } from './annotation/region.ts';
 import { codingConsequence } from './annotation/consequence.ts';
@@ -91,9 +91,13 @@ interface AlleleAnnotation {
   cons: readonly CodingConsequence[];
   /** VEP's terms per transcript and the most severe (for CSQ and the TSV's CONSEQUENCE). */
   vep: VepAllele;
-  /** The allele's span, 0-based half-open (an insertion when equal). */
+  /** The allele as the engine reduced it (an Allele's fields, so the CSQ writer can describe it). */
+  kind: AlleleKind;
+  /** 0-based half-open (an insertion when equal). */
   start: number;
   end: number;
+  ref: string;
+  alt: string;
 }
 
 const NONE: readonly never[] = [];
@@ -105,7 +109,7 @@ const SEMICOLON = 59;
 const NL = 10;
 
 function emptyAnnotation(): AlleleAnnotation {
-  return { skip: null, region: null, rs: NONE, cons: NONE, vep: emptyVepAllele(), start: 0, end: 0 };
+  return { skip: null, region: null, rs: NONE, cons: NONE, vep: emptyVepAllele(), kind: 'snv', start: 0, end: 0, ref: '', alt: '' };
 }
 
 // Each writer writes one value; `empty` is what stands for "nothing" ('.' in INFO, '' in the TSV).
@@ -404,7 +408,7 @@ export class ChunkAnnotator {
     for (let i = 0; i < altCount; i++) {
       const a = this.alleles[i]!;
       if (a.skip !== null) continue;
-      writeCsqEntries(vcf, a.vep, names[i]!, a.start, a.end, a.rs, first);
+      writeCsqEntries(vcf, a.vep, names[i]!, a, a.rs, first);
       first = false;
     }
   }
@@ -519,6 +523,15 @@ export class ChunkAnnotator {
     }
     out.start = start;
     out.end = end;
+    if (allele) {
+      out.kind = allele.kind;
+      out.ref = allele.ref;
+      out.alt = allele.alt;
+    } else {
+      out.kind = 'snv';
+      out.ref = UPPER[refBases.charCodeAt(0)]!;
+      out.alt = UPPER[altBases.charCodeAt(0)]!;
+    }
     if (this.vep) this.vep.compute(out.vep, chrom, start, end, out.cons);
   }
 

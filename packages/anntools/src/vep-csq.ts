@@ -6,6 +6,8 @@
 import type { Transcript } from './transcript.ts';
 import type { TranscriptIndex } from './annotation/transcript-index.ts';
 import type { CodingConsequence } from './annotation/consequence.ts';
+import { hgvsCFromAllele } from './annotation/consequence.ts';
+import type { Allele } from './annotation/allele.ts';
 import { IMPACTS, INTERGENIC, mostSevere, termBit, termsText, transcriptTerms } from './annotation/vep-terms.ts';
 import type { ByteWriter } from './byte-writer.ts';
 
@@ -187,15 +189,8 @@ function writeValue(w: ByteWriter, s: string): void {
  * `first` says whether an entry was written before this ALT's (then a "," comes first).
  * An allele with no transcript near gets VEP's one intergenic_variant entry.
  */
-export function writeCsqEntries(
-  w: ByteWriter,
-  v: VepAllele,
-  allele: string,
-  start: number,
-  end: number,
-  rs: readonly number[],
-  first: boolean,
-): void {
+export function writeCsqEntries(w: ByteWriter, v: VepAllele, allele: string, a: Allele, rs: readonly number[], first: boolean): void {
+  const { start, end } = a;
   const vs = start + 1;
   const ve = start === end ? start : end;
   if (v.n === 0) {
@@ -230,10 +225,12 @@ export function writeCsqEntries(
     w.byte(PIPE);
     if (!flank) writeNumbers(w, t, vs, ve, true);
     w.byte(PIPE);
-    if (c) {
+    // Within the transcript but not coding (intron, UTR, non-coding: n.), from the VCF's bases.
+    const hgvsC = c ? c.hgvsC : flank ? undefined : hgvsCFromAllele(t, a);
+    if (hgvsC !== undefined) {
       writeValue(w, t.id);
       w.byte(58 /* : */);
-      writeValue(w, c.hgvsC);
+      writeValue(w, hgvsC);
     }
     w.byte(PIPE);
     if (c && c.hgvsP !== 'p.?') {

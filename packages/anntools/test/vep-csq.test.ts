@@ -12,6 +12,7 @@ import { TranscriptIndex } from '../src/annotation/transcript-index.ts';
 import type { Reference, SequenceSource } from '../src/reference.ts';
 import type { Transcript } from '../src/transcript.ts';
 import { CSQ_FIELDS, CSQ_HEADER } from '../src/vep-csq.ts';
+import { hgvsCFromAllele } from '../src/annotation/consequence.ts';
 import { TSV_COLUMNS } from '../src/result-kinds.ts';
 
 const exec = promisify(execFile);
@@ -146,6 +147,7 @@ t.test('splice terms beside the coding one, intron numbers, flanks, anchors and 
   const { vcf, tsv } = await run(true);
   const fields = [
     'Allele',
+    'HGVSc',
     'Consequence',
     'IMPACT',
     'EXON',
@@ -160,6 +162,7 @@ t.test('splice terms beside the coding one, intron numbers, flanks, anchors and 
   t.strictSame(pick(csqOf(vcf, 'splice_exon')[0]!, fields), {
     Allele: 'A',
     Consequence: 'missense_variant&splice_region_variant',
+    HGVSc: 'NM_PLUS:c.10G>A',
     IMPACT: 'MODERATE',
     EXON: '1/2',
     INTRON: '',
@@ -175,12 +178,15 @@ t.test('splice terms beside the coding one, intron numbers, flanks, anchors and 
     ...blank,
     Allele: 'A',
     Consequence: 'splice_donor_5th_base_variant&splice_polypyrimidine_tract_variant&intron_variant',
+    HGVSc: 'NM_PLUS:c.10+5G>A',
     IMPACT: 'LOW',
     EXON: '',
     INTRON: '1/1',
     DISTANCE: '',
   });
   t.equal(csqOf(vcf, 'poly')[0]!.Consequence, 'splice_region_variant&splice_polypyrimidine_tract_variant&intron_variant');
+  t.equal(csqOf(vcf, 'poly')[0]!.HGVSc, 'NM_PLUS:c.11-3C>T', 'intronic HGVSc as VEP writes it, from the nearest exon base');
+  t.equal(csqOf(vcf, 'upstream')[0]!.HGVSc, '', 'none for a flank');
   t.strictSame(pick(csqOf(vcf, 'upstream')[0]!, ['Consequence', 'IMPACT', 'EXON', 'DISTANCE', 'STRAND']), {
     Consequence: 'upstream_gene_variant',
     IMPACT: 'MODIFIER',
@@ -214,6 +220,26 @@ t.test('splice terms beside the coding one, intron numbers, flanks, anchors and 
   t.strictSame(byId('fifth'), ['splice_donor_5th_base_variant']);
   t.strictSame(byId('poly'), ['splice_region_variant']);
   t.strictSame(byId('symbolic'), ['', 'synonymous_variant'], 'c.6A>G: GCA to GCG, Ala');
+});
+
+t.test('HGVSc off the CDS: n. on a non-coding transcript, numbered from its 5′ end on the minus strand', async (t) => {
+  // Exons [100,120) and [140,160) on '-': n.1 is base 159, n.20 base 140, n.21 base 119; the intron is 120..139.
+  const nc: Transcript = {
+    ...PLUS,
+    id: 'NR_NC',
+    strand: '-',
+    start: 100,
+    end: 160,
+    cdsStart: 160,
+    cdsEnd: 160,
+    exonStarts: [100, 140],
+    exonEnds: [120, 160],
+    biotype: 'lncRNA',
+  };
+  t.equal(hgvsCFromAllele(nc, { kind: 'snv', start: 150, end: 151, ref: 'A', alt: 'G' }), 'n.10T>C');
+  t.equal(hgvsCFromAllele(nc, { kind: 'snv', start: 137, end: 138, ref: 'G', alt: 'A' }), 'n.20+3C>T');
+  t.equal(hgvsCFromAllele(nc, { kind: 'snv', start: 121, end: 122, ref: 'G', alt: 'A' }), 'n.21-2C>T');
+  t.equal(hgvsCFromAllele(nc, { kind: 'deletion', start: 118, end: 120, ref: 'AC', alt: '' }), 'n.21_22del');
 });
 
 /** Why the split-vep test cannot run here, or false. */

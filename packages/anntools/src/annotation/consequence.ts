@@ -224,20 +224,25 @@ function locate(t: Transcript, layout: CodingLayout, allele: Allele, seq: Sequen
   return allele.kind === 'deletion' ? locateCrossingDeletion(t, layout, where.change, seq) : where.change;
 }
 
-/** The c. description without the sequence: the VCF's bases, where the VCF puts them. */
-function hgvsCFromAllele(t: Transcript, allele: Allele): string {
+/**
+ * The c. description without the sequence: the VCF's bases, where the VCF puts them (not shifted
+ * 3'). On a non-coding transcript the n. description. VEP's HGVSc for intronic, UTR and non-coding
+ * alleles comes from here too.
+ */
+export function hgvsCFromAllele(t: Transcript, allele: Allele): string {
   const plus = t.strand === '+';
+  const c = isCoding(t) ? 'c.' : 'n.';
   const ref = plus ? allele.ref : reverseComplement(allele.ref);
   const alt = plus ? allele.alt : reverseComplement(allele.alt);
   if (allele.start === allele.end) {
     const [a, b] = plus ? [allele.start - 1, allele.start] : [allele.start, allele.start - 1];
-    return `c.${cPosition(t, a)}_${cPosition(t, b)}ins${alt}`;
+    return `${c}${cPosition(t, a)}_${cPosition(t, b)}ins${alt}`;
   }
   const [first, last] = plus ? [allele.start, allele.end - 1] : [allele.end - 1, allele.start];
   const range = cRange(t, first, last);
-  if (allele.kind === 'snv') return `c.${range}${ref}>${alt}`;
-  if (allele.kind === 'deletion') return `c.${range}del`;
-  return `c.${range}delins${alt}`;
+  if (allele.kind === 'snv') return `${c}${range}${ref}>${alt}`;
+  if (allele.kind === 'deletion') return `${c}${range}del`;
+  return `${c}${range}delins${alt}`;
 }
 
 /**

@@ -34,18 +34,23 @@ function codingLength(t: Transcript): number {
   return n;
 }
 
-/** c. number of a transcript index: 1..L in the CDS, -n before it, *n after it (no 0). */
+/**
+ * c. number of a transcript index: 1..L in the CDS, -n before it, *n after it (no 0). On a
+ * non-coding transcript the n. number: 1..L over the whole transcript, the same way.
+ */
 function cFromIndex(t: Transcript, index: number): string {
-  const first = transcriptIndex(t, t.strand === '+' ? t.cdsStart : t.cdsEnd - 1) ?? 0;
+  const coding = t.cdsEnd > t.cdsStart;
+  const first = coding ? (transcriptIndex(t, t.strand === '+' ? t.cdsStart : t.cdsEnd - 1) ?? 0) : 0;
   const n = index - first;
-  const len = codingLength(t);
+  const len = coding ? codingLength(t) : exonicLength(t);
   if (n < 0) return `${n}`;
   if (n < len) return `${n + 1}`;
   return `*${n - len + 1}`;
 }
 
 /**
- * The HGVS c. position of genomic base `g` (0-based) on coding transcript `t`: "76", "-12", "*5",
+ * The HGVS c. position of genomic base `g` (0-based) on coding transcript `t` (the n. position on a
+ * non-coding one): "76", "-12", "*5",
  * and for intron bases the nearest exon base with an offset ("88+2", "89-1"). An intron base
  * exactly in the middle counts from the exon on its 5' side (+), as HGVS asks. Bases beyond the
  * transcript continue the -n/*n numbering, as HGVS does for upstream/downstream positions.
