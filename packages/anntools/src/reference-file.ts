@@ -89,6 +89,8 @@ function encodeTranscripts(ts: Transcript[]) {
     biotype: ts.map((t) => t.biotype),
     exonOffsets,
     exons,
+    // Where the sources give them ('' for none).
+    ...(ts.some((t) => t.geneId) ? { geneId: ts.map((t) => t.geneId ?? '') } : {}),
     // With a MANE summary only: [select, plusClinical, hgnc, gene, protein] ('' for none), or null.
     ...(ts.some((t) => t.mane)
       ? {
@@ -135,6 +137,7 @@ function decodeTranscripts(c: ReturnType<typeof encodeTranscripts>): Transcript[
       biotype: c.biotype[i]!,
       exonStarts,
       exonEnds,
+      ...(c.geneId?.[i] ? { geneId: c.geneId[i] } : {}),
       mane: decodeMane(c.mane?.[i]),
     };
   }

@@ -20,6 +20,8 @@ export interface Transcript {
   exonEnds: number[];
   /** protein_coding, lncRNA, ... where the source says; refFlat infers from NM_/NR_ and the CDS. */
   biotype: string;
+  /** The gene's stable id where the source gives one (GFF3/GTF: ENSG…); VEP's Gene column. */
+  geneId?: string;
   /** What a MANE summary given to build-db says of this transcript (VEP's MANE and gene columns). */
   mane?: TranscriptMane;
 }

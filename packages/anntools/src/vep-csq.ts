@@ -214,7 +214,8 @@ export function writeCsqEntries(w: ByteWriter, v: VepAllele, allele: string, a: 
     w.byte(PIPE);
     writeValue(w, t.gene);
     w.byte(PIPE);
-    if (t.mane?.gene) writeValue(w, t.mane.gene);
+    const gene = t.mane?.gene ?? t.geneId;
+    if (gene !== undefined) writeValue(w, gene);
     w.str('|Transcript|');
     writeValue(w, t.id);
     w.byte(PIPE);

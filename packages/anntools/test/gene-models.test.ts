@@ -315,6 +315,7 @@ t.test('GTF: attributes, comment lines, ids, fallbacks', async (t) => {
     exonStarts: [100, 300],
     exonEnds: [200, 400],
     biotype: 'protein_coding',
+    geneId: 'G1',
   });
   t.strictSame(t2, {
     id: 'T2',
@@ -328,6 +329,7 @@ t.test('GTF: attributes, comment lines, ids, fallbacks', async (t) => {
     exonStarts: [0],
     exonEnds: [40],
     biotype: 'protein_coding',
+    geneId: 'G2',
   });
   t.equal(t3!.biotype, 'ncRNA');
   t.equal(t3!.cdsStart, 600);
@@ -363,8 +365,11 @@ t.test('GFF3: percent-decoding, multiple parents, children before parents, exons
     exonStarts: [1000],
     exonEnds: [1100],
     biotype: 'protein_coding',
+    geneId: 'G1',
   });
   t.equal(t2!.id, 'tx,2');
+  t.equal(t2!.geneId, 'G1', "the gene's stable id, without GFF3's gene: prefix (VEP's Gene column)");
+  t.equal(g2!.geneId, undefined, 'exons hung on a gene: no gene above it');
   t.equal(t2!.gene, 'A;B%');
   t.equal(t2!.biotype, 'protein_coding', "the gene's biotype when the transcript has none");
   t.equal(g2!.id, 'gene:G2');

@@ -38,7 +38,8 @@ function sameShape(t: Transcript): Transcript {
     exonStarts: t.exonStarts,
     exonEnds: t.exonEnds,
     biotype: t.biotype,
-    // Always present (undefined without MANE data), so every transcript has the one shape.
+    // Always present (undefined when unknown), so every transcript has the one shape.
+    geneId: t.geneId,
     mane: t.mane,
   };
 }

@@ -156,7 +156,10 @@ export async function readGff3(input: Readable, source = 'GFF3'): Promise<Transc
       g?.get('gene_biotype') ??
       g?.get('gene_type');
     const tx = assemble(source, id, gene, biotype, p);
-    if (tx !== null) out.push(tx);
+    if (tx === null) continue;
+    const geneStableId = g?.get('gene_id') ?? (geneId !== undefined ? stripPrefix(decode(geneId) ?? geneId, 'gene:') : undefined);
+    if (geneStableId !== undefined) tx.geneId = geneStableId;
+    out.push(tx);
   }
   return out;
 }

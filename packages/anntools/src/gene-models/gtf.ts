@@ -122,6 +122,7 @@ export async function readGtf(input: Readable, source = 'GTF'): Promise<Transcri
   const out: Transcript[] = [];
   for (const [id, t] of byId) {
     const tx = assemble(source, id, t.gene ?? t.geneId ?? id, t.txBiotype ?? t.geneBiotype, t.parts);
+    if (tx !== null && t.geneId !== undefined) tx.geneId = t.geneId;
     if (tx !== null) out.push(tx);
   }
   return out;
