@@ -398,8 +398,8 @@ async function throughputRun(stack: GasStack, user: StackUser, file: Blob, jobs:
   await watch.waitFor(ids, 120_000);
   await watch.close();
   const ends = ids.map((id) => watch.done.get(id)).filter((d) => d?.status === JobStatus.COMPLETED);
-  const last = Math.max(...ends.map((d) => d!.at));
-  const seconds = (last - t0) / 1000;
+  // No job finished: NaN, shown as a dash, rather than a rate from nothing.
+  const seconds = ends.length > 0 ? (Math.max(...ends.map((d) => d!.at)) - t0) / 1000 : NaN;
   return { annotators, jobs, completed: ends.length, jobsPerSecond: round(ends.length / seconds, 1), seconds: round(seconds, 2) };
 }
 
