@@ -7,13 +7,14 @@ import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { ulid } from 'ulid';
+import { monotonicFactory, ulid } from 'ulid';
 import { startNatsServer } from '@gas/testing';
 import { createLogger, createRegistry } from '@gas/runtime';
 import { create, createClient, toBinary, GenomeBuild, JobSchema, JobService, JobStatus, Status } from '@gas/proto';
 import type { ServiceClient } from '@gas/proto';
 import { createJobApp } from '../src/app.ts';
 import { JobIndex } from '../src/job-index.ts';
+import { JobStore } from '../src/job-store.ts';
 
 const nats = await startNatsServer();
 t.teardown(() => nats.stop());
@@ -40,7 +41,10 @@ async function replica(): Promise<{ client: ServiceClient<typeof JobService>; nc
 const a = await replica();
 const b = await replica();
 
-function newJob(client: ServiceClient<typeof JobService>, userId: string, jobId = ulid()) {
+/** Ids in creation order even within one millisecond, so "the newest" is the one created last. */
+const nextId = monotonicFactory();
+
+function newJob(client: ServiceClient<typeof JobService>, userId: string, jobId = nextId()) {
   return client.createJob({
     userId,
     jobId,
@@ -140,4 +144,26 @@ t.test('the index says it is behind rather than answer stale when its watch cann
   index.close();
   await newJob(a.client, 'ix6');
   t.notOk(await index.caughtUp(200), 'a closed index never claims to be current');
+});
+
+t.test('a store whose index is behind reads the bucket itself: the same pages and jobs', async (t) => {
+  const nc = await connect({ servers: nats.url });
+  t.teardown(() => nc.close());
+  const kv = await new Kvm(jetstream(nc)).open('gas-jobs');
+  const store = new JobStore(kv, await jetstreamManager(nc), 'gas-jobs');
+  store.closeIndex();
+  const made = Array.from({ length: 5 }, () => ulid()).sort();
+  for (const id of made) await newJob(a.client, 'ix7', id);
+  await a.client.claimJob({ userId: 'ix7', jobId: made[2]!, attempt: 1, annotatorId: 'x' });
+  const all = () => true;
+  const first = await store.list('ix7', '', 2, all);
+  t.strictSame(ids(first.jobs), [made[4], made[3]]);
+  t.ok(first.more);
+  const rest = await store.list('ix7', made[3]!, 10, all);
+  t.strictSame(ids(rest.jobs), [made[2], made[1], made[0]]);
+  t.notOk(rest.more);
+  t.strictSame(ids((await store.list('ix7', '', 10, (j) => j.status === JobStatus.RUNNING)).jobs), [made[2]]);
+  t.equal((await store.list('ix7', made[0]!, 10, all)).jobs.length, 0);
+  t.equal((await store.find('ix7', made[2]!))?.status, JobStatus.RUNNING);
+  t.equal(await store.find('ix7', ulid()), null);
 });
