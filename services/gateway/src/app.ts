@@ -15,6 +15,7 @@ import type { ServiceClient } from '@gas/proto';
 import type { BlobStore } from '@gas/storage';
 import { Problem, asSentence, problemFromRpc, sendProblem } from './problem.ts';
 import { ApiTokenAuth } from './api-token-auth.ts';
+import { RequestLog } from './request-log.ts';
 import { Authenticator } from './authenticator.ts';
 import type { IdentityStores } from './identity/index.ts';
 import type { PlanLimits } from './plan-limits.ts';
@@ -95,6 +96,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     bodyLimit: 1024 * 1024,
     requestIdHeader: 'x-request-id',
     trustProxy: false,
+    logController: new RequestLog(),
   });
   const duration = new Histogram({
     name: 'gas_gateway_http_request_duration_seconds',

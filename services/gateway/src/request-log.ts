@@ -1,0 +1,34 @@
+import { LogController } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+const pathOf = (url: string) => {
+  const q = url.indexOf('?');
+  // The query may carry signed statements (upload tickets, sign-in links): never logged.
+  return q === -1 ? url : url.slice(0, q);
+};
+
+/**
+ * One line per request, when it is answered: method, route, path, status and duration (the
+ * child logger adds the request id). Fastify's own pair of lines (incoming, completed) each ran
+ * its request and reply serialisers through redaction, about a sixth of the gateway's CPU on a
+ * cached API read. Requests with a body are also logged when they arrive: an upload can take
+ * minutes, and the line says the gateway has it (operators, the shutdown test).
+ */
+export class RequestLog extends LogController {
+  override incomingRequest(request: FastifyRequest): void {
+    if (request.method === 'GET' || request.method === 'HEAD') return;
+    request.log.info({ req: { method: request.method, url: pathOf(request.url) } }, 'incoming request');
+  }
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const line = {
+      method: request.method,
+      route: request.routeOptions.url ?? null,
+      url: pathOf(request.url),
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime * 10) / 10,
+    };
+    if (error) reply.log.error({ ...line, err: error }, 'request errored');
+    else reply.log.info(line, 'request completed');
+  }
+}
