@@ -5,7 +5,6 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest }
 import multipart from '@fastify/multipart';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import type { Logger, Registry } from '@gas/runtime';
@@ -16,6 +15,7 @@ import type { BlobStore } from '@gas/storage';
 import { Problem, asSentence, problemFromRpc, sendProblem } from './problem.ts';
 import { ApiTokenAuth } from './api-token-auth.ts';
 import { RequestLog } from './request-log.ts';
+import { addSecurityHeaders } from './security-headers.ts';
 import { Authenticator } from './authenticator.ts';
 import type { IdentityStores } from './identity/index.ts';
 import type { PlanLimits } from './plan-limits.ts';
@@ -111,7 +111,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     );
   });
 
-  void app.register(helmet, {
+  addSecurityHeaders(app, {
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],

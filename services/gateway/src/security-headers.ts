@@ -1,0 +1,43 @@
+import { createRequire } from 'node:module';
+import type { ServerResponse } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+import type { FastifyHelmetOptions } from '@fastify/helmet';
+
+type HelmetOptions = Omit<FastifyHelmetOptions, 'global' | 'enableCSPNonces'>;
+type Middleware = (req: unknown, res: Pick<ServerResponse, 'setHeader' | 'removeHeader'>, next: (err?: unknown) => void) => void;
+
+// helmet itself, as @fastify/helmet has it (it is that plugin's dependency, not ours).
+const helmet = createRequire(createRequire(import.meta.url).resolve('@fastify/helmet'))('helmet') as (o: HelmetOptions) => Middleware;
+
+/** The headers helmet sets for these options: the same for every request, as no nonces are asked for. */
+export function securityHeaders(options: HelmetOptions): [string, string][] {
+  const headers: [string, string][] = [];
+  helmet(options)(
+    {},
+    {
+      setHeader(name: string, value: string | number | readonly string[]) {
+        headers.push([name, String(value)]);
+        return this as unknown as ServerResponse;
+      },
+      removeHeader() {},
+    },
+    (err) => {
+      if (err) throw err as Error;
+    },
+  );
+  return headers;
+}
+
+/**
+ * Sets helmet's headers on every answer, computed once: @fastify/helmet built the helmet
+ * middleware again for every request (the whole CSP included). They go on the raw response, as
+ * helmet puts them, so hijacked replies (the live updates' event stream) carry them too.
+ */
+export function addSecurityHeaders(app: FastifyInstance, options: HelmetOptions): void {
+  const headers = securityHeaders(options);
+  app.addHook('onRequest', (_req, reply, done) => {
+    const res = reply.raw;
+    for (const [name, value] of headers) res.setHeader(name, value);
+    done();
+  });
+}
