@@ -308,29 +308,61 @@ interface Classified {
   hgvsP: string;
 }
 
+/**
+ * The protein of the CDS with the change applied, read on into the 3' UTR until the first stop (a
+ * model without a stop, an incomplete 3' end, has no UTR that follows in frame): what translating
+ * the whole altered CDS gives, without translating the whole CDS for every allele. Codons before
+ * the change are the reference protein's; after an in-frame change within the CDS they are too.
+ * `ref` is `cds` translated, with no stop but at its end.
+ */
+function alteredProtein(
+  cds: string,
+  ref: string,
+  refHasStop: boolean,
+  utr3: string,
+  change: CdsChange,
+  crosses: boolean,
+  code: GeneticCode,
+): string {
+  const { start, end, alt, insertion } = change;
+  const ws = start - (start % 3);
+  const prefix = ref.slice(0, ws / 3);
+  // The change comes after the stop: translation has ended before it.
+  if (refHasStop && prefix.length === ref.length) return prefix;
+  const lengthDelta = alt.length - (end - start);
+  if (crosses || lengthDelta % 3 !== 0) {
+    // A shifted frame, or a deletion into the UTR: everything from the changed codon on.
+    return prefix + translate(cds.slice(ws, start) + alt + cds.slice(end) + (refHasStop ? utr3 : ''), code, true);
+  }
+  const we = insertion ? (start % 3 === 0 ? start : ws + 3) : Math.ceil(end / 3) * 3;
+  const middle = translate(cds.slice(ws, start) + alt + cds.slice(end, we), code, true);
+  if (middle.endsWith('*')) return prefix + middle;
+  const suffix = ref.slice(we / 3);
+  // The change took the stop codon (the last one): read on into the UTR.
+  return prefix + middle + (suffix === '' && refHasStop ? translate(utr3, code, true) : suffix);
+}
+
 /** `utrRemoved`: 3' UTR bases a deletion takes along with the end of the CDS (already cut from `utr3`). */
 function classify(
   cds: string,
   ref: string,
-  altCds: string,
   utr3: string,
   utrRemoved: number,
   change: CdsChange,
+  crosses: boolean,
   kind: Allele['kind'],
   code: GeneticCode,
 ): Classified {
   const refHasStop = ref.endsWith('*');
-  // Read on into the 3' UTR: a lost stop or a shifted frame ends wherever the next stop is. A model
-  // without a stop (incomplete 3' end) has no UTR that follows in frame.
-  const alt = translate(altCds + (refHasStop ? utr3 : ''), code, true);
+  const alt = alteredProtein(cds, ref, refHasStop, utr3, change, crosses, code);
   const { start, end, insertion } = change;
   const startCodonTouched = insertion ? start > 0 && start < 3 : start < 3;
   // Only an ATG (Met) start can be lost: a model whose first codon is something else (an
   // incomplete 5' end, or a rare non-AUG start) is read like any other codon, as SnpEff and csq do.
-  if (startCodonTouched && ref[0] === 'M' && altCds.slice(0, 3) !== cds.slice(0, 3))
+  if (startCodonTouched && ref[0] === 'M' && (cds.slice(0, start) + change.alt + cds.slice(end)).slice(0, 3) !== cds.slice(0, 3))
     return { fn: 'start_lost', hgvsP: `p.${residue(ref, 0)}?` };
   // The frame is that of the mRNA: a deletion from the stop into the UTR counts all it removes.
-  const delta = altCds.length - cds.length - utrRemoved;
+  const delta = change.alt.length - (end - start) - utrRemoved;
   // Also when the shift starts at the stop (HGVS then writes "ext"), as VEP, ANNOVAR and bcftools
   // all put the frameshift first.
   if (delta % 3 !== 0) return { fn: 'frameshift', hgvsP: frameshiftP(ref, alt) };
@@ -432,13 +464,13 @@ export function codingConsequence(t: Transcript, allele: Allele, seq: SequenceSo
   const ws = change.start - (change.start % 3);
   const we = Math.min(cds.length, Math.ceil(Math.max(change.end, change.start + 1) / 3) * 3);
   if (!isPlainDna(cds.slice(ws, we)) || !isPlainDna(change.alt)) return unknown();
-  const altCds = cds.slice(0, change.start) + change.alt + cds.slice(change.end);
-  if (altCds === cds) return unknown();
+  // No change to the CDS (the same bases written again).
+  if (change.alt.length === change.end - change.start && cds.startsWith(change.alt, change.start)) return unknown();
 
   // A deletion running on past the stop also takes the first bases of the 3' UTR it reads into.
   const utrRemoved = crosses ? utr3BasesIn(t, change.allele) : 0;
-  const { fn, hgvsP } = classify(cds, refProtein, altCds, utr3.slice(utrRemoved), utrRemoved, change, allele.kind, code);
-  const shifted = (altCds.length - cds.length - utrRemoved) % 3 !== 0;
+  const { fn, hgvsP } = classify(cds, refProtein, utr3.slice(utrRemoved), utrRemoved, change, crosses, allele.kind, code);
+  const shifted = (change.alt.length - (change.end - change.start) - utrRemoved) % 3 !== 0;
   const { codons, residues } = codonsAndResidues(cds, change, shifted, code);
   const hgvsC = crosses ? hgvsCFromAllele(t, change.allele) : hgvsCInExon(t, layout, cds, change, allele.kind);
   return {
