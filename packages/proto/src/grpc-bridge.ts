@@ -81,9 +81,15 @@ function toServiceError(err: unknown, method: DescMethod, opts: ServiceOptions):
   return { code: grpc.status.INTERNAL, details: `internal error in ${method.name}` };
 }
 
+/**
+ * One reason for every cancelled call: grpc-js emits 'cancelled' after each normal unary call
+ * too, and `abort()` without a reason builds a DOMException (with its stack) every time.
+ */
+const CANCELLED = new RpcError(grpc.status.CANCELLED, 'the call was cancelled');
+
 function contextOf(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>): CallContext {
   const ac = new AbortController();
-  call.on('cancelled', () => ac.abort());
+  call.on('cancelled', () => ac.abort(CANCELLED));
   return { signal: ac.signal, metadata: call.metadata, peer: call.getPeer() };
 }
 
