@@ -178,10 +178,73 @@ function writeNumbers(w: ByteWriter, t: Transcript, vs: number, ve: number, intr
 }
 
 /** Characters VEP does not leave in a CSQ value: ',' ';' '|' '=' and spaces. */
-const UNSAFE = /[,;|= ]/;
+function isUnsafe(c: number): boolean {
+  return c === 44 || c === 59 || c === 124 || c === 61 || c === 32;
+}
+
+/** `s` as VEP writes it in a CSQ value: a space as '_', the others as %XX. */
+function csqValue(s: string): string {
+  return s.replace(/[,;|= ]/g, (c) => (c === ' ' ? '_' : `%${c.charCodeAt(0).toString(16).toUpperCase()}`));
+}
+
+// A character loop, not a regular expression: it runs for several values of every CSQ entry.
 function writeValue(w: ByteWriter, s: string): void {
-  if (!UNSAFE.test(s)) return w.str(s);
-  w.str(s.replace(/[,;|= ]/g, (c) => (c === ' ' ? '_' : `%${c.charCodeAt(0).toString(16).toUpperCase()}`)));
+  for (let i = 0; i < s.length; i++) {
+    if (isUnsafe(s.charCodeAt(i))) return w.str(csqValue(s));
+  }
+  w.str(s);
+}
+
+/**
+ * The parts of a transcript's CSQ entries that do not depend on the allele, encoded once per
+ * transcript: SYMBOL to BIOTYPE, the Feature prefixes of HGVSc and HGVSp, and STRAND to the end.
+ * They are most of an entry's bytes.
+ */
+interface TranscriptCsq {
+  /** "SYMBOL|Gene|Transcript|Feature|BIOTYPE|" */
+  feature: Uint8Array;
+  /** "Feature:" */
+  hgvsC: Uint8Array;
+  /** "protein:" (MANE's RefSeq protein, else the transcript) */
+  hgvsP: Uint8Array;
+  /** "|STRAND|FLAGS|SYMBOL_SOURCE|HGNC_ID|CANONICAL|MANE_SELECT|MANE_PLUS_CLINICAL" */
+  tail: Uint8Array;
+}
+
+const TRANSCRIPT_CSQ = new WeakMap<Transcript, TranscriptCsq>();
+const latin1 = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));
+
+function transcriptCsq(t: Transcript): TranscriptCsq {
+  let c = TRANSCRIPT_CSQ.get(t);
+  if (c === undefined) {
+    const gene = t.mane?.gene ?? t.geneId;
+    const m = t.mane;
+    c = {
+      feature: latin1(
+        `${csqValue(t.gene)}|${gene !== undefined ? csqValue(gene) : ''}|Transcript|${csqValue(t.id)}|${csqValue(t.biotype)}|`,
+      ),
+      hgvsC: latin1(`${csqValue(t.id)}:`),
+      hgvsP: latin1(`${csqValue(m?.protein ?? t.id)}:`),
+      // FLAGS: VEP's cds_start_NF / cds_end_NF need the model's completeness, which the sources do not all give.
+      tail: latin1(
+        `|${t.strand === '+' ? '1' : '-1'}||${m?.hgnc ? 'HGNC' : ''}|${m?.hgnc ? csqValue(m.hgnc) : ''}|` +
+          `${m?.select ? 'YES' : ''}|${m?.select ? csqValue(m.select) : ''}|${m?.plusClinical ? csqValue(m.plusClinical) : ''}`,
+      ),
+    };
+    TRANSCRIPT_CSQ.set(t, c);
+  }
+  return c;
+}
+
+/** "Consequence|IMPACT|" of a term mask, encoded once per mask. */
+const TERMS_CSQ = new Map<number, Uint8Array>();
+function termsCsq(mask: number): Uint8Array {
+  let b = TERMS_CSQ.get(mask);
+  if (b === undefined) {
+    b = latin1(`${termsText(mask)}|${IMPACTS[mostSevere(mask)]!}|`);
+    TERMS_CSQ.set(mask, b);
+  }
+  return b;
 }
 
 /**
@@ -205,22 +268,12 @@ export function writeCsqEntries(w: ByteWriter, v: VepAllele, allele: string, a: 
     const t = v.tx[i]!;
     const mask = v.mask[i]!;
     const c = v.coding[i];
+    const fixed = transcriptCsq(t);
     if (!first || i > 0) w.byte(COMMA);
     w.str(allele);
     w.byte(PIPE);
-    w.str(termsText(mask));
-    w.byte(PIPE);
-    w.str(IMPACTS[mostSevere(mask)]!);
-    w.byte(PIPE);
-    writeValue(w, t.gene);
-    w.byte(PIPE);
-    const gene = t.mane?.gene ?? t.geneId;
-    if (gene !== undefined) writeValue(w, gene);
-    w.str('|Transcript|');
-    writeValue(w, t.id);
-    w.byte(PIPE);
-    writeValue(w, t.biotype);
-    w.byte(PIPE);
+    w.copy(termsCsq(mask));
+    w.copy(fixed.feature);
     const flank = v.distance[i]! > 0;
     if (!flank) writeNumbers(w, t, vs, ve, false);
     w.byte(PIPE);
@@ -229,14 +282,12 @@ export function writeCsqEntries(w: ByteWriter, v: VepAllele, allele: string, a: 
     // Within the transcript but not coding (intron, UTR, non-coding: n.), from the VCF's bases.
     const hgvsC = c ? c.hgvsC : flank ? undefined : hgvsCFromAllele(t, a);
     if (hgvsC !== undefined) {
-      writeValue(w, t.id);
-      w.byte(58 /* : */);
+      w.copy(fixed.hgvsC);
       writeValue(w, hgvsC);
     }
     w.byte(PIPE);
     if (c && c.hgvsP !== 'p.?') {
-      writeValue(w, t.mane?.protein ?? t.id);
-      w.byte(58);
+      w.copy(fixed.hgvsP);
       writeValue(w, c.hgvsP);
     }
     w.byte(PIPE);
@@ -259,20 +310,7 @@ export function writeCsqEntries(w: ByteWriter, v: VepAllele, allele: string, a: 
     writeRsids(w, rs);
     w.byte(PIPE);
     if (flank) w.int(v.distance[i]!);
-    w.byte(PIPE);
-    w.str(t.strand === '+' ? '1' : '-1');
-    w.byte(PIPE);
-    // FLAGS: VEP's cds_start_NF / cds_end_NF need the model's completeness, which the sources do not all give.
-    w.byte(PIPE);
-    if (t.mane?.hgnc) w.str('HGNC');
-    w.byte(PIPE);
-    if (t.mane?.hgnc) writeValue(w, t.mane.hgnc);
-    w.byte(PIPE);
-    if (t.mane?.select) w.str('YES');
-    w.byte(PIPE);
-    if (t.mane?.select) writeValue(w, t.mane.select);
-    w.byte(PIPE);
-    if (t.mane?.plusClinical) writeValue(w, t.mane.plusClinical);
+    w.copy(fixed.tail);
   }
 }
 
