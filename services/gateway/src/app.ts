@@ -15,6 +15,8 @@ import type { BlobStore } from '@gas/storage';
 import { Problem, asSentence, problemFromRpc, sendProblem } from './problem.ts';
 import { ApiTokenAuth } from './api-token-auth.ts';
 import { RequestLog } from './request-log.ts';
+import { JobCache } from './job-cache.ts';
+import type { JobCacheOptions } from './job-cache.ts';
 import { addSecurityHeaders } from './security-headers.ts';
 import { Authenticator } from './authenticator.ts';
 import type { IdentityStores } from './identity/index.ts';
@@ -70,6 +72,8 @@ export interface GatewayDeps {
   annotators?: { available(): number; list?(): AnnotatorView[] };
   /** The admin page: who sees it (by account e-mail) and where its Kubernetes figures come from. */
   admin?: { emails: readonly string[]; kube?: KubeReader };
+  /** Bounds of the per-user job cache that answers the API's job list and detail (false: every read asks the job service). */
+  jobCache?: Pick<JobCacheOptions, 'maxUsers' | 'idleMs' | 'retryMs' | 'syncTimeoutMs'> | false;
 }
 
 const STATIC_DIR = fileURLToPath(new URL('../static/', import.meta.url));
@@ -220,8 +224,22 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     ),
   );
 
+  const jobCache = deps.jobCache === false ? undefined : new JobCache({ ...deps.jobCache, jobs: deps.jobs, logger: deps.logger });
+  app.addHook('onClose', async () => jobCache?.close());
+  // A job this gateway creates is in its user's cache at once, whichever route made it.
+  const jobs: GatewayDeps['jobs'] = jobCache
+    ? {
+        ...deps.jobs,
+        createJob: async (req, opts) => {
+          const res = await deps.jobs.createJob(req, opts);
+          jobCache.saw(res.job);
+          return res;
+        },
+      }
+    : deps.jobs;
   const web: WebDeps = {
-    jobs: deps.jobs,
+    jobs,
+    jobCache,
     accounts: deps.accounts,
     notices: deps.notices,
     store: deps.store,
@@ -261,7 +279,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
       web,
       new UploadTickets({
         store: deps.store,
-        jobs: deps.jobs,
+        jobs,
         accounts: deps.accounts,
         limits: deps.limits,
         logger: deps.logger,

@@ -12,6 +12,7 @@ import { queuePosition } from '../queue-position.ts';
 import { contentDisposition, downloadName } from '../download-name.ts';
 import { receiveUpload } from '../upload.ts';
 import type { UploadDeps } from '../upload.ts';
+import type { JobCache } from '../job-cache.ts';
 import {
   API_SECURITY,
   COMMON_PROBLEMS,
@@ -25,7 +26,10 @@ import {
   uploadQuery,
 } from './api-schemas.ts';
 
-export type JobsRouteDeps = UploadDeps;
+export type JobsRouteDeps = UploadDeps & {
+  /** The jobs of the users reading them now, fed by WatchJobs; without it every read asks the job service. */
+  jobCache?: JobCache;
+};
 
 /** The upload checks its CSRF token itself: in a multipart form it is a field before the file. */
 const CSRF_IN_FORM = '';
@@ -212,7 +216,7 @@ class ViewJsonCache {
 }
 
 export function registerJobRoutes(app: FastifyInstance, deps: JobsRouteDeps): void {
-  const { jobs, store, authn } = deps;
+  const { jobs, store, authn, jobCache } = deps;
   for (const schema of apiSchemas) if (!app.getSchema(schema.$id)) app.addSchema(schema);
   const views = new ViewJsonCache();
 
@@ -238,7 +242,10 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobsRouteDeps): vo
         throw new Problem(400, 'Bad Request', 'status must be one of PENDING, RUNNING, COMPLETED, FAILED');
       status = s;
     }
-    const res = await jobs.listJobs({ userId, pageSize, pageToken: q.page_token ?? '', status });
+    const pageToken = q.page_token ?? '';
+    // The job service refuses a page token that is not a job id; the cache leaves that to it.
+    const cached = pageToken === '' || ULID.test(pageToken) ? jobCache?.list(userId, pageToken, pageSize, status) : undefined;
+    const res = cached ?? (await jobs.listJobs({ userId, pageSize, pageToken, status }));
     // The JobList schema's shape, put together from each job's cached JSON (made by the Job schema's serialiser).
     const serialize = reply.compileSerializationSchema(JOB_REF) as (view: unknown) => string;
     const items = res.jobs.map((j) => views.json(j, serialize));
@@ -247,7 +254,13 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobsRouteDeps): vo
 
   app.get('/api/v1/jobs/:id', ONE_JOB, async (req, reply) => {
     const userId = await authn.apiUser(req);
-    const { job } = await jobs.getJob({ userId, jobId: jobIdParam(req) });
+    const jobId = jobIdParam(req);
+    let job = jobCache?.get(userId, jobId);
+    if (!job) {
+      // Not cached (yet): a job just made on another replica, none at all, or the cache is not whole.
+      job = (await jobs.getJob({ userId, jobId })).job;
+      jobCache?.saw(job);
+    }
     const position = await queuePosition(jobs, job!);
     // A waiting job's place in the queue changes without the job changing: not cached.
     if (position !== undefined) return jobView(job!, { queuePosition: position });

@@ -2,6 +2,7 @@ import type { UploadDeps } from '../upload.ts';
 import type { IdentityStores } from '../identity/index.ts';
 import type { NoticeClient } from '../notice-view.ts';
 import type { AdminList } from '../admin-state.ts';
+import type { JobCache } from '../job-cache.ts';
 
 /** What the web pages need, on top of what an upload needs. */
 export interface WebDeps extends UploadDeps {
@@ -15,4 +16,6 @@ export interface WebDeps extends UploadDeps {
   annotators?: { available(): number };
   /** Who sees the admin page (and the header's link to it). */
   admins?: AdminList;
+  /** The jobs of the users reading them now (the API's list and detail). */
+  jobCache?: JobCache;
 }
