@@ -34,15 +34,40 @@ function codingLength(t: Transcript): number {
   return n;
 }
 
+/** What the numbering of a transcript rests on: where c.1 is, and the lengths. */
+interface Numbering {
+  /** Transcript index of c.1 (0 on a non-coding transcript: n.1). */
+  first: number;
+  /** Bases numbered 1..len: the CDS, or the whole transcript when non-coding. */
+  len: number;
+  exonic: number;
+}
+
+// Worked out once per transcript: every HGVSc of every allele near it needs them, several times.
+const NUMBERING = new WeakMap<Transcript, Numbering>();
+
+function numbering(t: Transcript): Numbering {
+  let n = NUMBERING.get(t);
+  if (n === undefined) {
+    const coding = t.cdsEnd > t.cdsStart;
+    const exonic = exonicLength(t);
+    n = {
+      first: coding ? (transcriptIndex(t, t.strand === '+' ? t.cdsStart : t.cdsEnd - 1) ?? 0) : 0,
+      len: coding ? codingLength(t) : exonic,
+      exonic,
+    };
+    NUMBERING.set(t, n);
+  }
+  return n;
+}
+
 /**
  * c. number of a transcript index: 1..L in the CDS, -n before it, *n after it (no 0). On a
  * non-coding transcript the n. number: 1..L over the whole transcript, the same way.
  */
 function cFromIndex(t: Transcript, index: number): string {
-  const coding = t.cdsEnd > t.cdsStart;
-  const first = coding ? (transcriptIndex(t, t.strand === '+' ? t.cdsStart : t.cdsEnd - 1) ?? 0) : 0;
+  const { first, len } = numbering(t);
   const n = index - first;
-  const len = coding ? codingLength(t) : exonicLength(t);
   if (n < 0) return `${n}`;
   if (n < len) return `${n + 1}`;
   return `*${n - len + 1}`;
@@ -63,7 +88,7 @@ export function cPosition(t: Transcript, g: number): string {
   const first = t.exonStarts[0]!;
   const last = t.exonEnds[t.exonEnds.length - 1]!;
   if (g < first || g >= last) {
-    const len = exonicLength(t);
+    const len = numbering(t).exonic;
     const fivePrimeSide = plus ? g < first : g >= last;
     const beyond = g < first ? first - g : g - last + 1;
     return cFromIndex(t, fivePrimeSide ? -beyond : len - 1 + beyond);
