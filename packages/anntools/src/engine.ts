@@ -73,6 +73,26 @@ export function recordsWithin(chunk: Uint8Array, allowed: number): { records: nu
   return { records, at: -1 };
 }
 
+/**
+ * The chunks, each with whether it is the last: one is held back until the next arrives. A read
+ * error comes after the chunk before it, as without the look-ahead.
+ */
+async function* withLast<T>(chunks: AsyncIterable<T>): AsyncGenerator<[T, boolean]> {
+  let held: T | undefined;
+  let holding = false;
+  try {
+    for await (const c of chunks) {
+      if (holding) yield [held as T, false];
+      held = c;
+      holding = true;
+    }
+  } catch (err) {
+    if (holding) yield [held as T, false];
+    throw err;
+  }
+  if (holding) yield [held as T, true];
+}
+
 async function write(out: Writable, bytes: Uint8Array, written?: () => void): Promise<void> {
   if (bytes.length > 0 && !out.write(bytes, written) && out.writableLength > MAX_BUFFERED_OUTPUT) await once(out, 'drain');
 }
@@ -114,7 +134,9 @@ export async function annotateVcf(opts: AnnotateOptions): Promise<AnnotationSumm
   };
 
   try {
-    for await (const chunk of readTextChunks(opts.input, limits)) {
+    // Chunks sent to be annotated: a whole input in its first chunk skips the warm-up.
+    let chunksSent = 0;
+    for await (const [chunk, last] of withLast(readTextChunks(opts.input, limits))) {
       if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
       let body = chunk;
       if (!header.done) {
@@ -135,7 +157,14 @@ export async function annotateVcf(opts: AnnotateOptions): Promise<AnnotationSumm
         }
       }
       if (overRecordCap && body.length === 0) break;
-      const pending = runner.annotate(body, { tsv: tsv !== undefined, csq, maxLineBytes: limits.maxLineBytes, vcf33: header.vcf33 });
+      const pending = runner.annotate(body, {
+        tsv: tsv !== undefined,
+        csq,
+        maxLineBytes: limits.maxLineBytes,
+        vcf33: header.vcf33,
+        ...(last && chunksSent === 0 ? { skipWarmUp: true } : {}),
+      });
+      chunksSent++;
       // A rejection waiting its turn in the queue is not unhandled; it is thrown when its turn comes.
       pending.catch(() => undefined);
       queue.push(pending);
