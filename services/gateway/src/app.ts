@@ -72,8 +72,11 @@ export interface GatewayDeps {
   annotators?: { available(): number; list?(): AnnotatorView[] };
   /** The admin page: who sees it (by account e-mail) and where its Kubernetes figures come from. */
   admin?: { emails: readonly string[]; kube?: KubeReader };
-  /** Bounds of the per-user job cache that answers the API's job list and detail (false: every read asks the job service). */
-  jobCache?: Pick<JobCacheOptions, 'maxUsers' | 'idleMs' | 'retryMs' | 'syncTimeoutMs'> | false;
+  /**
+   * The per-user job cache that answers the API's job list and detail: its bounds, or one made on
+   * `jobs` already (tests watch it); false: every read asks the job service.
+   */
+  jobCache?: Pick<JobCacheOptions, 'maxUsers' | 'idleMs' | 'retryMs' | 'syncTimeoutMs'> | JobCache | false;
 }
 
 const STATIC_DIR = fileURLToPath(new URL('../static/', import.meta.url));
@@ -224,7 +227,12 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     ),
   );
 
-  const jobCache = deps.jobCache === false ? undefined : new JobCache({ ...deps.jobCache, jobs: deps.jobs, logger: deps.logger });
+  const jobCache =
+    deps.jobCache === false
+      ? undefined
+      : deps.jobCache instanceof JobCache
+        ? deps.jobCache
+        : new JobCache({ ...deps.jobCache, jobs: deps.jobs, logger: deps.logger });
   app.addHook('onClose', async () => jobCache?.close());
   // A job this gateway creates is in its user's cache at once, whichever route made it.
   const jobs: GatewayDeps['jobs'] = jobCache
