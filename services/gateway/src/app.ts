@@ -103,7 +103,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     bodyLimit: 1024 * 1024,
     requestIdHeader: 'x-request-id',
     trustProxy: false,
-    logController: new RequestLog(),
+    logController: new RequestLog(deps.logger),
   });
   const duration = new Histogram({
     name: 'gas_gateway_http_request_duration_seconds',

@@ -1,5 +1,6 @@
 import { LogController } from 'fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from '@gas/runtime';
 
 const pathOf = (url: string) => {
   const q = url.indexOf('?');
@@ -15,6 +16,17 @@ const pathOf = (url: string) => {
  * minutes, and the line says the gateway has it (operators, the shutdown test).
  */
 export class RequestLog extends LogController {
+  /**
+   * Without redaction, which cost about 18 µs a line (the wildcard paths walk every object): the
+   * request line holds only the fields below, none of them a secret.
+   */
+  private readonly lines: Logger;
+
+  constructor(logger: Logger) {
+    super();
+    this.lines = logger.child({}, { redact: [] });
+  }
+
   override incomingRequest(request: FastifyRequest): void {
     if (request.method === 'GET' || request.method === 'HEAD') return;
     request.log.info({ req: { method: request.method, url: pathOf(request.url) } }, 'incoming request');
@@ -28,7 +40,8 @@ export class RequestLog extends LogController {
       status: reply.statusCode,
       ms: Math.round(reply.elapsedTime * 10) / 10,
     };
+    // An error may carry anything: its line goes through the redacting logger.
     if (error) reply.log.error({ ...line, err: error }, 'request errored');
-    else reply.log.info(line, 'request completed');
+    else this.lines.info({ reqId: request.id, ...line }, 'request completed');
   }
 }
