@@ -40,7 +40,10 @@ export const paths = {
   fasta: join(BENCH_DIR, 'ref', `${CHROM}.fa`),
   gff3: join(BENCH_DIR, 'models', 'Homo_sapiens.GRCh38.chr21_10M.ensembl.gff3'),
   gtf: join(BENCH_DIR, 'models', 'Homo_sapiens.GRCh38.chr21_10M.ensembl.gtf'),
+  /** Ours as a user builds it: the FASTA (consequences) and every gene of the chr21 GFF3. */
   gasref: join(BENCH_DIR, 'ref', 'GRCh38-bench.gasref'),
+  /** The old configuration, a labelled extra row only: no FASTA, only the genes inside the sequence window. */
+  gasrefWindow: join(BENCH_DIR, 'ref', 'GRCh38-bench-window-nofasta.gasref'),
   snpeffConfig: join(BENCH_DIR, 'snpeff', 'snpEff.config'),
   snpeffData: join(BENCH_DIR, 'snpeff', 'data'),
   inputs: join(BENCH_DIR, 'inputs'),
@@ -206,28 +209,35 @@ export async function prepareReferenceData(say: Say): Promise<Prepared> {
 
 /**
  * Our reference file, rebuilt on every invocation: the engine's format changes under active work.
- * With `withFasta` it records the shared BGZF FASTA too, so the engine can compute consequences.
+ * By default as a user builds it (`build-db --genes <the chr21 GFF3> --dbsnp ... --fasta ...`): the
+ * whole gene model set of the source GFF3 and the shared BGZF FASTA, so consequences are computed
+ * like the peers'. `window` builds the old configuration instead: no FASTA, and only the genes inside
+ * the sequence window the peers are given.
  */
 export async function buildOurReference(
   say: Say,
-  withFasta = false,
-): Promise<{ seconds: number; transcripts: number; rsids: number; fasta?: string }> {
-  await mkdir(dirname(paths.gasref), { recursive: true });
+  kind: 'user' | 'window' = 'user',
+): Promise<{ path: string; seconds: number; transcripts: number; rsids: number; genes: string; fasta?: string }> {
+  const out = kind === 'user' ? paths.gasref : paths.gasrefWindow;
+  const genes = kind === 'user' ? sources.gff3 : paths.gff3;
+  await mkdir(dirname(out), { recursive: true });
   const t0 = performance.now();
   const m = await buildReferenceFile({
     build: 'GRCh38',
-    genes: [paths.gff3],
+    genes: [genes],
     dbsnp: [sources.dbsnp],
-    ...(withFasta ? { fasta: sources.fasta } : {}),
-    out: paths.gasref,
+    ...(kind === 'user' ? { fasta: sources.fasta } : {}),
+    out,
     engine: ENGINE_NAME,
-    onProgress: (msg) => say(`build-db: ${msg}`),
+    onProgress: (msg) => say(`build-db (${kind}): ${msg}`),
   });
   return {
+    path: out,
     seconds: (performance.now() - t0) / 1000,
     transcripts: m.counts.transcripts,
     rsids: m.counts.rsids,
-    ...(withFasta ? { fasta: sources.fasta } : {}),
+    genes,
+    ...(kind === 'user' ? { fasta: sources.fasta } : {}),
   };
 }
 

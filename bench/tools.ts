@@ -8,14 +8,15 @@ import { REPO_ROOT, SNPEFF_GENOME, SNPEFF_JAR, paths } from './inputs.ts';
 import { measure, run } from './measure.ts';
 import type { Measurement } from './measure.ts';
 
-export type ToolName = 'ours' | 'ours-tsv' | 'bcftools' | 'snpeff';
-export const TOOL_NAMES: ToolName[] = ['ours', 'ours-tsv', 'bcftools', 'snpeff'];
+export type ToolName = 'ours' | 'ours-no-csq' | 'ours-tsv' | 'ours-window' | 'bcftools' | 'snpeff';
+export const TOOL_NAMES: ToolName[] = ['ours', 'ours-no-csq', 'ours-tsv', 'ours-window', 'bcftools', 'snpeff'];
+/** Ours, as a user runs it: the headline row that the targets and ratios are about. */
+export const OURS: ToolName = 'ours';
 
 export interface ToolSettings {
   /** bcftools csq output type: v (plain VCF, like ours), z, b or u. */
   csqOutput: 'v' | 'z' | 'b' | 'u';
   snpeffXmx: string;
-  oursLabel: string;
 }
 
 interface Invocation {
@@ -43,10 +44,15 @@ function vcfBaseName(input: string): string {
     .replace(/\.vcf(\.b?gz)?$/, '');
 }
 
-/** Our CLI bundled into plain JavaScript, as a release ships it (`pnpm --filter @gas/anntools build`). */
+/**
+ * The installed `gas-annotate` bin (what `pnpm exec gas-annotate` runs): it runs the bundle,
+ * dist/cli.mjs, when that is newer than every source file, as it is after buildOurCli.
+ */
+export const OURS_BIN = 'packages/anntools/bin/gas-annotate.mjs';
+/** The bundle the bin runs (`pnpm --filter @gas/anntools build`); named for `node --cpu-prof`. */
 export const OURS_CLI = 'packages/anntools/dist/cli.mjs';
 
-/** Bundles the CLI and its worker afresh, so the benchmark never runs a stale build. */
+/** Bundles the CLI and its worker afresh, so the benchmark never runs a stale build (nor the bin's tsx fallback). */
 export async function buildOurCli(): Promise<void> {
   const r = await run('pnpm', ['--filter', '@gas/anntools', 'build'], { cwd: REPO_ROOT });
   if (r.code !== 0) throw new Error(`bundling the CLI failed: ${r.stderrTail}`);
@@ -54,9 +60,10 @@ export async function buildOurCli(): Promise<void> {
 
 /**
  * Our CLI on `gasref`. The peers write one annotated VCF, so `ours` does too (--no-tsv); `ours-tsv`
- * also writes the TSV the service stores for the web page, to show what that costs.
+ * also writes the TSV the service stores for the web page, to show what that costs. `csq: false`
+ * adds --no-csq, the lighter configuration without the per-transcript CSQ field.
  */
-export function oursTool(opts: { name: ToolName; label: string; gasref: string; tsv: boolean; threads?: number }): Tool {
+export function oursTool(opts: { name: ToolName; label: string; gasref: string; tsv: boolean; csq?: boolean; threads?: number }): Tool {
   const args = (input: string, outDir: string) => [
     'annotate',
     input,
@@ -65,6 +72,7 @@ export function oursTool(opts: { name: ToolName; label: string; gasref: string; 
     '--out-dir',
     outDir,
     ...(opts.tsv ? [] : ['--no-tsv']),
+    ...(opts.csq === false ? ['--no-csq'] : []),
     ...(opts.threads ? ['--threads', String(opts.threads)] : []),
   ];
   return {
@@ -73,20 +81,33 @@ export function oursTool(opts: { name: ToolName; label: string; gasref: string; 
     invocation(input, outDir) {
       return {
         cmd: process.execPath,
-        args: [join(REPO_ROOT, OURS_CLI), ...args(input, outDir)],
+        args: [join(REPO_ROOT, OURS_BIN), ...args(input, outDir)],
         vcf: join(outDir, `${vcfBaseName(input)}.annot.vcf`),
         tag: 'GAS_REGION=',
       };
     },
     describe(input, outDir) {
-      return `node ${OURS_CLI} ${args(input, outDir).join(' ')}`;
+      return `${OURS_BIN} ${args(input, outDir).join(' ')}`;
     },
   };
 }
 
 export function tools(settings: ToolSettings): Record<ToolName, Tool> {
-  const ours = oursTool({ name: 'ours', label: settings.oursLabel, gasref: paths.gasref, tsv: false });
-  const oursTsv = oursTool({ name: 'ours-tsv', label: `${settings.oursLabel} +TSV`, gasref: paths.gasref, tsv: true });
+  const ours = oursTool({ name: 'ours', label: 'GAS anntools (FASTA, all chr21 genes, CSQ)', gasref: paths.gasref, tsv: false });
+  const oursNoCsq = oursTool({
+    name: 'ours-no-csq',
+    label: 'GAS anntools --no-csq (lighter: no CSQ field)',
+    gasref: paths.gasref,
+    tsv: false,
+    csq: false,
+  });
+  const oursTsv = oursTool({ name: 'ours-tsv', label: 'GAS anntools +TSV (what the service writes)', gasref: paths.gasref, tsv: true });
+  const oursWindow = oursTool({
+    name: 'ours-window',
+    label: 'GAS anntools, old config: no FASTA, window genes (not like for like)',
+    gasref: paths.gasrefWindow,
+    tsv: false,
+  });
   const csqExt = { v: 'vcf', z: 'vcf.gz', b: 'bcf', u: 'bcf' }[settings.csqOutput];
   const bcftools: Tool = {
     name: 'bcftools',
@@ -141,7 +162,7 @@ export function tools(settings: ToolSettings): Record<ToolName, Tool> {
       return `java -Xmx${settings.snpeffXmx} -jar ${SNPEFF_JAR} ann -c ${paths.snpeffConfig} -noStats -noLog ${SNPEFF_GENOME} ${input} > ${outDir}/snpeff.vcf`;
     },
   };
-  return { ours, 'ours-tsv': oursTsv, bcftools, snpeff };
+  return { ours, 'ours-no-csq': oursNoCsq, 'ours-tsv': oursTsv, 'ours-window': oursWindow, bcftools, snpeff };
 }
 
 export interface RunRecord extends Measurement {
