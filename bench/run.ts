@@ -441,11 +441,11 @@ async function main(): Promise<void> {
     out.push('');
     out.push(`Issue 16 targets (${ours.label}, whole process, median of ${runs}):`);
     out.push(
-      `  >= 1,000,000 variants/s on the 1 M input: ${Math.round(ours.variantsPerSecond).toLocaleString('en')} (${target(ours.variantsPerSecond >= 1e6)})`,
+      `  >= 1,000,000 variants/s on the main input (${main.counts.records.toLocaleString('en')} records): ${Math.round(ours.variantsPerSecond).toLocaleString('en')} (${target(ours.variantsPerSecond >= 1e6)})`,
     );
     if (ratios[`${OURS}/bcftools`])
       out.push(
-        `  >= 1.0x bcftools csq on the 1 M input: ${ratios[`${OURS}/bcftools`]!.variantsPerSecond.toFixed(3)}x (${target(ratios[`${OURS}/bcftools`]!.variantsPerSecond >= 1)})`,
+        `  >= 1.0x bcftools csq on the main input: ${ratios[`${OURS}/bcftools`]!.variantsPerSecond.toFixed(3)}x (${target(ratios[`${OURS}/bcftools`]!.variantsPerSecond >= 1)})`,
       );
     if (realOurs)
       out.push(
