@@ -7,6 +7,8 @@ export interface JobCacheOptions {
   logger: Pick<Logger, 'warn'>;
   /** Users whose jobs are kept; past this, the least recently read user's cache is closed. */
   maxUsers?: number;
+  /** A user with more jobs than this is not cached (their reads ask the job service): memory stays bounded. */
+  maxJobsPerUser?: number;
   /** A user's cache is closed when none of its jobs has been read for this long. */
   idleMs?: number;
   /** First wait before a broken stream is opened again; doubles up to 30 s while it keeps breaking. */
@@ -130,11 +132,13 @@ class UserJobs {
  * writes on this replica); changes made elsewhere arrive by the stream (JetStream KV watch, within
  * milliseconds). When the stream breaks (the job service restarts), the cache is emptied and reads
  * go to the job service until a new stream is whole again. Caches close after `idleMs` unread, and
- * at most `maxUsers` are open (least recently read first out).
+ * at most `maxUsers` are open (least recently read first out); a user with more than
+ * `maxJobsPerUser` jobs is not cached.
  */
 export class JobCache {
   private readonly users = new Map<string, UserJobs>();
   private readonly maxUsers: number;
+  private readonly maxJobsPerUser: number;
   private readonly idleMs: number;
   private readonly retryMs: number;
   private readonly syncTimeoutMs: number;
@@ -143,6 +147,7 @@ export class JobCache {
 
   constructor(private readonly opts: JobCacheOptions) {
     this.maxUsers = opts.maxUsers ?? 1000;
+    this.maxJobsPerUser = opts.maxJobsPerUser ?? 5000;
     this.idleMs = opts.idleMs ?? 5 * 60_000;
     this.retryMs = opts.retryMs ?? 1000;
     this.syncTimeoutMs = opts.syncTimeoutMs ?? 30_000;
@@ -261,6 +266,14 @@ export class JobCache {
       const res = await this.opts.jobs.listJobs({ userId: u.userId, pageSize: SNAPSHOT_PAGE, pageToken: token }, { signal });
       jobs.push(...res.jobs);
       token = res.nextPageToken;
+      if (jobs.length > this.maxJobsPerUser) {
+        // Left open but never whole, so the user's reads go to the job service and no new cache
+        // is opened for them until this one closes (idle or least recently read).
+        u.state = 'closed';
+        u.ac.abort();
+        u.reset();
+        return;
+      }
     } while (token && !signal.aborted);
     if (!signal.aborted && u.state === 'syncing') u.snapshot(jobs);
   }

@@ -183,3 +183,19 @@ t.test('at most maxUsers caches are open (least recently read out), and an idle 
   const closed = await within(async () => cache.stats().users === 0, IDLE_MS * 3);
   t.ok(closed >= 0, `caches nobody reads close (${closed} ms)`);
 });
+
+t.test('a user with more jobs than maxJobsPerUser is not cached: the job service answers', async (t) => {
+  const small = new JobCache({ jobs, logger, maxJobsPerUser: 1, retryMs: 100 });
+  t.teardown(() => small.close());
+  const answers: unknown[] = [];
+  for (let i = 0; i < 20; i++) {
+    answers.push(small.list(alice.userId, '', 20, JobStatus.UNSPECIFIED));
+    await sleep(25);
+  }
+  t.ok(
+    answers.every((a) => a === undefined),
+    'alice has 2 jobs: her cache never answers',
+  );
+  t.ok(small.has(alice.userId), 'and stays open (not reopened on every read) until idle');
+  t.equal(small.stats().jobs, 0, 'holding no jobs');
+});
