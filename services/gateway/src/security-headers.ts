@@ -1,13 +1,13 @@
-import { createRequire } from 'node:module';
 import type { ServerResponse } from 'node:http';
+import helmetMiddleware from 'helmet';
 import type { FastifyInstance } from 'fastify';
 import type { FastifyHelmetOptions } from '@fastify/helmet';
 
 type HelmetOptions = Omit<FastifyHelmetOptions, 'global' | 'enableCSPNonces'>;
 type Middleware = (req: unknown, res: Pick<ServerResponse, 'setHeader' | 'removeHeader'>, next: (err?: unknown) => void) => void;
 
-// helmet itself, as @fastify/helmet has it (it is that plugin's dependency, not ours).
-const helmet = createRequire(createRequire(import.meta.url).resolve('@fastify/helmet'))('helmet') as (o: HelmetOptions) => Middleware;
+// helmet itself (the version @fastify/helmet uses), so the bundler sees the import.
+const helmet = helmetMiddleware as unknown as (o: HelmetOptions) => Middleware;
 
 /** The headers helmet sets for these options: the same for every request, as no nonces are asked for. */
 export function securityHeaders(options: HelmetOptions): [string, string][] {
