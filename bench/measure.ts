@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { once } from 'node:events';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 
 export const GNU_TIME = '/usr/bin/time';
 
@@ -96,4 +96,34 @@ export function median(values: number[]): number {
   const n = v.length;
   if (n === 0) return NaN;
   return n % 2 ? v[(n - 1) / 2]! : (v[n / 2 - 1]! + v[n / 2]!) / 2;
+}
+
+// Linux reports process CPU in clock ticks: 100 a second on every kernel these benchmarks run on.
+const CLOCK_TICKS = 100;
+
+/** utime + stime of a process, in seconds (NaN once it is gone). */
+export async function cpuOf(pid: number | undefined): Promise<number> {
+  if (!pid || pid < 0) return NaN;
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // The command name may hold spaces and parentheses; the fields after the last ')' are fixed.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+
+/** The nats-server listening on `port` (startNatsServer does not say its pid). */
+export async function natsPid(port: number): Promise<number | undefined> {
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const args = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0');
+      if (/nats-server$/.test(args[0] ?? '') && args.includes('-p') && args[args.indexOf('-p') + 1] === String(port)) return Number(entry);
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return undefined;
 }

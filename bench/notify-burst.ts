@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, openSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -44,7 +44,7 @@ import type { JobEvent } from '../packages/proto/src/index.ts';
 import { smtpMailer } from '../services/notification/src/mailer.ts';
 import type { OutgoingMail } from '../services/notification/src/email-content.ts';
 import type { MailTemplate, SinkHello, SinkMail, SinkReply, SinkRequest, SinkStatus } from './smtp-sink.ts';
-import { median, percentile } from './measure.ts';
+import { cpuOf, median, natsPid, percentile } from './measure.ts';
 import { BENCH_DIR, REPO_ROOT, formatMachine, formatTable, machineInfo, reportPath, writeReport } from './report.ts';
 
 const LOG_DIR = join(BENCH_DIR, 'logs');
@@ -61,8 +61,6 @@ const SETTLE_TIMEOUT_MS = 15_000;
 const DUPLICATE_GRACE_MS = 1000;
 const FROM = 'GAS <gas@localhost>';
 const PUBLIC_URL = 'http://127.0.0.1:8080';
-/** Linux's USER_HZ, the unit of /proc/<pid>/stat's CPU times. */
-const CLOCK_TICKS = 100;
 
 const USAGE = `usage: pnpm bench:notify [--quick] [--events N] [--connections N] [--concurrency N] [--runs N] [--timeout S]
   --events N       completion events in the burst (default 5,000; 500 with --quick)
@@ -289,33 +287,6 @@ async function startSink(logPath: string): Promise<Sink> {
 }
 
 // --- CPU time and metrics -----------------------------------------------------------------------
-
-/** utime + stime of a process, in seconds (NaN once it is gone). */
-async function cpuOf(pid: number | undefined): Promise<number> {
-  if (!pid || pid < 0) return NaN;
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // The command name may hold spaces and parentheses; the fields after the last ')' are fixed.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return NaN;
-  }
-}
-
-/** The nats-server listening on `port` (startNatsServer does not say its pid). */
-async function natsPid(port: number): Promise<number | undefined> {
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const args = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0');
-      if (/nats-server$/.test(args[0] ?? '') && args.includes('-p') && args[args.indexOf('-p') + 1] === String(port)) return Number(entry);
-    } catch {
-      // gone meanwhile, or not ours to read
-    }
-  }
-  return undefined;
-}
 
 const benchCpu = () => {
   const c = process.cpuUsage();

@@ -20,7 +20,7 @@ import { Writable } from 'node:stream';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { openAsBlob } from 'node:fs';
-import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -37,14 +37,13 @@ import { connectNats, jetstream } from '../packages/messaging/src/index.ts';
 import { createLogger } from '../packages/runtime/src/index.ts';
 import { ApiTokenStore, identityBuckets } from '../services/gateway/src/identity/index.ts';
 import type { ServiceClient } from '../packages/proto/src/index.ts';
-import { median, percentile } from './measure.ts';
+import { cpuOf, median, natsPid, percentile } from './measure.ts';
 import { BENCH_DIR, REPO_ROOT, formatMachine, formatTable, machineInfo, reportPath, writeReport } from './report.ts';
 
 const FREE_1 = 'vcf/gas_anntools/free_1.vcf';
 const LIST_JOBS = 20;
 const PHASES = ['latency', 'throughput', 'api', 'grpc'] as const;
 type Phase = (typeof PHASES)[number];
-const CLOCK_TICKS = 100;
 
 const USAGE = `usage: pnpm bench:system [--quick] [--runs N] [--seconds S] [--connections N] [--jobs N] [--rate R]
                          [--throughput-jobs N] [--concurrency N] [--only LIST] [--from-bundle DIR] [--cpu-prof DIR]
@@ -144,33 +143,6 @@ function newUlid(): string {
   let rand = '';
   for (let i = 0; i < 16; i++) rand += CROCKFORD[Math.floor(Math.random() * 32)]!;
   return time + rand;
-}
-
-/** utime + stime of a process, in seconds (NaN once it is gone). */
-async function cpuOf(pid: number | undefined): Promise<number> {
-  if (!pid || pid < 0) return NaN;
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // The command name may hold spaces and parentheses; the fields after the last ')' are fixed.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return NaN;
-  }
-}
-
-/** The nats-server listening on `port` (startNatsServer does not say its pid). */
-async function natsPid(port: number): Promise<number | undefined> {
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const args = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0');
-      if (/nats-server$/.test(args[0] ?? '') && args.includes('-p') && args[args.indexOf('-p') + 1] === String(port)) return Number(entry);
-    } catch {
-      // gone meanwhile, or not ours to read
-    }
-  }
-  return undefined;
 }
 
 const round = (n: number, digits = 0) => (Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : NaN);
