@@ -9,15 +9,14 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createClient, AccountService, JobService, NotificationService } from '@gas/proto';
-import { createLogger, createRegistry } from '@gas/runtime';
+import { createRegistry } from '@gas/runtime';
 import { FileBlobStore } from '@gas/storage';
 import { announceAnnotator, connectNats, watchAnnotators } from '@gas/messaging';
 import { freePort, startGasStack } from '@gas/testing';
 import { buildGateway } from '../src/app.ts';
+import { stackClients } from './stack-clients.ts';
 import type { GatewayDeps } from '../src/app.ts';
 import { BuiltinBilling } from '../src/billing/builtin-billing.ts';
-import { openIdentityStores } from '../src/identity/index.ts';
 import { AdminList, Cached } from '../src/admin-state.ts';
 import type { AdminState } from '../src/admin-state.ts';
 import { kubeReader, NOT_IN_KUBERNETES } from '../src/admin-kube.ts';
@@ -27,21 +26,7 @@ import { shortAge } from '../src/web/pages/admin-page.ts';
 const stack = await startGasStack({ store: 'filesystem', services: ['job', 'notification'] });
 t.teardown(() => stack.stop());
 const [alice, bob] = stack.users as [(typeof stack.users)[0], (typeof stack.users)[0]];
-const logger = createLogger({ service: 'gateway-test', level: 'silent' });
-const nc = await connectNats({ servers: stack.natsUrl, name: 'admin-test', logger });
-t.teardown(() => nc.close());
-const identity = await openIdentityStores(nc, {
-  replicas: 1,
-  sessions: { idleMs: 3_600_000, absoluteMs: 3_600_000, touchEveryMs: 60_000 },
-});
-const jobs = createClient(JobService, stack.jobGrpcUrl, { defaultDeadlineMs: 10_000 });
-const accounts = createClient(AccountService, stack.jobGrpcUrl, { defaultDeadlineMs: 10_000 });
-const notices = createClient(NotificationService, stack.notificationGrpcUrl, { defaultDeadlineMs: 10_000 });
-t.teardown(() => {
-  jobs.close();
-  accounts.close();
-  notices.close();
-});
+const { logger, nc, identity, jobs, accounts, notices } = await stackClients(stack, { name: 'admin-test', deadlineMs: 10_000 });
 const annotators = watchAnnotators(nc);
 t.teardown(() => annotators.stop());
 const secret = Buffer.alloc(32, 9);

@@ -7,35 +7,24 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createClient, AccountService, JobService, JobStatus, NotificationService } from '@gas/proto';
-import { createLogger, createRegistry } from '@gas/runtime';
+import { JobStatus } from '@gas/proto';
+import { createRegistry } from '@gas/runtime';
 import { FileBlobStore } from '@gas/storage';
-import { connectNats } from '@gas/messaging';
 import { newApiToken, startGasStack } from '@gas/testing';
 import type { JobJson, StackUser } from '@gas/testing';
 import { buildGateway } from '../src/app.ts';
+import { stackClients } from './stack-clients.ts';
 import { BuiltinBilling } from '../src/billing/builtin-billing.ts';
-import { openIdentityStores } from '../src/identity/index.ts';
 import { JobCache } from '../src/job-cache.ts';
 
 const users: StackUser[] = ['alice', 'bob', 'carol'].map((userId) => ({ userId, token: newApiToken() }));
 const stack = await startGasStack({ store: 'filesystem', services: ['job'], users });
 t.teardown(() => stack.stop());
 const [alice, bob, carol] = users as [StackUser, StackUser, StackUser];
-const logger = createLogger({ service: 'gateway-test', level: 'silent' });
-const nc = await connectNats({ servers: stack.natsUrl, name: 'job-cache-test', logger });
-t.teardown(() => nc.close());
-const identity = await openIdentityStores(nc, {
-  replicas: 1,
-  sessions: { idleMs: 3_600_000, absoluteMs: 3_600_000, touchEveryMs: 60_000 },
-});
-const jobs = createClient(JobService, stack.jobGrpcUrl, { defaultDeadlineMs: 5_000 });
-const accounts = createClient(AccountService, stack.jobGrpcUrl, { defaultDeadlineMs: 5_000 });
-const notices = createClient(NotificationService, stack.notificationGrpcUrl, { defaultDeadlineMs: 1_000 });
-t.teardown(() => {
-  jobs.close();
-  accounts.close();
-  notices.close();
+const { logger, identity, jobs, accounts, notices } = await stackClients(stack, {
+  name: 'job-cache-test',
+  deadlineMs: 5_000,
+  noticesDeadlineMs: 1_000,
 });
 const IDLE_MS = 1_500;
 const cache = new JobCache({ jobs, logger, maxUsers: 2, idleMs: IDLE_MS, retryMs: 100 });
