@@ -9,14 +9,14 @@ import { GENOME_BUILD, TOKENS, VCF_PATH, loadVcf, pickToken } from './lib/config
 import { checkTokens } from './lib/api.js';
 import { submitAndWait } from './lib/jobs.js';
 import { jobScenario, profile } from './lib/profiles.js';
-import { thresholds } from './lib/slo.js';
+import { JOB_ENDPOINTS, thresholds } from './lib/slo.js';
 
 const p = profile();
 const vcf = loadVcf((mode) => open(VCF_PATH, mode));
 
 export const options = {
   scenarios: { jobs: jobScenario(p) },
-  thresholds: thresholds(p, { endpoints: ['POST /api/v1/jobs', 'GET /api/v1/jobs/{id}'], jobs: true }),
+  thresholds: thresholds(p, { endpoints: JOB_ENDPOINTS, jobs: true }),
   setupTimeout: '2m',
   tags: { testid: `job-burst-${p.name}` },
 };

@@ -8,7 +8,7 @@ import { GENOME_BUILD, TOKENS, VCF_PATH, loadVcf, pickToken } from './lib/config
 import { checkTokens } from './lib/api.js';
 import { submitAndWait } from './lib/jobs.js';
 import { jobScenario, profile, webScenario } from './lib/profiles.js';
-import { thresholds } from './lib/slo.js';
+import { JOB_ENDPOINTS, WEB_ENDPOINTS, thresholds } from './lib/slo.js';
 import { prepareWebUsers, webVisit } from './lib/web.js';
 
 const p = profile();
@@ -17,17 +17,7 @@ const vcf = loadVcf((mode) => open(VCF_PATH, mode));
 export const options = {
   scenarios: { web: webScenario(p, 'webUser'), jobs: jobScenario(p, 'jobTrickle') },
   thresholds: thresholds(p, {
-    endpoints: [
-      'GET /signin',
-      'POST /signin',
-      'GET /jobs',
-      'GET /static/{file}',
-      'GET /jobs/{id}',
-      'GET /api/v1/jobs/{id}/log',
-      'GET /api/v1/jobs/{id}/result',
-      'POST /api/v1/jobs',
-      'GET /api/v1/jobs/{id}',
-    ],
+    endpoints: [...WEB_ENDPOINTS, ...JOB_ENDPOINTS],
     jobs: true,
   }),
   noCookiesReset: true,

@@ -8,7 +8,7 @@
 // accounts and gives each a completed job (README.md, "Credentials").
 import { GENOME_BUILD, VCF_PATH, loadVcf } from './lib/config.js';
 import { profile, webScenario } from './lib/profiles.js';
-import { thresholds } from './lib/slo.js';
+import { WEB_ENDPOINTS, thresholds } from './lib/slo.js';
 import { prepareWebUsers, webVisit } from './lib/web.js';
 
 const p = profile();
@@ -18,15 +18,7 @@ const vcf = loadVcf((mode) => open(VCF_PATH, mode));
 export const options = {
   scenarios: { web: webScenario(p) },
   thresholds: thresholds(p, {
-    endpoints: [
-      'GET /signin',
-      'POST /signin',
-      'GET /jobs',
-      'GET /static/{file}',
-      'GET /jobs/{id}',
-      'GET /api/v1/jobs/{id}/log',
-      'GET /api/v1/jobs/{id}/result',
-    ],
+    endpoints: WEB_ENDPOINTS,
   }),
   // A browser keeps its session cookie from one visit to the next.
   noCookiesReset: true,

@@ -17,6 +17,20 @@ export const LATENCY_SLOS = {
   'GET /api/v1/jobs/{id}/log': [300, 800],
 };
 
+/** The requests a web user's visit makes (lib/web.js), by their name tag. */
+export const WEB_ENDPOINTS = [
+  'GET /signin',
+  'POST /signin',
+  'GET /jobs',
+  'GET /static/{file}',
+  'GET /jobs/{id}',
+  'GET /api/v1/jobs/{id}/log',
+  'GET /api/v1/jobs/{id}/result',
+];
+
+/** The requests a job submission makes (lib/jobs.js): the upload, then polling the job. */
+export const JOB_ENDPOINTS = ['POST /api/v1/jobs', 'GET /api/v1/jobs/{id}'];
+
 /**
  * Thresholds for a script: errors under 1 %, checks over 99 %, the latency budgets of the
  * endpoints it calls (scaled by the profile's sloScale) and, when it submits jobs, that 99 % of its
