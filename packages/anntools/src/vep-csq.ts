@@ -3,10 +3,13 @@
 // in VEP's layout, so tools that read VEP's VCF (bcftools +split-vep, slivar, vcf2maf) read ours.
 // It runs per allele in the hot loop: the transcripts and masks go into arrays kept per ALT slot,
 // and the text is written straight into the output.
-import type { Transcript } from './transcript.ts';
 import type { TranscriptIndex } from './annotation/transcript-index.ts';
 import type { CodingConsequence } from './annotation/consequence.ts';
 import { hgvsCFromAllele } from './annotation/consequence.ts';
+import { cPosition, numbering } from './annotation/hgvs.ts';
+import { reverseComplement } from './annotation/codon-table.ts';
+import { isCoding } from './transcript.ts';
+import type { Transcript } from './transcript.ts';
 import type { Allele } from './annotation/allele.ts';
 import { IMPACTS, INTERGENIC, mostSevere, termBit, termsText, transcriptTerms } from './annotation/vep-terms.ts';
 import type { ByteWriter } from './byte-writer.ts';
@@ -65,6 +68,10 @@ const COMMA = 44;
 const AMP = 38;
 const SLASH = 47;
 const DASH = 45;
+const PLUS = 43;
+const STAR = 42;
+const UNDERSCORE = 95;
+const GT = 62;
 
 /** Computes the VEP terms of alleles over one reference's transcripts. */
 export class VepTerms {
@@ -198,17 +205,42 @@ function writeValue(w: ByteWriter, s: string): void {
 /**
  * The parts of a transcript's CSQ entries that do not depend on the allele, encoded once per
  * transcript: SYMBOL to BIOTYPE, the Feature prefixes of HGVSc and HGVSp, and STRAND to the end.
- * They are most of an entry's bytes.
+ * They are most of an entry's bytes. With them, what positions on the transcript need (where each
+ * exon starts in the cDNA, where c.1 is), so an allele's EXON, INTRON, cDNA_position and HGVSc are
+ * found by a binary search over the exons and written as numbers, not built as strings.
  */
 interface TranscriptCsq {
   /** "SYMBOL|Gene|Transcript|Feature|BIOTYPE|" */
   feature: Uint8Array;
   /** "Feature:" */
   hgvsC: Uint8Array;
+  /** "Feature:c." or "Feature:n.": HGVSc described from the VCF's bases. */
+  hgvsCn: Uint8Array;
   /** "protein:" (MANE's RefSeq protein, else the transcript) */
   hgvsP: Uint8Array;
   /** "|STRAND|FLAGS|SYMBOL_SOURCE|HGNC_ID|CANONICAL|MANE_SELECT|MANE_PLUS_CLINICAL" */
   tail: Uint8Array;
+  /**
+   * The exons are in order, none empty and none overlapping, so a base is in at most one exon or
+   * intron and the binary search below finds it; otherwise the general code runs.
+   */
+  simple: boolean;
+  plus: boolean;
+  /** Exonic bases before each exon, in genomic order. */
+  before: Int32Array;
+  /** HGVS numbering (hgvs.ts): transcript index of c.1, bases numbered 1..len, exonic length. */
+  first: number;
+  len: number;
+  exonic: number;
+  /** What ends an entry without a coding consequence, rsID or distance: "||||||" (cDNA_position's end to DISTANCE's), then the tail. */
+  end: Uint8Array;
+  /**
+   * The last head (writeHead) written for this transcript, for its term mask and where a one-base
+   * allele or a flank is (sorted inputs give long runs of both).
+   */
+  lastMask: number;
+  lastKey: number;
+  lastHead: Uint8Array | null;
 }
 
 const TRANSCRIPT_CSQ = new WeakMap<Transcript, TranscriptCsq>();
@@ -219,22 +251,171 @@ function transcriptCsq(t: Transcript): TranscriptCsq {
   if (c === undefined) {
     const gene = t.mane?.gene ?? t.geneId;
     const m = t.mane;
+    const starts = t.exonStarts;
+    const ends = t.exonEnds;
+    let simple = starts.length > 0 && starts.length === ends.length;
+    const before = new Int32Array(starts.length);
+    let sum = 0;
+    for (let i = 0; i < starts.length; i++) {
+      if (!(starts[i]! < ends[i]!) || (i > 0 && starts[i]! < ends[i - 1]!)) simple = false;
+      before[i] = sum;
+      sum += ends[i]! - starts[i]!;
+    }
+    const num = numbering(t);
     c = {
       feature: latin1(
         `${csqValue(t.gene)}|${gene !== undefined ? csqValue(gene) : ''}|Transcript|${csqValue(t.id)}|${csqValue(t.biotype)}|`,
       ),
       hgvsC: latin1(`${csqValue(t.id)}:`),
+      hgvsCn: latin1(`${csqValue(t.id)}:${isCoding(t) ? 'c.' : 'n.'}`),
       hgvsP: latin1(`${csqValue(m?.protein ?? t.id)}:`),
       // FLAGS: VEP's cds_start_NF / cds_end_NF need the model's completeness, which the sources do not all give.
       tail: latin1(
         `|${t.strand === '+' ? '1' : '-1'}||${m?.hgnc ? 'HGNC' : ''}|${m?.hgnc ? csqValue(m.hgnc) : ''}|` +
           `${m?.select ? 'YES' : ''}|${m?.select ? csqValue(m.select) : ''}|${m?.plusClinical ? csqValue(m.plusClinical) : ''}`,
       ),
+      end: new Uint8Array(0),
+      simple,
+      plus: t.strand === '+',
+      before,
+      first: num.first,
+      len: num.len,
+      exonic: num.exonic,
+      lastMask: -1,
+      lastKey: 0,
+      lastHead: null,
     };
+    c.end = concat(NO_CODING, PIPE_BYTES, c.tail);
     TRANSCRIPT_CSQ.set(t, c);
   }
   return c;
 }
+
+/** Where the allele of an entry is on its transcript, for the head's cache key: a flank. */
+const FLANK = -3;
+/** Not a one-base allele (or not a simple transcript): EXON and INTRON are worked out each time. */
+const SPAN = -4;
+/** Outside the exons (a base of the transcript's span before its first or after its last exon). */
+const OUTSIDE = -1;
+
+/**
+ * Where 0-based base g is on a simple transcript: 2k in exon k, 2k + 1 in the intron after exon k
+ * (genomic order), OUTSIDE before the first or after the last exon.
+ */
+function place(t: Transcript, g: number): number {
+  const starts = t.exonStarts;
+  let lo = 0;
+  let hi = starts.length - 1;
+  if (g < starts[0]!) return OUTSIDE;
+  // The last exon starting at or before g.
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= g) lo = mid;
+    else hi = mid - 1;
+  }
+  if (g < t.exonEnds[lo]!) return 2 * lo;
+  return lo + 1 < starts.length ? 2 * lo + 1 : OUTSIDE;
+}
+
+/** Transcript index (0-based, from the 5' end) of base g in exon k. */
+function exonIndex(t: Transcript, f: TranscriptCsq, k: number, g: number): number {
+  const found = f.before[k]! + (g - t.exonStarts[k]!);
+  return f.plus ? found : f.exonic - 1 - found;
+}
+
+/** The c. (n.) number of a transcript index, as hgvs.ts's cFromIndex gives it. */
+function writeCIndex(w: ByteWriter, f: TranscriptCsq, index: number): void {
+  const n = index - f.first;
+  if (n < 0) {
+    w.byte(DASH);
+    w.int(-n);
+  } else if (n < f.len) w.int(n + 1);
+  else {
+    w.byte(STAR);
+    w.int(n - f.len + 1);
+  }
+}
+
+/** hgvs.ts's cPosition(t, g) written as it is worked out; `p` is place(t, g). */
+function writeCPosition(w: ByteWriter, t: Transcript, f: TranscriptCsq, g: number, p: number): void {
+  if (p < 0) return w.str(cPosition(t, g));
+  const k = p >> 1;
+  if ((p & 1) === 0) return writeCIndex(w, f, exonIndex(t, f, k, g));
+  const left = t.exonEnds[k]! - 1;
+  const right = t.exonStarts[k + 1]!;
+  const dl = g - left;
+  const dr = right - g;
+  // The 5' neighbour in transcript order is the left exon on '+', the right one on '-'; an intron
+  // base exactly in the middle counts from the 5' side.
+  const dFive = f.plus ? dl : dr;
+  const dThree = f.plus ? dr : dl;
+  if (dFive <= dThree) {
+    writeCIndex(w, f, f.plus ? exonIndex(t, f, k, left) : exonIndex(t, f, k + 1, right));
+    w.byte(PLUS);
+    w.int(dFive);
+  } else {
+    writeCIndex(w, f, f.plus ? exonIndex(t, f, k + 1, right) : exonIndex(t, f, k, left));
+    w.byte(DASH);
+    w.int(dThree);
+  }
+}
+
+// The complement of each base as reverseComplement gives it.
+const COMPLEMENT_BYTE = new Uint8Array(256);
+for (let c = 0; c < 256; c++) COMPLEMENT_BYTE[c] = reverseComplement(String.fromCharCode(c)).charCodeAt(0);
+
+/** Bases of the allele in transcript order: reverse-complemented on '-'. */
+function writeBases(w: ByteWriter, s: string, plus: boolean): void {
+  if (plus) return w.str(s);
+  for (let i = s.length - 1; i >= 0; i--) w.byte(COMPLEMENT_BYTE[s.charCodeAt(i) & 255]!);
+}
+
+/**
+ * HGVSc of an allele inside a simple transcript described from the VCF's bases, after its
+ * "Feature:c." prefix: hgvsCFromAllele's text (consequence.ts), written as it is worked out. Its characters
+ * (digits, bases, + - * _ > and the words) need no CSQ escape.
+ */
+function writeHgvsC(w: ByteWriter, t: Transcript, f: TranscriptCsq, a: Allele): void {
+  const plus = f.plus;
+  const { start, end } = a;
+  if (start === end) {
+    const x = plus ? start - 1 : start;
+    const y = plus ? start : start - 1;
+    writeCPosition(w, t, f, x, place(t, x));
+    w.byte(UNDERSCORE);
+    writeCPosition(w, t, f, y, place(t, y));
+    w.copy(INS);
+    return writeBases(w, a.alt, plus);
+  }
+  const first = plus ? start : end - 1;
+  const last = plus ? end - 1 : start;
+  writeCPosition(w, t, f, first, place(t, first));
+  if (last !== first) {
+    w.byte(UNDERSCORE);
+    writeCPosition(w, t, f, last, place(t, last));
+  }
+  if (a.kind === 'snv') {
+    writeBases(w, a.ref, plus);
+    w.byte(GT);
+    return writeBases(w, a.alt, plus);
+  }
+  if (a.kind === 'deletion') return w.copy(DEL);
+  w.copy(DELINS);
+  writeBases(w, a.alt, plus);
+}
+
+/** cdnaPosition(t, g) (g 1-based) on a simple transcript. */
+function cdnaOf(t: Transcript, f: TranscriptCsq, g: number): number {
+  const p = place(t, g - 1);
+  return p >= 0 && (p & 1) === 0 ? exonIndex(t, f, p >> 1, g - 1) + 1 : 0;
+}
+
+const INS = latin1('ins');
+const DEL = latin1('del');
+const DELINS = latin1('delins');
+/** CDS_position to Codons, empty: "|||||" after cDNA_position. */
+const NO_CODING = latin1('|||||');
+const PIPE_BYTES = latin1('|');
 
 /** "Consequence|IMPACT|" of a term mask, encoded once per mask. */
 const TERMS_CSQ = new Map<number, Uint8Array>();
@@ -245,6 +426,50 @@ function termsCsq(mask: number): Uint8Array {
     TERMS_CSQ.set(mask, b);
   }
   return b;
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  return new Uint8Array(Buffer.concat(parts));
+}
+
+// What follows an entry's head (writeHead): the kinds of HGVSc.
+/** A flank: no HGVSc, nor anything up to Existing_variation. */
+const HEAD_FLANK = 0;
+/** A coding consequence's HGVSc: "Feature:" follows. */
+const HEAD_CODING = 1;
+/** HGVSc from the VCF's bases, written here: "Feature:c." follows. */
+const HEAD_FROM_VCF = 2;
+/** HGVSc from the VCF's bases as hgvsCFromAllele gives it (a transcript that is not simple): "Feature:" follows. */
+const HEAD_FROM_VCF_TEXT = 3;
+
+/** After a flank's INTRON: HGVSc to Codons, empty. */
+const FLANK_MIDDLE = latin1('|||||||');
+
+/**
+ * The head of an entry, "|Consequence|IMPACT|SYMBOL|Gene|Feature_type|Feature|BIOTYPE|EXON|INTRON|",
+ * with what follows it up to the HGVSc value (`kind`). For a one-base allele or a flank it is the
+ * same for every allele with the same terms in the same exon or intron (`at`, from place()), and
+ * kept per transcript while they repeat; SPAN works it out each time.
+ */
+function writeHead(w: ByteWriter, t: Transcript, f: TranscriptCsq, mask: number, at: number, kind: number, vs: number, ve: number): void {
+  const key = at * 4 + kind;
+  if (at !== SPAN && f.lastMask === mask && f.lastKey === key) return w.copy(f.lastHead!);
+  const from = w.size;
+  w.byte(PIPE);
+  w.copy(termsCsq(mask));
+  w.copy(f.feature);
+  if (at !== FLANK) writeNumbers(w, t, vs, ve, false);
+  w.byte(PIPE);
+  if (at !== FLANK) writeNumbers(w, t, vs, ve, true);
+  w.byte(PIPE);
+  if (kind === HEAD_FLANK) w.copy(FLANK_MIDDLE);
+  else if (kind === HEAD_FROM_VCF) w.copy(f.hgvsCn);
+  else w.copy(f.hgvsC);
+  if (at !== SPAN) {
+    f.lastMask = mask;
+    f.lastKey = key;
+    f.lastHead = w.copyFrom(from);
+  }
 }
 
 /**
@@ -259,11 +484,12 @@ export function writeCsqEntries(w: ByteWriter, v: VepAllele, allele: string, a: 
   if (v.n === 0) {
     if (!first) w.byte(COMMA);
     w.str(allele);
-    w.str('|intergenic_variant|MODIFIER|||||||||||||||');
+    w.copy(INTERGENIC_ENTRY);
     writeRsids(w, rs);
-    w.str('||||||||');
+    w.copy(INTERGENIC_TAIL);
     return;
   }
+  const oneBase = end === start + 1;
   for (let i = 0; i < v.n; i++) {
     const t = v.tx[i]!;
     const mask = v.mask[i]!;
@@ -271,19 +497,25 @@ export function writeCsqEntries(w: ByteWriter, v: VepAllele, allele: string, a: 
     const fixed = transcriptCsq(t);
     if (!first || i > 0) w.byte(COMMA);
     w.str(allele);
-    w.byte(PIPE);
-    w.copy(termsCsq(mask));
-    w.copy(fixed.feature);
-    const flank = v.distance[i]! > 0;
-    if (!flank) writeNumbers(w, t, vs, ve, false);
-    w.byte(PIPE);
-    if (!flank) writeNumbers(w, t, vs, ve, true);
-    w.byte(PIPE);
-    // Within the transcript but not coding (intron, UTR, non-coding: n.), from the VCF's bases.
-    const hgvsC = c ? c.hgvsC : flank ? undefined : hgvsCFromAllele(t, a);
-    if (hgvsC !== undefined) {
-      w.copy(fixed.hgvsC);
-      writeValue(w, hgvsC);
+    const distance = v.distance[i]!;
+    if (distance > 0) {
+      writeHead(w, t, fixed, mask, FLANK, HEAD_FLANK, vs, ve);
+      writeRsids(w, rs);
+      w.byte(PIPE);
+      w.int(distance);
+      w.copy(fixed.tail);
+      continue;
+    }
+    const at = oneBase && fixed.simple ? place(t, start) : SPAN;
+    if (c) {
+      writeHead(w, t, fixed, mask, at, HEAD_CODING, vs, ve);
+      writeValue(w, c.hgvsC);
+    } else if (fixed.simple) {
+      writeHead(w, t, fixed, mask, at, HEAD_FROM_VCF, vs, ve);
+      writeHgvsC(w, t, fixed, a);
+    } else {
+      writeHead(w, t, fixed, mask, at, HEAD_FROM_VCF_TEXT, vs, ve);
+      writeValue(w, hgvsCFromAllele(t, a));
     }
     w.byte(PIPE);
     if (c && c.hgvsP !== 'p.?') {
@@ -291,28 +523,39 @@ export function writeCsqEntries(w: ByteWriter, v: VepAllele, allele: string, a: 
       writeValue(w, c.hgvsP);
     }
     w.byte(PIPE);
-    if (!flank) {
+    if (at >= 0) {
+      if ((at & 1) === 0) w.int(exonIndex(t, fixed, at >> 1, start) + 1);
+    } else {
       const insertion = start === end;
       // In transcript order: on '-' the genomic right end comes first.
-      const a = cdnaPosition(t, t.strand === '+' ? (insertion ? ve : vs) : insertion ? vs : ve);
-      const b = cdnaPosition(t, t.strand === '+' ? (insertion ? vs : ve) : insertion ? ve : vs);
-      writeRange(w, a, b, !insertion && vs === ve);
+      const ga = t.strand === '+' ? (insertion ? ve : vs) : insertion ? vs : ve;
+      const gb = t.strand === '+' ? (insertion ? vs : ve) : insertion ? ve : vs;
+      const pa = fixed.simple ? cdnaOf(t, fixed, ga) : cdnaPosition(t, ga);
+      const pb = fixed.simple ? cdnaOf(t, fixed, gb) : cdnaPosition(t, gb);
+      writeRange(w, pa, pb, !insertion && vs === ve);
     }
-    w.byte(PIPE);
-    if (c && c.cdsPosition !== undefined) writeCodingRange(w, c, start, end);
-    w.byte(PIPE);
-    if (c && c.proteinPosition !== undefined) writeProteinRange(w, c, start, end);
-    w.byte(PIPE);
-    if (c?.aminoAcidChange) writeValue(w, c.aminoAcidChange);
-    w.byte(PIPE);
-    if (c?.codonChange) writeValue(w, c.codonChange);
-    w.byte(PIPE);
+    if (c) {
+      w.byte(PIPE);
+      if (c.cdsPosition !== undefined) writeCodingRange(w, c, start, end);
+      w.byte(PIPE);
+      if (c.proteinPosition !== undefined) writeProteinRange(w, c, start, end);
+      w.byte(PIPE);
+      if (c.aminoAcidChange) writeValue(w, c.aminoAcidChange);
+      w.byte(PIPE);
+      if (c.codonChange) writeValue(w, c.codonChange);
+      w.byte(PIPE);
+    } else if (rs.length === 0) {
+      w.copy(fixed.end);
+      continue;
+    } else w.copy(NO_CODING);
     writeRsids(w, rs);
     w.byte(PIPE);
-    if (flank) w.int(v.distance[i]!);
     w.copy(fixed.tail);
   }
 }
+
+const INTERGENIC_ENTRY = latin1('|intergenic_variant|MODIFIER|||||||||||||||');
+const INTERGENIC_TAIL = latin1('||||||||');
 
 function writeRsids(w: ByteWriter, rs: readonly number[]): void {
   for (let i = 0; i < rs.length; i++) {

@@ -35,7 +35,7 @@ function codingLength(t: Transcript): number {
 }
 
 /** What the numbering of a transcript rests on: where c.1 is, and the lengths. */
-interface Numbering {
+export interface Numbering {
   /** Transcript index of c.1 (0 on a non-coding transcript: n.1). */
   first: number;
   /** Bases numbered 1..len: the CDS, or the whole transcript when non-coding. */
@@ -46,7 +46,7 @@ interface Numbering {
 // Worked out once per transcript: every HGVSc of every allele near it needs them, several times.
 const NUMBERING = new WeakMap<Transcript, Numbering>();
 
-function numbering(t: Transcript): Numbering {
+export function numbering(t: Transcript): Numbering {
   let n = NUMBERING.get(t);
   if (n === undefined) {
     const coding = t.cdsEnd > t.cdsStart;
