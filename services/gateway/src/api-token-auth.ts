@@ -35,4 +35,9 @@ export class ApiTokenAuth {
   lookup(token: string): string | undefined {
     return this.users.get(sha256(token));
   }
+
+  /** lookup, by the token's SHA-256 (hex). */
+  lookupDigest(tokenDigest: string): string | undefined {
+    return this.users.get(tokenDigest);
+  }
 }

@@ -1,5 +1,4 @@
 import { fileURLToPath } from 'node:url';
-import { createHash } from 'node:crypto';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
@@ -14,7 +13,7 @@ import type { ServiceClient } from '@gas/proto';
 import type { BlobStore } from '@gas/storage';
 import { Problem, asSentence, problemFromRpc, sendProblem } from './problem.ts';
 import { ApiTokenAuth } from './api-token-auth.ts';
-import { RequestLog } from './request-log.ts';
+import { LazyRequestLogger, RequestLog } from './request-log.ts';
 import { JobCache } from './job-cache.ts';
 import type { JobCacheOptions } from './job-cache.ts';
 import { addSecurityHeaders } from './security-headers.ts';
@@ -104,6 +103,8 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     requestIdHeader: 'x-request-id',
     trustProxy: false,
     logController: new RequestLog(deps.logger),
+    childLoggerFactory: (logger, bindings, options) =>
+      new LazyRequestLogger(logger as Logger, bindings, options) as unknown as FastifyBaseLogger,
   });
   const duration = new Histogram({
     name: 'gas_gateway_http_request_duration_seconds',
@@ -111,11 +112,13 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     labelNames: ['method', 'route', 'status'],
     registers: [deps.registry],
   });
-  app.addHook('onResponse', async (req, reply) => {
+  // A callback hook, not an async one: no promise per request.
+  app.addHook('onResponse', (req, reply, done) => {
     duration.observe(
       { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
+    done();
   });
 
   addSecurityHeaders(app, {
@@ -160,8 +163,8 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     max: deps.rateLimit.perMinute,
     timeWindow: 60_000,
     keyGenerator: (req) => {
-      const credential = req.headers.authorization ?? req.cookies?.[authn.cookieName];
-      return credential ? `c:${createHash('sha256').update(credential).digest('base64url')}` : `ip:${req.ip}`;
+      const { digest } = authn.credentialDigest(req);
+      return digest ? `c:${digest}` : `ip:${req.ip}`;
     },
     errorResponseBuilder: (_req, ctx) => {
       const err = new Problem(429, 'Too Many Requests', `too many requests; try again in ${Math.ceil(ctx.ttl / 1000)} s`);

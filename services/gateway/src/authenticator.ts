@@ -4,6 +4,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiTokenAuth } from './api-token-auth.ts';
 import { csrfTokenMatches } from './identity/index.ts';
+import { digest } from './identity/digest.ts';
 import type { ApiTokenStore, Session, SessionStore } from './identity/index.ts';
 import { Problem } from './problem.ts';
 
@@ -14,6 +15,7 @@ export interface Identity {
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 export interface SessionCookie {
   name: string;
@@ -40,12 +42,11 @@ export class Authenticator {
   async identify(req: FastifyRequest): Promise<Identity | null> {
     if (req.identity !== undefined) return req.identity;
     let identity: Identity | null = null;
-    const header = req.headers.authorization;
-    if (header !== undefined) {
-      const m = header.match(/^Bearer\s+(\S+)\s*$/i);
-      if (!m)
+    if (req.headers.authorization !== undefined) {
+      const d = this.credentialDigest(req);
+      if (!d.token)
         throw new Problem(401, 'Unauthorized', 'send an API token as "Authorization: Bearer <token>"', { 'WWW-Authenticate': 'Bearer' });
-      const userId = this.deps.staticTokens.lookup(m[1]!) ?? (await this.deps.tokens.userOf(m[1]!));
+      const userId = this.deps.staticTokens.lookupDigest(d.digest) ?? (await this.deps.tokens.userOfDigest(d.digest));
       if (!userId)
         throw new Problem(401, 'Unauthorized', 'the API token is not valid', { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
       identity = { userId, via: 'token' };
@@ -55,6 +56,26 @@ export class Authenticator {
     }
     req.identity = identity;
     return identity;
+  }
+
+  /**
+   * The SHA-256 (hex) of the request's credential, computed once per request: the rate limit counts
+   * by it and the token lookup finds by it. The token's own digest for a well-formed Bearer header
+   * (`token: true`), else the whole header's; the session id's without one; undefined with neither.
+   */
+  credentialDigest(req: FastifyRequest): { digest: string; token: boolean } | { digest: undefined; token: false } {
+    if (req.credential !== undefined) return req.credential;
+    const header = req.headers.authorization;
+    let credential: FastifyRequest['credential'];
+    if (header !== undefined) {
+      const token = BEARER.exec(header)?.[1];
+      credential = { digest: digest(token ?? header), token: token !== undefined };
+    } else {
+      // The rate limit asks before anything else: cookies are parsed by then, but never assumed.
+      const session = req.cookies?.[this.deps.cookie.name];
+      credential = session ? { digest: digest(session), token: false } : { digest: undefined, token: false };
+    }
+    return (req.credential = credential);
   }
 
   /**
@@ -116,5 +137,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by Authenticator.identify; undefined until then. */
     identity?: Identity | null;
+    /** Set by Authenticator.credentialDigest; undefined until then. */
+    credential?: ReturnType<Authenticator['credentialDigest']>;
   }
 }

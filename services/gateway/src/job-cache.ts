@@ -21,6 +21,11 @@ export interface JobCacheOptions {
 export interface JobPage {
   jobs: Job[];
   nextPageToken: string;
+  /**
+   * From the cache: a number that changes whenever any of the user's cached jobs changes, and is
+   * never reused, so whatever is made from a page (its JSON) can be kept until it does.
+   */
+  version?: number;
 }
 
 const WATCH_DEADLINE_MS = 6 * 3600_000;
@@ -41,6 +46,9 @@ function position(ids: string[], id: string): number {
   return lo;
 }
 
+/** Source of UserJobs versions: one counter for all users, so a cache opened again never repeats one. */
+let changes = 0;
+
 type State = 'syncing' | 'ready' | 'broken' | 'closed';
 /** The state as it is now: other calls change it while follow() awaits, which TypeScript's narrowing cannot see. */
 const stateOf = (u: { state: State }): State => u.state;
@@ -55,10 +63,12 @@ class UserJobs {
   /** While syncing: jobs of the snapshot the stream has not yet caught up with (id → their updatedAt). */
   private behind: Map<string, number> | undefined;
   private snapshotTaken = false;
+  private version = ++changes;
 
   constructor(readonly userId: string) {}
 
   reset(): void {
+    this.version = ++changes;
     this.ids = [];
     this.byId = new Map();
     this.behind = undefined;
@@ -81,6 +91,7 @@ class UserJobs {
       this.ids.splice(position(this.ids, job.jobId), 0, job.jobId);
     }
     this.byId.set(job.jobId, job);
+    this.version = ++changes;
     const need = this.behind?.get(job.jobId);
     if (need !== undefined && changedAt(job) >= need) this.behind!.delete(job.jobId);
     this.readyIfCaughtUp();
@@ -112,7 +123,7 @@ class UserJobs {
       const job = this.byId.get(this.ids[i]!)!;
       if (status === JobStatus.UNSPECIFIED || job.status === status) jobs.push(job);
     }
-    return { jobs, nextPageToken: i >= 0 && jobs.length > 0 ? jobs[jobs.length - 1]!.jobId : '' };
+    return { jobs, nextPageToken: i >= 0 && jobs.length > 0 ? jobs[jobs.length - 1]!.jobId : '', version: this.version };
   }
 
   get size(): number {

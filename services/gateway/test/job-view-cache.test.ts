@@ -9,6 +9,7 @@ import type { Job } from '@gas/proto';
 import { registerJobRoutes } from '../src/routes/jobs-routes.ts';
 import type { JobsRouteDeps } from '../src/routes/jobs-routes.ts';
 import { jobView } from '../src/job-view.ts';
+import { JobJsonCache } from '../src/job-json-cache.ts';
 
 const at = timestampFromDate(new Date('2026-01-01T00:00:00.123Z'));
 let current: Job = create(JobSchema, {
@@ -72,4 +73,27 @@ t.test("a waiting job's detail carries its queue position, which the list leaves
   t.equal(one.json<{ queue_position: number }>().queue_position, 2);
   const list = await app.inject({ url: '/api/v1/jobs' });
   t.equal(list.json<{ jobs: { queue_position: number | null }[] }>().jobs[0]!.queue_position, null);
+});
+
+t.test('a list page from the cache is kept while its version holds, and made again once it changes', async (t) => {
+  const serialize = (v: ReturnType<typeof jobView>) => JSON.stringify(v);
+  const cache = new JobJsonCache(serialize);
+  const job = create(JobSchema, { ...current, jobId: '01JQ8Z7X5K3M4N6P8R9S2T3V4Y', status: JobStatus.RUNNING, updatedAt: at });
+  const first = cache.page('u1', 'q', { jobs: [job], nextPageToken: '', version: 7 });
+  t.equal(cache.page('u1', 'q', { jobs: [job], nextPageToken: '', version: 7 }), first, 'the same bytes while the version holds');
+  t.not(cache.page('u2', 'q', { jobs: [], nextPageToken: '', version: 7 }), first, "another user's page is its own");
+  const done = create(JobSchema, { ...job, status: JobStatus.COMPLETED, updatedAt: timestampFromDate(new Date('2026-01-01T00:00:02Z')) });
+  const after = cache.page('u1', 'q', { jobs: [done], nextPageToken: '', version: 8 });
+  t.strictSame(
+    JSON.parse(after.toString()),
+    plain({ jobs: [jobView(done)], next_page_token: null }),
+    'a new version is made from the jobs as they are',
+  );
+  const fromService = cache.page('u1', 'q', { jobs: [job], nextPageToken: 'x', version: undefined });
+  t.equal(
+    (JSON.parse(fromService.toString()) as { next_page_token: string }).next_page_token,
+    'x',
+    'a page without a version (from the job service) is built as it is',
+  );
+  t.not(cache.page('u1', 'q', { jobs: [job], nextPageToken: 'x', version: undefined }), fromService, 'and never kept');
 });

@@ -60,7 +60,11 @@ export class ApiTokenStore {
   }
 
   async userOf(token: string): Promise<string | null> {
-    const d = digest(token);
+    return this.userOfDigest(digest(token));
+  }
+
+  /** userOf, for a caller that has the token's digest already (the gateway hashes each request's token once). */
+  async userOfDigest(d: string): Promise<string | null> {
     this.follow();
     const hit = this.cache.get(d);
     if (hit && this.now() - hit.checkedAt < TOKEN_CACHE_MAX_AGE_MS) return hit.userId;

@@ -13,6 +13,7 @@ import { contentDisposition, downloadName } from '../download-name.ts';
 import { receiveUpload } from '../upload.ts';
 import type { UploadDeps } from '../upload.ts';
 import type { JobCache } from '../job-cache.ts';
+import { JobJsonCache } from '../job-json-cache.ts';
 import {
   API_SECURITY,
   COMMON_PROBLEMS,
@@ -188,37 +189,12 @@ const FILES = {
 /** The Job schema by reference; one object, so Fastify compiles its serialiser once. */
 const JOB_REF = { $ref: 'Job#' };
 const JSON_TYPE = 'application/json; charset=utf-8';
-/** Serialised views kept (about 1 KB each); past this, the least recently listed go first. */
-const VIEW_CACHE_SIZE = 10_000;
-
-/**
- * The JSON of each job's view while the job is unchanged, so a list page of jobs that have not
- * changed costs no view building or serialising. Every change of a job goes through one transition
- * function that stamps `updatedAt` (milliseconds); the key adds what can change twice within one.
- */
-class ViewJsonCache {
-  private readonly byId = new Map<string, { key: string; json: string }>();
-
-  json(job: Job, serialize: (view: ReturnType<typeof jobView>) => string): string {
-    const u = job.updatedAt;
-    const key = `${u?.seconds ?? 0}.${u?.nanos ?? 0}|${job.status}|${job.progressDone}|${job.resultState}|${job.attempt}`;
-    const hit = this.byId.get(job.jobId);
-    this.byId.delete(job.jobId);
-    if (hit && hit.key === key) {
-      this.byId.set(job.jobId, hit);
-      return hit.json;
-    }
-    const json = serialize(jobView(job));
-    this.byId.set(job.jobId, { key, json });
-    if (this.byId.size > VIEW_CACHE_SIZE) this.byId.delete(this.byId.keys().next().value!);
-    return json;
-  }
-}
-
 export function registerJobRoutes(app: FastifyInstance, deps: JobsRouteDeps): void {
   const { jobs, store, authn, jobCache } = deps;
   for (const schema of apiSchemas) if (!app.getSchema(schema.$id)) app.addSchema(schema);
-  const views = new ViewJsonCache();
+  // Made with the first read: the Job schema's serialiser is compiled from a reply.
+  let json: JobJsonCache | undefined;
+  const jsonCache = (reply: FastifyReply) => (json ??= new JobJsonCache(reply.compileSerializationSchema(JOB_REF)));
 
   app.post('/api/v1/jobs', UPLOAD, async (req, reply) => {
     const userId = await authn.apiUser(req, CSRF_IN_FORM);
@@ -246,10 +222,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobsRouteDeps): vo
     // The job service refuses a page token that is not a job id; the cache leaves that to it.
     const cached = pageToken === '' || ULID.test(pageToken) ? jobCache?.list(userId, pageToken, pageSize, status) : undefined;
     const res = cached ?? (await jobs.listJobs({ userId, pageSize, pageToken, status }));
-    // The JobList schema's shape, put together from each job's cached JSON (made by the Job schema's serialiser).
-    const serialize = reply.compileSerializationSchema(JOB_REF) as (view: unknown) => string;
-    const items = res.jobs.map((j) => views.json(j, serialize));
-    return reply.type(JSON_TYPE).send(`{"jobs":[${items.join(',')}],"next_page_token":${JSON.stringify(res.nextPageToken || null)}}`);
+    return reply.type(JSON_TYPE).send(jsonCache(reply).page(userId, `${pageToken}|${pageSize}|${status}`, res));
   });
 
   app.get('/api/v1/jobs/:id', ONE_JOB, async (req, reply) => {
@@ -264,8 +237,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobsRouteDeps): vo
     const position = await queuePosition(jobs, job!);
     // A waiting job's place in the queue changes without the job changing: not cached.
     if (position !== undefined) return jobView(job!, { queuePosition: position });
-    const serialize = reply.compileSerializationSchema(JOB_REF) as (view: unknown) => string;
-    return reply.type(JSON_TYPE).send(views.json(job!, serialize));
+    return reply.type(JSON_TYPE).send(jsonCache(reply).bytes(job!));
   });
 
   async function download(req: FastifyRequest, reply: FastifyReply, kind: ResultKind) {
