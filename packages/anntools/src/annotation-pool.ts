@@ -140,7 +140,13 @@ export class AnnotationPool {
   }
 
   /** `vcf` and `tsv`: output memory to reuse (see ChunkRunner.recycle); it moves to the worker. */
-  annotate(build: string | null, chunk: Uint8Array, options: ChunkOptions, vcf?: ArrayBuffer, tsv?: ArrayBuffer): Promise<ChunkResult> {
+  annotate(
+    build: string | null,
+    chunk: Uint8Array,
+    options: ChunkOptions,
+    vcf: ArrayBuffer[] = [],
+    tsv: ArrayBuffer[] = [],
+  ): Promise<ChunkResult> {
     // The least busy running worker; ties go to the first.
     let slot: Slot | undefined;
     for (const s of this.slots) if (s.worker && (!slot || s.pending.size < slot.pending.size)) slot = s;
@@ -153,9 +159,7 @@ export class AnnotationPool {
     const owned = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && !(chunk.buffer instanceof SharedArrayBuffer);
     const bytes = owned ? chunk : Uint8Array.prototype.slice.call(chunk);
     const request: WorkerRequest = { id, build, chunk: bytes, options, vcf, tsv };
-    const transfer = [bytes.buffer as ArrayBuffer];
-    if (vcf) transfer.push(vcf);
-    if (tsv) transfer.push(tsv);
+    const transfer = [bytes.buffer as ArrayBuffer, ...vcf, ...tsv];
     return new Promise((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
       worker.postMessage(request, transfer);

@@ -14,8 +14,8 @@ export type WorkerRequest = {
   build: string | null;
   chunk: Uint8Array;
   options: ChunkOptions;
-  vcf?: ArrayBuffer;
-  tsv?: ArrayBuffer;
+  vcf: ArrayBuffer[];
+  tsv: ArrayBuffer[];
 };
 
 const { references } = workerData as WorkerData;
@@ -34,8 +34,8 @@ port.on('message', ({ id, build, chunk, options, vcf, tsv }: WorkerRequest) => {
     const annotator = annotators.get(options);
     annotator.recycle(vcf, tsv);
     const result = annotator.annotate(chunk);
-    const transfer: ArrayBuffer[] = [result.vcf.buffer as ArrayBuffer];
-    if (result.tsv) transfer.push(result.tsv.buffer as ArrayBuffer);
+    const transfer = result.vcf.map((p) => p.buffer as ArrayBuffer);
+    if (result.tsv) for (const p of result.tsv) transfer.push(p.buffer as ArrayBuffer);
     port.postMessage({ type: 'result', id, result }, transfer);
   } catch (err) {
     port.postMessage({ type: 'failure', id, message: err instanceof Error ? err.message : String(err) });

@@ -9,12 +9,15 @@
  * and fixed texts are encoded once (`Buffer.from(text, 'latin1')`) and copied with `set`, one memcpy (those under a
  * dozen bytes by hand, which is cheaper than the call).
  */
+/** Output buffers kept for reuse by one writer: about as many as its outputs in flight. */
+const MAX_SPARES = 6;
+
 export class ByteWriter {
   private buf: Uint8Array;
   private view: DataView;
   private at = 0;
-  /** Memory of an earlier output, given back once written, for the next take() to reuse. */
-  private spare: ArrayBuffer | undefined;
+  /** Memory of earlier outputs, given back once written, for take() and grow() to reuse. */
+  private readonly spares: ArrayBuffer[] = [];
 
   constructor(private readonly initialBytes = 1 << 20) {
     this.buf = new Uint8Array(initialBytes);
@@ -85,7 +88,29 @@ export class ByteWriter {
    * been written out), so the writer can reuse it.
    */
   recycle(memory: ArrayBuffer): void {
-    if (this.spare === undefined || memory.byteLength > this.spare.byteLength) this.spare = memory;
+    const spares = this.spares;
+    if (spares.length < MAX_SPARES) {
+      spares.push(memory);
+      return;
+    }
+    let smallest = 0;
+    for (let i = 1; i < spares.length; i++) if (spares[i]!.byteLength < spares[smallest]!.byteLength) smallest = i;
+    if (memory.byteLength > spares[smallest]!.byteLength) spares[smallest] = memory;
+  }
+
+  /** The smallest spare of at least `bytes`, taken out of the spares. */
+  private reuse(bytes: number): Uint8Array | undefined {
+    const spares = this.spares;
+    let best = -1;
+    for (let i = 0; i < spares.length; i++) {
+      const n = spares[i]!.byteLength;
+      if (n >= bytes && (best < 0 || n < spares[best]!.byteLength)) best = i;
+    }
+    if (best < 0) return undefined;
+    const memory = spares[best]!;
+    spares[best] = spares[spares.length - 1]!;
+    spares.pop();
+    return new Uint8Array(memory);
   }
 
   /** Bytes written so far. */
@@ -105,11 +130,11 @@ export class ByteWriter {
    */
   take(): Buffer {
     const out = Buffer.from(this.buf.buffer, 0, this.at);
-    const next = Math.max(this.initialBytes, this.at + (this.at >> 3));
-    const spare = this.spare;
-    this.spare = undefined;
+    // The same size every time (the starting one) while outputs fit it, so that given-back memory
+    // fits the next output; an output that grew it sizes the next.
+    const next = this.at > this.initialBytes ? this.at + (this.at >> 3) : this.initialBytes;
     // Fresh memory costs a page fault per 4 KB on first write; memory already written to does not.
-    this.buf = spare !== undefined && spare.byteLength >= next ? new Uint8Array(spare) : new Uint8Array(next);
+    this.buf = this.reuse(next) ?? new Uint8Array(next);
     this.view = new DataView(this.buf.buffer);
     this.at = 0;
     return out;
@@ -124,8 +149,11 @@ export class ByteWriter {
   }
 
   private grow(need: number): void {
-    const bigger = new Uint8Array(Math.max(this.buf.length * 2, this.at + need));
+    const size = Math.max(this.buf.length * 2, this.at + need);
+    const bigger = this.reuse(size) ?? new Uint8Array(size);
     bigger.set(this.buf.subarray(0, this.at));
+    // Never handed out: the smaller buffer is a spare at once.
+    this.recycle(this.buf.buffer as ArrayBuffer);
     this.buf = bigger;
     this.view = new DataView(bigger.buffer);
   }

@@ -22,8 +22,12 @@ import type { VepAllele } from './vep-csq.ts';
 import { TERMS } from './annotation/vep-terms.ts';
 
 export interface ChunkResult {
-  vcf: Uint8Array;
-  tsv: Uint8Array | null;
+  /**
+   * The output in pieces of about PIECE_BYTES, cut between lines: pieces of one size are reused
+   * from chunk to chunk whatever a chunk's output comes to (with CSQ, from 1 to 20 MB).
+   */
+  vcf: Uint8Array[];
+  tsv: Uint8Array[] | null;
   /** Lines in the chunk, blank ones included, so the caller can number the next chunk's. */
   lines: number;
   counts: AnnotationCounts;
@@ -42,7 +46,12 @@ export interface ChunkAnnotatorOptions {
   vcf33: boolean;
   /** Starting size of the output buffers (they grow); the warm-up starts small so growing is warmed up too. */
   outputBytes?: number;
+  /** Output bytes at which a piece of the output is cut (PIECE_BYTES); the warm-up cuts small ones. */
+  pieceBytes?: number;
 }
+
+/** Output bytes per piece of a chunk's output (ChunkResult). */
+export const PIECE_BYTES = 1 << 20;
 
 // Byte classes for the fixed columns.
 const BASE = new Uint8Array(256);
@@ -148,6 +157,9 @@ export class ChunkAnnotator {
   private readonly tsv: ByteWriter;
   /** Where the tabs of the current line's fixed columns are. */
   private readonly tabs = new Int32Array(8);
+  /** The pieces of the current chunk's output, cut so far. */
+  private vcfPieces: Uint8Array[] = [];
+  private tsvPieces: Uint8Array[] = [];
   /** The ALTs of the current record, reused from record to record. */
   private readonly alleles: AlleleAnnotation[] = [];
 
@@ -166,9 +178,18 @@ export class ChunkAnnotator {
   constructor(opts: ChunkAnnotatorOptions) {
     // One object shape whatever the caller passed (literals, spreads): V8's optimized code checks
     // the shapes it has seen, and a second one would send it back to be compiled again.
-    this.opts = { reference: opts.reference, tsv: opts.tsv, csq: opts.csq, maxLineBytes: opts.maxLineBytes, vcf33: opts.vcf33 };
-    this.vcf = new ByteWriter(opts.outputBytes ?? 1 << 19);
-    this.tsv = new ByteWriter(opts.outputBytes ?? 1 << 19);
+    this.opts = {
+      reference: opts.reference,
+      tsv: opts.tsv,
+      csq: opts.csq,
+      maxLineBytes: opts.maxLineBytes,
+      vcf33: opts.vcf33,
+      pieceBytes: opts.pieceBytes ?? PIECE_BYTES,
+    };
+    // Room for a piece and the line that goes past it.
+    const bytes = opts.outputBytes ?? this.opts.pieceBytes! + (this.opts.pieceBytes! >> 3);
+    this.vcf = new ByteWriter(bytes);
+    this.tsv = new ByteWriter(bytes);
     this.ref = opts.reference;
     this.regions = opts.reference ? new RegionClassifier(opts.reference.transcripts) : undefined;
     this.regionText = this.regions ? new RegionText(this.regions) : undefined;
@@ -180,9 +201,9 @@ export class ChunkAnnotator {
   }
 
   /** Memory of earlier results' outputs, written out and no longer read, for the next results. */
-  recycle(vcf: ArrayBuffer | undefined, tsv: ArrayBuffer | undefined): void {
-    if (vcf) this.vcf.recycle(vcf);
-    if (tsv) this.tsv.recycle(tsv);
+  recycle(vcf: readonly ArrayBuffer[], tsv: readonly ArrayBuffer[]): void {
+    for (const m of vcf) this.vcf.recycle(m);
+    for (const m of tsv) this.tsv.recycle(m);
   }
 
   /** `chunk` holds whole lines (the last may lack its newline). */
@@ -192,6 +213,8 @@ export class ChunkAnnotator {
     const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const counts = emptyCounts();
+    this.vcfPieces = [];
+    this.tsvPieces = [];
     let lines: number;
     let error: ChunkResult['error'];
     try {
@@ -203,9 +226,11 @@ export class ChunkAnnotator {
     }
     this.endRun(counts);
     const writeTsv = this.opts.tsv && this.ref !== undefined;
+    if (this.vcf.size > 0 || this.vcfPieces.length === 0) this.vcfPieces.push(this.vcf.take());
+    if (writeTsv && (this.tsv.size > 0 || this.tsvPieces.length === 0)) this.tsvPieces.push(this.tsv.take());
     return {
-      vcf: this.vcf.take(),
-      tsv: writeTsv ? this.tsv.take() : null,
+      vcf: this.vcfPieces,
+      tsv: writeTsv ? this.tsvPieces : null,
       lines,
       counts,
       error,
@@ -220,6 +245,7 @@ export class ChunkAnnotator {
    */
   private lines(text: string, bytes: Uint8Array, view: DataView, counts: AnnotationCounts): number {
     const maxLine = this.opts.maxLineBytes;
+    const piece = this.opts.pieceBytes!;
     const n = text.length;
     let lineNo = 0;
     let at = 0;
@@ -230,10 +256,19 @@ export class ChunkAnnotator {
       lineNo++;
       if (end > at && text.charCodeAt(end - 1) === 13) end--;
       if (end - at > maxLine) throw new VcfFormatError(lineNo, 'line', `longer than ${maxLine} bytes`);
-      if (end > at) this.record(text, bytes, view, at, end, lineNo, counts);
+      if (end > at) {
+        this.record(text, bytes, view, at, end, lineNo, counts);
+        if (this.vcf.size >= piece || this.tsv.size >= piece) this.cut();
+      }
       at = next;
     }
     return lineNo;
+  }
+
+  /** Ends the output's current pieces; the writers go on in memory given back earlier. */
+  private cut(): void {
+    if (this.vcf.size > 0) this.vcfPieces.push(this.vcf.take());
+    if (this.tsv.size > 0) this.tsvPieces.push(this.tsv.take());
   }
 
   /**

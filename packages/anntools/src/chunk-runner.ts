@@ -44,8 +44,10 @@ export class AnnotatorCache {
   }
 }
 
-/** Output buffers kept for reuse: about as many as results are in flight. */
-const MAX_SPARES = 8;
+/** Output pieces kept for reuse: about as many as are in flight (queued results, buffered writes). */
+const MAX_SPARES = 24;
+/** Pieces handed with each chunk to the thread that annotates it. */
+const SPARES_PER_CHUNK = 6;
 
 export class ChunkRunner {
   /** The genome build annotated against; null counts and validates only. */
@@ -83,8 +85,8 @@ export class ChunkRunner {
    */
   annotate(chunk: Uint8Array, options: ChunkOptions): Promise<ChunkResult> {
     if (this.poolError) return Promise.reject(this.poolError);
-    const vcf = this.spareVcf.pop();
-    const tsv = this.spareTsv.pop();
+    const vcf = this.spareVcf.splice(-SPARES_PER_CHUNK);
+    const tsv = this.spareTsv.splice(-SPARES_PER_CHUNK);
     if (this.pool?.hasRoom()) return this.pool.annotate(this.build, chunk, options, vcf, tsv);
     try {
       const annotator = this.local.get(options);
@@ -96,7 +98,7 @@ export class ChunkRunner {
   }
 
   /**
-   * Gives back the memory of a result's output once it has been written and nothing reads it any
+   * Gives back the memory of a piece of a result's output once it has been written and nothing reads it any
    * more; later chunks reuse it instead of new memory (which costs a page fault per 4 KB).
    */
   recycle(output: Uint8Array, kind: 'vcf' | 'tsv'): void {

@@ -3,7 +3,6 @@
 // given one) and the results are written back in input order. Without a reference it validates, counts and
 // passes the VCF through (the first GAS engine).
 import type { Readable, Writable } from 'node:stream';
-import { once } from 'node:events';
 import { defaultLimits } from './line-reader.ts';
 import type { LineReaderLimits } from './line-reader.ts';
 import { InputCapError, VcfFormatError } from './vcf-error.ts';
@@ -51,8 +50,47 @@ export interface AnnotateOptions {
 
 const DEFAULT_MAX_HEADER_BYTES = 64 * 1024 * 1024;
 
-/** Output held in a stream's buffer before the engine waits: annotation goes on while it is written. */
-const MAX_BUFFERED_OUTPUT = 4 * 1024 * 1024;
+/**
+ * Output held in a stream's buffer before the engine waits: annotation goes on while it is written.
+ * It holds a few pieces of output (PIECE_BYTES).
+ */
+const MAX_BUFFERED_OUTPUT = 8 * 1024 * 1024;
+
+/**
+ * Writes to one output stream. Past MAX_BUFFERED_OUTPUT the engine waits for the oldest write to
+ * complete, not for the stream to empty ('drain'): the stream starts its next write at once, and
+ * the engine annotates again instead of waiting while the rest is written.
+ */
+class Output {
+  private wake: (() => void) | undefined;
+  private failed: Error | undefined;
+  private readonly done = (err?: Error | null): void => {
+    if (err) this.failed ??= err;
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  };
+
+  constructor(private readonly out: Writable) {}
+
+  /** `written` is called once the stream has let go of `bytes`. */
+  async write(bytes: Uint8Array, written?: () => void): Promise<void> {
+    if (bytes.length === 0) return;
+    this.out.write(
+      bytes,
+      written
+        ? (err?: Error | null) => {
+            if (!err) written();
+            this.done(err);
+          }
+        : this.done,
+    );
+    while (this.out.writableLength > MAX_BUFFERED_OUTPUT) {
+      if (this.failed) throw this.failed;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+}
 
 /**
  * The records (non-blank lines) of a chunk of whole lines, up to `allowed`: `at` is where the first
@@ -93,10 +131,6 @@ async function* withLast<T>(chunks: AsyncIterable<T>): AsyncGenerator<[T, boolea
   if (holding) yield [held as T, true];
 }
 
-async function write(out: Writable, bytes: Uint8Array, written?: () => void): Promise<void> {
-  if (bytes.length > 0 && !out.write(bytes, written) && out.writableLength > MAX_BUFFERED_OUTPUT) await once(out, 'drain');
-}
-
 export async function annotateVcf(opts: AnnotateOptions): Promise<AnnotationSummary> {
   const started = performance.now();
   const limits: LineReaderLimits = { ...defaultLimits, ...opts.limits };
@@ -105,7 +139,9 @@ export async function annotateVcf(opts: AnnotateOptions): Promise<AnnotationSumm
   const every = opts.progressEvery ?? 10_000;
   let nextProgress = every;
   const header = new VcfHeaderReader(opts.limits?.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES);
-  const tsv = runner.build !== null ? opts.tsvOut : undefined;
+  const tsvStream = runner.build !== null ? opts.tsvOut : undefined;
+  const vcfOut = new Output(opts.vcfOut);
+  const tsv = tsvStream ? new Output(tsvStream) : undefined;
   const csq = runner.build !== null && opts.csq !== false;
   // Results are awaited in input order; a few chunks ahead keep every worker busy.
   const queue: Array<Promise<ChunkResult>> = [];
@@ -122,8 +158,8 @@ export async function annotateVcf(opts: AnnotateOptions): Promise<AnnotationSumm
     linesDone += result.lines;
     addCounts(summary, result.counts);
     const reuse = opts.reuseOutputBuffers === true;
-    await write(opts.vcfOut, result.vcf, reuse ? () => runner.recycle(result.vcf, 'vcf') : undefined);
-    if (tsv && result.tsv) await write(tsv, result.tsv, reuse ? () => runner.recycle(result.tsv!, 'tsv') : undefined);
+    for (const piece of result.vcf) await vcfOut.write(piece, reuse ? () => runner.recycle(piece, 'vcf') : undefined);
+    if (tsv && result.tsv) for (const piece of result.tsv) await tsv.write(piece, reuse ? () => runner.recycle(piece, 'tsv') : undefined);
     if (summary.records >= nextProgress) {
       opts.onProgress?.(summary.records);
       nextProgress = summary.records + every;
@@ -144,8 +180,8 @@ export async function annotateVcf(opts: AnnotateOptions): Promise<AnnotationSumm
         if (!header.done) continue;
         summary.headerLines = header.metaLines + 1;
         linesDone = header.lines;
-        await write(opts.vcfOut, header.output(ENGINE_NAME, runner.build, csq));
-        if (tsv) await write(tsv, Buffer.from(TSV_COLUMNS.join('\t') + '\n'));
+        await vcfOut.write(header.output(ENGINE_NAME, runner.build, csq));
+        if (tsv) await tsv.write(Buffer.from(TSV_COLUMNS.join('\t') + '\n'));
         if (body.length === 0) continue;
       }
       if (maxRecords !== Infinity) {
@@ -168,7 +204,7 @@ export async function annotateVcf(opts: AnnotateOptions): Promise<AnnotationSumm
       // A rejection waiting its turn in the queue is not unhandled; it is thrown when its turn comes.
       pending.catch(() => undefined);
       queue.push(pending);
-      while (queue.length >= runner.concurrency * 4) await emit(await queue.shift()!);
+      while (queue.length >= runner.concurrency * 3) await emit(await queue.shift()!);
       if (overRecordCap) break;
     }
   } catch (err) {

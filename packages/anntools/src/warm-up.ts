@@ -36,8 +36,8 @@ export function warmUp(reference: Reference | undefined, tsv: boolean, csq: bool
   const nothing = new ArrayBuffer(0);
   structuredClone(nothing, { transfer: [nothing] });
   // With the TSV only when the real work writes it, or V8 would spend time optimizing TSV code;
-  // small output buffers, so that growing them is warmed up too.
-  const annotator = new ChunkAnnotator({ reference, tsv, csq, maxLineBytes: 1 << 20, vcf33: false, outputBytes: 1024 });
+  // small output buffers and pieces, so that growing them and cutting pieces are warmed up too.
+  const annotator = new ChunkAnnotator({ reference, tsv, csq, maxLineBytes: 1 << 20, vcf33: false, outputBytes: 1024, pieceBytes: 4096 });
   // Twice: V8 gives a function somewhere to keep type feedback only after its first few calls,
   // so what only the first records do (a new chromosome, the first growth) is seen the second time.
   const records = warmUpRecords(reference);

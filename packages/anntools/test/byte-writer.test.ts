@@ -47,3 +47,33 @@ t.test('integers, strings and encoded texts; take() hands over the bytes and sta
   t.equal(w.take().toString('latin1'), 'next');
   t.equal(first.toString('latin1').slice(-2), 'rs', 'a taken buffer is not overwritten by later writes');
 });
+
+t.test('memory given back is reused by take() and by growth, and only once', async (t) => {
+  const w = new ByteWriter(64);
+  w.str('a'.repeat(40));
+  const first = w.take();
+  w.str('b'.repeat(10));
+  const second = w.take();
+  w.recycle(first.buffer as ArrayBuffer);
+  w.recycle(second.buffer as ArrayBuffer);
+  // The writer's own buffer is fresh; the next one comes from what was given back.
+  w.str('c');
+  t.equal(w.take().toString('latin1'), 'c');
+  w.str('d');
+  const reused = w.take();
+  t.ok(reused.buffer === first.buffer || reused.buffer === second.buffer, 'a given-back buffer');
+  t.equal(reused.toString('latin1'), 'd');
+  // Growing past 64 bytes takes a given-back buffer of the size needed when there is one.
+  const big = new ArrayBuffer(1024);
+  w.recycle(big);
+  w.str('e'.repeat(100));
+  const grown = w.take();
+  t.equal(grown.buffer, big);
+  t.equal(grown.toString('latin1'), 'e'.repeat(100));
+  const buffers = new Set<ArrayBufferLike>();
+  for (let i = 0; i < 12; i++) {
+    w.str('f');
+    buffers.add(w.take().buffer);
+  }
+  t.equal(buffers.size, 12, 'no buffer handed out twice');
+});

@@ -309,8 +309,8 @@ t.test('the region text written once per run of variants equals the text written
     new ChunkAnnotator({ reference: grch37, tsv: true, csq: true, maxLineBytes: 1 << 20, vcf33: false }).annotate(
       Buffer.from(input.join('\n') + '\n'),
     );
-  const byPosition = (text: Uint8Array): string[] =>
-    Buffer.from(text)
+  const byPosition = (pieces: Uint8Array[]): string[] =>
+    Buffer.concat(pieces)
       .toString()
       .split('\n')
       .filter((l) => l !== '')
@@ -345,4 +345,20 @@ t.test('the region text written once per run of variants equals the text written
   }
   said.done();
   for (const r of ['intergenic', 'upstream', 'ncRNA_exonic', 'ncRNA_intronic']) t.ok(regions.has(r), `${r} in ${[...regions].join(' ')}`);
+});
+
+t.test("a chunk's output comes in pieces cut between lines, the same bytes as in one piece", async (t) => {
+  const chunk = nist.subarray(nist.indexOf('\n#CHROM') + 1);
+  const body = chunk.subarray(chunk.indexOf('\n') + 1, 400_000);
+  const lines = body.subarray(0, body.lastIndexOf('\n') + 1);
+  const options = { reference: grch37, tsv: true, csq: true, maxLineBytes: 1 << 20, vcf33: false };
+  const whole = new ChunkAnnotator({ ...options, pieceBytes: 1 << 30 }).annotate(lines);
+  t.equal(whole.vcf.length, 1, 'one piece');
+  const cut = new ChunkAnnotator({ ...options, pieceBytes: 50_000 }).annotate(lines);
+  t.ok(cut.vcf.length > 5, `${cut.vcf.length} VCF pieces`);
+  t.ok(cut.tsv!.length > 1, `${cut.tsv!.length} TSV pieces`);
+  for (const p of [...cut.vcf, ...cut.tsv!]) t.equal(p[p.length - 1], 10, 'each piece ends a line');
+  sameBytes(t, Buffer.concat(cut.vcf), Buffer.concat(whole.vcf), 'VCF');
+  sameBytes(t, Buffer.concat(cut.tsv!), Buffer.concat(whole.tsv!), 'TSV');
+  t.strictSame(cut.counts, whole.counts);
 });
