@@ -458,6 +458,13 @@ async function rpcLoad(
   };
 }
 
+/** Each process's CPU per 1,000 answers, the load generator's (bench) left out. */
+const cpuText = (r: LoadRun) =>
+  Object.entries(r.cpuPerThousand ?? {})
+    .filter(([n]) => n !== 'bench')
+    .map(([n, v]) => `${n} ${fmt(v, 2)}`)
+    .join(', ');
+
 function summarise(runs: LoadRun[]): LoadRun & { runs: number } {
   const cpuNames = Object.keys(runs[0]?.cpuPerThousand ?? {});
   return {
@@ -626,11 +633,6 @@ async function main(): Promise<void> {
         }
         const [p, list, one] = runs.map(summarise) as LoadRun[] as [LoadRun, LoadRun, LoadRun];
         report.api = { runs, median: { peer: p, list, detail: one } };
-        const cpu = (r: LoadRun) =>
-          Object.entries(r.cpuPerThousand ?? {})
-            .filter(([n]) => n !== 'bench')
-            .map(([n, v]) => `${n} ${fmt(v, 2)}`)
-            .join(', ');
         out.push(
           `Gateway API, autocannon ${o.connections} connections × ${o.seconds} s, a user's API token; median of ${o.runs} run(s)`,
           formatTable(
@@ -642,7 +644,7 @@ async function main(): Promise<void> {
               fmt(r.p99Ms, 1),
               String(r.errors),
               r === p ? '100%' : pct(r.perSecond / p.perSecond),
-              cpu(r),
+              cpuText(r),
             ]),
           ),
           'goal: each API route at least 50% of the peer',
@@ -694,7 +696,7 @@ async function main(): Promise<void> {
         out.push(
           `Job service gRPC, ${o.concurrency} calls in flight × ${o.seconds} s, one client channel; median of ${o.runs} run(s)`,
           formatTable(
-            ['target', 'calls/s', 'p50 ms', 'p99 ms', 'errors', 'vs peer'],
+            ['target', 'calls/s', 'p50 ms', 'p99 ms', 'errors', 'vs peer', 'CPU s per 1,000 calls'],
             [
               [pg, pg],
               [g, pg],
@@ -707,6 +709,7 @@ async function main(): Promise<void> {
               fmt(r!.p99Ms, 1),
               String(r!.errors),
               r === peerRun ? '100%' : pct(r!.perSecond / peerRun!.perSecond),
+              cpuText(r!),
             ]),
           ),
           'goal: each call at least 50% of the peer',

@@ -1,5 +1,6 @@
 // What the annotator does with one gas.jobs.requested message, and which outcome the consume loop
 // gets: ack after the job is completed or failed for good, nak to retry, term for poison.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Logger } from '@gas/runtime';
 import { isRpcError, Status, JobRequestedSchema, JobService } from '@gas/proto';
@@ -29,7 +30,15 @@ export interface JobHandlerDeps {
   progressIntervalMs: number;
   /** The longest input line accepted (the engine's default when not given). */
   maxLineBytes?: number;
+  /** How long ClaimJob is asked again while the job is not found (2 s when not given). */
+  claimWaitMs?: number;
 }
+
+/** How long a request may wait for its job to be written (see claimWhenWritten), and the first pause. */
+const CLAIM_WAIT_MS = 2000;
+const CLAIM_WAIT_FIRST_MS = 10;
+
+type ClaimRequest = Parameters<JobServiceCalls['claimJob']>[0];
 
 /** The handler reads only the payload; the consume loop settles the message by the returned outcome. */
 export type JobRequestMessage = Pick<JsMsg, 'data'>;
@@ -73,6 +82,23 @@ function createAttempt(deps: JobHandlerDeps) {
     return { kind: 'ack' };
   }
 
+  /**
+   * ClaimJob, asked again while the job service says the job does not exist: it publishes a job's
+   * request before it writes the job, so a request can arrive first. Waiting here, rather than a
+   * nak, spends none of the job's delivery attempts. A job still missing after the wait was never
+   * written (its CreateJob failed half way) and the caller drops the request.
+   */
+  async function claimWhenWritten(req: ClaimRequest, signal: AbortSignal): Promise<Job> {
+    for (let waited = 0, wait = CLAIM_WAIT_FIRST_MS; ; waited += wait, wait *= 2) {
+      try {
+        return (await deps.jobs.claimJob(req)).job!;
+      } catch (err) {
+        if (!isRpcError(err, Status.NOT_FOUND) || waited >= (deps.claimWaitMs ?? CLAIM_WAIT_MS) || signal.aborted) throw err;
+      }
+      await sleep(wait, undefined, { signal }).catch(() => undefined);
+    }
+  }
+
   return async function attemptJob(msg: JobRequestMessage, ctx: { signal: AbortSignal; deliveryCount: number }): Promise<Outcome> {
     let req;
     try {
@@ -85,7 +111,7 @@ function createAttempt(deps: JobHandlerDeps) {
     const log = deps.logger.child({ jobId: req.jobId, userId: req.userId, attempt });
     let job;
     try {
-      job = (await deps.jobs.claimJob({ userId: req.userId, jobId: req.jobId, attempt, annotatorId: deps.annotatorId })).job!;
+      job = await claimWhenWritten({ userId: req.userId, jobId: req.jobId, attempt, annotatorId: deps.annotatorId }, ctx.signal);
     } catch (err) {
       if (isRpcError(err, Status.FAILED_PRECONDITION)) {
         log.info({ reason: (err as Error).message }, 'job not claimable; dropping the request');

@@ -71,12 +71,14 @@ class FakeJobServiceClient implements JobServiceCalls {
 
   constructor(
     private readonly job: Job,
-    private readonly errors: Partial<Record<Call['method'], RpcError>> = {},
+    private readonly errors: Partial<Record<Call['method'], RpcError | RpcError[]>> = {},
   ) {}
 
   private answer(method: Call['method'], req: Record<string, unknown>): void {
     this.calls.push({ method, req: { ...req } });
-    const err = this.errors[method];
+    // A list is thrown one error per call, then the method answers.
+    const errs = this.errors[method];
+    const err = Array.isArray(errs) ? errs.shift() : errs;
     if (err) throw err;
   }
 
@@ -134,7 +136,7 @@ async function row(
     build?: GenomeBuild;
     inputName?: string;
     input?: string | null;
-    errors?: Partial<Record<Call['method'], RpcError>>;
+    errors?: Partial<Record<Call['method'], RpcError | RpcError[]>>;
     inputLimits?: Job['inputLimits'];
     /** Attempts spent before the request was republished by a release. */
     attemptsBefore?: number;
@@ -172,6 +174,7 @@ async function row(
     maxDeliver: MAX_DELIVER,
     // Every progress offer is reported, so the one at the end of a small run shows.
     progressIntervalMs: 0,
+    claimWaitMs: 100,
   });
   const request = toBinary(
     JobRequestedSchema,
@@ -228,13 +231,38 @@ t.test(
   },
 );
 
-t.test('ClaimJob says NOT_FOUND or INVALID_ARGUMENT (unknown job): term, no other call (fake gRPC client)', async (t) => {
-  for (const code of [Status.NOT_FOUND, Status.INVALID_ARGUMENT]) {
-    const r = await row(t, { errors: { claimJob: new RpcError(code, `job ${JOB_ID} not found`) } });
-    t.match(await r.deliver(1), { kind: 'term', reason: /^job request for an unknown job: job 01J\w+ not found$/ }, Status[code]);
-    t.strictSame(r.jobs.methods(), ['claimJob'], Status[code]);
-  }
-});
+t.test(
+  'ClaimJob says INVALID_ARGUMENT, or NOT_FOUND for longer than the wait (unknown job): term, no other call (fake gRPC client)',
+  async (t) => {
+    for (const code of [Status.NOT_FOUND, Status.INVALID_ARGUMENT]) {
+      const r = await row(t, { errors: { claimJob: new RpcError(code, `job ${JOB_ID} not found`) } });
+      const started = performance.now();
+      t.match(await r.deliver(1), { kind: 'term', reason: /^job request for an unknown job: job 01J\w+ not found$/ }, Status[code]);
+      const claims = r.jobs.methods().filter((m) => m === 'claimJob').length;
+      t.strictSame(new Set(r.jobs.methods()), new Set(['claimJob']), Status[code]);
+      if (code === Status.NOT_FOUND) {
+        t.ok(claims > 2, `NOT_FOUND: asked again while waiting (${claims} claims)`);
+        t.ok(performance.now() - started >= 100, 'NOT_FOUND: for the whole wait');
+      } else t.equal(claims, 1, 'INVALID_ARGUMENT: at once');
+    }
+  },
+);
+
+t.test(
+  'a request that arrives before its job is written waits for the job and runs it on the same attempt (fake gRPC client)',
+  async (t) => {
+    const notYet = () => new RpcError(Status.NOT_FOUND, `job ${JOB_ID} not found`);
+    const r = await row(t, { errors: { claimJob: [notYet(), notYet()] } });
+    t.strictSame(await r.deliver(1), { kind: 'ack' });
+    const claims = r.jobs.calls.filter((c) => c.method === 'claimJob');
+    t.equal(claims.length, 3);
+    t.ok(
+      claims.every((c) => c.req.attempt === 1),
+      'every claim is attempt 1: the wait spends no delivery',
+    );
+    t.equal(r.jobs.methods().at(-1), 'completeJob');
+  },
+);
 
 t.test('no reference file for the build: FailJob with the reason before the input is read, ack (fake gRPC client)', async (t) => {
   // No input blob at all: the handler must fail the job without looking for it.

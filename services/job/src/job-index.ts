@@ -144,9 +144,13 @@ export class JobIndex {
     if (dot > 0) {
       const userId = e.key.slice(0, dot);
       const jobId = e.key.slice(dot + 1);
-      if (e.operation === 'PUT' && e.value.length > 0)
-        this.set(userId, jobId, { job: fromBinary(JobSchema, e.value), revision: e.revision });
-      else this.remove(userId, jobId, e.revision);
+      // This replica's own writes are in already (put), at their revision: not decoded again.
+      const held = this.users.get(userId)?.jobs.get(jobId)?.revision ?? 0;
+      if (held < e.revision) {
+        if (e.operation === 'PUT' && e.value.length > 0)
+          this.set(userId, jobId, { job: fromBinary(JobSchema, e.value), revision: e.revision });
+        else this.remove(userId, jobId, e.revision);
+      }
     }
     if (e.revision > this.applied) this.applied = e.revision;
     if (this.waiters.length > 0 && this.waiters.some((w) => w.seq <= this.applied)) {

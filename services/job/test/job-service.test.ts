@@ -3,11 +3,24 @@
 import t from 'tap';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { publishProto, subjects } from '@gas/messaging';
 import { ulid } from 'ulid';
 import { startNatsServer } from '@gas/testing';
 import { createLogger, createRegistry } from '@gas/runtime';
-import { createClient, fromBinary, GenomeBuild, JobService, AccountService, JobStatus, Plan, Status, AccountEventSchema } from '@gas/proto';
+import {
+  create,
+  createClient,
+  fromBinary,
+  GenomeBuild,
+  JobRequestedSchema,
+  JobService,
+  AccountService,
+  JobStatus,
+  Plan,
+  Status,
+  AccountEventSchema,
+} from '@gas/proto';
 import type { ServiceClient } from '@gas/proto';
 import { Writable } from 'node:stream';
 import { createJobApp } from '../src/app.ts';
@@ -73,6 +86,32 @@ t.test('a job is queued once on GAS_JOBS with its sequence recorded', async (t) 
   t.ok(msg);
   t.equal(msg?.subject, 'gas.jobs.requested');
   t.equal(msg?.header?.get('Nats-Msg-Id'), job!.jobId);
+});
+
+t.test('a CreateJob retried after its first call died between publishing and writing the job', async (t) => {
+  const jsm = await jetstreamManager(nc);
+  const jobId = ulid();
+  const req = { userId: 'u1', jobId, genomeBuild: GenomeBuild.GRCH37, inputName: 'a.vcf', inputSize: 10n, inputKey: `u1/${jobId}/a.vcf` };
+  // The first call's request, published with the job id as its message id, as createJob does.
+  const first = await publishProto(jetstream(nc), subjects.jobRequested, JobRequestedSchema, create(JobRequestedSchema, req), jobId);
+
+  t.test('its request still queued: the retry keeps it, no second request', async (t) => {
+    const { job, created } = await jobs.createJob(req);
+    t.ok(created);
+    t.equal(job!.queueSequence, BigInt(first.seq));
+  });
+
+  t.test('its request already dropped (no job when an annotator took it): the retry queues the job again', async (t) => {
+    const jobId2 = ulid();
+    const req2 = { ...req, jobId: jobId2, inputKey: `u1/${jobId2}/a.vcf` };
+    const dropped = await publishProto(jetstream(nc), subjects.jobRequested, JobRequestedSchema, create(JobRequestedSchema, req2), jobId2);
+    await jsm.streams.deleteMessage('GAS_JOBS', dropped.seq);
+    const { job } = await jobs.createJob(req2);
+    t.ok(job!.queueSequence > BigInt(dropped.seq), 'a new request');
+    const msg = await jsm.streams.getMessage('GAS_JOBS', { seq: Number(job!.queueSequence) });
+    t.equal(fromBinary(JobRequestedSchema, msg!.data).jobId, jobId2);
+    t.match(msg?.header?.get('Nats-Msg-Id'), new RegExp(`^${jobId2}\\.again\\.`));
+  });
 });
 
 t.test("the upload's warnings are kept on the job, and replaced by the annotator's of the same code at completion", async (t) => {
