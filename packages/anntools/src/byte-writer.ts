@@ -43,9 +43,22 @@ export class ByteWriter {
   int(value: number): void {
     if (value < 10) return this.byte(48 + value);
     this.room(16);
+    const b = this.buf;
+    if (value < 0x80000000) {
+      // Small integers divide as int32, several times cheaper than Math.floor on doubles.
+      let digits = 2;
+      for (let limit = 100; value >= limit && digits < 10; limit *= 10) digits++;
+      let v = value | 0;
+      for (let o = this.at + digits - 1; o >= this.at; o--) {
+        const q = (v / 10) | 0;
+        b[o] = 48 + (v - q * 10);
+        v = q;
+      }
+      this.at += digits;
+      return;
+    }
     let digits = 2;
     for (let limit = 100; value >= limit && digits < 16; limit *= 10) digits++;
-    const b = this.buf;
     let v = value;
     for (let o = this.at + digits - 1; o >= this.at; o--) {
       const q = Math.floor(v / 10);

@@ -373,11 +373,19 @@ function writeBases(w: ByteWriter, s: string, plus: boolean): void {
 /**
  * HGVSc of an allele inside a simple transcript described from the VCF's bases, after its
  * "Feature:c." prefix: hgvsCFromAllele's text (consequence.ts), written as it is worked out. Its characters
- * (digits, bases, + - * _ > and the words) need no CSQ escape.
+ * (digits, bases, + - * _ > and the words) need no CSQ escape. `at` is place(t, start) for a
+ * one-base allele, else SPAN.
  */
-function writeHgvsC(w: ByteWriter, t: Transcript, f: TranscriptCsq, a: Allele): void {
+function writeHgvsC(w: ByteWriter, t: Transcript, f: TranscriptCsq, a: Allele, at: number): void {
   const plus = f.plus;
   const { start, end } = a;
+  if (at !== SPAN && a.kind === 'snv') {
+    // place(t, start) is `at` already.
+    writeCPosition(w, t, f, start, at);
+    writeBases(w, a.ref, plus);
+    w.byte(GT);
+    return writeBases(w, a.alt, plus);
+  }
   if (start === end) {
     const x = plus ? start - 1 : start;
     const y = plus ? start : start - 1;
@@ -512,7 +520,7 @@ export function writeCsqEntries(w: ByteWriter, v: VepAllele, allele: string, a: 
       writeValue(w, c.hgvsC);
     } else if (fixed.simple) {
       writeHead(w, t, fixed, mask, at, HEAD_FROM_VCF, vs, ve);
-      writeHgvsC(w, t, fixed, a);
+      writeHgvsC(w, t, fixed, a, at);
     } else {
       writeHead(w, t, fixed, mask, at, HEAD_FROM_VCF_TEXT, vs, ve);
       writeValue(w, hgvsCFromAllele(t, a));

@@ -46,7 +46,7 @@ export function warmUp(reference: Reference | undefined, tsv: boolean, csq: bool
 
 /** Transcripts looked at, and taken of each kind (coding or not, strand, one exon or more). */
 const CANDIDATES = 2000;
-const PER_KIND = 3;
+const PER_KIND = 1;
 const RSIDS = 24;
 
 /** A few transcripts of every kind, so every region class and both strands come up. */
@@ -109,6 +109,8 @@ function addTranscript(t: Transcript, add: Add): void {
       add(c, xe + 1, 'G', 'T'); // splice donor (or acceptor on the minus strand)
       add(c, ns, 'A', 'C');
       add(c, mid(xe, ns), 'T', 'C');
+      // Insertions at each edge of the intron.
+      for (const pos of [xe, xe + 2, ns - 2, ns]) add(c, pos, 'A', 'AG');
     }
     if (i >= 2) break;
   }
