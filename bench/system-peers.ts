@@ -2,6 +2,7 @@
 // beside: `fastify` answers GET / with a small JSON object (Fastify with no plugins, no logger);
 // `grpc` serves the JobService descriptor on grpc-js through the same bridge the job service uses,
 // answering GetJob and CreateJob from memory (no NATS, no checks). Prints `port <n>` once listening.
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import {
@@ -19,18 +20,21 @@ import {
 import type { ServiceImpl } from '../packages/proto/src/index.ts';
 import { REPO_ROOT } from './report.ts';
 
-const [kind] = process.argv.slice(2);
+const [kind, pagePath] = process.argv.slice(2);
 
 if (kind === 'fastify') {
   // The gateway's own Fastify, not a copy that might be another version.
   const require = createRequire(join(REPO_ROOT, 'services', 'gateway', 'package.json'));
   const Fastify = require('fastify') as (opts: { logger: boolean }) => {
-    get(path: string, handler: () => unknown): void;
+    get(path: string, handler: (req: unknown, reply: { type(t: string): { send(b: Buffer): unknown } }) => unknown): void;
     listen(opts: { host: string; port: number }): Promise<string>;
     server: { address(): { port: number } | string | null };
   };
   const app = Fastify({ logger: false });
   app.get('/', () => ({ hello: 'world' }));
+  // The same bytes as a page of the API's job list, when given: what sending that much costs alone.
+  const page = pagePath ? readFileSync(pagePath) : undefined;
+  if (page) app.get('/page', (_req, reply) => reply.type('application/json; charset=utf-8').send(page));
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   process.stdout.write(`port ${typeof address === 'object' && address ? address.port : 0}\n`);
