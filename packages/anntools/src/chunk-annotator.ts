@@ -157,9 +157,13 @@ export class ChunkAnnotator {
   private readonly tsv: ByteWriter;
   /** Where the tabs of the current line's fixed columns are. */
   private readonly tabs = new Int32Array(8);
-  /** The pieces of the current chunk's output, cut so far. */
-  private vcfPieces: Uint8Array[] = [];
-  private tsvPieces: Uint8Array[] = [];
+  /**
+   * The pieces of the current chunk's output, cut so far. The same arrays from chunk to chunk
+   * (a result takes their contents): a new empty array holds small integers to V8, and the first
+   * piece pushed into each would send the optimized code back to be compiled again.
+   */
+  private readonly vcfPieces: Uint8Array[] = [];
+  private readonly tsvPieces: Uint8Array[] = [];
   /** The ALTs of the current record, reused from record to record. */
   private readonly alleles: AlleleAnnotation[] = [];
 
@@ -213,8 +217,9 @@ export class ChunkAnnotator {
     const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const counts = emptyCounts();
-    this.vcfPieces = [];
-    this.tsvPieces = [];
+    // Empty already, unless the last chunk failed on something other than its input.
+    this.vcfPieces.length = 0;
+    this.tsvPieces.length = 0;
     let lines: number;
     let error: ChunkResult['error'];
     try {
@@ -229,8 +234,8 @@ export class ChunkAnnotator {
     if (this.vcf.size > 0 || this.vcfPieces.length === 0) this.vcfPieces.push(this.vcf.take());
     if (writeTsv && (this.tsv.size > 0 || this.tsvPieces.length === 0)) this.tsvPieces.push(this.tsv.take());
     return {
-      vcf: this.vcfPieces,
-      tsv: writeTsv ? this.tsvPieces : null,
+      vcf: this.vcfPieces.splice(0),
+      tsv: writeTsv ? this.tsvPieces.splice(0) : null,
       lines,
       counts,
       error,

@@ -99,6 +99,8 @@ function addTranscript(t: Transcript, add: Add): void {
   const mid = (a: number, b: number): number => Math.floor((a + b) / 2) + 1;
   // Flanks and intergenic gaps on both sides (1-based positions from here on).
   for (const pos of [t.start - 500, t.end + 500, t.start - 20_000, t.end + 20_000, 1]) add(c, pos, 'A', 'G');
+  // Deletions across each end of the transcript: their HGVSc counts on beyond it.
+  for (const pos of [t.start - 1, t.end - 2]) add(c, pos, 'ACGTA', 'A');
   for (let i = 0; i < n; i++) {
     const xs = t.exonStarts[i]!;
     const xe = t.exonEnds[i]!;
@@ -109,8 +111,9 @@ function addTranscript(t: Transcript, add: Add): void {
       add(c, xe + 1, 'G', 'T'); // splice donor (or acceptor on the minus strand)
       add(c, ns, 'A', 'C');
       add(c, mid(xe, ns), 'T', 'C');
-      // Insertions at each edge of the intron.
+      // Insertions at each edge of the intron, and the bases of each splice term.
       for (const pos of [xe, xe + 2, ns - 2, ns]) add(c, pos, 'A', 'AG');
+      for (const pos of [xe + 3, xe + 5, xe + 6, ns - 4, ns - 10]) add(c, pos, 'C', 'G');
     }
     if (i >= 2) break;
   }
