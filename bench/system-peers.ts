@@ -2,6 +2,7 @@
 // beside: `fastify` answers GET / with a small JSON object (Fastify with no plugins, no logger);
 // `grpc` serves the JobService descriptor on grpc-js through the same bridge the job service uses,
 // answering GetJob and CreateJob from memory (no NATS, no checks). Prints `port <n>` once listening.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -18,23 +19,71 @@ import {
   timestampFromDate,
 } from '../packages/proto/src/index.ts';
 import type { ServiceImpl } from '../packages/proto/src/index.ts';
+import { createLogger, createRegistry, Histogram } from '../packages/runtime/src/index.ts';
+import { RequestLog } from '../services/gateway/src/request-log.ts';
+import { addSecurityHeaders } from '../services/gateway/src/security-headers.ts';
 import { REPO_ROOT } from './report.ts';
 
 const [kind, pagePath] = process.argv.slice(2);
 
+interface FastifyRequestLike {
+  method: string;
+  headers: Record<string, string | undefined>;
+  routeOptions: { url?: string };
+}
+interface FastifyLike {
+  get(path: string, handler: (req: unknown, reply: { type(t: string): { send(b: Buffer): unknown } }) => unknown): void;
+  addHook(name: string, hook: (...args: never[]) => unknown): void;
+  register(plugin: unknown, opts?: object): unknown;
+  listen(opts: { host: string; port: number }): Promise<string>;
+  server: { address(): { port: number } | string | null };
+}
+
 if (kind === 'fastify') {
   // The gateway's own Fastify, not a copy that might be another version.
   const require = createRequire(join(REPO_ROOT, 'services', 'gateway', 'package.json'));
-  const Fastify = require('fastify') as (opts: { logger: boolean }) => {
-    get(path: string, handler: (req: unknown, reply: { type(t: string): { send(b: Buffer): unknown } }) => unknown): void;
-    listen(opts: { host: string; port: number }): Promise<string>;
-    server: { address(): { port: number } | string | null };
-  };
+  const Fastify = require('fastify') as (opts: { logger: boolean }) => FastifyLike;
   const app = Fastify({ logger: false });
   app.get('/', () => ({ hello: 'world' }));
   // The same bytes as a page of the API's job list, when given: what sending that much costs alone.
   const page = pagePath ? readFileSync(pagePath) : undefined;
   if (page) app.get('/page', (_req, reply) => reply.type('application/json; charset=utf-8').send(page));
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  process.stdout.write(`port ${typeof address === 'object' && address ? address.port : 0}\n`);
+} else if (kind === 'fastify-plugins') {
+  // The hello again, with the per-request machinery the gateway has on every route and nothing of
+  // its own: rate limit by credential, cookies, form and multipart parsers, the security headers,
+  // the duration histogram and one log line a request. What Fastify with those costs alone.
+  const require = createRequire(join(REPO_ROOT, 'services', 'gateway', 'package.json'));
+  const Fastify = require('fastify') as (opts: object) => FastifyLike;
+  const logger = createLogger({ service: 'peer' }).child({}, { redact: [] });
+  const app = Fastify({ loggerInstance: logger, logController: new RequestLog(logger) });
+  const registry = createRegistry('peer');
+  const duration = new Histogram({
+    name: 'gas_peer_http_request_duration_seconds',
+    help: 'x',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  });
+  app.addHook('onResponse', (req: FastifyRequestLike, reply: { statusCode: number; elapsedTime: number }, done: () => void) => {
+    duration.observe({ method: req.method, route: req.routeOptions.url ?? '', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
+  });
+  addSecurityHeaders(app as never, {});
+  void app.register(require('@fastify/cookie'), { secret: 'a'.repeat(32) });
+  void app.register(require('@fastify/formbody'));
+  void app.register(require('@fastify/multipart'));
+  void app.register(require('@fastify/rate-limit'), {
+    global: true,
+    max: 1_000_000_000,
+    timeWindow: 60_000,
+    keyGenerator: (req: FastifyRequestLike) =>
+      createHash('sha256')
+        .update(req.headers.authorization ?? '')
+        .digest('hex'),
+  });
+  app.get('/', () => ({ hello: 'world' }));
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   process.stdout.write(`port ${typeof address === 'object' && address ? address.port : 0}\n`);

@@ -1,7 +1,14 @@
-// Keeps what a child process printed, bounded so a chatty service in a long test cannot grow the
-// test process without limit; the newest output is what explains a failure, so the oldest goes.
+/**
+ * What a child process printed, bounded so a chatty service in a long test cannot grow the test
+ * process without limit; the newest output is what explains a failure, so the oldest goes.
+ * Chunks are kept as they come and whole old ones dropped, so an append costs the same however
+ * much was written before: trimming one string per append copied megabytes for every log line,
+ * which made the harness, not the service, the bottleneck of a load test.
+ */
 export class OutputBuffer {
-  #text = '';
+  #chunks: string[] = [];
+  #first = 0;
+  #chars = 0;
   #dropped = false;
   readonly #maxChars: number;
 
@@ -10,19 +17,32 @@ export class OutputBuffer {
   }
 
   append(chunk: Buffer | string): void {
-    this.#text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
-    if (this.#text.length > this.#maxChars) {
-      this.#text = this.#text.slice(this.#text.length - this.#maxChars);
+    const text = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+    this.#chunks.push(text);
+    this.#chars += text.length;
+    while (this.#chars - this.#chunks[this.#first]!.length >= this.#maxChars) {
+      this.#chars -= this.#chunks[this.#first]!.length;
+      this.#first++;
       this.#dropped = true;
+    }
+    // Compact now and then, so dropped chunks do not pile up in the array.
+    if (this.#first > 1024 && this.#first * 2 > this.#chunks.length) {
+      this.#chunks = this.#chunks.slice(this.#first);
+      this.#first = 0;
     }
   }
 
   text(): string {
-    return this.#dropped ? `[earlier output dropped]\n${this.#text}` : this.#text;
+    const all = this.#chunks.slice(this.#first).join('');
+    const text = all.length > this.#maxChars ? all.slice(all.length - this.#maxChars) : all;
+    return this.#dropped || text !== all ? `[earlier output dropped]\n${text}` : text;
   }
 
   tail(lines: number): string {
-    const all = this.#text.replace(/\n$/, '').split('\n');
+    const all = this.text()
+      .replace(/^\[earlier output dropped\]\n/, '')
+      .replace(/\n$/, '')
+      .split('\n');
     return all.slice(-lines).join('\n');
   }
 }
