@@ -22,7 +22,10 @@ import type { JobStore } from './job-store.ts';
 import type { IdempotencyStore } from './idempotency-store.ts';
 import { JOB_ID, USER_ID } from './ids.ts';
 import * as t from './job-transitions.ts';
-import { queuePosition } from './queue-position.ts';
+import { queuePosition, queuePositions } from './queue-position.ts';
+
+/** Job ids one GetQueuePositions call may ask about (a page of the jobs list is at most 100). */
+const MAX_QUEUE_POSITIONS = 100;
 import { readQueueStats } from './queue-stats.ts';
 
 export interface JobServiceDeps {
@@ -328,6 +331,25 @@ export function createJobService(deps: JobServiceDeps): ServiceImpl<typeof JobSe
       }
       const { position, depth } = await queuePosition(deps.jsm, Number(job.queueSequence), deps.annotatorConsumer);
       return { position: BigInt(position), queueDepth: BigInt(depth) };
+    },
+
+    async getQueuePositions(req) {
+      checkIds(req.userId);
+      if (req.jobIds.length > MAX_QUEUE_POSITIONS) throw rpcErrors.invalidArgument(`at most ${MAX_QUEUE_POSITIONS} job ids`);
+      for (const id of req.jobIds) if (!JOB_ID.test(id)) throw rpcErrors.invalidArgument(`job id ${JSON.stringify(id)} is not valid`);
+      // Only the user's own waiting jobs: another user's id gets no answer, as a missing job does not.
+      // Asked together, the reads share one catch-up check of the index (JobStore.find).
+      const found = await Promise.all([...new Set(req.jobIds)].map((id) => deps.jobs.find(req.userId, id)));
+      const waiting = found.filter((j): j is Job => j?.status === JobStatus.PENDING && j.queueSequence > 0n);
+      const { positions, depth } = await queuePositions(
+        deps.jsm,
+        waiting.map((j) => Number(j.queueSequence)),
+        deps.annotatorConsumer,
+      );
+      return {
+        positions: Object.fromEntries(waiting.map((j, i) => [j.jobId, BigInt(positions[i]!)])),
+        queueDepth: BigInt(depth),
+      };
     },
   };
 }

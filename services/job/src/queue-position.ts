@@ -11,6 +11,16 @@ export async function queuePosition(
   sequence: number,
   consumer: string,
 ): Promise<{ position: number; depth: number }> {
+  const { positions, depth } = await queuePositions(jsm, [sequence], consumer);
+  return { position: positions[0]!, depth };
+}
+
+/** queuePosition for several sequences, from one reading of the stream and the consumer. */
+export async function queuePositions(
+  jsm: JetStreamManager,
+  sequences: number[],
+  consumer: string,
+): Promise<{ positions: number[]; depth: number }> {
   const info = await jsm.streams.info(streamNames.jobs, { deleted_details: true });
   const { first_seq: first, messages } = info.state;
   let running = 0;
@@ -20,8 +30,11 @@ export async function queuePosition(
     // No consumer yet (no annotator has started): nothing is running.
   }
   const depth = Math.max(0, messages - running);
-  if (sequence < first) return { position: 0, depth };
-  const deleted = (info.state.deleted ?? []).filter((s) => s >= first && s < sequence).length;
-  const ahead = sequence - first - deleted;
-  return { position: Math.max(1, ahead - running + 1), depth };
+  const deleted = (info.state.deleted ?? []).filter((s) => s >= first);
+  const positions = sequences.map((sequence) => {
+    if (sequence < first) return 0;
+    const ahead = sequence - first - deleted.filter((s) => s < sequence).length;
+    return Math.max(1, ahead - running + 1);
+  });
+  return { positions, depth };
 }

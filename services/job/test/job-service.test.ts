@@ -239,6 +239,19 @@ t.test('queue position counts the waiting jobs ahead', async (t) => {
   t.equal(await pos('u6', a.jobId), 0);
   t.equal(await pos('u6', b.jobId), 1);
   t.equal(await pos('u7', c.jobId), 2);
+
+  t.test("several at once: the same places, only for the asking user's waiting jobs", async (t) => {
+    const d = (await newJob('u6')).job!;
+    const res = await jobs.getQueuePositions({ userId: 'u6', jobIds: [a.jobId, b.jobId, c.jobId, d.jobId, b.jobId, ulid()] });
+    t.strictSame(res.positions, { [b.jobId]: 1n, [d.jobId]: 3n }, "a is running, c is u7's, the last does not exist");
+    t.equal(res.queueDepth, 3n);
+    t.strictSame((await jobs.getQueuePositions({ userId: 'u6', jobIds: [] })).positions, {});
+    await t.rejects(jobs.getQueuePositions({ userId: 'u6', jobIds: ['nope'] }), code(Status.INVALID_ARGUMENT));
+    await t.rejects(
+      jobs.getQueuePositions({ userId: 'u6', jobIds: Array.from({ length: 101 }, () => ulid()) }),
+      code(Status.INVALID_ARGUMENT),
+    );
+  });
 });
 
 t.test('watch streams the current jobs and then each change', async (t) => {

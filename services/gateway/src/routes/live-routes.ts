@@ -19,7 +19,7 @@ import { Counter, Gauge } from '@gas/runtime';
 import { JobStatus } from '@gas/proto';
 import type { Job } from '@gas/proto';
 import { jobView } from '../job-view.ts';
-import { queuePosition } from '../queue-position.ts';
+import { queuePosition, queuePositions } from '../queue-position.ts';
 import { jobRow } from '../web/pages/jobs-page.ts';
 import { statusCell } from '../web/pages/job-status.ts';
 import { liveKey } from '../web/viewer.ts';
@@ -86,18 +86,21 @@ export function registerLiveRoutes(app: FastifyInstance, deps: WebDeps, registry
     const positionOf = (job: Job) => queuePosition(deps.jobs, job);
 
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+    // The places of all the user's waiting jobs in one call per refresh, not one call per job.
     const queue = setInterval(() => {
-      for (const job of pending.values()) {
-        positionOf(job).then(
-          (p) => {
-            if (p !== undefined && p !== lastPosition.get(job.jobId) && pending.has(job.jobId)) {
-              lastPosition.set(job.jobId, p);
+      if (pending.size === 0) return;
+      queuePositions(deps.jobs, userId, [...pending.values()]).then(
+        (positions) => {
+          for (const [jobId, p] of positions) {
+            const job = pending.get(jobId);
+            if (job && p !== lastPosition.get(jobId)) {
+              lastPosition.set(jobId, p);
               send(job, p);
             }
-          },
-          () => undefined,
-        );
-      }
+          }
+        },
+        () => undefined,
+      );
     }, QUEUE_REFRESH_MS);
     const credentials = setInterval(() => {
       deps.authn.stillValid(req, identity).then(

@@ -12,7 +12,7 @@ import { GenomeBuild, JobStatus } from '@gas/proto';
 import type { Job } from '@gas/proto';
 import { blobKey } from '@gas/storage';
 import { jobView, resultKey, ULID } from '../job-view.ts';
-import { queuePosition } from '../queue-position.ts';
+import { queuePosition, queuePositions } from '../queue-position.ts';
 import { emailProblems, jobNotices } from '../notice-view.ts';
 import { archiveDueAt, archivedKinds, FREE_RETENTION_DEFAULT_SECONDS } from '../archived-results.ts';
 import { Problem, asSentence } from '../problem.ts';
@@ -84,7 +84,8 @@ export function registerPageRoutes(app: FastifyInstance, deps: WebDeps): void {
       pageToken: q.page && q.page.length < 200 ? q.page : '',
       status: status ? JobStatus[status as keyof typeof JobStatus] : JobStatus.UNSPECIFIED,
     });
-    const views = await Promise.all(res.jobs.map((j) => viewWithQueue(j)));
+    const positions = await queuePositions(jobs, who.userId, res.jobs);
+    const views = res.jobs.map((j) => jobView(j, { queuePosition: positions.get(j.jobId) }));
     return sendPage(
       reply,
       jobsPage({
