@@ -10,7 +10,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { parseArgs } from 'node:util';
 import { sha256File } from '../packages/anntools/src/file-digest.ts';
 import { ENGINE_NAME } from '../packages/anntools/src/engine.ts';
 import { BENCH_DIR, REPO_ROOT, SNPEFF_JAR } from './inputs.ts';
@@ -26,6 +25,7 @@ import { TOOL_LABELS, runCsq, runOurs, runSnpEff } from './agreement-calls.ts';
 import type { ToolName, ToolRun } from './agreement-calls.ts';
 import { METRICS, METRIC_HELP, PAIRS, compare } from './agreement-compare.ts';
 import type { Comparison, Tally } from './agreement-compare.ts';
+import { benchCommand } from './cli-options.ts';
 
 const USAGE = `usage: pnpm agreement [--datasets LIST] [--coding N] [--noncoding N] [--seed N]
   --datasets LIST  windows to compare (default: ${DATASET_NAMES.join(',')})
@@ -39,11 +39,6 @@ const TARGET = 0.99;
 const TERM_TARGET = 0.995;
 
 const say = (msg: string) => process.stderr.write(`agreement: ${msg}\n`);
-
-function fail(msg: string): never {
-  process.stderr.write(`agreement: ${msg}\n\n${USAGE}`);
-  process.exit(2);
-}
 
 /** Stops with the names of every missing tool and shared file, before any work. */
 async function checkPrerequisites(): Promise<void> {
@@ -130,42 +125,26 @@ async function gitState(): Promise<{ commit: string; engineSourceChanged: boolea
 }
 
 async function main(): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: process.argv.slice(2).filter((a) => a !== '--'),
-      options: {
-        datasets: { type: 'string', default: DATASET_NAMES.join(',') },
-        coding: { type: 'string' },
-        noncoding: { type: 'string' },
-        seed: { type: 'string' },
-        help: { type: 'boolean', default: false },
-      },
-    });
-  } catch (err) {
-    fail((err as Error).message);
-  }
-  const v = parsed.values;
-  if (v.help) {
-    process.stdout.write(USAGE);
-    return;
-  }
+  const {
+    values: v,
+    fail,
+    integer,
+  } = benchCommand('agreement', USAGE, {
+    datasets: { type: 'string', default: DATASET_NAMES.join(',') },
+    coding: { type: 'string' },
+    noncoding: { type: 'string' },
+    seed: { type: 'string' },
+  });
   const datasets = v.datasets
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean) as DatasetName[];
   for (const d of datasets) if (!DATASET_NAMES.includes(d)) fail(`unknown dataset ${d} (choose from ${DATASET_NAMES.join(', ')})`);
-  const int = (s: string | undefined, name: string, dflt: number) => {
-    if (s === undefined) return dflt;
-    const n = Number(s);
-    if (!Number.isInteger(n) || n < 0) fail(`--${name} must be a whole number, not ${s}`);
-    return n;
-  };
   const params: SampleParams = {
     ...defaultSampleParams,
-    seed: int(v.seed, 'seed', defaultSampleParams.seed),
-    codingTranscripts: int(v.coding, 'coding', defaultSampleParams.codingTranscripts),
-    nonCodingTranscripts: int(v.noncoding, 'noncoding', defaultSampleParams.nonCodingTranscripts),
+    seed: integer('seed', v.seed, defaultSampleParams.seed, 0),
+    codingTranscripts: integer('coding', v.coding, defaultSampleParams.codingTranscripts, 0),
+    nonCodingTranscripts: integer('noncoding', v.noncoding, defaultSampleParams.nonCodingTranscripts, 0),
   };
   await checkPrerequisites();
   const started = new Date();

@@ -13,7 +13,6 @@ import { closeSync, openSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 // The module itself, not @gas/testing's index: that one loads the browser and OIDC helpers too.
 import { startNatsServer } from '../packages/testing/src/nats-server.ts';
 import {
@@ -34,6 +33,7 @@ import { FIRED_SUBJECT, READY_SUBJECT } from './archive-replica.ts';
 import type { Firing, ReplicaCounts } from './archive-replica.ts';
 import { percentile } from './measure.ts';
 import { BENCH_DIR, REPO_ROOT, formatMachine, formatTable, machineInfo, reportPath, writeReport } from './report.ts';
+import { benchCommand } from './cli-options.ts';
 
 const REPLICA_SCRIPT = join(REPO_ROOT, 'bench', 'archive-replica.ts');
 const GOAL_P99_MS = 1000;
@@ -54,11 +54,6 @@ const USAGE = `usage: pnpm bench:archive [--quick] [--timers N] [--window S] [--
 `;
 
 const say = (msg: string) => process.stderr.write(`bench:archive: ${msg}\n`);
-
-function fail(msg: string): never {
-  process.stderr.write(`bench:archive: ${msg}\n\n${USAGE}`);
-  process.exit(2);
-}
 
 interface Options {
   timers: number;
@@ -343,36 +338,23 @@ async function runConfiguration(o: Options, replicaCount: number): Promise<Confi
 }
 
 function parseOptions(): Options {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: process.argv.slice(2).filter((a) => a !== '--'),
-      options: {
-        quick: { type: 'boolean', default: false },
-        timers: { type: 'string' },
-        window: { type: 'string' },
-        lead: { type: 'string' },
-        replicas: { type: 'string', default: '1,2' },
-        timeout: { type: 'string', default: '30' },
-        help: { type: 'boolean', default: false },
-      },
-    });
-  } catch (err) {
-    fail((err as Error).message);
-  }
-  const v = parsed.values;
-  if (v.help) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
-  const timers = Number(v.timers ?? (v.quick ? 1000 : 10_000));
-  if (!Number.isInteger(timers) || timers < 1) fail(`--timers must be a positive integer, not ${v.timers}`);
-  const window = Number(v.window ?? (v.quick ? 10 : 60));
-  if (!(window > 0)) fail(`--window must be a positive number of seconds, not ${v.window}`);
-  const lead = Number(v.lead ?? (v.quick ? 5 : 15));
-  if (!(lead > 0)) fail(`--lead must be a positive number of seconds, not ${v.lead}`);
-  const timeout = Number(v.timeout);
-  if (!(timeout > 0)) fail(`--timeout must be a positive number of seconds, not ${v.timeout}`);
+  const {
+    values: v,
+    fail,
+    integer,
+    positive,
+  } = benchCommand('bench:archive', USAGE, {
+    quick: { type: 'boolean', default: false },
+    timers: { type: 'string' },
+    window: { type: 'string' },
+    lead: { type: 'string' },
+    replicas: { type: 'string', default: '1,2' },
+    timeout: { type: 'string', default: '30' },
+  });
+  const timers = integer('timers', v.timers, v.quick ? 1000 : 10_000);
+  const window = positive('window', v.window, v.quick ? 10 : 60);
+  const lead = positive('lead', v.lead, v.quick ? 5 : 15);
+  const timeout = positive('timeout', v.timeout, 30);
   const replicas = v.replicas.split(',').map((r) => Number(r.trim()));
   if (replicas.length === 0 || !replicas.every((r) => Number.isInteger(r) && r >= 1))
     fail(`--replicas must list positive integers, not ${v.replicas}`);

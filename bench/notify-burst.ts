@@ -14,7 +14,6 @@ import { closeSync, openSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 // The modules themselves, not @gas/testing's index: that one loads the browser and OIDC helpers too.
 import { startNatsServer } from '../packages/testing/src/nats-server.ts';
 import type { NatsServerHandle } from '../packages/testing/src/nats-server.ts';
@@ -46,6 +45,7 @@ import type { OutgoingMail } from '../services/notification/src/email-content.ts
 import type { MailTemplate, SinkHello, SinkMail, SinkReply, SinkRequest, SinkStatus } from './smtp-sink.ts';
 import { cpuOf, median, natsPid, percentile } from './measure.ts';
 import { BENCH_DIR, REPO_ROOT, formatMachine, formatTable, machineInfo, reportPath, writeReport } from './report.ts';
+import { benchCommand } from './cli-options.ts';
 
 const LOG_DIR = join(BENCH_DIR, 'logs');
 const SINK_SCRIPT = join(REPO_ROOT, 'bench', 'smtp-sink.ts');
@@ -71,11 +71,6 @@ const USAGE = `usage: pnpm bench:notify [--quick] [--events N] [--connections N]
 `;
 
 const say = (msg: string) => process.stderr.write(`bench:notify: ${msg}\n`);
-
-function fail(msg: string): never {
-  process.stderr.write(`bench:notify: ${msg}\n\n${USAGE}`);
-  process.exit(2);
-}
 
 interface Options {
   events: number;
@@ -566,42 +561,25 @@ async function runPeer(o: Options, run: number, template: MailTemplate): Promise
 // --- options and report ---------------------------------------------------------------------------
 
 function parseOptions(): Options {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: process.argv.slice(2).filter((a) => a !== '--'),
-      options: {
-        quick: { type: 'boolean', default: false },
-        events: { type: 'string' },
-        connections: { type: 'string', default: '3' },
-        concurrency: { type: 'string', default: '8' },
-        runs: { type: 'string' },
-        timeout: { type: 'string', default: '300' },
-        help: { type: 'boolean', default: false },
-      },
-    });
-  } catch (err) {
-    fail((err as Error).message);
-  }
-  const v = parsed.values;
-  if (v.help) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
-  const int = (name: string, raw: string, min: number, max: number) => {
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < min || n > max) fail(`--${name} must be an integer from ${min} to ${max}, not ${raw}`);
-    return n;
-  };
-  const timeout = Number(v.timeout);
-  if (!(timeout > 0)) fail(`--timeout must be a positive number of seconds, not ${v.timeout}`);
+  const {
+    values: v,
+    integer,
+    positive,
+  } = benchCommand('bench:notify', USAGE, {
+    quick: { type: 'boolean', default: false },
+    events: { type: 'string' },
+    connections: { type: 'string' },
+    concurrency: { type: 'string' },
+    runs: { type: 'string' },
+    timeout: { type: 'string' },
+  });
   return {
-    events: int('events', v.events ?? (v.quick ? '500' : String(ISSUE_EVENTS)), 1, 1_000_000),
+    events: integer('events', v.events, v.quick ? 500 : ISSUE_EVENTS, 1, 1_000_000),
     // The service's own limits (src/config.ts).
-    connections: int('connections', v.connections, 1, 50),
-    concurrency: int('concurrency', v.concurrency, 1, 256),
-    runs: int('runs', v.runs ?? (v.quick ? '1' : '3'), 1, 100),
-    timeoutMs: timeout * 1000,
+    connections: integer('connections', v.connections, 3, 1, 50),
+    concurrency: integer('concurrency', v.concurrency, 8, 1, 256),
+    runs: integer('runs', v.runs, v.quick ? 1 : 3, 1, 100),
+    timeoutMs: positive('timeout', v.timeout, 300) * 1000,
     quick: v.quick,
   };
 }

@@ -10,7 +10,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
 import {
   BENCH_DIR,
@@ -30,6 +29,7 @@ import { realGrch37Inputs, realGrch38Input, wholeGenomeGrch37Reference } from '.
 import type { RealInput } from './real-inputs.ts';
 import type { OutputCheck, RunRecord, ToolName, ToolSettings } from './tools.ts';
 import { machineInfo, formatTable, formatMachine } from './report.ts';
+import { benchCommand } from './cli-options.ts';
 
 const USAGE = `usage: pnpm bench [--quick] [--runs N] [--tools ours,ours-no-csq,ours-tsv,ours-window,bcftools,snpeff] [--no-flat] [--no-real]
                   [--no-startup] [--input bgzf|plain] [--csq-output v|z|b|u] [--variants N] [--repeat N] [--keep-outputs]
@@ -51,11 +51,6 @@ const USAGE = `usage: pnpm bench [--quick] [--runs N] [--tools ours,ours-no-csq,
 `;
 
 const say = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
-
-function fail(msg: string): never {
-  process.stderr.write(`bench: ${msg}\n\n${USAGE}`);
-  process.exit(2);
-}
 
 function label(n: number): string {
   return n >= 1e6 && n % 1e6 === 0 ? `${n / 1e6}m` : n >= 1e3 && n % 1e3 === 0 ? `${n / 1e3}k` : String(n);
@@ -144,39 +139,26 @@ function ratioTable(ratios: Record<string, Ratio>): string {
 }
 
 async function main(): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: process.argv.slice(2).filter((a) => a !== '--'),
-      options: {
-        quick: { type: 'boolean', default: false },
-        runs: { type: 'string' },
-        tools: { type: 'string', default: TOOL_NAMES.join(',') },
-        'no-flat': { type: 'boolean', default: false },
-        'no-real': { type: 'boolean', default: false },
-        input: { type: 'string', default: 'bgzf' },
-        'csq-output': { type: 'string', default: 'v' },
-        variants: { type: 'string' },
-        repeat: { type: 'string', default: '10' },
-        'keep-outputs': { type: 'boolean', default: false },
-        'no-startup': { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-    });
-  } catch (err) {
-    fail((err as Error).message);
-  }
-  const v = parsed.values;
-  if (v.help) {
-    process.stdout.write(USAGE);
-    return;
-  }
-  const runs = Number(v.runs ?? (v.quick ? 1 : 5));
-  if (!Number.isInteger(runs) || runs < 1) fail(`--runs must be a positive integer, not ${v.runs}`);
-  const variants = Number(v.variants ?? (v.quick ? 100_000 : 1_000_000));
-  if (!Number.isInteger(variants) || variants < 1000) fail(`--variants must be an integer ≥ 1000, not ${v.variants}`);
-  const repeat = Number(v.repeat);
-  if (!Number.isInteger(repeat) || repeat < 2) fail(`--repeat must be an integer ≥ 2, not ${v.repeat}`);
+  const {
+    values: v,
+    fail,
+    integer,
+  } = benchCommand('bench', USAGE, {
+    quick: { type: 'boolean', default: false },
+    runs: { type: 'string' },
+    tools: { type: 'string', default: TOOL_NAMES.join(',') },
+    'no-flat': { type: 'boolean', default: false },
+    'no-real': { type: 'boolean', default: false },
+    input: { type: 'string', default: 'bgzf' },
+    'csq-output': { type: 'string', default: 'v' },
+    variants: { type: 'string' },
+    repeat: { type: 'string' },
+    'keep-outputs': { type: 'boolean', default: false },
+    'no-startup': { type: 'boolean', default: false },
+  });
+  const runs = integer('runs', v.runs, v.quick ? 1 : 5);
+  const variants = integer('variants', v.variants, v.quick ? 100_000 : 1_000_000, 1000);
+  const repeat = integer('repeat', v.repeat, 10, 2);
   const selected = v.tools
     .split(',')
     .map((t) => t.trim())

@@ -14,7 +14,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 // The modules themselves, not @gas/testing's index: that one loads the browser and OIDC helpers too.
 import { startGasStack, testReferenceDir } from '../packages/testing/src/gas-stack.ts';
 import { startService } from '../packages/testing/src/service.ts';
@@ -22,6 +21,7 @@ import type { ServiceHandle, ServiceName } from '../packages/testing/src/service
 import { sharedDataPath } from '../packages/testing/src/shared-data.ts';
 import { GNU_TIME, measure, median, run } from './measure.ts';
 import { BENCH_DIR, REPO_ROOT, formatMachine, formatTable, machineInfo, reportPath, writeReport } from './report.ts';
+import { benchCommand } from './cli-options.ts';
 
 const BUNDLE = join(REPO_ROOT, 'dist');
 const SERVICES: ServiceName[] = ['job', 'annotator', 'notification', 'archive', 'gateway'];
@@ -40,11 +40,6 @@ const USAGE = `usage: pnpm bench:startup [--runs N] [--services LIST] [--no-cli]
 `;
 
 const say = (msg: string) => process.stderr.write(`bench:startup: ${msg}\n`);
-
-function fail(msg: string): never {
-  process.stderr.write(`bench:startup: ${msg}\n\n${USAGE}`);
-  process.exit(2);
-}
 
 interface Options {
   runs: number;
@@ -71,30 +66,19 @@ interface CliRun {
 }
 
 function parseOptions(): Options {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: process.argv.slice(2).filter((a) => a !== '--'),
-      options: {
-        runs: { type: 'string', default: '5' },
-        services: { type: 'string', default: SERVICES.join(',') },
-        'no-cli': { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-    });
-  } catch (err) {
-    fail((err as Error).message);
-  }
-  const v = parsed.values;
-  if (v.help) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
-  const runs = Number(v.runs);
-  if (!Number.isInteger(runs) || runs < 1) fail(`--runs must be a positive integer, not ${v.runs}`);
+  const {
+    values: v,
+    fail,
+    integer,
+  } = benchCommand('bench:startup', USAGE, {
+    runs: { type: 'string' },
+    services: { type: 'string', default: SERVICES.join(',') },
+    'no-cli': { type: 'boolean', default: false },
+  });
   const services = v.services.split(',').map((s) => s.trim()) as ServiceName[];
   for (const s of services) if (!SERVICES.includes(s)) fail(`unknown service ${s}`);
-  return { runs, services, cli: !v['no-cli'] };
+  if (!v['no-cli'] && !existsSync(GNU_TIME)) fail(`${GNU_TIME} is missing: apt-get install -y time`);
+  return { runs: integer('runs', v.runs, 5), services, cli: !v['no-cli'] };
 }
 
 /** The modes in a different order on every round, so a drift of the machine spreads over all of them. */
@@ -158,7 +142,6 @@ async function main(): Promise<void> {
   const o = parseOptions();
   const started = new Date();
   const machine = await machineInfo();
-  if (o.cli && !existsSync(GNU_TIME)) fail(`${GNU_TIME} is missing: apt-get install -y time`);
 
   say('building the bundle (pnpm build)');
   const build = await run(process.execPath, ['scripts/build.mjs'], { cwd: REPO_ROOT });

@@ -24,7 +24,6 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 // The modules themselves, not @gas/testing's index: that one loads the browser and OIDC helpers too.
 import { newApiToken, startGasStack } from '../packages/testing/src/gas-stack.ts';
@@ -37,6 +36,7 @@ import { connectNats, jetstream } from '../packages/messaging/src/index.ts';
 import { createLogger } from '../packages/runtime/src/index.ts';
 import { ApiTokenStore, identityBuckets } from '../services/gateway/src/identity/index.ts';
 import type { ServiceClient } from '../packages/proto/src/index.ts';
+import { benchCommand } from './cli-options.ts';
 import { cpuOf, median, natsPid, percentile } from './measure.ts';
 import { BENCH_DIR, REPO_ROOT, formatMachine, formatTable, machineInfo, reportPath, writeReport } from './report.ts';
 
@@ -61,11 +61,6 @@ const USAGE = `usage: pnpm bench:system [--quick] [--runs N] [--seconds S] [--co
 
 const say = (msg: string) => process.stderr.write(`bench:system: ${msg}\n`);
 
-function fail(msg: string): never {
-  process.stderr.write(`bench:system: ${msg}\n\n${USAGE}`);
-  process.exit(2);
-}
-
 interface Options {
   runs: number;
   seconds: number;
@@ -80,52 +75,38 @@ interface Options {
 }
 
 function options(): Options {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      options: {
-        quick: { type: 'boolean', default: false },
-        runs: { type: 'string' },
-        seconds: { type: 'string' },
-        connections: { type: 'string' },
-        jobs: { type: 'string' },
-        rate: { type: 'string' },
-        'throughput-jobs': { type: 'string' },
-        concurrency: { type: 'string' },
-        only: { type: 'string' },
-        'from-bundle': { type: 'string' },
-        'cpu-prof': { type: 'string' },
-        help: { type: 'boolean', default: false },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    fail((err as Error).message);
-  }
-  if (parsed.help) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
-  const positive = (name: string, value: string | undefined, dflt: number) => {
-    if (value === undefined) return dflt;
-    const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0) fail(`--${name} must be a positive number`);
-    return n;
-  };
-  const quick = parsed.quick;
-  const phases = (parsed.only ?? PHASES.join(',')).split(',').map((p) => p.trim());
+  const {
+    values: v,
+    fail,
+    integer,
+    positive,
+  } = benchCommand('bench:system', USAGE, {
+    quick: { type: 'boolean', default: false },
+    runs: { type: 'string' },
+    seconds: { type: 'string' },
+    connections: { type: 'string' },
+    jobs: { type: 'string' },
+    rate: { type: 'string' },
+    'throughput-jobs': { type: 'string' },
+    concurrency: { type: 'string' },
+    only: { type: 'string' },
+    'from-bundle': { type: 'string' },
+    'cpu-prof': { type: 'string' },
+  });
+  const quick = v.quick;
+  const phases = (v.only ?? PHASES.join(',')).split(',').map((p) => p.trim());
   for (const p of phases) if (!PHASES.includes(p as Phase)) fail(`--only: unknown phase ${p}`);
   return {
-    runs: Math.round(positive('runs', parsed.runs, quick ? 1 : 3)),
-    seconds: positive('seconds', parsed.seconds, quick ? 3 : 5),
-    connections: Math.round(positive('connections', parsed.connections, 50)),
-    jobs: Math.round(positive('jobs', parsed.jobs, quick ? 60 : 200)),
-    rate: positive('rate', parsed.rate, 20),
-    throughputJobs: Math.round(positive('throughput-jobs', parsed['throughput-jobs'], quick ? 30 : 60)),
-    concurrency: Math.round(positive('concurrency', parsed.concurrency, 50)),
+    runs: integer('runs', v.runs, quick ? 1 : 3),
+    seconds: positive('seconds', v.seconds, quick ? 3 : 5),
+    connections: integer('connections', v.connections, 50),
+    jobs: integer('jobs', v.jobs, quick ? 60 : 200),
+    rate: positive('rate', v.rate, 20),
+    throughputJobs: integer('throughput-jobs', v['throughput-jobs'], quick ? 30 : 60),
+    concurrency: integer('concurrency', v.concurrency, 50),
     phases: phases as Phase[],
-    fromBundle: parsed['from-bundle'] ? resolve(REPO_ROOT, parsed['from-bundle']) : undefined,
-    cpuProf: parsed['cpu-prof'] ? resolve(parsed['cpu-prof']) : undefined,
+    fromBundle: v['from-bundle'] ? resolve(REPO_ROOT, v['from-bundle']) : undefined,
+    cpuProf: v['cpu-prof'] ? resolve(v['cpu-prof']) : undefined,
   };
 }
 
