@@ -2,7 +2,8 @@
 // kube-scheduler (built from the Go module proxy by scripts/k8s-tools.sh), with fake nodes from kwok.
 // `helm install` into a namespace that enforces the restricted Pod Security Standard must be
 // accepted whole, the Deployments' pods must be created (no Pod Security violation) and run on the
-// fake nodes, and `helm upgrade` with a changed setting must roll the pods (the config checksum).
+// fake nodes, `helm upgrade` with a changed setting must roll the pods (the config checksum), and
+// switching a running install over to the annotator autoscaler must not reset its replicas.
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -93,4 +94,27 @@ t.test('helm upgrade with a changed setting rolls the pods', async (t) => {
     await api<{ items: unknown[] }>('/apis/apps/v1/namespaces/gas/replicasets?labelSelector=app.kubernetes.io/name%3Dgas-job')
   ).body.items;
   t.equal(unchanged.length, 1, 'a service whose settings did not change is not rolled');
+});
+
+t.test('switching the running install to the annotator autoscaler keeps its replicas, and so does a later upgrade', async (t) => {
+  const annotatorReplicas = async () =>
+    (await api<{ spec: { replicas: number } }>('/apis/apps/v1/namespaces/gas/deployments/gas-annotator')).body.spec.replicas;
+  helmRun(['upgrade', 'gas', join(root, 'charts/gas'), '-n', 'gas', '--reuse-values', '--set', 'services.annotator.replicas=3']);
+  t.equal(await annotatorReplicas(), 3, 'three annotators without an autoscaler');
+  // No metric reaches this HPA (no adapter here), so it leaves the count where the upgrade puts it.
+  const out = helmRun([
+    'upgrade',
+    'gas',
+    join(root, 'charts/gas'),
+    '-n',
+    'gas',
+    '--reuse-values',
+    '--set',
+    'autoscaling.annotator.mode=hpa,autoscaling.annotator.minReplicas=1,autoscaling.annotator.maxReplicas=10',
+  ]);
+  t.match(out, /STATUS: deployed/);
+  t.equal((await api('/apis/autoscaling/v2/namespaces/gas/horizontalpodautoscalers/gas-annotator')).status, 200, 'the HPA is in place');
+  t.equal(await annotatorReplicas(), 3, 'not dropped to one by the switch');
+  helmRun(['upgrade', 'gas', join(root, 'charts/gas'), '-n', 'gas', '--reuse-values', '--set', 'freeRetentionSeconds=61']);
+  t.equal(await annotatorReplicas(), 3, 'nor by a later upgrade');
 });
