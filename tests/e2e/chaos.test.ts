@@ -48,7 +48,11 @@ const inputs = [
   { name: 'test.vcf', text: await readFile(sharedDataPath('vcf/gas_anntools/test.vcf'), 'utf8') },
 ].map((i) => ({ ...i, records: i.text.split('\n').filter((l) => l && !l.startsWith('#')).length }));
 
-/** Retries what a client retries: refused connections, 5xx and 429, with the same Idempotency-Key. */
+/**
+ * Retries what a client retries, with the same Idempotency-Key: refused connections, 5xx, 429, and
+ * the 409 that says the key's first request is still being created (a job service killed in the
+ * middle of it leaves the key claimed for 10 s; the answer says to retry in a few seconds).
+ */
 async function submit(i: number): Promise<{ id: string; input: (typeof inputs)[number] }> {
   const input = inputs[i % inputs.length]!;
   for (;;) {
@@ -59,7 +63,8 @@ async function submit(i: number): Promise<{ id: string; input: (typeof inputs)[n
       });
       if (res.status === 201 || res.status === 200) return { id: ((await res.json()) as { id: string }).id, input };
       const body = await res.text();
-      if (res.status < 500 && res.status !== 429) throw new Error(`submission ${i} refused: ${res.status} ${body}`);
+      const retryable = res.status >= 500 || res.status === 429 || (res.status === 409 && body.includes('retry in a few seconds'));
+      if (!retryable) throw new Error(`submission ${i} refused: ${res.status} ${body}`);
     } catch (err) {
       if ((err as Error).message.startsWith('submission')) throw err;
     }
