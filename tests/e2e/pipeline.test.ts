@@ -56,7 +56,7 @@ for (const [store, workerThreads] of [
       t.equal(created.input_name, 'free_1.vcf');
       const job = await stack.waitForJob(user, created.id, (j) => j.status === 'COMPLETED' || j.status === 'FAILED');
       t.equal(job.status, 'COMPLETED', JSON.stringify(job));
-      t.strictSame(seen.stop(created.id), [JobStatus.PENDING, JobStatus.RUNNING, JobStatus.COMPLETED]);
+      t.strictSame(await seen.stop(created.id), [JobStatus.PENDING, JobStatus.RUNNING, JobStatus.COMPLETED]);
       t.equal(job.counts.records, FREE_1_RECORDS);
       t.equal(job.counts.alleles, FREE_1_ALLELES);
 

@@ -85,7 +85,7 @@ export interface GasStack {
    * Records each job's status changes as the job service streams them. Resolves once the stream is
    * open (its first message, or half a second for a user with no jobs yet), so nothing is missed.
    */
-  watchStatuses(userId: string): Promise<{ stop(jobId: string): JobStatus[] }>;
+  watchStatuses(userId: string): Promise<{ stop(jobId: string): Promise<JobStatus[]> }>;
   /**
    * Reads `probe` every 100 ms until `until` accepts its value or `timeoutMs` passes, and returns the
    * last value read either way: the test asserts on it with tap, so a timeout fails with the value
@@ -292,8 +292,13 @@ export async function startGasStack(opts: GasStackOptions): Promise<GasStack> {
         }
       })();
       await Promise.race([open, sleep(500)]);
+      const finished = (list: JobStatus[] | undefined) => list?.at(-1) === JobStatus.COMPLETED || list?.at(-1) === JobStatus.FAILED;
       return {
-        stop(jobId) {
+        async stop(jobId) {
+          // The caller usually saw the job finish through the API; this stream is another watcher
+          // of the same changes and may deliver the last one a moment later.
+          const deadline = Date.now() + 5000;
+          while (!finished(byJob.get(jobId)) && Date.now() < deadline) await sleep(20);
           ac.abort();
           void done.finally(() => client.close());
           return byJob.get(jobId) ?? [];
