@@ -9,14 +9,10 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRegistry } from '@gas/runtime';
-import { FileBlobStore } from '@gas/storage';
 import { announceAnnotator, connectNats, watchAnnotators } from '@gas/messaging';
 import { freePort, startGasStack } from '@gas/testing';
-import { buildGateway } from '../src/app.ts';
-import { stackClients } from './stack-clients.ts';
+import { stackClients, stackGateway } from './stack-clients.ts';
 import type { GatewayDeps } from '../src/app.ts';
-import { BuiltinBilling } from '../src/billing/builtin-billing.ts';
 import { AdminList, Cached } from '../src/admin-state.ts';
 import type { AdminState } from '../src/admin-state.ts';
 import { kubeReader, NOT_IN_KUBERNETES } from '../src/admin-kube.ts';
@@ -26,32 +22,16 @@ import { shortAge } from '../src/web/pages/admin-page.ts';
 const stack = await startGasStack({ store: 'filesystem', services: ['job', 'notification'] });
 t.teardown(() => stack.stop());
 const [alice, bob] = stack.users as [(typeof stack.users)[0], (typeof stack.users)[0]];
-const { logger, nc, identity, jobs, accounts, notices } = await stackClients(stack, { name: 'admin-test', deadlineMs: 10_000 });
+const clients = await stackClients(stack, { name: 'admin-test', deadlineMs: 10_000 });
+const { logger, nc, identity } = clients;
 const annotators = watchAnnotators(nc);
 t.teardown(() => annotators.stop());
-const secret = Buffer.alloc(32, 9);
 
 async function gateway(admin: GatewayDeps['admin']) {
-  const app = buildGateway({
-    jobs,
-    accounts,
-    notices,
-    store: new FileBlobStore({ root: join(stack.stateDir, 'blobs') }),
-    identity,
-    logger,
-    registry: createRegistry('gateway-test'),
-    apiTokens: stack.users.map((u) => `${u.userId}:${u.token}`),
-    limits: { freeMaxUploadBytes: 150 * 1024, maxUploadBytes: 1024 * 1024 },
-    session: { maxMs: 3_600_000 },
-    rateLimit: { perMinute: 10_000, signInPerMinute: 10 },
-    billing: new BuiltinBilling({ secret, baseUrl: 'http://gateway.test' }),
-    secret,
+  return stackGateway(stack, clients, {
     annotators: { available: () => annotators.available().length, list: () => annotators.available() },
     admin,
   });
-  t.teardown(() => app.close());
-  await app.ready();
-  return app;
 }
 
 // alice@example.org is the admin, written in another case than the account's address.

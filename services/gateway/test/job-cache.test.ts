@@ -5,49 +5,27 @@
 // killed the answers stay right (the job service's own, or its 503, never stale ones) and the cache
 // is whole again after the restart; at most maxUsers caches are open, and an idle one closes.
 import t from 'tap';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { JobStatus } from '@gas/proto';
-import { createRegistry } from '@gas/runtime';
-import { FileBlobStore } from '@gas/storage';
 import { newApiToken, startGasStack } from '@gas/testing';
 import type { JobJson, StackUser } from '@gas/testing';
-import { buildGateway } from '../src/app.ts';
-import { stackClients } from './stack-clients.ts';
-import { BuiltinBilling } from '../src/billing/builtin-billing.ts';
+import { stackClients, stackGateway } from './stack-clients.ts';
 import { JobCache } from '../src/job-cache.ts';
 
 const users: StackUser[] = ['alice', 'bob', 'carol'].map((userId) => ({ userId, token: newApiToken() }));
 const stack = await startGasStack({ store: 'filesystem', services: ['job'], users });
 t.teardown(() => stack.stop());
 const [alice, bob, carol] = users as [StackUser, StackUser, StackUser];
-const { logger, identity, jobs, accounts, notices } = await stackClients(stack, {
+const clients = await stackClients(stack, {
   name: 'job-cache-test',
   deadlineMs: 5_000,
   noticesDeadlineMs: 1_000,
 });
+const { jobs, logger } = clients;
 const IDLE_MS = 1_500;
 const cache = new JobCache({ jobs, logger, maxUsers: 2, idleMs: IDLE_MS, retryMs: 100 });
 t.teardown(() => cache.close());
-const secret = Buffer.alloc(32, 7);
-const app = buildGateway({
-  jobs,
-  accounts,
-  notices,
-  store: new FileBlobStore({ root: join(stack.stateDir, 'blobs') }),
-  identity,
-  logger,
-  registry: createRegistry('gateway-test'),
-  apiTokens: users.map((u) => `${u.userId}:${u.token}`),
-  limits: { freeMaxUploadBytes: 150 * 1024, maxUploadBytes: 1024 * 1024 },
-  session: { maxMs: 3_600_000 },
-  rateLimit: { perMinute: 100_000, signInPerMinute: 10 },
-  billing: new BuiltinBilling({ secret, baseUrl: 'http://gateway.test' }),
-  secret,
-  jobCache: cache,
-});
-t.teardown(() => app.close());
-await app.ready();
+const app = await stackGateway(stack, clients, { jobCache: cache });
 
 type JobList = { jobs: JobJson[]; next_page_token: string | null };
 const get = (user: StackUser, url: string) => app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${user.token}` } });
