@@ -1,5 +1,5 @@
 export type JobEventKind = 'completed' | 'failed' | 'archived' | 'restored';
-export type AccountEventKind = 'upgraded' | 'downgraded' | 'sign_up_attempted';
+export type AccountEventKind = 'upgraded' | 'downgraded' | 'sign_up_attempted' | 'email_confirmation_requested';
 
 export const subjects = {
   jobRequested: 'gas.jobs.requested',

@@ -8,6 +8,7 @@ import {
   AccountEventSchema,
   AccountEventKind,
   AccountService,
+  EmailConfirmationSchema,
   Plan,
   NotificationPrefsSchema,
 } from '@gas/proto';
@@ -123,6 +124,36 @@ export function createAccountService(deps: {
       );
       if (res.changed) deps.logger.info({ userId: req.userId }, 'sign-up attempt with a registered address noted');
       return { noted: res.changed };
+    },
+
+    async requestEmailConfirmation(req) {
+      check(req.userId);
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(req.requestId))
+        throw rpcErrors.invalidArgument('request_id must be 1-64 characters of A-Z a-z 0-9 _ -');
+      if (!req.token || !req.expiresAt) throw rpcErrors.invalidArgument('token and expires_at are required');
+      const found = await deps.accounts.get(req.userId);
+      if (!found) throw rpcErrors.notFound(`account ${req.userId} not found`);
+      // The link proves the address it is mailed to; mailing it anywhere but the account's own
+      // address would let the caller prove an address it does not hold.
+      if (!found.account.email || found.account.email.toLowerCase() !== req.email.trim().toLowerCase())
+        throw rpcErrors.failedPrecondition("email is not the account's address");
+      const eventId = `${req.userId}.email_confirmation_requested.${req.requestId}`;
+      await publishProto(
+        deps.js,
+        subjects.accountEvent('email_confirmation_requested'),
+        AccountEventSchema,
+        create(AccountEventSchema, {
+          eventId,
+          kind: AccountEventKind.EMAIL_CONFIRMATION_REQUESTED,
+          account: found.account,
+          occurredAt: timestampFromDate(now()),
+          emailConfirmation: create(EmailConfirmationSchema, { email: found.account.email, token: req.token, expiresAt: req.expiresAt }),
+        }),
+        eventId,
+      );
+      // Never the token: whoever holds it can confirm the address.
+      deps.logger.info({ userId: req.userId, eventId }, 'email confirmation requested');
+      return {};
     },
   };
 }

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gas/v1/account.proto.
  */
 export const file_gas_v1_account: GenFile = /*@__PURE__*/
-  fileDesc("ChRnYXMvdjEvYWNjb3VudC5wcm90bxIGZ2FzLnYxIkoKEU5vdGlmaWNhdGlvblByZWZzEhsKE2VtYWlsX29uX2NvbXBsZXRpb24YASABKAgSGAoQZW1haWxfb25fZmFpbHVyZRgCIAEoCCKKAwoHQWNjb3VudBIPCgd1c2VyX2lkGAEgASgJEhoKBHBsYW4YAiABKA4yDC5nYXMudjEuUGxhbhINCgVlbWFpbBgDIAEoCRIMCgRuYW1lGAQgASgJEhMKC2luc3RpdHV0aW9uGAUgASgJEjAKDW5vdGlmaWNhdGlvbnMYBiABKAsyGS5nYXMudjEuTm90aWZpY2F0aW9uUHJlZnMSGwoTYmlsbGluZ19jdXN0b21lcl9pZBgHIAEoCRIuCgpjcmVhdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCg9wbGFuX2NoYW5nZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjwKGHNpZ25fdXBfYXR0ZW1wdF9ub3RlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiJAoRR2V0QWNjb3VudFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSI2ChJHZXRBY2NvdW50UmVzcG9uc2USIAoHYWNjb3VudBgBIAEoCzIPLmdhcy52MS5BY2NvdW50IjgKFFVwc2VydEFjY291bnRSZXF1ZXN0EiAKB2FjY291bnQYASABKAsyDy5nYXMudjEuQWNjb3VudCJKChVVcHNlcnRBY2NvdW50UmVzcG9uc2USIAoHYWNjb3VudBgBIAEoCzIPLmdhcy52MS5BY2NvdW50Eg8KB2NyZWF0ZWQYAiABKAgiWgoOU2V0UGxhblJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIaCgRwbGFuGAIgASgOMgwuZ2FzLnYxLlBsYW4SGwoTYmlsbGluZ19jdXN0b21lcl9pZBgDIAEoCSIzCg9TZXRQbGFuUmVzcG9uc2USIAoHYWNjb3VudBgBIAEoCzIPLmdhcy52MS5BY2NvdW50IisKGE5vdGVTaWduVXBBdHRlbXB0UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIioKGU5vdGVTaWduVXBBdHRlbXB0UmVzcG9uc2USDQoFbm90ZWQYASABKAgqPQoEUGxhbhIUChBQTEFOX1VOU1BFQ0lGSUVEEAASDQoJUExBTl9GUkVFEAESEAoMUExBTl9QUkVNSVVNEAIyuQIKDkFjY291bnRTZXJ2aWNlEkMKCkdldEFjY291bnQSGS5nYXMudjEuR2V0QWNjb3VudFJlcXVlc3QaGi5nYXMudjEuR2V0QWNjb3VudFJlc3BvbnNlEkwKDVVwc2VydEFjY291bnQSHC5nYXMudjEuVXBzZXJ0QWNjb3VudFJlcXVlc3QaHS5nYXMudjEuVXBzZXJ0QWNjb3VudFJlc3BvbnNlEjoKB1NldFBsYW4SFi5nYXMudjEuU2V0UGxhblJlcXVlc3QaFy5nYXMudjEuU2V0UGxhblJlc3BvbnNlElgKEU5vdGVTaWduVXBBdHRlbXB0EiAuZ2FzLnYxLk5vdGVTaWduVXBBdHRlbXB0UmVxdWVzdBohLmdhcy52MS5Ob3RlU2lnblVwQXR0ZW1wdFJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChRnYXMvdjEvYWNjb3VudC5wcm90bxIGZ2FzLnYxIkoKEU5vdGlmaWNhdGlvblByZWZzEhsKE2VtYWlsX29uX2NvbXBsZXRpb24YASABKAgSGAoQZW1haWxfb25fZmFpbHVyZRgCIAEoCCKKAwoHQWNjb3VudBIPCgd1c2VyX2lkGAEgASgJEhoKBHBsYW4YAiABKA4yDC5nYXMudjEuUGxhbhINCgVlbWFpbBgDIAEoCRIMCgRuYW1lGAQgASgJEhMKC2luc3RpdHV0aW9uGAUgASgJEjAKDW5vdGlmaWNhdGlvbnMYBiABKAsyGS5nYXMudjEuTm90aWZpY2F0aW9uUHJlZnMSGwoTYmlsbGluZ19jdXN0b21lcl9pZBgHIAEoCRIuCgpjcmVhdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCg9wbGFuX2NoYW5nZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjwKGHNpZ25fdXBfYXR0ZW1wdF9ub3RlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiJAoRR2V0QWNjb3VudFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSI2ChJHZXRBY2NvdW50UmVzcG9uc2USIAoHYWNjb3VudBgBIAEoCzIPLmdhcy52MS5BY2NvdW50IjgKFFVwc2VydEFjY291bnRSZXF1ZXN0EiAKB2FjY291bnQYASABKAsyDy5nYXMudjEuQWNjb3VudCJKChVVcHNlcnRBY2NvdW50UmVzcG9uc2USIAoHYWNjb3VudBgBIAEoCzIPLmdhcy52MS5BY2NvdW50Eg8KB2NyZWF0ZWQYAiABKAgiWgoOU2V0UGxhblJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIaCgRwbGFuGAIgASgOMgwuZ2FzLnYxLlBsYW4SGwoTYmlsbGluZ19jdXN0b21lcl9pZBgDIAEoCSIzCg9TZXRQbGFuUmVzcG9uc2USIAoHYWNjb3VudBgBIAEoCzIPLmdhcy52MS5BY2NvdW50IisKGE5vdGVTaWduVXBBdHRlbXB0UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIioKGU5vdGVTaWduVXBBdHRlbXB0UmVzcG9uc2USDQoFbm90ZWQYASABKAgilAEKH1JlcXVlc3RFbWFpbENvbmZpcm1hdGlvblJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRINCgVlbWFpbBgCIAEoCRINCgV0b2tlbhgDIAEoCRIuCgpleHBpcmVzX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAUgASgJIiIKIFJlcXVlc3RFbWFpbENvbmZpcm1hdGlvblJlc3BvbnNlKj0KBFBsYW4SFAoQUExBTl9VTlNQRUNJRklFRBAAEg0KCVBMQU5fRlJFRRABEhAKDFBMQU5fUFJFTUlVTRACMqgDCg5BY2NvdW50U2VydmljZRJDCgpHZXRBY2NvdW50EhkuZ2FzLnYxLkdldEFjY291bnRSZXF1ZXN0GhouZ2FzLnYxLkdldEFjY291bnRSZXNwb25zZRJMCg1VcHNlcnRBY2NvdW50EhwuZ2FzLnYxLlVwc2VydEFjY291bnRSZXF1ZXN0Gh0uZ2FzLnYxLlVwc2VydEFjY291bnRSZXNwb25zZRI6CgdTZXRQbGFuEhYuZ2FzLnYxLlNldFBsYW5SZXF1ZXN0GhcuZ2FzLnYxLlNldFBsYW5SZXNwb25zZRJYChFOb3RlU2lnblVwQXR0ZW1wdBIgLmdhcy52MS5Ob3RlU2lnblVwQXR0ZW1wdFJlcXVlc3QaIS5nYXMudjEuTm90ZVNpZ25VcEF0dGVtcHRSZXNwb25zZRJtChhSZXF1ZXN0RW1haWxDb25maXJtYXRpb24SJy5nYXMudjEuUmVxdWVzdEVtYWlsQ29uZmlybWF0aW9uUmVxdWVzdBooLmdhcy52MS5SZXF1ZXN0RW1haWxDb25maXJtYXRpb25SZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message gas.v1.NotificationPrefs
@@ -262,6 +262,61 @@ export const NoteSignUpAttemptResponseSchema: GenMessage<NoteSignUpAttemptRespon
   messageDesc(file_gas_v1_account, 9);
 
 /**
+ * @generated from message gas.v1.RequestEmailConfirmationRequest
+ */
+export type RequestEmailConfirmationRequest = Message<"gas.v1.RequestEmailConfirmationRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * Must be the account's address (any case): the link goes to the address it confirms.
+   *
+   * @generated from field: string email = 2;
+   */
+  email: string;
+
+  /**
+   * @generated from field: string token = 3;
+   */
+  token: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp expires_at = 4;
+   */
+  expiresAt?: Timestamp | undefined;
+
+  /**
+   * Names the event (<user_id>.email_confirmation_requested.<request_id>), so a retried call is
+   * deduplicated by JetStream. 1-64 of A-Z a-z 0-9 _ -.
+   *
+   * @generated from field: string request_id = 5;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message gas.v1.RequestEmailConfirmationRequest.
+ * Use `create(RequestEmailConfirmationRequestSchema)` to create a new message.
+ */
+export const RequestEmailConfirmationRequestSchema: GenMessage<RequestEmailConfirmationRequest> = /*@__PURE__*/
+  messageDesc(file_gas_v1_account, 10);
+
+/**
+ * @generated from message gas.v1.RequestEmailConfirmationResponse
+ */
+export type RequestEmailConfirmationResponse = Message<"gas.v1.RequestEmailConfirmationResponse"> & {
+};
+
+/**
+ * Describes the message gas.v1.RequestEmailConfirmationResponse.
+ * Use `create(RequestEmailConfirmationResponseSchema)` to create a new message.
+ */
+export const RequestEmailConfirmationResponseSchema: GenMessage<RequestEmailConfirmationResponse> = /*@__PURE__*/
+  messageDesc(file_gas_v1_account, 11);
+
+/**
  * @generated from enum gas.v1.Plan
  */
 export enum Plan {
@@ -329,6 +384,18 @@ export const AccountService: GenService<{
     methodKind: "unary";
     input: typeof NoteSignUpAttemptRequestSchema;
     output: typeof NoteSignUpAttemptResponseSchema;
+  },
+  /**
+   * The gateway made a link that confirms the account's address: publishes
+   * account.email_confirmation_requested so the notification service emails it. The gateway owns
+   * the token and limits how often it asks; this only checks that the address is the account's.
+   *
+   * @generated from rpc gas.v1.AccountService.RequestEmailConfirmation
+   */
+  requestEmailConfirmation: {
+    methodKind: "unary";
+    input: typeof RequestEmailConfirmationRequestSchema;
+    output: typeof RequestEmailConfirmationResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_gas_v1_account, 0);

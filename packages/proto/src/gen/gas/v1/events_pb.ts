@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gas/v1/events.proto.
  */
 export const file_gas_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("ChNnYXMvdjEvZXZlbnRzLnByb3RvEgZnYXMudjEimgEKDEpvYlJlcXVlc3RlZBIOCgZqb2JfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIpCgxnZW5vbWVfYnVpbGQYAyABKA4yEy5nYXMudjEuR2Vub21lQnVpbGQSEQoJaW5wdXRfa2V5GAQgASgJEhIKCmlucHV0X3NpemUYBSABKAQSFwoPYXR0ZW1wdHNfYmVmb3JlGAYgASgNIosBCghKb2JFdmVudBIQCghldmVudF9pZBgBIAEoCRIiCgRraW5kGAIgASgOMhQuZ2FzLnYxLkpvYkV2ZW50S2luZBIYCgNqb2IYAyABKAsyCy5nYXMudjEuSm9iEi8KC29jY3VycmVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKbAQoMQWNjb3VudEV2ZW50EhAKCGV2ZW50X2lkGAEgASgJEiYKBGtpbmQYAiABKA4yGC5nYXMudjEuQWNjb3VudEV2ZW50S2luZBIgCgdhY2NvdW50GAMgASgLMg8uZ2FzLnYxLkFjY291bnQSLwoLb2NjdXJyZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIm0KEkFubm90YXRvckhlYXJ0YmVhdBIUCgxhbm5vdGF0b3JfaWQYASABKAkSDQoFc2xvdHMYAiABKA0SDAoEYnVzeRgDIAEoDRIPCgdsZWF2aW5nGAQgASgIEhMKC2ludGVydmFsX21zGAUgASgNKqEBCgxKb2JFdmVudEtpbmQSHgoaSk9CX0VWRU5UX0tJTkRfVU5TUEVDSUZJRUQQABIcChhKT0JfRVZFTlRfS0lORF9DT01QTEVURUQQARIZChVKT0JfRVZFTlRfS0lORF9GQUlMRUQQAhIbChdKT0JfRVZFTlRfS0lORF9BUkNISVZFRBADEhsKF0pPQl9FVkVOVF9LSU5EX1JFU1RPUkVEEAQqpAEKEEFjY291bnRFdmVudEtpbmQSIgoeQUNDT1VOVF9FVkVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASHwobQUNDT1VOVF9FVkVOVF9LSU5EX1VQR1JBREVEEAESIQodQUNDT1VOVF9FVkVOVF9LSU5EX0RPV05HUkFERUQQAhIoCiRBQ0NPVU5UX0VWRU5UX0tJTkRfU0lHTl9VUF9BVFRFTVBURUQQA2IGcHJvdG8z", [file_gas_v1_account, file_gas_v1_job, file_google_protobuf_timestamp]);
+  fileDesc("ChNnYXMvdjEvZXZlbnRzLnByb3RvEgZnYXMudjEimgEKDEpvYlJlcXVlc3RlZBIOCgZqb2JfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIpCgxnZW5vbWVfYnVpbGQYAyABKA4yEy5nYXMudjEuR2Vub21lQnVpbGQSEQoJaW5wdXRfa2V5GAQgASgJEhIKCmlucHV0X3NpemUYBSABKAQSFwoPYXR0ZW1wdHNfYmVmb3JlGAYgASgNIosBCghKb2JFdmVudBIQCghldmVudF9pZBgBIAEoCRIiCgRraW5kGAIgASgOMhQuZ2FzLnYxLkpvYkV2ZW50S2luZBIYCgNqb2IYAyABKAsyCy5nYXMudjEuSm9iEi8KC29jY3VycmVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJhChFFbWFpbENvbmZpcm1hdGlvbhINCgVlbWFpbBgBIAEoCRINCgV0b2tlbhgCIAEoCRIuCgpleHBpcmVzX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLSAQoMQWNjb3VudEV2ZW50EhAKCGV2ZW50X2lkGAEgASgJEiYKBGtpbmQYAiABKA4yGC5nYXMudjEuQWNjb3VudEV2ZW50S2luZBIgCgdhY2NvdW50GAMgASgLMg8uZ2FzLnYxLkFjY291bnQSLwoLb2NjdXJyZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKEmVtYWlsX2NvbmZpcm1hdGlvbhgFIAEoCzIZLmdhcy52MS5FbWFpbENvbmZpcm1hdGlvbiJtChJBbm5vdGF0b3JIZWFydGJlYXQSFAoMYW5ub3RhdG9yX2lkGAEgASgJEg0KBXNsb3RzGAIgASgNEgwKBGJ1c3kYAyABKA0SDwoHbGVhdmluZxgEIAEoCBITCgtpbnRlcnZhbF9tcxgFIAEoDSqhAQoMSm9iRXZlbnRLaW5kEh4KGkpPQl9FVkVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASHAoYSk9CX0VWRU5UX0tJTkRfQ09NUExFVEVEEAESGQoVSk9CX0VWRU5UX0tJTkRfRkFJTEVEEAISGwoXSk9CX0VWRU5UX0tJTkRfQVJDSElWRUQQAxIbChdKT0JfRVZFTlRfS0lORF9SRVNUT1JFRBAEKtkBChBBY2NvdW50RXZlbnRLaW5kEiIKHkFDQ09VTlRfRVZFTlRfS0lORF9VTlNQRUNJRklFRBAAEh8KG0FDQ09VTlRfRVZFTlRfS0lORF9VUEdSQURFRBABEiEKHUFDQ09VTlRfRVZFTlRfS0lORF9ET1dOR1JBREVEEAISKAokQUNDT1VOVF9FVkVOVF9LSU5EX1NJR05fVVBfQVRURU1QVEVEEAMSMwovQUNDT1VOVF9FVkVOVF9LSU5EX0VNQUlMX0NPTkZJUk1BVElPTl9SRVFVRVNURUQQBGIGcHJvdG8z", [file_gas_v1_account, file_gas_v1_job, file_google_protobuf_timestamp]);
 
 /**
  * Carried on gas.jobs.requested (stream GAS_JOBS), published with Nats-Msg-Id = job id.
@@ -103,6 +103,37 @@ export const JobEventSchema: GenMessage<JobEvent> = /*@__PURE__*/
   messageDesc(file_gas_v1_events, 1);
 
 /**
+ * What the confirmation email needs: the address being confirmed and the single-use token that the
+ * gateway stores only as a digest. The token is a secret: whoever reads this event can confirm the
+ * address until it expires, so consumers never log it.
+ *
+ * @generated from message gas.v1.EmailConfirmation
+ */
+export type EmailConfirmation = Message<"gas.v1.EmailConfirmation"> & {
+  /**
+   * @generated from field: string email = 1;
+   */
+  email: string;
+
+  /**
+   * @generated from field: string token = 2;
+   */
+  token: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp expires_at = 3;
+   */
+  expiresAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message gas.v1.EmailConfirmation.
+ * Use `create(EmailConfirmationSchema)` to create a new message.
+ */
+export const EmailConfirmationSchema: GenMessage<EmailConfirmation> = /*@__PURE__*/
+  messageDesc(file_gas_v1_events, 2);
+
+/**
  * Carried on gas.events.account.<kind>.
  *
  * @generated from message gas.v1.AccountEvent
@@ -127,6 +158,13 @@ export type AccountEvent = Message<"gas.v1.AccountEvent"> & {
    * @generated from field: google.protobuf.Timestamp occurred_at = 4;
    */
   occurredAt?: Timestamp | undefined;
+
+  /**
+   * Only with ACCOUNT_EVENT_KIND_EMAIL_CONFIRMATION_REQUESTED.
+   *
+   * @generated from field: gas.v1.EmailConfirmation email_confirmation = 5;
+   */
+  emailConfirmation?: EmailConfirmation | undefined;
 };
 
 /**
@@ -134,7 +172,7 @@ export type AccountEvent = Message<"gas.v1.AccountEvent"> & {
  * Use `create(AccountEventSchema)` to create a new message.
  */
 export const AccountEventSchema: GenMessage<AccountEvent> = /*@__PURE__*/
-  messageDesc(file_gas_v1_events, 2);
+  messageDesc(file_gas_v1_events, 3);
 
 /**
  * Carried on core NATS (no stream) at gas.presence.annotator: each annotator announces itself every
@@ -180,7 +218,7 @@ export type AnnotatorHeartbeat = Message<"gas.v1.AnnotatorHeartbeat"> & {
  * Use `create(AnnotatorHeartbeatSchema)` to create a new message.
  */
 export const AnnotatorHeartbeatSchema: GenMessage<AnnotatorHeartbeat> = /*@__PURE__*/
-  messageDesc(file_gas_v1_events, 3);
+  messageDesc(file_gas_v1_events, 4);
 
 /**
  * @generated from enum gas.v1.JobEventKind
@@ -243,6 +281,14 @@ export enum AccountEventKind {
    * @generated from enum value: ACCOUNT_EVENT_KIND_SIGN_UP_ATTEMPTED = 3;
    */
   SIGN_UP_ATTEMPTED = 3,
+
+  /**
+   * The account asked for a link that proves it owns its address (RequestEmailConfirmation); the
+   * event carries the link's secret in email_confirmation, for the email only.
+   *
+   * @generated from enum value: ACCOUNT_EVENT_KIND_EMAIL_CONFIRMATION_REQUESTED = 4;
+   */
+  EMAIL_CONFIRMATION_REQUESTED = 4,
 }
 
 /**
