@@ -138,3 +138,48 @@ export function composeSignUpAttemptEmail(o: { eventId: string; to: string; occu
     headers: { 'Auto-Submitted': 'auto-generated', 'X-GAS-Event-Id': o.eventId },
   };
 }
+
+const CONFIRM_TITLE = 'Confirm your email address';
+
+/** Where the confirmation link leads: the gateway's page that asks the signed-in owner to confirm. */
+export function confirmationLink(publicUrl: string, token: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}/confirm-email?token=${encodeURIComponent(token)}`;
+}
+
+/**
+ * The link that proves the account owns its address. Like the sign-up notice it greets nobody by
+ * name and holds nothing the account's owner typed: until the address is confirmed, whoever signed
+ * up with it may be a stranger to the person reading this. The link is a secret (it confirms the
+ * address until it expires): it goes into this email and nowhere else, never into a log.
+ */
+export function composeConfirmationEmail(o: {
+  eventId: string;
+  to: string;
+  token: string;
+  expiresAt: Date;
+  publicUrl: string;
+}): OutgoingMail {
+  const link = confirmationLink(o.publicUrl, o.token);
+  const until = `${o.expiresAt.toISOString().replace('T', ' ').slice(0, 16)} UTC`;
+  const what = 'A GAS account was created with this email address, or its owner asked for a new link to confirm it.';
+  const how = `To confirm that the address is yours, open this link and sign in to that account if GAS asks you to. It works once, until ${until}`;
+  const ifNot = 'If you did not sign up for GAS: you need do nothing. Without the link the address stays unconfirmed.';
+  const why = 'You get this because the email address was given to GAS; it is sent only when asked for, at most every few minutes.';
+  const text = ['Hello,', '', what, '', `${how}:`, link, '', ifNot, '', '-- ', why, ''].join('\n');
+  const e = escapeHtml;
+  const html = htmlPage({
+    title: CONFIRM_TITLE,
+    body: ['Hello,', what, `${how}.`].map((p) => `<p style="margin:0 0 12px">${e(p)}</p>`),
+    link,
+    linkText: 'Confirm my address',
+    footer: `${e(ifNot)}<br>${e(why)}`,
+  });
+  return {
+    to: o.to,
+    subject: `GAS: ${CONFIRM_TITLE}`,
+    text,
+    html,
+    messageId: messageIdFor(o.eventId, o.publicUrl),
+    headers: { 'Auto-Submitted': 'auto-generated', 'X-GAS-Event-Id': o.eventId },
+  };
+}

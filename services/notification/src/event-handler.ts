@@ -1,6 +1,6 @@
 // The notification consumer's handler on GAS_EVENTS: each job and account event becomes an in-app
-// notice and, if the user wants it, exactly one email (a sign-up attempt with a registered address:
-// the email only, whatever the preference). The order makes "exactly one" hold whatever
+// notice and, if the user wants it, exactly one email (a sign-up attempt with a registered address,
+// and the link that confirms an account's address: the email only, whatever the preference). The order makes "exactly one" hold whatever
 // fails: the notice is stored (idempotent by its id), the send is recorded as "sending" under the
 // event id, the mail goes out, the record becomes "sent", and only then is the message acked. A
 // redelivery finds the record: "sent" means done; "sending" means a crash mid-send, so it sends
@@ -11,7 +11,7 @@ import { decodeProto, PoisonMessageError } from '@gas/messaging';
 import type { Logger } from '@gas/runtime';
 import { timestampDate, AccountEventKind, AccountEventSchema, EmailStatus, JobEventSchema, NoticeKind, RpcError, Status } from '@gas/proto';
 import type { Account, AccountEvent, AccountService, Notice, ServiceClient } from '@gas/proto';
-import { composeEmail, composeSignUpAttemptEmail } from './email-content.ts';
+import { composeConfirmationEmail, composeEmail, composeSignUpAttemptEmail } from './email-content.ts';
 import type { OutgoingMail } from './email-content.ts';
 import type { Mailer } from './mailer.ts';
 import type { NotificationMetrics } from './notification-metrics.ts';
@@ -67,7 +67,8 @@ export function createEventHandler(deps: EventHandlerDeps) {
     }
     if (msg.subject.startsWith('gas.events.account.')) {
       const e = decodeProto(AccountEventSchema, msg.data);
-      if (e.kind === AccountEventKind.SIGN_UP_ATTEMPTED) return { notice: null, facts: [], signUp: e };
+      if (e.kind === AccountEventKind.SIGN_UP_ATTEMPTED || e.kind === AccountEventKind.EMAIL_CONFIRMATION_REQUESTED)
+        return { notice: null, facts: [], signUp: e };
       return { notice: accountNotice(e), facts: [], account: e.account };
     }
     return { notice: null, facts: [] };
@@ -101,8 +102,37 @@ export function createEventHandler(deps: EventHandlerDeps) {
     return send({ eventId: e.eventId, kind, mail, record, ctx, log, settle: async () => undefined });
   }
 
+  /**
+   * The link that confirms the account's address, to that address (the one in the event, which the
+   * job service checked is the account's): always sent, no notice, exactly once like the sign-up
+   * notice. A link that has expired by the time its event is handled (a long mail outage) is not
+   * sent: it could confirm nothing, and the account page offers a new one.
+   */
+  async function confirmationRequested(e: AccountEvent, ctx: HandlerContext): Promise<Outcome> {
+    const userId = e.account?.userId;
+    const c = e.emailConfirmation;
+    if (!userId || !c?.token || !c.email || !c.expiresAt)
+      return { kind: 'term', reason: 'account.email_confirmation_requested without an account, address, token or expiry' };
+    const kind = 'email_confirmation';
+    const record = await deps.sends.get(e.eventId);
+    if (isFinal(record)) {
+      deps.metrics.duplicates.inc({ kind });
+      return ack;
+    }
+    const expiresAt = timestampDate(c.expiresAt);
+    const log = deps.logger.child({ eventId: e.eventId, userId });
+    if (expiresAt.getTime() <= Date.now()) {
+      deps.metrics.emails.inc({ kind, outcome: 'expired' });
+      log.warn('email confirmation link expired before it could be sent; not sent');
+      return ack;
+    }
+    const mail = composeConfirmationEmail({ eventId: e.eventId, to: c.email, token: c.token, expiresAt, publicUrl: deps.publicUrl });
+    return send({ eventId: e.eventId, kind, mail, record, ctx, log, settle: async () => undefined });
+  }
+
   async function handle(msg: JsMsg, ctx: HandlerContext): Promise<Outcome> {
     const { notice: fresh, facts, account: fromEvent, signUp } = decode(msg);
+    if (signUp?.kind === AccountEventKind.EMAIL_CONFIRMATION_REQUESTED) return confirmationRequested(signUp, ctx);
     if (signUp) return signUpAttempted(signUp, ctx);
     if (!fresh) return { kind: 'term', reason: `no notice for ${msg.subject}` };
     const kind = KIND_LABEL[fresh.kind];

@@ -7,7 +7,7 @@ export function createNotificationMetrics(registry: Registry) {
   return {
     emails: new Counter({
       name: 'gas_notification_emails_total',
-      help: 'Emails by notice kind and outcome: sent, retry (a transient failure, retried), refused (permanent), gave_up, not_wanted (preference), no_address',
+      help: 'Emails by notice kind and outcome: sent, retry (a transient failure, retried), refused (permanent), gave_up, not_wanted (preference), no_address, expired (a confirmation link that expired before it could be sent)',
       labelNames: ['kind', 'outcome'],
       registers: [registry],
     }),

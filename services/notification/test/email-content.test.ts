@@ -1,6 +1,6 @@
 import t from 'tap';
 import { create, NoticeKind, NoticeSchema } from '@gas/proto';
-import { composeEmail, composeSignUpAttemptEmail, messageIdFor } from '../src/email-content.ts';
+import { composeConfirmationEmail, composeEmail, composeSignUpAttemptEmail, messageIdFor } from '../src/email-content.ts';
 import { classifySmtpFailure, maskAddress } from '../src/smtp-failure.ts';
 
 const notice = create(NoticeSchema, {
@@ -86,6 +86,44 @@ t.test('a sign-up attempt: what happened and when, the sign-in link, nothing fro
   t.notMatch(mail.text + mail.html, /profile#notifications|Change it/, 'no preference link: the preference does not turn it off');
   t.equal(mail.messageId, '<alice.sign_up_attempted.1796630400@gas.example.org>');
   t.strictSame(mail.headers, { 'Auto-Submitted': 'auto-generated', 'X-GAS-Event-Id': 'alice.sign_up_attempted.1796630400' });
+});
+
+t.test('the address confirmation: the link with its token, until when it works, no name, not tied to the preference', async (t) => {
+  const token = 'alice.Zm9vYmFyYmF6-_0123456789abcdefABCDEF';
+  const mail = composeConfirmationEmail({
+    eventId: 'alice.email_confirmation_requested.0f1e2d3c4b5a',
+    to: 'alice@example.org',
+    token,
+    expiresAt: new Date('2026-12-08T06:40:31Z'),
+    publicUrl: 'https://gas.example.org/',
+  });
+  const link = `https://gas.example.org/confirm-email?token=${token}`;
+  t.equal(mail.to, 'alice@example.org');
+  t.equal(mail.subject, 'GAS: Confirm your email address');
+  t.equal(
+    mail.text,
+    [
+      'Hello,',
+      '',
+      'A GAS account was created with this email address, or its owner asked for a new link to confirm it.',
+      '',
+      'To confirm that the address is yours, open this link and sign in to that account if GAS asks you to. It works once, ' +
+        'until 2026-12-08 06:40 UTC:',
+      link,
+      '',
+      'If you did not sign up for GAS: you need do nothing. Without the link the address stays unconfirmed.',
+      '',
+      '-- ',
+      'You get this because the email address was given to GAS; it is sent only when asked for, at most every few minutes.',
+      '',
+    ].join('\n'),
+  );
+  t.match(mail.html, `href="${link}"`);
+  t.match(mail.html, '>Confirm my address</a>');
+  t.notMatch(mail.html, /<(img|link|script|iframe)\b|\ssrc="|url\(|@import/, 'nothing remote');
+  t.notMatch(mail.text + mail.html, /profile#notifications|Change it/, 'no preference link: the preference does not turn it off');
+  t.equal(mail.messageId, '<alice.email_confirmation_requested.0f1e2d3c4b5a@gas.example.org>');
+  t.strictSame(mail.headers, { 'Auto-Submitted': 'auto-generated', 'X-GAS-Event-Id': 'alice.email_confirmation_requested.0f1e2d3c4b5a' });
 });
 
 t.test('Message-IDs hold only what they may', async (t) => {
