@@ -41,6 +41,9 @@ const accountImpl: ServiceImpl<typeof AccountService> = {
   async noteSignUpAttempt() {
     throw rpcErrors.failedPrecondition('not in this test');
   },
+  async requestEmailConfirmation() {
+    throw rpcErrors.failedPrecondition('not in this test');
+  },
 };
 
 // Only WatchJobs is exercised; the other methods are never called.

@@ -11,14 +11,27 @@ export const ADMIN_CACHE_MS = 2000;
 /** The job service's deadline for the queue figures: the page waits no longer for them. */
 const QUEUE_DEADLINE_MS = 2000;
 
-/** Who may see the admin page: the operator's list of e-mail addresses, in any case. */
+/**
+ * Who may see the admin page: the accounts whose address is on the operator's list (in any case)
+ * and confirmed. Sign-up does not check addresses, so a listed address alone proves nothing: whoever
+ * signed up first with one nobody had used yet would be an admin. `confirmed` says whether an
+ * account has proven it owns its address (EmailConfirmations.isConfirmed); without it nobody is.
+ */
 export class AdminList {
   private readonly emails: Set<string>;
-  constructor(emails: readonly string[]) {
+  constructor(
+    emails: readonly string[],
+    private readonly confirmed: (userId: string, email: string) => Promise<boolean> = () => Promise.resolve(false),
+  ) {
     this.emails = new Set(emails.map((e) => e.trim().toLowerCase()).filter(Boolean));
   }
 
-  /** `email` is the account's (from the job service), which is the address the user signed up or in with. */
+  /** Whether `userId`, whose account's address is `email`, is an admin: listed, and the address confirmed. */
+  async grants(userId: string, email: string | undefined | null): Promise<boolean> {
+    return this.includes(email) && (await this.confirmed(userId, email!));
+  }
+
+  /** Whether `email` is on the list; `email` is the account's (from the job service), the address the user signed up or in with. */
   includes(email: string | undefined | null): boolean {
     return Boolean(email) && this.emails.has(email!.trim().toLowerCase());
   }

@@ -33,6 +33,9 @@ import { registerOidcRoutes } from './routes/oidc-routes.ts';
 import { registerApiDocs } from './routes/api-docs.ts';
 import { registerUploadTicketRoutes } from './routes/upload-ticket-routes.ts';
 import { registerAdminRoutes } from './routes/admin-routes.ts';
+import { registerConfirmRoutes } from './routes/confirm-routes.ts';
+import { EmailConfirmations } from './email-confirmation.ts';
+import type { ConfirmationTimes } from './email-confirmation.ts';
 import { AdminList, adminStateReader } from './admin-state.ts';
 import { kubeReader } from './admin-kube.ts';
 import type { KubeReader } from './admin-kube.ts';
@@ -69,7 +72,9 @@ export interface GatewayDeps {
   uploadOrigins?: string[];
   /** How many annotators can take jobs now (their heartbeats); the pages say when none can. The admin page lists them. */
   annotators?: { available(): number; list?(): AnnotatorView[] };
-  /** The admin page: who sees it (by account e-mail) and where its Kubernetes figures come from. */
+  /** E-mail confirmation links: how long they work and how often they may be sent (defaults: CONFIRMATION_TIMES); tests set a clock. */
+  emailConfirmation?: Partial<ConfirmationTimes> & { now?: () => number };
+  /** The admin page: who sees it (by confirmed account e-mail) and where its Kubernetes figures come from. */
   admin?: { emails: readonly string[]; kube?: KubeReader };
   /**
    * The per-user job cache that answers the API's job list and detail: its bounds, or one made on
@@ -248,6 +253,14 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
         },
       }
     : deps.jobs;
+  const { now, ...times } = deps.emailConfirmation ?? {};
+  const confirmations = new EmailConfirmations({
+    users: deps.identity.users,
+    accounts: deps.accounts,
+    operatorUsers: new Set(deps.apiTokens.map((pair) => pair.slice(0, pair.indexOf(':')))),
+    times,
+    ...(now ? { now } : {}),
+  });
   const web: WebDeps = {
     jobs,
     jobCache,
@@ -261,7 +274,8 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     sessionMaxMs: deps.session.maxMs,
     samplesDir: deps.samplesDir,
     annotators: deps.annotators,
-    admins: new AdminList(deps.admin?.emails ?? []),
+    confirmations,
+    admins: new AdminList(deps.admin?.emails ?? [], (userId, email) => confirmations.isConfirmed(userId, email)),
   };
   const annotators = deps.annotators;
   const adminState = adminStateReader({
@@ -308,6 +322,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
       });
     registerPageRoutes(app, web);
     registerAccountRoutes(app, web);
+    registerConfirmRoutes(app, web);
     registerNoticeRoutes(app, web);
     registerBillingRoutes(app, web, deps.billing, deps.publicUrl ?? '');
     registerAdminRoutes(app, web, adminState);

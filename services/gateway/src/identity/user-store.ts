@@ -11,6 +11,21 @@ export interface Credentials {
   /** scrypt hash; null for users who only sign in through OpenID Connect. */
   passwordHash: string | null;
   createdAt: string;
+  /**
+   * When the account proved it owns `email` (it opened the link mailed there, or an identity
+   * provider said it verified the address); absent: not confirmed. Records from before confirmation
+   * existed have none. The record is keyed by the address, so a confirmation holds for this address only.
+   */
+  emailConfirmedAt?: string;
+  /** The confirmation link last mailed: the SHA-256 of its token, when it stops working, when links were sent. */
+  confirmation?: PendingConfirmation;
+}
+
+export interface PendingConfirmation {
+  tokenDigest: string;
+  expiresAt: string;
+  /** When each link of the last day was sent, oldest first: the resend limits count them. */
+  sentAt: string[];
 }
 
 export interface OidcLink {
@@ -45,11 +60,38 @@ export class UserStore {
     return ((await this.store.get(UserStore.emailKey(email)))?.value as Credentials | undefined) ?? null;
   }
 
-  /** A new user with a fresh id; EmailTakenError when the address is registered already. */
-  async create(email: string, passwordHash: string | null): Promise<Credentials> {
-    const user: Credentials = { userId: ulid(), email: normalizeEmail(email), passwordHash, createdAt: new Date().toISOString() };
+  /**
+   * A new user with a fresh id; EmailTakenError when the address is registered already. `confirmed`:
+   * the address is proven at creation (an identity provider verified it).
+   */
+  async create(email: string, passwordHash: string | null, opts: { confirmed?: boolean } = {}): Promise<Credentials> {
+    const createdAt = new Date().toISOString();
+    const user: Credentials = {
+      userId: ulid(),
+      email: normalizeEmail(email),
+      passwordHash,
+      createdAt,
+      ...(opts.confirmed ? { emailConfirmedAt: createdAt } : {}),
+    };
     if (!(await this.store.create(UserStore.emailKey(email), user))) throw new EmailTakenError();
     return user;
+  }
+
+  /**
+   * Changes the record of `email` with compare-and-set, retrying on a concurrent write: `change` gets
+   * the current record and answers the new one, or null to leave it. Answers the record as it is
+   * afterwards, and whether it changed; null when there is no record.
+   */
+  async update(email: string, change: (cur: Credentials) => Credentials | null): Promise<{ user: Credentials; changed: boolean } | null> {
+    const key = UserStore.emailKey(email);
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const cur = await this.store.get(key);
+      if (!cur) return null;
+      const next = change(cur.value as Credentials);
+      if (!next) return { user: cur.value as Credentials, changed: false };
+      if (await this.store.update(key, next, cur.revision)) return { user: next, changed: true };
+    }
+    throw new Error('the user record kept changing; try again');
   }
 
   async userForOidc(issuer: string, subject: string): Promise<string | null> {

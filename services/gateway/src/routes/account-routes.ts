@@ -12,7 +12,7 @@ import type { WebDeps } from './web-deps.ts';
 
 type Form = Record<string, string | undefined>;
 
-function profileOf(who: SignedIn) {
+export function profileOf(who: SignedIn) {
   const a = who.account;
   return {
     name: a?.name ?? '',
@@ -29,10 +29,17 @@ export function registerAccountRoutes(app: FastifyInstance, deps: WebDeps): void
   app.get('/profile', async (req, reply) => {
     const who = await signedIn(req, reply, deps);
     if (!who) return reply;
-    return sendPage(
-      reply,
-      profilePage({ viewer: who.viewer, profile: profileOf(who), notice: (req.query as Form).saved ? 'Your profile was saved.' : null }),
-    );
+    const q = req.query as Form;
+    const profile = profileOf(who);
+    const notice = q.saved
+      ? 'Your profile was saved.'
+      : q.confirmed
+        ? 'Your e-mail address is confirmed.'
+        : q.sent
+          ? `A new confirmation link is on its way to ${profile.email}; it works for 24 hours.`
+          : null;
+    const emailConfirmed = await deps.confirmations.isConfirmed(who.userId, profile.email);
+    return sendPage(reply, profilePage({ viewer: who.viewer, profile, emailConfirmed, notice }));
   });
 
   app.post('/profile', async (req, reply) => {

@@ -1,5 +1,6 @@
 // The admin page (/admin) and its figures as JSON (/admin/state.json), for the accounts on
-// GATEWAY_ADMIN_EMAILS only. Everyone else, signed in or not, gets the same 404 as an address with
+// GATEWAY_ADMIN_EMAILS whose address is confirmed (AdminList.grants) only. Everyone else, an
+// unconfirmed account on the list included, signed in or not, gets the same 404 as an address with
 // no page at all: the page's existence is not revealed. The page needs a browser session; the JSON
 // also takes an admin's API token (for scripts watching a load test).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -34,7 +35,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: WebDeps, state: 
 
   app.get('/admin/state.json', async (req, reply) => {
     const who = await identity(req);
-    if (!who || !deps.admins?.size || !deps.admins.includes((await accountOf(deps.accounts, who.userId))?.email)) throw noSuchPage();
+    if (!who || !deps.admins?.size || !(await deps.admins.grants(who.userId, (await accountOf(deps.accounts, who.userId))?.email)))
+      throw noSuchPage();
     return reply.header('Cache-Control', 'private, no-store').send(await state.get());
   });
 }

@@ -89,6 +89,11 @@ export function registerAuthRoutes(app: FastifyInstance, deps: WebDeps, opts: Au
       const { userId } = await identity.users.create(email, passwordHash);
       await deps.accounts.upsertAccount({ account: create(AccountSchema, { userId, email: email.toLowerCase(), name, institution }) });
       req.log.info({ userId }, 'account created');
+      // The link that confirms the address is asked for after the answer, so a new address costs
+      // no more time than a registered one; should it fail, the profile offers to send it again.
+      void deps.confirmations.request(userId, email.toLowerCase()).catch((err: unknown) => {
+        req.log.warn({ err, userId }, 'the e-mail confirmation link could not be requested; the profile offers it again');
+      });
     } catch (err) {
       if (!(err instanceof EmailTakenError)) throw err;
       // The existing account is left as it is (name, password, plan). The job service notes the

@@ -63,12 +63,18 @@ export function registerOidcRoutes(
         return refuse(req, reply, 403, `${o.name} has not verified your e-mail address. Verify it there, then sign in again.`);
       const existing = await identity.users.byEmail(who.email);
       if (existing) return refuse(req, reply, 409, 'An account with this e-mail address exists already. Sign in with its password.');
-      const created = await identity.users.create(who.email, null);
+      // The provider verified the address (checked above): that is the proof a mailed link gives.
+      const created = await identity.users.create(who.email, null, { confirmed: true });
       userId = await identity.users.linkOidc(who.issuer, who.subject, created.userId);
       await deps.accounts.upsertAccount({
         account: create(AccountSchema, { userId, email: who.email.toLowerCase(), name: who.name ?? who.email, institution: '' }),
       });
       req.log.info({ userId }, 'account created through OIDC');
+    } else if (who.emailVerified && (await deps.confirmations.markConfirmed(userId, who.email))) {
+      // An account from before confirmation existed, or one whose provider had not verified the
+      // address yet: the provider's word now confirms it. Only its own record's address, and only
+      // when verified: an unverified address never counts.
+      req.log.info({ userId }, 'e-mail address confirmed by the identity provider');
     }
     await authn.startSession(reply, userId, deps.sessionMaxMs);
     req.log.info({ userId }, 'signed in through OIDC');

@@ -3,6 +3,7 @@ import type { IdentityStores } from '../identity/index.ts';
 import type { NoticeClient } from '../notice-view.ts';
 import type { AdminList } from '../admin-state.ts';
 import type { JobCache } from '../job-cache.ts';
+import type { EmailConfirmations } from '../email-confirmation.ts';
 
 /** What the web pages need, on top of what an upload needs. */
 export interface WebDeps extends UploadDeps {
@@ -14,6 +15,8 @@ export interface WebDeps extends UploadDeps {
   samplesDir?: string;
   /** Annotators taking jobs now; unknown (no notice shown) when absent. */
   annotators?: { available(): number };
+  /** Whether accounts have proven they own their addresses, and the links that prove it. */
+  confirmations: EmailConfirmations;
   /** Who sees the admin page (and the header's link to it). */
   admins?: AdminList;
   /** The jobs of the users reading them now (the API's list and detail). */

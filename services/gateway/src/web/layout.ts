@@ -10,7 +10,7 @@ export interface Viewer {
   liveKey: string;
   /** Unread notices for the header's badge; absent when the notification service did not answer. */
   unreadNotices?: number;
-  /** Whether the account is on GATEWAY_ADMIN_EMAILS: only then the header links the admin page. */
+  /** Whether the account is an admin (on GATEWAY_ADMIN_EMAILS, its address confirmed): only then the header links the admin page. */
   admin?: boolean;
 }
 

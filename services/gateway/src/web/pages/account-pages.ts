@@ -38,7 +38,26 @@ export function isEmailChoice(v: unknown): v is EmailChoice {
   return EMAIL_CHOICES.some(([c]) => c === v);
 }
 
-export function profilePage(o: { viewer: Viewer; profile: ProfileData; notice?: string | null; error?: string | null }): Html {
+/**
+ * Whether the account's address is confirmed; unconfirmed, the page says so and offers a new link
+ * (a form of its own: forms cannot nest).
+ */
+function confirmation(v: Viewer, p: ProfileData, confirmed: boolean): Html {
+  if (confirmed || !p.email) return html``;
+  return html`<div class="callout warning email-unconfirmed"><p><strong>Your e-mail address ${p.email} is not confirmed yet.</strong>
+Open the link we e-mailed to it when you signed up (it works for 24 hours). Until then GAS does not treat the address as yours:
+an address on the operator's admin list, for example, gets no admin rights.</p>
+<form method="post" action="/profile/confirm-email" class="inline"><input type="hidden" name="_csrf" value="${v.csrfToken}"><button type="submit" class="small">Send a new link</button></form></div>`;
+}
+
+export function profilePage(o: {
+  viewer: Viewer;
+  profile: ProfileData;
+  /** Whether the account has proven it owns its address; absent counts as confirmed (nothing said). */
+  emailConfirmed?: boolean;
+  notice?: string | null;
+  error?: string | null;
+}): Html {
   const p = o.profile;
   const v = o.viewer;
   const choice = emailChoiceOf(p);
@@ -49,6 +68,7 @@ export function profilePage(o: { viewer: Viewer; profile: ProfileData; notice?: 
     notice: o.notice,
     body: html`<h1>Profile</h1>
 ${o.error ? html`<p class="error" role="alert">${o.error}</p>` : ''}
+${confirmation(v, p, o.emailConfirmed ?? true)}
 <form class="card narrow" method="post" action="/profile">
   <input type="hidden" name="_csrf" value="${v.csrfToken}">
   <label>Name <input name="name" value="${p.name}" maxlength="200" required></label>
