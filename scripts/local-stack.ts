@@ -30,8 +30,10 @@ const port = Number(env['GAS_PORT'] ?? 8080);
 // How long free users' results stay hot before they move to the archive folder (the original GAS: 30 minutes).
 const retention = env['GAS_FREE_RETENTION_SECONDS'] ?? '1800';
 const say = (s: string) => process.stdout.write(s + '\n');
-// Who sees the admin page: by default the "local" user's address (its API token reads /admin/state.json),
-// which a developer can also sign up with in the browser.
+// Who sees the admin page: by default the "local" user's address. The stack makes that user with its
+// API token (GATEWAY_API_TOKENS), which the gateway counts as confirmed, so the token reads
+// /admin/state.json at once. A browser account with a listed address sees the page once it has
+// confirmed the address with the link mailed at sign-up (here an .eml in the outbox folder).
 const adminEmails = env['GAS_ADMIN_EMAILS'] ?? 'local@example.org';
 
 // Reference data: built once from ../shared/data into .gas/reference, reused while unchanged.
@@ -85,7 +87,11 @@ say(`API token (user "local"): ${token}`);
 say(
   `Try: curl -H "Authorization: Bearer ${token}" -F genome_build=GRCh37 -F file=@../shared/data/vcf/gas_anntools/free_1.vcf ${stack.url}/api/v1/jobs`,
 );
-if (adminEmails) say(`Admin page: ${stack.url}/admin for ${adminEmails} (sign up with that address; GAS_ADMIN_EMAILS changes who).`);
+if (adminEmails)
+  say(
+    `Admin page: ${stack.url}/admin for ${adminEmails}, once confirmed: the "local" token reads ${stack.url}/admin/state.json; ` +
+      `in a browser, sign up with that address and open the confirmation link mailed to it (GAS_ADMIN_EMAILS changes who).`,
+  );
 say(`Emails are written to ${stack.outboxDir} as .eml files (set SMTP_URL to send them). Press Ctrl-C to stop.`);
 
 // Like Kubernetes in the chart: a process that exits or stops answering /livez is started again.
