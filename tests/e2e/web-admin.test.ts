@@ -6,13 +6,15 @@
 // (GATEWAY_KUBECONFIG), checked against the API server's certificate. The same token is shown to be
 // enough and read-only (writes, Secrets, other Deployments and other namespaces are forbidden). Then
 // an admin signed in through the browser sees the annotator Deployment's replicas, its autoscaler's
-// figures, metric and conditions, and its pods, and sees them change without reloading; a user who
-// is not an admin gets the not-found page. Screenshots under .artifacts/screenshots/web-admin.test/.
+// figures, metric and conditions, and its pods, and sees them change without reloading, once it has
+// confirmed its address with the link the notification service mailed (to the outbox folder here);
+// before that, and for a user who is not an admin, the not-found page. Screenshots under .artifacts/screenshots/web-admin.test/.
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { launchBrowser, newPage, pageErrors, repoRoot, screenshot, startGasStack, DESKTOP, PHONE } from '@gas/testing';
+import { launchBrowser, newPage, pageErrors, parseMail, repoRoot, screenshot, startGasStack, DESKTOP, PHONE } from '@gas/testing';
 import type { GasStack, Page } from '@gas/testing';
 import { startControlPlane } from '../chart/control-plane.ts';
 import { kubeReader } from '../../services/gateway/src/admin-kube.ts';
@@ -263,7 +265,7 @@ t.test("the chart's Role is enough for the page, and read-only", async (t) => {
 t.test('an admin sees replicas, the autoscaler and pods in Chromium; they change without a reload', async (t) => {
   stack = await startGasStack({
     store: 'filesystem',
-    services: ['job', 'gateway'],
+    services: ['job', 'notification', 'gateway'],
     env: {
       gateway: {
         GATEWAY_ADMIN_EMAILS: ADMIN.email,
@@ -294,8 +296,33 @@ t.test('an admin sees replicas, the autoscaler and pods in Chromium; they change
     return page;
   };
 
+  /** The confirmation link the notification service wrote to the outbox for `email`. */
+  const confirmationLink = async (email: string): Promise<string> => {
+    const outbox = stack!.outboxDir;
+    return stack!.eventually(
+      async () => {
+        for (const name of await readdir(outbox).catch(() => [] as string[])) {
+          if (!name.endsWith('.eml')) continue;
+          const mail = await parseMail(await readFile(join(outbox, name)));
+          if (mail.subject === 'GAS: Confirm your email address' && mail.headers.get('to')?.includes(email))
+            return /^(http\S+\/confirm-email\?token=\S+)$/m.exec(mail.text)?.[1];
+        }
+        return undefined;
+      },
+      (link) => link !== undefined,
+      30_000,
+    ) as Promise<string>;
+  };
+
   const page = await signUpAndIn(ADMIN);
   t.teardown(() => page.close());
+  // Listed, but not an admin until the address is confirmed.
+  t.equal(await page.getByRole('link', { name: 'Admin', exact: true }).count(), 0, 'no Admin link before the address is confirmed');
+  // Asked beside the page (same cookies): a 404 the page itself loads counts as a console error.
+  t.equal((await page.request.get(`${stack.url}/admin`)).status(), 404, 'and no page');
+  await page.goto(await confirmationLink(ADMIN.email));
+  await page.getByRole('button', { name: 'Confirm my address' }).click();
+  await page.waitForURL(/\/profile\?confirmed=1$/);
   await page.getByRole('link', { name: 'Admin', exact: true }).click();
   await page.waitForURL(/\/admin$/);
   await page.locator('#admin-state').waitFor();
