@@ -1,6 +1,7 @@
 // NoteSignUpAttempt in-process against a real nats-server, served over gRPC with a clock the test
 // moves: one account.sign_up_attempted event per account an hour, the same event id again inside
-// JetStream's duplicate window (dropped there), and the account otherwise unchanged.
+// JetStream's duplicate window (dropped there), and the account otherwise unchanged. And
+// RequestEmailConfirmation: the link's event, only to the account's own address.
 import t from 'tap';
 import { Writable } from 'node:stream';
 import { connect } from '@nats-io/transport-node';
@@ -14,6 +15,7 @@ import {
   fromBinary,
   startGrpcServer,
   timestampDate,
+  timestampFromDate,
   AccountEventKind,
   AccountEventSchema,
   AccountService,
@@ -44,15 +46,14 @@ t.teardown(() => accounts.close());
 
 const advance = (ms: number) => (clock = new Date(clock.getTime() + ms));
 
-/** The sign-up-attempt events GAS_EVENTS holds, oldest first. */
-async function events() {
+/** The sign-up-attempt events (or others on `subject`) GAS_EVENTS holds, oldest first. */
+async function events(subject = 'gas.events.account.sign_up_attempted') {
   const info = await jsm.streams.info('GAS_EVENTS', { subjects_filter: 'gas.events.account.>' });
-  const n = info.state.subjects?.['gas.events.account.sign_up_attempted'] ?? 0;
+  const n = info.state.subjects?.[subject] ?? 0;
   const out = [];
   for (let seq = info.state.first_seq; out.length < n && seq <= info.state.last_seq; seq++) {
     const m = await jsm.streams.getMessage('GAS_EVENTS', { seq }).catch(() => null);
-    if (m?.subject === 'gas.events.account.sign_up_attempted')
-      out.push({ msgId: m.header?.get('Nats-Msg-Id'), event: fromBinary(AccountEventSchema, m.data) });
+    if (m?.subject === subject) out.push({ msgId: m.header?.get('Nats-Msg-Id'), event: fromBinary(AccountEventSchema, m.data) });
   }
   return out;
 }
@@ -110,3 +111,34 @@ t.test('an unknown user is NOT_FOUND, a bad id INVALID_ARGUMENT, and neither pub
   await t.rejects(accounts.noteSignUpAttempt({ userId: 'not a user' }), { name: 'RpcError', code: Status.INVALID_ARGUMENT });
   t.equal((await events()).length, before);
 });
+
+t.test(
+  "RequestEmailConfirmation: one event with the token for the account's own address; anything else refused, nothing published",
+  async (t) => {
+    const confirmations = () => events('gas.events.account.email_confirmation_requested');
+    await accounts.upsertAccount({ account: { userId: 'confirmer', email: 'confirmer@example.org', name: 'C' } });
+    const expiresAt = timestampFromDate(new Date(clock.getTime() + 24 * 3600_000));
+    const req = { userId: 'confirmer', email: 'Confirmer@Example.org', token: 'confirmer.a-secret', expiresAt, requestId: '1796600000000' };
+    await accounts.requestEmailConfirmation(req);
+    await accounts.requestEmailConfirmation(req);
+    const [only, ...more] = await confirmations();
+    t.equal(more.length, 0, 'a retry with the same request id is dropped as a duplicate');
+    t.equal(only!.msgId, 'confirmer.email_confirmation_requested.1796600000000');
+    t.equal(only!.event.eventId, only!.msgId);
+    t.equal(only!.event.kind, AccountEventKind.EMAIL_CONFIRMATION_REQUESTED);
+    t.match(only!.event.account, { userId: 'confirmer', email: 'confirmer@example.org' });
+    t.match(only!.event.emailConfirmation, { email: 'confirmer@example.org', token: 'confirmer.a-secret' });
+    t.equal(timestampDate(only!.event.emailConfirmation!.expiresAt!).getTime(), clock.getTime() + 24 * 3600_000);
+
+    const refused: Array<[Partial<typeof req>, Status]> = [
+      [{ email: 'someone.else@example.org' }, Status.FAILED_PRECONDITION],
+      [{ userId: 'ghost' }, Status.NOT_FOUND],
+      [{ userId: 'not a user' }, Status.INVALID_ARGUMENT],
+      [{ requestId: 'a.b' }, Status.INVALID_ARGUMENT],
+      [{ token: '' }, Status.INVALID_ARGUMENT],
+    ];
+    for (const [change, code] of refused)
+      await t.rejects(accounts.requestEmailConfirmation({ ...req, requestId: '1796600000001', ...change }), { name: 'RpcError', code });
+    t.equal((await confirmations()).length, 1, 'nothing more published');
+  },
+);
