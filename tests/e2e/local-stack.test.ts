@@ -86,6 +86,9 @@ t.test('local stack: up, a job, Ctrl-C, up again with the same job and result', 
     await new Promise((r) => setTimeout(r, 100));
   }
   t.equal(status, 'COMPLETED');
+  // The "local" user is the default admin, and counts as confirmed: its token reads the admin figures.
+  t.equal((await fetch(`${first.url}/admin/state.json`, { headers: auth })).status, 200, "the local token reads the admin page's JSON");
+  t.match(first.output(), 'the "local" token reads');
 
   first.child.kill('SIGINT');
   const [code] = await first.exited;
