@@ -60,7 +60,8 @@ export function createEventHandler(deps: EventHandlerDeps) {
     }
   }
 
-  function decode(msg: JsMsg): { notice: Notice | null; facts: Array<[string, string]>; account?: Account; signUp?: AccountEvent } {
+  /** `mailOnly`: an account event that is an email and no notice (a sign-up attempt, an address confirmation). */
+  function decode(msg: JsMsg): { notice: Notice | null; facts: Array<[string, string]>; account?: Account; mailOnly?: AccountEvent } {
     if (msg.subject.startsWith('gas.events.job.')) {
       const e = decodeProto(JobEventSchema, msg.data);
       return { notice: jobNotice(e), facts: jobFacts(e) };
@@ -68,7 +69,7 @@ export function createEventHandler(deps: EventHandlerDeps) {
     if (msg.subject.startsWith('gas.events.account.')) {
       const e = decodeProto(AccountEventSchema, msg.data);
       if (e.kind === AccountEventKind.SIGN_UP_ATTEMPTED || e.kind === AccountEventKind.EMAIL_CONFIRMATION_REQUESTED)
-        return { notice: null, facts: [], signUp: e };
+        return { notice: null, facts: [], mailOnly: e };
       return { notice: accountNotice(e), facts: [], account: e.account };
     }
     return { notice: null, facts: [] };
@@ -131,9 +132,9 @@ export function createEventHandler(deps: EventHandlerDeps) {
   }
 
   async function handle(msg: JsMsg, ctx: HandlerContext): Promise<Outcome> {
-    const { notice: fresh, facts, account: fromEvent, signUp } = decode(msg);
-    if (signUp?.kind === AccountEventKind.EMAIL_CONFIRMATION_REQUESTED) return confirmationRequested(signUp, ctx);
-    if (signUp) return signUpAttempted(signUp, ctx);
+    const { notice: fresh, facts, account: fromEvent, mailOnly } = decode(msg);
+    if (mailOnly?.kind === AccountEventKind.EMAIL_CONFIRMATION_REQUESTED) return confirmationRequested(mailOnly, ctx);
+    if (mailOnly) return signUpAttempted(mailOnly, ctx);
     if (!fresh) return { kind: 'term', reason: `no notice for ${msg.subject}` };
     const kind = KIND_LABEL[fresh.kind];
     const { notice, created } = await deps.notices.ensure(fresh);
