@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
+import negotiate from '@fastify/accept-negotiator';
 import { JobStatus, ResultState } from '@gas/proto';
 import type { Job } from '@gas/proto';
 import { sanitizeName, BlobNotFoundError } from '@gas/storage';
@@ -222,7 +223,12 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobsRouteDeps): vo
     // The job service refuses a page token that is not a job id; the cache leaves that to it.
     const cached = pageToken === '' || ULID.test(pageToken) ? jobCache?.list(userId, pageToken, pageSize, status) : undefined;
     const res = cached ?? (await jobs.listJobs({ userId, pageSize, pageToken, status }));
-    return reply.type(JSON_TYPE).send(jsonCache(reply).page(userId, `${pageToken}|${pageSize}|${status}`, res));
+    const accepts = req.headers['accept-encoding'];
+    const takesGzip = accepts !== undefined && negotiate(accepts, ['gzip', 'identity']) === 'gzip';
+    const page = jsonCache(reply).page(userId, `${pageToken}|${pageSize}|${status}`, res, takesGzip);
+    reply.type(JSON_TYPE).header('vary', 'Accept-Encoding');
+    if (page.encoding) reply.header('content-encoding', page.encoding);
+    return reply.send(page.body);
   });
 
   app.get('/api/v1/jobs/:id', ONE_JOB, async (req, reply) => {
