@@ -77,7 +77,10 @@ function sameList(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-/** The account events the job service published for a user, read back from the GAS_EVENTS stream. */
+/** Every account event but the sign-up's address confirmation, which a new account also gets. */
+const PLAN_EVENTS = (kind: string) => kind !== 'email_confirmation_requested';
+
+/** The plan events the job service published for a user, read back from the GAS_EVENTS stream. */
 async function accountEvents(userId: string): Promise<string[]> {
   const nc = await connect({ servers: stack.natsUrl });
   try {
@@ -89,7 +92,7 @@ async function accountEvents(userId: string): Promise<string[]> {
       if (m && m.subject.startsWith('gas.events.account.') && Buffer.from(m.data).includes(Buffer.from(userId)))
         kinds.push(m.subject.split('.').at(-1)!);
     }
-    return kinds;
+    return kinds.filter(PLAN_EVENTS);
   } finally {
     await nc.close();
   }

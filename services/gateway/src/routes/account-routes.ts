@@ -57,9 +57,15 @@ export function registerAccountRoutes(app: FastifyInstance, deps: WebDeps): void
       ...(isEmailChoice(f.email) ? emailSwitchesOf(f.email) : {}),
     };
     if (!name || name.length > 200 || institution.length > 200) {
+      const emailConfirmed = await deps.confirmations.isConfirmed(who.userId, profile.email);
       return sendPage(
         reply,
-        profilePage({ viewer: who.viewer, profile, error: 'Enter a name; name and institution may have at most 200 characters each.' }),
+        profilePage({
+          viewer: who.viewer,
+          profile,
+          emailConfirmed,
+          error: 'Enter a name; name and institution may have at most 200 characters each.',
+        }),
         400,
       );
     }
