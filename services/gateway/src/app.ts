@@ -260,6 +260,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     operatorUsers: new Set(deps.apiTokens.map((pair) => pair.slice(0, pair.indexOf(':')))),
     times,
     ...(now ? { now } : {}),
+    registry: deps.registry,
   });
   const web: WebDeps = {
     jobs,

@@ -8,6 +8,8 @@
 // no mail itself.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { timestampFromDate } from '@gas/proto';
+import { Counter } from '@gas/runtime';
+import type { Registry } from '@gas/runtime';
 import type { AccountService, ServiceClient } from '@gas/proto';
 import { digest } from './identity/digest.ts';
 import type { Credentials, UserStore } from './identity/index.ts';
@@ -52,10 +54,26 @@ export class EmailConfirmations {
       operatorUsers: ReadonlySet<string>;
       times?: Partial<ConfirmationTimes>;
       now?: () => number;
+      /** Where `gas_gateway_email_confirmations_total` goes; none: not counted. */
+      registry?: Registry;
     },
   ) {
     this.times = { ...CONFIRMATION_TIMES, ...deps.times };
     this.now = deps.now ?? Date.now;
+    this.counted = deps.registry
+      ? new Counter({
+          name: 'gas_gateway_email_confirmations_total',
+          help: 'Address confirmation links asked for (sent, too_soon, send_failed) and used (confirmed, expired, invalid, other_account)',
+          labelNames: ['outcome'],
+          registers: [deps.registry],
+        })
+      : undefined;
+  }
+
+  private readonly counted: Counter<'outcome'> | undefined;
+
+  private count(outcome: string): void {
+    this.counted?.inc({ outcome: outcome.replace('-', '_') });
   }
 
   /** The record of `email` if it is `userId`'s: another account's record (or none) confirms nothing for this one. */
@@ -115,7 +133,10 @@ export class EmailConfirmations {
       };
     });
     if (!res) return { sent: false, reason: 'no-record' };
-    if (decided.refusal) return decided.refusal;
+    if (decided.refusal) {
+      if (decided.refusal.sent === false && decided.refusal.reason === 'too-soon') this.count('too-soon');
+      return decided.refusal;
+    }
     try {
       await this.deps.accounts.requestEmailConfirmation({
         userId,
@@ -132,8 +153,10 @@ export class EmailConfirmations {
           ? { ...cur, confirmation: { ...cur.confirmation, tokenDigest: '', sentAt: cur.confirmation.sentAt.slice(0, -1) } }
           : null,
       );
+      this.count('send-failed');
       throw err;
     }
+    this.count('sent');
     return { sent: true, expiresAt };
   }
 
@@ -151,7 +174,9 @@ export class EmailConfirmations {
       decided.outcome = 'confirmed';
       return { ...cur, emailConfirmedAt: new Date(this.now()).toISOString(), confirmation: undefined };
     });
-    return res ? decided.outcome : this.judge(userId, token, null);
+    const outcome = res ? decided.outcome : this.judge(userId, token, null);
+    if (outcome !== 'already') this.count(outcome);
+    return outcome;
   }
 
   private judge(userId: string, token: string, record: Credentials | null): LinkOutcome {

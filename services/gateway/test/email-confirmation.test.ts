@@ -8,6 +8,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { startGasStack, startSmtpServer, WebClient } from '@gas/testing';
 import type { ReceivedMail } from '@gas/testing';
 import { stackClients, stackGateway } from './stack-clients.ts';
+import { createRegistry } from '@gas/runtime';
 
 const PASSWORD = 'a password long enough for the form';
 const SUBJECT = 'GAS: Confirm your email address';
@@ -26,7 +27,14 @@ const { identity } = clients;
 
 // The gateway's clock: real time plus what a test moves it on by.
 let skewMs = 0;
+const registry = createRegistry('email-confirmation-test');
+/** gas_gateway_email_confirmations_total by outcome, as /metrics has it. */
+async function confirmationCounts(): Promise<Record<string, number>> {
+  const m = await registry.getSingleMetric('gas_gateway_email_confirmations_total')!.get();
+  return Object.fromEntries(m.values.map((v) => [String(v.labels['outcome']), v.value]));
+}
 const app = await stackGateway(stack, clients, {
+  registry,
   admin: { emails: ['Dana@Example.org', 'frank@example.org', 'gina@example.org', 'hana@example.org'] },
   emailConfirmation: { now: () => Date.now() + skewMs },
   rateLimit: { perMinute: 100_000, signInPerMinute: 1000 },
@@ -142,6 +150,7 @@ t.test('forged, expired and other accounts’ links are refused with the reason,
   const frankLink = linkOf(await mail('frank@example.org'));
   const ginaLink = linkOf(await mail('gina@example.org'));
   const recordBefore = JSON.stringify(await identity.users.byEmail('frank@example.org'));
+  const countsBefore = await confirmationCounts();
 
   const refusals: Array<[string, string, number, RegExp]> = [
     ['forged', `${frank.userId}.${'A'.repeat(43)}`, 400, /This confirmation link is not valid/],
@@ -170,6 +179,13 @@ t.test('forged, expired and other accounts’ links are refused with the reason,
   const postedExpired = await frank.web.postForm('/confirm-email', { _csrf: frank.csrf, token: frankLink.token });
   t.equal(postedExpired.status, 400);
   t.equal(JSON.stringify(await identity.users.byEmail('frank@example.org')), recordBefore, 'still unchanged');
+  const counts = await confirmationCounts();
+  const grew = (outcome: string) => (counts[outcome] ?? 0) - (countsBefore[outcome] ?? 0);
+  t.strictSame(
+    { invalid: grew('invalid'), other_account: grew('other_account'), expired: grew('expired'), confirmed: grew('confirmed') },
+    { invalid: 3, other_account: 1, expired: 1, confirmed: 0 },
+    'each refused link counted by its reason (opening a link to look at it counts nothing)',
+  );
   t.equal((await frank.web.get('/admin')).status, 404);
 
   // A new link works; gina's own link (still within its day on her clock) works for her.
