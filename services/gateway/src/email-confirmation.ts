@@ -89,6 +89,13 @@ export class EmailConfirmations {
     return Boolean(email && (await this.recordOf(userId, email))?.emailConfirmedAt);
   }
 
+  /** Whether `userId`'s job e-mails wait for its address to be confirmed (a password sign-up that has not confirmed yet). */
+  async jobMailHeld(userId: string, email: string | undefined | null): Promise<boolean> {
+    if (!email || this.deps.operatorUsers.has(userId)) return false;
+    const record = await this.recordOf(userId, email);
+    return Boolean(record && !record.emailConfirmedAt && record.jobMailAfterConfirmation);
+  }
+
   /** Marks the address confirmed without a link (an identity provider verified it); true when it was not before. */
   async markConfirmed(userId: string, email: string): Promise<boolean> {
     const res = await this.deps.users.update(email, (cur) =>
@@ -165,18 +172,29 @@ export class EmailConfirmations {
     return this.judge(userId, token, await this.recordOf(userId, email));
   }
 
-  /** Opens the link: confirms the address when the token is this account's current, unexpired one, and uses it up. */
-  async confirm(userId: string, email: string, token: string): Promise<LinkOutcome> {
-    const decided: { outcome: LinkOutcome } = { outcome: 'invalid' };
+  /**
+   * Opens the link: confirms the address when the token is this account's current, unexpired one, and
+   * uses it up. `jobMailReleased`: the account's job e-mails were waiting for this (the caller turns
+   * them on).
+   */
+  async confirm(userId: string, email: string, token: string): Promise<{ outcome: LinkOutcome; jobMailReleased: boolean }> {
+    const decided: { outcome: LinkOutcome; released: boolean } = { outcome: 'invalid', released: false };
     const res = await this.deps.users.update(email, (cur) => {
       decided.outcome = this.judge(userId, token, cur.userId === userId ? cur : null);
+      decided.released = false;
       if (decided.outcome !== 'valid') return null;
       decided.outcome = 'confirmed';
-      return { ...cur, emailConfirmedAt: new Date(this.now()).toISOString(), confirmation: undefined };
+      decided.released = cur.jobMailAfterConfirmation === true;
+      return {
+        ...cur,
+        emailConfirmedAt: new Date(this.now()).toISOString(),
+        confirmation: undefined,
+        jobMailAfterConfirmation: undefined,
+      };
     });
     const outcome = res ? decided.outcome : this.judge(userId, token, null);
     if (outcome !== 'already') this.count(outcome);
-    return outcome;
+    return { outcome, jobMailReleased: outcome === 'confirmed' && decided.released };
   }
 
   private judge(userId: string, token: string, record: Credentials | null): LinkOutcome {

@@ -95,6 +95,17 @@ t.test('sign-up with an admin address: 404 until the mailed link is followed, th
   t.equal(badSave.status, 400);
   t.match(badSave.text, 'is not confirmed yet', 'a profile sent back for a fix still says so');
 
+  // Job e-mails wait for the confirmation: off, shown off, and the form cannot turn them on.
+  const prefs = async () => {
+    const n = (await clients.accounts.getAccount({ userId })).account?.notifications;
+    return { completion: n?.emailOnCompletion, failure: n?.emailOnFailure };
+  };
+  t.strictSame(await prefs(), { completion: false, failure: false }, 'job e-mails off at sign-up');
+  t.match(profile.text, /<fieldset id="notifications" disabled>/);
+  t.match(profile.text, 'Job e-mails start once your address is confirmed');
+  t.equal((await web.postForm('/profile', { _csrf: csrf, name: 'Dana', institution: '', email: 'all' })).status, 303);
+  t.strictSame(await prefs(), { completion: false, failure: false }, 'the form does not turn them on before the confirmation');
+
   const m = await mail('dana@example.org');
   t.strictSame(m.envelope.to, ['dana@example.org']);
   t.notMatch(m.text + m.html, /Dana\b/, 'no greeting by name');
@@ -129,6 +140,9 @@ t.test('sign-up with an admin address: 404 until the mailed link is followed, th
   const after = await web.get('/profile?confirmed=1');
   t.match(after.text, 'Your e-mail address is confirmed.');
   t.notMatch(after.text, /not confirmed yet/);
+  t.strictSame(await prefs(), { completion: true, failure: true }, 'job e-mails on once confirmed, as everyone starts');
+  t.match(after.text, /<fieldset id="notifications">/, 'and the choice is the user’s again');
+  t.notMatch(after.text, 'Job e-mails start once');
 
   const admin = await web.get('/admin');
   t.equal(admin.status, 200, 'an admin now');

@@ -17,6 +17,12 @@ export interface Credentials {
    * existed have none. The record is keyed by the address, so a confirmation holds for this address only.
    */
   emailConfirmedAt?: string;
+  /**
+   * Set at sign-up: the account's job e-mails are off until the address is confirmed, then turned on
+   * (the default everyone gets). Until then anyone could sign up with a stranger's address and have
+   * GAS mail them about jobs, file names of their choosing included. Absent on records from before.
+   */
+  jobMailAfterConfirmation?: boolean;
   /** The confirmation link last mailed: the SHA-256 of its token, when it stops working, when links were sent. */
   confirmation?: PendingConfirmation;
 }
@@ -62,9 +68,14 @@ export class UserStore {
 
   /**
    * A new user with a fresh id; EmailTakenError when the address is registered already. `confirmed`:
-   * the address is proven at creation (an identity provider verified it).
+   * the address is proven at creation (an identity provider verified it); `jobMailAfterConfirmation`:
+   * job e-mails wait for the confirmation (a password sign-up).
    */
-  async create(email: string, passwordHash: string | null, opts: { confirmed?: boolean } = {}): Promise<Credentials> {
+  async create(
+    email: string,
+    passwordHash: string | null,
+    opts: { confirmed?: boolean; jobMailAfterConfirmation?: boolean } = {},
+  ): Promise<Credentials> {
     const createdAt = new Date().toISOString();
     const user: Credentials = {
       userId: ulid(),
@@ -72,6 +83,7 @@ export class UserStore {
       passwordHash,
       createdAt,
       ...(opts.confirmed ? { emailConfirmedAt: createdAt } : {}),
+      ...(opts.jobMailAfterConfirmation && !opts.confirmed ? { jobMailAfterConfirmation: true } : {}),
     };
     if (!(await this.store.create(UserStore.emailKey(email), user))) throw new EmailTakenError();
     return user;

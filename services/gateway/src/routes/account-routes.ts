@@ -39,7 +39,8 @@ export function registerAccountRoutes(app: FastifyInstance, deps: WebDeps): void
           ? `A new confirmation link is on its way to ${profile.email}; it works for 24 hours.`
           : null;
     const emailConfirmed = await deps.confirmations.isConfirmed(who.userId, profile.email);
-    return sendPage(reply, profilePage({ viewer: who.viewer, profile, emailConfirmed, notice }));
+    const jobMailHeld = !emailConfirmed && (await deps.confirmations.jobMailHeld(who.userId, profile.email));
+    return sendPage(reply, profilePage({ viewer: who.viewer, profile, emailConfirmed, jobMailHeld, notice }));
   });
 
   app.post('/profile', async (req, reply) => {
@@ -49,12 +50,14 @@ export function registerAccountRoutes(app: FastifyInstance, deps: WebDeps): void
     const f = (req.body ?? {}) as Form;
     const name = (f.name ?? '').trim();
     const institution = (f.institution ?? '').trim();
+    // Job e-mails waiting for the address to be confirmed stay off, whatever the form says.
+    const jobMailHeld = await deps.confirmations.jobMailHeld(who.userId, who.account?.email);
     const profile = {
       ...profileOf(who),
       name,
       institution,
       // No choice sent (a form from before the radios): the preference stays as it was.
-      ...(isEmailChoice(f.email) ? emailSwitchesOf(f.email) : {}),
+      ...(isEmailChoice(f.email) && !jobMailHeld ? emailSwitchesOf(f.email) : {}),
     };
     if (!name || name.length > 200 || institution.length > 200) {
       const emailConfirmed = await deps.confirmations.isConfirmed(who.userId, profile.email);
@@ -64,6 +67,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: WebDeps): void
           viewer: who.viewer,
           profile,
           emailConfirmed,
+          jobMailHeld,
           error: 'Enter a name; name and institution may have at most 200 characters each.',
         }),
         400,

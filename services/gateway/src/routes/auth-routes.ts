@@ -1,6 +1,6 @@
 // Sign up, sign in and sign out with e-mail and password.
 import type { FastifyInstance } from 'fastify';
-import { create, AccountSchema, RpcError, Status } from '@gas/proto';
+import { create, AccountSchema, NotificationPrefsSchema, RpcError, Status } from '@gas/proto';
 import type { AccountService, ServiceClient } from '@gas/proto';
 import { EmailTakenError, hashPassword, verifyPassword, passwordProblem, dummyHash } from '../identity/index.ts';
 import { signInPage, signUpPage } from '../web/pages/auth-pages.ts';
@@ -86,8 +86,17 @@ export function registerAuthRoutes(app: FastifyInstance, deps: WebDeps, opts: Au
     // to find out who has an account. Nobody is signed in: the owner of the address signs in.
     const passwordHash = await hashPassword(f.password!);
     try {
-      const { userId } = await identity.users.create(email, passwordHash);
-      await deps.accounts.upsertAccount({ account: create(AccountSchema, { userId, email: email.toLowerCase(), name, institution }) });
+      // Job e-mails wait for the address to be confirmed: the address is only what the form said.
+      const { userId } = await identity.users.create(email, passwordHash, { jobMailAfterConfirmation: true });
+      await deps.accounts.upsertAccount({
+        account: create(AccountSchema, {
+          userId,
+          email: email.toLowerCase(),
+          name,
+          institution,
+          notifications: create(NotificationPrefsSchema, { emailOnCompletion: false, emailOnFailure: false }),
+        }),
+      });
       req.log.info({ userId }, 'account created');
       // The link that confirms the address is asked for after the answer, so a new address costs
       // no more time than a registered one; should it fail, the profile offers to send it again.

@@ -1,6 +1,7 @@
 // Confirming the account's e-mail address: the link mailed to it (GET shows, POST confirms, with the
 // session's CSRF token like every change) and a new link from the profile, within the resend limits.
 import type { FastifyInstance } from 'fastify';
+import { create, AccountSchema, NotificationPrefsSchema } from '@gas/proto';
 import { LINK_REFUSALS, confirmEmailPage } from '../web/pages/confirm-page.ts';
 import { profilePage } from '../web/pages/account-pages.ts';
 import { sendPage } from '../web/send-page.ts';
@@ -39,9 +40,25 @@ export function registerConfirmRoutes(app: FastifyInstance, deps: WebDeps): void
     authn.checkCsrf(req, who.session);
     const token = (req.body as Form | undefined)?.token ?? '';
     const email = who.account?.email ?? '';
-    const outcome = await confirmations.confirm(who.userId, email, token);
+    const { outcome, jobMailReleased } = await confirmations.confirm(who.userId, email, token);
     if (outcome === 'confirmed') {
       req.log.info({ userId: who.userId }, 'e-mail address confirmed');
+      if (jobMailReleased) {
+        // Job e-mails were off until now (sign-up); on, as everyone starts. Should this call fail,
+        // the address stays confirmed and the profile lets the user turn them on.
+        const a = who.account;
+        await deps.accounts
+          .upsertAccount({
+            account: create(AccountSchema, {
+              userId: who.userId,
+              email,
+              name: a?.name ?? '',
+              institution: a?.institution ?? '',
+              notifications: create(NotificationPrefsSchema, { emailOnCompletion: true, emailOnFailure: true }),
+            }),
+          })
+          .catch((err: unknown) => req.log.warn({ err, userId: who.userId }, 'job e-mails could not be turned on after confirmation'));
+      }
       return reply.redirect('/profile?confirmed=1', 303);
     }
     if (outcome === 'already') return reply.redirect('/profile?confirmed=1', 303);

@@ -55,6 +55,8 @@ export function profilePage(o: {
   profile: ProfileData;
   /** Whether the account has proven it owns its address; absent counts as confirmed (nothing said). */
   emailConfirmed?: boolean;
+  /** Job e-mails wait for the address to be confirmed: the choice is shown off and cannot be changed yet. */
+  jobMailHeld?: boolean;
   notice?: string | null;
   error?: string | null;
 }): Html {
@@ -74,8 +76,9 @@ ${confirmation(v, p, o.emailConfirmed ?? true)}
   <label>Name <input name="name" value="${p.name}" maxlength="200" required></label>
   <label>E-mail <input type="email" value="${p.email}" disabled></label>
   <label>Institution <input name="institution" value="${p.institution}" maxlength="200"></label>
-  <fieldset id="notifications">
+  <fieldset id="notifications"${o.jobMailHeld ? html` disabled` : ''}>
     <legend>E-mail me about</legend>
+    ${o.jobMailHeld ? html`<p class="muted job-mail-held">Job e-mails start once your address is confirmed; the notices here come meanwhile.</p>` : ''}
     ${EMAIL_CHOICES.map(
       ([value, label]) =>
         html`<label class="choice"><input type="radio" name="email" value="${value}"${value === choice ? html` checked` : ''}> ${label}</label>`,
