@@ -52,13 +52,13 @@ if (kind === 'fastify') {
   const address = app.server.address();
   process.stdout.write(`port ${typeof address === 'object' && address ? address.port : 0}\n`);
 } else if (kind === 'fastify-plugins') {
-  // The hello again, with the per-request machinery the gateway has on every route and nothing of
-  // its own: rate limit by credential, cookies, form and multipart parsers, the security headers,
-  // the duration histogram and one log line a request. What Fastify with those costs alone.
+  // The hello again, with the per-request machinery the gateway has on its read routes and nothing
+  // of its own: rate limit by credential, cookies, the form parser, the security headers, and one
+  // log line a request that also observes the duration histogram (the gateway's RequestLog). The
+  // multipart parser is only on the gateway's upload routes. What Fastify with those costs alone.
   const require = createRequire(join(REPO_ROOT, 'services', 'gateway', 'package.json'));
   const Fastify = require('fastify') as (opts: object) => FastifyLike;
   const logger = createLogger({ service: 'peer' }).child({}, { redact: [] });
-  const app = Fastify({ loggerInstance: logger, logController: new RequestLog(logger) });
   const registry = createRegistry('peer');
   const duration = new Histogram({
     name: 'gas_peer_http_request_duration_seconds',
@@ -66,14 +66,10 @@ if (kind === 'fastify') {
     labelNames: ['method', 'route', 'status'],
     registers: [registry],
   });
-  app.addHook('onResponse', (req: FastifyRequestLike, reply: { statusCode: number; elapsedTime: number }, done: () => void) => {
-    duration.observe({ method: req.method, route: req.routeOptions.url ?? '', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
-    done();
-  });
+  const app = Fastify({ loggerInstance: logger, logController: new RequestLog(logger, duration) });
   addSecurityHeaders(app as never, {});
   void app.register(require('@fastify/cookie'), { secret: 'a'.repeat(32) });
   void app.register(require('@fastify/formbody'));
-  void app.register(require('@fastify/multipart'));
   void app.register(require('@fastify/rate-limit'), {
     global: true,
     max: 1_000_000_000,

@@ -1,7 +1,8 @@
 // Receiving a VCF upload that streams through the gateway (the filesystem store, or any client
 // that posts the file): plan limit, CSRF for browser sessions, a VCF sniff, then the store and the
 // job. Used by the JSON API and by the upload form.
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import multipart from '@fastify/multipart';
 import { ulid } from 'ulid';
 import { whyNotVcf } from '@gas/anntools/format';
 import { AccountService, JobService } from '@gas/proto';
@@ -30,6 +31,15 @@ export interface UploadDeps {
   authn: Authenticator;
   logger: Logger;
   limits: PlanLimits;
+}
+
+/**
+ * Makes `scope` (an encapsulated plugin holding only the upload routes) take multipart bodies.
+ * Only there: @fastify/multipart adds an async onRequest and an async onResponse hook to every
+ * request of the scope it is registered in, which every API read paid for when it was global.
+ */
+export async function acceptUploads(scope: FastifyInstance, limits: Pick<PlanLimits, 'maxUploadBytes'>): Promise<void> {
+  await scope.register(multipart, { limits: { fileSize: limits.maxUploadBytes + 1, files: 1, fields: 10, fieldSize: 1024 } });
 }
 
 /** 413 with what the limit is and what to do about it. */

@@ -106,6 +106,8 @@ const QUEUE_POSITION = 3;
 
 const deps = {
   authn: { apiUser: async () => 'u1' },
+  // The upload route's multipart parser is sized from it.
+  limits: { maxUploadBytes: 1024 * 1024 },
   jobs: {
     getJob: async ({ jobId }: { jobId: string }) => {
       const job = Object.values(JOBS).find((j) => j.jobId === jobId);

@@ -26,6 +26,8 @@ let current: Job = create(JobSchema, {
 });
 const deps = {
   authn: { apiUser: async () => 'u1' },
+  // The upload route's multipart parser is sized from it.
+  limits: { maxUploadBytes: 1024 * 1024 },
   jobs: {
     getJob: async ({ jobId }: { jobId: string }) => {
       if (jobId !== current.jobId) throw new RpcError(Status.NOT_FOUND, 'no such job');

@@ -11,7 +11,7 @@ import { planOf } from '../plan-limits.ts';
 import { jobView, resultKey, ULID } from '../job-view.ts';
 import { queuePosition } from '../queue-position.ts';
 import { contentDisposition, downloadName } from '../download-name.ts';
-import { receiveUpload } from '../upload.ts';
+import { acceptUploads, receiveUpload } from '../upload.ts';
 import type { UploadDeps } from '../upload.ts';
 import type { JobCache } from '../job-cache.ts';
 import { JobJsonCache } from '../job-json-cache.ts';
@@ -197,13 +197,16 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobsRouteDeps): vo
   let json: JobJsonCache | undefined;
   const jsonCache = (reply: FastifyReply) => (json ??= new JobJsonCache(reply.compileSerializationSchema(JOB_REF)));
 
-  app.post('/api/v1/jobs', UPLOAD, async (req, reply) => {
-    const userId = await authn.apiUser(req, CSRF_IN_FORM);
-    const { job, created } = await receiveUpload(req, userId, deps);
-    return reply
-      .code(created ? 201 : 200)
-      .header('Location', `/api/v1/jobs/${job.jobId}`)
-      .send(jobView(job));
+  void app.register(async (uploads) => {
+    await acceptUploads(uploads, deps.limits);
+    uploads.post('/api/v1/jobs', UPLOAD, async (req, reply) => {
+      const userId = await authn.apiUser(req, CSRF_IN_FORM);
+      const { job, created } = await receiveUpload(req, userId, deps);
+      return reply
+        .code(created ? 201 : 200)
+        .header('Location', `/api/v1/jobs/${job.jobId}`)
+        .send(jobView(job));
+    });
   });
 
   app.get('/api/v1/jobs', LIST, async (req, reply) => {

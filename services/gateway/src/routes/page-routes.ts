@@ -16,7 +16,7 @@ import { queuePosition, queuePositions } from '../queue-position.ts';
 import { emailProblems, jobNotices } from '../notice-view.ts';
 import { archiveDueAt, archivedKinds, FREE_RETENTION_DEFAULT_SECONDS } from '../archived-results.ts';
 import { Problem, asSentence } from '../problem.ts';
-import { OverLimitProblem, receiveUpload } from '../upload.ts';
+import { acceptUploads, OverLimitProblem, receiveUpload } from '../upload.ts';
 import { HEADER_PEEK_BYTES, headText } from '../header-build.ts';
 import { inputLimits, uploadLimit } from '../plan-limits.ts';
 import { landingPage } from '../web/pages/auth-pages.ts';
@@ -234,26 +234,29 @@ export function registerPageRoutes(app: FastifyInstance, deps: WebDeps): void {
   });
 
   // The form's own post, for browsers without the page script (which posts to the API instead).
-  app.post('/upload', async (req, reply) => {
-    const who = await signedIn(req, reply, deps);
-    if (!who) return reply;
-    try {
-      const { job } = await receiveUpload(req, who.userId, deps, who.viewer.plan);
-      return reply.redirect(`/jobs/${job.jobId}`, 303);
-    } catch (err) {
-      if (!(err instanceof Problem) || err.status >= 500 || err.status === 403) throw err;
-      const limit = uploadLimit(who.viewer.plan, deps.limits);
-      return sendPage(
-        reply,
-        uploadPage({
-          viewer: who.viewer,
-          limitBytes: limit,
-          samples: await samplesIn(deps.samplesDir, limit),
-          error: asSentence(err.detail ?? err.title),
-        }),
-        err.status,
-      );
-    }
+  void app.register(async (uploads) => {
+    await acceptUploads(uploads, deps.limits);
+    uploads.post('/upload', async (req, reply) => {
+      const who = await signedIn(req, reply, deps);
+      if (!who) return reply;
+      try {
+        const { job } = await receiveUpload(req, who.userId, deps, who.viewer.plan);
+        return reply.redirect(`/jobs/${job.jobId}`, 303);
+      } catch (err) {
+        if (!(err instanceof Problem) || err.status >= 500 || err.status === 403) throw err;
+        const limit = uploadLimit(who.viewer.plan, deps.limits);
+        return sendPage(
+          reply,
+          uploadPage({
+            viewer: who.viewer,
+            limitBytes: limit,
+            samples: await samplesIn(deps.samplesDir, limit),
+            error: asSentence(err.detail ?? err.title),
+          }),
+          err.status,
+        );
+      }
+    });
   });
 
   app.post('/upload/sample', async (req, reply) => {
