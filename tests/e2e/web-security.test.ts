@@ -264,6 +264,21 @@ t.test('sign-up refuses a short password and a bad address with a message on the
   t.equal(c.cookies.has('gas_session'), false);
 });
 
+t.test('a multipart body anywhere but the two upload routes is refused with 415, and the gateway stays up', async (t) => {
+  const form = new FormData();
+  form.append('file', new Blob(['##fileformat=VCFv4.2\n']), 'x.vcf');
+  for (const path of ['/profile', '/api/v1/uploads', '/signup']) {
+    const res = await fetch(`${stack.url}${path}`, {
+      method: 'POST',
+      body: form,
+      headers: { cookie: `gas_session=${alice.cookies.get('gas_session')}` },
+    });
+    t.equal(res.status, 415, `${path}: 415`);
+    await res.arrayBuffer();
+  }
+  t.equal((await alice.get('/jobs')).status, 200, 'the gateway still answers');
+});
+
 t.test('error pages help: 404 for an unknown page and job, with security headers on every answer', async (t) => {
   const missing = await alice.get('/no/such/page');
   t.equal(missing.status, 404);
