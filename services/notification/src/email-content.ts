@@ -128,13 +128,20 @@ export function composeSignUpAttemptEmail(o: { eventId: string; to: string; occu
     linkText: 'Sign in to GAS',
     footer: e(why),
   });
+  return accountMail(o, SIGN_UP_ATTEMPT_TITLE, text, html);
+}
+
+/**
+ * An email about the account itself, sent whatever the preference. No List-Unsubscribe: the
+ * preference does not turn it off, and a link saying it does would mislead.
+ */
+function accountMail(o: { eventId: string; to: string; publicUrl: string }, title: string, text: string, html: string): OutgoingMail {
   return {
     to: o.to,
-    subject: `GAS: ${SIGN_UP_ATTEMPT_TITLE}`,
+    subject: `GAS: ${title}`,
     text,
     html,
     messageId: messageIdFor(o.eventId, o.publicUrl),
-    // No List-Unsubscribe: the preference does not turn this email off, and a link saying it does would mislead.
     headers: { 'Auto-Submitted': 'auto-generated', 'X-GAS-Event-Id': o.eventId },
   };
 }
@@ -174,12 +181,5 @@ export function composeConfirmationEmail(o: {
     linkText: 'Confirm my address',
     footer: `${e(ifNot)}<br>${e(why)}`,
   });
-  return {
-    to: o.to,
-    subject: `GAS: ${CONFIRM_TITLE}`,
-    text,
-    html,
-    messageId: messageIdFor(o.eventId, o.publicUrl),
-    headers: { 'Auto-Submitted': 'auto-generated', 'X-GAS-Event-Id': o.eventId },
-  };
+  return accountMail(o, CONFIRM_TITLE, text, html);
 }
