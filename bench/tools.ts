@@ -8,7 +8,8 @@ import { REPO_ROOT, SNPEFF_GENOME, SNPEFF_JAR, paths } from './inputs.ts';
 import { measure, run } from './measure.ts';
 import type { Measurement } from './measure.ts';
 
-export type ToolName = 'ours' | 'ours-no-csq' | 'ours-tsv' | 'ours-window' | 'bcftools' | 'snpeff';
+/** `ours-peers`: on the real GRCh38 input only, with the peers' transcripts (not a --tools choice). */
+export type ToolName = 'ours' | 'ours-no-csq' | 'ours-tsv' | 'ours-window' | 'ours-peers' | 'bcftools' | 'snpeff';
 export const TOOL_NAMES: ToolName[] = ['ours', 'ours-no-csq', 'ours-tsv', 'ours-window', 'bcftools', 'snpeff'];
 /** Ours, as a user runs it: the headline row that the targets and ratios are about. */
 export const OURS: ToolName = 'ours';
@@ -162,7 +163,13 @@ export function tools(settings: ToolSettings): Record<ToolName, Tool> {
       return `java -Xmx${settings.snpeffXmx} -jar ${SNPEFF_JAR} ann -c ${paths.snpeffConfig} -noStats -noLog ${SNPEFF_GENOME} ${input} > ${outDir}/snpeff.vcf`;
     },
   };
-  return { ours, 'ours-no-csq': oursNoCsq, 'ours-tsv': oursTsv, 'ours-window': oursWindow, bcftools, snpeff };
+  const oursPeers = oursTool({
+    name: 'ours-peers',
+    label: "GAS anntools, the peers' transcripts (FASTA window genes: like for like here)",
+    gasref: paths.gasrefPeers,
+    tsv: false,
+  });
+  return { ours, 'ours-no-csq': oursNoCsq, 'ours-tsv': oursTsv, 'ours-window': oursWindow, 'ours-peers': oursPeers, bcftools, snpeff };
 }
 
 export interface RunRecord extends Measurement {
