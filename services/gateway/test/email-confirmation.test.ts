@@ -91,6 +91,7 @@ t.test('sign-up with an admin address: 404 until the mailed link is followed, th
   const profile = await web.get('/profile');
   t.match(profile.text, 'Your e-mail address dana@example.org is not confirmed yet.');
   t.match(profile.text, /<form method="post" action="\/profile\/confirm-email"/, 'with a button for a new link');
+  t.notMatch((await web.get('/profile?confirmed=1')).text, 'Your e-mail address is confirmed.', 'a crafted query says nothing untrue');
   const badSave = await web.postForm('/profile', { _csrf: csrf, name: '', institution: '' });
   t.equal(badSave.status, 400);
   t.match(badSave.text, 'is not confirmed yet', 'a profile sent back for a fix still says so');

@@ -31,14 +31,16 @@ export function registerAccountRoutes(app: FastifyInstance, deps: WebDeps): void
     if (!who) return reply;
     const q = req.query as Form;
     const profile = profileOf(who);
+    const emailConfirmed = await deps.confirmations.isConfirmed(who.userId, profile.email);
+    // The query only picks which notice; whether it is true is the account's state (a crafted
+    // link cannot make the page say an address is confirmed or a link sent).
     const notice = q.saved
       ? 'Your profile was saved.'
-      : q.confirmed
+      : q.confirmed && emailConfirmed
         ? 'Your e-mail address is confirmed.'
-        : q.sent
+        : q.sent && !emailConfirmed
           ? `A new confirmation link is on its way to ${profile.email}; it works for 24 hours.`
           : null;
-    const emailConfirmed = await deps.confirmations.isConfirmed(who.userId, profile.email);
     const jobMailHeld = !emailConfirmed && (await deps.confirmations.jobMailHeld(who.userId, profile.email));
     return sendPage(reply, profilePage({ viewer: who.viewer, profile, emailConfirmed, jobMailHeld, notice }));
   });
