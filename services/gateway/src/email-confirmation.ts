@@ -85,15 +85,19 @@ export class EmailConfirmations {
 
   /** Whether `userId` has proven it owns `email`, its account's address. */
   async isConfirmed(userId: string, email: string | undefined | null): Promise<boolean> {
-    if (this.deps.operatorUsers.has(userId)) return Boolean(email);
-    return Boolean(email && (await this.recordOf(userId, email))?.emailConfirmedAt);
+    return (await this.addressState(userId, email)).confirmed;
   }
 
-  /** Whether `userId`'s job e-mails wait for its address to be confirmed (a password sign-up that has not confirmed yet). */
-  async jobMailHeld(userId: string, email: string | undefined | null): Promise<boolean> {
-    if (!email || this.deps.operatorUsers.has(userId)) return false;
+  /**
+   * From one read of the record: whether the address is confirmed, and whether the account's job
+   * e-mails wait for that (a password sign-up that has not confirmed yet).
+   */
+  async addressState(userId: string, email: string | undefined | null): Promise<{ confirmed: boolean; jobMailHeld: boolean }> {
+    if (!email) return { confirmed: false, jobMailHeld: false };
+    if (this.deps.operatorUsers.has(userId)) return { confirmed: true, jobMailHeld: false };
     const record = await this.recordOf(userId, email);
-    return Boolean(record && !record.emailConfirmedAt && record.jobMailAfterConfirmation);
+    const confirmed = Boolean(record?.emailConfirmedAt);
+    return { confirmed, jobMailHeld: !confirmed && record?.jobMailAfterConfirmation === true };
   }
 
   /** Marks the address confirmed without a link (an identity provider verified it); true when it was not before. */

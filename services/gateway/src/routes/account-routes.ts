@@ -1,6 +1,7 @@
 // Profile and API tokens of the signed-in user.
 import type { FastifyInstance } from 'fastify';
 import { create, AccountSchema, NotificationPrefsSchema } from '@gas/proto';
+import type { AccountService, ServiceClient } from '@gas/proto';
 import { TooManyTokensError } from '../identity/index.ts';
 import { Problem } from '../problem.ts';
 import { ULID } from '../job-view.ts';
@@ -23,6 +24,21 @@ export function profileOf(who: SignedIn) {
   };
 }
 
+type Profile = ReturnType<typeof profileOf>;
+
+/** Writes the profile's fields to the user's account (the job service keeps the plan as it is). */
+export async function saveProfile(accounts: ServiceClient<typeof AccountService>, userId: string, p: Profile): Promise<void> {
+  await accounts.upsertAccount({
+    account: create(AccountSchema, {
+      userId,
+      email: p.email,
+      name: p.name,
+      institution: p.institution,
+      notifications: create(NotificationPrefsSchema, { emailOnCompletion: p.emailOnCompletion, emailOnFailure: p.emailOnFailure }),
+    }),
+  });
+}
+
 export function registerAccountRoutes(app: FastifyInstance, deps: WebDeps): void {
   const { authn, identity } = deps;
 
@@ -31,7 +47,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: WebDeps): void
     if (!who) return reply;
     const q = req.query as Form;
     const profile = profileOf(who);
-    const emailConfirmed = await deps.confirmations.isConfirmed(who.userId, profile.email);
+    const { confirmed: emailConfirmed, jobMailHeld } = await deps.confirmations.addressState(who.userId, profile.email);
     // The query only picks which notice; whether it is true is the account's state (a crafted
     // link cannot make the page say an address is confirmed or a link sent).
     const notice = q.saved
@@ -41,7 +57,6 @@ export function registerAccountRoutes(app: FastifyInstance, deps: WebDeps): void
         : q.sent && !emailConfirmed
           ? `A new confirmation link is on its way to ${profile.email}; it works for 24 hours.`
           : null;
-    const jobMailHeld = !emailConfirmed && (await deps.confirmations.jobMailHeld(who.userId, profile.email));
     return sendPage(reply, profilePage({ viewer: who.viewer, profile, emailConfirmed, jobMailHeld, notice }));
   });
 
@@ -53,7 +68,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: WebDeps): void
     const name = (f.name ?? '').trim();
     const institution = (f.institution ?? '').trim();
     // Job e-mails waiting for the address to be confirmed stay off, whatever the form says.
-    const jobMailHeld = await deps.confirmations.jobMailHeld(who.userId, who.account?.email);
+    const { confirmed: emailConfirmed, jobMailHeld } = await deps.confirmations.addressState(who.userId, who.account?.email);
     const profile = {
       ...profileOf(who),
       name,
@@ -62,7 +77,6 @@ export function registerAccountRoutes(app: FastifyInstance, deps: WebDeps): void
       ...(isEmailChoice(f.email) && !jobMailHeld ? emailSwitchesOf(f.email) : {}),
     };
     if (!name || name.length > 200 || institution.length > 200) {
-      const emailConfirmed = await deps.confirmations.isConfirmed(who.userId, profile.email);
       return sendPage(
         reply,
         profilePage({
@@ -75,18 +89,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: WebDeps): void
         400,
       );
     }
-    await deps.accounts.upsertAccount({
-      account: create(AccountSchema, {
-        userId: who.userId,
-        email: profile.email,
-        name,
-        institution,
-        notifications: create(NotificationPrefsSchema, {
-          emailOnCompletion: profile.emailOnCompletion,
-          emailOnFailure: profile.emailOnFailure,
-        }),
-      }),
-    });
+    await saveProfile(deps.accounts, who.userId, profile);
     return reply.redirect('/profile?saved=1', 303);
   });
 

@@ -1,13 +1,12 @@
 // Confirming the account's e-mail address: the link mailed to it (GET shows, POST confirms, with the
 // session's CSRF token like every change) and a new link from the profile, within the resend limits.
 import type { FastifyInstance } from 'fastify';
-import { create, AccountSchema, NotificationPrefsSchema } from '@gas/proto';
 import { LINK_REFUSALS, confirmEmailPage } from '../web/pages/confirm-page.ts';
 import { profilePage } from '../web/pages/account-pages.ts';
 import { sendPage } from '../web/send-page.ts';
 import { signedIn } from '../web/viewer.ts';
 import type { WebDeps } from './web-deps.ts';
-import { profileOf } from './account-routes.ts';
+import { profileOf, saveProfile } from './account-routes.ts';
 
 type Form = Record<string, string | undefined>;
 
@@ -46,18 +45,9 @@ export function registerConfirmRoutes(app: FastifyInstance, deps: WebDeps): void
       if (jobMailReleased) {
         // Job e-mails were off until now (sign-up); on, as everyone starts. Should this call fail,
         // the address stays confirmed and the profile lets the user turn them on.
-        const a = who.account;
-        await deps.accounts
-          .upsertAccount({
-            account: create(AccountSchema, {
-              userId: who.userId,
-              email,
-              name: a?.name ?? '',
-              institution: a?.institution ?? '',
-              notifications: create(NotificationPrefsSchema, { emailOnCompletion: true, emailOnFailure: true }),
-            }),
-          })
-          .catch((err: unknown) => req.log.warn({ err, userId: who.userId }, 'job e-mails could not be turned on after confirmation'));
+        await saveProfile(deps.accounts, who.userId, { ...profileOf(who), emailOnCompletion: true, emailOnFailure: true }).catch(
+          (err: unknown) => req.log.warn({ err, userId: who.userId }, 'job e-mails could not be turned on after confirmation'),
+        );
       }
       return reply.redirect('/profile?confirmed=1', 303);
     }
