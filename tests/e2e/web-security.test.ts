@@ -298,6 +298,28 @@ t.test('error pages help: 404 for an unknown page and job, with security headers
   }
 });
 
+t.test('an address Fastify refuses before routing gets the usual error answer, headers and all, without the address', async (t) => {
+  const long = 'A'.repeat(5000);
+  const cases = [
+    { path: '/api/v1/jobs/%zz', status: 400, detail: /malformed %-escape/, html: false },
+    { path: `/api/v1/jobs/${long}`, status: 414, detail: /longer than 100 characters/, html: false },
+    { path: '/jobs/%zz', status: 400, detail: /malformed %-escape/, html: true },
+    { path: `/jobs/${long}`, status: 414, detail: /longer than 100 characters/, html: true },
+  ];
+  for (const c of cases) {
+    const res = await alice.get(c.path);
+    const name = c.path.slice(0, 20);
+    t.equal(res.status, c.status, `${name}: status`);
+    t.match(res.headers.get('content-type') ?? '', c.html ? /^text\/html/ : /^application\/problem\+json/, `${name}: type`);
+    t.match(res.text, c.detail, `${name}: says what is wrong`);
+    t.notMatch(res.text, /AAAAAAAAAA|FST_ERR/, `${name}: neither the address nor Fastify's code`);
+    t.equal(res.headers.get('x-content-type-options'), 'nosniff', `${name}: security headers`);
+    t.match(res.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/, `${name}: CSP`);
+  }
+  // The gateway is still answering.
+  t.equal((await alice.get('/api/v1/jobs')).status, 200);
+});
+
 /** The result state the live stream (/jobs/events) reports for a job: the job page reloads when it changes. */
 async function liveResultState(client: WebClient, jobId: string): Promise<unknown> {
   const ac = new AbortController();

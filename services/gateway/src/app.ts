@@ -84,6 +84,9 @@ export interface GatewayDeps {
 
 const STATIC_DIR = fileURLToPath(new URL('../static/', import.meta.url));
 
+// Fastify's default, said here because the answer past it names it.
+const MAX_PARAM_LENGTH = 100;
+
 /** Pages answer errors with an HTML page, the API with application/problem+json. */
 function wantsHtml(req: FastifyRequest): boolean {
   const path = req.url.split('?')[0]!;
@@ -111,14 +114,28 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     requestIdHeader: 'x-request-id',
     trustProxy: false,
     logController: new RequestLog(deps.logger, duration),
     childLoggerFactory: (logger, bindings, options) =>
       new LazyRequestLogger(logger as Logger, bindings, options) as unknown as FastifyBaseLogger,
+    // Addresses Fastify refuses before routing: answered like every other error (problem+json or the
+    // error page, the security headers), without repeating the address, which may be kilobytes long.
+    frameworkErrors: (err, req, reply) => {
+      setSecurityHeaders(reply.raw);
+      const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      void sendError(
+        req,
+        reply,
+        tooLong
+          ? new Problem(414, 'URI Too Long', `a part of the address is longer than ${MAX_PARAM_LENGTH} characters`)
+          : new Problem(400, 'Bad Request', 'the address is not valid: it has a malformed %-escape'),
+      );
+    },
   });
 
-  addSecurityHeaders(app, {
+  const setSecurityHeaders = addSecurityHeaders(app, {
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],

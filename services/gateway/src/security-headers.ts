@@ -31,13 +31,18 @@ export function securityHeaders(options: HelmetOptions): [string, string][] {
 /**
  * Sets helmet's headers on every answer, computed once: @fastify/helmet built the helmet
  * middleware again for every request (the whole CSP included). They go on the raw response, as
- * helmet puts them, so hijacked replies (the live updates' event stream) carry them too.
+ * helmet puts them, so hijacked replies (the live updates' event stream) carry them too. Returns
+ * the function that sets them, for answers that skip the hooks.
  */
-export function addSecurityHeaders(app: FastifyInstance, options: HelmetOptions): void {
+export function addSecurityHeaders(app: FastifyInstance, options: HelmetOptions): (res: Pick<ServerResponse, 'setHeader'>) => void {
   const headers = securityHeaders(options);
-  app.addHook('onRequest', (_req, reply, done) => {
-    const res = reply.raw;
+  const set = (res: Pick<ServerResponse, 'setHeader'>): void => {
     for (const [name, value] of headers) res.setHeader(name, value);
+  };
+  app.addHook('onRequest', (_req, reply, done) => {
+    set(reply.raw);
     done();
   });
+  // Answers Fastify gives before routing (a malformed address) run no onRequest hook: they call this.
+  return set;
 }
