@@ -26,7 +26,7 @@
  * S3 permissions the store needs: s3:GetObject (get, stat, and the source of a copy), s3:PutObject
  * (put, the destination of a copy or move, multipart uploads), s3:DeleteObject (delete, move),
  * s3:RestoreObject on the archive bucket (coldRestore), s3:AbortMultipartUpload (a failed put), and
- * s3:ListBucket for check() (HeadBucket).
+ * s3:ListBucket for check() (HeadBucket) and list().
  *
  * Operator notes. An S3 lifecycle rule (a Transition to GLACIER after N days on the results bucket)
  * is the alternative to the archive service moving objects: S3 does it with no request per object,
@@ -93,6 +93,11 @@ export interface BlobStore {
   stat(area: BlobArea, key: string): Promise<BlobInfo | null>;
   /** Absent is fine. */
   delete(area: BlobArea, key: string): Promise<void>;
+  /**
+   * The keys of the blobs under `prefix` (a folder: `<userId>/<jobId>/`, ending in a slash), in no
+   * set order; none when there are none. Uploads still under way are not listed.
+   */
+  list(area: BlobArea, prefix: string): Promise<string[]>;
   /** Rejects with BlobNotFoundError if the source is absent; overwrites the destination. */
   move(from: BlobArea, to: BlobArea, key: string, opts?: { storageClass?: string }): Promise<void>;
   /**

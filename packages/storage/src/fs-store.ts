@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, link, mkdir, open, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { access, link, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -154,6 +154,27 @@ export class FileBlobStore implements BlobStore {
       throw err;
     }
     await this.#prune(area, path);
+  }
+
+  async list(area: BlobArea, prefix: string): Promise<string[]> {
+    if (!prefix.endsWith('/')) throw new InvalidBlobKeyError(prefix, 'a prefix to list must end in /');
+    const keys: string[] = [];
+    const walk = async (dir: string, under: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (err) {
+        if (ABSENT.has(errno(err) ?? '')) return;
+        throw err;
+      }
+      for (const e of entries) {
+        // A put or copy under way writes to a dot-named temp file first.
+        if (e.isFile() && !e.name.endsWith('.partial')) keys.push(under + e.name);
+        else if (e.isDirectory()) await walk(join(dir, e.name), `${under}${e.name}/`);
+      }
+    };
+    await walk(this.#path(area, prefix.slice(0, -1)), prefix);
+    return keys;
   }
 
   async move(from: BlobArea, to: BlobArea, key: string, _opts?: { storageClass?: string }): Promise<void> {

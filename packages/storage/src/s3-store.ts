@@ -1,11 +1,18 @@
-import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+} from '@aws-sdk/client-s3';
 import type { CopyObjectCommandInput, HeadObjectCommandOutput, S3Client, StorageClass } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
 import { assertArea, assertValidKey } from './blob-key.ts';
 import { BLOB_AREAS } from './blob-store.ts';
 import type { BlobArea, BlobInfo, BlobStore, ColdRestore, DirectUploads, PutOptions } from './blob-store.ts';
-import { BlobNotFoundError } from './errors.ts';
+import { BlobNotFoundError, InvalidBlobKeyError } from './errors.ts';
 import { limitBody } from './limited-body.ts';
 import { isColdStorageClass, S3ColdRestore } from './s3-cold-restore.ts';
 import { S3DirectUploads } from './s3-direct-uploads.ts';
@@ -125,6 +132,19 @@ export class S3BlobStore implements BlobStore {
 
   async delete(area: BlobArea, key: string): Promise<void> {
     await this.#client.send(new DeleteObjectCommand(this.#location(area, key)));
+  }
+
+  async list(area: BlobArea, prefix: string): Promise<string[]> {
+    if (!prefix.endsWith('/')) throw new InvalidBlobKeyError(prefix, 'a prefix to list must end in /');
+    const { Bucket } = this.#location(area, prefix.slice(0, -1));
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const out = await this.#client.send(new ListObjectsV2Command({ Bucket, Prefix: prefix, ContinuationToken: token }));
+      for (const o of out.Contents ?? []) if (o.Key) keys.push(o.Key);
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token);
+    return keys;
   }
 
   async move(from: BlobArea, to: BlobArea, key: string, opts: { storageClass?: string } = {}): Promise<void> {

@@ -277,6 +277,16 @@ export function blobStoreContract(t: Test, name: string, setup: (t: Test) => Pro
       await t.rejects(store.stat('elsewhere' as BlobArea, 'a/b/c'), InvalidBlobKeyError);
     });
 
+    t.test('lists the blobs under a folder prefix, nested ones too, and nothing of another folder', async (t) => {
+      const { user } = uniqueKey();
+      for (const k of [`${user}/job1/a.vcf`, `${user}/job1/sub/b.tsv`, `${user}/job10/c.vcf`]) await store.put('results', k, text(k));
+      t.same((await store.list('results', `${user}/job1/`)).sort(), [`${user}/job1/a.vcf`, `${user}/job1/sub/b.tsv`]);
+      t.same(await store.list('results', `${user}/nothing/`), [], 'an absent folder lists nothing');
+      t.same(await store.list('archive', `${user}/job1/`), [], 'only the area asked');
+      await t.rejects(store.list('results', `${user}/job1`), InvalidBlobKeyError, 'a prefix must end in /');
+      await t.rejects(store.list('results', '../'), InvalidBlobKeyError);
+    });
+
     t.test('fails check() when the store is unusable', async (t) => {
       await t.rejects(h.brokenStore().check());
     });
