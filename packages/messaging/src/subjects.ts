@@ -1,4 +1,4 @@
-export type JobEventKind = 'completed' | 'failed' | 'archived' | 'restored';
+export type JobEventKind = 'completed' | 'failed' | 'archived' | 'restored' | 'deleted';
 export type AccountEventKind = 'upgraded' | 'downgraded' | 'sign_up_attempted' | 'email_confirmation_requested';
 
 export const subjects = {

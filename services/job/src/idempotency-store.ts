@@ -45,4 +45,16 @@ export class IdempotencyStore {
       throw err;
     }
   }
+
+  /** Forgets the key if it still names `jobId` (a key taken over by another job since stays). */
+  async forget(userId: string, idempotencyKey: string, jobId: string): Promise<void> {
+    const k = this.key(userId, idempotencyKey);
+    const e = await this.kv.get(k);
+    if (!e || e.operation !== 'PUT' || e.string() !== jobId) return;
+    try {
+      await this.kv.delete(k, { previousSeq: e.revision });
+    } catch (err) {
+      if (!isRevisionConflict(err)) throw err;
+    }
+  }
 }

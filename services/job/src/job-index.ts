@@ -117,6 +117,15 @@ export class JobIndex {
     this.set(job.userId, job.jobId, { job, revision });
   }
 
+  /**
+   * A delete this replica made. Reads wait for the watch to pass the delete marker anyway; this
+   * only spares them the job in between.
+   */
+  drop(userId: string, jobId: string): void {
+    const cur = this.users.get(userId)?.jobs.get(jobId);
+    if (cur) this.remove(userId, jobId, cur.revision + 1);
+  }
+
   private set(userId: string, jobId: string, entry: Entry): void {
     let u = this.users.get(userId);
     if (!u) this.users.set(userId, (u = { ids: [], jobs: new Map() }));

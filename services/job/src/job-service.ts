@@ -51,12 +51,13 @@ function checkIds(userId: string, jobId?: string): void {
   if (jobId !== undefined && !JOB_ID.test(jobId)) throw rpcErrors.invalidArgument('job_id must be a ULID');
 }
 
-const eventKindName: Record<JobEventKind, 'completed' | 'failed' | 'archived' | 'restored' | undefined> = {
+const eventKindName: Record<JobEventKind, 'completed' | 'failed' | 'archived' | 'restored' | 'deleted' | undefined> = {
   [JobEventKind.UNSPECIFIED]: undefined,
   [JobEventKind.COMPLETED]: 'completed',
   [JobEventKind.FAILED]: 'failed',
   [JobEventKind.ARCHIVED]: 'archived',
   [JobEventKind.RESTORED]: 'restored',
+  [JobEventKind.DELETED]: 'deleted',
 };
 
 export function createJobService(deps: JobServiceDeps): ServiceImpl<typeof JobService> {
@@ -69,6 +70,11 @@ export function createJobService(deps: JobServiceDeps): ServiceImpl<typeof JobSe
     name: 'gas_job_transitions_total',
     help: 'Job state transitions made, by target state',
     labelNames: ['to'],
+    registers: [deps.registry],
+  });
+  const deleted = new Counter({
+    name: 'gas_job_jobs_deleted_total',
+    help: 'Jobs deleted by their users (DeleteJob)',
     registers: [deps.registry],
   });
 
@@ -194,7 +200,21 @@ export function createJobService(deps: JobServiceDeps): ServiceImpl<typeof JobSe
     async *watchJobs(req, ctx) {
       checkIds(req.userId);
       const signal = deps.stopping ? AbortSignal.any([ctx.signal, deps.stopping]) : ctx.signal;
-      for await (const job of deps.jobs.watch(req.userId, signal)) yield { job };
+      for await (const { job, deleted } of deps.jobs.watch(req.userId, signal)) yield { job, deleted };
+    },
+
+    async deleteJob(req) {
+      checkIds(req.userId, req.jobId);
+      // The event goes out before the record goes, with the record as it was: a call cut short in
+      // between leaves the job listed, and its retry publishes the same event id, which JetStream
+      // drops. The archive service deletes the files only once the record is gone.
+      const job = await deps.jobs.remove(req.userId, req.jobId, t.assertDeletable, (j) => publishEvent(JobEventKind.DELETED, j));
+      // A repeat of the job's Idempotency-Key makes a new job, as a key never seen does: the job it
+      // named is gone, and its claim would otherwise answer "still being created".
+      if (job.idempotencyKey) await deps.idempotency.forget(req.userId, job.idempotencyKey, job.jobId);
+      deleted.inc();
+      deps.logger.info({ jobId: req.jobId, userId: req.userId, status: JobStatus[job.status] }, 'job deleted');
+      return { job };
     },
 
     async claimJob(req) {

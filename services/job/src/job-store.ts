@@ -115,20 +115,44 @@ export class JobStore {
     throw rpcErrors.aborted(`job ${jobId} is being changed concurrently; try again`);
   }
 
+  /**
+   * Removes the job, compare-and-delete on its revision: `check` sees the current record first
+   * and throws to refuse; on a revision conflict (the job changed meanwhile) it runs again on the
+   * fresh record. `before` runs once the record is judged and before it goes (DeleteJob publishes
+   * its event there, so a call cut short in between is finished by a retry). Resolves with the
+   * record as it was; NOT_FOUND when there is none.
+   */
+  async remove(userId: string, jobId: string, check: (job: Job) => void, before: (job: Job) => Promise<void>): Promise<Job> {
+    for (let tries = 0; tries < 20; tries++) {
+      const cur = await this.mustGet(userId, jobId);
+      check(cur.job);
+      await before(cur.job);
+      try {
+        await this.kv.delete(jobKey(userId, jobId), { previousSeq: cur.revision });
+        this.index.drop(userId, jobId);
+        return cur.job;
+      } catch (err) {
+        if (!isRevisionConflict(err)) throw err;
+      }
+    }
+    throw rpcErrors.aborted(`job ${jobId} is being changed concurrently; try again`);
+  }
+
   /** The user's job ids, newest first (ULIDs sort by time). */
   listIds(userId: string): Promise<string[]> {
     return kvKeysUnder(this.jsm, this.bucket, userId);
   }
 
-  async *watch(userId: string, signal: AbortSignal): AsyncGenerator<Job> {
+  /** The user's jobs as they are, then every change; a deleted job comes with only its ids and `deleted`. */
+  async *watch(userId: string, signal: AbortSignal): AsyncGenerator<{ job: Job; deleted: boolean }> {
     const it = await this.kv.watch({ key: `${userId}.*` });
     const stop = () => it.stop();
     signal.addEventListener('abort', stop, { once: true });
     try {
       for await (const e of it) {
         if (signal.aborted) break;
-        if (e.operation !== 'PUT' || e.value.length === 0) continue;
-        yield fromBinary(JobSchema, e.value);
+        if (e.operation === 'PUT' && e.value.length > 0) yield { job: fromBinary(JobSchema, e.value), deleted: false };
+        else yield { job: create(JobSchema, { userId, jobId: e.key.slice(userId.length + 1) }), deleted: true };
       }
     } finally {
       signal.removeEventListener('abort', stop);

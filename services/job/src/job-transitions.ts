@@ -145,3 +145,16 @@ export function markRestored(job: Job, now: Date): Job | null {
     restoredAt: timestampFromDate(now),
   });
 }
+
+/**
+ * Refuses to delete a job whose files someone may still be writing: the annotator while it is
+ * PENDING or RUNNING, the archive service while its results are RESTORING. A COMPLETED job with
+ * results AVAILABLE or ARCHIVED, or a FAILED job, may go.
+ */
+export function assertDeletable(job: Job): void {
+  const wait = 'wait until it finishes, then delete it';
+  if (job.status === JobStatus.PENDING) throw rpcErrors.failedPrecondition(`job ${job.jobId} is waiting to run; ${wait}`);
+  if (job.status === JobStatus.RUNNING) throw rpcErrors.failedPrecondition(`job ${job.jobId} is running; ${wait}`);
+  if (job.resultState === ResultState.RESTORING)
+    throw rpcErrors.failedPrecondition(`the results of job ${job.jobId} are being restored from cold storage; ${wait}`);
+}
