@@ -83,6 +83,11 @@ export function createNotificationApp(deps: NotificationAppDeps) {
           publicUrl: config.publicUrl,
           metrics: createNotificationMetrics(deps.registry),
           logger,
+          // erase: a plain delete only marks the message deleted, and its bytes, the token among them,
+          // stay in the stream's block file (and its backups) until the whole block ages out, up to
+          // GAS_EVENTS_MAX_AGE_DAYS. Overwriting them is the point of deleting, and costs one small
+          // write per confirmation.
+          deleteEventMessage: (seq) => jsm.streams.deleteMessage(streamNames.events, seq, true),
           stall,
         }),
       });

@@ -4,10 +4,11 @@
 // fails: the notice is stored (idempotent by its id), the send is recorded as "sending" under the
 // event id, the mail goes out, the record becomes "sent", and only then is the message acked. A
 // redelivery finds the record: "sent" means done; "sending" means a crash mid-send, so it sends
-// again with the same Message-ID for the receiving side to recognise.
+// again with the same Message-ID for the receiving side to recognise. An address confirmation's
+// event, which carries the link's token, is then deleted from the stream (see forgetToken).
 import type { JsMsg } from '@gas/messaging';
 import type { HandlerContext, Outcome } from '@gas/messaging';
-import { decodeProto, PoisonMessageError } from '@gas/messaging';
+import { decodeProto, PoisonMessageError, subjects } from '@gas/messaging';
 import type { Logger } from '@gas/runtime';
 import { timestampDate, AccountEventKind, AccountEventSchema, EmailStatus, JobEventSchema, NoticeKind, RpcError, Status } from '@gas/proto';
 import type { Account, AccountEvent, AccountService, Notice, ServiceClient } from '@gas/proto';
@@ -32,8 +33,12 @@ export interface EventHandlerDeps {
   publicUrl: string;
   metrics: NotificationMetrics;
   logger: Logger;
+  /** Deletes the message with this stream sequence from GAS_EVENTS. */
+  deleteEventMessage: (seq: number) => Promise<unknown>;
   stall?: (point: StallPoint) => Promise<void>;
 }
+
+const CONFIRMATION_SUBJECT = subjects.accountEvent('email_confirmation_requested');
 
 const KIND_LABEL: Record<NoticeKind, string> = {
   [NoticeKind.UNSPECIFIED]: 'unspecified',
@@ -254,12 +259,38 @@ export function createEventHandler(deps: EventHandlerDeps) {
     return ack;
   }
 
-  return async (msg: JsMsg, ctx: HandlerContext): Promise<Outcome> => {
+  /**
+   * The stream would keep the link's token for GAS_EVENTS_MAX_AGE_DAYS, long after the link expires
+   * (24 h) or is used. So once the event's outcome is final (mailed, a duplicate of one mailed,
+   * expired, refused, given up, malformed) its message is deleted. Never on a handler error: that
+   * event is redelivered and must still be there to be mailed. This runs just before the loop acks;
+   * a crash in between loses nothing, as the server drops the pending delivery of a deleted message
+   * rather than redelivering it, and confirms the ack all the same. A failed delete is only logged,
+   * never a reason to redeliver: the email is done, and the token stops working within a day anyway.
+   */
+  async function forgetToken(msg: JsMsg): Promise<void> {
     try {
-      return await handle(msg, ctx);
+      await deps.deleteEventMessage(msg.seq);
+      deps.metrics.confirmationDeletes.inc({ outcome: 'deleted' });
     } catch (err) {
-      if (err instanceof PoisonMessageError) return { kind: 'term', reason: err.message };
-      throw err;
+      deps.metrics.confirmationDeletes.inc({ outcome: 'failed' });
+      // The error is the NATS API's or the connection's: it holds no payload, so no token.
+      deps.logger.warn(
+        { seq: msg.seq, subject: msg.subject, err },
+        'could not delete the email confirmation event from GAS_EVENTS; its token stays there until the stream drops it',
+      );
     }
+  }
+
+  return async (msg: JsMsg, ctx: HandlerContext): Promise<Outcome> => {
+    let outcome: Outcome;
+    try {
+      outcome = await handle(msg, ctx);
+    } catch (err) {
+      if (!(err instanceof PoisonMessageError)) throw err;
+      outcome = { kind: 'term', reason: err.message };
+    }
+    if (msg.subject === CONFIRMATION_SUBJECT && outcome.kind !== 'nak') await forgetToken(msg);
+    return outcome;
   };
 }

@@ -35,6 +35,12 @@ export function createNotificationMetrics(registry: Registry) {
       labelNames: ['kind'],
       registers: [registry],
     }),
+    confirmationDeletes: new Counter({
+      name: 'gas_notification_confirmation_deletes_total',
+      help: 'Address confirmation events deleted from GAS_EVENTS once handled, so the link token leaves the stream: deleted, failed (left until the stream drops it)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
     duplicates: new Counter({
       name: 'gas_notification_duplicate_events_total',
       help: 'Events delivered again after their notice and email were done',

@@ -1,0 +1,241 @@
+// The event that asks for an address confirmation carries the link's token, and GAS_EVENTS keeps
+// events for days: once the notification service is done with such an event, it deletes it from the
+// stream. The real job and notification services, nats-server and an SMTP server: the link is asked
+// for through the job service's RequestEmailConfirmation, as the gateway does. The archive service,
+// the other consumer of every event, is started only at the end, so it meets the deleted messages
+// before it has read them.
+import t from 'tap';
+import { randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connectNats, consumerSpecs, ensureConsumer, publishProto, streamNames, subjects } from '@gas/messaging';
+import {
+  create,
+  createClient,
+  timestampFromDate,
+  toBinary,
+  AccountEventKind,
+  AccountEventSchema,
+  AccountSchema,
+  AccountService,
+  JobEventKind,
+  JobEventSchema,
+  JobSchema,
+  JobStatus,
+} from '@gas/proto';
+import { createLogger } from '@gas/runtime';
+import { startGasStack, startSmtpServer } from '@gas/testing';
+import type { ReceivedMail } from '@gas/testing';
+
+const EVENTS = streamNames.events;
+const CONFIRMATION = subjects.accountEvent('email_confirmation_requested');
+const SUBJECT = 'GAS: Confirm your email address';
+const USER = 'fay';
+const EMAIL = 'fay@example.org';
+
+const smtp = await startSmtpServer();
+t.teardown(() => smtp.stop());
+const stack = await startGasStack({
+  store: 'filesystem',
+  services: ['job', 'notification'],
+  users: [],
+  env: { notification: { SMTP_URL: smtp.url, SMTP_REQUIRE_TLS: 'false' } },
+});
+t.teardown(() => stack.stop());
+const nc = await connectNats({
+  servers: stack.natsUrl,
+  name: 'confirmation-event-deletion-test',
+  logger: createLogger({ service: 'notification-test', level: 'silent' }),
+});
+t.teardown(() => nc.close());
+const jsm = await jetstreamManager(nc);
+const js = jetstream(nc);
+const accounts = createClient(AccountService, stack.jobGrpcUrl, { defaultDeadlineMs: 10_000 });
+t.teardown(() => accounts.close());
+
+// The archive service's durable consumer, as it declares it, with nothing read yet: as if the
+// service were down while the events come and go.
+await ensureConsumer(jsm, EVENTS, consumerSpecs.archive());
+await accounts.upsertAccount({ account: create(AccountSchema, { userId: USER, email: EMAIL, name: 'Fay' }) });
+
+/** A fresh link token in the gateway's form, and its secret part (what must not stay anywhere). */
+function newToken(): { token: string; secret: Buffer } {
+  const secret = randomBytes(32).toString('base64url');
+  return { token: `${USER}.${secret}`, secret: Buffer.from(secret) };
+}
+
+const askForLink = (requestId: string, token: string, expiresAt: Date) =>
+  accounts.requestEmailConfirmation({ userId: USER, requestId, email: EMAIL, token, expiresAt: timestampFromDate(expiresAt) });
+
+/** Until the notification service has handled (and acked) every event published so far. */
+async function eventsHandled(): Promise<void> {
+  await stack.eventually(
+    () => jsm.consumers.info(EVENTS, 'notification'),
+    (c) => c.num_pending === 0 && c.num_ack_pending === 0,
+    30_000,
+  );
+}
+
+/** Every message GAS_EVENTS still holds, oldest first. */
+async function storedEvents(): Promise<Array<{ seq: number; subject: string; data: Buffer }>> {
+  const { first_seq, last_seq } = (await jsm.streams.info(EVENTS)).state;
+  const out = [];
+  for (let seq = first_seq; seq <= last_seq; seq++) {
+    const m = await jsm.streams.getMessage(EVENTS, { seq }).catch(() => null);
+    if (m) out.push({ seq: m.seq, subject: m.subject, data: Buffer.from(m.data) });
+  }
+  return out;
+}
+
+const deletedSeqs = async (): Promise<number[]> => (await jsm.streams.info(EVENTS, { deleted_details: true })).state.deleted ?? [];
+const lastSeq = async (): Promise<number> => (await jsm.streams.info(EVENTS)).state.last_seq;
+/** Whether the stream answers nothing for `seq` (the client answers null; older ones throw). */
+const gone = (seq: number): Promise<boolean> =>
+  jsm.streams.getMessage(EVENTS, { seq }).then(
+    (m) => m === null,
+    () => true,
+  );
+
+/** The files of the NATS store (streams, KV buckets) that hold `bytes`. */
+async function storeFilesHolding(bytes: Buffer): Promise<string[]> {
+  const found: string[] = [];
+  const dir = join(stack.nats.storeDir, 'jetstream');
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    const file = join(e.parentPath, e.name);
+    if ((await readFile(file).catch(() => Buffer.alloc(0))).includes(bytes)) found.push(file);
+  }
+  return found;
+}
+
+async function counter(name: string, labels: string): Promise<number> {
+  const m = await stack.metrics('notification');
+  return Number(new RegExp(`^${name}\\{[^}]*${labels}[^}]*\\} (\\S+)$`, 'm').exec(m)?.[1] ?? 0);
+}
+const deletes = (outcome: string) => counter('gas_notification_confirmation_deletes_total', `outcome="${outcome}"`);
+
+const linkMailTo = (m: ReceivedMail) => m.envelope.to.includes(EMAIL) && m.subject === SUBJECT;
+
+let besideSeq = 0;
+
+t.test('a mailed link: its event leaves GAS_EVENTS and the store files once sent; the job event beside it stays', async (t) => {
+  const { token, secret } = newToken();
+  const before = await lastSeq();
+  const jobEvent = create(JobEventSchema, {
+    eventId: 'beside-job.failed',
+    kind: JobEventKind.FAILED,
+    job: create(JobSchema, {
+      jobId: 'beside-job',
+      userId: USER,
+      status: JobStatus.FAILED,
+      inputName: 'beside.vcf',
+      failureReason: 'a test',
+    }),
+    occurredAt: timestampFromDate(new Date()),
+  });
+  const beside = await publishProto(js, subjects.jobEvent('failed'), JobEventSchema, jobEvent, jobEvent.eventId);
+  besideSeq = beside.seq;
+  await askForLink('link-1', token, new Date(Date.now() + 86_400_000));
+
+  const [mail] = (await smtp.waitFor((ms) => ms.some(linkMailTo), 30_000)).filter(linkMailTo);
+  t.match(mail!.text, `/confirm-email?token=${token}`, 'the link was mailed with its token');
+  await eventsHandled();
+
+  const deleted = await deletedSeqs();
+  t.equal(deleted.length, 1, 'one message deleted');
+  const seq = deleted[0]!;
+  t.ok(seq > before && seq !== beside.seq, 'the one published for the link');
+  t.ok(await gone(seq), 'the stream answers nothing for its sequence');
+  const left = await storedEvents();
+  t.notOk(
+    left.some((m) => m.subject === CONFIRMATION),
+    'no confirmation event left',
+  );
+  t.notOk(
+    left.some((m) => m.data.includes(secret)),
+    'no message holds the token',
+  );
+  const kept = left.find((m) => m.seq === beside.seq);
+  t.equal(kept?.subject, 'gas.events.job.failed', 'the job event published beside it is still there');
+  t.ok(kept?.data.equals(toBinary(JobEventSchema, jobEvent)), 'unchanged');
+  // Deleted with erase: the bytes are overwritten in the stream's files, not only marked deleted.
+  t.strictSame(
+    await stack.eventually(
+      () => storeFilesHolding(secret),
+      (f) => f.length === 0,
+      10_000,
+    ),
+    [],
+    'no NATS store file holds it',
+  );
+
+  t.equal(await deletes('deleted'), 1, 'counted');
+  t.equal(await deletes('failed'), 0);
+  const logs = stack.services.notification!.logs();
+  t.notOk(logs.includes(secret.toString()), 'the token is not logged');
+  t.notMatch(logs, /ack not confirmed|could not delete/, 'the ack of the deleted message was confirmed');
+});
+
+t.test('a link that expired before its event was handled: not mailed, and its event deleted all the same', async (t) => {
+  const { token, secret } = newToken();
+  const mailsBefore = smtp.messages.filter(linkMailTo).length;
+  await askForLink('link-2', token, new Date(Date.now() - 60_000));
+  await eventsHandled();
+  t.equal(await counter('gas_notification_emails_total', 'outcome="expired"'), 1, 'handled as expired');
+  t.equal(smtp.messages.filter(linkMailTo).length, mailsBefore, 'no email');
+  t.equal(await deletes('deleted'), 2, 'deleted');
+  t.equal((await deletedSeqs()).length, 2);
+  const left = await storedEvents();
+  t.notOk(
+    left.some((m) => m.subject === CONFIRMATION || m.data.includes(secret)),
+    'no confirmation event left, none holds the token',
+  );
+  t.strictSame(
+    await stack.eventually(
+      () => storeFilesHolding(secret),
+      (f) => f.length === 0,
+      10_000,
+    ),
+    [],
+    'no NATS store file holds it',
+  );
+});
+
+t.test('a confirmation event terminated as malformed is deleted too', async (t) => {
+  const garbage = await js.publish(CONFIRMATION, Uint8Array.from([0x0a, 0xff, 0xff]), { msgID: 'garbage' });
+  const noToken = create(AccountEventSchema, {
+    eventId: `${USER}.email_confirmation_requested.no-token`,
+    kind: AccountEventKind.EMAIL_CONFIRMATION_REQUESTED,
+    account: create(AccountSchema, { userId: USER, email: EMAIL }),
+  });
+  const incomplete = await publishProto(js, CONFIRMATION, AccountEventSchema, noToken, noToken.eventId);
+  await eventsHandled();
+  t.equal(await counter('gas_notification_messages_total', 'outcome="term"'), 2, 'both terminated');
+  t.ok(await gone(garbage.seq), 'the undecodable one is gone');
+  t.ok(await gone(incomplete.seq), 'the one without a token is gone');
+  t.equal(await deletes('deleted'), 4);
+  t.notOk(await gone(besideSeq), 'the job event is still there');
+});
+
+t.test('the archive service, which had read none of them, reads the events left and goes past the deleted ones', async (t) => {
+  const left = await storedEvents();
+  t.ok(left.length > 0);
+  const last = await lastSeq();
+  await stack.startService('archive');
+  const info = await stack.eventually(
+    () => jsm.consumers.info(EVENTS, 'archive'),
+    (c) => c.num_pending === 0 && c.num_ack_pending === 0 && c.ack_floor.stream_seq === last,
+    30_000,
+  );
+  t.equal(info.num_pending, 0, 'nothing pending');
+  t.equal(info.num_ack_pending, 0);
+  t.equal(info.ack_floor.stream_seq, last, 'acked up to the last message');
+  const m = await stack.metrics('archive');
+  const handled = (outcome: string) =>
+    Number(
+      new RegExp(`^gas_archive_messages_total\\{[^}]*consumer="archive"[^}]*outcome="${outcome}"[^}]*\\} (\\S+)$`, 'm').exec(m)?.[1] ?? 0,
+    );
+  t.equal(handled('ack'), left.length, 'every message left handled once');
+  t.equal(handled('term') + handled('error'), 0, 'none failed');
+});
