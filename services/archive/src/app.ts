@@ -69,7 +69,14 @@ export function createArchiveApp(deps: ArchiveAppDeps) {
           stream: streamNames.events,
           consumer: events.durable_name,
           maxInFlight: 8,
-          handler: createEventHandler({ records, timers, metrics, logger, freeRetentionMs: config.freeRetentionSeconds * 1000 }),
+          handler: createEventHandler({
+            records,
+            store: deps.store,
+            timers,
+            metrics,
+            logger,
+            freeRetentionMs: config.freeRetentionSeconds * 1000,
+          }),
         }),
         new ConsumeLoop({
           ...common,
@@ -78,6 +85,7 @@ export function createArchiveApp(deps: ArchiveAppDeps) {
           maxInFlight: config.concurrency,
           handler: createTimerHandler({
             records,
+            store: deps.store,
             timers,
             tier,
             metrics,

@@ -44,6 +44,12 @@ export function createArchiveMetrics(registry: Registry, pendingTimers: () => Pr
       labelNames: ['tier', 'outcome'],
       registers: [registry],
     }),
+    deletedObjects: new Counter({
+      name: 'gas_archive_deleted_objects_total',
+      help: 'Objects of deleted jobs removed from the blob store, by area (inputs, results, archive)',
+      labelNames: ['area'],
+      registers: [registry],
+    }),
     restoreWait: new Histogram({
       name: 'gas_archive_restore_wait_seconds',
       help: 'From the upgrade that asked for a restore to the results being available again, by tier',

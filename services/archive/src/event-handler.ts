@@ -1,6 +1,7 @@
 // The `archive` consumer's handler on GAS_EVENTS: a free user's completed job gets an archive timer;
-// an upgrade brings back every archived result of that user. Other events need nothing from here.
-import type { JsMsg, Outcome } from '@gas/messaging';
+// an upgrade brings back every archived result of that user; a deleted job's files are deleted.
+// Other events need nothing from here.
+import type { HandlerContext, JsMsg, Outcome } from '@gas/messaging';
 import { decodeProto, PoisonMessageError, subjects } from '@gas/messaging';
 import type { Logger } from '@gas/runtime';
 import { AccountEventSchema, JobEventSchema, ResultState } from '@gas/proto';
@@ -8,9 +9,15 @@ import { archiveDueAt } from './archive-policy.ts';
 import type { ArchiveMetrics } from './archive-metrics.ts';
 import type { ArchiveTimers } from './archive-timers.ts';
 import type { JobRecords } from './job-records.ts';
+import { deleteJobFiles } from './job-files.ts';
+import type { BlobStore } from '@gas/storage';
+
+/** How long to wait for a deleted job's record to go before looking again (see jobDeleted). */
+const RECORD_STILL_THERE_MS = 5000;
 
 export interface EventHandlerDeps {
   records: JobRecords;
+  store: BlobStore;
   timers: ArchiveTimers;
   metrics: ArchiveMetrics;
   logger: Logger;
@@ -46,9 +53,30 @@ export function createEventHandler(deps: EventHandlerDeps) {
     return ack;
   }
 
-  return async (msg: JsMsg): Promise<Outcome> => {
+  async function jobDeleted(msg: JsMsg, ctx?: HandlerContext): Promise<Outcome> {
+    const job = decodeProto(JobEventSchema, msg.data).job;
+    if (!job?.userId || !job.jobId) return { kind: 'term', reason: 'job.deleted without a job' };
+    const log = deps.logger.child({ jobId: job.jobId, userId: job.userId });
+    // The job service publishes before it removes the record. A record still there is a delete
+    // a moment from done, or one cut short that the user's retry will finish: the files stay
+    // while the job is listed, so its page never points at files that are gone.
+    if (await deps.records.job(job.userId, job.jobId)) {
+      if (ctx && ctx.maxDeliver > 0 && ctx.deliveryCount >= ctx.maxDeliver) {
+        log.warn('job.deleted, but the job is still there after every delivery; its files are kept');
+        return ack;
+      }
+      return { kind: 'nak', delayMs: RECORD_STILL_THERE_MS };
+    }
+    const deleted = await deleteJobFiles(deps.store, job);
+    for (const [area, n] of Object.entries(deleted)) if (n > 0) deps.metrics.deletedObjects.inc({ area }, n);
+    log.info({ deleted }, 'job deleted: its files are deleted');
+    return ack;
+  }
+
+  return async (msg: JsMsg, ctx?: HandlerContext): Promise<Outcome> => {
     try {
       if (msg.subject === subjects.jobEvent('completed')) return await jobCompleted(msg);
+      if (msg.subject === subjects.jobEvent('deleted')) return await jobDeleted(msg, ctx);
       if (msg.subject === subjects.accountEvent('upgraded')) return await accountUpgraded(msg);
       if (msg.subject.startsWith('gas.events.')) return ack; // failures, archives, restores, downgrades
       return { kind: 'term', reason: `unexpected subject ${msg.subject}` };

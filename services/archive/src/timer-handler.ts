@@ -19,12 +19,15 @@ import type { ArchiveTier } from './archive-tier.ts';
 import type { ArchiveTimers } from './archive-timers.ts';
 import { timerSubjects } from './archive-timers.ts';
 import type { JobRecords } from './job-records.ts';
+import { deleteJobFiles } from './job-files.ts';
+import type { BlobStore } from '@gas/storage';
 
 /** Points where a fault test may stop the service dead (ARCHIVE_TEST_STALL_AFTER). */
 export type StallPoint = 'copied' | 'recorded' | 'restore-requested' | 'restore-copied';
 
 export interface TimerHandlerDeps {
   records: JobRecords;
+  store: BlobStore;
   timers: ArchiveTimers;
   tier: ArchiveTier;
   metrics: ArchiveMetrics;
@@ -52,6 +55,17 @@ export function createTimerHandler(deps: TimerHandlerDeps) {
     await deps.timers.requestRestore(job, account?.planChangedAt);
   }
 
+  /**
+   * The timer's job was deleted: the timer is dropped. A move that was under way when the job went
+   * may have copied files after job.deleted cleared the job's folders, so they are cleared again.
+   */
+  async function jobGone(userId: string, jobId: string, log: Logger, what: string): Promise<Outcome> {
+    const deleted = await deleteJobFiles(deps.store, { userId, jobId, inputKey: '', resultKeys: {}, archiveKeys: {} });
+    for (const [area, n] of Object.entries(deleted)) if (n > 0) deps.metrics.deletedObjects.inc({ area }, n);
+    log.info({ deleted }, `${what} of a deleted job dropped`);
+    return ack;
+  }
+
   async function archiveDue(msg: JsMsg): Promise<Outcome> {
     const timer = decodeProto(ArchiveDueSchema, msg.data);
     const dueAt = timestampDate(timer.dueAt ?? timestampFromDate(new Date(0)));
@@ -60,13 +74,17 @@ export function createTimerHandler(deps: TimerHandlerDeps) {
 
     const log = deps.logger.child({ jobId: timer.jobId, userId: timer.userId });
     const job = await deps.records.job(timer.userId, timer.jobId);
+    if (!job) {
+      deps.metrics.archives.inc({ tier, outcome: 'skipped' });
+      return jobGone(timer.userId, timer.jobId, log, 'archive timer');
+    }
     const decision = dueAction(timer, job, job ? await deps.records.account(timer.userId) : null);
     if (decision.action === 'skip') {
       deps.metrics.archives.inc({ tier, outcome: 'skipped' });
       log.info({ reason: decision.reason }, 'archive timer skipped');
       return ack;
     }
-    let archived = job!;
+    let archived = job;
     if (decision.action === 'archive') {
       const lagMs = now().getTime() - dueAt.getTime();
       deps.metrics.lag.observe(lagMs / 1000);
@@ -90,7 +108,8 @@ export function createTimerHandler(deps: TimerHandlerDeps) {
     const request = decodeProto(RestoreDueSchema, msg.data);
     const log = deps.logger.child({ jobId: request.jobId, userId: request.userId });
     let job = await deps.records.job(request.userId, request.jobId);
-    if (!job || job.status !== JobStatus.COMPLETED) return ack;
+    if (!job) return jobGone(request.userId, request.jobId, log, 'restore');
+    if (job.status !== JobStatus.COMPLETED) return ack;
 
     if (job.resultState === ResultState.AVAILABLE) {
       // Recorded back already; an earlier run may have stopped before deleting the archive copies.
