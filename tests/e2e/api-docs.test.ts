@@ -12,7 +12,7 @@ const VCF = '##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO
 /** Every route of routes/jobs-routes.ts, as OpenAPI spells it. */
 const API_ROUTES: Record<string, string[]> = {
   '/api/v1/jobs': ['get', 'post'],
-  '/api/v1/jobs/{id}': ['get'],
+  '/api/v1/jobs/{id}': ['delete', 'get'],
   '/api/v1/jobs/{id}/input': ['get'],
   '/api/v1/jobs/{id}/result': ['get'],
   '/api/v1/jobs/{id}/tsv': ['get'],

@@ -60,6 +60,8 @@ class UserJobs {
   readonly ac = new AbortController();
   private ids: string[] = [];
   private byId = new Map<string, Job>();
+  /** Jobs deleted while this cache is open: an answer read before the delete never brings one back. */
+  private deleted = new Set<string>();
   /** While syncing: jobs of the snapshot the stream has not yet caught up with (id → their updatedAt). */
   private behind: Map<string, number> | undefined;
   private snapshotTaken = false;
@@ -71,14 +73,27 @@ class UserJobs {
     this.version = ++changes;
     this.ids = [];
     this.byId = new Map();
+    this.deleted = new Set();
     this.behind = undefined;
     this.snapshotTaken = false;
+  }
+
+  /** A job deleted (from the stream, or by a DeleteJob this gateway made): gone from the list at once. */
+  remove(jobId: string): void {
+    if (this.state === 'broken' || this.state === 'closed') return;
+    this.deleted.add(jobId);
+    this.behind?.delete(jobId);
+    if (this.byId.delete(jobId)) {
+      this.ids.splice(position(this.ids, jobId), 1);
+      this.version = ++changes;
+    }
+    this.readyIfCaughtUp();
   }
 
   /** A job's state from the stream (in order), or one the gateway has just had from the job service. */
   apply(job: Job, fromStream: boolean): void {
     // Never another user's job, whatever arrives.
-    if (job.userId !== this.userId || this.state === 'broken' || this.state === 'closed') return;
+    if (job.userId !== this.userId || this.state === 'broken' || this.state === 'closed' || this.deleted.has(job.jobId)) return;
     const cur = this.byId.get(job.jobId);
     if (cur) {
       const [a, b] = [changedAt(cur), changedAt(job)];
@@ -101,6 +116,7 @@ class UserJobs {
   snapshot(jobs: Job[]): void {
     this.behind = new Map();
     for (const j of jobs) {
+      if (this.deleted.has(j.jobId)) continue;
       const cur = this.byId.get(j.jobId);
       if (!cur || changedAt(cur) < changedAt(j)) this.behind.set(j.jobId, changedAt(j));
     }
@@ -140,9 +156,10 @@ class UserJobs {
  * says nothing when the replay is over, so the cache also reads the job list once (ListJobs) as
  * the stream opens, and is whole once the stream has brought every listed job at least as new
  * as listed. Jobs this gateway creates or reads from the job service go in at once (read-your-
- * writes on this replica); changes made elsewhere arrive by the stream (JetStream KV watch, within
- * milliseconds). When the stream breaks (the job service restarts), the cache is emptied and reads
- * go to the job service until a new stream is whole again. Caches close after `idleMs` unread, and
+ * writes on this replica), and those it deletes go out at once; changes made elsewhere arrive by
+ * the stream (JetStream KV watch, within milliseconds), deletes as a `deleted` answer. When the
+ * stream breaks (the job service restarts), the cache is emptied and reads go to the job service
+ * until a new stream is whole again. Caches close after `idleMs` unread, and
  * at most `maxUsers` are open (least recently read first out); a user with more than
  * `maxJobsPerUser` jobs is not cached.
  */
@@ -181,6 +198,11 @@ export class JobCache {
   /** A job as the job service has just answered it (created, read): in the user's cache at once, if it has one. */
   saw(job: Job | undefined): void {
     if (job) this.users.get(job.userId)?.apply(job, false);
+  }
+
+  /** The user deleted the job through this gateway: out of their cache now, before the stream says so. */
+  forget(userId: string, jobId: string): void {
+    this.users.get(userId)?.remove(jobId);
   }
 
   /** Open caches and how many jobs each holds (tests, metrics). */
@@ -251,8 +273,9 @@ export class JobCache {
           if (!signal.aborted) this.opts.logger.warn({ err, userId: u.userId }, 'job cache: could not list the jobs');
           attempt.abort();
         });
-        for await (const { job } of this.opts.jobs.watchJobs({ userId: u.userId }, { deadlineMs: WATCH_DEADLINE_MS, signal })) {
-          if (job) u.apply(job, true);
+        for await (const { job, deleted } of this.opts.jobs.watchJobs({ userId: u.userId }, { deadlineMs: WATCH_DEADLINE_MS, signal })) {
+          if (job && deleted) u.remove(job.jobId);
+          else if (job) u.apply(job, true);
         }
         await snapshot;
       } catch (err) {

@@ -15,6 +15,7 @@ import { acceptUploads, receiveUpload } from '../upload.ts';
 import type { UploadDeps } from '../upload.ts';
 import type { JobCache } from '../job-cache.ts';
 import { JobJsonCache } from '../job-json-cache.ts';
+import { deleteJob } from './job-delete-routes.ts';
 import {
   API_SECURITY,
   COMMON_PROBLEMS,
@@ -118,6 +119,30 @@ const ONE_JOB: RouteShorthandOptions = {
     response: {
       200: answer('The job.', { 'application/json': JOB }),
       ...problems({ ...COMMON_PROBLEMS, 404: 'Not a job id, or not one of your jobs.' }),
+    },
+  },
+};
+
+const DELETE_JOB: RouteShorthandOptions = {
+  attachValidation: true,
+  schema: {
+    tags: ['Jobs'],
+    summary: 'Delete a job and its files',
+    description:
+      'Deletes the job at once (it is gone from the list and its routes answer 404) and, within seconds, its uploaded ' +
+      'input, its results and any archived copies from storage. Only a finished job (COMPLETED or FAILED) can be ' +
+      'deleted, and not while its results are being restored from cold storage. ' +
+      'With the session cookie instead of a token, the request also needs the `X-CSRF-Token` header.',
+    security: API_SECURITY,
+    params: jobIdParams,
+    response: {
+      204: { description: 'The job was deleted; its files are deleted from storage within seconds.', type: 'null' },
+      ...problems({
+        ...COMMON_PROBLEMS,
+        403: 'A session request without its X-CSRF-Token.',
+        404: 'Not a job id, or not one of your jobs (a job deleted before included).',
+        409: 'The job is PENDING or RUNNING, or its results are RESTORING: `detail` says to wait until it finishes.',
+      }),
     },
   },
 };
@@ -247,6 +272,14 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobsRouteDeps): vo
     // A waiting job's place in the queue changes without the job changing: not cached.
     if (position !== undefined) return jobView(job!, { queuePosition: position });
     return reply.type(JSON_TYPE).send(jsonCache(reply).bytes(job!));
+  });
+
+  app.delete('/api/v1/jobs/:id', DELETE_JOB, async (req, reply) => {
+    const userId = await authn.apiUser(req);
+    const jobId = jobIdParam(req);
+    await deleteJob(deps, userId, jobId);
+    json?.drop(jobId);
+    return reply.code(204).send();
   });
 
   async function download(req: FastifyRequest, reply: FastifyReply, kind: ResultKind) {

@@ -168,8 +168,14 @@ export function registerLiveRoutes(app: FastifyInstance, deps: WebDeps, registry
     try {
       // A client gone before this point has aborted the signal, which would not cancel the call.
       if (stopped) return;
-      for await (const { job } of deps.jobs.watchJobs({ userId }, { deadlineMs: WATCH_DEADLINE_MS, signal: ac.signal })) {
+      for await (const { job, deleted } of deps.jobs.watchJobs({ userId }, { deadlineMs: WATCH_DEADLINE_MS, signal: ac.signal })) {
         if (!job) continue;
+        // A deleted job has no state to show; a page that lists it shows it until reloaded.
+        if (deleted) {
+          pending.delete(job.jobId);
+          lastPosition.delete(job.jobId);
+          continue;
+        }
         if (job.status === JobStatus.PENDING) pending.set(job.jobId, job);
         else pending.delete(job.jobId);
         const position = job.status === JobStatus.PENDING ? await positionOf(job).catch(() => undefined) : undefined;

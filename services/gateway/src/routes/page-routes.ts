@@ -8,7 +8,7 @@ import { createGunzip } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { ulid } from 'ulid';
 import { detectBuild, headerLines, storedResult, TSV_COLUMNS } from '@gas/anntools/format';
-import { GenomeBuild, JobStatus } from '@gas/proto';
+import { GenomeBuild, JobStatus, RpcError, Status } from '@gas/proto';
 import type { Job } from '@gas/proto';
 import { blobKey } from '@gas/storage';
 import { jobView, resultKey, ULID } from '../job-view.ts';
@@ -29,6 +29,7 @@ import { formatBytes } from '../web/pages/job-status.ts';
 import { sendPage } from '../web/send-page.ts';
 import { signedIn } from '../web/viewer.ts';
 import type { WebDeps } from './web-deps.ts';
+import { registerJobDeleteRoutes } from './job-delete-routes.ts';
 
 const PAGE_SIZE = 20;
 const PREVIEW_SCAN_ROWS = 2000;
@@ -86,6 +87,15 @@ export function registerPageRoutes(app: FastifyInstance, deps: WebDeps): void {
     });
     const positions = await queuePositions(jobs, who.userId, res.jobs);
     const views = res.jobs.map((j) => jobView(j, { queuePosition: positions.get(j.jobId) }));
+    // After a delete (job-delete-routes.ts). Said only when the named job is gone, so a crafted
+    // link cannot make the page say a job of the user's was deleted when it was not.
+    const deleted =
+      q.deleted && ULID.test(q.deleted)
+        ? await jobs.getJob({ userId: who.userId, jobId: q.deleted }).then(
+            () => false,
+            (err: unknown) => err instanceof RpcError && err.code === Status.NOT_FOUND,
+          )
+        : false;
     return sendPage(
       reply,
       jobsPage({
@@ -93,7 +103,7 @@ export function registerPageRoutes(app: FastifyInstance, deps: WebDeps): void {
         jobs: views,
         status,
         nextPageToken: res.nextPageToken || null,
-        notice: q.welcome ? 'Welcome to GAS. Upload a VCF to annotate it.' : null,
+        notice: deleted ? 'The job and its files were deleted.' : q.welcome ? 'Welcome to GAS. Upload a VCF to annotate it.' : null,
         noAnnotator: deps.annotators?.available() === 0,
       }),
     );
@@ -137,6 +147,8 @@ export function registerPageRoutes(app: FastifyInstance, deps: WebDeps): void {
       }),
     );
   });
+
+  registerJobDeleteRoutes(app, deps);
 
   async function readSummary(j: Job): Promise<Summary | null> {
     const key = resultKey(j, 'summary');

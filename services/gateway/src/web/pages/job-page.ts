@@ -8,6 +8,7 @@ import { barChart } from './bar-chart.ts';
 import type { AnnotationSummary } from '@gas/anntools/format';
 import { durationWords, relativeWords } from '../../time-words.ts';
 import { coverageSection, unknownConsequenceNote, warningsCallout } from './coverage-notes.ts';
+import { deleteSection } from './delete-job-page.ts';
 
 /** The engine's summary.json, as the annotator stored it. */
 export type Summary = AnnotationSummary;
@@ -159,6 +160,7 @@ ${done ? html`${resultState(d)}${downloads(j)}${retentionNote(d)}` : ''}
 </section>
 ${done && d.summary ? summarySection(d.summary) : ''}
 ${done && d.preview ? previewSection(j, d.preview) : ''}
-${d.log !== null ? html`<section class="log"><h2>Log</h2><pre>${d.log}</pre></section>` : ''}`,
+${d.log !== null ? html`<section class="log"><h2>Log</h2><pre>${d.log}</pre></section>` : ''}
+${deleteSection(j)}`,
   });
 }
