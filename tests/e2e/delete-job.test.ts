@@ -192,6 +192,8 @@ t.test('in Chromium: the job page asks, deletes, and the list says so; a post wi
   t.teardown(() => page.close());
   await page.context().addCookies([...web.cookies].map(([name, value]) => ({ name, value, url: stack.url })));
   await page.goto(`${stack.url}/jobs/${id}`);
+  await page.locator('section.delete-job').scrollIntoViewIfNeeded();
+  await screenshot(page, import.meta.filename, 'job page');
   await page.getByRole('link', { name: 'Delete this job…' }).click();
   await page.waitForURL(new RegExp(`/jobs/${id}/delete$`));
   t.match(await page.locator('main').innerText(), /to-delete\.vcf/);

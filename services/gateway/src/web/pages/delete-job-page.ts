@@ -31,10 +31,10 @@ export function deleteJobPage(o: { viewer: Viewer; job: JobView; error?: string 
 <p><a class="button secondary" href="/jobs/${j.id}">Back to the job</a></p>`
       : html`<p>Delete <strong class="filename">${j.input_name}</strong> (${formatBytes(j.input_size)}, submitted ${formatTime(j.created_at)})?</p>
 <p>The job, the file you uploaded and all its results, archived copies included, are deleted. This cannot be undone: download anything you want to keep first.</p>
-<form class="card narrow delete-job" method="post" action="/jobs/${j.id}/delete">
+<form class="delete-job" method="post" action="/jobs/${j.id}/delete">
   <input type="hidden" name="_csrf" value="${o.viewer.csrfToken}">
-  <button type="submit" class="danger">Delete the job and its files</button>
-  <a href="/jobs/${j.id}">Cancel</a>
+  <button type="submit" class="danger">Delete the job and its files</button>&nbsp;
+  <a class="button secondary" href="/jobs/${j.id}">Cancel</a>
 </form>`;
   return page({
     title: `Delete ${j.input_name}`,
