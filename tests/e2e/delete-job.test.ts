@@ -1,7 +1,8 @@
 // Deleting a job on the real stack (nats-server, the five services, the filesystem store), with a
 // two-second retention for free users: DELETE /api/v1/jobs/{id} answers 204, the job is gone from
 // its routes and the list, and the archive service deletes its input, its results and its archive
-// copies; another user's DELETE is 404 and changes nothing; a queued job is 409; a repeat of the
+// copies (on S3 too, from all three buckets); a deleted job's archive timer is dropped when due;
+// another user's DELETE is 404 and changes nothing; a queued job is 409; a repeat of the
 // Idempotency-Key after the delete makes a new job; and in Chromium, the job page's delete
 // control asks, deletes and goes back to the list with a notice, while a post without the CSRF
 // token is refused.
@@ -9,7 +10,8 @@ import t from 'tap';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Plan, createClient, AccountService, JobService } from '@gas/proto';
-import { BLOB_AREAS, FileBlobStore } from '@gas/storage';
+import { BLOB_AREAS, createS3Client, FileBlobStore, S3BlobStore } from '@gas/storage';
+import type { BlobStore } from '@gas/storage';
 import { launchBrowser, newApiToken, newPage, screenshot, sharedDataPath, startGasStack, WebClient, DESKTOP } from '@gas/testing';
 import type { StackUser } from '@gas/testing';
 
@@ -36,17 +38,17 @@ await accounts.setPlan({ userId: alice.userId, plan: Plan.PREMIUM });
 const store = new FileBlobStore({ root: join(stack.stateDir, 'blobs') });
 
 /** Every object of the job in the store, as `<area>/<key>`. */
-async function filesOf(userId: string, jobId: string): Promise<string[]> {
+async function filesOf(userId: string, jobId: string, blobs: BlobStore = store): Promise<string[]> {
   const out: string[] = [];
-  for (const area of BLOB_AREAS) for (const key of await store.list(area, `${userId}/${jobId}/`)) out.push(`${area}/${key}`);
+  for (const area of BLOB_AREAS) for (const key of await blobs.list(area, `${userId}/${jobId}/`)) out.push(`${area}/${key}`);
   return out.sort();
 }
 
 /** The job's objects once they are all gone, or what is left after 20 s. */
-async function filesLeft(userId: string, jobId: string): Promise<string[]> {
+async function filesLeft(userId: string, jobId: string, blobs: BlobStore = store): Promise<string[]> {
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const left = await filesOf(userId, jobId);
+    const left = await filesOf(userId, jobId, blobs);
     if (left.length === 0 || Date.now() > deadline) return left;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -216,6 +218,38 @@ t.test('in Chromium: the job page asks, deletes, and the list says so; a post wi
   t.equal((await web.get(`/api/v1/jobs/${kept}`)).status, 200, 'the job stays');
   const apiWithToken = await web.request(`/api/v1/jobs/${kept}`, { method: 'DELETE', headers: { 'x-csrf-token': csrf } });
   t.equal(apiWithToken.status, 204, 'with the header, the session may delete');
+});
+
+t.test('on S3 (the S3-protocol server): an archived job’s objects are deleted from the inputs, results and archive buckets', async (t) => {
+  const s3Stack = await startGasStack({
+    store: 's3',
+    users: [carol],
+    userPlan: 'free',
+    services: ['job', 'annotator', 'archive', 'gateway'],
+    env: { archive: { ARCHIVE_FREE_RETENTION_SECONDS: String(RETENTION_S) } },
+  });
+  t.teardown(() => s3Stack.stop());
+  const s3 = s3Stack.s3!;
+  const client = createS3Client({
+    endpoint: s3.endpoint,
+    region: s3.region,
+    forcePathStyle: true,
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+    checksumWhenRequired: true,
+  });
+  const s3Store = new S3BlobStore({ client, buckets: s3.buckets });
+  const res = await s3Stack.submit(carol, FREE_1, { genomeBuild: 'GRCh37' });
+  t.equal(res.status, 201);
+  const { id } = (await res.json()) as { id: string };
+  await s3Stack.waitForJob(carol, id, (j) => j.status === 'COMPLETED', 90_000);
+  await s3Stack.eventually(
+    () => filesOf(carol.userId, id, s3Store),
+    (f) => f.some((x) => x.startsWith('archive/')) && f.some((x) => x.startsWith('inputs/')),
+    20_000,
+  );
+  t.equal((await s3Stack.api(carol, `/api/v1/jobs/${id}`, { method: 'DELETE' })).status, 204);
+  t.same(await filesLeft(carol.userId, id, s3Store), [], 'no object of the job is left in any bucket');
 });
 
 t.test('with no annotator, a queued job is 409 and its page offers no delete', async (t) => {
