@@ -33,7 +33,7 @@ port.on('message', ({ id, build, chunk, options, vcf, tsv }: WorkerRequest) => {
     if (!annotators) throw new Error(`no reference for ${build} in this worker`);
     const annotator = annotators.get(options);
     annotator.recycle(vcf, tsv);
-    const result = annotator.annotate(chunk);
+    const result = annotator.annotate(chunk, options.contigLengths);
     const transfer = result.vcf.map((p) => p.buffer as ArrayBuffer);
     if (result.tsv) for (const p of result.tsv) transfer.push(p.buffer as ArrayBuffer);
     port.postMessage({ type: 'result', id, result }, transfer);

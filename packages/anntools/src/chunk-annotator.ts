@@ -12,8 +12,9 @@ import { RegionClassifier } from './annotation/region.ts';
 import type { RegionAnnotation } from './annotation/region.ts';
 import { codingConsequence } from './annotation/consequence.ts';
 import type { CodingConsequence } from './annotation/consequence.ts';
-import { emptyCounts, isTransition } from './annotation/summary.ts';
-import type { AnnotationCounts } from './annotation/summary.ts';
+import { emptyCounts, TI_TV, TRANSITION, TRANSVERSION } from './annotation/summary.ts';
+import type { AnnotationCounts, OutsideChromosome } from './annotation/summary.ts';
+import { primaryLength } from './genome-build.ts';
 import type { Reference } from './reference.ts';
 import { ByteWriter } from './byte-writer.ts';
 import { RegionText } from './region-text.ts';
@@ -31,6 +32,8 @@ export interface ChunkResult {
   /** Lines in the chunk, blank ones included, so the caller can number the next chunk's. */
   lines: number;
   counts: AnnotationCounts;
+  /** Records outside their chromosome, null when none. */
+  outside: OutsideChromosome | null;
   /** The first bad line, numbered from 1 within the chunk; lines before it are in vcf and tsv. */
   error?: { line: number; field: string; reason: string };
 }
@@ -60,10 +63,14 @@ const CHAR: string[] = [];
 for (let i = 0; i < 256; i++) CHAR[i] = String.fromCharCode(i);
 const UPPER: string[] = CHAR.map((c) => c.toUpperCase());
 const SYMBOLIC = /^<[^<>]+>$/;
-// Breakend notation: t[p[, t]p], ]p]t, [p[t, and single breakends .t / t.
-const BREAKEND = /^([ACGTNacgtn]*[[\]][^[\]]+[[\]][ACGTNacgtn]*|\.[ACGTNacgtn]+|[ACGTNacgtn]+\.)$/;
+// Breakend notation: t[p[, t]p], ]p]t, [p[t, and single breakends .t / t.; a breakend at a
+// telomere (POS 0 or length + 1, REF N) writes `.` for t: `.[13:123457[` (VCF 4.3, 5.4.8).
+const BREAKEND = /^(([ACGTNacgtn]*|\.)[[\]][^[\]]+[[\]]([ACGTNacgtn]*|\.)|\.[ACGTNacgtn]+|[ACGTNacgtn]+\.)$/;
 const VCF33_INDEL = /^(D\d+|I[ACGTNacgtn]+)$/;
 const WHITESPACE = /\s/;
+
+/** The GAS_SKIP reason of an ALT whose POS is not a base of its chromosome. */
+const OUTSIDE_CHROMOSOME = 'outside_chromosome';
 
 const IMPACT_RANK: Record<string, number> = { HIGH: 0, MODERATE: 1, LOW: 2, MODIFIER: 3 };
 
@@ -178,6 +185,18 @@ export class ChunkAnnotator {
   /** The region class of the current run of alleles, and its length so far. */
   private regionRun = '';
   private regionRunCount = 0;
+  /** The input's `##contig` lengths as given to annotate(), and by name. */
+  private contigText = '';
+  private readonly contigs = new Map<string, number>();
+  /**
+   * The current chromosome's length + 1 (Infinity when unknown), looked up when the chromosome
+   * changes, and what the length is (for the warning).
+   */
+  private chromEnd = Infinity;
+  private chromLength: number | null = null;
+  private chromLengthFrom: string | null = null;
+  /** The current chunk's records outside their chromosome. */
+  private outside: OutsideChromosome | null = null;
 
   constructor(opts: ChunkAnnotatorOptions) {
     // One object shape whatever the caller passed (literals, spreads): V8's optimized code checks
@@ -210,13 +229,19 @@ export class ChunkAnnotator {
     for (const m of tsv) this.tsv.recycle(m);
   }
 
-  /** `chunk` holds whole lines (the last may lack its newline). */
-  annotate(chunk: Uint8Array): ChunkResult {
+  /**
+   * `chunk` holds whole lines (the last may lack its newline). `contigLengths`: the input's
+   * `##contig` lengths, a line `ID<tab>length` each; records past them, or past their chromosome's
+   * length in the reference's build, are not annotated.
+   */
+  annotate(chunk: Uint8Array, contigLengths = ''): ChunkResult {
+    if (contigLengths !== this.contigText) this.useContigs(contigLengths);
     const text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
     // Plain views of the chunk: bytes one at a time, and ranges copied out four at a time.
     const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const counts = emptyCounts();
+    this.outside = null;
     // Empty already, unless the last chunk failed on something other than its input.
     this.vcfPieces.length = 0;
     this.tsvPieces.length = 0;
@@ -238,8 +263,37 @@ export class ChunkAnnotator {
       tsv: writeTsv ? this.tsvPieces.splice(0) : null,
       lines,
       counts,
+      outside: this.outside,
       error,
     };
+  }
+
+  private useContigs(text: string): void {
+    this.contigText = text;
+    this.contigs.clear();
+    for (const line of text.split('\n')) {
+      const tab = line.lastIndexOf('\t');
+      if (tab < 0) continue;
+      const id = line.slice(0, tab);
+      // A contig declared twice: the longer length, so that no base it has is called outside.
+      this.contigs.set(id, Math.max(Number(line.slice(tab + 1)), this.contigs.get(id) ?? 0));
+    }
+    // The current chromosome's length is looked up again.
+    this.lastChrom = '';
+  }
+
+  /** The length of the chromosome records are now on: the shorter of the build's and the input header's. */
+  private chromosomeChanged(name: string, build: string): void {
+    const inBuild = primaryLength(build, name);
+    const inHeader = this.contigs.get(name);
+    if (inHeader !== undefined && (inBuild === undefined || inHeader < inBuild)) {
+      this.chromLength = inHeader;
+      this.chromLengthFrom = 'header';
+    } else {
+      this.chromLength = inBuild ?? null;
+      this.chromLengthFrom = inBuild === undefined ? null : build;
+    }
+    this.chromEnd = this.chromLength === null ? Infinity : this.chromLength + 1;
   }
 
   /**
@@ -336,6 +390,7 @@ export class ChunkAnnotator {
         throw new VcfFormatError(lineNo, 'CHROM', `invalid chromosome name "${truncate(chromName)}"`);
       this.lastChrom = chromName;
       this.lastCanonical = canonicalChrom(chromName);
+      if (ref) this.chromosomeChanged(chromName, ref.build);
     }
     if (chromName !== this.runChrom) {
       this.endRun(counts);
@@ -374,14 +429,21 @@ export class ChunkAnnotator {
     let anyCons = false;
     let anySkip = false;
     let anyAnnotated = false;
-    for (let i = 0; i < altCount; i++) {
-      // One annotation object per ALT slot, filled again for every record.
-      const a = alleles[i] ?? (alleles[i] = emptyAnnotation());
-      this.annotateAllele(a, chrom, pos, refBases, alts === null ? altField : alts[i]!, counts);
-      if (a.rs.length > 0) anyRs = true;
-      if (a.cons.length > 0) anyCons = true;
-      if (a.skip !== null) anySkip = true;
-      else anyAnnotated = true;
+    // POS is a base of the chromosome, in [1, length], exactly when pos × (length + 1 − pos) > 0: one
+    // comparison. With the length unknown chromEnd is Infinity, and only POS 0 fails (0 × ∞ is NaN).
+    if (pos * (this.chromEnd - pos) > 0) {
+      for (let i = 0; i < altCount; i++) {
+        // One annotation object per ALT slot, filled again for every record.
+        const a = alleles[i] ?? (alleles[i] = emptyAnnotation());
+        this.annotateAllele(a, chrom, pos, refBases, alts === null ? altField : alts[i]!, counts);
+        if (a.rs.length > 0) anyRs = true;
+        if (a.cons.length > 0) anyCons = true;
+        if (a.skip !== null) anySkip = true;
+        else anyAnnotated = true;
+      }
+    } else {
+      this.outsideChromosome(chromName, pos, refBases, alts ?? [altField], lineNo, counts);
+      anySkip = true;
     }
     if (anyRs) counts.rsidRecords++;
 
@@ -404,6 +466,49 @@ export class ChunkAnnotator {
 
   // Rarer parts of a record, in methods of their own: V8 does not inline calls it seldom sees, so
   // they stay out of record()'s optimized code, which every thread compiles at least once.
+
+  /**
+   * A record whose POS is not a base of its chromosome: no ALT is annotated. Those the engine
+   * would annotate get `outside_chromosome`; the others keep their own reason (a breakend at a
+   * telomere, POS 0 or length + 1, is VCF's way to write one, and stays `breakend`).
+   */
+  private outsideChromosome(
+    chromName: string,
+    pos: number,
+    refBases: string,
+    alts: readonly string[],
+    lineNo: number,
+    counts: AnnotationCounts,
+  ): void {
+    let outside = false;
+    for (let i = 0; i < alts.length; i++) {
+      const a = this.alleles[i] ?? (this.alleles[i] = emptyAnnotation());
+      a.region = null;
+      a.rs = NONE;
+      a.cons = NONE;
+      a.vep.worst = -1;
+      a.vep.n = 0;
+      const allele = reduceAllele(pos, refBases, alts[i]!);
+      if (allele.kind === 'snv') this.countSnv(allele.ref, allele.alt, counts);
+      let why: string;
+      if (isSequenceAllele(allele)) {
+        why = OUTSIDE_CHROMOSOME;
+        outside = true;
+      } else why = this.opts.vcf33 && VCF33_INDEL.test(alts[i]!) ? 'vcf33_indel' : whyNotAnnotated(allele)!;
+      counts.skipped[why] = (counts.skipped[why] ?? 0) + 1;
+      a.skip = why;
+    }
+    if (!outside) return;
+    if (this.outside) this.outside.records++;
+    else this.outside = { records: 1, line: lineNo, chrom: chromName, pos, length: this.chromLength, lengthFrom: this.chromLengthFrom };
+  }
+
+  /** Ti/Tv of an SNV (its two bases, strings of one base), when both are A, C, G or T. */
+  private countSnv(ref: string, alt: string, counts: AnnotationCounts): void {
+    const kind = TI_TV[(ref.charCodeAt(0) << 8) | alt.charCodeAt(0)];
+    if (kind === TRANSITION) counts.transitions++;
+    else if (kind === TRANSVERSION) counts.transversions++;
+  }
 
   /** Checks and counts the ALTs of a record that is not a plain SNV. */
   private countAlts(refBases: string, alts: readonly string[], lineNo: number, counts: AnnotationCounts): void {
@@ -527,14 +632,12 @@ export class ChunkAnnotator {
       // An SNV: its Allele is made only if a consequence needs it.
       start = pos - 1;
       end = pos;
-      if (isTransition(UPPER[refBases.charCodeAt(0)]!, UPPER[altBases.charCodeAt(0)]!)) counts.transitions++;
-      else counts.transversions++;
+      const kind = TI_TV[(refBases.charCodeAt(0) << 8) | altBases.charCodeAt(0)];
+      if (kind === TRANSITION) counts.transitions++;
+      else if (kind === TRANSVERSION) counts.transversions++;
     } else {
       allele = reduceAllele(pos, refBases, altBases);
-      if (allele.kind === 'snv') {
-        if (isTransition(allele.ref, allele.alt)) counts.transitions++;
-        else counts.transversions++;
-      }
+      if (allele.kind === 'snv') this.countSnv(allele.ref, allele.alt, counts);
       if (!isSequenceAllele(allele)) {
         const why = this.opts.vcf33 && VCF33_INDEL.test(altBases) ? 'vcf33_indel' : whyNotAnnotated(allele)!;
         counts.skipped[why] = (counts.skipped[why] ?? 0) + 1;

@@ -13,6 +13,11 @@ export interface ChunkOptions {
   maxLineBytes: number;
   vcf33: boolean;
   /**
+   * The input header's `##contig` lengths, `ID<tab>length` lines ('' for none): the same for
+   * every chunk of a run, so the annotators keep it apart from the options they are keyed by.
+   */
+  contigLengths?: string;
+  /**
    * The whole input is this one chunk (under about 192 KB): annotating it takes less than the
    * warm-up would (about 0.3 s in the interpreter), which pays off only over many chunks.
    */
@@ -91,7 +96,7 @@ export class ChunkRunner {
     try {
       const annotator = this.local.get(options);
       annotator.recycle(vcf, tsv);
-      return Promise.resolve(annotator.annotate(chunk));
+      return Promise.resolve(annotator.annotate(chunk, options.contigLengths));
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error('annotation failed', { cause: err }));
     }

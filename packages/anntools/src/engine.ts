@@ -8,7 +8,8 @@ import type { LineReaderLimits } from './line-reader.ts';
 import { InputCapError, VcfFormatError } from './vcf-error.ts';
 import { addCounts, emptySummary, finishSummary } from './annotation/summary.ts';
 import { checkCoverage } from './annotation/coverage.ts';
-import type { AnnotationSummary } from './annotation/summary.ts';
+import type { AnnotationSummary, OutsideChromosome } from './annotation/summary.ts';
+import { contigLines } from './genome-build.ts';
 import type { Reference } from './reference.ts';
 import { readTextChunks, InputLimitError } from './text-chunks.ts';
 import { VcfHeaderReader } from './vcf-header.ts';
@@ -152,9 +153,16 @@ export async function annotateVcf(opts: AnnotateOptions): Promise<AnnotationSumm
   // Records sent to be annotated, counted only under a cap.
   let recordsSent = 0;
   let overRecordCap = false;
+  // The header's contig lengths for the annotators, and the records outside their chromosome.
+  let contigLengths = '';
+  let outside: OutsideChromosome | null = null;
 
   const emit = async (result: ChunkResult): Promise<void> => {
     if (result.error) throw new VcfFormatError(linesDone + result.error.line, result.error.field, result.error.reason);
+    if (result.outside) {
+      if (outside) outside.records += result.outside.records;
+      else outside = { ...result.outside, line: linesDone + result.outside.line };
+    }
     linesDone += result.lines;
     addCounts(summary, result.counts);
     const reuse = opts.reuseOutputBuffers === true;
@@ -180,6 +188,11 @@ export async function annotateVcf(opts: AnnotateOptions): Promise<AnnotationSumm
         if (!header.done) continue;
         summary.headerLines = header.metaLines + 1;
         linesDone = header.lines;
+        if (runner.build !== null) {
+          contigLengths = contigLines(header.meta)
+            .flatMap((c) => (c.length === undefined ? [] : [`${c.id}\t${c.length}`]))
+            .join('\n');
+        }
         await vcfOut.write(header.output(ENGINE_NAME, runner.build, csq));
         if (tsv) await tsv.write(Buffer.from(TSV_COLUMNS.join('\t') + '\n'));
         if (body.length === 0) continue;
@@ -198,6 +211,7 @@ export async function annotateVcf(opts: AnnotateOptions): Promise<AnnotationSumm
         csq,
         maxLineBytes: limits.maxLineBytes,
         vcf33: header.vcf33,
+        contigLengths,
         ...(last && chunksSent === 0 ? { skipWarmUp: true } : {}),
       });
       chunksSent++;
@@ -222,7 +236,7 @@ export async function annotateVcf(opts: AnnotateOptions): Promise<AnnotationSumm
   await drain();
   if (overRecordCap) throw new InputCapError(linesDone + 1, 'records', maxRecords);
   header.finish();
-  checkCoverage(summary, header.meta, opts.reference?.coverage);
+  checkCoverage(summary, header.meta, opts.reference?.coverage, outside);
   opts.onProgress?.(summary.records);
   return finishSummary(summary, (performance.now() - started) / 1000);
 }

@@ -74,6 +74,19 @@ function canonical(name: string): string {
   return c;
 }
 
+/**
+ * A primary chromosome's length in `build` (GRCh37 or GRCh38), by the input's spelling of its name;
+ * undefined for other contigs and builds. On GRCh37 the mitochondrion spelled `MT` is b37's rCRS
+ * (16,569 bp) and any other spelling (`chrM`, `M`) UCSC hg19's own (16,571 bp).
+ */
+export function primaryLength(build: string, name: string): number | undefined {
+  if (build !== 'GRCh37' && build !== 'GRCh38') return undefined;
+  const c = canonical(name);
+  if (c === 'MT' && build === 'GRCh37' && name.toUpperCase() !== 'MT') return HG19_CHRM_LENGTH;
+  // Own keys only: a contig named "constructor" is not a chromosome.
+  return Object.hasOwn(PRIMARY_LENGTHS[build], c) ? PRIMARY_LENGTHS[build][c] : undefined;
+}
+
 // Build names as they appear in headers. Word edges are checked around them, so "b37" does not
 // match inside another word. GCF_000001405.13-.25 are GRCh37 and its patches, .26 on GRCh38.
 const NAME_PATTERNS: Array<[DetectedBuild, RegExp]> = [
@@ -196,7 +209,7 @@ export function headerLines(text: string): string {
 }
 
 export interface JobWarningText {
-  code: 'build_mismatch' | 'uncovered_chromosomes' | 'no_dbsnp_chromosomes';
+  code: 'build_mismatch' | 'uncovered_chromosomes' | 'no_dbsnp_chromosomes' | 'outside_chromosome';
   message: string;
 }
 

@@ -14,7 +14,7 @@ export const INFO_HEADERS = [
   '##INFO=<ID=GAS_SO,Number=A,Type=String,Description="Sequence Ontology term of that most severe consequence">',
   '##INFO=<ID=GAS_IMPACT,Number=A,Type=String,Description="Impact of that consequence (HIGH, MODERATE, LOW, MODIFIER), as Ensembl VEP assigns it">',
   '##INFO=<ID=GAS_AACHANGE,Number=A,Type=String,Description="Per coding transcript: GENE:TRANSCRIPT:c.HGVS:p.HGVS, joined by &">',
-  '##INFO=<ID=GAS_SKIP,Number=A,Type=String,Description="Why an ALT was not annotated (symbolic_allele, missing_allele, overlapping_deletion, breakend, reference_allele, vcf33_indel)">',
+  '##INFO=<ID=GAS_SKIP,Number=A,Type=String,Description="Why an ALT was not annotated (symbolic_allele, missing_allele, overlapping_deletion, breakend, reference_allele, vcf33_indel, outside_chromosome)">',
 ];
 
 const FILEFORMAT = /^##fileformat=VCFv(\d+)(\.\d+)?\s*$/;

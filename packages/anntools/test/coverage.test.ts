@@ -64,9 +64,19 @@ t.test('a GRCh37 file annotated as GRCh38 warns, though chr21 has genes and dbSN
   t.strictSame(s.headerBuild, { build: 'GRCh37', basis: 'contig lengths' });
   t.strictSame(
     s.warnings?.map((w) => w.code),
-    ['build_mismatch'],
+    ['build_mismatch', 'outside_chromosome'],
   );
   t.match(s.warnings?.[0]?.message, /^This file looks like GRCh37 \(contig lengths\), but it was annotated as GRCh38/);
+  // hg19's chr21 is 48,129,895 bp, GRCh38's 46,709,983: the file's last 2,881 records (counted with
+  // a script from the file) lie past GRCh38's end. Two of them are a <DEL> alone, which keeps its own
+  // reason; the other 2,879 have 2,945 ALTs.
+  t.equal(
+    s.warnings?.[1]?.message,
+    '2,879 records lie outside their chromosome and were not annotated (GAS_SKIP=outside_chromosome): the first is on line ' +
+      '62,584, chr21:46710277, but chr21 is 46,709,983 bp in GRCh38. A file called against another genome build, or a damaged ' +
+      'file, is the usual cause.',
+  );
+  t.equal(s.skipped['outside_chromosome'], 2_945);
   t.strictSame(s.coverage, [{ chrom: 'chr21', records: 65_402, genes: true, dbsnp: true, sequence: [[5_010_001, 10_000_000]] }]);
 });
 

@@ -25,6 +25,22 @@ export interface AnnotationCounts {
   rsidRecords: number;
 }
 
+/**
+ * Records whose POS is not a base of their chromosome (0, or past its length), which are not
+ * annotated, and the first of them, for the warning.
+ */
+export interface OutsideChromosome {
+  records: number;
+  /** The first one's line: within its chunk in a ChunkResult, in the whole file after the run. */
+  line: number;
+  /** Its chromosome as the input spells it, and its POS. */
+  chrom: string;
+  pos: number;
+  /** The chromosome's length checked against, and where it came from: a build's name, or 'header' (the input's ##contig line); null when unknown (POS 0). */
+  length: number | null;
+  lengthFrom: string | null;
+}
+
 /** One of the input's chromosomes (as the input spells it) and what the reference has for it. */
 export interface ChromosomeCoverage {
   chrom: string;
@@ -106,9 +122,22 @@ export function addCounts(into: AnnotationCounts, from: AnnotationCounts): void 
   for (const k of TALLIES) for (const [name, n] of Object.entries(from[k])) into[k][name] = (into[k][name] ?? 0) + n;
 }
 
-/** A purine to purine or pyrimidine to pyrimidine change (uppercase single bases). */
-export function isTransition(ref: string, alt: string): boolean {
-  return (ref === 'A' || ref === 'G') === (alt === 'A' || alt === 'G');
+/** TI_TV's values. */
+export const TRANSITION = 1;
+export const TRANSVERSION = 2;
+
+/**
+ * What an SNV is, by its REF and ALT bytes (`ref << 8 | alt`): TRANSITION (purine to purine or
+ * pyrimidine to pyrimidine), TRANSVERSION, or 0 when either base is not A, C, G or T (N), as
+ * bcftools stats counts; either case.
+ */
+export const TI_TV = new Uint8Array(1 << 16);
+const isPurine = (b: string): boolean => b === 'A' || b === 'G';
+for (const r of 'ACGTacgt') {
+  for (const a of 'ACGTacgt') {
+    const [R, A] = [r.toUpperCase(), a.toUpperCase()];
+    if (R !== A) TI_TV[(r.charCodeAt(0) << 8) | a.charCodeAt(0)] = isPurine(R) === isPurine(A) ? TRANSITION : TRANSVERSION;
+  }
 }
 
 export function finishSummary(s: AnnotationSummary, seconds: number): AnnotationSummary {

@@ -92,7 +92,8 @@ export const jobSchema = {
             type: 'string',
             description:
               '`build_mismatch` (the header looks like another build), `uncovered_chromosomes` (10 % or more of the variants ' +
-              'are on chromosomes the reference has no gene models for), `no_dbsnp_chromosomes` (the same for dbSNP).',
+              'are on chromosomes the reference has no gene models for), `no_dbsnp_chromosomes` (the same for dbSNP), ' +
+              "`outside_chromosome` (records at POS 0 or past their chromosome's length, not annotated).",
           },
           message: { type: 'string', description: 'A sentence for people.' },
         },
