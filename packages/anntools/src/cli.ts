@@ -194,10 +194,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${summary.records} records, ${summary.alleles} alleles, ${summary.runtimeSeconds} s\n`);
     return 0;
   } catch (err) {
-    vcfOut.destroy();
-    tsvOut?.destroy();
-    vcfFile.destroy();
-    tsvFile?.destroy();
+    // A write still in flight fails on the destroyed file; the run has failed already, and that
+    // second error must not end the process with a stack trace after the message.
+    for (const s of [vcfOut, tsvOut, vcfFile, tsvFile]) s?.on('error', () => undefined).destroy();
     process.stderr.write(`gas-annotate: ${input}: ${err instanceof VcfFormatError ? err.message : String(err)}\n`);
     return 1;
   } finally {

@@ -50,6 +50,29 @@ t.test('a missing input file is named; --threads must be a whole number', async 
   t.match(threads.stderr, /--threads must be a whole number ≥ 1, got "two"/);
 });
 
+t.test('a malformed record stops the run with its line and field, exit 1 and no stack trace', async (t) => {
+  const dir = t.testdir({ out: {} });
+  // Enough good records before the bad one that output is being written when it is met.
+  const good = Array.from({ length: 50_000 }, (_, i) => `chr20\t${1000 + i * 10}\t.\tA\tG\t50\tPASS\t.`);
+  const vcf = join(dir, 'bad.vcf');
+  writeFileSync(
+    vcf,
+    ['##fileformat=VCFv4.2', '#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO', ...good, 'chr20\tabc\t.\tA\tG\t50\tPASS\t.', ''].join('\n'),
+  );
+  const r = await gasAnnotate(
+    'annotate',
+    vcf,
+    '--genes',
+    sharedDataPath('gene_models/grch37/refFlat_hg19.txt.gz'),
+    '--build',
+    'GRCh37',
+    '--out-dir',
+    join(dir, 'out'),
+  );
+  t.equal(r.code, 1);
+  t.equal(r.stderr, `gas-annotate: ${vcf}: line 50003: POS: expected a non-negative integer, got "abc"\n`);
+});
+
 t.test('annotate with gene models writes the VCF, the TSV, the summary and the count log', async (t) => {
   const out = t.testdir();
   const vcf = sharedDataPath('vcf/grch37/NIST_NA12878_v2.19_complex_1ormoreindels.vcf.gz');
