@@ -64,7 +64,7 @@ export const VariantCountsSchema: GenMessage<VariantCounts> = /*@__PURE__*/
  */
 export type JobWarning = Message<"gas.v1.JobWarning"> & {
   /**
-   * Stable, for programs: "build_mismatch", "uncovered_chromosomes", "no_dbsnp_chromosomes".
+   * Stable, for programs: "build_mismatch", "uncovered_chromosomes", "no_dbsnp_chromosomes", "outside_chromosome".
    *
    * @generated from field: string code = 1;
    */
