@@ -7,8 +7,9 @@
  * the stream's `hello` names the same account: the stream rides on whatever session cookie the
  * browser holds when it (re)connects, which after a sign-out and a sign-in in another tab is
  * another account's. Then, and on the server's `signed-out` or a refused reconnect, it ends.
- * Handlers: onLive(), onJob(job), onEnded(reason), and optionally onNotice(notice) (a new in-app
- * notice: {id, title, text, link, unread}) and onUnread(count) (only the unread count moved).
+ * Handlers: onLive(), onJob(job), onEnded(reason), and optionally onJobDeleted(id) (the user deleted
+ * the job), onNotice(notice) (a new in-app notice: {id, title, text, link, unread}) and
+ * onUnread(count) (only the unread count moved).
  */
 self.gasOpenStream = function gasOpenStream(account, handlers) {
   const source = new EventSource('/jobs/events');
@@ -51,6 +52,10 @@ self.gasOpenStream = function gasOpenStream(account, handlers) {
       return null;
     }
   };
+  source.addEventListener('job-deleted', (e) => {
+    const job = data(e, 'job-deleted');
+    if (job && typeof job.id === 'string' && handlers.onJobDeleted) handlers.onJobDeleted(job.id);
+  });
   source.addEventListener('notice', (e) => {
     const notice = data(e, 'notice');
     if (notice && handlers.onNotice) handlers.onNotice(notice);

@@ -25,6 +25,9 @@ function ensureStream() {
     onJob(job) {
       broadcast({ type: 'job', account, job });
     },
+    onJobDeleted(id) {
+      broadcast({ type: 'job-deleted', account, id });
+    },
     onNotice(notice) {
       broadcast({ type: 'notice', account, notice });
     },

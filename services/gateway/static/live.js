@@ -1,7 +1,7 @@
-// Live updates on every signed-in page: job events for the pages that list jobs (jobs.js and job.js
-// subscribe with window.gasLive), and the user's in-app notices for all of them (a toast and the
-// header's unread badge). The server renders job markup (escaping user data); the pages only swap
-// it in. Notices are plain text, put in with textContent.
+// Live updates on every signed-in page: job events (a job changed, a job was deleted) for the pages
+// that list jobs (jobs.js and job.js subscribe with window.gasLive), and the user's in-app notices
+// for all of them (a toast and the header's unread badge). The server renders job markup (escaping
+// user data); the pages only swap it in. Notices are plain text, put in with textContent.
 //
 // One /jobs/events stream serves every tab of the browser (six HTTP/1.1 connections per host is
 // all a browser opens, so a stream per tab kept the seventh tab from loading): a SharedWorker
@@ -15,11 +15,13 @@
   const TOAST_MS = 8000;
   const MAX_TOASTS = 3;
   const jobListeners = [];
+  const deletedListeners = [];
 
   // Page scripts subscribe as they load; the stream starts once all of them have (DOMContentLoaded
-  // comes after every deferred script).
-  window.gasLive = function gasLive(onJob) {
+  // comes after every deferred script). onJobDeleted(id), optional: the user deleted that job.
+  window.gasLive = function gasLive(onJob, onJobDeleted) {
     jobListeners.push(onJob);
+    if (onJobDeleted) deletedListeners.push(onJobDeleted);
   };
 
   /** The header's badge: the count, hidden at 0. */
@@ -86,6 +88,8 @@
     if (!msg || msg.account !== account) return;
     if (msg.type === 'job') {
       if (!stopped) for (const onJob of jobListeners) onJob(msg.job);
+    } else if (msg.type === 'job-deleted') {
+      if (!stopped && typeof msg.id === 'string') for (const onJobDeleted of deletedListeners) onJobDeleted(msg.id);
     } else if (msg.type === 'notice') {
       if (stopped || !msg.notice) return;
       window.gasSetUnread(msg.notice.unread);
@@ -103,6 +107,7 @@
   const relay = (post) => ({
     onLive: () => post({ type: 'live', account }),
     onJob: (job) => post({ type: 'job', account, job }),
+    onJobDeleted: (id) => post({ type: 'job-deleted', account, id }),
     onNotice: (notice) => post({ type: 'notice', account, notice }),
     onUnread: (unread) => post({ type: 'unread', account, unread }),
     onEnded: (reason) => post({ type: 'ended', account, reason }),

@@ -8,6 +8,9 @@
 // it is (the liveKey every page also carries), and it ends with `signed-out` as soon as the
 // credentials it was opened with stop holding, so it never outlives a sign-out or a session.
 //
+// A job the user deletes (here, in another tab or on another device) comes as `job-deleted` with
+// its id only, so the list drops its row and its open page stops offering downloads that are gone.
+//
 // The same stream carries the user's in-app notices from the notification service's WatchNotices:
 // `notice` for a new one (the pages show a toast), `unread` when only the count moved (a read mark,
 // an email status). That service may be away or restart: the watch is opened again with backoff
@@ -170,10 +173,13 @@ export function registerLiveRoutes(app: FastifyInstance, deps: WebDeps, registry
       if (stopped) return;
       for await (const { job, deleted } of deps.jobs.watchJobs({ userId }, { deadlineMs: WATCH_DEADLINE_MS, signal: ac.signal })) {
         if (!job) continue;
-        // A deleted job has no state to show; a page that lists it shows it until reloaded.
+        // Only the id: the record is gone, and the pages just drop the job (its row, its page's
+        // downloads). The watch also replays the user's earlier deletions when it opens, so a page
+        // that missed one while its stream was away catches up on reconnect.
         if (deleted) {
           pending.delete(job.jobId);
           lastPosition.delete(job.jobId);
+          event('job-deleted', { id: job.jobId });
           continue;
         }
         if (job.status === JobStatus.PENDING) pending.set(job.jobId, job);

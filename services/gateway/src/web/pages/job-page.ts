@@ -63,7 +63,7 @@ function downloads(j: JobView): Html {
 function resultState(d: JobPageData): Html {
   const j = d.job;
   if (j.result_state === 'ARCHIVED') {
-    return html`<div class="callout"><strong>The annotated files moved to cold storage on ${formatTime(j.archived_at)}.</strong>
+    return html`<div class="callout result-state"><strong>The annotated files moved to cold storage on ${formatTime(j.archived_at)}.</strong>
 ${
   d.viewer.plan === 'premium'
     ? 'They are being brought back; this page updates when they are.'
@@ -72,7 +72,7 @@ ${
   }
   if (j.result_state === 'RESTORING') {
     const expected = j.restore_expected_at;
-    return html`<div class="callout"><strong>Restoring the annotated files from cold storage</strong>${
+    return html`<div class="callout result-state"><strong>Restoring the annotated files from cold storage</strong>${
       expected ? html`; expected back by ${formatTime(expected)} (${relativeWords(new Date(expected), d.now)})` : ''
     }. This page updates when they are back.</div>`;
   }
