@@ -23,7 +23,12 @@ import { createNotificationService } from './notification-service.ts';
 import { NoticeStore } from './notice-store.ts';
 import { SendLog } from './send-log.ts';
 
-export const buckets = { notices: 'gas-notices', reads: 'gas-notice-reads', sends: 'gas-notification-sends' } as const;
+export const buckets = {
+  notices: 'gas-notices',
+  reads: 'gas-notice-reads',
+  sends: 'gas-notification-sends',
+  deletedJobs: 'gas-notice-deleted-jobs',
+} as const;
 const NOTICE_DAYS = 90;
 
 export interface NotificationAppDeps {
@@ -55,6 +60,9 @@ export function createNotificationApp(deps: NotificationAppDeps) {
         await kvm.create(buckets.reads, kvOpts),
         jsm,
         buckets.notices,
+        // Kept as long as the send records: every event of a deleted job was published before its
+        // job.deleted, so GAS_EVENTS (7 days by default) has dropped it long before its tombstone goes.
+        await kvm.create(buckets.deletedJobs, { ...kvOpts, ttl: NOTICE_DAYS * 86_400_000 }),
       );
       // Records outlive GAS_EVENTS (7 days by default), so an event redelivered from it always finds its record.
       const sends = new SendLog(await kvm.create(buckets.sends, { ...kvOpts, ttl: NOTICE_DAYS * 86_400_000 }));

@@ -1,6 +1,7 @@
 // The notification consumer's handler on GAS_EVENTS: each job and account event becomes an in-app
 // notice and, if the user wants it, exactly one email (a sign-up attempt with a registered address,
-// and the link that confirms an account's address: the email only, whatever the preference). The order makes "exactly one" hold whatever
+// and the link that confirms an account's address: the email only, whatever the preference; a
+// deleted job: its notices removed, none made again). The order makes "exactly one" hold whatever
 // fails: the notice is stored (idempotent by its id), the send is recorded as "sending" under the
 // event id, the mail goes out, the record becomes "sent", and only then is the message acked. A
 // redelivery finds the record: "sent" means done; "sending" means a crash mid-send, so it sends
@@ -10,8 +11,18 @@ import type { JsMsg } from '@gas/messaging';
 import type { HandlerContext, Outcome } from '@gas/messaging';
 import { decodeProto, PoisonMessageError, subjects } from '@gas/messaging';
 import type { Logger } from '@gas/runtime';
-import { timestampDate, AccountEventKind, AccountEventSchema, EmailStatus, JobEventSchema, NoticeKind, RpcError, Status } from '@gas/proto';
-import type { Account, AccountEvent, AccountService, Notice, ServiceClient } from '@gas/proto';
+import {
+  timestampDate,
+  AccountEventKind,
+  AccountEventSchema,
+  EmailStatus,
+  JobEventKind,
+  JobEventSchema,
+  NoticeKind,
+  RpcError,
+  Status,
+} from '@gas/proto';
+import type { Account, AccountEvent, AccountService, JobEvent, Notice, ServiceClient } from '@gas/proto';
 import { composeConfirmationEmail, composeEmail, composeSignUpAttemptEmail } from './email-content.ts';
 import type { OutgoingMail } from './email-content.ts';
 import type { Mailer } from './mailer.ts';
@@ -66,9 +77,16 @@ export function createEventHandler(deps: EventHandlerDeps) {
   }
 
   /** `mailOnly`: an account event that is an email and no notice (a sign-up attempt, an address confirmation). */
-  function decode(msg: JsMsg): { notice: Notice | null; facts: Array<[string, string]>; account?: Account; mailOnly?: AccountEvent } {
+  function decode(msg: JsMsg): {
+    notice: Notice | null;
+    facts: Array<[string, string]>;
+    account?: Account;
+    mailOnly?: AccountEvent;
+    deleted?: JobEvent;
+  } {
     if (msg.subject.startsWith('gas.events.job.')) {
       const e = decodeProto(JobEventSchema, msg.data);
+      if (e.kind === JobEventKind.DELETED) return { notice: null, facts: [], deleted: e };
       return { notice: jobNotice(e), facts: jobFacts(e) };
     }
     if (msg.subject.startsWith('gas.events.account.')) {
@@ -137,12 +155,21 @@ export function createEventHandler(deps: EventHandlerDeps) {
   }
 
   async function handle(msg: JsMsg, ctx: HandlerContext): Promise<Outcome> {
-    const { notice: fresh, facts, account: fromEvent, mailOnly } = decode(msg);
+    const { notice: fresh, facts, account: fromEvent, mailOnly, deleted } = decode(msg);
     if (mailOnly?.kind === AccountEventKind.EMAIL_CONFIRMATION_REQUESTED) return confirmationRequested(mailOnly, ctx);
     if (mailOnly) return signUpAttempted(mailOnly, ctx);
+    if (deleted) return jobDeleted(deleted);
     if (!fresh) return { kind: 'term', reason: `no notice for ${msg.subject}` };
     const kind = KIND_LABEL[fresh.kind];
+    // An event of a deleted job (redelivered, or late) makes no notice and no email. Checked before
+    // the notice is stored, so a live page shows no toast for it, and again after: a deletion handled
+    // meanwhile may have looked for the job's notices before this one was stored.
+    if (fresh.jobId && (await deps.notices.isJobDeleted(fresh.userId, fresh.jobId))) return eventOfDeletedJob(fresh, kind);
     const { notice, created } = await deps.notices.ensure(fresh);
+    if (notice.jobId && (await deps.notices.isJobDeleted(notice.userId, notice.jobId))) {
+      await deps.notices.remove(notice.userId, notice.noticeId);
+      return eventOfDeletedJob(notice, kind);
+    }
     const log = deps.logger.child({ eventId: notice.eventId, userId: notice.userId, noticeId: notice.noticeId });
     const finalStatuses = [EmailStatus.SENT, EmailStatus.NOT_WANTED, EmailStatus.REFUSED, EmailStatus.GAVE_UP, EmailStatus.NO_ADDRESS];
     if (finalStatuses.includes(notice.emailStatus)) {
@@ -189,6 +216,37 @@ export function createEventHandler(deps: EventHandlerDeps) {
       log,
       settle: (status, detail) => deps.notices.setEmail(notice, status, detail),
     });
+  }
+
+  /**
+   * The user deleted the job: every notice of it goes (their titles name the file, their links lead
+   * to a 404 page). The tombstone is written first, so an event of the job handled at the same time
+   * either sees it or stored its notice before the search below began. It is written again once the
+   * notices are gone, so a WatchNotices stream counts the unread notices anew. A redelivery finds
+   * nothing more to remove. Emails already sent stay sent, and their send records (event id,
+   * Message-ID, state: no file name) stay, as what makes a redelivered event's email once only.
+   */
+  async function jobDeleted(e: JobEvent): Promise<Outcome> {
+    const job = e.job;
+    if (!job?.userId || !job.jobId) return { kind: 'term', reason: 'job.deleted without a job' };
+    await deps.notices.markJobDeleted(job.userId, job.jobId);
+    const removed = await deps.notices.removeJob(job.userId, job.jobId, job.createdAt ? timestampDate(job.createdAt) : undefined);
+    if (removed.length > 0) await deps.notices.markJobDeleted(job.userId, job.jobId);
+    for (const n of removed) deps.metrics.noticesDeleted.inc({ kind: KIND_LABEL[n.kind] });
+    deps.logger.info(
+      { eventId: e.eventId, userId: job.userId, jobId: job.jobId, removed: removed.length },
+      'job deleted: its notices removed',
+    );
+    return ack;
+  }
+
+  function eventOfDeletedJob(notice: Notice, kind: string): Outcome {
+    deps.metrics.deletedJobEvents.inc({ kind });
+    deps.logger.info(
+      { eventId: notice.eventId, userId: notice.userId, jobId: notice.jobId },
+      'event of a deleted job: no notice and no email',
+    );
+    return ack;
   }
 
   /**

@@ -4,10 +4,13 @@ import type { JetStreamManager } from '@gas/messaging';
 import { isRevisionConflict, kvKeysUnder } from '@gas/messaging';
 import { create, fromBinary, toBinary, NoticeSchema } from '@gas/proto';
 import type { EmailStatus, Notice } from '@gas/proto';
+import { noticeId } from './notice-id.ts';
 
 /**
- * In-app notices in the `gas-notices` KV bucket (key `<userId>.<noticeId>`, protobuf Notice) and
- * each user's read mark in `gas-notice-reads` (key `<userId>`, the newest notice id read).
+ * In-app notices in the `gas-notices` KV bucket (key `<userId>.<noticeId>`, protobuf Notice), each
+ * user's read mark in `gas-notice-reads` (key `<userId>`, the newest notice id read), and a
+ * tombstone per deleted job in `gas-notice-deleted-jobs` (key `<userId>.<jobId>`, when), which
+ * keeps a late or redelivered event of the job from making its notice again.
  */
 export class NoticeStore {
   constructor(
@@ -15,6 +18,7 @@ export class NoticeStore {
     private readonly reads: KV,
     private readonly jsm: JetStreamManager,
     private readonly bucket: string,
+    private readonly deletedJobs: KV,
   ) {}
 
   /** Stores the notice unless one with its id exists; returns what is stored either way, and whether it is new. */
@@ -35,16 +39,18 @@ export class NoticeStore {
     return fromBinary(NoticeSchema, e.value);
   }
 
-  /** Records what became of the notice's email (compare-and-set, so a concurrent change is not lost). */
+  /**
+   * Records what became of the notice's email (compare-and-set, so a concurrent change is not lost).
+   * A notice that is gone stays gone: its job was deleted while its email was being sent.
+   */
   async setEmail(notice: Notice, status: EmailStatus, detail = ''): Promise<Notice> {
     const key = `${notice.userId}.${notice.noticeId}`;
     for (let tries = 0; tries < 10; tries++) {
       const e = await this.notices.get(key);
-      const current = e && e.operation === 'PUT' && e.value.length > 0 ? fromBinary(NoticeSchema, e.value) : notice;
-      const next = create(NoticeSchema, { ...current, emailStatus: status, emailDetail: detail.slice(0, 500) });
+      if (!e || e.operation !== 'PUT' || e.value.length === 0) return notice;
+      const next = create(NoticeSchema, { ...fromBinary(NoticeSchema, e.value), emailStatus: status, emailDetail: detail.slice(0, 500) });
       try {
-        if (e && e.operation === 'PUT') await this.notices.update(key, toBinary(NoticeSchema, next), e.revision);
-        else await this.notices.create(key, toBinary(NoticeSchema, next));
+        await this.notices.update(key, toBinary(NoticeSchema, next), e.revision);
         return next;
       } catch (err) {
         if (!isRevisionConflict(err)) throw err;
@@ -56,6 +62,41 @@ export class NoticeStore {
   /** The user's notice ids, newest first. */
   ids(userId: string): Promise<string[]> {
     return kvKeysUnder(this.jsm, this.bucket, userId);
+  }
+
+  /**
+   * Removes the notice outright: a purge of its key leaves no delete marker, which the per-subject
+   * count that ids() reads would still list (and the unread count would still count).
+   */
+  async remove(userId: string, noticeId: string): Promise<void> {
+    await this.jsm.streams.purge(`KV_${this.bucket}`, { filter: `$KV.${this.bucket}.${userId}.${noticeId}` });
+  }
+
+  /**
+   * Removes every notice of the job and returns them. Only ids from a day before `since` (the job's
+   * creation) are read: a notice's id carries its event's time, which comes after it.
+   */
+  async removeJob(userId: string, jobId: string, since?: Date): Promise<Notice[]> {
+    const from = since ? noticeId('', new Date(since.getTime() - 86_400_000)).slice(0, 10) : '';
+    const removed: Notice[] = [];
+    for (const id of await this.ids(userId)) {
+      if (id < from) break;
+      const n = await this.get(userId, id);
+      if (n?.jobId !== jobId) continue;
+      await this.remove(userId, id);
+      removed.push(n);
+    }
+    return removed;
+  }
+
+  /** Leaves the tombstone of a deleted job (again: a watcher of the user then counts anew). */
+  async markJobDeleted(userId: string, jobId: string): Promise<void> {
+    await this.deletedJobs.put(`${userId}.${jobId}`, new Date().toISOString());
+  }
+
+  async isJobDeleted(userId: string, jobId: string): Promise<boolean> {
+    const e = await this.deletedJobs.get(`${userId}.${jobId}`);
+    return Boolean(e && e.operation === 'PUT');
   }
 
   async readMark(userId: string): Promise<string> {
@@ -79,10 +120,14 @@ export class NoticeStore {
     }
   }
 
-  /** New or changed notices of the user, and changes of the read mark (as null), until the signal aborts. */
+  /**
+   * New or changed notices of the user, and (as null) changes of the read mark and deletions of the
+   * user's jobs, whose notices are then gone, until the signal aborts.
+   */
   async *watch(userId: string, signal: AbortSignal): AsyncGenerator<Notice | null> {
     const notices = await this.notices.watch({ key: `${userId}.*`, include: KvWatchInclude.UpdatesOnly });
     const reads = await this.reads.watch({ key: userId, include: KvWatchInclude.UpdatesOnly });
+    const deletions = await this.deletedJobs.watch({ key: `${userId}.*`, include: KvWatchInclude.UpdatesOnly });
     const queue: Array<Notice | null> = [];
     let wake: (() => void) | undefined;
     const push = (n: Notice | null) => {
@@ -92,6 +137,7 @@ export class NoticeStore {
     const stop = () => {
       notices.stop();
       reads.stop();
+      deletions.stop();
       wake?.();
     };
     signal.addEventListener('abort', stop, { once: true });
@@ -100,6 +146,9 @@ export class NoticeStore {
     })().catch(() => undefined);
     void (async () => {
       for await (const e of reads) if (e.operation === 'PUT') push(null);
+    })().catch(() => undefined);
+    void (async () => {
+      for await (const e of deletions) if (e.operation === 'PUT') push(null);
     })().catch(() => undefined);
     try {
       while (!signal.aborted) {

@@ -41,6 +41,18 @@ export function createNotificationMetrics(registry: Registry) {
       labelNames: ['outcome'],
       registers: [registry],
     }),
+    noticesDeleted: new Counter({
+      name: 'gas_notification_notices_deleted_total',
+      help: 'In-app notices removed because the user deleted their job',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    deletedJobEvents: new Counter({
+      name: 'gas_notification_deleted_job_events_total',
+      help: 'Events of a deleted job (redelivered or late) that made no notice and no email',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
     duplicates: new Counter({
       name: 'gas_notification_duplicate_events_total',
       help: 'Events delivered again after their notice and email were done',

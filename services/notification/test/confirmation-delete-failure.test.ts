@@ -48,7 +48,13 @@ await ensureStreams(jsm, streamSpecs());
 const consumer = consumerSpecs.notification({ ackWaitMs: 5000 });
 await ensureConsumer(jsm, EVENTS, consumer);
 const kvm = new Kvm(js);
-const notices = new NoticeStore(await kvm.create(buckets.notices), await kvm.create(buckets.reads), jsm, buckets.notices);
+const notices = new NoticeStore(
+  await kvm.create(buckets.notices),
+  await kvm.create(buckets.reads),
+  jsm,
+  buckets.notices,
+  await kvm.create(buckets.deletedJobs),
+);
 const sends = new SendLog(await kvm.create(buckets.sends));
 const accounts = createClient(AccountService, '127.0.0.1:1', { defaultDeadlineMs: 1000 });
 t.teardown(() => accounts.close());
