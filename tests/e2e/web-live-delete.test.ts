@@ -3,7 +3,7 @@
 // the last one) and the job's page replaces its downloads and delete link with a note, without
 // navigating; through a SharedWorker (deleted in a third tab), a leader tab and a page's own stream
 // (deleted through the API with the user's token). Another user's stream never carries it; a stream
-// opened later repeats it, so a page that missed it catches up.
+// opened within 10 minutes repeats it, so a page that missed it catches up.
 import t from 'tap';
 import type { Test } from 'tap';
 import { readFile } from 'node:fs/promises';

@@ -19,6 +19,9 @@ export interface StoredJob {
  * users (`find`, `list`) come from an in-memory index of the bucket (JobIndex); writes and the
  * reads they compare-and-set against go to the bucket.
  */
+/** Deletions a watch reports when it opens: those of the last 10 minutes. */
+export const REPLAY_DELETIONS_MS = 10 * 60_000;
+
 export class JobStore {
   private readonly index: JobIndex;
 
@@ -27,6 +30,8 @@ export class JobStore {
     private readonly jsm: JetStreamManager,
     private readonly bucket: string,
     onIndexError: (err: unknown) => void = () => undefined,
+    /** How old a deletion a watch that opens still reports (see watch). */
+    private readonly replayDeletionsMs = REPLAY_DELETIONS_MS,
   ) {
     this.index = new JobIndex(kv, jsm, `KV_${bucket}`, onIndexError);
   }
@@ -143,7 +148,12 @@ export class JobStore {
     return kvKeysUnder(this.jsm, this.bucket, userId);
   }
 
-  /** The user's jobs as they are, then every change; a deleted job comes with only its ids and `deleted`. */
+  /**
+   * The user's jobs as they are, then every change; a deleted job comes with only its ids and
+   * `deleted`. A deleted job's marker stays in the bucket for good, so the replay a watch opens
+   * with reports only deletions of the last replayDeletionsMs (a page whose stream was away for a
+   * moment catches up), not every job the user ever deleted on every connect.
+   */
   async *watch(userId: string, signal: AbortSignal): AsyncGenerator<{ job: Job; deleted: boolean }> {
     const it = await this.kv.watch({ key: `${userId}.*` });
     const stop = () => it.stop();
@@ -151,6 +161,7 @@ export class JobStore {
     try {
       for await (const e of it) {
         if (signal.aborted) break;
+        if (!e.isUpdate && e.operation !== 'PUT' && Date.now() - e.created.getTime() > this.replayDeletionsMs) continue;
         if (e.operation === 'PUT' && e.value.length > 0) yield { job: fromBinary(JobSchema, e.value), deleted: false };
         else yield { job: create(JobSchema, { userId, jobId: e.key.slice(userId.length + 1) }), deleted: true };
       }

@@ -167,3 +167,58 @@ t.test('a store whose index is behind reads the bucket itself: the same pages an
   t.equal((await store.find('ix7', made[2]!))?.status, JobStatus.RUNNING);
   t.equal(await store.find('ix7', ulid()), null);
 });
+
+t.test('a watch that opens reports recent deletions only, and every deletion after it opened', async (t) => {
+  const nc = await connect({ servers: nats.url });
+  t.teardown(() => nc.close());
+  const kv = await new Kvm(jetstream(nc)).open('gas-jobs');
+  const jsm = await jetstreamManager(nc);
+  const seen = async (store: JobStore, until: (r: Array<[string, boolean]>) => boolean, also?: () => Promise<unknown>) => {
+    const ac = new AbortController();
+    const got: Array<[string, boolean]> = [];
+    const timer = setTimeout(() => ac.abort(), 3000);
+    const watching = (async () => {
+      for await (const r of store.watch('ix9', ac.signal)) {
+        got.push([r.job.jobId, r.deleted]);
+        if (until(got)) ac.abort();
+      }
+    })();
+    await also?.();
+    await watching;
+    clearTimeout(timer);
+    store.closeIndex();
+    return got;
+  };
+  const [gone, kept, later] = [nextId(), nextId(), nextId()];
+  await newJob(a.client, 'ix9', gone);
+  await newJob(a.client, 'ix9', kept);
+  await kv.delete(`ix9.${gone}`);
+  // Written after the deletion, so once it is seen the replay has passed the deletion's marker.
+  await newJob(a.client, 'ix9', later);
+  // Deletions older than the window (here: any) are not replayed; the live job is.
+  const old = await seen(new JobStore(kv, jsm, 'gas-jobs', undefined, 0), (g) => g.some(([id]) => id === later));
+  t.notOk(
+    old.some(([id]) => id === gone),
+    'an old deletion is not replayed',
+  );
+  t.ok(old.some(([id, d]) => id === kept && !d));
+  // Within the window it is (a page that was away a moment catches up).
+  const recent = await seen(new JobStore(kv, jsm, 'gas-jobs'), (g) => g.some(([id]) => id === later));
+  t.ok(
+    recent.some(([id, d]) => id === gone && d),
+    'a recent deletion is replayed',
+  );
+  // A deletion after the watch opened is reported whatever the window.
+  const live = await seen(
+    new JobStore(kv, jsm, 'gas-jobs', undefined, 0),
+    (g) => g.some(([id, d]) => id === kept && d),
+    async () => {
+      await new Promise((r) => setTimeout(r, 300));
+      await kv.delete(`ix9.${kept}`);
+    },
+  );
+  t.ok(
+    live.some(([id, d]) => id === kept && d),
+    'a live deletion is reported',
+  );
+});
