@@ -231,7 +231,8 @@ export function createEventHandler(deps: EventHandlerDeps) {
     if (!job?.userId || !job.jobId) return { kind: 'term', reason: 'job.deleted without a job' };
     await deps.notices.markJobDeleted(job.userId, job.jobId);
     const removed = await deps.notices.removeJob(job.userId, job.jobId, job.createdAt ? timestampDate(job.createdAt) : undefined);
-    if (removed.length > 0) await deps.notices.markJobDeleted(job.userId, job.jobId);
+    // Also when none were left: a delivery cut short after removing them is not followed by one that does.
+    await deps.notices.markJobDeleted(job.userId, job.jobId);
     for (const n of removed) deps.metrics.noticesDeleted.inc({ kind: KIND_LABEL[n.kind] });
     deps.logger.info(
       { eventId: e.eventId, userId: job.userId, jobId: job.jobId, removed: removed.length },

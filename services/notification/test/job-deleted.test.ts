@@ -129,8 +129,13 @@ t.test('deleting a job removes its notice, from the list and the unread count, l
   const watching = (async () => {
     for await (const r of notices.watchNotices({ userId: USER }, { signal: ac.signal, deadlineMs: 60_000 })) seen.push(r);
   })().catch(() => undefined);
-  // The watch is open once a change reaches it: a read mark that moves nothing would not do, so wait a moment.
-  await new Promise((r) => setTimeout(r, 500));
+  // The watch is open once a change reaches it: a third job's notice.
+  const probe = await completedJob(USER, 'probe.vcf');
+  await stack.eventually(
+    async () => seen,
+    (x) => x.some((r) => r.notice?.jobId === probe),
+    30_000,
+  );
 
   const res = await jobs.deleteJob({ userId: USER, jobId: deletedJob });
   t.equal(res.job?.status, JobStatus.COMPLETED);
@@ -148,7 +153,7 @@ t.test('deleting a job removes its notice, from the list and the unread count, l
     after.notices.some((n) => n.jobId === keptJob),
     'the other job keeps its notice',
   );
-  t.equal(after.unreadCount, 1, 'the unread count drops by one');
+  t.equal(after.unreadCount, 2, 'the unread count drops by one');
   unreadAfter = after.unreadCount;
   t.equal(
     (await list(OTHER_USER)).notices.filter((n) => n.jobId === otherUsersJob).length,
@@ -158,11 +163,11 @@ t.test('deleting a job removes its notice, from the list and the unread count, l
 
   const live = await stack.eventually(
     async () => seen,
-    (s) => s.some((r) => !r.notice && r.unreadCount === 1),
+    (s) => s.some((r) => !r.notice && r.unreadCount === 2),
     10_000,
   );
   t.ok(
-    live.some((r) => !r.notice && r.unreadCount === 1),
+    live.some((r) => !r.notice && r.unreadCount === 2),
     'the live stream says the new unread count',
   );
   t.notOk(
