@@ -87,7 +87,7 @@ t.test('deleting a job: its notice leaves the notices page, the badge and the li
   t.match(live.slice(from), /^event: unread\ndata: \{"unread":2\}$/m, 'the live stream says one fewer unread');
   t.notMatch(live.slice(from), GONE, 'and says nothing more of the deleted file');
 
-  const after = await stack.eventually(noticesPage, (p) => !p.text.includes(GONE), 10_000);
+  const after = await stack.eventually(noticesPage, (p) => !p.text.includes(GONE) && p.badge === 2, 10_000);
   t.notMatch(after.text, GONE, 'the notices page no longer names the file');
   t.notMatch(after.text, `/jobs/${gone}`, 'nor links to the deleted job');
   t.match(after.text, `${KEPT} is annotated`, 'the other job keeps its notice');

@@ -19,13 +19,16 @@ export function createNotificationService(deps: { notices: NoticeStore; stopping
       const size = Math.min(Math.max(req.pageSize || 20, 1), 100);
       const [ids, mark] = await Promise.all([deps.notices.ids(req.userId), deps.notices.readMark(req.userId)]);
       const notices: Notice[] = [];
+      // Listed, then gone before it was read: its job was deleted meanwhile, so it is not counted either.
+      let gone = 0;
       for (const id of ids) {
         if (notices.length >= size) break;
         const n = await deps.notices.get(req.userId, id);
+        if (!n && id > mark) gone++;
         if (!n || (req.jobId && n.jobId !== req.jobId)) continue;
         notices.push(create(NoticeSchema, { ...n, read: id <= mark }));
       }
-      return { notices, unreadCount: unread(ids, mark) };
+      return { notices, unreadCount: unread(ids, mark) - gone };
     },
 
     async markNoticesRead(req) {

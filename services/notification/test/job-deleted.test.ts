@@ -139,11 +139,13 @@ t.test('deleting a job removes its notice, from the list and the unread count, l
 
   const res = await jobs.deleteJob({ userId: USER, jobId: deletedJob });
   t.equal(res.job?.status, JobStatus.COMPLETED);
-  const after = await stack.eventually(
+  await stack.eventually(
     () => list(USER),
     (r) => !r.notices.some((n) => n.jobId === deletedJob),
     30_000,
   );
+  await eventsHandled();
+  const after = await list(USER);
   t.notOk(
     after.notices.some((n) => n.jobId === deletedJob),
     'the deleted job has no notice left',
