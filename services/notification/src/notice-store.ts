@@ -68,8 +68,8 @@ export class NoticeStore {
    * Removes the notice outright: a purge of its key leaves no delete marker, which the per-subject
    * count that ids() reads would still list (and the unread count would still count).
    */
-  async remove(userId: string, noticeId: string): Promise<void> {
-    await this.jsm.streams.purge(`KV_${this.bucket}`, { filter: `$KV.${this.bucket}.${userId}.${noticeId}` });
+  async remove(userId: string, id: string): Promise<void> {
+    await this.jsm.streams.purge(`KV_${this.bucket}`, { filter: `$KV.${this.bucket}.${userId}.${id}` });
   }
 
   /**
