@@ -39,6 +39,12 @@ t.test('the jobs page lists the newest 20 first, then an "older" page with the r
   const second = await web.get(older);
   t.strictSame(names(second.text), ['sample-02.vcf', 'sample-01.vcf']);
   t.notMatch(second.text, /Older jobs/);
+  // A page past the oldest job (its jobs deleted since, or a made-up token) does not say "No jobs yet".
+  const past = await web.get('/jobs?page=00000000000000000000000000');
+  t.equal(past.status, 200);
+  t.equal(names(past.text).length, 0);
+  t.match(past.text, /No older jobs\. <a href="\/jobs">Back to the newest<\/a>/);
+  t.notMatch(past.text, /No jobs yet/);
 });
 
 t.test('queued jobs show their place in the queue; the status filter narrows the list', async (t) => {

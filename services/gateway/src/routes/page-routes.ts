@@ -79,10 +79,11 @@ export function registerPageRoutes(app: FastifyInstance, deps: WebDeps): void {
     if (!who) return reply;
     const q = req.query as Query;
     const status = q.status && ['PENDING', 'RUNNING', 'COMPLETED', 'FAILED'].includes(q.status) ? q.status : '';
+    const pageToken = q.page && q.page.length < 200 ? q.page : '';
     const res = await jobs.listJobs({
       userId: who.userId,
       pageSize: PAGE_SIZE,
-      pageToken: q.page && q.page.length < 200 ? q.page : '',
+      pageToken,
       status: status ? JobStatus[status as keyof typeof JobStatus] : JobStatus.UNSPECIFIED,
     });
     const positions = await queuePositions(jobs, who.userId, res.jobs);
@@ -103,6 +104,7 @@ export function registerPageRoutes(app: FastifyInstance, deps: WebDeps): void {
         jobs: views,
         status,
         nextPageToken: res.nextPageToken || null,
+        olderPage: pageToken !== '',
         notice: deleted ? 'The job and its files were deleted.' : q.welcome ? 'Welcome to GAS. Upload a VCF to annotate it.' : null,
         noAnnotator: deps.annotators?.available() === 0,
       }),

@@ -26,6 +26,8 @@ export function jobsPage(o: {
   jobs: JobView[];
   status: string;
   nextPageToken: string | null;
+  /** This is a page of older jobs (it came from a page token), not the newest. */
+  olderPage?: boolean;
   notice?: string | null;
   /** No annotator is taking jobs right now: queued jobs wait, and the user should know why. */
   noAnnotator?: boolean;
@@ -43,7 +45,13 @@ export function jobsPage(o: {
     body: html`<div class="title-row"><h1>Your jobs</h1><a class="button" href="/upload">Upload a VCF</a></div>
 ${o.noAnnotator ? html`<p class="notice warning" role="alert">No annotator is running right now, so jobs wait in the queue. They start on their own as soon as one is back; nothing you uploaded is lost.</p>` : ''}
 <nav class="filters" aria-label="Filter by status">${filters}</nav>
-<p class="empty"${o.jobs.length > 0 ? html` hidden` : ''}>${o.status ? 'No jobs with this status.' : html`No jobs yet. <a href="/upload">Upload a VCF</a> to start one.`}</p>
+<p class="empty"${o.jobs.length > 0 ? html` hidden` : ''}>${
+      o.olderPage
+        ? html`No older jobs${o.status ? ' with this status' : ''}. <a href="/jobs${o.status ? `?status=${o.status}` : ''}">Back to the newest</a>`
+        : o.status
+          ? 'No jobs with this status.'
+          : html`No jobs yet. <a href="/upload">Upload a VCF</a> to start one.`
+    }</p>
 <div class="table-wrap"${o.jobs.length === 0 ? html` hidden` : ''}><table class="jobs" data-live-status="${o.status}">
   <thead><tr><th>Input</th><th>Status</th><th>Submitted</th></tr></thead>
   <tbody>${o.jobs.map(jobRow)}</tbody>
