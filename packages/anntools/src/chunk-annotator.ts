@@ -429,9 +429,10 @@ export class ChunkAnnotator {
     let anyCons = false;
     let anySkip = false;
     let anyAnnotated = false;
-    // POS is a base of the chromosome, in [1, length], exactly when pos × (length + 1 − pos) > 0: one
-    // comparison. With the length unknown chromEnd is Infinity, and only POS 0 fails (0 × ∞ is NaN).
-    if (pos * (this.chromEnd - pos) > 0) {
+    // REF's bases [pos, pos + |REF| − 1] lie on the chromosome, [1, length], exactly when
+    // pos × (length + 2 − pos − |REF|) > 0: one comparison. With the length unknown chromEnd is
+    // Infinity, and only POS 0 fails (0 × ∞ is NaN).
+    if (pos * (this.chromEnd + 1 - pos - refBases.length) > 0) {
       for (let i = 0; i < altCount; i++) {
         // One annotation object per ALT slot, filled again for every record.
         const a = alleles[i] ?? (alleles[i] = emptyAnnotation());
@@ -468,7 +469,7 @@ export class ChunkAnnotator {
   // they stay out of record()'s optimized code, which every thread compiles at least once.
 
   /**
-   * A record whose POS is not a base of its chromosome: no ALT is annotated. Those the engine
+   * A record whose POS, or a later base of its REF, is not a base of its chromosome: no ALT is annotated. Those the engine
    * would annotate get `outside_chromosome`; the others keep their own reason (a breakend at a
    * telomere, POS 0 or length + 1, is VCF's way to write one, and stays `breakend`).
    */
@@ -500,7 +501,16 @@ export class ChunkAnnotator {
     }
     if (!outside) return;
     if (this.outside) this.outside.records++;
-    else this.outside = { records: 1, line: lineNo, chrom: chromName, pos, length: this.chromLength, lengthFrom: this.chromLengthFrom };
+    else
+      this.outside = {
+        records: 1,
+        line: lineNo,
+        chrom: chromName,
+        pos,
+        refEnd: pos + refBases.length - 1,
+        length: this.chromLength,
+        lengthFrom: this.chromLengthFrom,
+      };
   }
 
   /** Ti/Tv of an SNV (its two bases, strings of one base), when both are A, C, G or T. */

@@ -200,6 +200,13 @@ t.test('the warning says which length was used, and what POS 0 is', async (t) =>
     codes: ['build_mismatch', 'outside_chromosome', 'no_dbsnp_chromosomes'],
   });
   t.equal((await one([HEAD, 'chr20\t63025520\t.\tA\tG\t.\t.\t.'])).message, undefined, 'no warning when every record fits');
+  // A REF that starts on the chromosome but runs past its end; one that ends on the last base fits.
+  t.strictSame(await one([HEAD, 'chr20\t63025519\t.\tAC\tA\t.\t.\t.', 'chr20\t63025519\t.\tACG\tA\t.\t.\t.']), {
+    message:
+      '1 record lies outside its chromosome and was not annotated (GAS_SKIP=outside_chromosome): it is on line 4, chr20:63025519 ' +
+      `(its REF runs to 63025521), but chr20 is 63,025,520 bp in GRCh37. ${tail}`,
+    codes: ['outside_chromosome', 'no_dbsnp_chromosomes'],
+  });
 });
 
 t.test('Ti/Tv counts SNVs whose REF and ALT are both A, C, G or T, in either case; N is neither', async (t) => {

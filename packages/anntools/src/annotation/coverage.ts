@@ -52,14 +52,15 @@ function uncovered(
   };
 }
 
-/** The warning for records whose POS is not a base of their chromosome (they were not annotated). */
+/** The warning for records whose POS or REF is not on their chromosome (they were not annotated). */
 export function outsideChromosomeWarning(o: OutsideChromosome): JobWarningText {
   const n = o.records;
   const length =
     o.length === null
       ? null
       : `${o.chrom} is ${o.length.toLocaleString('en')} bp ${o.lengthFrom === 'header' ? "by this file's own ##contig header line" : `in ${o.lengthFrom}`}`;
-  const first = `${n === 1 ? 'it is' : 'the first is'} on line ${o.line.toLocaleString('en')}, ${o.chrom}:${o.pos}`;
+  const reach = o.refEnd > o.pos && o.pos > 0 ? ` (its REF runs to ${o.refEnd})` : '';
+  const first = `${n === 1 ? 'it is' : 'the first is'} on line ${o.line.toLocaleString('en')}, ${o.chrom}:${o.pos}${reach}`;
   const why =
     o.pos === 0
       ? `${first}, and POS 0 stands for the telomere before the first base, not a base${length ? ` (${length})` : ''}`

@@ -33,9 +33,10 @@ export interface OutsideChromosome {
   records: number;
   /** The first one's line: within its chunk in a ChunkResult, in the whole file after the run. */
   line: number;
-  /** Its chromosome as the input spells it, and its POS. */
+  /** Its chromosome as the input spells it, its POS, and where its REF ends (POS for one base). */
   chrom: string;
   pos: number;
+  refEnd: number;
   /** The chromosome's length checked against, and where it came from: a build's name, or 'header' (the input's ##contig line); null when unknown (POS 0). */
   length: number | null;
   lengthFrom: string | null;
