@@ -67,7 +67,7 @@ export function createEventHandler(deps: EventHandlerDeps) {
       }
       return { kind: 'nak', delayMs: RECORD_STILL_THERE_MS };
     }
-    const deleted = await deleteJobFiles(deps.store, job);
+    const deleted = await deleteJobFiles(deps.store, job.userId, job.jobId);
     for (const [area, n] of Object.entries(deleted)) if (n > 0) deps.metrics.deletedObjects.inc({ area }, n);
     log.info({ deleted }, 'job deleted: its files are deleted');
     return ack;

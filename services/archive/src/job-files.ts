@@ -1,32 +1,20 @@
 // Deleting a job's files when the user deletes the job: the input, the hot results and the archive
 // copies, wherever they are. Each run deletes whatever is left, so a redelivery after a crash
 // finishes the work and a file already gone is fine.
-import type { Job } from '@gas/proto';
 import { BLOB_AREAS } from '@gas/storage';
 import type { BlobArea, BlobStore } from '@gas/storage';
 
 /**
- * Deletes every blob of the job: the keys its record names and everything under
- * `<userId>/<jobId>/` in each area (a failed run's leftovers, a copy that was under way when the
- * job went). Resolves with how many objects were deleted, by area.
+ * Deletes every blob under `<userId>/<jobId>/` in each area: the keys a job's record names are all
+ * there, and so are a failed run's leftovers and a copy that was under way when the job went. Only
+ * that folder, so a record naming another job's file deletes nothing of it. Resolves with how many
+ * objects were deleted, by area.
  */
-export async function deleteJobFiles(
-  store: BlobStore,
-  job: Pick<Job, 'userId' | 'jobId' | 'inputKey' | 'resultKeys' | 'archiveKeys'>,
-): Promise<Record<BlobArea, number>> {
-  const prefix = `${job.userId}/${job.jobId}/`;
-  const named: Record<BlobArea, string[]> = {
-    inputs: job.inputKey ? [job.inputKey] : [],
-    results: Object.values(job.resultKeys ?? {}),
-    archive: Object.values(job.archiveKeys ?? {}),
-  };
+export async function deleteJobFiles(store: BlobStore, userId: string, jobId: string): Promise<Record<BlobArea, number>> {
+  const prefix = `${userId}/${jobId}/`;
   const deleted: Record<BlobArea, number> = { inputs: 0, results: 0, archive: 0 };
   for (const area of BLOB_AREAS) {
-    // Only keys in the job's own folder: a record never names another, and a bad one must not
-    // delete someone else's file.
-    const keys = new Set([...named[area].filter((k) => k.startsWith(prefix)), ...(await store.list(area, prefix))]);
-    for (const key of keys) {
-      if (!(await store.stat(area, key))) continue;
+    for (const key of await store.list(area, prefix)) {
       await store.delete(area, key);
       deleted[area]++;
     }

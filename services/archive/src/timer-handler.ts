@@ -60,7 +60,7 @@ export function createTimerHandler(deps: TimerHandlerDeps) {
    * may have copied files after job.deleted cleared the job's folders, so they are cleared again.
    */
   async function jobGone(userId: string, jobId: string, log: Logger, what: string): Promise<Outcome> {
-    const deleted = await deleteJobFiles(deps.store, { userId, jobId, inputKey: '', resultKeys: {}, archiveKeys: {} });
+    const deleted = await deleteJobFiles(deps.store, userId, jobId);
     for (const [area, n] of Object.entries(deleted)) if (n > 0) deps.metrics.deletedObjects.inc({ area }, n);
     log.info({ deleted }, `${what} of a deleted job dropped`);
     return ack;

@@ -102,11 +102,6 @@ export class JobJsonCache {
     this.pageBytes -= page.body.length + (page.gzip?.length ?? 0);
   }
 
-  /** A deleted job's view: not kept in memory past its job. */
-  drop(jobId: string): void {
-    this.views.delete(jobId);
-  }
-
   /**
    * Every change of a job goes through one transition function that stamps `updatedAt`
    * (milliseconds); the key adds what can change twice within one.

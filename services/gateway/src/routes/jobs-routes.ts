@@ -277,8 +277,9 @@ export function registerJobRoutes(app: FastifyInstance, deps: JobsRouteDeps): vo
   app.delete('/api/v1/jobs/:id', DELETE_JOB, async (req, reply) => {
     const userId = await authn.apiUser(req);
     const jobId = jobIdParam(req);
+    // A deleted job's kept JSON view is never served again (the job answers 404 first) and ages out
+    // of the views' LRU like any other.
     await deleteJob(deps, userId, jobId);
-    json?.drop(jobId);
     return reply.code(204).send();
   });
 
