@@ -175,9 +175,14 @@ t.test('in Chromium: the job page asks, deletes, and the list says so; a post wi
     const res = await web.upload(name, new Blob([await readFile(FREE_1)]), 'GRCh37', csrf);
     if (res.status !== 201) throw new Error(`upload: ${res.status} ${res.text}`);
     const id = (JSON.parse(res.text) as { id: string }).id;
+    // Archived, the job's last change: this stack keeps free results for 2 s, and an open job page
+    // reloads when its results move to cold storage, which would pull the page from under the clicks.
     await stack.eventually(
-      async () => (JSON.parse((await web.get(`/api/v1/jobs/${id}`)).text) as { status: string }).status,
-      (s) => s === 'COMPLETED',
+      async () => {
+        const j = JSON.parse((await web.get(`/api/v1/jobs/${id}`)).text) as { status: string; result_state: string | null };
+        return `${j.status}/${j.result_state}`;
+      },
+      (s) => s === 'COMPLETED/ARCHIVED',
       90_000,
     );
     return id;
