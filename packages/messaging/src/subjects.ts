@@ -1,5 +1,5 @@
 export type JobEventKind = 'completed' | 'failed' | 'archived' | 'restored' | 'deleted';
-export type AccountEventKind = 'upgraded' | 'downgraded' | 'sign_up_attempted' | 'email_confirmation_requested';
+export type AccountEventKind = 'upgraded' | 'downgraded' | 'sign_up_attempted' | 'email_confirmation_requested' | 'deleted';
 
 export const subjects = {
   jobRequested: 'gas.jobs.requested',

@@ -44,6 +44,9 @@ const accountImpl: ServiceImpl<typeof AccountService> = {
   async requestEmailConfirmation() {
     throw rpcErrors.failedPrecondition('not in this test');
   },
+  async deleteAccount() {
+    throw rpcErrors.failedPrecondition('not in this test');
+  },
 };
 
 // Only WatchJobs is exercised; the other methods are never called.

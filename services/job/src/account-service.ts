@@ -1,7 +1,9 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import type { Logger } from '@gas/runtime';
+import type { Logger, Registry } from '@gas/runtime';
+import { Counter } from '@gas/runtime';
 import {
   create,
+  isRpcError,
   rpcErrors,
   timestampFromDate,
   AccountSchema,
@@ -11,10 +13,16 @@ import {
   EmailConfirmationSchema,
   Plan,
   NotificationPrefsSchema,
+  JobStatus,
+  ResultState,
+  Status,
 } from '@gas/proto';
-import type { ServiceImpl } from '@gas/proto';
+import type { Job, ServiceImpl } from '@gas/proto';
 import { publishProto, subjects, DUPLICATE_WINDOW_MS } from '@gas/messaging';
 import type { AccountStore } from './account-store.ts';
+import type { JobStore } from './job-store.ts';
+import type { IdempotencyStore } from './idempotency-store.ts';
+import type { DeleteJob } from './job-deletion.ts';
 import { USER_ID } from './ids.ts';
 
 /**
@@ -23,15 +31,83 @@ import { USER_ID } from './ids.ts';
  */
 export const SIGN_UP_NOTE_WINDOW_MS = 60 * 60 * 1000;
 
+/** Jobs DeleteAccount deletes at once. */
+const DELETE_CONCURRENCY = 8;
+/** Listings DeleteAccount makes before it gives up on jobs that keep appearing. */
+const DELETE_ROUNDS = 5;
+
+/** Queued, running or restoring: DeleteJob refuses these (assertDeletable), so DeleteAccount does too. */
+function activeState(job: Job): 'queued' | 'running' | 'restoring' | undefined {
+  if (job.status === JobStatus.PENDING) return 'queued';
+  if (job.status === JobStatus.RUNNING) return 'running';
+  if (job.resultState === ResultState.RESTORING) return 'restoring';
+  return undefined;
+}
+
+/** "2 jobs are still queued or running (1 queued, 1 running); wait until they finish, then delete the account". */
+function refusal(active: Job[], deletedBefore: number): string {
+  const counts = new Map<string, number>();
+  for (const j of active) counts.set(activeState(j)!, (counts.get(activeState(j)!) ?? 0) + 1);
+  const states = ['queued', 'running', 'restoring'].filter((s) => counts.has(s));
+  const words = states.length === 1 ? states[0]! : `${states.slice(0, -1).join(', ')} or ${states[states.length - 1]}`;
+  const n = active.length;
+  let msg = `${n} job${n === 1 ? ' is' : 's are'} still ${words}`;
+  if (states.length > 1) msg += ` (${states.map((s) => `${counts.get(s)} ${s}`).join(', ')})`;
+  msg += `; wait until ${n === 1 ? 'it finishes' : 'they finish'}, then delete the account`;
+  if (deletedBefore > 0)
+    msg += ` (this call deleted ${deletedBefore} finished job${deletedBefore === 1 ? '' : 's'} first; the account is still there)`;
+  return msg;
+}
+
 const msOf = (t: { seconds: bigint; nanos: number } | undefined): number => (t ? Number(t.seconds) * 1000 + Math.floor(t.nanos / 1e6) : 0);
 
 export function createAccountService(deps: {
   accounts: AccountStore;
+  /** DeleteAccount lists the account's jobs here and deletes each as DeleteJob does. */
+  jobs: JobStore;
+  deleteJob: DeleteJob;
+  idempotency: IdempotencyStore;
   js: JetStreamClient;
   logger: Logger;
+  registry: Registry;
   now?: () => Date;
 }): ServiceImpl<typeof AccountService> {
   const now = deps.now ?? (() => new Date());
+  const accountsDeleted = new Counter({
+    name: 'gas_job_accounts_deleted_total',
+    help: 'Accounts deleted by their users (DeleteAccount; a repeat that finds no account is not counted)',
+    registers: [deps.registry],
+  });
+
+  /** Every job of the user, from the job index (all pages). */
+  async function allJobs(userId: string): Promise<Job[]> {
+    const all: Job[] = [];
+    let before = '';
+    for (;;) {
+      const { jobs, more } = await deps.jobs.list(userId, before, 100, () => true);
+      all.push(...jobs);
+      if (!more || jobs.length === 0) return all;
+      before = jobs[jobs.length - 1]!.jobId;
+    }
+  }
+
+  /**
+   * Deletes the jobs as DeleteJob does; resolves with how many this call deleted. One deleted
+   * meanwhile by another call (NOT_FOUND) is skipped; one that became undeletable meanwhile
+   * (FAILED_PRECONDITION: archived results being restored) is left for the next listing to refuse.
+   */
+  async function deleteJobs(userId: string, jobs: Job[]): Promise<number> {
+    let n = 0;
+    for (let i = 0; i < jobs.length; i += DELETE_CONCURRENCY) {
+      const settled = await Promise.allSettled(jobs.slice(i, i + DELETE_CONCURRENCY).map((j) => deps.deleteJob(userId, j.jobId)));
+      for (const r of settled) {
+        if (r.status === 'fulfilled') n++;
+        else if (!isRpcError(r.reason, Status.NOT_FOUND) && !isRpcError(r.reason, Status.FAILED_PRECONDITION)) throw r.reason;
+      }
+    }
+    return n;
+  }
+
   const check = (userId: string) => {
     if (!USER_ID.test(userId)) throw rpcErrors.invalidArgument('user_id must be 1-64 characters of A-Z a-z 0-9 _ -');
   };
@@ -154,6 +230,47 @@ export function createAccountService(deps: {
       // Never the token: whoever holds it can confirm the address.
       deps.logger.info({ userId: req.userId, eventId }, 'email confirmation requested');
       return {};
+    },
+
+    async deleteAccount(req) {
+      check(req.userId);
+      // The jobs first, each with its own job.deleted (the archive service deletes its files, the
+      // notification service its notices), and only when none is queued, running or restoring.
+      // The listing is repeated after each round of deletions: a job created while the deletion
+      // runs would otherwise be left behind. The gateway revokes the user's tokens and ends their
+      // other sessions before it calls, so only an upload already in flight can do that: a finished
+      // one is deleted in the next round, a queued one refuses the call, and one created after the
+      // last listing outlives the account until DeleteAccount is called again (account_found false).
+      let jobsDeleted = 0;
+      for (let round = 0; ; round++) {
+        const left = await allJobs(req.userId);
+        if (left.length === 0) break;
+        const active = left.filter((j) => activeState(j));
+        if (active.length > 0) throw rpcErrors.failedPrecondition(refusal(active, jobsDeleted));
+        if (round === DELETE_ROUNDS) throw rpcErrors.aborted('jobs of the account keep changing while it is being deleted; try again');
+        jobsDeleted += await deleteJobs(req.userId, left);
+      }
+      // Claims of jobs that were never created: their ids would otherwise outlive the account until the TTL.
+      await deps.idempotency.forgetUser(req.userId);
+      // As in deleteJob, the event goes out before the record goes, with the record as it was: a
+      // call cut short in between leaves the account, and the retry publishes the same event id
+      // (the record's creation time makes it unique and stable), which JetStream drops. With the
+      // record already gone its event went out before (or there never was an account), so nothing
+      // is published then.
+      const account = await deps.accounts.remove(req.userId, async (a) => {
+        const eventId = `${req.userId}.deleted.${a.createdAt?.seconds ?? 0}`;
+        await publishProto(
+          deps.js,
+          subjects.accountEvent('deleted'),
+          AccountEventSchema,
+          create(AccountEventSchema, { eventId, kind: AccountEventKind.DELETED, account: a, occurredAt: timestampFromDate(now()) }),
+          eventId,
+        );
+      });
+      if (account) accountsDeleted.inc();
+      // Never the address: the account is being erased.
+      deps.logger.info({ userId: req.userId, jobsDeleted, accountFound: !!account }, 'account deleted');
+      return { jobsDeleted, accountFound: !!account };
     },
   };
 }

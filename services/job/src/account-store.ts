@@ -35,4 +35,25 @@ export class AccountStore {
     }
     throw rpcErrors.aborted(`account ${userId} is being changed concurrently; try again`);
   }
+
+  /**
+   * Removes the account, compare-and-delete on its revision. `before` runs on the record about to
+   * go (DeleteAccount publishes its event there, so a call cut short in between is finished by a
+   * retry); on a revision conflict it runs again on the fresh record. Resolves with the record as
+   * it was, or null when there is none.
+   */
+  async remove(userId: string, before: (account: Account) => Promise<void>): Promise<Account | null> {
+    for (let tries = 0; tries < 20; tries++) {
+      const cur = await this.get(userId);
+      if (!cur) return null;
+      await before(cur.account);
+      try {
+        await this.kv.delete(userId, { previousSeq: cur.revision });
+        return cur.account;
+      } catch (err) {
+        if (!isRevisionConflict(err)) throw err;
+      }
+    }
+    throw rpcErrors.aborted(`account ${userId} is being changed concurrently; try again`);
+  }
 }

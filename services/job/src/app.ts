@@ -10,6 +10,7 @@ import { JobStore } from './job-store.ts';
 import { IdempotencyStore } from './idempotency-store.ts';
 import { AccountStore } from './account-store.ts';
 import { createJobService } from './job-service.ts';
+import { createJobDeletion } from './job-deletion.ts';
 import { createAccountService } from './account-service.ts';
 import { natsOutageToRpc } from './nats-outage.ts';
 import { KvLease } from './lease.ts';
@@ -72,6 +73,7 @@ export function createJobApp(deps: {
       lease.start();
       const exporter = lease;
       registerQueueMetrics(registry, { jsm, annotatorConsumer, isExporter: () => exporter.held });
+      const deleteJob = createJobDeletion({ jobs, idempotency, js, logger, registry });
       const jobImpl = createJobService({
         jobs,
         idempotency,
@@ -79,11 +81,12 @@ export function createJobApp(deps: {
         jsm,
         logger,
         registry,
+        deleteJob,
         annotatorConsumer,
         staleClaimMs: deps.staleClaimMs,
         stopping: stopping.signal,
       });
-      const accountImpl = createAccountService({ accounts, js, logger });
+      const accountImpl = createAccountService({ accounts, jobs, deleteJob, idempotency, js, logger, registry });
       server = await startGrpcServer({
         host: config.grpcHost,
         port: config.grpcPort,

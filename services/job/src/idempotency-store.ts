@@ -46,6 +46,17 @@ export class IdempotencyStore {
     }
   }
 
+  /**
+   * Forgets every key of the user (DeleteAccount): also claims whose job was never created, which
+   * would otherwise wait for the TTL. Resolves with how many there were.
+   */
+  async forgetUser(userId: string): Promise<number> {
+    const keys: string[] = [];
+    for await (const k of await this.kv.keys(`${userId}.*`)) keys.push(k);
+    for (const k of keys) await this.kv.delete(k);
+    return keys.length;
+  }
+
   /** Forgets the key if it still names `jobId` (a key taken over by another job since stays). */
   async forget(userId: string, idempotencyKey: string, jobId: string): Promise<void> {
     const k = this.key(userId, idempotencyKey);

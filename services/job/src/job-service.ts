@@ -12,7 +12,6 @@ import {
   JobStatus,
   JobService,
   JobRequestedSchema,
-  JobEventSchema,
   JobEventKind,
   ResultState,
 } from '@gas/proto';
@@ -20,6 +19,8 @@ import type { Job, ServiceImpl } from '@gas/proto';
 import { publishProto, streamNames, subjects } from '@gas/messaging';
 import type { JobStore } from './job-store.ts';
 import type { IdempotencyStore } from './idempotency-store.ts';
+import type { DeleteJob } from './job-deletion.ts';
+import { publishJobEvent } from './job-events.ts';
 import { JOB_ID, USER_ID } from './ids.ts';
 import * as t from './job-transitions.ts';
 import { queuePosition, queuePositions } from './queue-position.ts';
@@ -36,6 +37,8 @@ export interface JobServiceDeps {
   logger: Logger;
   registry: Registry;
   annotatorConsumer: string;
+  /** The deletion DeleteAccount shares (job-deletion.ts), made once for the registry's counter. */
+  deleteJob: DeleteJob;
   now?: () => Date;
   /** How old an idempotency claim without a job must be before another call may take it over. */
   staleClaimMs?: number;
@@ -51,15 +54,6 @@ function checkIds(userId: string, jobId?: string): void {
   if (jobId !== undefined && !JOB_ID.test(jobId)) throw rpcErrors.invalidArgument('job_id must be a ULID');
 }
 
-const eventKindName: Record<JobEventKind, 'completed' | 'failed' | 'archived' | 'restored' | 'deleted' | undefined> = {
-  [JobEventKind.UNSPECIFIED]: undefined,
-  [JobEventKind.COMPLETED]: 'completed',
-  [JobEventKind.FAILED]: 'failed',
-  [JobEventKind.ARCHIVED]: 'archived',
-  [JobEventKind.RESTORED]: 'restored',
-  [JobEventKind.DELETED]: 'deleted',
-};
-
 export function createJobService(deps: JobServiceDeps): ServiceImpl<typeof JobService> {
   const now = deps.now ?? (() => new Date());
   const staleClaimMs = deps.staleClaimMs ?? 10_000;
@@ -70,11 +64,6 @@ export function createJobService(deps: JobServiceDeps): ServiceImpl<typeof JobSe
     name: 'gas_job_transitions_total',
     help: 'Job state transitions made, by target state',
     labelNames: ['to'],
-    registers: [deps.registry],
-  });
-  const deleted = new Counter({
-    name: 'gas_job_jobs_deleted_total',
-    help: 'Jobs deleted by their users (DeleteJob)',
     registers: [deps.registry],
   });
 
@@ -107,19 +96,7 @@ export function createJobService(deps: JobServiceDeps): ServiceImpl<typeof JobSe
     return (await publish(`${msgId}.again.${ulid()}`)).seq;
   }
 
-  // The event id is fixed per transition, so a retried call republishes the same event and
-  // JetStream's duplicate window drops the copy.
-  async function publishEvent(kind: JobEventKind, job: Job, suffix = ''): Promise<void> {
-    const name = eventKindName[kind]!;
-    const eventId = `${job.jobId}.${name}${suffix}`;
-    await publishProto(
-      deps.js,
-      subjects.jobEvent(name),
-      JobEventSchema,
-      create(JobEventSchema, { eventId, kind, job, occurredAt: timestampFromDate(now()) }),
-      eventId,
-    );
-  }
+  const publishEvent = (kind: JobEventKind, job: Job, suffix = '') => publishJobEvent(deps.js, kind, job, now(), suffix);
 
   return {
     async createJob(req) {
@@ -205,16 +182,7 @@ export function createJobService(deps: JobServiceDeps): ServiceImpl<typeof JobSe
 
     async deleteJob(req) {
       checkIds(req.userId, req.jobId);
-      // The event goes out before the record goes, with the record as it was: a call cut short in
-      // between leaves the job listed, and its retry publishes the same event id, which JetStream
-      // drops. The archive service deletes the files only once the record is gone.
-      const job = await deps.jobs.remove(req.userId, req.jobId, t.assertDeletable, (j) => publishEvent(JobEventKind.DELETED, j));
-      // A repeat of the job's Idempotency-Key makes a new job, as a key never seen does: the job it
-      // named is gone, and its claim would otherwise answer "still being created".
-      if (job.idempotencyKey) await deps.idempotency.forget(req.userId, job.idempotencyKey, job.jobId);
-      deleted.inc();
-      deps.logger.info({ jobId: req.jobId, userId: req.userId, status: JobStatus[job.status] }, 'job deleted');
-      return { job };
+      return { job: await deps.deleteJob(req.userId, req.jobId) };
     },
 
     async claimJob(req) {

@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { connect } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import { startNatsServer } from '@gas/testing';
-import { createLogger } from '@gas/runtime';
+import { createLogger, createRegistry } from '@gas/runtime';
 import { ensureStreams, jetstream, jetstreamManager, streamSpecsFrom } from '@gas/messaging';
 import {
   addService,
@@ -22,6 +22,9 @@ import {
   Status,
 } from '@gas/proto';
 import { AccountStore } from '../src/account-store.ts';
+import { JobStore } from '../src/job-store.ts';
+import { IdempotencyStore } from '../src/idempotency-store.ts';
+import { createJobDeletion } from '../src/job-deletion.ts';
 import { createAccountService, SIGN_UP_NOTE_WINDOW_MS } from '../src/account-service.ts';
 
 const nats = await startNatsServer();
@@ -31,14 +34,23 @@ t.teardown(() => nc.close());
 const jsm = await jetstreamManager(nc);
 await ensureStreams(jsm, streamSpecsFrom({ eventsMaxAgeDays: 1, natsReplicas: 1 }));
 const js = jetstream(nc);
-const store = new AccountStore(await new Kvm(js).create('gas-accounts', { history: 1, storage: 'file' }));
+const kvm = new Kvm(js);
+const store = new AccountStore(await kvm.create('gas-accounts', { history: 1, storage: 'file' }));
+const jobStore = new JobStore(await kvm.create('gas-jobs', { history: 1, storage: 'file' }), jsm, 'gas-jobs');
+t.teardown(() => jobStore.closeIndex());
+const idempotency = new IdempotencyStore(await kvm.create('gas-idempotency', { history: 1, storage: 'file' }));
+const registry = createRegistry('job');
 let clock = new Date('2026-12-07T06:00:00.000Z');
 const logger = createLogger({ service: 'job', level: 'warn', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 const server = await startGrpcServer({
   host: '127.0.0.1',
   port: 0,
   serviceNames: [AccountService.typeName],
-  register: (s) => addService(s, AccountService, createAccountService({ accounts: store, js, logger, now: () => clock })),
+  register: (s) => {
+    const jobDeps = { jobs: jobStore, idempotency, js, logger, registry };
+    const service = createAccountService({ accounts: store, ...jobDeps, deleteJob: createJobDeletion(jobDeps), now: () => clock });
+    addService(s, AccountService, service);
+  },
 });
 t.teardown(() => server.shutdown(500));
 const accounts = createClient(AccountService, `127.0.0.1:${server.port}`, { defaultDeadlineMs: 5000 });

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gas/v1/account.proto.
  */
 export const file_gas_v1_account: GenFile = /*@__PURE__*/
-  fileDesc("ChRnYXMvdjEvYWNjb3VudC5wcm90bxIGZ2FzLnYxIkoKEU5vdGlmaWNhdGlvblByZWZzEhsKE2VtYWlsX29uX2NvbXBsZXRpb24YASABKAgSGAoQZW1haWxfb25fZmFpbHVyZRgCIAEoCCKKAwoHQWNjb3VudBIPCgd1c2VyX2lkGAEgASgJEhoKBHBsYW4YAiABKA4yDC5nYXMudjEuUGxhbhINCgVlbWFpbBgDIAEoCRIMCgRuYW1lGAQgASgJEhMKC2luc3RpdHV0aW9uGAUgASgJEjAKDW5vdGlmaWNhdGlvbnMYBiABKAsyGS5nYXMudjEuTm90aWZpY2F0aW9uUHJlZnMSGwoTYmlsbGluZ19jdXN0b21lcl9pZBgHIAEoCRIuCgpjcmVhdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCg9wbGFuX2NoYW5nZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjwKGHNpZ25fdXBfYXR0ZW1wdF9ub3RlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiJAoRR2V0QWNjb3VudFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSI2ChJHZXRBY2NvdW50UmVzcG9uc2USIAoHYWNjb3VudBgBIAEoCzIPLmdhcy52MS5BY2NvdW50IjgKFFVwc2VydEFjY291bnRSZXF1ZXN0EiAKB2FjY291bnQYASABKAsyDy5nYXMudjEuQWNjb3VudCJKChVVcHNlcnRBY2NvdW50UmVzcG9uc2USIAoHYWNjb3VudBgBIAEoCzIPLmdhcy52MS5BY2NvdW50Eg8KB2NyZWF0ZWQYAiABKAgiWgoOU2V0UGxhblJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIaCgRwbGFuGAIgASgOMgwuZ2FzLnYxLlBsYW4SGwoTYmlsbGluZ19jdXN0b21lcl9pZBgDIAEoCSIzCg9TZXRQbGFuUmVzcG9uc2USIAoHYWNjb3VudBgBIAEoCzIPLmdhcy52MS5BY2NvdW50IisKGE5vdGVTaWduVXBBdHRlbXB0UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIioKGU5vdGVTaWduVXBBdHRlbXB0UmVzcG9uc2USDQoFbm90ZWQYASABKAgilAEKH1JlcXVlc3RFbWFpbENvbmZpcm1hdGlvblJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRINCgVlbWFpbBgCIAEoCRINCgV0b2tlbhgDIAEoCRIuCgpleHBpcmVzX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAUgASgJIiIKIFJlcXVlc3RFbWFpbENvbmZpcm1hdGlvblJlc3BvbnNlKj0KBFBsYW4SFAoQUExBTl9VTlNQRUNJRklFRBAAEg0KCVBMQU5fRlJFRRABEhAKDFBMQU5fUFJFTUlVTRACMqgDCg5BY2NvdW50U2VydmljZRJDCgpHZXRBY2NvdW50EhkuZ2FzLnYxLkdldEFjY291bnRSZXF1ZXN0GhouZ2FzLnYxLkdldEFjY291bnRSZXNwb25zZRJMCg1VcHNlcnRBY2NvdW50EhwuZ2FzLnYxLlVwc2VydEFjY291bnRSZXF1ZXN0Gh0uZ2FzLnYxLlVwc2VydEFjY291bnRSZXNwb25zZRI6CgdTZXRQbGFuEhYuZ2FzLnYxLlNldFBsYW5SZXF1ZXN0GhcuZ2FzLnYxLlNldFBsYW5SZXNwb25zZRJYChFOb3RlU2lnblVwQXR0ZW1wdBIgLmdhcy52MS5Ob3RlU2lnblVwQXR0ZW1wdFJlcXVlc3QaIS5nYXMudjEuTm90ZVNpZ25VcEF0dGVtcHRSZXNwb25zZRJtChhSZXF1ZXN0RW1haWxDb25maXJtYXRpb24SJy5nYXMudjEuUmVxdWVzdEVtYWlsQ29uZmlybWF0aW9uUmVxdWVzdBooLmdhcy52MS5SZXF1ZXN0RW1haWxDb25maXJtYXRpb25SZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChRnYXMvdjEvYWNjb3VudC5wcm90bxIGZ2FzLnYxIkoKEU5vdGlmaWNhdGlvblByZWZzEhsKE2VtYWlsX29uX2NvbXBsZXRpb24YASABKAgSGAoQZW1haWxfb25fZmFpbHVyZRgCIAEoCCKKAwoHQWNjb3VudBIPCgd1c2VyX2lkGAEgASgJEhoKBHBsYW4YAiABKA4yDC5nYXMudjEuUGxhbhINCgVlbWFpbBgDIAEoCRIMCgRuYW1lGAQgASgJEhMKC2luc3RpdHV0aW9uGAUgASgJEjAKDW5vdGlmaWNhdGlvbnMYBiABKAsyGS5nYXMudjEuTm90aWZpY2F0aW9uUHJlZnMSGwoTYmlsbGluZ19jdXN0b21lcl9pZBgHIAEoCRIuCgpjcmVhdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCg9wbGFuX2NoYW5nZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjwKGHNpZ25fdXBfYXR0ZW1wdF9ub3RlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiJAoRR2V0QWNjb3VudFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSI2ChJHZXRBY2NvdW50UmVzcG9uc2USIAoHYWNjb3VudBgBIAEoCzIPLmdhcy52MS5BY2NvdW50IjgKFFVwc2VydEFjY291bnRSZXF1ZXN0EiAKB2FjY291bnQYASABKAsyDy5nYXMudjEuQWNjb3VudCJKChVVcHNlcnRBY2NvdW50UmVzcG9uc2USIAoHYWNjb3VudBgBIAEoCzIPLmdhcy52MS5BY2NvdW50Eg8KB2NyZWF0ZWQYAiABKAgiWgoOU2V0UGxhblJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIaCgRwbGFuGAIgASgOMgwuZ2FzLnYxLlBsYW4SGwoTYmlsbGluZ19jdXN0b21lcl9pZBgDIAEoCSIzCg9TZXRQbGFuUmVzcG9uc2USIAoHYWNjb3VudBgBIAEoCzIPLmdhcy52MS5BY2NvdW50IisKGE5vdGVTaWduVXBBdHRlbXB0UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIioKGU5vdGVTaWduVXBBdHRlbXB0UmVzcG9uc2USDQoFbm90ZWQYASABKAgilAEKH1JlcXVlc3RFbWFpbENvbmZpcm1hdGlvblJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRINCgVlbWFpbBgCIAEoCRINCgV0b2tlbhgDIAEoCRIuCgpleHBpcmVzX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAUgASgJIiIKIFJlcXVlc3RFbWFpbENvbmZpcm1hdGlvblJlc3BvbnNlIicKFERlbGV0ZUFjY291bnRSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiRAoVRGVsZXRlQWNjb3VudFJlc3BvbnNlEhQKDGpvYnNfZGVsZXRlZBgBIAEoDRIVCg1hY2NvdW50X2ZvdW5kGAIgASgIKj0KBFBsYW4SFAoQUExBTl9VTlNQRUNJRklFRBAAEg0KCVBMQU5fRlJFRRABEhAKDFBMQU5fUFJFTUlVTRACMvYDCg5BY2NvdW50U2VydmljZRJDCgpHZXRBY2NvdW50EhkuZ2FzLnYxLkdldEFjY291bnRSZXF1ZXN0GhouZ2FzLnYxLkdldEFjY291bnRSZXNwb25zZRJMCg1VcHNlcnRBY2NvdW50EhwuZ2FzLnYxLlVwc2VydEFjY291bnRSZXF1ZXN0Gh0uZ2FzLnYxLlVwc2VydEFjY291bnRSZXNwb25zZRI6CgdTZXRQbGFuEhYuZ2FzLnYxLlNldFBsYW5SZXF1ZXN0GhcuZ2FzLnYxLlNldFBsYW5SZXNwb25zZRJYChFOb3RlU2lnblVwQXR0ZW1wdBIgLmdhcy52MS5Ob3RlU2lnblVwQXR0ZW1wdFJlcXVlc3QaIS5nYXMudjEuTm90ZVNpZ25VcEF0dGVtcHRSZXNwb25zZRJtChhSZXF1ZXN0RW1haWxDb25maXJtYXRpb24SJy5nYXMudjEuUmVxdWVzdEVtYWlsQ29uZmlybWF0aW9uUmVxdWVzdBooLmdhcy52MS5SZXF1ZXN0RW1haWxDb25maXJtYXRpb25SZXNwb25zZRJMCg1EZWxldGVBY2NvdW50EhwuZ2FzLnYxLkRlbGV0ZUFjY291bnRSZXF1ZXN0Gh0uZ2FzLnYxLkRlbGV0ZUFjY291bnRSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message gas.v1.NotificationPrefs
@@ -317,6 +317,49 @@ export const RequestEmailConfirmationResponseSchema: GenMessage<RequestEmailConf
   messageDesc(file_gas_v1_account, 11);
 
 /**
+ * @generated from message gas.v1.DeleteAccountRequest
+ */
+export type DeleteAccountRequest = Message<"gas.v1.DeleteAccountRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message gas.v1.DeleteAccountRequest.
+ * Use `create(DeleteAccountRequestSchema)` to create a new message.
+ */
+export const DeleteAccountRequestSchema: GenMessage<DeleteAccountRequest> = /*@__PURE__*/
+  messageDesc(file_gas_v1_account, 12);
+
+/**
+ * @generated from message gas.v1.DeleteAccountResponse
+ */
+export type DeleteAccountResponse = Message<"gas.v1.DeleteAccountResponse"> & {
+  /**
+   * How many jobs this call deleted.
+   *
+   * @generated from field: uint32 jobs_deleted = 1;
+   */
+  jobsDeleted: number;
+
+  /**
+   * False when there was no account record (never made, or deleted by an earlier call).
+   *
+   * @generated from field: bool account_found = 2;
+   */
+  accountFound: boolean;
+};
+
+/**
+ * Describes the message gas.v1.DeleteAccountResponse.
+ * Use `create(DeleteAccountResponseSchema)` to create a new message.
+ */
+export const DeleteAccountResponseSchema: GenMessage<DeleteAccountResponse> = /*@__PURE__*/
+  messageDesc(file_gas_v1_account, 13);
+
+/**
  * @generated from enum gas.v1.Plan
  */
 export enum Plan {
@@ -396,6 +439,20 @@ export const AccountService: GenService<{
     methodKind: "unary";
     input: typeof RequestEmailConfirmationRequestSchema;
     output: typeof RequestEmailConfirmationResponseSchema;
+  },
+  /**
+   * Deletes the account and every job of it (each as JobService.DeleteJob does, so the job's files
+   * and notices go too), then the account record, and publishes account.deleted. Refuses with
+   * FAILED_PRECONDITION, deleting nothing, while any of its jobs is queued, running or restoring.
+   * Safe to repeat: a call cut short is finished by the next; an account already gone answers
+   * account_found = false and deletes any job left.
+   *
+   * @generated from rpc gas.v1.AccountService.DeleteAccount
+   */
+  deleteAccount: {
+    methodKind: "unary";
+    input: typeof DeleteAccountRequestSchema;
+    output: typeof DeleteAccountResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_gas_v1_account, 0);
