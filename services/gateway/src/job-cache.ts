@@ -205,6 +205,12 @@ export class JobCache {
     this.users.get(userId)?.remove(jobId);
   }
 
+  /** The user's account was deleted through this gateway: their cache and its stream close now. */
+  forgetUser(userId: string): void {
+    const u = this.users.get(userId);
+    if (u) this.drop(u);
+  }
+
   /** Open caches and how many jobs each holds (tests, metrics). */
   stats(): { users: number; ready: number; jobs: number } {
     let ready = 0;

@@ -144,6 +144,27 @@ export class ApiTokenStore {
     return revoked !== undefined;
   }
 
+  /**
+   * Revokes every token of the user and removes their list; answers how many were revoked. The list
+   * goes only if nothing was added since it was read (else the new token is revoked on the next round).
+   */
+  async revokeAll(userId: string): Promise<number> {
+    const key = `user.${userId}`;
+    const revoked = new Set<string>();
+    for (let tries = 0; tries < 10; tries++) {
+      const cur = await this.lists.get(key);
+      if (!cur) return revoked.size;
+      for (const t of cur.value.tokens) {
+        if (this.watching) this.revokedHere.add(t.digest);
+        this.cache.delete(t.digest);
+        await this.records.delete(`token.${t.digest}`);
+        revoked.add(t.digest);
+      }
+      if (await this.lists.deleteIf(key, cur.revision)) return revoked.size;
+    }
+    throw new Error('the token list is being changed concurrently; try again');
+  }
+
   private async changeList(userId: string, change: (tokens: UserTokens['tokens']) => UserTokens['tokens']): Promise<void> {
     const key = `user.${userId}`;
     for (let tries = 0; tries < 10; tries++) {

@@ -7,8 +7,8 @@ import type { SessionTimes } from './session-store.ts';
 import { ApiTokenStore } from './api-token-store.ts';
 
 export { UserStore, EmailTakenError } from './user-store.ts';
-export type { Credentials, PendingConfirmation } from './user-store.ts';
-export { SessionStore, csrfTokenMatches } from './session-store.ts';
+export type { Credentials, DeletionMarker, PendingConfirmation } from './user-store.ts';
+export { SessionStore, csrfTokenMatches, sessionUserKey } from './session-store.ts';
 export type { Session, SessionTimes } from './session-store.ts';
 export { ApiTokenStore, TooManyTokensError, MAX_TOKENS_PER_USER } from './api-token-store.ts';
 export type { ApiTokenInfo } from './api-token-store.ts';

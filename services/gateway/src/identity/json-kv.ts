@@ -40,4 +40,15 @@ export class JsonKv<T> {
   async delete(key: string): Promise<void> {
     await this.kv.delete(key);
   }
+
+  /** Deletes the key if its value is still the one at `revision`; false when it changed since. */
+  async deleteIf(key: string, revision: number): Promise<boolean> {
+    try {
+      await this.kv.delete(key, { previousSeq: revision });
+      return true;
+    } catch (err) {
+      if (isRevisionConflict(err)) return false;
+      throw err;
+    }
+  }
 }

@@ -40,17 +40,27 @@ export interface OidcLink {
   subject: string;
 }
 
+/**
+ * Written when an account's deletion starts, removed when it ends: the address whose credentials go
+ * last, so a deletion cut short after the account record went (and with it the address) can still
+ * be finished by its owner.
+ */
+export interface DeletionMarker {
+  email: string;
+  startedAt: string;
+}
+
 export class EmailTakenError extends Error {
   constructor() {
     super('an account with this e-mail address already exists');
   }
 }
 
-/** Keys: `email.<sha256 of the address>` and `oidc.<sha256 of issuer and subject>`. */
+/** Keys: `email.<sha256 of the address>`, `oidc.<sha256 of issuer and subject>` and `deletion.<user id>`. */
 export class UserStore {
-  private readonly store: JsonKv<Credentials | OidcLink>;
+  private readonly store: JsonKv<Credentials | OidcLink | DeletionMarker>;
 
-  constructor(kv: KV) {
+  constructor(private readonly kv: KV) {
     this.store = new JsonKv(kv);
   }
 
@@ -104,6 +114,51 @@ export class UserStore {
       if (await this.store.update(key, next, cur.revision)) return { user: next, changed: true };
     }
     throw new Error('the user record kept changing; try again');
+  }
+
+  /** The deletion of `userId`'s account that was started and has not finished, if any. */
+  async deletionOf(userId: string): Promise<DeletionMarker | null> {
+    return ((await this.store.get(`deletion.${userId}`))?.value as DeletionMarker | undefined) ?? null;
+  }
+
+  async startDeletion(userId: string, email: string): Promise<void> {
+    await this.store.put(`deletion.${userId}`, { email: normalizeEmail(email), startedAt: new Date().toISOString() });
+  }
+
+  async finishDeletion(userId: string): Promise<void> {
+    await this.store.delete(`deletion.${userId}`);
+  }
+
+  /**
+   * Removes how `userId` signs in: first the links of identity-provider accounts to them, then the
+   * record of `email` if it is theirs (another user's record there is left alone). Only an account
+   * without a password can have links (a first provider sign-in with a registered address is
+   * refused), and the links are keyed by issuer and subject, which the gateway does not keep per
+   * user: for such an account, or when the record is gone already, every link in the bucket is
+   * read to find theirs (one read per provider-linked account in the deployment).
+   */
+  async deleteCredentials(userId: string, email: string, attempt = 0): Promise<{ credentials: boolean; oidcLinks: number }> {
+    const key = UserStore.emailKey(email);
+    const found = await this.store.get(key);
+    const record = found && (found.value as Credentials).userId === userId ? (found.value as Credentials) : null;
+    let oidcLinks = 0;
+    if (!record || record.passwordHash === null) {
+      const keys: string[] = [];
+      for await (const k of await this.kv.keys('oidc.*')) keys.push(k);
+      for (const k of keys) {
+        if (((await this.store.get(k))?.value as OidcLink | undefined)?.userId !== userId) continue;
+        await this.store.delete(k);
+        oidcLinks++;
+      }
+    }
+    if (!record) return { credentials: false, oidcLinks };
+    // Compare-and-delete, so a record written since it was read (by nobody else than this user) is
+    // never removed unseen; a lost race reads it again.
+    if (!(await this.store.deleteIf(key, found!.revision))) {
+      if (attempt >= 20) throw new Error('the user record kept changing; try again');
+      return this.deleteCredentials(userId, email, attempt + 1);
+    }
+    return { credentials: true, oidcLinks };
   }
 
   async userForOidc(issuer: string, subject: string): Promise<string | null> {
