@@ -62,7 +62,9 @@ export function createNotificationApp(deps: NotificationAppDeps) {
         buckets.notices,
         // Kept as long as the send records: every event of a deleted job was published before its
         // job.deleted, so GAS_EVENTS (7 days by default) has dropped it long before its tombstone goes.
+        // A deleted account's tombstone is here too, for the same time (see README).
         await kvm.create(buckets.deletedJobs, { ...kvOpts, ttl: NOTICE_DAYS * 86_400_000 }),
+        buckets.reads,
       );
       // Records outlive GAS_EVENTS (7 days by default), so an event redelivered from it always finds its record.
       const sends = new SendLog(await kvm.create(buckets.sends, { ...kvOpts, ttl: NOTICE_DAYS * 86_400_000 }));

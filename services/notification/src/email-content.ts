@@ -29,8 +29,8 @@ export function messageIdFor(eventId: string, publicUrl: string): string {
   return `<${eventId.replace(/[^A-Za-z0-9._-]/g, '-')}@${new URL(publicUrl).hostname || 'gas.invalid'}>`;
 }
 
-/** The HTML part's frame; `body` and `footer` are HTML already escaped by the caller. */
-function htmlPage(o: { title: string; body: string[]; link: string; linkText: string; footer: string }): string {
+/** The HTML part's frame; `body` and `footer` are HTML already escaped by the caller. No `link`: no button. */
+function htmlPage(o: { title: string; body: string[]; link?: string; linkText?: string; footer: string }): string {
   const e = escapeHtml;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${e(o.title)}</title></head>
@@ -39,8 +39,7 @@ function htmlPage(o: { title: string; body: string[]; link: string; linkText: st
 <p style="margin:0 0 4px;color:#555;font-size:13px">GAS · Genomics Annotation Service</p>
 <h1 style="margin:0 0 16px;font-size:20px">${e(o.title)}</h1>
 ${o.body.join('\n')}
-<p style="margin:0 0 24px"><a href="${e(o.link)}" style="display:inline-block;background:#1f6feb;color:#ffffff;text-decoration:none;padding:10px 16px;border-radius:6px">${e(o.linkText)}</a></p>
-<p style="margin:0;color:#555;font-size:12px">${o.footer}</p>
+${o.link ? `<p style="margin:0 0 24px"><a href="${e(o.link)}" style="display:inline-block;background:#1f6feb;color:#ffffff;text-decoration:none;padding:10px 16px;border-radius:6px">${e(o.linkText ?? o.link)}</a></p>\n` : ''}<p style="margin:0;color:#555;font-size:12px">${o.footer}</p>
 </div></body></html>
 `;
 }
@@ -182,4 +181,34 @@ export function composeConfirmationEmail(o: {
     footer: `${e(ifNot)}<br>${e(why)}`,
   });
   return accountMail(o, CONFIRM_TITLE, text, html);
+}
+
+const ACCOUNT_DELETED_TITLE = 'Your account was deleted';
+
+/**
+ * The last email of a deleted account, to the address it had: what went and when, and whom to tell
+ * if the owner did not do it. Like the sign-up notice it greets nobody by name and holds nothing the
+ * owner typed (the address may never have been confirmed, so the reader may be a stranger to whoever
+ * named the account), and it has no link: there is no account left to sign in to, and nothing to
+ * click is what a warning about someone else's doing should look like. The site's address is there
+ * as text, so the reader knows which GAS to contact.
+ */
+export function composeAccountDeletedEmail(o: { eventId: string; to: string; occurredAt: Date; publicUrl: string }): OutgoingMail {
+  const site = o.publicUrl.replace(/\/+$/, '');
+  const when = `${o.occurredAt.toISOString().replace('T', ' ').slice(0, 16)} UTC`;
+  const what = `On ${when} the GAS account with this email address was deleted, as its owner asked.`;
+  const gone =
+    'Deleted with it: all its jobs, with the files uploaded for them and their annotated results, and all its notices. ' +
+    'This cannot be undone.';
+  const ifYou = 'If you deleted it: you need do nothing. GAS sends no more email about this account.';
+  const ifNot = `If you did not: someone else may have been able to sign in to it. Tell the people who run this GAS site (${site}), and say when it happened.`;
+  const why = 'You get this security notice whatever your email preference was, as it concerns your account.';
+  const text = ['Hello,', '', what, '', gone, '', ifYou, '', ifNot, '', '-- ', why, ''].join('\n');
+  const e = escapeHtml;
+  const html = htmlPage({
+    title: ACCOUNT_DELETED_TITLE,
+    body: ['Hello,', what, gone, ifYou, ifNot].map((p) => `<p style="margin:0 0 12px">${e(p)}</p>`),
+    footer: e(why),
+  });
+  return accountMail(o, ACCOUNT_DELETED_TITLE, text, html);
 }

@@ -1,7 +1,8 @@
 // The notification consumer's handler on GAS_EVENTS: each job and account event becomes an in-app
 // notice and, if the user wants it, exactly one email (a sign-up attempt with a registered address,
 // and the link that confirms an account's address: the email only, whatever the preference; a
-// deleted job: its notices removed, none made again). The order makes "exactly one" hold whatever
+// deleted job: its notices removed, none made again; a deleted account: all its notices removed, one
+// last email whatever the preference, nothing for any event of it after). The order makes "exactly one" hold whatever
 // fails: the notice is stored (idempotent by its id), the send is recorded as "sending" under the
 // event id, the mail goes out, the record becomes "sent", and only then is the message acked. A
 // redelivery finds the record: "sent" means done; "sending" means a crash mid-send, so it sends
@@ -23,11 +24,12 @@ import {
   Status,
 } from '@gas/proto';
 import type { Account, AccountEvent, AccountService, JobEvent, Notice, ServiceClient } from '@gas/proto';
-import { composeConfirmationEmail, composeEmail, composeSignUpAttemptEmail } from './email-content.ts';
+import { composeAccountDeletedEmail, composeConfirmationEmail, composeEmail, composeSignUpAttemptEmail } from './email-content.ts';
 import type { OutgoingMail } from './email-content.ts';
 import type { Mailer } from './mailer.ts';
 import type { NotificationMetrics } from './notification-metrics.ts';
 import { accountNotice, emailPreference, jobFacts, jobNotice, wantsEmail } from './notice-content.ts';
+import { USER_ID } from './notice-store.ts';
 import type { NoticeStore } from './notice-store.ts';
 import { classifySmtpFailure, maskAddress } from './smtp-failure.ts';
 import { isFinal, SendLog } from './send-log.ts';
@@ -83,6 +85,7 @@ export function createEventHandler(deps: EventHandlerDeps) {
     account?: Account;
     mailOnly?: AccountEvent;
     deleted?: JobEvent;
+    accountDeleted?: AccountEvent;
   } {
     if (msg.subject.startsWith('gas.events.job.')) {
       const e = decodeProto(JobEventSchema, msg.data);
@@ -93,6 +96,7 @@ export function createEventHandler(deps: EventHandlerDeps) {
       const e = decodeProto(AccountEventSchema, msg.data);
       if (e.kind === AccountEventKind.SIGN_UP_ATTEMPTED || e.kind === AccountEventKind.EMAIL_CONFIRMATION_REQUESTED)
         return { notice: null, facts: [], mailOnly: e };
+      if (e.kind === AccountEventKind.DELETED) return { notice: null, facts: [], accountDeleted: e };
       return { notice: accountNotice(e), facts: [], account: e.account };
     }
     return { notice: null, facts: [] };
@@ -112,6 +116,8 @@ export function createEventHandler(deps: EventHandlerDeps) {
       deps.metrics.duplicates.inc({ kind });
       return ack;
     }
+    // Handled after the account's deletion: "this address already has an account" is no longer true.
+    if ((await deps.notices.deletion(userId)) === 'account') return eventOfDeletedAccount(e.eventId, userId, kind);
     // The preference (every email, failures only, none) is not asked: it is about news of jobs and
     // plans, and this is a security notice about the account itself, which the owner needs to know
     // of even with every email turned off. The job service publishes at most one an hour.
@@ -143,6 +149,8 @@ export function createEventHandler(deps: EventHandlerDeps) {
       deps.metrics.duplicates.inc({ kind });
       return ack;
     }
+    // A link for an account that is gone could confirm nothing; its event is deleted all the same.
+    if ((await deps.notices.deletion(userId)) === 'account') return eventOfDeletedAccount(e.eventId, userId, kind);
     const expiresAt = timestampDate(c.expiresAt);
     const log = deps.logger.child({ eventId: e.eventId, userId });
     if (expiresAt.getTime() <= Date.now()) {
@@ -155,20 +163,23 @@ export function createEventHandler(deps: EventHandlerDeps) {
   }
 
   async function handle(msg: JsMsg, ctx: HandlerContext): Promise<Outcome> {
-    const { notice: fresh, facts, account: fromEvent, mailOnly, deleted } = decode(msg);
+    const { notice: fresh, facts, account: fromEvent, mailOnly, deleted, accountDeleted: gone } = decode(msg);
+    if (gone) return accountDeleted(gone, ctx);
     if (mailOnly?.kind === AccountEventKind.EMAIL_CONFIRMATION_REQUESTED) return confirmationRequested(mailOnly, ctx);
     if (mailOnly) return signUpAttempted(mailOnly, ctx);
     if (deleted) return jobDeleted(deleted);
     if (!fresh) return { kind: 'term', reason: `no notice for ${msg.subject}` };
     const kind = KIND_LABEL[fresh.kind];
-    // An event of a deleted job (redelivered, or late) makes no notice and no email. Checked before
-    // the notice is stored, so a live page shows no toast for it, and again after: a deletion handled
-    // meanwhile may have looked for the job's notices before this one was stored.
-    if (fresh.jobId && (await deps.notices.isJobDeleted(fresh.userId, fresh.jobId))) return eventOfDeletedJob(fresh, kind);
+    // An event of a deleted job or account (redelivered, or late) makes no notice and no email.
+    // Checked before the notice is stored, so a live page shows no toast for it, and again after: a
+    // deletion handled meanwhile may have looked for the notices before this one was stored.
+    const before = await deps.notices.deletion(fresh.userId, fresh.jobId || undefined);
+    if (before) return eventOfDeleted(fresh, kind, before);
     const { notice, created } = await deps.notices.ensure(fresh);
-    if (notice.jobId && (await deps.notices.isJobDeleted(notice.userId, notice.jobId))) {
+    const after = await deps.notices.deletion(notice.userId, notice.jobId || undefined);
+    if (after) {
       await deps.notices.remove(notice.userId, notice.noticeId);
-      return eventOfDeletedJob(notice, kind);
+      return eventOfDeleted(notice, kind, after);
     }
     const log = deps.logger.child({ eventId: notice.eventId, userId: notice.userId, noticeId: notice.noticeId });
     const finalStatuses = [EmailStatus.SENT, EmailStatus.NOT_WANTED, EmailStatus.REFUSED, EmailStatus.GAVE_UP, EmailStatus.NO_ADDRESS];
@@ -241,12 +252,55 @@ export function createEventHandler(deps: EventHandlerDeps) {
     return ack;
   }
 
-  function eventOfDeletedJob(notice: Notice, kind: string): Outcome {
+  /**
+   * The user deleted their account. Every notice of theirs goes, the account's own (plan changes)
+   * and any of a job whose job.deleted is not handled yet, and the read mark with them; the account's
+   * tombstone makes any later event of the user nothing. As for a job, the tombstone is written before
+   * the purge and again after it (WatchNotices streams then count anew: zero). Then one last email to
+   * the address the event carries (the account record is gone by now), whatever the preference was:
+   * a security notice, like the sign-up one, exactly once by its send record. The purge and the
+   * tombstone are done again on a redelivery; they are idempotent.
+   */
+  async function accountDeleted(e: AccountEvent, ctx: HandlerContext): Promise<Outcome> {
+    const userId = e.account?.userId ?? '';
+    // The purge is by the user's key prefix: a wildcard or a dot there would reach other users.
+    if (!USER_ID.test(userId)) return { kind: 'term', reason: 'account.deleted without a valid user id' };
+    const kind = 'account_deleted';
+    const log = deps.logger.child({ eventId: e.eventId, userId });
+    await deps.notices.markAccountDeleted(userId);
+    const removed = await deps.notices.removeUser(userId);
+    await deps.notices.markAccountDeleted(userId);
+    for (const n of removed) deps.metrics.noticesDeleted.inc({ kind: KIND_LABEL[n.kind] });
+    const record = await deps.sends.get(e.eventId);
+    if (isFinal(record)) {
+      deps.metrics.duplicates.inc({ kind });
+      return ack;
+    }
+    if (!record) deps.metrics.accountsDeleted.inc();
+    log.info({ removed: removed.length }, 'account deleted: its notices removed, later events of it make nothing');
+    const to = e.account?.email;
+    if (!to) {
+      deps.metrics.emails.inc({ kind, outcome: 'no_address' });
+      return ack;
+    }
+    const occurredAt = e.occurredAt ? timestampDate(e.occurredAt) : new Date();
+    const mail = composeAccountDeletedEmail({ eventId: e.eventId, to, occurredAt, publicUrl: deps.publicUrl });
+    return send({ eventId: e.eventId, kind, mail, record, ctx, log, settle: async () => undefined });
+  }
+
+  function eventOfDeleted(notice: Notice, kind: string, deletion: 'account' | 'job'): Outcome {
+    if (deletion === 'account') return eventOfDeletedAccount(notice.eventId, notice.userId, kind);
     deps.metrics.deletedJobEvents.inc({ kind });
     deps.logger.info(
       { eventId: notice.eventId, userId: notice.userId, jobId: notice.jobId },
       'event of a deleted job: no notice and no email',
     );
+    return ack;
+  }
+
+  function eventOfDeletedAccount(eventId: string, userId: string, kind: string): Outcome {
+    deps.metrics.deletedAccountEvents.inc({ kind });
+    deps.logger.info({ eventId, userId }, 'event of a deleted account: no notice and no email');
     return ack;
   }
 

@@ -1,5 +1,5 @@
 import { KvWatchInclude } from '@nats-io/kv';
-import type { KV } from '@nats-io/kv';
+import type { KV, KvEntry } from '@nats-io/kv';
 import type { JetStreamManager } from '@gas/messaging';
 import { isRevisionConflict, kvKeysUnder } from '@gas/messaging';
 import { create, fromBinary, toBinary, NoticeSchema } from '@gas/proto';
@@ -7,10 +7,22 @@ import type { EmailStatus, Notice } from '@gas/proto';
 import { noticeId } from './notice-id.ts';
 
 /**
+ * The key of a deleted account's tombstone beside its jobs' ones: job ids are ULIDs (upper case), so
+ * no job's key is ever this.
+ */
+const ACCOUNT_TOMBSTONE = 'account';
+
+/** What a user id may be (as the job service and the gRPC API check): never a subject wildcard or dot. */
+export const USER_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+const isPut = (e: KvEntry | null): boolean => Boolean(e && e.operation === 'PUT');
+
+/**
  * In-app notices in the `gas-notices` KV bucket (key `<userId>.<noticeId>`, protobuf Notice), each
  * user's read mark in `gas-notice-reads` (key `<userId>`, the newest notice id read), and a
  * tombstone per deleted job in `gas-notice-deleted-jobs` (key `<userId>.<jobId>`, when), which
- * keeps a late or redelivered event of the job from making its notice again.
+ * keeps a late or redelivered event of the job from making its notice again; a deleted account's
+ * tombstone is there too (key `<userId>.account`), for every event of the user.
  */
 export class NoticeStore {
   constructor(
@@ -19,6 +31,7 @@ export class NoticeStore {
     private readonly jsm: JetStreamManager,
     private readonly bucket: string,
     private readonly deletedJobs: KV,
+    private readonly readsBucket: string,
   ) {}
 
   /** Stores the notice unless one with its id exists; returns what is stored either way, and whether it is new. */
@@ -94,9 +107,39 @@ export class NoticeStore {
     await this.deletedJobs.put(`${userId}.${jobId}`, new Date().toISOString());
   }
 
-  async isJobDeleted(userId: string, jobId: string): Promise<boolean> {
-    const e = await this.deletedJobs.get(`${userId}.${jobId}`);
-    return Boolean(e && e.operation === 'PUT');
+  /**
+   * Whether an event of the user (of the job, if given) is to make nothing: `account` once the
+   * account is deleted, `job` once the job is. The two keys are read at once, so checking the
+   * account costs a job event one more small read on the server and no more waiting.
+   */
+  async deletion(userId: string, jobId?: string): Promise<'account' | 'job' | null> {
+    const [account, job] = await Promise.all([
+      this.deletedJobs.get(`${userId}.${ACCOUNT_TOMBSTONE}`),
+      jobId ? this.deletedJobs.get(`${userId}.${jobId}`) : null,
+    ]);
+    return isPut(account) ? 'account' : isPut(job) ? 'job' : null;
+  }
+
+  /** Leaves the tombstone of a deleted account (again: a watcher of the user then counts anew). */
+  async markAccountDeleted(userId: string): Promise<void> {
+    await this.deletedJobs.put(`${userId}.${ACCOUNT_TOMBSTONE}`, new Date().toISOString());
+  }
+
+  /**
+   * Removes every notice of the user and the read mark, and returns the notices it could read first
+   * (for the count by kind). One purge by the user's prefix, which leaves no delete marker, and also
+   * takes a notice stored between the read and the purge.
+   */
+  async removeUser(userId: string): Promise<Notice[]> {
+    if (!USER_ID.test(userId)) throw new Error('not a user id');
+    const removed: Notice[] = [];
+    for (const id of await this.ids(userId)) {
+      const n = await this.get(userId, id);
+      if (n) removed.push(n);
+    }
+    await this.jsm.streams.purge(`KV_${this.bucket}`, { filter: `$KV.${this.bucket}.${userId}.>` });
+    await this.jsm.streams.purge(`KV_${this.readsBucket}`, { filter: `$KV.${this.readsBucket}.${userId}` });
+    return removed;
   }
 
   async readMark(userId: string): Promise<string> {
@@ -122,7 +165,7 @@ export class NoticeStore {
 
   /**
    * New or changed notices of the user, and (as null) changes of the read mark and deletions of the
-   * user's jobs, whose notices are then gone, until the signal aborts.
+   * user's jobs or account, whose notices are then gone, until the signal aborts.
    */
   async *watch(userId: string, signal: AbortSignal): AsyncGenerator<Notice | null> {
     const notices = await this.notices.watch({ key: `${userId}.*`, include: KvWatchInclude.UpdatesOnly });

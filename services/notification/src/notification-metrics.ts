@@ -43,13 +43,24 @@ export function createNotificationMetrics(registry: Registry) {
     }),
     noticesDeleted: new Counter({
       name: 'gas_notification_notices_deleted_total',
-      help: 'In-app notices removed because the user deleted their job',
+      help: 'In-app notices removed because the user deleted their job or their account',
       labelNames: ['kind'],
       registers: [registry],
     }),
     deletedJobEvents: new Counter({
       name: 'gas_notification_deleted_job_events_total',
       help: 'Events of a deleted job (redelivered or late) that made no notice and no email',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    accountsDeleted: new Counter({
+      name: 'gas_notification_accounts_deleted_total',
+      help: 'account.deleted events handled: the notices and read mark of the user removed, the account tombstone left (a redelivery after its email is done counts as a duplicate instead)',
+      registers: [registry],
+    }),
+    deletedAccountEvents: new Counter({
+      name: 'gas_notification_deleted_account_events_total',
+      help: 'Events of a deleted account (redelivered or late; job or account events) that made no notice and no email',
       labelNames: ['kind'],
       registers: [registry],
     }),

@@ -1,9 +1,9 @@
 // gas.v1.NotificationService: the user's in-app notices for the gateway (list, read mark, live feed).
 import { create, rpcErrors, NoticeSchema } from '@gas/proto';
 import type { Notice, NotificationService, ServiceImpl } from '@gas/proto';
+import { USER_ID } from './notice-store.ts';
 import type { NoticeStore } from './notice-store.ts';
 
-const USER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const NOTICE_ID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 function checkUser(userId: string): void {

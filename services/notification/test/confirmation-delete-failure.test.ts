@@ -54,6 +54,7 @@ const notices = new NoticeStore(
   jsm,
   buckets.notices,
   await kvm.create(buckets.deletedJobs),
+  buckets.reads,
 );
 const sends = new SendLog(await kvm.create(buckets.sends));
 const accounts = createClient(AccountService, '127.0.0.1:1', { defaultDeadlineMs: 1000 });

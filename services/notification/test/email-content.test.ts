@@ -1,6 +1,12 @@
 import t from 'tap';
 import { create, NoticeKind, NoticeSchema } from '@gas/proto';
-import { composeConfirmationEmail, composeEmail, composeSignUpAttemptEmail, messageIdFor } from '../src/email-content.ts';
+import {
+  composeAccountDeletedEmail,
+  composeConfirmationEmail,
+  composeEmail,
+  composeSignUpAttemptEmail,
+  messageIdFor,
+} from '../src/email-content.ts';
 import { classifySmtpFailure, maskAddress } from '../src/smtp-failure.ts';
 
 const notice = create(NoticeSchema, {
@@ -125,6 +131,47 @@ t.test('the address confirmation: the link with its token, until when it works, 
   t.equal(mail.messageId, '<alice.email_confirmation_requested.0f1e2d3c4b5a@gas.example.org>');
   t.strictSame(mail.headers, { 'Auto-Submitted': 'auto-generated', 'X-GAS-Event-Id': 'alice.email_confirmation_requested.0f1e2d3c4b5a' });
 });
+
+t.test(
+  'a deleted account: what went and when, whom to tell if it was not the owner, no link, no name, not tied to the preference',
+  async (t) => {
+    const mail = composeAccountDeletedEmail({
+      eventId: 'alice.deleted',
+      to: 'alice@example.org',
+      occurredAt: new Date('2026-12-07T06:40:31Z'),
+      publicUrl: 'https://gas.example.org/',
+    });
+    t.equal(mail.to, 'alice@example.org');
+    t.equal(mail.subject, 'GAS: Your account was deleted');
+    t.equal(
+      mail.text,
+      [
+        'Hello,',
+        '',
+        'On 2026-12-07 06:40 UTC the GAS account with this email address was deleted, as its owner asked.',
+        '',
+        'Deleted with it: all its jobs, with the files uploaded for them and their annotated results, and all its notices. ' +
+          'This cannot be undone.',
+        '',
+        'If you deleted it: you need do nothing. GAS sends no more email about this account.',
+        '',
+        'If you did not: someone else may have been able to sign in to it. Tell the people who run this GAS site ' +
+          '(https://gas.example.org), and say when it happened.',
+        '',
+        '-- ',
+        'You get this security notice whatever your email preference was, as it concerns your account.',
+        '',
+      ].join('\n'),
+    );
+    t.match(mail.html, /On 2026-12-07 06:40 UTC the GAS account with this email address was deleted/);
+    t.match(mail.html, /Tell the people who run this GAS site \(https:\/\/gas\.example\.org\)/);
+    t.notMatch(mail.html, /<a\s|href=/, 'no link: there is no account to sign in to');
+    t.notMatch(mail.html, /<(img|link|script|iframe)\b|\ssrc="|url\(|@import/, 'nothing remote');
+    t.notMatch(mail.text + mail.html, /profile#notifications|Change it/, 'no preference link: the preference does not turn it off');
+    t.equal(mail.messageId, '<alice.deleted@gas.example.org>');
+    t.strictSame(mail.headers, { 'Auto-Submitted': 'auto-generated', 'X-GAS-Event-Id': 'alice.deleted' });
+  },
+);
 
 t.test('Message-IDs hold only what they may', async (t) => {
   t.equal(messageIdFor('alice.upgraded.17', 'http://127.0.0.1:8080'), '<alice.upgraded.17@127.0.0.1>');

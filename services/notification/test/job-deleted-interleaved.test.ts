@@ -67,6 +67,7 @@ const notices = new HookedStore(
   jsm,
   buckets.notices,
   await kvm.create(buckets.deletedJobs),
+  buckets.reads,
 );
 const sendsKv = await kvm.create(buckets.sends);
 const outbox = t.testdir();
