@@ -4,7 +4,9 @@
 // moments are forced with hooks on the real store and mailer: right before a job.completed stores
 // its notice (the deletion's search has passed it by, so the handler must remove the notice it
 // stores), and while its email is being written (the notice is gone by the time its email status is
-// recorded, and must not be written again). The events are made here, as the job service makes them.
+// recorded, and must not be written again). The first moment again for an account's deletion, which
+// must take the notice of its job stored after its purge. The events are made here, as the job
+// service makes them.
 import t from 'tap';
 import { readdir } from 'node:fs/promises';
 import { Writable } from 'node:stream';
@@ -18,6 +20,8 @@ import {
   timestampFromDate,
   AccountSchema,
   AccountService,
+  AccountEventKind,
+  AccountEventSchema,
   JobEventKind,
   JobEventSchema,
   JobSchema,
@@ -173,3 +177,54 @@ t.test('a deletion handled while the job.completed email is being sent: the emai
   again.ack();
   deleted.ack();
 });
+
+t.test(
+  'an account deletion handled just before a job.completed of it stores its notice: that notice goes too, no email but the last one',
+  async (t) => {
+    const user = 'jo';
+    const accountConsumer = 'interleaved-account-test';
+    await jsm.consumers.add(EVENTS, {
+      durable_name: accountConsumer,
+      ack_policy: AckPolicy.Explicit,
+      filter_subject: 'gas.events.account.>',
+    });
+    const jobId = noticeId(`jo-${Date.now()}`, new Date());
+    const job = create(JobSchema, {
+      jobId,
+      userId: user,
+      status: JobStatus.COMPLETED,
+      inputName: 'Jo Roe 1980.vcf',
+      createdAt: timestampFromDate(new Date()),
+    });
+    const completedEvent = create(JobEventSchema, {
+      eventId: `${jobId}.completed`,
+      kind: JobEventKind.COMPLETED,
+      job,
+      occurredAt: timestampFromDate(new Date()),
+    });
+    await publishProto(js, subjects.jobEvent('completed'), JobEventSchema, completedEvent, completedEvent.eventId);
+    const deletedEvent = create(AccountEventSchema, {
+      eventId: `${user}.deleted.1`,
+      kind: AccountEventKind.DELETED,
+      account: create(AccountSchema, { userId: user, email: `${user}@example.org`, name: 'Jo' }),
+      occurredAt: timestampFromDate(new Date()),
+    });
+    await publishProto(js, subjects.accountEvent('deleted'), AccountEventSchema, deletedEvent, deletedEvent.eventId);
+    const completed = await nextMessage();
+    t.equal(completed.subject, 'gas.events.job.completed');
+    const deleted = await (await js.consumers.get(EVENTS, accountConsumer)).next({ expires: 5000 });
+    t.equal(deleted?.subject, 'gas.events.account.deleted');
+
+    let deletionOutcome: unknown;
+    // The handler has already looked for a tombstone and found none; the deletion's purge finds no notice.
+    notices.beforeEnsure = async () => (deletionOutcome = await handler(deleted!, ctx));
+    t.strictSame(await handler(completed, ctx), { kind: 'ack' }, 'the job.completed is acked');
+    t.strictSame(deletionOutcome, { kind: 'ack' }, 'so is the deletion');
+    t.strictSame(await notices.ids(user), [], 'no notice of the user is left');
+    t.equal(await count(metrics.deletedAccountEvents), 1, 'seen as an event of a deleted account');
+    t.ok((await mails()).includes(`${deletedEvent.eventId}.eml`), 'the last email went');
+    t.notOk((await mails()).includes(`${jobId}.completed.eml`), 'the job email did not');
+    completed.ack();
+    deleted!.ack();
+  },
+);
