@@ -33,6 +33,8 @@ import { registerApiDocs } from './routes/api-docs.ts';
 import { registerUploadTicketRoutes } from './routes/upload-ticket-routes.ts';
 import { registerAdminRoutes } from './routes/admin-routes.ts';
 import { registerConfirmRoutes } from './routes/confirm-routes.ts';
+import { registerAccountDeleteRoutes } from './routes/account-delete-routes.ts';
+import { FlashNotices } from './flash-notice.ts';
 import { EmailConfirmations } from './email-confirmation.ts';
 import type { ConfirmationTimes } from './email-confirmation.ts';
 import { AdminList, adminStateReader } from './admin-state.ts';
@@ -270,9 +272,11 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     ...(now ? { now } : {}),
     registry: deps.registry,
   });
+  const flash = new FlashNotices(deps.secret, secure);
   const web: WebDeps = {
     jobs,
     jobCache,
+    flash,
     accounts: deps.accounts,
     notices: deps.notices,
     store: deps.store,
@@ -331,6 +335,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
       });
     registerPageRoutes(app, web);
     registerAccountRoutes(app, web);
+    registerAccountDeleteRoutes(app, web, { billing: deps.billing, registry: deps.registry, flash });
     registerConfirmRoutes(app, web);
     registerNoticeRoutes(app, web);
     registerBillingRoutes(app, web, deps.billing, deps.publicUrl ?? '');

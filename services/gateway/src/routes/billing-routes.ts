@@ -2,7 +2,7 @@
 // (built-in, local stack); every plan change goes through the job service's SetPlan, which
 // publishes the account event.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Plan } from '@gas/proto';
+import { Plan, RpcError, Status } from '@gas/proto';
 import { BillingUnavailableError, WebhookSignatureError } from '../billing/billing-provider.ts';
 import type { BillingEvent, BillingProvider } from '../billing/billing-provider.ts';
 import type { BuiltinBilling } from '../billing/builtin-billing.ts';
@@ -106,7 +106,23 @@ export function registerBillingRoutes(app: FastifyInstance, deps: WebDeps, billi
         }
         throw err;
       }
-      if (event) await apply(event, req);
+      if (event) {
+        try {
+          await apply(event, req);
+        } catch (err) {
+          // The account was deleted (its owner deleted it, which cancelled the subscription first):
+          // nothing to change, and an error would only have the provider deliver it again for days.
+          if (!(err instanceof RpcError && err.code === Status.NOT_FOUND)) throw err;
+          const log = { userId: event.userId, eventId: event.eventId, kind: event.kind, provider: billing.name };
+          if (event.kind === 'cancelled') req.log.info(log, 'billing event for a deleted account ignored');
+          // Paid after the account was deleted: only the operator can refund it.
+          else
+            req.log.error(
+              log,
+              'billing event for a deleted account ignored: a subscription started for no account; refund it at the provider',
+            );
+        }
+      }
       return reply.code(200).send({ received: true });
     });
   });

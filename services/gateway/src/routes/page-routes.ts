@@ -71,7 +71,9 @@ export function registerPageRoutes(app: FastifyInstance, deps: WebDeps): void {
 
   app.get('/', async (req, reply) => {
     if ((await deps.authn.identify(req))?.via === 'session') return reply.redirect('/jobs', 303);
-    return sendPage(reply, landingPage({ freeLimit: formatBytes(deps.limits.freeMaxUploadBytes) }));
+    // After an account's deletion (account-delete-routes.ts): only a notice the gateway signed.
+    const notice = deps.flash?.take(req, reply) ?? null;
+    return sendPage(reply, landingPage({ freeLimit: formatBytes(deps.limits.freeMaxUploadBytes), notice }));
   });
 
   app.get('/jobs', async (req, reply) => {

@@ -4,6 +4,7 @@ import type { NoticeClient } from '../notice-view.ts';
 import type { AdminList } from '../admin-state.ts';
 import type { JobCache } from '../job-cache.ts';
 import type { EmailConfirmations } from '../email-confirmation.ts';
+import type { FlashNotices } from '../flash-notice.ts';
 
 /** What the web pages need, on top of what an upload needs. */
 export interface WebDeps extends UploadDeps {
@@ -21,4 +22,6 @@ export interface WebDeps extends UploadDeps {
   admins?: AdminList;
   /** The jobs of the users reading them now (the API's list and detail). */
   jobCache?: JobCache;
+  /** Notices for the page after a redirect that cannot check them itself (the landing page after an account's deletion). */
+  flash?: FlashNotices;
 }

@@ -4,6 +4,7 @@ import { page } from '../layout.ts';
 import type { Viewer } from '../layout.ts';
 import type { ApiTokenInfo } from '../../identity/index.ts';
 import { formatTime } from './job-status.ts';
+import { deleteAccountSection } from './delete-account-page.ts';
 
 export interface ProfileData {
   name: string;
@@ -86,7 +87,8 @@ ${confirmation(v, p, o.emailConfirmed ?? true)}
   </fieldset>
   <p>Plan: <strong>${v.plan}</strong> · <a href="/subscribe">${v.plan === 'premium' ? 'manage' : 'upgrade'}</a></p>
   <button type="submit">Save</button>
-</form>`,
+</form>
+${deleteAccountSection()}`,
   });
 }
 

@@ -3,9 +3,10 @@ import type { Html } from '../html.ts';
 import { page } from '../layout.ts';
 import { MIN_PASSWORD_LENGTH } from '../../identity/index.ts';
 
-export function landingPage(o: { freeLimit: string }): Html {
+export function landingPage(o: { freeLimit: string; notice?: string | null }): Html {
   return page({
     title: 'Annotate your VCF',
+    notice: o.notice,
     body: html`<section class="hero">
   <h1>Annotate a VCF in minutes</h1>
   <p>Upload a VCF (GRCh37 or GRCh38) and GAS adds genes and transcripts, region classes, coding consequences with HGVS, and dbSNP rsIDs to every variant. Watch it run, read the summary, download the annotated VCF and a table.</p>
