@@ -154,9 +154,12 @@ class ServiceProcess implements ServiceHandle {
       }
       try {
         const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
-        await res.body?.cancel();
-        if (res.status === 200) return;
-        lastAnswer = `HTTP ${res.status}`;
+        if (res.status === 200) {
+          await res.body?.cancel();
+          return;
+        }
+        // The body names the check that is failing (nats, job-service, annotator, ...).
+        lastAnswer = `HTTP ${res.status} ${(await res.text()).slice(0, 300)}`;
       } catch (err) {
         lastAnswer = (err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message;
       }
