@@ -233,5 +233,13 @@ t.test(
     });
     t.equal(subscribed.statusCode, 200, 'and so is a checkout of it (logged for the operator to refund)');
     t.ok(await accountGone(u.userId), 'neither brings the account back');
+
+    // Premium given by an operator (SetPlan without a billing customer): nothing to cancel at Stripe.
+    const given = await user();
+    await accounts.setPlan({ userId: given.userId, plan: Plan.PREMIUM });
+    api.requests.length = 0;
+    t.equal((await post(given, { _csrf: given.csrf, password: PASSWORD }, stripeGateway)).statusCode, 303);
+    t.same(api.requests, [], 'Stripe is not asked');
+    t.ok(await accountGone(given.userId));
   },
 );

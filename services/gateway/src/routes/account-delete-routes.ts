@@ -134,8 +134,9 @@ export function registerAccountDeleteRoutes(
 
     // (c) Only while the account record says premium: after (d) it is gone, and a retry has
     // cancelled before reaching (d). The plan itself changes when the provider's webhook confirms
-    // (for the deleted account it then changes nothing).
-    if (s.account?.plan === Plan.PREMIUM) {
+    // (for the deleted account it then changes nothing). Premium without a billing customer (set
+    // by an operator, not bought) has nothing to cancel at the provider.
+    if (s.account?.plan === Plan.PREMIUM && s.account.billingCustomerId) {
       try {
         await opts.billing.cancel({ userId: who.userId, customerId: s.account.billingCustomerId });
       } catch (err) {
