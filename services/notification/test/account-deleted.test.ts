@@ -10,32 +10,28 @@
 import t from 'tap';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { randomUUID } from 'node:crypto';
-import { connectNats, publishProto, streamNames, subjects } from '@gas/messaging';
+import { connectNats, publishProto, subjects } from '@gas/messaging';
 import {
   create,
   createClient,
-  fromBinary,
   timestampFromDate,
   AccountEventKind,
   AccountEventSchema,
   AccountSchema,
   AccountService,
-  GenomeBuild,
   JobEventSchema,
   JobService,
   NotificationPrefsSchema,
   NotificationService,
   Plan,
 } from '@gas/proto';
-import type { AccountEvent, JobEvent, WatchNoticesResponse } from '@gas/proto';
+import type { AccountEvent, WatchNoticesResponse } from '@gas/proto';
 import { createLogger } from '@gas/runtime';
 import { startGasStack, startSmtpServer } from '@gas/testing';
 import type { ReceivedMail } from '@gas/testing';
 import { buckets } from '../src/app.ts';
-import { noticeId } from '../src/notice-id.ts';
+import { jobEventFixtures, ulid } from './job-event-fixtures.ts';
 
-const EVENTS = streamNames.events;
 const ACCOUNT_DELETED = subjects.accountEvent('deleted');
 const GOODBYE = 'GAS: Your account was deleted';
 const PUBLIC_URL = 'https://gas.example.org';
@@ -67,6 +63,7 @@ const accounts = createClient(AccountService, stack.jobGrpcUrl, { defaultDeadlin
 const jobs = createClient(JobService, stack.jobGrpcUrl, { defaultDeadlineMs: 10_000 });
 const notices = createClient(NotificationService, stack.notificationGrpcUrl, { defaultDeadlineMs: 10_000 });
 t.teardown(() => (accounts.close(), jobs.close(), notices.close()));
+const { completedJob, eventsHandled, storedJobEvent } = jobEventFixtures({ stack, jsm, jobs });
 
 const everyEmail = create(NotificationPrefsSchema, { emailOnCompletion: true, emailOnFailure: true });
 const noEmail = create(NotificationPrefsSchema, { emailOnCompletion: false, emailOnFailure: false });
@@ -79,47 +76,6 @@ for (const [userId, notifications] of [
   await accounts.upsertAccount({
     account: create(AccountSchema, { userId, email: emailOf(userId), name: `<b>${userId}</b> the owner`, notifications }),
   });
-
-/** A fresh ULID (the notice id's shape is the job id's). */
-const ulid = () => noticeId(randomUUID(), new Date());
-
-/** A job of the user's, created, claimed and completed as the gateway and the annotator would. */
-async function completedJob(userId: string, inputName: string): Promise<string> {
-  const jobId = ulid();
-  await jobs.createJob({
-    userId,
-    jobId,
-    genomeBuild: GenomeBuild.GRCH37,
-    inputName,
-    inputSize: 10n,
-    inputKey: `${userId}/${jobId}/${inputName}`,
-  });
-  await jobs.claimJob({ userId, jobId, attempt: 1, annotatorId: 'test' });
-  const resultKeys = { vcf: `${userId}/${jobId}/a.annot.vcf.gz`, tsv: `${userId}/${jobId}/a.annot.tsv.gz` };
-  await jobs.completeJob({ userId, jobId, attempt: 1, resultKeys, resultSize: 5n });
-  return jobId;
-}
-
-/** Until the notification service has handled (and acked) every event published so far. */
-async function eventsHandled(): Promise<void> {
-  await stack.eventually(
-    () => jsm.consumers.info(EVENTS, 'notification'),
-    (c) => c.num_pending === 0 && c.num_ack_pending === 0,
-    30_000,
-  );
-}
-
-/** The job event GAS_EVENTS holds with this event id. */
-async function storedJobEvent(eventId: string): Promise<{ subject: string; event: JobEvent }> {
-  const { first_seq, last_seq } = (await jsm.streams.info(EVENTS)).state;
-  for (let seq = first_seq; seq <= last_seq; seq++) {
-    const m = await jsm.streams.getMessage(EVENTS, { seq }).catch(() => null);
-    if (!m?.subject.startsWith('gas.events.job.')) continue;
-    const event = fromBinary(JobEventSchema, m.data);
-    if (event.eventId === eventId) return { subject: m.subject, event };
-  }
-  throw new Error(`no event ${eventId} in GAS_EVENTS`);
-}
 
 /** account.deleted as DeleteAccount publishes it: the record as it was; `again` publishes it anew (a redelivery). */
 async function publishAccountDeleted(userId: string, again = false): Promise<AccountEvent> {

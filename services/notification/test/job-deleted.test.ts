@@ -6,16 +6,13 @@
 // looks like to the handler.
 import t from 'tap';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { randomUUID } from 'node:crypto';
-import { connectNats, publishProto, streamNames, subjects } from '@gas/messaging';
+import { connectNats, publishProto, subjects } from '@gas/messaging';
 import {
   create,
   createClient,
-  fromBinary,
   timestampFromDate,
   AccountSchema,
   AccountService,
-  GenomeBuild,
   JobEventKind,
   JobEventSchema,
   JobSchema,
@@ -26,9 +23,8 @@ import {
 import type { JobEvent, WatchNoticesResponse } from '@gas/proto';
 import { createLogger } from '@gas/runtime';
 import { startGasStack } from '@gas/testing';
-import { noticeId } from '../src/notice-id.ts';
+import { jobEventFixtures, ulid } from './job-event-fixtures.ts';
 
-const EVENTS = streamNames.events;
 const USER = 'gina';
 const OTHER_USER = 'hal';
 
@@ -47,46 +43,10 @@ const jobs = createClient(JobService, stack.jobGrpcUrl, { defaultDeadlineMs: 10_
 const notices = createClient(NotificationService, stack.notificationGrpcUrl, { defaultDeadlineMs: 10_000 });
 t.teardown(() => (accounts.close(), jobs.close(), notices.close()));
 
+const { completedJob, eventsHandled, storedJobEvent } = jobEventFixtures({ stack, jsm, jobs });
+
 for (const userId of [USER, OTHER_USER])
   await accounts.upsertAccount({ account: create(AccountSchema, { userId, email: `${userId}@example.org`, name: userId }) });
-
-/** A job of the user's, created, claimed and completed as the gateway and the annotator would. */
-async function completedJob(userId: string, inputName: string): Promise<string> {
-  const jobId = ulid();
-  await jobs.createJob({
-    userId,
-    jobId,
-    genomeBuild: GenomeBuild.GRCH37,
-    inputName,
-    inputSize: 10n,
-    inputKey: `${userId}/${jobId}/${inputName}`,
-  });
-  await jobs.claimJob({ userId, jobId, attempt: 1, annotatorId: 'test' });
-  const resultKeys = { vcf: `${userId}/${jobId}/a.annot.vcf.gz`, tsv: `${userId}/${jobId}/a.annot.tsv.gz` };
-  await jobs.completeJob({ userId, jobId, attempt: 1, resultKeys, resultSize: 5n });
-  return jobId;
-}
-
-/** Until the notification service has handled (and acked) every event published so far. */
-async function eventsHandled(): Promise<void> {
-  await stack.eventually(
-    () => jsm.consumers.info(EVENTS, 'notification'),
-    (c) => c.num_pending === 0 && c.num_ack_pending === 0,
-    30_000,
-  );
-}
-
-/** The event GAS_EVENTS holds with this event id. */
-async function storedEvent(eventId: string): Promise<{ subject: string; event: JobEvent }> {
-  const { first_seq, last_seq } = (await jsm.streams.info(EVENTS)).state;
-  for (let seq = first_seq; seq <= last_seq; seq++) {
-    const m = await jsm.streams.getMessage(EVENTS, { seq }).catch(() => null);
-    if (!m?.subject.startsWith('gas.events.job.')) continue;
-    const event = fromBinary(JobEventSchema, m.data);
-    if (event.eventId === eventId) return { subject: m.subject, event };
-  }
-  throw new Error(`no event ${eventId} in GAS_EVENTS`);
-}
 
 /** Publishes the event again under a new Nats-Msg-Id: to the handler, a redelivery. */
 const redeliver = (subject: string, event: JobEvent) =>
@@ -100,7 +60,6 @@ async function counter(name: string, labels = ''): Promise<number> {
 }
 
 /** A fresh ULID (the notice id's shape is the job id's: the time, then 80 bits from a random name). */
-const ulid = () => noticeId(randomUUID(), new Date());
 
 const list = (userId: string, jobId = '') => notices.listNotices({ userId, jobId, pageSize: 100 });
 
@@ -185,7 +144,7 @@ t.test('deleting a job removes its notice, from the list and the unread count, l
 });
 
 t.test('a redelivered job.deleted removes nothing more and fails nothing', async (t) => {
-  const { subject, event } = await storedEvent(`${deletedJob}.deleted`);
+  const { subject, event } = await storedJobEvent(`${deletedJob}.deleted`);
   t.equal(event.kind, JobEventKind.DELETED);
   const acks = await counter('gas_notification_messages_total', 'outcome="ack"');
   await redeliver(subject, event);
@@ -207,7 +166,7 @@ t.test('a redelivered job.deleted removes nothing more and fails nothing', async
 
 t.test('a redelivered job.completed or a late job.archived of the deleted job makes no notice and no email', async (t) => {
   const sent = await counter('gas_notification_emails_total', 'outcome="sent"');
-  const completed = await storedEvent(`${deletedJob}.completed`);
+  const completed = await storedJobEvent(`${deletedJob}.completed`);
   await redeliver(completed.subject, completed.event);
   const archived = create(JobEventSchema, {
     eventId: `${deletedJob}.archived`,
