@@ -122,6 +122,16 @@ t.test('a deletion cut short after the job service deleted the account is finish
   t.equal(asks.statusCode, 200);
   t.match(asks.body, /A deletion of your account was started and did not finish/);
   t.match(asks.body, /0 jobs/);
+  // A profile save meanwhile (another tab) would make the deleted account again, with nobody to sign in to it.
+  const save = await app.inject({
+    method: 'POST',
+    url: '/profile',
+    headers: { cookie: u.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({ _csrf: u.csrf, name: 'Back again', institution: '' }).toString(),
+  });
+  t.equal(save.statusCode, 409, 'a profile save is refused while the account is being deleted');
+  t.match(save.body, /Your account is being deleted/);
+  t.ok(await accountGone(u.userId), 'and makes no account');
   t.equal((await post(u, { _csrf: u.csrf, password: 'not it at all' })).statusCode, 401, 'the password is still asked for');
   const res = await post(u, { _csrf: u.csrf, password: PASSWORD });
   t.equal(res.statusCode, 303);

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { create, AccountSchema, NotificationPrefsSchema } from '@gas/proto';
 import type { AccountService, ServiceClient } from '@gas/proto';
 import { TooManyTokensError } from '../identity/index.ts';
+import type { UserStore } from '../identity/index.ts';
 import { Problem } from '../problem.ts';
 import { ULID } from '../job-view.ts';
 import { emailSwitchesOf, isEmailChoice, profilePage, tokensPage } from '../web/pages/account-pages.ts';
@@ -26,9 +27,19 @@ export function profileOf(who: SignedIn) {
 
 type Profile = ReturnType<typeof profileOf>;
 
-/** Writes the profile's fields to the user's account (the job service keeps the plan as it is). */
-export async function saveProfile(accounts: ServiceClient<typeof AccountService>, userId: string, p: Profile): Promise<void> {
-  await accounts.upsertAccount({
+/**
+ * Writes the profile's fields to the user's account (the job service keeps the plan as it is).
+ * Refused while the account is being deleted: UpsertAccount would make the deleted record again,
+ * address included, with nobody left to sign in to it.
+ */
+export async function saveProfile(
+  deps: { accounts: ServiceClient<typeof AccountService>; users: UserStore },
+  userId: string,
+  p: Profile,
+): Promise<void> {
+  if (await deps.users.deletionOf(userId))
+    throw new Problem(409, 'Conflict', 'Your account is being deleted; finish deleting it from your profile, or sign out.');
+  await deps.accounts.upsertAccount({
     account: create(AccountSchema, {
       userId,
       email: p.email,
@@ -89,7 +100,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: WebDeps): void
         400,
       );
     }
-    await saveProfile(deps.accounts, who.userId, profile);
+    await saveProfile({ accounts: deps.accounts, users: identity.users }, who.userId, profile);
     return reply.redirect('/profile?saved=1', 303);
   });
 

@@ -45,9 +45,11 @@ export function registerConfirmRoutes(app: FastifyInstance, deps: WebDeps): void
       if (jobMailReleased) {
         // Job e-mails were off until now (sign-up); on, as everyone starts. Should this call fail,
         // the address stays confirmed and the profile lets the user turn them on.
-        await saveProfile(deps.accounts, who.userId, { ...profileOf(who), emailOnCompletion: true, emailOnFailure: true }).catch(
-          (err: unknown) => req.log.warn({ err, userId: who.userId }, 'job e-mails could not be turned on after confirmation'),
-        );
+        await saveProfile({ accounts: deps.accounts, users: deps.identity.users }, who.userId, {
+          ...profileOf(who),
+          emailOnCompletion: true,
+          emailOnFailure: true,
+        }).catch((err: unknown) => req.log.warn({ err, userId: who.userId }, 'job e-mails could not be turned on after confirmation'));
       }
       return reply.redirect('/profile?confirmed=1', 303);
     }
