@@ -38,7 +38,15 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
         return send(res, 200, 'text/plain; charset=utf-8', 'ok', head);
       case '/readyz': {
         const ready = health.isReady();
-        const body = JSON.stringify({ ready, started: health.started, shuttingDown: health.shuttingDown, checks: health.status() });
+        // pid: which process answered, so a supervisor that chose the port can tell its own child from
+        // another process that took the port first.
+        const body = JSON.stringify({
+          ready,
+          started: health.started,
+          shuttingDown: health.shuttingDown,
+          checks: health.status(),
+          pid: process.pid,
+        });
         return send(res, ready ? 200 : 503, 'application/json; charset=utf-8', body, head);
       }
       case '/metrics':

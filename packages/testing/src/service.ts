@@ -42,6 +42,11 @@ export interface StartServiceOptions {
 const DEFAULT_READY_TIMEOUT_MS = 30_000;
 const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 const LOG_TAIL_LINES = 40;
+
+/** The service's ops port answered for another process: it was taken between choosing it and binding it. */
+class PortTakenError extends Error {
+  override name = 'PortTakenError';
+}
 // After 'exit', stdio may still hold unread output; 'close' follows once it is drained, unless a
 // grandchild inherited the pipes, so do not wait for it forever.
 const CLOSE_AFTER_EXIT_MS = 2_000;
@@ -154,13 +159,19 @@ class ServiceProcess implements ServiceHandle {
       }
       try {
         const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
-        if (res.status === 200) {
-          await res.body?.cancel();
-          return;
+        const text = await res.text();
+        // The port was free when chosen, but another process (a parallel test's service) may have
+        // bound it first: then that process answers, and this child dies on EADDRINUSE later. The
+        // message says EADDRINUSE so startGasStack tries again on fresh ports.
+        const pid = (JSON.parse(text) as { pid?: number }).pid;
+        if (pid !== undefined && pid !== this.#child.pid) {
+          throw new PortTakenError(`${this.name}'s ops port ${this.opsPort} is answered by another process (pid ${pid}): EADDRINUSE`);
         }
+        if (res.status === 200) return;
         // The body names the check that is failing (nats, job-service, annotator, ...).
-        lastAnswer = `HTTP ${res.status} ${(await res.text()).slice(0, 300)}`;
+        lastAnswer = `HTTP ${res.status} ${text.slice(0, 300)}`;
       } catch (err) {
+        if (err instanceof PortTakenError) throw err;
         lastAnswer = (err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message;
       }
       if (Date.now() > deadline) {
