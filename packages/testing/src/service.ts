@@ -43,6 +43,16 @@ const DEFAULT_READY_TIMEOUT_MS = 30_000;
 const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 const LOG_TAIL_LINES = 40;
 
+/** The pid a GAS ops server's /readyz names; undefined for any other answer (a test's stand-in says "ok"). */
+function answeringPid(body: string): number | undefined {
+  try {
+    const pid = (JSON.parse(body) as { pid?: unknown } | null)?.pid;
+    return typeof pid === 'number' ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The service's ops port answered for another process: it was taken between choosing it and binding it. */
 class PortTakenError extends Error {
   override name = 'PortTakenError';
@@ -163,7 +173,7 @@ class ServiceProcess implements ServiceHandle {
         // The port was free when chosen, but another process (a parallel test's service) may have
         // bound it first: then that process answers, and this child dies on EADDRINUSE later. The
         // message says EADDRINUSE so startGasStack tries again on fresh ports.
-        const pid = (JSON.parse(text) as { pid?: number }).pid;
+        const pid = answeringPid(text);
         if (pid !== undefined && pid !== this.#child.pid) {
           throw new PortTakenError(`${this.name}'s ops port ${this.opsPort} is answered by another process (pid ${pid}): EADDRINUSE`);
         }
