@@ -1,6 +1,6 @@
 // The `archive` consumer's handler on GAS_EVENTS: a free user's completed job gets an archive timer;
-// an upgrade brings back every archived result of that user; a deleted job's files are deleted.
-// Other events need nothing from here.
+// an upgrade brings back every archived result of that user; a deleted job's files are deleted, and
+// a deleted account's folders. Other events need nothing from here.
 import type { HandlerContext, JsMsg, Outcome } from '@gas/messaging';
 import { decodeProto, PoisonMessageError, subjects } from '@gas/messaging';
 import type { Logger } from '@gas/runtime';
@@ -9,11 +9,14 @@ import { archiveDueAt } from './archive-policy.ts';
 import type { ArchiveMetrics } from './archive-metrics.ts';
 import type { ArchiveTimers } from './archive-timers.ts';
 import type { JobRecords } from './job-records.ts';
-import { deleteJobFiles } from './job-files.ts';
+import { deleteJobFiles, deleteUserFiles } from './job-files.ts';
 import type { BlobStore } from '@gas/storage';
 
-/** How long to wait for a deleted job's record to go before looking again (see jobDeleted). */
+/** How long to wait for a deleted job's or account's record to go before looking again (see jobDeleted). */
 const RECORD_STILL_THERE_MS = 5000;
+
+/** A user id as the job service accepts it: the folder prefix `<userId>/` then holds that user's files only. */
+const USER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export interface EventHandlerDeps {
   records: JobRecords;
@@ -73,11 +76,31 @@ export function createEventHandler(deps: EventHandlerDeps) {
     return ack;
   }
 
+  async function accountDeleted(msg: JsMsg, ctx?: HandlerContext): Promise<Outcome> {
+    const userId = decodeProto(AccountEventSchema, msg.data).account?.userId;
+    if (!userId || !USER_ID.test(userId)) return { kind: 'term', reason: 'account.deleted without a valid user id' };
+    const log = deps.logger.child({ userId });
+    // As for a job: the event goes out before the record goes, and a deletion cut short leaves an
+    // account its owner can still use until their retry; its new uploads must not vanish meanwhile.
+    if (await deps.records.account(userId)) {
+      if (ctx && ctx.maxDeliver > 0 && ctx.deliveryCount >= ctx.maxDeliver) {
+        log.warn('account.deleted, but the account is still there after every delivery; its files are kept');
+        return ack;
+      }
+      return { kind: 'nak', delayMs: RECORD_STILL_THERE_MS };
+    }
+    const deleted = await deleteUserFiles(deps.store, userId);
+    for (const [area, n] of Object.entries(deleted)) if (n > 0) deps.metrics.deletedObjects.inc({ area }, n);
+    log.info({ deleted }, 'account deleted: every file left under its folders is deleted');
+    return ack;
+  }
+
   return async (msg: JsMsg, ctx?: HandlerContext): Promise<Outcome> => {
     try {
       if (msg.subject === subjects.jobEvent('completed')) return await jobCompleted(msg);
       if (msg.subject === subjects.jobEvent('deleted')) return await jobDeleted(msg, ctx);
       if (msg.subject === subjects.accountEvent('upgraded')) return await accountUpgraded(msg);
+      if (msg.subject === subjects.accountEvent('deleted')) return await accountDeleted(msg, ctx);
       if (msg.subject.startsWith('gas.events.')) return ack; // failures, archives, restores, downgrades
       return { kind: 'term', reason: `unexpected subject ${msg.subject}` };
     } catch (err) {

@@ -2,7 +2,8 @@
 // the job service running as a process and a filesystem store: everything under the job's folders goes, in all three areas,
 // leftovers the record never named included, and nothing outside them, whatever the record names;
 // a job.deleted that arrives while the record is still there waits (nak) and the files stay until
-// the delete is done; an archive timer of a deleted job is dropped and clears what a move left.
+// the delete is done; an archive timer of a deleted job is dropped and clears what a move left; a
+// deleted account's folders go whole, files no job names included, once its record has gone.
 import t from 'tap';
 import { Readable, Writable } from 'node:stream';
 import { randomInt } from 'node:crypto';
@@ -12,6 +13,9 @@ import {
   create,
   createClient,
   timestampFromDate,
+  AccountEventKind,
+  AccountEventSchema,
+  AccountSchema,
   AccountService,
   ArchiveDueSchema,
   GenomeBuild,
@@ -143,4 +147,44 @@ t.test('an archive timer of a deleted job is dropped when due, and clears what a
   await publishProto(js, timerSubjects.archive, ArchiveDueSchema, timer, `archive.${job.jobId}.due-now`);
   t.ok(await until(async () => (await everything()).every((k) => !k.includes(job.jobId))), 'the late copy is gone');
   t.ok(await until(async () => (await metricSum('gas_archive_archives_total')) === skipped + 1), 'and the timer is counted as skipped');
+});
+
+t.test('a deleted account’s folders go whole, a file no job names included, once its record has gone', async (t) => {
+  await accounts.upsertAccount({ account: create(AccountSchema, { userId: 'cat', email: 'cat@example.org', name: 'Cat' }) });
+  await completedJob('cat');
+  // An upload on a ticket never redeemed: a file with no job.
+  const stray = `cat/${newJobId()}/never-redeemed.vcf`;
+  await put('inputs', stray);
+  const others = await everything();
+  const catFiles = async () => {
+    const out: string[] = [];
+    for (const area of ['inputs', 'results', 'archive'] as const)
+      for (const key of await store.list(area, 'cat/')) out.push(`${area}/${key}`);
+    return out.sort();
+  };
+  const before = await catFiles();
+  t.equal(before.length, 4, 'the job’s input and two results, and the stray upload');
+  t.ok(before.includes(`inputs/${stray}`));
+
+  // What a DeleteAccount cut short between publishing and removing the record leaves: the event,
+  // with the id the job service gives it, and the account still there.
+  const account = (await accounts.getAccount({ userId: 'cat' })).account!;
+  const eventId = `cat.deleted.${account.createdAt?.seconds ?? 0}`;
+  await publishProto(
+    js,
+    'gas.events.account.deleted',
+    AccountEventSchema,
+    create(AccountEventSchema, { eventId, kind: AccountEventKind.DELETED, account, occurredAt: timestampFromDate(new Date()) }),
+    eventId,
+  );
+  await new Promise((r) => setTimeout(r, 1500));
+  t.same(await catFiles(), before, 'nothing goes while the account is there');
+
+  // The retry deletes the job (its folder goes by job.deleted) and the record; the waiting event
+  // comes back and takes the rest.
+  const counted = await deletedCount();
+  await accounts.deleteAccount({ userId: 'cat' });
+  t.ok(await until(async () => (await catFiles()).length === 0, 20_000), 'every file of the account is gone, the stray one too');
+  t.same(await everything(), others, 'other users’ files are all there');
+  t.equal((await deletedCount()) - counted, 4, 'each counted once');
 });
