@@ -25,7 +25,7 @@ import {
   NotificationService,
   Plan,
 } from '@gas/proto';
-import type { AccountEvent, WatchNoticesResponse } from '@gas/proto';
+import type { AccountEvent } from '@gas/proto';
 import { createLogger } from '@gas/runtime';
 import { startGasStack, startSmtpServer } from '@gas/testing';
 import type { ReceivedMail } from '@gas/testing';
@@ -63,7 +63,7 @@ const accounts = createClient(AccountService, stack.jobGrpcUrl, { defaultDeadlin
 const jobs = createClient(JobService, stack.jobGrpcUrl, { defaultDeadlineMs: 10_000 });
 const notices = createClient(NotificationService, stack.notificationGrpcUrl, { defaultDeadlineMs: 10_000 });
 t.teardown(() => (accounts.close(), jobs.close(), notices.close()));
-const { completedJob, eventsHandled, storedJobEvent } = jobEventFixtures({ stack, jsm, jobs });
+const { completedJob, eventsHandled, storedJobEvent, openNoticeWatch } = jobEventFixtures({ stack, jsm, jobs });
 
 const everyEmail = create(NotificationPrefsSchema, { emailOnCompletion: true, emailOnFailure: true });
 const noEmail = create(NotificationPrefsSchema, { emailOnCompletion: false, emailOnFailure: false });
@@ -138,19 +138,10 @@ t.test('account.deleted removes every notice of the user, job and account ones, 
   await smtp.waitFor((ms) => ms.filter(mailTo(USER)).length === 3, 30_000);
   await eventsHandled();
 
-  // A browser's live stream, open while the account is deleted; open once a probe notice reaches it.
-  const ac = new AbortController();
-  t.teardown(() => ac.abort());
-  const seen: WatchNoticesResponse[] = [];
-  const watching = (async () => {
-    for await (const r of notices.watchNotices({ userId: USER }, { signal: ac.signal, deadlineMs: 60_000 })) seen.push(r);
-  })().catch(() => undefined);
-  const probe = await completedJob(USER, 'probe.vcf');
-  await stack.eventually(
-    async () => seen,
-    (x) => x.some((r) => r.notice?.jobId === probe),
-    30_000,
-  );
+  // A browser's live stream, open while the account is deleted.
+  const watch = await openNoticeWatch(notices, USER);
+  t.teardown(watch.close);
+  const seen = watch.seen;
   await eventsHandled();
 
   goodbyeEventId = (await publishAccountDeleted(USER)).eventId;
@@ -168,8 +159,7 @@ t.test('account.deleted removes every notice of the user, job and account ones, 
     live.some((r) => !r.notice && r.unreadCount === 0),
     'the live stream says nothing is unread',
   );
-  ac.abort();
-  await watching;
+  await watch.close();
 
   const other = await list(OTHER_USER);
   t.equal(other.notices.length, otherNotices, "another user's notices stay, the same file name among them");

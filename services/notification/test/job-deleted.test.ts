@@ -20,7 +20,7 @@ import {
   JobStatus,
   NotificationService,
 } from '@gas/proto';
-import type { JobEvent, WatchNoticesResponse } from '@gas/proto';
+import type { JobEvent } from '@gas/proto';
 import { createLogger } from '@gas/runtime';
 import { startGasStack } from '@gas/testing';
 import { jobEventFixtures, ulid } from './job-event-fixtures.ts';
@@ -43,7 +43,7 @@ const jobs = createClient(JobService, stack.jobGrpcUrl, { defaultDeadlineMs: 10_
 const notices = createClient(NotificationService, stack.notificationGrpcUrl, { defaultDeadlineMs: 10_000 });
 t.teardown(() => (accounts.close(), jobs.close(), notices.close()));
 
-const { completedJob, eventsHandled, storedJobEvent } = jobEventFixtures({ stack, jsm, jobs });
+const { completedJob, eventsHandled, storedJobEvent, openNoticeWatch } = jobEventFixtures({ stack, jsm, jobs });
 
 for (const userId of [USER, OTHER_USER])
   await accounts.upsertAccount({ account: create(AccountSchema, { userId, email: `${userId}@example.org`, name: userId }) });
@@ -82,19 +82,9 @@ t.test('deleting a job removes its notice, from the list and the unread count, l
   await eventsHandled();
 
   // A browser's live stream, open while the job is deleted.
-  const ac = new AbortController();
-  t.teardown(() => ac.abort());
-  const seen: WatchNoticesResponse[] = [];
-  const watching = (async () => {
-    for await (const r of notices.watchNotices({ userId: USER }, { signal: ac.signal, deadlineMs: 60_000 })) seen.push(r);
-  })().catch(() => undefined);
-  // The watch is open once a change reaches it: a third job's notice.
-  const probe = await completedJob(USER, 'probe.vcf');
-  await stack.eventually(
-    async () => seen,
-    (x) => x.some((r) => r.notice?.jobId === probe),
-    30_000,
-  );
+  const watch = await openNoticeWatch(notices, USER);
+  t.teardown(watch.close);
+  const seen = watch.seen;
 
   const res = await jobs.deleteJob({ userId: USER, jobId: deletedJob });
   t.equal(res.job?.status, JobStatus.COMPLETED);
@@ -135,8 +125,7 @@ t.test('deleting a job removes its notice, from the list and the unread count, l
     live.some((r) => r.notice?.jobId === deletedJob),
     'and shows no notice of the deleted job',
   );
-  ac.abort();
-  await watching;
+  await watch.close();
 
   await eventsHandled();
   t.equal(await counter('gas_notification_notices_deleted_total', 'kind="job_completed"'), 1, 'counted');

@@ -5,8 +5,8 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import { randomUUID } from 'node:crypto';
 import { streamNames } from '@gas/messaging';
-import { fromBinary, GenomeBuild, JobEventSchema, JobService } from '@gas/proto';
-import type { JobEvent, ServiceClient } from '@gas/proto';
+import { fromBinary, GenomeBuild, JobEventSchema, JobService, NotificationService } from '@gas/proto';
+import type { JobEvent, ServiceClient, WatchNoticesResponse } from '@gas/proto';
 import type { GasStack } from '@gas/testing';
 import { noticeId } from '../src/notice-id.ts';
 
@@ -16,7 +16,7 @@ const EVENTS = streamNames.events;
 export const ulid = () => noticeId(randomUUID(), new Date());
 
 export function jobEventFixtures({ stack, jsm, jobs }: { stack: GasStack; jsm: JetStreamManager; jobs: ServiceClient<typeof JobService> }) {
-  return {
+  const fixtures = {
     /** A job of the user's, created, claimed and completed as the gateway and the annotator would. */
     completedJob: async (userId: string, inputName: string): Promise<string> => {
       const jobId = ulid();
@@ -54,5 +54,32 @@ export function jobEventFixtures({ stack, jsm, jobs }: { stack: GasStack; jsm: J
       }
       throw new Error(`no event ${eventId} in GAS_EVENTS`);
     },
+
+    /**
+     * A browser's live stream of the user's notices, as the gateway opens it: `seen` collects what
+     * it sends. Resolves once it is open, known by a probe job's notice reaching it.
+     */
+    openNoticeWatch: async (notices: ServiceClient<typeof NotificationService>, userId: string) => {
+      const ac = new AbortController();
+      const seen: WatchNoticesResponse[] = [];
+      const watching = (async () => {
+        for await (const r of notices.watchNotices({ userId }, { signal: ac.signal, deadlineMs: 60_000 })) seen.push(r);
+      })().catch(() => undefined);
+      const probe = await fixtures.completedJob(userId, 'probe.vcf');
+      await stack.eventually(
+        async () => seen,
+        (x) => x.some((r) => r.notice?.jobId === probe),
+        30_000,
+      );
+      return {
+        seen,
+        /** Closes the stream; resolves once it has ended. */
+        close: async () => {
+          ac.abort();
+          await watching;
+        },
+      };
+    },
   };
+  return fixtures;
 }
