@@ -29,6 +29,18 @@ export interface EventHandlerDeps {
 
 const ack: Outcome = { kind: 'ack' };
 
+/**
+ * A deletion event whose record is still there: look again in a while, and on the last delivery
+ * give up with a warning (the files stay, as the record still points at them).
+ */
+function stillThere(ctx: HandlerContext | undefined, log: Logger, lastWords: string): Outcome {
+  if (ctx && ctx.maxDeliver > 0 && ctx.deliveryCount >= ctx.maxDeliver) {
+    log.warn(lastWords);
+    return ack;
+  }
+  return { kind: 'nak', delayMs: RECORD_STILL_THERE_MS };
+}
+
 export function createEventHandler(deps: EventHandlerDeps) {
   async function jobCompleted(msg: JsMsg): Promise<Outcome> {
     const job = decodeProto(JobEventSchema, msg.data).job;
@@ -63,13 +75,8 @@ export function createEventHandler(deps: EventHandlerDeps) {
     // The job service publishes before it removes the record. A record still there is a delete
     // a moment from done, or one cut short that the user's retry will finish: the files stay
     // while the job is listed, so its page never points at files that are gone.
-    if (await deps.records.job(job.userId, job.jobId)) {
-      if (ctx && ctx.maxDeliver > 0 && ctx.deliveryCount >= ctx.maxDeliver) {
-        log.warn('job.deleted, but the job is still there after every delivery; its files are kept');
-        return ack;
-      }
-      return { kind: 'nak', delayMs: RECORD_STILL_THERE_MS };
-    }
+    if (await deps.records.job(job.userId, job.jobId))
+      return stillThere(ctx, log, 'job.deleted, but the job is still there after every delivery; its files are kept');
     const deleted = await deleteJobFiles(deps.store, job.userId, job.jobId);
     for (const [area, n] of Object.entries(deleted)) if (n > 0) deps.metrics.deletedObjects.inc({ area }, n);
     log.info({ deleted }, 'job deleted: its files are deleted');
@@ -82,13 +89,8 @@ export function createEventHandler(deps: EventHandlerDeps) {
     const log = deps.logger.child({ userId });
     // As for a job: the event goes out before the record goes, and a deletion cut short leaves an
     // account its owner can still use until their retry; its new uploads must not vanish meanwhile.
-    if (await deps.records.account(userId)) {
-      if (ctx && ctx.maxDeliver > 0 && ctx.deliveryCount >= ctx.maxDeliver) {
-        log.warn('account.deleted, but the account is still there after every delivery; its files are kept');
-        return ack;
-      }
-      return { kind: 'nak', delayMs: RECORD_STILL_THERE_MS };
-    }
+    if (await deps.records.account(userId))
+      return stillThere(ctx, log, 'account.deleted, but the account is still there after every delivery; its files are kept');
     const deleted = await deleteUserFiles(deps.store, userId);
     for (const [area, n] of Object.entries(deleted)) if (n > 0) deps.metrics.deletedObjects.inc({ area }, n);
     log.info({ deleted }, 'account deleted: every file left under its folders is deleted');
