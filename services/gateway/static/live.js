@@ -16,6 +16,9 @@
   const MAX_TOASTS = 3;
   const jobListeners = [];
   const deletedListeners = [];
+  // Jobs deleted while this page is open: a notice about one (its stream and the job's can cross)
+  // must not offer a link to a page that is gone.
+  const deletedJobs = new Set();
 
   // Page scripts subscribe as they load; the stream starts once all of them have (DOMContentLoaded
   // comes after every deferred script). onJobDeleted(id), optional: the user deleted that job.
@@ -45,6 +48,8 @@
     text.textContent = typeof notice.text === 'string' ? notice.text : '';
     const link = document.createElement('a');
     const toJob = typeof notice.link === 'string' && /^\/jobs\/[0-9A-Z]{26}$/.test(notice.link);
+    if (toJob && deletedJobs.has(notice.link.slice('/jobs/'.length))) return;
+    if (toJob) box.dataset.job = notice.link.slice('/jobs/'.length);
     link.href = toJob ? notice.link : '/notices';
     link.textContent = toJob ? 'Open the job' : 'See your notices';
     const close = document.createElement('button');
@@ -89,7 +94,10 @@
     if (msg.type === 'job') {
       if (!stopped) for (const onJob of jobListeners) onJob(msg.job);
     } else if (msg.type === 'job-deleted') {
-      if (!stopped && typeof msg.id === 'string') for (const onJobDeleted of deletedListeners) onJobDeleted(msg.id);
+      if (stopped || typeof msg.id !== 'string' || !/^[0-9A-Z]{26}$/.test(msg.id)) return;
+      deletedJobs.add(msg.id);
+      document.querySelectorAll('.toast[data-job="' + msg.id + '"]').forEach((box) => box.remove());
+      for (const onJobDeleted of deletedListeners) onJobDeleted(msg.id);
     } else if (msg.type === 'notice') {
       if (stopped || !msg.notice) return;
       window.gasSetUnread(msg.notice.unread);
