@@ -35,6 +35,7 @@ import { registerAdminRoutes } from './routes/admin-routes.ts';
 import { registerConfirmRoutes } from './routes/confirm-routes.ts';
 import { registerAccountDeleteRoutes } from './routes/account-delete-routes.ts';
 import { FlashNotices } from './flash-notice.ts';
+import { ProviderReauthentications } from './provider-reauth.ts';
 import { EmailConfirmations } from './email-confirmation.ts';
 import type { ConfirmationTimes } from './email-confirmation.ts';
 import { AdminList, adminStateReader } from './admin-state.ts';
@@ -273,6 +274,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     registry: deps.registry,
   });
   const flash = new FlashNotices(deps.secret, secure);
+  const reauth = new ProviderReauthentications(deps.secret, secure);
   const web: WebDeps = {
     jobs,
     jobCache,
@@ -332,10 +334,16 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
         name: deps.oidc.name,
         secureCookies: secure,
         publicUrl: deps.publicUrl ?? '',
+        reauth,
       });
     registerPageRoutes(app, web);
     registerAccountRoutes(app, web);
-    registerAccountDeleteRoutes(app, web, { billing: deps.billing, registry: deps.registry, flash });
+    registerAccountDeleteRoutes(app, web, {
+      billing: deps.billing,
+      registry: deps.registry,
+      flash,
+      oidc: deps.oidc ? { name: deps.oidc.name, reauth } : null,
+    });
     registerConfirmRoutes(app, web);
     registerNoticeRoutes(app, web);
     registerBillingRoutes(app, web, deps.billing, deps.publicUrl ?? '');

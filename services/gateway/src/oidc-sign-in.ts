@@ -48,6 +48,11 @@ export interface OidcSignInChecks {
   state: string;
   nonce: string;
   codeVerifier: string;
+  /**
+   * A re-authentication (begin({ reauthenticate: true })): when it was asked for, in seconds since
+   * the epoch. The ID token's auth_time must not be earlier.
+   */
+  authAfter?: number;
 }
 
 export interface OidcIdentity {
@@ -56,6 +61,8 @@ export interface OidcIdentity {
   email: string;
   emailVerified: boolean;
   name?: string;
+  /** When the user last authenticated at the provider (the ID token's auth_time), in seconds since the epoch. */
+  authTime?: number;
 }
 
 export type OidcSignInFailure =
@@ -85,6 +92,11 @@ export class OidcSignInError extends Error {
 }
 
 const SCOPE = 'openid email profile';
+/**
+ * How far the provider's clock may be behind ours when auth_time is compared with the moment a
+ * re-authentication was asked for; openid-client allows the same for the ID token's times.
+ */
+const CLOCK_TOLERANCE_SECONDS = 30;
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1']);
 
 /** A network failure surfaces from fetch as a TypeError whose cause carries the errno code. */
@@ -185,9 +197,19 @@ export class OidcSignIn {
     return new OidcSignIn(config, opts.redirectUri);
   }
 
-  /** The URL to send the browser to, and the values finish() must be given back for this attempt. */
-  begin(): { url: URL; checks: OidcSignInChecks } {
-    const checks = { state: oidc.randomState(), nonce: oidc.randomNonce(), codeVerifier: oidc.randomPKCECodeVerifier() };
+  /**
+   * The URL to send the browser to, and the values finish() must be given back for this attempt.
+   * `reauthenticate`: the user must sign in at the provider again, whatever session they have
+   * there (before an account is deleted): the request says `prompt=login` and `max_age=0`, and
+   * finish() refuses an ID token whose auth_time is older than this call.
+   */
+  begin(opts: { reauthenticate?: boolean } = {}): { url: URL; checks: OidcSignInChecks } {
+    const checks: OidcSignInChecks = {
+      state: oidc.randomState(),
+      nonce: oidc.randomNonce(),
+      codeVerifier: oidc.randomPKCECodeVerifier(),
+      ...(opts.reauthenticate ? { authAfter: Math.floor(Date.now() / 1000) } : {}),
+    };
     // S256 by hand: openid-client's calculatePKCECodeChallenge is async (WebCrypto), node's hash is
     // not, which keeps begin() synchronous for the route handler.
     const codeChallenge = createHash('sha256').update(checks.codeVerifier).digest('base64url');
@@ -198,6 +220,9 @@ export class OidcSignIn {
       nonce: checks.nonce,
       code_challenge: codeChallenge,
       code_challenge_method: 'S256',
+      // Both: a provider that ignores prompt=login must still honour max_age=0, which also makes
+      // it send auth_time (OIDC Core 3.1.2.1), the only evidence the sign-in really happened again.
+      ...(opts.reauthenticate ? { prompt: 'login', max_age: '0' } : {}),
     });
     return { url, checks };
   }
@@ -225,6 +250,15 @@ export class OidcSignIn {
       });
       const idToken = tokens.claims();
       if (!idToken) throw new OidcSignInError('invalid', 'the identity provider did not send an ID token');
+      // openid-client's maxAge check measures auth_time against now; a re-authentication needs it
+      // measured against the moment it was asked for (the user may take a while at the provider),
+      // so the check is here, with openid-client's own clock tolerance.
+      const authTime = typeof idToken.auth_time === 'number' ? idToken.auth_time : undefined;
+      if (checks.authAfter !== undefined && (authTime === undefined || authTime < checks.authAfter - CLOCK_TOLERANCE_SECONDS))
+        throw new OidcSignInError(
+          'rejected',
+          'the identity provider did not ask you to sign in again, so it could not confirm that it is you',
+        );
       let claims: Record<string, unknown> = idToken;
       if (typeof idToken['email'] !== 'string') {
         // Providers that follow the spec's preference send profile claims only from UserInfo when
@@ -242,6 +276,7 @@ export class OidcSignIn {
         email,
         emailVerified: claims['email_verified'] === true,
         ...(typeof name === 'string' && name !== '' ? { name } : {}),
+        ...(authTime !== undefined ? { authTime } : {}),
       };
     } catch (err) {
       throw toSignInError(err);

@@ -1,6 +1,7 @@
 // Deleting an account through the gateway built in-process (buildGateway), driven with inject(),
 // against a real nats-server, job service and notification service: an account that signs in only
-// through OpenID Connect confirms by typing its address, and its provider links go; a session from
+// through OpenID Connect confirms by typing its address when the gateway has no provider configured
+// (account-delete-oidc.test.ts: with one), and its provider links go; a session from
 // before the keys named their user is ended too; a deletion cut short after the job service
 // deleted the account is finished on a retry; a premium subscription is cancelled first (Stripe's
 // API is a local stand-in, its webhooks signed locally: Stripe cannot be reached from here), a
@@ -62,42 +63,45 @@ function noticeCookie(res: { headers: Record<string, unknown> }): string {
   return c ? c.split(';')[0]! : '';
 }
 
-t.test('an account without a password confirms with its address; its provider links go with it', async (t) => {
-  const u = await user({ oidc: true });
-  const asks = await get('/account/delete', u.cookie);
-  t.equal(asks.statusCode, 200);
-  t.match(asks.body, /type your account's e-mail address/);
-  t.match(asks.body, /name="email"/);
-  t.notMatch(asks.body, /name="password"/, 'no password is asked for: there is none');
-  t.match(asks.body, /the link to your identity provider/);
+t.test(
+  'with no identity provider configured, an account without a password confirms with its address; its provider links go with it',
+  async (t) => {
+    const u = await user({ oidc: true });
+    const asks = await get('/account/delete', u.cookie);
+    t.equal(asks.statusCode, 200);
+    t.match(asks.body, /type your account's e-mail address/);
+    t.match(asks.body, /name="email"/);
+    t.notMatch(asks.body, /name="password"/, 'no password is asked for: there is none');
+    t.match(asks.body, /the link to your identity provider/);
 
-  const wrong = await post(u, { _csrf: u.csrf, email: 'someone@example.org' });
-  t.equal(wrong.statusCode, 401);
-  t.match(wrong.body, /That is not the e-mail address of this account; nothing was deleted\./);
-  t.equal(await identity.users.userForOidc('https://idp.example', u.subject), u.userId, 'the link stays');
+    const wrong = await post(u, { _csrf: u.csrf, email: 'someone@example.org' });
+    t.equal(wrong.statusCode, 401);
+    t.match(wrong.body, /That is not the e-mail address of this account; nothing was deleted\./);
+    t.equal(await identity.users.userForOidc('https://idp.example', u.subject), u.userId, 'the link stays');
 
-  const res = await post(u, { _csrf: u.csrf, email: `  ${u.email.toUpperCase()} ` });
-  t.equal(res.statusCode, 303);
-  t.equal(res.headers.location, '/');
-  t.equal(await identity.users.userForOidc('https://idp.example', u.subject), null, 'the provider link is gone');
-  t.equal(await identity.users.byEmail(u.email), null, 'and the credentials');
-  t.ok(await accountGone(u.userId), 'and the account');
-  t.equal((await get('/jobs', u.cookie)).statusCode, 303, 'the session is over');
+    const res = await post(u, { _csrf: u.csrf, email: `  ${u.email.toUpperCase()} ` });
+    t.equal(res.statusCode, 303);
+    t.equal(res.headers.location, '/');
+    t.equal(await identity.users.userForOidc('https://idp.example', u.subject), null, 'the provider link is gone');
+    t.equal(await identity.users.byEmail(u.email), null, 'and the credentials');
+    t.ok(await accountGone(u.userId), 'and the account');
+    t.equal((await get('/jobs', u.cookie)).statusCode, 303, 'the session is over');
 
-  const flash = noticeCookie(res);
-  t.ok(flash, 'the notice travels in a cookie');
-  const home = await get('/', flash);
-  t.match(home.body, /<p class="notice" role="status">Your account and its data were deleted\.<\/p>/);
-  t.match(noticeCookie(home), /^gas_notice=$/, 'and is used up');
-  const [value, mac] = flash.slice('gas_notice='.length).split('.');
-  for (const forged of [
-    `gas_notice=${value}.${mac!.slice(1)}A`,
-    'gas_notice=account-deleted',
-    `gas_notice=${Buffer.from('{"k":"account-deleted","exp":9999999999999}').toString('base64url')}.${mac}`,
-  ])
-    t.notMatch((await get('/', forged)).body, /were deleted/, `not with a cookie the gateway did not sign: ${forged}`);
-  t.notMatch((await get('/?deleted=1', '')).body, /were deleted/, 'nor from a link');
-});
+    const flash = noticeCookie(res);
+    t.ok(flash, 'the notice travels in a cookie');
+    const home = await get('/', flash);
+    t.match(home.body, /<p class="notice" role="status">Your account and its data were deleted\.<\/p>/);
+    t.match(noticeCookie(home), /^gas_notice=$/, 'and is used up');
+    const [value, mac] = flash.slice('gas_notice='.length).split('.');
+    for (const forged of [
+      `gas_notice=${value}.${mac!.slice(1)}A`,
+      'gas_notice=account-deleted',
+      `gas_notice=${Buffer.from('{"k":"account-deleted","exp":9999999999999}').toString('base64url')}.${mac}`,
+    ])
+      t.notMatch((await get('/', forged)).body, /were deleted/, `not with a cookie the gateway did not sign: ${forged}`);
+    t.notMatch((await get('/?deleted=1', '')).body, /were deleted/, 'nor from a link');
+  },
+);
 
 t.test('a session of the old format (cookie without the user key) is ended by the deletion', async (t) => {
   const u = await user();

@@ -71,8 +71,14 @@ function formIn(html: string, base: URL): Form {
  * callback, and returns that callback URL. `login` signs in as that account and consents;
  * `abort` cancels at the login form, as a user pressing "cancel" would.
  */
-async function browse(start: URL, how: { login: string } | { abort: true }): Promise<URL> {
-  const jar = new CookieJar();
+async function browse(
+  start: URL,
+  how: { login: string } | { abort: true },
+  /** The browser's cookies at the provider: a jar kept from an earlier sign-in carries the provider's session. */
+  jar = new CookieJar(),
+  /** Each form the provider showed, by its prompt (login, consent), is added here. */
+  prompts: string[] = [],
+): Promise<URL> {
   let url = start;
   let method = 'GET';
   let body: URLSearchParams | undefined;
@@ -98,6 +104,7 @@ async function browse(start: URL, how: { login: string } | { abort: true }): Pro
     if (res.status !== 200) throw new Error(`unexpected ${res.status} from ${url.href}:\n${html.slice(0, 500)}`);
     const form = formIn(html, url);
     const prompt = form.fields.get('prompt');
+    prompts.push(String(prompt));
     if ('abort' in how) {
       url = new URL(`${form.action.pathname}/abort`, form.action);
       continue;
@@ -139,6 +146,40 @@ t.test('the code flow signs in and returns the subject, email and name', async (
     emailVerified: true,
     name: 'Alice Example',
   });
+});
+
+t.test('a re-authentication makes the provider ask for the sign-in again, and its auth_time must be from after the request', async (t) => {
+  const jar = new CookieJar();
+  const first = signIn.begin();
+  await signIn.finish(await browse(first.url, { login: 'alice' }, jar), first.checks);
+  const ordinary = signIn.begin();
+  const ordinaryPrompts: string[] = [];
+  await signIn.finish(await browse(ordinary.url, { login: 'alice' }, jar, ordinaryPrompts), ordinary.checks);
+  t.notOk(
+    ordinaryPrompts.includes('login'),
+    `an ordinary sign-in goes through on the provider's session (forms: ${ordinaryPrompts.join(', ')})`,
+  );
+
+  const again = signIn.begin({ reauthenticate: true });
+  t.equal(again.url.searchParams.get('prompt'), 'login');
+  t.equal(again.url.searchParams.get('max_age'), '0');
+  t.type(again.checks.authAfter, 'number');
+  const prompts: string[] = [];
+  const who = await signIn.finish(await browse(again.url, { login: 'alice' }, jar, prompts), again.checks);
+  t.ok(prompts.includes('login'), 'the provider asked for the sign-in although it had a session');
+  t.equal(who.subject, 'alice');
+  t.ok(who.authTime !== undefined && who.authTime >= again.checks.authAfter! - 1, `auth_time ${who.authTime} is that new sign-in`);
+
+  // As if the answer's sign-in were from before the request (a provider that ignored prompt=login
+  // and max_age=0 and answered from its session): shifted by two minutes, past the 30 s tolerance.
+  const late = signIn.begin({ reauthenticate: true });
+  const callback = await browse(late.url, { login: 'alice' }, jar);
+  const err = await rejects(
+    t,
+    signIn.finish(callback, { ...late.checks, authAfter: late.checks.authAfter! + 120 }),
+    /did not ask you to sign in again, so it could not confirm that it is you/,
+  );
+  t.equal(err?.failure, 'rejected');
 });
 
 t.test('claims from the ID token are used when the provider puts them there', async (t) => {

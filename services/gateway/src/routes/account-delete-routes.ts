@@ -1,6 +1,7 @@
 // Deleting one's account, from the web only: GET /account/delete says what goes and asks again;
-// POST /account/delete (the session's CSRF token, and the password, or for an account without one
-// its e-mail address) deletes. An API token is never enough: no API route deletes an account, and
+// POST /account/delete (the session's CSRF token, and the password; for an account without one, a
+// fresh sign-in at its identity provider, or its e-mail address typed in when the gateway no longer
+// has a provider configured) deletes. An API token is never enough: no API route deletes an account, and
 // the pages need a browser session. The steps run in an order that a retry can always finish:
 //   (a) jobs queued, running or restoring: refused (409), nothing deleted;
 //   (b) the user's API tokens revoked and their other sessions ended, so nothing new starts meanwhile;
@@ -9,7 +10,7 @@
 //   (e) the sign-in credentials, this gateway's job cache of the user, the last session.
 // A marker written before (b) and removed after (e) keeps the account's address, so a deletion cut
 // short after (d), when the account record and its address are gone, can still be finished.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { JobStatus, Plan, ResultState, RpcError, Status } from '@gas/proto';
 import type { Account } from '@gas/proto';
 import { Counter } from '@gas/runtime';
@@ -17,6 +18,7 @@ import type { Registry } from '@gas/runtime';
 import { BillingUnavailableError } from '../billing/billing-provider.ts';
 import type { BillingProvider } from '../billing/billing-provider.ts';
 import type { FlashNotices } from '../flash-notice.ts';
+import type { ProviderReauthentications } from '../provider-reauth.ts';
 import { normalizeEmail } from '../identity/digest.ts';
 import { verifyPassword } from '../identity/index.ts';
 import type { Credentials } from '../identity/index.ts';
@@ -44,7 +46,13 @@ interface Subject {
 export function registerAccountDeleteRoutes(
   app: FastifyInstance,
   deps: WebDeps,
-  opts: { billing: BillingProvider; registry: Registry; flash: FlashNotices },
+  opts: {
+    billing: BillingProvider;
+    registry: Registry;
+    flash: FlashNotices;
+    /** The identity provider users sign in with, if one is configured: an account without a password confirms there. */
+    oidc: { name: string; reauth: ProviderReauthentications } | null;
+  },
 ): void {
   const { identity } = deps;
   const deleted = new Counter({
@@ -81,14 +89,39 @@ export function registerAccountDeleteRoutes(
     return { jobs, active };
   }
 
-  async function viewOf(who: SignedIn, s: Subject): Promise<AccountDeletionView> {
+  /** How the owner shows it is them (see the page's `proof`). */
+  function proofOf(s: Subject): AccountDeletionView['proof'] {
+    if (!s.credentials || s.credentials.passwordHash !== null) return 'password';
+    return opts.oidc ? 'provider' : 'email';
+  }
+
+  /** Whether this request shows the session's owner is there. */
+  async function proven(req: FastifyRequest, who: SignedIn, s: Subject, f: Form): Promise<boolean> {
+    const c = s.credentials;
+    // Past step (e) only the sessions and the marker were left: ending them needs no more proof than the session.
+    if (!c) return true;
+    switch (proofOf(s)) {
+      case 'password':
+        return verifyPassword(f.password ?? '', c.passwordHash!);
+      case 'provider':
+        return opts.oidc!.reauth.confirmed(req, who.userId, deps.authn.sessionId(req));
+      case 'email':
+        return normalizeEmail(f.email ?? '') === c.email;
+    }
+  }
+
+  async function viewOf(req: FastifyRequest, who: SignedIn, s: Subject): Promise<AccountDeletionView> {
     const [{ jobs, active }, tokens] = await Promise.all([census(who.userId), identity.tokens.list(who.userId)]);
+    const proof = proofOf(s);
     return {
       jobs,
       activeJobs: active,
       tokens: tokens.length,
       premium: s.account?.plan === Plan.PREMIUM,
-      proof: s.credentials && s.credentials.passwordHash === null ? 'email' : 'password',
+      proof,
+      ...(proof === 'provider'
+        ? { provider: { name: opts.oidc!.name, confirmed: opts.oidc!.reauth.confirmed(req, who.userId, deps.authn.sessionId(req)) } }
+        : {}),
       unfinished: s.unfinished,
     };
   }
@@ -100,7 +133,7 @@ export function registerAccountDeleteRoutes(
     if (!who) return reply;
     const s = await subjectOf(who);
     if (!s) throw noAccount();
-    return sendPage(reply, deleteAccountPage({ viewer: who.viewer, view: await viewOf(who, s) }));
+    return sendPage(reply, deleteAccountPage({ viewer: who.viewer, view: await viewOf(req, who, s) }));
   });
 
   // The sign-in budget per address applies: the password is checked here as on /signin.
@@ -112,16 +145,16 @@ export function registerAccountDeleteRoutes(
     if (!s) throw noAccount();
     const f = (req.body ?? {}) as Form;
     const again = async (status: number, error?: string) =>
-      sendPage(reply, deleteAccountPage({ viewer: who.viewer, view: await viewOf(who, s), error }), status);
+      sendPage(reply, deleteAccountPage({ viewer: who.viewer, view: await viewOf(req, who, s), error }), status);
 
-    if (!(await proven(s, f))) {
+    if (!(await proven(req, who, s, f))) {
       req.log.info({ userId: who.userId }, 'account deletion refused: re-authentication failed');
-      return again(
-        401,
-        s.credentials?.passwordHash === null
-          ? 'That is not the e-mail address of this account; nothing was deleted.'
-          : 'The password is not right; nothing was deleted.',
-      );
+      const why = {
+        password: 'The password is not right; nothing was deleted.',
+        provider: `Confirm at ${opts.oidc?.name ?? 'your identity provider'} that it is you first (it may have been more than 5 minutes ago); nothing was deleted.`,
+        email: 'That is not the e-mail address of this account; nothing was deleted.',
+      };
+      return again(401, why[proofOf(s)]);
     }
     // (a)
     const { active } = await census(who.userId);
@@ -177,16 +210,8 @@ export function registerAccountDeleteRoutes(
     deleted.inc();
     req.log.info({ userId: who.userId, jobsDeleted, tokensRevoked, sessionsEnded, oidcLinks }, 'account deleted');
     deps.authn.clearSessionCookie(reply);
+    opts.oidc?.reauth.clear(reply);
     opts.flash.set(reply, 'account-deleted');
     return reply.redirect('/', 303);
   });
-}
-
-/** Whether the form shows the session's owner is there: the password, or, with none, the account's address typed in. */
-async function proven(s: Subject, f: Form): Promise<boolean> {
-  const c = s.credentials;
-  // Past step (e) only the sessions and the marker were left: ending them needs no more proof than the session.
-  if (!c) return true;
-  if (c.passwordHash !== null) return verifyPassword(f.password ?? '', c.passwordHash);
-  return normalizeEmail(f.email ?? '') === c.email;
 }

@@ -1,11 +1,17 @@
 // Sign-in through an OpenID Connect provider. The attempt's state, nonce and PKCE verifier wait in
-// a signed, HttpOnly cookie for the provider to send the browser back.
+// a signed, HttpOnly cookie for the provider to send the browser back. The same way in, for a user
+// already signed in, confirms that it is them (POST /signin/oidc/reauthenticate): the provider is
+// asked to sign them in again, and a fresh sign-in of the account's own provider identity is
+// recorded for this session (ProviderReauthentications) — what an account without a password
+// shows before it is deleted.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { create, AccountSchema } from '@gas/proto';
 import { OidcSignInError } from '../oidc-sign-in.ts';
 import type { OidcSignIn, OidcSignInChecks } from '../oidc-sign-in.ts';
+import { Problem, asSentence } from '../problem.ts';
+import type { ProviderReauthentications } from '../provider-reauth.ts';
 import { signInPage } from '../web/pages/auth-pages.ts';
-import { safeNext } from '../web/viewer.ts';
+import { safeNext, signedIn } from '../web/viewer.ts';
 import { sendPage } from '../web/send-page.ts';
 import { SignedOutForms } from './signed-out-form.ts';
 import type { WebDeps } from './web-deps.ts';
@@ -15,12 +21,14 @@ const ATTEMPT_SECONDS = 600;
 
 interface Attempt extends OidcSignInChecks {
   next: string;
+  /** A re-authentication of this signed-in user, not a sign-in. */
+  reauth?: string;
 }
 
 export function registerOidcRoutes(
   app: FastifyInstance,
   deps: WebDeps,
-  o: { signIn: OidcSignIn; name: string; secureCookies: boolean; publicUrl: string },
+  o: { signIn: OidcSignIn; name: string; secureCookies: boolean; publicUrl: string; reauth: ProviderReauthentications },
 ): void {
   const { identity, authn } = deps;
   const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, secure: o.secureCookies, path: '/signin/oidc' };
@@ -37,6 +45,21 @@ export function registerOidcRoutes(
     return reply.redirect(url.href, 303);
   });
 
+  // A post with the session's CSRF token: another site cannot send a signed-in user off to sign in again.
+  app.post('/signin/oidc/reauthenticate', async (req, reply) => {
+    const me = await signedIn(req, reply, deps);
+    if (!me) return reply;
+    authn.checkCsrf(req, me.session);
+    const { url, checks } = o.signIn.begin({ reauthenticate: true });
+    const attempt: Attempt = {
+      ...checks,
+      next: safeNext((req.body as Record<string, string | undefined> | undefined)?.next),
+      reauth: me.userId,
+    };
+    void reply.setCookie(CHECKS_COOKIE, JSON.stringify(attempt), { ...cookieOptions, signed: true, maxAge: ATTEMPT_SECONDS });
+    return reply.redirect(url.href, 303);
+  });
+
   app.get('/signin/oidc/callback', async (req, reply) => {
     const raw = req.cookies[CHECKS_COOKIE];
     const unsigned = raw ? req.unsignCookie(raw) : null;
@@ -44,6 +67,7 @@ export function registerOidcRoutes(
     if (!unsigned?.valid || !unsigned.value)
       return refuse(req, reply, 400, 'The sign-in took too long or was started in another browser. Please try again.');
     const attempt = JSON.parse(unsigned.value) as Attempt;
+    if (attempt.reauth) return reauthenticated(req, reply, attempt, attempt.reauth);
     let who;
     try {
       who = await o.signIn.finish(new URL(req.url, o.publicUrl || 'http://localhost'), attempt);
@@ -80,4 +104,28 @@ export function registerOidcRoutes(
     req.log.info({ userId }, 'signed in through OIDC');
     return reply.redirect(attempt.next, 303);
   });
+
+  /** The provider's answer to a re-authentication: recorded only for the same user, still signed in with this session, and their own provider identity. */
+  async function reauthenticated(req: FastifyRequest, reply: FastifyReply, attempt: Attempt, userId: string) {
+    const me = await signedIn(req, reply, deps);
+    if (!me) return reply;
+    const notConfirmed = (status: number, why: string) =>
+      new Problem(status, 'Not confirmed', `${why} Nothing was changed; go back and try again.`);
+    if (me.userId !== userId) throw notConfirmed(400, 'You are now signed in to GAS as someone else than when you asked to confirm.');
+    let who;
+    try {
+      who = await o.signIn.finish(new URL(req.url, o.publicUrl || 'http://localhost'), attempt);
+    } catch (err) {
+      if (!(err instanceof OidcSignInError)) throw err;
+      req.log.warn({ userId, failure: err.failure, cause: err.cause }, 'OIDC re-authentication failed');
+      throw notConfirmed(err.failure === 'provider-unavailable' ? 503 : 400, asSentence(err.message));
+    }
+    if ((await identity.users.userForOidc(who.issuer, who.subject)) !== userId) {
+      req.log.warn({ userId }, 'OIDC re-authentication refused: another provider account');
+      throw notConfirmed(403, `You signed in at ${o.name} with an account that is not the one linked to your GAS account.`);
+    }
+    o.reauth.confirm(reply, userId, authn.sessionId(req)!);
+    req.log.info({ userId }, 'confirmed at the identity provider');
+    return reply.redirect(attempt.next, 303);
+  }
 }

@@ -1,6 +1,6 @@
 // Deleting one's account from the web: the profile links here, and this page says what goes and
-// asks for the password (or, for an account that signs in only through an identity provider, the
-// account's e-mail address) with a form that posts the session's CSRF token. No script.
+// asks for the password (or, for an account that signs in only through an identity provider, a
+// fresh sign-in there first) with a form that posts the session's CSRF token. No script.
 import { html } from '../html.ts';
 import type { Html } from '../html.ts';
 import { page } from '../layout.ts';
@@ -13,8 +13,14 @@ export interface AccountDeletionView {
   activeJobs: number;
   tokens: number;
   premium: boolean;
-  /** How the owner shows it is them: the password, or (an account without one) the address typed in. */
-  proof: 'password' | 'email';
+  /**
+   * How the owner shows it is them: the password; for an account without one, signing in at the
+   * identity provider again ('provider'), or, when the gateway has no provider configured any
+   * more, the account's address typed in ('email').
+   */
+  proof: 'password' | 'provider' | 'email';
+  /** With proof 'provider': its name, and whether this session has just confirmed there. */
+  provider?: { name: string; confirmed: boolean };
   /** A deletion was started before and did not finish: this one finishes it. */
   unfinished: boolean;
 }
@@ -52,17 +58,7 @@ ${v.unfinished ? html`<p class="callout warning">A deletion of your account was 
   ${v.premium ? html`<li>Your premium subscription is cancelled: nothing more is charged.</li>` : ''}
 </ul>
 <p>This cannot be undone: download anything you want to keep first. We send one last e-mail to say the account was deleted.</p>
-<form class="card narrow delete-account" method="post" action="/account/delete">
-  <input type="hidden" name="_csrf" value="${o.viewer.csrfToken}">
-  ${
-    v.proof === 'password'
-      ? html`<label>Your password <input type="password" name="password" autocomplete="current-password" required></label>`
-      : html`<p class="muted">You sign in through your identity provider and have no password here: type your account's e-mail address to confirm that it is you.</p>
-  <label>Your e-mail address <input type="email" name="email" autocomplete="off" required></label>`
-  }
-  <button type="submit" class="danger">Delete my account and all its data</button>&nbsp;
-  <a class="button secondary" href="/profile">Cancel</a>
-</form>`;
+${v.proof === 'provider' && !v.provider?.confirmed ? confirmAtProvider(o.viewer, v.provider?.name ?? 'your identity provider') : deleteForm(o.viewer, v)}`;
   return page({
     title: 'Delete your account',
     viewer: o.viewer,
@@ -71,4 +67,31 @@ ${v.unfinished ? html`<p class="callout warning">A deletion of your account was 
 <h1>Delete your account?</h1>
 ${body}`,
   });
+}
+
+/** An account without a password signs in at its provider again before the delete button shows. */
+function confirmAtProvider(viewer: Viewer, name: string): Html {
+  return html`<form class="card narrow delete-account" method="post" action="/signin/oidc/reauthenticate">
+  <input type="hidden" name="_csrf" value="${viewer.csrfToken}">
+  <input type="hidden" name="next" value="/account/delete">
+  <p class="muted">You sign in through ${name} and have no password here. To confirm that it is you, sign in at ${name} again; you come back here to delete.</p>
+  <button type="submit">Confirm at ${name}</button>&nbsp;
+  <a class="button secondary" href="/profile">Cancel</a>
+</form>`;
+}
+
+function deleteForm(viewer: Viewer, v: AccountDeletionView): Html {
+  return html`<form class="card narrow delete-account" method="post" action="/account/delete">
+  <input type="hidden" name="_csrf" value="${viewer.csrfToken}">
+  ${
+    v.proof === 'password'
+      ? html`<label>Your password <input type="password" name="password" autocomplete="current-password" required></label>`
+      : v.proof === 'provider'
+        ? html`<p class="muted">You have just confirmed at ${v.provider?.name ?? 'your identity provider'} that it is you (valid for 5 minutes).</p>`
+        : html`<p class="muted">You sign in through an identity provider and have no password here: type your account's e-mail address to confirm that it is you.</p>
+  <label>Your e-mail address <input type="email" name="email" autocomplete="off" required></label>`
+  }
+  <button type="submit" class="danger">Delete my account and all its data</button>&nbsp;
+  <a class="button secondary" href="/profile">Cancel</a>
+</form>`;
 }

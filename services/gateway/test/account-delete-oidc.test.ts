@@ -1,0 +1,195 @@
+// An account that signs in only through OpenID Connect confirms its deletion by signing in at the
+// provider again (prompt=login, max_age=0), not with anything a session alone can give. The gateway
+// is built in-process and listens on a free port, with a real provider (oidc-provider), job and
+// notification services and nats-server; the test plays the browser, keeping its cookies at the
+// provider between sign-ins, so the provider has a session the re-authentication must not reuse.
+import t from 'tap';
+import { create, AccountSchema, RpcError, Status } from '@gas/proto';
+import { startGasStack, startOidcProvider, WebClient } from '@gas/testing';
+import { OidcSignIn } from '../src/oidc-sign-in.ts';
+import { hashPassword } from '../src/identity/index.ts';
+import { stackClients, stackGateway } from './stack-clients.ts';
+
+// Never listened on: the provider redirects the browser here, and the test takes the query to the gateway.
+const REDIRECT_URI = 'http://127.0.0.1:9/signin/oidc/callback';
+const CLIENT = { clientId: 'gas', clientSecret: 'a-client-secret-for-tests-only', redirectUris: [REDIRECT_URI] };
+const provider = await startOidcProvider({
+  clients: [CLIENT],
+  users: {
+    olivia: { email: 'olivia@example.test', name: 'Olivia' },
+    mallory: { email: 'mallory@example.test', name: 'Mallory' },
+    nadia: { email: 'nadia@example.test', name: 'Nadia' },
+  },
+});
+t.teardown(() => provider.close());
+const stack = await startGasStack({ store: 'filesystem', services: ['job', 'notification'] });
+t.teardown(() => stack.stop());
+const clients = await stackClients(stack, { name: 'account-delete-oidc-test', deadlineMs: 10_000 });
+const { identity, accounts } = clients;
+const signIn = await OidcSignIn.discover({
+  issuer: new URL(provider.issuer),
+  clientId: CLIENT.clientId,
+  clientSecret: CLIENT.clientSecret,
+  redirectUri: REDIRECT_URI,
+});
+const app = await stackGateway(stack, clients, { oidc: { signIn, name: 'Example University' } });
+await app.listen({ port: 0, host: '127.0.0.1' });
+const address = app.server.address();
+const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+
+/** One browser: its cookies at the gateway (a WebClient) and at the provider, and the provider forms it was shown. */
+class Browser {
+  readonly web = new WebClient(base);
+  readonly providerCookies = new Map<string, string>();
+  prompts: string[] = [];
+
+  /** Follows the provider from `start` to its redirect to REDIRECT_URI, signing in as `login` when asked. */
+  async atProvider(start: URL, login: string): Promise<URL> {
+    let url = start;
+    let init: RequestInit = {};
+    for (let step = 0; step < 20; step++) {
+      if (url.href.startsWith(REDIRECT_URI)) return url;
+      const cookie = [...this.providerCookies].map(([k, v]) => `${k}=${v}`).join('; ');
+      const res = await fetch(url, { ...init, redirect: 'manual', headers: cookie ? { cookie } : {} });
+      for (const line of res.headers.getSetCookie()) {
+        const [pair = ''] = line.split(';');
+        const i = pair.indexOf('=');
+        const value = pair.slice(i + 1).trim();
+        if (value) this.providerCookies.set(pair.slice(0, i).trim(), value);
+        else this.providerCookies.delete(pair.slice(0, i).trim());
+      }
+      const location = res.headers.get('location');
+      if (location) {
+        await res.body?.cancel();
+        url = new URL(location, url);
+        init = {};
+        continue;
+      }
+      const html = await res.text();
+      const form = /<form\b[^>]*\baction="([^"]*)"[^>]*>([\s\S]*?)<\/form>/i.exec(html);
+      if (!form) throw new Error(`expected a form from the provider, got ${res.status}:\n${html.slice(0, 500)}`);
+      const fields = new URLSearchParams();
+      for (const input of form[2]!.matchAll(/<input\b[^>]*>/gi)) {
+        const name = /\bname="([^"]*)"/.exec(input[0])?.[1];
+        if (name) fields.set(name, /\bvalue="([^"]*)"/.exec(input[0])?.[1] ?? '');
+      }
+      this.prompts.push(fields.get('prompt') ?? '');
+      if (fields.get('prompt') === 'login') {
+        fields.set('login', login);
+        fields.set('password', 'anything: the test provider does not check it');
+      }
+      url = new URL(form[1]!.replaceAll('&amp;', '&'), url);
+      init = { method: 'POST', body: fields };
+    }
+    throw new Error('the provider did not redirect to the callback within 20 steps');
+  }
+
+  /** Signs in to GAS through the provider; a first sign-in makes the account. */
+  async signIn(login: string): Promise<void> {
+    const begin = await this.web.get('/signin/oidc');
+    const res = await this.web.get(`/signin/oidc/callback${(await this.atProvider(new URL(begin.location!), login)).search}`);
+    if (res.status !== 303) throw new Error(`the OIDC sign-in answered ${res.status}: ${res.text.slice(0, 300)}`);
+  }
+
+  /** Presses "Confirm at …" on the deletion page and signs in at the provider as `login`; the gateway's answer to the callback. */
+  async confirmAtProvider(login: string) {
+    const page = await this.web.get('/account/delete');
+    const begin = await this.web.postForm('/signin/oidc/reauthenticate', { _csrf: WebClient.csrfOf(page.text), next: '/account/delete' });
+    if (begin.status !== 303 || !begin.location) throw new Error(`/signin/oidc/reauthenticate answered ${begin.status}: ${begin.text}`);
+    this.prompts = [];
+    const callback = await this.atProvider(new URL(begin.location), login);
+    return { begin, res: await this.web.get(`/signin/oidc/callback${callback.search}`) };
+  }
+
+  async deleteAccount(fields: Record<string, string> = {}) {
+    const page = await this.web.get('/account/delete');
+    return this.web.postForm('/account/delete', { _csrf: WebClient.csrfOf(page.text), ...fields });
+  }
+}
+
+const accountExists = (userId: string) =>
+  accounts.getAccount({ userId }).then(
+    () => true,
+    (err: unknown) => !(err instanceof RpcError && err.code === Status.NOT_FOUND),
+  );
+
+t.test('the session alone, or the address typed in, does not delete an account without a password', async (t) => {
+  const b = new Browser();
+  await b.signIn('olivia');
+  const userId = (await identity.users.userForOidc(provider.issuer, 'olivia'))!;
+  t.ok(userId, 'the first sign-in made the account');
+
+  const page = await b.web.get('/account/delete');
+  t.equal(page.status, 200);
+  t.match(page.text, /sign in at Example University again/);
+  t.match(page.text, /action="\/signin\/oidc\/reauthenticate"/);
+  t.notMatch(page.text, /Delete my account and all its data/, 'no delete button before the confirmation');
+  t.notMatch(page.text, /name="email"/, 'no address to type in');
+
+  const typed = await b.deleteAccount({ email: 'olivia@example.test' });
+  t.equal(typed.status, 401);
+  t.match(typed.text, /Confirm at Example University that it is you first/);
+  t.ok(await accountExists(userId), 'nothing was deleted');
+
+  const noCsrf = await b.web.postForm('/signin/oidc/reauthenticate', { next: '/account/delete' });
+  t.equal(noCsrf.status, 403, 'the confirmation starts only from the page (CSRF token)');
+});
+
+t.test('signing in at the provider again unlocks the deletion for this session, and it goes through', async (t) => {
+  const b = new Browser();
+  await b.signIn('nadia');
+  const userId = (await identity.users.userForOidc(provider.issuer, 'nadia'))!;
+
+  const { begin, res } = await b.confirmAtProvider('nadia');
+  const asked = new URL(begin.location!);
+  t.equal(asked.searchParams.get('prompt'), 'login');
+  t.equal(asked.searchParams.get('max_age'), '0');
+  t.ok(b.prompts.includes('login'), `the provider asked for the sign-in again, though it had a session (forms: ${b.prompts.join(', ')})`);
+  t.equal(res.status, 303);
+  t.equal(res.location, '/account/delete');
+
+  // Another session of the same user does not share the confirmation, even with its cookie.
+  const other = new Browser();
+  await other.signIn('nadia');
+  for (const [name, value] of b.web.cookies) if (name === 'gas_reauth') other.web.cookies.set(name, value);
+  t.ok(other.web.cookies.has('gas_reauth'), 'the other browser carries the copied confirmation');
+  t.notMatch((await other.web.get('/account/delete')).text, /Delete my account and all its data/);
+  t.equal((await other.deleteAccount()).status, 401, 'and cannot delete with it');
+
+  const page = await b.web.get('/account/delete');
+  t.match(page.text, /You have just confirmed at Example University that it is you/);
+  t.match(page.text, /Delete my account and all its data/);
+  const done = await b.deleteAccount();
+  t.equal(done.status, 303);
+  t.equal(done.location, '/');
+  t.notOk(await accountExists(userId), 'the account is gone');
+  t.equal(await identity.users.userForOidc(provider.issuer, 'nadia'), null, 'and its provider link');
+  t.notOk(b.web.cookies.has('gas_reauth'), 'the confirmation is used up');
+  t.equal((await other.web.get('/jobs')).status, 303, "the other browser's session is over too");
+});
+
+t.test('a confirmation by another provider account, or for another GAS user, is refused', async (t) => {
+  const b = new Browser();
+  await b.signIn('mallory');
+  const mallory = (await identity.users.userForOidc(provider.issuer, 'mallory'))!;
+  // At the provider, someone else signs in (the browser's provider session is mallory's, but the login form is asked again).
+  const { res } = await b.confirmAtProvider('olivia');
+  t.equal(res.status, 403);
+  t.match(res.text, /not the one linked to your GAS account/);
+  t.notOk(b.web.cookies.has('gas_reauth'), 'nothing was recorded');
+  t.equal((await b.deleteAccount()).status, 401);
+  t.ok(await accountExists(mallory));
+
+  // Started as one GAS user, finished after signing in to GAS as another (with a password) in the same browser.
+  const page = await b.web.get('/account/delete');
+  const begin = await b.web.postForm('/signin/oidc/reauthenticate', { _csrf: WebClient.csrfOf(page.text), next: '/account/delete' });
+  const callback = await b.atProvider(new URL(begin.location!), 'mallory');
+  const { userId: pamId } = await identity.users.create('pam@example.test', await hashPassword('pam’s password'), { confirmed: true });
+  await accounts.upsertAccount({ account: create(AccountSchema, { userId: pamId, email: 'pam@example.test', name: 'Pam' }) });
+  await b.web.postForm('/signout', { _csrf: WebClient.csrfOf((await b.web.get('/jobs')).text) });
+  t.equal((await b.web.signIn('pam@example.test', 'pam’s password')).status, 303);
+  const switched = await b.web.get(`/signin/oidc/callback${callback.search}`);
+  t.equal(switched.status, 400);
+  t.match(switched.text, /signed in to GAS as someone else/);
+  t.notOk(b.web.cookies.has('gas_reauth'));
+});
