@@ -1,5 +1,12 @@
 export type JobEventKind = 'completed' | 'failed' | 'archived' | 'restored' | 'deleted';
-export type AccountEventKind = 'upgraded' | 'downgraded' | 'sign_up_attempted' | 'email_confirmation_requested' | 'deleted';
+export type AccountEventKind =
+  | 'upgraded'
+  | 'downgraded'
+  | 'sign_up_attempted'
+  | 'email_confirmation_requested'
+  | 'deleted'
+  | 'password_reset_requested'
+  | 'password_changed';
 
 export const subjects = {
   jobRequested: 'gas.jobs.requested',

@@ -44,6 +44,12 @@ const accountImpl: ServiceImpl<typeof AccountService> = {
   async requestEmailConfirmation() {
     throw rpcErrors.failedPrecondition('not in this test');
   },
+  async requestPasswordReset() {
+    throw rpcErrors.failedPrecondition('not in this test');
+  },
+  async notePasswordChanged() {
+    throw rpcErrors.failedPrecondition('not in this test');
+  },
   async deleteAccount() {
     throw rpcErrors.failedPrecondition('not in this test');
   },

@@ -11,14 +11,24 @@ import {
   AccountEventKind,
   AccountService,
   EmailConfirmationSchema,
+  PasswordResetSchema,
   Plan,
   NotificationPrefsSchema,
   JobStatus,
   ResultState,
   Status,
 } from '@gas/proto';
-import type { Job, ServiceImpl } from '@gas/proto';
+import type {
+  Account,
+  EmailConfirmation,
+  Job,
+  PasswordReset,
+  RequestEmailConfirmationRequest,
+  RequestPasswordResetRequest,
+  ServiceImpl,
+} from '@gas/proto';
 import { publishProto, subjects, DUPLICATE_WINDOW_MS } from '@gas/messaging';
+import type { AccountEventKind as AccountEventName } from '@gas/messaging';
 import type { AccountStore } from './account-store.ts';
 import type { JobStore } from './job-store.ts';
 import type { IdempotencyStore } from './idempotency-store.ts';
@@ -111,12 +121,66 @@ export function createAccountService(deps: {
   const check = (userId: string) => {
     if (!USER_ID.test(userId)) throw rpcErrors.invalidArgument('user_id must be 1-64 characters of A-Z a-z 0-9 _ -');
   };
+
+  /** The caller names the event with request_id, so it must fit in a subject token. */
+  const checkRequest = (req: { userId: string; requestId: string }) => {
+    check(req.userId);
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(req.requestId))
+      throw rpcErrors.invalidArgument('request_id must be 1-64 characters of A-Z a-z 0-9 _ -');
+  };
+
+  async function existing(userId: string): Promise<Account> {
+    const found = await deps.accounts.get(userId);
+    if (!found) throw rpcErrors.notFound(`account ${userId} not found`);
+    return found.account;
+  }
+
+  /** What an event says beyond its id, account and time. */
+  type EventFields = {
+    kind: AccountEventKind;
+    emailConfirmation?: EmailConfirmation;
+    passwordReset?: PasswordReset;
+    passwordChangedThroughResetLink?: boolean;
+  };
+
+  /** Publishes `<userId>.<name>.<requestId>`: a retried call publishes the same id, which JetStream drops. */
+  async function publishRequested(name: AccountEventName, account: Account, requestId: string, fields: EventFields): Promise<string> {
+    const eventId = `${account.userId}.${name}.${requestId}`;
+    await publishProto(
+      deps.js,
+      subjects.accountEvent(name),
+      AccountEventSchema,
+      create(AccountEventSchema, { ...fields, eventId, account, occurredAt: timestampFromDate(now()) }),
+      eventId,
+    );
+    return eventId;
+  }
+
+  /**
+   * Publishes the event that has the notification service mail a link the gateway made to the
+   * account's own address, and logs it without the token: whoever holds that can use the link.
+   */
+  async function publishLink(
+    req: RequestEmailConfirmationRequest | RequestPasswordResetRequest,
+    name: 'email_confirmation_requested' | 'password_reset_requested',
+    fields: (link: { email: string; token: string; expiresAt: NonNullable<RequestPasswordResetRequest['expiresAt']> }) => EventFields,
+  ): Promise<void> {
+    checkRequest(req);
+    if (!req.token || !req.expiresAt) throw rpcErrors.invalidArgument('token and expires_at are required');
+    const account = await existing(req.userId);
+    // The link goes to the address it is mailed to; mailing it anywhere but the account's own
+    // address would let the caller prove an address it does not hold, or take over the account.
+    if (!account.email || account.email.toLowerCase() !== req.email.trim().toLowerCase())
+      throw rpcErrors.failedPrecondition("email is not the account's address");
+    const link = { email: account.email, token: req.token, expiresAt: req.expiresAt };
+    const eventId = await publishRequested(name, account, req.requestId, fields(link));
+    deps.logger.info({ userId: req.userId, eventId }, name.replace(/_/g, ' '));
+  }
+
   return {
     async getAccount(req) {
       check(req.userId);
-      const found = await deps.accounts.get(req.userId);
-      if (!found) throw rpcErrors.notFound(`account ${req.userId} not found`);
-      return { account: found.account };
+      return { account: await existing(req.userId) };
     },
 
     async upsertAccount(req) {
@@ -203,32 +267,29 @@ export function createAccountService(deps: {
     },
 
     async requestEmailConfirmation(req) {
-      check(req.userId);
-      if (!/^[A-Za-z0-9_-]{1,64}$/.test(req.requestId))
-        throw rpcErrors.invalidArgument('request_id must be 1-64 characters of A-Z a-z 0-9 _ -');
-      if (!req.token || !req.expiresAt) throw rpcErrors.invalidArgument('token and expires_at are required');
-      const found = await deps.accounts.get(req.userId);
-      if (!found) throw rpcErrors.notFound(`account ${req.userId} not found`);
-      // The link proves the address it is mailed to; mailing it anywhere but the account's own
-      // address would let the caller prove an address it does not hold.
-      if (!found.account.email || found.account.email.toLowerCase() !== req.email.trim().toLowerCase())
-        throw rpcErrors.failedPrecondition("email is not the account's address");
-      const eventId = `${req.userId}.email_confirmation_requested.${req.requestId}`;
-      await publishProto(
-        deps.js,
-        subjects.accountEvent('email_confirmation_requested'),
-        AccountEventSchema,
-        create(AccountEventSchema, {
-          eventId,
-          kind: AccountEventKind.EMAIL_CONFIRMATION_REQUESTED,
-          account: found.account,
-          occurredAt: timestampFromDate(now()),
-          emailConfirmation: create(EmailConfirmationSchema, { email: found.account.email, token: req.token, expiresAt: req.expiresAt }),
-        }),
-        eventId,
-      );
-      // Never the token: whoever holds it can confirm the address.
-      deps.logger.info({ userId: req.userId, eventId }, 'email confirmation requested');
+      await publishLink(req, 'email_confirmation_requested', (link) => ({
+        kind: AccountEventKind.EMAIL_CONFIRMATION_REQUESTED,
+        emailConfirmation: create(EmailConfirmationSchema, link),
+      }));
+      return {};
+    },
+
+    async requestPasswordReset(req) {
+      await publishLink(req, 'password_reset_requested', (link) => ({
+        kind: AccountEventKind.PASSWORD_RESET_REQUESTED,
+        passwordReset: create(PasswordResetSchema, link),
+      }));
+      return {};
+    },
+
+    async notePasswordChanged(req) {
+      checkRequest(req);
+      const account = await existing(req.userId);
+      const eventId = await publishRequested('password_changed', account, req.requestId, {
+        kind: AccountEventKind.PASSWORD_CHANGED,
+        passwordChangedThroughResetLink: req.throughResetLink,
+      });
+      deps.logger.info({ userId: req.userId, eventId, throughResetLink: req.throughResetLink }, 'password change noted');
       return {};
     },
 

@@ -1,7 +1,8 @@
 // NoteSignUpAttempt in-process against a real nats-server, served over gRPC with a clock the test
 // moves: one account.sign_up_attempted event per account an hour, the same event id again inside
 // JetStream's duplicate window (dropped there), and the account otherwise unchanged. And
-// RequestEmailConfirmation: the link's event, only to the account's own address.
+// RequestEmailConfirmation and RequestPasswordReset: the link's event, only to the account's own
+// address; and NotePasswordChanged.
 import t from 'tap';
 import { Writable } from 'node:stream';
 import { connect } from '@nats-io/transport-node';
@@ -154,3 +155,79 @@ t.test(
     t.equal((await confirmations()).length, 1, 'nothing more published');
   },
 );
+
+t.test(
+  "RequestPasswordReset: one event with the token for the account's own address; anything else refused, nothing published",
+  async (t) => {
+    const resets = () => events('gas.events.account.password_reset_requested');
+    await accounts.upsertAccount({ account: { userId: 'forgetful', email: 'forgetful@example.org', name: 'F' } });
+    const expiresAt = timestampFromDate(new Date(clock.getTime() + 3600_000));
+    const req = { userId: 'forgetful', email: ' Forgetful@Example.ORG', token: 'forgetful.reset-secret', expiresAt, requestId: 'r_1-a' };
+    await accounts.requestPasswordReset(req);
+    await accounts.requestPasswordReset(req);
+    const [only, ...more] = await resets();
+    t.equal(more.length, 0, 'a retry with the same request id is dropped as a duplicate');
+    t.equal(only!.msgId, 'forgetful.password_reset_requested.r_1-a');
+    t.equal(only!.event.eventId, only!.msgId);
+    t.equal(only!.event.kind, AccountEventKind.PASSWORD_RESET_REQUESTED);
+    t.match(only!.event.account, { userId: 'forgetful', email: 'forgetful@example.org' });
+    t.equal(timestampDate(only!.event.occurredAt!).toISOString(), clock.toISOString());
+    t.match(only!.event.passwordReset, { email: 'forgetful@example.org', token: 'forgetful.reset-secret' }, 'to the address on record');
+    t.equal(timestampDate(only!.event.passwordReset!.expiresAt!).getTime(), clock.getTime() + 3600_000);
+    t.equal(only!.event.emailConfirmation, undefined);
+
+    const refused: Array<[Partial<typeof req>, Status]> = [
+      [{ email: 'someone.else@example.org' }, Status.FAILED_PRECONDITION],
+      [{ email: '' }, Status.FAILED_PRECONDITION],
+      [{ userId: 'ghost' }, Status.NOT_FOUND],
+      [{ userId: 'not a user' }, Status.INVALID_ARGUMENT],
+      [{ requestId: 'a.b' }, Status.INVALID_ARGUMENT],
+      [{ requestId: '' }, Status.INVALID_ARGUMENT],
+      [{ requestId: 'x'.repeat(65) }, Status.INVALID_ARGUMENT],
+      [{ token: '' }, Status.INVALID_ARGUMENT],
+      [{ expiresAt: undefined }, Status.INVALID_ARGUMENT],
+    ];
+    for (const [change, code] of refused)
+      await t.rejects(
+        accounts.requestPasswordReset({ ...req, requestId: 'r_2', ...change }),
+        { name: 'RpcError', code },
+        JSON.stringify(change),
+      );
+    t.equal((await resets()).length, 1, 'nothing more published');
+    t.equal((await events('gas.events.account.email_confirmation_requested')).length, 1, 'nor a confirmation');
+  },
+);
+
+t.test('NotePasswordChanged: one event per request id, saying how the password was changed', async (t) => {
+  const changes = () => events('gas.events.account.password_changed');
+  await accounts.notePasswordChanged({ userId: 'forgetful', requestId: 'c1', throughResetLink: true });
+  await accounts.notePasswordChanged({ userId: 'forgetful', requestId: 'c1', throughResetLink: true });
+  advance(1000);
+  await accounts.notePasswordChanged({ userId: 'forgetful', requestId: 'c2', throughResetLink: false });
+  const seen = await changes();
+  t.equal(seen.length, 2, 'the retry of c1 was dropped as a duplicate');
+  t.strictSame(
+    seen.map((s) => [s.msgId, s.event.eventId, s.event.kind, s.event.passwordChangedThroughResetLink]),
+    [
+      ['forgetful.password_changed.c1', 'forgetful.password_changed.c1', AccountEventKind.PASSWORD_CHANGED, true],
+      ['forgetful.password_changed.c2', 'forgetful.password_changed.c2', AccountEventKind.PASSWORD_CHANGED, false],
+    ],
+  );
+  t.match(seen[1]!.event.account, { userId: 'forgetful', email: 'forgetful@example.org' }, 'with the address to tell');
+  t.equal(timestampDate(seen[1]!.event.occurredAt!).toISOString(), clock.toISOString());
+  t.equal(seen[1]!.event.passwordReset, undefined, 'and no secret');
+
+  const refused: Array<[{ userId?: string; requestId?: string }, Status]> = [
+    [{ userId: 'ghost' }, Status.NOT_FOUND],
+    [{ userId: 'not a user' }, Status.INVALID_ARGUMENT],
+    [{ requestId: 'a b' }, Status.INVALID_ARGUMENT],
+    [{ requestId: '' }, Status.INVALID_ARGUMENT],
+  ];
+  for (const [change, code] of refused)
+    await t.rejects(
+      accounts.notePasswordChanged({ userId: 'forgetful', requestId: 'c3', throughResetLink: false, ...change }),
+      { name: 'RpcError', code },
+      JSON.stringify(change),
+    );
+  t.equal((await changes()).length, 2, 'nothing more published');
+});

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gas/v1/account.proto.
  */
 export const file_gas_v1_account: GenFile = /*@__PURE__*/
-  fileDesc("ChRnYXMvdjEvYWNjb3VudC5wcm90bxIGZ2FzLnYxIkoKEU5vdGlmaWNhdGlvblByZWZzEhsKE2VtYWlsX29uX2NvbXBsZXRpb24YASABKAgSGAoQZW1haWxfb25fZmFpbHVyZRgCIAEoCCKKAwoHQWNjb3VudBIPCgd1c2VyX2lkGAEgASgJEhoKBHBsYW4YAiABKA4yDC5nYXMudjEuUGxhbhINCgVlbWFpbBgDIAEoCRIMCgRuYW1lGAQgASgJEhMKC2luc3RpdHV0aW9uGAUgASgJEjAKDW5vdGlmaWNhdGlvbnMYBiABKAsyGS5nYXMudjEuTm90aWZpY2F0aW9uUHJlZnMSGwoTYmlsbGluZ19jdXN0b21lcl9pZBgHIAEoCRIuCgpjcmVhdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCg9wbGFuX2NoYW5nZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjwKGHNpZ25fdXBfYXR0ZW1wdF9ub3RlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiJAoRR2V0QWNjb3VudFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSI2ChJHZXRBY2NvdW50UmVzcG9uc2USIAoHYWNjb3VudBgBIAEoCzIPLmdhcy52MS5BY2NvdW50IjgKFFVwc2VydEFjY291bnRSZXF1ZXN0EiAKB2FjY291bnQYASABKAsyDy5nYXMudjEuQWNjb3VudCJKChVVcHNlcnRBY2NvdW50UmVzcG9uc2USIAoHYWNjb3VudBgBIAEoCzIPLmdhcy52MS5BY2NvdW50Eg8KB2NyZWF0ZWQYAiABKAgiWgoOU2V0UGxhblJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIaCgRwbGFuGAIgASgOMgwuZ2FzLnYxLlBsYW4SGwoTYmlsbGluZ19jdXN0b21lcl9pZBgDIAEoCSIzCg9TZXRQbGFuUmVzcG9uc2USIAoHYWNjb3VudBgBIAEoCzIPLmdhcy52MS5BY2NvdW50IisKGE5vdGVTaWduVXBBdHRlbXB0UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIioKGU5vdGVTaWduVXBBdHRlbXB0UmVzcG9uc2USDQoFbm90ZWQYASABKAgilAEKH1JlcXVlc3RFbWFpbENvbmZpcm1hdGlvblJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRINCgVlbWFpbBgCIAEoCRINCgV0b2tlbhgDIAEoCRIuCgpleHBpcmVzX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAUgASgJIiIKIFJlcXVlc3RFbWFpbENvbmZpcm1hdGlvblJlc3BvbnNlIicKFERlbGV0ZUFjY291bnRSZXF1ZXN0Eg8KB3VzZXJfaWQYASABKAkiRAoVRGVsZXRlQWNjb3VudFJlc3BvbnNlEhQKDGpvYnNfZGVsZXRlZBgBIAEoDRIVCg1hY2NvdW50X2ZvdW5kGAIgASgIKj0KBFBsYW4SFAoQUExBTl9VTlNQRUNJRklFRBAAEg0KCVBMQU5fRlJFRRABEhAKDFBMQU5fUFJFTUlVTRACMvYDCg5BY2NvdW50U2VydmljZRJDCgpHZXRBY2NvdW50EhkuZ2FzLnYxLkdldEFjY291bnRSZXF1ZXN0GhouZ2FzLnYxLkdldEFjY291bnRSZXNwb25zZRJMCg1VcHNlcnRBY2NvdW50EhwuZ2FzLnYxLlVwc2VydEFjY291bnRSZXF1ZXN0Gh0uZ2FzLnYxLlVwc2VydEFjY291bnRSZXNwb25zZRI6CgdTZXRQbGFuEhYuZ2FzLnYxLlNldFBsYW5SZXF1ZXN0GhcuZ2FzLnYxLlNldFBsYW5SZXNwb25zZRJYChFOb3RlU2lnblVwQXR0ZW1wdBIgLmdhcy52MS5Ob3RlU2lnblVwQXR0ZW1wdFJlcXVlc3QaIS5nYXMudjEuTm90ZVNpZ25VcEF0dGVtcHRSZXNwb25zZRJtChhSZXF1ZXN0RW1haWxDb25maXJtYXRpb24SJy5nYXMudjEuUmVxdWVzdEVtYWlsQ29uZmlybWF0aW9uUmVxdWVzdBooLmdhcy52MS5SZXF1ZXN0RW1haWxDb25maXJtYXRpb25SZXNwb25zZRJMCg1EZWxldGVBY2NvdW50EhwuZ2FzLnYxLkRlbGV0ZUFjY291bnRSZXF1ZXN0Gh0uZ2FzLnYxLkRlbGV0ZUFjY291bnRSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChRnYXMvdjEvYWNjb3VudC5wcm90bxIGZ2FzLnYxIkoKEU5vdGlmaWNhdGlvblByZWZzEhsKE2VtYWlsX29uX2NvbXBsZXRpb24YASABKAgSGAoQZW1haWxfb25fZmFpbHVyZRgCIAEoCCKKAwoHQWNjb3VudBIPCgd1c2VyX2lkGAEgASgJEhoKBHBsYW4YAiABKA4yDC5nYXMudjEuUGxhbhINCgVlbWFpbBgDIAEoCRIMCgRuYW1lGAQgASgJEhMKC2luc3RpdHV0aW9uGAUgASgJEjAKDW5vdGlmaWNhdGlvbnMYBiABKAsyGS5nYXMudjEuTm90aWZpY2F0aW9uUHJlZnMSGwoTYmlsbGluZ19jdXN0b21lcl9pZBgHIAEoCRIuCgpjcmVhdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCg9wbGFuX2NoYW5nZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjwKGHNpZ25fdXBfYXR0ZW1wdF9ub3RlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiJAoRR2V0QWNjb3VudFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSI2ChJHZXRBY2NvdW50UmVzcG9uc2USIAoHYWNjb3VudBgBIAEoCzIPLmdhcy52MS5BY2NvdW50IjgKFFVwc2VydEFjY291bnRSZXF1ZXN0EiAKB2FjY291bnQYASABKAsyDy5nYXMudjEuQWNjb3VudCJKChVVcHNlcnRBY2NvdW50UmVzcG9uc2USIAoHYWNjb3VudBgBIAEoCzIPLmdhcy52MS5BY2NvdW50Eg8KB2NyZWF0ZWQYAiABKAgiWgoOU2V0UGxhblJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIaCgRwbGFuGAIgASgOMgwuZ2FzLnYxLlBsYW4SGwoTYmlsbGluZ19jdXN0b21lcl9pZBgDIAEoCSIzCg9TZXRQbGFuUmVzcG9uc2USIAoHYWNjb3VudBgBIAEoCzIPLmdhcy52MS5BY2NvdW50IisKGE5vdGVTaWduVXBBdHRlbXB0UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIioKGU5vdGVTaWduVXBBdHRlbXB0UmVzcG9uc2USDQoFbm90ZWQYASABKAgilAEKH1JlcXVlc3RFbWFpbENvbmZpcm1hdGlvblJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRINCgVlbWFpbBgCIAEoCRINCgV0b2tlbhgDIAEoCRIuCgpleHBpcmVzX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAUgASgJIiIKIFJlcXVlc3RFbWFpbENvbmZpcm1hdGlvblJlc3BvbnNlIpABChtSZXF1ZXN0UGFzc3dvcmRSZXNldFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRINCgVlbWFpbBgCIAEoCRINCgV0b2tlbhgDIAEoCRIuCgpleHBpcmVzX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAUgASgJIh4KHFJlcXVlc3RQYXNzd29yZFJlc2V0UmVzcG9uc2UiXQoaTm90ZVBhc3N3b3JkQ2hhbmdlZFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRISCgpyZXF1ZXN0X2lkGAIgASgJEhoKEnRocm91Z2hfcmVzZXRfbGluaxgDIAEoCCIdChtOb3RlUGFzc3dvcmRDaGFuZ2VkUmVzcG9uc2UiJwoURGVsZXRlQWNjb3VudFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSJEChVEZWxldGVBY2NvdW50UmVzcG9uc2USFAoMam9ic19kZWxldGVkGAEgASgNEhUKDWFjY291bnRfZm91bmQYAiABKAgqPQoEUGxhbhIUChBQTEFOX1VOU1BFQ0lGSUVEEAASDQoJUExBTl9GUkVFEAESEAoMUExBTl9QUkVNSVVNEAIyuQUKDkFjY291bnRTZXJ2aWNlEkMKCkdldEFjY291bnQSGS5nYXMudjEuR2V0QWNjb3VudFJlcXVlc3QaGi5nYXMudjEuR2V0QWNjb3VudFJlc3BvbnNlEkwKDVVwc2VydEFjY291bnQSHC5nYXMudjEuVXBzZXJ0QWNjb3VudFJlcXVlc3QaHS5nYXMudjEuVXBzZXJ0QWNjb3VudFJlc3BvbnNlEjoKB1NldFBsYW4SFi5nYXMudjEuU2V0UGxhblJlcXVlc3QaFy5nYXMudjEuU2V0UGxhblJlc3BvbnNlElgKEU5vdGVTaWduVXBBdHRlbXB0EiAuZ2FzLnYxLk5vdGVTaWduVXBBdHRlbXB0UmVxdWVzdBohLmdhcy52MS5Ob3RlU2lnblVwQXR0ZW1wdFJlc3BvbnNlEm0KGFJlcXVlc3RFbWFpbENvbmZpcm1hdGlvbhInLmdhcy52MS5SZXF1ZXN0RW1haWxDb25maXJtYXRpb25SZXF1ZXN0GiguZ2FzLnYxLlJlcXVlc3RFbWFpbENvbmZpcm1hdGlvblJlc3BvbnNlEmEKFFJlcXVlc3RQYXNzd29yZFJlc2V0EiMuZ2FzLnYxLlJlcXVlc3RQYXNzd29yZFJlc2V0UmVxdWVzdBokLmdhcy52MS5SZXF1ZXN0UGFzc3dvcmRSZXNldFJlc3BvbnNlEl4KE05vdGVQYXNzd29yZENoYW5nZWQSIi5nYXMudjEuTm90ZVBhc3N3b3JkQ2hhbmdlZFJlcXVlc3QaIy5nYXMudjEuTm90ZVBhc3N3b3JkQ2hhbmdlZFJlc3BvbnNlEkwKDURlbGV0ZUFjY291bnQSHC5nYXMudjEuRGVsZXRlQWNjb3VudFJlcXVlc3QaHS5nYXMudjEuRGVsZXRlQWNjb3VudFJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message gas.v1.NotificationPrefs
@@ -317,6 +317,106 @@ export const RequestEmailConfirmationResponseSchema: GenMessage<RequestEmailConf
   messageDesc(file_gas_v1_account, 11);
 
 /**
+ * @generated from message gas.v1.RequestPasswordResetRequest
+ */
+export type RequestPasswordResetRequest = Message<"gas.v1.RequestPasswordResetRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * Must be the account's address (any case): the link goes to the address whose owner may use it.
+   *
+   * @generated from field: string email = 2;
+   */
+  email: string;
+
+  /**
+   * @generated from field: string token = 3;
+   */
+  token: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp expires_at = 4;
+   */
+  expiresAt?: Timestamp | undefined;
+
+  /**
+   * Names the event (<user_id>.password_reset_requested.<request_id>), so a retried call is
+   * deduplicated by JetStream. 1-64 of A-Z a-z 0-9 _ -.
+   *
+   * @generated from field: string request_id = 5;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message gas.v1.RequestPasswordResetRequest.
+ * Use `create(RequestPasswordResetRequestSchema)` to create a new message.
+ */
+export const RequestPasswordResetRequestSchema: GenMessage<RequestPasswordResetRequest> = /*@__PURE__*/
+  messageDesc(file_gas_v1_account, 12);
+
+/**
+ * @generated from message gas.v1.RequestPasswordResetResponse
+ */
+export type RequestPasswordResetResponse = Message<"gas.v1.RequestPasswordResetResponse"> & {
+};
+
+/**
+ * Describes the message gas.v1.RequestPasswordResetResponse.
+ * Use `create(RequestPasswordResetResponseSchema)` to create a new message.
+ */
+export const RequestPasswordResetResponseSchema: GenMessage<RequestPasswordResetResponse> = /*@__PURE__*/
+  messageDesc(file_gas_v1_account, 13);
+
+/**
+ * @generated from message gas.v1.NotePasswordChangedRequest
+ */
+export type NotePasswordChangedRequest = Message<"gas.v1.NotePasswordChangedRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * Names the event (<user_id>.password_changed.<request_id>), so a retried call is deduplicated
+   * by JetStream. 1-64 of A-Z a-z 0-9 _ -.
+   *
+   * @generated from field: string request_id = 2;
+   */
+  requestId: string;
+
+  /**
+   * Set through a reset link mailed to the address; otherwise on the profile, with the old password.
+   *
+   * @generated from field: bool through_reset_link = 3;
+   */
+  throughResetLink: boolean;
+};
+
+/**
+ * Describes the message gas.v1.NotePasswordChangedRequest.
+ * Use `create(NotePasswordChangedRequestSchema)` to create a new message.
+ */
+export const NotePasswordChangedRequestSchema: GenMessage<NotePasswordChangedRequest> = /*@__PURE__*/
+  messageDesc(file_gas_v1_account, 14);
+
+/**
+ * @generated from message gas.v1.NotePasswordChangedResponse
+ */
+export type NotePasswordChangedResponse = Message<"gas.v1.NotePasswordChangedResponse"> & {
+};
+
+/**
+ * Describes the message gas.v1.NotePasswordChangedResponse.
+ * Use `create(NotePasswordChangedResponseSchema)` to create a new message.
+ */
+export const NotePasswordChangedResponseSchema: GenMessage<NotePasswordChangedResponse> = /*@__PURE__*/
+  messageDesc(file_gas_v1_account, 15);
+
+/**
  * @generated from message gas.v1.DeleteAccountRequest
  */
 export type DeleteAccountRequest = Message<"gas.v1.DeleteAccountRequest"> & {
@@ -331,7 +431,7 @@ export type DeleteAccountRequest = Message<"gas.v1.DeleteAccountRequest"> & {
  * Use `create(DeleteAccountRequestSchema)` to create a new message.
  */
 export const DeleteAccountRequestSchema: GenMessage<DeleteAccountRequest> = /*@__PURE__*/
-  messageDesc(file_gas_v1_account, 12);
+  messageDesc(file_gas_v1_account, 16);
 
 /**
  * @generated from message gas.v1.DeleteAccountResponse
@@ -357,7 +457,7 @@ export type DeleteAccountResponse = Message<"gas.v1.DeleteAccountResponse"> & {
  * Use `create(DeleteAccountResponseSchema)` to create a new message.
  */
 export const DeleteAccountResponseSchema: GenMessage<DeleteAccountResponse> = /*@__PURE__*/
-  messageDesc(file_gas_v1_account, 13);
+  messageDesc(file_gas_v1_account, 17);
 
 /**
  * @generated from enum gas.v1.Plan
@@ -439,6 +539,30 @@ export const AccountService: GenService<{
     methodKind: "unary";
     input: typeof RequestEmailConfirmationRequestSchema;
     output: typeof RequestEmailConfirmationResponseSchema;
+  },
+  /**
+   * The gateway made a link that lets the account's owner set a new password (they forgot it):
+   * publishes account.password_reset_requested so the notification service emails it. As with
+   * RequestEmailConfirmation, the gateway owns the token and limits how often it asks; this only
+   * checks that the address is the account's.
+   *
+   * @generated from rpc gas.v1.AccountService.RequestPasswordReset
+   */
+  requestPasswordReset: {
+    methodKind: "unary";
+    input: typeof RequestPasswordResetRequestSchema;
+    output: typeof RequestPasswordResetResponseSchema;
+  },
+  /**
+   * The account's password was changed (on the profile, or through a reset link): publishes
+   * account.password_changed so the owner is told at their address, in case it was not them.
+   *
+   * @generated from rpc gas.v1.AccountService.NotePasswordChanged
+   */
+  notePasswordChanged: {
+    methodKind: "unary";
+    input: typeof NotePasswordChangedRequestSchema;
+    output: typeof NotePasswordChangedResponseSchema;
   },
   /**
    * Deletes the account and every job of it (each as JobService.DeleteJob does, so the job's files

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gas/v1/events.proto.
  */
 export const file_gas_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("ChNnYXMvdjEvZXZlbnRzLnByb3RvEgZnYXMudjEimgEKDEpvYlJlcXVlc3RlZBIOCgZqb2JfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIpCgxnZW5vbWVfYnVpbGQYAyABKA4yEy5nYXMudjEuR2Vub21lQnVpbGQSEQoJaW5wdXRfa2V5GAQgASgJEhIKCmlucHV0X3NpemUYBSABKAQSFwoPYXR0ZW1wdHNfYmVmb3JlGAYgASgNIosBCghKb2JFdmVudBIQCghldmVudF9pZBgBIAEoCRIiCgRraW5kGAIgASgOMhQuZ2FzLnYxLkpvYkV2ZW50S2luZBIYCgNqb2IYAyABKAsyCy5nYXMudjEuSm9iEi8KC29jY3VycmVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJhChFFbWFpbENvbmZpcm1hdGlvbhINCgVlbWFpbBgBIAEoCRINCgV0b2tlbhgCIAEoCRIuCgpleHBpcmVzX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLSAQoMQWNjb3VudEV2ZW50EhAKCGV2ZW50X2lkGAEgASgJEiYKBGtpbmQYAiABKA4yGC5nYXMudjEuQWNjb3VudEV2ZW50S2luZBIgCgdhY2NvdW50GAMgASgLMg8uZ2FzLnYxLkFjY291bnQSLwoLb2NjdXJyZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKEmVtYWlsX2NvbmZpcm1hdGlvbhgFIAEoCzIZLmdhcy52MS5FbWFpbENvbmZpcm1hdGlvbiJtChJBbm5vdGF0b3JIZWFydGJlYXQSFAoMYW5ub3RhdG9yX2lkGAEgASgJEg0KBXNsb3RzGAIgASgNEgwKBGJ1c3kYAyABKA0SDwoHbGVhdmluZxgEIAEoCBITCgtpbnRlcnZhbF9tcxgFIAEoDSq9AQoMSm9iRXZlbnRLaW5kEh4KGkpPQl9FVkVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASHAoYSk9CX0VWRU5UX0tJTkRfQ09NUExFVEVEEAESGQoVSk9CX0VWRU5UX0tJTkRfRkFJTEVEEAISGwoXSk9CX0VWRU5UX0tJTkRfQVJDSElWRUQQAxIbChdKT0JfRVZFTlRfS0lORF9SRVNUT1JFRBAEEhoKFkpPQl9FVkVOVF9LSU5EX0RFTEVURUQQBSr5AQoQQWNjb3VudEV2ZW50S2luZBIiCh5BQ0NPVU5UX0VWRU5UX0tJTkRfVU5TUEVDSUZJRUQQABIfChtBQ0NPVU5UX0VWRU5UX0tJTkRfVVBHUkFERUQQARIhCh1BQ0NPVU5UX0VWRU5UX0tJTkRfRE9XTkdSQURFRBACEigKJEFDQ09VTlRfRVZFTlRfS0lORF9TSUdOX1VQX0FUVEVNUFRFRBADEjMKL0FDQ09VTlRfRVZFTlRfS0lORF9FTUFJTF9DT05GSVJNQVRJT05fUkVRVUVTVEVEEAQSHgoaQUNDT1VOVF9FVkVOVF9LSU5EX0RFTEVURUQQBWIGcHJvdG8z", [file_gas_v1_account, file_gas_v1_job, file_google_protobuf_timestamp]);
+  fileDesc("ChNnYXMvdjEvZXZlbnRzLnByb3RvEgZnYXMudjEimgEKDEpvYlJlcXVlc3RlZBIOCgZqb2JfaWQYASABKAkSDwoHdXNlcl9pZBgCIAEoCRIpCgxnZW5vbWVfYnVpbGQYAyABKA4yEy5nYXMudjEuR2Vub21lQnVpbGQSEQoJaW5wdXRfa2V5GAQgASgJEhIKCmlucHV0X3NpemUYBSABKAQSFwoPYXR0ZW1wdHNfYmVmb3JlGAYgASgNIosBCghKb2JFdmVudBIQCghldmVudF9pZBgBIAEoCRIiCgRraW5kGAIgASgOMhQuZ2FzLnYxLkpvYkV2ZW50S2luZBIYCgNqb2IYAyABKAsyCy5nYXMudjEuSm9iEi8KC29jY3VycmVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJhChFFbWFpbENvbmZpcm1hdGlvbhINCgVlbWFpbBgBIAEoCRINCgV0b2tlbhgCIAEoCRIuCgpleHBpcmVzX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJdCg1QYXNzd29yZFJlc2V0Eg0KBWVtYWlsGAEgASgJEg0KBXRva2VuGAIgASgJEi4KCmV4cGlyZXNfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIq4CCgxBY2NvdW50RXZlbnQSEAoIZXZlbnRfaWQYASABKAkSJgoEa2luZBgCIAEoDjIYLmdhcy52MS5BY2NvdW50RXZlbnRLaW5kEiAKB2FjY291bnQYAyABKAsyDy5nYXMudjEuQWNjb3VudBIvCgtvY2N1cnJlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoSZW1haWxfY29uZmlybWF0aW9uGAUgASgLMhkuZ2FzLnYxLkVtYWlsQ29uZmlybWF0aW9uEi0KDnBhc3N3b3JkX3Jlc2V0GAYgASgLMhUuZ2FzLnYxLlBhc3N3b3JkUmVzZXQSKwojcGFzc3dvcmRfY2hhbmdlZF90aHJvdWdoX3Jlc2V0X2xpbmsYByABKAgibQoSQW5ub3RhdG9ySGVhcnRiZWF0EhQKDGFubm90YXRvcl9pZBgBIAEoCRINCgVzbG90cxgCIAEoDRIMCgRidXN5GAMgASgNEg8KB2xlYXZpbmcYBCABKAgSEwoLaW50ZXJ2YWxfbXMYBSABKA0qvQEKDEpvYkV2ZW50S2luZBIeChpKT0JfRVZFTlRfS0lORF9VTlNQRUNJRklFRBAAEhwKGEpPQl9FVkVOVF9LSU5EX0NPTVBMRVRFRBABEhkKFUpPQl9FVkVOVF9LSU5EX0ZBSUxFRBACEhsKF0pPQl9FVkVOVF9LSU5EX0FSQ0hJVkVEEAMSGwoXSk9CX0VWRU5UX0tJTkRfUkVTVE9SRUQQBBIaChZKT0JfRVZFTlRfS0lORF9ERUxFVEVEEAUq0wIKEEFjY291bnRFdmVudEtpbmQSIgoeQUNDT1VOVF9FVkVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASHwobQUNDT1VOVF9FVkVOVF9LSU5EX1VQR1JBREVEEAESIQodQUNDT1VOVF9FVkVOVF9LSU5EX0RPV05HUkFERUQQAhIoCiRBQ0NPVU5UX0VWRU5UX0tJTkRfU0lHTl9VUF9BVFRFTVBURUQQAxIzCi9BQ0NPVU5UX0VWRU5UX0tJTkRfRU1BSUxfQ09ORklSTUFUSU9OX1JFUVVFU1RFRBAEEh4KGkFDQ09VTlRfRVZFTlRfS0lORF9ERUxFVEVEEAUSLworQUNDT1VOVF9FVkVOVF9LSU5EX1BBU1NXT1JEX1JFU0VUX1JFUVVFU1RFRBAGEicKI0FDQ09VTlRfRVZFTlRfS0lORF9QQVNTV09SRF9DSEFOR0VEEAdiBnByb3RvMw", [file_gas_v1_account, file_gas_v1_job, file_google_protobuf_timestamp]);
 
 /**
  * Carried on gas.jobs.requested (stream GAS_JOBS), published with Nats-Msg-Id = job id.
@@ -134,6 +134,37 @@ export const EmailConfirmationSchema: GenMessage<EmailConfirmation> = /*@__PURE_
   messageDesc(file_gas_v1_events, 2);
 
 /**
+ * What the password reset email needs: the account's address and the single-use token that the
+ * gateway stores only as a digest. The token is a secret: whoever reads this event can set the
+ * account's password until it expires, so consumers never log it.
+ *
+ * @generated from message gas.v1.PasswordReset
+ */
+export type PasswordReset = Message<"gas.v1.PasswordReset"> & {
+  /**
+   * @generated from field: string email = 1;
+   */
+  email: string;
+
+  /**
+   * @generated from field: string token = 2;
+   */
+  token: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp expires_at = 3;
+   */
+  expiresAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message gas.v1.PasswordReset.
+ * Use `create(PasswordResetSchema)` to create a new message.
+ */
+export const PasswordResetSchema: GenMessage<PasswordReset> = /*@__PURE__*/
+  messageDesc(file_gas_v1_events, 3);
+
+/**
  * Carried on gas.events.account.<kind>.
  *
  * @generated from message gas.v1.AccountEvent
@@ -165,6 +196,20 @@ export type AccountEvent = Message<"gas.v1.AccountEvent"> & {
    * @generated from field: gas.v1.EmailConfirmation email_confirmation = 5;
    */
   emailConfirmation?: EmailConfirmation | undefined;
+
+  /**
+   * Only with ACCOUNT_EVENT_KIND_PASSWORD_RESET_REQUESTED.
+   *
+   * @generated from field: gas.v1.PasswordReset password_reset = 6;
+   */
+  passwordReset?: PasswordReset | undefined;
+
+  /**
+   * Only with ACCOUNT_EVENT_KIND_PASSWORD_CHANGED: set through a reset link, not on the profile.
+   *
+   * @generated from field: bool password_changed_through_reset_link = 7;
+   */
+  passwordChangedThroughResetLink: boolean;
 };
 
 /**
@@ -172,7 +217,7 @@ export type AccountEvent = Message<"gas.v1.AccountEvent"> & {
  * Use `create(AccountEventSchema)` to create a new message.
  */
 export const AccountEventSchema: GenMessage<AccountEvent> = /*@__PURE__*/
-  messageDesc(file_gas_v1_events, 3);
+  messageDesc(file_gas_v1_events, 4);
 
 /**
  * Carried on core NATS (no stream) at gas.presence.annotator: each annotator announces itself every
@@ -218,7 +263,7 @@ export type AnnotatorHeartbeat = Message<"gas.v1.AnnotatorHeartbeat"> & {
  * Use `create(AnnotatorHeartbeatSchema)` to create a new message.
  */
 export const AnnotatorHeartbeatSchema: GenMessage<AnnotatorHeartbeat> = /*@__PURE__*/
-  messageDesc(file_gas_v1_events, 4);
+  messageDesc(file_gas_v1_events, 5);
 
 /**
  * @generated from enum gas.v1.JobEventKind
@@ -306,6 +351,21 @@ export enum AccountEventKind {
    * @generated from enum value: ACCOUNT_EVENT_KIND_DELETED = 5;
    */
   DELETED = 5,
+
+  /**
+   * The account asked for a link to set a new password (RequestPasswordReset); the event carries
+   * the link's secret in password_reset, for the email only.
+   *
+   * @generated from enum value: ACCOUNT_EVENT_KIND_PASSWORD_RESET_REQUESTED = 6;
+   */
+  PASSWORD_RESET_REQUESTED = 6,
+
+  /**
+   * The account's password was changed (NotePasswordChanged), so the owner is told at the address.
+   *
+   * @generated from enum value: ACCOUNT_EVENT_KIND_PASSWORD_CHANGED = 7;
+   */
+  PASSWORD_CHANGED = 7,
 }
 
 /**
