@@ -24,6 +24,11 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/** "2026-12-07 06:40 UTC": the minute, as the emails about the account say when. */
+function utcMinute(d: Date): string {
+  return `${d.toISOString().replace('T', ' ').slice(0, 16)} UTC`;
+}
+
 /** `<event id>@<host of the public URL>`, with anything a Message-ID may not hold replaced. */
 export function messageIdFor(eventId: string, publicUrl: string): string {
   return `<${eventId.replace(/[^A-Za-z0-9._-]/g, '-')}@${new URL(publicUrl).hostname || 'gas.invalid'}>`;
@@ -111,7 +116,7 @@ const SIGN_UP_ATTEMPT_TITLE = 'Someone tried to sign up with your address';
 export function composeSignUpAttemptEmail(o: { eventId: string; to: string; occurredAt: Date; publicUrl: string }): OutgoingMail {
   const base = o.publicUrl.replace(/\/+$/, '');
   const signIn = `${base}/signin`;
-  const when = `${o.occurredAt.toISOString().replace('T', ' ').slice(0, 16)} UTC`;
+  const when = utcMinute(o.occurredAt);
   const what =
     `On ${when} someone tried to create a GAS account with this email address. ` +
     'This address already has an account, so no new account was made and nobody was signed in.';
@@ -153,10 +158,31 @@ export function confirmationLink(publicUrl: string, token: string): string {
 }
 
 /**
+ * An email whose point is a single-use link that is a secret: the link goes into this email and
+ * nowhere else, never into a log. It greets nobody by name and holds nothing the account's owner
+ * typed, as the reader may be a stranger to whoever named the account.
+ */
+function linkEmail(
+  o: { eventId: string; to: string; publicUrl: string },
+  title: string,
+  p: { what: string; how: string; link: string; linkText: string; ifNot: string; why: string },
+): OutgoingMail {
+  const text = ['Hello,', '', p.what, '', `${p.how}:`, p.link, '', p.ifNot, '', '-- ', p.why, ''].join('\n');
+  const e = escapeHtml;
+  const html = htmlPage({
+    title,
+    body: ['Hello,', p.what, `${p.how}.`].map((x) => `<p style="margin:0 0 12px">${e(x)}</p>`),
+    link: p.link,
+    linkText: p.linkText,
+    footer: `${e(p.ifNot)}<br>${e(p.why)}`,
+  });
+  return accountMail(o, title, text, html);
+}
+
+/**
  * The link that proves the account owns its address. Like the sign-up notice it greets nobody by
- * name and holds nothing the account's owner typed: until the address is confirmed, whoever signed
- * up with it may be a stranger to the person reading this. The link is a secret (it confirms the
- * address until it expires): it goes into this email and nowhere else, never into a log.
+ * name: until the address is confirmed, whoever signed up with it may be a stranger to the person
+ * reading this. The link confirms the address until it expires.
  */
 export function composeConfirmationEmail(o: {
   eventId: string;
@@ -165,22 +191,85 @@ export function composeConfirmationEmail(o: {
   expiresAt: Date;
   publicUrl: string;
 }): OutgoingMail {
-  const link = confirmationLink(o.publicUrl, o.token);
-  const until = `${o.expiresAt.toISOString().replace('T', ' ').slice(0, 16)} UTC`;
-  const what = 'A GAS account was created with this email address, or its owner asked for a new link to confirm it.';
-  const how = `To confirm that the address is yours, open this link and sign in to that account if GAS asks you to. It works once, until ${until}`;
-  const ifNot = 'If you did not sign up for GAS: you need do nothing. Without the link the address stays unconfirmed.';
-  const why = 'You get this because the email address was given to GAS; it is sent only when asked for, at most every few minutes.';
-  const text = ['Hello,', '', what, '', `${how}:`, link, '', ifNot, '', '-- ', why, ''].join('\n');
+  return linkEmail(o, CONFIRM_TITLE, {
+    what: 'A GAS account was created with this email address, or its owner asked for a new link to confirm it.',
+    how: `To confirm that the address is yours, open this link and sign in to that account if GAS asks you to. It works once, until ${utcMinute(o.expiresAt)}`,
+    link: confirmationLink(o.publicUrl, o.token),
+    linkText: 'Confirm my address',
+    ifNot: 'If you did not sign up for GAS: you need do nothing. Without the link the address stays unconfirmed.',
+    why: 'You get this because the email address was given to GAS; it is sent only when asked for, at most every few minutes.',
+  });
+}
+
+const PASSWORD_RESET_TITLE = 'Reset your password';
+
+/** Where the reset link leads: the gateway's page that asks for the new password. */
+export function passwordResetLink(publicUrl: string, token: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}/password/reset?token=${encodeURIComponent(token)}`;
+}
+
+/** "one hour", "30 minutes", "2 hours": how long a link lasts, to the minute; '' when it cannot be said. */
+function lifetime(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  if (minutes <= 0) return '';
+  if (minutes % 60 === 0) return minutes === 60 ? 'one hour' : `${minutes / 60} hours`;
+  return minutes === 1 ? 'one minute' : `${minutes} minutes`;
+}
+
+/**
+ * The link that sets a new password for the account with this address (its owner forgot the old
+ * one). Whoever asked may be anyone who knows the address, so it greets nobody by name and tells
+ * the owner who did not ask that nothing changes. The link sets the password until it expires;
+ * `requestedAt` (when it was asked for) says how long it lasts.
+ */
+export function composePasswordResetEmail(o: {
+  eventId: string;
+  to: string;
+  token: string;
+  requestedAt: Date;
+  expiresAt: Date;
+  publicUrl: string;
+}): OutgoingMail {
+  const lasts = lifetime(o.expiresAt.getTime() - o.requestedAt.getTime());
+  return linkEmail(o, PASSWORD_RESET_TITLE, {
+    what: 'Someone, hopefully you, asked to set a new password for the GAS account with this email address.',
+    how: `To choose a new password, open this link. It works once, ${lasts ? `for ${lasts}, ` : ''}until ${utcMinute(o.expiresAt)}`,
+    link: passwordResetLink(o.publicUrl, o.token),
+    linkText: 'Choose a new password',
+    ifNot: 'If you did not ask for it: you need do nothing. Your password stays as it is.',
+    why: 'You get this security email whatever your email preference, as it concerns your account; it is sent only when asked for.',
+  });
+}
+
+const PASSWORD_CHANGED_TITLE = 'Your password was changed';
+
+/**
+ * Tells the owner that the account's password changed, so that one who did not change it can take
+ * the account back at once. No secret, no name (the account's name may be a stranger's words).
+ */
+export function composePasswordChangedEmail(o: {
+  eventId: string;
+  to: string;
+  occurredAt: Date;
+  throughResetLink: boolean;
+  publicUrl: string;
+}): OutgoingMail {
+  const forgot = `${o.publicUrl.replace(/\/+$/, '')}/password/forgot`;
+  const how = o.throughResetLink ? 'through a link mailed to this address' : "on the account's profile page";
+  const what = `The password of the GAS account with this email address was changed on ${utcMinute(o.occurredAt)}, ${how}.`;
+  const ifYou = 'If it was you: you need do nothing.';
+  const ifNot = 'If it was not you: set a new password at once, and check your jobs and API tokens.';
+  const why = 'You get this security notice whatever your email preference, as it concerns your account.';
+  const text = ['Hello,', '', what, '', ifYou, '', `${ifNot} Set a new password here: ${forgot}`, '', '-- ', why, ''].join('\n');
   const e = escapeHtml;
   const html = htmlPage({
-    title: CONFIRM_TITLE,
-    body: ['Hello,', what, `${how}.`].map((p) => `<p style="margin:0 0 12px">${e(p)}</p>`),
-    link,
-    linkText: 'Confirm my address',
-    footer: `${e(ifNot)}<br>${e(why)}`,
+    title: PASSWORD_CHANGED_TITLE,
+    body: ['Hello,', what, ifYou, ifNot].map((x) => `<p style="margin:0 0 12px">${e(x)}</p>`),
+    link: forgot,
+    linkText: 'Set a new password',
+    footer: e(why),
   });
-  return accountMail(o, CONFIRM_TITLE, text, html);
+  return accountMail(o, PASSWORD_CHANGED_TITLE, text, html);
 }
 
 const ACCOUNT_DELETED_TITLE = 'Your account was deleted';
@@ -195,7 +284,7 @@ const ACCOUNT_DELETED_TITLE = 'Your account was deleted';
  */
 export function composeAccountDeletedEmail(o: { eventId: string; to: string; occurredAt: Date; publicUrl: string }): OutgoingMail {
   const site = o.publicUrl.replace(/\/+$/, '');
-  const when = `${o.occurredAt.toISOString().replace('T', ' ').slice(0, 16)} UTC`;
+  const when = utcMinute(o.occurredAt);
   const what = `On ${when} the GAS account with this email address was deleted, as its owner asked.`;
   const gone =
     'Deleted with it: all its jobs, with the files uploaded for them and their annotated results, and all its notices. ' +

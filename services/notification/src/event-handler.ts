@@ -2,12 +2,14 @@
 // notice and, if the user wants it, exactly one email (a sign-up attempt with a registered address,
 // and the link that confirms an account's address: the email only, whatever the preference; a
 // deleted job: its notices removed, none made again; a deleted account: all its notices removed, one
-// last email whatever the preference, nothing for any event of it after). The order makes "exactly one" hold whatever
+// last email whatever the preference, nothing for any event of it after; a password reset link,
+// and word that the password changed: emails only, whatever the preference). The order makes "exactly one" hold whatever
 // fails: the notice is stored (idempotent by its id), the send is recorded as "sending" under the
 // event id, the mail goes out, the record becomes "sent", and only then is the message acked. A
 // redelivery finds the record: "sent" means done; "sending" means a crash mid-send, so it sends
 // again with the same Message-ID for the receiving side to recognise. An address confirmation's
-// event, which carries the link's token, is then deleted from the stream (see forgetToken).
+// or a password reset's event, which carries the link's token, is then deleted from the stream
+// (see forgetToken).
 import type { JsMsg } from '@gas/messaging';
 import type { HandlerContext, Outcome } from '@gas/messaging';
 import { decodeProto, PoisonMessageError, subjects } from '@gas/messaging';
@@ -24,7 +26,14 @@ import {
   Status,
 } from '@gas/proto';
 import type { Account, AccountEvent, AccountService, JobEvent, Notice, ServiceClient } from '@gas/proto';
-import { composeAccountDeletedEmail, composeConfirmationEmail, composeEmail, composeSignUpAttemptEmail } from './email-content.ts';
+import {
+  composeAccountDeletedEmail,
+  composeConfirmationEmail,
+  composeEmail,
+  composePasswordChangedEmail,
+  composePasswordResetEmail,
+  composeSignUpAttemptEmail,
+} from './email-content.ts';
 import type { OutgoingMail } from './email-content.ts';
 import type { Mailer } from './mailer.ts';
 import type { NotificationMetrics } from './notification-metrics.ts';
@@ -51,7 +60,11 @@ export interface EventHandlerDeps {
   stall?: (point: StallPoint) => Promise<void>;
 }
 
-const CONFIRMATION_SUBJECT = subjects.accountEvent('email_confirmation_requested');
+/** The events that carry a link's token, by subject: what they are called in a log line, and their metrics kind. */
+const TOKEN_EVENTS = new Map([
+  [subjects.accountEvent('email_confirmation_requested'), { what: 'email confirmation', kind: 'email_confirmation' }],
+  [subjects.accountEvent('password_reset_requested'), { what: 'password reset', kind: 'password_reset' }],
+]);
 
 const KIND_LABEL: Record<NoticeKind, string> = {
   [NoticeKind.UNSPECIFIED]: 'unspecified',
@@ -64,6 +77,13 @@ const KIND_LABEL: Record<NoticeKind, string> = {
 };
 
 const ack: Outcome = { kind: 'ack' };
+
+const MAIL_ONLY = new Set([
+  AccountEventKind.SIGN_UP_ATTEMPTED,
+  AccountEventKind.EMAIL_CONFIRMATION_REQUESTED,
+  AccountEventKind.PASSWORD_RESET_REQUESTED,
+  AccountEventKind.PASSWORD_CHANGED,
+]);
 
 export function createEventHandler(deps: EventHandlerDeps) {
   const stall = deps.stall ?? (async () => undefined);
@@ -78,7 +98,7 @@ export function createEventHandler(deps: EventHandlerDeps) {
     }
   }
 
-  /** `mailOnly`: an account event that is an email and no notice (a sign-up attempt, an address confirmation). */
+  /** `mailOnly`: an account event that is an email and no notice (a sign-up attempt, a link, a password change). */
   function decode(msg: JsMsg): {
     notice: Notice | null;
     facts: Array<[string, string]>;
@@ -94,8 +114,7 @@ export function createEventHandler(deps: EventHandlerDeps) {
     }
     if (msg.subject.startsWith('gas.events.account.')) {
       const e = decodeProto(AccountEventSchema, msg.data);
-      if (e.kind === AccountEventKind.SIGN_UP_ATTEMPTED || e.kind === AccountEventKind.EMAIL_CONFIRMATION_REQUESTED)
-        return { notice: null, facts: [], mailOnly: e };
+      if (MAIL_ONLY.has(e.kind)) return { notice: null, facts: [], mailOnly: e };
       if (e.kind === AccountEventKind.DELETED) return { notice: null, facts: [], accountDeleted: e };
       return { notice: accountNotice(e), facts: [], account: e.account };
     }
@@ -111,13 +130,10 @@ export function createEventHandler(deps: EventHandlerDeps) {
     const userId = e.account?.userId;
     if (!userId) return { kind: 'term', reason: 'account.sign_up_attempted without an account' };
     const kind = 'sign_up_attempted';
-    const record = await deps.sends.get(e.eventId);
-    if (isFinal(record)) {
-      deps.metrics.duplicates.inc({ kind });
-      return ack;
-    }
     // Handled after the account's deletion: "this address already has an account" is no longer true.
-    if ((await deps.notices.deletion(userId)) === 'account') return eventOfDeletedAccount(e.eventId, userId, kind);
+    const pending = await pendingSend(e.eventId, userId, kind);
+    if ('done' in pending) return pending.done;
+    const { record } = pending;
     // The preference (every email, failures only, none) is not asked: it is about news of jobs and
     // plans, and this is a security notice about the account itself, which the owner needs to know
     // of even with every email turned off. The job service publishes at most one an hour.
@@ -133,40 +149,82 @@ export function createEventHandler(deps: EventHandlerDeps) {
   }
 
   /**
-   * The link that confirms the account's address, to that address (the one in the event, which the
-   * job service checked is the account's): always sent, no notice, exactly once like the sign-up
-   * notice. A link that has expired by the time its event is handled (a long mail outage) is not
-   * sent: it could confirm nothing, and the account page offers a new one.
+   * For an email without a notice, whose send record alone makes it exactly once: the record, or
+   * the outcome when nothing is to be sent (done before, or the account is deleted meanwhile).
    */
-  async function confirmationRequested(e: AccountEvent, ctx: HandlerContext): Promise<Outcome> {
-    const userId = e.account?.userId;
-    const c = e.emailConfirmation;
-    if (!userId || !c?.token || !c.email || !c.expiresAt)
-      return { kind: 'term', reason: 'account.email_confirmation_requested without an account, address, token or expiry' };
-    const kind = 'email_confirmation';
-    const record = await deps.sends.get(e.eventId);
+  async function pendingSend(eventId: string, userId: string, kind: string): Promise<{ done: Outcome } | { record: SendRecord | null }> {
+    const record = await deps.sends.get(eventId);
     if (isFinal(record)) {
       deps.metrics.duplicates.inc({ kind });
-      return ack;
+      return { done: ack };
     }
-    // A link for an account that is gone could confirm nothing; its event is deleted all the same.
-    if ((await deps.notices.deletion(userId)) === 'account') return eventOfDeletedAccount(e.eventId, userId, kind);
+    if ((await deps.notices.deletion(userId)) === 'account') return { done: eventOfDeletedAccount(eventId, userId, kind) };
+    return { record };
+  }
+
+  /**
+   * A single-use link to the address in the event (which the job service checked is the
+   * account's): the one that confirms the address, or the one that sets a new password. Always
+   * sent, no notice, exactly once like the sign-up notice. A link that has expired by the time its
+   * event is handled (a long mail outage) is not sent: it could do nothing, and the gateway offers
+   * a new one. Nor is one for an account that is gone; its event is deleted all the same.
+   */
+  async function linkRequested(e: AccountEvent, ctx: HandlerContext): Promise<Outcome> {
+    const reset = e.kind === AccountEventKind.PASSWORD_RESET_REQUESTED;
+    const name = reset ? 'password_reset_requested' : 'email_confirmation_requested';
+    const kind = reset ? 'password_reset' : 'email_confirmation';
+    const userId = e.account?.userId;
+    const c = reset ? e.passwordReset : e.emailConfirmation;
+    if (!userId || !c?.token || !c.email || !c.expiresAt)
+      return { kind: 'term', reason: `account.${name} without an account, address, token or expiry` };
+    const pending = await pendingSend(e.eventId, userId, kind);
+    if ('done' in pending) return pending.done;
     const expiresAt = timestampDate(c.expiresAt);
     const log = deps.logger.child({ eventId: e.eventId, userId });
     if (expiresAt.getTime() <= Date.now()) {
       deps.metrics.emails.inc({ kind, outcome: 'expired' });
-      log.warn('email confirmation link expired before it could be sent; not sent');
+      log.warn(`${reset ? 'password reset' : 'email confirmation'} link expired before it could be sent; not sent`);
       return ack;
     }
-    const mail = composeConfirmationEmail({ eventId: e.eventId, to: c.email, token: c.token, expiresAt, publicUrl: deps.publicUrl });
-    return send({ eventId: e.eventId, kind, mail, record, ctx, log, settle: async () => undefined });
+    const link = { eventId: e.eventId, to: c.email, token: c.token, expiresAt, publicUrl: deps.publicUrl };
+    const requestedAt = e.occurredAt ? timestampDate(e.occurredAt) : new Date();
+    const mail = reset ? composePasswordResetEmail({ ...link, requestedAt }) : composeConfirmationEmail(link);
+    return send({ eventId: e.eventId, kind, mail, record: pending.record, ctx, log, settle: async () => undefined });
+  }
+
+  /**
+   * The account's password was changed: an email to the account's address, always (the owner who
+   * did not change it must hear of it even with every email turned off), no notice, exactly once by
+   * the send record. Not for an account that is gone.
+   */
+  async function passwordChanged(e: AccountEvent, ctx: HandlerContext): Promise<Outcome> {
+    const userId = e.account?.userId;
+    if (!userId) return { kind: 'term', reason: 'account.password_changed without an account' };
+    const kind = 'password_changed';
+    const pending = await pendingSend(e.eventId, userId, kind);
+    if ('done' in pending) return pending.done;
+    const account = await accountOf(userId, e.account);
+    if (!account?.email) {
+      deps.metrics.emails.inc({ kind, outcome: 'no_address' });
+      return ack;
+    }
+    const mail = composePasswordChangedEmail({
+      eventId: e.eventId,
+      to: account.email,
+      occurredAt: e.occurredAt ? timestampDate(e.occurredAt) : new Date(),
+      throughResetLink: e.passwordChangedThroughResetLink,
+      publicUrl: deps.publicUrl,
+    });
+    const log = deps.logger.child({ eventId: e.eventId, userId });
+    return send({ eventId: e.eventId, kind, mail, record: pending.record, ctx, log, settle: async () => undefined });
   }
 
   async function handle(msg: JsMsg, ctx: HandlerContext): Promise<Outcome> {
     const { notice: fresh, facts, account: fromEvent, mailOnly, deleted, accountDeleted: gone } = decode(msg);
     if (gone) return accountDeleted(gone, ctx);
-    if (mailOnly?.kind === AccountEventKind.EMAIL_CONFIRMATION_REQUESTED) return confirmationRequested(mailOnly, ctx);
-    if (mailOnly) return signUpAttempted(mailOnly, ctx);
+    if (mailOnly?.kind === AccountEventKind.SIGN_UP_ATTEMPTED) return signUpAttempted(mailOnly, ctx);
+    if (mailOnly?.kind === AccountEventKind.PASSWORD_CHANGED) return passwordChanged(mailOnly, ctx);
+    if (mailOnly) return linkRequested(mailOnly, ctx);
     if (deleted) return jobDeleted(deleted);
     if (!fresh) return { kind: 'term', reason: `no notice for ${msg.subject}` };
     const kind = KIND_LABEL[fresh.kind];
@@ -374,23 +432,23 @@ export function createEventHandler(deps: EventHandlerDeps) {
 
   /**
    * The stream would keep the link's token for GAS_EVENTS_MAX_AGE_DAYS, long after the link expires
-   * (24 h) or is used. So once the event's outcome is final (mailed, a duplicate of one mailed,
+   * (a day for an address confirmation, an hour for a password reset) or is used. So once the event's outcome is final (mailed, a duplicate of one mailed,
    * expired, refused, given up, malformed) its message is deleted. Never on a handler error: that
    * event is redelivered and must still be there to be mailed. This runs just before the loop acks;
    * a crash in between loses nothing, as the server drops the pending delivery of a deleted message
    * rather than redelivering it, and confirms the ack all the same. A failed delete is only logged,
    * never a reason to redeliver: the email is done, and the token stops working within a day anyway.
    */
-  async function forgetToken(msg: JsMsg): Promise<void> {
+  async function forgetToken(msg: JsMsg, of: { what: string; kind: string }): Promise<void> {
     try {
       await deps.deleteEventMessage(msg.seq);
-      deps.metrics.confirmationDeletes.inc({ outcome: 'deleted' });
+      deps.metrics.confirmationDeletes.inc({ kind: of.kind, outcome: 'deleted' });
     } catch (err) {
-      deps.metrics.confirmationDeletes.inc({ outcome: 'failed' });
+      deps.metrics.confirmationDeletes.inc({ kind: of.kind, outcome: 'failed' });
       // The error is the NATS API's or the connection's: it holds no payload, so no token.
       deps.logger.warn(
         { seq: msg.seq, subject: msg.subject, err },
-        'could not delete the email confirmation event from GAS_EVENTS; its token stays there until the stream drops it',
+        `could not delete the ${of.what} event from GAS_EVENTS; its token stays there until the stream drops it`,
       );
     }
   }
@@ -403,7 +461,8 @@ export function createEventHandler(deps: EventHandlerDeps) {
       if (!(err instanceof PoisonMessageError)) throw err;
       outcome = { kind: 'term', reason: err.message };
     }
-    if (msg.subject === CONFIRMATION_SUBJECT && outcome.kind !== 'nak') await forgetToken(msg);
+    const tokenEvent = TOKEN_EVENTS.get(msg.subject);
+    if (tokenEvent && outcome.kind !== 'nak') await forgetToken(msg, tokenEvent);
     return outcome;
   };
 }

@@ -6,8 +6,6 @@
 // before it has read them.
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connectNats, consumerSpecs, ensureConsumer, publishProto, streamNames, subjects } from '@gas/messaging';
 import {
@@ -27,6 +25,7 @@ import {
 import { createLogger } from '@gas/runtime';
 import { startGasStack, startSmtpServer } from '@gas/testing';
 import type { ReceivedMail } from '@gas/testing';
+import { eventStreamFixtures } from './stream-fixtures.ts';
 
 const EVENTS = streamNames.events;
 const CONFIRMATION = subjects.accountEvent('email_confirmation_requested');
@@ -77,37 +76,7 @@ async function eventsHandled(): Promise<void> {
   );
 }
 
-/** Every message GAS_EVENTS still holds, oldest first. */
-async function storedEvents(): Promise<Array<{ seq: number; subject: string; data: Buffer }>> {
-  const { first_seq, last_seq } = (await jsm.streams.info(EVENTS)).state;
-  const out = [];
-  for (let seq = first_seq; seq <= last_seq; seq++) {
-    const m = await jsm.streams.getMessage(EVENTS, { seq }).catch(() => null);
-    if (m) out.push({ seq: m.seq, subject: m.subject, data: Buffer.from(m.data) });
-  }
-  return out;
-}
-
-const deletedSeqs = async (): Promise<number[]> => (await jsm.streams.info(EVENTS, { deleted_details: true })).state.deleted ?? [];
-const lastSeq = async (): Promise<number> => (await jsm.streams.info(EVENTS)).state.last_seq;
-/** Whether the stream answers nothing for `seq` (the client answers null; older ones throw). */
-const gone = (seq: number): Promise<boolean> =>
-  jsm.streams.getMessage(EVENTS, { seq }).then(
-    (m) => m === null,
-    () => true,
-  );
-
-/** The files of the NATS store (streams, KV buckets) that hold `bytes`. */
-async function storeFilesHolding(bytes: Buffer): Promise<string[]> {
-  const found: string[] = [];
-  const dir = join(stack.nats.storeDir, 'jetstream');
-  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (!e.isFile()) continue;
-    const file = join(e.parentPath, e.name);
-    if ((await readFile(file).catch(() => Buffer.alloc(0))).includes(bytes)) found.push(file);
-  }
-  return found;
-}
+const { storedEvents, deletedSeqs, lastSeq, gone, secretLeft } = eventStreamFixtures({ stack, jsm });
 
 async function counter(name: string, labels: string): Promise<number> {
   const m = await stack.metrics('notification');
@@ -160,15 +129,7 @@ t.test('a mailed link: its event leaves GAS_EVENTS and the store files once sent
   t.equal(kept?.subject, 'gas.events.job.failed', 'the job event published beside it is still there');
   t.ok(kept?.data.equals(toBinary(JobEventSchema, jobEvent)), 'unchanged');
   // Deleted with erase: the bytes are overwritten in the stream's files, not only marked deleted.
-  t.strictSame(
-    await stack.eventually(
-      () => storeFilesHolding(secret),
-      (f) => f.length === 0,
-      10_000,
-    ),
-    [],
-    'no NATS store file holds it',
-  );
+  t.strictSame((await secretLeft(CONFIRMATION, secret)).files, [], 'no NATS store file holds it');
 
   t.equal(await deletes('deleted'), 1, 'counted');
   t.equal(await deletes('failed'), 0);
@@ -186,20 +147,7 @@ t.test('a link that expired before its event was handled: not mailed, and its ev
   t.equal(smtp.messages.filter(linkMailTo).length, mailsBefore, 'no email');
   t.equal(await deletes('deleted'), 2, 'deleted');
   t.equal((await deletedSeqs()).length, 2);
-  const left = await storedEvents();
-  t.notOk(
-    left.some((m) => m.subject === CONFIRMATION || m.data.includes(secret)),
-    'no confirmation event left, none holds the token',
-  );
-  t.strictSame(
-    await stack.eventually(
-      () => storeFilesHolding(secret),
-      (f) => f.length === 0,
-      10_000,
-    ),
-    [],
-    'no NATS store file holds it',
-  );
+  t.strictSame(await secretLeft(CONFIRMATION, secret), { events: [], files: [] }, 'no confirmation event left, nor the token anywhere');
 });
 
 t.test('a confirmation event terminated as malformed is deleted too', async (t) => {

@@ -4,8 +4,11 @@ import {
   composeAccountDeletedEmail,
   composeConfirmationEmail,
   composeEmail,
+  composePasswordChangedEmail,
+  composePasswordResetEmail,
   composeSignUpAttemptEmail,
   messageIdFor,
+  passwordResetLink,
 } from '../src/email-content.ts';
 import { classifySmtpFailure, maskAddress } from '../src/smtp-failure.ts';
 
@@ -172,6 +175,104 @@ t.test(
     t.strictSame(mail.headers, { 'Auto-Submitted': 'auto-generated', 'X-GAS-Event-Id': 'alice.deleted' });
   },
 );
+
+t.test('a password reset: the link with its token, for how long and until when, nothing changes if not asked, no name', async (t) => {
+  const token = 'alice.Zm9vYmFyYmF6-_0123456789abcdefABCDEF';
+  const mail = composePasswordResetEmail({
+    eventId: 'alice.password_reset_requested.r1',
+    to: 'alice@example.org',
+    token,
+    requestedAt: new Date('2026-12-07T06:40:31.250Z'),
+    expiresAt: new Date('2026-12-07T07:40:31Z'),
+    publicUrl: 'https://gas.example.org/',
+  });
+  const link = `https://gas.example.org/password/reset?token=${token}`;
+  t.equal(mail.to, 'alice@example.org');
+  t.equal(mail.subject, 'GAS: Reset your password');
+  t.equal(
+    mail.text,
+    [
+      'Hello,',
+      '',
+      'Someone, hopefully you, asked to set a new password for the GAS account with this email address.',
+      '',
+      'To choose a new password, open this link. It works once, for one hour, until 2026-12-07 07:40 UTC:',
+      link,
+      '',
+      'If you did not ask for it: you need do nothing. Your password stays as it is.',
+      '',
+      '-- ',
+      'You get this security email whatever your email preference, as it concerns your account; it is sent only when asked for.',
+      '',
+    ].join('\n'),
+  );
+  t.match(mail.html, `href="${link}"`);
+  t.match(mail.html, '>Choose a new password</a>');
+  t.match(mail.html, 'It works once, for one hour, until 2026-12-07 07:40 UTC.');
+  t.match(mail.html, 'If you did not ask for it: you need do nothing. Your password stays as it is.');
+  t.notMatch(mail.html, /<(img|link|script|iframe)\b|\ssrc="|url\(|@import/, 'nothing remote');
+  t.notMatch(mail.text + mail.html, /profile#notifications|Change it/, 'no preference link: the preference does not turn it off');
+  t.equal(mail.messageId, '<alice.password_reset_requested.r1@gas.example.org>');
+  t.strictSame(mail.headers, { 'Auto-Submitted': 'auto-generated', 'X-GAS-Event-Id': 'alice.password_reset_requested.r1' });
+
+  const other = (minutes: number) =>
+    composePasswordResetEmail({
+      eventId: 'e',
+      to: 'a@b.c',
+      token: 't',
+      requestedAt: new Date('2026-12-07T06:00:00Z'),
+      expiresAt: new Date(Date.parse('2026-12-07T06:00:00Z') + minutes * 60_000),
+      publicUrl: 'http://x.org',
+    }).text;
+  t.match(other(30), 'It works once, for 30 minutes, until 2026-12-07 06:30 UTC:', 'the lifetime is the one the link has');
+  t.match(other(120), 'for 2 hours, until');
+  t.match(other(-5), 'It works once, until 2026-12-07 05:55 UTC:', 'no lifetime when it cannot be said');
+});
+
+t.test('the reset link escapes what the token holds', async (t) => {
+  t.equal(passwordResetLink('http://127.0.0.1:8080//', 'a+b/c=&d e'), 'http://127.0.0.1:8080/password/reset?token=a%2Bb%2Fc%3D%26d%20e');
+});
+
+t.test('a password change: when and how, what to do if it was not you, no name, not tied to the preference', async (t) => {
+  const compose = (throughResetLink: boolean) =>
+    composePasswordChangedEmail({
+      eventId: `alice.password_changed.${throughResetLink ? 'link' : 'profile'}`,
+      to: 'alice@example.org',
+      occurredAt: new Date('2026-12-07T06:40:31Z'),
+      throughResetLink,
+      publicUrl: 'https://gas.example.org/',
+    });
+  const mail = compose(true);
+  t.equal(mail.to, 'alice@example.org');
+  t.equal(mail.subject, 'GAS: Your password was changed');
+  t.equal(
+    mail.text,
+    [
+      'Hello,',
+      '',
+      'The password of the GAS account with this email address was changed on 2026-12-07 06:40 UTC, through a link mailed to ' +
+        'this address.',
+      '',
+      'If it was you: you need do nothing.',
+      '',
+      'If it was not you: set a new password at once, and check your jobs and API tokens. Set a new password here: ' +
+        'https://gas.example.org/password/forgot',
+      '',
+      '-- ',
+      'You get this security notice whatever your email preference, as it concerns your account.',
+      '',
+    ].join('\n'),
+  );
+  t.match(compose(false).text, "was changed on 2026-12-07 06:40 UTC, on the account's profile page.\n");
+  t.match(compose(false).html, 'was changed on 2026-12-07 06:40 UTC, on the account&#39;s profile page.');
+  t.match(mail.html, 'href="https://gas.example.org/password/forgot"');
+  t.match(mail.html, '>Set a new password</a>');
+  t.match(mail.html, 'If it was not you: set a new password at once, and check your jobs and API tokens.');
+  t.notMatch(mail.html, /<(img|link|script|iframe)\b|\ssrc="|url\(|@import/, 'nothing remote');
+  t.notMatch(mail.text + mail.html, /profile#notifications|Change it/, 'no preference link: the preference does not turn it off');
+  t.equal(mail.messageId, '<alice.password_changed.link@gas.example.org>');
+  t.strictSame(mail.headers, { 'Auto-Submitted': 'auto-generated', 'X-GAS-Event-Id': 'alice.password_changed.link' });
+});
 
 t.test('Message-IDs hold only what they may', async (t) => {
   t.equal(messageIdFor('alice.upgraded.17', 'http://127.0.0.1:8080'), '<alice.upgraded.17@127.0.0.1>');
