@@ -36,6 +36,9 @@ import { registerConfirmRoutes } from './routes/confirm-routes.ts';
 import { registerAccountDeleteRoutes } from './routes/account-delete-routes.ts';
 import { FlashNotices } from './flash-notice.ts';
 import { ProviderReauthentications } from './provider-reauth.ts';
+import { PasswordResets } from './password-reset.ts';
+import type { MailedLinkTimes } from './mailed-link-limits.ts';
+import { registerPasswordRoutes } from './routes/password-routes.ts';
 import { EmailConfirmations } from './email-confirmation.ts';
 import type { ConfirmationTimes } from './email-confirmation.ts';
 import { AdminList, adminStateReader } from './admin-state.ts';
@@ -76,6 +79,8 @@ export interface GatewayDeps {
   annotators?: { available(): number; list?(): AnnotatorView[] };
   /** E-mail confirmation links: how long they work and how often they may be sent (defaults: CONFIRMATION_TIMES); tests set a clock. */
   emailConfirmation?: Partial<ConfirmationTimes> & { now?: () => number };
+  /** Password reset links' times and clock (tests); PASSWORD_RESET_TIMES and the real clock by default. */
+  passwordReset?: Partial<MailedLinkTimes> & { now?: () => number };
   /** The admin page: who sees it (by confirmed account e-mail) and where its Kubernetes figures come from. */
   admin?: { emails: readonly string[]; kube?: KubeReader };
   /**
@@ -275,6 +280,15 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
   });
   const flash = new FlashNotices(deps.secret, secure);
   const reauth = new ProviderReauthentications(deps.secret, secure);
+  const { now: resetNow, ...resetTimes } = deps.passwordReset ?? {};
+  const resets = new PasswordResets({
+    users: deps.identity.users,
+    accounts: deps.accounts,
+    registry: deps.registry,
+    logger: deps.logger,
+    times: resetTimes,
+    ...(resetNow ? { now: resetNow } : {}),
+  });
   const web: WebDeps = {
     jobs,
     jobCache,
@@ -328,6 +342,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     );
     registerLiveRoutes(app, web, deps.registry);
     registerAuthRoutes(app, web, { oidc: deps.oidc ? { name: deps.oidc.name } : null, secureCookies: secure });
+    registerPasswordRoutes(app, web, { resets, secureCookies: secure, oidc: deps.oidc ? { name: deps.oidc.name } : null });
     if (deps.oidc)
       registerOidcRoutes(app, web, {
         signIn: deps.oidc.signIn,

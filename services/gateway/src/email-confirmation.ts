@@ -13,19 +13,13 @@ import type { Registry } from '@gas/runtime';
 import type { AccountService, ServiceClient } from '@gas/proto';
 import { digest } from './identity/digest.ts';
 import type { Credentials, UserStore } from './identity/index.ts';
+import { sentInLastDay, waitBeforeNextLink } from './mailed-link-limits.ts';
+import type { MailedLinkTimes } from './mailed-link-limits.ts';
 
-export interface ConfirmationTimes {
-  /** How long a link works. */
-  ttlMs: number;
-  /** The least time between two links. */
-  resendIntervalMs: number;
-  /** At most this many links a day: a stranger who signed up with someone's address cannot flood their mailbox. */
-  maxPerDay: number;
-}
+export type ConfirmationTimes = MailedLinkTimes;
 
 export const CONFIRMATION_TIMES: ConfirmationTimes = { ttlMs: 24 * 3600_000, resendIntervalMs: 2 * 60_000, maxPerDay: 5 };
 
-const DAY_MS = 24 * 3600_000;
 /** `<user id>.<43 base64url characters: 256 random bits>`: the user id lets a wrong account be told apart from a forgery. */
 const TOKEN = /^([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{43})$/;
 
@@ -131,12 +125,8 @@ export class EmailConfirmations {
       decided.refusal = null;
       if (cur.userId !== userId) return refuse({ sent: false, reason: 'no-record' });
       if (cur.emailConfirmedAt) return refuse({ sent: false, reason: 'already' });
-      const sent = (cur.confirmation?.sentAt ?? []).filter((at) => now - Date.parse(at) < DAY_MS);
-      const waits = [
-        sent.length > 0 ? Date.parse(sent[sent.length - 1]!) + this.times.resendIntervalMs - now : 0,
-        sent.length >= this.times.maxPerDay ? Date.parse(sent[sent.length - this.times.maxPerDay]!) + DAY_MS - now : 0,
-      ];
-      const retryInMs = Math.max(...waits);
+      const sent = sentInLastDay(cur.confirmation?.sentAt, now);
+      const retryInMs = waitBeforeNextLink(sent, now, this.times);
       if (retryInMs > 0) return refuse({ sent: false, reason: 'too-soon', retryInMs });
       return {
         ...cur,

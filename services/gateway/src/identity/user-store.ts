@@ -25,8 +25,13 @@ export interface Credentials {
   jobMailAfterConfirmation?: boolean;
   /** The confirmation link last mailed: the SHA-256 of its token, when it stops working, when links were sent. */
   confirmation?: PendingConfirmation;
+  /** The password reset link last mailed, the same way; its token is used up when the password is set. */
+  passwordReset?: PendingConfirmation;
+  /** When the password was last changed (a reset link or the profile); absent: never since sign-up. */
+  passwordChangedAt?: string;
 }
 
+/** A link mailed to the address (a confirmation, a password reset), as the record keeps it. */
 export interface PendingConfirmation {
   tokenDigest: string;
   expiresAt: string;

@@ -14,6 +14,9 @@ import type { WebDeps } from './web-deps.ts';
 
 type Form = Record<string, string | undefined>;
 
+/** How long after a change the profile, asked to, says that the password was changed. */
+const PASSWORD_NOTICE_MS = 10 * 60_000;
+
 export function profileOf(who: SignedIn) {
   const a = who.account;
   return {
@@ -58,17 +61,27 @@ export function registerAccountRoutes(app: FastifyInstance, deps: WebDeps): void
     if (!who) return reply;
     const q = req.query as Form;
     const profile = profileOf(who);
-    const { confirmed: emailConfirmed, jobMailHeld } = await deps.confirmations.addressState(who.userId, profile.email);
+    const [{ confirmed: emailConfirmed, jobMailHeld }, credentials] = await Promise.all([
+      deps.confirmations.addressState(who.userId, profile.email),
+      profile.email ? identity.users.byEmail(profile.email) : null,
+    ]);
+    const own = credentials?.userId === who.userId ? credentials : null;
+    const changedAt = own?.passwordChangedAt ? Date.parse(own.passwordChangedAt) : 0;
     // The query only picks which notice; whether it is true is the account's state (a crafted
-    // link cannot make the page say an address is confirmed or a link sent).
+    // link cannot make the page say an address is confirmed, a link sent or a password changed).
     const notice = q.saved
       ? 'Your profile was saved.'
-      : q.confirmed && emailConfirmed
-        ? 'Your e-mail address is confirmed.'
-        : q.sent && !emailConfirmed
-          ? `A new confirmation link is on its way to ${profile.email}; it works for 24 hours.`
-          : null;
-    return sendPage(reply, profilePage({ viewer: who.viewer, profile, emailConfirmed, jobMailHeld, notice }));
+      : q.password === 'changed' && Date.now() - changedAt < PASSWORD_NOTICE_MS
+        ? 'Your password was changed; your other sessions were signed out. We e-mailed you about it.'
+        : q.confirmed && emailConfirmed
+          ? 'Your e-mail address is confirmed.'
+          : q.sent && !emailConfirmed
+            ? `A new confirmation link is on its way to ${profile.email}; it works for 24 hours.`
+            : null;
+    return sendPage(
+      reply,
+      profilePage({ viewer: who.viewer, profile, emailConfirmed, jobMailHeld, hasPassword: Boolean(own?.passwordHash), notice }),
+    );
   });
 
   app.post('/profile', async (req, reply) => {

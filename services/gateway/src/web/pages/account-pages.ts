@@ -5,6 +5,7 @@ import type { Viewer } from '../layout.ts';
 import type { ApiTokenInfo } from '../../identity/index.ts';
 import { formatTime } from './job-status.ts';
 import { deleteAccountSection } from './delete-account-page.ts';
+import { changePasswordSection } from './password-pages.ts';
 
 export interface ProfileData {
   name: string;
@@ -58,6 +59,8 @@ export function profilePage(o: {
   emailConfirmed?: boolean;
   /** Job e-mails wait for the address to be confirmed: the choice is shown off and cannot be changed yet. */
   jobMailHeld?: boolean;
+  /** The account has a password (not only an identity provider): the page offers to change it. */
+  hasPassword?: boolean;
   notice?: string | null;
   error?: string | null;
 }): Html {
@@ -88,6 +91,7 @@ ${confirmation(v, p, o.emailConfirmed ?? true)}
   <p>Plan: <strong>${v.plan}</strong> · <a href="/subscribe">${v.plan === 'premium' ? 'manage' : 'upgrade'}</a></p>
   <button type="submit">Save</button>
 </form>
+${o.hasPassword ? changePasswordSection(v) : ''}
 ${deleteAccountSection()}`,
   });
 }

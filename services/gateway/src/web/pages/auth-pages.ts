@@ -41,6 +41,7 @@ export function signInPage(o: AuthForm): Html {
     <label>Password <input type="password" name="password" autocomplete="current-password" required></label>
     <button type="submit">Sign in</button>
   </form>
+  <p class="muted small"><a href="/password/forgot">Forgot your password?</a></p>
   ${o.oidc ? html`<p class="or">or</p><p><a class="button secondary wide" href="/signin/oidc${o.next ? html`?next=${encodeURIComponent(o.next)}` : ''}">Sign in with ${o.oidc.name}</a></p>` : ''}
   <p class="muted">No account yet? <a href="/signup">Sign up</a></p>
 </section>`,
