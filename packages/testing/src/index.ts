@@ -18,7 +18,7 @@ export { bgzf } from './bgzf-writer.ts';
 export { launchBrowser, newPage, pageErrors, screenshot, DESKTOP, PHONE } from './browser.ts';
 export type { Viewport } from './browser.ts';
 export type { Browser, Page } from 'playwright-core';
-export { startOidcProvider, DEFAULT_OIDC_USERS } from './oidc-provider.ts';
+export { startOidcProvider, DEFAULT_OIDC_USERS, OidcProviderBrowser } from './oidc-provider.ts';
 export type { OidcProviderHandle, OidcTestClient, OidcTestUser, StartOidcProviderOptions } from './oidc-provider.ts';
 export { WebClient } from './web-client.ts';
 export type { WebResponse } from './web-client.ts';

@@ -162,3 +162,57 @@ export async function startOidcProvider(opts: StartOidcProviderOptions): Promise
     };
   }
 }
+
+/**
+ * A browser at the test provider: from an authorization URL it follows the redirects, fills the
+ * login form as `login` (any password: the development login does not check it), consents, and
+ * stops at the redirect to the relying party's `redirectUri`, which it returns (the test takes its
+ * query to the gateway). Its cookies at the provider are kept between sign-ins, as a browser's are,
+ * so a second sign-in finds the provider's session; `prompts` lists the forms it was shown.
+ */
+export class OidcProviderBrowser {
+  readonly prompts: string[] = [];
+  private readonly cookies = new Map<string, string>();
+
+  constructor(private readonly redirectUri: string) {}
+
+  async signIn(start: URL, login: string): Promise<URL> {
+    let url = start;
+    let init: RequestInit = {};
+    for (let step = 0; step < 20; step++) {
+      if (url.href.startsWith(this.redirectUri)) return url;
+      const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+      const res = await fetch(url, { ...init, redirect: 'manual', headers: cookie ? { cookie } : {} });
+      for (const line of res.headers.getSetCookie()) {
+        const [pair = ''] = line.split(';');
+        const i = pair.indexOf('=');
+        const value = pair.slice(i + 1).trim();
+        if (value) this.cookies.set(pair.slice(0, i).trim(), value);
+        else this.cookies.delete(pair.slice(0, i).trim());
+      }
+      const location = res.headers.get('location');
+      if (location) {
+        await res.body?.cancel();
+        url = new URL(location, url);
+        init = {};
+        continue;
+      }
+      const html = await res.text();
+      const form = /<form\b[^>]*\baction="([^"]*)"[^>]*>([\s\S]*?)<\/form>/i.exec(html);
+      if (!form) throw new Error(`expected a form from the provider, got ${res.status}:\n${html.slice(0, 500)}`);
+      const fields = new URLSearchParams();
+      for (const input of form[2]!.matchAll(/<input\b[^>]*>/gi)) {
+        const name = /\bname="([^"]*)"/.exec(input[0])?.[1];
+        if (name) fields.set(name, /\bvalue="([^"]*)"/.exec(input[0])?.[1] ?? '');
+      }
+      this.prompts.push(fields.get('prompt') ?? '');
+      if (fields.get('prompt') === 'login') {
+        fields.set('login', login);
+        fields.set('password', 'anything: the test provider does not check it');
+      }
+      url = new URL(form[1]!.replaceAll('&amp;', '&'), url);
+      init = { method: 'POST', body: fields };
+    }
+    throw new Error('the provider did not redirect to the callback within 20 steps');
+  }
+}

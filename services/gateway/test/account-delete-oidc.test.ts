@@ -5,7 +5,7 @@
 // provider between sign-ins, so the provider has a session the re-authentication must not reuse.
 import t from 'tap';
 import { create, AccountSchema, RpcError, Status } from '@gas/proto';
-import { startGasStack, startOidcProvider, WebClient } from '@gas/testing';
+import { OidcProviderBrowser, startGasStack, startOidcProvider, WebClient } from '@gas/testing';
 import { OidcSignIn } from '../src/oidc-sign-in.ts';
 import { hashPassword } from '../src/identity/index.ts';
 import { stackClients, stackGateway } from './stack-clients.ts';
@@ -40,48 +40,11 @@ const base = `http://127.0.0.1:${typeof address === 'object' && address ? addres
 /** One browser: its cookies at the gateway (a WebClient) and at the provider, and the provider forms it was shown. */
 class Browser {
   readonly web = new WebClient(base);
-  readonly providerCookies = new Map<string, string>();
-  prompts: string[] = [];
+  readonly provider = new OidcProviderBrowser(REDIRECT_URI);
 
   /** Follows the provider from `start` to its redirect to REDIRECT_URI, signing in as `login` when asked. */
-  async atProvider(start: URL, login: string): Promise<URL> {
-    let url = start;
-    let init: RequestInit = {};
-    for (let step = 0; step < 20; step++) {
-      if (url.href.startsWith(REDIRECT_URI)) return url;
-      const cookie = [...this.providerCookies].map(([k, v]) => `${k}=${v}`).join('; ');
-      const res = await fetch(url, { ...init, redirect: 'manual', headers: cookie ? { cookie } : {} });
-      for (const line of res.headers.getSetCookie()) {
-        const [pair = ''] = line.split(';');
-        const i = pair.indexOf('=');
-        const value = pair.slice(i + 1).trim();
-        if (value) this.providerCookies.set(pair.slice(0, i).trim(), value);
-        else this.providerCookies.delete(pair.slice(0, i).trim());
-      }
-      const location = res.headers.get('location');
-      if (location) {
-        await res.body?.cancel();
-        url = new URL(location, url);
-        init = {};
-        continue;
-      }
-      const html = await res.text();
-      const form = /<form\b[^>]*\baction="([^"]*)"[^>]*>([\s\S]*?)<\/form>/i.exec(html);
-      if (!form) throw new Error(`expected a form from the provider, got ${res.status}:\n${html.slice(0, 500)}`);
-      const fields = new URLSearchParams();
-      for (const input of form[2]!.matchAll(/<input\b[^>]*>/gi)) {
-        const name = /\bname="([^"]*)"/.exec(input[0])?.[1];
-        if (name) fields.set(name, /\bvalue="([^"]*)"/.exec(input[0])?.[1] ?? '');
-      }
-      this.prompts.push(fields.get('prompt') ?? '');
-      if (fields.get('prompt') === 'login') {
-        fields.set('login', login);
-        fields.set('password', 'anything: the test provider does not check it');
-      }
-      url = new URL(form[1]!.replaceAll('&amp;', '&'), url);
-      init = { method: 'POST', body: fields };
-    }
-    throw new Error('the provider did not redirect to the callback within 20 steps');
+  atProvider(start: URL, login: string): Promise<URL> {
+    return this.provider.signIn(start, login);
   }
 
   /** Signs in to GAS through the provider; a first sign-in makes the account. */
@@ -96,7 +59,7 @@ class Browser {
     const page = await this.web.get('/account/delete');
     const begin = await this.web.postForm('/signin/oidc/reauthenticate', { _csrf: WebClient.csrfOf(page.text), next: '/account/delete' });
     if (begin.status !== 303 || !begin.location) throw new Error(`/signin/oidc/reauthenticate answered ${begin.status}: ${begin.text}`);
-    this.prompts = [];
+    this.provider.prompts.length = 0;
     const callback = await this.atProvider(new URL(begin.location), login);
     return { begin, res: await this.web.get(`/signin/oidc/callback${callback.search}`) };
   }
@@ -144,7 +107,10 @@ t.test('signing in at the provider again unlocks the deletion for this session, 
   const asked = new URL(begin.location!);
   t.equal(asked.searchParams.get('prompt'), 'login');
   t.equal(asked.searchParams.get('max_age'), '0');
-  t.ok(b.prompts.includes('login'), `the provider asked for the sign-in again, though it had a session (forms: ${b.prompts.join(', ')})`);
+  t.ok(
+    b.provider.prompts.includes('login'),
+    `the provider asked for the sign-in again, though it had a session (forms: ${b.provider.prompts.join(', ')})`,
+  );
   t.equal(res.status, 303);
   t.equal(res.location, '/account/delete');
 

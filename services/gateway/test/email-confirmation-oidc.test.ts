@@ -4,7 +4,7 @@
 // browser through the provider's login and consent forms.
 import t from 'tap';
 import { create, AccountSchema } from '@gas/proto';
-import { startGasStack, startOidcProvider, WebClient } from '@gas/testing';
+import { OidcProviderBrowser, startGasStack, startOidcProvider, WebClient } from '@gas/testing';
 import { OidcSignIn } from '../src/oidc-sign-in.ts';
 import { stackClients, stackGateway } from './stack-clients.ts';
 
@@ -40,51 +40,12 @@ await app.listen({ port: 0, host: '127.0.0.1' });
 const address = app.server.address();
 const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 
-/** Plays the browser at the provider, from the authorization URL to the redirect to REDIRECT_URI. */
-async function atProvider(start: URL, login: string): Promise<URL> {
-  const cookies = new Map<string, string>();
-  let url = start;
-  let init: RequestInit = {};
-  for (let step = 0; step < 20; step++) {
-    if (url.href.startsWith(REDIRECT_URI)) return url;
-    const cookie = [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    const res = await fetch(url, { ...init, redirect: 'manual', headers: cookie ? { cookie } : {} });
-    for (const line of res.headers.getSetCookie()) {
-      const [pair = ''] = line.split(';');
-      const i = pair.indexOf('=');
-      cookies.set(pair.slice(0, i).trim(), pair.slice(i + 1).trim());
-    }
-    const location = res.headers.get('location');
-    if (location) {
-      await res.body?.cancel();
-      url = new URL(location, url);
-      init = {};
-      continue;
-    }
-    const html = await res.text();
-    const form = /<form\b[^>]*\baction="([^"]*)"[^>]*>([\s\S]*?)<\/form>/i.exec(html);
-    if (!form) throw new Error(`expected a form from the provider, got ${res.status}:\n${html.slice(0, 500)}`);
-    const fields = new URLSearchParams();
-    for (const input of form[2]!.matchAll(/<input\b[^>]*>/gi)) {
-      const name = /\bname="([^"]*)"/.exec(input[0])?.[1];
-      if (name) fields.set(name, /\bvalue="([^"]*)"/.exec(input[0])?.[1] ?? '');
-    }
-    if (fields.get('prompt') === 'login') {
-      fields.set('login', login);
-      fields.set('password', 'anything: the test provider does not check it');
-    }
-    url = new URL(form[1]!.replaceAll('&amp;', '&'), url);
-    init = { method: 'POST', body: fields };
-  }
-  throw new Error('the provider did not redirect to the callback within 20 steps');
-}
-
 /** Signs in through the provider as `login`; the gateway's answer to the callback. */
 async function oidcSignIn(login: string) {
   const web = new WebClient(base);
   const begin = await web.get('/signin/oidc');
   if (begin.status !== 303 || !begin.location) throw new Error(`/signin/oidc answered ${begin.status}`);
-  const callback = await atProvider(new URL(begin.location), login);
+  const callback = await new OidcProviderBrowser(REDIRECT_URI).signIn(new URL(begin.location), login);
   const res = await web.get(`/signin/oidc/callback${callback.search}`);
   return { web, res };
 }
