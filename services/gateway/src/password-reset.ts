@@ -120,22 +120,35 @@ export class PasswordResets {
 
   /**
    * Sets the password of the token's account to `passwordHash` when the token is its current,
-   * unexpired link, and uses the link up. `userId`: whose password it was, when changed.
+   * unexpired link, and uses the link up. The link came to the address, so opening it proves the
+   * account owns it, as a confirmation link would: an unconfirmed address is confirmed.
+   * `userId`: whose password it was, when changed; `jobMailReleased`: the account's job e-mails
+   * were waiting for that confirmation (the caller turns them on, as after a confirmation link).
    */
-  async reset(token: string, passwordHash: string): Promise<{ outcome: ResetLinkOutcome | 'changed'; userId?: string }> {
+  async reset(
+    token: string,
+    passwordHash: string,
+  ): Promise<{ outcome: ResetLinkOutcome | 'changed'; userId?: string; jobMailReleased?: boolean }> {
     const found = await this.recordOf(token);
     if (!found) return this.used('invalid');
-    const decided: { outcome: ResetLinkOutcome } = { outcome: 'invalid' };
+    const decided: { outcome: ResetLinkOutcome; released: boolean } = { outcome: 'invalid', released: false };
     const res = await this.deps.users.update(found.email, (cur) => {
       decided.outcome = cur.userId === found.userId ? judge(token, cur, this.now()) : 'invalid';
-      return decided.outcome === 'valid'
-        ? { ...cur, passwordHash, passwordReset: undefined, passwordChangedAt: new Date(this.now()).toISOString() }
-        : null;
+      if (decided.outcome !== 'valid') return null;
+      const at = new Date(this.now()).toISOString();
+      decided.released = !cur.emailConfirmedAt && cur.jobMailAfterConfirmation === true;
+      return {
+        ...cur,
+        passwordHash,
+        passwordReset: undefined,
+        passwordChangedAt: at,
+        ...(cur.emailConfirmedAt ? {} : { emailConfirmedAt: at, confirmation: undefined, jobMailAfterConfirmation: undefined }),
+      };
     });
     if (!res?.changed) return this.used(decided.outcome === 'valid' ? 'invalid' : decided.outcome);
     this.count('changed');
     await this.told(found.userId, true);
-    return { outcome: 'changed', userId: found.userId };
+    return { outcome: 'changed', userId: found.userId, jobMailReleased: decided.released };
   }
 
   /**

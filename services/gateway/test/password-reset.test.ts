@@ -123,7 +123,8 @@ t.test('every address gets the same answer; only an account with a password gets
 });
 
 t.test('the link sets a new password once, signs every session out, and the owner is told', async (t) => {
-  const { web } = await account('sam@example.org');
+  const { web, userId } = await account('sam@example.org');
+  t.notOk((await identity.users.byEmail('sam@example.org'))?.emailConfirmedAt, 'a sign-up has not confirmed its address');
   t.equal((await askForLink('sam@example.org')).status, 200);
   const path = linkOf(await mail('sam@example.org', RESET));
 
@@ -145,6 +146,10 @@ t.test('the link sets a new password once, signs every session out, and the owne
   t.equal((await web.get('/jobs')).status, 303, 'the session from before is over');
   t.equal((await new WebClient(base).signIn('sam@example.org', PASSWORD)).status, 401, 'the old password is refused');
   t.equal((await new WebClient(base).signIn('sam@example.org', NEW_PASSWORD)).status, 303, 'the new one works');
+  // The link came to the address: like a confirmation link, it proves the account owns it.
+  t.ok((await identity.users.byEmail('sam@example.org'))?.emailConfirmedAt, 'the address is confirmed');
+  const prefs = (await clients.accounts.getAccount({ userId })).account?.notifications;
+  t.same([prefs?.emailOnCompletion, prefs?.emailOnFailure], [true, true], 'and the job e-mails that waited for it are on');
 
   const again = await useLink(path, 'yet another long password');
   t.equal(again.page.status, 400, 'the link works once');

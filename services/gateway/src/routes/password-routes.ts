@@ -11,7 +11,7 @@ import { signInPage } from '../web/pages/auth-pages.ts';
 import { RESET_LINK_ASKED, forgotPasswordPage, resetPasswordPage } from '../web/pages/password-pages.ts';
 import { sendPage } from '../web/send-page.ts';
 import { signedIn } from '../web/viewer.ts';
-import { profileOf } from './account-routes.ts';
+import { profileOf, saveProfile } from './account-routes.ts';
 import { SignedOutForms } from './signed-out-form.ts';
 import type { WebDeps } from './web-deps.ts';
 
@@ -35,6 +35,23 @@ export function registerPasswordRoutes(
   const { authn, identity } = deps;
   const { resets } = opts;
   const forms = new SignedOutForms(opts.secureCookies);
+
+  /**
+   * Job e-mails were off until the address was confirmed (sign-up), and the reset link confirmed it:
+   * on, as everyone starts, and as a confirmation link turns them on. Should this fail, the address
+   * stays confirmed and the profile lets the user turn them on.
+   */
+  async function jobMailOn(userId: string): Promise<void> {
+    const account = (await deps.accounts.getAccount({ userId })).account;
+    if (!account) return;
+    await saveProfile({ accounts: deps.accounts, users: identity.users }, userId, {
+      name: account.name,
+      email: account.email,
+      institution: account.institution,
+      emailOnCompletion: true,
+      emailOnFailure: true,
+    });
+  }
 
   app.get('/password/forgot', async (req, reply) =>
     sendPage(reply, forgotPasswordPage({ formToken: forms.token(req, reply), email: (req.query as Form).email ?? '' })),
@@ -77,11 +94,13 @@ export function registerPasswordRoutes(
         ? again(400, problem)
         : sendPage(reply, resetPasswordPage({ formToken: forms.token(req, reply), token, outcome }), 400);
     }
-    const { outcome, userId } = await resets.reset(token, await hashPassword(f.password!));
+    const { outcome, userId, jobMailReleased } = await resets.reset(token, await hashPassword(f.password!));
     if (outcome !== 'changed') {
       req.log.info({ outcome }, 'password reset refused');
       return sendPage(reply, resetPasswordPage({ formToken: forms.token(req, reply), token, outcome }), 400);
     }
+    if (jobMailReleased)
+      await jobMailOn(userId!).catch((err: unknown) => req.log.warn({ err, userId }, 'job e-mails could not be turned on'));
     // Whoever else was signed in (perhaps the reason for the reset) is signed out, this browser too.
     const sessionsEnded = await identity.sessions.endAll(userId!);
     authn.clearSessionCookie(reply);
