@@ -121,13 +121,19 @@ export function composeSignUpAttemptEmail(o: { eventId: string; to: string; occu
     `On ${when} someone tried to create a GAS account with this email address. ` +
     'This address already has an account, so no new account was made and nobody was signed in.';
   const ifYou = 'If it was you: you have an account already. Sign in with it';
+  const forgot = `${base}/password/forgot`;
+  const forgotten = 'Forgot its password? Ask for a link to set a new one';
   const ifNot = 'If it was not you: you need do nothing. Your account is unchanged.';
   const why = 'You get this security notice whatever your email preference, as it concerns your account. GAS sends at most one an hour.';
-  const text = ['Hello,', '', what, '', `${ifYou}: ${signIn}`, '', ifNot, '', '-- ', why, ''].join('\n');
+  const text = ['Hello,', '', what, '', `${ifYou}: ${signIn}`, `${forgotten}: ${forgot}`, '', ifNot, '', '-- ', why, ''].join('\n');
   const e = escapeHtml;
   const html = htmlPage({
     title: SIGN_UP_ATTEMPT_TITLE,
-    body: ['Hello,', what, `${ifYou}.`, ifNot].map((p) => `<p style="margin:0 0 12px">${e(p)}</p>`),
+    body: [
+      ...['Hello,', what, `${ifYou}.`].map((p) => `<p style="margin:0 0 12px">${e(p)}</p>`),
+      `<p style="margin:0 0 12px">${e(forgotten)}: <a href="${e(forgot)}">${e(forgot)}</a></p>`,
+      `<p style="margin:0 0 12px">${e(ifNot)}</p>`,
+    ],
     link: signIn,
     linkText: 'Sign in to GAS',
     footer: e(why),

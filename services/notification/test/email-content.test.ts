@@ -80,6 +80,7 @@ t.test('a sign-up attempt: what happened and when, the sign-in link, nothing fro
         'account, so no new account was made and nobody was signed in.',
       '',
       'If it was you: you have an account already. Sign in with it: https://gas.example.org/signin',
+      'Forgot its password? Ask for a link to set a new one: https://gas.example.org/password/forgot',
       '',
       'If it was not you: you need do nothing. Your account is unchanged.',
       '',
@@ -90,6 +91,7 @@ t.test('a sign-up attempt: what happened and when, the sign-in link, nothing fro
   );
   t.match(mail.html, /On 2026-12-07 06:40 UTC someone tried to create a GAS account with this email address\./);
   t.match(mail.html, /If it was not you: you need do nothing\. Your account is unchanged\./);
+  t.match(mail.html, /<a href="https:\/\/gas\.example\.org\/password\/forgot">/);
   t.match(mail.html, /href="https:\/\/gas\.example\.org\/signin"/);
   t.notMatch(mail.html, /<(img|link|script|iframe)\b|\ssrc="|url\(|@import/, 'nothing remote');
   t.notMatch(mail.text + mail.html, /profile#notifications|Change it/, 'no preference link: the preference does not turn it off');
