@@ -83,15 +83,24 @@ export class EmailConfirmations {
   }
 
   /**
-   * From one read of the record: whether the address is confirmed, and whether the account's job
-   * e-mails wait for that (a password sign-up that has not confirmed yet).
+   * From one read of the record: whether the address is confirmed, whether the account's job
+   * e-mails wait for that (a password sign-up that has not confirmed yet), and the account's
+   * password: whether it has one (an OIDC-only or operator user has none) and when it last changed.
    */
-  async addressState(userId: string, email: string | undefined | null): Promise<{ confirmed: boolean; jobMailHeld: boolean }> {
-    if (!email) return { confirmed: false, jobMailHeld: false };
-    if (this.deps.operatorUsers.has(userId)) return { confirmed: true, jobMailHeld: false };
+  async addressState(
+    userId: string,
+    email: string | undefined | null,
+  ): Promise<{ confirmed: boolean; jobMailHeld: boolean; hasPassword: boolean; passwordChangedAt?: string }> {
+    if (!email) return { confirmed: false, jobMailHeld: false, hasPassword: false };
+    if (this.deps.operatorUsers.has(userId)) return { confirmed: true, jobMailHeld: false, hasPassword: false };
     const record = await this.recordOf(userId, email);
     const confirmed = Boolean(record?.emailConfirmedAt);
-    return { confirmed, jobMailHeld: !confirmed && record?.jobMailAfterConfirmation === true };
+    return {
+      confirmed,
+      jobMailHeld: !confirmed && record?.jobMailAfterConfirmation === true,
+      hasPassword: Boolean(record?.passwordHash),
+      ...(record?.passwordChangedAt ? { passwordChangedAt: record.passwordChangedAt } : {}),
+    };
   }
 
   /** Marks the address confirmed without a link (an identity provider verified it); true when it was not before. */

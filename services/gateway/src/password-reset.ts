@@ -10,7 +10,7 @@ import type { AccountService, ServiceClient } from '@gas/proto';
 import { Counter } from '@gas/runtime';
 import type { Logger, Registry } from '@gas/runtime';
 import { digest } from './identity/digest.ts';
-import { verifyPassword } from './identity/index.ts';
+import { hashPassword, verifyPassword } from './identity/index.ts';
 import type { Credentials, UserStore } from './identity/index.ts';
 import { sentInLastDay, waitBeforeNextLink } from './mailed-link-limits.ts';
 import type { MailedLinkTimes } from './mailed-link-limits.ts';
@@ -152,18 +152,15 @@ export class PasswordResets {
   }
 
   /**
-   * The profile's change: `current` must be the account's password. A reset link still pending
+   * The profile's change to `password`: `current` must be the account's password. A reset link still pending
    * stops working. 'no-password': the account signs in through an identity provider.
    */
-  async change(
-    userId: string,
-    email: string,
-    current: string,
-    passwordHash: string,
-  ): Promise<'changed' | 'wrong-password' | 'no-password'> {
+  async change(userId: string, email: string, current: string, password: string): Promise<'changed' | 'wrong-password' | 'no-password'> {
     const before = await this.deps.users.byEmail(email);
     if (!before || before.userId !== userId || before.passwordHash === null) return 'no-password';
     if (!(await verifyPassword(current, before.passwordHash))) return 'wrong-password';
+    // Hashed only once the current password is right: a wrong guess costs one scrypt, not two.
+    const passwordHash = await hashPassword(password);
     // Only over the password just checked: one changed meanwhile (a reset link) is not overwritten.
     const res = await this.deps.users.update(email, (cur) =>
       cur.userId === userId && cur.passwordHash === before.passwordHash

@@ -174,7 +174,7 @@ export function createAccountService(deps: {
       throw rpcErrors.failedPrecondition("email is not the account's address");
     const link = { email: account.email, token: req.token, expiresAt: req.expiresAt };
     const eventId = await publishRequested(name, account, req.requestId, fields(link));
-    deps.logger.info({ userId: req.userId, eventId }, name.replace(/_/g, ' '));
+    deps.logger.info({ userId: req.userId, eventId, event: name }, 'link to the account address requested');
   }
 
   return {

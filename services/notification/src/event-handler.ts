@@ -183,7 +183,7 @@ export function createEventHandler(deps: EventHandlerDeps) {
     const log = deps.logger.child({ eventId: e.eventId, userId });
     if (expiresAt.getTime() <= Date.now()) {
       deps.metrics.emails.inc({ kind, outcome: 'expired' });
-      log.warn(`${reset ? 'password reset' : 'email confirmation'} link expired before it could be sent; not sent`);
+      log.warn({ link: kind }, 'link expired before it could be sent; not sent');
       return ack;
     }
     const link = { eventId: e.eventId, to: c.email, token: c.token, expiresAt, publicUrl: deps.publicUrl };

@@ -61,12 +61,13 @@ export function registerAccountRoutes(app: FastifyInstance, deps: WebDeps): void
     if (!who) return reply;
     const q = req.query as Form;
     const profile = profileOf(who);
-    const [{ confirmed: emailConfirmed, jobMailHeld }, credentials] = await Promise.all([
-      deps.confirmations.addressState(who.userId, profile.email),
-      profile.email ? identity.users.byEmail(profile.email) : null,
-    ]);
-    const own = credentials?.userId === who.userId ? credentials : null;
-    const changedAt = own?.passwordChangedAt ? Date.parse(own.passwordChangedAt) : 0;
+    const {
+      confirmed: emailConfirmed,
+      jobMailHeld,
+      hasPassword,
+      passwordChangedAt,
+    } = await deps.confirmations.addressState(who.userId, profile.email);
+    const changedAt = passwordChangedAt ? Date.parse(passwordChangedAt) : 0;
     // The query only picks which notice; whether it is true is the account's state (a crafted
     // link cannot make the page say an address is confirmed, a link sent or a password changed).
     const notice = q.saved
@@ -78,10 +79,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: WebDeps): void
           : q.sent && !emailConfirmed
             ? `A new confirmation link is on its way to ${profile.email}; it works for 24 hours.`
             : null;
-    return sendPage(
-      reply,
-      profilePage({ viewer: who.viewer, profile, emailConfirmed, jobMailHeld, hasPassword: Boolean(own?.passwordHash), notice }),
-    );
+    return sendPage(reply, profilePage({ viewer: who.viewer, profile, emailConfirmed, jobMailHeld, hasPassword, notice }));
   });
 
   app.post('/profile', async (req, reply) => {

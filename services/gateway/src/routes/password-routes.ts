@@ -131,7 +131,7 @@ export function registerPasswordRoutes(
     };
     const problem = newPasswordProblem(f);
     if (problem) return again(400, problem);
-    const outcome = await resets.change(who.userId, email, f.current ?? '', await hashPassword(f.password!));
+    const outcome = await resets.change(who.userId, email, f.current ?? '', f.password!);
     if (outcome === 'no-password')
       return again(409, 'Your account signs in through an identity provider and has no password here to change.');
     if (outcome === 'wrong-password') {
