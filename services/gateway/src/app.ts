@@ -34,6 +34,8 @@ import { registerUploadTicketRoutes } from './routes/upload-ticket-routes.ts';
 import { registerAdminRoutes } from './routes/admin-routes.ts';
 import { registerConfirmRoutes } from './routes/confirm-routes.ts';
 import { registerAccountDeleteRoutes } from './routes/account-delete-routes.ts';
+import { registerAdminAccountRoutes } from './routes/admin-account-routes.ts';
+import { AccountDeletion } from './account-deletion.ts';
 import { FlashNotices } from './flash-notice.ts';
 import { ProviderReauthentications } from './provider-reauth.ts';
 import { PasswordResets } from './password-reset.ts';
@@ -312,6 +314,15 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     annotators: annotators?.list ? { list: () => annotators.list!() } : undefined,
     kube: deps.admin?.kube ?? kubeReader({ inCluster: false, deployment: '', hpa: '', timeoutMs: 0 }),
   });
+  // One for both ways in (the owner's page and the admin's), so they share the deletion counter.
+  const deletion = new AccountDeletion({
+    identity: deps.identity,
+    jobs,
+    accounts: deps.accounts,
+    billing: deps.billing,
+    jobCache,
+    registry: deps.registry,
+  });
   registerApiDocs(app);
   // Sign-in and sign-up attempts: a small budget per address, against password guessing. The rate
   // limiter reads a route's budget in its own onRoute hook; this one is added now, before the
@@ -354,8 +365,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     registerPageRoutes(app, web);
     registerAccountRoutes(app, web);
     registerAccountDeleteRoutes(app, web, {
-      billing: deps.billing,
-      registry: deps.registry,
+      deletion,
       flash,
       oidc: deps.oidc ? { name: deps.oidc.name, reauth } : null,
     });
@@ -363,6 +373,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     registerNoticeRoutes(app, web);
     registerBillingRoutes(app, web, deps.billing, deps.publicUrl ?? '');
     registerAdminRoutes(app, web, adminState);
+    registerAdminAccountRoutes(app, web, deletion);
   });
   return app;
 }

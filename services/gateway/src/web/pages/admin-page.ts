@@ -1,7 +1,8 @@
 // The admin page: the annotator work queue, the annotators announcing themselves, and what
 // Kubernetes says about the annotator's Deployment, autoscaler and pods. Each part says on its own
 // when it cannot be read. The page script (static/admin.js) fetches the page again every few
-// seconds and swaps in the fresh figures (#admin-state).
+// seconds and swaps in the fresh figures (#admin-state). Below them, looking an account up
+// (admin-accounts-page.ts).
 import { html } from '../html.ts';
 import type { Html } from '../html.ts';
 import { page } from '../layout.ts';
@@ -9,6 +10,7 @@ import type { Viewer } from '../layout.ts';
 import type { AdminState, QueueFigures } from '../../admin-state.ts';
 import type { DeploymentFigures, HpaFigures, KubeSnapshot, Part, PodFigures } from '../../admin-kube.ts';
 import { durationWords } from '../../time-words.ts';
+import { accountsSection } from './admin-accounts-page.ts';
 
 /** An age as kubectl prints it: 45s, 12m, 5h, 3d. */
 export function shortAge(seconds: number): string {
@@ -161,7 +163,9 @@ export function adminPage(o: { viewer: Viewer; state: AdminState }): Html {
     viewer: o.viewer,
     nav: 'admin',
     scripts: ['admin.js'],
+    // The accounts section stays outside #admin-state: the refresh would wipe an address being typed.
     body: html`<h1>Admin</h1>
-${adminState(o.state)}`,
+${adminState(o.state)}
+${accountsSection(o.viewer)}`,
   });
 }
