@@ -6,18 +6,22 @@
 // the lookup says what the account holds; a wrong password or address, queued jobs, the admin's own
 // account and an admin without a password delete nothing; a deletion removes the account, its jobs
 // and files, its sessions and tokens, mails the owner as the owner's own deletion does, is counted
-// by="admin" and logged once with user ids only.
+// by="admin" and logged once with user ids only. A premium subscription is cancelled first (Stripe's
+// API is a local stand-in: Stripe cannot be reached from here), and a failed cancel stops the
+// deletion until a retry.
 import t from 'tap';
 import type { Test } from 'tap';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { create, AccountSchema, JobStatus, RpcError, Status } from '@gas/proto';
+import { create, AccountSchema, JobStatus, Plan, RpcError, Status } from '@gas/proto';
 import { createLogger, createRegistry } from '@gas/runtime';
 import { BLOB_AREAS, FileBlobStore } from '@gas/storage';
-import { sharedDataPath, startGasStack } from '@gas/testing';
+import { sharedDataPath, startGasStack, stripeStandIn } from '@gas/testing';
+import type { StripeAnswer } from '@gas/testing';
 import { stackClients, stackGateway } from './stack-clients.ts';
 import { hashPassword } from '../src/identity/index.ts';
+import { StripeBilling } from '../src/billing/stripe-billing.ts';
 
 const FREE_1 = sharedDataPath('vcf/gas_anntools/free_1.vcf');
 const PASSWORD = 'the right password';
@@ -341,3 +345,78 @@ t.test('the owner\'s own deletion counts by="owner"', async (t) => {
   t.equal(await deletedBy('owner'), 1);
   t.equal(await deletedBy('admin'), 1, 'the admin count is unchanged');
 });
+
+t.test(
+  "a premium account's subscription is cancelled first (Stripe's API a local stand-in); a failed cancel stops with 503, a retry finishes",
+  async (t) => {
+    let stripeDown = true;
+    const api = await stripeStandIn((req): StripeAnswer => {
+      if (stripeDown) return { status: 401, body: { error: { type: 'invalid_request_error', message: 'Invalid API Key provided' } } };
+      if (req.method === 'GET' && req.path === '/v1/subscriptions')
+        return {
+          status: 200,
+          body: {
+            object: 'list',
+            url: '/v1/subscriptions',
+            has_more: false,
+            data: [{ id: 'sub_7', object: 'subscription', status: 'active' }],
+          },
+        };
+      if (req.method === 'DELETE' && req.path === '/v1/subscriptions/sub_7')
+        return { status: 200, body: { id: 'sub_7', object: 'subscription', status: 'canceled' } };
+      return { status: 404, body: { error: { type: 'invalid_request_error', message: 'not found' } } };
+    });
+    t.teardown(() => api.close());
+    const billing = new StripeBilling({
+      secretKey: 'sk_test_admin_delete',
+      webhookSecret: 'whsec_x',
+      priceId: 'price_x',
+      apiBase: api.url,
+    });
+    const stripeGateway = await stackGateway(stack, clients, {
+      billing,
+      rateLimit: { perMinute: 100_000, signInPerMinute: 1000 },
+      admin: { emails: ['admin@example.org'] },
+    });
+    const u = await user();
+    await accounts.setPlan({ userId: u.userId, plan: Plan.PREMIUM, billingCustomerId: 'cus_7' });
+    const send = (fields: Record<string, string>) =>
+      stripeGateway.inject({
+        method: 'POST',
+        url: deleteUrl(u),
+        headers: { cookie: admin.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams(fields).toString(),
+      });
+
+    const asks = await stripeGateway.inject({ method: 'GET', url: deleteUrl(u), headers: { cookie: admin.cookie } });
+    t.match(asks.body, /<dd data-fact="plan">premium \(subscription\)<\/dd>/);
+    t.match(asks.body, /Its premium subscription is cancelled at the payment provider/);
+
+    const failed = await send({ _csrf: admin.csrf, email: u.email, password: ADMIN_PASSWORD });
+    t.equal(failed.statusCode, 503);
+    t.match(failed.body, /premium subscription could not be cancelled right now, so nothing else was deleted/);
+    t.ok(await accountExists(u.userId), 'the account stays');
+    t.ok(await identity.users.byEmail(u.email), 'and its credentials');
+    t.equal(await identity.tokens.userOf(u.token), null, 'its tokens were revoked before (step b), as the page says');
+    t.equal((await getAs(u, '/jobs')).statusCode, 303, 'and its sessions ended');
+    const half = await stripeGateway.inject({
+      method: 'POST',
+      url: '/admin/accounts',
+      headers: { cookie: admin.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ _csrf: admin.csrf, email: u.email }).toString(),
+    });
+    t.match(half.body, /<dd data-fact="unfinished">yes<\/dd>/, 'the lookup says the deletion is unfinished');
+
+    stripeDown = false;
+    api.requests.length = 0;
+    const res = await send({ _csrf: admin.csrf, email: u.email, password: ADMIN_PASSWORD });
+    t.equal(res.statusCode, 200);
+    t.strictSame(
+      api.requests.map((r) => `${r.method} ${r.path}`),
+      ['GET /v1/subscriptions', 'DELETE /v1/subscriptions/sub_7'],
+      'the subscription was cancelled',
+    );
+    t.notOk(await accountExists(u.userId), 'the account is gone');
+    t.equal(await identity.users.deletionOf(u.userId), null, 'and the marker');
+  },
+);
