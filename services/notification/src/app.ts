@@ -15,6 +15,7 @@ import type { Logger, Registry } from '@gas/runtime';
 import { addService, startGrpcServer, NotificationService } from '@gas/proto';
 import type { AccountService, GrpcServerHandle, ServiceClient } from '@gas/proto';
 import type { NotificationConfig } from './config.ts';
+import { ErasureRequests, EventEraser } from './event-erasure.ts';
 import { createEventHandler } from './event-handler.ts';
 import type { StallPoint } from './event-handler.ts';
 import type { Mailer } from './mailer.ts';
@@ -28,6 +29,7 @@ export const buckets = {
   reads: 'gas-notice-reads',
   sends: 'gas-notification-sends',
   deletedJobs: 'gas-notice-deleted-jobs',
+  erasures: 'gas-event-erasures',
 } as const;
 const NOTICE_DAYS = 90;
 
@@ -44,6 +46,7 @@ export function createNotificationApp(deps: NotificationAppDeps) {
   const { config, logger } = deps;
   let loop: ConsumeLoop | undefined;
   let server: GrpcServerHandle | undefined;
+  let eraser: EventEraser | undefined;
   const stopping = new AbortController();
   const stall = faultStall<StallPoint>(config.stallAfter, 'NOTIFICATION_TEST_STALL_AFTER', logger);
 
@@ -74,6 +77,11 @@ export function createNotificationApp(deps: NotificationAppDeps) {
         serviceNames: [NotificationService.typeName],
         register: (s) => addService(s, NotificationService, createNotificationService({ notices, stopping: stopping.signal }), { logger }),
       });
+      // A request not moved on for longer than GAS_EVENTS keeps events has nothing left to erase.
+      const erasures = new ErasureRequests(
+        await kvm.create(buckets.erasures, { ...kvOpts, ttl: (config.eventsMaxAgeDays + 1) * 86_400_000 }),
+      );
+      const metrics = createNotificationMetrics(deps.registry);
       const consumer = consumerSpecs.notification({ ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver });
       await ensureConsumer(jsm, streamNames.events, consumer);
       loop = new ConsumeLoop({
@@ -91,8 +99,9 @@ export function createNotificationApp(deps: NotificationAppDeps) {
           accounts: deps.accounts,
           mailer: deps.mailer,
           publicUrl: config.publicUrl,
-          metrics: createNotificationMetrics(deps.registry),
+          metrics,
           logger,
+          erasures,
           // erase: a plain delete only marks the message deleted, and its bytes, the token among them,
           // stay in the stream's block file (and its backups) until the whole block ages out, up to
           // GAS_EVENTS_MAX_AGE_DAYS. Overwriting them is the point of deleting, and costs one small
@@ -102,12 +111,22 @@ export function createNotificationApp(deps: NotificationAppDeps) {
         }),
       });
       loop.start();
+      eraser = new EventEraser({
+        js,
+        jsm,
+        requests: erasures,
+        eventsMaxAgeDays: config.eventsMaxAgeDays,
+        intervalMs: config.eraseIntervalMs,
+        erased: metrics.eventsErased,
+        logger,
+      });
+      eraser.start();
       logger.info({ port: server.port, mail: deps.mailer.kind }, 'notification service listening');
       return server.port;
     },
     async stop(graceMs: number): Promise<void> {
       stopping.abort();
-      await Promise.all([loop?.stop({ graceMs }), server?.shutdown(graceMs)]);
+      await Promise.all([loop?.stop({ graceMs }), server?.shutdown(graceMs), eraser?.stop()]);
     },
   };
 }

@@ -29,6 +29,8 @@ const spec = {
   /** Deliveries of an event before its email is given up (transient failures back off 1 s doubling to 60 s: 100 is about 1.5 hours). */
   maxDeliver: field.int('NOTIFICATION_MAX_DELIVER', { default: 100, min: 2, max: 10_000 }),
   ackWaitMs: field.int('NOTIFICATION_ACK_WAIT_MS', { default: 30_000, min: 1000, max: 600_000 }),
+  /** How often a deleted account's events are looked for in GAS_EVENTS and erased (event-erasure.ts). */
+  eraseIntervalMs: field.int('NOTIFICATION_ERASE_INTERVAL_MS', { default: 60_000, min: 100, max: 3_600_000 }),
   /**
    * Test hook, never set in production: the service stops dead (as if killed) right after the named
    * step, so fault tests can SIGKILL it exactly there: sent (mail accepted, not yet recorded) or recorded (not yet acked).

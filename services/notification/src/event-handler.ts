@@ -35,6 +35,7 @@ import {
   composeSignUpAttemptEmail,
 } from './email-content.ts';
 import type { OutgoingMail } from './email-content.ts';
+import type { ErasureRequests } from './event-erasure.ts';
 import type { Mailer } from './mailer.ts';
 import type { NotificationMetrics } from './notification-metrics.ts';
 import { accountNotice, emailPreference, jobFacts, jobNotice, wantsEmail } from './notice-content.ts';
@@ -55,6 +56,8 @@ export interface EventHandlerDeps {
   publicUrl: string;
   metrics: NotificationMetrics;
   logger: Logger;
+  /** Where a deleted account's events are filed for erasure from GAS_EVENTS. */
+  erasures: Pick<ErasureRequests, 'request'>;
   /** Deletes the message with this stream sequence from GAS_EVENTS. */
   deleteEventMessage: (seq: number) => Promise<unknown>;
   stall?: (point: StallPoint) => Promise<void>;
@@ -328,6 +331,7 @@ export function createEventHandler(deps: EventHandlerDeps) {
     await deps.notices.markAccountDeleted(userId);
     const removed = await deps.notices.removeUser(userId);
     await deps.notices.markAccountDeleted(userId);
+    await deps.erasures.request(userId);
     for (const n of removed) deps.metrics.noticesDeleted.inc({ kind: KIND_LABEL[n.kind] });
     const record = await deps.sends.get(e.eventId);
     if (isFinal(record)) {

@@ -35,6 +35,11 @@ export function createNotificationMetrics(registry: Registry) {
       labelNames: ['kind'],
       registers: [registry],
     }),
+    eventsErased: new Counter({
+      name: 'gas_notification_events_erased_total',
+      help: 'Events of deleted accounts erased from GAS_EVENTS once every durable consumer had handled them',
+      registers: [registry],
+    }),
     confirmationDeletes: new Counter({
       name: 'gas_notification_confirmation_deletes_total',
       help: 'Events that carry a link token (kind: email_confirmation, password_reset) deleted from GAS_EVENTS once handled, so the token leaves the stream: deleted, failed (left until the stream drops it)',

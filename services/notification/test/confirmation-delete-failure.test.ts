@@ -29,6 +29,7 @@ import { createLogger, createRegistry } from '@gas/runtime';
 import { parseLogLine, startNatsServer } from '@gas/testing';
 import type { LogLine } from '@gas/testing';
 import { buckets } from '../src/app.ts';
+import { ErasureRequests } from '../src/event-erasure.ts';
 import { createEventHandler } from '../src/event-handler.ts';
 import { outboxMailer } from '../src/mailer.ts';
 import { createNotificationMetrics } from '../src/notification-metrics.ts';
@@ -79,6 +80,7 @@ const logger = createLogger({
     },
   }),
 });
+const erasures = new ErasureRequests(await kvm.create(buckets.erasures));
 const registry = createRegistry('notification-test');
 const metrics = createNotificationMetrics(registry);
 
@@ -96,6 +98,7 @@ const handlerDeletingWith = (manager: typeof jsm) =>
     publicUrl: 'http://gas.example.org',
     metrics,
     logger,
+    erasures,
     deleteEventMessage: (seq) => manager.streams.deleteMessage(EVENTS, seq, true),
   });
 

@@ -31,6 +31,7 @@ import type { Notice } from '@gas/proto';
 import { createLogger, createRegistry } from '@gas/runtime';
 import { startGasStack } from '@gas/testing';
 import { buckets } from '../src/app.ts';
+import { ErasureRequests } from '../src/event-erasure.ts';
 import { createEventHandler } from '../src/event-handler.ts';
 import { outboxMailer } from '../src/mailer.ts';
 import type { Mailer } from '../src/mailer.ts';
@@ -89,6 +90,7 @@ const mailer: Mailer = {
   },
   close: () => undefined,
 };
+const erasures = new ErasureRequests(await kvm.create(buckets.erasures));
 const registry = createRegistry('notification-test');
 const metrics = createNotificationMetrics(registry);
 const handler = createEventHandler({
@@ -99,6 +101,7 @@ const handler = createEventHandler({
   publicUrl: 'http://gas.example.org',
   metrics,
   logger: quiet,
+  erasures,
   deleteEventMessage: async () => undefined,
 });
 
