@@ -52,8 +52,9 @@ function lookupForm(viewer: Viewer, email = ''): Html {
 
 function factsList(f: AccountFacts): Html {
   const plan = f.plan === null ? 'no account record (deleted)' : f.plan + (f.subscription ? ' (subscription)' : '');
-  return html`<dl class="facts account-facts">
-  <div><dt>User id</dt><dd data-fact="user-id"><code>${f.userId}</code></dd></div>
+  // The user id is too long for a cell of the grid: it gets a line of its own.
+  return html`<p>User id <code data-fact="user-id">${f.userId}</code></p>
+<dl class="facts account-facts">
   <div><dt>Plan</dt><dd data-fact="plan">${plan}</dd></div>
   <div><dt>Signs in with</dt><dd data-fact="sign-in">${f.signIn === 'password' ? 'password' : 'identity provider (no password)'}</dd></div>
   <div><dt>Address</dt><dd data-fact="confirmed">${f.confirmedAt ? html`confirmed ${formatTime(f.confirmedAt)}` : 'not confirmed'}</dd></div>
@@ -77,7 +78,7 @@ export function accountLookupPage(o: { viewer: Viewer; email: string; facts: Acc
   const body = !f
     ? html`<h1>No account</h1>
 <p class="callout error" role="alert">There is no account with that address. (Operator-token users of GATEWAY_API_TOKENS have no sign-in here: remove them from that setting.)</p>`
-    : html`<h1>Account ${f.userId}</h1>
+    : html`<h1>Account</h1>
 <p class="muted">The account that signs in with <strong>${o.email}</strong>.</p>
 <section class="card">
 ${factsList(f)}
@@ -131,7 +132,7 @@ ${f.unfinished ? html`<p class="callout warning">A deletion of this account was 
   return adminPageOf(
     o.viewer,
     'Delete an account',
-    html`<h1>Delete account ${f.userId}?</h1>
+    html`<h1>Delete this account?</h1>
 <section class="card">
 ${factsList(f)}
 </section>
