@@ -228,7 +228,7 @@ export function createEventHandler(deps: EventHandlerDeps) {
     if (mailOnly?.kind === AccountEventKind.SIGN_UP_ATTEMPTED) return signUpAttempted(mailOnly, ctx);
     if (mailOnly?.kind === AccountEventKind.PASSWORD_CHANGED) return passwordChanged(mailOnly, ctx);
     if (mailOnly) return linkRequested(mailOnly, ctx);
-    if (deleted) return jobDeleted(deleted);
+    if (deleted) return jobDeleted(deleted, msg.seq);
     if (!fresh) return { kind: 'term', reason: `no notice for ${msg.subject}` };
     const kind = KIND_LABEL[fresh.kind];
     // An event of a deleted job or account (redelivered, or late) makes no notice and no email.
@@ -298,13 +298,15 @@ export function createEventHandler(deps: EventHandlerDeps) {
    * nothing more to remove. Emails already sent stay sent, and their send records (event id,
    * Message-ID, state: no file name) stay, as what makes a redelivered event's email once only.
    */
-  async function jobDeleted(e: JobEvent): Promise<Outcome> {
+  async function jobDeleted(e: JobEvent, seq: number): Promise<Outcome> {
     const job = e.job;
     if (!job?.userId || !job.jobId) return { kind: 'term', reason: 'job.deleted without a job' };
+    const createdAt = job.createdAt ? timestampDate(job.createdAt) : undefined;
     await deps.notices.markJobDeleted(job.userId, job.jobId);
-    const removed = await deps.notices.removeJob(job.userId, job.jobId, job.createdAt ? timestampDate(job.createdAt) : undefined);
+    const removed = await deps.notices.removeJob(job.userId, job.jobId, createdAt);
     // Also when none were left: a delivery cut short after removing them is not followed by one that does.
     await deps.notices.markJobDeleted(job.userId, job.jobId);
+    await deps.erasures.request({ userId: job.userId, jobId: job.jobId }, { since: createdAt, until: seq });
     for (const n of removed) deps.metrics.noticesDeleted.inc({ kind: KIND_LABEL[n.kind] });
     deps.logger.info(
       { eventId: e.eventId, userId: job.userId, jobId: job.jobId, removed: removed.length },
@@ -331,7 +333,7 @@ export function createEventHandler(deps: EventHandlerDeps) {
     await deps.notices.markAccountDeleted(userId);
     const removed = await deps.notices.removeUser(userId);
     await deps.notices.markAccountDeleted(userId);
-    await deps.erasures.request(userId);
+    await deps.erasures.request({ userId }, { since: e.account?.createdAt ? timestampDate(e.account.createdAt) : undefined });
     for (const n of removed) deps.metrics.noticesDeleted.inc({ kind: KIND_LABEL[n.kind] });
     const record = await deps.sends.get(e.eventId);
     if (isFinal(record)) {

@@ -37,7 +37,8 @@ export function createNotificationMetrics(registry: Registry) {
     }),
     eventsErased: new Counter({
       name: 'gas_notification_events_erased_total',
-      help: 'Events of deleted accounts erased from GAS_EVENTS once every durable consumer had handled them',
+      help: 'Events of deleted accounts and jobs (deleted: account, job) erased from GAS_EVENTS once every durable consumer had handled them',
+      labelNames: ['deleted'],
       registers: [registry],
     }),
     confirmationDeletes: new Counter({

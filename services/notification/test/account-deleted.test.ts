@@ -47,7 +47,16 @@ const stack = await startGasStack({
   store: 'filesystem',
   services: ['job', 'notification'],
   users: [],
-  env: { notification: { SMTP_URL: smtp.url, SMTP_REQUIRE_TLS: 'false', NOTIFICATION_PUBLIC_URL: PUBLIC_URL } },
+  // A test publishes a deleted account's stored event again: no erasure pass (an hour apart) takes it
+  // from the stream meanwhile. event-erasure.test.ts tests the erasure.
+  env: {
+    notification: {
+      SMTP_URL: smtp.url,
+      SMTP_REQUIRE_TLS: 'false',
+      NOTIFICATION_PUBLIC_URL: PUBLIC_URL,
+      NOTIFICATION_ERASE_INTERVAL_MS: '3600000',
+    },
+  },
 });
 t.teardown(() => stack.stop());
 const nc = await connectNats({

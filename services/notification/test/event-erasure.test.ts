@@ -1,7 +1,8 @@
-// A deleted account's events leave GAS_EVENTS, but never ahead of a durable consumer that has not
-// handled them (the archive service needs the user's job.deleted and account.deleted to delete the
-// files). The real job and notification services on nats-server, and an SMTP server; the account
-// is deleted through the job service's DeleteAccount, as the gateway does. A durable consumer named
+// A deleted account's events, and a deleted job's, leave GAS_EVENTS, but never ahead of a durable
+// consumer that has not handled them (the archive service needs job.deleted and account.deleted to
+// delete the files). The real job and notification services on nats-server, and an SMTP server; the
+// account and the job are deleted through the job service's DeleteAccount and DeleteJob, as the
+// gateway does. A durable consumer named
 // like the archive service's stands for it, and the test acknowledges its messages when it chooses.
 import t from 'tap';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -77,8 +78,10 @@ function ownerOf(m: { subject: string; data: Uint8Array }): string {
 }
 const seqsOf = async (userId: string) => (await storedEvents()).filter((m) => ownerOf(m) === userId).map((m) => m.seq);
 
-async function erasedCount(): Promise<number> {
-  const m = /^gas_notification_events_erased_total(?:\{[^}]*\})? (\S+)$/m.exec(await stack.metrics('notification'));
+async function erasedCount(deleted: 'account' | 'job' = 'account'): Promise<number> {
+  const m = new RegExp(`^gas_notification_events_erased_total\\{[^}]*deleted="${deleted}"[^}]*\\} (\\S+)$`, 'm').exec(
+    await stack.metrics('notification'),
+  );
   return m ? Number(m[1]) : 0;
 }
 
@@ -114,7 +117,7 @@ t.test('a deleted account keeps its events while a durable consumer has not hand
   // Five passes of the eraser's 200 ms interval.
   await new Promise((r) => setTimeout(r, 1000));
   t.strictSame(await seqsOf(GONE), goneBefore, 'nothing erased ahead of the archive consumer');
-  t.equal(await erasedCount(), 0);
+  t.equal((await erasedCount()) + (await erasedCount('job')), 0);
   t.ok((await eventFilesHolding(PRIVATE_FILE)).length > 0, 'the file name is still in the stream files');
 });
 
@@ -158,6 +161,35 @@ t.test('a late event of the deleted user is erased too, once handled', async (t)
   t.equal((await seqsOf(STAYS)).length, staysBefore.length + 1, "the other user's new event stays");
 });
 
+t.test("a deleted job's events are erased once handled, and the request ends; the user's other jobs keep theirs", async (t) => {
+  const kept = await completedJob(STAYS, 'sol-kept.vcf');
+  const deleted = await completedJob(STAYS, 'Sol private 1972-09-09.vcf');
+  await jobs.deleteJob({ userId: STAYS, jobId: deleted });
+  await eventsHandled();
+  const ofJob = async (jobId: string) =>
+    (await storedEvents()).filter(
+      (m) => m.subject.startsWith('gas.events.job.') && decodeProto(JobEventSchema, m.data).job?.jobId === jobId,
+    );
+  t.equal((await ofJob(deleted)).length, 2, 'completed and deleted, held while the archive consumer has not handled them');
+  const requests = await new Kvm(js).open(buckets.erasures);
+  t.equal((await requests.get(`${STAYS}.${deleted}`))?.operation, 'PUT', 'the erasure is requested');
+  await archiveHandlesAll();
+  await stack.eventually(
+    () => ofJob(deleted),
+    (m) => m.length === 0,
+    15_000,
+  );
+  t.equal(await erasedCount('job'), 2);
+  t.equal((await ofJob(kept)).length, 1, "the other job's event stays");
+  await stack.eventually(
+    async () => (await requests.get(`${STAYS}.${deleted}`))?.operation,
+    (op) => op !== 'PUT',
+    15_000,
+  );
+  t.pass('the request ended once the passes were past its job.deleted');
+  t.strictSame(await eventFilesHolding('Sol private 1972-09-09.vcf'), [], 'the file name is overwritten');
+});
+
 t.test('a request ends once the stream has aged out everything from before it', async (t) => {
   const kv = await new Kvm(js).open(buckets.erasures);
   const requests = new ErasureRequests(kv);
@@ -175,8 +207,10 @@ t.test('a request ends once the stream has aged out everything from before it', 
   await eraser.pass(new Date(Date.now() + 8 * 86_400_000));
   t.not((await kv.get(GONE))?.operation, 'PUT', 'ended after it');
   // A user with no events, so the service's own passes have nothing to erase for it.
-  await requests.request('tia');
-  const first = (await requests.all()).get('tia');
-  await requests.request('tia');
-  t.strictSame((await requests.all()).get('tia'), first, 'a repeated request (a redelivered account.deleted) changes nothing');
+  const tia = async () => (await requests.all()).find((r) => r.key === 'tia');
+  t.ok(await requests.request({ userId: 'tia' }));
+  const first = await tia();
+  t.ok(await requests.request({ userId: 'tia' }, { since: new Date() }));
+  t.strictSame(await tia(), first, 'a repeated request (a redelivered account.deleted) changes nothing');
+  t.notOk(await requests.request({ userId: 'tia', jobId: 'a.>' }), 'an id that could reach other keys is refused');
 });

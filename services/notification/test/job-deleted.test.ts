@@ -28,7 +28,14 @@ import { jobEventFixtures, ulid } from './job-event-fixtures.ts';
 const USER = 'gina';
 const OTHER_USER = 'hal';
 
-const stack = await startGasStack({ store: 'filesystem', services: ['job', 'notification'], users: [] });
+// These tests publish a deleted job's stored events again, as redeliveries: no erasure pass (an
+// hour apart) takes them from the stream meanwhile. event-erasure.test.ts tests the erasure.
+const stack = await startGasStack({
+  store: 'filesystem',
+  services: ['job', 'notification'],
+  users: [],
+  env: { notification: { NOTIFICATION_ERASE_INTERVAL_MS: '3600000' } },
+});
 t.teardown(() => stack.stop());
 const nc = await connectNats({
   servers: stack.natsUrl,
