@@ -27,6 +27,7 @@ const stack = await startGasStack({
   env: {
     archive: { ARCHIVE_FREE_RETENTION_SECONDS: String(RETENTION_S) },
     gateway: { GATEWAY_FREE_RETENTION_SECONDS: String(RETENTION_S) },
+    notification: { NOTIFICATION_ERASE_INTERVAL_MS: '200' },
   },
 });
 t.teardown(() => stack.stop());
@@ -255,6 +256,31 @@ t.test('on S3 (the S3-protocol server): an archived job’s objects are deleted 
   );
   t.equal((await s3Stack.api(carol, `/api/v1/jobs/${id}`, { method: 'DELETE' })).status, 204);
   t.same(await filesLeft(carol.userId, id, s3Store), [], 'no object of the job is left in any bucket');
+});
+
+t.test("a deleted job's file name leaves GAS_EVENTS once archive and notification have handled it, and no service logs it", async (t) => {
+  const name = `Jane Doe ${Date.now()} tumour.vcf`;
+  const res = await stack.submitText(alice, name, await readFile(FREE_1, 'utf8'), { genomeBuild: 'GRCh37' });
+  t.equal(res.status, 201);
+  const { id } = (await res.json()) as { id: string };
+  await stack.waitForJob(alice, id, (j) => j.status === 'COMPLETED', 90_000);
+  const eventFiles = async (): Promise<string[]> => {
+    const dir = join(stack.nats.storeDir, 'jetstream');
+    const found: string[] = [];
+    for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
+      const file = join(e.parentPath, e.name);
+      if (e.isFile() && file.includes('GAS_EVENTS') && (await readFile(file).catch(() => Buffer.alloc(0))).includes(name)) found.push(file);
+    }
+    return found;
+  };
+  t.ok((await eventFiles()).length > 0, "the job's events hold its file name");
+  t.equal((await del(alice, id)).status, 204);
+  t.same(await filesLeft(alice.userId, id), [], 'its files are deleted');
+  t.same(await stack.eventually(eventFiles, (f) => f.length === 0, 20_000), [], 'and its events are erased from the stream files');
+  const logged = Object.entries(stack.services)
+    .filter(([, svc]) => svc?.logs().includes(name))
+    .map(([service]) => service);
+  t.same(logged, [], 'no service log line holds the file name');
 });
 
 t.test('with no annotator, a queued job is 409 and its page offers no delete', async (t) => {

@@ -133,7 +133,8 @@ function createAttempt(deps: JobHandlerDeps) {
         log.warn({ reason }, 'job failed: no reference data');
         return { kind: 'ack' };
       }
-      log.info({ input: job.inputName, size: Number(job.inputSize), build: reference.build }, 'annotation started');
+      // Not the file's name: it often names a person, and logs outlive a deleted job.
+      log.info({ size: Number(job.inputSize), build: reference.build }, 'annotation started');
       const result = await runAnnotation({
         job,
         reference,
