@@ -373,7 +373,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     registerNoticeRoutes(app, web);
     registerBillingRoutes(app, web, deps.billing, deps.publicUrl ?? '');
     registerAdminRoutes(app, web, adminState);
-    registerAdminAccountRoutes(app, web, deletion);
+    registerAdminAccountRoutes(app, web, deletion, deps.oidc ? { name: deps.oidc.name, reauth } : null);
   });
   return app;
 }

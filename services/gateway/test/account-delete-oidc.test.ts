@@ -1,5 +1,6 @@
 // An account that signs in only through OpenID Connect confirms its deletion by signing in at the
-// provider again (prompt=login, max_age=0), not with anything a session alone can give. The gateway
+// provider again (prompt=login, max_age=0), not with anything a session alone can give; so does an
+// admin without a password who deletes an account on its owner's request. The gateway
 // is built in-process and listens on a free port, with a real provider (oidc-provider), job and
 // notification services and nats-server; the test plays the browser, keeping its cookies at the
 // provider between sign-ins, so the provider has a session the re-authentication must not reuse.
@@ -19,6 +20,7 @@ const provider = await startOidcProvider({
     olivia: { email: 'olivia@example.test', name: 'Olivia' },
     mallory: { email: 'mallory@example.test', name: 'Mallory' },
     nadia: { email: 'nadia@example.test', name: 'Nadia' },
+    ada: { email: 'ada@example.test', name: 'Ada Admin' },
   },
 });
 t.teardown(() => provider.close());
@@ -32,7 +34,7 @@ const signIn = await OidcSignIn.discover({
   clientSecret: CLIENT.clientSecret,
   redirectUri: REDIRECT_URI,
 });
-const app = await stackGateway(stack, clients, { oidc: { signIn, name: 'Example University' } });
+const app = await stackGateway(stack, clients, { oidc: { signIn, name: 'Example University' }, admin: { emails: ['ada@example.test'] } });
 await app.listen({ port: 0, host: '127.0.0.1' });
 const address = app.server.address();
 const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -158,4 +160,37 @@ t.test('a confirmation by another provider account, or for another GAS user, is 
   t.equal(switched.status, 400);
   t.match(switched.text, /signed in to GAS as someone else/);
   t.notOk(b.web.cookies.has('gas_reauth'));
+});
+
+t.test('an admin without a password confirms at the provider before deleting an account on request', async (t) => {
+  const { userId: targetId } = await identity.users.create('quinn@example.test', await hashPassword('quinn’s password'), {
+    confirmed: true,
+  });
+  await accounts.upsertAccount({ account: create(AccountSchema, { userId: targetId, email: 'quinn@example.test', name: 'Quinn' }) });
+  const b = new Browser();
+  await b.signIn('ada');
+  const url = `/admin/accounts/${targetId}/delete`;
+  const page = await b.web.get(url);
+  t.equal(page.status, 200);
+  t.match(page.text, /action="\/signin\/oidc\/reauthenticate"/);
+  t.match(page.text, `name="next" value="${url}"`, 'the confirmation comes back to this page');
+  t.notMatch(page.text, /Delete this account and all its data/, 'no delete button before the confirmation');
+  const unconfirmed = await b.web.postForm(url, { _csrf: WebClient.csrfOf(page.text), email: 'quinn@example.test' });
+  t.equal(unconfirmed.status, 401);
+  t.match(unconfirmed.text, /Confirm at Example University that it is you first/);
+  t.ok(await accountExists(targetId), 'the session alone deletes nothing');
+
+  const begin = await b.web.postForm('/signin/oidc/reauthenticate', { _csrf: WebClient.csrfOf(page.text), next: url });
+  t.equal(new URL(begin.location!).searchParams.get('prompt'), 'login');
+  const res = await b.web.get(`/signin/oidc/callback${(await b.atProvider(new URL(begin.location!), 'ada')).search}`);
+  t.equal(res.status, 303);
+  t.equal(res.location, url, 'back to the deletion page');
+  const confirmed = await b.web.get(url);
+  t.match(confirmed.text, /You have just confirmed at Example University that it is you/);
+  t.notMatch(confirmed.text, /name="password"/, 'no password asked');
+  const deleted = await b.web.postForm(url, { _csrf: WebClient.csrfOf(confirmed.text), email: 'quinn@example.test' });
+  t.equal(deleted.status, 200);
+  t.match(deleted.text, /Account deleted/);
+  t.notOk(await accountExists(targetId), 'the account is gone');
+  t.notOk(b.web.cookies.has('gas_reauth'), 'the confirmation is used up');
 });

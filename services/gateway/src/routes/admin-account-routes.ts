@@ -3,7 +3,8 @@
 //   POST /admin/accounts                   looks an account up by address (a form post: the address
 //                                          stays out of URLs, hence out of access logs);
 //   GET  /admin/accounts/:userId/delete    says what goes and asks for the address again and the
-//                                          admin's own password;
+//                                          admin's own password (an admin without one confirms at
+//                                          the identity provider first, as an owner without one does);
 //   POST /admin/accounts/:userId/delete    deletes through AccountDeletion, as the owner's page does.
 // Like /admin, only for admins (AdminList.grants: listed and confirmed), with a browser session;
 // everyone else gets the 404 of an address with no page, before any other check. An admin's own
@@ -17,7 +18,8 @@ import { verifyPassword } from '../identity/index.ts';
 import { accountOf } from '../plan-limits.ts';
 import { Problem, asSentence } from '../problem.ts';
 import { accountDeletedPage, accountLookupPage, adminDeleteAccountPage } from '../web/pages/admin-accounts-page.ts';
-import type { AccountFacts, AdminDeletionBar } from '../web/pages/admin-accounts-page.ts';
+import type { AccountFacts, AdminDeletionBar, AdminProof } from '../web/pages/admin-accounts-page.ts';
+import type { ProviderReauthentications } from '../provider-reauth.ts';
 import { sendPage } from '../web/send-page.ts';
 import { signedIn } from '../web/viewer.ts';
 import type { SignedIn } from '../web/viewer.ts';
@@ -34,7 +36,13 @@ const USER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** The constant message of the one log line per admin deletion attempt; `outcome` says what became of it. */
 const LOG_MESSAGE = 'admin account deletion';
 
-export function registerAdminAccountRoutes(app: FastifyInstance, deps: WebDeps, deletion: AccountDeletion): void {
+export function registerAdminAccountRoutes(
+  app: FastifyInstance,
+  deps: WebDeps,
+  deletion: AccountDeletion,
+  /** The identity provider users sign in with, if one is configured: an admin without a password confirms there. */
+  oidc: { name: string; reauth: ProviderReauthentications } | null,
+): void {
   const { identity } = deps;
 
   /** The signed-in admin, or a 404 for everyone else, as /admin does (a bad API token is a 404 here too, not a 401). */
@@ -85,11 +93,22 @@ export function registerAdminAccountRoutes(app: FastifyInstance, deps: WebDeps, 
     return c?.userId === who.userId ? c.passwordHash : null;
   }
 
-  /** Why `who` cannot delete `s` here, if they cannot; else the admin's password hash to check. */
-  async function barOf(who: SignedIn, s: DeletionSubject): Promise<{ bar: AdminDeletionBar; hash: string | null }> {
-    if (s.userId === who.userId) return { bar: 'own-account', hash: null };
+  /**
+   * Why `who` cannot delete `s` here, if they cannot; else how they prove it is them: the password
+   * hash to check, or a fresh confirmation at the identity provider (for an admin without a password).
+   */
+  async function barOf(
+    req: FastifyRequest,
+    who: SignedIn,
+    s: DeletionSubject,
+  ): Promise<{ bar: AdminDeletionBar; hash: string | null; proof: AdminProof }> {
+    const password: AdminProof = { kind: 'password' };
+    if (s.userId === who.userId) return { bar: 'own-account', hash: null, proof: password };
     const hash = await adminPasswordHash(who);
-    return { bar: hash === null ? 'no-admin-password' : null, hash };
+    if (hash !== null) return { bar: null, hash, proof: password };
+    if (!oidc) return { bar: 'no-admin-password', hash: null, proof: password };
+    const confirmed = oidc.reauth.confirmed(req, who.userId, deps.authn.sessionId(req));
+    return { bar: null, hash: null, proof: { kind: 'provider', name: oidc.name, confirmed } };
   }
 
   app.post('/admin/accounts', async (req, reply) => {
@@ -104,8 +123,12 @@ export function registerAdminAccountRoutes(app: FastifyInstance, deps: WebDeps, 
   app.get<{ Params: { userId: string } }>('/admin/accounts/:userId/delete', async (req, reply) => {
     const who = await admin(req, reply);
     const s = await subjectOf(req.params.userId);
-    const { bar } = await barOf(who, s);
-    return sendPage(reply, adminDeleteAccountPage({ viewer: who.viewer, facts: await factsOf(s, who.userId), bar }), bar ? 403 : 200);
+    const { bar, proof } = await barOf(req, who, s);
+    return sendPage(
+      reply,
+      adminDeleteAccountPage({ viewer: who.viewer, facts: await factsOf(s, who.userId), bar, proof }),
+      bar ? 403 : 200,
+    );
   });
 
   // The sign-in budget per address applies: the admin's password is checked here as on /signin.
@@ -116,16 +139,20 @@ export function registerAdminAccountRoutes(app: FastifyInstance, deps: WebDeps, 
     const f = (req.body ?? {}) as Form;
     const logged = (outcome: string, extra: object = {}) =>
       req.log.info({ adminUserId: who.userId, targetUserId: s.userId, outcome, ...extra }, LOG_MESSAGE);
-    const again = async (status: number, error?: string, bar: AdminDeletionBar = null) =>
-      sendPage(reply, adminDeleteAccountPage({ viewer: who.viewer, facts: await factsOf(s, who.userId), bar, error }), status);
+    const { bar, hash, proof } = await barOf(req, who, s);
+    const again = async (status: number, error?: string) =>
+      sendPage(reply, adminDeleteAccountPage({ viewer: who.viewer, facts: await factsOf(s, who.userId), bar, proof, error }), status);
 
-    const { bar, hash } = await barOf(who, s);
     if (bar) {
       logged(bar === 'own-account' ? 'own_account' : 'no_admin_password');
-      return again(403, undefined, bar);
+      return again(403);
     }
-    // The password first: a wrong typed address then tells nothing to someone guessing it.
-    if (!(await verifyPassword(f.password ?? '', hash!))) {
+    // The admin's proof first: a wrong typed address then tells nothing to someone guessing it.
+    if (proof.kind === 'provider' && !proof.confirmed) {
+      logged('not_confirmed_at_provider');
+      return again(401, `Confirm at ${proof.name} that it is you first (it may have been more than 5 minutes ago); nothing was deleted.`);
+    }
+    if (proof.kind === 'password' && !(await verifyPassword(f.password ?? '', hash!))) {
       logged('wrong_password');
       return again(401, 'Your password is not right; nothing was deleted.');
     }
@@ -157,6 +184,8 @@ export function registerAdminAccountRoutes(app: FastifyInstance, deps: WebDeps, 
     }
     const { jobsDeleted, tokensRevoked, sessionsEnded, oidcLinks } = done;
     logged(done.outcome, { jobsDeleted, tokensRevoked, sessionsEnded, oidcLinks });
+    // A confirmation at the provider allows one deletion.
+    if (proof.kind === 'provider') oidc?.reauth.clear(reply);
     return sendPage(reply, accountDeletedPage({ viewer: who.viewer, userId: s.userId, jobsDeleted, tokensRevoked, sessionsEnded }));
   });
 }

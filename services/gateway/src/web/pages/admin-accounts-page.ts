@@ -1,7 +1,8 @@
 // The admin's side of deleting an account on its owner's request (a user who lost both password and
 // mailbox, or asked by e-mail to be erased): the "Accounts" section of /admin looks an account up
 // by address, the lookup's page shows what the account holds, and the confirmation page says what
-// goes and asks for the address again and the admin's own password. The address travels only in
+// goes and asks for the address again and the admin's own proof: their password, or for an admin
+// without one, a fresh sign-in at the identity provider. The address travels only in
 // form posts, never in a URL, so it stays out of access logs and browser history. No script.
 import { html } from '../html.ts';
 import type { Html } from '../html.ts';
@@ -98,16 +99,28 @@ ${lookupForm(o.viewer)}`,
 export type AdminDeletionBar = 'own-account' | 'no-admin-password' | null;
 
 /**
- * Asks before deleting: what goes, the account's address typed again, the admin's own password.
+ * How the admin shows it is them: their password, or, for an admin without one, a fresh sign-in at
+ * the identity provider (`confirmed` once done, for 5 minutes, in this session).
+ */
+export type AdminProof = { kind: 'password' } | { kind: 'provider'; name: string; confirmed: boolean };
+
+/**
+ * Asks before deleting: what goes, the account's address typed again, the admin's own proof.
  * `error`: the last attempt's problem, shown above the form.
  */
-export function adminDeleteAccountPage(o: { viewer: Viewer; facts: AccountFacts; bar: AdminDeletionBar; error?: string | null }): Html {
+export function adminDeleteAccountPage(o: {
+  viewer: Viewer;
+  facts: AccountFacts;
+  bar: AdminDeletionBar;
+  proof: AdminProof;
+  error?: string | null;
+}): Html {
   const f = o.facts;
   const error = o.error ? html`<p class="error" role="alert">${o.error}</p>` : '';
   let body: Html;
   if (o.bar === 'own-account') body = ownAccount;
   else if (o.bar === 'no-admin-password')
-    body = html`<p class="callout warning no-admin-password">Your account signs in through an identity provider and has no password here. Deleting an account needs an admin's password: use an admin account that has one.</p>`;
+    body = html`<p class="callout warning no-admin-password">Your account has no password here, and this site has no identity provider to confirm at. Deleting an account needs an admin's password: use an admin account that has one.</p>`;
   else if (f.activeJobs > 0)
     body = html`${error}<p class="error" role="alert">This account has ${plural(f.activeJobs, 'job', 'jobs')} queued, running or being restored from cold storage. It can be deleted once ${f.activeJobs === 1 ? 'it finishes' : 'they finish'}; nothing has been deleted.</p>`;
   else
@@ -122,13 +135,7 @@ ${f.unfinished ? html`<p class="callout warning">A deletion of this account was 
   ${f.subscription ? html`<li>Its premium subscription is cancelled at the payment provider: nothing more is charged.</li>` : ''}
 </ul>
 <p>This cannot be undone. The owner gets one last e-mail at the address saying the account was deleted.</p>
-<form class="card narrow delete-account" method="post" action="/admin/accounts/${f.userId}/delete">
-  <input type="hidden" name="_csrf" value="${o.viewer.csrfToken}">
-  <label>The account's e-mail address, typed again <input type="email" name="email" autocomplete="off" required></label>
-  <label>Your own password <input type="password" name="password" autocomplete="current-password" required></label>
-  <button type="submit" class="danger">Delete this account and all its data</button>&nbsp;
-  <a class="button secondary" href="/admin">Cancel</a>
-</form>`;
+${o.proof.kind === 'provider' && !o.proof.confirmed ? confirmAtProvider(o.viewer, f.userId, o.proof.name) : deleteForm(o.viewer, f.userId, o.proof)}`;
   return adminPageOf(
     o.viewer,
     'Delete an account',
@@ -138,6 +145,31 @@ ${factsList(f)}
 </section>
 ${body}`,
   );
+}
+
+/** An admin without a password signs in at the provider again before the delete form shows. */
+function confirmAtProvider(viewer: Viewer, userId: string, name: string): Html {
+  return html`<form class="card narrow delete-account" method="post" action="/signin/oidc/reauthenticate">
+  <input type="hidden" name="_csrf" value="${viewer.csrfToken}">
+  <input type="hidden" name="next" value="/admin/accounts/${userId}/delete">
+  <p class="muted">You sign in through ${name} and have no password here. To confirm that it is you, sign in at ${name} again; you come back here to delete.</p>
+  <button type="submit">Confirm at ${name}</button>&nbsp;
+  <a class="button secondary" href="/admin">Cancel</a>
+</form>`;
+}
+
+function deleteForm(viewer: Viewer, userId: string, proof: AdminProof): Html {
+  return html`<form class="card narrow delete-account" method="post" action="/admin/accounts/${userId}/delete">
+  <input type="hidden" name="_csrf" value="${viewer.csrfToken}">
+  <label>The account's e-mail address, typed again <input type="email" name="email" autocomplete="off" required></label>
+  ${
+    proof.kind === 'password'
+      ? html`<label>Your own password <input type="password" name="password" autocomplete="current-password" required></label>`
+      : html`<p class="muted">You have just confirmed at ${proof.name} that it is you (valid for 5 minutes).</p>`
+  }
+  <button type="submit" class="danger">Delete this account and all its data</button>&nbsp;
+  <a class="button secondary" href="/admin">Cancel</a>
+</form>`;
 }
 
 /** After the deletion: what went. */
