@@ -88,10 +88,18 @@ export class AccountDeletion {
     return { userId, account, email, credentials, unfinished: marker !== null };
   }
 
-  /** The account that signs in with `email`, or null. Operator-token users have no credentials: they are never found. */
+  /**
+   * The account that signs in with `email`, or whose unfinished deletion holds it (cut short after
+   * its sign-in record went), or null. Operator-token users have no credentials: they are never found.
+   */
   async subjectByEmail(email: string): Promise<DeletionSubject | null> {
     const credentials = await this.deps.identity.users.byEmail(email);
-    if (!credentials) return null;
+    if (!credentials) {
+      const left = await this.deps.identity.users.unfinishedDeletionOf(email);
+      if (!left) return null;
+      const account = await accountOf(this.deps.accounts, left.userId);
+      return { userId: left.userId, account, email: left.marker.email, credentials: null, unfinished: true };
+    }
     const [account, marker] = await Promise.all([
       accountOf(this.deps.accounts, credentials.userId),
       this.deps.identity.users.deletionOf(credentials.userId),

@@ -424,3 +424,28 @@ t.test(
     t.equal(await identity.users.deletionOf(u.userId), null, 'and the marker');
   },
 );
+
+t.test('a deletion cut short after its sign-in record went is found by its address and finished', async (t) => {
+  const u = await user();
+  // As if the owner's deletion stopped in step (e): the account record and the credentials gone,
+  // the marker (which keeps the address) and a session left.
+  await identity.users.startDeletion(u.userId, u.email);
+  await accounts.deleteAccount({ userId: u.userId });
+  await identity.users.deleteCredentials(u.userId, u.email);
+  t.equal(await identity.users.byEmail(u.email), null, 'no sign-in record holds the address');
+
+  const lookup = await postAs(admin, '/admin/accounts', { _csrf: admin.csrf, email: u.email.toUpperCase() });
+  t.equal(lookup.statusCode, 200, 'found by the address its marker keeps');
+  t.match(lookup.body, u.userId);
+  t.match(lookup.body, /data-fact="sign-in">nothing \(removed by the unfinished deletion\)/);
+  const page = await getAs(admin, deleteUrl(u));
+  t.equal(page.statusCode, 200);
+  t.match(page.body, /A deletion of this account was started and did not finish/);
+
+  const res = await postAs(admin, deleteUrl(u), { _csrf: admin.csrf, email: u.email, password: ADMIN_PASSWORD });
+  t.equal(res.statusCode, 200);
+  t.match(res.body, /Account deleted/);
+  t.equal(await identity.users.deletionOf(u.userId), null, 'the marker, and with it the address, is gone');
+  t.equal((await getAs(u, '/jobs')).statusCode, 303, 'the session left over is ended');
+  t.equal((await postAs(admin, '/admin/accounts', { _csrf: admin.csrf, email: u.email })).statusCode, 404, 'nothing is found any more');
+});

@@ -126,6 +126,22 @@ export class UserStore {
     return ((await this.store.get(`deletion.${userId}`))?.value as DeletionMarker | undefined) ?? null;
   }
 
+  /**
+   * The user whose unfinished deletion holds `email`, if any: how an admin finds a deletion cut short
+   * after its sign-in record went, when only the marker still knows the address. Reads every marker;
+   * there are only as many as deletions under way or cut short.
+   */
+  async unfinishedDeletionOf(email: string): Promise<{ userId: string; marker: DeletionMarker } | null> {
+    const wanted = normalizeEmail(email);
+    const keys: string[] = [];
+    for await (const k of await this.kv.keys('deletion.*')) keys.push(k);
+    for (const key of keys) {
+      const marker = (await this.store.get(key))?.value as DeletionMarker | undefined;
+      if (marker?.email === wanted) return { userId: key.slice('deletion.'.length), marker };
+    }
+    return null;
+  }
+
   async startDeletion(userId: string, email: string): Promise<void> {
     await this.store.put(`deletion.${userId}`, { email: normalizeEmail(email), startedAt: new Date().toISOString() });
   }

@@ -65,7 +65,7 @@ export function registerAdminAccountRoutes(
       plan: s.account ? (premium ? 'premium' : 'free') : null,
       subscription: premium && Boolean(s.account?.billingCustomerId),
       // A first provider sign-in with an address that has a password account is refused, so an account has one or the other.
-      signIn: s.credentials?.passwordHash === null ? 'provider' : 'password',
+      signIn: !s.credentials ? 'none' : s.credentials.passwordHash === null ? 'provider' : 'password',
       confirmedAt: s.credentials?.emailConfirmedAt ?? null,
       createdAt: s.credentials?.createdAt ?? '',
       jobs,

@@ -17,8 +17,8 @@ export interface AccountFacts {
   plan: 'free' | 'premium' | null;
   /** Premium bought through the billing provider: the deletion cancels it there. */
   subscription: boolean;
-  /** A password, or (an account without one) its identity provider. */
-  signIn: 'password' | 'provider';
+  /** A password, or (an account without one) its identity provider; none once an unfinished deletion removed them. */
+  signIn: 'password' | 'provider' | 'none';
   /** When the address was confirmed, or null. */
   confirmedAt: string | null;
   createdAt: string;
@@ -57,7 +57,7 @@ function factsList(f: AccountFacts): Html {
   return html`<p>User id <code data-fact="user-id">${f.userId}</code></p>
 <dl class="facts account-facts">
   <div><dt>Plan</dt><dd data-fact="plan">${plan}</dd></div>
-  <div><dt>Signs in with</dt><dd data-fact="sign-in">${f.signIn === 'password' ? 'password' : 'identity provider (no password)'}</dd></div>
+  <div><dt>Signs in with</dt><dd data-fact="sign-in">${f.signIn === 'password' ? 'password' : f.signIn === 'provider' ? 'identity provider (no password)' : 'nothing (removed by the unfinished deletion)'}</dd></div>
   <div><dt>Address</dt><dd data-fact="confirmed">${f.confirmedAt ? html`confirmed ${formatTime(f.confirmedAt)}` : 'not confirmed'}</dd></div>
   <div><dt>Created</dt><dd data-fact="created">${formatTime(f.createdAt)}</dd></div>
   <div><dt>Jobs</dt><dd data-fact="jobs">${f.jobs}</dd></div>
@@ -131,7 +131,7 @@ ${f.unfinished ? html`<p class="callout warning">A deletion of this account was 
   <li>${plural(f.jobs, 'job', 'jobs')}, with the files uploaded for them and all their results, archived copies included;</li>
   <li>${plural(f.tokens, 'API token', 'API tokens')}: scripts using ${f.tokens === 1 ? 'it' : 'them'} stop working;</li>
   <li>its notices, and the e-mails about its jobs stop;</li>
-  <li>its sign-in: the e-mail address and ${f.signIn === 'password' ? 'the password' : 'the link to its identity provider'}. Every session of it is signed out.</li>
+  <li>${f.signIn === 'none' ? html`what is left of its sign-in: the address the unfinished deletion kept.` : html`its sign-in: the e-mail address and ${f.signIn === 'password' ? 'the password' : 'the link to its identity provider'}.`} Every session of it is signed out.</li>
   ${f.subscription ? html`<li>Its premium subscription is cancelled at the payment provider: nothing more is charged.</li>` : ''}
 </ul>
 <p>This cannot be undone. The owner gets one last e-mail at the address saying the account was deleted.</p>
