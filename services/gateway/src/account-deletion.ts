@@ -155,7 +155,7 @@ export class AccountDeletion {
     // (d)
     let jobsDeleted: number;
     try {
-      jobsDeleted = (await this.deps.accounts.deleteAccount({ userId: s.userId })).jobsDeleted;
+      jobsDeleted = (await this.deps.accounts.deleteAccount({ userId: s.userId, byAdmin: opts.by === 'admin' })).jobsDeleted;
     } catch (err) {
       if (!(err instanceof RpcError)) throw err;
       if (err.code === Status.FAILED_PRECONDITION) return { outcome: 'jobs_refused', message: err.message };

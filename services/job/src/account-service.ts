@@ -324,7 +324,13 @@ export function createAccountService(deps: {
           deps.js,
           subjects.accountEvent('deleted'),
           AccountEventSchema,
-          create(AccountEventSchema, { eventId, kind: AccountEventKind.DELETED, account: a, occurredAt: timestampFromDate(now()) }),
+          create(AccountEventSchema, {
+            eventId,
+            kind: AccountEventKind.DELETED,
+            account: a,
+            occurredAt: timestampFromDate(now()),
+            deletedByAdmin: req.byAdmin,
+          }),
           eventId,
         );
       });

@@ -288,15 +288,28 @@ const ACCOUNT_DELETED_TITLE = 'Your account was deleted';
  * click is what a warning about someone else's doing should look like. The site's address is there
  * as text, so the reader knows which GAS to contact.
  */
-export function composeAccountDeletedEmail(o: { eventId: string; to: string; occurredAt: Date; publicUrl: string }): OutgoingMail {
+/** `byAdmin`: an administrator deleted it on the owner's request, not the owner. */
+export function composeAccountDeletedEmail(o: {
+  eventId: string;
+  to: string;
+  occurredAt: Date;
+  publicUrl: string;
+  byAdmin?: boolean;
+}): OutgoingMail {
   const site = o.publicUrl.replace(/\/+$/, '');
   const when = utcMinute(o.occurredAt);
-  const what = `On ${when} the GAS account with this email address was deleted, as its owner asked.`;
+  const what = o.byAdmin
+    ? `On ${when} an administrator of this GAS site deleted the GAS account with this email address, as asked on its owner's behalf.`
+    : `On ${when} the GAS account with this email address was deleted, as its owner asked.`;
   const gone =
     'Deleted with it: all its jobs, with the files uploaded for them and their annotated results, and all its notices. ' +
     'This cannot be undone.';
-  const ifYou = 'If you deleted it: you need do nothing. GAS sends no more email about this account.';
-  const ifNot = `If you did not: someone else may have been able to sign in to it. Tell the people who run this GAS site (${site}), and say when it happened.`;
+  const ifYou = o.byAdmin
+    ? 'If you asked for it: you need do nothing. GAS sends no more email about this account.'
+    : 'If you deleted it: you need do nothing. GAS sends no more email about this account.';
+  const ifNot = o.byAdmin
+    ? `If you did not ask for it: tell the people who run this GAS site (${site}) at once, and say when it happened.`
+    : `If you did not: someone else may have been able to sign in to it. Tell the people who run this GAS site (${site}), and say when it happened.`;
   const why = 'You get this security notice whatever your email preference was, as it concerns your account.';
   const text = ['Hello,', '', what, '', gone, '', ifYou, '', ifNot, '', '-- ', why, ''].join('\n');
   const e = escapeHtml;

@@ -348,7 +348,7 @@ export function createEventHandler(deps: EventHandlerDeps) {
       return ack;
     }
     const occurredAt = e.occurredAt ? timestampDate(e.occurredAt) : new Date();
-    const mail = composeAccountDeletedEmail({ eventId: e.eventId, to, occurredAt, publicUrl: deps.publicUrl });
+    const mail = composeAccountDeletedEmail({ eventId: e.eventId, to, occurredAt, publicUrl: deps.publicUrl, byAdmin: e.deletedByAdmin });
     return send({ eventId: e.eventId, kind, mail, record, ctx, log, settle: async () => undefined });
   }
 

@@ -178,6 +178,33 @@ t.test(
   },
 );
 
+t.test('a deleted account, deleted by an administrator: the mail says who, and whom to tell if the owner asked for nothing', async (t) => {
+  const mail = composeAccountDeletedEmail({
+    eventId: 'alice.deleted',
+    to: 'alice@example.org',
+    occurredAt: new Date('2026-12-07T06:40:31Z'),
+    publicUrl: 'https://gas.example.org/',
+    byAdmin: true,
+  });
+  t.equal(mail.subject, 'GAS: Your account was deleted');
+  const lines = mail.text.split('\n');
+  t.ok(
+    lines.includes(
+      "On 2026-12-07 06:40 UTC an administrator of this GAS site deleted the GAS account with this email address, as asked on its owner's behalf.",
+    ),
+    mail.text,
+  );
+  t.ok(lines.includes('If you asked for it: you need do nothing. GAS sends no more email about this account.'));
+  t.ok(
+    lines.includes(
+      'If you did not ask for it: tell the people who run this GAS site (https://gas.example.org) at once, and say when it happened.',
+    ),
+  );
+  t.notMatch(mail.text, /as its owner asked|someone else may have been able to sign in/, 'not the words for an owner’s own deletion');
+  t.match(mail.html, /an administrator of this GAS site deleted the GAS account/);
+  t.notMatch(mail.html, /<a\s|href=/, 'no link: there is no account to sign in to');
+});
+
 t.test('a password reset: the link with its token, for how long and until when, nothing changes if not asked, no name', async (t) => {
   const token = 'alice.Zm9vYmFyYmF6-_0123456789abcdefABCDEF';
   const mail = composePasswordResetEmail({
