@@ -1,6 +1,7 @@
 // The local stack: nats-server with JetStream and the five services on fixed ports, state in .gas/
 // (so a second start keeps the jobs), the filesystem blob store and an outbox folder for notices.
 import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startGasStack, superviseStack, readApiToken, newApiToken, repoRoot } from '@gas/testing';
@@ -12,6 +13,38 @@ import { ensureReferenceFiles } from '@gas/anntools';
 const env = process.env;
 const stateDir = resolve(repoRoot(), env['GAS_STATE_DIR'] ?? '.gas');
 const opsBase = Number(env['GAS_OPS_PORT_BASE'] ?? 9100);
+const port = Number(env['GAS_PORT'] ?? 8080);
+const natsPort = Number(env['GAS_NATS_PORT'] ?? 4222);
+const jobGrpcPort = Number(env['GAS_JOB_GRPC_PORT'] ?? 50051);
+const notificationGrpcPort = Number(env['GAS_NOTIFICATION_GRPC_PORT'] ?? 50052);
+const say = (s: string) => process.stdout.write(s + '\n');
+
+/** Whether nothing listens on 127.0.0.1:`p` (the stack's address). */
+const portFree = (p: number) =>
+  new Promise<boolean>((done) => {
+    const probe = createServer();
+    probe.once('error', () => done(false));
+    probe.listen(p, '127.0.0.1', () => probe.close(() => done(true)));
+  });
+
+// A port another program holds (another ./gas up, a dev server on 8080) would stop one service after
+// the reference build, with a stack trace; said first, with the variable that moves it.
+const ports: Array<[number, string, string]> = [
+  [port, 'the web site and API', 'GAS_PORT'],
+  [natsPort, 'nats-server', 'GAS_NATS_PORT'],
+  [jobGrpcPort, "the job service's gRPC", 'GAS_JOB_GRPC_PORT'],
+  [notificationGrpcPort, "the notification service's gRPC", 'GAS_NOTIFICATION_GRPC_PORT'],
+  ...[0, 1, 3, 4, 5].map((i): [number, string, string] => [opsBase + i, "a service's ops port (metrics, probes)", 'GAS_OPS_PORT_BASE']),
+];
+const taken: string[] = [];
+for (const [p, what, variable] of ports) if (!(await portFree(p))) taken.push(`  ${p}: ${what} (move it with ${variable})`);
+if (taken.length) {
+  process.stderr.write(
+    `[gas] the stack cannot start: another program listens on ${taken.length === 1 ? 'this port' : 'these ports'}:\n${taken.join('\n')}\n` +
+      `[gas] stop it (is another ./gas up running?), or move the port, e.g. GAS_PORT=8090 ./gas up\n`,
+  );
+  process.exit(1);
+}
 await mkdir(stateDir, { recursive: true });
 const tokenFile = join(stateDir, 'api-token');
 let token = await readApiToken(tokenFile);
@@ -26,10 +59,8 @@ if (!gatewaySecret) {
   gatewaySecret = randomBytes(32).toString('base64url');
   await writeFile(secretFile, gatewaySecret + '\n', { mode: 0o600 });
 }
-const port = Number(env['GAS_PORT'] ?? 8080);
 // How long free users' results stay hot before they move to the archive folder (the original GAS: 30 minutes).
 const retention = env['GAS_FREE_RETENTION_SECONDS'] ?? '1800';
-const say = (s: string) => process.stdout.write(s + '\n');
 // Who sees the admin page: by default the "local" user's address. The stack makes that user with its
 // API token (GATEWAY_API_TOKENS), which the gateway counts as confirmed, so the token reads
 // /admin/state.json at once. A browser account with a listed address sees the page once it has
@@ -54,10 +85,10 @@ const stack = await startGasStack({
   stateDir,
   logDir: join(stateDir, 'logs'),
   referenceDir,
-  natsPort: Number(env['GAS_NATS_PORT'] ?? 4222),
+  natsPort,
   gatewayPort: port,
-  jobGrpcPort: Number(env['GAS_JOB_GRPC_PORT'] ?? 50051),
-  notificationGrpcPort: Number(env['GAS_NOTIFICATION_GRPC_PORT'] ?? 50052),
+  jobGrpcPort,
+  notificationGrpcPort,
   opsPorts: { gateway: opsBase, job: opsBase + 1, annotator: opsBase + 3, notification: opsBase + 4, archive: opsBase + 5 },
   users: [{ userId: 'local', token }],
   env: {

@@ -4,6 +4,7 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { freePort, repoRoot, sharedDataPath } from '@gas/testing';
 import { openAsBlob } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -40,7 +41,7 @@ async function startLocalStack(state: string) {
     try {
       return await startLocalStackOnce(await freshPorts(state));
     } catch (err) {
-      if (attempt >= 3 || !/EADDRINUSE/.test((err as Error).message)) throw err;
+      if (attempt >= 3 || !/EADDRINUSE|another program listens on/.test((err as Error).message)) throw err;
     }
   }
 }
@@ -67,6 +68,29 @@ async function startLocalStackOnce(env: Record<string, string>) {
   const token = out.match(/API token \(user "local"\): (\S+)/)![1]!;
   return { child, url, token, exited, output: () => out };
 }
+
+t.test('a port another program holds: said at once, with the variable that moves it, and nothing starts', async (t) => {
+  const state = t.testdir();
+  const env = await freshPorts(state);
+  const holder = createServer();
+  await new Promise<void>((done) => holder.listen(Number(env['GAS_NOTIFICATION_GRPC_PORT']), '127.0.0.1', done));
+  t.teardown(() => new Promise((done) => holder.close(done)));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/local-stack.ts'], {
+    cwd: repoRoot(),
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += String(d)));
+  child.stderr.on('data', (d) => (out += String(d)));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  t.equal(code, 1);
+  t.match(
+    out,
+    `another program listens on this port:\n  ${env['GAS_NOTIFICATION_GRPC_PORT']}: the notification service's gRPC (move it with GAS_NOTIFICATION_GRPC_PORT)`,
+  );
+  t.notMatch(out, /reference|starting nats-server|at .*\.ts:\d+/, 'before the reference build, and no stack trace');
+});
 
 t.test('local stack: up, a job, Ctrl-C, up again with the same job and result', async (t) => {
   // Registered before t.testdir(), so it runs before the state folder is removed.
