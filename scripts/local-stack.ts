@@ -13,6 +13,7 @@ import { ensureReferenceFiles } from '@gas/anntools';
 const env = process.env;
 const stateDir = resolve(repoRoot(), env['GAS_STATE_DIR'] ?? '.gas');
 const opsBase = Number(env['GAS_OPS_PORT_BASE'] ?? 9100);
+const opsPorts = { gateway: opsBase, job: opsBase + 1, annotator: opsBase + 3, notification: opsBase + 4, archive: opsBase + 5 };
 const port = Number(env['GAS_PORT'] ?? 8080);
 const natsPort = Number(env['GAS_NATS_PORT'] ?? 4222);
 const jobGrpcPort = Number(env['GAS_JOB_GRPC_PORT'] ?? 50051);
@@ -34,7 +35,11 @@ const ports: Array<[number, string, string]> = [
   [natsPort, 'nats-server', 'GAS_NATS_PORT'],
   [jobGrpcPort, "the job service's gRPC", 'GAS_JOB_GRPC_PORT'],
   [notificationGrpcPort, "the notification service's gRPC", 'GAS_NOTIFICATION_GRPC_PORT'],
-  ...[0, 1, 3, 4, 5].map((i): [number, string, string] => [opsBase + i, "a service's ops port (metrics, probes)", 'GAS_OPS_PORT_BASE']),
+  ...Object.entries(opsPorts).map(([service, p]): [number, string, string] => [
+    p,
+    `the ${service}'s ops port (metrics, probes)`,
+    'GAS_OPS_PORT_BASE',
+  ]),
 ];
 const taken: string[] = [];
 for (const [p, what, variable] of ports) if (!(await portFree(p))) taken.push(`  ${p}: ${what} (move it with ${variable})`);
@@ -89,7 +94,7 @@ const stack = await startGasStack({
   gatewayPort: port,
   jobGrpcPort,
   notificationGrpcPort,
-  opsPorts: { gateway: opsBase, job: opsBase + 1, annotator: opsBase + 3, notification: opsBase + 4, archive: opsBase + 5 },
+  opsPorts,
   users: [{ userId: 'local', token }],
   env: {
     gateway: {

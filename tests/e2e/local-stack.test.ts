@@ -46,7 +46,8 @@ async function startLocalStack(state: string) {
   }
 }
 
-async function startLocalStackOnce(env: Record<string, string>) {
+/** Runs the script as `./gas up` does, with `env` added; its output so far, both streams. */
+function spawnLocalStack(env: Record<string, string>) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/local-stack.ts'], {
     cwd: repoRoot(),
     env: { ...process.env, ...env },
@@ -55,18 +56,23 @@ async function startLocalStackOnce(env: Record<string, string>) {
   let out = '';
   child.stdout.on('data', (d) => (out += String(d)));
   child.stderr.on('data', (d) => (out += String(d)));
+  return { child, output: () => out };
+}
+
+async function startLocalStackOnce(env: Record<string, string>) {
+  const { child, output } = spawnLocalStack(env);
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
   running.set(child, exited);
   void exited.then(() => running.delete(child));
   const deadline = Date.now() + 90_000;
-  while (!/API token \(user "local"\): \S+/.test(out)) {
-    if (child.exitCode !== null) throw new Error(`local stack exited early:\n${out}`);
-    if (Date.now() > deadline) throw new Error(`local stack did not come up:\n${out}`);
+  while (!/API token \(user "local"\): \S+/.test(output())) {
+    if (child.exitCode !== null) throw new Error(`local stack exited early:\n${output()}`);
+    if (Date.now() > deadline) throw new Error(`local stack did not come up:\n${output()}`);
     await new Promise((r) => setTimeout(r, 200));
   }
-  const url = out.match(/GAS is running at (\S+)/)![1]!;
-  const token = out.match(/API token \(user "local"\): (\S+)/)![1]!;
-  return { child, url, token, exited, output: () => out };
+  const url = output().match(/GAS is running at (\S+)/)![1]!;
+  const token = output().match(/API token \(user "local"\): (\S+)/)![1]!;
+  return { child, url, token, exited, output };
 }
 
 t.test('a port another program holds: said at once, with the variable that moves it, and nothing starts', async (t) => {
@@ -75,16 +81,10 @@ t.test('a port another program holds: said at once, with the variable that moves
   const holder = createServer();
   await new Promise<void>((done) => holder.listen(Number(env['GAS_NOTIFICATION_GRPC_PORT']), '127.0.0.1', done));
   t.teardown(() => new Promise((done) => holder.close(done)));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/local-stack.ts'], {
-    cwd: repoRoot(),
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d) => (out += String(d)));
-  child.stderr.on('data', (d) => (out += String(d)));
+  const { child, output } = spawnLocalStack(env);
   const [code] = (await once(child, 'exit')) as [number | null];
   t.equal(code, 1);
+  const out = output();
   t.match(
     out,
     `another program listens on this port:\n  ${env['GAS_NOTIFICATION_GRPC_PORT']}: the notification service's gRPC (move it with GAS_NOTIFICATION_GRPC_PORT)`,

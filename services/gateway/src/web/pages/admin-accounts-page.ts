@@ -8,6 +8,7 @@ import { html } from '../html.ts';
 import type { Html } from '../html.ts';
 import { page } from '../layout.ts';
 import type { Viewer } from '../layout.ts';
+import { confirmAtProviderForm } from './provider-confirm-form.ts';
 import { formatTime } from './job-status.ts';
 
 /** What the admin sees of an account. */
@@ -135,7 +136,7 @@ ${f.unfinished ? html`<p class="callout warning">A deletion of this account was 
   ${f.subscription ? html`<li>Its premium subscription is cancelled at the payment provider: nothing more is charged.</li>` : ''}
 </ul>
 <p>This cannot be undone. The owner gets one last e-mail at the address saying the account was deleted.</p>
-${o.proof.kind === 'provider' && !o.proof.confirmed ? confirmAtProvider(o.viewer, f.userId, o.proof.name) : deleteForm(o.viewer, f.userId, o.proof)}`;
+${o.proof.kind === 'provider' && !o.proof.confirmed ? confirmAtProviderForm(o.viewer, { name: o.proof.name, next: `/admin/accounts/${f.userId}/delete`, cancel: '/admin' }) : deleteForm(o.viewer, f.userId, o.proof)}`;
   return adminPageOf(
     o.viewer,
     'Delete an account',
@@ -145,17 +146,6 @@ ${factsList(f)}
 </section>
 ${body}`,
   );
-}
-
-/** An admin without a password signs in at the provider again before the delete form shows. */
-function confirmAtProvider(viewer: Viewer, userId: string, name: string): Html {
-  return html`<form class="card narrow delete-account" method="post" action="/signin/oidc/reauthenticate">
-  <input type="hidden" name="_csrf" value="${viewer.csrfToken}">
-  <input type="hidden" name="next" value="/admin/accounts/${userId}/delete">
-  <p class="muted">You sign in through ${name} and have no password here. To confirm that it is you, sign in at ${name} again; you come back here to delete.</p>
-  <button type="submit">Confirm at ${name}</button>&nbsp;
-  <a class="button secondary" href="/admin">Cancel</a>
-</form>`;
 }
 
 function deleteForm(viewer: Viewer, userId: string, proof: AdminProof): Html {

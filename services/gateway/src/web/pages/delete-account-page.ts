@@ -5,6 +5,7 @@ import { html } from '../html.ts';
 import type { Html } from '../html.ts';
 import { page } from '../layout.ts';
 import type { Viewer } from '../layout.ts';
+import { confirmAtProviderForm } from './provider-confirm-form.ts';
 
 /** What the deletion would remove, as the page tells it. */
 export interface AccountDeletionView {
@@ -58,7 +59,7 @@ ${v.unfinished ? html`<p class="callout warning">A deletion of your account was 
   ${v.premium ? html`<li>Your premium subscription is cancelled: nothing more is charged.</li>` : ''}
 </ul>
 <p>This cannot be undone: download anything you want to keep first. We send one last e-mail to say the account was deleted.</p>
-${v.proof === 'provider' && !v.provider?.confirmed ? confirmAtProvider(o.viewer, v.provider?.name ?? 'your identity provider') : deleteForm(o.viewer, v)}`;
+${v.proof === 'provider' && !v.provider?.confirmed ? confirmAtProviderForm(o.viewer, { name: v.provider?.name ?? 'your identity provider', next: '/account/delete', cancel: '/profile' }) : deleteForm(o.viewer, v)}`;
   return page({
     title: 'Delete your account',
     viewer: o.viewer,
@@ -67,17 +68,6 @@ ${v.proof === 'provider' && !v.provider?.confirmed ? confirmAtProvider(o.viewer,
 <h1>Delete your account?</h1>
 ${body}`,
   });
-}
-
-/** An account without a password signs in at its provider again before the delete button shows. */
-function confirmAtProvider(viewer: Viewer, name: string): Html {
-  return html`<form class="card narrow delete-account" method="post" action="/signin/oidc/reauthenticate">
-  <input type="hidden" name="_csrf" value="${viewer.csrfToken}">
-  <input type="hidden" name="next" value="/account/delete">
-  <p class="muted">You sign in through ${name} and have no password here. To confirm that it is you, sign in at ${name} again; you come back here to delete.</p>
-  <button type="submit">Confirm at ${name}</button>&nbsp;
-  <a class="button secondary" href="/profile">Cancel</a>
-</form>`;
 }
 
 function deleteForm(viewer: Viewer, v: AccountDeletionView): Html {
