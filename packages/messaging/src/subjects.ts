@@ -6,7 +6,9 @@ export type AccountEventKind =
   | 'email_confirmation_requested'
   | 'deleted'
   | 'password_reset_requested'
-  | 'password_changed';
+  | 'password_changed'
+  | 'email_change_requested'
+  | 'email_changed';
 
 export const subjects = {
   jobRequested: 'gas.jobs.requested',

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file gas/v1/account.proto.
  */
 export const file_gas_v1_account: GenFile = /*@__PURE__*/
-  fileDesc("ChRnYXMvdjEvYWNjb3VudC5wcm90bxIGZ2FzLnYxIkoKEU5vdGlmaWNhdGlvblByZWZzEhsKE2VtYWlsX29uX2NvbXBsZXRpb24YASABKAgSGAoQZW1haWxfb25fZmFpbHVyZRgCIAEoCCKKAwoHQWNjb3VudBIPCgd1c2VyX2lkGAEgASgJEhoKBHBsYW4YAiABKA4yDC5nYXMudjEuUGxhbhINCgVlbWFpbBgDIAEoCRIMCgRuYW1lGAQgASgJEhMKC2luc3RpdHV0aW9uGAUgASgJEjAKDW5vdGlmaWNhdGlvbnMYBiABKAsyGS5nYXMudjEuTm90aWZpY2F0aW9uUHJlZnMSGwoTYmlsbGluZ19jdXN0b21lcl9pZBgHIAEoCRIuCgpjcmVhdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCg9wbGFuX2NoYW5nZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjwKGHNpZ25fdXBfYXR0ZW1wdF9ub3RlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiJAoRR2V0QWNjb3VudFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSI2ChJHZXRBY2NvdW50UmVzcG9uc2USIAoHYWNjb3VudBgBIAEoCzIPLmdhcy52MS5BY2NvdW50IjgKFFVwc2VydEFjY291bnRSZXF1ZXN0EiAKB2FjY291bnQYASABKAsyDy5nYXMudjEuQWNjb3VudCJKChVVcHNlcnRBY2NvdW50UmVzcG9uc2USIAoHYWNjb3VudBgBIAEoCzIPLmdhcy52MS5BY2NvdW50Eg8KB2NyZWF0ZWQYAiABKAgiWgoOU2V0UGxhblJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIaCgRwbGFuGAIgASgOMgwuZ2FzLnYxLlBsYW4SGwoTYmlsbGluZ19jdXN0b21lcl9pZBgDIAEoCSIzCg9TZXRQbGFuUmVzcG9uc2USIAoHYWNjb3VudBgBIAEoCzIPLmdhcy52MS5BY2NvdW50IisKGE5vdGVTaWduVXBBdHRlbXB0UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIioKGU5vdGVTaWduVXBBdHRlbXB0UmVzcG9uc2USDQoFbm90ZWQYASABKAgilAEKH1JlcXVlc3RFbWFpbENvbmZpcm1hdGlvblJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRINCgVlbWFpbBgCIAEoCRINCgV0b2tlbhgDIAEoCRIuCgpleHBpcmVzX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAUgASgJIiIKIFJlcXVlc3RFbWFpbENvbmZpcm1hdGlvblJlc3BvbnNlIpABChtSZXF1ZXN0UGFzc3dvcmRSZXNldFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRINCgVlbWFpbBgCIAEoCRINCgV0b2tlbhgDIAEoCRIuCgpleHBpcmVzX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAUgASgJIh4KHFJlcXVlc3RQYXNzd29yZFJlc2V0UmVzcG9uc2UiXQoaTm90ZVBhc3N3b3JkQ2hhbmdlZFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRISCgpyZXF1ZXN0X2lkGAIgASgJEhoKEnRocm91Z2hfcmVzZXRfbGluaxgDIAEoCCIdChtOb3RlUGFzc3dvcmRDaGFuZ2VkUmVzcG9uc2UiOQoURGVsZXRlQWNjb3VudFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIQCghieV9hZG1pbhgCIAEoCCJEChVEZWxldGVBY2NvdW50UmVzcG9uc2USFAoMam9ic19kZWxldGVkGAEgASgNEhUKDWFjY291bnRfZm91bmQYAiABKAgqPQoEUGxhbhIUChBQTEFOX1VOU1BFQ0lGSUVEEAASDQoJUExBTl9GUkVFEAESEAoMUExBTl9QUkVNSVVNEAIyuQUKDkFjY291bnRTZXJ2aWNlEkMKCkdldEFjY291bnQSGS5nYXMudjEuR2V0QWNjb3VudFJlcXVlc3QaGi5nYXMudjEuR2V0QWNjb3VudFJlc3BvbnNlEkwKDVVwc2VydEFjY291bnQSHC5nYXMudjEuVXBzZXJ0QWNjb3VudFJlcXVlc3QaHS5nYXMudjEuVXBzZXJ0QWNjb3VudFJlc3BvbnNlEjoKB1NldFBsYW4SFi5nYXMudjEuU2V0UGxhblJlcXVlc3QaFy5nYXMudjEuU2V0UGxhblJlc3BvbnNlElgKEU5vdGVTaWduVXBBdHRlbXB0EiAuZ2FzLnYxLk5vdGVTaWduVXBBdHRlbXB0UmVxdWVzdBohLmdhcy52MS5Ob3RlU2lnblVwQXR0ZW1wdFJlc3BvbnNlEm0KGFJlcXVlc3RFbWFpbENvbmZpcm1hdGlvbhInLmdhcy52MS5SZXF1ZXN0RW1haWxDb25maXJtYXRpb25SZXF1ZXN0GiguZ2FzLnYxLlJlcXVlc3RFbWFpbENvbmZpcm1hdGlvblJlc3BvbnNlEmEKFFJlcXVlc3RQYXNzd29yZFJlc2V0EiMuZ2FzLnYxLlJlcXVlc3RQYXNzd29yZFJlc2V0UmVxdWVzdBokLmdhcy52MS5SZXF1ZXN0UGFzc3dvcmRSZXNldFJlc3BvbnNlEl4KE05vdGVQYXNzd29yZENoYW5nZWQSIi5nYXMudjEuTm90ZVBhc3N3b3JkQ2hhbmdlZFJlcXVlc3QaIy5nYXMudjEuTm90ZVBhc3N3b3JkQ2hhbmdlZFJlc3BvbnNlEkwKDURlbGV0ZUFjY291bnQSHC5nYXMudjEuRGVsZXRlQWNjb3VudFJlcXVlc3QaHS5nYXMudjEuRGVsZXRlQWNjb3VudFJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("ChRnYXMvdjEvYWNjb3VudC5wcm90bxIGZ2FzLnYxIkoKEU5vdGlmaWNhdGlvblByZWZzEhsKE2VtYWlsX29uX2NvbXBsZXRpb24YASABKAgSGAoQZW1haWxfb25fZmFpbHVyZRgCIAEoCCKKAwoHQWNjb3VudBIPCgd1c2VyX2lkGAEgASgJEhoKBHBsYW4YAiABKA4yDC5nYXMudjEuUGxhbhINCgVlbWFpbBgDIAEoCRIMCgRuYW1lGAQgASgJEhMKC2luc3RpdHV0aW9uGAUgASgJEjAKDW5vdGlmaWNhdGlvbnMYBiABKAsyGS5nYXMudjEuTm90aWZpY2F0aW9uUHJlZnMSGwoTYmlsbGluZ19jdXN0b21lcl9pZBgHIAEoCRIuCgpjcmVhdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCg9wbGFuX2NoYW5nZWRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjwKGHNpZ25fdXBfYXR0ZW1wdF9ub3RlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiJAoRR2V0QWNjb3VudFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCSI2ChJHZXRBY2NvdW50UmVzcG9uc2USIAoHYWNjb3VudBgBIAEoCzIPLmdhcy52MS5BY2NvdW50IjgKFFVwc2VydEFjY291bnRSZXF1ZXN0EiAKB2FjY291bnQYASABKAsyDy5nYXMudjEuQWNjb3VudCJKChVVcHNlcnRBY2NvdW50UmVzcG9uc2USIAoHYWNjb3VudBgBIAEoCzIPLmdhcy52MS5BY2NvdW50Eg8KB2NyZWF0ZWQYAiABKAgiWgoOU2V0UGxhblJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIaCgRwbGFuGAIgASgOMgwuZ2FzLnYxLlBsYW4SGwoTYmlsbGluZ19jdXN0b21lcl9pZBgDIAEoCSIzCg9TZXRQbGFuUmVzcG9uc2USIAoHYWNjb3VudBgBIAEoCzIPLmdhcy52MS5BY2NvdW50IisKGE5vdGVTaWduVXBBdHRlbXB0UmVxdWVzdBIPCgd1c2VyX2lkGAEgASgJIioKGU5vdGVTaWduVXBBdHRlbXB0UmVzcG9uc2USDQoFbm90ZWQYASABKAgilAEKH1JlcXVlc3RFbWFpbENvbmZpcm1hdGlvblJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRINCgVlbWFpbBgCIAEoCRINCgV0b2tlbhgDIAEoCRIuCgpleHBpcmVzX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAUgASgJIiIKIFJlcXVlc3RFbWFpbENvbmZpcm1hdGlvblJlc3BvbnNlIpABChtSZXF1ZXN0UGFzc3dvcmRSZXNldFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRINCgVlbWFpbBgCIAEoCRINCgV0b2tlbhgDIAEoCRIuCgpleHBpcmVzX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpyZXF1ZXN0X2lkGAUgASgJIh4KHFJlcXVlc3RQYXNzd29yZFJlc2V0UmVzcG9uc2UiXQoaTm90ZVBhc3N3b3JkQ2hhbmdlZFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRISCgpyZXF1ZXN0X2lkGAIgASgJEhoKEnRocm91Z2hfcmVzZXRfbGluaxgDIAEoCCIdChtOb3RlUGFzc3dvcmRDaGFuZ2VkUmVzcG9uc2UiOQoURGVsZXRlQWNjb3VudFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIQCghieV9hZG1pbhgCIAEoCCJEChVEZWxldGVBY2NvdW50UmVzcG9uc2USFAoMam9ic19kZWxldGVkGAEgASgNEhUKDWFjY291bnRfZm91bmQYAiABKAgikgEKGVJlcXVlc3RFbWFpbENoYW5nZVJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRIRCgluZXdfZW1haWwYAiABKAkSDQoFdG9rZW4YAyABKAkSLgoKZXhwaXJlc19hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKcmVxdWVzdF9pZBgFIAEoCSIcChpSZXF1ZXN0RW1haWxDaGFuZ2VSZXNwb25zZSJgChJDaGFuZ2VFbWFpbFJlcXVlc3QSDwoHdXNlcl9pZBgBIAEoCRINCgVlbWFpbBgCIAEoCRIWCg5wcmV2aW91c19lbWFpbBgDIAEoCRISCgpyZXF1ZXN0X2lkGAQgASgJIkgKE0NoYW5nZUVtYWlsUmVzcG9uc2USIAoHYWNjb3VudBgBIAEoCzIPLmdhcy52MS5BY2NvdW50Eg8KB2NoYW5nZWQYAiABKAgqPQoEUGxhbhIUChBQTEFOX1VOU1BFQ0lGSUVEEAASDQoJUExBTl9GUkVFEAESEAoMUExBTl9QUkVNSVVNEAIy3gYKDkFjY291bnRTZXJ2aWNlEkMKCkdldEFjY291bnQSGS5nYXMudjEuR2V0QWNjb3VudFJlcXVlc3QaGi5nYXMudjEuR2V0QWNjb3VudFJlc3BvbnNlEkwKDVVwc2VydEFjY291bnQSHC5nYXMudjEuVXBzZXJ0QWNjb3VudFJlcXVlc3QaHS5nYXMudjEuVXBzZXJ0QWNjb3VudFJlc3BvbnNlEjoKB1NldFBsYW4SFi5nYXMudjEuU2V0UGxhblJlcXVlc3QaFy5nYXMudjEuU2V0UGxhblJlc3BvbnNlElgKEU5vdGVTaWduVXBBdHRlbXB0EiAuZ2FzLnYxLk5vdGVTaWduVXBBdHRlbXB0UmVxdWVzdBohLmdhcy52MS5Ob3RlU2lnblVwQXR0ZW1wdFJlc3BvbnNlEm0KGFJlcXVlc3RFbWFpbENvbmZpcm1hdGlvbhInLmdhcy52MS5SZXF1ZXN0RW1haWxDb25maXJtYXRpb25SZXF1ZXN0GiguZ2FzLnYxLlJlcXVlc3RFbWFpbENvbmZpcm1hdGlvblJlc3BvbnNlEmEKFFJlcXVlc3RQYXNzd29yZFJlc2V0EiMuZ2FzLnYxLlJlcXVlc3RQYXNzd29yZFJlc2V0UmVxdWVzdBokLmdhcy52MS5SZXF1ZXN0UGFzc3dvcmRSZXNldFJlc3BvbnNlEl4KE05vdGVQYXNzd29yZENoYW5nZWQSIi5nYXMudjEuTm90ZVBhc3N3b3JkQ2hhbmdlZFJlcXVlc3QaIy5nYXMudjEuTm90ZVBhc3N3b3JkQ2hhbmdlZFJlc3BvbnNlEkwKDURlbGV0ZUFjY291bnQSHC5nYXMudjEuRGVsZXRlQWNjb3VudFJlcXVlc3QaHS5nYXMudjEuRGVsZXRlQWNjb3VudFJlc3BvbnNlElsKElJlcXVlc3RFbWFpbENoYW5nZRIhLmdhcy52MS5SZXF1ZXN0RW1haWxDaGFuZ2VSZXF1ZXN0GiIuZ2FzLnYxLlJlcXVlc3RFbWFpbENoYW5nZVJlc3BvbnNlEkYKC0NoYW5nZUVtYWlsEhouZ2FzLnYxLkNoYW5nZUVtYWlsUmVxdWVzdBobLmdhcy52MS5DaGFuZ2VFbWFpbFJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message gas.v1.NotificationPrefs
@@ -468,6 +468,124 @@ export const DeleteAccountResponseSchema: GenMessage<DeleteAccountResponse> = /*
   messageDesc(file_gas_v1_account, 17);
 
 /**
+ * @generated from message gas.v1.RequestEmailChangeRequest
+ */
+export type RequestEmailChangeRequest = Message<"gas.v1.RequestEmailChangeRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * The address the link goes to; must differ (in any case) from the account's.
+   *
+   * @generated from field: string new_email = 2;
+   */
+  newEmail: string;
+
+  /**
+   * @generated from field: string token = 3;
+   */
+  token: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp expires_at = 4;
+   */
+  expiresAt?: Timestamp | undefined;
+
+  /**
+   * Names the event (<user_id>.email_change_requested.<request_id>), so a retried call is
+   * deduplicated by JetStream. 1-64 of A-Z a-z 0-9 _ -.
+   *
+   * @generated from field: string request_id = 5;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message gas.v1.RequestEmailChangeRequest.
+ * Use `create(RequestEmailChangeRequestSchema)` to create a new message.
+ */
+export const RequestEmailChangeRequestSchema: GenMessage<RequestEmailChangeRequest> = /*@__PURE__*/
+  messageDesc(file_gas_v1_account, 18);
+
+/**
+ * @generated from message gas.v1.RequestEmailChangeResponse
+ */
+export type RequestEmailChangeResponse = Message<"gas.v1.RequestEmailChangeResponse"> & {
+};
+
+/**
+ * Describes the message gas.v1.RequestEmailChangeResponse.
+ * Use `create(RequestEmailChangeResponseSchema)` to create a new message.
+ */
+export const RequestEmailChangeResponseSchema: GenMessage<RequestEmailChangeResponse> = /*@__PURE__*/
+  messageDesc(file_gas_v1_account, 19);
+
+/**
+ * @generated from message gas.v1.ChangeEmailRequest
+ */
+export type ChangeEmailRequest = Message<"gas.v1.ChangeEmailRequest"> & {
+  /**
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * The new address (stored lower-cased, as sign-up stores it).
+   *
+   * @generated from field: string email = 2;
+   */
+  email: string;
+
+  /**
+   * The address the change is from; a call whose account has neither this address nor the new one
+   * is refused (FAILED_PRECONDITION), so a stale retry never overwrites a later change.
+   *
+   * @generated from field: string previous_email = 3;
+   */
+  previousEmail: string;
+
+  /**
+   * Names the event (<user_id>.email_changed.<request_id>). 1-64 of A-Z a-z 0-9 _ -.
+   *
+   * @generated from field: string request_id = 4;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message gas.v1.ChangeEmailRequest.
+ * Use `create(ChangeEmailRequestSchema)` to create a new message.
+ */
+export const ChangeEmailRequestSchema: GenMessage<ChangeEmailRequest> = /*@__PURE__*/
+  messageDesc(file_gas_v1_account, 20);
+
+/**
+ * @generated from message gas.v1.ChangeEmailResponse
+ */
+export type ChangeEmailResponse = Message<"gas.v1.ChangeEmailResponse"> & {
+  /**
+   * @generated from field: gas.v1.Account account = 1;
+   */
+  account?: Account | undefined;
+
+  /**
+   * False when the account already had the new address (a repeat).
+   *
+   * @generated from field: bool changed = 2;
+   */
+  changed: boolean;
+};
+
+/**
+ * Describes the message gas.v1.ChangeEmailResponse.
+ * Use `create(ChangeEmailResponseSchema)` to create a new message.
+ */
+export const ChangeEmailResponseSchema: GenMessage<ChangeEmailResponse> = /*@__PURE__*/
+  messageDesc(file_gas_v1_account, 21);
+
+/**
  * @generated from enum gas.v1.Plan
  */
 export enum Plan {
@@ -585,6 +703,32 @@ export const AccountService: GenService<{
     methodKind: "unary";
     input: typeof DeleteAccountRequestSchema;
     output: typeof DeleteAccountResponseSchema;
+  },
+  /**
+   * The gateway made a link that proves the owner holds a new address they asked to change the
+   * account's to: publishes account.email_change_requested so the notification service emails the
+   * link to the new address. As with RequestEmailConfirmation, the gateway owns the token and limits
+   * how often it asks; this checks that the account exists and the address is a new one.
+   *
+   * @generated from rpc gas.v1.AccountService.RequestEmailChange
+   */
+  requestEmailChange: {
+    methodKind: "unary";
+    input: typeof RequestEmailChangeRequestSchema;
+    output: typeof RequestEmailChangeResponseSchema;
+  },
+  /**
+   * The owner proved the new address (the link): sets the account's address and publishes
+   * account.email_changed, which tells the old address. Safe to repeat: a repeat of a change
+   * already made changes nothing and answers changed = false, and the event is published again
+   * under the same name, so JetStream keeps one.
+   *
+   * @generated from rpc gas.v1.AccountService.ChangeEmail
+   */
+  changeEmail: {
+    methodKind: "unary";
+    input: typeof ChangeEmailRequestSchema;
+    output: typeof ChangeEmailResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_gas_v1_account, 0);
