@@ -69,6 +69,9 @@ function refusal(active: Job[], deletedBefore: number): string {
   return msg;
 }
 
+/** What UpsertAccount, RequestEmailChange and ChangeEmail take for an address. */
+const ADDRESS = /^[^\s@]+@[^\s@]+$/;
+
 const msOf = (t: { seconds: bigint; nanos: number } | undefined): number => (t ? Number(t.seconds) * 1000 + Math.floor(t.nanos / 1e6) : 0);
 
 export function createAccountService(deps: {
@@ -187,7 +190,7 @@ export function createAccountService(deps: {
       const a = req.account;
       if (!a) throw rpcErrors.invalidArgument('account is required');
       check(a.userId);
-      if (a.email && !/^[^\s@]+@[^\s@]+$/.test(a.email)) throw rpcErrors.invalidArgument('email is not an address');
+      if (a.email && !ADDRESS.test(a.email)) throw rpcErrors.invalidArgument('email is not an address');
       const at = timestampFromDate(now());
       const res = await deps.accounts.upsert(a.userId, (cur) =>
         create(AccountSchema, {
@@ -291,6 +294,78 @@ export function createAccountService(deps: {
       });
       deps.logger.info({ userId: req.userId, eventId, throughResetLink: req.throughResetLink }, 'password change noted');
       return {};
+    },
+
+    async requestEmailChange(req) {
+      checkRequest(req);
+      const newEmail = req.newEmail.trim().toLowerCase();
+      if (!ADDRESS.test(newEmail)) throw rpcErrors.invalidArgument('new_email is not an address');
+      if (!req.token || !req.expiresAt) throw rpcErrors.invalidArgument('token and expires_at are required');
+      const account = await existing(req.userId);
+      if (account.email.trim().toLowerCase() === newEmail)
+        throw rpcErrors.failedPrecondition("new_email is already the account's address; there is nothing to change");
+      // The link goes to the new address, never the account's: following it proves that the owner
+      // holds that address. The account itself stays as it is until ChangeEmail.
+      const eventId = await publishRequested('email_change_requested', account, req.requestId, {
+        kind: AccountEventKind.EMAIL_CHANGE_REQUESTED,
+        emailConfirmation: create(EmailConfirmationSchema, { email: newEmail, token: req.token, expiresAt: req.expiresAt }),
+      });
+      // Neither address nor the token: the user id and the event id say which request this was.
+      deps.logger.info({ userId: req.userId, eventId, event: 'email_change_requested' }, 'link to a new address requested');
+      return {};
+    },
+
+    async changeEmail(req) {
+      checkRequest(req);
+      const email = req.email.trim().toLowerCase();
+      const previous = req.previousEmail.trim().toLowerCase();
+      if (!ADDRESS.test(email)) throw rpcErrors.invalidArgument('email is not an address');
+      if (!previous) throw rpcErrors.invalidArgument('previous_email is required');
+      if (previous === email) throw rpcErrors.invalidArgument('email and previous_email are the same address');
+      const at = now();
+      let from = '';
+      const res = await deps.accounts.upsert(req.userId, (cur) => {
+        if (!cur) throw rpcErrors.notFound(`account ${req.userId} not found`);
+        const has = cur.email.trim().toLowerCase();
+        if (has === email) return null;
+        // Neither address: the account changed since this call was asked for (another change won),
+        // and going on would undo that. No address in the message: callers may log it.
+        if (has !== previous)
+          throw rpcErrors.failedPrecondition(
+            "the account's address is no longer previous_email (it was changed since); nothing was changed",
+          );
+        from = cur.email;
+        return create(AccountSchema, { ...cur, email, updatedAt: timestampFromDate(at) });
+      });
+      // Stored first, then published, as SetPlan does: published first, the event would tell the old
+      // address of a change that a write conflict or a stale previous_email may still refuse. A call
+      // cut short in between leaves the change made without its event; its retry (same request_id)
+      // finds the new address and publishes the event then, under the same id. Unlike SetPlan, every
+      // repeat publishes, not only one inside JetStream's duplicate window: this event is how the old
+      // address hears that someone took the account over, so a retry that comes late must still
+      // publish it. A copy outside the window reaches the stream but makes no second email: the
+      // notification service keeps its send record by event id for 90 days.
+      const eventId = `${req.userId}.email_changed.${req.requestId}`;
+      await publishProto(
+        deps.js,
+        subjects.accountEvent('email_changed'),
+        AccountEventSchema,
+        create(AccountEventSchema, {
+          eventId,
+          kind: AccountEventKind.EMAIL_CHANGED,
+          account: res.account,
+          // A repeat says when the change was stored (unless a profile edit came since), as the original did.
+          occurredAt: res.changed ? timestampFromDate(at) : (res.account.updatedAt ?? timestampFromDate(at)),
+          previousEmail: res.changed ? from : previous,
+        }),
+        eventId,
+      );
+      // Never an address: the user id and the outcome only.
+      deps.logger.info(
+        { userId: req.userId, eventId, changed: res.changed },
+        res.changed ? 'account address changed' : 'account address already changed; its event published again',
+      );
+      return { account: res.account, changed: res.changed };
     },
 
     async deleteAccount(req) {

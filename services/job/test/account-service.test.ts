@@ -2,7 +2,9 @@
 // moves: one account.sign_up_attempted event per account an hour, the same event id again inside
 // JetStream's duplicate window (dropped there), and the account otherwise unchanged. And
 // RequestEmailConfirmation and RequestPasswordReset: the link's event, only to the account's own
-// address; and NotePasswordChanged.
+// address; and NotePasswordChanged. And RequestEmailChange (the link's event, to the new address, the
+// account unchanged) and ChangeEmail (the new address stored, email_changed with the old; a repeat
+// is one event; a stale or losing change refused).
 import t from 'tap';
 import { Writable } from 'node:stream';
 import { connect } from '@nats-io/transport-node';
@@ -230,4 +232,125 @@ t.test('NotePasswordChanged: one event per request id, saying how the password w
       JSON.stringify(change),
     );
   t.equal((await changes()).length, 2, 'nothing more published');
+});
+
+t.test('RequestEmailChange: one event with the new address and the token; the account unchanged; anything else refused', async (t) => {
+  const requests = () => events('gas.events.account.email_change_requested');
+  await accounts.upsertAccount({ account: { userId: 'mover', email: 'mover@example.org', name: 'M' } });
+  const before = (await accounts.getAccount({ userId: 'mover' })).account;
+  const expiresAt = timestampFromDate(new Date(clock.getTime() + 24 * 3600_000));
+  const req = { userId: 'mover', newEmail: ' Mover@New.Example.ORG', token: 'mover.change-secret', expiresAt, requestId: 'ch-1' };
+  await accounts.requestEmailChange(req);
+  await accounts.requestEmailChange(req);
+  const [only, ...more] = await requests();
+  t.equal(more.length, 0, 'a retry with the same request id is dropped as a duplicate');
+  t.equal(only!.msgId, 'mover.email_change_requested.ch-1');
+  t.equal(only!.event.eventId, only!.msgId);
+  t.equal(only!.event.kind, AccountEventKind.EMAIL_CHANGE_REQUESTED);
+  t.match(only!.event.account, { userId: 'mover', email: 'mover@example.org' }, 'the account as it is');
+  t.match(only!.event.emailConfirmation, { email: 'mover@new.example.org', token: 'mover.change-secret' }, 'the link to the new address');
+  t.equal(timestampDate(only!.event.emailConfirmation!.expiresAt!).getTime(), clock.getTime() + 24 * 3600_000);
+  t.equal(timestampDate(only!.event.occurredAt!).toISOString(), clock.toISOString());
+  t.equal(only!.event.previousEmail, '');
+  t.strictSame((await accounts.getAccount({ userId: 'mover' })).account, before, 'the account is not changed');
+
+  const refused: Array<[Partial<typeof req>, Status]> = [
+    [{ newEmail: 'MOVER@example.org ' }, Status.FAILED_PRECONDITION],
+    [{ newEmail: 'not an address' }, Status.INVALID_ARGUMENT],
+    [{ newEmail: '' }, Status.INVALID_ARGUMENT],
+    [{ userId: 'ghost' }, Status.NOT_FOUND],
+    [{ userId: 'not a user' }, Status.INVALID_ARGUMENT],
+    [{ requestId: 'a.b' }, Status.INVALID_ARGUMENT],
+    [{ token: '' }, Status.INVALID_ARGUMENT],
+    [{ expiresAt: undefined }, Status.INVALID_ARGUMENT],
+  ];
+  for (const [change, code] of refused)
+    await t.rejects(
+      accounts.requestEmailChange({ ...req, requestId: 'ch-2', ...change }),
+      { name: 'RpcError', code },
+      JSON.stringify(change),
+    );
+  t.equal((await requests()).length, 1, 'nothing more published');
+  t.strictSame((await accounts.getAccount({ userId: 'mover' })).account, before, 'nor anything changed');
+});
+
+t.test('ChangeEmail: stores the new address and publishes email_changed with the old; a repeat changes nothing, one event', async (t) => {
+  const changes = () => events('gas.events.account.email_changed');
+  const created = (await accounts.getAccount({ userId: 'mover' })).account!;
+  advance(60_000);
+  const req = { userId: 'mover', email: 'Mover@New.Example.org', previousEmail: 'MOVER@example.org', requestId: 'ch-1' };
+  const res = await accounts.changeEmail(req);
+  t.equal(res.changed, true);
+  t.match(res.account, { userId: 'mover', email: 'mover@new.example.org', name: 'M' }, 'stored lower-cased');
+  t.equal(timestampDate(res.account!.updatedAt!).toISOString(), clock.toISOString(), 'updated now');
+  const stored = (await accounts.getAccount({ userId: 'mover' })).account!;
+  t.strictSame(stored, res.account, 'as answered');
+  t.strictSame(
+    { ...stored, email: created.email, updatedAt: created.updatedAt },
+    created,
+    'nothing else of the account changed (plan, name, preferences, times)',
+  );
+
+  const [only, ...more] = await changes();
+  t.equal(more.length, 0);
+  t.equal(only!.msgId, 'mover.email_changed.ch-1');
+  t.equal(only!.event.eventId, only!.msgId);
+  t.equal(only!.event.kind, AccountEventKind.EMAIL_CHANGED);
+  t.match(only!.event.account, { userId: 'mover', email: 'mover@new.example.org' }, 'the account as it is now');
+  t.equal(only!.event.previousEmail, 'mover@example.org', 'and the address it had, to tell');
+  t.equal(timestampDate(only!.event.occurredAt!).toISOString(), clock.toISOString());
+  t.equal(only!.event.emailConfirmation, undefined, 'no secret');
+
+  // A retry (the answer was lost, or the call was cut short before its publish): no change, the same event id.
+  advance(1000);
+  const again = await accounts.changeEmail(req);
+  t.equal(again.changed, false);
+  t.strictSame(again.account, stored, 'the account as it was');
+  t.equal((await changes()).length, 1, 'published again under the same id, and JetStream kept one');
+});
+
+t.test('ChangeEmail: a stale previous_email is refused and changes nothing; bad calls refused', async (t) => {
+  const changes = () => events('gas.events.account.email_changed');
+  const before = (await accounts.getAccount({ userId: 'mover' })).account!;
+  // Asked for when the account still had its first address; meanwhile it was changed to another.
+  const stale = { userId: 'mover', email: 'mover@third.example.org', previousEmail: 'mover@example.org', requestId: 'ch-old' };
+  const err = await accounts.changeEmail(stale).catch((e: unknown) => e);
+  t.match(err, { name: 'RpcError', code: Status.FAILED_PRECONDITION, message: /no longer previous_email/ });
+  t.notMatch(String((err as Error).message), /@/, 'the message names no address');
+  t.strictSame((await accounts.getAccount({ userId: 'mover' })).account, before, 'nothing changed');
+  t.equal((await changes()).length, 1, 'nothing published');
+
+  const ok = { userId: 'mover', email: 'mover@third.example.org', previousEmail: 'mover@new.example.org', requestId: 'ch-3' };
+  const refused: Array<[Partial<typeof ok>, Status]> = [
+    [{ email: 'not an address' }, Status.INVALID_ARGUMENT],
+    [{ email: '' }, Status.INVALID_ARGUMENT],
+    [{ previousEmail: '' }, Status.INVALID_ARGUMENT],
+    [{ previousEmail: 'MOVER@third.example.org' }, Status.INVALID_ARGUMENT],
+    [{ userId: 'ghost' }, Status.NOT_FOUND],
+    [{ userId: 'not a user' }, Status.INVALID_ARGUMENT],
+    [{ requestId: 'a b' }, Status.INVALID_ARGUMENT],
+  ];
+  for (const [change, code] of refused)
+    await t.rejects(accounts.changeEmail({ ...ok, ...change }), { name: 'RpcError', code }, JSON.stringify(change));
+  t.strictSame((await accounts.getAccount({ userId: 'mover' })).account, before, 'nothing changed');
+  t.equal((await changes()).length, 1, 'nothing published');
+});
+
+t.test('ChangeEmail: concurrent changes from the same address, one wins, the other is refused', async (t) => {
+  const changes = () => events('gas.events.account.email_changed');
+  const from = 'mover@new.example.org';
+  const results = await Promise.allSettled(
+    ['a', 'b', 'c', 'd'].map((x) =>
+      accounts.changeEmail({ userId: 'mover', email: `${x}@example.net`, previousEmail: from, requestId: `race-${x}` }),
+    ),
+  );
+  const won = results.filter((r) => r.status === 'fulfilled');
+  t.equal(won.length, 1, 'one change wins');
+  for (const r of results)
+    if (r.status === 'rejected') t.match(r.reason, { name: 'RpcError', code: Status.FAILED_PRECONDITION }, 'the others see it changed');
+  const now = (await accounts.getAccount({ userId: 'mover' })).account!;
+  t.equal(now.email, (won[0] as PromiseFulfilledResult<{ account?: { email: string } }>).value.account!.email);
+  const seen = await changes();
+  t.equal(seen.length, 2, 'one more event');
+  t.match(seen[1]!.event, { previousEmail: from, account: { email: now.email } });
 });
