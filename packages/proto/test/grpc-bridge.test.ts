@@ -53,6 +53,12 @@ const accountImpl: ServiceImpl<typeof AccountService> = {
   async deleteAccount() {
     throw rpcErrors.failedPrecondition('not in this test');
   },
+  async requestEmailChange() {
+    throw rpcErrors.failedPrecondition('not in this test');
+  },
+  async changeEmail() {
+    throw rpcErrors.failedPrecondition('not in this test');
+  },
 };
 
 // Only WatchJobs is exercised; the other methods are never called.
