@@ -35,6 +35,8 @@ import { registerAdminRoutes } from './routes/admin-routes.ts';
 import { registerConfirmRoutes } from './routes/confirm-routes.ts';
 import { registerAccountDeleteRoutes } from './routes/account-delete-routes.ts';
 import { registerAdminAccountRoutes } from './routes/admin-account-routes.ts';
+import { registerEmailChangeRoutes } from './routes/email-change-routes.ts';
+import { EmailChanges } from './email-change.ts';
 import { AccountDeletion } from './account-deletion.ts';
 import { FlashNotices } from './flash-notice.ts';
 import { ProviderReauthentications } from './provider-reauth.ts';
@@ -81,6 +83,8 @@ export interface GatewayDeps {
   annotators?: { available(): number; list?(): AnnotatorView[] };
   /** E-mail confirmation links: how long they work and how often they may be sent (defaults: CONFIRMATION_TIMES); tests set a clock. */
   emailConfirmation?: Partial<ConfirmationTimes> & { now?: () => number };
+  /** Address change links' times and clock (tests); EMAIL_CHANGE_TIMES and the real clock by default. */
+  emailChange?: Partial<MailedLinkTimes> & { now?: () => number };
   /** Password reset links' times and clock (tests); PASSWORD_RESET_TIMES and the real clock by default. */
   passwordReset?: Partial<MailedLinkTimes> & { now?: () => number };
   /** The admin page: who sees it (by confirmed account e-mail) and where its Kubernetes figures come from. */
@@ -280,6 +284,14 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     ...(now ? { now } : {}),
     registry: deps.registry,
   });
+  const { now: changeNow, ...changeTimes } = deps.emailChange ?? {};
+  const emailChanges = new EmailChanges({
+    users: deps.identity.users,
+    accounts: deps.accounts,
+    registry: deps.registry,
+    times: changeTimes,
+    ...(changeNow ? { now: changeNow } : {}),
+  });
   const flash = new FlashNotices(deps.secret, secure);
   const reauth = new ProviderReauthentications(deps.secret, secure);
   const { now: resetNow, ...resetTimes } = deps.passwordReset ?? {};
@@ -370,6 +382,10 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
       oidc: deps.oidc ? { name: deps.oidc.name, reauth } : null,
     });
     registerConfirmRoutes(app, web);
+    registerEmailChangeRoutes(app, web, {
+      changes: emailChanges,
+      oidc: deps.oidc ? { name: deps.oidc.name, reauth } : null,
+    });
     registerNoticeRoutes(app, web);
     registerBillingRoutes(app, web, deps.billing, deps.publicUrl ?? '');
     registerAdminRoutes(app, web, adminState);

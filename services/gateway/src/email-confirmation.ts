@@ -85,12 +85,13 @@ export class EmailConfirmations {
   /**
    * From one read of the record: whether the address is confirmed, whether the account's job
    * e-mails wait for that (a password sign-up that has not confirmed yet), and the account's
-   * password: whether it has one (an OIDC-only or operator user has none) and when it last changed.
+   * password: whether it has one (an OIDC-only or operator user has none) and when it last changed;
+   * and whether the address came from a change of address.
    */
   async addressState(
     userId: string,
     email: string | undefined | null,
-  ): Promise<{ confirmed: boolean; jobMailHeld: boolean; hasPassword: boolean; passwordChangedAt?: string }> {
+  ): Promise<{ confirmed: boolean; jobMailHeld: boolean; hasPassword: boolean; passwordChangedAt?: string; changedByLink?: boolean }> {
     if (!email) return { confirmed: false, jobMailHeld: false, hasPassword: false };
     if (this.deps.operatorUsers.has(userId)) return { confirmed: true, jobMailHeld: false, hasPassword: false };
     const record = await this.recordOf(userId, email);
@@ -100,6 +101,8 @@ export class EmailConfirmations {
       jobMailHeld: !confirmed && record?.jobMailAfterConfirmation === true,
       hasPassword: Boolean(record?.passwordHash),
       ...(record?.passwordChangedAt ? { passwordChangedAt: record.passwordChangedAt } : {}),
+      // The address came from a change of address (the link mailed to it was opened).
+      ...(record?.emailChangedBy ? { changedByLink: true } : {}),
     };
   }
 

@@ -34,6 +34,13 @@ export function relativeWords(at: Date, now: Date): string {
   return `in about ${n === 1 ? one : count(n, name)}`;
 }
 
+/** "2 minutes", "1 hour": a wait before something may be asked again, rounded up to what a person reads. */
+export function waitWords(ms: number): string {
+  const minutes = Math.max(1, Math.ceil(ms / 60_000));
+  if (minutes < 60) return count(minutes, 'minute');
+  return count(Math.ceil(minutes / 60), 'hour');
+}
+
 /** An ISO time as its UTC minute, "2026-12-07 04:31 UTC". */
 export function utcMinute(iso: string): string {
   return `${iso.replace('T', ' ').slice(0, 16)} UTC`;

@@ -29,6 +29,18 @@ export interface Credentials {
   passwordReset?: PendingConfirmation;
   /** When the password was last changed (a reset link or the profile); absent: never since sign-up. */
   passwordChangedAt?: string;
+  /**
+   * A change of address the owner asked for: the new address and the link mailed to it, the same
+   * way. `taken`: another account has that address, so no link went (the owner is told as if one had).
+   */
+  emailChange?: PendingConfirmation & { newEmail: string; taken?: boolean };
+  /** On a record made by a change of address: the SHA-256 of the link that made it, so opening it again says so. */
+  emailChangedBy?: string;
+  /**
+   * On a record made by a change of address until the change is whole: the address it moved from,
+   * whose record goes last. A change cut short keeps it, and the next look at the record finishes it.
+   */
+  movedFrom?: string;
 }
 
 /** A link mailed to the address (a confirmation, a password reset), as the record keeps it. */
@@ -117,6 +129,27 @@ export class UserStore {
       const next = change(cur.value as Credentials);
       if (!next) return { user: cur.value as Credentials, changed: false };
       if (await this.store.update(key, next, cur.revision)) return { user: next, changed: true };
+    }
+    throw new Error('the user record kept changing; try again');
+  }
+
+  /**
+   * Writes `record` under its own address, for a change of address: 'created', 'same-user' when a
+   * record of the same user is there already (a change cut short and tried again), 'taken' when
+   * another account has the address.
+   */
+  async createMoved(record: Credentials): Promise<'created' | 'same-user' | 'taken'> {
+    if (await this.store.create(UserStore.emailKey(record.email), record)) return 'created';
+    return (await this.byEmail(record.email))?.userId === record.userId ? 'same-user' : 'taken';
+  }
+
+  /** Removes the record of `email` if it is `userId`'s (compare-and-delete); true when one went. */
+  async removeRecord(userId: string, email: string): Promise<boolean> {
+    const key = UserStore.emailKey(email);
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const found = await this.store.get(key);
+      if (!found || (found.value as Credentials).userId !== userId) return false;
+      if (await this.store.deleteIf(key, found.revision)) return true;
     }
     throw new Error('the user record kept changing; try again');
   }

@@ -66,19 +66,22 @@ export function registerAccountRoutes(app: FastifyInstance, deps: WebDeps): void
       jobMailHeld,
       hasPassword,
       passwordChangedAt,
+      changedByLink,
     } = await deps.confirmations.addressState(who.userId, profile.email);
     const changedAt = passwordChangedAt ? Date.parse(passwordChangedAt) : 0;
     // The query only picks which notice; whether it is true is the account's state (a crafted
     // link cannot make the page say an address is confirmed, a link sent or a password changed).
     const notice = q.saved
       ? 'Your profile was saved.'
-      : q.password === 'changed' && Date.now() - changedAt < PASSWORD_NOTICE_MS
-        ? 'Your password was changed; your other sessions were signed out. We e-mailed you about it.'
-        : q.confirmed && emailConfirmed
-          ? 'Your e-mail address is confirmed.'
-          : q.sent && !emailConfirmed
-            ? `A new confirmation link is on its way to ${profile.email}; it works for 24 hours.`
-            : null;
+      : q.email === 'changed' && changedByLink
+        ? `Your e-mail address is now ${profile.email}; we told your old address about the change.`
+        : q.password === 'changed' && Date.now() - changedAt < PASSWORD_NOTICE_MS
+          ? 'Your password was changed; your other sessions were signed out. We e-mailed you about it.'
+          : q.confirmed && emailConfirmed
+            ? 'Your e-mail address is confirmed.'
+            : q.sent && !emailConfirmed
+              ? `A new confirmation link is on its way to ${profile.email}; it works for 24 hours.`
+              : null;
     return sendPage(reply, profilePage({ viewer: who.viewer, profile, emailConfirmed, jobMailHeld, hasPassword, notice }));
   });
 

@@ -3,13 +3,12 @@ import type { FastifyInstance } from 'fastify';
 import { create, AccountSchema, NotificationPrefsSchema, RpcError, Status } from '@gas/proto';
 import type { AccountService, ServiceClient } from '@gas/proto';
 import { EmailTakenError, hashPassword, verifyPassword, passwordProblem, dummyHash } from '../identity/index.ts';
+import { isEmailAddress } from '../identity/email-address.ts';
 import { signInPage, signUpPage } from '../web/pages/auth-pages.ts';
 import { safeNext } from '../web/viewer.ts';
 import { sendPage } from '../web/send-page.ts';
 import { SignedOutForms } from './signed-out-form.ts';
 import type { WebDeps } from './web-deps.ts';
-
-const EMAIL = /^[^\s@<>()[\]\\,;:"]{1,64}@[^\s@<>()[\]\\,;:"]{1,190}\.[^\s@<>()[\]\\,;:".]{2,}$/;
 
 type Form = Record<string, string | undefined>;
 
@@ -76,7 +75,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: WebDeps, opts: Au
     const again = (status: number, error: string) =>
       sendPage(reply, signUpPage({ formToken: forms.token(req, reply), email, name, institution, error, oidc: opts.oidc }), status);
     if (!forms.ok(req)) return again(403, 'The form had expired. Please try again.');
-    if (!EMAIL.test(email)) return again(400, 'Enter a valid e-mail address.');
+    if (!isEmailAddress(email)) return again(400, 'Enter a valid e-mail address.');
     if (!name || name.length > 200) return again(400, 'Enter your name (at most 200 characters).');
     if (institution.length > 200) return again(400, 'The institution may have at most 200 characters.');
     const weak = passwordProblem(f.password ?? '');

@@ -4,19 +4,12 @@ import type { FastifyInstance } from 'fastify';
 import { LINK_REFUSALS, confirmEmailPage } from '../web/pages/confirm-page.ts';
 import { profilePage } from '../web/pages/account-pages.ts';
 import { sendPage } from '../web/send-page.ts';
+import { waitWords } from '../time-words.ts';
 import { signedIn } from '../web/viewer.ts';
 import type { WebDeps } from './web-deps.ts';
 import { profileOf, saveProfile } from './account-routes.ts';
 
 type Form = Record<string, string | undefined>;
-
-/** "2 minutes", "1 hour": a wait rounded up to what a person reads. */
-function waitWords(ms: number): string {
-  const minutes = Math.max(1, Math.ceil(ms / 60_000));
-  if (minutes < 60) return `${minutes} minute${minutes === 1 ? '' : 's'}`;
-  const hours = Math.ceil(minutes / 60);
-  return `${hours} hour${hours === 1 ? '' : 's'}`;
-}
 
 export function registerConfirmRoutes(app: FastifyInstance, deps: WebDeps): void {
   const { authn, confirmations } = deps;

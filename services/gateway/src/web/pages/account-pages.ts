@@ -79,6 +79,7 @@ ${confirmation(v, p, o.emailConfirmed ?? true)}
   <input type="hidden" name="_csrf" value="${v.csrfToken}">
   <label>Name <input name="name" value="${p.name}" maxlength="200" required></label>
   <label>E-mail <input type="email" value="${p.email}" disabled></label>
+  ${p.email ? html`<p class="muted"><a href="/profile/email">Change your e-mail address</a></p>` : ''}
   <label>Institution <input name="institution" value="${p.institution}" maxlength="200"></label>
   <fieldset id="notifications"${o.jobMailHeld ? html` disabled` : ''}>
     <legend>E-mail me about</legend>

@@ -1,0 +1,141 @@
+// Changing the account's e-mail address: the profile's form (GET/POST /profile/email, with the
+// current password or a fresh sign-in at the identity provider) and the link mailed to the new
+// address (GET /change-email shows, POST moves, with the session's CSRF token like every change).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isEmailAddress } from '../identity/email-address.ts';
+import type { EmailChanges } from '../email-change.ts';
+import type { ProviderReauthentications } from '../provider-reauth.ts';
+import { Problem } from '../problem.ts';
+import { waitWords } from '../time-words.ts';
+import { CHANGE_LINK_REFUSALS, changeEmailLinkPage, changeEmailPage } from '../web/pages/email-change-pages.ts';
+import type { ChangeProof } from '../web/pages/email-change-pages.ts';
+import { sendPage } from '../web/send-page.ts';
+import { signedIn } from '../web/viewer.ts';
+import type { SignedIn } from '../web/viewer.ts';
+import type { WebDeps } from './web-deps.ts';
+import { profileOf, saveProfile } from './account-routes.ts';
+
+type Form = Record<string, string | undefined>;
+
+export function registerEmailChangeRoutes(
+  app: FastifyInstance,
+  deps: WebDeps,
+  opts: {
+    changes: EmailChanges;
+    /** The identity provider users sign in with, if one is configured: an account without a password confirms there. */
+    oidc: { name: string; reauth: ProviderReauthentications } | null;
+  },
+): void {
+  const { authn, identity } = deps;
+  const { changes } = opts;
+
+  async function proofOf(req: FastifyRequest, who: SignedIn): Promise<ChangeProof> {
+    const record = await changes.recordOf(who.userId, who.account?.email ?? '');
+    if (record && record.passwordHash !== null) return { kind: 'password' };
+    if (!record || !opts.oidc) return { kind: 'none' };
+    return { kind: 'provider', name: opts.oidc.name, confirmed: opts.oidc.reauth.confirmed(req, who.userId, authn.sessionId(req)) };
+  }
+
+  async function formPage(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    who: SignedIn,
+    status = 200,
+    o: { error?: string; newEmail?: string } = {},
+  ) {
+    const email = who.account?.email ?? '';
+    const [proof, pending] = await Promise.all([proofOf(req, who), changes.pending(who.userId, email)]);
+    return sendPage(reply, changeEmailPage({ viewer: who.viewer, email, proof, pending, ...o }), status);
+  }
+
+  app.get('/profile/email', async (req, reply) => {
+    const who = await signedIn(req, reply, deps);
+    if (!who) return reply;
+    return formPage(req, reply, who);
+  });
+
+  // The sign-in budget per address applies: the password is checked here as on /signin.
+  app.post('/profile/email', { config: { signIn: true } }, async (req, reply) => {
+    const who = await signedIn(req, reply, deps);
+    if (!who) return reply;
+    authn.checkCsrf(req, who.session);
+    if (await identity.users.deletionOf(who.userId))
+      throw new Problem(409, 'Conflict', 'Your account is being deleted; finish deleting it from your profile, or sign out.');
+    const f = (req.body ?? {}) as Form;
+    const newEmail = (f.new_email ?? '').trim();
+    const again = (status: number, error: string) => formPage(req, reply, who, status, { error, newEmail });
+    if (!isEmailAddress(newEmail)) return again(400, 'Enter a valid e-mail address.');
+    const email = who.account?.email ?? '';
+    const providerConfirmed = opts.oidc?.reauth.confirmed(req, who.userId, authn.sessionId(req)) ?? false;
+    const res = await changes.request({ userId: who.userId, email, newEmail, password: f.password, providerConfirmed });
+    if (res.sent || res.reason === 'taken') {
+      // Logged the same way either way, as the page says the same: the log is read by operators, not the user.
+      req.log.info({ userId: who.userId, outcome: res.sent ? 'sent' : 'taken' }, 'e-mail address change asked for');
+      opts.oidc?.reauth.clear(reply);
+      return reply.redirect('/profile/email', 303);
+    }
+    switch (res.reason) {
+      case 'same':
+        return again(400, 'That is already the address of your account.');
+      case 'wrong-password':
+        req.log.info({ userId: who.userId }, 'e-mail address change refused: the password is not right');
+        return again(401, 'The password is not right; nothing was changed.');
+      case 'needs-provider':
+        return again(
+          401,
+          `Confirm at ${opts.oidc?.name ?? 'your identity provider'} that it is you first (it may have been more than 5 minutes ago).`,
+        );
+      case 'too-soon':
+        void reply.header('Retry-After', String(Math.ceil(res.retryInMs / 1000)));
+        return again(429, `A link was sent a short while ago; check that mailbox. You can ask again in ${waitWords(res.retryInMs)}.`);
+      case 'no-record':
+        return again(409, 'This account has no sign-in record of its own here, so its address cannot be changed.');
+    }
+  });
+
+  // Signed out, the visitor signs in first and comes back here (next= keeps the token).
+  app.get('/change-email', async (req, reply) => {
+    const who = await signedIn(req, reply, deps);
+    if (!who) return reply;
+    const token = (req.query as Form).token ?? '';
+    const email = who.account?.email ?? '';
+    const link = await changes.check(who.userId, email, token);
+    const status =
+      link.outcome === 'valid' || link.outcome === 'already'
+        ? 200
+        : CHANGE_LINK_REFUSALS[link.outcome as keyof typeof CHANGE_LINK_REFUSALS].status;
+    return sendPage(reply, changeEmailLinkPage({ viewer: who.viewer, email, token, link }), status);
+  });
+
+  app.post('/change-email', async (req, reply) => {
+    const who = await signedIn(req, reply, deps);
+    if (!who) return reply;
+    authn.checkCsrf(req, who.session);
+    if (await identity.users.deletionOf(who.userId))
+      throw new Problem(409, 'Conflict', 'Your account is being deleted; finish deleting it from your profile, or sign out.');
+    const token = (req.body as Form | undefined)?.token ?? '';
+    const email = who.account?.email ?? '';
+    const link = await changes.confirm(who.userId, email, token);
+    if (link.outcome === 'changed') {
+      req.log.info({ userId: who.userId }, 'e-mail address changed');
+      if (link.jobMailReleased) {
+        // Job e-mails waited for the old address to be confirmed; the new one is proven. Should this
+        // fail, the address stays changed and the profile lets the user turn them on.
+        await saveProfile({ accounts: deps.accounts, users: identity.users }, who.userId, {
+          ...profileOf(who),
+          email: link.newEmail,
+          emailOnCompletion: true,
+          emailOnFailure: true,
+        }).catch((err: unknown) => req.log.warn({ err, userId: who.userId }, 'job e-mails could not be turned on after an address change'));
+      }
+      return reply.redirect('/profile?email=changed', 303);
+    }
+    if (link.outcome === 'already') return reply.redirect('/profile?email=changed', 303);
+    req.log.info({ userId: who.userId, outcome: link.outcome }, 'e-mail address change refused');
+    return sendPage(
+      reply,
+      changeEmailLinkPage({ viewer: who.viewer, email, token: '', link }),
+      CHANGE_LINK_REFUSALS[link.outcome as keyof typeof CHANGE_LINK_REFUSALS].status,
+    );
+  });
+}

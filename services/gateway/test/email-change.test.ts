@@ -1,0 +1,233 @@
+// Changing an account's e-mail address. The gateway is built in-process (buildGateway) and listens
+// on a free port; the job and notification services, nats-server and the SMTP server are real
+// processes, so the link travels the way it does in production: the gateway asks the job service,
+// which publishes account.email_change_requested, and the notification service mails the new
+// address; ChangeEmail's account.email_changed has the old address told. A test clock in the
+// gateway stands in for waiting.
+import t from 'tap';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { startGasStack, startSmtpServer, WebClient } from '@gas/testing';
+import type { ReceivedMail } from '@gas/testing';
+import { createRegistry } from '@gas/runtime';
+import { stackClients, stackGateway } from './stack-clients.ts';
+
+const PASSWORD = 'a password long enough for the form';
+const LINK_SUBJECT = /^GAS: Confirm your new email address$/;
+const CHANGED_SUBJECT = /^GAS: The address of your account was changed$/;
+
+const smtp = await startSmtpServer();
+t.teardown(() => smtp.stop());
+const stack = await startGasStack({
+  store: 'filesystem',
+  services: ['job', 'notification'],
+  env: { notification: { SMTP_URL: smtp.url, SMTP_REQUIRE_TLS: 'false' } },
+});
+t.teardown(() => stack.stop());
+const clients = await stackClients(stack, { name: 'email-change-test', deadlineMs: 10_000 });
+const { identity } = clients;
+
+let skewMs = 0;
+const registry = createRegistry('email-change-test');
+const app = await stackGateway(stack, clients, {
+  registry,
+  emailChange: { now: () => Date.now() + skewMs },
+  rateLimit: { perMinute: 100_000, signInPerMinute: 1000 },
+});
+await app.listen({ port: 0, host: '127.0.0.1' });
+const address = app.server.address();
+const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+
+const to = (email: string, subject: RegExp) => (m: ReceivedMail) => m.envelope.to.includes(email) && subject.test(m.subject);
+const mailsTo = (email: string, subject: RegExp) => smtp.messages.filter(to(email, subject));
+
+async function mail(email: string, subject: RegExp, n = 1): Promise<ReceivedMail> {
+  const all = await smtp.waitFor((ms) => ms.filter(to(email, subject)).length >= n, 30_000);
+  return all.filter(to(email, subject))[n - 1]!;
+}
+
+/** The link in a change mail, as a path on this gateway. */
+function linkOf(m: ReceivedMail): string {
+  const href = /(http\S+\/change-email\?token=[A-Za-z0-9._%-]+)/.exec(m.text)?.[1];
+  if (!href) throw new Error(`no change link in:\n${m.text}`);
+  const url = new URL(href);
+  return url.pathname + url.search;
+}
+
+async function eventsHandled(): Promise<void> {
+  const jsm = await jetstreamManager(clients.nc);
+  await stack.eventually(
+    () => jsm.consumers.info('GAS_EVENTS', 'notification'),
+    (c) => c.num_pending === 0 && c.num_ack_pending === 0,
+    30_000,
+  );
+}
+
+async function changeCounts(): Promise<Record<string, number>> {
+  const m = await registry.getSingleMetric('gas_gateway_email_changes_total')!.get();
+  return Object.fromEntries(m.values.map((v) => [String(v.labels['outcome']), v.value]));
+}
+
+async function account(email: string) {
+  const web = new WebClient(base);
+  const csrf = await web.signUp({ email, password: PASSWORD, name: email.split('@')[0]! });
+  return { web, csrf, userId: (await identity.users.byEmail(email))!.userId };
+}
+
+/** Posts the profile's change form. */
+async function ask(web: WebClient, newEmail: string, password = PASSWORD) {
+  const form = await web.get('/profile/email');
+  return web.postForm('/profile/email', { _csrf: WebClient.csrfOf(form.text), new_email: newEmail, password });
+}
+
+/** Opens a change link as `web` and presses its button; the page and the answer to the post. */
+async function useLink(web: WebClient, path: string) {
+  const page = await web.get(path);
+  const token = /name="token" value="([^"]*)"/.exec(page.text)?.[1];
+  if (!token) return { page, res: page };
+  return { page, res: await web.postForm('/change-email', { _csrf: WebClient.csrfOf(page.text), token }) };
+}
+
+t.test('the link mailed to the new address moves the account there, and the old address is told', async (t) => {
+  const { web, userId } = await account('ada@example.org');
+  const profile = await web.get('/profile');
+  t.match(profile.text, /href="\/profile\/email"/, 'the profile offers the change');
+  const jobMailBefore = (await clients.accounts.getAccount({ userId })).account!.notifications;
+  t.same([jobMailBefore?.emailOnCompletion, jobMailBefore?.emailOnFailure], [false, false], 'job mail waits for a confirmed address');
+
+  const wrong = await ask(web, 'ada@lovelace.example', 'not the password at all');
+  t.equal(wrong.status, 401);
+  t.match(wrong.text, /The password is not right; nothing was changed\./);
+  t.match(wrong.text, /value="ada@lovelace\.example"/, 'the typed address is kept');
+  t.equal((await ask(web, 'not an address')).status, 400);
+  const same = await ask(web, ' ADA@example.org ');
+  t.equal(same.status, 400);
+  t.match(same.text, /That is already the address of your account\./);
+  const noCsrf = await web.postForm('/profile/email', { new_email: 'ada@lovelace.example', password: PASSWORD });
+  t.equal(noCsrf.status, 403, 'the form needs its CSRF token');
+  t.notOk((await identity.users.byEmail('ada@example.org'))?.emailChange, 'nothing was asked for yet');
+
+  const asked = await ask(web, 'Ada@Lovelace.example');
+  t.equal(asked.status, 303);
+  t.equal(asked.headers.get('location'), '/profile/email');
+  const pending = await web.get('/profile/email');
+  t.match(pending.text, /A link to move your account to <strong>ada@lovelace\.example<\/strong> is on its way/);
+  t.equal((await ask(web, 'ada@lovelace.example')).status, 429, 'a second link within 2 minutes is refused');
+
+  const m = await mail('ada@lovelace.example', LINK_SUBJECT);
+  const path = linkOf(m);
+  t.notOk((await identity.users.byEmail('ada@lovelace.example'))?.userId, 'nothing moves before the link is opened');
+
+  const signedOut = await new WebClient(base).get(path);
+  t.equal(signedOut.status, 303, 'signed out, the link asks to sign in first');
+  t.match(signedOut.headers.get('location') ?? '', /^\/signin\?next=%2Fchange-email%3Ftoken%3D/);
+
+  const { page, res } = await useLink(web, path);
+  t.equal(page.status, 200);
+  t.equal(page.headers.get('cache-control'), 'private, no-store');
+  t.match(page.text, /Move your GAS account from <strong>ada@example\.org<\/strong> to <strong>ada@lovelace\.example<\/strong>\?/);
+  t.equal(res.status, 303);
+  t.equal(res.headers.get('location'), '/profile?email=changed');
+  t.match((await web.get('/profile?email=changed')).text, /Your e-mail address is now ada@lovelace\.example; we told your old address/);
+
+  const account2 = (await clients.accounts.getAccount({ userId })).account!;
+  t.equal(account2.email, 'ada@lovelace.example', "the account's address is the new one");
+  t.same(
+    [account2.notifications?.emailOnCompletion, account2.notifications?.emailOnFailure],
+    [true, true],
+    'job mail is on: the new address is proven',
+  );
+  const moved = await identity.users.byEmail('ada@lovelace.example');
+  t.equal(moved?.userId, userId);
+  t.ok(moved?.emailConfirmedAt, 'the new address is confirmed by its link');
+  t.notOk(moved?.movedFrom, 'the move is whole');
+  t.equal(await identity.users.byEmail('ada@example.org'), null, 'the old sign-in record is gone');
+  t.equal((await new WebClient(base).signIn('ada@example.org', PASSWORD)).status, 401, 'the old address no longer signs in');
+  t.equal((await new WebClient(base).signIn('ada@lovelace.example', PASSWORD)).status, 303, 'the new one does, with the same password');
+  t.equal((await web.get('/jobs')).status, 200, 'the session goes on');
+
+  const told = await mail('ada@example.org', CHANGED_SUBJECT);
+  t.match(told.text, /ada@lovelace\.example/, 'the old address is told where the account went');
+  t.notMatch(told.text, /token=/, 'and gets no link that changes anything');
+  t.notMatch(m.text, /ada@example\.org/, 'the link mail does not name the old address to whoever has the new mailbox');
+
+  const again = await useLink(web, path);
+  t.equal(again.page.status, 200, 'opening the link again says the address is changed');
+  t.match(again.page.text, /Your address is ada@lovelace\.example\./);
+  t.notOk(again.page.text.includes('name="token"'), 'with nothing to press');
+  const counts = await changeCounts();
+  t.equal(counts['sent'], 1);
+  t.equal(counts['changed'], 1);
+  t.equal(counts['wrong_password'], 1);
+  t.equal(counts['too_soon'], 1);
+});
+
+t.test("another account's address gets no link, and the owner is told the same as for any address", async (t) => {
+  await account('bea@example.org');
+  const { web } = await account('cy@example.org');
+  const asked = await ask(web, 'bea@example.org');
+  t.equal(asked.status, 303);
+  t.match(
+    (await web.get('/profile/email')).text,
+    /A link to move your account to <strong>bea@example\.org<\/strong> is on its way[^<]*\(unless another account has it\)/,
+  );
+  await eventsHandled();
+  t.equal(mailsTo('bea@example.org', LINK_SUBJECT).length, 0, "no mail to the other account's address");
+  t.equal((await changeCounts())['taken'], 1);
+  t.equal((await identity.users.byEmail('bea@example.org'))?.email, 'bea@example.org', 'which keeps its account');
+});
+
+t.test('a link expires, a newer one replaces it, it is bound to its account, and an address taken meanwhile is refused', async (t) => {
+  t.teardown(() => {
+    skewMs = 0;
+  });
+  const dee = await account('dee@example.org');
+  await ask(dee.web, 'dee@new.example');
+  const first = linkOf(await mail('dee@new.example', LINK_SUBJECT));
+  skewMs = 3 * 60_000;
+  t.equal((await ask(dee.web, 'dee@newer.example')).status, 303);
+  const second = linkOf(await mail('dee@newer.example', LINK_SUBJECT));
+  const replaced = await useLink(dee.web, first);
+  t.equal(replaced.page.status, 400);
+  t.match(replaced.page.text, /a newer request replaced it/);
+
+  const eve = await account('eve@example.org');
+  const foreign = await useLink(eve.web, second);
+  t.equal(foreign.page.status, 403, "another account's link");
+  t.match(foreign.page.text, /This link belongs to another GAS account/);
+
+  skewMs += 25 * 3600_000;
+  const late = await useLink(dee.web, second);
+  t.equal(late.page.status, 400);
+  t.match(late.page.text, /This link has expired/);
+  t.equal((await clients.accounts.getAccount({ userId: dee.userId })).account?.email, 'dee@example.org', 'the address is unchanged');
+
+  skewMs += 5 * 60_000;
+  await ask(dee.web, 'fay@example.org');
+  const third = linkOf(await mail('fay@example.org', LINK_SUBJECT));
+  // Someone signs up with that address before the link is opened.
+  await account('fay@example.org');
+  const taken = await useLink(dee.web, third);
+  t.equal(taken.res.status, 409);
+  t.match(taken.res.text, /Another account has this address now/);
+  t.equal((await clients.accounts.getAccount({ userId: dee.userId })).account?.email, 'dee@example.org');
+  t.equal((await identity.users.byEmail('dee@example.org'))?.emailChange, undefined, 'the change that cannot be made is dropped');
+  t.equal((await new WebClient(base).signIn('dee@example.org', PASSWORD)).status, 303, 'and the account signs in as before');
+});
+
+t.test('a move cut short after the account changed is finished by the next look at the record', async (t) => {
+  const { web, userId } = await account('gus@example.org');
+  await ask(web, 'gus@new.example');
+  await mail('gus@new.example', LINK_SUBJECT);
+  // As if the gateway stopped after ChangeEmail, before the old record went.
+  const old = (await identity.users.byEmail('gus@example.org'))!;
+  t.equal(
+    await identity.users.createMoved({ ...old, email: 'gus@new.example', emailChange: undefined, movedFrom: 'gus@example.org' }),
+    'created',
+  );
+  await clients.accounts.changeEmail({ userId, email: 'gus@new.example', previousEmail: 'gus@example.org', requestId: 'cut-short' });
+  t.equal((await new WebClient(base).signIn('gus@example.org', PASSWORD)).status, 303, 'for now both addresses sign in');
+  t.equal((await web.get('/profile/email')).status, 200);
+  t.equal(await identity.users.byEmail('gus@example.org'), null, 'the old record is gone');
+  t.notOk((await identity.users.byEmail('gus@new.example'))?.movedFrom);
+  t.equal((await new WebClient(base).signIn('gus@example.org', PASSWORD)).status, 401);
+});
