@@ -320,3 +320,71 @@ export function composeAccountDeletedEmail(o: {
   });
   return accountMail(o, ACCOUNT_DELETED_TITLE, text, html);
 }
+
+const EMAIL_CHANGE_TITLE = 'Confirm your new email address';
+
+/** Where the address-change link leads: the gateway's page that asks the signed-in owner to confirm the change. */
+export function emailChangeLink(publicUrl: string, token: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}/change-email?token=${encodeURIComponent(token)}`;
+}
+
+/**
+ * The link that changes an account's address to this one, mailed to the new address only: opening
+ * it proves the owner holds it. Like the other links it greets nobody by name and names neither the
+ * account nor its current address, as whoever typed this address may have typed a stranger's.
+ * `requestedAt` (when it was asked for) says how long it lasts.
+ */
+export function composeEmailChangeEmail(o: {
+  eventId: string;
+  to: string;
+  token: string;
+  requestedAt: Date;
+  expiresAt: Date;
+  publicUrl: string;
+}): OutgoingMail {
+  const lasts = lifetime(o.expiresAt.getTime() - o.requestedAt.getTime());
+  return linkEmail(o, EMAIL_CHANGE_TITLE, {
+    what: 'Someone, hopefully you, asked to change the email address of their GAS account to this one.',
+    how:
+      'To confirm the change, open this link and sign in to that account if GAS asks you to. ' +
+      `It works once, ${lasts ? `for ${lasts}, ` : ''}until ${utcMinute(o.expiresAt)}`,
+    link: emailChangeLink(o.publicUrl, o.token),
+    linkText: 'Confirm my new address',
+    ifNot: 'If you did not ask for it: ignore this email. Without the link no account is changed to this address.',
+    why: 'You get this because this address was given to GAS as the new address of an account; it is sent only when asked for.',
+  });
+}
+
+const EMAIL_CHANGED_TITLE = 'The address of your account was changed';
+
+/**
+ * Tells the address an account had that the account now has another, so an owner who did not
+ * change it knows at once that someone else may be signed in as them. There is no link: a password
+ * reset would now go to the new address, and nothing to click is what a warning about someone
+ * else's doing should look like (as in the deleted account's email); the site's address is there as
+ * text, so the reader knows whom to tell. No name either (the account's name may be a stranger's).
+ */
+export function composeEmailChangedEmail(o: {
+  eventId: string;
+  to: string;
+  newEmail: string;
+  occurredAt: Date;
+  publicUrl: string;
+}): OutgoingMail {
+  const site = o.publicUrl.replace(/\/+$/, '');
+  const what = `The email address of the GAS account that had this address was changed on ${utcMinute(o.occurredAt)}, to ${o.newEmail}.`;
+  const from = 'From now on GAS sends its emails about the account to that address, and the account signs in with it.';
+  const ifYou = 'If it was you: you need do nothing.';
+  const ifNot =
+    'If it was not you: someone else may have been able to sign in to your account. ' +
+    `Tell the people who run this GAS site (${site}) at once, and say when it happened.`;
+  const why = 'You get this security notice whatever your email preference, as it concerns your account.';
+  const text = ['Hello,', '', what, '', from, '', ifYou, '', ifNot, '', '-- ', why, ''].join('\n');
+  const e = escapeHtml;
+  const html = htmlPage({
+    title: EMAIL_CHANGED_TITLE,
+    body: ['Hello,', what, from, ifYou, ifNot].map((p) => `<p style="margin:0 0 12px">${e(p)}</p>`),
+    footer: e(why),
+  });
+  return accountMail(o, EMAIL_CHANGED_TITLE, text, html);
+}

@@ -3,13 +3,14 @@
 // and the link that confirms an account's address: the email only, whatever the preference; a
 // deleted job: its notices removed, none made again; a deleted account: all its notices removed, one
 // last email whatever the preference, nothing for any event of it after; a password reset link,
-// and word that the password changed: emails only, whatever the preference). The order makes "exactly one" hold whatever
+// and word that the password changed; the link that changes an account's address, to the new
+// address, and word that it changed, to the old: emails only, whatever the preference). The order makes "exactly one" hold whatever
 // fails: the notice is stored (idempotent by its id), the send is recorded as "sending" under the
 // event id, the mail goes out, the record becomes "sent", and only then is the message acked. A
 // redelivery finds the record: "sent" means done; "sending" means a crash mid-send, so it sends
-// again with the same Message-ID for the receiving side to recognise. An address confirmation's
-// or a password reset's event, which carries the link's token, is then deleted from the stream
-// (see forgetToken).
+// again with the same Message-ID for the receiving side to recognise. An address confirmation's,
+// a password reset's or an address change's event, which carries the link's token, is then deleted
+// from the stream (see forgetToken).
 import type { JsMsg } from '@gas/messaging';
 import type { HandlerContext, Outcome } from '@gas/messaging';
 import { decodeProto, PoisonMessageError, subjects } from '@gas/messaging';
@@ -30,6 +31,8 @@ import {
   composeAccountDeletedEmail,
   composeConfirmationEmail,
   composeEmail,
+  composeEmailChangedEmail,
+  composeEmailChangeEmail,
   composePasswordChangedEmail,
   composePasswordResetEmail,
   composeSignUpAttemptEmail,
@@ -67,6 +70,7 @@ export interface EventHandlerDeps {
 const TOKEN_EVENTS = new Map([
   [subjects.accountEvent('email_confirmation_requested'), { what: 'email confirmation', kind: 'email_confirmation' }],
   [subjects.accountEvent('password_reset_requested'), { what: 'password reset', kind: 'password_reset' }],
+  [subjects.accountEvent('email_change_requested'), { what: 'email change', kind: 'email_change' }],
 ]);
 
 const KIND_LABEL: Record<NoticeKind, string> = {
@@ -86,6 +90,15 @@ const MAIL_ONLY = new Set([
   AccountEventKind.EMAIL_CONFIRMATION_REQUESTED,
   AccountEventKind.PASSWORD_RESET_REQUESTED,
   AccountEventKind.PASSWORD_CHANGED,
+  AccountEventKind.EMAIL_CHANGE_REQUESTED,
+  AccountEventKind.EMAIL_CHANGED,
+]);
+
+/** The link events: their subject's name and their metrics kind. */
+const LINKS = new Map([
+  [AccountEventKind.EMAIL_CONFIRMATION_REQUESTED, { name: 'email_confirmation_requested', kind: 'email_confirmation' }],
+  [AccountEventKind.PASSWORD_RESET_REQUESTED, { name: 'password_reset_requested', kind: 'password_reset' }],
+  [AccountEventKind.EMAIL_CHANGE_REQUESTED, { name: 'email_change_requested', kind: 'email_change' }],
 ]);
 
 export function createEventHandler(deps: EventHandlerDeps) {
@@ -101,7 +114,7 @@ export function createEventHandler(deps: EventHandlerDeps) {
     }
   }
 
-  /** `mailOnly`: an account event that is an email and no notice (a sign-up attempt, a link, a password change). */
+  /** `mailOnly`: an account event that is an email and no notice (a sign-up attempt, a link, a password or address change). */
   function decode(msg: JsMsg): {
     notice: Notice | null;
     facts: Array<[string, string]>;
@@ -166,16 +179,18 @@ export function createEventHandler(deps: EventHandlerDeps) {
   }
 
   /**
-   * A single-use link to the address in the event (which the job service checked is the
-   * account's): the one that confirms the address, or the one that sets a new password. Always
-   * sent, no notice, exactly once like the sign-up notice. A link that has expired by the time its
-   * event is handled (a long mail outage) is not sent: it could do nothing, and the gateway offers
-   * a new one. Nor is one for an account that is gone; its event is deleted all the same.
+   * A single-use link to the address in the event: the one that confirms the address, or the one
+   * that sets a new password (to the account's address, which the job service checked), or the one
+   * that changes the account's address (to the new address, which the job service checked is not
+   * the account's: following it proves the owner holds it). Always sent, no notice, exactly once
+   * like the sign-up notice. A link that has expired by the time its event is handled (a long mail
+   * outage) is not sent: it could do nothing, and the gateway offers a new one. Nor is one for an
+   * account that is gone; its event is deleted all the same.
    */
   async function linkRequested(e: AccountEvent, ctx: HandlerContext): Promise<Outcome> {
     const reset = e.kind === AccountEventKind.PASSWORD_RESET_REQUESTED;
-    const name = reset ? 'password_reset_requested' : 'email_confirmation_requested';
-    const kind = reset ? 'password_reset' : 'email_confirmation';
+    const change = e.kind === AccountEventKind.EMAIL_CHANGE_REQUESTED;
+    const { name, kind } = LINKS.get(e.kind)!;
     const userId = e.account?.userId;
     const c = reset ? e.passwordReset : e.emailConfirmation;
     if (!userId || !c?.token || !c.email || !c.expiresAt)
@@ -191,7 +206,11 @@ export function createEventHandler(deps: EventHandlerDeps) {
     }
     const link = { eventId: e.eventId, to: c.email, token: c.token, expiresAt, publicUrl: deps.publicUrl };
     const requestedAt = e.occurredAt ? timestampDate(e.occurredAt) : new Date();
-    const mail = reset ? composePasswordResetEmail({ ...link, requestedAt }) : composeConfirmationEmail(link);
+    const mail = reset
+      ? composePasswordResetEmail({ ...link, requestedAt })
+      : change
+        ? composeEmailChangeEmail({ ...link, requestedAt })
+        : composeConfirmationEmail(link);
     return send({ eventId: e.eventId, kind, mail, record: pending.record, ctx, log, settle: async () => undefined });
   }
 
@@ -222,11 +241,37 @@ export function createEventHandler(deps: EventHandlerDeps) {
     return send({ eventId: e.eventId, kind, mail, record: pending.record, ctx, log, settle: async () => undefined });
   }
 
+  /**
+   * The account's address was changed: an email to the address it had (the event's previous_email;
+   * the account, in the event and at the job service, has the new one), always, no notice (as for a
+   * password change), exactly once by the send record. Not for an account that is gone.
+   */
+  async function emailChanged(e: AccountEvent, ctx: HandlerContext): Promise<Outcome> {
+    const userId = e.account?.userId;
+    const to = e.previousEmail;
+    const newEmail = e.account?.email;
+    if (!userId || !to || !newEmail)
+      return { kind: 'term', reason: 'account.email_changed without an account, its new address or the previous one' };
+    const kind = 'email_changed';
+    const pending = await pendingSend(e.eventId, userId, kind);
+    if ('done' in pending) return pending.done;
+    const mail = composeEmailChangedEmail({
+      eventId: e.eventId,
+      to,
+      newEmail,
+      occurredAt: e.occurredAt ? timestampDate(e.occurredAt) : new Date(),
+      publicUrl: deps.publicUrl,
+    });
+    const log = deps.logger.child({ eventId: e.eventId, userId });
+    return send({ eventId: e.eventId, kind, mail, record: pending.record, ctx, log, settle: async () => undefined });
+  }
+
   async function handle(msg: JsMsg, ctx: HandlerContext): Promise<Outcome> {
     const { notice: fresh, facts, account: fromEvent, mailOnly, deleted, accountDeleted: gone } = decode(msg);
     if (gone) return accountDeleted(gone, ctx);
     if (mailOnly?.kind === AccountEventKind.SIGN_UP_ATTEMPTED) return signUpAttempted(mailOnly, ctx);
     if (mailOnly?.kind === AccountEventKind.PASSWORD_CHANGED) return passwordChanged(mailOnly, ctx);
+    if (mailOnly?.kind === AccountEventKind.EMAIL_CHANGED) return emailChanged(mailOnly, ctx);
     if (mailOnly) return linkRequested(mailOnly, ctx);
     if (deleted) return jobDeleted(deleted, msg.seq);
     if (!fresh) return { kind: 'term', reason: `no notice for ${msg.subject}` };
@@ -438,7 +483,8 @@ export function createEventHandler(deps: EventHandlerDeps) {
 
   /**
    * The stream would keep the link's token for GAS_EVENTS_MAX_AGE_DAYS, long after the link expires
-   * (a day for an address confirmation, an hour for a password reset) or is used. So once the event's outcome is final (mailed, a duplicate of one mailed,
+   * (a day for an address confirmation, an hour for a password reset; what the gateway chose for an
+   * address change) or is used. So once the event's outcome is final (mailed, a duplicate of one mailed,
    * expired, refused, given up, malformed) its message is deleted. Never on a handler error: that
    * event is redelivered and must still be there to be mailed. This runs just before the loop acks;
    * a crash in between loses nothing, as the server drops the pending delivery of a deleted message

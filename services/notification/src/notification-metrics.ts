@@ -7,7 +7,7 @@ export function createNotificationMetrics(registry: Registry) {
   return {
     emails: new Counter({
       name: 'gas_notification_emails_total',
-      help: 'Emails by notice kind and outcome: sent, retry (a transient failure, retried), refused (permanent), gave_up, not_wanted (preference), no_address, expired (an address confirmation or password reset link that expired before it could be sent)',
+      help: 'Emails by notice kind and outcome: sent, retry (a transient failure, retried), refused (permanent), gave_up, not_wanted (preference), no_address, expired (an address confirmation, password reset or address change link that expired before it could be sent)',
       labelNames: ['kind', 'outcome'],
       registers: [registry],
     }),
@@ -43,7 +43,7 @@ export function createNotificationMetrics(registry: Registry) {
     }),
     confirmationDeletes: new Counter({
       name: 'gas_notification_confirmation_deletes_total',
-      help: 'Events that carry a link token (kind: email_confirmation, password_reset) deleted from GAS_EVENTS once handled, so the token leaves the stream: deleted, failed (left until the stream drops it)',
+      help: 'Events that carry a link token (kind: email_confirmation, password_reset, email_change) deleted from GAS_EVENTS once handled, so the token leaves the stream: deleted, failed (left until the stream drops it)',
       labelNames: ['kind', 'outcome'],
       registers: [registry],
     }),

@@ -4,9 +4,12 @@ import {
   composeAccountDeletedEmail,
   composeConfirmationEmail,
   composeEmail,
+  composeEmailChangedEmail,
+  composeEmailChangeEmail,
   composePasswordChangedEmail,
   composePasswordResetEmail,
   composeSignUpAttemptEmail,
+  emailChangeLink,
   messageIdFor,
   passwordResetLink,
 } from '../src/email-content.ts';
@@ -301,6 +304,85 @@ t.test('a password change: when and how, what to do if it was not you, no name, 
   t.notMatch(mail.text + mail.html, /profile#notifications|Change it/, 'no preference link: the preference does not turn it off');
   t.equal(mail.messageId, '<alice.password_changed.link@gas.example.org>');
   t.strictSame(mail.headers, { 'Auto-Submitted': 'auto-generated', 'X-GAS-Event-Id': 'alice.password_changed.link' });
+});
+
+t.test('an address change link: to the new address, the link with its token, for how long, nothing changes if not asked', async (t) => {
+  const token = 'alice.Zm9vYmFyYmF6-_0123456789abcdefABCDEF';
+  const mail = composeEmailChangeEmail({
+    eventId: 'alice.email_change_requested.r1',
+    to: 'alice@new.example.net',
+    token,
+    requestedAt: new Date('2026-12-07T06:40:31Z'),
+    expiresAt: new Date('2026-12-08T06:40:31Z'),
+    publicUrl: 'https://gas.example.org/',
+  });
+  const link = `https://gas.example.org/change-email?token=${token}`;
+  t.equal(mail.to, 'alice@new.example.net', 'to the new address');
+  t.equal(mail.subject, 'GAS: Confirm your new email address');
+  t.equal(
+    mail.text,
+    [
+      'Hello,',
+      '',
+      'Someone, hopefully you, asked to change the email address of their GAS account to this one.',
+      '',
+      'To confirm the change, open this link and sign in to that account if GAS asks you to. It works once, for 24 hours, ' +
+        'until 2026-12-08 06:40 UTC:',
+      link,
+      '',
+      'If you did not ask for it: ignore this email. Without the link no account is changed to this address.',
+      '',
+      '-- ',
+      'You get this because this address was given to GAS as the new address of an account; it is sent only when asked for.',
+      '',
+    ].join('\n'),
+  );
+  t.equal(mail.text.split(token).length, 2, 'the token once, in the link');
+  t.match(mail.html, `href="${link}"`);
+  t.match(mail.html, '>Confirm my new address</a>');
+  t.notMatch(mail.html, /<(img|link|script|iframe)\b|\ssrc="|url\(|@import/, 'nothing remote');
+  t.notMatch(mail.text + mail.html, /profile#notifications|Change it/, 'no preference link: the preference does not turn it off');
+  t.equal(mail.messageId, '<alice.email_change_requested.r1@gas.example.org>');
+  t.strictSame(mail.headers, { 'Auto-Submitted': 'auto-generated', 'X-GAS-Event-Id': 'alice.email_change_requested.r1' });
+  t.equal(emailChangeLink('http://127.0.0.1:8080//', 'a+b/c=&d e'), 'http://127.0.0.1:8080/change-email?token=a%2Bb%2Fc%3D%26d%20e');
+});
+
+t.test('an address changed: to the old address, the new one and when, whom to tell if it was not you, no link, no name', async (t) => {
+  const mail = composeEmailChangedEmail({
+    eventId: 'alice.email_changed.r1',
+    to: 'alice@example.org',
+    newEmail: 'a<b>&c@new.example.net',
+    occurredAt: new Date('2026-12-07T06:40:31Z'),
+    publicUrl: 'https://gas.example.org/',
+  });
+  t.equal(mail.to, 'alice@example.org', 'to the address the account had');
+  t.equal(mail.subject, 'GAS: The address of your account was changed');
+  t.equal(
+    mail.text,
+    [
+      'Hello,',
+      '',
+      'The email address of the GAS account that had this address was changed on 2026-12-07 06:40 UTC, to a<b>&c@new.example.net.',
+      '',
+      'From now on GAS sends its emails about the account to that address, and the account signs in with it.',
+      '',
+      'If it was you: you need do nothing.',
+      '',
+      'If it was not you: someone else may have been able to sign in to your account. Tell the people who run this GAS site ' +
+        '(https://gas.example.org) at once, and say when it happened.',
+      '',
+      '-- ',
+      'You get this security notice whatever your email preference, as it concerns your account.',
+      '',
+    ].join('\n'),
+  );
+  t.match(mail.html, 'to a&#60;b&#62;&#38;c@new.example.net.', 'the new address, escaped');
+  t.notMatch(mail.html, '<b>');
+  t.notMatch(mail.html, /<a\s/, 'nothing to click');
+  t.notMatch(mail.text + mail.html, /token|change-email|password\/forgot/, 'no link of any kind');
+  t.notMatch(mail.html, /<(img|link|script|iframe)\b|\ssrc="|url\(|@import/, 'nothing remote');
+  t.equal(mail.messageId, '<alice.email_changed.r1@gas.example.org>');
+  t.strictSame(mail.headers, { 'Auto-Submitted': 'auto-generated', 'X-GAS-Event-Id': 'alice.email_changed.r1' });
 });
 
 t.test('Message-IDs hold only what they may', async (t) => {

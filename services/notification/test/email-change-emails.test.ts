@@ -1,0 +1,255 @@
+// The two address-change emails: the link to the new address (account.email_change_requested, which
+// carries the link's token) and word to the old address that the address changed
+// (account.email_changed). The real job and notification services on nats-server, and an SMTP
+// server; the events are asked for through the job service's RequestEmailChange and ChangeEmail, as
+// the gateway does. The user has every email turned off: these are security emails, sent whatever
+// the preference. Redeliveries are the same event published again under a new Nats-Msg-Id, which is
+// what one looks like to the handler.
+import t from 'tap';
+import { randomBytes } from 'node:crypto';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connectNats, publishProto, subjects } from '@gas/messaging';
+import {
+  create,
+  createClient,
+  timestampFromDate,
+  AccountEventKind,
+  AccountEventSchema,
+  AccountSchema,
+  AccountService,
+  JobService,
+  NotificationPrefsSchema,
+  NotificationService,
+} from '@gas/proto';
+import type { AccountEvent } from '@gas/proto';
+import { createLogger } from '@gas/runtime';
+import { startGasStack, startSmtpServer } from '@gas/testing';
+import type { ReceivedMail } from '@gas/testing';
+import { jobEventFixtures, ulid } from './job-event-fixtures.ts';
+import { eventStreamFixtures } from './stream-fixtures.ts';
+
+const REQUESTED = subjects.accountEvent('email_change_requested');
+const CHANGED = subjects.accountEvent('email_changed');
+const REQUESTED_SUBJECT = 'GAS: Confirm your new email address';
+const CHANGED_SUBJECT = 'GAS: The address of your account was changed';
+const PUBLIC_URL = 'https://gas.example.org';
+const USER = 'rosa';
+const EMAIL = 'rosa@example.org';
+const NEW_EMAIL = 'rosa@new.example.net';
+const GONE_USER = 'sam';
+const GONE_EMAIL = 'sam@example.org';
+
+const smtp = await startSmtpServer();
+t.teardown(() => smtp.stop());
+const stack = await startGasStack({
+  store: 'filesystem',
+  services: ['job', 'notification'],
+  users: [],
+  env: {
+    notification: { SMTP_URL: smtp.url, SMTP_REQUIRE_TLS: 'false', NOTIFICATION_PUBLIC_URL: PUBLIC_URL, LOG_LEVEL: 'debug' },
+    job: { LOG_LEVEL: 'debug' },
+  },
+});
+t.teardown(() => stack.stop());
+const nc = await connectNats({
+  servers: stack.natsUrl,
+  name: 'email-change-emails-test',
+  logger: createLogger({ service: 'notification-test', level: 'silent' }),
+});
+t.teardown(() => nc.close());
+const jsm = await jetstreamManager(nc);
+const js = jetstream(nc);
+const accounts = createClient(AccountService, stack.jobGrpcUrl, { defaultDeadlineMs: 10_000 });
+const jobs = createClient(JobService, stack.jobGrpcUrl, { defaultDeadlineMs: 10_000 });
+const notices = createClient(NotificationService, stack.notificationGrpcUrl, { defaultDeadlineMs: 10_000 });
+t.teardown(() => (accounts.close(), jobs.close(), notices.close()));
+const { eventsHandled } = jobEventFixtures({ stack, jsm, jobs });
+const { storedEvents, lastSeq, gone, secretLeft } = eventStreamFixtures({ stack, jsm });
+
+const noEmail = create(NotificationPrefsSchema, { emailOnCompletion: false, emailOnFailure: false });
+for (const [userId, email] of [
+  [USER, EMAIL],
+  [GONE_USER, GONE_EMAIL],
+])
+  await accounts.upsertAccount({
+    account: create(AccountSchema, { userId, email, name: `<b>${userId}</b> the owner`, notifications: noEmail }),
+  });
+
+/** A fresh link token in the gateway's form, and its secret part (what must not stay anywhere). */
+function newToken(userId = USER): { token: string; secret: Buffer } {
+  const secret = randomBytes(32).toString('base64url');
+  return { token: `${userId}.${secret}`, secret: Buffer.from(secret) };
+}
+
+/** The sum of the series of `name` that have every one of `labels` (`a="x",b="y"`, in any order). */
+async function counter(name: string, labels: string): Promise<number> {
+  const m = await stack.metrics('notification');
+  const wanted = labels.split(',');
+  let sum = 0;
+  for (const [, l, v] of m.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm')))
+    if (wanted.every((w) => l!.split(',').includes(w))) sum += Number(v);
+  return sum;
+}
+const emails = (kind: string, outcome: string) => counter('gas_notification_emails_total', `kind="${kind}",outcome="${outcome}"`);
+const terminated = () => counter('gas_notification_messages_total', 'outcome="term"');
+
+const titled = (subject: string, to: string) => (m: ReceivedMail) => m.envelope.to.includes(to) && m.subject === subject;
+const received = (subject: string, to: string) => smtp.messages.filter(titled(subject, to));
+const noticesOf = async (userId: string) => (await notices.listNotices({ userId, jobId: '', pageSize: 100 })).notices;
+/** Both services' logs: neither may hold a token. */
+const logs = () => stack.services.job!.logs() + stack.services.notification!.logs();
+
+/** The change-request event as the job service publishes it, to publish again as a redelivery or late. */
+const requestEvent = (userId: string, email: string, newEmail: string, requestId: string, token: string, expiresAt: Date): AccountEvent =>
+  create(AccountEventSchema, {
+    eventId: `${userId}.email_change_requested.${requestId}`,
+    kind: AccountEventKind.EMAIL_CHANGE_REQUESTED,
+    account: create(AccountSchema, { userId, email }),
+    occurredAt: timestampFromDate(new Date()),
+    emailConfirmation: { email: newEmail, token, expiresAt: timestampFromDate(expiresAt) },
+  });
+
+t.test(
+  'a change link: mailed once to the new address, whatever the preference, no notice; its event erased; no secret in a log',
+  async (t) => {
+    const { token, secret } = newToken();
+    const expiresAt = new Date(Date.now() + 24 * 3600_000);
+    // Nothing else publishes meanwhile: this is where the job service's event goes.
+    const seq = (await lastSeq()) + 1;
+    await accounts.requestEmailChange({
+      userId: USER,
+      newEmail: 'Rosa@New.Example.net',
+      token,
+      expiresAt: timestampFromDate(expiresAt),
+      requestId: 'change-1',
+    });
+
+    const [mail] = (await smtp.waitFor((ms) => ms.some(titled(REQUESTED_SUBJECT, NEW_EMAIL)), 30_000)).filter(
+      titled(REQUESTED_SUBJECT, NEW_EMAIL),
+    );
+    const link = `${PUBLIC_URL}/change-email?token=${encodeURIComponent(token)}`;
+    t.strictSame(mail!.envelope.to, [NEW_EMAIL], 'to the new address only');
+    t.match(mail!.text, `\n${link}\n`, 'the link in the text');
+    t.match(mail!.html, `href="${link}"`, 'and in the HTML');
+    t.match(mail!.text, 'It works once, for 24 hours, until ');
+    t.notMatch(mail!.text + mail!.html, /the owner|<b>/, 'greeting nobody by name');
+    t.notOk((mail!.text + mail!.html).includes(EMAIL), "the account's current address is not told to the new one");
+    t.equal(mail!.messageId, `<${USER}.email_change_requested.change-1@gas.example.org>`);
+    await eventsHandled();
+    t.equal(smtp.messages.filter((m) => m.envelope.to.includes(EMAIL)).length, 0, 'nothing to the current address');
+    t.strictSame(await noticesOf(USER), [], 'no notice');
+    t.equal(await emails('email_change', 'sent'), 1);
+    t.equal((await accounts.getAccount({ userId: USER })).account?.email, EMAIL, 'the account keeps its address until the link is used');
+
+    t.equal(await lastSeq(), seq, 'one event was published');
+    t.ok(await gone(seq), 'and the stream answers nothing for it');
+    t.strictSame(
+      await secretLeft(REQUESTED, secret),
+      { events: [], files: [] },
+      'no change-request event left, nor a message or NATS store file with the token',
+    );
+    t.equal(await counter('gas_notification_confirmation_deletes_total', 'kind="email_change",outcome="deleted"'), 1, 'counted');
+
+    // Delivered again (an ack that got lost): no second email, and the copy is erased too.
+    const again = requestEvent(USER, EMAIL, NEW_EMAIL, 'change-1', token, expiresAt);
+    const copy = await publishProto(js, REQUESTED, AccountEventSchema, again, `${again.eventId}.again.${ulid()}`);
+    await eventsHandled();
+    t.equal(await counter('gas_notification_duplicate_events_total', 'kind="email_change"'), 1, 'a duplicate');
+    t.equal(received(REQUESTED_SUBJECT, NEW_EMAIL).length, 1, 'one email');
+    t.ok(await gone(copy.seq), 'the copy is deleted as well');
+    t.notOk(logs().includes(secret.toString()), 'no log line of either service holds the token');
+    t.notOk(logs().toLowerCase().includes(NEW_EMAIL), 'nor the new address');
+  },
+);
+
+t.test('a change link that expired before its event was handled: not mailed, its event erased all the same', async (t) => {
+  const { token, secret } = newToken();
+  const before = received(REQUESTED_SUBJECT, NEW_EMAIL).length;
+  await accounts.requestEmailChange({
+    userId: USER,
+    newEmail: NEW_EMAIL,
+    token,
+    expiresAt: timestampFromDate(new Date(Date.now() - 60_000)),
+    requestId: 'change-2',
+  });
+  await eventsHandled();
+  t.equal(await emails('email_change', 'expired'), 1, 'handled as expired');
+  t.equal(received(REQUESTED_SUBJECT, NEW_EMAIL).length, before, 'no email');
+  t.strictSame(await secretLeft(REQUESTED, secret), { events: [], files: [] }, 'no change-request event left, nor the token anywhere');
+  t.notOk(logs().includes(secret.toString()), 'the token is in no log line');
+});
+
+t.test('the address changed: mailed once to the old address, naming the new one, no notice; its event kept', async (t) => {
+  const res = await accounts.changeEmail({ userId: USER, email: NEW_EMAIL, previousEmail: EMAIL, requestId: 'change-1' });
+  t.equal(res.changed, true);
+  const [mail] = (await smtp.waitFor((ms) => ms.some(titled(CHANGED_SUBJECT, EMAIL)), 30_000)).filter(titled(CHANGED_SUBJECT, EMAIL));
+  t.strictSame(mail!.envelope.to, [EMAIL], 'to the address the account had');
+  t.match(mail!.text, new RegExp(`was changed on \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC, to ${NEW_EMAIL.replace(/\./g, '\\.')}\\.`));
+  t.match(mail!.text, `Tell the people who run this GAS site (${PUBLIC_URL}) at once`);
+  t.notMatch(mail!.text + mail!.html, /the owner|<b>/, 'greeting nobody by name');
+  t.equal(mail!.messageId, `<${USER}.email_changed.change-1@gas.example.org>`);
+
+  // The gateway's retry (its answer was lost): changes nothing, and the same event id is dropped.
+  t.equal((await accounts.changeEmail({ userId: USER, email: NEW_EMAIL, previousEmail: EMAIL, requestId: 'change-1' })).changed, false);
+  await eventsHandled();
+  t.equal(received(CHANGED_SUBJECT, NEW_EMAIL).length, 0, 'nothing of it to the new address');
+  t.strictSame(await noticesOf(USER), [], 'no notice');
+  t.equal(await emails('email_changed', 'sent'), 1);
+  const kept = (await storedEvents()).filter((m) => m.subject === CHANGED);
+  t.equal(kept.length, 1, 'one event; it holds no secret, so it stays in GAS_EVENTS');
+
+  // Delivered again: nothing more.
+  await js.publish(CHANGED, kept[0]!.data, { msgID: `again.${ulid()}` });
+  await eventsHandled();
+  t.equal(await counter('gas_notification_duplicate_events_total', 'kind="email_changed"'), 1, 'a duplicate');
+  t.equal(received(CHANGED_SUBJECT, EMAIL).length, 1, 'no second email');
+});
+
+t.test('events missing what their email needs are terminated, and the link event erased all the same', async (t) => {
+  const before = await terminated();
+  const { token, secret } = newToken();
+  const noExpiry = requestEvent(USER, NEW_EMAIL, 'rosa@third.example.net', 'broken', token, new Date());
+  noExpiry.emailConfirmation!.expiresAt = undefined;
+  const { seq } = await publishProto(js, REQUESTED, AccountEventSchema, noExpiry, noExpiry.eventId);
+  const noPrevious = create(AccountEventSchema, {
+    eventId: `${USER}.email_changed.broken`,
+    kind: AccountEventKind.EMAIL_CHANGED,
+    account: create(AccountSchema, { userId: USER, email: NEW_EMAIL }),
+    occurredAt: timestampFromDate(new Date()),
+  });
+  await publishProto(js, CHANGED, AccountEventSchema, noPrevious, noPrevious.eventId);
+  await eventsHandled();
+  t.equal(await terminated(), before + 2, 'both terminated');
+  t.ok(await gone(seq), 'the link event is deleted');
+  t.notOk(logs().includes(secret.toString()), 'the token is in no log line');
+  t.equal(received(CHANGED_SUBJECT, NEW_EMAIL).length, 0);
+  t.equal(smtp.messages.filter((m) => m.envelope.to.includes('rosa@third.example.net')).length, 0);
+});
+
+t.test('an account deleted meanwhile: neither email, and the change-request event is erased all the same', async (t) => {
+  const { token, secret } = newToken(GONE_USER);
+  await accounts.deleteAccount({ userId: GONE_USER });
+  await smtp.waitFor((ms) => ms.some(titled('GAS: Your account was deleted', GONE_EMAIL)), 30_000);
+  // Published as the job service did before the deletion (it answers NOT_FOUND now), handled after it.
+  const request = requestEvent(GONE_USER, GONE_EMAIL, 'sam@new.example.net', 'late', token, new Date(Date.now() + 3600_000));
+  const { seq } = await publishProto(js, REQUESTED, AccountEventSchema, request, request.eventId);
+  const changed = create(AccountEventSchema, {
+    eventId: `${GONE_USER}.email_changed.late`,
+    kind: AccountEventKind.EMAIL_CHANGED,
+    account: create(AccountSchema, { userId: GONE_USER, email: 'sam@new.example.net' }),
+    occurredAt: timestampFromDate(new Date()),
+    previousEmail: GONE_EMAIL,
+  });
+  await publishProto(js, CHANGED, AccountEventSchema, changed, changed.eventId);
+  await eventsHandled();
+  const deletedAccountEvents = (kind: string) => counter('gas_notification_deleted_account_events_total', `kind="${kind}"`);
+  t.equal(await deletedAccountEvents('email_change'), 1);
+  t.equal(await deletedAccountEvents('email_changed'), 1);
+  t.strictSame(
+    smtp.messages.filter((m) => m.envelope.to.includes(GONE_EMAIL) || m.envelope.to.includes('sam@new.example.net')).map((m) => m.subject),
+    ['GAS: Your account was deleted'],
+    'only the goodbye email',
+  );
+  t.ok(await gone(seq), 'the change-request event is deleted');
+  t.notOk(logs().includes(secret.toString()), 'the token is in no log line');
+});
