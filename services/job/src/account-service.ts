@@ -196,7 +196,9 @@ export function createAccountService(deps: {
         create(AccountSchema, {
           userId: a.userId,
           plan: cur?.plan ?? Plan.FREE,
-          email: a.email,
+          // An existing account's address changes only through ChangeEmail: a profile form read
+          // before a change of address finished must not write the old address back.
+          email: cur?.email || a.email,
           name: a.name,
           institution: a.institution,
           notifications:

@@ -278,7 +278,7 @@ t.test('watch streams the current jobs and then each change', async (t) => {
   t.equal(failed!.failureReason, 'line 3: POS: bad');
 });
 
-t.test('accounts: upsert keeps the plan; set plan publishes one upgrade event', async (t) => {
+t.test('accounts: upsert keeps the plan and the address; set plan publishes one upgrade event', async (t) => {
   const created = await accounts.upsertAccount({ account: { userId: 'acc1', email: 'a@example.org', name: 'A' } });
   t.equal(created.created, true);
   t.equal(created.account!.plan, Plan.FREE);
@@ -289,7 +289,7 @@ t.test('accounts: upsert keeps the plan; set plan publishes one upgrade event', 
   // A repeated SetPlan after a profile edit is still the same plan change: no second event.
   await accounts.setPlan({ userId: 'acc1', plan: Plan.PREMIUM });
   t.equal(again.account!.plan, Plan.PREMIUM);
-  t.equal(again.account!.email, 'b@example.org');
+  t.equal(again.account!.email, 'a@example.org', 'nor the address: only ChangeEmail changes it');
   await t.rejects(accounts.setPlan({ userId: 'ghost', plan: Plan.PREMIUM }), code(Status.NOT_FOUND));
   const jsm = await jetstreamManager(nc);
   const info = await jsm.streams.info('GAS_EVENTS', { subjects_filter: 'gas.events.account.>' });

@@ -624,7 +624,8 @@ export const AccountService: GenService<{
     output: typeof GetAccountResponseSchema;
   },
   /**
-   * Creates the account or updates its profile fields; never changes the plan.
+   * Creates the account or updates its profile fields; never changes the plan, nor an existing
+   * account's address (ChangeEmail does).
    *
    * @generated from rpc gas.v1.AccountService.UpsertAccount
    */
