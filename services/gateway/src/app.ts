@@ -384,6 +384,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     registerConfirmRoutes(app, web);
     registerEmailChangeRoutes(app, web, {
       changes: emailChanges,
+      billing: deps.billing,
       oidc: deps.oidc ? { name: deps.oidc.name, reauth } : null,
     });
     registerNoticeRoutes(app, web);

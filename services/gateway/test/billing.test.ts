@@ -201,6 +201,26 @@ t.test('startCheckout creates a subscription Checkout Session and returns its ur
   }
 });
 
+t.test("updateEmail sets the Stripe customer's address (Stripe API mocked by a local server)", async (t) => {
+  const api = await stripeStandIn((req) =>
+    req.method === 'POST' && req.path === '/v1/customers/cus_Q1'
+      ? { status: 200, body: { id: 'cus_Q1', object: 'customer' } }
+      : notFound(req),
+  );
+  try {
+    await stripeBilling(api.url).updateEmail({ customerId: 'cus_Q1', email: 'ada@lovelace.example' });
+    t.equal(api.requests.length, 1);
+    t.strictSame(Object.fromEntries(api.requests[0]!.form), { email: 'ada@lovelace.example' });
+    t.equal(api.requests[0]!.headers.authorization, `Bearer ${SECRET_KEY}`);
+    await t.rejects(stripeBilling(api.url).updateEmail({ customerId: 'cus_gone', email: 'x@example.org' }), {
+      name: 'BillingUnavailableError',
+      message: "billing is unavailable: Stripe could not update the customer's address",
+    });
+  } finally {
+    await api.close();
+  }
+});
+
 t.test("cancel lists the customer's subscriptions and cancels every one still running (Stripe API mocked by a local server)", async (t) => {
   const subs = [
     { id: 'sub_active', object: 'subscription', status: 'active', customer: 'cus_Q1' },

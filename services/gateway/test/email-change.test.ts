@@ -9,6 +9,8 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { startGasStack, startSmtpServer, WebClient } from '@gas/testing';
 import type { ReceivedMail } from '@gas/testing';
 import { createRegistry } from '@gas/runtime';
+import { Plan } from '@gas/proto';
+import { BuiltinBilling } from '../src/billing/builtin-billing.ts';
 import { stackClients, stackGateway } from './stack-clients.ts';
 
 const PASSWORD = 'a password long enough for the form';
@@ -26,11 +28,21 @@ t.teardown(() => stack.stop());
 const clients = await stackClients(stack, { name: 'email-change-test', deadlineMs: 10_000 });
 const { identity } = clients;
 
+/** The built-in provider (it keeps no addresses), recording what the gateway asks of it. */
+class RecordingBilling extends BuiltinBilling {
+  readonly emailUpdates: Array<{ customerId: string; email: string }> = [];
+  override async updateEmail(input: { customerId: string; email: string }): Promise<void> {
+    this.emailUpdates.push(input);
+  }
+}
+const billing = new RecordingBilling({ secret: Buffer.alloc(32, 7), baseUrl: 'http://gateway.test' });
+
 let skewMs = 0;
 const registry = createRegistry('email-change-test');
 const app = await stackGateway(stack, clients, {
   registry,
   emailChange: { now: () => Date.now() + skewMs },
+  billing,
   rateLimit: { perMinute: 100_000, signInPerMinute: 1000 },
 });
 await app.listen({ port: 0, host: '127.0.0.1' });
@@ -230,4 +242,17 @@ t.test('a move cut short after the account changed is finished by the next look 
   t.equal(await identity.users.byEmail('gus@example.org'), null, 'the old record is gone');
   t.notOk((await identity.users.byEmail('gus@new.example'))?.movedFrom);
   t.equal((await new WebClient(base).signIn('gus@example.org', PASSWORD)).status, 401);
+});
+
+t.test("a premium account's customer at the payment provider gets the new address", async (t) => {
+  const { web, userId } = await account('hal@example.org');
+  await clients.accounts.setPlan({ userId, plan: Plan.PREMIUM, billingCustomerId: 'cus_hal' });
+  await ask(web, 'hal@new.example');
+  const { res } = await useLink(web, linkOf(await mail('hal@new.example', LINK_SUBJECT)));
+  t.equal(res.status, 303);
+  t.strictSame(
+    billing.emailUpdates,
+    [{ customerId: 'cus_hal', email: 'hal@new.example' }],
+    'only the premium account, with the new address',
+  );
 });

@@ -12,6 +12,8 @@ export interface BillingProvider {
   readonly name: 'stripe' | 'builtin';
   /** Where to send the browser to pay. */
   startCheckout(input: { userId: string; email: string; successUrl: string; cancelUrl: string }): Promise<{ redirectUrl: string }>;
+  /** The account's address changed: the provider's customer gets it too, so its receipts and invoices go there. */
+  updateEmail(input: { customerId: string; email: string }): Promise<void>;
   /** Asks the provider to end the subscription; the plan changes when the provider confirms. */
   cancel(input: { userId: string; customerId: string }): Promise<void>;
   /** Verifies a webhook delivery and says what it means; null for event types GAS ignores. Throws WebhookSignatureError on a bad or stale signature or an unreadable body. */

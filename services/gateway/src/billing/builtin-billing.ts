@@ -47,6 +47,9 @@ export class BuiltinBilling implements BillingProvider {
     return { eventId: `builtin-${randomUUID()}`, kind: 'subscribed', userId, customerId: `builtin-${userId}` };
   }
 
+  /** The built-in provider keeps no customers' addresses. */
+  async updateEmail(_input: { customerId: string; email: string }): Promise<void> {}
+
   /** Nothing to ask anyone: the gateway downgrades at once for builtin billing. */
   async cancel(_input: { userId: string; customerId: string }): Promise<void> {}
 

@@ -59,6 +59,14 @@ export class StripeBilling implements BillingProvider {
     return { redirectUrl: session.url };
   }
 
+  async updateEmail(input: { customerId: string; email: string }): Promise<void> {
+    try {
+      await this.#stripe.customers.update(input.customerId, { email: input.email });
+    } catch (err) {
+      throw unavailable("could not update the customer's address", err);
+    }
+  }
+
   async cancel(input: { userId: string; customerId: string }): Promise<void> {
     try {
       // Collected before cancelling: cancelling removes a subscription from the list being paged.

@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isEmailAddress } from '../identity/email-address.ts';
 import type { EmailChanges } from '../email-change.ts';
+import type { BillingProvider } from '../billing/billing-provider.ts';
 import type { ProviderReauthentications } from '../provider-reauth.ts';
 import { Problem } from '../problem.ts';
 import { waitWords } from '../time-words.ts';
@@ -22,6 +23,8 @@ export function registerEmailChangeRoutes(
   deps: WebDeps,
   opts: {
     changes: EmailChanges;
+    /** The payment provider's customer (a premium account's) gets the new address too. */
+    billing: BillingProvider;
     /** The identity provider users sign in with, if one is configured: an account without a password confirms there. */
     oidc: { name: string; reauth: ProviderReauthentications } | null;
   },
@@ -118,6 +121,12 @@ export function registerEmailChangeRoutes(
     const link = await changes.confirm(who.userId, email, token);
     if (link.outcome === 'changed') {
       req.log.info({ userId: who.userId }, 'e-mail address changed');
+      const customerId = who.account?.billingCustomerId;
+      // Should this fail, receipts go to the old address until the next checkout; the change stands.
+      if (customerId)
+        await opts.billing
+          .updateEmail({ customerId, email: link.newEmail })
+          .catch((err: unknown) => req.log.warn({ err, userId: who.userId }, "the payment provider's customer keeps the old address"));
       if (link.jobMailReleased) {
         // Job e-mails waited for the old address to be confirmed; the new one is proven. Should this
         // fail, the address stays changed and the profile lets the user turn them on.
