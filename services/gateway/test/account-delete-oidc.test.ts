@@ -1,12 +1,13 @@
-// An account that signs in only through OpenID Connect confirms its deletion by signing in at the
-// provider again (prompt=login, max_age=0), not with anything a session alone can give; so does an
-// admin without a password who deletes an account on its owner's request. The gateway
+// An account that signs in only through OpenID Connect confirms its deletion, or a change of its
+// address, by signing in at the provider again (prompt=login, max_age=0), not with anything a
+// session alone can give; so does an admin without a password who deletes an account on its
+// owner's request. The gateway
 // is built in-process and listens on a free port, with a real provider (oidc-provider), job and
 // notification services and nats-server; the test plays the browser, keeping its cookies at the
 // provider between sign-ins, so the provider has a session the re-authentication must not reuse.
 import t from 'tap';
 import { create, AccountSchema, RpcError, Status } from '@gas/proto';
-import { OidcProviderBrowser, startGasStack, startOidcProvider, WebClient } from '@gas/testing';
+import { OidcProviderBrowser, startGasStack, startOidcProvider, startSmtpServer, WebClient } from '@gas/testing';
 import { OidcSignIn } from '../src/oidc-sign-in.ts';
 import { hashPassword } from '../src/identity/index.ts';
 import { stackClients, stackGateway } from './stack-clients.ts';
@@ -21,10 +22,17 @@ const provider = await startOidcProvider({
     mallory: { email: 'mallory@example.test', name: 'Mallory' },
     nadia: { email: 'nadia@example.test', name: 'Nadia' },
     ada: { email: 'ada@example.test', name: 'Ada Admin' },
+    pia: { email: 'pia@example.test', name: 'Pia' },
   },
 });
 t.teardown(() => provider.close());
-const stack = await startGasStack({ store: 'filesystem', services: ['job', 'notification'] });
+const smtp = await startSmtpServer();
+t.teardown(() => smtp.stop());
+const stack = await startGasStack({
+  store: 'filesystem',
+  services: ['job', 'notification'],
+  env: { notification: { SMTP_URL: smtp.url, SMTP_REQUIRE_TLS: 'false' } },
+});
 t.teardown(() => stack.stop());
 const clients = await stackClients(stack, { name: 'account-delete-oidc-test', deadlineMs: 10_000 });
 const { identity, accounts } = clients;
@@ -56,10 +64,10 @@ class Browser {
     if (res.status !== 303) throw new Error(`the OIDC sign-in answered ${res.status}: ${res.text.slice(0, 300)}`);
   }
 
-  /** Presses "Confirm at …" on the deletion page and signs in at the provider as `login`; the gateway's answer to the callback. */
-  async confirmAtProvider(login: string) {
-    const page = await this.web.get('/account/delete');
-    const begin = await this.web.postForm('/signin/oidc/reauthenticate', { _csrf: WebClient.csrfOf(page.text), next: '/account/delete' });
+  /** Presses "Confirm at …" on the page at `next` and signs in at the provider as `login`; the gateway's answer to the callback. */
+  async confirmAtProvider(login: string, next = '/account/delete') {
+    const page = await this.web.get(next);
+    const begin = await this.web.postForm('/signin/oidc/reauthenticate', { _csrf: WebClient.csrfOf(page.text), next });
     if (begin.status !== 303 || !begin.location) throw new Error(`/signin/oidc/reauthenticate answered ${begin.status}: ${begin.text}`);
     this.provider.prompts.length = 0;
     const callback = await this.atProvider(new URL(begin.location), login);
@@ -193,4 +201,49 @@ t.test('an admin without a password confirms at the provider before deleting an 
   t.match(deleted.text, /Account deleted/);
   t.notOk(await accountExists(targetId), 'the account is gone');
   t.notOk(b.web.cookies.has('gas_reauth'), 'the confirmation is used up');
+});
+
+t.test('an account without a password changes its address after confirming at the provider, and still signs in there', async (t) => {
+  const b = new Browser();
+  await b.signIn('pia');
+  const userId = (await identity.users.userForOidc(provider.issuer, 'pia'))!;
+  const ask = async () => {
+    const page = await b.web.get('/profile/email');
+    return b.web.postForm('/profile/email', { _csrf: WebClient.csrfOf(page.text), new_email: 'pia@elsewhere.test' });
+  };
+
+  const form = await b.web.get('/profile/email');
+  t.match(form.text, /sign in at Example University again; you come back here to change your address/);
+  t.notMatch(form.text, /name="password"/, 'no password to give');
+  const unconfirmed = await ask();
+  t.equal(unconfirmed.status, 401);
+  t.match(unconfirmed.text, /Confirm at Example University that it is you first/);
+  t.notOk((await identity.users.byEmail('pia@example.test'))?.emailChange, 'nothing was asked for');
+
+  const { res } = await b.confirmAtProvider('pia', '/profile/email');
+  t.equal(res.status, 303);
+  t.equal(res.location, '/profile/email');
+  t.match((await b.web.get('/profile/email')).text, /You confirmed at Example University that it is you/);
+  t.equal((await ask()).status, 303);
+  t.notOk(b.web.cookies.has('gas_reauth'), 'the confirmation is used up');
+
+  const sent = await smtp.waitFor((ms) => ms.some((m) => m.envelope.to.includes('pia@elsewhere.test')), 30_000);
+  const href = /(http\S+\/change-email\?token=[A-Za-z0-9._%-]+)/.exec(
+    sent.find((m) => m.envelope.to.includes('pia@elsewhere.test'))!.text,
+  )![1]!;
+  const link = await b.web.get(new URL(href).pathname + new URL(href).search);
+  const moved = await b.web.postForm('/change-email', {
+    _csrf: WebClient.csrfOf(link.text),
+    token: /name="token" value="([^"]*)"/.exec(link.text)![1]!,
+  });
+  t.equal(moved.status, 303);
+  t.equal((await accounts.getAccount({ userId })).account?.email, 'pia@elsewhere.test');
+  t.equal(await identity.users.byEmail('pia@example.test'), null);
+  t.equal((await identity.users.byEmail('pia@elsewhere.test'))?.passwordHash, null, 'still no password');
+
+  // The provider still says pia@example.test; the link to the provider account is by its subject.
+  const later = new Browser();
+  await later.signIn('pia');
+  t.equal(await identity.users.userForOidc(provider.issuer, 'pia'), userId, 'the same account signs in through the provider');
+  t.match((await later.web.get('/profile')).text, /value="pia@elsewhere\.test"/, 'with the address it chose');
 });
