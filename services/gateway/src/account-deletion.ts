@@ -165,6 +165,10 @@ export class AccountDeletion {
 
     // (e)
     const { oidcLinks } = await identity.users.deleteCredentials(s.userId, s.email);
+    // A change of address cut short leaves the user a second record: the one it was moving to (the
+    // account's record still names it) or the one it moved from. Only this user's is removed.
+    for (const other of [s.credentials?.emailChange?.newEmail, s.credentials?.movedFrom])
+      if (other) await identity.users.removeRecord(s.userId, other);
     this.deps.jobCache?.forgetUser(s.userId);
     await identity.sessions.endAll(s.userId);
     await identity.users.finishDeletion(s.userId);

@@ -256,3 +256,18 @@ t.test("a premium account's customer at the payment provider gets the new addres
     'only the premium account, with the new address',
   );
 });
+
+t.test('deleting an account in the middle of a move removes both of its sign-in records', async (t) => {
+  const { web } = await account('ivy@example.org');
+  await ask(web, 'ivy@new.example');
+  await mail('ivy@new.example', LINK_SUBJECT);
+  // As if the gateway stopped after writing the new record, before ChangeEmail.
+  const old = (await identity.users.byEmail('ivy@example.org'))!;
+  await identity.users.createMoved({ ...old, email: 'ivy@new.example', emailChange: undefined, movedFrom: 'ivy@example.org' });
+  const page = await web.get('/account/delete');
+  const res = await web.postForm('/account/delete', { _csrf: WebClient.csrfOf(page.text), password: PASSWORD });
+  t.equal(res.status, 303);
+  t.equal(await identity.users.byEmail('ivy@example.org'), null);
+  t.equal(await identity.users.byEmail('ivy@new.example'), null, 'the record it was moving to went too');
+  t.equal((await new WebClient(base).signIn('ivy@new.example', PASSWORD)).status, 401);
+});
