@@ -108,6 +108,25 @@ export class SessionStore {
   }
 
   /**
+   * The user's live sessions (of this version: the keys under their user key), newest activity
+   * first; `current` marks the one of the cookie value given. What the profile shows; old-format
+   * sessions are not listed (endAll still ends them).
+   */
+  async list(userId: string, current?: string): Promise<Array<Session & { current: boolean }>> {
+    const keys: string[] = [];
+    for await (const key of await this.kv.keys(`${sessionUserKey(userId)}.*`)) keys.push(key);
+    const mine = keyOf(current)?.key;
+    const at = this.now();
+    const live: Array<Session & { current: boolean }> = [];
+    for (const key of keys) {
+      const s = (await this.store.get(key))?.value;
+      if (!s || s.userId !== userId || at >= s.expiresAt || at - s.lastSeenAt >= this.times.idleMs) continue;
+      live.push({ ...s, current: key === mine });
+    }
+    return live.sort((a, b) => b.lastSeenAt - a.lastSeenAt);
+  }
+
+  /**
    * Ends every session of `userId` but the one of the cookie value `except`, if given; answers how
    * many it ended. The user's sessions of this version are the keys under their user key: one
    * listing. Those of the old format carry no user key: every old-format key still in the bucket is

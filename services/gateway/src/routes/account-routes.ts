@@ -82,7 +82,21 @@ export function registerAccountRoutes(app: FastifyInstance, deps: WebDeps): void
             : q.sent && !emailConfirmed
               ? `A new confirmation link is on its way to ${profile.email}; it works for 24 hours.`
               : null;
-    return sendPage(reply, profilePage({ viewer: who.viewer, profile, emailConfirmed, jobMailHeld, hasPassword, notice }));
+    const sessions = await identity.sessions.list(who.userId, authn.sessionId(req));
+    const ended = q.sessions === 'ended' && sessions.every((s) => s.current) ? 'Your other browsers were signed out.' : null;
+    return sendPage(
+      reply,
+      profilePage({ viewer: who.viewer, profile, emailConfirmed, jobMailHeld, hasPassword, sessions, notice: notice ?? ended }),
+    );
+  });
+
+  app.post('/profile/sessions/end-others', async (req, reply) => {
+    const who = await signedIn(req, reply, deps);
+    if (!who) return reply;
+    authn.checkCsrf(req, who.session);
+    const sessionsEnded = await identity.sessions.endAll(who.userId, { except: authn.sessionId(req) });
+    req.log.info({ userId: who.userId, sessionsEnded }, 'other sessions signed out');
+    return reply.redirect('/profile?sessions=ended#sessions', 303);
   });
 
   app.post('/profile', async (req, reply) => {

@@ -2,7 +2,7 @@ import { html } from '../html.ts';
 import type { Html } from '../html.ts';
 import { page } from '../layout.ts';
 import type { Viewer } from '../layout.ts';
-import type { ApiTokenInfo } from '../../identity/index.ts';
+import type { ApiTokenInfo, Session } from '../../identity/index.ts';
 import { formatTime } from './job-status.ts';
 import { deleteAccountSection } from './delete-account-page.ts';
 import { changePasswordSection } from './password-pages.ts';
@@ -61,6 +61,8 @@ export function profilePage(o: {
   jobMailHeld?: boolean;
   /** The account has a password (not only an identity provider): the page offers to change it. */
   hasPassword?: boolean;
+  /** The account's live browser sessions, `current` the one showing the page. */
+  sessions?: Array<Pick<Session, 'createdAt' | 'lastSeenAt'> & { current: boolean }>;
   notice?: string | null;
   error?: string | null;
 }): Html {
@@ -93,8 +95,37 @@ ${confirmation(v, p, o.emailConfirmed ?? true)}
   <button type="submit">Save</button>
 </form>
 ${o.hasPassword ? changePasswordSection(v) : ''}
+${o.sessions ? sessionsSection(v, o.sessions) : ''}
 ${deleteAccountSection()}`,
   });
+}
+
+/**
+ * Where the account is signed in: each browser session, when it began and was last active (activity
+ * is written back every few minutes, not on each request), and a button that signs out the others,
+ * for a browser left signed in somewhere or a sign-in the owner does not recognise.
+ */
+function sessionsSection(v: Viewer, sessions: Array<Pick<Session, 'createdAt' | 'lastSeenAt'> & { current: boolean }>): Html {
+  const others = sessions.filter((s) => !s.current).length;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return html`<section class="card narrow sessions" id="sessions">
+<h2>Where you are signed in</h2>
+<ul class="session-list">
+${sessions.map(
+  (s) =>
+    html`<li>${s.current ? html`<strong>This browser</strong>` : 'Another browser'}: signed in ${formatTime(iso(s.createdAt))}, last active ${formatTime(iso(s.lastSeenAt))}</li>`,
+)}
+</ul>
+${
+  others > 0
+    ? html`<form method="post" action="/profile/sessions/end-others">
+  <input type="hidden" name="_csrf" value="${v.csrfToken}">
+  <button type="submit" class="secondary">Sign out the other ${others === 1 ? 'browser' : `${others} browsers`}</button>
+</form>`
+    : html`<p class="muted small">No other browser is signed in.</p>`
+}
+<p class="muted small">API tokens are not sessions: they keep working until you revoke them on <a href="/tokens">API tokens</a>.</p>
+</section>`;
 }
 
 export function tokensPage(o: {
