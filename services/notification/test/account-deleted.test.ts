@@ -8,29 +8,23 @@
 // DeleteAccount itself. Redeliveries are the same event published again under a new Nats-Msg-Id,
 // which is what one looks like to the handler.
 import t from 'tap';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { connectNats, publishProto, subjects } from '@gas/messaging';
+import { publishProto, subjects } from '@gas/messaging';
 import {
   create,
-  createClient,
   timestampFromDate,
   AccountEventKind,
   AccountEventSchema,
   AccountSchema,
-  AccountService,
   JobEventSchema,
-  JobService,
   NotificationPrefsSchema,
-  NotificationService,
   Plan,
 } from '@gas/proto';
 import type { AccountEvent } from '@gas/proto';
-import { createLogger } from '@gas/runtime';
-import { startGasStack, startSmtpServer } from '@gas/testing';
 import type { ReceivedMail } from '@gas/testing';
 import { buckets } from '../src/app.ts';
 import { jobEventFixtures, ulid } from './job-event-fixtures.ts';
+import { mailingNotificationStack } from './stack-fixtures.ts';
 
 const ACCOUNT_DELETED = subjects.accountEvent('deleted');
 const GOODBYE = 'GAS: Your account was deleted';
@@ -41,37 +35,13 @@ const QUIET_USER = 'mo';
 const REAL_USER = 'nia';
 const emailOf = (userId: string) => `${userId}@example.org`;
 
-const smtp = await startSmtpServer();
-t.teardown(() => smtp.stop());
-const stack = await startGasStack({
-  store: 'filesystem',
-  services: ['job', 'notification'],
-  users: [],
+const { smtp, stack, jsm, js, accounts, jobs, notices, counter } = await mailingNotificationStack({
+  name: 'account-deleted-test',
   // A test publishes a deleted account's stored event again: no erasure pass (an hour apart) takes it
   // from the stream meanwhile. event-erasure.test.ts tests the erasure.
-  env: {
-    notification: {
-      SMTP_URL: smtp.url,
-      SMTP_REQUIRE_TLS: 'false',
-      NOTIFICATION_PUBLIC_URL: PUBLIC_URL,
-      NOTIFICATION_ERASE_INTERVAL_MS: '3600000',
-    },
-  },
+  env: { notification: { NOTIFICATION_PUBLIC_URL: PUBLIC_URL, NOTIFICATION_ERASE_INTERVAL_MS: '3600000' } },
 });
-t.teardown(() => stack.stop());
-const nc = await connectNats({
-  servers: stack.natsUrl,
-  name: 'account-deleted-test',
-  logger: createLogger({ service: 'test', level: 'silent' }),
-});
-t.teardown(() => nc.close());
-const jsm = await jetstreamManager(nc);
-const js = jetstream(nc);
 const kvm = new Kvm(js);
-const accounts = createClient(AccountService, stack.jobGrpcUrl, { defaultDeadlineMs: 10_000 });
-const jobs = createClient(JobService, stack.jobGrpcUrl, { defaultDeadlineMs: 10_000 });
-const notices = createClient(NotificationService, stack.notificationGrpcUrl, { defaultDeadlineMs: 10_000 });
-t.teardown(() => (accounts.close(), jobs.close(), notices.close()));
 const { completedJob, eventsHandled, storedJobEvent, openNoticeWatch } = jobEventFixtures({ stack, jsm, jobs });
 
 const everyEmail = create(NotificationPrefsSchema, { emailOnCompletion: true, emailOnFailure: true });
@@ -97,14 +67,6 @@ async function publishAccountDeleted(userId: string, again = false): Promise<Acc
   });
   await publishProto(js, ACCOUNT_DELETED, AccountEventSchema, event, again ? `${event.eventId}.again.${ulid()}` : event.eventId);
   return event;
-}
-
-async function counter(name: string, labels = ''): Promise<number> {
-  const m = await stack.metrics('notification');
-  let sum = 0;
-  for (const [, l, v] of m.matchAll(new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\S+)$`, 'gm')))
-    if ((l ?? '').includes(labels)) sum += Number(v);
-  return sum;
 }
 
 const list = (userId: string) => notices.listNotices({ userId, jobId: '', pageSize: 100 });

@@ -5,26 +5,22 @@
 // the other consumer of every event, is started only at the end, so it meets the deleted messages
 // before it has read them.
 import t from 'tap';
-import { randomBytes } from 'node:crypto';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connectNats, consumerSpecs, ensureConsumer, publishProto, streamNames, subjects } from '@gas/messaging';
+import { consumerSpecs, ensureConsumer, publishProto, streamNames, subjects } from '@gas/messaging';
 import {
   create,
-  createClient,
   timestampFromDate,
   toBinary,
   AccountEventKind,
   AccountEventSchema,
   AccountSchema,
-  AccountService,
   JobEventKind,
   JobEventSchema,
   JobSchema,
   JobStatus,
 } from '@gas/proto';
-import { createLogger } from '@gas/runtime';
-import { startGasStack, startSmtpServer } from '@gas/testing';
 import type { ReceivedMail } from '@gas/testing';
+import { jobEventFixtures } from './job-event-fixtures.ts';
+import { mailingNotificationStack, newToken } from './stack-fixtures.ts';
 import { eventStreamFixtures } from './stream-fixtures.ts';
 
 const EVENTS = streamNames.events;
@@ -33,48 +29,16 @@ const SUBJECT = 'GAS: Confirm your email address';
 const USER = 'fay';
 const EMAIL = 'fay@example.org';
 
-const smtp = await startSmtpServer();
-t.teardown(() => smtp.stop());
-const stack = await startGasStack({
-  store: 'filesystem',
-  services: ['job', 'notification'],
-  users: [],
-  env: { notification: { SMTP_URL: smtp.url, SMTP_REQUIRE_TLS: 'false' } },
-});
-t.teardown(() => stack.stop());
-const nc = await connectNats({
-  servers: stack.natsUrl,
-  name: 'confirmation-event-deletion-test',
-  logger: createLogger({ service: 'notification-test', level: 'silent' }),
-});
-t.teardown(() => nc.close());
-const jsm = await jetstreamManager(nc);
-const js = jetstream(nc);
-const accounts = createClient(AccountService, stack.jobGrpcUrl, { defaultDeadlineMs: 10_000 });
-t.teardown(() => accounts.close());
+const { smtp, stack, jsm, js, accounts, jobs } = await mailingNotificationStack({ name: 'confirmation-event-deletion-test' });
+const { eventsHandled } = jobEventFixtures({ stack, jsm, jobs });
 
 // The archive service's durable consumer, as it declares it, with nothing read yet: as if the
 // service were down while the events come and go.
 await ensureConsumer(jsm, EVENTS, consumerSpecs.archive());
 await accounts.upsertAccount({ account: create(AccountSchema, { userId: USER, email: EMAIL, name: 'Fay' }) });
 
-/** A fresh link token in the gateway's form, and its secret part (what must not stay anywhere). */
-function newToken(): { token: string; secret: Buffer } {
-  const secret = randomBytes(32).toString('base64url');
-  return { token: `${USER}.${secret}`, secret: Buffer.from(secret) };
-}
-
 const askForLink = (requestId: string, token: string, expiresAt: Date) =>
   accounts.requestEmailConfirmation({ userId: USER, requestId, email: EMAIL, token, expiresAt: timestampFromDate(expiresAt) });
-
-/** Until the notification service has handled (and acked) every event published so far. */
-async function eventsHandled(): Promise<void> {
-  await stack.eventually(
-    () => jsm.consumers.info(EVENTS, 'notification'),
-    (c) => c.num_pending === 0 && c.num_ack_pending === 0,
-    30_000,
-  );
-}
 
 const { storedEvents, deletedSeqs, lastSeq, gone, secretLeft } = eventStreamFixtures({ stack, jsm });
 
@@ -89,7 +53,7 @@ const linkMailTo = (m: ReceivedMail) => m.envelope.to.includes(EMAIL) && m.subje
 let besideSeq = 0;
 
 t.test('a mailed link: its event leaves GAS_EVENTS and the store files once sent; the job event beside it stays', async (t) => {
-  const { token, secret } = newToken();
+  const { token, secret } = newToken(USER);
   const before = await lastSeq();
   const jobEvent = create(JobEventSchema, {
     eventId: 'beside-job.failed',
@@ -139,7 +103,7 @@ t.test('a mailed link: its event leaves GAS_EVENTS and the store files once sent
 });
 
 t.test('a link that expired before its event was handled: not mailed, and its event deleted all the same', async (t) => {
-  const { token, secret } = newToken();
+  const { token, secret } = newToken(USER);
   const mailsBefore = smtp.messages.filter(linkMailTo).length;
   await askForLink('link-2', token, new Date(Date.now() - 60_000));
   await eventsHandled();

@@ -6,26 +6,12 @@
 // the preference. Redeliveries are the same event published again under a new Nats-Msg-Id, which is
 // what one looks like to the handler.
 import t from 'tap';
-import { randomBytes } from 'node:crypto';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connectNats, publishProto, subjects } from '@gas/messaging';
-import {
-  create,
-  createClient,
-  timestampFromDate,
-  AccountEventKind,
-  AccountEventSchema,
-  AccountSchema,
-  AccountService,
-  JobService,
-  NotificationPrefsSchema,
-  NotificationService,
-} from '@gas/proto';
+import { publishProto, subjects } from '@gas/messaging';
+import { create, timestampFromDate, AccountEventKind, AccountEventSchema, AccountSchema } from '@gas/proto';
 import type { AccountEvent } from '@gas/proto';
-import { createLogger } from '@gas/runtime';
-import { startGasStack, startSmtpServer } from '@gas/testing';
 import type { ReceivedMail } from '@gas/testing';
 import { jobEventFixtures, ulid } from './job-event-fixtures.ts';
+import { accountsWithEmailOff, mailingNotificationStack, newToken } from './stack-fixtures.ts';
 import { eventStreamFixtures } from './stream-fixtures.ts';
 
 const REQUESTED = subjects.accountEvent('email_change_requested');
@@ -39,65 +25,20 @@ const NEW_EMAIL = 'rosa@new.example.net';
 const GONE_USER = 'sam';
 const GONE_EMAIL = 'sam@example.org';
 
-const smtp = await startSmtpServer();
-t.teardown(() => smtp.stop());
-const stack = await startGasStack({
-  store: 'filesystem',
-  services: ['job', 'notification'],
-  users: [],
-  env: {
-    notification: { SMTP_URL: smtp.url, SMTP_REQUIRE_TLS: 'false', NOTIFICATION_PUBLIC_URL: PUBLIC_URL, LOG_LEVEL: 'debug' },
-    job: { LOG_LEVEL: 'debug' },
-  },
-});
-t.teardown(() => stack.stop());
-const nc = await connectNats({
-  servers: stack.natsUrl,
+const { smtp, stack, jsm, js, accounts, jobs, counter, emails, terminated, noticesOf, logs } = await mailingNotificationStack({
   name: 'email-change-emails-test',
-  logger: createLogger({ service: 'notification-test', level: 'silent' }),
+  env: { notification: { NOTIFICATION_PUBLIC_URL: PUBLIC_URL, LOG_LEVEL: 'debug' }, job: { LOG_LEVEL: 'debug' } },
 });
-t.teardown(() => nc.close());
-const jsm = await jetstreamManager(nc);
-const js = jetstream(nc);
-const accounts = createClient(AccountService, stack.jobGrpcUrl, { defaultDeadlineMs: 10_000 });
-const jobs = createClient(JobService, stack.jobGrpcUrl, { defaultDeadlineMs: 10_000 });
-const notices = createClient(NotificationService, stack.notificationGrpcUrl, { defaultDeadlineMs: 10_000 });
-t.teardown(() => (accounts.close(), jobs.close(), notices.close()));
 const { eventsHandled } = jobEventFixtures({ stack, jsm, jobs });
 const { storedEvents, lastSeq, gone, secretLeft } = eventStreamFixtures({ stack, jsm });
 
-const noEmail = create(NotificationPrefsSchema, { emailOnCompletion: false, emailOnFailure: false });
-for (const [userId, email] of [
+await accountsWithEmailOff(accounts, [
   [USER, EMAIL],
   [GONE_USER, GONE_EMAIL],
-])
-  await accounts.upsertAccount({
-    account: create(AccountSchema, { userId, email, name: `<b>${userId}</b> the owner`, notifications: noEmail }),
-  });
-
-/** A fresh link token in the gateway's form, and its secret part (what must not stay anywhere). */
-function newToken(userId = USER): { token: string; secret: Buffer } {
-  const secret = randomBytes(32).toString('base64url');
-  return { token: `${userId}.${secret}`, secret: Buffer.from(secret) };
-}
-
-/** The sum of the series of `name` that have every one of `labels` (`a="x",b="y"`, in any order). */
-async function counter(name: string, labels: string): Promise<number> {
-  const m = await stack.metrics('notification');
-  const wanted = labels.split(',');
-  let sum = 0;
-  for (const [, l, v] of m.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm')))
-    if (wanted.every((w) => l!.split(',').includes(w))) sum += Number(v);
-  return sum;
-}
-const emails = (kind: string, outcome: string) => counter('gas_notification_emails_total', `kind="${kind}",outcome="${outcome}"`);
-const terminated = () => counter('gas_notification_messages_total', 'outcome="term"');
+]);
 
 const titled = (subject: string, to: string) => (m: ReceivedMail) => m.envelope.to.includes(to) && m.subject === subject;
 const received = (subject: string, to: string) => smtp.messages.filter(titled(subject, to));
-const noticesOf = async (userId: string) => (await notices.listNotices({ userId, jobId: '', pageSize: 100 })).notices;
-/** Both services' logs: neither may hold a token. */
-const logs = () => stack.services.job!.logs() + stack.services.notification!.logs();
 
 /** The change-request event as the job service publishes it, to publish again as a redelivery or late. */
 const requestEvent = (userId: string, email: string, newEmail: string, requestId: string, token: string, expiresAt: Date): AccountEvent =>
@@ -112,7 +53,7 @@ const requestEvent = (userId: string, email: string, newEmail: string, requestId
 t.test(
   'a change link: mailed once to the new address, whatever the preference, no notice; its event erased; no secret in a log',
   async (t) => {
-    const { token, secret } = newToken();
+    const { token, secret } = newToken(USER);
     const expiresAt = new Date(Date.now() + 24 * 3600_000);
     // Nothing else publishes meanwhile: this is where the job service's event goes.
     const seq = (await lastSeq()) + 1;
@@ -163,7 +104,7 @@ t.test(
 );
 
 t.test('a change link that expired before its event was handled: not mailed, its event erased all the same', async (t) => {
-  const { token, secret } = newToken();
+  const { token, secret } = newToken(USER);
   const before = received(REQUESTED_SUBJECT, NEW_EMAIL).length;
   await accounts.requestEmailChange({
     userId: USER,
@@ -207,7 +148,7 @@ t.test('the address changed: mailed once to the old address, naming the new one,
 
 t.test('events missing what their email needs are terminated, and the link event erased all the same', async (t) => {
   const before = await terminated();
-  const { token, secret } = newToken();
+  const { token, secret } = newToken(USER);
   const noExpiry = requestEvent(USER, NEW_EMAIL, 'rosa@third.example.net', 'broken', token, new Date());
   noExpiry.emailConfirmation!.expiresAt = undefined;
   const { seq } = await publishProto(js, REQUESTED, AccountEventSchema, noExpiry, noExpiry.eventId);

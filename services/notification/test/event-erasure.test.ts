@@ -5,30 +5,26 @@
 // gateway does. A durable consumer named
 // like the archive service's stands for it, and the test acknowledges its messages when it chooses.
 import t from 'tap';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { connectNats, consumerSpecs, decodeProto, ensureConsumer, publishProto, streamNames, subjects } from '@gas/messaging';
+import { consumerSpecs, decodeProto, ensureConsumer, publishProto, streamNames, subjects } from '@gas/messaging';
 import {
   create,
-  createClient,
   timestampFromDate,
   AccountEventSchema,
   AccountSchema,
-  AccountService,
   JobEventKind,
   JobEventSchema,
   JobSchema,
-  JobService,
   JobStatus,
   NotificationPrefsSchema,
   Plan,
 } from '@gas/proto';
 import { createLogger, createRegistry } from '@gas/runtime';
-import { startGasStack, startSmtpServer } from '@gas/testing';
 import { buckets } from '../src/app.ts';
 import { ErasureRequests, EventEraser } from '../src/event-erasure.ts';
 import { createNotificationMetrics } from '../src/notification-metrics.ts';
 import { jobEventFixtures, ulid } from './job-event-fixtures.ts';
+import { mailingNotificationStack } from './stack-fixtures.ts';
 import { eventStreamFixtures } from './stream-fixtures.ts';
 
 const EVENTS = streamNames.events;
@@ -37,23 +33,11 @@ const STAYS = 'sol';
 const emailOf = (userId: string) => `${userId}.private@example.org`;
 const PRIVATE_FILE = 'Rae Q Private 1961-04-02.vcf';
 
-const smtp = await startSmtpServer();
-t.teardown(() => smtp.stop());
-const stack = await startGasStack({
-  store: 'filesystem',
-  services: ['job', 'notification'],
-  users: [],
-  env: { notification: { SMTP_URL: smtp.url, SMTP_REQUIRE_TLS: 'false', NOTIFICATION_ERASE_INTERVAL_MS: '200' } },
+const { smtp, stack, jsm, js, accounts, jobs } = await mailingNotificationStack({
+  name: 'event-erasure-test',
+  env: { notification: { NOTIFICATION_ERASE_INTERVAL_MS: '200' } },
 });
-t.teardown(() => stack.stop());
 const quiet = createLogger({ service: 'test', level: 'silent' });
-const nc = await connectNats({ servers: stack.natsUrl, name: 'event-erasure-test', logger: quiet });
-t.teardown(() => nc.close());
-const jsm = await jetstreamManager(nc);
-const js = jetstream(nc);
-const accounts = createClient(AccountService, stack.jobGrpcUrl, { defaultDeadlineMs: 10_000 });
-const jobs = createClient(JobService, stack.jobGrpcUrl, { defaultDeadlineMs: 10_000 });
-t.teardown(() => (accounts.close(), jobs.close()));
 const { completedJob, eventsHandled } = jobEventFixtures({ stack, jsm, jobs });
 const { storedEvents, storeFilesHolding } = eventStreamFixtures({ stack, jsm });
 

@@ -5,51 +5,21 @@
 // job.archived) are published again by hand under a new Nats-Msg-Id, which is what a redelivery
 // looks like to the handler.
 import t from 'tap';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connectNats, publishProto, subjects } from '@gas/messaging';
-import {
-  create,
-  createClient,
-  timestampFromDate,
-  AccountSchema,
-  AccountService,
-  JobEventKind,
-  JobEventSchema,
-  JobSchema,
-  JobService,
-  JobStatus,
-  NotificationService,
-} from '@gas/proto';
+import { publishProto, subjects } from '@gas/messaging';
+import { create, timestampFromDate, AccountSchema, JobEventKind, JobEventSchema, JobSchema, JobStatus } from '@gas/proto';
 import type { JobEvent } from '@gas/proto';
-import { createLogger } from '@gas/runtime';
-import { startGasStack } from '@gas/testing';
 import { jobEventFixtures, ulid } from './job-event-fixtures.ts';
+import { notificationStack } from './stack-fixtures.ts';
 
 const USER = 'gina';
 const OTHER_USER = 'hal';
 
 // These tests publish a deleted job's stored events again, as redeliveries: no erasure pass (an
 // hour apart) takes them from the stream meanwhile. event-erasure.test.ts tests the erasure.
-const stack = await startGasStack({
-  store: 'filesystem',
-  services: ['job', 'notification'],
-  users: [],
+const { stack, jsm, js, accounts, jobs, notices, counter } = await notificationStack({
+  name: 'job-deleted-test',
   env: { notification: { NOTIFICATION_ERASE_INTERVAL_MS: '3600000' } },
 });
-t.teardown(() => stack.stop());
-const nc = await connectNats({
-  servers: stack.natsUrl,
-  name: 'job-deleted-test',
-  logger: createLogger({ service: 'test', level: 'silent' }),
-});
-t.teardown(() => nc.close());
-const jsm = await jetstreamManager(nc);
-const js = jetstream(nc);
-const accounts = createClient(AccountService, stack.jobGrpcUrl, { defaultDeadlineMs: 10_000 });
-const jobs = createClient(JobService, stack.jobGrpcUrl, { defaultDeadlineMs: 10_000 });
-const notices = createClient(NotificationService, stack.notificationGrpcUrl, { defaultDeadlineMs: 10_000 });
-t.teardown(() => (accounts.close(), jobs.close(), notices.close()));
-
 const { completedJob, eventsHandled, storedJobEvent, openNoticeWatch } = jobEventFixtures({ stack, jsm, jobs });
 
 for (const userId of [USER, OTHER_USER])
@@ -58,13 +28,6 @@ for (const userId of [USER, OTHER_USER])
 /** Publishes the event again under a new Nats-Msg-Id: to the handler, a redelivery. */
 const redeliver = (subject: string, event: JobEvent) =>
   publishProto(js, subject, JobEventSchema, event, `${event.eventId}.again.${ulid()}`);
-
-async function counter(name: string, labels = ''): Promise<number> {
-  const m = await stack.metrics('notification');
-  let sum = 0;
-  for (const [, l, v] of m.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm'))) if (l!.includes(labels)) sum += Number(v);
-  return sum;
-}
 
 /** A fresh ULID (the notice id's shape is the job id's: the time, then 80 bits from a random name). */
 
