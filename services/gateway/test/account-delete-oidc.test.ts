@@ -7,10 +7,10 @@
 // provider between sign-ins, so the provider has a session the re-authentication must not reuse.
 import t from 'tap';
 import { create, AccountSchema, RpcError, Status } from '@gas/proto';
-import { OidcProviderBrowser, startGasStack, startOidcProvider, startSmtpServer, WebClient } from '@gas/testing';
+import { OidcProviderBrowser, startOidcProvider, WebClient } from '@gas/testing';
 import { OidcSignIn } from '../src/oidc-sign-in.ts';
 import { hashPassword } from '../src/identity/index.ts';
-import { stackClients, stackGateway } from './stack-clients.ts';
+import { mailingGatewayStack } from './stack-clients.ts';
 
 // Never listened on: the provider redirects the browser here, and the test takes the query to the gateway.
 const REDIRECT_URI = 'http://127.0.0.1:9/signin/oidc/callback';
@@ -26,26 +26,17 @@ const provider = await startOidcProvider({
   },
 });
 t.teardown(() => provider.close());
-const smtp = await startSmtpServer();
-t.teardown(() => smtp.stop());
-const stack = await startGasStack({
-  store: 'filesystem',
-  services: ['job', 'notification'],
-  env: { notification: { SMTP_URL: smtp.url, SMTP_REQUIRE_TLS: 'false' } },
-});
-t.teardown(() => stack.stop());
-const clients = await stackClients(stack, { name: 'account-delete-oidc-test', deadlineMs: 10_000 });
-const { identity, accounts } = clients;
 const signIn = await OidcSignIn.discover({
   issuer: new URL(provider.issuer),
   clientId: CLIENT.clientId,
   clientSecret: CLIENT.clientSecret,
   redirectUri: REDIRECT_URI,
 });
-const app = await stackGateway(stack, clients, { oidc: { signIn, name: 'Example University' }, admin: { emails: ['ada@example.test'] } });
-await app.listen({ port: 0, host: '127.0.0.1' });
-const address = app.server.address();
-const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+const { smtp, clients, base } = await mailingGatewayStack('account-delete-oidc-test', {
+  oidc: { signIn, name: 'Example University' },
+  admin: { emails: ['ada@example.test'] },
+});
+const { identity, accounts } = clients;
 
 /** One browser: its cookies at the gateway (a WebClient) and at the provider, and the provider forms it was shown. */
 class Browser {

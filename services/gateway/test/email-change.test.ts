@@ -5,28 +5,16 @@
 // address; ChangeEmail's account.email_changed has the old address told. A test clock in the
 // gateway stands in for waiting.
 import t from 'tap';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { startGasStack, startSmtpServer, WebClient } from '@gas/testing';
+import { WebClient } from '@gas/testing';
 import type { ReceivedMail } from '@gas/testing';
 import { createRegistry } from '@gas/runtime';
 import { Plan } from '@gas/proto';
 import { BuiltinBilling } from '../src/billing/builtin-billing.ts';
-import { stackClients, stackGateway } from './stack-clients.ts';
+import { mailingGatewayStack } from './stack-clients.ts';
 
 const PASSWORD = 'a password long enough for the form';
 const LINK_SUBJECT = /^GAS: Confirm your new email address$/;
 const CHANGED_SUBJECT = /^GAS: The address of your account was changed$/;
-
-const smtp = await startSmtpServer();
-t.teardown(() => smtp.stop());
-const stack = await startGasStack({
-  store: 'filesystem',
-  services: ['job', 'notification'],
-  env: { notification: { SMTP_URL: smtp.url, SMTP_REQUIRE_TLS: 'false' } },
-});
-t.teardown(() => stack.stop());
-const clients = await stackClients(stack, { name: 'email-change-test', deadlineMs: 10_000 });
-const { identity } = clients;
 
 /** The built-in provider (it keeps no addresses), recording what the gateway asks of it. */
 class RecordingBilling extends BuiltinBilling {
@@ -39,23 +27,13 @@ const billing = new RecordingBilling({ secret: Buffer.alloc(32, 7), baseUrl: 'ht
 
 let skewMs = 0;
 const registry = createRegistry('email-change-test');
-const app = await stackGateway(stack, clients, {
+const { clients, base, mail, mailsTo, eventsHandled } = await mailingGatewayStack('email-change-test', {
   registry,
   emailChange: { now: () => Date.now() + skewMs },
   billing,
   rateLimit: { perMinute: 100_000, signInPerMinute: 1000 },
 });
-await app.listen({ port: 0, host: '127.0.0.1' });
-const address = app.server.address();
-const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-
-const to = (email: string, subject: RegExp) => (m: ReceivedMail) => m.envelope.to.includes(email) && subject.test(m.subject);
-const mailsTo = (email: string, subject: RegExp) => smtp.messages.filter(to(email, subject));
-
-async function mail(email: string, subject: RegExp, n = 1): Promise<ReceivedMail> {
-  const all = await smtp.waitFor((ms) => ms.filter(to(email, subject)).length >= n, 30_000);
-  return all.filter(to(email, subject))[n - 1]!;
-}
+const { identity } = clients;
 
 /** The link in a change mail, as a path on this gateway. */
 function linkOf(m: ReceivedMail): string {
@@ -63,15 +41,6 @@ function linkOf(m: ReceivedMail): string {
   if (!href) throw new Error(`no change link in:\n${m.text}`);
   const url = new URL(href);
   return url.pathname + url.search;
-}
-
-async function eventsHandled(): Promise<void> {
-  const jsm = await jetstreamManager(clients.nc);
-  await stack.eventually(
-    () => jsm.consumers.info('GAS_EVENTS', 'notification'),
-    (c) => c.num_pending === 0 && c.num_ack_pending === 0,
-    30_000,
-  );
 }
 
 async function changeCounts(): Promise<Record<string, number>> {

@@ -4,26 +4,14 @@
 // job service, which publishes account.email_confirmation_requested, and the notification service
 // mails it. A test clock in the gateway stands in for waiting 2 minutes or a day.
 import t from 'tap';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { startGasStack, startSmtpServer, WebClient } from '@gas/testing';
+import { WebClient } from '@gas/testing';
 import type { ReceivedMail } from '@gas/testing';
-import { stackClients, stackGateway } from './stack-clients.ts';
+import { mailingGatewayStack, stackGateway } from './stack-clients.ts';
 import { createRegistry } from '@gas/runtime';
 
 const PASSWORD = 'a password long enough for the form';
 const SUBJECT = 'GAS: Confirm your email address';
 const NOT_FOUND = /There is no page at this address/;
-
-const smtp = await startSmtpServer();
-t.teardown(() => smtp.stop());
-const stack = await startGasStack({
-  store: 'filesystem',
-  services: ['job', 'notification'],
-  env: { notification: { SMTP_URL: smtp.url, SMTP_REQUIRE_TLS: 'false' } },
-});
-t.teardown(() => stack.stop());
-const clients = await stackClients(stack, { name: 'email-confirmation-test', deadlineMs: 10_000 });
-const { identity } = clients;
 
 // The gateway's clock: real time plus what a test moves it on by.
 let skewMs = 0;
@@ -33,24 +21,18 @@ async function confirmationCounts(): Promise<Record<string, number>> {
   const m = await registry.getSingleMetric('gas_gateway_email_confirmations_total')!.get();
   return Object.fromEntries(m.values.map((v) => [String(v.labels['outcome']), v.value]));
 }
-const app = await stackGateway(stack, clients, {
+const gateway = await mailingGatewayStack('email-confirmation-test', {
   registry,
   admin: { emails: ['Dana@Example.org', 'frank@example.org', 'gina@example.org', 'hana@example.org'] },
   emailConfirmation: { now: () => Date.now() + skewMs },
   rateLimit: { perMinute: 100_000, signInPerMinute: 1000 },
 });
-await app.listen({ port: 0, host: '127.0.0.1' });
-const address = app.server.address();
-const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+const { stack, clients, base, eventsHandled } = gateway;
+const { identity } = clients;
 
-const to = (email: string) => (m: ReceivedMail) => m.envelope.to.includes(email) && m.subject === SUBJECT;
-const mailsTo = (email: string) => smtp.messages.filter(to(email));
-
+const mailsTo = (email: string) => gateway.mailsTo(email, SUBJECT);
 /** The n-th (1-based) confirmation mail to `email`, once it has come. */
-async function mail(email: string, n = 1): Promise<ReceivedMail> {
-  const all = await smtp.waitFor((ms) => ms.filter(to(email)).length >= n, 30_000);
-  return all.filter(to(email))[n - 1]!;
-}
+const mail = (email: string, n = 1) => gateway.mail(email, SUBJECT, n);
 
 /** The link in a confirmation mail, as a path on this gateway, and its token. */
 function linkOf(m: ReceivedMail): { path: string; token: string } {
@@ -58,16 +40,6 @@ function linkOf(m: ReceivedMail): { path: string; token: string } {
   if (!href) throw new Error(`no confirmation link in:\n${m.text}`);
   const url = new URL(href);
   return { path: url.pathname + url.search, token: url.searchParams.get('token')! };
-}
-
-/** Until the notification service has handled every event published so far. */
-async function eventsHandled(): Promise<void> {
-  const jsm = await jetstreamManager(clients.nc);
-  await stack.eventually(
-    () => jsm.consumers.info('GAS_EVENTS', 'notification'),
-    (c) => c.num_pending === 0 && c.num_ack_pending === 0,
-    30_000,
-  );
 }
 
 /** Signs up and in through the forms; the sign-up asks for the first link. */

@@ -4,48 +4,25 @@
 // job service, which publishes account.password_reset_requested, and the notification service mails
 // it. A test clock in the gateway stands in for waiting 2 minutes or an hour.
 import t from 'tap';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { startGasStack, startSmtpServer, WebClient } from '@gas/testing';
+import { WebClient } from '@gas/testing';
 import type { ReceivedMail } from '@gas/testing';
 import { createRegistry } from '@gas/runtime';
-import { stackClients, stackGateway } from './stack-clients.ts';
+import { mailingGatewayStack } from './stack-clients.ts';
 
 const PASSWORD = 'a password long enough for the form';
 const NEW_PASSWORD = 'another password, also long enough';
 const RESET = 'GAS: Reset your password';
 const CHANGED = 'GAS: Your password was changed';
 
-const smtp = await startSmtpServer();
-t.teardown(() => smtp.stop());
-const stack = await startGasStack({
-  store: 'filesystem',
-  services: ['job', 'notification'],
-  env: { notification: { SMTP_URL: smtp.url, SMTP_REQUIRE_TLS: 'false' } },
-});
-t.teardown(() => stack.stop());
-const clients = await stackClients(stack, { name: 'password-reset-test', deadlineMs: 10_000 });
-const { identity } = clients;
-
 // The gateway's clock for reset links: real time plus what a test moves it on by.
 let skewMs = 0;
 const registry = createRegistry('password-reset-test');
-const app = await stackGateway(stack, clients, {
+const { clients, base, mail, mailsTo, eventsHandled } = await mailingGatewayStack('password-reset-test', {
   registry,
   passwordReset: { now: () => Date.now() + skewMs },
   rateLimit: { perMinute: 100_000, signInPerMinute: 1000 },
 });
-await app.listen({ port: 0, host: '127.0.0.1' });
-const address = app.server.address();
-const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-
-const to = (email: string, subject: string) => (m: ReceivedMail) => m.envelope.to.includes(email) && m.subject === subject;
-const mailsTo = (email: string, subject: string) => smtp.messages.filter(to(email, subject));
-
-/** The n-th (1-based) mail with `subject` to `email`, once it has come. */
-async function mail(email: string, subject: string, n = 1): Promise<ReceivedMail> {
-  const all = await smtp.waitFor((ms) => ms.filter(to(email, subject)).length >= n, 30_000);
-  return all.filter(to(email, subject))[n - 1]!;
-}
+const { identity } = clients;
 
 /** The link in a reset mail, as a path on this gateway. */
 function linkOf(m: ReceivedMail): string {
@@ -53,16 +30,6 @@ function linkOf(m: ReceivedMail): string {
   if (!href) throw new Error(`no reset link in:\n${m.text}`);
   const url = new URL(href);
   return url.pathname + url.search;
-}
-
-/** Until the notification service has handled every event published so far. */
-async function eventsHandled(): Promise<void> {
-  const jsm = await jetstreamManager(clients.nc);
-  await stack.eventually(
-    () => jsm.consumers.info('GAS_EVENTS', 'notification'),
-    (c) => c.num_pending === 0 && c.num_ack_pending === 0,
-    30_000,
-  );
 }
 
 async function resetCounts(): Promise<Record<string, number>> {

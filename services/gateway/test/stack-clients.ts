@@ -1,11 +1,14 @@
 // What a gateway built in-process (buildGateway) needs from a running stack: a NATS connection,
 // the identity stores on it, and clients of the job and notification services, each closed when
-// the test file ends; and the gateway itself, built on them with a test's own settings on top.
+// the test file ends; the gateway itself, built on them with a test's own settings on top; and, for
+// the tests of links the gateway has mailed, all of it on a stack that mails to an SMTP server.
 import t from 'tap';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { createClient, AccountService, JobService, NotificationService } from '@gas/proto';
 import { createLogger } from '@gas/runtime';
 import { connectNats } from '@gas/messaging';
-import type { GasStack } from '@gas/testing';
+import { startGasStack, startSmtpServer } from '@gas/testing';
+import type { GasStack, ReceivedMail } from '@gas/testing';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { createRegistry } from '@gas/runtime';
@@ -66,4 +69,54 @@ export async function stackGateway(
   t.teardown(() => app.close());
   await app.ready();
   return app;
+}
+
+/**
+ * The job and notification services on nats-server, the notification service mailing to an SMTP
+ * server, and a gateway on them (stackGateway with `gatewayExtra`) listening on a free port at
+ * `base`; with the mail that came, and a wait until the notification service has handled every
+ * event published so far. `name` names the test's NATS connection.
+ */
+export async function mailingGatewayStack(name: string, gatewayExtra: Partial<GatewayDeps> = {}) {
+  const smtp = await startSmtpServer();
+  t.teardown(() => smtp.stop());
+  const stack = await startGasStack({
+    store: 'filesystem',
+    services: ['job', 'notification'],
+    env: { notification: { SMTP_URL: smtp.url, SMTP_REQUIRE_TLS: 'false' } },
+  });
+  t.teardown(() => stack.stop());
+  const clients = await stackClients(stack, { name, deadlineMs: 10_000 });
+  const app = await stackGateway(stack, clients, gatewayExtra);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+
+  /** A subject is the exact text or one that matches. */
+  const to = (email: string, subject: string | RegExp) => (m: ReceivedMail) =>
+    m.envelope.to.includes(email) && (typeof subject === 'string' ? m.subject === subject : subject.test(m.subject));
+  const jsm = await jetstreamManager(clients.nc);
+
+  return {
+    smtp,
+    stack,
+    clients,
+    app,
+    base,
+    /** The mails with `subject` to `email` so far. */
+    mailsTo: (email: string, subject: string | RegExp) => smtp.messages.filter(to(email, subject)),
+    /** The n-th (1-based) mail with `subject` to `email`, once it has come. */
+    mail: async (email: string, subject: string | RegExp, n = 1): Promise<ReceivedMail> => {
+      const all = await smtp.waitFor((ms) => ms.filter(to(email, subject)).length >= n, 30_000);
+      return all.filter(to(email, subject))[n - 1]!;
+    },
+    /** Until the notification service has handled (and acked) every event published so far. */
+    eventsHandled: async (): Promise<void> => {
+      await stack.eventually(
+        () => jsm.consumers.info('GAS_EVENTS', 'notification'),
+        (c) => c.num_pending === 0 && c.num_ack_pending === 0,
+        30_000,
+      );
+    },
+  };
 }
