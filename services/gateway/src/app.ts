@@ -288,6 +288,7 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
   const emailChanges = new EmailChanges({
     users: deps.identity.users,
     accounts: deps.accounts,
+    secret: deps.secret,
     registry: deps.registry,
     times: changeTimes,
     ...(changeNow ? { now: changeNow } : {}),
@@ -385,6 +386,8 @@ export function buildGateway(deps: GatewayDeps): FastifyInstance {
     registerEmailChangeRoutes(app, web, {
       changes: emailChanges,
       billing: deps.billing,
+      resets,
+      secureCookies: secure,
       oidc: deps.oidc ? { name: deps.oidc.name, reauth } : null,
     });
     registerNoticeRoutes(app, web);

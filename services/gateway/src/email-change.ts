@@ -7,8 +7,8 @@
 // tells the old address), then removes the old record: a move cut short at any step is finished by
 // opening the link again, or by the next look at the record (`movedFrom`). Until the link is opened
 // nothing changes, so a typo costs nothing and a stranger's address never becomes the account's.
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { timestampFromDate } from '@gas/proto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { RpcError, Status, timestampFromDate } from '@gas/proto';
 import type { AccountService, ServiceClient } from '@gas/proto';
 import { Counter } from '@gas/runtime';
 import type { Registry } from '@gas/runtime';
@@ -19,6 +19,9 @@ import { sentInLastDay, waitBeforeNextLink } from './mailed-link-limits.ts';
 import type { MailedLinkTimes } from './mailed-link-limits.ts';
 
 export const EMAIL_CHANGE_TIMES: MailedLinkTimes = { ttlMs: 24 * 3600_000, resendIntervalMs: 2 * 60_000, maxPerDay: 5 };
+
+/** How long the link mailed to the address an account left takes it back there. */
+export const UNDO_TTL_MS = 7 * 24 * 3600_000;
 
 /** `<user id>.<43 base64url characters: 256 random bits>`, as the confirmation links. */
 const TOKEN = /^([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{43})$/;
@@ -37,6 +40,16 @@ export type ChangeRequestOutcome =
 export type ChangeLinkOutcome =
   { outcome: 'valid' | 'changed' | 'already'; newEmail: string } | { outcome: 'expired' | 'invalid' | 'other-account' | 'taken' };
 
+/**
+ * What opening the undo link (mailed to the address an account left) amounts to. `valid` (on a
+ * check) names both addresses; `undone` and `already` mean the account is back at `email`; `taken`
+ * means another account has that address now.
+ */
+export type UndoLinkOutcome =
+  | { outcome: 'valid'; userId: string; email: string; from: string }
+  | { outcome: 'undone' | 'already'; userId: string; email: string; hadPassword: boolean }
+  | { outcome: 'expired' | 'invalid' | 'taken' };
+
 export class EmailChanges {
   private readonly times: MailedLinkTimes;
   private readonly now: () => number;
@@ -45,7 +58,9 @@ export class EmailChanges {
   constructor(
     private readonly deps: {
       users: UserStore;
-      accounts: Pick<ServiceClient<typeof AccountService>, 'requestEmailChange' | 'changeEmail'>;
+      accounts: Pick<ServiceClient<typeof AccountService>, 'requestEmailChange' | 'changeEmail' | 'getAccount'>;
+      /** Derives the undo link of a change from its link, so a change tried again mails the same one. */
+      secret: Buffer;
       times?: Partial<MailedLinkTimes>;
       now?: () => number;
       /** Where `gas_gateway_email_changes_total` goes; none: not counted. */
@@ -57,7 +72,7 @@ export class EmailChanges {
     this.counted = deps.registry
       ? new Counter({
           name: 'gas_gateway_email_changes_total',
-          help: 'Address changes asked for (sent, taken, too_soon, wrong_password, send_failed) and links used (changed, expired, invalid, other_account, taken)',
+          help: 'Address changes asked for (sent, taken, too_soon, wrong_password, send_failed), links used (changed, expired, invalid, other_account, taken), and changes taken back (undone, undo_expired, undo_invalid, undo_taken)',
           labelNames: ['outcome'],
           registers: [deps.registry],
         })
@@ -201,6 +216,7 @@ export class EmailChanges {
     }
     const { newEmail } = judged;
     const old = record!;
+    const undoToken = this.undoTokenOf(userId, token);
     const moved: Credentials = {
       userId,
       email: newEmail,
@@ -211,18 +227,119 @@ export class EmailChanges {
       ...(old.passwordChangedAt ? { passwordChangedAt: old.passwordChangedAt } : {}),
       movedFrom: old.email,
       emailChangedBy: digest(token),
+      emailUndo: [
+        ...(old.emailUndo ?? []).filter((u) => Date.parse(u.expiresAt) > this.now()),
+        { tokenDigest: digest(undoToken), expiresAt: new Date(this.now() + UNDO_TTL_MS).toISOString(), previousEmail: old.email },
+      ],
     };
-    if ((await this.deps.users.createMoved(moved)) === 'taken') {
+    const created = await this.deps.users.createMoved(moved);
+    if (created === 'taken') {
       // Another account took the address since the link was sent: the change can never be made.
       await this.deps.users.update(email, (cur) => (cur.emailChange ? { ...cur, emailChange: undefined } : null));
       this.count('taken');
       return { outcome: 'taken' };
     }
-    await this.deps.accounts.changeEmail({ userId, email: newEmail, previousEmail: old.email, requestId: digest(token).slice(0, 32) });
+    // A change tried again keeps the undo link's time from its first try (the token is the same).
+    const mine = (r: Credentials | null) => r?.emailUndo?.find((u) => u.tokenDigest === digest(undoToken))?.expiresAt;
+    const undoExpiresAt = (created === 'same-user' && mine(await this.deps.users.byEmail(newEmail))) || mine(moved)!;
+    await this.deps.accounts.changeEmail({
+      userId,
+      email: newEmail,
+      previousEmail: old.email,
+      requestId: digest(token).slice(0, 32),
+      undoToken,
+      undoExpiresAt: timestampFromDate(new Date(undoExpiresAt)),
+    });
     // The old record goes last (recordOf): with it the old address's pending links (a reset, a confirmation).
     await this.recordOf(userId, newEmail);
     this.count('changed');
     return { outcome: 'changed', newEmail, jobMailReleased: old.jobMailAfterConfirmation === true && !old.emailConfirmedAt };
+  }
+
+  /** The undo link of the change made by `linkToken`: `<user id>.<HMAC of that link>`, the form of every link. */
+  private undoTokenOf(userId: string, linkToken: string): string {
+    const mac = createHmac('sha256', this.deps.secret)
+      .update(`gas-email-change-undo\0${digest(linkToken)}`)
+      .digest('base64url');
+    return `${userId}.${mac}`;
+  }
+
+  /**
+   * What opening the undo link would do; changes nothing but a move cut short. Needs no session:
+   * whoever changed the address may have signed the owner out of everything.
+   */
+  async checkUndo(token: string): Promise<UndoLinkOutcome> {
+    const found = await this.undoRecordOf(token);
+    if ('outcome' in found) return found;
+    return { outcome: 'valid', userId: found.record.userId, email: found.undo.previousEmail, from: found.record.email };
+  }
+
+  /**
+   * Takes the account back to the address the link was mailed to: a record there (confirmed: the
+   * link came to it) with `passwordHash` in place of the old password, which whoever changed the
+   * address knew (an account without a password stays without), then ChangeEmail (`undoing`, no
+   * undo link of its own), then the record of the address it leaves goes. The caller ends the
+   * sessions and tokens and mails a password link.
+   */
+  async undo(token: string, passwordHash: string): Promise<UndoLinkOutcome> {
+    const found = await this.undoRecordOf(token);
+    if ('outcome' in found) {
+      if (found.outcome !== 'already') this.count(`undo-${found.outcome}`);
+      return found;
+    }
+    const { record } = found;
+    const back = found.undo.previousEmail;
+    const now = new Date(this.now()).toISOString();
+    const restored: Credentials = {
+      userId: record.userId,
+      email: back,
+      passwordHash: record.passwordHash === null ? null : passwordHash,
+      createdAt: record.createdAt,
+      emailConfirmedAt: now,
+      ...(record.passwordHash === null ? {} : { passwordChangedAt: now }),
+      movedFrom: record.email,
+      emailUndoneBy: digest(token),
+    };
+    if ((await this.deps.users.createMoved(restored)) === 'taken') {
+      this.count('undo-taken');
+      return { outcome: 'taken' };
+    }
+    await this.deps.accounts.changeEmail({
+      userId: record.userId,
+      email: back,
+      previousEmail: record.email,
+      requestId: `undo-${digest(token).slice(0, 32)}`,
+      undoing: true,
+    });
+    await this.recordOf(record.userId, back);
+    this.count('undone');
+    return { outcome: 'undone', userId: record.userId, email: back, hadPassword: record.passwordHash !== null };
+  }
+
+  /** The record whose undo link `token` is, from the token's user id and that account's address; or why there is none. */
+  private async undoRecordOf(
+    token: string,
+  ): Promise<
+    { record: Credentials; undo: NonNullable<Credentials['emailUndo']>[number] } | Exclude<UndoLinkOutcome, { outcome: 'valid' }>
+  > {
+    const userId = TOKEN.exec(token)?.[1];
+    if (!userId) return { outcome: 'invalid' };
+    const email = await this.deps.accounts.getAccount({ userId }).then(
+      (res) => res.account?.email ?? '',
+      // No such account (deleted, or a made-up id): a link to nothing. Any other failure is the caller's 503.
+      (err: unknown) => {
+        if (err instanceof RpcError && err.code === Status.NOT_FOUND) return '';
+        throw err;
+      },
+    );
+    const record = await this.recordOf(userId, email);
+    if (!record) return { outcome: 'invalid' };
+    if (record.emailUndoneBy && sameDigest(digest(token), record.emailUndoneBy))
+      return { outcome: 'already', userId, email: record.email, hadPassword: record.passwordHash !== null };
+    const undo = record.emailUndo?.find((u) => sameDigest(digest(token), u.tokenDigest));
+    if (!undo) return { outcome: 'invalid' };
+    if (Date.parse(undo.expiresAt) <= this.now()) return { outcome: 'expired' };
+    return { record, undo };
   }
 
   private judge(userId: string, token: string, record: Credentials | null): ChangeLinkOutcome {

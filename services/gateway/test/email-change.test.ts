@@ -128,7 +128,8 @@ t.test('the link mailed to the new address moves the account there, and the old 
 
   const told = await mail('ada@example.org', CHANGED_SUBJECT);
   t.match(told.text, /ada@lovelace\.example/, 'the old address is told where the account went');
-  t.notMatch(told.text, /token=/, 'and gets no link that changes anything');
+  t.notMatch(told.text, /change-email\?token=/, 'and no link that moves the account');
+  t.match(told.text, /undo-email-change\?token=/, 'only the one that takes it back');
   t.notMatch(m.text, /ada@example\.org/, 'the link mail does not name the old address to whoever has the new mailbox');
 
   const again = await useLink(web, path);
@@ -239,4 +240,113 @@ t.test('deleting an account in the middle of a move removes both of its sign-in 
   t.equal(await identity.users.byEmail('ivy@example.org'), null);
   t.equal(await identity.users.byEmail('ivy@new.example'), null, 'the record it was moving to went too');
   t.equal((await new WebClient(base).signIn('ivy@new.example', PASSWORD)).status, 401);
+});
+
+/** The undo link in the mail to the address an account left, as a path on this gateway. */
+function undoLinkOf(m: ReceivedMail): string {
+  const href = /(http\S+\/undo-email-change\?token=[A-Za-z0-9._%-]+)/.exec(m.text)?.[1];
+  if (!href) throw new Error(`no undo link in:\n${m.text}`);
+  const url = new URL(href);
+  return url.pathname + url.search;
+}
+
+/** Opens an undo link signed out, as its owner would, and presses its button. */
+async function undo(path: string) {
+  const visitor = new WebClient(base);
+  const page = await visitor.get(path);
+  const token = /name="token" value="([^"]*)"/.exec(page.text)?.[1];
+  if (!token) return { page, res: page };
+  return { page, res: await visitor.postForm('/undo-email-change', { _csrf: WebClient.csrfOf(page.text), token }) };
+}
+
+t.test('someone who knew the password moves the account away; the link mailed to the old address takes it back', async (t) => {
+  const { userId } = await account('jo@example.org');
+  const { token: apiToken } = await identity.tokens.create(userId, 'a script');
+  const thief = new WebClient(base);
+  t.equal((await thief.signIn('jo@example.org', PASSWORD)).status, 303);
+  await ask(thief, 'thief@evil.example');
+  t.equal((await useLink(thief, linkOf(await mail('thief@evil.example', LINK_SUBJECT)))).res.status, 303);
+  const thiefPassword = 'the thief chose this one';
+  const profile = await thief.get('/profile');
+  const changed = await thief.postForm('/profile/password', {
+    _csrf: WebClient.csrfOf(profile.text),
+    current: PASSWORD,
+    password: thiefPassword,
+    repeat: thiefPassword,
+  });
+  t.equal(changed.status, 303, 'and set a password of their own');
+
+  const path = undoLinkOf(await mail('jo@example.org', CHANGED_SUBJECT));
+  const noForm = await new WebClient(base).postForm('/undo-email-change', { token: new URLSearchParams(path.split('?')[1]).get('token')! });
+  t.equal(noForm.status, 403, 'the button needs its form token');
+  t.equal((await clients.accounts.getAccount({ userId })).account?.email, 'thief@evil.example', 'and changed nothing');
+
+  const { page, res } = await undo(path);
+  t.equal(page.status, 200);
+  t.equal(page.headers.get('cache-control'), 'private, no-store');
+  t.match(page.text, /was changed to <strong>thief@evil\.example<\/strong>/);
+  t.equal(res.status, 200);
+  t.match(res.text, /The account is back at jo@example\.org\. Every browser was signed out and every API token revoked\./);
+
+  t.equal((await clients.accounts.getAccount({ userId })).account?.email, 'jo@example.org', 'the address is back');
+  t.equal(await identity.users.byEmail('thief@evil.example'), null);
+  t.equal((await identity.users.byEmail('jo@example.org'))?.userId, userId);
+  t.equal((await thief.get('/jobs')).status, 303, "the thief's session is over");
+  t.equal((await fetch(`${base}/api/v1/jobs`, { headers: { authorization: `Bearer ${apiToken}` } })).status, 401, 'API tokens are revoked');
+  for (const [email, password] of [
+    ['jo@example.org', thiefPassword],
+    ['jo@example.org', PASSWORD],
+    ['thief@evil.example', thiefPassword],
+  ] as const)
+    t.equal((await new WebClient(base).signIn(email, password)).status, 401, `${email} with a known password no longer signs in`);
+
+  const reset = await mail('jo@example.org', 'GAS: Reset your password');
+  const resetPath = new URL(/(http\S+\/password\/reset\?token=\S+)/.exec(reset.text)![1]!);
+  const owner = new WebClient(base);
+  const form = await owner.get(resetPath.pathname + resetPath.search);
+  const fresh = 'the owner has a new one now';
+  const set = await owner.postForm('/password/reset', {
+    _csrf: WebClient.csrfOf(form.text),
+    token: /name="token" value="([^"]*)"/.exec(form.text)![1]!,
+    password: fresh,
+    repeat: fresh,
+  });
+  t.equal(set.status, 200);
+  t.equal((await new WebClient(base).signIn('jo@example.org', fresh)).status, 303, 'the owner sets a new password through the mailed link');
+
+  const back = await mail('thief@evil.example', 'GAS: The address of your account was changed back');
+  t.notMatch(back.text, /undo-email-change/, 'the address it left gets no link back');
+  t.match((await undo(path)).page.text, /The account is back at jo@example\.org/, 'opening the link again says so');
+  t.equal((await changeCounts())['undone'], 1);
+});
+
+t.test("the first owner's undo link still works after a second change; an undo link expires after 7 days", async (t) => {
+  t.teardown(() => {
+    skewMs = 0;
+  });
+  const { web, userId } = await account('kit@example.org');
+  await ask(web, 'kit@two.example');
+  await useLink(web, linkOf(await mail('kit@two.example', LINK_SUBJECT)));
+  const first = undoLinkOf(await mail('kit@example.org', CHANGED_SUBJECT));
+  skewMs = 3 * 60_000;
+  await ask(web, 'kit@three.example');
+  await useLink(web, linkOf(await mail('kit@three.example', LINK_SUBJECT)));
+  await mail('kit@two.example', CHANGED_SUBJECT);
+  t.equal((await clients.accounts.getAccount({ userId })).account?.email, 'kit@three.example');
+  t.equal((await undo(first)).res.status, 200);
+  t.equal((await clients.accounts.getAccount({ userId })).account?.email, 'kit@example.org', 'back at the first address');
+  t.equal(await identity.users.byEmail('kit@three.example'), null);
+
+  const { web: lou } = await account('lou@example.org');
+  await ask(lou, 'lou@new.example');
+  await useLink(lou, linkOf(await mail('lou@new.example', LINK_SUBJECT)));
+  const late = undoLinkOf(await mail('lou@example.org', CHANGED_SUBJECT));
+  skewMs += 8 * 24 * 3600_000;
+  const expired = await undo(late);
+  t.equal(expired.page.status, 400);
+  t.match(expired.page.text, /This link has expired: it works for 7 days after the change\./);
+  t.equal((await new WebClient(base).signIn('lou@new.example', PASSWORD)).status, 303, 'the account is as it was');
+  const forged = await undo('/undo-email-change?token=not-a-token');
+  t.equal(forged.page.status, 400);
+  t.match(forged.page.text, /This link is not valid/);
 });

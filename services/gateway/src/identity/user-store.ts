@@ -37,6 +37,15 @@ export interface Credentials {
   /** On a record made by a change of address: the SHA-256 of the link that made it, so opening it again says so. */
   emailChangedBy?: string;
   /**
+   * On a record made by a change of address: the links mailed to the addresses the account left,
+   * each of which takes it back there (its SHA-256, when it stops working, that address) in case
+   * the owner did not make the change. Those of earlier changes still working are carried along,
+   * so changing the address again does not disarm the first owner's link.
+   */
+  emailUndo?: Array<{ tokenDigest: string; expiresAt: string; previousEmail: string }>;
+  /** On a record made by taking the account back (the undo link): that link's SHA-256, so opening it again says so. */
+  emailUndoneBy?: string;
+  /**
    * On a record made by a change of address until the change is whole: the address it moved from,
    * whose record goes last. A change cut short keeps it, and the next look at the record finishes it.
    */

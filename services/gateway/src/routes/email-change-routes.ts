@@ -1,14 +1,26 @@
 // Changing the account's e-mail address: the profile's form (GET/POST /profile/email, with the
-// current password or a fresh sign-in at the identity provider) and the link mailed to the new
-// address (GET /change-email shows, POST moves, with the session's CSRF token like every change).
+// current password or a fresh sign-in at the identity provider), the link mailed to the new
+// address (GET /change-email shows, POST moves, with the session's CSRF token like every change),
+// and the link mailed to the address it left, which takes the account back (GET/POST
+// /undo-email-change, signed out, with the signed-out forms' token).
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isEmailAddress } from '../identity/email-address.ts';
+import { hashPassword } from '../identity/index.ts';
+import type { PasswordResets } from '../password-reset.ts';
+import { SignedOutForms } from './signed-out-form.ts';
 import type { EmailChanges } from '../email-change.ts';
 import type { BillingProvider } from '../billing/billing-provider.ts';
 import type { ProviderReauthentications } from '../provider-reauth.ts';
 import { Problem } from '../problem.ts';
 import { waitWords } from '../time-words.ts';
-import { CHANGE_LINK_REFUSALS, changeEmailLinkPage, changeEmailPage } from '../web/pages/email-change-pages.ts';
+import {
+  CHANGE_LINK_REFUSALS,
+  UNDO_LINK_REFUSALS,
+  changeEmailLinkPage,
+  changeEmailPage,
+  undoEmailChangePage,
+} from '../web/pages/email-change-pages.ts';
 import type { ChangeProof } from '../web/pages/email-change-pages.ts';
 import { sendPage } from '../web/send-page.ts';
 import { signedIn } from '../web/viewer.ts';
@@ -25,12 +37,16 @@ export function registerEmailChangeRoutes(
     changes: EmailChanges;
     /** The payment provider's customer (a premium account's) gets the new address too. */
     billing: BillingProvider;
+    /** Taking an account back mails a link to set a new password. */
+    resets: PasswordResets;
+    secureCookies: boolean;
     /** The identity provider users sign in with, if one is configured: an account without a password confirms there. */
     oidc: { name: string; reauth: ProviderReauthentications } | null;
   },
 ): void {
   const { authn, identity } = deps;
   const { changes } = opts;
+  const forms = new SignedOutForms(opts.secureCookies);
 
   async function proofOf(req: FastifyRequest, who: SignedIn): Promise<ChangeProof> {
     const record = await changes.recordOf(who.userId, who.account?.email ?? '');
@@ -146,5 +162,55 @@ export function registerEmailChangeRoutes(
       changeEmailLinkPage({ viewer: who.viewer, email, token: '', link }),
       CHANGE_LINK_REFUSALS[link.outcome as keyof typeof CHANGE_LINK_REFUSALS].status,
     );
+  });
+
+  app.get('/undo-email-change', async (req, reply) => {
+    const token = (req.query as Form).token ?? '';
+    const link = await changes.checkUndo(token);
+    const status =
+      link.outcome === 'valid' || link.outcome === 'already'
+        ? 200
+        : UNDO_LINK_REFUSALS[link.outcome as keyof typeof UNDO_LINK_REFUSALS].status;
+    return sendPage(reply, undoEmailChangePage({ formToken: forms.token(req, reply), token, link }), status);
+  });
+
+  // The sign-in budget per address applies: the token is a credential of sorts.
+  app.post('/undo-email-change', { config: { signIn: true } }, async (req, reply) => {
+    const token = (req.body as Form | undefined)?.token ?? '';
+    if (!forms.ok(req)) {
+      const link = await changes.checkUndo(token);
+      return sendPage(
+        reply,
+        undoEmailChangePage({
+          formToken: forms.token(req, reply),
+          token,
+          link,
+          error: 'The form had expired. Please press the button again.',
+        }),
+        403,
+      );
+    }
+    // Whoever changed the address knew the password: it is replaced by one nobody knows.
+    const link = await changes.undo(token, await hashPassword(randomBytes(32).toString('base64url')));
+    if (link.outcome === 'undone') {
+      const [sessionsEnded, tokensRevoked] = [await identity.sessions.endAll(link.userId), await identity.tokens.revokeAll(link.userId)];
+      deps.jobCache?.forgetUser(link.userId);
+      authn.clearSessionCookie(reply);
+      req.log.info({ userId: link.userId, sessionsEnded, tokensRevoked }, 'e-mail address change undone');
+      if (link.hadPassword)
+        await opts.resets
+          .request(link.email)
+          .then((outcome) => req.log.info({ userId: link.userId, outcome }, 'password link mailed after an undone address change'))
+          .catch((err: unknown) =>
+            req.log.warn({ err, userId: link.userId }, 'the password link could not be mailed after an undone address change'),
+          );
+    } else if (link.outcome !== 'already') {
+      req.log.info({ outcome: link.outcome }, 'e-mail address change undo refused');
+    }
+    const status =
+      link.outcome === 'undone' || link.outcome === 'already'
+        ? 200
+        : UNDO_LINK_REFUSALS[link.outcome as keyof typeof UNDO_LINK_REFUSALS].status;
+    return sendPage(reply, undoEmailChangePage({ formToken: forms.token(req, reply), token: '', link }), status);
   });
 }

@@ -2,7 +2,7 @@ import { html } from '../html.ts';
 import type { Html } from '../html.ts';
 import { page } from '../layout.ts';
 import type { Viewer } from '../layout.ts';
-import type { ChangeLinkOutcome } from '../../email-change.ts';
+import type { ChangeLinkOutcome, UndoLinkOutcome } from '../../email-change.ts';
 import { formatTime } from './job-status.ts';
 import { confirmAtProviderForm } from './provider-confirm-form.ts';
 
@@ -100,5 +100,69 @@ export function changeEmailLinkPage(o: { viewer: Viewer; email: string; token: s
     viewer: v,
     nav: 'profile',
     body: html`<h1>Change your e-mail address</h1>\n${body}`,
+  });
+}
+
+/** What the undo page says for a link that cannot take the account back, and its status. */
+export const UNDO_LINK_REFUSALS: Record<
+  Extract<UndoLinkOutcome['outcome'], 'expired' | 'invalid' | 'taken'>,
+  { status: number; text: string }
+> = {
+  invalid: {
+    status: 400,
+    text:
+      'This link is not valid: it may be cut short or mistyped, or the account it belonged to is gone. ' +
+      'If your account was taken from you, tell the people who run this site.',
+  },
+  expired: {
+    status: 400,
+    text: 'This link has expired: it works for 7 days after the change. If your account was taken from you, tell the people who run this site.',
+  },
+  taken: {
+    status: 409,
+    text: 'Another account has your old address now, so the account cannot move back to it. Tell the people who run this site.',
+  },
+};
+
+/**
+ * The link mailed to the address an account left, for an owner who did not make the change. No
+ * session needed (whoever changed the address may have signed the owner out): a GET changes
+ * nothing, the button posts with the signed-out forms' token.
+ */
+export function undoEmailChangePage(o: { formToken: string; token: string; link: UndoLinkOutcome; error?: string | null }): Html {
+  const l = o.link;
+  let body: Html;
+  if (l.outcome === 'valid') {
+    body = html`${o.error ? html`<p class="error" role="alert">${o.error}</p>` : ''}
+<p>The address of the GAS account that had <strong>${l.email}</strong> was changed to <strong>${l.from}</strong>.
+If you did not do that, take the account back:</p>
+<ul>
+  <li>its address goes back to ${l.email};</li>
+  <li>every browser signed in to it is signed out, and every API token of it is revoked;</li>
+  <li>its password stops working, and we e-mail ${l.email} a link to set a new one.</li>
+</ul>
+<form method="post" action="/undo-email-change">
+  <input type="hidden" name="_csrf" value="${o.formToken}">
+  <input type="hidden" name="token" value="${o.token}">
+  <button type="submit" class="danger">Take my account back</button>
+</form>
+<p class="muted">Then tell the people who run this site what happened.</p>`;
+  } else if (l.outcome === 'undone' || l.outcome === 'already') {
+    body = html`<p class="notice" role="status">The account is back at ${l.email}. Every browser was signed out and every API token revoked.</p>
+${
+  l.hadPassword
+    ? html`<p>Its old password no longer works: we e-mailed ${l.email} a link to set a new one (it works for one hour; <a href="/password/forgot">ask for another</a>).</p>`
+    : html`<p>Sign in as before, through your identity provider.</p>`
+}
+<p>Tell the people who run this site what happened.</p>`;
+  } else {
+    body = html`<p class="error" role="alert">${UNDO_LINK_REFUSALS[l.outcome].text}</p>`;
+  }
+  return page({
+    title: 'Take your account back',
+    body: html`<section class="card narrow undo-email-change">
+  <h1>Take your account back</h1>
+  ${body}
+</section>`,
   });
 }
