@@ -72,4 +72,23 @@ t.test('profile, form, link at the new address, button: the account signs in wit
   t.ok(await signsIn(NEW), 'the new one does, with the same password');
   const told = await mail(OLD, 'GAS: The address of your account was changed');
   t.match(told.text, new RegExp(NEW.replace('.', '\\.')), 'the old address is told where the account went');
+
+  // Had it not been the owner: the link in that mail takes the account back, in a browser with no session.
+  const undo = /(http\S+\/undo-email-change\?token=[A-Za-z0-9._%-]+)/.exec(told.text)?.[1];
+  t.ok(undo, 'the mail to the old address has the link back');
+  const owner = await newPage(browser, DESKTOP);
+  t.teardown(() => owner.close());
+  const undoUrl = new URL(undo!);
+  await owner.goto(`${stack.url}${undoUrl.pathname}${undoUrl.search}`);
+  t.match(await owner.locator('main').innerText(), new RegExp(`was changed to ${NEW}`));
+  await screenshot(owner, import.meta.filename, 'take it back');
+  await owner.getByRole('button', { name: 'Take my account back' }).click();
+  await owner.locator('.notice').waitFor();
+  t.match(await owner.locator('.notice').innerText(), new RegExp(`The account is back at ${OLD}\\.`));
+  await screenshot(owner, import.meta.filename, 'taken back');
+  t.notOk(await signsIn(NEW), 'the new address no longer signs in');
+  t.notOk(await signsIn(OLD), 'nor does the old password');
+  await mail(OLD, 'GAS: Reset your password');
+  await page.reload();
+  t.match(page.url(), /\/signin/, 'the browser that made the change is signed out');
 });
