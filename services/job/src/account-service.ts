@@ -324,6 +324,7 @@ export function createAccountService(deps: {
       if (!ADDRESS.test(email)) throw rpcErrors.invalidArgument('email is not an address');
       if (!previous) throw rpcErrors.invalidArgument('previous_email is required');
       if (previous === email) throw rpcErrors.invalidArgument('email and previous_email are the same address');
+      if (req.undoToken && !req.undoExpiresAt) throw rpcErrors.invalidArgument('undo_expires_at is required with undo_token');
       const at = now();
       let from = '';
       const res = await deps.accounts.upsert(req.userId, (cur) => {
@@ -348,6 +349,7 @@ export function createAccountService(deps: {
       // publish it. A copy outside the window reaches the stream but makes no second email: the
       // notification service keeps its send record by event id for 90 days.
       const eventId = `${req.userId}.email_changed.${req.requestId}`;
+      const told = res.changed ? from : previous;
       await publishProto(
         deps.js,
         subjects.accountEvent('email_changed'),
@@ -358,13 +360,19 @@ export function createAccountService(deps: {
           account: res.account,
           // A repeat says when the change was stored (unless a profile edit came since), as the original did.
           occurredAt: res.changed ? timestampFromDate(at) : (res.account.updatedAt ?? timestampFromDate(at)),
-          previousEmail: res.changed ? from : previous,
+          previousEmail: told,
+          // The undo link goes to the address the account left, in this event only (the notification
+          // service mails it, then erases the event). A repeat carries what its request gives.
+          emailConfirmation: req.undoToken
+            ? create(EmailConfirmationSchema, { email: told, token: req.undoToken, expiresAt: req.undoExpiresAt })
+            : undefined,
+          emailChangeUndone: req.undoing,
         }),
         eventId,
       );
-      // Never an address: the user id and the outcome only.
+      // Never an address nor the undo token: the user id and the outcome only.
       deps.logger.info(
-        { userId: req.userId, eventId, changed: res.changed },
+        { userId: req.userId, eventId, changed: res.changed, undoLink: Boolean(req.undoToken), undoing: req.undoing },
         res.changed ? 'account address changed' : 'account address already changed; its event published again',
       );
       return { account: res.account, changed: res.changed };

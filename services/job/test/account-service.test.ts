@@ -4,7 +4,8 @@
 // RequestEmailConfirmation and RequestPasswordReset: the link's event, only to the account's own
 // address; and NotePasswordChanged. And RequestEmailChange (the link's event, to the new address, the
 // account unchanged) and ChangeEmail (the new address stored, email_changed with the old; a repeat
-// is one event; a stale or losing change refused).
+// is one event; a stale or losing change refused; the undo link for the old address and an undo's
+// mark in the event).
 import t from 'tap';
 import { Writable } from 'node:stream';
 import { connect } from '@nats-io/transport-node';
@@ -354,3 +355,66 @@ t.test('ChangeEmail: concurrent changes from the same address, one wins, the oth
   t.equal(seen.length, 2, 'one more event');
   t.match(seen[1]!.event, { previousEmail: from, account: { email: now.email } });
 });
+
+t.test(
+  'ChangeEmail: an undo link for the previous address rides in email_changed, and an undo says so; no token without expiry',
+  async (t) => {
+    const changes = async () => (await events('gas.events.account.email_changed')).filter((e) => e.event.account?.userId === 'undoer');
+    await accounts.upsertAccount({ account: { userId: 'undoer', email: 'Owner@Example.org', name: 'U' } });
+    const undoExpiresAt = timestampFromDate(new Date(clock.getTime() + 7 * 24 * 3600_000));
+    const req = {
+      userId: 'undoer',
+      email: 'taker@example.net',
+      previousEmail: 'owner@example.org',
+      requestId: 'take',
+      undoToken: 'undoer.undo-secret',
+      undoExpiresAt,
+    };
+
+    await t.rejects(
+      accounts.changeEmail({ ...req, undoExpiresAt: undefined }),
+      { name: 'RpcError', code: Status.INVALID_ARGUMENT, message: /undo_expires_at/ },
+      'a token without its expiry is refused',
+    );
+    t.equal((await changes()).length, 0, 'nothing published');
+    t.equal((await accounts.getAccount({ userId: 'undoer' })).account!.email, 'Owner@Example.org', 'nor anything changed');
+
+    t.equal((await accounts.changeEmail(req)).changed, true);
+    const [taken, ...more] = await changes();
+    t.equal(more.length, 0);
+    t.equal(taken!.event.previousEmail, 'Owner@Example.org', 'the address as the account had it');
+    t.match(
+      taken!.event.emailConfirmation,
+      { email: 'Owner@Example.org', token: 'undoer.undo-secret' },
+      'the undo link, to the address the account left',
+    );
+    t.equal(timestampDate(taken!.event.emailConfirmation!.expiresAt!).getTime(), timestampDate(undoExpiresAt).getTime());
+    t.equal(taken!.event.emailChangeUndone, false, 'not an undo');
+
+    // The retry carries the same fields: JetStream keeps the first copy, and it had them.
+    t.equal((await accounts.changeEmail(req)).changed, false);
+    t.equal((await changes()).length, 1, 'the same event id again');
+
+    // The owner used the link: the account goes back, and the address it leaves is told it was undone.
+    advance(60_000);
+    const back = { userId: 'undoer', email: 'owner@example.org', previousEmail: 'taker@example.net', requestId: 'undo', undoing: true };
+    t.equal((await accounts.changeEmail(back)).changed, true);
+    const undone = (await changes())[1]!.event;
+    t.match(undone, { previousEmail: 'taker@example.net', emailChangeUndone: true, account: { email: 'owner@example.org' } });
+    t.equal(undone.emailConfirmation, undefined, 'no link without a token');
+
+    // An expiry without a token is no link either.
+    advance(60_000);
+    const plainReq = {
+      userId: 'undoer',
+      email: 'third@example.net',
+      previousEmail: 'owner@example.org',
+      requestId: 'plain',
+      undoExpiresAt,
+    };
+    t.equal((await accounts.changeEmail(plainReq)).changed, true);
+    const plain = (await changes())[2]!.event;
+    t.equal(plain.emailConfirmation, undefined);
+    t.equal(plain.emailChangeUndone, false);
+  },
+);
