@@ -34,8 +34,11 @@ export function messageIdFor(eventId: string, publicUrl: string): string {
   return `<${eventId.replace(/[^A-Za-z0-9._-]/g, '-')}@${new URL(publicUrl).hostname || 'gas.invalid'}>`;
 }
 
-/** The HTML part's frame; `body` and `footer` are HTML already escaped by the caller. No `link`: no button. */
-function htmlPage(o: { title: string; body: string[]; link?: string; linkText?: string; footer: string }): string {
+/**
+ * The HTML part's frame; `body`, `after` (below the button) and `footer` are HTML already escaped by
+ * the caller. No `link`: no button.
+ */
+function htmlPage(o: { title: string; body: string[]; link?: string; linkText?: string; after?: string[]; footer: string }): string {
   const e = escapeHtml;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${e(o.title)}</title></head>
@@ -44,7 +47,7 @@ function htmlPage(o: { title: string; body: string[]; link?: string; linkText?: 
 <p style="margin:0 0 4px;color:#555;font-size:13px">GAS · Genomics Annotation Service</p>
 <h1 style="margin:0 0 16px;font-size:20px">${e(o.title)}</h1>
 ${o.body.join('\n')}
-${o.link ? `<p style="margin:0 0 24px"><a href="${e(o.link)}" style="display:inline-block;background:#1f6feb;color:#ffffff;text-decoration:none;padding:10px 16px;border-radius:6px">${e(o.linkText ?? o.link)}</a></p>\n` : ''}<p style="margin:0;color:#555;font-size:12px">${o.footer}</p>
+${o.link ? `<p style="margin:0 0 24px"><a href="${e(o.link)}" style="display:inline-block;background:#1f6feb;color:#ffffff;text-decoration:none;padding:10px 16px;border-radius:6px">${e(o.linkText ?? o.link)}</a></p>\n` : ''}${o.after ? `${o.after.join('\n')}\n` : ''}<p style="margin:0;color:#555;font-size:12px">${o.footer}</p>
 </div></body></html>
 `;
 }
@@ -214,10 +217,11 @@ export function passwordResetLink(publicUrl: string, token: string): string {
   return `${publicUrl.replace(/\/+$/, '')}/password/reset?token=${encodeURIComponent(token)}`;
 }
 
-/** "one hour", "30 minutes", "2 hours": how long a link lasts, to the minute; '' when it cannot be said. */
+/** "one hour", "30 minutes", "24 hours", "7 days": how long a link lasts, to the minute; '' when it cannot be said. */
 function lifetime(ms: number): string {
   const minutes = Math.round(ms / 60_000);
   if (minutes <= 0) return '';
+  if (minutes > 24 * 60 && minutes % (24 * 60) === 0) return `${minutes / (24 * 60)} days`;
   if (minutes % 60 === 0) return minutes === 60 ? 'one hour' : `${minutes / 60} hours`;
   return minutes === 1 ? 'one minute' : `${minutes} minutes`;
 }
@@ -357,12 +361,20 @@ export function composeEmailChangeEmail(o: {
 
 const EMAIL_CHANGED_TITLE = 'The address of your account was changed';
 
+/** Where the undo link leads: the gateway's page, open without signing in, that moves the account back. */
+export function undoEmailChangeLink(publicUrl: string, token: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}/undo-email-change?token=${encodeURIComponent(token)}`;
+}
+
 /**
  * Tells the address an account had that the account now has another, so an owner who did not
- * change it knows at once that someone else may be signed in as them. There is no link: a password
- * reset would now go to the new address, and nothing to click is what a warning about someone
- * else's doing should look like (as in the deleted account's email); the site's address is there as
- * text, so the reader knows whom to tell. No name either (the account's name may be a stranger's).
+ * change it knows at once that someone else may be signed in as them. With `undo` (the link the
+ * gateway made for this address, unexpired) the owner who did not do it can take the account back
+ * without signing in, which whoever changed it may have made impossible; the link is a secret, in
+ * this email only. Without it there is no link at all: a password reset would now go to the new
+ * address, and nothing to click is what a warning about someone else's doing should look like (as
+ * in the deleted account's email). Either way the site's address is there as text, so the reader
+ * knows whom to tell. No name (the account's name may be a stranger's).
  */
 export function composeEmailChangedEmail(o: {
   eventId: string;
@@ -370,21 +382,71 @@ export function composeEmailChangedEmail(o: {
   newEmail: string;
   occurredAt: Date;
   publicUrl: string;
+  undo?: { token: string; expiresAt: Date };
 }): OutgoingMail {
   const site = o.publicUrl.replace(/\/+$/, '');
   const what = `The email address of the GAS account that had this address was changed on ${utcMinute(o.occurredAt)}, to ${o.newEmail}.`;
   const from = 'From now on GAS sends its emails about the account to that address, and the account signs in with it.';
   const ifYou = 'If it was you: you need do nothing.';
-  const ifNot =
-    'If it was not you: someone else may have been able to sign in to your account. ' +
-    `Tell the people who run this GAS site (${site}) at once, and say when it happened.`;
+  const suspect = 'If it was not you: someone else may have been able to sign in to your account.';
+  const tell = `the people who run this GAS site (${site}) at once, and say when it happened.`;
   const why = 'You get this security notice whatever your email preference, as it concerns your account.';
-  const text = ['Hello,', '', what, '', from, '', ifYou, '', ifNot, '', '-- ', why, ''].join('\n');
   const e = escapeHtml;
+  const para = (x: string) => `<p style="margin:0 0 12px">${e(x)}</p>`;
+  if (!o.undo) {
+    const ifNot = `${suspect} Tell ${tell}`;
+    const text = ['Hello,', '', what, '', from, '', ifYou, '', ifNot, '', '-- ', why, ''].join('\n');
+    const html = htmlPage({ title: EMAIL_CHANGED_TITLE, body: ['Hello,', what, from, ifYou, ifNot].map(para), footer: e(why) });
+    return accountMail(o, EMAIL_CHANGED_TITLE, text, html);
+  }
+  const lasts = lifetime(o.undo.expiresAt.getTime() - o.occurredAt.getTime());
+  const works = `It works once, ${lasts ? `for ${lasts}, ` : ''}until ${utcMinute(o.undo.expiresAt)}`;
+  const how = `${suspect} To take it back, open this link. ${works}`;
+  const link = undoEmailChangeLink(o.publicUrl, o.undo.token);
+  const does =
+    'It moves the account back to this address, signs out every browser signed in to it, revokes its API tokens and makes its ' +
+    'password stop working; GAS then emails this address a link to set a new one.';
+  const then = `Then tell ${tell}`;
+  const text = ['Hello,', '', what, '', from, '', ifYou, '', `${how}:`, link, '', does, '', then, '', '-- ', why, ''].join('\n');
   const html = htmlPage({
     title: EMAIL_CHANGED_TITLE,
-    body: ['Hello,', what, from, ifYou, ifNot].map((p) => `<p style="margin:0 0 12px">${e(p)}</p>`),
+    body: ['Hello,', what, from, ifYou, `${how}.`, does].map(para),
+    link,
+    linkText: 'Take my account back',
+    after: [para(then)],
     footer: e(why),
   });
   return accountMail(o, EMAIL_CHANGED_TITLE, text, html);
+}
+
+const EMAIL_CHANGE_UNDONE_TITLE = 'The address of your account was changed back';
+
+/**
+ * Tells the address an account leaves when an earlier change is undone (through the link mailed to
+ * the address it goes back to) that it is no longer the account's. Its reader may be whoever took
+ * the account over, or its owner if the undo was not theirs: so what happened and whom to tell, no
+ * link, no name.
+ */
+export function composeEmailChangeUndoneEmail(o: {
+  eventId: string;
+  to: string;
+  email: string;
+  occurredAt: Date;
+  publicUrl: string;
+}): OutgoingMail {
+  const site = o.publicUrl.replace(/\/+$/, '');
+  const what =
+    `The address of your GAS account was changed back to ${o.email} on ${utcMinute(o.occurredAt)}, ` +
+    'through the link mailed to that address when it was changed from it.';
+  const gone = 'GAS no longer emails this address about the account.';
+  const ifNot = `If you did not expect this: tell the people who run this GAS site (${site}), and say when it happened.`;
+  const why = 'You get this security notice whatever your email preference, as it concerns your account.';
+  const text = ['Hello,', '', what, '', gone, '', ifNot, '', '-- ', why, ''].join('\n');
+  const e = escapeHtml;
+  const html = htmlPage({
+    title: EMAIL_CHANGE_UNDONE_TITLE,
+    body: ['Hello,', what, gone, ifNot].map((p) => `<p style="margin:0 0 12px">${e(p)}</p>`),
+    footer: e(why),
+  });
+  return accountMail(o, EMAIL_CHANGE_UNDONE_TITLE, text, html);
 }

@@ -4,13 +4,14 @@
 // deleted job: its notices removed, none made again; a deleted account: all its notices removed, one
 // last email whatever the preference, nothing for any event of it after; a password reset link,
 // and word that the password changed; the link that changes an account's address, to the new
-// address, and word that it changed, to the old: emails only, whatever the preference). The order makes "exactly one" hold whatever
+// address, and word that it changed, to the old, with the link that undoes it: emails only,
+// whatever the preference). The order makes "exactly one" hold whatever
 // fails: the notice is stored (idempotent by its id), the send is recorded as "sending" under the
 // event id, the mail goes out, the record becomes "sent", and only then is the message acked. A
 // redelivery finds the record: "sent" means done; "sending" means a crash mid-send, so it sends
 // again with the same Message-ID for the receiving side to recognise. An address confirmation's,
-// a password reset's or an address change's event, which carries the link's token, is then deleted
-// from the stream (see forgetToken).
+// a password reset's, an address change's or a changed address's event, which carries (or may
+// carry) a link's token, is then deleted from the stream (see forgetToken).
 import type { JsMsg } from '@gas/messaging';
 import type { HandlerContext, Outcome } from '@gas/messaging';
 import { decodeProto, PoisonMessageError, subjects } from '@gas/messaging';
@@ -33,6 +34,7 @@ import {
   composeEmail,
   composeEmailChangedEmail,
   composeEmailChangeEmail,
+  composeEmailChangeUndoneEmail,
   composePasswordChangedEmail,
   composePasswordResetEmail,
   composeSignUpAttemptEmail,
@@ -71,6 +73,9 @@ const TOKEN_EVENTS = new Map([
   [subjects.accountEvent('email_confirmation_requested'), { what: 'email confirmation', kind: 'email_confirmation' }],
   [subjects.accountEvent('password_reset_requested'), { what: 'password reset', kind: 'password_reset' }],
   [subjects.accountEvent('email_change_requested'), { what: 'email change', kind: 'email_change' }],
+  // Also without an undo link (an undo itself): it still names both addresses, and which event holds
+  // a token is known only once decoded, which a malformed one never is.
+  [subjects.accountEvent('email_changed'), { what: 'email changed', kind: 'email_changed' }],
 ]);
 
 const KIND_LABEL: Record<NoticeKind, string> = {
@@ -244,7 +249,11 @@ export function createEventHandler(deps: EventHandlerDeps) {
   /**
    * The account's address was changed: an email to the address it had (the event's previous_email;
    * the account, in the event and at the job service, has the new one), always, no notice (as for a
-   * password change), exactly once by the send record. Not for an account that is gone.
+   * password change), exactly once by the send record. Not for an account that is gone. With the
+   * undo link (email_confirmation, for that same address) the email carries it, unless it has expired
+   * by now: then the change is told without it, as it must be told all the same. An undo
+   * (email_change_undone) tells the address the account left that it went back. The event is
+   * deleted from GAS_EVENTS afterwards either way (TOKEN_EVENTS).
    */
   async function emailChanged(e: AccountEvent, ctx: HandlerContext): Promise<Outcome> {
     const userId = e.account?.userId;
@@ -255,15 +264,29 @@ export function createEventHandler(deps: EventHandlerDeps) {
     const kind = 'email_changed';
     const pending = await pendingSend(e.eventId, userId, kind);
     if ('done' in pending) return pending.done;
-    const mail = composeEmailChangedEmail({
-      eventId: e.eventId,
-      to,
-      newEmail,
-      occurredAt: e.occurredAt ? timestampDate(e.occurredAt) : new Date(),
-      publicUrl: deps.publicUrl,
-    });
     const log = deps.logger.child({ eventId: e.eventId, userId });
+    const occurredAt = e.occurredAt ? timestampDate(e.occurredAt) : new Date();
+    const told = { eventId: e.eventId, to, occurredAt, publicUrl: deps.publicUrl };
+    const mail = e.emailChangeUndone
+      ? composeEmailChangeUndoneEmail({ ...told, email: newEmail })
+      : composeEmailChangedEmail({ ...told, newEmail, undo: undoLink(e, to, log) });
     return send({ eventId: e.eventId, kind, mail, record: pending.record, ctx, log, settle: async () => undefined });
+  }
+
+  /** The event's undo link if it can still be used, and only to the address it was made for. Never logs the token. */
+  function undoLink(e: AccountEvent, to: string, log: Logger): { token: string; expiresAt: Date } | undefined {
+    const c = e.emailConfirmation;
+    if (!c?.token) return undefined;
+    if (c.email.trim().toLowerCase() !== to.trim().toLowerCase()) {
+      log.warn('the undo link is for another address than the one the account had; the change is told without it');
+      return undefined;
+    }
+    const expiresAt = c.expiresAt ? timestampDate(c.expiresAt) : undefined;
+    if (!expiresAt || expiresAt.getTime() <= Date.now()) {
+      log.warn({ link: 'undo_email_change' }, 'undo link expired before it could be sent; the change is told without it');
+      return undefined;
+    }
+    return { token: c.token, expiresAt };
   }
 
   async function handle(msg: JsMsg, ctx: HandlerContext): Promise<Outcome> {
@@ -482,14 +505,15 @@ export function createEventHandler(deps: EventHandlerDeps) {
   }
 
   /**
-   * The stream would keep the link's token for GAS_EVENTS_MAX_AGE_DAYS, long after the link expires
-   * (a day for an address confirmation, an hour for a password reset; what the gateway chose for an
-   * address change) or is used. So once the event's outcome is final (mailed, a duplicate of one mailed,
-   * expired, refused, given up, malformed) its message is deleted. Never on a handler error: that
-   * event is redelivered and must still be there to be mailed. This runs just before the loop acks;
-   * a crash in between loses nothing, as the server drops the pending delivery of a deleted message
-   * rather than redelivering it, and confirms the ack all the same. A failed delete is only logged,
-   * never a reason to redeliver: the email is done, and the token stops working within a day anyway.
+   * The stream would keep the link's token for GAS_EVENTS_MAX_AGE_DAYS, often long after the link
+   * expires (a day for an address confirmation, an hour for a password reset; what the gateway chose
+   * for an address change and its undo) or is used. So once the event's outcome is final (mailed, a
+   * duplicate of one mailed, expired, refused, given up, malformed) its message is deleted. Never on
+   * a handler error: that event is redelivered and must still be there to be mailed. This runs just
+   * before the loop acks; a crash in between loses nothing, as the server drops the pending delivery
+   * of a deleted message rather than redelivering it, and confirms the ack all the same. A failed
+   * delete is only logged, never a reason to redeliver: the email is done, and the token stops
+   * working when its link expires anyway.
    */
   async function forgetToken(msg: JsMsg, of: { what: string; kind: string }): Promise<void> {
     try {

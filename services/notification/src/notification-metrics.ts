@@ -43,7 +43,7 @@ export function createNotificationMetrics(registry: Registry) {
     }),
     confirmationDeletes: new Counter({
       name: 'gas_notification_confirmation_deletes_total',
-      help: 'Events that carry a link token (kind: email_confirmation, password_reset, email_change) deleted from GAS_EVENTS once handled, so the token leaves the stream: deleted, failed (left until the stream drops it)',
+      help: 'Events that carry a link token (kind: email_confirmation, password_reset, email_change, email_changed: its undo link, if any) deleted from GAS_EVENTS once handled, so the token leaves the stream: deleted, failed (left until the stream drops it)',
       labelNames: ['kind', 'outcome'],
       registers: [registry],
     }),

@@ -1,6 +1,8 @@
 // The two address-change emails: the link to the new address (account.email_change_requested, which
 // carries the link's token) and word to the old address that the address changed
-// (account.email_changed). The real job and notification services on nats-server, and an SMTP
+// (account.email_changed, with the link that undoes the change when the gateway made one, or word
+// that an undo moved the account back). Every such event is erased from GAS_EVENTS once handled.
+// The real job and notification services on nats-server, and an SMTP
 // server; the events are asked for through the job service's RequestEmailChange and ChangeEmail, as
 // the gateway does. The user has every email turned off: these are security emails, sent whatever
 // the preference. Redeliveries are the same event published again under a new Nats-Msg-Id, which is
@@ -24,6 +26,10 @@ const EMAIL = 'rosa@example.org';
 const NEW_EMAIL = 'rosa@new.example.net';
 const GONE_USER = 'sam';
 const GONE_EMAIL = 'sam@example.org';
+const UNDO_USER = 'ida';
+const UNDO_EMAIL = 'ida@example.org';
+const TAKEN_EMAIL = 'ida@taken.example.com';
+const BACK_SUBJECT = 'GAS: The address of your account was changed back';
 
 const { smtp, stack, jsm, js, accounts, jobs, counter, emails, terminated, noticesOf, logs } = await mailingNotificationStack({
   name: 'email-change-emails-test',
@@ -35,6 +41,7 @@ const { storedEvents, lastSeq, gone, secretLeft } = eventStreamFixtures({ stack,
 await accountsWithEmailOff(accounts, [
   [USER, EMAIL],
   [GONE_USER, GONE_EMAIL],
+  [UNDO_USER, UNDO_EMAIL],
 ]);
 
 const titled = (subject: string, to: string) => (m: ReceivedMail) => m.envelope.to.includes(to) && m.subject === subject;
@@ -48,6 +55,23 @@ const requestEvent = (userId: string, email: string, newEmail: string, requestId
     account: create(AccountSchema, { userId, email }),
     occurredAt: timestampFromDate(new Date()),
     emailConfirmation: { email: newEmail, token, expiresAt: timestampFromDate(expiresAt) },
+  });
+
+/** The changed-address event as the job service publishes it, to publish again as a redelivery or late. */
+const changedEvent = (
+  userId: string,
+  email: string,
+  previousEmail: string,
+  requestId: string,
+  undo?: { token: string; expiresAt: Date },
+): AccountEvent =>
+  create(AccountEventSchema, {
+    eventId: `${userId}.email_changed.${requestId}`,
+    kind: AccountEventKind.EMAIL_CHANGED,
+    account: create(AccountSchema, { userId, email }),
+    occurredAt: timestampFromDate(new Date()),
+    previousEmail,
+    ...(undo ? { emailConfirmation: { email: previousEmail, token: undo.token, expiresAt: timestampFromDate(undo.expiresAt) } } : {}),
   });
 
 t.test(
@@ -120,7 +144,8 @@ t.test('a change link that expired before its event was handled: not mailed, its
   t.notOk(logs().includes(secret.toString()), 'the token is in no log line');
 });
 
-t.test('the address changed: mailed once to the old address, naming the new one, no notice; its event kept', async (t) => {
+t.test('the address changed: mailed once to the old address, naming the new one, no notice, no link; its event erased', async (t) => {
+  const seq = (await lastSeq()) + 1;
   const res = await accounts.changeEmail({ userId: USER, email: NEW_EMAIL, previousEmail: EMAIL, requestId: 'change-1' });
   t.equal(res.changed, true);
   const [mail] = (await smtp.waitFor((ms) => ms.some(titled(CHANGED_SUBJECT, EMAIL)), 30_000)).filter(titled(CHANGED_SUBJECT, EMAIL));
@@ -129,6 +154,7 @@ t.test('the address changed: mailed once to the old address, naming the new one,
   t.match(mail!.text, `Tell the people who run this GAS site (${PUBLIC_URL}) at once`);
   t.notMatch(mail!.text + mail!.html, /the owner|<b>/, 'greeting nobody by name');
   t.equal(mail!.messageId, `<${USER}.email_changed.change-1@gas.example.org>`);
+  t.notMatch(mail!.text + mail!.html, /undo-email-change|token=|<a\s/, 'no link: the gateway made none');
 
   // The gateway's retry (its answer was lost): changes nothing, and the same event id is dropped.
   t.equal((await accounts.changeEmail({ userId: USER, email: NEW_EMAIL, previousEmail: EMAIL, requestId: 'change-1' })).changed, false);
@@ -136,14 +162,18 @@ t.test('the address changed: mailed once to the old address, naming the new one,
   t.equal(received(CHANGED_SUBJECT, NEW_EMAIL).length, 0, 'nothing of it to the new address');
   t.strictSame(await noticesOf(USER), [], 'no notice');
   t.equal(await emails('email_changed', 'sent'), 1);
-  const kept = (await storedEvents()).filter((m) => m.subject === CHANGED);
-  t.equal(kept.length, 1, 'one event; it holds no secret, so it stays in GAS_EVENTS');
+  t.equal(await lastSeq(), seq, 'one event was published');
+  // Without a link as well: which events hold one is known only once decoded, and it names both addresses.
+  t.ok(await gone(seq), 'and it is erased from GAS_EVENTS');
+  t.equal(await counter('gas_notification_confirmation_deletes_total', 'kind="email_changed",outcome="deleted"'), 1, 'counted');
 
-  // Delivered again: nothing more.
-  await js.publish(CHANGED, kept[0]!.data, { msgID: `again.${ulid()}` });
+  // Delivered again: nothing more, and the copy is erased too.
+  const again = changedEvent(USER, NEW_EMAIL, EMAIL, 'change-1');
+  const copy = await publishProto(js, CHANGED, AccountEventSchema, again, `again.${ulid()}`);
   await eventsHandled();
   t.equal(await counter('gas_notification_duplicate_events_total', 'kind="email_changed"'), 1, 'a duplicate');
   t.equal(received(CHANGED_SUBJECT, EMAIL).length, 1, 'no second email');
+  t.ok(await gone(copy.seq), 'the copy is deleted as well');
 });
 
 t.test('events missing what their email needs are terminated, and the link event erased all the same', async (t) => {
@@ -158,10 +188,11 @@ t.test('events missing what their email needs are terminated, and the link event
     account: create(AccountSchema, { userId: USER, email: NEW_EMAIL }),
     occurredAt: timestampFromDate(new Date()),
   });
-  await publishProto(js, CHANGED, AccountEventSchema, noPrevious, noPrevious.eventId);
+  const broken = await publishProto(js, CHANGED, AccountEventSchema, noPrevious, noPrevious.eventId);
   await eventsHandled();
   t.equal(await terminated(), before + 2, 'both terminated');
   t.ok(await gone(seq), 'the link event is deleted');
+  t.ok(await gone(broken.seq), 'and the changed-address one');
   t.notOk(logs().includes(secret.toString()), 'the token is in no log line');
   t.equal(received(CHANGED_SUBJECT, NEW_EMAIL).length, 0);
   t.equal(smtp.messages.filter((m) => m.envelope.to.includes('rosa@third.example.net')).length, 0);
@@ -174,14 +205,12 @@ t.test('an account deleted meanwhile: neither email, and the change-request even
   // Published as the job service did before the deletion (it answers NOT_FOUND now), handled after it.
   const request = requestEvent(GONE_USER, GONE_EMAIL, 'sam@new.example.net', 'late', token, new Date(Date.now() + 3600_000));
   const { seq } = await publishProto(js, REQUESTED, AccountEventSchema, request, request.eventId);
-  const changed = create(AccountEventSchema, {
-    eventId: `${GONE_USER}.email_changed.late`,
-    kind: AccountEventKind.EMAIL_CHANGED,
-    account: create(AccountSchema, { userId: GONE_USER, email: 'sam@new.example.net' }),
-    occurredAt: timestampFromDate(new Date()),
-    previousEmail: GONE_EMAIL,
+  const undo = newToken(GONE_USER);
+  const changed = changedEvent(GONE_USER, 'sam@new.example.net', GONE_EMAIL, 'late', {
+    token: undo.token,
+    expiresAt: new Date(Date.now() + 7 * 24 * 3600_000),
   });
-  await publishProto(js, CHANGED, AccountEventSchema, changed, changed.eventId);
+  const late = await publishProto(js, CHANGED, AccountEventSchema, changed, changed.eventId);
   await eventsHandled();
   const deletedAccountEvents = (kind: string) => counter('gas_notification_deleted_account_events_total', `kind="${kind}"`);
   t.equal(await deletedAccountEvents('email_change'), 1);
@@ -192,5 +221,114 @@ t.test('an account deleted meanwhile: neither email, and the change-request even
     'only the goodbye email',
   );
   t.ok(await gone(seq), 'the change-request event is deleted');
+  t.ok(await gone(late.seq), 'and the changed-address one, with its undo link');
+  t.notOk(logs().includes(secret.toString()), 'the token is in no log line');
+  t.notOk(logs().includes(undo.secret.toString()), 'nor the undo token');
+});
+
+t.test(
+  'the address changed with an undo link: the old address gets the link, once, whatever the preference; its event and token erased',
+  async (t) => {
+    const { token, secret } = newToken(UNDO_USER);
+    const expiresAt = new Date(Date.now() + 7 * 24 * 3600_000);
+    const seq = (await lastSeq()) + 1;
+    const res = await accounts.changeEmail({
+      userId: UNDO_USER,
+      email: TAKEN_EMAIL,
+      previousEmail: UNDO_EMAIL,
+      requestId: 'take',
+      undoToken: token,
+      undoExpiresAt: timestampFromDate(expiresAt),
+    });
+    t.equal(res.changed, true);
+    const [mail] = (await smtp.waitFor((ms) => ms.some(titled(CHANGED_SUBJECT, UNDO_EMAIL)), 30_000)).filter(
+      titled(CHANGED_SUBJECT, UNDO_EMAIL),
+    );
+    const link = `${PUBLIC_URL}/undo-email-change?token=${encodeURIComponent(token)}`;
+    t.strictSame(mail!.envelope.to, [UNDO_EMAIL], 'to the address the account had');
+    t.match(mail!.text, `to ${TAKEN_EMAIL}.`, 'naming the new one');
+    t.match(mail!.text, 'If it was not you: someone else may have been able to sign in to your account. To take it back, open this link. ');
+    t.match(mail!.text, /It works once, for 7 days, until \d{4}-\d\d-\d\d \d\d:\d\d UTC:\n/);
+    t.match(mail!.text, `\n${link}\n`, 'the link in the text');
+    t.match(mail!.html, `href="${link}"`, 'and as the button in the HTML');
+    t.match(mail!.text, 'makes its password stop working; GAS then emails this address a link to set a new one.');
+    t.match(mail!.text, `Then tell the people who run this GAS site (${PUBLIC_URL}) at once`);
+    t.notMatch(mail!.text + mail!.html, /the owner|<b>/, 'greeting nobody by name');
+    await eventsHandled();
+    t.equal(smtp.messages.filter((m) => m.envelope.to.includes(TAKEN_EMAIL)).length, 0, 'nothing to the new address');
+    t.strictSame(await noticesOf(UNDO_USER), [], 'no notice');
+
+    t.equal(await lastSeq(), seq, 'one event was published');
+    t.ok(await gone(seq), 'and the stream answers nothing for it');
+    t.strictSame(
+      await secretLeft(CHANGED, secret),
+      { events: [], files: [] },
+      'no changed-address event left, nor a message or NATS store file with the undo token',
+    );
+
+    // Delivered again (an ack that got lost): no second email, and the copy is erased too.
+    const again = changedEvent(UNDO_USER, TAKEN_EMAIL, UNDO_EMAIL, 'take', { token, expiresAt });
+    const copy = await publishProto(js, CHANGED, AccountEventSchema, again, `${again.eventId}.again.${ulid()}`);
+    await eventsHandled();
+    t.equal(received(CHANGED_SUBJECT, UNDO_EMAIL).length, 1, 'one email');
+    t.ok(await gone(copy.seq), 'the copy is deleted as well');
+    t.strictSame(await secretLeft(CHANGED, secret), { events: [], files: [] }, 'the token is nowhere in the stream');
+    t.notOk(logs().includes(secret.toString()), 'no log line of either service holds the token');
+  },
+);
+
+t.test('undone through that link: the address the account leaves is told it went back, with no link', async (t) => {
+  const before = received(CHANGED_SUBJECT, UNDO_EMAIL).length;
+  const res = await accounts.changeEmail({
+    userId: UNDO_USER,
+    email: UNDO_EMAIL,
+    previousEmail: TAKEN_EMAIL,
+    requestId: 'undo',
+    undoing: true,
+  });
+  t.equal(res.changed, true);
+  const [mail] = (await smtp.waitFor((ms) => ms.some(titled(BACK_SUBJECT, TAKEN_EMAIL)), 30_000)).filter(titled(BACK_SUBJECT, TAKEN_EMAIL));
+  t.strictSame(mail!.envelope.to, [TAKEN_EMAIL], 'to the address the account left');
+  t.match(
+    mail!.text,
+    new RegExp(
+      `The address of your GAS account was changed back to ${UNDO_EMAIL.replace(/\./g, '\\.')} on \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC, ` +
+        'through the link mailed to that address when it was changed from it\\.',
+    ),
+  );
+  t.match(mail!.text, 'GAS no longer emails this address about the account.');
+  t.notMatch(mail!.text + mail!.html, /undo-email-change|token=|<a\s/, 'no link');
+  t.equal(mail!.messageId, `<${UNDO_USER}.email_changed.undo@gas.example.org>`);
+  await eventsHandled();
+  t.equal(received(CHANGED_SUBJECT, UNDO_EMAIL).length, before, 'nothing of it to the address it went back to');
+  t.equal(received(CHANGED_SUBJECT, TAKEN_EMAIL).length, 0, 'and no "was changed" email besides');
+  t.strictSame(
+    (await storedEvents()).filter((m) => m.subject === CHANGED),
+    [],
+    'its event is erased as well',
+  );
+});
+
+t.test('an undo link that expired before its event was handled: the change is told without it; its event erased', async (t) => {
+  const { token, secret } = newToken(UNDO_USER);
+  const later = 'ida@later.example.com';
+  await accounts.changeEmail({
+    userId: UNDO_USER,
+    email: later,
+    previousEmail: UNDO_EMAIL,
+    requestId: 'late',
+    undoToken: token,
+    undoExpiresAt: timestampFromDate(new Date(Date.now() - 60_000)),
+  });
+  const [mail] = (await smtp.waitFor((ms) => ms.filter(titled(CHANGED_SUBJECT, UNDO_EMAIL)).length === 2, 30_000)).filter(
+    (m) => titled(CHANGED_SUBJECT, UNDO_EMAIL)(m) && m.text.includes(later),
+  );
+  t.ok(mail, 'the change is told');
+  t.match(mail!.text, `Tell the people who run this GAS site (${PUBLIC_URL}) at once`);
+  t.notMatch(mail!.text + mail!.html, /undo-email-change|token=|<a\s/, 'with no link');
+  t.notOk((mail!.text + mail!.html).includes(secret.toString()), 'nor the token');
+  await eventsHandled();
+  t.strictSame(await secretLeft(CHANGED, secret), { events: [], files: [] }, 'no changed-address event left, nor the token anywhere');
+  t.match(logs(), 'undo link expired before it could be sent; the change is told without it');
   t.notOk(logs().includes(secret.toString()), 'the token is in no log line');
 });

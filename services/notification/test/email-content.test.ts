@@ -6,12 +6,14 @@ import {
   composeEmail,
   composeEmailChangedEmail,
   composeEmailChangeEmail,
+  composeEmailChangeUndoneEmail,
   composePasswordChangedEmail,
   composePasswordResetEmail,
   composeSignUpAttemptEmail,
   emailChangeLink,
   messageIdFor,
   passwordResetLink,
+  undoEmailChangeLink,
 } from '../src/email-content.ts';
 import { classifySmtpFailure, maskAddress } from '../src/smtp-failure.ts';
 
@@ -379,10 +381,117 @@ t.test('an address changed: to the old address, the new one and when, whom to te
   t.match(mail.html, 'to a&#60;b&#62;&#38;c@new.example.net.', 'the new address, escaped');
   t.notMatch(mail.html, '<b>');
   t.notMatch(mail.html, /<a\s/, 'nothing to click');
-  t.notMatch(mail.text + mail.html, /token|change-email|password\/forgot/, 'no link of any kind');
+  t.notMatch(mail.text + mail.html, /token|change-email|undo-email-change|password\/forgot/, 'no link of any kind');
   t.notMatch(mail.html, /<(img|link|script|iframe)\b|\ssrc="|url\(|@import/, 'nothing remote');
   t.equal(mail.messageId, '<alice.email_changed.r1@gas.example.org>');
   t.strictSame(mail.headers, { 'Auto-Submitted': 'auto-generated', 'X-GAS-Event-Id': 'alice.email_changed.r1' });
+});
+
+t.test('an address changed, with the undo link: how to take the account back, until when, what it does, and whom to tell', async (t) => {
+  const token = 'alice.Zm9v+YmFy/YmF6=&x y';
+  const mail = composeEmailChangedEmail({
+    eventId: 'alice.email_changed.r2',
+    to: 'alice@example.org',
+    newEmail: 'a<b>&c@new.example.net',
+    occurredAt: new Date('2026-12-07T06:40:31Z'),
+    publicUrl: 'https://gas.example.org/',
+    undo: { token, expiresAt: new Date('2026-12-14T06:40:31Z') },
+  });
+  const link = 'https://gas.example.org/undo-email-change?token=alice.Zm9v%2BYmFy%2FYmF6%3D%26x%20y';
+  t.equal(mail.to, 'alice@example.org');
+  t.equal(mail.subject, 'GAS: The address of your account was changed');
+  t.equal(
+    mail.text,
+    [
+      'Hello,',
+      '',
+      'The email address of the GAS account that had this address was changed on 2026-12-07 06:40 UTC, to a<b>&c@new.example.net.',
+      '',
+      'From now on GAS sends its emails about the account to that address, and the account signs in with it.',
+      '',
+      'If it was you: you need do nothing.',
+      '',
+      'If it was not you: someone else may have been able to sign in to your account. To take it back, open this link. ' +
+        'It works once, for 7 days, until 2026-12-14 06:40 UTC:',
+      link,
+      '',
+      'It moves the account back to this address, signs out every browser signed in to it, revokes its API tokens and makes its ' +
+        'password stop working; GAS then emails this address a link to set a new one.',
+      '',
+      'Then tell the people who run this GAS site (https://gas.example.org) at once, and say when it happened.',
+      '',
+      '-- ',
+      'You get this security notice whatever your email preference, as it concerns your account.',
+      '',
+    ].join('\n'),
+  );
+  t.equal(mail.text.split('alice.Zm9v').length, 2, 'the token once, in the link, URL-encoded');
+  t.notOk(mail.text.includes(token), 'never raw');
+  t.equal(
+    undoEmailChangeLink('http://127.0.0.1:8080//', 'a+b/c=&d e'),
+    'http://127.0.0.1:8080/undo-email-change?token=a%2Bb%2Fc%3D%26d%20e',
+  );
+
+  const a = mail.html.indexOf(`href="${link.replace(/&/g, '&#38;')}"`);
+  t.ok(a > 0, 'the link is the button in the HTML');
+  t.match(mail.html, '>Take my account back</a>');
+  t.ok(mail.html.indexOf('It works once, for 7 days, until 2026-12-14 06:40 UTC.') < a, 'when it works, before the button');
+  t.ok(mail.html.indexOf('makes its password stop working') < a, 'and what it does');
+  t.ok(mail.html.indexOf('Then tell the people who run this GAS site (https://gas.example.org) at once') > a, 'whom to tell, after it');
+  t.match(mail.html, 'to a&#60;b&#62;&#38;c@new.example.net.', 'the new address, escaped');
+  t.notMatch(mail.html, '<b>');
+  t.equal(mail.html.match(/<a\s/g)?.length, 1, 'one link');
+  t.notMatch(mail.html, /<(img|link|script|iframe)\b|\ssrc="|url\(|@import/, 'nothing remote');
+  t.notMatch(mail.text + mail.html, /profile#notifications|Change it/, 'no preference link: the preference does not turn it off');
+  t.equal(mail.messageId, '<alice.email_changed.r2@gas.example.org>');
+  t.strictSame(mail.headers, { 'Auto-Submitted': 'auto-generated', 'X-GAS-Event-Id': 'alice.email_changed.r2' });
+
+  // How long it lasts is counted from the change, in the words the other links use.
+  const odd = composeEmailChangedEmail({
+    eventId: 'alice.email_changed.r3',
+    to: 'alice@example.org',
+    newEmail: 'alice@new.example.net',
+    occurredAt: new Date('2026-12-07T06:40:31Z'),
+    publicUrl: 'https://gas.example.org',
+    undo: { token: 't', expiresAt: new Date('2026-12-08T06:40:31Z') },
+  });
+  t.match(odd.text, 'It works once, for 24 hours, until 2026-12-08 06:40 UTC:\nhttps://gas.example.org/undo-email-change?token=t\n');
+});
+
+t.test('an address changed back (an undo): to the address the account left, where it went and when, no link, no name', async (t) => {
+  const mail = composeEmailChangeUndoneEmail({
+    eventId: 'alice.email_changed.undo',
+    to: 'taker@example.net',
+    email: 'a<b>&c@example.org',
+    occurredAt: new Date('2026-12-08T09:05:59Z'),
+    publicUrl: 'https://gas.example.org/',
+  });
+  t.equal(mail.to, 'taker@example.net', 'to the address the account left');
+  t.equal(mail.subject, 'GAS: The address of your account was changed back');
+  t.equal(
+    mail.text,
+    [
+      'Hello,',
+      '',
+      'The address of your GAS account was changed back to a<b>&c@example.org on 2026-12-08 09:05 UTC, ' +
+        'through the link mailed to that address when it was changed from it.',
+      '',
+      'GAS no longer emails this address about the account.',
+      '',
+      'If you did not expect this: tell the people who run this GAS site (https://gas.example.org), and say when it happened.',
+      '',
+      '-- ',
+      'You get this security notice whatever your email preference, as it concerns your account.',
+      '',
+    ].join('\n'),
+  );
+  t.match(mail.html, 'changed back to a&#60;b&#62;&#38;c@example.org on 2026-12-08 09:05 UTC', 'the address, escaped');
+  t.notMatch(mail.html, '<b>');
+  t.notMatch(mail.html, /<a\s/, 'nothing to click');
+  t.notMatch(mail.text + mail.html, /token|undo-email-change|password\/forgot/, 'no link of any kind');
+  t.notMatch(mail.html, /<(img|link|script|iframe)\b|\ssrc="|url\(|@import/, 'nothing remote');
+  t.equal(mail.messageId, '<alice.email_changed.undo@gas.example.org>');
+  t.strictSame(mail.headers, { 'Auto-Submitted': 'auto-generated', 'X-GAS-Event-Id': 'alice.email_changed.undo' });
 });
 
 t.test('Message-IDs hold only what they may', async (t) => {
