@@ -7,12 +7,12 @@
 // tells the old address), then removes the old record: a move cut short at any step is finished by
 // opening the link again, or by the next look at the record (`movedFrom`). Until the link is opened
 // nothing changes, so a typo costs nothing and a stranger's address never becomes the account's.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { RpcError, Status, timestampFromDate } from '@gas/proto';
 import type { AccountService, ServiceClient } from '@gas/proto';
 import { Counter } from '@gas/runtime';
 import type { Registry } from '@gas/runtime';
-import { digest, normalizeEmail } from './identity/digest.ts';
+import { digest, digestsEqual, normalizeEmail } from './identity/digest.ts';
 import { dummyHash, verifyPassword } from './identity/index.ts';
 import type { Credentials, UserStore } from './identity/index.ts';
 import { sentInLastDay, waitBeforeNextLink } from './mailed-link-limits.ts';
@@ -98,8 +98,8 @@ export class EmailChanges {
   }
 
   /** The change waiting for its link to be opened: the new address and when the link stops working. */
-  async pending(userId: string, email: string): Promise<{ newEmail: string; expiresAt: string } | null> {
-    const change = (await this.recordOf(userId, email))?.emailChange;
+  pendingOf(record: Credentials | null): { newEmail: string; expiresAt: string } | null {
+    const change = record?.emailChange;
     if (!change || (!change.tokenDigest && !change.taken) || Date.parse(change.expiresAt) <= this.now()) return null;
     return { newEmail: change.newEmail, expiresAt: change.expiresAt };
   }
@@ -334,9 +334,9 @@ export class EmailChanges {
     );
     const record = await this.recordOf(userId, email);
     if (!record) return { outcome: 'invalid' };
-    if (record.emailUndoneBy && sameDigest(digest(token), record.emailUndoneBy))
+    if (record.emailUndoneBy && digestsEqual(digest(token), record.emailUndoneBy))
       return { outcome: 'already', userId, email: record.email, hadPassword: record.passwordHash !== null };
-    const undo = record.emailUndo?.find((u) => sameDigest(digest(token), u.tokenDigest));
+    const undo = record.emailUndo?.find((u) => digestsEqual(digest(token), u.tokenDigest));
     if (!undo) return { outcome: 'invalid' };
     if (Date.parse(undo.expiresAt) <= this.now()) return { outcome: 'expired' };
     return { record, undo };
@@ -346,14 +346,9 @@ export class EmailChanges {
     const m = TOKEN.exec(token);
     if (m && m[1] !== userId) return { outcome: 'other-account' };
     if (!m || !record) return { outcome: 'invalid' };
-    if (record.emailChangedBy && sameDigest(digest(token), record.emailChangedBy)) return { outcome: 'already', newEmail: record.email };
+    if (record.emailChangedBy && digestsEqual(digest(token), record.emailChangedBy)) return { outcome: 'already', newEmail: record.email };
     const pending = record.emailChange;
-    if (!pending?.tokenDigest || !sameDigest(digest(token), pending.tokenDigest)) return { outcome: 'invalid' };
+    if (!pending?.tokenDigest || !digestsEqual(digest(token), pending.tokenDigest)) return { outcome: 'invalid' };
     return Date.parse(pending.expiresAt) <= this.now() ? { outcome: 'expired' } : { outcome: 'valid', newEmail: pending.newEmail };
   }
-}
-
-function sameDigest(a: string, b: string): boolean {
-  const [x, y] = [Buffer.from(a, 'hex'), Buffer.from(b, 'hex')];
-  return x.length === y.length && timingSafeEqual(x, y);
 }

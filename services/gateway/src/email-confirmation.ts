@@ -6,12 +6,12 @@
 // works once and expires; the notification service mails it (through the job service's
 // RequestEmailConfirmation and the account.email_confirmation_requested event), the gateway sends
 // no mail itself.
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { timestampFromDate } from '@gas/proto';
 import { Counter } from '@gas/runtime';
 import type { Registry } from '@gas/runtime';
 import type { AccountService, ServiceClient } from '@gas/proto';
-import { digest } from './identity/digest.ts';
+import { digest, digestsEqual } from './identity/digest.ts';
 import type { Credentials, UserStore } from './identity/index.ts';
 import { sentInLastDay, waitBeforeNextLink } from './mailed-link-limits.ts';
 import type { MailedLinkTimes } from './mailed-link-limits.ts';
@@ -209,8 +209,7 @@ export class EmailConfirmations {
     if (this.deps.operatorUsers.has(userId) || record?.emailConfirmedAt) return 'already';
     const pending = record?.confirmation;
     if (!m || !pending?.tokenDigest) return 'invalid';
-    const [a, b] = [Buffer.from(digest(token), 'hex'), Buffer.from(pending.tokenDigest, 'hex')];
-    if (a.length !== b.length || !timingSafeEqual(a, b)) return 'invalid';
+    if (!digestsEqual(digest(token), pending.tokenDigest)) return 'invalid';
     return Date.parse(pending.expiresAt) <= this.now() ? 'expired' : 'valid';
   }
 }

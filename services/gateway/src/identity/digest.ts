@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 
 /**
  * Secrets (session ids, API tokens) and e-mail addresses are looked up by their SHA-256: a copy of
@@ -10,4 +10,10 @@ export function digest(text: string): string {
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
+}
+
+/** Whether two hex digests are the same, in constant time (a link's token against the one kept). */
+export function digestsEqual(a: string, b: string): boolean {
+  const [x, y] = [Buffer.from(a, 'hex'), Buffer.from(b, 'hex')];
+  return x.length === y.length && timingSafeEqual(x, y);
 }

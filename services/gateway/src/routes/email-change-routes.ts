@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isEmailAddress } from '../identity/email-address.ts';
 import { hashPassword } from '../identity/index.ts';
+import type { Credentials } from '../identity/index.ts';
 import type { PasswordResets } from '../password-reset.ts';
 import { SignedOutForms } from './signed-out-form.ts';
 import type { EmailChanges } from '../email-change.ts';
@@ -48,8 +49,7 @@ export function registerEmailChangeRoutes(
   const { changes } = opts;
   const forms = new SignedOutForms(opts.secureCookies);
 
-  async function proofOf(req: FastifyRequest, who: SignedIn): Promise<ChangeProof> {
-    const record = await changes.recordOf(who.userId, who.account?.email ?? '');
+  function proofOf(req: FastifyRequest, who: SignedIn, record: Credentials | null): ChangeProof {
     if (record && record.passwordHash !== null) return { kind: 'password' };
     if (!record || !opts.oidc) return { kind: 'none' };
     return { kind: 'provider', name: opts.oidc.name, confirmed: opts.oidc.reauth.confirmed(req, who.userId, authn.sessionId(req)) };
@@ -63,8 +63,9 @@ export function registerEmailChangeRoutes(
     o: { error?: string; newEmail?: string } = {},
   ) {
     const email = who.account?.email ?? '';
-    const [proof, pending] = await Promise.all([proofOf(req, who), changes.pending(who.userId, email)]);
-    return sendPage(reply, changeEmailPage({ viewer: who.viewer, email, proof, pending, ...o }), status);
+    const record = await changes.recordOf(who.userId, email);
+    const page = changeEmailPage({ viewer: who.viewer, email, proof: proofOf(req, who, record), pending: changes.pendingOf(record), ...o });
+    return sendPage(reply, page, status);
   }
 
   app.get('/profile/email', async (req, reply) => {
@@ -193,7 +194,10 @@ export function registerEmailChangeRoutes(
     // Whoever changed the address knew the password: it is replaced by one nobody knows.
     const link = await changes.undo(token, await hashPassword(randomBytes(32).toString('base64url')));
     if (link.outcome === 'undone') {
-      const [sessionsEnded, tokensRevoked] = [await identity.sessions.endAll(link.userId), await identity.tokens.revokeAll(link.userId)];
+      const [sessionsEnded, tokensRevoked] = await Promise.all([
+        identity.sessions.endAll(link.userId),
+        identity.tokens.revokeAll(link.userId),
+      ]);
       deps.jobCache?.forgetUser(link.userId);
       authn.clearSessionCookie(reply);
       req.log.info({ userId: link.userId, sessionsEnded, tokensRevoked }, 'e-mail address change undone');
